@@ -1,0 +1,27 @@
+/*
+ * cli.h: the subcommands of the pipelit binary.  Each takes the arguments
+ * after its own name (argv[0] is the subcommand name) and returns the
+ * process exit status: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef PIPELIT_CLI_H
+#define PIPELIT_CLI_H
+
+struct config;
+
+int cmd_serve(int argc, char **argv);
+int cmd_fcgi(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+
+/*
+ * Shared by the subcommands: loads the configuration (honouring a
+ * --env-file given earlier on the command line) and opens the log with the
+ * given tag.  On failure prints "pipelit: <message>" to stderr and returns
+ * -1.
+ */
+int cli_load_config(struct config *cfg, const char *env_file, const char *log_tag);
+
+/* True when arg is -h or --help. */
+int cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * db.h: the one backend-neutral database interface.
+ *
+ * Everything outside src/db/ talks to SQLite and PostgreSQL through this
+ * header only; nothing else includes sqlite3.h or libpq-fe.h.
+ *
+ * SQL text is written once with '?' placeholders and runs on both
+ * backends (the PostgreSQL backend rewrites '?' to $1, $2, ...).  The
+ * dialect rules (booleans, timestamps, JSON, RETURNING, upserts) are in
+ * doc/dialect.md.
+ *
+ * Ownership: a struct db is owned by the process (or thread) that opened
+ * it and is never shared across fork() or threads.  Statements returned by
+ * db_prepare() belong to the handle's statement cache: callers db_reset()
+ * them when done and never free them; db_close() frees them all.
+ */
+#ifndef PIPELIT_DB_H
+#define PIPELIT_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum db_backend {
+	DB_SQLITE = 1,
+	DB_POSTGRES = 2,
+};
+
+/* Results of db_step(). */
+enum db_step_result {
+	DB_ERROR = -1,
+	DB_DONE = 0,
+	DB_ROW = 1,
+};
+
+/* A parsed DATABASE_URL (SQLAlchemy form). Strings are owned by the struct. */
+struct db_url {
+	enum db_backend backend;
+	char *path;      /* SQLite: absolute or relative file path; ":memory:" allowed */
+	char *conninfo;  /* PostgreSQL: a libpq conninfo string built from the URL */
+	char *host, *user, *password, *dbname;  /* PostgreSQL parts (may be NULL) */
+	int port;        /* 0 when absent */
+};
+
+struct db;
+struct db_stmt;
+
+/*
+ * Parses "sqlite:///relative", "sqlite:////absolute", "sqlite://" (memory),
+ * "postgresql://user:pass@host:port/db" (also "postgres://" and
+ * "postgresql+psycopg2://").  Returns 0, or -1 with a malloc'd message in
+ * *err that names what is wrong (never echoing the password).
+ */
+int db_url_parse(const char *url, struct db_url *out, char **err);
+void db_url_free(struct db_url *u);
+
+/*
+ * Opens a handle.  SQLite: creates the file and its directory if missing,
+ * turns on WAL, foreign keys and a busy timeout.  PostgreSQL: connects with
+ * libpq.  Returns NULL with a malloc'd message in *err on failure.
+ */
+struct db *db_open(const char *url, char **err);
+void db_close(struct db *db);
+
+enum db_backend db_backend_of(const struct db *db);
+
+/* The last error on this handle, never NULL (empty when there was none). */
+const char *db_errmsg(const struct db *db);
+
+/*
+ * Runs one or more ';'-separated statements with no parameters and no
+ * result rows (DDL, PRAGMA, SET ...).  0 on success, -1 on error.
+ */
+int db_exec(struct db *db, const char *sql);
+
+/*
+ * Transactions.  db_begin_write() takes the write lock up front (SQLite:
+ * BEGIN IMMEDIATE, retried while another writer holds it, so callers never
+ * see "database is locked"; PostgreSQL: plain BEGIN).  db_begin() is a
+ * plain read transaction.  Nested calls are an error.
+ */
+int db_begin(struct db *db);
+int db_begin_write(struct db *db);
+int db_commit(struct db *db);
+int db_rollback(struct db *db);
+int db_in_transaction(const struct db *db);
+
+/*
+ * Prepares (or fetches from the handle's cache, keyed by the SQL text) a
+ * statement.  Parameters are numbered from 1.  NULL on error.
+ */
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+
+int db_bind_null(struct db_stmt *st, int idx);
+int db_bind_int64(struct db_stmt *st, int idx, int64_t v);
+int db_bind_double(struct db_stmt *st, int idx, double v);
+int db_bind_bool(struct db_stmt *st, int idx, int v);
+/* The text is copied; len < 0 means NUL-terminated. */
+int db_bind_text(struct db_stmt *st, int idx, const char *s, ptrdiff_t len);
+int db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len);
+
+/*
+ * Executes on the first call and returns DB_ROW for each row, then DB_DONE;
+ * DB_ERROR with db_errmsg() set.  On PostgreSQL a lost connection outside
+ * a transaction is re-established and the statement retried once.
+ */
+int db_step(struct db_stmt *st);
+
+int db_column_count(struct db_stmt *st);
+const char *db_column_name(struct db_stmt *st, int col);
+int db_column_is_null(struct db_stmt *st, int col);
+int64_t db_column_int64(struct db_stmt *st, int col);
+double db_column_double(struct db_stmt *st, int col);
+/* Accepts 0/1, t/f, true/false. */
+int db_column_bool(struct db_stmt *st, int col);
+/* Valid until the next db_step/db_reset on the statement; NULL for SQL NULL. */
+const char *db_column_text(struct db_stmt *st, int col);
+size_t db_column_bytes(struct db_stmt *st, int col);
+
+/* Number of rows changed by the last INSERT/UPDATE/DELETE run by st. */
+int64_t db_changes(struct db_stmt *st);
+
+/* Clears bindings and results so the statement can be reused. */
+void db_reset(struct db_stmt *st);
+
+/* Convenience: runs a one-row one-column query ("SELECT 1"), returning the
+ * int64 in *out; 0 on success, 1 when there is no row, -1 on error. */
+int db_query_int64(struct db *db, const char *sql, int64_t *out);
+
+/* Cheap liveness check used by /health: 0 when the database answers. */
+int db_ping(struct db *db);
+
+/* Test helper for the '?' -> '$n' rewrite; returns malloc'd text. */
+char *db_sql_to_postgres(const char *sql, int *nparams);
+
+#endif

@@ -1,0 +1,414 @@
+/* config.c: see config.h. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xalloc.h"
+
+#define DEFAULT_SECRET_KEY "change-me-in-production"
+
+/* The settings a .env file may carry, in one place. */
+struct env_pair {
+	char *key;
+	char *value;
+};
+
+struct env_file {
+	struct env_pair *pairs;
+	size_t n;
+};
+
+static void
+env_file_add(const char *key, const char *value, void *arg)
+{
+	struct env_file *ef = arg;
+	for (size_t i = 0; i < ef->n; i++) {
+		if (strcmp(ef->pairs[i].key, key) == 0) {
+			free(ef->pairs[i].value);
+			ef->pairs[i].value = xstrdup(value);
+			return;
+		}
+	}
+	ef->pairs = xrealloc(ef->pairs, (ef->n + 1) * sizeof(*ef->pairs));
+	ef->pairs[ef->n].key = xstrdup(key);
+	ef->pairs[ef->n].value = xstrdup(value);
+	ef->n++;
+}
+
+static void
+env_file_free(struct env_file *ef)
+{
+	for (size_t i = 0; i < ef->n; i++) {
+		free(ef->pairs[i].key);
+		free(ef->pairs[i].value);
+	}
+	free(ef->pairs);
+}
+
+/* The environment wins over the file; an empty value counts as unset. */
+static const char *
+setting(const struct env_file *ef, const char *key)
+{
+	const char *v = getenv(key);
+	if (v != NULL && *v != '\0')
+		return v;
+	for (size_t i = 0; i < ef->n; i++)
+		if (strcmp(ef->pairs[i].key, key) == 0)
+			return *ef->pairs[i].value ? ef->pairs[i].value : NULL;
+	return NULL;
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char *buf = xmalloc(cap);
+	size_t n;
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static char *
+parse_value(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		end--;
+	if (end - p >= 2 && (*p == '"' || *p == '\'') && end[-1] == *p) {
+		char quote = *p;
+		char *out = xmalloc((size_t)(end - p));
+		size_t o = 0;
+		for (const char *q = p + 1; q < end - 1; q++) {
+			if (quote == '"' && *q == '\\' && q + 1 < end - 1) {
+				q++;
+				out[o++] = *q == 'n' ? '\n' : *q;
+			} else {
+				out[o++] = *q;
+			}
+		}
+		out[o] = '\0';
+		return out;
+	}
+	/* Unquoted: a " #" starts a comment. */
+	for (const char *q = p; q < end; q++) {
+		if (*q == '#' && (q == p || q[-1] == ' ' || q[-1] == '\t')) {
+			end = q;
+			while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+				end--;
+			break;
+		}
+	}
+	return xstrndup(p, (size_t)(end - p));
+}
+
+int
+dotenv_parse(const char *text, void (*cb)(const char *, const char *, void *), void *arg)
+{
+	int lineno = 0;
+	const char *p = text;
+	while (*p) {
+		lineno++;
+		const char *eol = strchr(p, '\n');
+		if (eol == NULL)
+			eol = p + strlen(p);
+		const char *s = p;
+		while (s < eol && isspace((unsigned char)*s))
+			s++;
+		if (s < eol && *s != '#') {
+			if ((size_t)(eol - s) > 7 && strncmp(s, "export ", 7) == 0)
+				s += 7;
+			while (s < eol && (*s == ' ' || *s == '\t'))
+				s++;
+			const char *k = s;
+			while (s < eol && (isalnum((unsigned char)*s) || *s == '_'))
+				s++;
+			const char *kend = s;
+			while (s < eol && (*s == ' ' || *s == '\t'))
+				s++;
+			if (kend == k || s >= eol || *s != '=')
+				return lineno;
+			char *key = xstrndup(k, (size_t)(kend - k));
+			char *value = parse_value(s + 1, eol);
+			cb(key, value, arg);
+			free(key);
+			free(value);
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return 0;
+}
+
+int
+config_parse_bool(const char *s, int *out)
+{
+	static const char *yes[] = { "1", "true", "yes", "on", "t", "y" };
+	static const char *no[] = { "0", "false", "no", "off", "f", "n" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+config_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static char *
+absolute_path(const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	char cwd[PATH_MAX];
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	if (strncmp(path, "./", 2) == 0)
+		path += 2;
+	return xasprintf("%s/%s", cwd, path);
+}
+
+static char *
+dirname_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* Where the main SQLite file lives, for the default checkpoint path. */
+static char *
+sqlite_dir_from_url(const char *url)
+{
+	static const char prefix[] = "sqlite:///";
+	if (strncmp(url, prefix, sizeof(prefix) - 1) != 0)
+		return NULL;
+	const char *p = url + sizeof(prefix) - 1;
+	if (*p == '\0' || strcmp(p, ":memory:") == 0)
+		return NULL;
+	char *abs = absolute_path(p);
+	char *dir = dirname_of(abs);
+	free(abs);
+	return dir;
+}
+
+struct long_setting {
+	const char *name;
+	long min, max, def;
+	long *dest;
+};
+
+static int
+load_longs(const struct env_file *ef, const struct long_setting *ls, size_t n, char **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = setting(ef, ls[i].name);
+		*ls[i].dest = ls[i].def;
+		if (v != NULL && config_parse_long(v, ls[i].min, ls[i].max, ls[i].dest) != 0) {
+			*err = xasprintf("invalid %s=%s: expected an integer from %ld to %ld",
+					 ls[i].name, v, ls[i].min, ls[i].max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+load_bool(const struct env_file *ef, const char *name, int *dest, char **err)
+{
+	const char *v = setting(ef, name);
+	*dest = 0;
+	if (v != NULL && config_parse_bool(v, dest) != 0) {
+		*err = xasprintf("invalid %s=%s: expected true or false", name, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* FIELD_ENCRYPTION_KEY is 32 bytes as URL-safe base64 (44 chars with '=').
+ * Only the shape is checked here; the crypto layer decodes it. */
+static int
+key_text_is_valid(const char *k)
+{
+	size_t n = strlen(k);
+	if (n != 44 || k[43] != '=')
+		return 0;
+	for (size_t i = 0; i < 43; i++)
+		if (!isalnum((unsigned char)k[i]) && k[i] != '-' && k[i] != '_')
+			return 0;
+	return 1;
+}
+
+int
+config_load(struct config *cfg, const char *env_file, char **err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	*err = NULL;
+	struct env_file ef = { 0 };
+	const char *path = env_file ? env_file : ".env";
+	char *text = read_file(path);
+	if (text == NULL && env_file != NULL) {
+		*err = xasprintf("cannot read env file %s: %s", env_file, strerror(errno));
+		return -1;
+	}
+	if (text != NULL) {
+		int bad = dotenv_parse(text, env_file_add, &ef);
+		free(text);
+		if (bad) {
+			*err = xasprintf("%s:%d: expected KEY=VALUE", path, bad);
+			env_file_free(&ef);
+			return -1;
+		}
+	}
+
+	int rc = -1;
+	const char *v;
+
+	v = setting(&ef, "PIPELIT_DATA_DIR");
+	cfg->data_dir = absolute_path(v ? v : "data");
+
+	v = setting(&ef, "DATABASE_URL");
+	cfg->database_url = v ? xstrdup(v) : xasprintf("sqlite:///%s/db.sqlite3", cfg->data_dir);
+	if (strncmp(cfg->database_url, "sqlite:", 7) != 0 &&
+	    strncmp(cfg->database_url, "postgresql", 10) != 0 &&
+	    strncmp(cfg->database_url, "postgres:", 9) != 0) {
+		*err = xstrdup("invalid DATABASE_URL: expected sqlite:///path or "
+			       "postgresql://user:password@host:port/database");
+		goto out;
+	}
+
+	v = setting(&ef, "CHECKPOINTS_DB_PATH");
+	if (v) {
+		cfg->checkpoints_path = absolute_path(v);
+	} else {
+		char *dir = sqlite_dir_from_url(cfg->database_url);
+		cfg->checkpoints_path = xasprintf("%s/checkpoints.db", dir ? dir : cfg->data_dir);
+		free(dir);
+	}
+
+	v = setting(&ef, "FIELD_ENCRYPTION_KEY");
+	if (v) {
+		if (!key_text_is_valid(v)) {
+			*err = xstrdup("invalid FIELD_ENCRYPTION_KEY: expected 32 bytes as URL-safe "
+				       "base64 (44 characters); generate one with 'pipelit keygen'");
+			goto out;
+		}
+		cfg->field_encryption_key = xstrdup(v);
+	}
+
+	v = setting(&ef, "SECRET_KEY");
+	cfg->secret_key = xstrdup(v ? v : DEFAULT_SECRET_KEY);
+	cfg->secret_key_is_default = v == NULL || strcmp(v, DEFAULT_SECRET_KEY) == 0;
+
+	v = setting(&ef, "LOG_LEVEL");
+	cfg->log_level = LOG_LEVEL_INFO;
+	if (v && (cfg->log_level = log_level_parse(v)) < 0) {
+		*err = xasprintf("invalid LOG_LEVEL=%s: expected DEBUG, INFO, WARNING or ERROR", v);
+		goto out;
+	}
+	v = setting(&ef, "LOG_FILE");
+	cfg->log_file = v ? absolute_path(v) : NULL;
+
+	if (load_bool(&ef, "CORS_ALLOW_ALL_ORIGINS", &cfg->cors_allow_all_origins, err) ||
+	    load_bool(&ef, "PIPELIT_TEST_ROUTES", &cfg->test_routes, err))
+		goto out;
+
+	long responders, executors, socket_mode = 0660;
+	const struct long_setting longs[] = {
+		{ "ZOMBIE_EXECUTION_THRESHOLD_SECONDS", 1, 100L * 365 * 86400, 900,
+		  &cfg->zombie_threshold_seconds },
+		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
+		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
+		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },
+		{ "PIPELIT_MAX_BODY_BYTES", 1024, 1L << 30, 10L << 20, &cfg->max_body_bytes },
+		{ "PIPELIT_SHUTDOWN_TIMEOUT_SECONDS", 1, 86400, 30,
+		  &cfg->shutdown_timeout_seconds },
+		{ "PIPELIT_RESPAWN_BACKOFF_MAX_SECONDS", 1, 3600, 30,
+		  &cfg->respawn_backoff_max_seconds },
+	};
+	if (load_longs(&ef, longs, sizeof(longs) / sizeof(longs[0]), err))
+		goto out;
+	cfg->responders = (int)responders;
+	cfg->executors = (int)executors;
+
+	v = setting(&ef, "PIPELIT_SOCKET_MODE");
+	if (v) {
+		char *end;
+		errno = 0;
+		socket_mode = strtol(v, &end, 8);
+		if (errno || end == v || *end || socket_mode < 0 || socket_mode > 0777) {
+			*err = xasprintf("invalid PIPELIT_SOCKET_MODE=%s: expected an octal mode "
+					 "such as 0660", v);
+			goto out;
+		}
+	}
+	cfg->socket_mode = (int)socket_mode;
+
+	v = setting(&ef, "PIPELIT_SOCKET");
+	if (v == NULL)
+		cfg->socket = xasprintf("%s/pipelit.sock", cfg->data_dir);
+	else if (strchr(v, '/') == NULL && strchr(v, ':') != NULL)
+		cfg->socket = xstrdup(v);	/* HOST:PORT */
+	else
+		cfg->socket = absolute_path(v);
+
+	v = setting(&ef, "PIPELIT_PID_FILE");
+	cfg->pid_file = v ? absolute_path(v) : xasprintf("%s/pipelit.pid", cfg->data_dir);
+
+	rc = 0;
+out:
+	env_file_free(&ef);
+	if (rc != 0)
+		config_free(cfg);
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	free(cfg->data_dir);
+	free(cfg->database_url);
+	free(cfg->checkpoints_path);
+	free(cfg->field_encryption_key);
+	free(cfg->secret_key);
+	free(cfg->log_file);
+	free(cfg->socket);
+	free(cfg->pid_file);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,58 @@
+/*
+ * config.h: the process configuration.
+ *
+ * Values come from the environment, which overrides a .env file in the
+ * working directory (or the file given with --env-file).  Loaded once by
+ * each command before it does anything else; read-only afterwards.
+ */
+#ifndef PIPELIT_CONFIG_H
+#define PIPELIT_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char *data_dir;          /* PIPELIT_DATA_DIR, absolute; default ./data */
+	char *database_url;      /* DATABASE_URL; default sqlite:////<data_dir>/db.sqlite3 */
+	char *checkpoints_path;  /* CHECKPOINTS_DB_PATH; default beside the SQLite file */
+	char *field_encryption_key; /* FIELD_ENCRYPTION_KEY or NULL */
+	char *secret_key;        /* SECRET_KEY; a development default when unset */
+	int secret_key_is_default;
+	int log_level;           /* LOG_LEVEL */
+	char *log_file;          /* LOG_FILE or NULL for stderr */
+	int cors_allow_all_origins;      /* CORS_ALLOW_ALL_ORIGINS */
+	long zombie_threshold_seconds;   /* ZOMBIE_EXECUTION_THRESHOLD_SECONDS, 900 */
+
+	/* The pool. */
+	char *socket;            /* PIPELIT_SOCKET: unix path, or HOST:PORT; default <data_dir>/pipelit.sock */
+	int socket_mode;         /* PIPELIT_SOCKET_MODE (octal), 0660 */
+	int responders;          /* PIPELIT_RESPONDERS, 4 */
+	int executors;           /* PIPELIT_EXECUTORS, 1 */
+	long max_requests;       /* PIPELIT_MAX_REQUESTS, 10000; 0 = never recycle */
+	char *pid_file;          /* PIPELIT_PID_FILE; default <data_dir>/pipelit.pid */
+	long max_body_bytes;     /* PIPELIT_MAX_BODY_BYTES, 10 MiB */
+	long shutdown_timeout_seconds;   /* PIPELIT_SHUTDOWN_TIMEOUT_SECONDS, 30 */
+	long respawn_backoff_max_seconds; /* PIPELIT_RESPAWN_BACKOFF_MAX_SECONDS, 30 */
+	int test_routes;         /* PIPELIT_TEST_ROUTES: enables test-only routes */
+};
+
+/*
+ * Loads the configuration.  env_file NULL means ".env" in the working
+ * directory, silently skipped when absent; an explicit file must exist.
+ * Returns 0, or -1 with a malloc'd message naming the variable in *err.
+ */
+int config_load(struct config *cfg, const char *env_file, char **err);
+void config_free(struct config *cfg);
+
+/*
+ * Parses a .env text into a callback per KEY=VALUE (comments, blank lines,
+ * "export " prefixes and single/double quotes handled).  Returns 0, or the
+ * 1-based number of the first malformed line.
+ */
+int dotenv_parse(const char *text, void (*cb)(const char *key, const char *value, void *arg),
+		 void *arg);
+
+/* Value parsers shared by config and the command line; 0 on success. */
+int config_parse_bool(const char *s, int *out);
+int config_parse_long(const char *s, long min, long max, long *out);
+
+#endif
