@@ -1,0 +1,26 @@
+/*
+ * api.h: the HTTP surface.  routes.c holds the one route table; each
+ * handler lives in the file of its resource.
+ */
+#ifndef PIPELIT_API_H
+#define PIPELIT_API_H
+
+#include "http/router.h"
+
+struct config;
+struct req;
+
+/* Points rt at the route table, hiding test-only routes unless
+ * cfg->test_routes is set. */
+void api_router_init(struct router *rt, const struct config *cfg);
+
+/* health.c */
+int api_health(struct req *r);
+
+/* testing.c: only routed with PIPELIT_TEST_ROUTES=1 */
+int api_test_slow(struct req *r);
+int api_test_crash(struct req *r);
+int api_test_write(struct req *r);
+int api_test_pid(struct req *r);
+
+#endif

@@ -1,0 +1,22 @@
+/* routes.c: the whole HTTP surface, one line per route.  Literal segments
+ * are listed before {param} routes that would also match them. */
+#include "api.h"
+
+#include "util/config.h"
+
+static const struct route routes[] = {
+	{ "GET",  "/health",                   api_health,     AUTH_NONE, 0 },
+
+	{ "GET",  "/api/v1/_test/slow/",       api_test_slow,  AUTH_NONE, ROUTE_TEST_ONLY },
+	{ "POST", "/api/v1/_test/crash/",      api_test_crash, AUTH_NONE, ROUTE_TEST_ONLY },
+	{ "POST", "/api/v1/_test/write/",      api_test_write, AUTH_NONE, ROUTE_TEST_ONLY },
+	{ "GET",  "/api/v1/_test/pid/",        api_test_pid,   AUTH_NONE, ROUTE_TEST_ONLY },
+};
+
+void
+api_router_init(struct router *rt, const struct config *cfg)
+{
+	rt->routes = routes;
+	rt->n = sizeof(routes) / sizeof(routes[0]);
+	rt->skip_flags = cfg->test_routes ? 0 : ROUTE_TEST_ONLY;
+}

@@ -1,0 +1,232 @@
+/* request.c: see request.h. */
+#include "request.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* An HTTP method is a token: uppercase letters here, as every client sends. */
+static int
+method_is_valid(const char *m)
+{
+	if (m == NULL || *m == '\0' || strlen(m) > 16)
+		return 0;
+	for (const char *p = m; *p; p++)
+		if (*p < 'A' || *p > 'Z')
+			return 0;
+	return 1;
+}
+
+/* Printable ASCII only: anything else in a request target is garbled. */
+static int
+uri_is_clean(const char *uri)
+{
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static long
+content_length_of(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0)
+		return -2;
+	return v;
+}
+
+static void
+req_reset(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi)
+{
+	memset(r, 0, offsetof(struct req, path));
+	r->fcgi = fcgi;
+	r->ctx = ctx;
+	r->cfg = ctx->cfg;
+	r->query_string = "";
+	r->path[0] = '\0';
+	r->extra_headers[0] = '\0';
+}
+
+int
+req_init(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi)
+{
+	req_reset(r, ctx, fcgi);
+	char **env = fcgi->envp;
+	r->method = FCGX_GetParam("REQUEST_METHOD", env);
+	const char *uri = FCGX_GetParam("REQUEST_URI", env);
+	r->content_type = FCGX_GetParam("CONTENT_TYPE", env);
+	r->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", env);
+	r->content_length = content_length_of(FCGX_GetParam("CONTENT_LENGTH", env));
+	if (r->method == NULL)
+		r->method = "";
+	r->head_only = strcmp(r->method, "HEAD") == 0;
+	if (!method_is_valid(r->method) || uri == NULL || uri[0] != '/' || !uri_is_clean(uri) ||
+	    r->content_length == -2)
+		return 400;
+	const char *q = strchr(uri, '?');
+	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+	if (plen >= sizeof(r->path))
+		return 414;
+	memcpy(r->path, uri, plen);
+	r->path[plen] = '\0';
+	r->path_len = plen;
+	r->query_string = q ? q + 1 : "";
+	return 0;
+}
+
+void
+req_cleanup(struct req *r)
+{
+	free(r->query_heap);
+	free(r->body);
+	json_decref(r->json);
+	r->query_heap = NULL;
+	r->body = NULL;
+	r->json = NULL;
+}
+
+void
+req_set_route(struct req *r, const struct route_match *m)
+{
+	r->route = m->route;
+	r->match = *m;
+	/* Decoding never lengthens, and the values are slices of r->path, so
+	 * they always fit in a buffer of the path's size. */
+	size_t used = 0;
+	for (int i = 0; i < m->nparams; i++) {
+		char *dst = r->params_buf + used;
+		used += percent_decode(m->params[i].value, m->params[i].value_len, dst, 0) + 1;
+		r->param_values[i] = dst;
+	}
+}
+
+const char *
+req_param(const struct req *r, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < r->match.nparams; i++)
+		if (r->match.params[i].name_len == n &&
+		    memcmp(r->match.params[i].name, name, n) == 0)
+			return r->param_values[i];
+	return NULL;
+}
+
+static void
+parse_query(struct req *r)
+{
+	size_t len = strlen(r->query_string);
+	/* Each item adds two terminators; twice the length always suffices. */
+	size_t need = 2 * len + 2;
+	char *buf = r->query_inline;
+	if (need > sizeof(r->query_inline))
+		buf = r->query_heap = xmalloc(need);
+	int n = query_parse(r->query_string, len, buf, need > sizeof(r->query_inline) ? need :
+			    sizeof(r->query_inline), r->query, REQ_QUERY_MAX_ITEMS);
+	/* Beyond the item limit the extra parameters are ignored, never a crash. */
+	r->query_count = n < 0 ? 0 : n;
+	r->query_parsed = 1;
+}
+
+const char *
+req_query(struct req *r, const char *name)
+{
+	if (!r->query_parsed)
+		parse_query(r);
+	return query_get(r->query, r->query_count, name);
+}
+
+int
+req_read_body(struct req *r)
+{
+	long max = r->cfg->max_body_bytes;
+	if (r->body != NULL)
+		return 0;
+	if (r->content_length > max)
+		return 413;
+	/* Trust Content-Length for the first allocation, but never past the
+	 * limit; a body without one grows as it arrives. */
+	size_t cap = r->content_length >= 0 ? (size_t)r->content_length + 1 : 4096;
+	r->body = xmalloc(cap);
+	size_t len = 0;
+	for (;;) {
+		if (len + 1 >= cap) {
+			if ((long)len > max)
+				break;
+			cap *= 2;
+			r->body = xrealloc(r->body, cap);
+		}
+		int n = FCGX_GetStr(r->body + len, (int)(cap - len - 1), r->fcgi->in);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if ((long)len > max)
+			break;
+	}
+	r->body[len] = '\0';
+	r->body_len = len;
+	if ((long)len > max)
+		return 413;
+	if (FCGX_GetError(r->fcgi->in) != 0)
+		return 400;
+	return 0;
+}
+
+json_t *
+req_json(struct req *r)
+{
+	if (r->json_state != 0)
+		return r->json;
+	if (r->body == NULL && req_read_body(r) != 0) {
+		r->json_state = -1;
+		return NULL;
+	}
+	r->json = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &r->json_error);
+	r->json_state = r->json ? 1 : -1;
+	return r->json;
+}
+
+struct db *
+req_db(struct req *r)
+{
+	struct http_ctx *ctx = r->ctx;
+	if (ctx->db != NULL)
+		return ctx->db;
+	char *err = NULL;
+	ctx->db = db_open(ctx->cfg->database_url, &err);
+	if (ctx->db == NULL) {
+		if (!ctx->db_failed)
+			log_error("cannot open the database: %s", err ? err : "unknown error");
+		ctx->db_failed = 1;
+		free(err);
+		return NULL;
+	}
+	if (ctx->db_failed)
+		log_info("database handle reopened");
+	ctx->db_failed = 0;
+	return ctx->db;
+}
+
+void
+req_db_failed(struct req *r)
+{
+	struct http_ctx *ctx = r->ctx;
+	if (ctx->db == NULL)
+		return;
+	if (!ctx->db_failed)
+		log_error("database check failed: %s; reopening on the next request",
+			  db_errmsg(ctx->db));
+	ctx->db_failed = 1;
+	db_close(ctx->db);
+	ctx->db = NULL;
+}

@@ -1,0 +1,108 @@
+/*
+ * request.h: one HTTP request as a handler sees it.
+ *
+ * A struct req lives on the responder's stack for the duration of one
+ * request.  Strings it hands out stay valid until the response is sent;
+ * handlers never free them.  The per-process state (configuration, the
+ * database handle) lives in struct http_ctx, owned by the responder.
+ */
+#ifndef PIPELIT_REQUEST_H
+#define PIPELIT_REQUEST_H
+
+#include <fcgiapp.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "http/query.h"
+#include "http/router.h"
+
+struct config;
+struct db;
+
+/* Per process: one of these per responder, set up once at start. */
+struct http_ctx {
+	const struct config *cfg;
+	struct router router;
+	struct db *db;             /* owned; NULL until opened or after a failure */
+	int db_failed;             /* the last open or ping failed (log transitions only) */
+	unsigned long requests;    /* requests served by this process */
+};
+
+#define REQ_PATH_MAX 4096
+#define REQ_QUERY_INLINE 1024
+#define REQ_QUERY_MAX_ITEMS 64
+#define REQ_EXTRA_HEADERS 512
+
+struct req {
+	FCGX_Request *fcgi;
+	struct http_ctx *ctx;
+	const struct config *cfg;
+
+	const char *method;        /* from the web server; valid for the request */
+	size_t path_len;
+	const char *query_string;  /* raw, without '?'; "" when absent */
+	const char *content_type;  /* NULL when absent */
+	const char *authorization; /* NULL when absent */
+	long content_length;       /* -1 when absent */
+
+	const struct route *route;
+	struct route_match match;
+	const char *param_values[ROUTE_MAX_PARAMS];
+
+	int query_parsed;
+	int query_count;
+	char *query_heap;          /* owned; for query strings that do not fit inline */
+
+	char *body;                /* owned; NUL-terminated; NULL when not read */
+	size_t body_len;
+	json_t *json;              /* owned; parsed lazily by req_json() */
+	json_error_t json_error;
+	int json_state;            /* 0 not parsed, 1 parsed, -1 invalid */
+
+	int responded;
+	int status;
+	int head_only;             /* HEAD: headers only */
+	size_t extra_len;
+
+	/* Buffers: only their used prefixes are ever read, so req_init()
+	 * leaves them uncleared. */
+	char path[REQ_PATH_MAX];   /* raw (percent-encoded) path, without the query */
+	char params_buf[REQ_PATH_MAX];   /* decoded path params, NUL-separated */
+	struct query_item query[REQ_QUERY_MAX_ITEMS];
+	char query_inline[REQ_QUERY_INLINE];
+	char extra_headers[REQ_EXTRA_HEADERS];
+};
+
+/*
+ * Fills r from the FastCGI parameters.  Returns 0, or the HTTP status to
+ * answer with (400 missing or garbled method/URI, 414 URI too long).
+ */
+int req_init(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi);
+/* Frees what the request owns. */
+void req_cleanup(struct req *r);
+
+/* Decodes the matched route's path parameters into r. */
+void req_set_route(struct req *r, const struct route_match *m);
+
+/* A path parameter by name, percent-decoded; NULL when the route has none. */
+const char *req_param(const struct req *r, const char *name);
+/* A query parameter (the last occurrence), decoded; NULL when absent. */
+const char *req_query(struct req *r, const char *name);
+
+/*
+ * Reads the body (up to cfg->max_body_bytes).  Returns 0, or 413 when it
+ * is larger, or 400 when the stream breaks off.
+ */
+int req_read_body(struct req *r);
+
+/* The parsed JSON body (borrowed), or NULL when it is missing or invalid;
+ * r->json_state and r->json_error tell which. */
+json_t *req_json(struct req *r);
+
+/* The process's database handle, opening it when needed; NULL when the
+ * database cannot be opened (the error is logged once). */
+struct db *req_db(struct req *r);
+/* Drops the handle after a failure so the next request reopens it. */
+void req_db_failed(struct req *r);
+
+#endif
