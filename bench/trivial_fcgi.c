@@ -1,0 +1,48 @@
+/*
+ * trivial_fcgi.c: the smallest useful FastCGI responder, the benchmark's
+ * ceiling for any FastCGI application behind this nginx.  It forks
+ * NPROC processes (argv[1], default 4) that share the listening socket on
+ * fd 0 (as spawn-fcgi hands it over) and answer every request with a fixed
+ * small JSON body.
+ *
+ *   cc -O2 -o trivial_fcgi trivial_fcgi.c -lfcgi
+ *   spawn-fcgi -s /tmp/t.sock -n -- ./trivial_fcgi 4
+ */
+#include <fcgiapp.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char reply[] =
+	"Status: 200 OK\r\n"
+	"Content-Type: application/json\r\n"
+	"\r\n"
+	"{\"status\":\"ok\",\"version\":\"trivial\",\"database\":true}";
+
+static void
+serve_forever(void)
+{
+	FCGX_Request req;
+	FCGX_InitRequest(&req, 0, 0);
+	while (FCGX_Accept_r(&req) >= 0) {
+		FCGX_PutStr(reply, sizeof(reply) - 1, req.out);
+		FCGX_Finish_r(&req);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	int nproc = argc > 1 ? atoi(argv[1]) : 4;
+	if (FCGX_Init() != 0)
+		return 1;
+	for (int i = 0; i < nproc; i++)
+		if (fork() == 0) {
+			serve_forever();
+			_exit(0);
+		}
+	/* The parent only keeps the group together until it is killed. */
+	while (wait(NULL) > 0)
+		;
+	return 0;
+}

@@ -1,0 +1,141 @@
+# lib.sh: shell functions shared by scripts/start.sh, scripts/test.sh and
+# bench/run.sh.  Sourced, not run.  Expects bash with set -eu.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${PIPELIT_BUILD_DIR:-$ROOT/build}
+
+BUILD_PKGS="build-essential autoconf automake libtool pkg-config libfcgi-dev
+	libsqlite3-dev libpq-dev libjansson-dev libsodium-dev libcurl4-openssl-dev"
+RUNTIME_PKGS="nginx-light libnginx-mod-nchan sqlite3"
+TEST_PKGS="postgresql spawn-fcgi libfcgi-bin"
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
+PG_BIN=/usr/lib/postgresql/15/bin
+
+say() { printf '%s: %s\n' "${0##*/}" "$*"; }
+die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+	if is_root; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "need root to run '$*' and sudo is not installed; run this script as root once"
+	fi
+}
+
+package_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Installs the Debian packages among "$@" that dpkg does not know as
+# installed; apt-get update runs once, and only when something is missing.
+ensure_packages() {
+	local missing=() pkg
+	for pkg in "$@"; do
+		package_installed "$pkg" || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing missing packages: ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" </dev/null
+}
+
+# Generates configure when it is missing or older than configure.ac (a
+# fresh clone has only the autotools inputs).
+bootstrap_autotools() {
+	if [ ! -x "$ROOT/configure" ] || [ "$ROOT/configure.ac" -nt "$ROOT/configure" ] ||
+	   [ ! -f "$ROOT/build-aux/tap-driver.sh" ]; then
+		say "running autoreconf -fi"
+		(cd "$ROOT" && autoreconf -fi) || die "autoreconf failed"
+	fi
+	if [ -f "$ROOT/config.status" ]; then
+		die "$ROOT was configured in place; run 'make distclean' there first (the scripts build in $BUILD_DIR)"
+	fi
+}
+
+# Configures (once, or again when configure changed) and builds out of tree
+# in $BUILD_DIR.  Arguments are passed to configure.
+build_tree() {
+	mkdir -p "$BUILD_DIR"
+	if [ ! -f "$BUILD_DIR/Makefile" ] || [ "$ROOT/configure" -nt "$BUILD_DIR/config.status" ]; then
+		say "configuring in ${BUILD_DIR#"$ROOT"/}"
+		(cd "$BUILD_DIR" && "$ROOT/configure" -q "$@") || die "configure failed (see $BUILD_DIR/config.log)"
+	fi
+	say "building"
+	make -C "$BUILD_DIR" -s -j"$(nproc)" || die "the build failed"
+}
+
+# Prints the load_module line for nchan when the module is installed.
+nginx_module_lines() {
+	if [ -f "$NCHAN_MODULE" ]; then
+		printf 'load_module %s;\n' "$NCHAN_MODULE"
+	fi
+}
+
+# render_nginx_conf OUT PREFIX LISTEN WWW_DIR SOCKET MAX_BODY [USER_LINE]
+# Fills conf/nginx.conf.in; creates the prefix's log and temp directories.
+render_nginx_conf() {
+	local out=$1 prefix=$2 listen=$3 www=$4 socket=$5 max_body=$6 user_line=${7:-}
+	mkdir -p "$prefix/tmp"
+	local modules
+	modules=$(nginx_module_lines)
+	sed -e "s|@LOAD_MODULES@|$modules|" \
+	    -e "s|@USER_LINE@|$user_line|" \
+	    -e "s|@PREFIX@|$prefix|g" \
+	    -e "s|@LISTEN@|$listen|g" \
+	    -e "s|@WWW_DIR@|$www|g" \
+	    -e "s|@SOCKET@|$socket|g" \
+	    -e "s|@MAX_BODY@|$max_body|g" \
+	    "$ROOT/conf/nginx.conf.in" >"$out.tmp"
+	mv "$out.tmp" "$out"
+}
+
+# Prints the value of KEY from the environment, else from the .env file
+# FILE, else DEFAULT.  Only plain KEY=VALUE lines (optionally quoted) are read.
+setting() {
+	local key=$1 file=$2 default=$3 value
+	if [ -n "${!key:-}" ]; then
+		printf '%s\n' "${!key}"
+		return
+	fi
+	if [ -f "$file" ]; then
+		value=$(sed -n -e "s/^[[:space:]]*\(export[[:space:]]\+\)\?$key=//p" "$file" | tail -n 1)
+		value=${value%\"}; value=${value#\"}; value=${value%\'}; value=${value#\'}
+		if [ -n "$value" ]; then
+			printf '%s\n' "$value"
+			return
+		fi
+	fi
+	printf '%s\n' "$default"
+}
+
+# Prints a TCP port nobody listens on right now.
+free_port() {
+	perl -MIO::Socket::INET -e \
+		'my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1) or die; print $s->sockport, "\n"'
+}
+
+# wait_for_http URL SECONDS: polls until URL answers 200.
+wait_for_http() {
+	local url=$1 deadline=$((SECONDS + $2))
+	while [ $SECONDS -lt $deadline ]; do
+		if perl -MHTTP::Tiny -e 'exit(HTTP::Tiny->new(timeout => 2)->get($ARGV[0])->{status} == 200 ? 0 : 1)' "$url"; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# True when process PID (from the file) is alive.
+pid_alive() {
+	local file=$1 pid
+	[ -f "$file" ] || return 1
+	pid=$(cat "$file" 2>/dev/null) || return 1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
