@@ -132,4 +132,21 @@ int db_ping(struct db *db);
 /* Test helper for the '?' -> '$n' rewrite; returns malloc'd text. */
 char *db_sql_to_postgres(const char *sql, int *nparams);
 
+/*
+ * The kind of the handle's last error, so callers can tell a unique
+ * violation (a 409) from a broken database (a 500) without parsing
+ * backend-specific text.  (Added by the db layer.)
+ */
+enum db_errkind {
+	DB_ERR_NONE = 0,
+	DB_ERR_OTHER,
+	DB_ERR_UNIQUE,        /* UNIQUE or PRIMARY KEY violated */
+	DB_ERR_FOREIGN_KEY,
+	DB_ERR_CONSTRAINT,    /* NOT NULL, CHECK and other constraints */
+	DB_ERR_BUSY,          /* lock not obtained before the deadline */
+	DB_ERR_CONNECTION,    /* PostgreSQL connection lost */
+	DB_ERR_MISUSE,        /* bad index, nested transaction, ... */
+};
+enum db_errkind db_error_kind(const struct db *db);
+
 #endif

@@ -1,0 +1,444 @@
+/*
+ * db.c: the backend-neutral side of db.h: opening by URL, the statement
+ * cache, statement states, errors, and dispatch to the backend's ops.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/db_internal.h"
+#include "util/xalloc.h"
+
+#define CACHE_INITIAL_BUCKETS 64
+
+/* ---- errors --------------------------------------------------------- */
+
+void
+db_set_error(struct db *db, enum db_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(db->errmsg, sizeof(db->errmsg), fmt, ap);
+	va_end(ap);
+	/* Backend messages often end in a newline or span lines; one line
+	 * reads better in a log and a JSON detail. */
+	size_t len = strlen(db->errmsg);
+	while (len > 0 && (db->errmsg[len - 1] == '\n' || db->errmsg[len - 1] == ' '))
+		db->errmsg[--len] = '\0';
+	for (char *p = db->errmsg; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	db->errkind = kind;
+}
+
+void
+db_clear_error(struct db *db)
+{
+	db->errmsg[0] = '\0';
+	db->errkind = DB_ERR_NONE;
+}
+
+const char *
+db_errmsg(const struct db *db)
+{
+	return db->errmsg;
+}
+
+enum db_errkind
+db_error_kind(const struct db *db)
+{
+	return db->errkind;
+}
+
+/* ---- retry helpers -------------------------------------------------- */
+
+int64_t
+db_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+db_backoff_sleep(unsigned attempt)
+{
+	/* Jitter from the clock and the pid: enough to keep processes that
+	 * collided once from colliding in lock-step, with no shared state. */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint32_t x = (uint32_t)now.tv_nsec ^ ((uint32_t)getpid() * 2654435761u) ^ attempt;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	unsigned cap_ms = attempt < 5 ? 2u << attempt : 50;
+	long us = 200 + (long)(x % (cap_ms * 1000));
+	struct timespec d = { us / 1000000, (us % 1000000) * 1000 };
+	while (nanosleep(&d, &d) != 0 && errno == EINTR)
+		;
+}
+
+/* ---- handles -------------------------------------------------------- */
+
+void
+db_init_common(struct db *db, const struct db_ops *ops, enum db_backend backend)
+{
+	db->ops = ops;
+	db->backend = backend;
+	db_clear_error(db);
+	db->nbuckets = CACHE_INITIAL_BUCKETS;
+	db->buckets = xcalloc(db->nbuckets, sizeof(*db->buckets));
+	db->nstmts = 0;
+}
+
+struct db *
+db_open(const char *url, char **err)
+{
+	struct db_url u;
+	if (db_url_parse(url, &u, err) != 0)
+		return NULL;
+	const struct db_ops *ops = u.backend == DB_SQLITE ? &db_sqlite_ops : &db_pg_ops;
+	struct db *db = ops->open(&u, err);
+	db_url_free(&u);
+	return db;
+}
+
+static void
+cache_free_all(struct db *db)
+{
+	for (size_t i = 0; i < db->nbuckets; i++) {
+		struct db_stmt *st = db->buckets[i];
+		while (st != NULL) {
+			struct db_stmt *next = st->next;
+			char *sql = st->sql;
+			db->ops->finalize(st);
+			free(sql);
+			st = next;
+		}
+	}
+	free(db->buckets);
+	db->buckets = NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	/* Statements go first: SQLite will not close a connection that
+	 * still has statements. */
+	cache_free_all(db);
+	db->ops->close(db);
+}
+
+enum db_backend
+db_backend_of(const struct db *db)
+{
+	return db->backend;
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	db_clear_error(db);
+	return db->ops->exec(db, sql);
+}
+
+/* ---- transactions --------------------------------------------------- */
+
+static int
+begin(struct db *db, int write)
+{
+	db_clear_error(db);
+	if (db->ops->in_transaction(db)) {
+		db_set_error(db, DB_ERR_MISUSE, "a transaction is already open");
+		return -1;
+	}
+	return db->ops->begin(db, write);
+}
+
+int
+db_begin(struct db *db)
+{
+	return begin(db, 0);
+}
+
+int
+db_begin_write(struct db *db)
+{
+	return begin(db, 1);
+}
+
+int
+db_commit(struct db *db)
+{
+	db_clear_error(db);
+	return db->ops->commit(db);
+}
+
+int
+db_rollback(struct db *db)
+{
+	db_clear_error(db);
+	return db->ops->rollback(db);
+}
+
+int
+db_in_transaction(const struct db *db)
+{
+	return db->ops->in_transaction(db);
+}
+
+/* ---- the statement cache -------------------------------------------- */
+
+/* FNV-1a: short SQL texts, a handful of distinct ones per process. */
+static uint32_t
+sql_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+cache_grow(struct db *db)
+{
+	size_t n = db->nbuckets * 2;
+	struct db_stmt **b = xcalloc(n, sizeof(*b));
+	for (size_t i = 0; i < db->nbuckets; i++) {
+		struct db_stmt *st = db->buckets[i];
+		while (st != NULL) {
+			struct db_stmt *next = st->next;
+			st->next = b[st->hash & (n - 1)];
+			b[st->hash & (n - 1)] = st;
+			st = next;
+		}
+	}
+	free(db->buckets);
+	db->buckets = b;
+	db->nbuckets = n;
+}
+
+/*
+ * A cached statement is handed out again when it is idle or finished.  One
+ * still positioned on a row belongs to a caller that is iterating it (the
+ * same SQL used in a nested loop), so a second copy is prepared beside it.
+ */
+static struct db_stmt *
+cache_find(struct db *db, const char *sql, uint32_t h)
+{
+	for (struct db_stmt *st = db->buckets[h & (db->nbuckets - 1)]; st; st = st->next) {
+		if (st->hash != h || st->state == STMT_ROWS || strcmp(st->sql, sql) != 0)
+			continue;
+		if (st->state != STMT_IDLE)
+			db_reset(st);
+		return st;
+	}
+	return NULL;
+}
+
+struct db_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	uint32_t h = sql_hash(sql);
+	struct db_stmt *st = cache_find(db, sql, h);
+	if (st != NULL)
+		return st;
+	db_clear_error(db);
+	st = db->ops->prepare(db, sql);
+	if (st == NULL)
+		return NULL;
+	st->db = db;
+	st->sql = xstrdup(sql);
+	st->hash = h;
+	st->state = STMT_IDLE;
+	if (db->nstmts >= db->nbuckets)
+		cache_grow(db);
+	st->next = db->buckets[h & (db->nbuckets - 1)];
+	db->buckets[h & (db->nbuckets - 1)] = st;
+	db->nstmts++;
+	return st;
+}
+
+void
+db_reset(struct db_stmt *st)
+{
+	if (st == NULL)
+		return;
+	st->db->ops->reset(st);
+	st->state = STMT_IDLE;
+}
+
+/* ---- binding -------------------------------------------------------- */
+
+/* Binding after a run starts a new run with the bindings kept, so
+ * "bind, step, bind, step" works without an explicit reset. */
+static void
+prepare_to_bind(struct db_stmt *st)
+{
+	if (st->state != STMT_IDLE) {
+		st->db->ops->rewind(st);
+		st->state = STMT_IDLE;
+	}
+}
+
+int
+db_bind_null(struct db_stmt *st, int idx)
+{
+	prepare_to_bind(st);
+	return st->db->ops->bind_null(st, idx);
+}
+
+int
+db_bind_int64(struct db_stmt *st, int idx, int64_t v)
+{
+	prepare_to_bind(st);
+	return st->db->ops->bind_int64(st, idx, v);
+}
+
+int
+db_bind_double(struct db_stmt *st, int idx, double v)
+{
+	prepare_to_bind(st);
+	return st->db->ops->bind_double(st, idx, v);
+}
+
+int
+db_bind_bool(struct db_stmt *st, int idx, int v)
+{
+	prepare_to_bind(st);
+	return st->db->ops->bind_bool(st, idx, v != 0);
+}
+
+int
+db_bind_text(struct db_stmt *st, int idx, const char *s, ptrdiff_t len)
+{
+	prepare_to_bind(st);
+	if (s == NULL)
+		return st->db->ops->bind_null(st, idx);
+	return st->db->ops->bind_text(st, idx, s, len < 0 ? strlen(s) : (size_t)len);
+}
+
+int
+db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
+{
+	prepare_to_bind(st);
+	if (p == NULL && len > 0)
+		return st->db->ops->bind_null(st, idx);
+	return st->db->ops->bind_blob(st, idx, p ? p : "", len);
+}
+
+/* ---- stepping and columns ------------------------------------------- */
+
+int
+db_step(struct db_stmt *st)
+{
+	if (st->state == STMT_DONE)
+		return DB_DONE;
+	if (st->state == STMT_FAILED)
+		return DB_ERROR;
+	db_clear_error(st->db);
+	int rc = st->db->ops->step(st);
+	st->state = rc == DB_ROW ? STMT_ROWS : rc == DB_DONE ? STMT_DONE : STMT_FAILED;
+	return rc;
+}
+
+int
+db_column_count(struct db_stmt *st)
+{
+	return st->db->ops->column_count(st);
+}
+
+const char *
+db_column_name(struct db_stmt *st, int col)
+{
+	return st->db->ops->column_name(st, col);
+}
+
+/* Values exist only while the statement sits on a row. */
+static int
+on_row(const struct db_stmt *st)
+{
+	return st->state == STMT_ROWS;
+}
+
+int
+db_column_is_null(struct db_stmt *st, int col)
+{
+	return on_row(st) ? st->db->ops->column_is_null(st, col) : 1;
+}
+
+int64_t
+db_column_int64(struct db_stmt *st, int col)
+{
+	return on_row(st) ? st->db->ops->column_int64(st, col) : 0;
+}
+
+double
+db_column_double(struct db_stmt *st, int col)
+{
+	return on_row(st) ? st->db->ops->column_double(st, col) : 0.0;
+}
+
+const char *
+db_column_text(struct db_stmt *st, int col)
+{
+	return on_row(st) ? st->db->ops->column_text(st, col) : NULL;
+}
+
+size_t
+db_column_bytes(struct db_stmt *st, int col)
+{
+	return on_row(st) ? st->db->ops->column_bytes(st, col) : 0;
+}
+
+int
+db_column_bool(struct db_stmt *st, int col)
+{
+	const char *s = db_column_text(st, col);
+	if (s == NULL)
+		return 0;
+	switch (s[0]) {
+	case 't': case 'T': case 'y': case 'Y':
+		return 1;
+	case 'f': case 'F': case 'n': case 'N': case '\0':
+		return 0;
+	default:
+		return db_column_int64(st, col) != 0;
+	}
+}
+
+int64_t
+db_changes(struct db_stmt *st)
+{
+	return st->db->ops->changes(st);
+}
+
+/* ---- helpers on top ------------------------------------------------- */
+
+int
+db_query_int64(struct db *db, const char *sql, int64_t *out)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (st == NULL)
+		return -1;
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*out = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? 1 : -1;
+}
+
+int
+db_ping(struct db *db)
+{
+	int64_t one = 0;
+	return db_query_int64(db, "SELECT 1", &one) == 0 && one == 1 ? 0 : -1;
+}

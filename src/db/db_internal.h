@@ -1,0 +1,101 @@
+/*
+ * db_internal.h: what db.c shares with the two backends.
+ *
+ * db.c owns the parts common to both (the statement cache, statement
+ * states, the error buffer) and dispatches everything else through a
+ * struct db_ops.  Each backend embeds struct db and struct db_stmt as the
+ * first member of its own handle and statement structs, so a pointer to
+ * one is a pointer to the other.
+ */
+#ifndef PIPELIT_DB_INTERNAL_H
+#define PIPELIT_DB_INTERNAL_H
+
+#include <stdint.h>
+
+#include "db/db.h"
+
+/* Where a statement is in its life; db.c keeps this so both backends
+ * behave alike (stepping a finished statement, binding after a run). */
+enum db_stmt_state {
+	STMT_IDLE = 0,   /* freshly prepared or reset; may carry bindings */
+	STMT_ROWS,       /* executed, positioned on a row */
+	STMT_DONE,       /* executed to the end */
+	STMT_FAILED,     /* the last execution failed */
+};
+
+struct db_stmt {
+	struct db *db;
+	char *sql;               /* owned; the cache key */
+	uint32_t hash;
+	struct db_stmt *next;    /* next statement in the same cache bucket */
+	enum db_stmt_state state;
+};
+
+struct db_ops {
+	/* Handle: open allocates the backend's struct (embedding struct db). */
+	struct db *(*open)(const struct db_url *u, char **err);
+	void (*close)(struct db *db);
+	int (*exec)(struct db *db, const char *sql);
+	int (*begin)(struct db *db, int write);
+	int (*commit)(struct db *db);
+	int (*rollback)(struct db *db);
+	int (*in_transaction)(const struct db *db);
+
+	/* Statements: prepare allocates the backend's struct (embedding
+	 * struct db_stmt); db.c fills in the common part. */
+	struct db_stmt *(*prepare)(struct db *db, const char *sql);
+	void (*finalize)(struct db_stmt *st);
+	/* Forgets the last execution but keeps the bindings. */
+	void (*rewind)(struct db_stmt *st);
+	/* Forgets the last execution and the bindings. */
+	void (*reset)(struct db_stmt *st);
+
+	int (*bind_null)(struct db_stmt *st, int idx);
+	int (*bind_int64)(struct db_stmt *st, int idx, int64_t v);
+	int (*bind_double)(struct db_stmt *st, int idx, double v);
+	int (*bind_bool)(struct db_stmt *st, int idx, int v);
+	int (*bind_text)(struct db_stmt *st, int idx, const char *s, size_t len);
+	int (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t len);
+
+	int (*step)(struct db_stmt *st);
+	int (*column_count)(struct db_stmt *st);
+	const char *(*column_name)(struct db_stmt *st, int col);
+	int (*column_is_null)(struct db_stmt *st, int col);
+	const char *(*column_text)(struct db_stmt *st, int col);
+	size_t (*column_bytes)(struct db_stmt *st, int col);
+	int64_t (*column_int64)(struct db_stmt *st, int col);
+	double (*column_double)(struct db_stmt *st, int col);
+	int64_t (*changes)(struct db_stmt *st);
+};
+
+#define DB_ERRMSG_MAX 512
+
+struct db {
+	const struct db_ops *ops;
+	enum db_backend backend;
+	enum db_errkind errkind;
+	char errmsg[DB_ERRMSG_MAX];
+	struct db_stmt **buckets;    /* owned; the statement cache */
+	size_t nbuckets, nstmts;
+};
+
+extern const struct db_ops db_sqlite_ops;
+extern const struct db_ops db_pg_ops;
+
+/* Records the handle's last error (kind and text); the text is truncated
+ * to fit and flattened to one line. */
+void db_set_error(struct db *db, enum db_errkind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void db_clear_error(struct db *db);
+
+/* Initialises the common part of a freshly allocated handle. */
+void db_init_common(struct db *db, const struct db_ops *ops, enum db_backend backend);
+
+/* A small random delay for retry loops, growing with the attempt number
+ * (capped); randomised so contending processes spread out. */
+void db_backoff_sleep(unsigned attempt);
+
+/* Monotonic milliseconds, for retry deadlines. */
+int64_t db_now_ms(void);
+
+#endif

@@ -1,0 +1,643 @@
+/*
+ * db_pg.c: the PostgreSQL backend (libpq).
+ *
+ * Each distinct SQL text is prepared once per connection (named s1, s2,
+ * ...) and run with PQexecPrepared and text parameters whose types the
+ * server infers.  A result is fetched whole and db_step walks its rows.
+ *
+ * A server restart must not take the pool down with it: when a call finds
+ * the connection broken and no transaction was open, the connection is
+ * reset, every statement is marked unprepared (the generation counter
+ * moves on) and the call is tried once more.  Inside a transaction the
+ * work is lost anyway, so the error goes to the caller, who rolls back.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db/db_internal.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* Type OIDs from the server's pg_type catalogue; stable across versions. */
+#define BOOLOID 16
+#define BYTEAOID 17
+
+struct pg_db {
+	struct db base;
+	PGconn *conn;
+	unsigned generation;    /* bumped on every reconnect */
+	unsigned next_name;     /* for statement names s1, s2, ... */
+	int tx;                 /* a transaction we began is open */
+};
+
+/* One bound parameter.  Its buffer is kept across runs so rebinding a
+ * value no longer than the last one allocates nothing. */
+struct pg_param {
+	char *buf;
+	size_t cap;
+};
+
+struct pg_stmt {
+	struct db_stmt base;
+	char *pgsql;            /* owned: the SQL with $n placeholders */
+	int nparams;
+	char name[16];
+	unsigned generation;    /* prepared on this connection; 0 = not yet */
+	const char **values;    /* owned arrays of nparams entries */
+	int *lengths;
+	int *formats;
+	struct pg_param *params;
+	PGresult *res;
+	int row, nrows;
+	int64_t changes;
+	unsigned char *decoded; /* a bytea value decoded for the caller */
+	size_t decoded_len;
+	int decoded_row, decoded_col;
+};
+
+static struct pg_db *
+pg(struct db *db)
+{
+	return (struct pg_db *)db;
+}
+
+static struct pg_stmt *
+pgs(struct db_stmt *st)
+{
+	return (struct pg_stmt *)st;
+}
+
+/* ---- errors --------------------------------------------------------- */
+
+static enum db_errkind
+errkind_of(const char *sqlstate)
+{
+	if (sqlstate == NULL)
+		return DB_ERR_OTHER;
+	if (strcmp(sqlstate, "23505") == 0)
+		return DB_ERR_UNIQUE;
+	if (strcmp(sqlstate, "23503") == 0)
+		return DB_ERR_FOREIGN_KEY;
+	if (strncmp(sqlstate, "23", 2) == 0)
+		return DB_ERR_CONSTRAINT;
+	if (strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57P", 3) == 0)
+		return DB_ERR_CONNECTION;
+	if (strcmp(sqlstate, "55P03") == 0 || strcmp(sqlstate, "40001") == 0 ||
+	    strcmp(sqlstate, "40P01") == 0)
+		return DB_ERR_BUSY;
+	return DB_ERR_OTHER;
+}
+
+/* Records the error of res (or of the connection when res has none).
+ * libpq's messages name host and port at most, never the password. */
+static int
+fail_result(struct pg_db *d, const PGresult *res)
+{
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (PQstatus(d->conn) == CONNECTION_BAD) {
+		db_set_error(&d->base, DB_ERR_CONNECTION, "%s",
+			     msg ? msg : PQerrorMessage(d->conn));
+		return -1;
+	}
+	if (msg == NULL)
+		msg = res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn);
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	db_set_error(&d->base, errkind_of(state), "%s", *msg ? msg : "unknown PostgreSQL error");
+	return -1;
+}
+
+/* ---- the connection ------------------------------------------------- */
+
+static void
+route_notice(void *arg, const char *message)
+{
+	log_debug("postgres: %s", message);
+}
+
+/* Session settings every connection needs, again after a reset. */
+static int
+set_up_session(struct pg_db *d)
+{
+	PQsetNoticeProcessor(d->conn, route_notice, NULL);
+	PGresult *res = PQexec(d->conn, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'");
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
+	PQclear(res);
+	return rc;
+}
+
+static int
+reconnect(struct pg_db *d)
+{
+	log_warn("PostgreSQL connection lost (%s); reconnecting", d->base.errmsg);
+	PQreset(d->conn);
+	d->generation++;
+	d->tx = 0;
+	if (PQstatus(d->conn) != CONNECTION_OK) {
+		db_set_error(&d->base, DB_ERR_CONNECTION, "%s", PQerrorMessage(d->conn));
+		return -1;
+	}
+	return set_up_session(d);
+}
+
+static int
+pg_in_transaction(const struct db *db)
+{
+	const struct pg_db *d = (const struct pg_db *)db;
+	switch (PQtransactionStatus(d->conn)) {
+	case PQTRANS_IDLE:
+		return 0;
+	case PQTRANS_UNKNOWN:
+		return d->tx;
+	default:
+		return 1;
+	}
+}
+
+/* After a failed call: reconnect when that is the cure and retrying is
+ * allowed (first attempt, no transaction was open).  1 = try again. */
+static int
+should_retry(struct pg_db *d, int attempt, int was_in_tx)
+{
+	if (attempt > 0 || was_in_tx || PQstatus(d->conn) != CONNECTION_BAD)
+		return 0;
+	return reconnect(d) == 0;
+}
+
+static void pg_close(struct db *db);
+
+static struct db *
+pg_open(const struct db_url *u, char **err)
+{
+	struct pg_db *d = xcalloc(1, sizeof(*d));
+	db_init_common(&d->base, &db_pg_ops, DB_POSTGRES);
+	d->generation = 1;
+	d->conn = PQconnectdb(u->conninfo);
+	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
+		*err = xasprintf("cannot connect to PostgreSQL: %s",
+				 d->conn ? PQerrorMessage(d->conn) : "out of memory");
+		size_t len = strlen(*err);
+		while (len > 0 && ((*err)[len - 1] == '\n' || (*err)[len - 1] == ' '))
+			(*err)[--len] = '\0';
+		pg_close(&d->base);
+		return NULL;
+	}
+	if (set_up_session(d) != 0) {
+		*err = xasprintf("cannot set up the PostgreSQL session: %s", d->base.errmsg);
+		pg_close(&d->base);
+		return NULL;
+	}
+	return &d->base;
+}
+
+static void
+pg_close(struct db *db)
+{
+	struct pg_db *d = pg(db);
+	PQfinish(d->conn);
+	free(db->buckets);
+	free(d);
+}
+
+/* Runs sql with PQexec, reconnecting once when the connection was lost
+ * outside a transaction.  Returns the result (caller clears) or NULL
+ * after recording the error. */
+static PGresult *
+exec_simple(struct pg_db *d, const char *sql)
+{
+	int was_in_tx = pg_in_transaction(&d->base);
+	for (int attempt = 0;; attempt++) {
+		PGresult *res = PQexec(d->conn, sql);
+		ExecStatusType status = PQresultStatus(res);
+		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
+		    status == PGRES_EMPTY_QUERY)
+			return res;
+		fail_result(d, res);
+		PQclear(res);
+		if (!should_retry(d, attempt, was_in_tx))
+			return NULL;
+	}
+}
+
+static int
+pg_exec(struct db *db, const char *sql)
+{
+	PGresult *res = exec_simple(pg(db), sql);
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+static int
+pg_begin(struct db *db, int write)
+{
+	struct pg_db *d = pg(db);
+	PGresult *res = exec_simple(d, "BEGIN");
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	d->tx = 1;
+	return 0;
+}
+
+static int
+pg_commit(struct db *db)
+{
+	struct pg_db *d = pg(db);
+	PGTransactionStatusType ts = PQtransactionStatus(d->conn);
+	if (ts == PQTRANS_IDLE) {
+		db_set_error(db, DB_ERR_MISUSE, "no transaction is open");
+		return -1;
+	}
+	if (ts == PQTRANS_INERROR) {
+		/* COMMIT here would quietly roll back and report success. */
+		PQclear(PQexec(d->conn, "ROLLBACK"));
+		d->tx = 0;
+		db_set_error(db, DB_ERR_OTHER,
+			     "transaction aborted by an earlier error; rolled back");
+		return -1;
+	}
+	PGresult *res = PQexec(d->conn, "COMMIT");
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
+	PQclear(res);
+	d->tx = 0;
+	return rc;
+}
+
+static int
+pg_rollback(struct db *db)
+{
+	struct pg_db *d = pg(db);
+	d->tx = 0;
+	if (PQstatus(d->conn) == CONNECTION_BAD)
+		return reconnect(d);    /* the server has dropped the transaction */
+	if (PQtransactionStatus(d->conn) == PQTRANS_IDLE)
+		return 0;
+	PGresult *res = PQexec(d->conn, "ROLLBACK");
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
+	PQclear(res);
+	if (rc != 0 && PQstatus(d->conn) == CONNECTION_BAD)
+		rc = reconnect(d);
+	return rc;
+}
+
+/* ---- statements ----------------------------------------------------- */
+
+static int
+prepare_on_server(struct pg_db *d, struct pg_stmt *s)
+{
+	PGresult *res = PQprepare(d->conn, s->name, s->pgsql, s->nparams, NULL);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
+	PQclear(res);
+	if (rc == 0)
+		s->generation = d->generation;
+	return rc;
+}
+
+static int
+ensure_prepared(struct pg_db *d, struct pg_stmt *s, int was_in_tx)
+{
+	for (int attempt = 0;; attempt++) {
+		if (s->generation == d->generation || prepare_on_server(d, s) == 0)
+			return 0;
+		if (!should_retry(d, attempt, was_in_tx))
+			return -1;
+	}
+}
+
+static void
+clear_result(struct pg_stmt *s)
+{
+	PQclear(s->res);
+	s->res = NULL;
+	s->row = -1;
+	s->nrows = 0;
+	if (s->decoded != NULL) {
+		PQfreemem(s->decoded);
+		s->decoded = NULL;
+	}
+}
+
+static void pg_finalize(struct db_stmt *st);
+
+static struct db_stmt *
+pg_prepare(struct db *db, const char *sql)
+{
+	struct pg_db *d = pg(db);
+	struct pg_stmt *s = xcalloc(1, sizeof(*s));
+	s->pgsql = db_sql_to_postgres(sql, &s->nparams);
+	snprintf(s->name, sizeof(s->name), "s%u", ++d->next_name);
+	size_t n = (size_t)s->nparams;
+	s->values = xcalloc(n, sizeof(*s->values));
+	s->lengths = xcalloc(n, sizeof(*s->lengths));
+	s->formats = xcalloc(n, sizeof(*s->formats));
+	s->params = xcalloc(n, sizeof(*s->params));
+	s->row = -1;
+	/* Preparing now reports a syntax error where the statement is
+	 * written, not where it first runs. */
+	if (ensure_prepared(d, s, pg_in_transaction(db)) != 0) {
+		pg_finalize(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}
+
+static void
+pg_finalize(struct db_stmt *st)
+{
+	struct pg_stmt *s = pgs(st);
+	clear_result(s);
+	for (int i = 0; i < s->nparams; i++)
+		free(s->params[i].buf);
+	free(s->params);
+	free(s->values);
+	free(s->lengths);
+	free(s->formats);
+	free(s->pgsql);
+	free(s);
+}
+
+static void
+pg_rewind(struct db_stmt *st)
+{
+	clear_result(pgs(st));
+}
+
+static void
+pg_reset(struct db_stmt *st)
+{
+	struct pg_stmt *s = pgs(st);
+	clear_result(s);
+	for (int i = 0; i < s->nparams; i++) {
+		s->values[i] = NULL;
+		s->formats[i] = 0;
+	}
+}
+
+static int
+execute(struct pg_db *d, struct pg_stmt *s)
+{
+	int was_in_tx = pg_in_transaction(&d->base);
+	for (int attempt = 0;; attempt++) {
+		if (ensure_prepared(d, s, was_in_tx) != 0)
+			return -1;
+		s->res = PQexecPrepared(d->conn, s->name, s->nparams, s->values, s->lengths,
+					s->formats, 0);
+		ExecStatusType status = PQresultStatus(s->res);
+		if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+			s->nrows = PQntuples(s->res);
+			s->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
+			return 0;
+		}
+		fail_result(d, s->res);
+		clear_result(s);
+		if (!should_retry(d, attempt, was_in_tx))
+			return -1;
+	}
+}
+
+static int
+pg_step(struct db_stmt *st)
+{
+	struct pg_stmt *s = pgs(st);
+	if (st->state == STMT_IDLE) {
+		clear_result(s);
+		if (execute(pg(st->db), s) != 0)
+			return DB_ERROR;
+	}
+	if (s->decoded != NULL) {
+		PQfreemem(s->decoded);
+		s->decoded = NULL;
+	}
+	return ++s->row < s->nrows ? DB_ROW : DB_DONE;
+}
+
+/* ---- binding -------------------------------------------------------- */
+
+static int
+check_index(struct pg_stmt *s, int idx)
+{
+	if (idx >= 1 && idx <= s->nparams)
+		return 0;
+	db_set_error(s->base.db, DB_ERR_MISUSE, "parameter %d out of range (statement has %d)",
+		     idx, s->nparams);
+	return -1;
+}
+
+/* Points parameter idx at a copy of len bytes (plus a NUL, which text
+ * parameters need), growing its buffer only when it is too small. */
+static void
+set_param(struct pg_stmt *s, int idx, const void *p, size_t len, int format)
+{
+	struct pg_param *prm = &s->params[idx - 1];
+	if (prm->cap < len + 1) {
+		prm->cap = len + 1 > 32 ? len + 1 : 32;
+		prm->buf = xrealloc(prm->buf, prm->cap);
+	}
+	memcpy(prm->buf, p, len);
+	prm->buf[len] = '\0';
+	s->values[idx - 1] = prm->buf;
+	s->lengths[idx - 1] = (int)len;
+	s->formats[idx - 1] = format;
+}
+
+static int
+pg_bind_null(struct db_stmt *st, int idx)
+{
+	struct pg_stmt *s = pgs(st);
+	if (check_index(s, idx) != 0)
+		return -1;
+	s->values[idx - 1] = NULL;
+	return 0;
+}
+
+static int
+bind_formatted(struct db_stmt *st, int idx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+bind_formatted(struct db_stmt *st, int idx, const char *fmt, ...)
+{
+	struct pg_stmt *s = pgs(st);
+	if (check_index(s, idx) != 0)
+		return -1;
+	char buf[40];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	set_param(s, idx, buf, (size_t)n, 0);
+	return 0;
+}
+
+static int
+pg_bind_int64(struct db_stmt *st, int idx, int64_t v)
+{
+	return bind_formatted(st, idx, "%lld", (long long)v);
+}
+
+static int
+pg_bind_double(struct db_stmt *st, int idx, double v)
+{
+	return bind_formatted(st, idx, "%.17g", v);
+}
+
+static int
+pg_bind_bool(struct db_stmt *st, int idx, int v)
+{
+	return bind_formatted(st, idx, "%s", v ? "true" : "false");
+}
+
+static int
+pg_bind_text(struct db_stmt *st, int idx, const char *p, size_t len)
+{
+	struct pg_stmt *s = pgs(st);
+	if (check_index(s, idx) != 0)
+		return -1;
+	set_param(s, idx, p, len, 0);
+	return 0;
+}
+
+static int
+pg_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
+{
+	struct pg_stmt *s = pgs(st);
+	if (check_index(s, idx) != 0)
+		return -1;
+	/* Binary format: a bytea's binary form is its bytes. */
+	set_param(s, idx, p, len, 1);
+	return 0;
+}
+
+/* ---- columns -------------------------------------------------------- */
+
+static int
+valid_cell(struct pg_stmt *s, int col)
+{
+	return s->res != NULL && s->row >= 0 && s->row < s->nrows && col >= 0 &&
+	       col < PQnfields(s->res);
+}
+
+static int
+pg_column_count(struct db_stmt *st)
+{
+	struct pg_stmt *s = pgs(st);
+	return s->res ? PQnfields(s->res) : 0;
+}
+
+static const char *
+pg_column_name(struct db_stmt *st, int col)
+{
+	struct pg_stmt *s = pgs(st);
+	return s->res && col >= 0 && col < PQnfields(s->res) ? PQfname(s->res, col) : NULL;
+}
+
+static int
+pg_column_is_null(struct db_stmt *st, int col)
+{
+	struct pg_stmt *s = pgs(st);
+	return !valid_cell(s, col) || PQgetisnull(s->res, s->row, col);
+}
+
+/* bytea arrives in hex text form; callers want the bytes. */
+static void
+decode_bytea(struct pg_stmt *s, int col)
+{
+	if (s->decoded != NULL && s->decoded_row == s->row && s->decoded_col == col)
+		return;
+	if (s->decoded != NULL)
+		PQfreemem(s->decoded);
+	s->decoded = PQunescapeBytea((const unsigned char *)PQgetvalue(s->res, s->row, col),
+				     &s->decoded_len);
+	if (s->decoded == NULL) {
+		fprintf(stderr, "pipelit: out of memory\n");
+		abort();
+	}
+	s->decoded_row = s->row;
+	s->decoded_col = col;
+}
+
+static const char *
+pg_column_text(struct db_stmt *st, int col)
+{
+	struct pg_stmt *s = pgs(st);
+	if (!valid_cell(s, col) || PQgetisnull(s->res, s->row, col))
+		return NULL;
+	if (PQftype(s->res, col) == BYTEAOID) {
+		decode_bytea(s, col);
+		return (const char *)s->decoded;
+	}
+	return PQgetvalue(s->res, s->row, col);
+}
+
+static size_t
+pg_column_bytes(struct db_stmt *st, int col)
+{
+	struct pg_stmt *s = pgs(st);
+	if (!valid_cell(s, col) || PQgetisnull(s->res, s->row, col))
+		return 0;
+	if (PQftype(s->res, col) == BYTEAOID) {
+		decode_bytea(s, col);
+		return s->decoded_len;
+	}
+	return (size_t)PQgetlength(s->res, s->row, col);
+}
+
+static int64_t
+pg_column_int64(struct db_stmt *st, int col)
+{
+	const char *v = pg_column_text(st, col);
+	if (v == NULL)
+		return 0;
+	if (PQftype(pgs(st)->res, col) == BOOLOID)
+		return v[0] == 't';
+	return strtoll(v, NULL, 10);
+}
+
+static double
+pg_column_double(struct db_stmt *st, int col)
+{
+	const char *v = pg_column_text(st, col);
+	if (v == NULL)
+		return 0.0;
+	if (PQftype(pgs(st)->res, col) == BOOLOID)
+		return v[0] == 't';
+	return strtod(v, NULL);
+}
+
+static int64_t
+pg_changes(struct db_stmt *st)
+{
+	return pgs(st)->changes;
+}
+
+const struct db_ops db_pg_ops = {
+	.open = pg_open,
+	.close = pg_close,
+	.exec = pg_exec,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.in_transaction = pg_in_transaction,
+	.prepare = pg_prepare,
+	.finalize = pg_finalize,
+	.rewind = pg_rewind,
+	.reset = pg_reset,
+	.bind_null = pg_bind_null,
+	.bind_int64 = pg_bind_int64,
+	.bind_double = pg_bind_double,
+	.bind_bool = pg_bind_bool,
+	.bind_text = pg_bind_text,
+	.bind_blob = pg_bind_blob,
+	.step = pg_step,
+	.column_count = pg_column_count,
+	.column_name = pg_column_name,
+	.column_is_null = pg_column_is_null,
+	.column_text = pg_column_text,
+	.column_bytes = pg_column_bytes,
+	.column_int64 = pg_column_int64,
+	.column_double = pg_column_double,
+	.changes = pg_changes,
+};

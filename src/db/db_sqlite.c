@@ -1,0 +1,476 @@
+/*
+ * db_sqlite.c: the SQLite backend.
+ *
+ * "database is locked" never reaches a caller: WAL lets readers run beside
+ * the one writer, write transactions take the lock up front (BEGIN
+ * IMMEDIATE), and whenever SQLite still answers SQLITE_BUSY at a point
+ * where trying again is harmless, we wait a randomised moment and try
+ * again until a generous deadline.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "db/db_internal.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define BUSY_DEADLINE_MS 30000
+
+struct sq_db {
+	struct db base;
+	sqlite3 *conn;
+	/* Transaction control, prepared once: they run on every write. */
+	sqlite3_stmt *begin_read, *begin_write, *commit, *rollback;
+};
+
+struct sq_stmt {
+	struct db_stmt base;
+	sqlite3_stmt *stmt;
+	int64_t changes;
+};
+
+static struct sq_db *
+sq(struct db *db)
+{
+	return (struct sq_db *)db;
+}
+
+static struct sq_stmt *
+sqs(struct db_stmt *st)
+{
+	return (struct sq_stmt *)st;
+}
+
+static int
+is_busy(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+static enum db_errkind
+errkind_of(int rc)
+{
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return DB_ERR_UNIQUE;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return DB_ERR_FOREIGN_KEY;
+	case SQLITE_RANGE:
+	case SQLITE_MISUSE:
+		return DB_ERR_MISUSE;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return DB_ERR_CONSTRAINT;
+	if (is_busy(rc))
+		return DB_ERR_BUSY;
+	return DB_ERR_OTHER;
+}
+
+static int
+fail_rc(struct sq_db *d, int rc)
+{
+	db_set_error(&d->base, errkind_of(rc), "%s", sqlite3_errmsg(d->conn));
+	return -1;
+}
+
+/* ---- opening -------------------------------------------------------- */
+
+/* mkdir -p for the directory part of path. */
+static int
+make_parent_dirs(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int rc = 0;
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		for (char *p = dir + 1; rc == 0; p++) {
+			if (*p != '/' && *p != '\0')
+				continue;
+			char c = *p;
+			*p = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+				rc = -1;
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
+/* Runs idempotent SQL (the set-up pragmas), retrying while busy: a fresh
+ * database switching to WAL needs a lock other openers may hold. */
+static int
+exec_retrying(struct sq_db *d, const char *sql)
+{
+	int64_t deadline = db_now_ms() + BUSY_DEADLINE_MS;
+	for (unsigned attempt = 0;; attempt++) {
+		int rc = sqlite3_exec(d->conn, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if (!is_busy(rc) || db_now_ms() > deadline)
+			return fail_rc(d, rc);
+		db_backoff_sleep(attempt);
+	}
+}
+
+static int
+prepare_persistent(struct sq_db *d, const char *sql, sqlite3_stmt **out)
+{
+	int rc = sqlite3_prepare_v3(d->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+	return rc == SQLITE_OK ? 0 : fail_rc(d, rc);
+}
+
+static int
+configure_connection(struct sq_db *d, int in_memory)
+{
+	sqlite3_extended_result_codes(d->conn, 1);
+	sqlite3_busy_timeout(d->conn, BUSY_TIMEOUT_MS);
+	if (!in_memory && exec_retrying(d, "PRAGMA journal_mode=WAL") != 0)
+		return -1;
+	if (exec_retrying(d, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON") != 0)
+		return -1;
+	if (prepare_persistent(d, "BEGIN", &d->begin_read) != 0 ||
+	    prepare_persistent(d, "BEGIN IMMEDIATE", &d->begin_write) != 0 ||
+	    prepare_persistent(d, "COMMIT", &d->commit) != 0 ||
+	    prepare_persistent(d, "ROLLBACK", &d->rollback) != 0)
+		return -1;
+	return 0;
+}
+
+static void sq_close(struct db *db);
+
+static struct db *
+sq_open(const struct db_url *u, char **err)
+{
+	int in_memory = strcmp(u->path, ":memory:") == 0;
+	if (!in_memory && make_parent_dirs(u->path) != 0) {
+		*err = xasprintf("cannot create the directory for the SQLite database %s: %s",
+				 u->path, strerror(errno));
+		return NULL;
+	}
+	struct sq_db *d = xcalloc(1, sizeof(*d));
+	db_init_common(&d->base, &db_sqlite_ops, DB_SQLITE);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(u->path, &d->conn, flags, NULL);
+	if (rc != SQLITE_OK) {
+		*err = xasprintf("cannot open the SQLite database %s: %s", u->path,
+				 d->conn ? sqlite3_errmsg(d->conn) : sqlite3_errstr(rc));
+		sq_close(&d->base);
+		return NULL;
+	}
+	if (configure_connection(d, in_memory) != 0) {
+		*err = xasprintf("cannot set up the SQLite database %s: %s", u->path,
+				 d->base.errmsg);
+		sq_close(&d->base);
+		return NULL;
+	}
+	return &d->base;
+}
+
+static void
+sq_close(struct db *db)
+{
+	struct sq_db *d = sq(db);
+	sqlite3_finalize(d->begin_read);
+	sqlite3_finalize(d->begin_write);
+	sqlite3_finalize(d->commit);
+	sqlite3_finalize(d->rollback);
+	if (sqlite3_close(d->conn) != SQLITE_OK)
+		log_warn("SQLite connection not closed cleanly: %s", sqlite3_errmsg(d->conn));
+	free(db->buckets);
+	free(d);
+}
+
+/* ---- statements and transactions ------------------------------------ */
+
+/*
+ * Steps s; when it reports busy before producing anything, in autocommit
+ * mode (so nothing of ours is half done), resets it and tries again after
+ * a short random pause, until the deadline.  A statement inside an open
+ * transaction is not retried: the transaction may have to be rolled back
+ * to let the other writer finish.
+ */
+static int
+step_retrying(struct sq_db *d, sqlite3_stmt *s, int may_retry)
+{
+	int64_t deadline = 0;
+	for (unsigned attempt = 0;; attempt++) {
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE || !is_busy(rc) || !may_retry ||
+		    !sqlite3_get_autocommit(d->conn))
+			return rc;
+		if (deadline == 0)
+			deadline = db_now_ms() + BUSY_DEADLINE_MS;
+		else if (db_now_ms() > deadline)
+			return rc;
+		sqlite3_reset(s);
+		db_backoff_sleep(attempt);
+	}
+}
+
+static int
+run_control(struct sq_db *d, sqlite3_stmt *s, int may_retry)
+{
+	int rc = step_retrying(d, s, may_retry);
+	if (rc != SQLITE_DONE) {
+		fail_rc(d, rc);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+sq_begin(struct db *db, int write)
+{
+	struct sq_db *d = sq(db);
+	return run_control(d, write ? d->begin_write : d->begin_read, 1);
+}
+
+static int
+sq_commit(struct db *db)
+{
+	struct sq_db *d = sq(db);
+	if (sqlite3_get_autocommit(d->conn)) {
+		db_set_error(db, DB_ERR_MISUSE, "no transaction is open");
+		return -1;
+	}
+	/* A busy COMMIT leaves the transaction open and can simply be
+	 * repeated; step_retrying only retries in autocommit, so loop here. */
+	int64_t deadline = db_now_ms() + BUSY_DEADLINE_MS;
+	for (unsigned attempt = 0;; attempt++) {
+		int rc = sqlite3_step(d->commit);
+		if (rc == SQLITE_DONE) {
+			sqlite3_reset(d->commit);
+			return 0;
+		}
+		if (!is_busy(rc) || db_now_ms() > deadline) {
+			fail_rc(d, rc);
+			sqlite3_reset(d->commit);
+			return -1;
+		}
+		sqlite3_reset(d->commit);
+		db_backoff_sleep(attempt);
+	}
+}
+
+static int
+sq_rollback(struct db *db)
+{
+	struct sq_db *d = sq(db);
+	/* SQLite may already have rolled back on its own (after an I/O error
+	 * or SQLITE_FULL); the caller's rollback then has nothing to do. */
+	if (sqlite3_get_autocommit(d->conn))
+		return 0;
+	return run_control(d, d->rollback, 0);
+}
+
+static int
+sq_in_transaction(const struct db *db)
+{
+	return !sqlite3_get_autocommit(((const struct sq_db *)db)->conn);
+}
+
+static int
+sq_exec(struct db *db, const char *sql)
+{
+	struct sq_db *d = sq(db);
+	int rc = sqlite3_exec(d->conn, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail_rc(d, rc);
+}
+
+static struct db_stmt *
+sq_prepare(struct db *db, const char *sql)
+{
+	struct sq_db *d = sq(db);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v3(d->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	if (rc != SQLITE_OK) {
+		fail_rc(d, rc);
+		return NULL;
+	}
+	if (s == NULL) {
+		db_set_error(db, DB_ERR_MISUSE, "empty SQL statement");
+		return NULL;
+	}
+	struct sq_stmt *st = xcalloc(1, sizeof(*st));
+	st->stmt = s;
+	return &st->base;
+}
+
+static void
+sq_finalize(struct db_stmt *st)
+{
+	sqlite3_finalize(sqs(st)->stmt);
+	free(st);
+}
+
+static void
+sq_rewind(struct db_stmt *st)
+{
+	sqlite3_reset(sqs(st)->stmt);
+}
+
+static void
+sq_reset(struct db_stmt *st)
+{
+	sqlite3_reset(sqs(st)->stmt);
+	sqlite3_clear_bindings(sqs(st)->stmt);
+}
+
+static int
+sq_step(struct db_stmt *st)
+{
+	struct sq_db *d = sq(st->db);
+	struct sq_stmt *s = sqs(st);
+	/* Only the first step of a run may be retried: once a row has been
+	 * handed out, starting over would hand it out twice. */
+	int rc = step_retrying(d, s->stmt, st->state == STMT_IDLE);
+	if (rc == SQLITE_ROW)
+		return DB_ROW;
+	if (rc == SQLITE_DONE) {
+		/* sqlite3_changes() is per connection: a SELECT would report
+		 * the last write's count. */
+		s->changes = sqlite3_stmt_readonly(s->stmt) ? 0 : sqlite3_changes(d->conn);
+		return DB_DONE;
+	}
+	fail_rc(d, rc);
+	/* Reset so a failed statement holds no locks while the caller
+	 * decides what to do. */
+	sqlite3_reset(s->stmt);
+	return DB_ERROR;
+}
+
+/* ---- binding -------------------------------------------------------- */
+
+static int
+bind_result(struct db_stmt *st, int rc)
+{
+	return rc == SQLITE_OK ? 0 : fail_rc(sq(st->db), rc);
+}
+
+static int
+sq_bind_null(struct db_stmt *st, int idx)
+{
+	return bind_result(st, sqlite3_bind_null(sqs(st)->stmt, idx));
+}
+
+static int
+sq_bind_int64(struct db_stmt *st, int idx, int64_t v)
+{
+	return bind_result(st, sqlite3_bind_int64(sqs(st)->stmt, idx, v));
+}
+
+static int
+sq_bind_double(struct db_stmt *st, int idx, double v)
+{
+	return bind_result(st, sqlite3_bind_double(sqs(st)->stmt, idx, v));
+}
+
+static int
+sq_bind_bool(struct db_stmt *st, int idx, int v)
+{
+	return bind_result(st, sqlite3_bind_int(sqs(st)->stmt, idx, v));
+}
+
+static int
+sq_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
+{
+	return bind_result(st, sqlite3_bind_text64(sqs(st)->stmt, idx, s, len, SQLITE_TRANSIENT,
+						   SQLITE_UTF8));
+}
+
+static int
+sq_bind_blob(struct db_stmt *st, int idx, const void *p, size_t len)
+{
+	return bind_result(st, sqlite3_bind_blob64(sqs(st)->stmt, idx, p, len, SQLITE_TRANSIENT));
+}
+
+/* ---- columns -------------------------------------------------------- */
+
+static int
+sq_column_count(struct db_stmt *st)
+{
+	return sqlite3_column_count(sqs(st)->stmt);
+}
+
+static const char *
+sq_column_name(struct db_stmt *st, int col)
+{
+	return sqlite3_column_name(sqs(st)->stmt, col);
+}
+
+static int
+sq_column_is_null(struct db_stmt *st, int col)
+{
+	return sqlite3_column_type(sqs(st)->stmt, col) == SQLITE_NULL;
+}
+
+static const char *
+sq_column_text(struct db_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(sqs(st)->stmt, col);
+}
+
+static size_t
+sq_column_bytes(struct db_stmt *st, int col)
+{
+	return (size_t)sqlite3_column_bytes(sqs(st)->stmt, col);
+}
+
+static int64_t
+sq_column_int64(struct db_stmt *st, int col)
+{
+	return sqlite3_column_int64(sqs(st)->stmt, col);
+}
+
+static double
+sq_column_double(struct db_stmt *st, int col)
+{
+	return sqlite3_column_double(sqs(st)->stmt, col);
+}
+
+static int64_t
+sq_changes(struct db_stmt *st)
+{
+	return sqs(st)->changes;
+}
+
+const struct db_ops db_sqlite_ops = {
+	.open = sq_open,
+	.close = sq_close,
+	.exec = sq_exec,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.in_transaction = sq_in_transaction,
+	.prepare = sq_prepare,
+	.finalize = sq_finalize,
+	.rewind = sq_rewind,
+	.reset = sq_reset,
+	.bind_null = sq_bind_null,
+	.bind_int64 = sq_bind_int64,
+	.bind_double = sq_bind_double,
+	.bind_bool = sq_bind_bool,
+	.bind_text = sq_bind_text,
+	.bind_blob = sq_bind_blob,
+	.step = sq_step,
+	.column_count = sq_column_count,
+	.column_name = sq_column_name,
+	.column_is_null = sq_column_is_null,
+	.column_text = sq_column_text,
+	.column_bytes = sq_column_bytes,
+	.column_int64 = sq_column_int64,
+	.column_double = sq_column_double,
+	.changes = sq_changes,
+};
