@@ -132,7 +132,9 @@ set_up_session(struct pg_db *d)
 static int
 reconnect(struct pg_db *d)
 {
-	log_warn("PostgreSQL connection lost (%s); reconnecting", d->base.errmsg);
+	const char *why = d->base.errmsg;
+	log_warn("PostgreSQL connection lost%s%s%s; reconnecting", *why ? " (" : "", why,
+		 *why ? ")" : "");
 	PQreset(d->conn);
 	d->generation++;
 	d->tx = 0;
@@ -164,7 +166,22 @@ should_retry(struct pg_db *d, int attempt, int was_in_tx)
 {
 	if (attempt > 0 || was_in_tx || PQstatus(d->conn) != CONNECTION_BAD)
 		return 0;
-	return reconnect(d) == 0;
+	if (reconnect(d) != 0)
+		return 0;
+	db_clear_error(&d->base);
+	return 1;
+}
+
+/* libpq's connection errors span lines; a start-up message should be one. */
+static void
+flatten(char *msg)
+{
+	size_t len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 }
 
 static void pg_close(struct db *db);
@@ -179,9 +196,7 @@ pg_open(const struct db_url *u, char **err)
 	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
 		*err = xasprintf("cannot connect to PostgreSQL: %s",
 				 d->conn ? PQerrorMessage(d->conn) : "out of memory");
-		size_t len = strlen(*err);
-		while (len > 0 && ((*err)[len - 1] == '\n' || (*err)[len - 1] == ' '))
-			(*err)[--len] = '\0';
+		flatten(*err);
 		pg_close(&d->base);
 		return NULL;
 	}

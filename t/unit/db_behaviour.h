@@ -40,7 +40,7 @@ behaviour_schema(struct db *db)
 	snprintf(sql, sizeof(sql),
 		 "CREATE TABLE owners (id %s, name TEXT NOT NULL UNIQUE);"
 		 "CREATE TABLE items (id %s, owner_id INTEGER NOT NULL REFERENCES owners(id),"
-		 " name TEXT NOT NULL, qty INTEGER, price DOUBLE PRECISION, flag BOOLEAN,"
+		 " name TEXT NOT NULL, qty BIGINT, price DOUBLE PRECISION, flag BOOLEAN,"
 		 " data %s, created_at %s)",
 		 id_column(db), id_column(db), blob_type(db), timestamp_type(db));
 	is_int(db_exec(db, sql), 0, "schema created: %s", db_errmsg(db));

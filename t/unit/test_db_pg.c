@@ -1,0 +1,140 @@
+/* test_db_pg.c: the PostgreSQL backend against the server named by
+ * PIPELIT_TEST_PG_URL (skipped when unset), including reconnection after
+ * the server drops our connection. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "db_behaviour.h"
+
+static void
+test_session(struct db *db)
+{
+	is_int(db_backend_of(db), DB_POSTGRES, "backend is PostgreSQL");
+	struct db_stmt *st = db_prepare(db, "SELECT current_setting('TimeZone'),"
+					    " current_setting('client_encoding')");
+	ok(st && db_step(st) == DB_ROW, "session settings readable");
+	is_str(db_column_text(st, 0), "UTC", "session time zone is UTC");
+	is_str(db_column_text(st, 1), "UTF8", "client encoding is UTF8");
+	db_reset(st);
+}
+
+static void
+test_pg_specifics(struct db *db)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT TRUE, 'f'::boolean");
+	ok(st && db_step(st) == DB_ROW, "booleans");
+	is_str(db_column_text(st, 0), "t", "booleans arrive as t");
+	ok(db_column_bool(st, 0) == 1 && db_column_bool(st, 1) == 0, "t/f read as 1/0");
+	ok(db_column_int64(st, 0) == 1, "a boolean read as an integer is 1");
+	db_reset(st);
+
+	is_int(db_exec(db, "SELECT 1; SELECT 2"), 0, "db_exec runs several statements");
+	is_int(db_exec(db, "SELEKT"), -1, "db_exec reports errors");
+	ok(strstr(db_errmsg(db), "syntax") != NULL, "with the server's message: %s",
+	   db_errmsg(db));
+
+	/* A failed statement inside a transaction aborts it; commit must
+	 * not pretend otherwise. */
+	db_begin(db);
+	st = db_prepare(db, "SELECT 1 / ?");
+	db_bind_int64(st, 1, 0);
+	is_int(db_step(st), DB_ERROR, "division by zero fails");
+	db_reset(st);
+	is_int(db_commit(db), -1, "commit of an aborted transaction fails");
+	ok(!db_in_transaction(db), "and the transaction is gone");
+}
+
+static int64_t
+backend_pid(struct db *db)
+{
+	int64_t pid = 0;
+	return db_query_int64(db, "SELECT pg_backend_pid()", &pid) == 0 ? pid : -1;
+}
+
+static void
+terminate(struct db *killer, int64_t pid)
+{
+	struct db_stmt *st = db_prepare(killer, "SELECT pg_terminate_backend(?)");
+	db_bind_int64(st, 1, pid);
+	ok(db_step(st) == DB_ROW && db_column_bool(st, 0), "terminated backend %lld",
+	   (long long)pid);
+	db_reset(st);
+	/* Give the server a moment to tear the backend down. */
+	usleep(100 * 1000);
+}
+
+static void
+test_reconnect(struct db *db, const char *url)
+{
+	char *err = NULL;
+	struct db *killer = db_open(url, &err);
+	if (!ok(killer != NULL, "second handle: %s", err ? err : "ok")) {
+		free(err);
+		return;
+	}
+	struct db_stmt *st = db_prepare(db, "SELECT name FROM owners WHERE id = ?");
+	db_bind_int64(st, 1, 1);
+	is_int(db_step(st), DB_ROW, "statement runs before the connection is killed");
+	db_reset(st);
+
+	int64_t pid = backend_pid(db);
+	terminate(killer, pid);
+	db_bind_int64(st, 1, 1);
+	is_int(db_step(st), DB_ROW, "the same statement runs after reconnecting: %s",
+	       db_errmsg(db));
+	ok(db_column_text(st, 0) != NULL, "with its row");
+	db_reset(st);
+	ok(backend_pid(db) != pid, "on a new backend");
+	is_str(db_column_text(st, 0), NULL, "(reset statement has no row)");
+	struct db_stmt *tz = db_prepare(db, "SELECT current_setting('TimeZone')");
+	ok(tz && db_step(tz) == DB_ROW && strcmp(db_column_text(tz, 0), "UTC") == 0,
+	   "session settings restored after reconnecting");
+	db_reset(tz);
+
+	/* Inside a transaction the work is lost: an error, then rollback
+	 * restores a working handle. */
+	pid = backend_pid(db);
+	is_int(db_begin_write(db), 0, "begin");
+	terminate(killer, pid);
+	is_int(db_step(st), DB_ERROR, "a lost connection inside a transaction is an error");
+	is_int(db_error_kind(db), DB_ERR_CONNECTION, "reported as a connection error: %s",
+	       db_errmsg(db));
+	db_reset(st);
+	ok(db_in_transaction(db), "the caller still sees a transaction to roll back");
+	is_int(db_rollback(db), 0, "rollback reconnects");
+	is_int(db_ping(db), 0, "the handle works again");
+
+	/* db_ping (the /health query) survives a kill too. */
+	terminate(killer, backend_pid(db));
+	is_int(db_ping(db), 0, "db_ping reconnects: %s", db_errmsg(db));
+	db_close(killer);
+}
+
+int
+main(void)
+{
+	const char *url = getenv("PIPELIT_TEST_PG_URL");
+	if (url == NULL || *url == '\0') {
+		printf("1..0 # SKIP PIPELIT_TEST_PG_URL not set\n");
+		return 0;
+	}
+	char *err = NULL;
+	struct db *db = db_open(url, &err);
+	if (!ok(db != NULL, "connect: %s", err ? err : "ok")) {
+		free(err);
+		return done_testing();
+	}
+	test_session(db);
+	run_behaviours(db);
+	test_pg_specifics(db);
+	test_reconnect(db, url);
+	db_exec(db, "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS owners;"
+		    " DROP TABLE IF EXISTS kv");
+	db_close(db);
+
+	db = db_open("postgresql://nobody:hunter2@127.0.0.1:1/none", &err);
+	ok(db == NULL && err && strstr(err, "hunter2") == NULL,
+	   "a failed connection names no password: %s", err ? err : "(none)");
+	free(err);
+	return done_testing();
+}
