@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "db/db.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -196,10 +197,25 @@ req_json(struct req *r)
 	return r->json;
 }
 
-struct db *
-req_db(struct req *r)
+void
+http_ctx_init(struct http_ctx *ctx, const struct config *cfg)
 {
-	struct http_ctx *ctx = r->ctx;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = cfg;
+	api_router_init(&ctx->router, cfg);
+}
+
+void
+http_ctx_close(struct http_ctx *ctx)
+{
+	if (ctx->db != NULL)
+		db_close(ctx->db);
+	ctx->db = NULL;
+}
+
+struct db *
+http_ctx_db(struct http_ctx *ctx)
+{
 	if (ctx->db != NULL)
 		return ctx->db;
 	char *err = NULL;
@@ -218,9 +234,8 @@ req_db(struct req *r)
 }
 
 void
-req_db_failed(struct req *r)
+http_ctx_db_failed(struct http_ctx *ctx)
 {
-	struct http_ctx *ctx = r->ctx;
 	if (ctx->db == NULL)
 		return;
 	if (!ctx->db_failed)
@@ -229,4 +244,16 @@ req_db_failed(struct req *r)
 	ctx->db_failed = 1;
 	db_close(ctx->db);
 	ctx->db = NULL;
+}
+
+struct db *
+req_db(struct req *r)
+{
+	return http_ctx_db(r->ctx);
+}
+
+void
+req_db_failed(struct req *r)
+{
+	http_ctx_db_failed(r->ctx);
 }

@@ -28,6 +28,16 @@ struct http_ctx {
 	unsigned long requests;    /* requests served by this process */
 };
 
+/* Sets up the per-process state; the database is opened on first use. */
+void http_ctx_init(struct http_ctx *ctx, const struct config *cfg);
+/* Closes the database handle, if any. */
+void http_ctx_close(struct http_ctx *ctx);
+/* The process's database handle, opening it when needed; NULL when the
+ * database cannot be opened (logged once per outage, not per request). */
+struct db *http_ctx_db(struct http_ctx *ctx);
+/* Drops the handle after a failure so the next use reopens it. */
+void http_ctx_db_failed(struct http_ctx *ctx);
+
 #define REQ_PATH_MAX 4096
 #define REQ_QUERY_INLINE 1024
 #define REQ_QUERY_MAX_ITEMS 64
@@ -99,10 +109,8 @@ int req_read_body(struct req *r);
  * r->json_state and r->json_error tell which. */
 json_t *req_json(struct req *r);
 
-/* The process's database handle, opening it when needed; NULL when the
- * database cannot be opened (the error is logged once). */
+/* http_ctx_db() and http_ctx_db_failed() for the request's process. */
 struct db *req_db(struct req *r);
-/* Drops the handle after a failure so the next request reopens it. */
 void req_db_failed(struct req *r);
 
 #endif

@@ -1,0 +1,23 @@
+/*
+ * children.h: what the master's children run after fork().  Each returns
+ * the child's exit status; the master treats 0 as a clean exit (a
+ * recycled responder) and anything else as a crash.
+ */
+#ifndef PIPELIT_CHILDREN_H
+#define PIPELIT_CHILDREN_H
+
+struct config;
+
+enum child_kind {
+	CHILD_RESPONDER,
+	CHILD_EXECUTOR,
+};
+
+/* Answers FastCGI requests on listen_fd until SIGTERM or max_requests. */
+int responder_main(const struct config *cfg, int listen_fd);
+/* Waits for work (none exists yet) until SIGTERM. */
+int executor_main(const struct config *cfg);
+
+const char *child_kind_name(enum child_kind kind);
+
+#endif
