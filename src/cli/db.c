@@ -1,9 +1,881 @@
-/* db.c: placeholder until the migrations land. */
+/*
+ * db.c: 'pipelit db', the migration verbs, modelled on Alembic's:
+ * upgrade, downgrade, current, history, heads, revision, merge, check.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "db/db.h"
+#include "db/migration.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* The options every verb may be given; each verb says which it accepts. */
+enum {
+	OPT_SQL = 1,
+	OPT_VERBOSE = 2,
+	OPT_MESSAGE = 4,
+	OPT_DIR = 8,
+};
+
+struct db_args {
+	const char *env_file;
+	int sql, verbose;
+	const char *message, *dir;
+	const char *pos[2];
+	int npos;
+};
+
+struct verb {
+	const char *name;
+	int (*run)(struct db_args *a);
+	int options;
+	int min_pos, max_pos;
+	const char *usage;
+	const char *help;
+};
+
+static int
+fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("pipelit: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+	va_end(ap);
+	return 1;
+}
+
+/* Like fail(), for a command line that makes no sense: exit status 2. */
+static int
+usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("pipelit: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+	va_end(ap);
+	return 2;
+}
+
+/* Prints err as a failure and frees it. */
+static int
+fail_with(char *err)
+{
+	fail("%s", err ? err : "unknown error");
+	free(err);
+	return 1;
+}
+
+/* ---- shared steps: configuration, the graph, the database ---------- */
+
+struct session {
+	struct config cfg;
+	struct migration_graph *g;
+	struct db *db;
+};
+
+/* True when the configured database is an SQLite file that does not
+ * exist yet: the read-only verbs must not create it by looking. */
+static int
+sqlite_file_missing(const struct config *cfg)
+{
+	struct db_url u;
+	char *err = NULL;
+	if (db_url_parse(cfg->database_url, &u, &err) != 0) {
+		free(err);
+		return 0;
+	}
+	int missing = u.backend == DB_SQLITE && strcmp(u.path, ":memory:") != 0 &&
+		      access(u.path, F_OK) != 0;
+	db_url_free(&u);
+	return missing;
+}
+
+enum { NO_DB, OPEN_DB, EXISTING_DB };
+
+static int
+session_start(struct session *s, const struct db_args *a, int open_db)
+{
+	memset(s, 0, sizeof(*s));
+	if (cli_load_config(&s->cfg, a->env_file, "Cli") != 0)
+		return -1;
+	char *err = NULL;
+	s->g = migration_graph_embedded(&err);
+	if (s->g == NULL) {
+		fail_with(err);
+		config_free(&s->cfg);
+		return -1;
+	}
+	if (open_db == EXISTING_DB && sqlite_file_missing(&s->cfg)) {
+		fail("the database does not exist yet (%s); run 'pipelit db upgrade'",
+		     s->cfg.database_url);
+		migration_graph_free(s->g);
+		config_free(&s->cfg);
+		return -1;
+	}
+	if (open_db) {
+		s->db = db_open(s->cfg.database_url, &err);
+		if (s->db == NULL) {
+			fail_with(err);
+			migration_graph_free(s->g);
+			config_free(&s->cfg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+session_end(struct session *s)
+{
+	db_close(s->db);
+	migration_graph_free(s->g);
+	config_free(&s->cfg);
+}
+
+static int
+configured_backend(const struct config *cfg, enum db_backend *out)
+{
+	struct db_url u;
+	char *err = NULL;
+	if (db_url_parse(cfg->database_url, &u, &err) != 0)
+		return fail_with(err);
+	*out = u.backend;
+	db_url_free(&u);
+	return 0;
+}
+
+/* The URL with any password replaced by "***", for display. */
+static char *
+masked_url(const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	if (at == NULL || colon == NULL || colon > at)
+		return xstrdup(url);
+	return xasprintf("%.*s:***%s", (int)(colon - url), url, at);
+}
+
+/* ---- printing revisions ---------------------------------------------- */
+
+static char *
+parents_text(const struct migration *m)
+{
+	if (m->nparents == 0)
+		return xstrdup("<base>");
+	struct mbuf b = { 0 };
+	for (size_t i = 0; i < m->nparents; i++)
+		mbuf_printf(&b, "%s%s", i ? ", " : "", m->parents[i]);
+	return mbuf_take(&b);
+}
+
+static char *
+children_text(const struct migration_graph *g, size_t idx)
+{
+	struct mbuf b = { 0 };
+	for (size_t j = idx + 1; j < migration_graph_count(g); j++) {
+		const struct migration *c = migration_graph_at(g, j);
+		for (size_t k = 0; k < c->nparents; k++)
+			if (c->parent_index[k] == idx)
+				mbuf_printf(&b, "%s%s", b.len ? ", " : "", c->revision);
+	}
+	return mbuf_take(&b);
+}
+
+static void
+print_markers(const struct migration_graph *g, size_t i)
+{
+	if (migration_is_head(g, i))
+		printf(" (head)");
+	if (migration_child_count(g, i) > 1)
+		printf(" (branchpoint)");
+	if (migration_graph_at(g, i)->nparents > 1)
+		printf(" (mergepoint)");
+}
+
+static void
+print_line(const struct migration_graph *g, size_t i)
+{
+	const struct migration *m = migration_graph_at(g, i);
+	char *parents = parents_text(m);
+	printf("%s -> %s", parents, m->revision);
+	print_markers(g, i);
+	printf(", %s\n", m->message);
+	free(parents);
+}
+
+static void
+print_block(const struct migration_graph *g, size_t i)
+{
+	const struct migration *m = migration_graph_at(g, i);
+	char *parents = parents_text(m);
+	char *children = children_text(g, i);
+	printf("Rev: %s", m->revision);
+	print_markers(g, i);
+	printf("\nParent: %s\n", parents);
+	if (migration_child_count(g, i) > 1)
+		printf("Branches into: %s\n", children);
+	printf("Path: migrations/%s\n", m->file);
+	if (m->created)
+		printf("Created: %s\n", m->created);
+	printf("\n    %s\n\n", m->message);
+	free(parents);
+	free(children);
+}
+
+static void
+print_revision(const struct migration_graph *g, size_t i, int verbose)
+{
+	if (verbose)
+		print_block(g, i);
+	else
+		print_line(g, i);
+}
+
+/* ---- upgrade and downgrade ------------------------------------------- */
+
+/* "FROM:TO" or "TO"; the start is base for an upgrade and every head for a
+ * downgrade, as an offline script cannot ask the database. */
+static int
+offline_start(const struct migration_graph *g, const char *spec, enum migration_direction dir,
+	      unsigned char *applied, const char **target)
+{
+	size_t n = migration_graph_count(g);
+	const char *colon = strchr(spec, ':');
+	*target = colon ? colon + 1 : spec;
+	if (colon == NULL) {
+		if (dir == MIGRATION_DOWN)
+			memset(applied, 1, n);
+		return 0;
+	}
+	char *from = xstrndup(spec, (size_t)(colon - spec));
+	int rc = 0;
+	if (strcmp(from, "base") != 0) {
+		char *err = NULL;
+		long i = migration_graph_find(g, from, &err);
+		if (i < 0)
+			rc = fail_with(err);
+		else
+			migration_mark_ancestors(g, (size_t)i, applied);
+	}
+	free(from);
+	return rc;
+}
+
+static int
+print_offline_script(struct db_args *a, enum migration_direction dir, const char *spec)
+{
+	struct session s;
+	if (session_start(&s, a, NO_DB) != 0)
+		return 1;
+	enum db_backend backend;
+	int rc = configured_backend(&s.cfg, &backend);
+	size_t n = migration_graph_count(s.g);
+	unsigned char *applied = xcalloc(n ? n : 1, 1);
+	const char *target = NULL;
+	if (rc == 0)
+		rc = offline_start(s.g, spec, dir, applied, &target);
+	size_t *steps = NULL, nsteps = 0;
+	char *err = NULL;
+	if (rc == 0 && migration_plan(s.g, applied, target, dir, &steps, &nsteps, &err) != 0)
+		rc = fail_with(err);
+	if (rc == 0) {
+		char *script = migration_script(s.g, applied, steps, nsteps, dir, backend);
+		fputs(script, stdout);
+		free(script);
+	}
+	free(steps);
+	free(applied);
+	session_end(&s);
+	return rc;
+}
+
+static int
+migrate_live(struct db_args *a, enum migration_direction dir, const char *spec)
+{
+	struct session s;
+	if (session_start(&s, a, OPEN_DB) != 0)
+		return 1;
+	char *err = NULL;
+	int rc = 0;
+	if (migration_apply(s.db, s.g, spec, dir, 0, &err) != 0)
+		rc = fail_with(err);
+	session_end(&s);
+	return rc;
+}
+
+static int
+verb_upgrade(struct db_args *a)
+{
+	const char *spec = a->npos ? a->pos[0] : "head";
+	if (a->sql)
+		return print_offline_script(a, MIGRATION_UP, spec);
+	if (strchr(spec, ':'))
+		return usage_error("FROM:TO ranges are for --sql only");
+	return migrate_live(a, MIGRATION_UP, spec);
+}
+
+static int
+verb_downgrade(struct db_args *a)
+{
+	if (a->sql)
+		return print_offline_script(a, MIGRATION_DOWN, a->pos[0]);
+	if (strchr(a->pos[0], ':'))
+		return usage_error("FROM:TO ranges are for --sql only");
+	return migrate_live(a, MIGRATION_DOWN, a->pos[0]);
+}
+
+/* ---- current, history, heads ----------------------------------------- */
+
+static int
+verb_current(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, EXISTING_DB) != 0)
+		return 1;
+	unsigned char *applied = NULL;
+	char **revs = NULL;
+	size_t nrevs = 0;
+	char *err = NULL;
+	int rc = 0;
+	if (migration_read_current(s.db, s.g, &applied, &revs, &nrevs, &err) != 0) {
+		rc = fail_with(err);
+	} else {
+		if (a->verbose) {
+			char *url = masked_url(s.cfg.database_url);
+			printf("Current revision(s) for %s:\n", url);
+			free(url);
+		}
+		for (size_t i = 0; i < nrevs; i++) {
+			long k = migration_graph_find(s.g, revs[i], &err);
+			if (a->verbose)
+				print_block(s.g, (size_t)k);
+			else
+				printf("%s%s\n", revs[i],
+				       migration_is_head(s.g, (size_t)k) ? " (head)" : "");
+		}
+	}
+	free(applied);
+	migration_free_revs(revs, nrevs);
+	session_end(&s);
+	return rc;
+}
+
+static int
+verb_history(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, NO_DB) != 0)
+		return 1;
+	for (size_t i = migration_graph_count(s.g); i-- > 0;)
+		print_revision(s.g, i, a->verbose);
+	session_end(&s);
+	return 0;
+}
+
+static int
+verb_heads(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, NO_DB) != 0)
+		return 1;
+	size_t n = migration_graph_count(s.g);
+	size_t *heads = xcalloc(n ? n : 1, sizeof(size_t));
+	size_t nh = migration_graph_heads(s.g, heads);
+	for (size_t i = 0; i < nh; i++) {
+		if (a->verbose)
+			print_block(s.g, heads[i]);
+		else
+			printf("%s (head)\n", migration_graph_at(s.g, heads[i])->revision);
+	}
+	free(heads);
+	session_end(&s);
+	return 0;
+}
+
+/* ---- revision and merge: writing new files in the source tree -------- */
+
+struct source_dir {
+	char *path;
+	struct migration_source *files;  /* names and texts owned here */
+	size_t n;
+};
+
+static void
+source_dir_free(struct source_dir *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free((char *)d->files[i].name);
+		free((char *)d->files[i].text);
+	}
+	free(d->files);
+	free(d->path);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	struct mbuf b = { 0 };
+	char chunk[4096];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		mbuf_add(&b, chunk, got);
+	fclose(f);
+	return mbuf_take(&b);
+}
+
+static int
+by_name(const void *x, const void *y)
+{
+	const struct migration_source *a = x, *b = y;
+	return strcmp(a->name, b->name);
+}
+
+static int
+is_sql_file(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && strcmp(name + n - 4, ".sql") == 0 && name[0] != '.';
+}
+
+/* The developer's migrations directory: --dir, else ./migrations when it
+ * exists, else the one in the source tree this binary was built from. */
+static char *
+choose_dir(const char *given)
+{
+	struct stat st;
+	if (given != NULL)
+		return xstrdup(given);
+	if (stat("migrations", &st) == 0 && S_ISDIR(st.st_mode))
+		return xstrdup("migrations");
+	return xstrdup(PIPELIT_SRCDIR "/migrations");
+}
+
+static int
+read_source_dir(struct source_dir *d, const char *given)
+{
+	memset(d, 0, sizeof(*d));
+	d->path = choose_dir(given);
+	DIR *dir = opendir(d->path);
+	if (dir == NULL)
+		return fail("cannot read migrations directory %s: %s", d->path, strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		if (!is_sql_file(e->d_name))
+			continue;
+		char *path = xasprintf("%s/%s", d->path, e->d_name);
+		char *text = slurp(path);
+		free(path);
+		if (text == NULL)
+			continue;
+		d->files = xrealloc(d->files, (d->n + 1) * sizeof(*d->files));
+		d->files[d->n].name = xstrdup(e->d_name);
+		d->files[d->n].text = text;
+		d->n++;
+	}
+	closedir(dir);
+	qsort(d->files, d->n, sizeof(*d->files), by_name);
+	return 0;
+}
+
+static void
+new_revision(const struct migration_graph *g, char out[MIGRATION_REV_LEN + 1])
+{
+	for (;;) {
+		unsigned char bytes[MIGRATION_REV_LEN / 2];
+		if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes)) {
+			/* Without entropy a clock-based id is still unique enough
+			 * for a developer's file. */
+			unsigned long long t = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
+			memcpy(bytes, &t, sizeof(bytes));
+		}
+		for (size_t i = 0; i < sizeof(bytes); i++)
+			sprintf(out + 2 * i, "%02x", bytes[i]);
+		char *err = NULL;
+		long clash = migration_graph_find(g, out, &err);
+		free(err);
+		if (clash < 0)
+			return;
+	}
+}
+
+static char *
+slug_of(const char *message)
+{
+	char *slug = xmalloc(strlen(message) + 1);
+	size_t n = 0;
+	for (const char *p = message; *p && n < 40; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			slug[n++] = (char)c;
+		else if (c >= 'A' && c <= 'Z')
+			slug[n++] = (char)(c - 'A' + 'a');
+		else if (n > 0 && slug[n - 1] != '_')
+			slug[n++] = '_';
+	}
+	while (n > 0 && slug[n - 1] == '_')
+		n--;
+	slug[n] = '\0';
+	if (n == 0) {
+		free(slug);
+		return xstrdup("migration");
+	}
+	return slug;
+}
+
+/* A message is one header line: newlines become spaces. */
+static char *
+one_line(const char *message)
+{
+	char *m = xstrdup(message);
+	for (char *p = m; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return m;
+}
+
+static int
+write_new_file(const char *dir, const struct migration_graph *g, const char *parents,
+	       const char *message)
+{
+	char rev[MIGRATION_REV_LEN + 1];
+	new_revision(g, rev);
+	char *msg = one_line(message);
+	char *slug = slug_of(msg);
+	char *path = xasprintf("%s/%s_%s.sql", dir, rev, slug);
+	char created[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S", &tm);
+	int rc = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL) {
+		rc = fail("cannot create %s: %s", path, strerror(errno));
+	} else {
+		fprintf(f, "-- Revision: %s\n-- Parent: %s\n-- Message: %s\n-- Created: %s\n\n"
+			   "-- +upgrade\n\n-- +downgrade\n",
+			rev, parents, msg, created);
+		if (fclose(f) != 0)
+			rc = fail("cannot write %s: %s", path, strerror(errno));
+	}
+	if (rc == 0) {
+		printf("  Generating %s ...  done\n", path);
+		printf("Add migrations/%s_%s.sql to MIGRATION_FILES in Makefile.am, fill in its\n"
+		       "upgrade and downgrade SQL, and rebuild (make) to build it into pipelit.\n",
+		       rev, slug);
+	}
+	free(path);
+	free(slug);
+	free(msg);
+	return rc;
+}
+
+static char *
+heads_text(const struct migration_graph *g, const size_t *heads, size_t nh)
+{
+	struct mbuf b = { 0 };
+	for (size_t i = 0; i < nh; i++)
+		mbuf_printf(&b, "%s%s", i ? ", " : "", migration_graph_at(g, heads[i])->revision);
+	return mbuf_take(&b);
+}
+
+/* Loads the developer's directory and hands its heads to make_file. */
+static int
+with_source_heads(struct db_args *a,
+		  int (*make_file)(struct db_args *a, const char *dir,
+				   const struct migration_graph *g, const size_t *heads, size_t nh))
+{
+	if (a->message == NULL || *a->message == '\0')
+		return usage_error("a message is required: -m MSG");
+	struct source_dir d;
+	if (read_source_dir(&d, a->dir) != 0) {
+		source_dir_free(&d);
+		return 1;
+	}
+	char *err = NULL;
+	struct migration_graph *g = migration_graph_load(d.files, d.n, &err);
+	int rc;
+	if (g == NULL) {
+		rc = fail_with(err);
+	} else {
+		size_t *heads = xcalloc(d.n + 1, sizeof(size_t));
+		size_t nh = migration_graph_heads(g, heads);
+		rc = make_file(a, d.path, g, heads, nh);
+		free(heads);
+	}
+	migration_graph_free(g);
+	source_dir_free(&d);
+	return rc;
+}
+
+static int
+make_revision(struct db_args *a, const char *dir, const struct migration_graph *g,
+	      const size_t *heads, size_t nh)
+{
+	char *list = heads_text(g, heads, nh);
+	int rc;
+	if (nh > 1)
+		rc = fail("multiple heads: %s; run 'pipelit db merge -m MSG' first", list);
+	else
+		rc = write_new_file(dir, g, nh ? list : "<base>", a->message);
+	free(list);
+	return rc;
+}
+
+static int
+make_merge(struct db_args *a, const char *dir, const struct migration_graph *g,
+	   const size_t *heads, size_t nh)
+{
+	char *list = heads_text(g, heads, nh);
+	int rc;
+	if (nh < 2)
+		rc = fail("nothing to merge: there is %s head (%s)", nh ? "only one" : "no",
+			  nh ? list : "empty history");
+	else
+		rc = write_new_file(dir, g, list, a->message);
+	free(list);
+	return rc;
+}
+
+static int
+verb_revision(struct db_args *a)
+{
+	return with_source_heads(a, make_revision);
+}
+
+static int
+verb_merge(struct db_args *a)
+{
+	return with_source_heads(a, make_merge);
+}
+
+/* ---- check ------------------------------------------------------------ */
+
+static void
+print_difference(const char *line, void *arg)
+{
+	long *count = arg;
+	printf("%s\n", line);
+	(*count)++;
+}
+
+/* 0 when the applied set is the whole graph; otherwise says where the
+ * database is and returns 1. */
+static int
+require_head(const struct session *s, const unsigned char *applied, const char *heads)
+{
+	size_t n = migration_graph_count(s->g);
+	for (size_t i = 0; i < n; i++) {
+		if (applied[i])
+			continue;
+		size_t *at = xcalloc(n, sizeof(size_t));
+		size_t nat = migration_set_heads(s->g, applied, at);
+		char *where = nat ? heads_text(s->g, at, nat) : xstrdup("base");
+		printf("database is at %s, not at the head of the migrations (%s); run "
+		       "'pipelit db upgrade'\n",
+		       where, heads);
+		free(where);
+		free(at);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+verb_check(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, EXISTING_DB) != 0)
+		return 1;
+	size_t n = migration_graph_count(s.g);
+	size_t *heads = xcalloc(n ? n : 1, sizeof(size_t));
+	char *head_list = heads_text(s.g, heads, migration_graph_heads(s.g, heads));
+	unsigned char *applied = NULL;
+	char **revs = NULL;
+	size_t nrevs = 0;
+	char *err = NULL;
+	int rc;
+	if (migration_read_current(s.db, s.g, &applied, &revs, &nrevs, &err) != 0) {
+		rc = fail_with(err);
+	} else if ((rc = require_head(&s, applied, head_list)) == 0) {
+		long count = 0;
+		long found = schema_check(s.db, s.g, print_difference, &count, &err);
+		if (found < 0)
+			rc = fail_with(err);
+		else if (found == 0)
+			printf("No drift: database matches the migrations at %s\n", head_list);
+		else
+			rc = fail("the database schema differs from the migrations at %s "
+				  "(%ld difference%s)",
+				  head_list, found, found == 1 ? "" : "s");
+	}
+	free(applied);
+	migration_free_revs(revs, nrevs);
+	free(head_list);
+	free(heads);
+	session_end(&s);
+	return rc;
+}
+
+/* ---- the command line ------------------------------------------------- */
+
+static const struct verb verbs[] = {
+	{ "upgrade", verb_upgrade, OPT_SQL, 0, 1, "upgrade [head|heads|REV] [--sql [FROM:]TO]",
+	  "Applies migrations up to the target (default head), one transaction each.\n"
+	  "With --sql prints the SQL instead (from base, or from FROM) and changes nothing." },
+	{ "downgrade", verb_downgrade, OPT_SQL, 1, 1, "downgrade REV|-N|base [--sql]",
+	  "Reverts migrations down to REV, N steps, or everything.\n"
+	  "With --sql prints the SQL (from head, or FROM:TO) and changes nothing." },
+	{ "current", verb_current, OPT_VERBOSE, 0, 0, "current [--verbose]",
+	  "Shows the revision(s) the database is at." },
+	{ "history", verb_history, OPT_VERBOSE, 0, 0, "history [--verbose]",
+	  "Lists the migrations built into this binary, newest first." },
+	{ "heads", verb_heads, OPT_VERBOSE, 0, 0, "heads [--verbose]",
+	  "Lists the head revisions of the migrations." },
+	{ "revision", verb_revision, OPT_MESSAGE | OPT_DIR, 0, 0, "revision -m MSG [--dir DIR]",
+	  "Writes a new, empty migration whose parent is the single head (developers;\n"
+	  "DIR defaults to ./migrations when it exists, else the source tree's)." },
+	{ "merge", verb_merge, OPT_MESSAGE | OPT_DIR, 0, 0, "merge -m MSG [--dir DIR]",
+	  "Writes a migration that merges all current heads (developers)." },
+	{ "check", verb_check, 0, 0, 0, "check",
+	  "Compares the live schema with one built from the migrations in a scratch\n"
+	  "database of the same backend; exits 1 and lists the drift if they differ." },
+};
+
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: pipelit db [--env-file FILE] <command> [options]\n\n"
+		     "Migrations and database tools.\n\ncommands:\n");
+	for (size_t i = 0; i < NVERBS; i++)
+		fprintf(out, "  %s\n", verbs[i].usage);
+	fprintf(out, "\nRun 'pipelit db <command> --help' for details.\n");
+}
+
+static void
+verb_usage(const struct verb *v, FILE *out)
+{
+	fprintf(out, "usage: pipelit db [--env-file FILE] %s\n\n%s\n", v->usage, v->help);
+}
+
+/* Takes --env-file wherever it appears; 0, or 2 on a missing value. */
+static int
+take_env_file(int *argc, char **argv, struct db_args *a)
+{
+	int out = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--env-file") == 0) {
+			if (i + 1 >= *argc)
+				return usage_error("--env-file needs a file name");
+			a->env_file = argv[++i];
+		} else if (strncmp(argv[i], "--env-file=", 11) == 0) {
+			a->env_file = argv[i] + 11;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	*argc = out;
+	return 0;
+}
+
+static int
+take_value(int argc, char **argv, int *i, const char **dest)
+{
+	if (*i + 1 >= argc)
+		return usage_error("%s needs a value", argv[*i]);
+	*dest = argv[++*i];
+	return 0;
+}
+
+static int
+parse_verb_args(const struct verb *v, int argc, char **argv, struct db_args *a)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		int rc = 0;
+		if (cli_is_help(arg)) {
+			verb_usage(v, stdout);
+			return -1;
+		} else if ((v->options & OPT_SQL) && strcmp(arg, "--sql") == 0) {
+			a->sql = 1;
+		} else if ((v->options & OPT_VERBOSE) &&
+			   (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0)) {
+			a->verbose = 1;
+		} else if ((v->options & OPT_MESSAGE) &&
+			   (strcmp(arg, "-m") == 0 || strcmp(arg, "--message") == 0)) {
+			rc = take_value(argc, argv, &i, &a->message);
+		} else if ((v->options & OPT_DIR) && strcmp(arg, "--dir") == 0) {
+			rc = take_value(argc, argv, &i, &a->dir);
+		} else if (arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9')) {
+			rc = usage_error("db %s: unknown option '%s'", v->name, arg);
+		} else if (a->npos < v->max_pos) {
+			a->pos[a->npos++] = arg;
+		} else {
+			rc = usage_error("db %s: unexpected argument '%s'", v->name, arg);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (a->npos < v->min_pos) {
+		verb_usage(v, stderr);
+		return 2;
+	}
+	return 0;
+}
+
 int
 cmd_db(int argc, char **argv)
 {
-	fprintf(stderr, "pipelit: db is not built yet\n");
-	return 1;
+	struct db_args a = { 0 };
+	argc--;
+	argv++;
+	if (take_env_file(&argc, argv, &a) != 0)
+		return 2;
+	if (argc == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (cli_is_help(argv[0]) || strcmp(argv[0], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NVERBS; i++) {
+		if (strcmp(argv[0], verbs[i].name) != 0)
+			continue;
+		int rc = parse_verb_args(&verbs[i], argc, argv, &a);
+		if (rc != 0)
+			return rc < 0 ? 0 : rc;
+		return verbs[i].run(&a);
+	}
+	fail("db: unknown command '%s'", argv[0]);
+	usage(stderr);
+	return 2;
 }
