@@ -52,6 +52,18 @@ is_busy(int rc)
 	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
 }
 
+/*
+ * Worth waiting for: another connection holds the lock.  A plain
+ * SQLITE_LOCKED is a conflict inside this very connection (DROP TABLE
+ * while one of our own SELECTs is open), which no amount of waiting in
+ * this single-threaded handle resolves, so it fails at once.
+ */
+static int
+is_retryable(int rc)
+{
+	return (rc & 0xff) == SQLITE_BUSY || rc == SQLITE_LOCKED_SHAREDCACHE;
+}
+
 static enum db_errkind
 errkind_of(int rc)
 {
@@ -116,7 +128,7 @@ exec_retrying(struct sq_db *d, const char *sql)
 		int rc = sqlite3_exec(d->conn, sql, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			return 0;
-		if (!is_busy(rc) || db_now_ms() > deadline)
+		if (!is_retryable(rc) || db_now_ms() > deadline)
 			return fail_rc(d, rc);
 		db_backoff_sleep(attempt);
 	}
@@ -205,7 +217,7 @@ step_retrying(struct sq_db *d, sqlite3_stmt *s, int may_retry)
 	int64_t deadline = 0;
 	for (unsigned attempt = 0;; attempt++) {
 		int rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW || rc == SQLITE_DONE || !is_busy(rc) || !may_retry ||
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE || !is_retryable(rc) || !may_retry ||
 		    !sqlite3_get_autocommit(d->conn))
 			return rc;
 		if (deadline == 0)
@@ -254,7 +266,7 @@ sq_commit(struct db *db)
 			sqlite3_reset(d->commit);
 			return 0;
 		}
-		if (!is_busy(rc) || db_now_ms() > deadline) {
+		if (!is_retryable(rc) || db_now_ms() > deadline) {
 			fail_rc(d, rc);
 			sqlite3_reset(d->commit);
 			return -1;

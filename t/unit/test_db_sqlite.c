@@ -3,11 +3,20 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db_behaviour.h"
 
 #define WRITERS 16
+
+static int64_t
+db_now_ms_for_tests(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 #define TXNS_PER_WRITER 50
 
 static char tmpdir[] = "/tmp/pipelit-db-sqlite-XXXXXX";
@@ -43,6 +52,27 @@ test_open_failure(void)
 	struct db *db = db_open("sqlite:////proc/pipelit-no/such/db.sqlite3", &err);
 	ok(db == NULL && err != NULL, "an impossible path fails: %s", err ? err : "(none)");
 	free(err);
+}
+
+/* A conflict inside one connection cannot be waited out: it must fail at
+ * once, not after the busy deadline. */
+static void
+test_self_conflict_fails_fast(const char *url)
+{
+	char *err = NULL;
+	struct db *db = db_open(url, &err);
+	if (!ok(db != NULL, "open for the self-conflict test"))
+		return;
+	db_exec(db, "CREATE TABLE doomed (x INTEGER); INSERT INTO doomed VALUES (1), (2)");
+	struct db_stmt *reading = db_prepare(db, "SELECT x FROM doomed");
+	is_int(db_step(reading), DB_ROW, "a read is open");
+	struct db_stmt *drop = db_prepare(db, "DROP TABLE doomed");
+	int64_t t0 = db_now_ms_for_tests();
+	is_int(db_step(drop), DB_ERROR, "DROP TABLE under our own open read fails");
+	ok(db_now_ms_for_tests() - t0 < 1000, "at once, not after the busy deadline");
+	db_reset(drop);
+	db_reset(reading);
+	db_close(db);
 }
 
 static int
@@ -162,6 +192,8 @@ main(void)
 	ok(db != NULL && db_ping(db) == 0, "in-memory database");
 	db_close(db);
 
+	snprintf(url, sizeof(url), "sqlite:///%s/self.db", tmpdir);
+	test_self_conflict_fails_fast(url);
 	snprintf(url, sizeof(url), "sqlite:///%s/concurrent.db", tmpdir);
 	test_concurrent_writers(url);
 	remove_tree(tmpdir);
