@@ -22,5 +22,6 @@ int api_test_slow(struct req *r);
 int api_test_crash(struct req *r);
 int api_test_write(struct req *r);
 int api_test_pid(struct req *r);
+int api_test_echo(struct req *r);
 
 #endif

@@ -1,6 +1,7 @@
 /* testing.c: routes that exist only for the end-to-end tests
  * (PIPELIT_TEST_ROUTES=1): a slow request, a forced crash, one write
- * transaction, and the pid of the responder that answered. */
+ * transaction, the pid of the responder that answered, and an echo of a
+ * JSON body (for the body limit and JSON error tests). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,12 @@ int
 api_test_pid(struct req *r)
 {
 	return resp_json(r, 200, json_pack("{s:I}", "pid", (json_int_t)getpid()));
+}
+
+int
+api_test_echo(struct req *r)
+{
+	return resp_json(r, 200, json_incref(req_json(r)));
 }
 
 static int
