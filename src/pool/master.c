@@ -318,7 +318,7 @@ enforce_deadlines(struct pool *p)
 	long long limit = p->cfg.shutdown_timeout_seconds * 1000;
 	for (int k = 0; k < p->nretirees; k++) {
 		struct retiree *r = &p->retirees[k];
-		if (r->term_at_ms != 0 && now - r->term_at_ms >= limit && r->term_at_ms > 0) {
+		if (r->term_at_ms > 0 && now - r->term_at_ms >= limit) {
 			log_warn("previous %s pid %ld did not stop in time; killing it",
 				 child_kind_name(r->kind), (long)r->pid);
 			kill(r->pid, SIGKILL);
