@@ -375,10 +375,11 @@ sub children_of {
 	return sort { $a <=> $b } @kids;
 }
 
+# The process title and name (what the pool sets to tell its children apart).
 sub cmdline {
 	my ($pid) = @_;
-	my $c = slurp("/proc/$pid/cmdline");
-	$c =~ tr/\0/ /;
+	my $c = slurp("/proc/$pid/cmdline") . ' ' . slurp("/proc/$pid/comm");
+	$c =~ tr/\0\n/  /;
 	return $c;
 }
 
