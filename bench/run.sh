@@ -75,6 +75,7 @@ start_nginx() {
 # The environment of the benchmarked pool: SQLite in a data dir of its own.
 pool_env() {
 	local data=$1
+	shift
 	env -i PATH="$PATH" HOME="${HOME:-/tmp}" PIPELIT_DATA_DIR="$data" \
 		PIPELIT_RESPONDERS=4 PIPELIT_EXECUTORS=1 LOG_LEVEL=WARNING \
 		FIELD_ENCRYPTION_KEY="$KEY" SECRET_KEY=bench-secret "$@"
@@ -169,12 +170,12 @@ measure_cold_start() {
 			my $t0 = time;
 			my $pid = fork // die;
 			if ($pid == 0) {
+				my ($bin, $work) = @ENV{qw(BIN WORK)};
 				%ENV = (PATH => $ENV{PATH}, PIPELIT_DATA_DIR => "$ENV{WORK}/cold-data",
 					PIPELIT_RESPONDERS => 4, PIPELIT_EXECUTORS => 1, LOG_LEVEL => "WARNING",
 					FIELD_ENCRYPTION_KEY => $ENV{KEY}, SECRET_KEY => "bench-secret");
-				open STDOUT, ">>", "$ENV{WORK}/cold.log"; open STDERR, ">&", \*STDOUT;
-				exec $ENV{BIN}, "serve", "--socket", "$ENV{WORK}/cold.sock",
-					"--pid-file", "$ENV{WORK}/cold.pid";
+				open STDOUT, ">>", "$work/cold.log"; open STDERR, ">&", \*STDOUT;
+				exec $bin, "serve", "--socket", "$work/cold.sock", "--pid-file", "$work/cold.pid";
 				POSIX::_exit(127);
 			}
 			my $ok = 0;

@@ -9,6 +9,7 @@
  *   spawn-fcgi -s /tmp/t.sock -n -- ./trivial_fcgi 4
  */
 #include <fcgiapp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +20,23 @@ static const char reply[] =
 	"\r\n"
 	"{\"status\":\"ok\",\"version\":\"trivial\",\"database\":true}";
 
+/*
+ * nginx keeps connections open (fastcgi_keep_conn), and a libfcgi process
+ * waits on its kept connection for the next request; when nginx holds more
+ * idle connections than there are processes, new connections would wait
+ * for nothing.  So a process with an idle kept connection lets it go as
+ * soon as a new connection is waiting on the listening socket.
+ */
+static void
+release_idle_connection(FCGX_Request *req)
+{
+	if (req->ipcFd < 0)
+		return;
+	struct pollfd p[2] = { { .fd = req->ipcFd, .events = POLLIN }, { .fd = 0, .events = POLLIN } };
+	if (poll(p, 2, -1) > 0 && !(p[0].revents & (POLLIN | POLLHUP)) && (p[1].revents & POLLIN))
+		FCGX_Free(req, 1);
+}
+
 static void
 serve_forever(void)
 {
@@ -27,6 +45,7 @@ serve_forever(void)
 	while (FCGX_Accept_r(&req) >= 0) {
 		FCGX_PutStr(reply, sizeof(reply) - 1, req.out);
 		FCGX_Finish_r(&req);
+		release_idle_connection(&req);
 	}
 }
 
