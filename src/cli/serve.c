@@ -2,11 +2,14 @@
  * master itself is src/pool/master.c. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "pool/pool.h"
+#include "pool/proctitle.h"
 #include "util/config.h"
+#include "util/xalloc.h"
 
 static void
 serve_usage(FILE *out)
@@ -142,5 +145,18 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "Run 'pipelit serve --help' for the options.\n");
 		return 2;
 	}
-	return pool_run(&o);
+	/* The process titles reuse the command line's memory: the options
+	 * that outlive this moment (a SIGHUP reads them again) are copied. */
+	char *env_file = o.env_file ? xstrdup(o.env_file) : NULL;
+	char *socket = o.socket ? xstrdup(o.socket) : NULL;
+	char *pid_file = o.pid_file ? xstrdup(o.pid_file) : NULL;
+	o.env_file = env_file;
+	o.socket = socket;
+	o.pid_file = pid_file;
+	proctitle_init(argc, argv);
+	rc = pool_run(&o);
+	free(env_file);
+	free(socket);
+	free(pid_file);
+	return rc;
 }

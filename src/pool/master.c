@@ -19,6 +19,7 @@
 #include "pool/children.h"
 #include "pool/listen.h"
 #include "pool/pidfile.h"
+#include "pool/proctitle.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -142,6 +143,7 @@ spawn_slot(struct pool *p, int i)
 	pid_t pid = fork();
 	if (pid == 0) {
 		reset_signals_in_child();
+		proctitle_set(s->kind == CHILD_RESPONDER ? "serve: responder" : "serve: executor");
 		int rc = s->kind == CHILD_RESPONDER ? responder_main(&p->cfg, p->listen_fd) :
 						      executor_main(&p->cfg);
 		_exit(rc);
@@ -557,6 +559,7 @@ pool_run(const struct pool_options *opts)
 		startup_failed(&p.cfg, "%s", err);
 		goto out_pidfile;
 	}
+	proctitle_set("serve: master");
 	init_slots(&p);
 	for (int i = 0; i < p.nslots; i++)
 		spawn_slot(&p, i);
