@@ -10,7 +10,9 @@
  */
 #include <fcgiapp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +59,8 @@ main(int argc, char **argv)
 		return 1;
 	for (int i = 0; i < nproc; i++)
 		if (fork() == 0) {
+			/* Killing the parent (spawn-fcgi's pid) ends the group. */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
 			serve_forever();
 			_exit(0);
 		}
