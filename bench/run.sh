@@ -91,6 +91,8 @@ start_pool() {
 		[ $SECONDS -lt $deadline ] || die "the pool did not start: $(tail -5 "$WORK/pool.log")"
 		sleep 0.1
 	done
+	# $! is the subshell running pool_env; the master is what must be stopped.
+	PIDS+=("$(cat "$WORK/pool.pid")")
 }
 
 start_trivial() {
