@@ -6,6 +6,9 @@
 # PIPELIT_TEST_PG_URL=postgresql://... uses that server instead of starting
 # a throwaway PostgreSQL 15 cluster.  Extra arguments go to make check
 # (for example TESTS='t/e2e/01-basics.t').
+#
+# PIPELIT_BUILD_DIR=build-asan PIPELIT_CONFIGURE_FLAGS=--enable-sanitizers
+# runs the same suite against an AddressSanitizer/UBSan build.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,7 +18,7 @@ PG_PORT=
 
 case "${1:-}" in
 -h|--help)
-	sed -n '2,9s/^# \{0,1\}//p' "$0"
+	sed -n '2,12s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 esac
@@ -84,7 +87,8 @@ summarize() {
 main() {
 	ensure_packages $BUILD_PKGS $RUNTIME_PKGS $TEST_PKGS
 	bootstrap_autotools
-	build_tree
+	# shellcheck disable=SC2086 # the flags are words on purpose
+	build_tree ${PIPELIT_CONFIGURE_FLAGS:-}
 	if [ -z "${PIPELIT_TEST_PG_URL:-}" ]; then
 		start_pg_cluster
 	else
