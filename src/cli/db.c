@@ -46,6 +46,16 @@ struct verb {
 	const char *help;
 };
 
+/* Prints "pipelit: <message>" on stderr and returns status. */
+static int
+report(int status, const char *fmt, va_list ap)
+{
+	fputs("pipelit: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+	return status;
+}
+
 static int
 fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -54,11 +64,9 @@ fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("pipelit: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\n", stderr);
+	int rc = report(1, fmt, ap);
 	va_end(ap);
-	return 1;
+	return rc;
 }
 
 /* Like fail(), for a command line that makes no sense: exit status 2. */
@@ -70,11 +78,9 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("pipelit: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\n", stderr);
+	int rc = report(2, fmt, ap);
 	va_end(ap);
-	return 2;
+	return rc;
 }
 
 /* Prints err as a failure and frees it. */

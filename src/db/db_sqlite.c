@@ -17,6 +17,7 @@
 #include "db/db_internal.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/fsutil.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_DEADLINE_MS 30000
@@ -93,31 +94,6 @@ fail_rc(struct sq_db *d, int rc)
 
 /* ---- opening -------------------------------------------------------- */
 
-/* mkdir -p for the directory part of path. */
-static int
-make_parent_dirs(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	int rc = 0;
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		for (char *p = dir + 1; rc == 0; p++) {
-			if (*p != '/' && *p != '\0')
-				continue;
-			char c = *p;
-			*p = '\0';
-			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-				rc = -1;
-			*p = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	free(dir);
-	return rc;
-}
-
 /* Runs idempotent SQL (the set-up pragmas), retrying while busy: a fresh
  * database switching to WAL needs a lock other openers may hold. */
 static int
@@ -164,7 +140,7 @@ static struct db *
 sq_open(const struct db_url *u, char **err)
 {
 	int in_memory = strcmp(u->path, ":memory:") == 0;
-	if (!in_memory && make_parent_dirs(u->path) != 0) {
+	if (!in_memory && fs_make_parent_dirs(u->path) != 0) {
 		*err = xasprintf("cannot create the directory for the SQLite database %s: %s",
 				 u->path, strerror(errno));
 		return NULL;

@@ -11,6 +11,7 @@
 #include "http/dispatch.h"
 #include "http/request.h"
 #include "util/log.h"
+#include "util/signals.h"
 
 /* Set from the signal handler; read between requests. */
 static volatile sig_atomic_t stop_requested;
@@ -20,34 +21,6 @@ on_stop_signal(int sig)
 {
 	stop_requested = 1;
 	FCGX_ShutdownPending();
-}
-
-/*
- * Installs the stop handlers without SA_RESTART and blocks the stop
- * signals; wait_mask receives the mask to wait with, which lets them in.
- */
-static void
-install_stop_signals(sigset_t *wait_mask)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	/* A web server that hangs up mid-response must not kill us; a SIGHUP
-	 * meant for the master's terminal neither. */
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_BLOCK, &stop, wait_mask);
-	sigdelset(wait_mask, SIGTERM);
-	sigdelset(wait_mask, SIGINT);
 }
 
 /*
@@ -143,7 +116,7 @@ fcgi_serve(int listen_fd, struct http_ctx *ctx, long max_requests)
 {
 	sigset_t wait_mask;
 	stop_requested = 0;
-	install_stop_signals(&wait_mask);
+	signals_install_child_stop(on_stop_signal, &wait_mask);
 	if (FCGX_Init() != 0) {
 		log_error("libfcgi failed to initialise");
 		return -1;

@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/signals.h"
 
 /* Set from the signal handler, read by the wait loop. */
 static volatile sig_atomic_t executor_stop;
@@ -19,35 +20,13 @@ on_stop_signal(int sig)
 	executor_stop = 1;
 }
 
-/* Blocks the stop signals; wait_mask gets the mask that lets them in. */
-static void
-install_signals(sigset_t *wait_mask)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigprocmask(SIG_BLOCK, &stop, wait_mask);
-	sigdelset(wait_mask, SIGTERM);
-	sigdelset(wait_mask, SIGINT);
-}
-
 int
 executor_main(const struct config *cfg)
 {
 	log_set_tag("Executor");
 	sigset_t wait_mask;
 	executor_stop = 0;
-	install_signals(&wait_mask);
+	signals_install_child_stop(on_stop_signal, &wait_mask);
 	char *err = NULL;
 	struct db *db = db_open(cfg->database_url, &err);
 	if (db == NULL) {

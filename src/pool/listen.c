@@ -12,30 +12,12 @@
 #include <unistd.h>
 
 #include "util/xalloc.h"
+#include "util/fsutil.h"
 
 int
 listen_spec_is_tcp(const char *spec)
 {
 	return spec[0] != '/' && strchr(spec, ':') != NULL;
-}
-
-static void
-make_dirs(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		for (char *p = dir + 1; *p; p++) {
-			if (*p == '/') {
-				*p = '\0';
-				mkdir(dir, 0755);
-				*p = '/';
-			}
-		}
-		mkdir(dir, 0755);
-	}
-	free(dir);
 }
 
 /* 1 when something accepts connections on the unix socket at path. */
@@ -62,7 +44,7 @@ listen_unix(const char *path, int mode, char **err)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
-	make_dirs(path);
+	fs_make_parent_dirs(path);
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {

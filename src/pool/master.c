@@ -23,6 +23,7 @@
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/fsutil.h"
 
 /* One place for a child; the pool keeps every slot filled. */
 struct slot {
@@ -64,17 +65,6 @@ now_ms(void)
 
 /* --- configuration --------------------------------------------------------- */
 
-static char *
-absolute(const char *path)
-{
-	if (path[0] == '/')
-		return xstrdup(path);
-	char cwd[PATH_MAX];
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return xstrdup(path);
-	return xasprintf("%s/%s", cwd, path);
-}
-
 int
 pool_load_config(struct config *cfg, const struct pool_options *o, char **err)
 {
@@ -83,11 +73,11 @@ pool_load_config(struct config *cfg, const struct pool_options *o, char **err)
 	if (o->socket != NULL) {
 		free(cfg->socket);
 		cfg->socket = listen_spec_is_tcp(o->socket) ? xstrdup(o->socket) :
-							       absolute(o->socket);
+							       fs_absolute_path(o->socket);
 	}
 	if (o->pid_file != NULL) {
 		free(cfg->pid_file);
-		cfg->pid_file = absolute(o->pid_file);
+		cfg->pid_file = fs_absolute_path(o->pid_file);
 	}
 	if (o->responders >= 0)
 		cfg->responders = o->responders;

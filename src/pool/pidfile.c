@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/xalloc.h"
+#include "util/fsutil.h"
 
 /* The pid in the file, 0 when it holds none, -1 when it cannot be read. */
 static long
@@ -52,29 +53,10 @@ write_pid(const char *path, char **err)
 	return 0;
 }
 
-static void
-make_parent_dir(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		for (char *p = dir + 1; *p; p++) {
-			if (*p == '/') {
-				*p = '\0';
-				mkdir(dir, 0755);
-				*p = '/';
-			}
-		}
-		mkdir(dir, 0755);
-	}
-	free(dir);
-}
-
 int
 pidfile_claim(const char *path, char **err)
 {
-	make_parent_dir(path);
+	fs_make_parent_dirs(path);
 	/* O_EXCL makes two masters starting at once race for the file, not
 	 * both win; the loser sees the winner's pid below. */
 	for (int attempt = 0; attempt < 2; attempt++) {

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "xalloc.h"
+#include "fsutil.h"
 
 #define DEFAULT_SECRET_KEY "change-me-in-production"
 
@@ -189,19 +190,6 @@ config_parse_long(const char *s, long min, long max, long *out)
 }
 
 static char *
-absolute_path(const char *path)
-{
-	if (path[0] == '/')
-		return xstrdup(path);
-	char cwd[PATH_MAX];
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return xstrdup(path);
-	if (strncmp(path, "./", 2) == 0)
-		path += 2;
-	return xasprintf("%s/%s", cwd, path);
-}
-
-static char *
 dirname_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -222,7 +210,7 @@ sqlite_dir_from_url(const char *url)
 	const char *p = url + sizeof(prefix) - 1;
 	if (*p == '\0' || strcmp(p, ":memory:") == 0)
 		return NULL;
-	char *abs = absolute_path(p);
+	char *abs = fs_absolute_path(p);
 	char *dir = dirname_of(abs);
 	free(abs);
 	return dir;
@@ -301,7 +289,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	const char *v;
 
 	v = setting(&ef, "PIPELIT_DATA_DIR");
-	cfg->data_dir = absolute_path(v ? v : "data");
+	cfg->data_dir = fs_absolute_path(v ? v : "data");
 
 	v = setting(&ef, "DATABASE_URL");
 	cfg->database_url = v ? xstrdup(v) : xasprintf("sqlite:///%s/db.sqlite3", cfg->data_dir);
@@ -315,7 +303,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 
 	v = setting(&ef, "CHECKPOINTS_DB_PATH");
 	if (v) {
-		cfg->checkpoints_path = absolute_path(v);
+		cfg->checkpoints_path = fs_absolute_path(v);
 	} else {
 		char *dir = sqlite_dir_from_url(cfg->database_url);
 		cfg->checkpoints_path = xasprintf("%s/checkpoints.db", dir ? dir : cfg->data_dir);
@@ -343,7 +331,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		goto out;
 	}
 	v = setting(&ef, "LOG_FILE");
-	cfg->log_file = v ? absolute_path(v) : NULL;
+	cfg->log_file = v ? fs_absolute_path(v) : NULL;
 
 	if (load_bool(&ef, "CORS_ALLOW_ALL_ORIGINS", &cfg->cors_allow_all_origins, err) ||
 	    load_bool(&ef, "PIPELIT_TEST_ROUTES", &cfg->test_routes, err))
@@ -386,10 +374,10 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	else if (strchr(v, '/') == NULL && strchr(v, ':') != NULL)
 		cfg->socket = xstrdup(v);	/* HOST:PORT */
 	else
-		cfg->socket = absolute_path(v);
+		cfg->socket = fs_absolute_path(v);
 
 	v = setting(&ef, "PIPELIT_PID_FILE");
-	cfg->pid_file = v ? absolute_path(v) : xasprintf("%s/pipelit.pid", cfg->data_dir);
+	cfg->pid_file = v ? fs_absolute_path(v) : xasprintf("%s/pipelit.pid", cfg->data_dir);
 
 	rc = 0;
 out:
