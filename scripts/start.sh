@@ -202,10 +202,19 @@ cmd_stop() {
 	return $rc
 }
 
+# The address the running nginx listens on, read from the configuration it
+# was started with (the environment of this call may differ).
+running_url() {
+	local listen
+	listen=$(sed -n 's/^[[:space:]]*listen[[:space:]]\{1,\}\([^;[:space:]]*\).*/\1/p' \
+		"$NGINX_DIR/nginx.conf" 2>/dev/null | head -n 1)
+	if [ -n "$listen" ]; then printf 'http://%s/\n' "$listen"; else printf '%s/\n' "$(base_url)"; fi
+}
+
 cmd_status() {
 	local rc=0
 	if pid_alive "$PID_FILE"; then say "pipelit: running (pid $(cat "$PID_FILE"))"; else say "pipelit: stopped"; rc=3; fi
-	if pid_alive "$NGINX_PID"; then say "nginx: running (pid $(cat "$NGINX_PID")) on $(base_url)/"; else say "nginx: stopped"; rc=3; fi
+	if pid_alive "$NGINX_PID"; then say "nginx: running (pid $(cat "$NGINX_PID")) on $(running_url)"; else say "nginx: stopped"; rc=3; fi
 	return $rc
 }
 

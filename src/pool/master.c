@@ -416,7 +416,7 @@ advance_reload(struct pool *p)
 			for (int k = 0; k < p->nretirees; k++)
 				if (p->retirees[k].term_at_ms == 0)
 					terminate_retiree(&p->retirees[k]);
-			log_info("reload done: %d responders and %d executors", p->cfg.responders,
+			log_info("reload done: %d responder(s) and %d executor(s)", p->cfg.responders,
 				 p->cfg.executors);
 			p->reload_pos = -1;
 			return;
@@ -553,7 +553,7 @@ pool_run(const struct pool_options *opts)
 	init_slots(&p);
 	for (int i = 0; i < p.nslots; i++)
 		spawn_slot(&p, i);
-	log_info("pipelit %s serving on %s with %d responders and %d executors", PACKAGE_VERSION,
+	log_info("pipelit %s serving on %s with %d responder(s) and %d executor(s)", PACKAGE_VERSION,
 		 p.cfg.socket, p.cfg.responders, p.cfg.executors);
 	supervise(&p, &sigs);
 	close(p.listen_fd);
