@@ -15,6 +15,7 @@
 
 #include "http/query.h"
 #include "http/router.h"
+#include "model/user.h"
 
 struct config;
 struct db;
@@ -57,6 +58,8 @@ struct req {
 
 	const struct route *route;
 	struct route_match match;
+	struct user user;          /* set by auth_require() for protected routes */
+	int has_user;
 	const char *param_values[ROUTE_MAX_PARAMS];
 
 	int query_parsed;

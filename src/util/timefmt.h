@@ -1,0 +1,26 @@
+/*
+ * timefmt.h: the project's one timestamp format (doc/dialect.md).
+ * Stored: "YYYY-MM-DD HH:MM:SS.ffffff", UTC.  API: ISO-8601 with 'Z'.
+ */
+#ifndef PIPELIT_TIMEFMT_H
+#define PIPELIT_TIMEFMT_H
+
+#include <stdint.h>
+
+#define TIME_DB_LEN 27      /* "2026-02-17 23:18:00.123456" + NUL */
+#define TIME_ISO_LEN 28     /* "2026-02-17T23:18:00.123456Z" + NUL */
+
+/* Now, in the storage format. */
+void time_now_db(char out[TIME_DB_LEN]);
+/* Seconds since the epoch in the storage format. */
+void time_epoch_to_db(int64_t epoch, char out[TIME_DB_LEN]);
+/* Parses a stored value (any fraction length, or none; a 'T' accepted) as UTC. 0 or -1. */
+int time_db_to_epoch(const char *db, int64_t *epoch, int *micros);
+/* Stored value to ISO-8601 UTC with a trailing Z ("2026-02-17T23:18:00.123456Z",
+ * the fraction kept as stored, padded to six digits when present). 0 or -1. */
+int time_db_to_iso(const char *db, char out[TIME_ISO_LEN]);
+/* Parses ISO-8601 input from clients: date-time with optional fraction and
+ * an optional Z or +HH:MM/-HH:MM offset (naive means UTC). 0 or -1. */
+int time_iso_parse(const char *s, int64_t *epoch);
+
+#endif
