@@ -341,6 +341,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	const struct long_setting longs[] = {
 		{ "ZOMBIE_EXECUTION_THRESHOLD_SECONDS", 1, 100L * 365 * 86400, 900,
 		  &cfg->zombie_threshold_seconds },
+		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
 		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },

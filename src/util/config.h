@@ -21,6 +21,7 @@ struct config {
 	char *log_file;          /* LOG_FILE or NULL for stderr */
 	int cors_allow_all_origins;      /* CORS_ALLOW_ALL_ORIGINS */
 	long zombie_threshold_seconds;   /* ZOMBIE_EXECUTION_THRESHOLD_SECONDS, 900 */
+	long provider_timeout_seconds;   /* PROVIDER_TIMEOUT_SECONDS, 15: LLM provider probes */
 
 	/* The pool. */
 	char *socket;            /* PIPELIT_SOCKET: unix path, or HOST:PORT; default <data_dir>/pipelit.sock */
