@@ -49,6 +49,16 @@ void api_key_hash(const char *token, char hash_hex[API_KEY_HASH_HEX_LEN + 1]);
 /* Constant-time comparison of two equal-length buffers: 1 when equal. */
 int crypto_equal(const void *a, const void *b, size_t n);
 
+/*
+ * Base32 (RFC 4648 alphabet).  Encoding writes uppercase without padding
+ * into out (cap counts the NUL) and returns the text length, or -1 when out
+ * is too small.  Decoding accepts lowercase, spaces and trailing '='
+ * padding; it returns the byte count, or -1 for any other character, an
+ * impossible length, or an out buffer of fewer than cap bytes.
+ */
+long base32_encode(const unsigned char *in, size_t n, char *out, size_t cap);
+long base32_decode(const char *text, unsigned char *out, size_t cap);
+
 #define TOTP_SECRET_B32_LEN 32   /* 20 random bytes as base32, no padding */
 
 void totp_new_secret(char secret_b32[TOTP_SECRET_B32_LEN + 1]);
