@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "cli.h"
+#include "crypto/crypto.h"
 #include "db/db.h"
 #include "db/migrate.h"
 #include "http/fcgi_loop.h"
@@ -99,6 +100,11 @@ cmd_fcgi(int argc, char **argv)
 	struct config cfg;
 	if (cli_load_config(&cfg, env_file, "Responder") != 0)
 		return 1;
+	if (crypto_init() != 0) {
+		fprintf(stderr, "pipelit: libsodium failed to initialise\n");
+		config_free(&cfg);
+		return 1;
+	}
 	struct db *db = open_and_migrate(&cfg);
 	if (db == NULL) {
 		config_free(&cfg);

@@ -1,6 +1,7 @@
 /* responder.c: a FastCGI responder, one of the pool's children. */
 #include "children.h"
 
+#include "crypto/crypto.h"
 #include "http/fcgi_loop.h"
 #include "http/request.h"
 #include "util/config.h"
@@ -16,6 +17,10 @@ int
 responder_main(const struct config *cfg, int listen_fd)
 {
 	log_set_tag("Responder");
+	if (crypto_init() != 0) {
+		log_error("libsodium failed to initialise");
+		return 1;
+	}
 	struct http_ctx ctx;
 	http_ctx_init(&ctx, cfg);
 	/* Opened now so the first request does not pay for it; a failure is

@@ -1,0 +1,20 @@
+/*
+ * field_key.h: the FIELD_ENCRYPTION_KEY as handlers need it.  Handlers that
+ * store or read secrets call req_field_key() first and return when it
+ * answers NULL: the request has then been answered with a 503 saying what
+ * to configure.  Everything else keeps working without a key.
+ */
+#ifndef PIPELIT_HTTP_FIELD_KEY_H
+#define PIPELIT_HTTP_FIELD_KEY_H
+
+struct req;
+
+/* The process's decoded key (32 bytes, valid for the life of the process),
+ * or NULL after answering 503 when no usable key is configured. */
+const unsigned char *req_field_key(struct req *r);
+
+/* Answers 503 for a stored secret that does not decrypt with the key:
+ * the key was changed without re-encrypting.  Returns as resp_error(). */
+int resp_field_key_mismatch(struct req *r);
+
+#endif
