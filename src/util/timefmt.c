@@ -1,0 +1,250 @@
+/* timefmt.c: see timefmt.h. */
+#include "timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * civil-days algorithm), so nothing depends on the process's TZ. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+static void
+format_db(int64_t epoch, long micros, char out[TIME_DB_LEN])
+{
+	int64_t days = epoch / 86400, secs = epoch % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	/* The format has room for four-digit years only. */
+	unsigned year = (unsigned)(y < 0 ? 0 : y > 9999 ? 9999 : y);
+	snprintf(out, TIME_DB_LEN, "%04u-%02u-%02u %02u:%02u:%02u.%06u", year, (unsigned)m % 100,
+		 (unsigned)d % 100, (unsigned)(secs / 3600) % 100, (unsigned)(secs / 60 % 60),
+		 (unsigned)(secs % 60), (unsigned)(micros % 1000000));
+}
+
+void
+time_now_db(char out[TIME_DB_LEN])
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	format_db((int64_t)ts.tv_sec, ts.tv_nsec / 1000, out);
+}
+
+void
+time_epoch_to_db(int64_t epoch, char out[TIME_DB_LEN])
+{
+	format_db(epoch, 0, out);
+}
+
+/* Reads exactly n digits at *p, advancing it; -1 when they are not there. */
+static int
+read_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		char c = (*p)[i];
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+struct civil {
+	int year, month, day, hour, minute, second;
+	int micros;
+	int frac_digits;         /* digits written in the input, 0 when none */
+	char frac[10];           /* the fraction as written (up to 9 digits) */
+};
+
+static int
+civil_valid(const struct civil *c)
+{
+	return c->month >= 1 && c->month <= 12 && c->day >= 1 &&
+	       c->day <= days_in_month(c->year, c->month) && c->hour <= 23 && c->minute <= 59 &&
+	       c->second <= 59;
+}
+
+static int64_t
+civil_epoch(const struct civil *c)
+{
+	return days_from_civil(c->year, c->month, c->day) * 86400 + c->hour * 3600 +
+	       c->minute * 60 + c->second;
+}
+
+/* "YYYY-MM-DD" */
+static int
+parse_date(const char **p, struct civil *c)
+{
+	if (read_digits(p, 4, &c->year) || **p != '-')
+		return -1;
+	(*p)++;
+	if (read_digits(p, 2, &c->month) || **p != '-')
+		return -1;
+	(*p)++;
+	return read_digits(p, 2, &c->day);
+}
+
+/* "HH:MM[:SS[.f+]]"; seconds may be left out, as Pydantic allows. */
+static int
+parse_clock(const char **p, struct civil *c)
+{
+	if (read_digits(p, 2, &c->hour) || **p != ':')
+		return -1;
+	(*p)++;
+	if (read_digits(p, 2, &c->minute))
+		return -1;
+	c->second = 0;
+	if (**p != ':')
+		return 0;
+	(*p)++;
+	if (read_digits(p, 2, &c->second))
+		return -1;
+	if (**p != '.' && **p != ',')
+		return 0;
+	(*p)++;
+	int n = 0, micros = 0;
+	while (**p >= '0' && **p <= '9') {
+		if (n >= 9)
+			return -1;
+		c->frac[n] = **p;
+		if (n < 6)
+			micros = micros * 10 + (**p - '0');
+		n++;
+		(*p)++;
+	}
+	if (n == 0)
+		return -1;
+	c->frac[n] = '\0';
+	for (int i = n; i < 6; i++)
+		micros *= 10;
+	c->micros = micros;
+	c->frac_digits = n;
+	return 0;
+}
+
+/* A stored value: date, ' ' or 'T', clock, nothing after. */
+static int
+parse_db(const char *s, struct civil *c)
+{
+	memset(c, 0, sizeof(*c));
+	const char *p = s;
+	if (parse_date(&p, c) || (*p != ' ' && *p != 'T'))
+		return -1;
+	p++;
+	if (parse_clock(&p, c) || *p != '\0' || !civil_valid(c))
+		return -1;
+	return 0;
+}
+
+int
+time_db_to_epoch(const char *db, int64_t *epoch, int *micros)
+{
+	struct civil c;
+	if (db == NULL || parse_db(db, &c) != 0)
+		return -1;
+	if (epoch)
+		*epoch = civil_epoch(&c);
+	if (micros)
+		*micros = c.micros;
+	return 0;
+}
+
+int
+time_db_to_iso(const char *db, char out[TIME_ISO_LEN])
+{
+	struct civil c;
+	if (db == NULL || parse_db(db, &c) != 0)
+		return -1;
+	int n = snprintf(out, TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month,
+			 c.day, c.hour, c.minute, c.second);
+	if (c.frac_digits > 0)
+		n += snprintf(out + n, TIME_ISO_LEN - n, ".%06d", c.micros);
+	snprintf(out + n, TIME_ISO_LEN - n, "Z");
+	return 0;
+}
+
+/* "Z", "+HH:MM", "+HHMM" or "+HH" (and '-'); seconds east of UTC. */
+static int
+parse_offset(const char *p, int *offset)
+{
+	*offset = 0;
+	if (*p == '\0')
+		return 0;
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+		return 0;
+	if (*p != '+' && *p != '-')
+		return -1;
+	int sign = *p == '-' ? -1 : 1, hh, mm = 0;
+	p++;
+	if (read_digits(&p, 2, &hh))
+		return -1;
+	if (*p == ':')
+		p++;
+	if (*p != '\0' && read_digits(&p, 2, &mm))
+		return -1;
+	if (*p != '\0' || hh > 23 || mm > 59)
+		return -1;
+	*offset = sign * (hh * 3600 + mm * 60);
+	return 0;
+}
+
+int
+time_iso_parse(const char *s, int64_t *epoch)
+{
+	struct civil c;
+	memset(&c, 0, sizeof(c));
+	const char *p = s;
+	if (s == NULL || parse_date(&p, &c))
+		return -1;
+	int offset = 0;
+	if (*p != '\0') {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		p++;
+		if (parse_clock(&p, &c) || parse_offset(p, &offset))
+			return -1;
+	}
+	if (!civil_valid(&c))
+		return -1;
+	*epoch = civil_epoch(&c) - offset;
+	return 0;
+}
