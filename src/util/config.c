@@ -341,6 +341,10 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	const struct long_setting longs[] = {
 		{ "ZOMBIE_EXECUTION_THRESHOLD_SECONDS", 1, 100L * 365 * 86400, 900,
 		  &cfg->zombie_threshold_seconds },
+		{ "MFA_RATE_WINDOW_SECONDS", 1, 86400, 60, &cfg->mfa_rate_window_seconds },
+		{ "MFA_RATE_MAX_ATTEMPTS", 1, 1000000, 5, &cfg->mfa_rate_max_attempts },
+		{ "MFA_LOCKOUT_THRESHOLD", 1, 1000000, 10, &cfg->mfa_lockout_threshold },
+		{ "MFA_LOCKOUT_SECONDS", 1, 100L * 365 * 86400, 900, &cfg->mfa_lockout_seconds },
 		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },

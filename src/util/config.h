@@ -21,6 +21,10 @@ struct config {
 	char *log_file;          /* LOG_FILE or NULL for stderr */
 	int cors_allow_all_origins;      /* CORS_ALLOW_ALL_ORIGINS */
 	long zombie_threshold_seconds;   /* ZOMBIE_EXECUTION_THRESHOLD_SECONDS, 900 */
+	long mfa_rate_window_seconds;    /* MFA_RATE_WINDOW_SECONDS, 60 */
+	long mfa_rate_max_attempts;      /* MFA_RATE_MAX_ATTEMPTS, 5 per window and user */
+	long mfa_lockout_threshold;      /* MFA_LOCKOUT_THRESHOLD, 10 consecutive failures */
+	long mfa_lockout_seconds;        /* MFA_LOCKOUT_SECONDS, 900 */
 	long provider_timeout_seconds;   /* PROVIDER_TIMEOUT_SECONDS, 15: LLM provider probes */
 
 	/* The pool. */
