@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/auth.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -82,13 +83,8 @@ static void
 run_handler(struct req *r)
 {
 	const struct route *route = r->route;
-	if (route->auth != AUTH_NONE) {
-		/* Authentication arrives with the users issue; until then a
-		 * protected route is closed, never open. */
-		resp_add_header(r, "WWW-Authenticate", "Bearer");
-		resp_error(r, 401, "Not authenticated");
+	if (route->auth != AUTH_NONE && auth_require(r, route->auth) != 0)
 		return;
-	}
 	if ((route->flags & ROUTE_JSON_BODY) && prepare_json_body(r) != 0)
 		return;
 	int rc = route->handler(r);

@@ -202,6 +202,15 @@ time_db_to_iso(const char *db, char out[TIME_ISO_LEN])
 	return 0;
 }
 
+json_t *
+time_db_to_json(const char *db)
+{
+	char iso[TIME_ISO_LEN];
+	if (db == NULL || time_db_to_iso(db, iso) != 0)
+		return json_null();
+	return json_string(iso);
+}
+
 /* "Z", "+HH:MM", "+HHMM" or "+HH" (and '-'); seconds east of UTC. */
 static int
 parse_offset(const char *p, int *offset)

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define TIME_DB_LEN 27      /* "2026-02-17 23:18:00.123456" + NUL */
 #define TIME_ISO_LEN 28     /* "2026-02-17T23:18:00.123456Z" + NUL */
 
@@ -19,6 +21,9 @@ int time_db_to_epoch(const char *db, int64_t *epoch, int *micros);
 /* Stored value to ISO-8601 UTC with a trailing Z ("2026-02-17T23:18:00.123456Z",
  * the fraction kept as stored, padded to six digits when present). 0 or -1. */
 int time_db_to_iso(const char *db, char out[TIME_ISO_LEN]);
+/* A stored value (or SQL NULL) as the API renders it: an ISO-8601 string
+ * with Z, or JSON null for NULL or an unreadable value.  New reference. */
+json_t *time_db_to_json(const char *db);
 /* Parses ISO-8601 input from clients: date-time with optional fraction and
  * an optional Z or +HH:MM/-HH:MM offset (naive means UTC). 0 or -1. */
 int time_iso_parse(const char *s, int64_t *epoch);

@@ -1,0 +1,65 @@
+/*
+ * api_key.h: bearer tokens (table api_keys).  Only the SHA-256 of a token
+ * and its first eight characters are stored; the token itself leaves this
+ * module exactly once, in the caller's buffer, when it is made.
+ */
+#ifndef PIPELIT_MODEL_API_KEY_H
+#define PIPELIT_MODEL_API_KEY_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "crypto/crypto.h"
+
+struct db;
+struct user;
+
+#define API_KEY_NAME_MAX 100
+#define API_KEY_SESSION_NAME "session"
+
+/* What a presented token turned out to be, in the order section 1.3 of
+ * the API spec checks. */
+enum api_key_status {
+	API_KEY_OK = 0,
+	API_KEY_UNKNOWN,
+	API_KEY_REVOKED,
+	API_KEY_EXPIRED,
+	API_KEY_NO_USER,
+	API_KEY_DB_ERROR,
+};
+
+/*
+ * Looks a token's hash up (one indexed query joining its user) and fills
+ * *user on API_KEY_OK.  Marks the key used at most once a minute, with a
+ * guarded UPDATE only when the row read says the mark is stale.
+ */
+enum api_key_status api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
+					 struct user *user);
+
+/*
+ * Creates a named key for user_id; expires_at is epoch seconds or -1 for
+ * none.  token receives the new token.  Returns the APIKeyCreatedOut object
+ * (owned by the caller), or NULL on a database error.
+ */
+json_t *api_key_create(struct db *db, int64_t user_id, const char *name, int64_t expires_at,
+		       char token[API_KEY_TOKEN_LEN + 1]);
+
+/* The user's keys as an APIKeyOut array, newest first; NULL on error. */
+json_t *api_key_list_json(struct db *db, int64_t user_id);
+
+/* Soft-revokes one key of the user: 0 done, 1 no such key of that user, -1 error. */
+int api_key_revoke(struct db *db, int64_t user_id, int64_t key_id);
+
+/* Soft-revokes every key of the user; 0 or -1.  Runs in the caller's
+ * transaction when there is one. */
+int api_key_revoke_all(struct db *db, int64_t user_id);
+
+/*
+ * Gives the user's "session" key a new token (creating the key if needed)
+ * and makes it active.  Opens its own write transaction unless the caller
+ * is already in one.  0 or -1.
+ */
+int api_key_rotate_session(struct db *db, int64_t user_id, char token[API_KEY_TOKEN_LEN + 1]);
+
+#endif
