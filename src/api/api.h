@@ -17,6 +17,14 @@ void api_router_init(struct router *rt, const struct config *cfg);
 /* health.c */
 int api_health(struct req *r);
 
+/* mfa.c: /api/v1/auth/mfa/... */
+int api_mfa_setup(struct req *r);
+int api_mfa_verify(struct req *r);
+int api_mfa_disable(struct req *r);
+int api_mfa_status(struct req *r);
+int api_mfa_login_verify(struct req *r);
+int api_mfa_reset(struct req *r);
+
 /* testing.c: only routed with PIPELIT_TEST_ROUTES=1 */
 int api_test_slow(struct req *r);
 int api_test_crash(struct req *r);

@@ -7,6 +7,13 @@
 static const struct route routes[] = {
 	{ "GET",  "/health",                   api_health,     AUTH_NONE, 0 },
 
+	{ "POST", "/api/v1/auth/mfa/setup/",        api_mfa_setup,        AUTH_USER, 0 },
+	{ "POST", "/api/v1/auth/mfa/verify/",       api_mfa_verify,       AUTH_USER, ROUTE_JSON_BODY },
+	{ "POST", "/api/v1/auth/mfa/disable/",      api_mfa_disable,      AUTH_USER, ROUTE_JSON_BODY },
+	{ "GET",  "/api/v1/auth/mfa/status/",       api_mfa_status,       AUTH_USER, 0 },
+	{ "POST", "/api/v1/auth/mfa/login-verify/", api_mfa_login_verify, AUTH_NONE, ROUTE_JSON_BODY },
+	{ "POST", "/api/v1/auth/mfa/reset/",        api_mfa_reset,        AUTH_USER, 0 },
+
 	{ "GET",  "/api/v1/_test/slow/",       api_test_slow,  AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/crash/",      api_test_crash, AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/write/",      api_test_write, AUTH_NONE, ROUTE_TEST_ONLY },
