@@ -25,6 +25,17 @@ int api_mfa_status(struct req *r);
 int api_mfa_login_verify(struct req *r);
 int api_mfa_reset(struct req *r);
 
+/* credentials.c: /api/v1/credentials/... */
+int credentials_list(struct req *r);
+int credentials_create(struct req *r);
+int credentials_batch_delete(struct req *r);
+int credentials_get(struct req *r);
+int credentials_update(struct req *r);
+int credentials_delete(struct req *r);
+int credentials_test(struct req *r);
+int credentials_models(struct req *r);
+int credentials_gateway_toggle(struct req *r);
+
 /* testing.c: only routed with PIPELIT_TEST_ROUTES=1 */
 int api_test_slow(struct req *r);
 int api_test_crash(struct req *r);

@@ -14,6 +14,17 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/mfa/login-verify/", api_mfa_login_verify, AUTH_NONE, ROUTE_JSON_BODY },
 	{ "POST", "/api/v1/auth/mfa/reset/",        api_mfa_reset,        AUTH_USER, 0 },
 
+	{ "GET",    "/api/v1/credentials/",                  credentials_list,     AUTH_USER, 0 },
+	{ "POST",   "/api/v1/credentials/",                  credentials_create,   AUTH_USER, ROUTE_JSON_BODY },
+	{ "POST",   "/api/v1/credentials/batch-delete/",     credentials_batch_delete, AUTH_USER, ROUTE_JSON_BODY },
+	{ "GET",    "/api/v1/credentials/{credential_id}/",  credentials_get,      AUTH_USER, 0 },
+	{ "PATCH",  "/api/v1/credentials/{credential_id}/",  credentials_update,   AUTH_USER, ROUTE_JSON_BODY },
+	{ "DELETE", "/api/v1/credentials/{credential_id}/",  credentials_delete,   AUTH_USER, 0 },
+	{ "POST",   "/api/v1/credentials/{credential_id}/test/",   credentials_test,   AUTH_USER, 0 },
+	{ "GET",    "/api/v1/credentials/{credential_id}/models/", credentials_models, AUTH_USER, 0 },
+	{ "POST",   "/api/v1/credentials/{credential_id}/activate/",   credentials_gateway_toggle, AUTH_USER, 0 },
+	{ "POST",   "/api/v1/credentials/{credential_id}/deactivate/", credentials_gateway_toggle, AUTH_USER, 0 },
+
 	{ "GET",  "/api/v1/_test/slow/",       api_test_slow,  AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/crash/",      api_test_crash, AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/write/",      api_test_write, AUTH_NONE, ROUTE_TEST_ONLY },
