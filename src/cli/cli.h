@@ -12,6 +12,8 @@ int cmd_serve(int argc, char **argv);
 int cmd_fcgi(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+/* 'pipelit db rotate-key' (rotate_key.c), parsing its own options. */
+int db_rotate_key(int argc, char **argv, const char *env_file);
 
 /*
  * Shared by the subcommands: loads the configuration (honouring a

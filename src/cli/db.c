@@ -772,6 +772,8 @@ static const struct verb verbs[] = {
 	{ "check", verb_check, 0, 0, 0, "check",
 	  "Compares the live schema with one built from the migrations in a scratch\n"
 	  "database of the same backend; exits 1 and lists the drift if they differ." },
+	{ "rotate-key", NULL, 0, 0, 0, "rotate-key --new-key KEY",
+	  "Re-encrypts every stored secret under a new FIELD_ENCRYPTION_KEY, in one transaction." },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -876,6 +878,8 @@ cmd_db(int argc, char **argv)
 	for (size_t i = 0; i < NVERBS; i++) {
 		if (strcmp(argv[0], verbs[i].name) != 0)
 			continue;
+		if (verbs[i].run == NULL)	/* a verb with options of its own */
+			return db_rotate_key(argc, argv, a.env_file);
 		int rc = parse_verb_args(&verbs[i], argc, argv, &a);
 		if (rc != 0)
 			return rc < 0 ? 0 : rc;
