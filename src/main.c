@@ -17,6 +17,7 @@ static const struct subcommand subcommands[] = {
 	{ "fcgi", cmd_fcgi, "run one FastCGI responder on fd 0 (for spawn-fcgi, mod_fcgid)" },
 	{ "db", cmd_db, "migrations and database tools (upgrade, downgrade, check, ...)" },
 	{ "keygen", cmd_keygen, "print a new FIELD_ENCRYPTION_KEY" },
+	{ "user", cmd_user, "create users, set a password, reset a user's MFA" },
 };
 
 static void

@@ -36,6 +36,27 @@ int credentials_test(struct req *r);
 int credentials_models(struct req *r);
 int credentials_gateway_toggle(struct req *r);
 
+/* auth.c: /api/v1/auth/ login, me, first-run setup */
+int api_auth_token(struct req *r);
+int api_auth_me(struct req *r);
+int api_auth_setup_status(struct req *r);
+int api_auth_setup(struct req *r);
+
+/* users.c: /api/v1/users/... */
+int api_users_me_get(struct req *r);
+int api_users_me_patch(struct req *r);
+int api_users_me_keys_list(struct req *r);
+int api_users_me_keys_create(struct req *r);
+int api_users_me_keys_delete(struct req *r);
+int api_users_list(struct req *r);
+int api_users_create(struct req *r);
+int api_users_get(struct req *r);
+int api_users_patch(struct req *r);
+int api_users_delete(struct req *r);
+int api_users_keys_list(struct req *r);
+int api_users_keys_create(struct req *r);
+int api_users_keys_delete(struct req *r);
+
 /* testing.c: only routed with PIPELIT_TEST_ROUTES=1 */
 int api_test_slow(struct req *r);
 int api_test_crash(struct req *r);

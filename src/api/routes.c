@@ -7,6 +7,25 @@
 static const struct route routes[] = {
 	{ "GET",  "/health",                   api_health,     AUTH_NONE, 0 },
 
+	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
+	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },
+	{ "GET",  "/api/v1/auth/setup-status/",     api_auth_setup_status, AUTH_NONE, 0 },
+	{ "POST", "/api/v1/auth/setup/",            api_auth_setup,        AUTH_NONE, ROUTE_JSON_BODY },
+
+	{ "GET",    "/api/v1/users/me",                  api_users_me_get,         AUTH_USER, 0 },
+	{ "PATCH",  "/api/v1/users/me",                  api_users_me_patch,       AUTH_USER, ROUTE_JSON_BODY },
+	{ "GET",    "/api/v1/users/me/keys",             api_users_me_keys_list,   AUTH_USER, 0 },
+	{ "POST",   "/api/v1/users/me/keys",             api_users_me_keys_create, AUTH_USER, ROUTE_JSON_BODY },
+	{ "DELETE", "/api/v1/users/me/keys/{key_id}",    api_users_me_keys_delete, AUTH_USER, 0 },
+	{ "GET",    "/api/v1/users/",                    api_users_list,           AUTH_ADMIN, 0 },
+	{ "POST",   "/api/v1/users/",                    api_users_create,         AUTH_ADMIN, ROUTE_JSON_BODY },
+	{ "GET",    "/api/v1/users/{user_id}",           api_users_get,            AUTH_ADMIN, 0 },
+	{ "PATCH",  "/api/v1/users/{user_id}",           api_users_patch,          AUTH_ADMIN, ROUTE_JSON_BODY },
+	{ "DELETE", "/api/v1/users/{user_id}",           api_users_delete,         AUTH_ADMIN, 0 },
+	{ "GET",    "/api/v1/users/{user_id}/keys",      api_users_keys_list,      AUTH_ADMIN, 0 },
+	{ "POST",   "/api/v1/users/{user_id}/keys",      api_users_keys_create,    AUTH_ADMIN, ROUTE_JSON_BODY },
+	{ "DELETE", "/api/v1/users/{user_id}/keys/{key_id}", api_users_keys_delete, AUTH_ADMIN, 0 },
+
 	{ "POST", "/api/v1/auth/mfa/setup/",        api_mfa_setup,        AUTH_USER, 0 },
 	{ "POST", "/api/v1/auth/mfa/verify/",       api_mfa_verify,       AUTH_USER, ROUTE_JSON_BODY },
 	{ "POST", "/api/v1/auth/mfa/disable/",      api_mfa_disable,      AUTH_USER, ROUTE_JSON_BODY },

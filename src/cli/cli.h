@@ -14,6 +14,7 @@ int cmd_db(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 /* 'pipelit db rotate-key' (rotate_key.c), parsing its own options. */
 int db_rotate_key(int argc, char **argv, const char *env_file);
+int cmd_user(int argc, char **argv);
 
 /*
  * Shared by the subcommands: loads the configuration (honouring a

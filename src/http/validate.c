@@ -105,6 +105,17 @@ field_lookup(struct validator *v, json_t *obj, const char *field, int required, 
 }
 
 int
+v_body_object(struct validator *v, json_t *body)
+{
+	if (json_is_object(body))
+		return 1;
+	v_add(v, V_BODY, NULL, "model_attributes_type",
+	      "Input should be a valid dictionary or object to extract fields from",
+	      json_incref(body), NULL);
+	return -1;
+}
+
+int
 v_object(struct validator *v, json_t *obj, const char *field, int required, json_t **out)
 {
 	json_t *val;

@@ -36,6 +36,11 @@ int v_failed(const struct validator *v);
 void v_add(struct validator *v, enum v_loc where, const char *field, const char *type,
 	   const char *msg, json_t *input, json_t *ctx);
 
+/* The whole body must be a JSON object (type model_attributes_type);
+ * 1 when it is, -1 otherwise.  Field checks on a non-object report their
+ * fields missing, so handlers call this first and stop on failure. */
+int v_body_object(struct validator *v, json_t *body);
+
 /* A body field that must be an object when present. */
 int v_object(struct validator *v, json_t *obj, const char *field, int required, json_t **out);
 

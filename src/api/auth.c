@@ -1,0 +1,152 @@
+/* auth.c: /api/v1/auth/: login, who am I, and the first-run setup. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api/accounts.h"
+#include "crypto/crypto.h"
+#include "model/api_key.h"
+#include "model/user.h"
+
+#define PASSWORD_MIN 8
+
+static int
+answer_key(struct req *r, const char *token)
+{
+	return resp_json(r, 200, json_pack("{s:s, s:b}", "key", token, "requires_mfa", 0));
+}
+
+/* Checks a login; 0 with *u set when the password is right, 1 when the
+ * credentials are wrong, -1 on a database error.  An unknown user costs one
+ * dummy verification, so it takes as long as a wrong password. */
+static int
+check_login(struct db *db, const char *username, const char *password, struct user *u)
+{
+	char *hash = NULL;
+	int rc = user_find_login(db, username, u, &hash);
+	if (rc < 0)
+		return -1;
+	int good = 0;
+	if (rc == 0 && hash[0] != '\0')
+		good = password_verify(hash, password);
+	else
+		password_verify_dummy(password);
+	free(hash);
+	return good ? 0 : 1;
+}
+
+int
+api_auth_token(struct req *r)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	const char *username = NULL, *password = NULL;
+	if (v_body_object(&v, body) > 0) {
+		v_string(&v, body, "username", 1, 0, 0, &username);
+		v_string(&v, body, "password", 1, 0, 0, &password);
+	}
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL)
+		return 0;
+	struct user u;
+	int rc = check_login(db, username, password, &u);
+	if (rc < 0)
+		return accounts_db_error(r, db, "login");
+	if (rc > 0)
+		return resp_error(r, 401, "Invalid credentials.");
+	if (u.mfa_enabled)
+		return resp_json(r, 200, json_pack("{s:s, s:b}", "key", "", "requires_mfa", 1));
+	char token[API_KEY_TOKEN_LEN + 1];
+	if (api_key_rotate_session(db, u.id, token) != 0)
+		return accounts_db_error(r, db, "login: session key");
+	log_info("user %lld logged in", (long long)u.id);
+	return answer_key(r, token);
+}
+
+int
+api_auth_me(struct req *r)
+{
+	return resp_json(r, 200, json_pack("{s:s, s:b}", "username", r->user.username,
+					   "mfa_enabled", r->user.mfa_enabled));
+}
+
+int
+api_auth_setup_status(struct req *r)
+{
+	struct db *db = accounts_db(r);
+	if (db == NULL)
+		return 0;
+	int64_t n;
+	if (user_count(db, &n) != 0)
+		return accounts_db_error(r, db, "setup-status");
+	return resp_json(r, 200, json_pack("{s:b, s:n}", "needs_setup", n == 0, "environment"));
+}
+
+/* The optional settings the old setup wizard took; checked, not stored
+ * (the configuration lives in the environment and .env). */
+static void
+validate_setup_extras(struct validator *v, json_t *body)
+{
+	static const char *const levels[] = { "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL",
+					      NULL };
+	static const char *const optional[] = { "sandbox_mode", "database_url", "redis_url",
+						"platform_base_url" };
+	const char *s;
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		v_string(v, body, optional[i], 0, 0, 0, &s);
+	v_literal(v, body, "log_level", 0, levels, &s);
+}
+
+/* 0 when no user exists yet, 1 when one does, -1 on error.  A cheap
+ * early answer: the decision that counts is made again in the insert's
+ * transaction. */
+static int
+setup_done(struct db *db)
+{
+	int64_t n;
+	if (user_count(db, &n) != 0)
+		return -1;
+	return n > 0;
+}
+
+int
+api_auth_setup(struct req *r)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	struct user_new u = { .role = "admin" };
+	const char *password = NULL;
+	if (v_body_object(&v, body) > 0) {
+		v_string(&v, body, "username", 1, 1, USER_NAME_MAX, &u.username);
+		v_string(&v, body, "password", 1, PASSWORD_MIN, 0, &password);
+		validate_setup_extras(&v, body);
+	}
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL)
+		return 0;
+	int rc = setup_done(db);
+	if (rc < 0)
+		return accounts_db_error(r, db, "setup");
+	if (rc > 0)
+		return resp_error(r, 409, "Setup already completed.");
+	char *hash = password_hash(password);   /* owned here */
+	if (hash == NULL)
+		return resp_error(r, 500, "Internal Server Error");
+	u.password_hash = hash;
+	int64_t id;
+	char token[API_KEY_TOKEN_LEN + 1];
+	rc = user_create_first(db, &u, &id, token);
+	free(hash);
+	if (rc < 0)
+		return accounts_db_error(r, db, "setup");
+	if (rc > 0)
+		return resp_error(r, 409, "Setup already completed.");
+	log_info("setup: first admin user %lld created", (long long)id);
+	return answer_key(r, token);
+}

@@ -1,0 +1,366 @@
+/* users.c: /api/v1/users/: self-service (/users/me...) for every user,
+ * administration of users and their keys for admins. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "api/accounts.h"
+#include "crypto/crypto.h"
+#include "model/api_key.h"
+#include "model/user.h"
+
+#define PASSWORD_MIN 8
+#define PERSON_NAME_MAX 150
+#define LIST_LIMIT_DEFAULT 50
+#define LIST_LIMIT_MAX 1000
+
+static const char *const roles[] = { "admin", "normal", NULL };
+
+/* ---- shared answers ---------------------------------------------------- */
+
+static int
+answer_user(struct req *r, struct db *db, int64_t id)
+{
+	json_t *out = user_to_json(db, id);
+	if (out == NULL)
+		return accounts_db_error(r, db, "user");
+	return resp_json(r, 200, out);
+}
+
+/* 0 when the user exists, otherwise answered (404 or 500). */
+static int
+require_user(struct req *r, struct db *db, int64_t id)
+{
+	struct user u;
+	int rc = user_find_by_id(db, id, &u);
+	if (rc < 0)
+		return accounts_db_error(r, db, "user lookup"), -1;
+	if (rc > 0)
+		return resp_error(r, 404, "User not found."), -1;
+	return 0;
+}
+
+/* ---- user changes ------------------------------------------------------- */
+
+/* The fields a PATCH may carry.  password_hash is set by hash_password()
+ * and owned by the struct. */
+struct user_patch {
+	const char *password;
+	struct user_changes changes;
+	char *password_hash;
+};
+
+static void
+validate_patch(struct validator *v, json_t *body, int with_role, struct user_patch *p)
+{
+	memset(p, 0, sizeof(*p));
+	v_string(v, body, "password", 0, PASSWORD_MIN, 0, &p->password);
+	v_string(v, body, "first_name", 0, 0, PERSON_NAME_MAX, &p->changes.first_name);
+	v_string(v, body, "last_name", 0, 0, PERSON_NAME_MAX, &p->changes.last_name);
+	if (with_role)
+		v_literal(v, body, "role", 0, roles, &p->changes.role);
+}
+
+/* Argon2id before any transaction opens: it takes a while. 0 or -1. */
+static int
+hash_password(struct user_patch *p)
+{
+	if (p->password == NULL)
+		return 0;
+	p->password_hash = password_hash(p->password);
+	p->changes.password_hash = p->password_hash;
+	return p->password_hash ? 0 : -1;
+}
+
+/* Applies a validated patch and answers UserOut. */
+static int
+apply_patch(struct req *r, struct db *db, int64_t id, struct user_patch *p)
+{
+	if (hash_password(p) != 0)
+		return resp_error(r, 500, "Internal Server Error");
+	int rc = user_update(db, id, &p->changes);
+	free(p->password_hash);
+	p->password_hash = NULL;
+	switch (rc) {
+	case 0:
+		return answer_user(r, db, id);
+	case 1:
+		return resp_error(r, 404, "User not found.");
+	case 2:
+		return resp_error(r, 409, "Cannot demote the last admin user.");
+	default:
+		return accounts_db_error(r, db, "user update");
+	}
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+struct key_request {
+	const char *name;
+	int64_t expires_at;   /* epoch seconds, -1 for none */
+};
+
+static void
+validate_key_request(struct validator *v, json_t *body, struct key_request *k)
+{
+	k->name = NULL;
+	k->expires_at = -1;
+	v_string(v, body, "name", 1, 0, API_KEY_NAME_MAX, &k->name);
+	v_datetime(v, body, "expires_at", 0, &k->expires_at);
+}
+
+static int
+create_key(struct req *r, struct db *db, int64_t user_id, const struct key_request *k)
+{
+	if (k->expires_at >= 0 && k->expires_at <= (int64_t)time(NULL))
+		return resp_error(r, 400, "expires_at must be in the future.");
+	char token[API_KEY_TOKEN_LEN + 1];
+	json_t *out = api_key_create(db, user_id, k->name, k->expires_at, token);
+	if (out == NULL)
+		return accounts_db_error(r, db, "api key create");
+	return resp_json(r, 201, out);
+}
+
+static int
+list_keys(struct req *r, struct db *db, int64_t user_id)
+{
+	json_t *list = api_key_list_json(db, user_id);
+	if (list == NULL)
+		return accounts_db_error(r, db, "api key list");
+	return resp_json(r, 200, list);
+}
+
+static int
+revoke_key(struct req *r, struct db *db, int64_t user_id, int64_t key_id)
+{
+	int rc = api_key_revoke(db, user_id, key_id);
+	if (rc < 0)
+		return accounts_db_error(r, db, "api key revoke");
+	if (rc > 0)
+		return resp_error(r, 404, "API key not found.");
+	return resp_empty(r, 204);
+}
+
+/* ---- self-service -------------------------------------------------------- */
+
+int
+api_users_me_get(struct req *r)
+{
+	struct db *db = accounts_db(r);
+	return db ? answer_user(r, db, r->user.id) : 0;
+}
+
+int
+api_users_me_patch(struct req *r)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	struct user_patch p = { 0 };
+	if (v_body_object(&v, body) > 0)
+		validate_patch(&v, body, 0, &p);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	return db ? apply_patch(r, db, r->user.id, &p) : 0;
+}
+
+int
+api_users_me_keys_list(struct req *r)
+{
+	struct db *db = accounts_db(r);
+	return db ? list_keys(r, db, r->user.id) : 0;
+}
+
+int
+api_users_me_keys_create(struct req *r)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	struct key_request k = { 0 };
+	if (v_body_object(&v, body) > 0)
+		validate_key_request(&v, body, &k);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	return db ? create_key(r, db, r->user.id, &k) : 0;
+}
+
+int
+api_users_me_keys_delete(struct req *r)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	int64_t key_id = 0;
+	v_path_int(&v, "key_id", req_param(r, "key_id"), &key_id);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	return db ? revoke_key(r, db, r->user.id, key_id) : 0;
+}
+
+/* ---- administration ---------------------------------------------------- */
+
+int
+api_users_create(struct req *r)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	struct user_new u = { .role = "normal" };
+	const char *password = NULL;
+	if (v_body_object(&v, body) > 0) {
+		v_string(&v, body, "username", 1, 1, USER_NAME_MAX, &u.username);
+		v_string(&v, body, "password", 1, PASSWORD_MIN, 0, &password);
+		v_literal(&v, body, "role", 0, roles, &u.role);
+		v_string(&v, body, "first_name", 0, 0, PERSON_NAME_MAX, &u.first_name);
+		v_string(&v, body, "last_name", 0, 0, PERSON_NAME_MAX, &u.last_name);
+	}
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL)
+		return 0;
+	char *hash = password_hash(password);   /* owned here */
+	if (hash == NULL)
+		return resp_error(r, 500, "Internal Server Error");
+	u.password_hash = hash;
+	int64_t id = 0;
+	int rc = user_create(db, &u, &id);
+	free(hash);
+	if (rc > 0)
+		return resp_error(r, 409, "Username already exists.");
+	if (rc < 0)
+		return accounts_db_error(r, db, "user create");
+	json_t *out = user_to_json(db, id);
+	if (out == NULL)
+		return accounts_db_error(r, db, "user create");
+	log_info("user %lld created by user %lld", (long long)id, (long long)r->user.id);
+	return resp_json(r, 201, out);
+}
+
+int
+api_users_list(struct req *r)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	int64_t offset = 0, limit = LIST_LIMIT_DEFAULT;
+	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
+	v_query_int(&v, "limit", req_query(r, "limit"), 0, LIST_LIMIT_MAX, &limit);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL)
+		return 0;
+	json_t *out = user_list_json(db, offset, limit);
+	if (out == NULL)
+		return accounts_db_error(r, db, "user list");
+	return resp_json(r, 200, out);
+}
+
+/* Parses {user_id} into v; the caller checks v_failed(). */
+static int64_t
+path_user_id(struct req *r, struct validator *v)
+{
+	int64_t id = 0;
+	v_path_int(v, "user_id", req_param(r, "user_id"), &id);
+	return id;
+}
+
+int
+api_users_get(struct req *r)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	int64_t id = path_user_id(r, &v);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL || require_user(r, db, id) != 0)
+		return 0;
+	return answer_user(r, db, id);
+}
+
+int
+api_users_patch(struct req *r)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	int64_t id = path_user_id(r, &v);
+	struct user_patch p = { 0 };
+	if (v_body_object(&v, body) > 0)
+		validate_patch(&v, body, 1, &p);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL || require_user(r, db, id) != 0)
+		return 0;
+	return apply_patch(r, db, id, &p);
+}
+
+int
+api_users_delete(struct req *r)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	int64_t id = path_user_id(r, &v);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL || require_user(r, db, id) != 0)
+		return 0;
+	if (api_key_revoke_all(db, id) != 0)
+		return accounts_db_error(r, db, "user delete");
+	log_info("user %lld deactivated by user %lld", (long long)id, (long long)r->user.id);
+	return resp_empty(r, 204);
+}
+
+int
+api_users_keys_create(struct req *r)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	int64_t id = path_user_id(r, &v);
+	struct key_request k = { 0 };
+	if (v_body_object(&v, body) > 0)
+		validate_key_request(&v, body, &k);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL || require_user(r, db, id) != 0)
+		return 0;
+	return create_key(r, db, id, &k);
+}
+
+int
+api_users_keys_list(struct req *r)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	int64_t id = path_user_id(r, &v);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL || require_user(r, db, id) != 0)
+		return 0;
+	return list_keys(r, db, id);
+}
+
+int
+api_users_keys_delete(struct req *r)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	int64_t id = path_user_id(r, &v), key_id = 0;
+	v_path_int(&v, "key_id", req_param(r, "key_id"), &key_id);
+	if (v_failed(&v))
+		return accounts_invalid(r, &v);
+	struct db *db = accounts_db(r);
+	if (db == NULL || require_user(r, db, id) != 0)
+		return 0;
+	return revoke_key(r, db, id, key_id);
+}
