@@ -196,7 +196,8 @@ time_db_to_iso(const char *db, char out[TIME_ISO_LEN])
 		return -1;
 	int n = snprintf(out, TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d", c.year, c.month,
 			 c.day, c.hour, c.minute, c.second);
-	if (c.frac_digits > 0)
+	/* PostgreSQL drops a zero fraction and Python omits one: so do we. */
+	if (c.micros > 0)
 		n += snprintf(out + n, TIME_ISO_LEN - n, ".%06d", c.micros);
 	snprintf(out + n, TIME_ISO_LEN - n, "Z");
 	return 0;

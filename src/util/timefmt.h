@@ -19,7 +19,8 @@ void time_epoch_to_db(int64_t epoch, char out[TIME_DB_LEN]);
 /* Parses a stored value (any fraction length, or none; a 'T' accepted) as UTC. 0 or -1. */
 int time_db_to_epoch(const char *db, int64_t *epoch, int *micros);
 /* Stored value to ISO-8601 UTC with a trailing Z ("2026-02-17T23:18:00.123456Z",
- * the fraction kept as stored, padded to six digits when present). 0 or -1. */
+ * the fraction padded to six digits, left out when it is zero, so both
+ * backends render a value alike). 0 or -1. */
 int time_db_to_iso(const char *db, char out[TIME_ISO_LEN]);
 /* A stored value (or SQL NULL) as the API renders it: an ISO-8601 string
  * with Z, or JSON null for NULL or an unreadable value.  New reference. */

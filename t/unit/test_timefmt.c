@@ -12,6 +12,8 @@ test_db_to_iso(void)
 	is_str(iso, "2026-02-17T23:18:00.123456Z", "rendered with T and Z");
 	is_int(time_db_to_iso("2026-02-17 23:18:00.5", iso), 0, "short fraction (PostgreSQL)");
 	is_str(iso, "2026-02-17T23:18:00.500000Z", "fraction padded to six digits");
+	is_int(time_db_to_iso("2026-02-17 23:18:00.000000", iso), 0, "zero fraction");
+	is_str(iso, "2026-02-17T23:18:00Z", "a zero fraction is left out");
 	is_int(time_db_to_iso("2026-02-17 23:18:00", iso), 0, "no fraction");
 	is_str(iso, "2026-02-17T23:18:00Z", "no fraction stays without one");
 	is_int(time_db_to_iso("2026-02-17T23:18:00.000001", iso), 0, "a T is accepted");
