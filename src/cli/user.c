@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "model/mfa.h"
 #include "model/user.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -231,7 +232,7 @@ run_mfa_reset(struct db *db, const struct user_opts *o)
 	struct user u;
 	if (find_user(db, o->username, &u) != 0)
 		return 1;
-	if (user_mfa_reset(db, u.id) != 0) {
+	if (mfa_clear(db, u.id) != 0) {
 		fprintf(stderr, "pipelit user: resetting MFA failed: %s\n", db_errmsg(db));
 		return 1;
 	}

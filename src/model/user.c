@@ -272,20 +272,3 @@ user_update(struct db *db, int64_t id, const struct user_changes *c)
 	}
 	return db_commit(db) == 0 ? 0 : -1;
 }
-
-int
-user_mfa_reset(struct db *db, int64_t id)
-{
-	struct db_stmt *st = db_prepare(db, "UPDATE user_profiles SET totp_secret = NULL, "
-					    "mfa_enabled = FALSE, totp_last_used_at = NULL "
-					    "WHERE id = ?");
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, id);
-	int rc = db_step(st);
-	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	if (rc == DB_ERROR)
-		return -1;
-	return changed > 0 ? 0 : 1;
-}

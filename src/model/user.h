@@ -73,7 +73,4 @@ int user_update(struct db *db, int64_t id, const struct user_changes *c);
 /* {"users": UserOut[], "total": N} ordered by id; NULL on error. */
 json_t *user_list_json(struct db *db, int64_t offset, int64_t limit);
 
-/* Clears the TOTP secret, mfa_enabled and the replay guard: 0, 1 no such user, -1. */
-int user_mfa_reset(struct db *db, int64_t id);
-
 #endif
