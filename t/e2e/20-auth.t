@@ -132,7 +132,7 @@ sub test_api_keys {
 	is($res->{status}, 200, 'listing my keys');
 	my $list = $t->json($res);
 	ok(ref $list eq 'ARRAY' && (grep { ($_->{prefix} // '') eq $k->{prefix} } @$list), 'the list shows the prefix');
-	ok(ref $list eq 'ARRAY' && !grep { exists $_->{key} } @$list, 'the list has no key field');
+	ok(ref $list eq 'ARRAY' && !(grep { exists $_->{key} } @$list), 'the list has no key field');
 	ok(index($res->{content}, $k->{key} // 'none') < 0, 'the full key appears nowhere in the list');
 
 	is_detail($t, $t->request('POST', '/api/v1/users/me/keys',
