@@ -409,7 +409,7 @@ probe_response_free(struct probe_response *res)
 static json_t *
 test_result(int ok, const char *error)
 {
-	return json_pack("{s:b, s:s, s:n}", "ok", ok, "error", error);
+	return json_pack("{s:b, s:s, s:n}", "ok", ok, "error", error, "detail");
 }
 
 json_t *
