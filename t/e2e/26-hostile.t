@@ -29,39 +29,40 @@ my @GENERIC = (
 );
 
 # endpoint: [method, path, auth (who), a valid body, {field => [bad values]},
-#            required fields exist (so {} is a 422)]
+#            [the required fields]]
+# (A NUL in a path is left out: nginx refuses it with its own 400 page.)
 sub endpoints {
 	my %f = @_;
 	my $code_bad = [123456, '12345', '1234567', 'abcdef', '12 456', $BIG, undef, []];
 	return (
 		[ 'POST', '/api/v1/auth/setup/', undef, { username => 'boss', password => 'boss-pass' },
 			{ username => [5, '', $BIG, [], undef, "nul\x{0}byte"], password => [5, 'abc', {}, undef],
-			  log_level => ['LOUD', 5] }, 1 ],
+			  log_level => ['LOUD', 5] }, [qw(username password)] ],
 		[ 'POST', '/api/v1/auth/token/', undef, { username => 'hx', password => 'hx-pass-123' },
-			{ username => [5, [], {}, undef, JSON::PP::true], password => [5, [], undef] }, 1 ],
+			{ username => [5, [], {}, undef, JSON::PP::true], password => [5, [], undef] }, [qw(username password)] ],
 		[ 'POST', '/api/v1/auth/mfa/login-verify/', undef, { username => 'hx', code => '123456' },
-			{ username => [5, [], undef], code => $code_bad }, 1 ],
-		[ 'POST', '/api/v1/auth/mfa/verify/', 'user', { code => '123456' }, { code => $code_bad }, 1 ],
-		[ 'POST', '/api/v1/auth/mfa/disable/', 'user', { code => '123456' }, { code => $code_bad }, 1 ],
+			{ username => [5, [], undef], code => $code_bad }, [qw(username code)] ],
+		[ 'POST', '/api/v1/auth/mfa/verify/', 'user', { code => '123456' }, { code => $code_bad }, ['code'] ],
+		[ 'POST', '/api/v1/auth/mfa/disable/', 'user', { code => '123456' }, { code => $code_bad }, ['code'] ],
 		[ 'PATCH', '/api/v1/users/me', 'user', { first_name => 'H' },
-			{ password => [5, 'short', []], first_name => [5, [], $BIG, "a\x{0}b"], last_name => [{}, $BIG] }, 0 ],
+			{ password => [5, 'short', []], first_name => [5, [], $BIG, "a\x{0}b"], last_name => [{}, $BIG] }, [] ],
 		[ 'POST', '/api/v1/users/me/keys', 'user', { name => 'k' },
-			{ name => [5, [], $BIG, undef, 'n' x 101], expires_at => ['not-a-date', '2030-13-45T00:00:00Z', [], {}] }, 1 ],
+			{ name => [5, [], $BIG, undef, 'n' x 101], expires_at => ['not-a-date', '2030-13-45T00:00:00Z', [], {}] }, ['name'] ],
 		[ 'POST', '/api/v1/users/', 'admin', { username => 'newbie', password => 'newbie-pass' },
 			{ username => [5, '', $BIG, 'u' x 151, undef, "evil\x{0}admin"], password => ['short', 5, undef],
-			  role => ['root', 5, []], first_name => [5, $BIG], last_name => [[], $BIG] }, 1 ],
+			  role => ['root', 5, []], first_name => [5, $BIG], last_name => [[], $BIG] }, [qw(username password)] ],
 		[ 'PATCH', "/api/v1/users/$f{n_id}", 'admin', { first_name => 'P' },
-			{ role => ['root', 5, []], password => ['short', 5], first_name => [$BIG, 7] }, 0 ],
+			{ role => ['root', 5, []], password => ['short', 5], first_name => [$BIG, 7] }, [] ],
 		[ 'POST', "/api/v1/users/$f{n_id}/keys", 'admin', { name => 'k' },
-			{ name => [5, $BIG, undef], expires_at => ['yesterday', []] }, 1 ],
+			{ name => [5, $BIG, undef], expires_at => ['yesterday', []] }, ['name'] ],
 		[ 'POST', '/api/v1/credentials/', 'user', { name => 'c', credential_type => 'llm', detail => {} },
-			{ name => [5, $BIG, undef, []], credential_type => ['ssh', 5, undef, 'LLM'], detail => ['str', 5, [], JSON::PP::true] }, 1 ],
+			{ name => [5, $BIG, undef, []], credential_type => ['ssh', 5, undef, 'LLM'], detail => ['str', 5, [], JSON::PP::true] }, [qw(name credential_type)] ],
 		[ 'POST', '/api/v1/credentials/', 'user', { name => 'c', credential_type => 'llm', detail => {} },
-			{ detail => [{ base_url => $BIG }, { api_key => [] }, { provider_type => 5 }, { custom_headers => 'x' }] }, 0 ],
+			{ detail => [{ base_url => $BIG }, { api_key => [] }, { provider_type => 5 }, { custom_headers => 'x' }] }, [] ],
 		[ 'PATCH', "/api/v1/credentials/$f{cred}/", 'user', { name => 'renamed' },
-			{ name => [5, $BIG, []], detail => ['str', [], 5] }, 0 ],
+			{ name => [5, $BIG, []], detail => ['str', [], 5] }, [] ],
 		[ 'POST', '/api/v1/credentials/batch-delete/', 'user', { ids => [] },
-			{ ids => ['1', 'abc', ['a'], [1.5], {}, undef, [[1]]] }, 1 ],
+			{ ids => ['1', 'abc', ['a'], [1.5], {}, undef, [[1]]] }, ['ids'] ],
 	);
 }
 
@@ -69,7 +70,7 @@ sub endpoints {
 sub bad_id_requests {
 	my %f = @_;
 	my @r;
-	for my $id ('abc', '1.5', '99999999999999999999999', '1e3', '%00', '0x10', '-') {
+	for my $id ('abc', '1.5', '99999999999999999999999', '1e3', '0x10', '-') {
 		push @r,
 			[ 'GET', "/api/v1/users/$id", 'admin' ], [ 'PATCH', "/api/v1/users/$id", 'admin', { first_name => 'a' } ],
 			[ 'DELETE', "/api/v1/users/$id", 'admin' ], [ 'GET', "/api/v1/users/$id/keys", 'admin' ],
@@ -91,7 +92,7 @@ sub snapshot {
 	my ($t) = @_;
 	return join "\n---\n", map { $t->db_query($_) // "error in $_" }
 		'SELECT id, username, password_hash, first_name, last_name, role, mfa_enabled, coalesce(totp_secret, \'\') FROM user_profiles ORDER BY id',
-		'SELECT id, user_id, key_hash, name, prefix, coalesce(expires_at, \'\'), is_active FROM api_keys ORDER BY id',
+		'SELECT id, user_id, key_hash, name, prefix, expires_at, is_active FROM api_keys ORDER BY id',
 		'SELECT id, user_profile_id, name, credential_type, updated_at FROM credentials ORDER BY id',
 		'SELECT count(*) FROM llm_credentials', 'SELECT count(*) FROM git_credentials',
 		'SELECT count(*) FROM tool_credentials', 'SELECT count(*) FROM gateway_credentials';
@@ -145,13 +146,13 @@ sub run_endpoint {
 	push @bad, check($t, $auth, $_->[0], $method, $path, $_->[1]) for @GENERIC;
 	push @bad, check($t, $auth, 'invalid UTF-8', $method, $path,
 		'{"' . (sort keys %$good)[0] . "\":\"\xff\xfe\xc3(\"}");
-	push @bad, check($t, $auth, 'missing fields', $method, $path, '{}') if $required;
+	push @bad, check($t, $auth, 'missing fields', $method, $path, '{}') if @$required;
 	for my $field (sort keys %$fields) {
 		for my $v (@{ $fields->{$field} }) {
 			my %body = (%$good, $field => $v);
 			push @bad, check($t, $auth, "$field = " . describe($v), $method, $path, encode(\%body));
 		}
-		if ($required && exists $good->{$field}) {
+		if (grep { $_ eq $field } @$required) {
 			my %body = %$good;
 			delete $body{$field};
 			push @bad, check($t, $auth, "without $field", $method, $path, encode(\%body));
