@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# bench/auth.sh: the cost of authentication, in one run and with the
+# machinery of bench/run.sh: (1) authenticated GET /api/v1/auth/me/ (a
+# named API key as a Bearer token) at 8 and 64 connections, as a ratio to
+# the trivial FastCGI responder measured in the same run (target >= 70%);
+# (2) logins per second (POST /api/v1/auth/token/, Argon2id: slow on
+# purpose); (3) /health p99 alone and while logins saturate the pool, to
+# show whether logins starve other requests.  Never fails because a target
+# is missed.
+#
+#   bench/auth.sh [--duration SECONDS] [--quick]
+#   PIPELIT_BIN=/path/to/pipelit bench/auth.sh     (skip the build)
+set -euo pipefail
+
+# run.sh defines the functions and parses the options; it measures only
+# when run itself.
+. "$(dirname "${BASH_SOURCE[0]}")/run.sh" "$@"
+
+BENCH_USER=bench
+BENCH_PASSWORD=bench-password-1
+LOGIN_CONNS=8
+
+# Extra wrk arguments (a header, a Lua script) for the next run_wrk.
+WRK_EXTRA=()
+wrk() { command wrk ${WRK_EXTRA[@]+"${WRK_EXTRA[@]}"} "$@"; }
+
+# post_json URL JSON [TOKEN]: prints the field "key" of the JSON answer.
+post_key() {
+	perl -MHTTP::Tiny -MJSON::PP -e '
+		my ($url, $body, $token) = @ARGV;
+		my %h = ("Content-Type" => "application/json");
+		$h{Authorization} = "Bearer $token" if $token;
+		my $r = HTTP::Tiny->new->post($url, { headers => \%h, content => $body });
+		die "$url: $r->{status} $r->{content}\n" unless $r->{status} =~ /^20/;
+		print decode_json($r->{content})->{key}, "\n";
+	' "$@"
+}
+
+# A user made the operator's way, and a named API key of theirs (not the
+# session key, which every benchmarked login rotates).
+make_api_key() {
+	local base=$1 session
+	pool_env "$WORK/pool" "$PIPELIT_BIN" user create --username "$BENCH_USER" \
+		--password "$BENCH_PASSWORD" --role normal >"$WORK/user.log" 2>&1 ||
+		die "pipelit user create failed: $(cat "$WORK/user.log")"
+	session=$(post_key "$base/api/v1/auth/token/" \
+		"{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PASSWORD\"}") || die "login failed"
+	API_KEY=$(post_key "$base/api/v1/users/me/keys" '{"name":"bench"}' "$session") ||
+		die "creating an API key failed"
+}
+
+write_login_script() {
+	cat >"$WORK/login.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"username":"$BENCH_USER","password":"$BENCH_PASSWORD"}'
+EOF
+}
+
+field_of() {
+	awk -v label="$1" -v conns="$2" -v col="$3" '$1 == label && $2 == conns { print $col }' "$WORK/results"
+}
+
+auth_ratio() {
+	awk '
+		$1 == "trivial" { t[$2] = $3 } $1 == "auth_me" { a[$2] = $3 }
+		END {
+			min = -1
+			for (c in a) if (t[c] > 0) { r = 100 * a[c] / t[c]; if (min < 0 || r < min) min = r }
+			printf "%.0f\n", min < 0 ? 0 : min
+		}' "$WORK/results"
+}
+
+auth_main() {
+	prepare
+	KEY=$("$PIPELIT_BIN" keygen)
+	start_pool
+	start_trivial
+	local port_pool port_trivial base
+	start_nginx front "$WORK/pool.sock"
+	port_pool=$NGINX_PORT
+	start_nginx trivial "$WORK/trivial.sock"
+	port_trivial=$NGINX_PORT
+	base="http://127.0.0.1:$port_pool"
+	make_api_key "$base"
+	write_login_script
+	: >"$WORK/results"
+	for conns in 8 64; do
+		say "trivial responder, $conns connections"
+		run_wrk trivial "$conns" "http://127.0.0.1:$port_trivial/health"
+		say "authenticated /api/v1/auth/me/, $conns connections"
+		WRK_EXTRA=(-H "Authorization: Bearer $API_KEY")
+		run_wrk auth_me "$conns" "$base/api/v1/auth/me/"
+		WRK_EXTRA=()
+	done
+	print_table
+
+	say "logins, $LOGIN_CONNS connections"
+	WRK_EXTRA=(-s "$WORK/login.lua")
+	run_wrk login "$LOGIN_CONNS" "$base/api/v1/auth/token/"
+	WRK_EXTRA=()
+	say "/health alone, 8 connections"
+	run_wrk health_alone 8 "$base/health"
+	say "/health while logins run, 8 + $LOGIN_CONNS connections"
+	command wrk -t1 -c"$LOGIN_CONNS" -d"$((DURATION + 2))s" -s "$WORK/login.lua" \
+		"$base/api/v1/auth/token/" >"$WORK/login-bg.out" 2>&1 &
+	local bg=$!
+	sleep 1
+	run_wrk health_busy 8 "$base/health"
+	wait "$bg" || true
+
+	local alone busy
+	alone=$(field_of health_alone 8 5)
+	busy=$(field_of health_busy 8 5)
+	printf '\n'
+	echo "auth_me: $(auth_ratio)% of trivial (target >= 70%; the lower of 8 and 64 connections)"
+	echo "auth_me non-2xx answers: $(field_of auth_me 8 6) at 8, $(field_of auth_me 64 6) at 64 (must be 0)"
+	echo "login: $(field_of login "$LOGIN_CONNS" 3) req/s at $LOGIN_CONNS connections (Argon2id; p50 $(field_of login "$LOGIN_CONNS" 4) ms, non-2xx $(field_of login "$LOGIN_CONNS" 6))"
+	echo "/health p99: $alone ms alone, $busy ms while logins run ($(awk -v a="$alone" -v b="$busy" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }')x);" \
+		"req/s $(field_of health_alone 8 3) alone, $(field_of health_busy 8 3) during logins"
+}
+
+auth_main
