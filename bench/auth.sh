@@ -117,7 +117,12 @@ auth_main() {
 	echo "auth_me non-2xx answers: $(field_of auth_me 8 6) at 8, $(field_of auth_me 64 6) at 64 (must be 0)"
 	echo "login: $(field_of login "$LOGIN_CONNS" 3) req/s at $LOGIN_CONNS connections (Argon2id; p50 $(field_of login "$LOGIN_CONNS" 4) ms, non-2xx $(field_of login "$LOGIN_CONNS" 6))"
 	echo "/health p99: $alone ms alone, $busy ms while logins run ($(awk -v a="$alone" -v b="$busy" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }')x);" \
-		"req/s $(field_of health_alone 8 3) alone, $(field_of health_busy 8 3) during logins"
+		"req/s $(field_of health_alone 8 3) alone, $(field_of health_busy 8 3) during logins;" \
+		"non-2xx $(field_of health_alone 8 6) alone, $(field_of health_busy 8 6) during logins"
+	# Where non-2xx answers came from, if any.
+	grep -hE '\[(ERROR|WARNING)\]|\[(error|crit|alert)\]' "$WORK/pool.log" "$WORK/front/error.log" 2>/dev/null |
+		sed -E 's/^[0-9/: -]+//; s/\*[0-9]+ //; s/, client:.*request: / /; s/, upstream:.*//' |
+		sort | uniq -c | sort -rn | head -5 || true
 }
 
 auth_main
