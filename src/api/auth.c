@@ -3,7 +3,12 @@
 #include <string.h>
 
 #include "api.h"
-#include "api/accounts.h"
+#include "db/db.h"
+#include "http/answer.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "util/log.h"
 #include "crypto/crypto.h"
 #include "model/api_key.h"
 #include "model/user.h"
@@ -47,21 +52,21 @@ api_auth_token(struct req *r)
 		v_string(&v, body, "password", 1, 0, 0, &password);
 	}
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
 	struct user u;
 	int rc = check_login(db, username, password, &u);
 	if (rc < 0)
-		return accounts_db_error(r, db, "login");
+		return resp_db_error(r, db, "login");
 	if (rc > 0)
 		return resp_error(r, 401, "Invalid credentials.");
 	if (u.mfa_enabled)
 		return resp_json(r, 200, json_pack("{s:s, s:b}", "key", "", "requires_mfa", 1));
 	char token[API_KEY_TOKEN_LEN + 1];
 	if (api_key_rotate_session(db, u.id, token) != 0)
-		return accounts_db_error(r, db, "login: session key");
+		return resp_db_error(r, db, "login: session key");
 	log_info("user %lld logged in", (long long)u.id);
 	return answer_key(r, token);
 }
@@ -76,12 +81,12 @@ api_auth_me(struct req *r)
 int
 api_auth_setup_status(struct req *r)
 {
-	struct db *db = accounts_db(r);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
 	int64_t n;
 	if (user_count(db, &n) != 0)
-		return accounts_db_error(r, db, "setup-status");
+		return resp_db_error(r, db, "setup-status");
 	return resp_json(r, 200, json_pack("{s:b, s:n}", "needs_setup", n == 0, "environment"));
 }
 
@@ -126,13 +131,13 @@ api_auth_setup(struct req *r)
 		validate_setup_extras(&v, body);
 	}
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
 	int rc = setup_done(db);
 	if (rc < 0)
-		return accounts_db_error(r, db, "setup");
+		return resp_db_error(r, db, "setup");
 	if (rc > 0)
 		return resp_error(r, 409, "Setup already completed.");
 	char *hash = password_hash(password);   /* owned here */
@@ -144,7 +149,7 @@ api_auth_setup(struct req *r)
 	rc = user_create_first(db, &u, &id, token);
 	free(hash);
 	if (rc < 0)
-		return accounts_db_error(r, db, "setup");
+		return resp_db_error(r, db, "setup");
 	if (rc > 0)
 		return resp_error(r, 409, "Setup already completed.");
 	log_info("setup: first admin user %lld created", (long long)id);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "http/answer.h"
 #include "http/field_key.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -270,18 +271,8 @@ begin(struct req *r, const unsigned char **key, struct db **db)
 	*key = req_field_key(r);
 	if (*key == NULL)
 		return -1;
-	*db = req_db(r);
-	if (*db == NULL) {
-		resp_error(r, 500, "database unavailable");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-answer_invalid(struct req *r, struct validator *v)
-{
-	return resp_validation(r, v_take(v));
+	*db = req_db_or_answer(r);
+	return *db == NULL ? -1 : 0;
 }
 
 /* Loads the credential named by the path, answering 422/404/503/500 when it
@@ -289,15 +280,9 @@ answer_invalid(struct req *r, struct validator *v)
 static int
 load_from_path(struct req *r, const unsigned char *key, struct db *db, struct credential *c)
 {
-	struct validator v;
 	int64_t id = 0;
-	v_init(&v, NULL);
-	if (path_id(r, &v, &id) < 0) {
-		answer_invalid(r, &v);
-		v_free(&v);
+	if (req_path_int(r, "credential_id", &id) != 0)
 		return -1;
-	}
-	v_free(&v);
 	int rc = credential_get(db, key, id, scope_of(r), c);
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, NOT_FOUND), -1;
@@ -336,7 +321,7 @@ credentials_list(struct req *r)
 	v_query_int(&v, "limit", req_query(r, "limit"), 0, 1000, &limit);
 	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
 	if (v_failed(&v)) {
-		int rc = answer_invalid(r, &v);
+		int rc = resp_invalid(r, &v);
 		v_free(&v);
 		return rc;
 	}
@@ -367,16 +352,13 @@ credentials_create(struct req *r)
 	struct validator v;
 	const char *name = NULL, *type = NULL;
 	v_init(&v, body);
-	if (!json_is_object(body))
-		v_add(&v, V_BODY, NULL, "model_attributes_type",
-		      "Input should be a valid dictionary or object to extract fields from",
-		      json_incref(body), NULL);
+	v_body_object(&v, body);
 	v_string(&v, body, "name", 1, 0, CRED_NAME_MAX, &name);
 	v_literal(&v, body, "credential_type", 1, credential_types, &type);
 	json_t *detail = check_detail(&v, body, type);
 	if (v_failed(&v)) {
 		json_decref(detail);
-		int rc = answer_invalid(r, &v);
+		int rc = resp_invalid(r, &v);
 		v_free(&v);
 		return rc;
 	}
@@ -415,10 +397,7 @@ credentials_update(struct req *r)
 	const char *name = NULL;
 	v_init(&v, body);
 	path_id(r, &v, &id);
-	if (!json_is_object(body))
-		v_add(&v, V_BODY, NULL, "model_attributes_type",
-		      "Input should be a valid dictionary or object to extract fields from",
-		      json_incref(body), NULL);
+	v_body_object(&v, body);
 	v_string(&v, body, "name", 0, 0, CRED_NAME_MAX, &name);
 	/* The detail keys allowed depend on the stored type. */
 	char type[32] = "";
@@ -437,7 +416,7 @@ credentials_update(struct req *r)
 	json_t *detail = check_detail(&v, body, *type ? type : NULL);
 	if (v_failed(&v)) {
 		json_decref(detail);
-		int rc = answer_invalid(r, &v);
+		int rc = resp_invalid(r, &v);
 		v_free(&v);
 		return rc;
 	}
@@ -458,15 +437,9 @@ credentials_delete(struct req *r)
 	struct db *db;
 	if (begin(r, &key, &db) != 0)
 		return 0;
-	struct validator v;
 	int64_t id = 0;
-	v_init(&v, NULL);
-	if (path_id(r, &v, &id) < 0) {
-		int rc = answer_invalid(r, &v);
-		v_free(&v);
-		return rc;
-	}
-	v_free(&v);
+	if (req_path_int(r, "credential_id", &id) != 0)
+		return 0;
 	int rc = credential_delete(db, id, scope_of(r));
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, NOT_FOUND);
@@ -523,7 +496,7 @@ credentials_batch_delete(struct req *r)
 	check_ids(&v, body, &ids, &n);
 	if (v_failed(&v)) {
 		free(ids);
-		int rc = answer_invalid(r, &v);
+		int rc = resp_invalid(r, &v);
 		v_free(&v);
 		return rc;
 	}
@@ -604,15 +577,9 @@ credentials_gateway_toggle(struct req *r)
 	struct credential c;
 	if (begin(r, &key, &db) != 0)
 		return 0;
-	struct validator v;
 	int64_t id = 0;
-	v_init(&v, NULL);
-	if (path_id(r, &v, &id) < 0) {
-		int rc = answer_invalid(r, &v);
-		v_free(&v);
-		return rc;
-	}
-	v_free(&v);
+	if (req_path_int(r, "credential_id", &id) != 0)
+		return 0;
 	int rc = credential_get(db, key, id, scope_of(r), &c);
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, GATEWAY_NOT_FOUND);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/answer.h"
 #include "http/field_key.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -21,12 +22,6 @@
 #include "util/xalloc.h"
 
 #define INVALID_CODE "Invalid TOTP code."
-
-static int
-database_unavailable(struct req *r)
-{
-	return resp_error(r, 503, "Database unavailable.");
-}
 
 /* The otpauth:// label carries the username, percent-encoded (RFC 3986). */
 static char *
@@ -59,9 +54,9 @@ api_mfa_setup(struct req *r)
 	const unsigned char *key = req_field_key(r);
 	if (key == NULL)
 		return 0;
-	struct db *db = req_db(r);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
-		return database_unavailable(r);
+		return 0;
 
 	char secret[TOTP_SECRET_B32_LEN + 1];
 	totp_new_secret(secret);
@@ -90,7 +85,7 @@ read_code_body(struct req *r, const char **username, const char **code)
 		v_string(&v, body, "username", 1, 0, 0, username);
 	v_digits(&v, body, "code", 1, 6, code);
 	if (v_failed(&v)) {
-		resp_validation(r, v_take(&v));
+		resp_invalid(r, &v);
 		return -1;
 	}
 	v_free(&v);
@@ -208,9 +203,9 @@ api_mfa_reset(struct req *r)
 {
 	if (!client_is_loopback(r))
 		return resp_error(r, 403, "MFA reset only allowed from localhost.");
-	struct db *db = req_db(r);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
-		return database_unavailable(r);
+		return 0;
 	if (mfa_clear(db, r->user.id) != 0)
 		return -1;
 	log_info("MFA reset for user %lld from loopback", (long long)r->user.id);

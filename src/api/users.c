@@ -5,7 +5,12 @@
 #include <time.h>
 
 #include "api.h"
-#include "api/accounts.h"
+#include "db/db.h"
+#include "http/answer.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "util/log.h"
 #include "crypto/crypto.h"
 #include "model/api_key.h"
 #include "model/user.h"
@@ -24,7 +29,7 @@ answer_user(struct req *r, struct db *db, int64_t id)
 {
 	json_t *out = user_to_json(db, id);
 	if (out == NULL)
-		return accounts_db_error(r, db, "user");
+		return resp_db_error(r, db, "user");
 	return resp_json(r, 200, out);
 }
 
@@ -35,7 +40,7 @@ require_user(struct req *r, struct db *db, int64_t id)
 	struct user u;
 	int rc = user_find_by_id(db, id, &u);
 	if (rc < 0)
-		return accounts_db_error(r, db, "user lookup"), -1;
+		return resp_db_error(r, db, "user lookup"), -1;
 	if (rc > 0)
 		return resp_error(r, 404, "User not found."), -1;
 	return 0;
@@ -90,7 +95,7 @@ apply_patch(struct req *r, struct db *db, int64_t id, struct user_patch *p)
 	case 2:
 		return resp_error(r, 409, "Cannot demote the last admin user.");
 	default:
-		return accounts_db_error(r, db, "user update");
+		return resp_db_error(r, db, "user update");
 	}
 }
 
@@ -118,7 +123,7 @@ create_key(struct req *r, struct db *db, int64_t user_id, const struct key_reque
 	char token[API_KEY_TOKEN_LEN + 1];
 	json_t *out = api_key_create(db, user_id, k->name, k->expires_at, token);
 	if (out == NULL)
-		return accounts_db_error(r, db, "api key create");
+		return resp_db_error(r, db, "api key create");
 	return resp_json(r, 201, out);
 }
 
@@ -127,7 +132,7 @@ list_keys(struct req *r, struct db *db, int64_t user_id)
 {
 	json_t *list = api_key_list_json(db, user_id);
 	if (list == NULL)
-		return accounts_db_error(r, db, "api key list");
+		return resp_db_error(r, db, "api key list");
 	return resp_json(r, 200, list);
 }
 
@@ -136,7 +141,7 @@ revoke_key(struct req *r, struct db *db, int64_t user_id, int64_t key_id)
 {
 	int rc = api_key_revoke(db, user_id, key_id);
 	if (rc < 0)
-		return accounts_db_error(r, db, "api key revoke");
+		return resp_db_error(r, db, "api key revoke");
 	if (rc > 0)
 		return resp_error(r, 404, "API key not found.");
 	return resp_empty(r, 204);
@@ -147,7 +152,7 @@ revoke_key(struct req *r, struct db *db, int64_t user_id, int64_t key_id)
 int
 api_users_me_get(struct req *r)
 {
-	struct db *db = accounts_db(r);
+	struct db *db = req_db_or_answer(r);
 	return db ? answer_user(r, db, r->user.id) : 0;
 }
 
@@ -161,15 +166,15 @@ api_users_me_patch(struct req *r)
 	if (v_body_object(&v, body) > 0)
 		validate_patch(&v, body, 0, &p);
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	return db ? apply_patch(r, db, r->user.id, &p) : 0;
 }
 
 int
 api_users_me_keys_list(struct req *r)
 {
-	struct db *db = accounts_db(r);
+	struct db *db = req_db_or_answer(r);
 	return db ? list_keys(r, db, r->user.id) : 0;
 }
 
@@ -183,21 +188,18 @@ api_users_me_keys_create(struct req *r)
 	if (v_body_object(&v, body) > 0)
 		validate_key_request(&v, body, &k);
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	return db ? create_key(r, db, r->user.id, &k) : 0;
 }
 
 int
 api_users_me_keys_delete(struct req *r)
 {
-	struct validator v;
-	v_init(&v, NULL);
 	int64_t key_id = 0;
-	v_path_int(&v, "key_id", req_param(r, "key_id"), &key_id);
-	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+	if (req_path_int(r, "key_id", &key_id) != 0)
+		return 0;
+	struct db *db = req_db_or_answer(r);
 	return db ? revoke_key(r, db, r->user.id, key_id) : 0;
 }
 
@@ -219,8 +221,8 @@ api_users_create(struct req *r)
 		v_string(&v, body, "last_name", 0, 0, PERSON_NAME_MAX, &u.last_name);
 	}
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
 	char *hash = password_hash(password);   /* owned here */
@@ -233,10 +235,10 @@ api_users_create(struct req *r)
 	if (rc > 0)
 		return resp_error(r, 409, "Username already exists.");
 	if (rc < 0)
-		return accounts_db_error(r, db, "user create");
+		return resp_db_error(r, db, "user create");
 	json_t *out = user_to_json(db, id);
 	if (out == NULL)
-		return accounts_db_error(r, db, "user create");
+		return resp_db_error(r, db, "user create");
 	log_info("user %lld created by user %lld", (long long)id, (long long)r->user.id);
 	return resp_json(r, 201, out);
 }
@@ -250,13 +252,13 @@ api_users_list(struct req *r)
 	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
 	v_query_int(&v, "limit", req_query(r, "limit"), 0, LIST_LIMIT_MAX, &limit);
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
 	json_t *out = user_list_json(db, offset, limit);
 	if (out == NULL)
-		return accounts_db_error(r, db, "user list");
+		return resp_db_error(r, db, "user list");
 	return resp_json(r, 200, out);
 }
 
@@ -272,12 +274,10 @@ path_user_id(struct req *r, struct validator *v)
 int
 api_users_get(struct req *r)
 {
-	struct validator v;
-	v_init(&v, NULL);
-	int64_t id = path_user_id(r, &v);
-	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+	int64_t id = 0;
+	if (req_path_int(r, "user_id", &id) != 0)
+		return 0;
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL || require_user(r, db, id) != 0)
 		return 0;
 	return answer_user(r, db, id);
@@ -294,8 +294,8 @@ api_users_patch(struct req *r)
 	if (v_body_object(&v, body) > 0)
 		validate_patch(&v, body, 1, &p);
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL || require_user(r, db, id) != 0)
 		return 0;
 	return apply_patch(r, db, id, &p);
@@ -304,16 +304,14 @@ api_users_patch(struct req *r)
 int
 api_users_delete(struct req *r)
 {
-	struct validator v;
-	v_init(&v, NULL);
-	int64_t id = path_user_id(r, &v);
-	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+	int64_t id = 0;
+	if (req_path_int(r, "user_id", &id) != 0)
+		return 0;
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL || require_user(r, db, id) != 0)
 		return 0;
 	if (api_key_revoke_all(db, id) != 0)
-		return accounts_db_error(r, db, "user delete");
+		return resp_db_error(r, db, "user delete");
 	log_info("user %lld deactivated by user %lld", (long long)id, (long long)r->user.id);
 	return resp_empty(r, 204);
 }
@@ -329,8 +327,8 @@ api_users_keys_create(struct req *r)
 	if (v_body_object(&v, body) > 0)
 		validate_key_request(&v, body, &k);
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL || require_user(r, db, id) != 0)
 		return 0;
 	return create_key(r, db, id, &k);
@@ -339,12 +337,10 @@ api_users_keys_create(struct req *r)
 int
 api_users_keys_list(struct req *r)
 {
-	struct validator v;
-	v_init(&v, NULL);
-	int64_t id = path_user_id(r, &v);
-	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+	int64_t id = 0;
+	if (req_path_int(r, "user_id", &id) != 0)
+		return 0;
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL || require_user(r, db, id) != 0)
 		return 0;
 	return list_keys(r, db, id);
@@ -358,8 +354,8 @@ api_users_keys_delete(struct req *r)
 	int64_t id = path_user_id(r, &v), key_id = 0;
 	v_path_int(&v, "key_id", req_param(r, "key_id"), &key_id);
 	if (v_failed(&v))
-		return accounts_invalid(r, &v);
-	struct db *db = accounts_db(r);
+		return resp_invalid(r, &v);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL || require_user(r, db, id) != 0)
 		return 0;
 	return revoke_key(r, db, id, key_id);

@@ -1,0 +1,45 @@
+/* answer.c: see answer.h. */
+#include "answer.h"
+
+#include "db/db.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "util/log.h"
+
+struct db *
+req_db_or_answer(struct req *r)
+{
+	struct db *db = req_db(r);
+	if (db == NULL)
+		resp_error(r, 503, "Database unavailable");
+	return db;
+}
+
+int
+resp_db_error(struct req *r, struct db *db, const char *what)
+{
+	log_error("%s: %s", what, db_errmsg(db));
+	if (db_in_transaction(db))
+		db_rollback(db);
+	return resp_error(r, 500, "Internal Server Error");
+}
+
+int
+resp_invalid(struct req *r, struct validator *v)
+{
+	return resp_validation(r, v_take(v));
+}
+
+int
+req_path_int(struct req *r, const char *name, int64_t *out)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	v_path_int(&v, name, req_param(r, name), out);
+	if (!v_failed(&v))
+		return 0;
+	resp_invalid(r, &v);
+	v_free(&v);
+	return -1;
+}

@@ -1,0 +1,32 @@
+/*
+ * answer.h: the answers every handler needs: the database or a 503, a
+ * failed query as a logged 500, collected validation errors as a 422, and an
+ * integer path parameter or its 422.  One place, so every resource answers
+ * these cases alike.
+ */
+#ifndef PIPELIT_HTTP_ANSWER_H
+#define PIPELIT_HTTP_ANSWER_H
+
+#include <stdint.h>
+
+struct db;
+struct req;
+struct validator;
+
+/* The request's database handle, or NULL after answering
+ * 503 {"detail":"Database unavailable"}. */
+struct db *req_db_or_answer(struct req *r);
+
+/* A failed query: logged with the database's message (never the request's
+ * values, which may hold a password), the open transaction rolled back,
+ * answered 500.  Returns the resp_* result. */
+int resp_db_error(struct req *r, struct db *db, const char *what);
+
+/* Answers v's errors as a 422 (v is left empty; v_free stays harmless). */
+int resp_invalid(struct req *r, struct validator *v);
+
+/* The integer path parameter name in *out: 0, or -1 after answering 422
+ * (type int_parsing). */
+int req_path_int(struct req *r, const char *name, int64_t *out);
+
+#endif
