@@ -115,7 +115,14 @@ auth_main() {
 	printf '\n'
 	echo "auth_me: $(auth_ratio)% of trivial (target >= 70%; the lower of 8 and 64 connections)"
 	echo "auth_me non-2xx answers: $(field_of auth_me 8 6) at 8, $(field_of auth_me 64 6) at 64 (must be 0)"
-	echo "login: $(field_of login "$LOGIN_CONNS" 3) req/s at $LOGIN_CONNS connections (Argon2id; p50 $(field_of login "$LOGIN_CONNS" 4) ms, non-2xx $(field_of login "$LOGIN_CONNS" 6))"
+	# wrk ignores Retry-After: the 503s of a full password gate come back
+	# at once and are retried at once, so count the logins that succeeded.
+	local rps non2xx ok_rps
+	rps=$(field_of login "$LOGIN_CONNS" 3)
+	non2xx=$(field_of login "$LOGIN_CONNS" 6)
+	ok_rps=$(awk -v r="$rps" -v n="$non2xx" -v d="$DURATION" 'BEGIN { v = r - n / d; printf "%.0f", v < 0 ? 0 : v }')
+	echo "login: $ok_rps successful logins/s at $LOGIN_CONNS connections (Argon2id, at most PIPELIT_PASSWORD_CHECKS at once);" \
+		"$rps answers/s in all, $non2xx of them 503 'retry in a moment' from the password gate"
 	echo "/health p99: $alone ms alone, $busy ms while logins run ($(awk -v a="$alone" -v b="$busy" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }')x);" \
 		"req/s $(field_of health_alone 8 3) alone, $(field_of health_busy 8 3) during logins;" \
 		"non-2xx $(field_of health_alone 8 6) alone, $(field_of health_busy 8 6) during logins"

@@ -5,6 +5,7 @@
 #include "api.h"
 #include "db/db.h"
 #include "http/answer.h"
+#include "http/password_gate.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -57,7 +58,11 @@ api_auth_token(struct req *r)
 	if (db == NULL)
 		return 0;
 	struct user u;
+	int slot;
+	if (password_gate_enter(r, &slot) != 0)
+		return 0;
 	int rc = check_login(db, username, password, &u);
+	password_gate_leave(r, slot);
 	if (rc < 0)
 		return resp_db_error(r, db, "login");
 	if (rc > 0)
@@ -140,7 +145,11 @@ api_auth_setup(struct req *r)
 		return resp_db_error(r, db, "setup");
 	if (rc > 0)
 		return resp_error(r, 409, "Setup already completed.");
+	int slot;
+	if (password_gate_enter(r, &slot) != 0)
+		return 0;
 	char *hash = password_hash(password);   /* owned here */
+	password_gate_leave(r, slot);
 	if (hash == NULL)
 		return resp_error(r, 500, "Internal Server Error");
 	u.password_hash = hash;

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "db/db.h"
 #include "http/answer.h"
+#include "http/password_gate.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -67,13 +68,18 @@ validate_patch(struct validator *v, json_t *body, int with_role, struct user_pat
 		v_literal(v, body, "role", 0, roles, &p->changes.role);
 }
 
-/* Argon2id before any transaction opens: it takes a while. 0 or -1. */
+/* Argon2id before any transaction opens: it takes a while.  0, 1 when the
+ * request has been answered (no password slot free), -1 on failure. */
 static int
-hash_password(struct user_patch *p)
+hash_password(struct req *r, struct user_patch *p)
 {
 	if (p->password == NULL)
 		return 0;
+	int slot;
+	if (password_gate_enter(r, &slot) != 0)
+		return 1;
 	p->password_hash = password_hash(p->password);
+	password_gate_leave(r, slot);
 	p->changes.password_hash = p->password_hash;
 	return p->password_hash ? 0 : -1;
 }
@@ -82,7 +88,10 @@ hash_password(struct user_patch *p)
 static int
 apply_patch(struct req *r, struct db *db, int64_t id, struct user_patch *p)
 {
-	if (hash_password(p) != 0)
+	int hashed = hash_password(r, p);
+	if (hashed > 0)
+		return 0;
+	if (hashed < 0)
 		return resp_error(r, 500, "Internal Server Error");
 	int rc = user_update(db, id, &p->changes);
 	free(p->password_hash);
@@ -225,7 +234,11 @@ api_users_create(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
+	int slot;
+	if (password_gate_enter(r, &slot) != 0)
+		return 0;
 	char *hash = password_hash(password);   /* owned here */
+	password_gate_leave(r, slot);
 	if (hash == NULL)
 		return resp_error(r, 500, "Internal Server Error");
 	u.password_hash = hash;

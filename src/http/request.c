@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "db/db.h"
+#include "http/password_gate.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -202,6 +203,7 @@ http_ctx_init(struct http_ctx *ctx, const struct config *cfg)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
+	ctx->gate_n = -1;
 	api_router_init(&ctx->router, cfg);
 }
 
@@ -211,6 +213,7 @@ http_ctx_close(struct http_ctx *ctx)
 	if (ctx->db != NULL)
 		db_close(ctx->db);
 	ctx->db = NULL;
+	password_gate_close(ctx);
 }
 
 struct db *

@@ -27,6 +27,8 @@ struct http_ctx {
 	struct db *db;             /* owned; NULL until opened or after a failure */
 	int db_failed;             /* the last open or ping failed (log transitions only) */
 	unsigned long requests;    /* requests served by this process */
+	int gate_fds[64];          /* owned; password_gate.c's slot files, opened on first use */
+	int gate_n;                /* how many of gate_fds are open; -1 before the first use */
 };
 
 /* Sets up the per-process state; the database is opened on first use. */

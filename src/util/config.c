@@ -346,6 +346,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "MFA_LOCKOUT_THRESHOLD", 1, 1000000, 10, &cfg->mfa_lockout_threshold },
 		{ "MFA_LOCKOUT_SECONDS", 1, 100L * 365 * 86400, 900, &cfg->mfa_lockout_seconds },
 		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
+		{ "PIPELIT_PASSWORD_CHECKS", 0, 64, 0, &cfg->password_checks },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
 		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },
@@ -359,6 +360,8 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		goto out;
 	cfg->responders = (int)responders;
 	cfg->executors = (int)executors;
+	if (cfg->password_checks == 0)
+		cfg->password_checks = responders / 2 > 0 ? responders / 2 : 1;
 
 	v = setting(&ef, "PIPELIT_SOCKET_MODE");
 	if (v) {

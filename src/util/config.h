@@ -26,6 +26,8 @@ struct config {
 	long mfa_lockout_threshold;      /* MFA_LOCKOUT_THRESHOLD, 10 consecutive failures */
 	long mfa_lockout_seconds;        /* MFA_LOCKOUT_SECONDS, 900 */
 	long provider_timeout_seconds;   /* PROVIDER_TIMEOUT_SECONDS, 15: LLM provider probes */
+	long password_checks;    /* PIPELIT_PASSWORD_CHECKS: Argon2id runs at once on this host;
+				    default half the responders, at least 1 */
 
 	/* The pool. */
 	char *socket;            /* PIPELIT_SOCKET: unix path, or HOST:PORT; default <data_dir>/pipelit.sock */
