@@ -48,7 +48,7 @@ static const struct cred_field fields[] = {
 	  "UPDATE git_credentials SET access_token = ? WHERE base_credentials_id = ?" },
 	{ "git", "username", CRED_TEXT, 255, "",
 	  "UPDATE git_credentials SET username = ? WHERE base_credentials_id = ?" },
-	{ "git", "webhook_secret", CRED_TEXT, 255, "",
+	{ "git", "webhook_secret", CRED_SECRET, 255, "",
 	  "UPDATE git_credentials SET webhook_secret = ? WHERE base_credentials_id = ?" },
 
 	{ "tool", "tool_type", CRED_TEXT, 20, "api",
@@ -162,7 +162,7 @@ static const struct detail_column detail_columns[] = {
 	{ "git", 15, "ssh_private_key", 18, CRED_SECRET },
 	{ "git", 15, "access_token", 19, CRED_SECRET },
 	{ "git", 15, "username", 20, CRED_TEXT },
-	{ "git", 15, "webhook_secret", 21, CRED_TEXT },
+	{ "git", 15, "webhook_secret", 21, CRED_SECRET },
 	{ "tool", 22, "tool_type", 23, CRED_TEXT },
 	{ "tool", 22, "config", 24, CRED_JSON },
 	{ "tool", 22, "is_preferred", 25, CRED_BOOL },

@@ -31,6 +31,7 @@ static const struct secret_column columns[] = {
 	COLUMN("llm_credentials", "api_key"),
 	COLUMN("git_credentials", "ssh_private_key"),
 	COLUMN("git_credentials", "access_token"),
+	COLUMN("git_credentials", "webhook_secret"),
 };
 
 struct batch {

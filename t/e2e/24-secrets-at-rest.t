@@ -20,6 +20,7 @@ sub store_secrets {
 		user_password => 'Us3r-pass-' . random_name(),
 		llm_key => 'sk-atrest-' . random_name() . random_name(),
 		git_token => 'ghp_atrest' . random_name() . random_name(),
+		webhook_secret => 'whsec-atrest-' . random_name() . random_name(),
 		ssh_key => "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA" . random_name() . "\n-----END OPENSSH PRIVATE KEY-----",
 	);
 	my $admin = make_user($t, 'keeper', $s{admin_password}, 'admin') or return;
@@ -35,7 +36,7 @@ sub store_secrets {
 	is($s{mask}, substr($s{llm_key}, 0, 4) . '****' . substr($s{llm_key}, -4), 'the API key comes back masked');
 	$res = $t->request('POST', '/api/v1/credentials/', { headers => bearer($admin), content => { name => 'git',
 		credential_type => 'git', detail => { access_token => $s{git_token}, ssh_private_key => $s{ssh_key},
-			username => 'octo' } } });
+			webhook_secret => $s{webhook_secret}, username => 'octo' } } });
 	is($res->{status}, 201, 'a git credential is stored') or diag($res->{content});
 
 	$res = $t->request('POST', '/api/v1/auth/mfa/setup/', { headers => bearer($admin) });
