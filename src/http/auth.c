@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "model/api_key.h"
@@ -51,11 +52,9 @@ auth_require(struct req *r, enum auth_level level)
 	const char *token = bearer_token(r->authorization);
 	if (token == NULL)
 		return unauthorized(r, "Not authenticated");
-	struct db *db = req_db(r);
-	if (db == NULL) {
-		resp_error(r, 503, "Database unavailable");
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
 		return -1;
-	}
 	char hash[API_KEY_HASH_HEX_LEN + 1];
 	api_key_hash(token, hash);
 	enum api_key_status status = api_key_authenticate(db, hash, (int64_t)time(NULL), &r->user);
