@@ -772,11 +772,20 @@ static const struct verb verbs[] = {
 	{ "check", verb_check, 0, 0, 0, "check",
 	  "Compares the live schema with one built from the migrations in a scratch\n"
 	  "database of the same backend; exits 1 and lists the drift if they differ." },
-	{ "rotate-key", NULL, 0, 0, 0, "rotate-key --new-key KEY",
-	  "Re-encrypts every stored secret under a new FIELD_ENCRYPTION_KEY, in one transaction." },
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+/* Verbs in files of their own that parse their own options and --help. */
+static const struct own_verb {
+	const char *name;
+	int (*run)(int argc, char **argv, const char *env_file);
+	const char *usage;
+} own_verbs[] = {
+	{ "rotate-key", db_rotate_key, "rotate-key --new-key KEY" },
+};
+
+#define NOWN_VERBS (sizeof(own_verbs) / sizeof(own_verbs[0]))
 
 static void
 usage(FILE *out)
@@ -785,6 +794,8 @@ usage(FILE *out)
 		     "Migrations and database tools.\n\ncommands:\n");
 	for (size_t i = 0; i < NVERBS; i++)
 		fprintf(out, "  %s\n", verbs[i].usage);
+	for (size_t i = 0; i < NOWN_VERBS; i++)
+		fprintf(out, "  %s\n", own_verbs[i].usage);
 	fprintf(out, "\nRun 'pipelit db <command> --help' for details.\n");
 }
 
@@ -878,13 +889,14 @@ cmd_db(int argc, char **argv)
 	for (size_t i = 0; i < NVERBS; i++) {
 		if (strcmp(argv[0], verbs[i].name) != 0)
 			continue;
-		if (verbs[i].run == NULL)	/* a verb with options of its own */
-			return db_rotate_key(argc, argv, a.env_file);
 		int rc = parse_verb_args(&verbs[i], argc, argv, &a);
 		if (rc != 0)
 			return rc < 0 ? 0 : rc;
 		return verbs[i].run(&a);
 	}
+	for (size_t i = 0; i < NOWN_VERBS; i++)
+		if (strcmp(argv[0], own_verbs[i].name) == 0)
+			return own_verbs[i].run(argc, argv, a.env_file);
 	fail("db: unknown command '%s'", argv[0]);
 	usage(stderr);
 	return 2;
