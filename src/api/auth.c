@@ -145,13 +145,10 @@ api_auth_setup(struct req *r)
 		return resp_db_error(r, db, "setup");
 	if (rc > 0)
 		return resp_error(r, 409, "Setup already completed.");
-	int slot;
-	if (password_gate_enter(r, &slot) != 0)
-		return 0;
-	char *hash = password_hash(password);   /* owned here */
-	password_gate_leave(r, slot);
-	if (hash == NULL)
-		return resp_error(r, 500, "Internal Server Error");
+	char *hash;   /* owned here */
+	int hashed = password_gate_hash(r, password, &hash);
+	if (hashed != 0)
+		return hashed > 0 ? 0 : resp_error(r, 500, "Internal Server Error");
 	u.password_hash = hash;
 	int64_t id;
 	char token[API_KEY_TOKEN_LEN + 1];

@@ -75,13 +75,9 @@ hash_password(struct req *r, struct user_patch *p)
 {
 	if (p->password == NULL)
 		return 0;
-	int slot;
-	if (password_gate_enter(r, &slot) != 0)
-		return 1;
-	p->password_hash = password_hash(p->password);
-	password_gate_leave(r, slot);
+	int rc = password_gate_hash(r, p->password, &p->password_hash);
 	p->changes.password_hash = p->password_hash;
-	return p->password_hash ? 0 : -1;
+	return rc;
 }
 
 /* Applies a validated patch and answers UserOut. */
@@ -234,13 +230,10 @@ api_users_create(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	int slot;
-	if (password_gate_enter(r, &slot) != 0)
-		return 0;
-	char *hash = password_hash(password);   /* owned here */
-	password_gate_leave(r, slot);
-	if (hash == NULL)
-		return resp_error(r, 500, "Internal Server Error");
+	char *hash;   /* owned here */
+	int hashed = password_gate_hash(r, password, &hash);
+	if (hashed != 0)
+		return hashed > 0 ? 0 : resp_error(r, 500, "Internal Server Error");
 	u.password_hash = hash;
 	int64_t id = 0;
 	int rc = user_create(db, &u, &id);

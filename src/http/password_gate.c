@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "crypto/crypto.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "util/config.h"
@@ -67,6 +68,18 @@ password_gate_leave(struct req *r, int slot)
 {
 	if (slot >= 0)
 		flock(r->ctx->gate_fds[slot], LOCK_UN);
+}
+
+int
+password_gate_hash(struct req *r, const char *password, char **hash)
+{
+	int slot;
+	*hash = NULL;
+	if (password_gate_enter(r, &slot) != 0)
+		return 1;
+	*hash = password_hash(password);
+	password_gate_leave(r, slot);
+	return *hash != NULL ? 0 : -1;
 }
 
 void

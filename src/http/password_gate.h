@@ -25,6 +25,11 @@ struct req;
 int password_gate_enter(struct req *r, int *slot);
 void password_gate_leave(struct req *r, int slot);
 
+/* Argon2id of password under a slot: 0 with *hash set (malloc'd, the
+ * caller frees it), 1 when the request has been answered (no slot free),
+ * -1 when hashing failed (out of memory). */
+int password_gate_hash(struct req *r, const char *password, char **hash);
+
 /* Closes the process's slot files (http_ctx_close). */
 void password_gate_close(struct http_ctx *ctx);
 
