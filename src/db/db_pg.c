@@ -123,7 +123,10 @@ static int
 set_up_session(struct pg_db *d)
 {
 	PQsetNoticeProcessor(d->conn, route_notice, NULL);
-	PGresult *res = PQexec(d->conn, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'");
+	/* application_name is how 'pipelit db restore' finds our sessions, so
+	 * it is set here, where neither PGAPPNAME nor the URL can change it. */
+	PGresult *res = PQexec(d->conn, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'; "
+					"SET application_name TO 'pipelit'");
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
 	PQclear(res);
 	return rc;

@@ -17,6 +17,7 @@
 #include "db/migrate.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
+#include "pool/dblock.h"
 #include "pool/listen.h"
 #include "pool/pidfile.h"
 #include "pool/proctitle.h"
@@ -533,12 +534,20 @@ pool_run(const struct pool_options *opts)
 		return 1;
 	}
 	int rc = 1;
+	int dblock_fd = -1;
 	sigset_t sigs;
 	/* Blocked before anything else so no signal in the start-up is lost. */
 	block_master_signals(&sigs);
 	if (pidfile_claim(p.cfg.pid_file, &err) != 0) {
 		startup_failed(&p.cfg, "%s", err);
 		goto out;
+	}
+	/* Held (by us and, inherited, by our children) until exit: it tells
+	 * 'pipelit db restore' that this database is in use. */
+	dblock_fd = dblock_share(p.cfg.database_url, &err);
+	if (dblock_fd == -2) {
+		startup_failed(&p.cfg, "%s", err);
+		goto out_pidfile;
 	}
 	if (migrate_database(&p.cfg, &err) != 0) {
 		startup_failed(&p.cfg, "%s", err);
@@ -561,6 +570,7 @@ pool_run(const struct pool_options *opts)
 	log_info("stopped");
 	rc = 0;
 out_pidfile:
+	dblock_release(dblock_fd);
 	pidfile_release(p.cfg.pid_file);
 out:
 	free(err);
