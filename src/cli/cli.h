@@ -14,6 +14,13 @@ int cmd_db(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 /* 'pipelit db rotate-key' (rotate_key.c), parsing its own options. */
 int db_rotate_key(int argc, char **argv, const char *env_file);
+/* 'pipelit db backup', 'restore' and 'integrity' (db_backup.c). */
+int db_backup(int argc, char **argv, const char *env_file);
+int db_restore(int argc, char **argv, const char *env_file);
+int db_integrity_check(int argc, char **argv, const char *env_file);
+/* 'pipelit db copy' and 'pipelit db prune' (db_copy.c). */
+int db_copy_main(int argc, char **argv, const char *env_file);
+int db_prune_main(int argc, char **argv, const char *env_file);
 int cmd_user(int argc, char **argv);
 
 /*

@@ -783,6 +783,11 @@ static const struct own_verb {
 	const char *usage;
 } own_verbs[] = {
 	{ "rotate-key", db_rotate_key, "rotate-key --new-key KEY" },
+	{ "backup", db_backup, "backup [--dir D]" },
+	{ "restore", db_restore, "restore FILE" },
+	{ "integrity", db_integrity_check, "integrity" },
+	{ "copy", db_copy_main, "copy --to URL [--from URL] [--force] [--checkpoints]" },
+	{ "prune", db_prune_main, "prune --executions-older-than DURATION [--keep-failed] [--dry-run] [--batch N]" },
 };
 
 #define NOWN_VERBS (sizeof(own_verbs) / sizeof(own_verbs[0]))

@@ -189,6 +189,25 @@ config_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+int
+config_parse_duration(const char *s, long *seconds)
+{
+	static const struct { char unit; long seconds; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || s[0] < '0' || s[0] > '9' || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (*end == units[i].unit && n <= LONG_MAX / units[i].seconds) {
+			*seconds = n * units[i].seconds;
+			return 0;
+		}
+	return -1;
+}
+
 static char *
 dirname_of(const char *path)
 {
@@ -334,8 +353,17 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	cfg->log_file = v ? fs_absolute_path(v) : NULL;
 
 	if (load_bool(&ef, "CORS_ALLOW_ALL_ORIGINS", &cfg->cors_allow_all_origins, err) ||
-	    load_bool(&ef, "PIPELIT_TEST_ROUTES", &cfg->test_routes, err))
+	    load_bool(&ef, "PIPELIT_TEST_ROUTES", &cfg->test_routes, err) ||
+	    load_bool(&ef, "EXECUTION_RETENTION_KEEP_FAILED", &cfg->execution_retention_keep_failed,
+		      err))
 		goto out;
+
+	v = setting(&ef, "EXECUTION_RETENTION");
+	if (v && *v && config_parse_duration(v, &cfg->execution_retention_seconds) != 0) {
+		*err = xasprintf("invalid EXECUTION_RETENTION=%s: expected a number followed by "
+				 "d, h, m or s (30d, 12h)", v);
+		goto out;
+	}
 
 	long responders, executors, socket_mode = 0660;
 	const struct long_setting longs[] = {
@@ -346,6 +374,8 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "MFA_LOCKOUT_THRESHOLD", 1, 1000000, 10, &cfg->mfa_lockout_threshold },
 		{ "MFA_LOCKOUT_SECONDS", 1, 100L * 365 * 86400, 900, &cfg->mfa_lockout_seconds },
 		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
+		{ "EXECUTION_PRUNE_INTERVAL_SECONDS", 1, 86400 * 365, 3600,
+		  &cfg->execution_prune_interval_seconds },
 		{ "PIPELIT_PASSWORD_CHECKS", 0, 64, 0, &cfg->password_checks },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },

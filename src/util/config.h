@@ -26,6 +26,9 @@ struct config {
 	long mfa_lockout_threshold;      /* MFA_LOCKOUT_THRESHOLD, 10 consecutive failures */
 	long mfa_lockout_seconds;        /* MFA_LOCKOUT_SECONDS, 900 */
 	long provider_timeout_seconds;   /* PROVIDER_TIMEOUT_SECONDS, 15: LLM provider probes */
+	long execution_retention_seconds; /* EXECUTION_RETENTION (30d, 12h); 0 = keep all */
+	int execution_retention_keep_failed; /* EXECUTION_RETENTION_KEEP_FAILED */
+	long execution_prune_interval_seconds; /* EXECUTION_PRUNE_INTERVAL_SECONDS, 3600 */
 	long password_checks;    /* PIPELIT_PASSWORD_CHECKS: Argon2id runs at once on this host;
 				    default half the responders, at least 1 */
 
@@ -61,5 +64,7 @@ int dotenv_parse(const char *text, void (*cb)(const char *key, const char *value
 /* Value parsers shared by config and the command line; 0 on success. */
 int config_parse_bool(const char *s, int *out);
 int config_parse_long(const char *s, long min, long max, long *out);
+/* A DURATION: a whole number followed by d, h, m or s ("30d", "12h"). */
+int config_parse_duration(const char *s, long *seconds);
 
 #endif
