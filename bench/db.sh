@@ -217,11 +217,11 @@ db_main() {
 		if (a > 0 && b > 0) printf "backup: %.2fx the time of sqlite3 .backup (target <= 1.2x)\n", a / b
 		else print "backup: failed (see above)" }'
 	awk -v a="$P99_BACKUP" -v b="$P99_IDLE" 'BEGIN {
-		printf "/health p99: %.3f ms while backing up, %.3f ms without (%.2fx)\n", a, b, b > 0 ? a / b : 0 }'
+		printf "/health p99: %.3f ms while backing up, %.3f ms without (%.2fx)\n", a, b, (b > 0 ? a / b : 0) }'
 	if [ -n "$COPY_MS" ]; then
 		awk -v ms="$COPY_MS" -v rows="$ROWS" 'BEGIN {
 			printf "copy: %.1f s for %d execution_logs rows, %.0f rows/s (target < 60 s)\n",
-				ms / 1000, rows, ms > 0 ? rows * 1000 / ms : 0 }'
+				ms / 1000, rows, (ms > 0 ? rows * 1000 / ms : 0) }'
 	else
 		echo "copy: failed (see above)"
 	fi
