@@ -272,8 +272,9 @@ backup_help(FILE *out)
 		     "(and the checkpoint store into D/checkpoints-YYYYmmdd-HHMMSS.db when it\n"
 		     "exists), PostgreSQL with pg_dump --format=custom into\n"
 		     "D/pipelit-YYYYmmdd-HHMMSS.pgdump.  D defaults to <PIPELIT_DATA_DIR>/backups.\n"
-		     "Keep FIELD_ENCRYPTION_KEY with the backups: without it the stored secrets\n"
-		     "cannot be read.\n");
+		     "Back up FIELD_ENCRYPTION_KEY too, but keep it apart from these files:\n"
+		     "without it the stored secrets cannot be read, and with it anyone holding\n"
+		     "a backup can read them.\n");
 }
 
 /* Moves part to final; 0, or 1 (reported, part removed). */

@@ -11,6 +11,7 @@
 #include "db/migrate.h"
 #include "http/fcgi_loop.h"
 #include "http/request.h"
+#include "pool/dblock.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -105,8 +106,20 @@ cmd_fcgi(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	/* Held until exit, like the pool's master: it tells 'pipelit db
+	 * restore' that this database is in use. */
+	char *err = NULL;
+	int dblock_fd = dblock_share(cfg.database_url, &err);
+	if (dblock_fd == -2) {
+		fprintf(stderr, "pipelit: %s\n", err);
+		log_error("%s", err);
+		free(err);
+		config_free(&cfg);
+		return 1;
+	}
 	struct db *db = open_and_migrate(&cfg);
 	if (db == NULL) {
+		dblock_release(dblock_fd);
 		config_free(&cfg);
 		return 1;
 	}
@@ -115,6 +128,7 @@ cmd_fcgi(int argc, char **argv)
 	ctx.db = db;
 	int rc = fcgi_serve(FCGI_LISTEN_FD, &ctx, cfg.max_requests);
 	http_ctx_close(&ctx);
+	dblock_release(dblock_fd);
 	config_free(&cfg);
 	return rc == 0 ? 0 : 1;
 }

@@ -25,6 +25,11 @@
 /* Type OIDs from the server's pg_type catalogue; stable across versions. */
 #define BOOLOID 16
 #define BYTEAOID 17
+#define TIMESTAMPOID 1114
+
+/* "YYYY-MM-DD HH:MM:SS.ffffff" and its NUL: the one storage format of a
+ * timestamp (doc/dialect.md). */
+#define STAMP_LEN 27
 
 struct pg_db {
 	struct db base;
@@ -57,6 +62,8 @@ struct pg_stmt {
 	unsigned char *decoded; /* a bytea value decoded for the caller */
 	size_t decoded_len;
 	int decoded_row, decoded_col;
+	char (*stamps)[STAMP_LEN];  /* owned: one normalised timestamp per column */
+	int nstamps;
 };
 
 static struct pg_db *
@@ -374,6 +381,7 @@ pg_finalize(struct db_stmt *st)
 	free(s->lengths);
 	free(s->formats);
 	free(s->pgsql);
+	free(s->stamps);
 	free(s);
 }
 
@@ -577,17 +585,46 @@ decode_bytea(struct pg_stmt *s, int col)
 	s->decoded_col = col;
 }
 
+/*
+ * PostgreSQL prints a timestamp's fraction without its trailing zeros
+ * ("10:20:30.5", or none at all); SQLite holds the text the application
+ * wrote ("10:20:30.500000").  Padding here gives every reader, the API and
+ * 'db copy' alike, the one format on both backends.  Values that are not a
+ * plain date and time (infinity, BC dates) pass through untouched.
+ */
+static const char *
+normalise_timestamp(struct pg_stmt *s, int col, const char *v)
+{
+	size_t len = strlen(v);
+	const char *dot = len > 19 ? v + 19 : NULL;
+	if (len < 19 || len > STAMP_LEN - 1 || v[10] != ' ' || (dot && *dot != '.'))
+		return v;
+	if (s->nstamps <= col) {
+		int n = PQnfields(s->res);
+		s->stamps = xrealloc(s->stamps, (size_t)n * sizeof(*s->stamps));
+		s->nstamps = n;
+	}
+	char *out = s->stamps[col];
+	memcpy(out, v, len);
+	memcpy(out + len, ".000000" + (dot ? 1 + (len - 20) : 0), STAMP_LEN - len);
+	return out;
+}
+
 static const char *
 pg_column_text(struct db_stmt *st, int col)
 {
 	struct pg_stmt *s = pgs(st);
 	if (!valid_cell(s, col) || PQgetisnull(s->res, s->row, col))
 		return NULL;
-	if (PQftype(s->res, col) == BYTEAOID) {
+	switch (PQftype(s->res, col)) {
+	case BYTEAOID:
 		decode_bytea(s, col);
 		return (const char *)s->decoded;
+	case TIMESTAMPOID:
+		return normalise_timestamp(s, col, PQgetvalue(s->res, s->row, col));
+	default:
+		return PQgetvalue(s->res, s->row, col);
 	}
-	return PQgetvalue(s->res, s->row, col);
 }
 
 static size_t
@@ -600,6 +637,8 @@ pg_column_bytes(struct db_stmt *st, int col)
 		decode_bytea(s, col);
 		return s->decoded_len;
 	}
+	if (PQftype(s->res, col) == TIMESTAMPOID)
+		return strlen(pg_column_text(st, col));
 	return (size_t)PQgetlength(s->res, s->row, col);
 }
 

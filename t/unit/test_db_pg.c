@@ -110,6 +110,29 @@ test_reconnect(struct db *db, const char *url)
 	db_close(killer);
 }
 
+/* PostgreSQL trims a timestamp's trailing zeros; readers get the one
+ * storage format, padded to six fraction digits, on every column at once. */
+static void
+test_timestamp_text(struct db *db)
+{
+	ok(db_exec(db, "DROP TABLE IF EXISTS stamps; CREATE TABLE stamps (a TIMESTAMP(6), b TIMESTAMP(6),"
+		       " c TIMESTAMP(6)); INSERT INTO stamps VALUES ('2026-02-17 23:18:00.5',"
+		       " '2026-02-17 23:18:00', '2026-02-17 23:18:00.123456')") == 0,
+	   "timestamps stored: %s", db_errmsg(db));
+	struct db_stmt *st = db_prepare(db, "SELECT a, b, c, 'infinity'::timestamp FROM stamps");
+	is_int(db_step(st), DB_ROW, "one row");
+	const char *a = db_column_text(st, 0), *b = db_column_text(st, 1), *c = db_column_text(st, 2);
+	is_str(a, "2026-02-17 23:18:00.500000", "a trimmed fraction is padded to six digits");
+	is_str(b, "2026-02-17 23:18:00.000000", "no fraction becomes .000000");
+	is_str(c, "2026-02-17 23:18:00.123456", "six digits stay as they are");
+	is_str(db_column_text(st, 0), "2026-02-17 23:18:00.500000",
+	       "the first column is still right after reading the others");
+	is_int(db_column_bytes(st, 1), 26, "the length is the padded text's");
+	is_str(db_column_text(st, 3), "infinity", "a value that is not a date passes through");
+	db_reset(st);
+	db_exec(db, "DROP TABLE stamps");
+}
+
 int
 main(void)
 {
@@ -127,6 +150,7 @@ main(void)
 	test_session(db);
 	run_behaviours(db);
 	test_pg_specifics(db);
+	test_timestamp_text(db);
 	test_reconnect(db, url);
 	db_exec(db, "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS owners;"
 		    " DROP TABLE IF EXISTS kv");
