@@ -34,4 +34,11 @@ int cli_load_config(struct config *cfg, const char *env_file, const char *log_ta
 /* True when arg is -h or --help. */
 int cli_is_help(const char *arg);
 
+/* Print "pipelit: <message>" on stderr and return the exit status: 1 for a
+ * failure, 2 for a usage error.  cli_fail_with takes a malloc'd message
+ * and frees it (NULL reads "unknown error"). */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_fail_with(char *err);
+
 #endif

@@ -1,4 +1,5 @@
 /* common.c: helpers shared by the subcommands. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,43 @@
 #include "cli.h"
 #include "util/config.h"
 #include "util/log.h"
+
+static int
+report(int status, const char *fmt, va_list ap)
+{
+	fputs("pipelit: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\n", stderr);
+	return status;
+}
+
+int
+cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = report(1, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = report(2, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+cli_fail_with(char *err)
+{
+	cli_fail("%s", err ? err : "unknown error");
+	free(err);
+	return 1;
+}
 
 int
 cli_is_help(const char *arg)

@@ -46,52 +46,6 @@ struct verb {
 	const char *help;
 };
 
-/* Prints "pipelit: <message>" on stderr and returns status. */
-static int
-report(int status, const char *fmt, va_list ap)
-{
-	fputs("pipelit: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\n", stderr);
-	return status;
-}
-
-static int
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = report(1, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Like fail(), for a command line that makes no sense: exit status 2. */
-static int
-usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = report(2, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Prints err as a failure and frees it. */
-static int
-fail_with(char *err)
-{
-	fail("%s", err ? err : "unknown error");
-	free(err);
-	return 1;
-}
-
 /* ---- shared steps: configuration, the graph, the database ---------- */
 
 struct session {
@@ -128,12 +82,12 @@ session_start(struct session *s, const struct db_args *a, int open_db)
 	char *err = NULL;
 	s->g = migration_graph_embedded(&err);
 	if (s->g == NULL) {
-		fail_with(err);
+		cli_fail_with(err);
 		config_free(&s->cfg);
 		return -1;
 	}
 	if (open_db == EXISTING_DB && sqlite_file_missing(&s->cfg)) {
-		fail("the database does not exist yet (%s); run 'pipelit db upgrade'",
+		cli_fail("the database does not exist yet (%s); run 'pipelit db upgrade'",
 		     s->cfg.database_url);
 		migration_graph_free(s->g);
 		config_free(&s->cfg);
@@ -142,7 +96,7 @@ session_start(struct session *s, const struct db_args *a, int open_db)
 	if (open_db) {
 		s->db = db_open(s->cfg.database_url, &err);
 		if (s->db == NULL) {
-			fail_with(err);
+			cli_fail_with(err);
 			migration_graph_free(s->g);
 			config_free(&s->cfg);
 			return -1;
@@ -165,7 +119,7 @@ configured_backend(const struct config *cfg, enum db_backend *out)
 	struct db_url u;
 	char *err = NULL;
 	if (db_url_parse(cfg->database_url, &u, &err) != 0)
-		return fail_with(err);
+		return cli_fail_with(err);
 	*out = u.backend;
 	db_url_free(&u);
 	return 0;
@@ -281,7 +235,7 @@ offline_start(const struct migration_graph *g, const char *spec, enum migration_
 		char *err = NULL;
 		long i = migration_graph_find(g, from, &err);
 		if (i < 0)
-			rc = fail_with(err);
+			rc = cli_fail_with(err);
 		else
 			migration_mark_ancestors(g, (size_t)i, applied);
 	}
@@ -295,7 +249,7 @@ print_offline_script(struct db_args *a, enum migration_direction dir, const char
 	struct session s;
 	if (session_start(&s, a, NO_DB) != 0)
 		return 1;
-	enum db_backend backend;
+	enum db_backend backend = DB_SQLITE;   /* set by configured_backend on success */
 	int rc = configured_backend(&s.cfg, &backend);
 	size_t n = migration_graph_count(s.g);
 	unsigned char *applied = xcalloc(n ? n : 1, 1);
@@ -305,7 +259,7 @@ print_offline_script(struct db_args *a, enum migration_direction dir, const char
 	size_t *steps = NULL, nsteps = 0;
 	char *err = NULL;
 	if (rc == 0 && migration_plan(s.g, applied, target, dir, &steps, &nsteps, &err) != 0)
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	if (rc == 0) {
 		char *script = migration_script(s.g, applied, steps, nsteps, dir, backend);
 		fputs(script, stdout);
@@ -326,7 +280,7 @@ migrate_live(struct db_args *a, enum migration_direction dir, const char *spec)
 	char *err = NULL;
 	int rc = 0;
 	if (migration_apply(s.db, s.g, spec, dir, 0, &err) != 0)
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	session_end(&s);
 	return rc;
 }
@@ -338,7 +292,7 @@ verb_upgrade(struct db_args *a)
 	if (a->sql)
 		return print_offline_script(a, MIGRATION_UP, spec);
 	if (strchr(spec, ':'))
-		return usage_error("FROM:TO ranges are for --sql only");
+		return cli_usage_error("FROM:TO ranges are for --sql only");
 	return migrate_live(a, MIGRATION_UP, spec);
 }
 
@@ -348,7 +302,7 @@ verb_downgrade(struct db_args *a)
 	if (a->sql)
 		return print_offline_script(a, MIGRATION_DOWN, a->pos[0]);
 	if (strchr(a->pos[0], ':'))
-		return usage_error("FROM:TO ranges are for --sql only");
+		return cli_usage_error("FROM:TO ranges are for --sql only");
 	return migrate_live(a, MIGRATION_DOWN, a->pos[0]);
 }
 
@@ -366,7 +320,7 @@ verb_current(struct db_args *a)
 	char *err = NULL;
 	int rc = 0;
 	if (migration_read_current(s.db, s.g, &applied, &revs, &nrevs, &err) != 0) {
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	} else {
 		if (a->verbose) {
 			char *url = masked_url(s.cfg.database_url);
@@ -488,7 +442,7 @@ read_source_dir(struct source_dir *d, const char *given)
 	d->path = choose_dir(given);
 	DIR *dir = opendir(d->path);
 	if (dir == NULL)
-		return fail("cannot read migrations directory %s: %s", d->path, strerror(errno));
+		return cli_fail("cannot read migrations directory %s: %s", d->path, strerror(errno));
 	struct dirent *e;
 	while ((e = readdir(dir)) != NULL) {
 		if (!is_sql_file(e->d_name))
@@ -582,13 +536,13 @@ write_new_file(const char *dir, const struct migration_graph *g, const char *par
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (f == NULL) {
-		rc = fail("cannot create %s: %s", path, strerror(errno));
+		rc = cli_fail("cannot create %s: %s", path, strerror(errno));
 	} else {
 		fprintf(f, "-- Revision: %s\n-- Parent: %s\n-- Message: %s\n-- Created: %s\n\n"
 			   "-- +upgrade\n\n-- +downgrade\n",
 			rev, parents, msg, created);
 		if (fclose(f) != 0)
-			rc = fail("cannot write %s: %s", path, strerror(errno));
+			rc = cli_fail("cannot write %s: %s", path, strerror(errno));
 	}
 	if (rc == 0) {
 		printf("  Generating %s ...  done\n", path);
@@ -618,7 +572,7 @@ with_source_heads(struct db_args *a,
 				   const struct migration_graph *g, const size_t *heads, size_t nh))
 {
 	if (a->message == NULL || *a->message == '\0')
-		return usage_error("a message is required: -m MSG");
+		return cli_usage_error("a message is required: -m MSG");
 	struct source_dir d;
 	if (read_source_dir(&d, a->dir) != 0) {
 		source_dir_free(&d);
@@ -628,7 +582,7 @@ with_source_heads(struct db_args *a,
 	struct migration_graph *g = migration_graph_load(d.files, d.n, &err);
 	int rc;
 	if (g == NULL) {
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	} else {
 		size_t *heads = xcalloc(d.n + 1, sizeof(size_t));
 		size_t nh = migration_graph_heads(g, heads);
@@ -647,7 +601,7 @@ make_revision(struct db_args *a, const char *dir, const struct migration_graph *
 	char *list = heads_text(g, heads, nh);
 	int rc;
 	if (nh > 1)
-		rc = fail("multiple heads: %s; run 'pipelit db merge -m MSG' first", list);
+		rc = cli_fail("multiple heads: %s; run 'pipelit db merge -m MSG' first", list);
 	else
 		rc = write_new_file(dir, g, nh ? list : "<base>", a->message);
 	free(list);
@@ -661,7 +615,7 @@ make_merge(struct db_args *a, const char *dir, const struct migration_graph *g,
 	char *list = heads_text(g, heads, nh);
 	int rc;
 	if (nh < 2)
-		rc = fail("nothing to merge: there is %s head (%s)", nh ? "only one" : "no",
+		rc = cli_fail("nothing to merge: there is %s head (%s)", nh ? "only one" : "no",
 			  nh ? list : "empty history");
 	else
 		rc = write_new_file(dir, g, list, a->message);
@@ -728,16 +682,16 @@ verb_check(struct db_args *a)
 	char *err = NULL;
 	int rc;
 	if (migration_read_current(s.db, s.g, &applied, &revs, &nrevs, &err) != 0) {
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	} else if ((rc = require_head(&s, applied, head_list)) == 0) {
 		long count = 0;
 		long found = schema_check(s.db, s.g, print_difference, &count, &err);
 		if (found < 0)
-			rc = fail_with(err);
+			rc = cli_fail_with(err);
 		else if (found == 0)
 			printf("No drift: database matches the migrations at %s\n", head_list);
 		else
-			rc = fail("the database schema differs from the migrations at %s "
+			rc = cli_fail("the database schema differs from the migrations at %s "
 				  "(%ld difference%s)",
 				  head_list, found, found == 1 ? "" : "s");
 	}
@@ -818,7 +772,7 @@ take_env_file(int *argc, char **argv, struct db_args *a)
 	for (int i = 0; i < *argc; i++) {
 		if (strcmp(argv[i], "--env-file") == 0) {
 			if (i + 1 >= *argc)
-				return usage_error("--env-file needs a file name");
+				return cli_usage_error("--env-file needs a file name");
 			a->env_file = argv[++i];
 		} else if (strncmp(argv[i], "--env-file=", 11) == 0) {
 			a->env_file = argv[i] + 11;
@@ -834,7 +788,7 @@ static int
 take_value(int argc, char **argv, int *i, const char **dest)
 {
 	if (*i + 1 >= argc)
-		return usage_error("%s needs a value", argv[*i]);
+		return cli_usage_error("%s needs a value", argv[*i]);
 	*dest = argv[++*i];
 	return 0;
 }
@@ -859,11 +813,11 @@ parse_verb_args(const struct verb *v, int argc, char **argv, struct db_args *a)
 		} else if ((v->options & OPT_DIR) && strcmp(arg, "--dir") == 0) {
 			rc = take_value(argc, argv, &i, &a->dir);
 		} else if (arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9')) {
-			rc = usage_error("db %s: unknown option '%s'", v->name, arg);
+			rc = cli_usage_error("db %s: unknown option '%s'", v->name, arg);
 		} else if (a->npos < v->max_pos) {
 			a->pos[a->npos++] = arg;
 		} else {
-			rc = usage_error("db %s: unexpected argument '%s'", v->name, arg);
+			rc = cli_usage_error("db %s: unexpected argument '%s'", v->name, arg);
 		}
 		if (rc != 0)
 			return rc;
@@ -902,7 +856,7 @@ cmd_db(int argc, char **argv)
 	for (size_t i = 0; i < NOWN_VERBS; i++)
 		if (strcmp(argv[0], own_verbs[i].name) == 0)
 			return own_verbs[i].run(argc, argv, a.env_file);
-	fail("db: unknown command '%s'", argv[0]);
+	cli_fail("db: unknown command '%s'", argv[0]);
 	usage(stderr);
 	return 2;
 }

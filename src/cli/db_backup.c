@@ -23,29 +23,6 @@
 #include "util/fsutil.h"
 #include "util/xalloc.h"
 
-static int
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("pipelit: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\n", stderr);
-	va_end(ap);
-	return 1;
-}
-
-static int
-fail_with(char *err)
-{
-	fail("%s", err ? err : "unknown error");
-	free(err);
-	return 1;
-}
-
 /* "YYYYmmdd-HHMMSS" (sep '-') or "YYYYmmdd_HHMMSS", UTC. */
 static void
 timestamp(char out[16], char sep)
@@ -127,12 +104,12 @@ load(const char *env_file, struct config *cfg, struct db_url *u)
 	char *err = NULL;
 	if (db_url_parse(cfg->database_url, u, &err) != 0) {
 		config_free(cfg);
-		return fail_with(err);
+		return cli_fail_with(err);
 	}
 	if (u->backend == DB_SQLITE && strcmp(u->path, ":memory:") == 0) {
 		db_url_free(u);
 		config_free(cfg);
-		return fail("DATABASE_URL names an in-memory database: there is nothing to "
+		return cli_fail("DATABASE_URL names an in-memory database: there is nothing to "
 			    "back up or restore");
 	}
 	return 0;
@@ -227,11 +204,11 @@ find_pg_tool(const char *name, int server_major)
 		return versioned;
 	free(versioned);
 	if (path_major == 0)
-		fail("%s not found; install the PostgreSQL %d client programs (Debian: apt "
+		cli_fail("%s not found; install the PostgreSQL %d client programs (Debian: apt "
 		     "install postgresql-client-%d)",
 		     name, server_major, server_major);
 	else
-		fail("%s is version %d but the server is PostgreSQL %d; install "
+		cli_fail("%s is version %d but the server is PostgreSQL %d; install "
 		     "postgresql-client-%d or put its %s first in PATH",
 		     name, path_major, server_major, server_major, name);
 	return NULL;
@@ -245,12 +222,12 @@ pg_connect_with_tool(const struct config *cfg, const char *tool_name, struct db 
 	char *err = NULL;
 	*db = db_open(cfg->database_url, &err);
 	if (*db == NULL)
-		return fail_with(err);
+		return cli_fail_with(err);
 	int major = 0;
 	if (db_pg_server_major(*db, &major, &err) != 0) {
 		db_close(*db);
 		*db = NULL;
-		return fail_with(err);
+		return cli_fail_with(err);
 	}
 	*tool = find_pg_tool(tool_name, major);
 	if (*tool == NULL) {
@@ -284,7 +261,7 @@ finish_file(const char *part, const char *final)
 	if (rename(part, final) != 0) {
 		int e = errno;
 		unlink(part);
-		return fail("cannot rename %s to %s: %s", part, final, strerror(e));
+		return cli_fail("cannot rename %s to %s: %s", part, final, strerror(e));
 	}
 	print_wrote(final);
 	return 0;
@@ -310,7 +287,7 @@ backup_sqlite_file(const char *src, const char *dir, const char *prefix, const c
 	char *part = xasprintf("%s.part", final);
 	unlink(part);
 	char *err = NULL;
-	int rc = db_sqlite_backup(src, part, &err) == 0 ? finish_file(part, final) : fail_with(err);
+	int rc = db_sqlite_backup(src, part, &err) == 0 ? finish_file(part, final) : cli_fail_with(err);
 	free(part);
 	free(final);
 	return rc;
@@ -321,7 +298,7 @@ backup_sqlite(const struct config *cfg, const struct db_url *u, const char *dir,
 	      const char *stamp)
 {
 	if (access(u->path, F_OK) != 0)
-		return fail("the database %s does not exist", u->path);
+		return cli_fail("the database %s does not exist", u->path);
 	int rc = backup_sqlite_file(u->path, dir, "pipelit", stamp, ".sqlite3");
 	if (rc == 0 && cfg->checkpoints_path != NULL && access(cfg->checkpoints_path, F_OK) == 0)
 		rc = backup_sqlite_file(cfg->checkpoints_path, dir, "checkpoints", stamp, ".db");
@@ -347,7 +324,7 @@ backup_postgres(const struct config *cfg, const struct db_url *u, const char *di
 		rc = finish_file(part, final);
 	} else {
 		unlink(part);
-		rc = fail("pg_dump failed (exit status %d); nothing was written", status);
+		rc = cli_fail("pg_dump failed (exit status %d); nothing was written", status);
 	}
 	free(file_arg);
 	free(part);
@@ -370,7 +347,7 @@ db_backup(int argc, char **argv, const char *env_file)
 	char *dir = o.dir ? fs_absolute_path(o.dir) : xasprintf("%s/backups", cfg.data_dir);
 	char *probe = xasprintf("%s/x", dir);
 	if (fs_make_parent_dirs(probe) != 0)
-		rc = fail("cannot create %s: %s", dir, strerror(errno));
+		rc = cli_fail("cannot create %s: %s", dir, strerror(errno));
 	free(probe);
 	char stamp[16];
 	timestamp(stamp, '-');
@@ -404,13 +381,13 @@ revisions_known(const char *file, char **revs, size_t nrevs)
 	char *err = NULL;
 	struct migration_graph *g = migration_graph_embedded(&err);
 	if (g == NULL)
-		return fail_with(err);
+		return cli_fail_with(err);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < nrevs; i++) {
 		if (migration_graph_find(g, revs[i], &err) < 0) {
 			free(err);
 			err = NULL;
-			rc = fail("%s is at schema revision %s, which this pipelit does not know "
+			rc = cli_fail("%s is at schema revision %s, which this pipelit does not know "
 				  "(a backup from a newer version?); refusing to restore it",
 				  file, revs[i]);
 		}
@@ -423,9 +400,9 @@ static int
 refuse_running_pool(pid_t holder)
 {
 	if (holder > 0)
-		return fail("a pipelit pool is running on this database (pid %ld); stop it first",
+		return cli_fail("a pipelit pool is running on this database (pid %ld); stop it first",
 			    (long)holder);
-	return fail("a pipelit pool is running on this database; stop it first");
+	return cli_fail("a pipelit pool is running on this database; stop it first");
 }
 
 /* Renames path (and a leftover -wal) to aside; 0 or 1. */
@@ -434,9 +411,9 @@ set_file_aside(const char *path, const char *aside)
 {
 	char *err = NULL;
 	if (db_sqlite_checkpoint(path, &err) != 0)
-		return fail_with(err);
+		return cli_fail_with(err);
 	if (rename(path, aside) != 0)
-		return fail("cannot rename %s to %s: %s", path, aside, strerror(errno));
+		return cli_fail("cannot rename %s to %s: %s", path, aside, strerror(errno));
 	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
 	char *aside_wal = xasprintf("%s-wal", aside);
 	if (access(wal, F_OK) == 0)
@@ -456,11 +433,11 @@ install_sqlite(const char *file, const char *target, const char *stamp)
 	char *err = NULL;
 	unlink(part);
 	int had_target = access(target, F_OK) == 0;
-	int rc = db_sqlite_backup(file, part, &err) == 0 ? 0 : fail_with(err);
+	int rc = db_sqlite_backup(file, part, &err) == 0 ? 0 : cli_fail_with(err);
 	if (rc == 0 && had_target)
 		rc = set_file_aside(target, aside);
 	if (rc == 0 && rename(part, target) != 0) {
-		rc = fail("cannot move %s into place: %s", part, strerror(errno));
+		rc = cli_fail("cannot move %s into place: %s", part, strerror(errno));
 		if (had_target)
 			rename(aside, target);
 	}
@@ -487,10 +464,10 @@ restore_sqlite(const struct db_url *u, const char *file)
 	if (lock == -2)
 		return refuse_running_pool(holder);
 	if (lock < 0)
-		return fail_with(err);
+		return cli_fail_with(err);
 	char **revs = NULL;
 	size_t nrevs = 0;
-	int rc = db_sqlite_inspect(file, &revs, &nrevs, &err) == 0 ? 0 : fail_with(err);
+	int rc = db_sqlite_inspect(file, &revs, &nrevs, &err) == 0 ? 0 : cli_fail_with(err);
 	if (rc == 0)
 		rc = revisions_known(file, revs, nrevs);
 	db_free_strings(revs, nrevs);
@@ -513,7 +490,7 @@ pg_archive_revisions(const char *tool, const char *file, char ***revs, size_t *n
 	int status = run_tool(argv, NULL, &out);
 	int rc = 0;
 	if (status != 0) {
-		rc = fail("pg_restore cannot read the schema revision of %s: %s", file,
+		rc = cli_fail("pg_restore cannot read the schema revision of %s: %s", file,
 			  out ? out : "");
 	} else {
 		int in_copy = 0;
@@ -529,7 +506,7 @@ pg_archive_revisions(const char *tool, const char *file, char ***revs, size_t *n
 			}
 		}
 		if (*nrevs == 0)
-			rc = fail("%s holds no schema revision (no alembic_version data)", file);
+			rc = cli_fail("%s holds no schema revision (no alembic_version data)", file);
 	}
 	free(out);
 	return rc;
@@ -539,7 +516,7 @@ static int
 pg_check_archive(const char *tool, const char *file)
 {
 	if (access(file, R_OK) != 0)
-		return fail("cannot read %s: %s", file, strerror(errno));
+		return cli_fail("cannot read %s: %s", file, strerror(errno));
 	char *const argv[] = { (char *)tool, "--list", (char *)file, NULL };
 	char *out = NULL;
 	int status = run_tool(argv, NULL, &out);
@@ -548,7 +525,7 @@ pg_check_archive(const char *tool, const char *file)
 		char *nl = out ? strchr(out, '\n') : NULL;
 		if (nl)
 			*nl = '\0';
-		rc = fail("%s is not an archive pg_restore can read: %s", file, out ? out : "");
+		rc = cli_fail("%s is not an archive pg_restore can read: %s", file, out ? out : "");
 	}
 	free(out);
 	char **revs = NULL;
@@ -580,7 +557,7 @@ pg_load_archive(const char *tool, const struct db_url *u, const char *file)
 			       "--no-password", "--dbname", u->dbname, (char *)file, NULL };
 	int status = run_tool(argv, u, NULL);
 	if (status != 0)
-		return fail("pg_restore failed (exit status %d)", status);
+		return cli_fail("pg_restore failed (exit status %d)", status);
 	return 0;
 }
 
@@ -594,12 +571,12 @@ pg_swap_in(const struct config *cfg, const struct db_url *u, const char *tool, c
 	char *err = NULL;
 	struct db *maint = db_open(murl, &err);
 	free(murl);
-	int rc = maint ? 0 : fail_with(err);
+	int rc = maint ? 0 : cli_fail_with(err);
 	if (rc == 0 && db_pg_set_aside(maint, u->dbname, aside, &err) != 0)
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	if (rc == 0 && (rc = pg_load_archive(tool, u, file)) != 0) {
 		if (db_pg_put_back(maint, u->dbname, aside, &err) != 0)
-			fail_with(err);
+			cli_fail_with(err);
 		else
 			fprintf(stderr, "pipelit: the previous database is back in place\n");
 	}
@@ -616,7 +593,7 @@ static int
 restore_postgres(const struct config *cfg, const struct db_url *u, const char *file)
 {
 	if (u->dbname == NULL)
-		return fail("DATABASE_URL names no database");
+		return cli_fail("DATABASE_URL names no database");
 	struct db *db = NULL;
 	char *tool = NULL;
 	if (pg_connect_with_tool(cfg, "pg_restore", &db, &tool) != 0)
@@ -626,7 +603,7 @@ restore_postgres(const struct config *cfg, const struct db_url *u, const char *f
 	db_close(db);
 	int rc = 0;
 	if (pid < 0)
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	else if (pid > 0)
 		rc = refuse_running_pool((pid_t)pid);
 	if (rc == 0)
@@ -689,15 +666,15 @@ db_integrity_check(int argc, char **argv, const char *env_file)
 	char *err = NULL;
 	struct db *db = NULL;
 	if (u.backend == DB_SQLITE && access(u.path, F_OK) != 0)
-		rc = fail("the database %s does not exist", u.path);
+		rc = cli_fail("the database %s does not exist", u.path);
 	else if ((db = db_open(cfg.database_url, &err)) == NULL)
-		rc = fail_with(err);
+		rc = cli_fail_with(err);
 	if (rc == 0) {
 		long problems = db_integrity(db, print_check, NULL, &err);
 		if (problems < 0)
-			rc = fail_with(err);
+			rc = cli_fail_with(err);
 		else if (problems > 0)
-			rc = fail("%ld problem%s found", problems, problems == 1 ? "" : "s");
+			rc = cli_fail("%ld problem%s found", problems, problems == 1 ? "" : "s");
 	}
 	db_close(db);
 	db_url_free(&u);
