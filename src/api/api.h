@@ -17,6 +17,9 @@ void api_router_init(struct router *rt, const struct config *cfg);
 /* health.c */
 int api_health(struct req *r);
 
+/* node_types.c: GET /api/v1/workflows/node-types/ */
+int api_node_types(struct req *r);
+
 /* mfa.c: /api/v1/auth/mfa/... */
 int api_mfa_setup(struct req *r);
 int api_mfa_verify(struct req *r);

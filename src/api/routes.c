@@ -6,6 +6,7 @@
 
 static const struct route routes[] = {
 	{ "GET",  "/health",                   api_health,     AUTH_NONE, 0 },
+	{ "GET",  "/api/v1/workflows/node-types/", api_node_types, AUTH_NONE, 0 },
 
 	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },
