@@ -374,6 +374,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "MFA_LOCKOUT_THRESHOLD", 1, 1000000, 10, &cfg->mfa_lockout_threshold },
 		{ "MFA_LOCKOUT_SECONDS", 1, 100L * 365 * 86400, 900, &cfg->mfa_lockout_seconds },
 		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
+		{ "EVENT_TICKET_SECONDS", 1, 86400, 60, &cfg->event_ticket_seconds },
 		{ "EXECUTION_PRUNE_INTERVAL_SECONDS", 1, 86400 * 365, 3600,
 		  &cfg->execution_prune_interval_seconds },
 		{ "PIPELIT_PASSWORD_CHECKS", 0, 64, 0, &cfg->password_checks },
@@ -414,6 +415,9 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	else
 		cfg->socket = fs_absolute_path(v);
 
+	v = setting(&ef, "EVENTS_PUBLISH_URL");
+	cfg->events_publish_url = v ? xstrdup(v) : NULL;
+
 	v = setting(&ef, "PIPELIT_PID_FILE");
 	cfg->pid_file = v ? fs_absolute_path(v) : xasprintf("%s/pipelit.pid", cfg->data_dir);
 
@@ -436,5 +440,6 @@ config_free(struct config *cfg)
 	free(cfg->log_file);
 	free(cfg->socket);
 	free(cfg->pid_file);
+	free(cfg->events_publish_url);
 	memset(cfg, 0, sizeof(*cfg));
 }

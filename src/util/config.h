@@ -43,6 +43,10 @@ struct config {
 	long shutdown_timeout_seconds;   /* PIPELIT_SHUTDOWN_TIMEOUT_SECONDS, 30 */
 	long respawn_backoff_max_seconds; /* PIPELIT_RESPAWN_BACKOFF_MAX_SECONDS, 30 */
 	int test_routes;         /* PIPELIT_TEST_ROUTES: enables test-only routes */
+
+	/* Live events. */
+	char *events_publish_url; /* EVENTS_PUBLISH_URL: nginx's publisher; NULL = publishing off */
+	long event_ticket_seconds; /* EVENT_TICKET_SECONDS, 60: lifetime of a subscription ticket */
 };
 
 /*
