@@ -60,6 +60,11 @@ int api_users_keys_list(struct req *r);
 int api_users_keys_create(struct req *r);
 int api_users_keys_delete(struct req *r);
 
+/* events.c: live-event tickets, nginx's subscriber check, a test publish */
+int api_events_ticket(struct req *r);
+int api_events_authorize(struct req *r);
+int api_test_publish(struct req *r);
+
 /* testing.c: only routed with PIPELIT_TEST_ROUTES=1 */
 int api_test_slow(struct req *r);
 int api_test_crash(struct req *r);

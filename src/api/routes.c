@@ -45,6 +45,10 @@ static const struct route routes[] = {
 	{ "POST",   "/api/v1/credentials/{credential_id}/activate/",   credentials_gateway_toggle, AUTH_USER, 0 },
 	{ "POST",   "/api/v1/credentials/{credential_id}/deactivate/", credentials_gateway_toggle, AUTH_USER, 0 },
 
+	{ "POST", "/api/v1/events/ticket/",    api_events_ticket,    AUTH_USER, ROUTE_JSON_BODY },
+	{ "GET",  "/api/v1/events/authorize/", api_events_authorize, AUTH_NONE, 0 },
+
+	{ "POST", "/api/v1/_test/publish/",    api_test_publish, AUTH_NONE, ROUTE_TEST_ONLY | ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/_test/slow/",       api_test_slow,  AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/crash/",      api_test_crash, AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/write/",      api_test_write, AUTH_NONE, ROUTE_TEST_ONLY },
