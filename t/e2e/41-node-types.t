@@ -1,0 +1,66 @@
+# GET /api/v1/workflows/node-types/: the node-type registry through nginx,
+# without auth, on both backends: 38 types, equal to the spec's
+# pipelit-node-types.json (when the spec folder is there) and in its order.
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use PipelitTest;
+
+need_nginx();
+
+my $PATH = '/api/v1/workflows/node-types/';
+
+sub spec_file {
+	my $dir = $ENV{PIPELIT_SPEC_DIR} || srcdir() . '/../shared/spec';
+	my $file = "$dir/pipelit-node-types.json";
+	return -r $file ? $file : undef;
+}
+
+sub read_file {
+	my ($file) = @_;
+	open(my $fh, '<:raw', $file) or die "$file: $!";
+	local $/;
+	return scalar <$fh>;
+}
+
+# The top-level keys of a JSON map, in the order the text has them.
+sub top_level_order {
+	my ($text) = @_;
+	my @keys;
+	push @keys, $1 while $text =~ /"([a-z_]+)":\s*\{\s*"component_type"/g;
+	return \@keys;
+}
+
+sub test_node_types {
+	my ($t) = @_;
+	my $res = $t->get($PATH);
+	is($res->{status}, 200, 'node-types answers 200 without auth') or diag($res->{content});
+	like($res->{headers}{'content-type'} // '', qr{^application/json}, 'as JSON');
+	# Decoded as UTF-8 (descriptions hold an em dash), which $t->json does not do.
+	my $got = eval { decode_json($res->{content}) };
+	is(ref $got, 'HASH', 'a map') or return;
+	is(scalar keys %$got, 38, '38 types');
+	is($got->{$_}{component_type}, $_, "$_ names itself") for sort keys %$got;
+
+	my $with_bad_key = $t->get($PATH, { Authorization => 'Bearer not-a-key' });
+	is($with_bad_key->{status}, 200, 'a bad bearer key does not matter here');
+	is($with_bad_key->{content}, $res->{content}, 'and the answer is the same');
+
+	my $file = spec_file();
+	SKIP: {
+		skip 'the spec folder (../shared/spec or PIPELIT_SPEC_DIR) is not there', 2 unless $file;
+		my $text = read_file($file);
+		is_deeply($got, decode_json($text), 'equal to pipelit-node-types.json');
+		is_deeply(top_level_order($res->{content}), top_level_order($text), 'in the spec file\'s order');
+	}
+	is($t->get($PATH)->{content}, $res->{content}, 'the same bytes on the next request');
+}
+
+for_each_backend(sub {
+	my ($backend, $db_url) = @_;
+	my $t = PipelitTest->started(db_url => $db_url) or return;
+	test_node_types($t);
+});
+
+done_testing();
