@@ -84,7 +84,10 @@ render_nginx_conf() {
 	mkdir -p "$prefix/tmp"
 	local modules
 	modules=$(nginx_module_lines)
+	local nchan_mark='#'
+	[ -f "$NCHAN_MODULE" ] && nchan_mark=''
 	sed -e "s|@LOAD_MODULES@|$modules|" \
+	    -e "s|@NCHAN@|$nchan_mark|g" \
 	    -e "s|@USER_LINE@|$user_line|" \
 	    -e "s|@PREFIX@|$prefix|g" \
 	    -e "s|@LISTEN@|$listen|g" \

@@ -120,7 +120,10 @@ start_pipelit() {
 	log_file=$(setting LOG_FILE "$ENV_FILE" "$LOG_FILE_DEFAULT")
 	say "starting pipelit serve"
 	# setsid: the pool outlives this script and its terminal.
-	(cd "$ROOT" && LOG_FILE=$log_file exec setsid "${run_as[@]}" "$PREFIX/bin/pipelit" serve \
+	# Live events go to nginx's publisher socket (conf/nginx.conf.in).
+	local events_url=
+	[ -f "$NCHAN_MODULE" ] && events_url=unix:$NGINX_DIR/events.sock
+	(cd "$ROOT" && LOG_FILE=$log_file EVENTS_PUBLISH_URL=$(setting EVENTS_PUBLISH_URL "$ENV_FILE" "$events_url") exec setsid "${run_as[@]}" "$PREFIX/bin/pipelit" serve \
 		--socket "$SOCKET" --pid-file "$PID_FILE") </dev/null >>"$LOG_DIR/pipelit.out" 2>&1 &
 	wait_for_socket $! || die "pipelit did not come up; see $log_file and $LOG_DIR/pipelit.out"
 }

@@ -271,6 +271,9 @@ sub env {
 	);
 	my $key = encryption_key();
 	$env{FIELD_ENCRYPTION_KEY} = $key if $key ne '';
+	# nginx's live-event publisher (conf/nginx.conf.in), when it has one.
+	$env{EVENTS_PUBLISH_URL} = "unix:$self->{dir}/nginx/events.sock"
+		if $self->{with_nginx} && -f $NCHAN;
 	while (my ($k, $v) = each %{ $self->{extra_env} }) {
 		if (defined $v) { $env{$k} = $v } else { delete $env{$k} }
 	}
@@ -412,6 +415,7 @@ sub render_nginx_conf {
 	my $max_body = $self->env->{PIPELIT_MAX_BODY_BYTES} // 10485760;
 	my %v = (
 		LOAD_MODULES => -f $NCHAN ? "load_module $NCHAN;" : '',
+		NCHAN => -f $NCHAN ? '' : '#',
 		# As root, nginx's workers would drop to nobody, who may not reach
 		# the source tree (under /root in CI) or the socket (mode 0660):
 		# the test nginx keeps its workers as root instead.
