@@ -20,6 +20,14 @@ int api_health(struct req *r);
 /* node_types.c: GET /api/v1/workflows/node-types/ */
 int api_node_types(struct req *r);
 
+/* workflows.c: /api/v1/workflows/... */
+int workflows_list(struct req *r);
+int workflows_create(struct req *r);
+int workflows_batch_delete(struct req *r);
+int workflows_get(struct req *r);
+int workflows_update(struct req *r);
+int workflows_delete(struct req *r);
+
 /* mfa.c: /api/v1/auth/mfa/... */
 int api_mfa_setup(struct req *r);
 int api_mfa_verify(struct req *r);

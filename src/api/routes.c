@@ -7,6 +7,12 @@
 static const struct route routes[] = {
 	{ "GET",  "/health",                   api_health,     AUTH_NONE, 0 },
 	{ "GET",  "/api/v1/workflows/node-types/", api_node_types, AUTH_NONE, 0 },
+	{ "GET",    "/api/v1/workflows/",               workflows_list,         AUTH_USER, 0 },
+	{ "POST",   "/api/v1/workflows/",               workflows_create,       AUTH_USER, ROUTE_JSON_BODY },
+	{ "POST",   "/api/v1/workflows/batch-delete/",  workflows_batch_delete, AUTH_USER, ROUTE_JSON_BODY },
+	{ "GET",    "/api/v1/workflows/{slug}/",        workflows_get,          AUTH_USER, 0 },
+	{ "PATCH",  "/api/v1/workflows/{slug}/",        workflows_update,       AUTH_USER, ROUTE_JSON_BODY },
+	{ "DELETE", "/api/v1/workflows/{slug}/",        workflows_delete,       AUTH_USER, 0 },
 
 	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },

@@ -1,0 +1,439 @@
+/*
+ * workflows.c: /api/v1/workflows/... (pipelit-api.md 3.4): list, create,
+ * detail, update, delete, batch delete.
+ *
+ * Scoped: a normal user sees only their own workflows, another user's is
+ * a 404 "Workflow not found."; admins see all.  Slug rules (derived when
+ * absent, 409 when an explicit one is taken) are in model/workflow.h.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "http/answer.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/validate.h"
+#include "model/workflow.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+#define NOT_FOUND "Workflow not found."
+#define SLUG_TAKEN "Slug already exists."
+#define SLUG_PATTERN "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+#define INT32_LIMIT 2147483647
+#define TAGS_MAX 1000
+#define TAG_MAX_CHARS 255
+#define SCHEMA_MAX_BYTES (256 * 1024)
+
+static int64_t
+scope_of(const struct req *r)
+{
+	return r->user.is_admin ? WF_ANY_OWNER : r->user.id;
+}
+
+/* --- rendering -------------------------------------------------------------- */
+
+static json_t *
+borrowed_or_null(json_t *v)
+{
+	return v ? json_incref(v) : json_null();
+}
+
+/* WorkflowOut in the spec's key order, trigger_count after edge_count. */
+static json_t *
+workflow_out(const struct workflow *w)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(w->id));
+	json_object_set_new(o, "name", json_string(w->name));
+	json_object_set_new(o, "slug", json_string(w->slug));
+	json_object_set_new(o, "description", json_string(w->description));
+	json_object_set_new(o, "is_active", json_boolean(w->is_active));
+	json_object_set_new(o, "is_public", json_boolean(w->is_public));
+	json_object_set_new(o, "is_default", json_boolean(w->is_default));
+	json_object_set_new(o, "tags", borrowed_or_null(w->tags));
+	json_object_set_new(o, "error_handler_workflow_id", w->error_handler_workflow_id
+			    ? json_integer(w->error_handler_workflow_id) : json_null());
+	json_object_set_new(o, "max_execution_seconds", json_integer(w->max_execution_seconds));
+	json_object_set_new(o, "input_schema", borrowed_or_null(w->input_schema));
+	json_object_set_new(o, "output_schema", borrowed_or_null(w->output_schema));
+	json_object_set_new(o, "node_count", json_integer(w->node_count));
+	json_object_set_new(o, "edge_count", json_integer(w->edge_count));
+	json_object_set_new(o, "trigger_count", json_integer(w->trigger_count));
+	json_object_set_new(o, "created_at", time_db_to_json(w->created_at));
+	json_object_set_new(o, "updated_at", time_db_to_json(w->updated_at));
+	return o;
+}
+
+static int
+answer_model_error(struct req *r, struct db *db, int rc)
+{
+	switch (rc) {
+	case WF_NOT_FOUND:
+		return resp_error(r, 404, NOT_FOUND);
+	case WF_SLUG_TAKEN:
+		return resp_error(r, 409, SLUG_TAKEN);
+	default:
+		return resp_db_error(r, db, "workflows");
+	}
+}
+
+/* Answers status with the WorkflowOut of slug. */
+static int
+answer_workflow(struct req *r, int status, struct db *db, const char *slug)
+{
+	struct workflow w;
+	int rc = workflow_get(db, slug, scope_of(r), &w);
+	if (rc != WF_OK)
+		return answer_model_error(r, db, rc);
+	json_t *out = workflow_out(&w);
+	workflow_free(&w);
+	return resp_json(r, status, out);
+}
+
+/* --- validation ---------------------------------------------------------------- */
+
+static void
+check_slug(struct validator *v, json_t *body, json_t *clean)
+{
+	const char *slug = NULL;
+	if (v_string(v, body, "slug", 0, 1, WF_SLUG_MAX, &slug) != 1)
+		return;
+	if (!workflow_slug_valid(slug)) {
+		v_add(v, V_BODY, "slug", "string_pattern_mismatch",
+		      "String should match pattern '" SLUG_PATTERN "'",
+		      json_string(slug), json_pack("{s:s}", "pattern", SLUG_PATTERN));
+		return;
+	}
+	json_object_set_new(clean, "slug", json_string(slug));
+}
+
+static void
+check_text(struct validator *v, json_t *body, const char *key, int required, size_t max,
+	   json_t *clean)
+{
+	const char *s = NULL;
+	if (v_string(v, body, key, required, 0, max, &s) == 1)
+		json_object_set_new(clean, key, json_string(s));
+}
+
+static void
+check_bool(struct validator *v, json_t *body, const char *key, json_t *clean)
+{
+	int b = 0;
+	if (v_bool(v, body, key, 0, &b) == 1)
+		json_object_set_new(clean, key, json_boolean(b));
+}
+
+static int
+sent_null(json_t *body, const char *key)
+{
+	json_t *val = json_object_get(body, key);
+	return val != NULL && json_is_null(val);
+}
+
+/* tags: list[str] | null. */
+static void
+check_tags(struct validator *v, json_t *body, json_t *clean)
+{
+	json_t *tags = json_object_get(body, "tags");
+	if (tags == NULL)
+		return;
+	if (json_is_null(tags)) {
+		json_object_set_new(clean, "tags", json_null());
+		return;
+	}
+	if (!json_is_array(tags) || json_array_size(tags) > TAGS_MAX) {
+		v_add(v, V_BODY, "tags", "list_type", json_is_array(tags)
+		      ? "Input should be a valid list of at most 1000 tags" : "Input should be a valid list",
+		      json_incref(tags), NULL);
+		return;
+	}
+	size_t i;
+	json_t *tag;
+	json_array_foreach(tags, i, tag) {
+		if (!json_is_string(tag) || json_string_length(tag) > TAG_MAX_CHARS * 4) {
+			v_add(v, V_BODY, "tags", "string_type",
+			      "Input should be a valid string of at most 255 characters",
+			      json_incref(tag), NULL);
+			return;
+		}
+	}
+	json_object_set(clean, "tags", tags);
+}
+
+static void
+check_schema(struct validator *v, json_t *body, const char *key, json_t *clean)
+{
+	json_t *obj = NULL;
+	if (sent_null(body, key)) {
+		json_object_set_new(clean, key, json_null());
+		return;
+	}
+	if (v_object(v, body, key, 0, &obj) != 1)
+		return;
+	char *text = json_dumps(obj, JSON_COMPACT);
+	if (text == NULL || strlen(text) > SCHEMA_MAX_BYTES)
+		v_add(v, V_BODY, key, "value_error", "Value error, the object is too large",
+		      json_incref(obj), json_pack("{s:{}}", "error"));
+	else
+		json_object_set(clean, key, obj);
+	free(text);
+}
+
+static void
+check_error_handler(struct validator *v, json_t *body, json_t *clean)
+{
+	const char *key = "error_handler_workflow_id";
+	int64_t id = 0;
+	if (sent_null(body, key)) {
+		json_object_set_new(clean, key, json_null());
+		return;
+	}
+	if (v_int(v, body, key, 0, &id) != 1)
+		return;
+	if (id <= 0 || id > INT32_LIMIT)
+		v_add(v, V_BODY, key, "value_error", "Value error, no such workflow",
+		      json_integer(id), json_pack("{s:{}}", "error"));
+	else
+		json_object_set_new(clean, key, json_integer(id));
+}
+
+static void
+check_max_seconds(struct validator *v, json_t *body, json_t *clean)
+{
+	const char *key = "max_execution_seconds";
+	int64_t n = 0;
+	if (v_int(v, body, key, 0, &n) != 1)
+		return;
+	if (n <= 0)
+		v_add(v, V_BODY, key, "greater_than", "Input should be greater than 0",
+		      json_integer(n), json_pack("{s:i}", "gt", 0));
+	else if (n > INT32_LIMIT)
+		v_add(v, V_BODY, key, "less_than_equal",
+		      "Input should be less than or equal to 2147483647", json_integer(n),
+		      json_pack("{s:I}", "le", (json_int_t)INT32_LIMIT));
+	else
+		json_object_set_new(clean, key, json_integer(n));
+}
+
+/* The validated fields of a WorkflowIn body (create: name required); a new
+ * object, or NULL with v failed. */
+static json_t *
+check_body(struct validator *v, json_t *body, int creating)
+{
+	if (v_body_object(v, body) != 1)
+		return NULL;
+	json_t *clean = json_object();
+	check_text(v, body, "name", creating, WF_NAME_MAX, clean);
+	check_slug(v, body, clean);
+	check_text(v, body, "description", 0, 0, clean);
+	check_bool(v, body, "is_active", clean);
+	check_bool(v, body, "is_public", clean);
+	check_bool(v, body, "is_default", clean);
+	check_tags(v, body, clean);
+	check_error_handler(v, body, clean);
+	check_max_seconds(v, body, clean);
+	check_schema(v, body, "input_schema", clean);
+	check_schema(v, body, "output_schema", clean);
+	if (v_failed(v)) {
+		json_decref(clean);
+		return NULL;
+	}
+	return clean;
+}
+
+static int
+answer_invalid(struct req *r, struct validator *v)
+{
+	int rc = resp_invalid(r, v);
+	v_free(v);
+	return rc;
+}
+
+static int
+answer_bad_reference(struct req *r, json_t *fields)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	v_add(&v, V_BODY, "error_handler_workflow_id", "value_error", "Value error, no such workflow",
+	      json_incref(json_object_get(fields, "error_handler_workflow_id")),
+	      json_pack("{s:{}}", "error"));
+	return answer_invalid(r, &v);
+}
+
+/* --- handlers ---------------------------------------------------------------------- */
+
+int
+workflows_list(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	struct validator v;
+	int64_t limit = 50, offset = 0;
+	v_init(&v, NULL);
+	v_query_int(&v, "limit", req_query(r, "limit"), 0, 1000, &limit);
+	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
+	if (v_failed(&v))
+		return answer_invalid(r, &v);
+	v_free(&v);
+	struct workflow *items;
+	size_t n;
+	int64_t total;
+	int rc = workflow_list(db, scope_of(r), limit, offset, &items, &n, &total);
+	if (rc != WF_OK)
+		return answer_model_error(r, db, rc);
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(list, workflow_out(&items[i]));
+		workflow_free(&items[i]);
+	}
+	free(items);
+	return resp_json(r, 200, json_pack("{s:o, s:I}", "items", list, "total", (json_int_t)total));
+}
+
+int
+workflows_create(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	json_t *fields = check_body(&v, body, 1);
+	if (fields == NULL)
+		return answer_invalid(r, &v);
+	v_free(&v);
+	char *slug = NULL;
+	int rc = workflow_create(db, r->user.id, fields, &slug);
+	if (rc == WF_BAD_REFERENCE)
+		rc = answer_bad_reference(r, fields);
+	else if (rc != WF_OK)
+		rc = answer_model_error(r, db, rc);
+	else
+		rc = answer_workflow(r, 201, db, slug);
+	json_decref(fields);
+	free(slug);
+	return rc;
+}
+
+int
+workflows_get(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	struct workflow w;
+	int rc = workflow_get(db, req_param(r, "slug"), scope_of(r), &w);
+	if (rc != WF_OK)
+		return answer_model_error(r, db, rc);
+	json_t *nodes, *edges;
+	rc = workflow_graph(db, w.id, &nodes, &edges);
+	if (rc != WF_OK) {
+		workflow_free(&w);
+		return answer_model_error(r, db, rc);
+	}
+	json_t *out = workflow_out(&w);
+	workflow_free(&w);
+	json_object_set_new(out, "nodes", nodes);
+	json_object_set_new(out, "edges", edges);
+	return resp_json(r, 200, out);
+}
+
+int
+workflows_update(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	json_t *fields = check_body(&v, body, 0);
+	if (fields == NULL)
+		return answer_invalid(r, &v);
+	v_free(&v);
+	char *slug = NULL;
+	int rc = workflow_update(db, req_param(r, "slug"), scope_of(r), fields, &slug);
+	if (rc == WF_BAD_REFERENCE)
+		rc = answer_bad_reference(r, fields);
+	else if (rc != WF_OK)
+		rc = answer_model_error(r, db, rc);
+	else
+		rc = answer_workflow(r, 200, db, slug);
+	json_decref(fields);
+	free(slug);
+	return rc;
+}
+
+int
+workflows_delete(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	int rc = workflow_delete(db, req_param(r, "slug"), scope_of(r));
+	if (rc != WF_OK)
+		return answer_model_error(r, db, rc);
+	return resp_empty(r, 204);
+}
+
+/* slugs: a required list of strings; *out borrows them from body. */
+static void
+check_slugs(struct validator *v, json_t *body, const char ***out, size_t *n)
+{
+	json_t *slugs = json_is_object(body) ? json_object_get(body, "slugs") : NULL;
+	*out = NULL;
+	*n = 0;
+	if (slugs == NULL) {
+		v_add(v, V_BODY, "slugs", "missing", "Field required", json_incref(body), NULL);
+		return;
+	}
+	if (!json_is_array(slugs)) {
+		v_add(v, V_BODY, "slugs", "list_type", "Input should be a valid list",
+		      json_incref(slugs), NULL);
+		return;
+	}
+	*out = xcalloc(json_array_size(slugs) + 1, sizeof(**out));
+	size_t i;
+	json_t *s;
+	json_array_foreach(slugs, i, s) {
+		if (!json_is_string(s)) {
+			v_add(v, V_BODY, "slugs", "string_type", "Input should be a valid string",
+			      json_incref(s), NULL);
+			continue;
+		}
+		(*out)[(*n)++] = json_string_value(s);
+	}
+}
+
+int
+workflows_batch_delete(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	json_t *body = req_json(r);
+	struct validator v;
+	const char **slugs;
+	size_t n;
+	v_init(&v, body);
+	if (v_body_object(&v, body) == 1)
+		check_slugs(&v, body, &slugs, &n);
+	else
+		slugs = NULL, n = 0;
+	if (v_failed(&v)) {
+		free(slugs);
+		return answer_invalid(r, &v);
+	}
+	v_free(&v);
+	int rc = workflow_delete_many(db, slugs, n, scope_of(r));
+	free(slugs);
+	if (rc != WF_OK)
+		return answer_model_error(r, db, rc);
+	return resp_empty(r, 204);
+}

@@ -1,0 +1,767 @@
+/* workflow.c: see workflow.h. */
+#include "workflow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+#define SUFFIX_MAX 24            /* "-" and the digits of any int64 */
+
+enum col_kind { COL_TEXT, COL_BOOL, COL_INT, COL_JSON };
+
+/* The writable columns, named as in the API. */
+struct column {
+	const char *key;
+	enum col_kind kind;
+};
+
+static const struct column columns[] = {
+	{ "name", COL_TEXT },
+	{ "slug", COL_TEXT },
+	{ "description", COL_TEXT },
+	{ "is_active", COL_BOOL },
+	{ "is_public", COL_BOOL },
+	{ "is_default", COL_BOOL },
+	{ "tags", COL_JSON },
+	{ "error_handler_workflow_id", COL_INT },
+	{ "max_execution_seconds", COL_INT },
+	{ "input_schema", COL_JSON },
+	{ "output_schema", COL_JSON },
+};
+#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+/* Counts for the rows of w only: the scalar subqueries use the
+ * (workflow_id, ...) indexes of nodes and edges. */
+#define SELECT_OUT \
+	"SELECT w.id, w.owner_id, w.name, w.slug, w.description, w.is_active, w.is_public, " \
+	"w.is_default, w.tags, w.error_handler_workflow_id, w.max_execution_seconds, " \
+	"w.input_schema, w.output_schema, w.created_at, w.updated_at, " \
+	"(SELECT count(*) FROM workflow_nodes n WHERE n.workflow_id = w.id), " \
+	"(SELECT count(*) FROM workflow_edges e WHERE e.workflow_id = w.id), " \
+	"(SELECT count(*) FROM workflow_nodes n WHERE n.workflow_id = w.id " \
+	"AND substr(n.component_type, 1, 8) = 'trigger_') "
+
+static int
+db_failed(struct db *db, const char *what)
+{
+	log_error("workflows: %s: %s", what, db_errmsg(db));
+	if (db_in_transaction(db))
+		db_rollback(db);
+	return WF_DB_ERROR;
+}
+
+void
+workflow_free(struct workflow *w)
+{
+	if (w == NULL)
+		return;
+	free(w->name);
+	free(w->slug);
+	free(w->description);
+	json_decref(w->tags);
+	json_decref(w->input_schema);
+	json_decref(w->output_schema);
+	memset(w, 0, sizeof(*w));
+}
+
+/* --- slugs --------------------------------------------------------------------- */
+
+static int
+slug_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int
+workflow_slug_valid(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > WF_SLUG_MAX || s[0] == '-' || s[len - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '-' && s[i + 1] == '-')
+			return 0;
+		if (s[i] != '-' && !slug_char(s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+trim_trailing_hyphens(char *s)
+{
+	size_t len = strlen(s);
+	while (len > 0 && s[len - 1] == '-')
+		s[--len] = '\0';
+}
+
+char *
+workflow_slug_from_name(const char *name)
+{
+	size_t len = strlen(name);
+	char *out = xmalloc(len + sizeof("workflow"));
+	size_t o = 0;
+	for (size_t i = 0; i < len && o < WF_SLUG_MAX; i++) {
+		char c = name[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (slug_char(c))
+			out[o++] = c;
+		else if (o > 0 && out[o - 1] != '-')
+			out[o++] = '-';
+	}
+	out[o] = '\0';
+	trim_trailing_hyphens(out);
+	if (out[0] == '\0')
+		strcpy(out, "workflow");
+	return out;
+}
+
+/* 1 when slug is taken by a workflow other than except_id, 0, or -1. */
+static int
+slug_taken(struct db *db, const char *slug, int64_t except_id)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT id FROM workflows WHERE slug = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, slug, -1);
+	int rc = db_step(st);
+	int taken = rc == DB_ROW && db_column_int64(st, 0) != except_id;
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : taken;
+}
+
+/* The suffix number of candidate when it is base-N (N >= 2), else 0. */
+static int64_t
+suffix_of(const char *candidate, const char *base)
+{
+	size_t blen = strlen(base);
+	if (strncmp(candidate, base, blen) != 0 || candidate[blen] != '-')
+		return 0;
+	const char *p = candidate + blen + 1;
+	if (*p < '1' || *p > '9')
+		return 0;
+	char *end;
+	long long n = strtoll(p, &end, 10);
+	return *end == '\0' && n >= 2 ? n : 0;
+}
+
+/*
+ * The first free slug of base (when base_allowed), base-2, base-3 ...: one
+ * query reads every taken candidate (slugs hold no LIKE wildcards), the next
+ * number above the highest is free.  Malloc'd, or NULL on a database error.
+ */
+static char *
+unique_slug(struct db *db, const char *derived, int base_allowed)
+{
+	char base[WF_SLUG_MAX + 1];
+	snprintf(base, sizeof(base), "%s", derived);
+	struct db_stmt *st = db_prepare(db, "SELECT slug FROM workflows WHERE slug = ? OR slug LIKE ?");
+	if (st == NULL)
+		return NULL;
+	char *pattern = xasprintf("%s-%%", base);
+	db_bind_text(st, 1, base, -1);
+	db_bind_text(st, 2, pattern, -1);
+	free(pattern);
+	int base_taken = 0, rc;
+	int64_t highest = 1;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *s = db_column_text(st, 0);
+		if (strcmp(s, base) == 0)
+			base_taken = 1;
+		int64_t n = suffix_of(s, base);
+		if (n > highest)
+			highest = n;
+	}
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return NULL;
+	if (!base_taken && base_allowed)
+		return xstrdup(base);
+	char suffix[SUFFIX_MAX];
+	snprintf(suffix, sizeof(suffix), "-%lld", (long long)highest + 1);
+	size_t room = WF_SLUG_MAX - strlen(suffix);
+	if (strlen(base) > room) {
+		/* A shortened base is a new base whose own suffixes may be
+		 * taken; it still needs one, or it would look underived. */
+		base[room] = '\0';
+		trim_trailing_hyphens(base);
+		return unique_slug(db, base, 0);
+	}
+	return xasprintf("%s%s", base, suffix);
+}
+
+/* --- reading ------------------------------------------------------------------- */
+
+static json_t *
+json_column(struct db_stmt *st, int col)
+{
+	const char *s = db_column_text(st, col);
+	if (s == NULL)
+		return NULL;
+	return json_loads(s, JSON_DECODE_ANY, NULL);
+}
+
+static void
+row_to_workflow(struct db_stmt *st, struct workflow *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = db_column_int64(st, 0);
+	w->owner_id = db_column_int64(st, 1);
+	w->name = xstrdup(db_column_text(st, 2) ? db_column_text(st, 2) : "");
+	w->slug = xstrdup(db_column_text(st, 3) ? db_column_text(st, 3) : "");
+	w->description = xstrdup(db_column_text(st, 4) ? db_column_text(st, 4) : "");
+	w->is_active = db_column_bool(st, 5);
+	w->is_public = db_column_bool(st, 6);
+	w->is_default = db_column_bool(st, 7);
+	w->tags = json_column(st, 8);
+	w->error_handler_workflow_id = db_column_is_null(st, 9) ? 0 : db_column_int64(st, 9);
+	w->max_execution_seconds = db_column_int64(st, 10);
+	w->input_schema = json_column(st, 11);
+	w->output_schema = json_column(st, 12);
+	snprintf(w->created_at, sizeof(w->created_at), "%s", db_column_text(st, 13) ? db_column_text(st, 13) : "");
+	snprintf(w->updated_at, sizeof(w->updated_at), "%s", db_column_text(st, 14) ? db_column_text(st, 14) : "");
+	w->node_count = db_column_int64(st, 15);
+	w->edge_count = db_column_int64(st, 16);
+	w->trigger_count = db_column_int64(st, 17);
+}
+
+int
+workflow_get(struct db *db, const char *slug, int64_t owner, struct workflow *out)
+{
+	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
+		? SELECT_OUT "FROM workflows w WHERE w.slug = ? AND ? = 0"
+		: SELECT_OUT "FROM workflows w WHERE w.slug = ? AND w.owner_id = ?");
+	if (st == NULL)
+		return db_failed(db, "prepare get");
+	db_bind_text(st, 1, slug, -1);
+	db_bind_int64(st, 2, owner);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		row_to_workflow(st, out);
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return db_failed(db, "get");
+	return rc == DB_ROW ? WF_OK : WF_NOT_FOUND;
+}
+
+static int
+count_in_scope(struct db *db, int64_t owner, int64_t *total)
+{
+	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
+		? "SELECT count(*) FROM workflows"
+		: "SELECT count(*) FROM workflows WHERE owner_id = ?");
+	if (st == NULL)
+		return -1;
+	if (owner != WF_ANY_OWNER)
+		db_bind_int64(st, 1, owner);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*total = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
+}
+
+int
+workflow_list(struct db *db, int64_t owner, int64_t limit, int64_t offset,
+	      struct workflow **items, size_t *n, int64_t *total)
+{
+	*items = NULL;
+	*n = 0;
+	*total = 0;
+	/* The page is chosen first, by the (owner_id, id) order of the index,
+	 * so the counting subqueries run for its rows only. */
+	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
+		? SELECT_OUT "FROM (SELECT * FROM workflows WHERE ? = 0 "
+		  "ORDER BY id LIMIT ? OFFSET ?) w ORDER BY w.id"
+		: SELECT_OUT "FROM (SELECT * FROM workflows WHERE owner_id = ? "
+		  "ORDER BY id LIMIT ? OFFSET ?) w ORDER BY w.id");
+	if (st == NULL)
+		return db_failed(db, "prepare list");
+	if (db_begin(db) != 0)
+		return db_failed(db, "begin list");
+	db_bind_int64(st, 1, owner);
+	db_bind_int64(st, 2, limit);
+	db_bind_int64(st, 3, offset);
+	size_t cap = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*items = xrealloc(*items, cap * sizeof(**items));
+		}
+		row_to_workflow(st, &(*items)[(*n)++]);
+	}
+	db_reset(st);
+	if (rc == DB_ERROR || count_in_scope(db, owner, total) != 0) {
+		for (size_t i = 0; i < *n; i++)
+			workflow_free(&(*items)[i]);
+		free(*items);
+		*items = NULL;
+		*n = 0;
+		return db_failed(db, "list");
+	}
+	db_commit(db);
+	return WF_OK;
+}
+
+/* --- writing ------------------------------------------------------------------- */
+
+static void
+bind_value(struct db_stmt *st, int idx, enum col_kind kind, json_t *v)
+{
+	if (v == NULL || json_is_null(v)) {
+		db_bind_null(st, idx);
+		return;
+	}
+	switch (kind) {
+	case COL_TEXT:
+		db_bind_text(st, idx, json_string_value(v), -1);
+		break;
+	case COL_BOOL:
+		db_bind_bool(st, idx, json_is_true(v));
+		break;
+	case COL_INT:
+		db_bind_int64(st, idx, json_integer_value(v));
+		break;
+	case COL_JSON: {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		db_bind_text(st, idx, text ? text : "null", -1);
+		free(text);
+		break;
+	}
+	}
+}
+
+/* A failed write: a 409 or 422 case when the database says so. */
+static int
+write_failed(struct db *db, const char *what)
+{
+	enum db_errkind kind = db_error_kind(db);
+	if (kind == DB_ERR_UNIQUE || kind == DB_ERR_FOREIGN_KEY) {
+		db_rollback(db);
+		return kind == DB_ERR_UNIQUE ? WF_SLUG_TAKEN : WF_BAD_REFERENCE;
+	}
+	return db_failed(db, what);
+}
+
+/* 0 when the error handler named in fields exists (or none is named). */
+static int
+check_reference(struct db *db, json_t *fields, int *missing)
+{
+	json_t *v = json_object_get(fields, "error_handler_workflow_id");
+	*missing = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	struct db_stmt *st = db_prepare(db, "SELECT 1 FROM workflows WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, json_integer_value(v));
+	int rc = db_step(st);
+	db_reset(st);
+	*missing = rc == DB_DONE;
+	return rc == DB_ERROR ? -1 : 0;
+}
+
+/* The slug a create will use: the given one if free, else a derived one
+ * made unique.  WF_OK with *slug set (malloc'd), or an error. */
+static int
+choose_slug(struct db *db, json_t *fields, char **slug)
+{
+	const char *given = json_string_value(json_object_get(fields, "slug"));
+	*slug = NULL;
+	if (given != NULL) {
+		int taken = slug_taken(db, given, 0);
+		if (taken < 0)
+			return WF_DB_ERROR;
+		if (taken)
+			return WF_SLUG_TAKEN;
+		*slug = xstrdup(given);
+		return WF_OK;
+	}
+	char *derived = workflow_slug_from_name(json_string_value(json_object_get(fields, "name")));
+	*slug = unique_slug(db, derived, 1);
+	free(derived);
+	return *slug ? WF_OK : WF_DB_ERROR;
+}
+
+static int
+insert_row(struct db *db, int64_t owner, json_t *fields, const char *slug)
+{
+	char now[TIME_DB_LEN];
+	time_now_db(now);
+	struct db_stmt *st = db_prepare(db,
+		"INSERT INTO workflows (name, slug, description, is_active, is_public, is_default, "
+		"tags, error_handler_workflow_id, max_execution_seconds, input_schema, output_schema, "
+		"owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return -1;
+	json_t *defaults = json_pack("{s:s, s:b, s:b, s:b, s:i}", "description", "", "is_active", 1,
+				     "is_public", 0, "is_default", 0, "max_execution_seconds", 600);
+	for (size_t i = 0; i < N_COLUMNS; i++) {
+		json_t *v = json_object_get(fields, columns[i].key);
+		if (v == NULL)
+			v = json_object_get(defaults, columns[i].key);
+		if (i == 1)
+			db_bind_text(st, 2, slug, -1);
+		else
+			bind_value(st, (int)i + 1, columns[i].kind, v);
+	}
+	json_decref(defaults);
+	db_bind_int64(st, 12, owner);
+	db_bind_text(st, 13, now, -1);
+	db_bind_text(st, 14, now, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out)
+{
+	*slug_out = NULL;
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin create");
+	int missing = 0;
+	if (check_reference(db, fields, &missing) != 0)
+		return db_failed(db, "check error handler");
+	if (missing) {
+		db_rollback(db);
+		return WF_BAD_REFERENCE;
+	}
+	char *slug;
+	int rc = choose_slug(db, fields, &slug);
+	if (rc != WF_OK) {
+		if (rc == WF_DB_ERROR)
+			return db_failed(db, "choose slug");
+		db_rollback(db);
+		return rc;
+	}
+	if (insert_row(db, owner, fields, slug) != 0) {
+		free(slug);
+		return write_failed(db, "insert");
+	}
+	if (db_commit(db) != 0) {
+		free(slug);
+		return db_failed(db, "commit create");
+	}
+	*slug_out = slug;
+	return WF_OK;
+}
+
+/* The id of slug in scope: WF_OK, WF_NOT_FOUND or WF_DB_ERROR. */
+static int
+find_id(struct db *db, const char *slug, int64_t owner, int64_t *id)
+{
+	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
+		? "SELECT id FROM workflows WHERE slug = ? AND ? = 0"
+		: "SELECT id FROM workflows WHERE slug = ? AND owner_id = ?");
+	if (st == NULL)
+		return WF_DB_ERROR;
+	db_bind_text(st, 1, slug, -1);
+	db_bind_int64(st, 2, owner);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? WF_OK : rc == DB_DONE ? WF_NOT_FOUND : WF_DB_ERROR;
+}
+
+/* "UPDATE workflows SET a = ?, b = ?, updated_at = ? WHERE id = ?" for the
+ * keys present in fields; malloc'd. */
+static char *
+update_sql(json_t *fields)
+{
+	size_t cap = 256;
+	char *sql = xmalloc(cap);
+	strcpy(sql, "UPDATE workflows SET ");
+	for (size_t i = 0; i < N_COLUMNS; i++) {
+		if (json_object_get(fields, columns[i].key) == NULL)
+			continue;
+		size_t need = strlen(sql) + strlen(columns[i].key) + 8;
+		if (need > cap) {
+			cap = need * 2;
+			sql = xrealloc(sql, cap);
+		}
+		strcat(sql, columns[i].key);
+		strcat(sql, " = ?, ");
+	}
+	char *full = xasprintf("%supdated_at = ? WHERE id = ?", sql);
+	free(sql);
+	return full;
+}
+
+static int
+update_row(struct db *db, int64_t id, json_t *fields)
+{
+	char *sql = update_sql(fields);
+	struct db_stmt *st = db_prepare(db, sql);
+	free(sql);
+	if (st == NULL)
+		return -1;
+	int idx = 1;
+	for (size_t i = 0; i < N_COLUMNS; i++) {
+		json_t *v = json_object_get(fields, columns[i].key);
+		if (v != NULL)
+			bind_value(st, idx++, columns[i].kind, v);
+	}
+	char now[TIME_DB_LEN];
+	time_now_db(now);
+	db_bind_text(st, idx++, now, -1);
+	db_bind_int64(st, idx, id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+workflow_update(struct db *db, const char *slug, int64_t owner, json_t *fields, char **slug_out)
+{
+	*slug_out = NULL;
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin update");
+	int64_t id = 0;
+	int rc = find_id(db, slug, owner, &id);
+	if (rc != WF_OK) {
+		if (rc == WF_DB_ERROR)
+			return db_failed(db, "find");
+		db_rollback(db);
+		return rc;
+	}
+	int missing = 0;
+	if (check_reference(db, fields, &missing) != 0)
+		return db_failed(db, "check error handler");
+	const char *new_slug = json_string_value(json_object_get(fields, "slug"));
+	int taken = new_slug ? slug_taken(db, new_slug, id) : 0;
+	if (taken < 0)
+		return db_failed(db, "check slug");
+	if (missing || taken) {
+		db_rollback(db);
+		return missing ? WF_BAD_REFERENCE : WF_SLUG_TAKEN;
+	}
+	if (update_row(db, id, fields) != 0)
+		return write_failed(db, "update");
+	if (db_commit(db) != 0)
+		return db_failed(db, "commit update");
+	*slug_out = xstrdup(new_slug ? new_slug : slug);
+	return WF_OK;
+}
+
+/* Deletes workflow id inside the caller's transaction.  Component configs
+ * have no foreign key to their workflow, so they go first by hand; their
+ * nodes follow by cascade, edges and executions with the workflow. */
+static int
+delete_by_id(struct db *db, int64_t id)
+{
+	static const char *const steps[] = {
+		"DELETE FROM component_configs WHERE id IN "
+		"(SELECT component_config_id FROM workflow_nodes WHERE workflow_id = ?)",
+		"DELETE FROM workflow_nodes WHERE workflow_id = ?",
+		"DELETE FROM workflows WHERE id = ?",
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct db_stmt *st = db_prepare(db, steps[i]);
+		if (st == NULL)
+			return -1;
+		db_bind_int64(st, 1, id);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_DONE)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+delete_one(struct db *db, const char *slug, int64_t owner)
+{
+	int64_t id = 0;
+	int rc = find_id(db, slug, owner, &id);
+	if (rc != WF_OK)
+		return rc;
+	return delete_by_id(db, id) == 0 ? WF_OK : WF_DB_ERROR;
+}
+
+int
+workflow_delete(struct db *db, const char *slug, int64_t owner)
+{
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin delete");
+	int rc = delete_one(db, slug, owner);
+	if (rc == WF_DB_ERROR)
+		return db_failed(db, "delete");
+	if (rc == WF_NOT_FOUND) {
+		db_rollback(db);
+		return rc;
+	}
+	if (db_commit(db) != 0)
+		return db_failed(db, "commit delete");
+	return WF_OK;
+}
+
+int
+workflow_delete_many(struct db *db, const char *const *slugs, size_t n, int64_t owner)
+{
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin batch delete");
+	for (size_t i = 0; i < n; i++)
+		if (delete_one(db, slugs[i], owner) == WF_DB_ERROR)
+			return db_failed(db, "batch delete");
+	if (db_commit(db) != 0)
+		return db_failed(db, "commit batch delete");
+	return WF_OK;
+}
+
+/* --- the graph of the detail ----------------------------------------------------- */
+
+static json_t *
+text_or(const char *s, json_t *fallback)
+{
+	if (s == NULL)
+		return fallback;
+	json_decref(fallback);
+	return json_string(s);
+}
+
+static json_t *
+int_or_null(struct db_stmt *st, int col)
+{
+	return db_column_is_null(st, col) ? json_null() : json_integer(db_column_int64(st, col));
+}
+
+static json_t *
+real_or_null(struct db_stmt *st, int col)
+{
+	return db_column_is_null(st, col) ? json_null() : json_real(db_column_double(st, col));
+}
+
+static json_t *
+json_or(struct db_stmt *st, int col, json_t *fallback)
+{
+	json_t *v = json_column(st, col);
+	if (v == NULL)
+		return fallback;
+	json_decref(fallback);
+	return v;
+}
+
+/* ComponentConfigData: the model group only for ai_model, the trigger
+ * group only for trigger_* types (pipelit-api.md section 2).  Columns from
+ * 11 on are the config's. */
+static json_t *
+config_out(struct db_stmt *st, const char *type)
+{
+	int model = strcmp(type, "ai_model") == 0;
+	int trigger = strncmp(type, "trigger_", 8) == 0;
+	json_t *c = json_object();
+	json_object_set_new(c, "system_prompt", text_or(db_column_text(st, 11), json_string("")));
+	json_object_set_new(c, "extra_config", json_or(st, 12, json_object()));
+	json_object_set_new(c, "llm_credential_id", model ? int_or_null(st, 13) : json_null());
+	json_object_set_new(c, "model_name",
+			    text_or(model ? db_column_text(st, 14) : NULL, json_string("")));
+	json_object_set_new(c, "temperature", model ? real_or_null(st, 15) : json_null());
+	json_object_set_new(c, "max_tokens", model ? int_or_null(st, 16) : json_null());
+	json_object_set_new(c, "frequency_penalty", model ? real_or_null(st, 17) : json_null());
+	json_object_set_new(c, "presence_penalty", model ? real_or_null(st, 18) : json_null());
+	json_object_set_new(c, "top_p", model ? real_or_null(st, 19) : json_null());
+	json_object_set_new(c, "timeout", model ? int_or_null(st, 20) : json_null());
+	json_object_set_new(c, "max_retries", model ? int_or_null(st, 21) : json_null());
+	json_object_set_new(c, "response_format", model ? json_or(st, 22, json_null()) : json_null());
+	json_object_set_new(c, "llm_model_config_id", int_or_null(st, 23));
+	json_object_set_new(c, "credential_id", trigger ? int_or_null(st, 24) : json_null());
+	json_object_set_new(c, "is_active", json_boolean(!trigger || db_column_is_null(st, 25) ||
+							 db_column_bool(st, 25)));
+	json_object_set_new(c, "priority", json_integer(trigger && !db_column_is_null(st, 26)
+							? db_column_int64(st, 26) : 0));
+	json_object_set_new(c, "trigger_config", trigger ? json_or(st, 27, json_object())
+							 : json_object());
+	json_object_set_new(c, "input_template", json_null());
+	return c;
+}
+
+static json_t *
+node_out(struct db_stmt *st)
+{
+	const char *type = db_column_text(st, 3) ? db_column_text(st, 3) : "";
+	json_t *n = json_object();
+	json_object_set_new(n, "id", json_integer(db_column_int64(st, 0)));
+	json_object_set_new(n, "node_id", json_string(db_column_text(st, 1)));
+	json_object_set_new(n, "label", text_or(db_column_text(st, 2), json_null()));
+	json_object_set_new(n, "component_type", json_string(type));
+	json_object_set_new(n, "is_entry_point", json_boolean(db_column_bool(st, 4)));
+	json_object_set_new(n, "interrupt_before", json_boolean(db_column_bool(st, 5)));
+	json_object_set_new(n, "interrupt_after", json_boolean(db_column_bool(st, 6)));
+	json_object_set_new(n, "position_x", json_integer(db_column_int64(st, 7)));
+	json_object_set_new(n, "position_y", json_integer(db_column_int64(st, 8)));
+	json_object_set_new(n, "config", config_out(st, type));
+	json_object_set_new(n, "subworkflow_id", int_or_null(st, 9));
+	json_object_set_new(n, "code_block_id", int_or_null(st, 10));
+	json_object_set_new(n, "updated_at", time_db_to_json(db_column_text(st, 28)));
+	/* Schedules are not built yet: no node has a job. */
+	json_object_set_new(n, "schedule_job", json_null());
+	return n;
+}
+
+static json_t *
+edge_out(struct db_stmt *st)
+{
+	json_t *e = json_object();
+	json_object_set_new(e, "id", json_integer(db_column_int64(st, 0)));
+	json_object_set_new(e, "source_node_id", json_string(db_column_text(st, 1)));
+	json_object_set_new(e, "target_node_id", text_or(db_column_text(st, 2), json_string("")));
+	json_object_set_new(e, "edge_type", text_or(db_column_text(st, 3), json_string("direct")));
+	json_object_set_new(e, "edge_label", text_or(db_column_text(st, 4), json_string("")));
+	json_object_set_new(e, "condition_mapping", json_or(st, 5, json_null()));
+	json_object_set_new(e, "condition_value", text_or(db_column_text(st, 6), json_string("")));
+	json_object_set_new(e, "priority", json_integer(db_column_int64(st, 7)));
+	return e;
+}
+
+static int
+collect(struct db *db, const char *sql, int64_t workflow_id, json_t *(*row)(struct db_stmt *),
+	json_t **out)
+{
+	*out = json_array();
+	struct db_stmt *st = db_prepare(db, sql);
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_array_append_new(*out, row(st));
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+workflow_graph(struct db *db, int64_t workflow_id, json_t **nodes, json_t **edges)
+{
+	*edges = NULL;
+	int rc = collect(db,
+		"SELECT n.id, n.node_id, n.label, n.component_type, n.is_entry_point, "
+		"n.interrupt_before, n.interrupt_after, n.position_x, n.position_y, "
+		"n.subworkflow_id, n.code_block_id, c.system_prompt, c.extra_config, "
+		"c.llm_credential_id, c.model_name, c.temperature, c.max_tokens, "
+		"c.frequency_penalty, c.presence_penalty, c.top_p, c.timeout, c.max_retries, "
+		"c.response_format, c.llm_model_config_id, c.credential_id, c.is_active, "
+		"c.priority, c.trigger_config, n.updated_at "
+		"FROM workflow_nodes n LEFT JOIN component_configs c ON c.id = n.component_config_id "
+		"WHERE n.workflow_id = ? ORDER BY n.id", workflow_id, node_out, nodes);
+	if (rc == 0)
+		rc = collect(db,
+			"SELECT id, source_node_id, target_node_id, edge_type, edge_label, "
+			"condition_mapping, condition_value, priority FROM workflow_edges "
+			"WHERE workflow_id = ? ORDER BY id", workflow_id, edge_out, edges);
+	if (rc != 0) {
+		json_decref(*nodes);
+		json_decref(*edges);
+		*nodes = *edges = NULL;
+		return db_failed(db, "graph");
+	}
+	return WF_OK;
+}
