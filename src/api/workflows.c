@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "events/publish.h"
 #include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -81,8 +82,12 @@ answer_model_error(struct req *r, struct db *db, int rc)
 }
 
 /* Answers status with the WorkflowOut of slug. */
+/* Answers WorkflowOut for slug.  With an event channel, the same object is
+ * first published there as workflow_updated: the change is committed by
+ * now, and a failed publish is logged, never the request's failure. */
 static int
-answer_workflow(struct req *r, int status, struct db *db, const char *slug)
+answer_workflow(struct req *r, int status, struct db *db, const char *slug,
+		const char *event_channel)
 {
 	struct workflow w;
 	int rc = workflow_get(db, slug, scope_of(r), &w);
@@ -90,6 +95,8 @@ answer_workflow(struct req *r, int status, struct db *db, const char *slug)
 		return answer_model_error(r, db, rc);
 	json_t *out = workflow_out(&w);
 	workflow_free(&w);
+	if (event_channel != NULL)
+		events_publish(r->cfg, event_channel, "workflow_updated", out);
 	return resp_json(r, status, out);
 }
 
@@ -315,7 +322,7 @@ workflows_create(struct req *r)
 	else if (rc != WF_OK)
 		rc = answer_model_error(r, db, rc);
 	else
-		rc = answer_workflow(r, 201, db, slug);
+		rc = answer_workflow(r, 201, db, slug, NULL);
 	json_decref(fields);
 	free(slug);
 	return rc;
@@ -363,8 +370,12 @@ workflows_update(struct req *r)
 		rc = answer_bad_reference(r, fields);
 	else if (rc != WF_OK)
 		rc = answer_model_error(r, db, rc);
-	else
-		rc = answer_workflow(r, 200, db, slug);
+	else {
+		/* Subscribers of the slug they knew hear of the change, a new slug included. */
+		char *channel = xasprintf("workflow:%s", req_param(r, "slug"));
+		rc = answer_workflow(r, 200, db, slug, channel);
+		free(channel);
+	}
 	json_decref(fields);
 	free(slug);
 	return rc;

@@ -113,6 +113,31 @@ sub test_delivery {
 	close $s;
 }
 
+# A change made by another request reaches a subscriber: PATCH of a workflow
+# publishes workflow_updated (WorkflowOut) on the channel of its old slug.
+sub test_workflow_updated {
+	my ($t, $alice) = @_;
+	my $res = $t->request('POST', '/api/v1/workflows/', { headers => bearer($alice),
+		content => { name => 'Live one', slug => 'ev-live' } });
+	is($res->{status}, 201, 'a workflow created through the API') or return diag($res->{content});
+	my (undef, $j) = ticket($t, $alice, 'workflow:ev-live');
+	my ($status, $s) = subscribe($t, $j->{url});
+	is($status, 200, 'subscribed to its channel') or return;
+	my $sent = time;
+	$res = $t->request('PATCH', '/api/v1/workflows/ev-live/', { headers => bearer($alice),
+		content => { description => 'changed live', slug => 'ev-live-2' } });
+	is($res->{status}, 200, 'PATCH answers 200') or return diag($res->{content});
+	my $text = read_until($s, qr/^data: .*\n/m, 2);
+	my ($line) = $text =~ /^data: (.*)$/m;
+	ok(defined $line && time - $sent < 1, 'the subscriber heard of it within a second') or return diag($text);
+	my $ev = eval { decode_json($line) } // {};
+	is($ev->{type}, 'workflow_updated', 'type workflow_updated');
+	is($ev->{channel}, 'workflow:ev-live', 'on the channel of the old slug');
+	is($ev->{data}{slug}, 'ev-live-2', 'data is the WorkflowOut with the new slug');
+	is($ev->{data}{description}, 'changed live', 'and the new description');
+	close $s;
+}
+
 sub test_refusals {
 	my ($t, $alice, $bob) = @_;
 	my ($status) = subscribe($t, '/events/workflow/ev-alice');
@@ -153,6 +178,7 @@ for_each_backend(sub {
 	make_workflow($t, 'ev-bob', 'bob');
 	subtest tickets => sub { test_tickets($t, $alice, $bob, $admin) };
 	subtest delivery => sub { test_delivery($t, $alice) };
+	subtest workflow_updated => sub { test_workflow_updated($t, $alice) };
 	subtest refusals => sub { test_refusals($t, $alice, $bob) };
 });
 
