@@ -47,6 +47,13 @@ int credentials_test(struct req *r);
 int credentials_models(struct req *r);
 int credentials_gateway_toggle(struct req *r);
 
+/* edges.c, validate.c: /api/v1/workflows/{slug}/edges/..., .../validate/ */
+int edges_list(struct req *r);
+int edges_create(struct req *r);
+int edges_update(struct req *r);
+int edges_delete(struct req *r);
+int workflows_validate(struct req *r);
+
 /* auth.c: /api/v1/auth/ login, me, first-run setup */
 int api_auth_token(struct req *r);
 int api_auth_me(struct req *r);

@@ -13,6 +13,11 @@ static const struct route routes[] = {
 	{ "GET",    "/api/v1/workflows/{slug}/",        workflows_get,          AUTH_USER, 0 },
 	{ "PATCH",  "/api/v1/workflows/{slug}/",        workflows_update,       AUTH_USER, ROUTE_JSON_BODY },
 	{ "DELETE", "/api/v1/workflows/{slug}/",        workflows_delete,       AUTH_USER, 0 },
+	{ "POST",   "/api/v1/workflows/{slug}/validate/", workflows_validate,   AUTH_USER, 0 },
+	{ "GET",    "/api/v1/workflows/{slug}/edges/",  edges_list,             AUTH_USER, 0 },
+	{ "POST",   "/api/v1/workflows/{slug}/edges/",  edges_create,           AUTH_USER, ROUTE_JSON_BODY },
+	{ "PATCH",  "/api/v1/workflows/{slug}/edges/{edge_id}/", edges_update,  AUTH_USER, ROUTE_JSON_BODY },
+	{ "DELETE", "/api/v1/workflows/{slug}/edges/{edge_id}/", edges_delete,  AUTH_USER, 0 },
 
 	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },

@@ -1,0 +1,101 @@
+/* edge_rules.c: see edge_rules.h. */
+#include "edge_rules.h"
+
+#include <string.h>
+
+#include "engine/node_types.h"
+#include "util/xalloc.h"
+
+const char *const edge_labels[] = {
+	"", "llm", "tool", "output_parser", "loop_body", "loop_return", "skill", NULL,
+};
+
+const char *const edge_types[] = { "direct", "conditional", NULL };
+
+struct handle {
+	const char *label;
+	const char *handle;
+	unsigned flag;		/* the requires_* flag the target must have */
+};
+
+static const struct handle handles[] = {
+	{ "llm", "model", NODE_REQUIRES_MODEL },
+	{ "tool", "tools", NODE_REQUIRES_TOOLS },
+	{ "output_parser", "output_parser", NODE_REQUIRES_OUTPUT_PARSER },
+	{ "skill", "skills", NODE_REQUIRES_SKILLS },
+};
+
+static const struct handle *
+handle_of(const char *label)
+{
+	for (size_t i = 0; label != NULL && i < sizeof(handles) / sizeof(handles[0]); i++)
+		if (strcmp(handles[i].label, label) == 0)
+			return &handles[i];
+	return NULL;
+}
+
+const char *
+edge_label_handle(const char *label)
+{
+	const struct handle *h = handle_of(label);
+	return h ? h->handle : NULL;
+}
+
+bool
+edge_label_is_loop(const char *label)
+{
+	return label != NULL && (strcmp(label, "loop_body") == 0 || strcmp(label, "loop_return") == 0);
+}
+
+bool
+edge_conditional_source_ok(const char *component_type)
+{
+	return component_type != NULL && (strcmp(component_type, "switch") == 0
+					  || strcmp(component_type, "assertion") == 0);
+}
+
+static char *
+handle_check(const struct handle *h, const struct node_type *target)
+{
+	if (target == NULL || (target->flags & h->flag))
+		return NULL;
+	return xasprintf("Node type '%s' does not accept '%s' connections", target->name, h->handle);
+}
+
+static char *
+port_check(const struct node_type *source, const struct node_type *target)
+{
+	if (source == NULL || target == NULL)
+		return NULL;
+	const struct node_port *out = node_type_first_output(source);
+	const struct node_port *in = node_type_first_input(target);
+	if (out == NULL || in == NULL || port_types_compatible(out->type, in->type))
+		return NULL;
+	return xasprintf("Type mismatch: %s outputs '%s' but %s expects '%s'", source->name,
+			 port_type_name(out->type), target->name, port_type_name(in->type));
+}
+
+char *
+edge_type_check(const char *source_type, const char *target_type, const char *label)
+{
+	if (edge_label_is_loop(label))
+		return NULL;
+	const struct node_type *source = source_type ? node_type_find(source_type) : NULL;
+	const struct node_type *target = target_type ? node_type_find(target_type) : NULL;
+	const struct handle *h = handle_of(label);
+	if (h != NULL)
+		return source == NULL ? NULL : handle_check(h, target);
+	return port_check(source, target);
+}
+
+const char *
+edge_conditional_check(const char *condition_value, const char *target, const char *source_type)
+{
+	if (condition_value == NULL || condition_value[0] == '\0')
+		return "Conditional edges require a non-empty condition_value";
+	if (target == NULL || target[0] == '\0')
+		return "Conditional edges require a non-empty target_node_id";
+	if (!edge_conditional_source_ok(source_type))
+		return "Conditional edges can only originate from 'switch' or 'assertion' nodes";
+	return NULL;
+}

@@ -1,0 +1,576 @@
+/* edge.c: see edge.h. */
+#include "edge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "engine/edge_rules.h"
+#include "engine/node_types.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+#define EDGE_COLUMNS \
+	"SELECT id, source_node_id, target_node_id, edge_type, edge_label, " \
+	"condition_mapping, condition_value, priority FROM workflow_edges "
+
+/* An edge as the rules and the writes see it; every field owned. */
+struct edge_row {
+	int64_t id;
+	char *source, *target, *type, *label, *condition_value;
+	json_t *mapping;		/* NULL for SQL NULL */
+	int64_t priority;
+};
+
+/* A node the rules need: its type and its config. */
+struct node_ref {
+	char *type;			/* owned; NULL when the node does not exist */
+	int64_t config_id;
+};
+
+static int
+db_failed(struct db *db, const char *what)
+{
+	log_error("edges: %s: %s", what, db_errmsg(db));
+	if (db_in_transaction(db))
+		db_rollback(db);
+	return EDGE_DB_ERROR;
+}
+
+static void
+row_free(struct edge_row *e)
+{
+	free(e->source);
+	free(e->target);
+	free(e->type);
+	free(e->label);
+	free(e->condition_value);
+	json_decref(e->mapping);
+	memset(e, 0, sizeof(*e));
+}
+
+static char *
+column_dup(struct db_stmt *st, int col, const char *fallback)
+{
+	const char *s = db_column_text(st, col);
+	return xstrdup(s ? s : fallback);
+}
+
+/* A JSON column as a new reference, NULL for SQL NULL or unreadable text. */
+static json_t *
+column_json(struct db_stmt *st, int col)
+{
+	const char *s = db_column_text(st, col);
+	return s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+/* --- rendering ---------------------------------------------------------------- */
+
+static void
+row_read(struct db_stmt *st, struct edge_row *e)
+{
+	e->id = db_column_int64(st, 0);
+	e->source = column_dup(st, 1, "");
+	e->target = column_dup(st, 2, "");
+	e->type = column_dup(st, 3, "direct");
+	e->label = column_dup(st, 4, "");
+	e->mapping = column_json(st, 5);
+	e->condition_value = column_dup(st, 6, "");
+	e->priority = db_column_int64(st, 7);
+}
+
+/* EdgeOut in the spec's key order. */
+static json_t *
+row_out(const struct edge_row *e)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(e->id));
+	json_object_set_new(o, "source_node_id", json_string(e->source));
+	json_object_set_new(o, "target_node_id", json_string(e->target));
+	json_object_set_new(o, "edge_type", json_string(e->type));
+	json_object_set_new(o, "edge_label", json_string(e->label));
+	json_object_set_new(o, "condition_mapping", e->mapping ? json_incref(e->mapping) : json_null());
+	json_object_set_new(o, "condition_value", json_string(e->condition_value));
+	json_object_set_new(o, "priority", json_integer(e->priority));
+	return o;
+}
+
+/* The workflow's edges (or the one of edge_id when > 0) into *rows. */
+static int
+rows_load(struct db *db, int64_t workflow_id, int64_t edge_id, struct edge_row **rows, size_t *n)
+{
+	struct db_stmt *st = db_prepare(db, edge_id > 0
+		? EDGE_COLUMNS "WHERE workflow_id = ? AND id = ?"
+		: EDGE_COLUMNS "WHERE workflow_id = ? ORDER BY id");
+	*rows = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	if (edge_id > 0)
+		db_bind_int64(st, 2, edge_id);
+	size_t cap = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*rows = xrealloc(*rows, cap * sizeof(**rows));
+		}
+		row_read(st, &(*rows)[(*n)++]);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+static void
+rows_free(struct edge_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		row_free(&rows[i]);
+	free(rows);
+}
+
+int
+edge_list(struct db *db, int64_t workflow_id, json_t **out)
+{
+	struct edge_row *rows;
+	size_t n;
+	*out = NULL;
+	int rc = rows_load(db, workflow_id, 0, &rows, &n);
+	if (rc == 0) {
+		*out = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(*out, row_out(&rows[i]));
+	}
+	rows_free(rows, n);
+	return rc == 0 ? EDGE_OK : db_failed(db, "list");
+}
+
+/* One edge into *e: EDGE_OK, EDGE_NOT_FOUND or EDGE_DB_ERROR (logged). */
+static int
+row_get(struct db *db, int64_t workflow_id, int64_t edge_id, struct edge_row *e)
+{
+	struct edge_row *rows;
+	size_t n;
+	memset(e, 0, sizeof(*e));
+	if (rows_load(db, workflow_id, edge_id, &rows, &n) != 0) {
+		rows_free(rows, n);
+		return db_failed(db, "read");
+	}
+	if (n == 0) {
+		free(rows);
+		return EDGE_NOT_FOUND;
+	}
+	*e = rows[0];
+	rows[0] = (struct edge_row){ 0 };
+	rows_free(rows, n);
+	return EDGE_OK;
+}
+
+int
+edge_get(struct db *db, int64_t workflow_id, int64_t edge_id, json_t **out)
+{
+	struct edge_row e;
+	*out = NULL;
+	int rc = row_get(db, workflow_id, edge_id, &e);
+	if (rc == EDGE_OK)
+		*out = row_out(&e);
+	row_free(&e);
+	return rc;
+}
+
+/* --- nodes the rules need ----------------------------------------------------- */
+
+/* 0 with r->type NULL when there is no such node, -1 on error. */
+static int
+node_ref_get(struct db *db, int64_t workflow_id, const char *node_id, struct node_ref *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (node_id == NULL || node_id[0] == '\0')
+		return 0;
+	struct db_stmt *st = db_prepare(db, "SELECT component_type, component_config_id "
+					    "FROM workflow_nodes WHERE workflow_id = ? AND node_id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, node_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		r->type = column_dup(st, 0, "");
+		r->config_id = db_column_int64(st, 1);
+	}
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : 0;
+}
+
+static void
+node_ref_free(struct node_ref *r)
+{
+	free(r->type);
+	r->type = NULL;
+}
+
+/* Points (or, with link 0, unpoints) the target's config at the source's. */
+static int
+llm_link_set(struct db *db, int64_t workflow_id, const struct edge_row *e, int link)
+{
+	struct node_ref src, tgt;
+	int rc = node_ref_get(db, workflow_id, e->source, &src);
+	if (rc == 0)
+		rc = node_ref_get(db, workflow_id, e->target, &tgt);
+	else
+		memset(&tgt, 0, sizeof(tgt));
+	if (rc == 0 && src.type != NULL && tgt.type != NULL) {
+		char now[TIME_DB_LEN];
+		time_now_db(now);
+		/* Unlinking leaves a link some other edge made alone. */
+		struct db_stmt *st = db_prepare(db, link
+			? "UPDATE component_configs SET llm_model_config_id = ?, updated_at = ? WHERE id = ?"
+			: "UPDATE component_configs SET llm_model_config_id = NULL, updated_at = ? "
+			  "WHERE id = ? AND llm_model_config_id = ?");
+		if (st == NULL) {
+			rc = -1;
+		} else {
+			int i = 1;
+			if (link)
+				db_bind_int64(st, i++, src.config_id);
+			db_bind_text(st, i++, now, -1);
+			db_bind_int64(st, i++, tgt.config_id);
+			if (!link)
+				db_bind_int64(st, i++, src.config_id);
+			rc = db_step(st) == DB_DONE ? 0 : -1;
+			db_reset(st);
+		}
+	}
+	node_ref_free(&src);
+	node_ref_free(&tgt);
+	return rc;
+}
+
+static int
+is_llm(const struct edge_row *e)
+{
+	return strcmp(e->label, "llm") == 0;
+}
+
+/* --- the rules at write time ------------------------------------------------------ */
+
+/* EDGE_OK, a refusal with *message, or EDGE_DB_ERROR (not yet logged). */
+static int
+row_check(struct db *db, int64_t workflow_id, const struct edge_row *e, char **message)
+{
+	struct node_ref src, tgt;
+	if (node_ref_get(db, workflow_id, e->source, &src) != 0)
+		return EDGE_DB_ERROR;
+	if (node_ref_get(db, workflow_id, e->target, &tgt) != 0) {
+		node_ref_free(&src);
+		return EDGE_DB_ERROR;
+	}
+	int rc = EDGE_OK;
+	const char *why = strcmp(e->type, "conditional") == 0
+		? edge_conditional_check(e->condition_value, e->target, src.type) : NULL;
+	if (why != NULL) {
+		*message = xstrdup(why);
+		rc = EDGE_CONDITIONAL_REFUSED;
+	} else if ((*message = edge_type_check(src.type, tgt.type, e->label)) != NULL) {
+		rc = EDGE_TYPE_REFUSED;
+	}
+	node_ref_free(&src);
+	node_ref_free(&tgt);
+	return rc;
+}
+
+static void
+set_text(char **dst, json_t *fields, const char *key)
+{
+	json_t *v = json_object_get(fields, key);
+	if (json_is_string(v)) {
+		free(*dst);
+		*dst = xstrdup(json_string_value(v));
+	}
+}
+
+static void
+row_apply(struct edge_row *e, json_t *fields)
+{
+	set_text(&e->source, fields, "source_node_id");
+	set_text(&e->target, fields, "target_node_id");
+	set_text(&e->type, fields, "edge_type");
+	set_text(&e->label, fields, "edge_label");
+	set_text(&e->condition_value, fields, "condition_value");
+	json_t *m = json_object_get(fields, "condition_mapping");
+	if (m != NULL) {
+		json_decref(e->mapping);
+		e->mapping = json_is_null(m) ? NULL : json_incref(m);
+	}
+	json_t *p = json_object_get(fields, "priority");
+	if (json_is_integer(p))
+		e->priority = json_integer_value(p);
+}
+
+/* Binds the row's values from index 1 on: source, target, type, label,
+ * mapping, condition value, priority. */
+static void
+row_bind(struct db_stmt *st, const struct edge_row *e)
+{
+	db_bind_text(st, 1, e->source, -1);
+	db_bind_text(st, 2, e->target, -1);
+	db_bind_text(st, 3, e->type, -1);
+	db_bind_text(st, 4, e->label, -1);
+	char *mapping = e->mapping ? json_dumps(e->mapping, JSON_COMPACT) : NULL;
+	db_bind_text(st, 5, mapping, -1);
+	free(mapping);
+	db_bind_text(st, 6, e->condition_value, -1);
+	db_bind_int64(st, 7, e->priority);
+}
+
+static int
+row_insert(struct db *db, int64_t workflow_id, struct edge_row *e)
+{
+	struct db_stmt *st = db_prepare(db, "INSERT INTO workflow_edges (source_node_id, "
+		"target_node_id, edge_type, edge_label, condition_mapping, condition_value, priority, "
+		"workflow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	if (st == NULL)
+		return -1;
+	row_bind(st, e);
+	db_bind_int64(st, 8, workflow_id);
+	int rc = db_step(st) == DB_ROW ? 0 : -1;
+	if (rc == 0) {
+		e->id = db_column_int64(st, 0);
+		while (db_step(st) == DB_ROW)
+			;
+	}
+	db_reset(st);
+	return rc;
+}
+
+static int
+row_store(struct db *db, int64_t workflow_id, const struct edge_row *e)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE workflow_edges SET source_node_id = ?, "
+		"target_node_id = ?, edge_type = ?, edge_label = ?, condition_mapping = ?, "
+		"condition_value = ?, priority = ? WHERE workflow_id = ? AND id = ?");
+	if (st == NULL)
+		return -1;
+	row_bind(st, e);
+	db_bind_int64(st, 8, workflow_id);
+	db_bind_int64(st, 9, e->id);
+	int rc = db_step(st) == DB_DONE ? 0 : -1;
+	db_reset(st);
+	return rc;
+}
+
+/* Ends the write transaction: commit on EDGE_OK, else roll back. */
+static int
+finish(struct db *db, int rc, const char *what)
+{
+	if (rc == EDGE_DB_ERROR)
+		return db_failed(db, what);
+	if (rc != EDGE_OK) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db) == 0 ? EDGE_OK : db_failed(db, what);
+}
+
+int
+edge_create(struct db *db, int64_t workflow_id, json_t *fields, int64_t *edge_id, char **message)
+{
+	struct edge_row e = {
+		.source = xstrdup(""), .target = xstrdup(""), .type = xstrdup("direct"),
+		.label = xstrdup(""), .condition_value = xstrdup(""),
+	};
+	*message = NULL;
+	row_apply(&e, fields);
+	if (db_begin_write(db) != 0) {
+		row_free(&e);
+		return db_failed(db, "begin");
+	}
+	int rc = row_check(db, workflow_id, &e, message);
+	if (rc == EDGE_OK && row_insert(db, workflow_id, &e) != 0)
+		rc = EDGE_DB_ERROR;
+	if (rc == EDGE_OK && is_llm(&e) && llm_link_set(db, workflow_id, &e, 1) != 0)
+		rc = EDGE_DB_ERROR;
+	*edge_id = e.id;
+	row_free(&e);
+	return finish(db, rc, "create");
+}
+
+int
+edge_update(struct db *db, int64_t workflow_id, int64_t edge_id, json_t *fields, char **message)
+{
+	struct edge_row e;
+	*message = NULL;
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin");
+	int rc = row_get(db, workflow_id, edge_id, &e);
+	if (rc == EDGE_NOT_FOUND) {
+		db_rollback(db);
+		return rc;
+	}
+	if (rc != EDGE_OK)
+		return rc;
+	if (is_llm(&e) && llm_link_set(db, workflow_id, &e, 0) != 0)
+		rc = EDGE_DB_ERROR;
+	row_apply(&e, fields);
+	if (rc == EDGE_OK)
+		rc = row_check(db, workflow_id, &e, message);
+	if (rc == EDGE_OK && row_store(db, workflow_id, &e) != 0)
+		rc = EDGE_DB_ERROR;
+	if (rc == EDGE_OK && is_llm(&e) && llm_link_set(db, workflow_id, &e, 1) != 0)
+		rc = EDGE_DB_ERROR;
+	row_free(&e);
+	return finish(db, rc, "update");
+}
+
+int
+edge_delete(struct db *db, int64_t workflow_id, int64_t edge_id)
+{
+	struct edge_row e;
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin");
+	int rc = row_get(db, workflow_id, edge_id, &e);
+	if (rc == EDGE_NOT_FOUND) {
+		db_rollback(db);
+		return rc;
+	}
+	if (rc != EDGE_OK)
+		return rc;
+	if (is_llm(&e) && llm_link_set(db, workflow_id, &e, 0) != 0)
+		rc = EDGE_DB_ERROR;
+	struct db_stmt *st = rc == EDGE_OK ? db_prepare(db,
+		"DELETE FROM workflow_edges WHERE workflow_id = ? AND id = ?") : NULL;
+	if (st == NULL) {
+		rc = EDGE_DB_ERROR;
+	} else {
+		db_bind_int64(st, 1, workflow_id);
+		db_bind_int64(st, 2, edge_id);
+		if (db_step(st) != DB_DONE)
+			rc = EDGE_DB_ERROR;
+		db_reset(st);
+	}
+	row_free(&e);
+	return finish(db, rc, "delete");
+}
+
+/* --- validate --------------------------------------------------------------------- */
+
+/* node_id -> component_type of every node of the workflow (new reference). */
+static int
+node_types_load(struct db *db, int64_t workflow_id, json_t **types)
+{
+	*types = json_object();
+	struct db_stmt *st = db_prepare(db, "SELECT node_id, component_type FROM workflow_nodes "
+					    "WHERE workflow_id = ? ORDER BY id");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *type = db_column_text(st, 1);
+		json_object_set_new(*types, db_column_text(st, 0), json_string(type ? type : ""));
+	}
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+static const char *
+type_of(json_t *types, const char *node_id)
+{
+	return json_string_value(json_object_get(types, node_id));
+}
+
+static void
+add_error(json_t *errors, char *message)
+{
+	json_array_append_new(errors, json_string(message));
+	free(message);
+}
+
+/* The conditional rules as validate words them; 1 when one failed. */
+static int
+conditional_errors(const struct edge_row *e, json_t *types, json_t *errors)
+{
+	int failed = 0;
+	if (e->condition_value[0] == '\0') {
+		add_error(errors, xasprintf("Conditional edge %s → %s has no condition_value",
+					    e->source, e->target));
+		failed = 1;
+	}
+	if (e->target[0] == '\0') {
+		add_error(errors, xasprintf("Conditional edge from '%s' has no target node", e->source));
+		failed = 1;
+	} else if (strcmp(e->target, "__end__") != 0 && type_of(types, e->target) == NULL) {
+		add_error(errors, xasprintf("Conditional edge %s → %s references unknown target node '%s'",
+					    e->source, e->target, e->target));
+		failed = 1;
+	}
+	if (!edge_conditional_source_ok(type_of(types, e->source))) {
+		add_error(errors, xasprintf("Edge %s → %s: only 'switch' and 'assertion' nodes can "
+					    "have conditional edges", e->source, e->target));
+		failed = 1;
+	}
+	return failed;
+}
+
+static void
+edge_errors(const struct edge_row *e, json_t *types, json_t *errors)
+{
+	if (type_of(types, e->source) == NULL) {
+		add_error(errors, xasprintf("Edge references unknown source node '%s'", e->source));
+		return;
+	}
+	if (strcmp(e->type, "conditional") == 0) {
+		if (conditional_errors(e, types, errors) || type_of(types, e->target) == NULL)
+			return;
+	} else if (type_of(types, e->target) == NULL) {
+		add_error(errors, xasprintf("Edge references unknown target node '%s'", e->target));
+		return;
+	}
+	char *why = edge_type_check(type_of(types, e->source), type_of(types, e->target), e->label);
+	if (why != NULL) {
+		add_error(errors, xasprintf("Edge %s → %s: %s", e->source, e->target, why));
+		free(why);
+	}
+}
+
+static void
+model_errors(json_t *types, const struct edge_row *rows, size_t n, json_t *errors)
+{
+	const char *node_id;
+	json_t *type;
+	json_object_foreach(types, node_id, type) {
+		const struct node_type *t = node_type_find(json_string_value(type));
+		if (t == NULL || t->category == NODE_CAT_TRIGGER || !(t->flags & NODE_REQUIRES_MODEL))
+			continue;
+		size_t i = 0;
+		while (i < n && !(is_llm(&rows[i]) && strcmp(rows[i].target, node_id) == 0))
+			i++;
+		if (i == n)
+			add_error(errors, xasprintf("Node '%s' (%s) requires a model connection",
+						    node_id, t->name));
+	}
+}
+
+int
+edge_validate_workflow(struct db *db, int64_t workflow_id, json_t **errors)
+{
+	json_t *types;
+	struct edge_row *rows = NULL;
+	size_t n = 0;
+	*errors = NULL;
+	if (node_types_load(db, workflow_id, &types) != 0
+	    || rows_load(db, workflow_id, 0, &rows, &n) != 0) {
+		json_decref(types);
+		rows_free(rows, n);
+		return db_failed(db, "validate");
+	}
+	*errors = json_array();
+	for (size_t i = 0; i < n; i++)
+		edge_errors(&rows[i], types, *errors);
+	model_errors(types, rows, n, *errors);
+	json_decref(types);
+	rows_free(rows, n);
+	return EDGE_OK;
+}
