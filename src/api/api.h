@@ -28,6 +28,12 @@ int workflows_get(struct req *r);
 int workflows_update(struct req *r);
 int workflows_delete(struct req *r);
 
+/* nodes.c: /api/v1/workflows/{slug}/nodes/... */
+int nodes_list(struct req *r);
+int nodes_create(struct req *r);
+int nodes_update(struct req *r);
+int nodes_delete(struct req *r);
+
 /* mfa.c: /api/v1/auth/mfa/... */
 int api_mfa_setup(struct req *r);
 int api_mfa_verify(struct req *r);

@@ -1,6 +1,8 @@
 /* workflow.c: see workflow.h. */
 #include "workflow.h"
 
+#include "node.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -629,18 +631,6 @@ text_or(const char *s, json_t *fallback)
 }
 
 static json_t *
-int_or_null(struct db_stmt *st, int col)
-{
-	return db_column_is_null(st, col) ? json_null() : json_integer(db_column_int64(st, col));
-}
-
-static json_t *
-real_or_null(struct db_stmt *st, int col)
-{
-	return db_column_is_null(st, col) ? json_null() : json_real(db_column_double(st, col));
-}
-
-static json_t *
 json_or(struct db_stmt *st, int col, json_t *fallback)
 {
 	json_t *v = json_column(st, col);
@@ -648,63 +638,6 @@ json_or(struct db_stmt *st, int col, json_t *fallback)
 		return fallback;
 	json_decref(fallback);
 	return v;
-}
-
-/* ComponentConfigData: the model group only for ai_model, the trigger
- * group only for trigger_* types (pipelit-api.md section 2).  Columns from
- * 11 on are the config's. */
-static json_t *
-config_out(struct db_stmt *st, const char *type)
-{
-	int model = strcmp(type, "ai_model") == 0;
-	int trigger = strncmp(type, "trigger_", 8) == 0;
-	json_t *c = json_object();
-	json_object_set_new(c, "system_prompt", text_or(db_column_text(st, 11), json_string("")));
-	json_object_set_new(c, "extra_config", json_or(st, 12, json_object()));
-	json_object_set_new(c, "llm_credential_id", model ? int_or_null(st, 13) : json_null());
-	json_object_set_new(c, "model_name",
-			    text_or(model ? db_column_text(st, 14) : NULL, json_string("")));
-	json_object_set_new(c, "temperature", model ? real_or_null(st, 15) : json_null());
-	json_object_set_new(c, "max_tokens", model ? int_or_null(st, 16) : json_null());
-	json_object_set_new(c, "frequency_penalty", model ? real_or_null(st, 17) : json_null());
-	json_object_set_new(c, "presence_penalty", model ? real_or_null(st, 18) : json_null());
-	json_object_set_new(c, "top_p", model ? real_or_null(st, 19) : json_null());
-	json_object_set_new(c, "timeout", model ? int_or_null(st, 20) : json_null());
-	json_object_set_new(c, "max_retries", model ? int_or_null(st, 21) : json_null());
-	json_object_set_new(c, "response_format", model ? json_or(st, 22, json_null()) : json_null());
-	json_object_set_new(c, "llm_model_config_id", int_or_null(st, 23));
-	json_object_set_new(c, "credential_id", trigger ? int_or_null(st, 24) : json_null());
-	json_object_set_new(c, "is_active", json_boolean(!trigger || db_column_is_null(st, 25) ||
-							 db_column_bool(st, 25)));
-	json_object_set_new(c, "priority", json_integer(trigger && !db_column_is_null(st, 26)
-							? db_column_int64(st, 26) : 0));
-	json_object_set_new(c, "trigger_config", trigger ? json_or(st, 27, json_object())
-							 : json_object());
-	json_object_set_new(c, "input_template", json_null());
-	return c;
-}
-
-static json_t *
-node_out(struct db_stmt *st)
-{
-	const char *type = db_column_text(st, 3) ? db_column_text(st, 3) : "";
-	json_t *n = json_object();
-	json_object_set_new(n, "id", json_integer(db_column_int64(st, 0)));
-	json_object_set_new(n, "node_id", json_string(db_column_text(st, 1)));
-	json_object_set_new(n, "label", text_or(db_column_text(st, 2), json_null()));
-	json_object_set_new(n, "component_type", json_string(type));
-	json_object_set_new(n, "is_entry_point", json_boolean(db_column_bool(st, 4)));
-	json_object_set_new(n, "interrupt_before", json_boolean(db_column_bool(st, 5)));
-	json_object_set_new(n, "interrupt_after", json_boolean(db_column_bool(st, 6)));
-	json_object_set_new(n, "position_x", json_integer(db_column_int64(st, 7)));
-	json_object_set_new(n, "position_y", json_integer(db_column_int64(st, 8)));
-	json_object_set_new(n, "config", config_out(st, type));
-	json_object_set_new(n, "subworkflow_id", int_or_null(st, 9));
-	json_object_set_new(n, "code_block_id", int_or_null(st, 10));
-	json_object_set_new(n, "updated_at", time_db_to_json(db_column_text(st, 28)));
-	/* Schedules are not built yet: no node has a job. */
-	json_object_set_new(n, "schedule_job", json_null());
-	return n;
 }
 
 static json_t *
@@ -742,16 +675,8 @@ int
 workflow_graph(struct db *db, int64_t workflow_id, json_t **nodes, json_t **edges)
 {
 	*edges = NULL;
-	int rc = collect(db,
-		"SELECT n.id, n.node_id, n.label, n.component_type, n.is_entry_point, "
-		"n.interrupt_before, n.interrupt_after, n.position_x, n.position_y, "
-		"n.subworkflow_id, n.code_block_id, c.system_prompt, c.extra_config, "
-		"c.llm_credential_id, c.model_name, c.temperature, c.max_tokens, "
-		"c.frequency_penalty, c.presence_penalty, c.top_p, c.timeout, c.max_retries, "
-		"c.response_format, c.llm_model_config_id, c.credential_id, c.is_active, "
-		"c.priority, c.trigger_config, n.updated_at "
-		"FROM workflow_nodes n LEFT JOIN component_configs c ON c.id = n.component_config_id "
-		"WHERE n.workflow_id = ? ORDER BY n.id", workflow_id, node_out, nodes);
+	/* NodeOut has one renderer, the nodes model's. */
+	int rc = node_list(db, workflow_id, nodes) == NODE_OK ? 0 : -1;
 	if (rc == 0)
 		rc = collect(db,
 			"SELECT id, source_node_id, target_node_id, edge_type, edge_label, "

@@ -1,0 +1,628 @@
+/* node.c: see node.h. */
+#include "node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "db/db.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+const char *const node_component_types[] = {
+	"categorizer", "router", "extractor", "ai_model", "agent", "deep_agent", "switch",
+	"assertion", "run_command", "get_totp_code", "platform_api", "whoami",
+	"spawn_and_await", "workflow_create", "workflow_discover", "scheduler_tools",
+	"system_health", "human_confirmation", "workflow", "code", "code_execute", "loop",
+	"wait", "merge", "filter", "error_handler", "output_parser", "memory_read",
+	"memory_write", "identify_user", "trigger_telegram", "trigger_schedule",
+	"trigger_manual", "trigger_workflow", "trigger_error", "trigger_chat", "reply_chat",
+	"skill", "validate_gherkin", "validate_topology", NULL,
+};
+
+/* ComponentConfigData keys by group, as column names (they are the same). */
+static const char *const model_keys[] = {
+	"llm_credential_id", "model_name", "temperature", "max_tokens", "frequency_penalty",
+	"presence_penalty", "top_p", "timeout", "max_retries", "response_format", NULL,
+};
+static const char *const trigger_keys[] = {
+	"credential_id", "is_active", "priority", "trigger_config", NULL,
+};
+/* Node columns a write may set, named as in the API. */
+static const char *const node_keys[] = {
+	"node_id", "label", "component_type", "is_entry_point", "interrupt_before",
+	"interrupt_after", "position_x", "position_y", "subworkflow_id", "code_block_id", NULL,
+};
+
+#define SELECT_NODE \
+	"SELECT n.id, n.node_id, n.label, n.component_type, n.is_entry_point, " \
+	"n.interrupt_before, n.interrupt_after, n.position_x, n.position_y, " \
+	"n.subworkflow_id, n.code_block_id, c.system_prompt, c.extra_config, " \
+	"c.llm_credential_id, c.model_name, c.temperature, c.max_tokens, " \
+	"c.frequency_penalty, c.presence_penalty, c.top_p, c.timeout, c.max_retries, " \
+	"c.response_format, c.llm_model_config_id, c.credential_id, c.is_active, " \
+	"c.priority, c.trigger_config, n.updated_at " \
+	"FROM workflow_nodes n LEFT JOIN component_configs c ON c.id = n.component_config_id "
+
+static int
+db_failed(struct db *db, const char *what)
+{
+	log_error("nodes: %s: %s", what, db_errmsg(db));
+	if (db_in_transaction(db))
+		db_rollback(db);
+	return NODE_DB_ERROR;
+}
+
+static int
+in_list(const char *const *list, const char *s)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+node_type_keeps_prompt(const char *type)
+{
+	static const char *const kinds[] = { "agent", "categorizer", "router", "extractor", NULL };
+	return in_list(kinds, type);
+}
+
+int
+node_type_is_trigger(const char *type)
+{
+	return strncmp(type, "trigger_", 8) == 0;
+}
+
+/* --- rendering --------------------------------------------------------------------- */
+
+static json_t *
+text_or(const char *s, json_t *fallback)
+{
+	if (s == NULL)
+		return fallback;
+	json_decref(fallback);
+	return json_string(s);
+}
+
+static json_t *
+int_or_null(struct db_stmt *st, int col)
+{
+	return db_column_is_null(st, col) ? json_null() : json_integer(db_column_int64(st, col));
+}
+
+static json_t *
+real_or_null(struct db_stmt *st, int col)
+{
+	return db_column_is_null(st, col) ? json_null() : json_real(db_column_double(st, col));
+}
+
+static json_t *
+json_or(struct db_stmt *st, int col, json_t *fallback)
+{
+	const char *s = db_column_text(st, col);
+	json_t *v = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+	if (v == NULL)
+		return fallback;
+	json_decref(fallback);
+	return v;
+}
+
+/* ComponentConfigData: the model group only for ai_model, the trigger
+ * group only for trigger_* types.  Columns from 11 on are the config's. */
+static json_t *
+config_out(struct db_stmt *st, const char *type)
+{
+	int model = strcmp(type, "ai_model") == 0;
+	int trigger = node_type_is_trigger(type);
+	json_t *c = json_object();
+	json_object_set_new(c, "system_prompt", text_or(db_column_text(st, 11), json_string("")));
+	json_object_set_new(c, "extra_config", json_or(st, 12, json_object()));
+	json_object_set_new(c, "llm_credential_id", model ? int_or_null(st, 13) : json_null());
+	json_object_set_new(c, "model_name",
+			    text_or(model ? db_column_text(st, 14) : NULL, json_string("")));
+	json_object_set_new(c, "temperature", model ? real_or_null(st, 15) : json_null());
+	json_object_set_new(c, "max_tokens", model ? int_or_null(st, 16) : json_null());
+	json_object_set_new(c, "frequency_penalty", model ? real_or_null(st, 17) : json_null());
+	json_object_set_new(c, "presence_penalty", model ? real_or_null(st, 18) : json_null());
+	json_object_set_new(c, "top_p", model ? real_or_null(st, 19) : json_null());
+	json_object_set_new(c, "timeout", model ? int_or_null(st, 20) : json_null());
+	json_object_set_new(c, "max_retries", model ? int_or_null(st, 21) : json_null());
+	json_object_set_new(c, "response_format", model ? json_or(st, 22, json_null()) : json_null());
+	json_object_set_new(c, "llm_model_config_id", int_or_null(st, 23));
+	json_object_set_new(c, "credential_id", trigger ? int_or_null(st, 24) : json_null());
+	json_object_set_new(c, "is_active", json_boolean(!trigger || db_column_is_null(st, 25) ||
+							 db_column_bool(st, 25)));
+	json_object_set_new(c, "priority", json_integer(trigger && !db_column_is_null(st, 26)
+							? db_column_int64(st, 26) : 0));
+	json_object_set_new(c, "trigger_config", trigger ? json_or(st, 27, json_object())
+							 : json_object());
+	json_object_set_new(c, "input_template", json_null());
+	return c;
+}
+
+static json_t *
+node_out(struct db_stmt *st)
+{
+	const char *type = db_column_text(st, 3) ? db_column_text(st, 3) : "";
+	json_t *n = json_object();
+	json_object_set_new(n, "id", json_integer(db_column_int64(st, 0)));
+	json_object_set_new(n, "node_id", json_string(db_column_text(st, 1)));
+	json_object_set_new(n, "label", text_or(db_column_text(st, 2), json_null()));
+	json_object_set_new(n, "component_type", json_string(type));
+	json_object_set_new(n, "is_entry_point", json_boolean(db_column_bool(st, 4)));
+	json_object_set_new(n, "interrupt_before", json_boolean(db_column_bool(st, 5)));
+	json_object_set_new(n, "interrupt_after", json_boolean(db_column_bool(st, 6)));
+	json_object_set_new(n, "position_x", json_integer(db_column_int64(st, 7)));
+	json_object_set_new(n, "position_y", json_integer(db_column_int64(st, 8)));
+	json_object_set_new(n, "config", config_out(st, type));
+	json_object_set_new(n, "subworkflow_id", int_or_null(st, 9));
+	json_object_set_new(n, "code_block_id", int_or_null(st, 10));
+	json_object_set_new(n, "updated_at", time_db_to_json(db_column_text(st, 28)));
+	/* Schedules are not built yet: no node has a job. */
+	json_object_set_new(n, "schedule_job", json_null());
+	return n;
+}
+
+int
+node_list(struct db *db, int64_t workflow_id, json_t **out)
+{
+	*out = NULL;
+	struct db_stmt *st = db_prepare(db, SELECT_NODE "WHERE n.workflow_id = ? ORDER BY n.id");
+	if (st == NULL)
+		return db_failed(db, "prepare list");
+	db_bind_int64(st, 1, workflow_id);
+	json_t *list = json_array();
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW)
+		json_array_append_new(list, node_out(st));
+	db_reset(st);
+	if (rc != DB_DONE) {
+		json_decref(list);
+		return db_failed(db, "list");
+	}
+	*out = list;
+	return NODE_OK;
+}
+
+int
+node_get(struct db *db, int64_t workflow_id, const char *node_id, json_t **out)
+{
+	*out = NULL;
+	struct db_stmt *st = db_prepare(db, SELECT_NODE "WHERE n.workflow_id = ? AND n.node_id = ?");
+	if (st == NULL)
+		return db_failed(db, "prepare get");
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, node_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*out = node_out(st);
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return db_failed(db, "get");
+	return rc == DB_ROW ? NODE_OK : NODE_NOT_FOUND;
+}
+
+/* --- writing ----------------------------------------------------------------------- */
+
+/* Binds v by its JSON type: objects and arrays as their JSON text. */
+static void
+bind_json(struct db_stmt *st, int idx, json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		db_bind_text(st, idx, json_string_value(v), (ptrdiff_t)json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		db_bind_int64(st, idx, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		db_bind_double(st, idx, json_real_value(v));
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		db_bind_bool(st, idx, json_is_true(v));
+		break;
+	case JSON_OBJECT:
+	case JSON_ARRAY: {
+		char *text = json_dumps(v, JSON_COMPACT);
+		db_bind_text(st, idx, text ? text : "{}", -1);
+		free(text);
+		break;
+	}
+	default:
+		db_bind_null(st, idx);
+	}
+}
+
+/* Copies the keys of list present in from into to. */
+static void
+copy_keys(json_t *to, json_t *from, const char *const *list)
+{
+	for (size_t i = 0; list[i] != NULL; i++) {
+		json_t *v = json_object_get(from, list[i]);
+		if (v != NULL)
+			json_object_set(to, list[i], v);
+	}
+}
+
+/* "INSERT INTO table (k1, ...) VALUES (?, ...) RETURNING id" over the keys
+ * of cols (names chosen by this file, never by a request); the id or -1. */
+static int64_t
+insert_row(struct db *db, const char *table, json_t *cols)
+{
+	size_t n = json_object_size(cols), i = 0;
+	char *names = xstrdup(""), *marks = xstrdup("");
+	const char *key;
+	json_t *v;
+	json_object_foreach(cols, key, v) {
+		char *a = xasprintf("%s%s%s", names, i ? ", " : "", key);
+		char *b = xasprintf("%s%s?", marks, i ? ", " : "");
+		free(names);
+		free(marks);
+		names = a, marks = b;
+		i++;
+	}
+	char *sql = xasprintf("INSERT INTO %s (%s) VALUES (%s) RETURNING id", table, names, marks);
+	free(names);
+	free(marks);
+	struct db_stmt *st = db_prepare(db, sql);
+	free(sql);
+	if (st == NULL || n == 0)
+		return -1;
+	int idx = 1;
+	json_object_foreach(cols, key, v)
+		bind_json(st, idx++, v);
+	int64_t id = -1;
+	if (db_step(st) == DB_ROW) {
+		id = db_column_int64(st, 0);
+		while (db_step(st) == DB_ROW)
+			;
+	}
+	db_reset(st);
+	return id;
+}
+
+/* "UPDATE table SET k1 = ?, ... WHERE id = ?" over the keys of cols;
+ * 0 or -1.  Nothing to set is a success. */
+static int
+update_row(struct db *db, const char *table, json_t *cols, int64_t id)
+{
+	if (json_object_size(cols) == 0)
+		return 0;
+	char *sets = xstrdup("");
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+	json_object_foreach(cols, key, v) {
+		char *a = xasprintf("%s%s%s = ?", sets, i++ ? ", " : "", key);
+		free(sets);
+		sets = a;
+	}
+	char *sql = xasprintf("UPDATE %s SET %s WHERE id = ?", table, sets);
+	free(sets);
+	struct db_stmt *st = db_prepare(db, sql);
+	free(sql);
+	if (st == NULL)
+		return -1;
+	int idx = 1;
+	json_object_foreach(cols, key, v)
+		bind_json(st, idx++, v);
+	db_bind_int64(st, idx, id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* A failed write: a 409 or 422 case when the database says so. */
+static int
+write_failed(struct db *db, const char *what)
+{
+	enum db_errkind kind = db_error_kind(db);
+	if (kind == DB_ERR_UNIQUE || kind == DB_ERR_FOREIGN_KEY) {
+		db_rollback(db);
+		return kind == DB_ERR_UNIQUE ? NODE_ID_TAKEN : NODE_BAD_REFERENCE;
+	}
+	return db_failed(db, what);
+}
+
+/* 1 when node_id exists in the workflow (other than row except_id), 0, -1. */
+static int
+node_id_taken(struct db *db, int64_t workflow_id, const char *node_id, int64_t except_id)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT id FROM workflow_nodes WHERE workflow_id = ? AND node_id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, node_id, -1);
+	int rc = db_step(st);
+	int taken = rc == DB_ROW && db_column_int64(st, 0) != except_id;
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : taken;
+}
+
+/* "<type>_<2*bytes hex>", malloc'd. */
+static char *
+generated_id(const char *type, size_t bytes)
+{
+	unsigned char raw[8];
+	char hex[sizeof(raw) * 2 + 1];
+	randombytes_buf(raw, bytes);
+	for (size_t i = 0; i < bytes; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	return xasprintf("%s_%s", type, hex);
+}
+
+/* The node_id a create will use (malloc'd in *out), or an error. */
+static int
+choose_node_id(struct db *db, int64_t workflow_id, json_t *fields, const char *type, char **out)
+{
+	const char *given = json_string_value(json_object_get(fields, "node_id"));
+	*out = NULL;
+	if (given != NULL) {
+		int taken = node_id_taken(db, workflow_id, given, 0);
+		if (taken != 0)
+			return taken < 0 ? NODE_DB_ERROR : NODE_ID_TAKEN;
+		*out = xstrdup(given);
+		return NODE_OK;
+	}
+	for (size_t bytes = 4; bytes <= 8; bytes += 4) {
+		char *id = generated_id(type, bytes);
+		int taken = node_id_taken(db, workflow_id, id, 0);
+		if (taken == 0) {
+			*out = id;
+			return NODE_OK;
+		}
+		free(id);
+		if (taken < 0)
+			return NODE_DB_ERROR;
+	}
+	return NODE_ID_COLLISION;
+}
+
+/* The config columns a create stores for type, from the config object. */
+static json_t *
+config_columns_for_create(json_t *config, const char *type, const char *now)
+{
+	json_t *cols = json_object();
+	json_object_set_new(cols, "component_type", json_string(type));
+	json_t *extra = json_object_get(config, "extra_config");
+	json_object_set_new(cols, "extra_config", json_is_object(extra) ? json_incref(extra)
+								      : json_object());
+	if (node_type_keeps_prompt(type))
+		copy_keys(cols, config, (const char *const[]){ "system_prompt", NULL });
+	if (strcmp(type, "ai_model") == 0)
+		copy_keys(cols, config, model_keys);
+	if (node_type_is_trigger(type)) {
+		json_object_set_new(cols, "is_active", json_true());
+		json_object_set_new(cols, "priority", json_integer(0));
+		json_object_set_new(cols, "trigger_config", json_object());
+		copy_keys(cols, config, trigger_keys);
+	}
+	json_object_set_new(cols, "updated_at", json_string(now));
+	return cols;
+}
+
+/* The node columns a create stores. */
+static json_t *
+node_columns_for_create(json_t *fields, int64_t workflow_id, const char *node_id,
+			int64_t config_id, const char *now)
+{
+	json_t *cols = json_object();
+	copy_keys(cols, fields, node_keys);
+	json_object_set_new(cols, "node_id", json_string(node_id));
+	json_object_set_new(cols, "workflow_id", json_integer(workflow_id));
+	json_object_set_new(cols, "component_config_id", json_integer(config_id));
+	if (strcmp(json_string_value(json_object_get(fields, "component_type")),
+		   "human_confirmation") == 0)
+		json_object_set_new(cols, "interrupt_before", json_true());
+	json_object_set_new(cols, "updated_at", json_string(now));
+	return cols;
+}
+
+static int
+finish_write(struct db *db, int rc, const char *what)
+{
+	if (rc == NODE_DB_ERROR)
+		return db_failed(db, what);
+	if (rc != NODE_OK) {
+		db_rollback(db);
+		return rc;
+	}
+	if (db_commit(db) != 0)
+		return db_failed(db, "commit");
+	return NODE_OK;
+}
+
+static int
+create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields, char **node_id)
+{
+	const char *type = json_string_value(json_object_get(fields, "component_type"));
+	int rc = choose_node_id(db, workflow_id, fields, type, node_id);
+	if (rc != NODE_OK)
+		return rc;
+	char now[TIME_DB_LEN];
+	time_now_db(now);
+	json_t *cols = config_columns_for_create(json_object_get(fields, "config"), type, now);
+	int64_t config_id = insert_row(db, "component_configs", cols);
+	json_decref(cols);
+	if (config_id < 0)
+		return write_failed(db, "insert config");
+	cols = node_columns_for_create(fields, workflow_id, *node_id, config_id, now);
+	int64_t id = insert_row(db, "workflow_nodes", cols);
+	json_decref(cols);
+	return id < 0 ? write_failed(db, "insert node") : NODE_OK;
+}
+
+int
+node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_id_out)
+{
+	*node_id_out = NULL;
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin create");
+	char *node_id = NULL;
+	int rc = create_in_transaction(db, workflow_id, fields, &node_id);
+	/* write_failed has already rolled back and classified. */
+	if (rc != NODE_OK && !db_in_transaction(db)) {
+		free(node_id);
+		return rc;
+	}
+	rc = finish_write(db, rc, "create");
+	if (rc == NODE_OK)
+		*node_id_out = node_id;
+	else
+		free(node_id);
+	return rc;
+}
+
+struct stored_node {
+	int64_t id, config_id;
+	char type[40];              /* the config's component_type */
+	char node_type[40];         /* the node's */
+};
+
+static int
+find_node(struct db *db, int64_t workflow_id, const char *node_id, struct stored_node *out)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT n.id, n.component_config_id, c.component_type, n.component_type "
+		"FROM workflow_nodes n "
+		"JOIN component_configs c ON c.id = n.component_config_id "
+		"WHERE n.workflow_id = ? AND n.node_id = ?");
+	if (st == NULL)
+		return NODE_DB_ERROR;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, node_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->id = db_column_int64(st, 0);
+		out->config_id = db_column_int64(st, 1);
+		snprintf(out->type, sizeof(out->type), "%s",
+			 db_column_text(st, 2) ? db_column_text(st, 2) : "");
+		snprintf(out->node_type, sizeof(out->node_type), "%s",
+			 db_column_text(st, 3) ? db_column_text(st, 3) : "");
+	}
+	db_reset(st);
+	return rc == DB_ROW ? NODE_OK : rc == DB_DONE ? NODE_NOT_FOUND : NODE_DB_ERROR;
+}
+
+/* The config columns an update sets, by the stored config's kind. */
+static json_t *
+config_columns_for_update(json_t *config, const char *stored_type, const char *now)
+{
+	json_t *cols = json_object();
+	copy_keys(cols, config, (const char *const[]){ "system_prompt", NULL });
+	json_t *extra = json_object_get(config, "extra_config");
+	if (extra != NULL)
+		json_object_set_new(cols, "extra_config", json_is_object(extra) ? json_incref(extra)
+										: json_object());
+	if (strcmp(stored_type, "ai_model") == 0)
+		copy_keys(cols, config, model_keys);
+	if (node_type_is_trigger(stored_type))
+		copy_keys(cols, config, trigger_keys);
+	if (json_object_size(cols) > 0)
+		json_object_set_new(cols, "updated_at", json_string(now));
+	return cols;
+}
+
+static json_t *
+node_columns_for_update(json_t *fields, int human_confirmation, const char *now)
+{
+	json_t *cols = json_object();
+	copy_keys(cols, fields, node_keys);
+	if (human_confirmation)
+		json_object_set_new(cols, "interrupt_before", json_true());
+	json_object_set_new(cols, "updated_at", json_string(now));
+	return cols;
+}
+
+static int
+update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields)
+{
+	struct stored_node sn;
+	int rc = find_node(db, workflow_id, node_id, &sn);
+	if (rc != NODE_OK)
+		return rc;
+	const char *new_id = json_string_value(json_object_get(fields, "node_id"));
+	int taken = new_id ? node_id_taken(db, workflow_id, new_id, sn.id) : 0;
+	if (taken != 0)
+		return taken < 0 ? NODE_DB_ERROR : NODE_ID_TAKEN;
+	const char *type = json_string_value(json_object_get(fields, "component_type"));
+	int human = strcmp(type ? type : sn.node_type, "human_confirmation") == 0;
+	char now[TIME_DB_LEN];
+	time_now_db(now);
+	json_t *cols = config_columns_for_update(json_object_get(fields, "config"), sn.type, now);
+	rc = update_row(db, "component_configs", cols, sn.config_id);
+	json_decref(cols);
+	if (rc != 0)
+		return write_failed(db, "update config");
+	cols = node_columns_for_update(fields, human, now);
+	rc = update_row(db, "workflow_nodes", cols, sn.id);
+	json_decref(cols);
+	return rc != 0 ? write_failed(db, "update node") : NODE_OK;
+}
+
+int
+node_update(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields,
+	    char **node_id_out)
+{
+	*node_id_out = NULL;
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin update");
+	int rc = update_in_transaction(db, workflow_id, node_id, fields);
+	if (rc != NODE_OK && !db_in_transaction(db))
+		return rc;
+	rc = finish_write(db, rc, "update");
+	if (rc == NODE_OK) {
+		const char *new_id = json_string_value(json_object_get(fields, "node_id"));
+		*node_id_out = xstrdup(new_id ? new_id : node_id);
+	}
+	return rc;
+}
+
+/* Runs sql with an integer and then text bound text_times times; 0 or -1. */
+static int
+run_step(struct db *db, const char *sql, int64_t id, const char *text, int text_times)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, id);
+	for (int i = 0; i < text_times; i++)
+		db_bind_text(st, 2 + i, text, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+static int
+delete_in_transaction(struct db *db, int64_t workflow_id, const char *node_id)
+{
+	struct stored_node sn;
+	int rc = find_node(db, workflow_id, node_id, &sn);
+	if (rc != NODE_OK)
+		return rc;
+	if (run_step(db, "DELETE FROM scheduled_jobs WHERE workflow_id = ? AND trigger_node_id = ?",
+		     workflow_id, node_id, 1) != 0 ||
+	    run_step(db, "DELETE FROM workflow_edges WHERE workflow_id = ? AND "
+		     "(source_node_id = ? OR target_node_id = ?)", workflow_id, node_id, 2) != 0 ||
+	    run_step(db, "UPDATE component_configs SET llm_model_config_id = NULL "
+		     "WHERE llm_model_config_id = ?", sn.config_id, NULL, 0) != 0 ||
+	    run_step(db, "DELETE FROM workflow_nodes WHERE id = ?", sn.id, NULL, 0) != 0 ||
+	    run_step(db, "DELETE FROM component_configs WHERE id = ?", sn.config_id, NULL, 0) != 0)
+		return NODE_DB_ERROR;
+	return NODE_OK;
+}
+
+int
+node_delete(struct db *db, int64_t workflow_id, const char *node_id)
+{
+	if (db_begin_write(db) != 0)
+		return db_failed(db, "begin delete");
+	return finish_write(db, delete_in_transaction(db, workflow_id, node_id), "delete");
+}
