@@ -1,6 +1,7 @@
 /* workflow.c: see workflow.h. */
 #include "workflow.h"
 
+#include "edge.h"
 #include "node.h"
 
 #include <stdio.h>
@@ -621,67 +622,14 @@ workflow_delete_many(struct db *db, const char *const *slugs, size_t n, int64_t 
 
 /* --- the graph of the detail ----------------------------------------------------- */
 
-static json_t *
-text_or(const char *s, json_t *fallback)
-{
-	if (s == NULL)
-		return fallback;
-	json_decref(fallback);
-	return json_string(s);
-}
-
-static json_t *
-json_or(struct db_stmt *st, int col, json_t *fallback)
-{
-	json_t *v = json_column(st, col);
-	if (v == NULL)
-		return fallback;
-	json_decref(fallback);
-	return v;
-}
-
-static json_t *
-edge_out(struct db_stmt *st)
-{
-	json_t *e = json_object();
-	json_object_set_new(e, "id", json_integer(db_column_int64(st, 0)));
-	json_object_set_new(e, "source_node_id", json_string(db_column_text(st, 1)));
-	json_object_set_new(e, "target_node_id", text_or(db_column_text(st, 2), json_string("")));
-	json_object_set_new(e, "edge_type", text_or(db_column_text(st, 3), json_string("direct")));
-	json_object_set_new(e, "edge_label", text_or(db_column_text(st, 4), json_string("")));
-	json_object_set_new(e, "condition_mapping", json_or(st, 5, json_null()));
-	json_object_set_new(e, "condition_value", text_or(db_column_text(st, 6), json_string("")));
-	json_object_set_new(e, "priority", json_integer(db_column_int64(st, 7)));
-	return e;
-}
-
-static int
-collect(struct db *db, const char *sql, int64_t workflow_id, json_t *(*row)(struct db_stmt *),
-	json_t **out)
-{
-	*out = json_array();
-	struct db_stmt *st = db_prepare(db, sql);
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, workflow_id);
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW)
-		json_array_append_new(*out, row(st));
-	db_reset(st);
-	return rc == DB_DONE ? 0 : -1;
-}
-
 int
 workflow_graph(struct db *db, int64_t workflow_id, json_t **nodes, json_t **edges)
 {
 	*edges = NULL;
-	/* NodeOut has one renderer, the nodes model's. */
+	/* NodeOut and EdgeOut each have one renderer, in their own models. */
 	int rc = node_list(db, workflow_id, nodes) == NODE_OK ? 0 : -1;
 	if (rc == 0)
-		rc = collect(db,
-			"SELECT id, source_node_id, target_node_id, edge_type, edge_label, "
-			"condition_mapping, condition_value, priority FROM workflow_edges "
-			"WHERE workflow_id = ? ORDER BY id", workflow_id, edge_out, edges);
+		rc = edge_list(db, workflow_id, edges) == EDGE_OK ? 0 : -1;
 	if (rc != 0) {
 		json_decref(*nodes);
 		json_decref(*edges);
