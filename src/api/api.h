@@ -59,6 +59,8 @@ int edges_create(struct req *r);
 int edges_update(struct req *r);
 int edges_delete(struct req *r);
 int workflows_validate(struct req *r);
+int workflows_export(struct req *r);
+int workflows_import(struct req *r);
 
 /* auth.c: /api/v1/auth/ login, me, first-run setup */
 int api_auth_token(struct req *r);

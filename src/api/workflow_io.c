@@ -1,0 +1,609 @@
+/*
+ * workflow_io.c: GET /api/v1/workflows/{slug}/export/ and
+ * POST /api/v1/workflows/import/.
+ *
+ * The document: {"format":"pipelit-workflow","version":1,"workflow":{...},
+ * "nodes":[...],"edges":[...]}.  Nodes are NodeOut without id and
+ * updated_at; their configs keep credential ids (references, never
+ * secrets) and drop llm_model_config_id, which import rebuilds from the
+ * llm edges.  Edges are EdgeOut without id.
+ *
+ * Import checks the whole document before it writes anything, so a bad
+ * document is a 422 that leaves the database as it was.  The writes go
+ * through the workflow, node and edge models; should one of them fail
+ * after the checks (a credential that does not exist, a broken
+ * database), the new workflow is deleted again with everything under it.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "engine/edge_rules.h"
+#include "engine/node_types.h"
+#include "http/answer.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "model/edge.h"
+#include "model/node.h"
+#include "model/workflow.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+#define FORMAT_NAME "pipelit-workflow"
+#define FORMAT_VERSION 1
+#define NOT_FOUND "Workflow not found."
+#define SLUG_TRIES 1000
+
+static int64_t
+scope_of(const struct req *r)
+{
+	return r->user.is_admin ? WF_ANY_OWNER : r->user.id;
+}
+
+static json_t *
+copy_or_null(json_t *v)
+{
+	return v ? json_deep_copy(v) : json_null();
+}
+
+/* --- export ------------------------------------------------------------------ */
+
+/* The WorkflowOut fields a create accepts (error_handler_workflow_id is a
+ * link to another workflow, left out like every other row id). */
+static json_t *
+export_workflow(const struct workflow *w)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(w->name));
+	json_object_set_new(o, "slug", json_string(w->slug));
+	json_object_set_new(o, "description", json_string(w->description));
+	json_object_set_new(o, "is_active", json_boolean(w->is_active));
+	json_object_set_new(o, "is_public", json_boolean(w->is_public));
+	json_object_set_new(o, "is_default", json_boolean(w->is_default));
+	json_object_set_new(o, "tags", copy_or_null(w->tags));
+	json_object_set_new(o, "max_execution_seconds", json_integer(w->max_execution_seconds));
+	json_object_set_new(o, "input_schema", copy_or_null(w->input_schema));
+	json_object_set_new(o, "output_schema", copy_or_null(w->output_schema));
+	return o;
+}
+
+/* NodeOut minus what the database assigns; modifies nodes in place. */
+static void
+strip_nodes(json_t *nodes)
+{
+	size_t i;
+	json_t *n;
+	json_array_foreach(nodes, i, n) {
+		json_object_del(n, "id");
+		json_object_del(n, "updated_at");
+		json_object_del(n, "schedule_job");
+		json_t *config = json_object_get(n, "config");
+		json_object_del(config, "llm_model_config_id");
+		json_object_del(config, "input_template");
+	}
+}
+
+static void
+strip_edges(json_t *edges)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(edges, i, e)
+		json_object_del(e, "id");
+}
+
+int
+workflows_export(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	struct workflow w;
+	int rc = workflow_get(db, req_param(r, "slug"), scope_of(r), &w);
+	if (rc == WF_NOT_FOUND)
+		return resp_error(r, 404, NOT_FOUND);
+	if (rc != WF_OK)
+		return resp_db_error(r, db, "export");
+	json_t *nodes, *edges;
+	rc = workflow_graph(db, w.id, &nodes, &edges);
+	if (rc != WF_OK) {
+		workflow_free(&w);
+		return resp_db_error(r, db, "export graph");
+	}
+	strip_nodes(nodes);
+	strip_edges(edges);
+	json_t *doc = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT_NAME,
+				"version", FORMAT_VERSION, "workflow", export_workflow(&w),
+				"nodes", nodes, "edges", edges);
+	workflow_free(&w);
+	return resp_json(r, 200, doc);
+}
+
+/* --- document checks ------------------------------------------------------------ */
+
+/* The problems found so far, as 422 items; loc is ["body", path...]. */
+struct problems {
+	json_t *items;
+};
+
+static void
+problem(struct problems *p, json_t *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+problem(struct problems *p, json_t *loc, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *full = json_pack("[s]", "body");
+	json_array_extend(full, loc);
+	json_decref(loc);
+	json_array_append_new(p->items, json_pack("{s:o, s:s, s:s}", "loc", full, "msg", msg,
+						  "type", "value_error"));
+}
+
+enum kind { K_STRING, K_TEXT_OR_NULL, K_INT, K_INT_OR_NULL, K_NUM_OR_NULL, K_BOOL,
+	    K_OBJECT, K_OBJECT_OR_NULL, K_LIST_OR_NULL };
+
+static int
+kind_ok(json_t *v, enum kind k)
+{
+	switch (k) {
+	case K_STRING: return json_is_string(v);
+	case K_TEXT_OR_NULL: return json_is_string(v) || json_is_null(v);
+	case K_INT: return json_is_integer(v);
+	case K_INT_OR_NULL: return json_is_integer(v) || json_is_null(v);
+	case K_NUM_OR_NULL: return json_is_number(v) || json_is_null(v);
+	case K_BOOL: return json_is_boolean(v);
+	case K_OBJECT: return json_is_object(v);
+	case K_OBJECT_OR_NULL: return json_is_object(v) || json_is_null(v);
+	case K_LIST_OR_NULL: return json_is_array(v) || json_is_null(v);
+	}
+	return 0;
+}
+
+static const char *
+kind_name(enum kind k)
+{
+	static const char *const names[] = {
+		"a string", "a string or null", "an integer", "an integer or null",
+		"a number or null", "a boolean", "an object", "an object or null",
+		"a list or null",
+	};
+	return names[k];
+}
+
+struct field_rule {
+	const char *key;
+	enum kind kind;
+	int required;
+};
+
+/* Checks obj's keys against rules and copies the present ones into clean.
+ * where is the loc prefix (borrowed). */
+static void
+check_fields(struct problems *p, json_t *obj, const struct field_rule *rules, json_t *where,
+	     json_t *clean)
+{
+	for (const struct field_rule *f = rules; f->key != NULL; f++) {
+		json_t *v = json_object_get(obj, f->key);
+		json_t *loc = json_deep_copy(where);
+		json_array_append_new(loc, json_string(f->key));
+		if (v == NULL) {
+			if (f->required)
+				problem(p, loc, "%s is required", f->key);
+			else
+				json_decref(loc);
+			continue;
+		}
+		if (!kind_ok(v, f->kind)) {
+			problem(p, loc, "%s should be %s", f->key, kind_name(f->kind));
+			continue;
+		}
+		json_decref(loc);
+		json_object_set(clean, f->key, v);
+	}
+}
+
+static const struct field_rule workflow_rules[] = {
+	{ "name", K_STRING, 1 }, { "slug", K_STRING, 0 }, { "description", K_STRING, 0 },
+	{ "is_active", K_BOOL, 0 }, { "is_public", K_BOOL, 0 }, { "is_default", K_BOOL, 0 },
+	{ "tags", K_LIST_OR_NULL, 0 }, { "max_execution_seconds", K_INT, 0 },
+	{ "input_schema", K_OBJECT_OR_NULL, 0 }, { "output_schema", K_OBJECT_OR_NULL, 0 },
+	{ NULL, 0, 0 },
+};
+
+static const struct field_rule node_rules[] = {
+	{ "node_id", K_STRING, 1 }, { "label", K_TEXT_OR_NULL, 0 },
+	{ "component_type", K_STRING, 1 }, { "is_entry_point", K_BOOL, 0 },
+	{ "interrupt_before", K_BOOL, 0 }, { "interrupt_after", K_BOOL, 0 },
+	{ "position_x", K_INT, 0 }, { "position_y", K_INT, 0 },
+	{ "subworkflow_id", K_INT_OR_NULL, 0 }, { "code_block_id", K_INT_OR_NULL, 0 },
+	{ NULL, 0, 0 },
+};
+
+static const struct field_rule config_rules[] = {
+	{ "system_prompt", K_STRING, 0 }, { "extra_config", K_OBJECT, 0 },
+	{ "llm_credential_id", K_INT_OR_NULL, 0 }, { "model_name", K_TEXT_OR_NULL, 0 },
+	{ "temperature", K_NUM_OR_NULL, 0 }, { "max_tokens", K_INT_OR_NULL, 0 },
+	{ "frequency_penalty", K_NUM_OR_NULL, 0 }, { "presence_penalty", K_NUM_OR_NULL, 0 },
+	{ "top_p", K_NUM_OR_NULL, 0 }, { "timeout", K_INT_OR_NULL, 0 },
+	{ "max_retries", K_INT_OR_NULL, 0 }, { "response_format", K_OBJECT_OR_NULL, 0 },
+	{ "credential_id", K_INT_OR_NULL, 0 }, { "is_active", K_BOOL, 0 },
+	{ "priority", K_INT, 0 }, { "trigger_config", K_OBJECT, 0 },
+	{ NULL, 0, 0 },
+};
+
+static const struct field_rule edge_rules[] = {
+	{ "source_node_id", K_STRING, 1 }, { "target_node_id", K_STRING, 0 },
+	{ "edge_type", K_STRING, 0 }, { "edge_label", K_STRING, 0 },
+	{ "condition_mapping", K_OBJECT_OR_NULL, 0 }, { "condition_value", K_STRING, 0 },
+	{ "priority", K_INT, 0 },
+	{ NULL, 0, 0 },
+};
+
+static int
+in_list(const char *const *list, const char *s)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* One node's fields for node_create; its node_id and type are recorded in
+ * types (node_id -> component_type) for the edge checks. */
+static json_t *
+check_node(struct problems *p, json_t *node, size_t i, json_t *types)
+{
+	json_t *where = json_pack("[s, I]", "nodes", (json_int_t)i);
+	json_t *clean = json_object();
+	if (!json_is_object(node)) {
+		problem(p, where, "a node should be an object");
+		return clean;
+	}
+	check_fields(p, node, node_rules, where, clean);
+	const char *id = json_string_value(json_object_get(clean, "node_id"));
+	const char *type = json_string_value(json_object_get(clean, "component_type"));
+	if (id != NULL && (*id == '\0' || strlen(id) > NODE_ID_MAX
+			   || strcmp(id, "__end__") == 0))
+		problem(p, json_pack("[s, I, s]", "nodes", (json_int_t)i, "node_id"),
+			"node_id '%.100s' is not usable", id);
+	else if (id != NULL && json_object_get(types, id) != NULL)
+		problem(p, json_pack("[s, I, s]", "nodes", (json_int_t)i, "node_id"),
+			"node_id '%.100s' appears more than once", id);
+	if (type != NULL && !in_list(node_component_types, type))
+		problem(p, json_pack("[s, I, s]", "nodes", (json_int_t)i, "component_type"),
+			"unknown node type '%.100s'", type);
+	else if (id != NULL && type != NULL)
+		json_object_set_new(types, id, json_string(type));
+	json_t *config = json_object_get(node, "config");
+	if (config != NULL && !json_is_null(config)) {
+		json_t *cwhere = json_pack("[s, I, s]", "nodes", (json_int_t)i, "config");
+		json_t *cclean = json_object();
+		if (json_is_object(config))
+			check_fields(p, config, config_rules, cwhere, cclean);
+		else
+			problem(p, json_incref(cwhere), "config should be an object");
+		json_object_set_new(clean, "config", cclean);
+		json_decref(cwhere);
+	}
+	json_decref(where);
+	return clean;
+}
+
+static const char *
+type_in(json_t *types, const char *node_id)
+{
+	return json_string_value(json_object_get(types, node_id));
+}
+
+/* The section 5 rules against the document's own nodes. */
+static void
+check_edge_rules(struct problems *p, json_t *e, size_t i, json_t *types)
+{
+	const char *src = json_string_value(json_object_get(e, "source_node_id"));
+	const char *tgt = json_string_value(json_object_get(e, "target_node_id"));
+	const char *etype = json_string_value(json_object_get(e, "edge_type"));
+	const char *label = json_string_value(json_object_get(e, "edge_label"));
+	const char *cv = json_string_value(json_object_get(e, "condition_value"));
+	if (tgt == NULL)
+		tgt = "";
+	if (label == NULL)
+		label = "";
+	if (src == NULL)
+		return;
+	json_t *at = json_pack("[s, I]", "edges", (json_int_t)i);
+	if (type_in(types, src) == NULL)
+		problem(p, json_incref(at), "edge source '%.100s' is not a node of the document", src);
+	if (*tgt != '\0' && strcmp(tgt, "__end__") != 0 && type_in(types, tgt) == NULL)
+		problem(p, json_incref(at), "edge target '%.100s' is not a node of the document", tgt);
+	if (etype != NULL && !in_list(edge_types, etype))
+		problem(p, json_incref(at), "edge_type '%.100s' is neither direct nor conditional", etype);
+	if (!in_list(edge_labels, label))
+		problem(p, json_incref(at), "unknown edge_label '%.100s'", label);
+	const char *why = NULL;
+	if (etype != NULL && strcmp(etype, "conditional") == 0)
+		why = edge_conditional_check(cv, *tgt ? tgt : NULL, type_in(types, src));
+	if (why != NULL)
+		problem(p, json_incref(at), "%s", why);
+	else if (in_list(edge_labels, label)) {
+		char *msg = edge_type_check(type_in(types, src), type_in(types, tgt), label);
+		if (msg != NULL)
+			problem(p, json_incref(at), "%s", msg);
+		free(msg);
+	}
+	json_decref(at);
+}
+
+static json_t *
+check_edge(struct problems *p, json_t *edge, size_t i, json_t *types)
+{
+	json_t *where = json_pack("[s, I]", "edges", (json_int_t)i);
+	json_t *clean = json_object();
+	if (!json_is_object(edge))
+		problem(p, json_incref(where), "an edge should be an object");
+	else {
+		size_t before = json_array_size(p->items);
+		check_fields(p, edge, edge_rules, where, clean);
+		if (json_array_size(p->items) == before)
+			check_edge_rules(p, clean, i, types);
+	}
+	json_decref(where);
+	return clean;
+}
+
+/* A checked, typed copy of the document's parts. */
+struct plan {
+	json_t *workflow;   /* fields for workflow_create */
+	json_t *nodes;      /* fields for node_create, each */
+	json_t *edges;      /* fields for edge_create, each */
+};
+
+static void
+plan_free(struct plan *pl)
+{
+	json_decref(pl->workflow);
+	json_decref(pl->nodes);
+	json_decref(pl->edges);
+}
+
+static void
+check_header(struct problems *p, json_t *doc)
+{
+	json_t *fmt = json_object_get(doc, "format");
+	json_t *ver = json_object_get(doc, "version");
+	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), FORMAT_NAME) != 0)
+		problem(p, json_pack("[s]", "format"), "format should be '" FORMAT_NAME "'");
+	if (!json_is_integer(ver) || json_integer_value(ver) != FORMAT_VERSION)
+		problem(p, json_pack("[s]", "version"), "version should be %d", FORMAT_VERSION);
+}
+
+static void
+check_workflow_part(struct problems *p, json_t *doc, struct plan *pl)
+{
+	json_t *w = json_object_get(doc, "workflow");
+	if (!json_is_object(w)) {
+		problem(p, json_pack("[s]", "workflow"), "workflow should be an object");
+		return;
+	}
+	json_t *where = json_pack("[s]", "workflow");
+	check_fields(p, w, workflow_rules, where, pl->workflow);
+	json_decref(where);
+	const char *name = json_string_value(json_object_get(pl->workflow, "name"));
+	if (name != NULL && (*name == '\0' || strlen(name) > WF_NAME_MAX * 4))
+		problem(p, json_pack("[s, s]", "workflow", "name"), "name should be 1 to 255 characters");
+	const char *slug = json_string_value(json_object_get(pl->workflow, "slug"));
+	if (slug != NULL && !workflow_slug_valid(slug))
+		problem(p, json_pack("[s, s]", "workflow", "slug"), "slug '%.100s' is not well formed", slug);
+	json_t *secs = json_object_get(pl->workflow, "max_execution_seconds");
+	if (secs != NULL && (json_integer_value(secs) <= 0 || json_integer_value(secs) > INT32_MAX))
+		problem(p, json_pack("[s, s]", "workflow", "max_execution_seconds"),
+			"max_execution_seconds should be between 1 and 2147483647");
+	json_t *tags = json_object_get(pl->workflow, "tags");
+	size_t i;
+	json_t *t;
+	json_array_foreach(tags, i, t)
+		if (!json_is_string(t)) {
+			problem(p, json_pack("[s, s, I]", "workflow", "tags", (json_int_t)i),
+				"a tag should be a string");
+			break;
+		}
+}
+
+/* 0 with pl filled, or -1 with p holding the problems. */
+static int
+check_document(struct problems *p, json_t *doc, struct plan *pl)
+{
+	pl->workflow = json_object();
+	pl->nodes = json_array();
+	pl->edges = json_array();
+	if (!json_is_object(doc)) {
+		problem(p, json_array(), "the document should be a JSON object");
+		return -1;
+	}
+	check_header(p, doc);
+	check_workflow_part(p, doc, pl);
+	json_t *nodes = json_object_get(doc, "nodes");
+	json_t *edges = json_object_get(doc, "edges");
+	if (!json_is_array(nodes))
+		problem(p, json_pack("[s]", "nodes"), "nodes should be a list");
+	if (edges != NULL && !json_is_array(edges))
+		problem(p, json_pack("[s]", "edges"), "edges should be a list");
+	json_t *types = json_object();   /* node_id -> component_type */
+	size_t i;
+	json_t *item;
+	json_array_foreach(nodes, i, item)
+		json_array_append_new(pl->nodes, check_node(p, item, i, types));
+	json_array_foreach(edges, i, item)
+		json_array_append_new(pl->edges, check_edge(p, item, i, types));
+	json_decref(types);
+	return json_array_size(p->items) ? -1 : 0;
+}
+
+/* --- import -------------------------------------------------------------------- */
+
+/* Creates the workflow under the document's slug, or the first free
+ * "<slug>-N" (N from 2), or a slug derived from the name when the
+ * document has none. */
+static int
+create_workflow(struct db *db, int64_t owner, json_t *fields, char **slug_out)
+{
+	json_t *slug = json_object_get(fields, "slug");
+	if (slug == NULL)
+		return workflow_create(db, owner, fields, slug_out);
+	char *base = xstrdup(json_string_value(slug));
+	int rc = workflow_create(db, owner, fields, slug_out);
+	for (int n = 2; rc == WF_SLUG_TAKEN && n < SLUG_TRIES; n++) {
+		char suffix[16];
+		int len = snprintf(suffix, sizeof(suffix), "-%d", n);
+		size_t keep = strlen(base);
+		if (keep + (size_t)len > WF_SLUG_MAX)
+			keep = WF_SLUG_MAX - (size_t)len;
+		while (keep > 0 && base[keep - 1] == '-')
+			keep--;
+		char *next = xasprintf("%.*s%s", (int)keep, base, suffix);
+		json_object_set_new(fields, "slug", json_string(next));
+		free(next);
+		rc = workflow_create(db, owner, fields, slug_out);
+	}
+	free(base);
+	return rc;
+}
+
+/* Writes nodes then edges into workflow_id; on failure *what says which
+ * item (malloc'd) and the model's result is returned, negative for a
+ * database failure. */
+static int
+create_graph(struct db *db, int64_t workflow_id, const struct plan *pl, char **what)
+{
+	size_t i;
+	json_t *item;
+	json_array_foreach(pl->nodes, i, item) {
+		char *node_id = NULL;
+		int rc = node_create(db, workflow_id, item, &node_id);
+		free(node_id);
+		if (rc != NODE_OK) {
+			*what = xasprintf("node %zu ('%.100s') refers to a credential, subworkflow "
+					  "or code block that does not exist", i,
+					  json_string_value(json_object_get(item, "node_id")));
+			return rc < 0 ? -1 : 1;
+		}
+	}
+	json_array_foreach(pl->edges, i, item) {
+		int64_t edge_id;
+		char *msg = NULL;
+		int rc = edge_create(db, workflow_id, item, &edge_id, &msg);
+		if (rc != EDGE_OK) {
+			*what = xasprintf("edge %zu: %s", i, msg ? msg : "refused");
+			free(msg);
+			return rc < 0 ? -1 : 1;
+		}
+	}
+	return 0;
+}
+
+static json_t *
+workflow_detail(struct db *db, const char *slug, int64_t owner)
+{
+	struct workflow w;
+	if (workflow_get(db, slug, owner, &w) != WF_OK)
+		return NULL;
+	json_t *nodes, *edges;
+	if (workflow_graph(db, w.id, &nodes, &edges) != WF_OK) {
+		workflow_free(&w);
+		return NULL;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(w.id));
+	json_object_set_new(o, "name", json_string(w.name));
+	json_object_set_new(o, "slug", json_string(w.slug));
+	json_object_set_new(o, "description", json_string(w.description));
+	json_object_set_new(o, "is_active", json_boolean(w.is_active));
+	json_object_set_new(o, "is_public", json_boolean(w.is_public));
+	json_object_set_new(o, "is_default", json_boolean(w.is_default));
+	json_object_set_new(o, "tags", copy_or_null(w.tags));
+	json_object_set_new(o, "error_handler_workflow_id", w.error_handler_workflow_id
+			    ? json_integer(w.error_handler_workflow_id) : json_null());
+	json_object_set_new(o, "max_execution_seconds", json_integer(w.max_execution_seconds));
+	json_object_set_new(o, "input_schema", copy_or_null(w.input_schema));
+	json_object_set_new(o, "output_schema", copy_or_null(w.output_schema));
+	json_object_set_new(o, "node_count", json_integer(w.node_count));
+	json_object_set_new(o, "edge_count", json_integer(w.edge_count));
+	json_object_set_new(o, "trigger_count", json_integer(w.trigger_count));
+	json_object_set_new(o, "created_at", time_db_to_json(w.created_at));
+	json_object_set_new(o, "updated_at", time_db_to_json(w.updated_at));
+	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(o, "edges", edges);
+	workflow_free(&w);
+	return o;
+}
+
+static int
+answer_problems(struct req *r, struct problems *p)
+{
+	return resp_json(r, 422, json_pack("{s:o}", "detail", p->items));
+}
+
+/* Writes the checked plan; answers. */
+static int
+import_plan(struct req *r, struct db *db, struct plan *pl)
+{
+	char *slug = NULL;
+	int rc = create_workflow(db, r->user.id, pl->workflow, &slug);
+	if (rc != WF_OK) {
+		free(slug);
+		return resp_db_error(r, db, "import workflow");
+	}
+	struct workflow w;
+	if (workflow_get(db, slug, r->user.id, &w) != WF_OK) {
+		free(slug);
+		return resp_db_error(r, db, "import lookup");
+	}
+	char *what = NULL;
+	rc = create_graph(db, w.id, pl, &what);
+	workflow_free(&w);
+	if (rc != 0) {
+		/* Undo the partial import: the document's graph was not written whole. */
+		workflow_delete(db, slug, r->user.id);
+		free(slug);
+		if (rc < 0) {
+			free(what);
+			return resp_db_error(r, db, "import graph");
+		}
+		struct problems p = { json_array() };
+		problem(&p, json_array(), "%s", what);
+		free(what);
+		return answer_problems(r, &p);
+	}
+	json_t *out = workflow_detail(db, slug, r->user.id);
+	free(slug);
+	if (out == NULL)
+		return resp_db_error(r, db, "import detail");
+	return resp_json(r, 201, out);
+}
+
+int
+workflows_import(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	struct problems p = { json_array() };
+	struct plan pl;
+	int rc;
+	if (check_document(&p, req_json(r), &pl) != 0)
+		rc = answer_problems(r, &p);
+	else {
+		json_decref(p.items);
+		rc = import_plan(r, db, &pl);
+	}
+	plan_free(&pl);
+	return rc;
+}
