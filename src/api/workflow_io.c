@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "db/db.h"
 #include "engine/edge_rules.h"
 #include "engine/node_types.h"
 #include "http/answer.h"
@@ -449,32 +450,56 @@ check_document(struct problems *p, json_t *doc, struct plan *pl)
 
 /* --- import -------------------------------------------------------------------- */
 
-/* Creates the workflow under the document's slug, or the first free
- * "<slug>-N" (N from 2), or a slug derived from the name when the
- * document has none. */
+/* The first of "<base>", "<base>-2", "<base>-3", ... that no workflow has
+ * (malloc'd), read inside the import's write transaction; NULL with
+ * *status WF_SLUG_TAKEN when none of them is free, or WF_DB_ERROR. */
+static char *
+free_slug(struct db *db, const char *base, int *status)
+{
+	for (int n = 1; n < SLUG_TRIES; n++) {
+		char *cand;
+		if (n == 1) {
+			cand = xstrdup(base);
+		} else {
+			char suffix[16];
+			int len = snprintf(suffix, sizeof(suffix), "-%d", n);
+			size_t keep = strlen(base);
+			if (keep + (size_t)len > WF_SLUG_MAX)
+				keep = WF_SLUG_MAX - (size_t)len;
+			while (keep > 0 && base[keep - 1] == '-')
+				keep--;
+			cand = xasprintf("%.*s%s", (int)keep, base, suffix);
+		}
+		struct workflow w;
+		int rc = workflow_get(db, cand, WF_ANY_OWNER, &w);
+		if (rc == WF_NOT_FOUND)
+			return cand;
+		free(cand);
+		if (rc != WF_OK) {
+			*status = WF_DB_ERROR;
+			return NULL;
+		}
+		workflow_free(&w);
+	}
+	*status = WF_SLUG_TAKEN;
+	return NULL;
+}
+
+/* Creates the workflow under the document's slug or the first free
+ * "<slug>-N", or a slug derived from the name when the document has none. */
 static int
 create_workflow(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 {
 	json_t *slug = json_object_get(fields, "slug");
-	if (slug == NULL)
-		return workflow_create(db, owner, fields, slug_out);
-	char *base = xstrdup(json_string_value(slug));
-	int rc = workflow_create(db, owner, fields, slug_out);
-	for (int n = 2; rc == WF_SLUG_TAKEN && n < SLUG_TRIES; n++) {
-		char suffix[16];
-		int len = snprintf(suffix, sizeof(suffix), "-%d", n);
-		size_t keep = strlen(base);
-		if (keep + (size_t)len > WF_SLUG_MAX)
-			keep = WF_SLUG_MAX - (size_t)len;
-		while (keep > 0 && base[keep - 1] == '-')
-			keep--;
-		char *next = xasprintf("%.*s%s", (int)keep, base, suffix);
-		json_object_set_new(fields, "slug", json_string(next));
-		free(next);
-		rc = workflow_create(db, owner, fields, slug_out);
+	if (slug != NULL) {
+		int status = WF_OK;
+		char *free_one = free_slug(db, json_string_value(slug), &status);
+		if (free_one == NULL)
+			return status;
+		json_object_set_new(fields, "slug", json_string(free_one));
+		free(free_one);
 	}
-	free(base);
-	return rc;
+	return workflow_create(db, owner, fields, slug_out);
 }
 
 /* Writes nodes then edges into workflow_id; on failure *what says which
@@ -551,10 +576,12 @@ answer_problems(struct req *r, struct problems *p)
 	return resp_json(r, 422, json_pack("{s:o}", "detail", p->items));
 }
 
-/* Writes the checked plan; answers. */
+/* Writes the checked plan in one transaction (the models join it); answers. */
 static int
 import_plan(struct req *r, struct db *db, struct plan *pl)
 {
+	if (db_begin_write(db) != 0)
+		return resp_db_error(r, db, "import begin");
 	char *slug = NULL;
 	int rc = create_workflow(db, r->user.id, pl->workflow, &slug);
 	if (rc != WF_OK) {
@@ -570,8 +597,9 @@ import_plan(struct req *r, struct db *db, struct plan *pl)
 	rc = create_graph(db, w.id, pl, &what);
 	workflow_free(&w);
 	if (rc != 0) {
-		/* Undo the partial import: the document's graph was not written whole. */
-		workflow_delete(db, slug, r->user.id);
+		/* Nothing of the document stays: the whole import rolls back. */
+		if (db_in_transaction(db))
+			db_rollback(db);
 		free(slug);
 		if (rc < 0) {
 			free(what);
@@ -581,6 +609,10 @@ import_plan(struct req *r, struct db *db, struct plan *pl)
 		problem(&p, json_array(), "%s", what);
 		free(what);
 		return answer_problems(r, &p);
+	}
+	if (db_commit(db) != 0) {
+		free(slug);
+		return resp_db_error(r, db, "import commit");
 	}
 	json_t *out = workflow_detail(db, slug, r->user.id);
 	free(slug);

@@ -361,9 +361,9 @@ row_store(struct db *db, int64_t workflow_id, const struct edge_row *e)
 	return rc;
 }
 
-/* Ends the write transaction: commit on EDGE_OK, else roll back. */
+/* Ends the write: roll back on failure; commit when the transaction is ours. */
 static int
-finish(struct db *db, int rc, const char *what)
+finish(struct db *db, int rc, const char *what, int own)
 {
 	if (rc == EDGE_DB_ERROR)
 		return db_failed(db, what);
@@ -371,6 +371,8 @@ finish(struct db *db, int rc, const char *what)
 		db_rollback(db);
 		return rc;
 	}
+	if (!own)
+		return EDGE_OK;
 	return db_commit(db) == 0 ? EDGE_OK : db_failed(db, what);
 }
 
@@ -383,7 +385,8 @@ edge_create(struct db *db, int64_t workflow_id, json_t *fields, int64_t *edge_id
 	};
 	*message = NULL;
 	row_apply(&e, fields);
-	if (db_begin_write(db) != 0) {
+	int own = !db_in_transaction(db);
+	if (own && db_begin_write(db) != 0) {
 		row_free(&e);
 		return db_failed(db, "begin");
 	}
@@ -394,7 +397,7 @@ edge_create(struct db *db, int64_t workflow_id, json_t *fields, int64_t *edge_id
 		rc = EDGE_DB_ERROR;
 	*edge_id = e.id;
 	row_free(&e);
-	return finish(db, rc, "create");
+	return finish(db, rc, "create", own);
 }
 
 int
@@ -421,7 +424,7 @@ edge_update(struct db *db, int64_t workflow_id, int64_t edge_id, json_t *fields,
 	if (rc == EDGE_OK && is_llm(&e) && llm_link_set(db, workflow_id, &e, 1) != 0)
 		rc = EDGE_DB_ERROR;
 	row_free(&e);
-	return finish(db, rc, "update");
+	return finish(db, rc, "update", 1);
 }
 
 int
@@ -451,7 +454,7 @@ edge_delete(struct db *db, int64_t workflow_id, int64_t edge_id)
 		db_reset(st);
 	}
 	row_free(&e);
-	return finish(db, rc, "delete");
+	return finish(db, rc, "delete", 1);
 }
 
 /* --- validate --------------------------------------------------------------------- */

@@ -41,6 +41,8 @@ int edge_get(struct db *db, int64_t workflow_id, int64_t edge_id, json_t **out);
  * Refused with *message (malloc'd) when a rule fails.  An llm edge between
  * two existing nodes points the target's config at the source's config
  * (llm_model_config_id).  *edge_id is the new id.
+ * Joins the caller's write transaction when one is open (then commits
+ * nothing; a failure rolls the whole transaction back), else runs its own.
  */
 int edge_create(struct db *db, int64_t workflow_id, json_t *fields, int64_t *edge_id,
 		char **message);

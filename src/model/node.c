@@ -425,8 +425,9 @@ node_columns_for_create(json_t *fields, int64_t workflow_id, const char *node_id
 	return cols;
 }
 
+/* Ends a write: roll back on failure; commit when the transaction is ours. */
 static int
-finish_write(struct db *db, int rc, const char *what)
+finish_write(struct db *db, int rc, const char *what, int own)
 {
 	if (rc == NODE_DB_ERROR)
 		return db_failed(db, what);
@@ -434,7 +435,7 @@ finish_write(struct db *db, int rc, const char *what)
 		db_rollback(db);
 		return rc;
 	}
-	if (db_commit(db) != 0)
+	if (own && db_commit(db) != 0)
 		return db_failed(db, "commit");
 	return NODE_OK;
 }
@@ -463,7 +464,8 @@ int
 node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_id_out)
 {
 	*node_id_out = NULL;
-	if (db_begin_write(db) != 0)
+	int own = !db_in_transaction(db);
+	if (own && db_begin_write(db) != 0)
 		return db_failed(db, "begin create");
 	char *node_id = NULL;
 	int rc = create_in_transaction(db, workflow_id, fields, &node_id);
@@ -472,7 +474,7 @@ node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_id_o
 		free(node_id);
 		return rc;
 	}
-	rc = finish_write(db, rc, "create");
+	rc = finish_write(db, rc, "create", own);
 	if (rc == NODE_OK)
 		*node_id_out = node_id;
 	else
@@ -577,7 +579,7 @@ node_update(struct db *db, int64_t workflow_id, const char *node_id, json_t *fie
 	int rc = update_in_transaction(db, workflow_id, node_id, fields);
 	if (rc != NODE_OK && !db_in_transaction(db))
 		return rc;
-	rc = finish_write(db, rc, "update");
+	rc = finish_write(db, rc, "update", 1);
 	if (rc == NODE_OK) {
 		const char *new_id = json_string_value(json_object_get(fields, "node_id"));
 		*node_id_out = xstrdup(new_id ? new_id : node_id);
@@ -624,5 +626,5 @@ node_delete(struct db *db, int64_t workflow_id, const char *node_id)
 {
 	if (db_begin_write(db) != 0)
 		return db_failed(db, "begin delete");
-	return finish_write(db, delete_in_transaction(db, workflow_id, node_id), "delete");
+	return finish_write(db, delete_in_transaction(db, workflow_id, node_id), "delete", 1);
 }

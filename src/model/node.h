@@ -58,6 +58,8 @@ int node_get(struct db *db, int64_t workflow_id, const char *node_id, json_t **o
  * trigger group (defaults is_active true, priority 0, trigger_config {})
  * only for trigger_*.  human_confirmation always interrupts before.
  * *node_id_out is the new node's id (malloc'd).
+ * Joins the caller's write transaction when one is open (then commits
+ * nothing; a failure rolls the whole transaction back), else runs its own.
  */
 int node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_id_out);
 

@@ -428,7 +428,8 @@ int
 workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 {
 	*slug_out = NULL;
-	if (db_begin_write(db) != 0)
+	int own = !db_in_transaction(db);
+	if (own && db_begin_write(db) != 0)
 		return db_failed(db, "begin create");
 	int missing = 0;
 	if (check_reference(db, fields, &missing) != 0)
@@ -449,7 +450,7 @@ workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 		free(slug);
 		return write_failed(db, "insert");
 	}
-	if (db_commit(db) != 0) {
+	if (own && db_commit(db) != 0) {
 		free(slug);
 		return db_failed(db, "commit create");
 	}

@@ -80,6 +80,8 @@ int workflow_list(struct db *db, int64_t owner, int64_t limit, int64_t offset,
  * error_handler_workflow_id, max_execution_seconds, input_schema,
  * output_schema optional, JSON null meaning SQL NULL).  Without a slug one
  * is derived and made unique.  *slug_out is the new slug (malloc'd).
+ * Joins the caller's write transaction when one is open (then commits
+ * nothing; a failure rolls the whole transaction back), else runs its own.
  */
 int workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out);
 
