@@ -16,39 +16,10 @@ set -euo pipefail
 # when run itself.
 . "$(dirname "${BASH_SOURCE[0]}")/run.sh" "$@"
 
-BENCH_USER=bench
-BENCH_PASSWORD=bench-password-1
+. "$(dirname "${BASH_SOURCE[0]}")/api_client.sh"
+
 LOGIN_CONNS=8
 LOGIN_SLOTS=2
-
-# Extra wrk arguments (a header, a Lua script) for the next run_wrk.
-WRK_EXTRA=()
-wrk() { command wrk ${WRK_EXTRA[@]+"${WRK_EXTRA[@]}"} "$@"; }
-
-# post_json URL JSON [TOKEN]: prints the field "key" of the JSON answer.
-post_key() {
-	perl -MHTTP::Tiny -MJSON::PP -e '
-		my ($url, $body, $token) = @ARGV;
-		my %h = ("Content-Type" => "application/json");
-		$h{Authorization} = "Bearer $token" if $token;
-		my $r = HTTP::Tiny->new->post($url, { headers => \%h, content => $body });
-		die "$url: $r->{status} $r->{content}\n" unless $r->{status} =~ /^20/;
-		print decode_json($r->{content})->{key}, "\n";
-	' "$@"
-}
-
-# A user made the operator's way, and a named API key of theirs (not the
-# session key, which every benchmarked login rotates).
-make_api_key() {
-	local base=$1 session
-	pool_env "$WORK/pool" "$PIPELIT_BIN" user create --username "$BENCH_USER" \
-		--password "$BENCH_PASSWORD" --role normal >"$WORK/user.log" 2>&1 ||
-		die "pipelit user create failed: $(cat "$WORK/user.log")"
-	session=$(post_key "$base/api/v1/auth/token/" \
-		"{\"username\":\"$BENCH_USER\",\"password\":\"$BENCH_PASSWORD\"}") || die "login failed"
-	API_KEY=$(post_key "$base/api/v1/users/me/keys" '{"name":"bench"}' "$session") ||
-		die "creating an API key failed"
-}
 
 write_login_script() {
 	cat >"$WORK/login.lua" <<EOF
