@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "util/config.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -107,12 +108,9 @@ events_publish(const struct config *cfg, const char *channel, const char *event_
 	if (cfg->events_publish_url == NULL || *cfg->events_publish_url == '\0')
 		return 0;
 	json_t *msg = events_envelope(channel, event_type, data);
-	char *body = json_dumps(msg, JSON_COMPACT);
+	/* The printer of the REST answers, so an event's node reads like GET's. */
+	char *body = jw_dump(msg, NULL);
 	json_decref(msg);
-	if (body == NULL) {
-		log_warn("live events: cannot serialise a %s event", event_type);
-		return -1;
-	}
 	const char *socket_path;
 	char *url = publish_url(cfg->events_publish_url, channel, &socket_path);
 	int rc = post_message(url, socket_path, body, channel);

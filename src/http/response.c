@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/request.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 
 const char *
@@ -80,12 +81,21 @@ resp_raw(struct req *r, int status, const char *json_text, size_t len)
 int
 resp_json(struct req *r, int status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	json_decref(body);
-	if (text == NULL)
+	if (body == NULL)
 		return resp_raw(r, status, "{}", 2);
-	int rc = resp_raw(r, status, text, strlen(text));
+	size_t len;
+	char *text = jw_dump(body, &len);
+	json_decref(body);
+	int rc = resp_raw(r, status, text, len);
 	free(text);
+	return rc;
+}
+
+int
+resp_jw(struct req *r, int status, struct jw *w)
+{
+	int rc = resp_raw(r, status, w->buf ? w->buf : "{}", w->buf ? w->len : 2);
+	jw_free(w);
 	return rc;
 }
 

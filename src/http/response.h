@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+struct jw;
 struct req;
 
 /* Takes ownership of body (which may be NULL for an empty JSON object). */
@@ -21,6 +22,8 @@ int resp_error(struct req *r, int status, const char *detail);
 int resp_validation(struct req *r, json_t *items);
 /* An empty body with a Location header (301, 302, 307, 308). */
 int resp_redirect(struct req *r, int status, const char *location);
+/* The text of a JSON writer (util/jsonw.h), which is freed. */
+int resp_jw(struct req *r, int status, struct jw *w);
 /* A body that is already JSON text (the fast path for /health). */
 int resp_raw(struct req *r, int status, const char *json_text, size_t len);
 /* No body at all (204). */

@@ -1,0 +1,396 @@
+/* jsonw.c: see jsonw.h. */
+#include "util/jsonw.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+void
+jw_init(struct jw *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void
+jw_free(struct jw *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+char *
+jw_take(struct jw *w, size_t *len)
+{
+	char *text = w->buf ? w->buf : xstrdup("");
+	if (len)
+		*len = w->len;
+	memset(w, 0, sizeof(*w));
+	return text;
+}
+
+/* Room for n more bytes and the NUL. */
+static void
+reserve(struct jw *w, size_t n)
+{
+	if (w->len + n + 1 <= w->cap)
+		return;
+	size_t cap = w->cap ? w->cap : 256;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	w->buf = xrealloc(w->buf, cap);
+	w->cap = cap;
+}
+
+static void
+put(struct jw *w, const char *s, size_t n)
+{
+	reserve(w, n);
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void
+put_char(struct jw *w, char c)
+{
+	reserve(w, 1);
+	w->buf[w->len++] = c;
+	w->buf[w->len] = '\0';
+}
+
+/* Before any value: the comma that separates it from the previous member
+ * or element, unless it is the value of a key just written. */
+static void
+separate(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = 0;
+		return;
+	}
+	uint64_t bit = (uint64_t)1 << w->depth;
+	if (w->has_member & bit)
+		put_char(w, ',');
+	w->has_member |= bit;
+}
+
+static void
+open_container(struct jw *w, char c)
+{
+	separate(w);
+	put_char(w, c);
+	assert(w->depth + 1 < JW_MAX_DEPTH);
+	w->depth++;
+	w->has_member &= ~((uint64_t)1 << w->depth);
+}
+
+static void
+close_container(struct jw *w, char c)
+{
+	assert(w->depth > 0);
+	w->depth--;
+	put_char(w, c);
+}
+
+void jw_obj_begin(struct jw *w) { open_container(w, '{'); }
+void jw_obj_end(struct jw *w) { close_container(w, '}'); }
+void jw_arr_begin(struct jw *w) { open_container(w, '['); }
+void jw_arr_end(struct jw *w) { close_container(w, ']'); }
+
+/* --- strings ------------------------------------------------------------------ */
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t
+utf8_sequence(const unsigned char *s, size_t left)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xBF;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if (left < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+static int
+plain_ascii(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+static void
+put_escape(struct jw *w, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	switch (c) {
+	case '"': put(w, "\\\"", 2); return;
+	case '\\': put(w, "\\\\", 2); return;
+	case '\b': put(w, "\\b", 2); return;
+	case '\f': put(w, "\\f", 2); return;
+	case '\n': put(w, "\\n", 2); return;
+	case '\r': put(w, "\\r", 2); return;
+	case '\t': put(w, "\\t", 2); return;
+	default: {
+		char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		put(w, u, 6);
+	}
+	}
+}
+
+static void
+put_string(struct jw *w, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	reserve(w, n + 2);
+	put_char(w, '"');
+	size_t i = 0;
+	while (i < n) {
+		size_t run = i;
+		while (run < n && plain_ascii(s[run]))
+			run++;
+		if (run > i) {
+			put(w, str + i, run - i);
+			i = run;
+			continue;
+		}
+		if (s[i] < 0x80) {
+			put_escape(w, s[i]);
+			i++;
+			continue;
+		}
+		size_t seq = utf8_sequence(s + i, n - i);
+		if (seq > 0) {
+			put(w, str + i, seq);
+			i += seq;
+		} else {
+			put(w, "\xEF\xBF\xBD", 3);      /* U+FFFD for a stray byte */
+			i++;
+		}
+	}
+	put_char(w, '"');
+}
+
+void
+jw_key(struct jw *w, const char *key)
+{
+	separate(w);
+	put_string(w, key, strlen(key));
+	put_char(w, ':');
+	w->after_key = 1;
+}
+
+void
+jw_strn(struct jw *w, const char *s, size_t n)
+{
+	separate(w);
+	put_string(w, s, n);
+}
+
+void
+jw_str(struct jw *w, const char *s)
+{
+	if (s == NULL)
+		jw_null(w);
+	else
+		jw_strn(w, s, strlen(s));
+}
+
+/* --- scalars ------------------------------------------------------------------ */
+
+void
+jw_int(struct jw *w, int64_t v)
+{
+	char digits[24];
+	size_t n = 0;
+	/* Unsigned so that INT64_MIN negates without overflow. */
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do {
+		digits[sizeof(digits) - 1 - n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		digits[sizeof(digits) - 1 - n++] = '-';
+	separate(w);
+	put(w, digits + sizeof(digits) - n, n);
+}
+
+void
+jw_real(struct jw *w, double v)
+{
+	if (!isfinite(v)) {
+		jw_null(w);
+		return;
+	}
+	char text[40];
+	int n = 0;
+	/* The fewest significant digits that read back as v. */
+	for (int precision = 15; precision <= 17; precision++) {
+		n = snprintf(text, sizeof(text) - 2, "%.*g", precision, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	/* Keep it a real for readers that tell 1.0 from 1. */
+	if (strpbrk(text, ".eE") == NULL) {
+		text[n++] = '.';
+		text[n++] = '0';
+	}
+	separate(w);
+	put(w, text, (size_t)n);
+}
+
+void
+jw_bool(struct jw *w, int v)
+{
+	separate(w);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void
+jw_null(struct jw *w)
+{
+	separate(w);
+	put(w, "null", 4);
+}
+
+void
+jw_raw(struct jw *w, const char *json, size_t n)
+{
+	separate(w);
+	put(w, json, n);
+}
+
+void
+jw_time(struct jw *w, const char *db_time)
+{
+	char iso[TIME_ISO_LEN];
+	if (db_time == NULL || time_db_to_iso(db_time, iso) != 0)
+		jw_null(w);
+	else
+		jw_str(w, iso);
+}
+
+/* --- jansson values ----------------------------------------------------------- */
+
+void
+jw_json(struct jw *w, const json_t *v)
+{
+	switch (v ? json_typeof(v) : JSON_NULL) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *member;
+		jw_obj_begin(w);
+		/* json_object_foreach wants a non-const object; it only reads. */
+		json_object_foreach((json_t *)v, key, member) {
+			jw_key(w, key);
+			jw_json(w, member);
+		}
+		jw_obj_end(w);
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *item;
+		jw_arr_begin(w);
+		json_array_foreach(v, i, item)
+			jw_json(w, item);
+		jw_arr_end(w);
+		break;
+	}
+	case JSON_STRING:
+		jw_strn(w, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		jw_int(w, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		jw_real(w, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		jw_bool(w, 1);
+		break;
+	case JSON_FALSE:
+		jw_bool(w, 0);
+		break;
+	case JSON_NULL:
+	default:
+		jw_null(w);
+		break;
+	}
+}
+
+void
+jw_json_text(struct jw *w, const char *text, const char *fallback)
+{
+	/* The most common stored values need no parse. */
+	if (text != NULL && (strcmp(text, "{}") == 0 || strcmp(text, "[]") == 0 ||
+			     strcmp(text, "null") == 0)) {
+		jw_raw(w, text, strlen(text));
+		return;
+	}
+	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	if (v != NULL)
+		jw_json(w, v);
+	else
+		jw_raw(w, fallback, strlen(fallback));
+	json_decref(v);
+}
+
+char *
+jw_dump(const json_t *v, size_t *len)
+{
+	struct jw w;
+	jw_init(&w);
+	jw_json(&w, v);
+	return jw_take(&w, len);
+}
+
+json_t *
+jw_to_json(const struct jw *w)
+{
+	if (w->len == 0)
+		return NULL;
+	return json_loadb(w->buf, w->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+}
+
+/* --- key + value -------------------------------------------------------------- */
+
+void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
+void jw_kreal(struct jw *w, const char *k, double v) { jw_key(w, k); jw_real(w, v); }
+void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
+void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
+void jw_kjson(struct jw *w, const char *k, const json_t *v) { jw_key(w, k); jw_json(w, v); }
+void jw_ktime(struct jw *w, const char *k, const char *t) { jw_key(w, k); jw_time(w, t); }
+
+void
+jw_kjson_text(struct jw *w, const char *k, const char *text, const char *fallback)
+{
+	jw_key(w, k);
+	jw_json_text(w, text, fallback);
+}
