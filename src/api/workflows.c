@@ -16,7 +16,11 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "model/edge.h"
+#include "model/node.h"
 #include "model/workflow.h"
+#include "db/db.h"
+#include "util/jsonw.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -36,36 +40,40 @@ scope_of(const struct req *r)
 
 /* --- rendering -------------------------------------------------------------- */
 
-static json_t *
-borrowed_or_null(json_t *v)
+/* WorkflowOut's members in the spec's key order, trigger_count after
+ * edge_count, into an object the caller has opened (the detail adds its
+ * nodes and edges before closing it). */
+static void
+workflow_members(struct jw *w, const struct workflow *wf)
 {
-	return v ? json_incref(v) : json_null();
+	jw_kint(w, "id", wf->id);
+	jw_kstr(w, "name", wf->name);
+	jw_kstr(w, "slug", wf->slug);
+	jw_kstr(w, "description", wf->description);
+	jw_kbool(w, "is_active", wf->is_active);
+	jw_kbool(w, "is_public", wf->is_public);
+	jw_kbool(w, "is_default", wf->is_default);
+	jw_kjson(w, "tags", wf->tags);
+	if (wf->error_handler_workflow_id)
+		jw_kint(w, "error_handler_workflow_id", wf->error_handler_workflow_id);
+	else
+		jw_knull(w, "error_handler_workflow_id");
+	jw_kint(w, "max_execution_seconds", wf->max_execution_seconds);
+	jw_kjson(w, "input_schema", wf->input_schema);
+	jw_kjson(w, "output_schema", wf->output_schema);
+	jw_kint(w, "node_count", wf->node_count);
+	jw_kint(w, "edge_count", wf->edge_count);
+	jw_kint(w, "trigger_count", wf->trigger_count);
+	jw_ktime(w, "created_at", wf->created_at);
+	jw_ktime(w, "updated_at", wf->updated_at);
 }
 
-/* WorkflowOut in the spec's key order, trigger_count after edge_count. */
-static json_t *
-workflow_out(const struct workflow *w)
+static void
+workflow_write(struct jw *w, const struct workflow *wf)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(w->id));
-	json_object_set_new(o, "name", json_string(w->name));
-	json_object_set_new(o, "slug", json_string(w->slug));
-	json_object_set_new(o, "description", json_string(w->description));
-	json_object_set_new(o, "is_active", json_boolean(w->is_active));
-	json_object_set_new(o, "is_public", json_boolean(w->is_public));
-	json_object_set_new(o, "is_default", json_boolean(w->is_default));
-	json_object_set_new(o, "tags", borrowed_or_null(w->tags));
-	json_object_set_new(o, "error_handler_workflow_id", w->error_handler_workflow_id
-			    ? json_integer(w->error_handler_workflow_id) : json_null());
-	json_object_set_new(o, "max_execution_seconds", json_integer(w->max_execution_seconds));
-	json_object_set_new(o, "input_schema", borrowed_or_null(w->input_schema));
-	json_object_set_new(o, "output_schema", borrowed_or_null(w->output_schema));
-	json_object_set_new(o, "node_count", json_integer(w->node_count));
-	json_object_set_new(o, "edge_count", json_integer(w->edge_count));
-	json_object_set_new(o, "trigger_count", json_integer(w->trigger_count));
-	json_object_set_new(o, "created_at", time_db_to_json(w->created_at));
-	json_object_set_new(o, "updated_at", time_db_to_json(w->updated_at));
-	return o;
+	jw_obj_begin(w);
+	workflow_members(w, wf);
+	jw_obj_end(w);
 }
 
 static int
@@ -93,11 +101,16 @@ answer_workflow(struct req *r, int status, struct db *db, const char *slug,
 	int rc = workflow_get(db, slug, scope_of(r), &w);
 	if (rc != WF_OK)
 		return answer_model_error(r, db, rc);
-	json_t *out = workflow_out(&w);
+	struct jw out;
+	jw_init(&out);
+	workflow_write(&out, &w);
 	workflow_free(&w);
-	if (event_channel != NULL)
-		events_publish(r->cfg, event_channel, "workflow_updated", out);
-	return resp_json(r, status, out);
+	if (event_channel != NULL) {
+		json_t *data = jw_to_json(&out);
+		events_publish(r->cfg, event_channel, "workflow_updated", data);
+		json_decref(data);
+	}
+	return resp_jw(r, status, &out);
 }
 
 /* --- validation ---------------------------------------------------------------- */
@@ -293,13 +306,20 @@ workflows_list(struct req *r)
 	int rc = workflow_list(db, scope_of(r), limit, offset, &items, &n, &total);
 	if (rc != WF_OK)
 		return answer_model_error(r, db, rc);
-	json_t *list = json_array();
+	struct jw out;
+	jw_init(&out);
+	jw_obj_begin(&out);
+	jw_key(&out, "items");
+	jw_arr_begin(&out);
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(list, workflow_out(&items[i]));
+		workflow_write(&out, &items[i]);
 		workflow_free(&items[i]);
 	}
 	free(items);
-	return resp_json(r, 200, json_pack("{s:o, s:I}", "items", list, "total", (json_int_t)total));
+	jw_arr_end(&out);
+	jw_kint(&out, "total", total);
+	jw_obj_end(&out);
+	return resp_jw(r, 200, &out);
 }
 
 int
@@ -328,27 +348,39 @@ workflows_create(struct req *r)
 	return rc;
 }
 
+/* The detail is read in one read transaction, so its nodes and edges are
+ * one consistent state of the workflow. */
 int
 workflows_get(struct req *r)
 {
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	struct workflow w;
-	int rc = workflow_get(db, req_param(r, "slug"), scope_of(r), &w);
-	if (rc != WF_OK)
-		return answer_model_error(r, db, rc);
-	json_t *nodes, *edges;
-	rc = workflow_graph(db, w.id, &nodes, &edges);
+	if (db_begin(db) != 0)
+		return resp_db_error(r, db, "workflows");
+	struct workflow wf;
+	int rc = workflow_get(db, req_param(r, "slug"), scope_of(r), &wf);
 	if (rc != WF_OK) {
-		workflow_free(&w);
+		if (db_in_transaction(db))
+			db_rollback(db);
 		return answer_model_error(r, db, rc);
 	}
-	json_t *out = workflow_out(&w);
-	workflow_free(&w);
-	json_object_set_new(out, "nodes", nodes);
-	json_object_set_new(out, "edges", edges);
-	return resp_json(r, 200, out);
+	struct jw out;
+	jw_init(&out);
+	jw_obj_begin(&out);
+	workflow_members(&out, &wf);
+	jw_key(&out, "nodes");
+	int failed = node_list_write(db, wf.id, &out) != NODE_OK;
+	jw_key(&out, "edges");
+	failed = failed || edge_list_write(db, wf.id, &out) != EDGE_OK;
+	jw_obj_end(&out);
+	workflow_free(&wf);
+	if (failed) {
+		jw_free(&out);
+		return resp_db_error(r, db, "workflows");
+	}
+	db_commit(db);
+	return resp_jw(r, 200, &out);
 }
 
 int

@@ -7,6 +7,7 @@
 #include "db/db.h"
 #include "engine/edge_rules.h"
 #include "engine/node_types.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -80,20 +81,58 @@ row_read(struct db_stmt *st, struct edge_row *e)
 	e->priority = db_column_int64(st, 7);
 }
 
-/* EdgeOut in the spec's key order. */
-static json_t *
-row_out(const struct edge_row *e)
+/* EdgeOut in the spec's key order, straight from an EDGE_COLUMNS row (the
+ * one renderer: lists, the detail and single edges all come through here). */
+static void
+row_write(struct jw *w, struct db_stmt *st)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(e->id));
-	json_object_set_new(o, "source_node_id", json_string(e->source));
-	json_object_set_new(o, "target_node_id", json_string(e->target));
-	json_object_set_new(o, "edge_type", json_string(e->type));
-	json_object_set_new(o, "edge_label", json_string(e->label));
-	json_object_set_new(o, "condition_mapping", e->mapping ? json_incref(e->mapping) : json_null());
-	json_object_set_new(o, "condition_value", json_string(e->condition_value));
-	json_object_set_new(o, "priority", json_integer(e->priority));
-	return o;
+	const char *type = db_column_text(st, 3);
+	const char *label = db_column_text(st, 4);
+	const char *value = db_column_text(st, 6);
+	jw_obj_begin(w);
+	jw_kint(w, "id", db_column_int64(st, 0));
+	jw_kstr(w, "source_node_id", db_column_text(st, 1) ? db_column_text(st, 1) : "");
+	jw_kstr(w, "target_node_id", db_column_text(st, 2) ? db_column_text(st, 2) : "");
+	jw_kstr(w, "edge_type", type ? type : "direct");
+	jw_kstr(w, "edge_label", label ? label : "");
+	jw_kjson_text(w, "condition_mapping", db_column_text(st, 5), "null");
+	jw_kstr(w, "condition_value", value ? value : "");
+	jw_kint(w, "priority", db_column_int64(st, 7));
+	jw_obj_end(w);
+}
+
+/* Writes the workflow's edges as an array, or the one of edge_id (> 0) as
+ * an object.  EDGE_OK, EDGE_NOT_FOUND or EDGE_DB_ERROR (logged). */
+static int
+edges_write(struct db *db, int64_t workflow_id, int64_t edge_id, struct jw *w)
+{
+	struct db_stmt *st = db_prepare(db, edge_id > 0
+		? EDGE_COLUMNS "WHERE workflow_id = ? AND id = ?"
+		: EDGE_COLUMNS "WHERE workflow_id = ? ORDER BY id");
+	if (st == NULL)
+		return db_failed(db, "prepare read");
+	db_bind_int64(st, 1, workflow_id);
+	if (edge_id > 0)
+		db_bind_int64(st, 2, edge_id);
+	if (edge_id == 0)
+		jw_arr_begin(w);
+	int rc, rows = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		row_write(w, st);
+		rows++;
+	}
+	if (edge_id == 0)
+		jw_arr_end(w);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return db_failed(db, "read");
+	return rows > 0 || edge_id == 0 ? EDGE_OK : EDGE_NOT_FOUND;
+}
+
+int
+edge_list_write(struct db *db, int64_t workflow_id, struct jw *w)
+{
+	return edges_write(db, workflow_id, 0, w);
 }
 
 /* The workflow's edges (or the one of edge_id when > 0) into *rows. */
@@ -131,20 +170,21 @@ rows_free(struct edge_row *rows, size_t n)
 	free(rows);
 }
 
+/* What w wrote, as a jansson value for callers that edit or publish it. */
+static int
+parsed(int rc, struct jw *w, json_t **out)
+{
+	*out = rc == EDGE_OK ? jw_to_json(w) : NULL;
+	jw_free(w);
+	return rc;
+}
+
 int
 edge_list(struct db *db, int64_t workflow_id, json_t **out)
 {
-	struct edge_row *rows;
-	size_t n;
-	*out = NULL;
-	int rc = rows_load(db, workflow_id, 0, &rows, &n);
-	if (rc == 0) {
-		*out = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(*out, row_out(&rows[i]));
-	}
-	rows_free(rows, n);
-	return rc == 0 ? EDGE_OK : db_failed(db, "list");
+	struct jw w;
+	jw_init(&w);
+	return parsed(edges_write(db, workflow_id, 0, &w), &w, out);
 }
 
 /* One edge into *e: EDGE_OK, EDGE_NOT_FOUND or EDGE_DB_ERROR (logged). */
@@ -171,13 +211,13 @@ row_get(struct db *db, int64_t workflow_id, int64_t edge_id, struct edge_row *e)
 int
 edge_get(struct db *db, int64_t workflow_id, int64_t edge_id, json_t **out)
 {
-	struct edge_row e;
-	*out = NULL;
-	int rc = row_get(db, workflow_id, edge_id, &e);
-	if (rc == EDGE_OK)
-		*out = row_out(&e);
-	row_free(&e);
-	return rc;
+	struct jw w;
+	jw_init(&w);
+	if (edge_id <= 0) {
+		*out = NULL;
+		return EDGE_NOT_FOUND;
+	}
+	return parsed(edges_write(db, workflow_id, edge_id, &w), &w, out);
 }
 
 /* --- nodes the rules need ----------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 struct db;
+struct jw;
 
 #define EDGE_NODE_ID_MAX 255
 #define EDGE_CONDITION_VALUE_MAX 100
@@ -28,6 +29,10 @@ enum edge_result {
 	EDGE_TYPE_REFUSED = 3,          /* *message: one validation_errors item */
 	EDGE_DB_ERROR = -1,
 };
+
+/* The workflow's edges as an EdgeOut array in id order, written to w (the
+ * workflow detail's path: no jansson values are made). */
+int edge_list_write(struct db *db, int64_t workflow_id, struct jw *w);
 
 /* The workflow's edges as an EdgeOut array (new reference) in id order. */
 int edge_list(struct db *db, int64_t workflow_id, json_t **out);

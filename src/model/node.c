@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "db/db.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -80,131 +81,163 @@ node_type_is_trigger(const char *type)
 
 /* --- rendering --------------------------------------------------------------------- */
 
-static json_t *
-text_or(const char *s, json_t *fallback)
+/* A column's integer, or null for SQL NULL. */
+static void
+int_or_null(struct jw *w, const char *key, struct db_stmt *st, int col)
 {
-	if (s == NULL)
-		return fallback;
-	json_decref(fallback);
-	return json_string(s);
+	if (db_column_is_null(st, col))
+		jw_knull(w, key);
+	else
+		jw_kint(w, key, db_column_int64(st, col));
 }
 
-static json_t *
-int_or_null(struct db_stmt *st, int col)
+static void
+real_or_null(struct jw *w, const char *key, struct db_stmt *st, int col)
 {
-	return db_column_is_null(st, col) ? json_null() : json_integer(db_column_int64(st, col));
+	if (db_column_is_null(st, col))
+		jw_knull(w, key);
+	else
+		jw_kreal(w, key, db_column_double(st, col));
 }
 
-static json_t *
-real_or_null(struct db_stmt *st, int col)
+static void
+text_or(struct jw *w, const char *key, const char *s, const char *fallback)
 {
-	return db_column_is_null(st, col) ? json_null() : json_real(db_column_double(st, col));
-}
-
-static json_t *
-json_or(struct db_stmt *st, int col, json_t *fallback)
-{
-	const char *s = db_column_text(st, col);
-	json_t *v = s ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
-	if (v == NULL)
-		return fallback;
-	json_decref(fallback);
-	return v;
+	jw_kstr(w, key, s ? s : fallback);
 }
 
 /* ComponentConfigData: the model group only for ai_model, the trigger
- * group only for trigger_* types.  Columns from 11 on are the config's. */
-static json_t *
-config_out(struct db_stmt *st, const char *type)
+ * group only for trigger_* types; the other groups' keys are written with
+ * their empty values.  Columns from 11 on are the config's. */
+static void
+config_write(struct jw *w, struct db_stmt *st, const char *type)
 {
 	int model = strcmp(type, "ai_model") == 0;
 	int trigger = node_type_is_trigger(type);
-	json_t *c = json_object();
-	json_object_set_new(c, "system_prompt", text_or(db_column_text(st, 11), json_string("")));
-	json_object_set_new(c, "extra_config", json_or(st, 12, json_object()));
-	json_object_set_new(c, "llm_credential_id", model ? int_or_null(st, 13) : json_null());
-	json_object_set_new(c, "model_name",
-			    text_or(model ? db_column_text(st, 14) : NULL, json_string("")));
-	json_object_set_new(c, "temperature", model ? real_or_null(st, 15) : json_null());
-	json_object_set_new(c, "max_tokens", model ? int_or_null(st, 16) : json_null());
-	json_object_set_new(c, "frequency_penalty", model ? real_or_null(st, 17) : json_null());
-	json_object_set_new(c, "presence_penalty", model ? real_or_null(st, 18) : json_null());
-	json_object_set_new(c, "top_p", model ? real_or_null(st, 19) : json_null());
-	json_object_set_new(c, "timeout", model ? int_or_null(st, 20) : json_null());
-	json_object_set_new(c, "max_retries", model ? int_or_null(st, 21) : json_null());
-	json_object_set_new(c, "response_format", model ? json_or(st, 22, json_null()) : json_null());
-	json_object_set_new(c, "llm_model_config_id", int_or_null(st, 23));
-	json_object_set_new(c, "credential_id", trigger ? int_or_null(st, 24) : json_null());
-	json_object_set_new(c, "is_active", json_boolean(!trigger || db_column_is_null(st, 25) ||
-							 db_column_bool(st, 25)));
-	json_object_set_new(c, "priority", json_integer(trigger && !db_column_is_null(st, 26)
-							? db_column_int64(st, 26) : 0));
-	json_object_set_new(c, "trigger_config", trigger ? json_or(st, 27, json_object())
-							 : json_object());
-	json_object_set_new(c, "input_template", json_null());
-	return c;
+	jw_obj_begin(w);
+	text_or(w, "system_prompt", db_column_text(st, 11), "");
+	jw_kjson_text(w, "extra_config", db_column_text(st, 12), "{}");
+	if (model) {
+		int_or_null(w, "llm_credential_id", st, 13);
+		text_or(w, "model_name", db_column_text(st, 14), "");
+		real_or_null(w, "temperature", st, 15);
+		int_or_null(w, "max_tokens", st, 16);
+		real_or_null(w, "frequency_penalty", st, 17);
+		real_or_null(w, "presence_penalty", st, 18);
+		real_or_null(w, "top_p", st, 19);
+		int_or_null(w, "timeout", st, 20);
+		int_or_null(w, "max_retries", st, 21);
+		jw_kjson_text(w, "response_format", db_column_text(st, 22), "null");
+	} else {
+		static const char *const empty_model[] = {
+			"temperature", "max_tokens", "frequency_penalty", "presence_penalty",
+			"top_p", "timeout", "max_retries", "response_format", NULL,
+		};
+		jw_knull(w, "llm_credential_id");
+		jw_kstr(w, "model_name", "");
+		for (size_t i = 0; empty_model[i] != NULL; i++)
+			jw_knull(w, empty_model[i]);
+	}
+	int_or_null(w, "llm_model_config_id", st, 23);
+	if (trigger) {
+		int_or_null(w, "credential_id", st, 24);
+		jw_kbool(w, "is_active", db_column_is_null(st, 25) || db_column_bool(st, 25));
+		jw_kint(w, "priority", db_column_is_null(st, 26) ? 0 : db_column_int64(st, 26));
+		jw_kjson_text(w, "trigger_config", db_column_text(st, 27), "{}");
+	} else {
+		jw_knull(w, "credential_id");
+		jw_kbool(w, "is_active", 1);
+		jw_kint(w, "priority", 0);
+		jw_key(w, "trigger_config");
+		jw_raw(w, "{}", 2);
+	}
+	jw_knull(w, "input_template");
+	jw_obj_end(w);
 }
 
-static json_t *
-node_out(struct db_stmt *st)
+/* NodeOut in the spec's key order from a SELECT_NODE row: the one
+ * renderer of a node, for lists, the detail, answers and events. */
+static void
+node_write(struct jw *w, struct db_stmt *st)
 {
 	const char *type = db_column_text(st, 3) ? db_column_text(st, 3) : "";
-	json_t *n = json_object();
-	json_object_set_new(n, "id", json_integer(db_column_int64(st, 0)));
-	json_object_set_new(n, "node_id", json_string(db_column_text(st, 1)));
-	json_object_set_new(n, "label", text_or(db_column_text(st, 2), json_null()));
-	json_object_set_new(n, "component_type", json_string(type));
-	json_object_set_new(n, "is_entry_point", json_boolean(db_column_bool(st, 4)));
-	json_object_set_new(n, "interrupt_before", json_boolean(db_column_bool(st, 5)));
-	json_object_set_new(n, "interrupt_after", json_boolean(db_column_bool(st, 6)));
-	json_object_set_new(n, "position_x", json_integer(db_column_int64(st, 7)));
-	json_object_set_new(n, "position_y", json_integer(db_column_int64(st, 8)));
-	json_object_set_new(n, "config", config_out(st, type));
-	json_object_set_new(n, "subworkflow_id", int_or_null(st, 9));
-	json_object_set_new(n, "code_block_id", int_or_null(st, 10));
-	json_object_set_new(n, "updated_at", time_db_to_json(db_column_text(st, 28)));
+	jw_obj_begin(w);
+	jw_kint(w, "id", db_column_int64(st, 0));
+	text_or(w, "node_id", db_column_text(st, 1), "");
+	jw_kstr(w, "label", db_column_text(st, 2));
+	jw_kstr(w, "component_type", type);
+	jw_kbool(w, "is_entry_point", db_column_bool(st, 4));
+	jw_kbool(w, "interrupt_before", db_column_bool(st, 5));
+	jw_kbool(w, "interrupt_after", db_column_bool(st, 6));
+	jw_kint(w, "position_x", db_column_int64(st, 7));
+	jw_kint(w, "position_y", db_column_int64(st, 8));
+	jw_key(w, "config");
+	config_write(w, st, type);
+	int_or_null(w, "subworkflow_id", st, 9);
+	int_or_null(w, "code_block_id", st, 10);
+	jw_ktime(w, "updated_at", db_column_text(st, 28));
 	/* Schedules are not built yet: no node has a job. */
-	json_object_set_new(n, "schedule_job", json_null());
-	return n;
+	jw_knull(w, "schedule_job");
+	jw_obj_end(w);
+}
+
+/* Writes the workflow's nodes as an array, or the one named node_id as an
+ * object.  NODE_OK, NODE_NOT_FOUND or NODE_DB_ERROR (logged). */
+static int
+nodes_write(struct db *db, int64_t workflow_id, const char *node_id, struct jw *w)
+{
+	struct db_stmt *st = db_prepare(db, node_id
+		? SELECT_NODE "WHERE n.workflow_id = ? AND n.node_id = ?"
+		: SELECT_NODE "WHERE n.workflow_id = ? ORDER BY n.id");
+	if (st == NULL)
+		return db_failed(db, "prepare read");
+	db_bind_int64(st, 1, workflow_id);
+	if (node_id)
+		db_bind_text(st, 2, node_id, -1);
+	else
+		jw_arr_begin(w);
+	int rc, rows = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		node_write(w, st);
+		rows++;
+	}
+	if (node_id == NULL)
+		jw_arr_end(w);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return db_failed(db, "read");
+	return rows > 0 || node_id == NULL ? NODE_OK : NODE_NOT_FOUND;
+}
+
+int
+node_list_write(struct db *db, int64_t workflow_id, struct jw *w)
+{
+	return nodes_write(db, workflow_id, NULL, w);
+}
+
+/* What w wrote, as a jansson value for callers that edit or publish it. */
+static int
+parsed(int rc, struct jw *w, json_t **out)
+{
+	*out = rc == NODE_OK ? jw_to_json(w) : NULL;
+	jw_free(w);
+	return rc;
 }
 
 int
 node_list(struct db *db, int64_t workflow_id, json_t **out)
 {
-	*out = NULL;
-	struct db_stmt *st = db_prepare(db, SELECT_NODE "WHERE n.workflow_id = ? ORDER BY n.id");
-	if (st == NULL)
-		return db_failed(db, "prepare list");
-	db_bind_int64(st, 1, workflow_id);
-	json_t *list = json_array();
-	int rc;
-	while ((rc = db_step(st)) == DB_ROW)
-		json_array_append_new(list, node_out(st));
-	db_reset(st);
-	if (rc != DB_DONE) {
-		json_decref(list);
-		return db_failed(db, "list");
-	}
-	*out = list;
-	return NODE_OK;
+	struct jw w;
+	jw_init(&w);
+	return parsed(nodes_write(db, workflow_id, NULL, &w), &w, out);
 }
 
 int
 node_get(struct db *db, int64_t workflow_id, const char *node_id, json_t **out)
 {
-	*out = NULL;
-	struct db_stmt *st = db_prepare(db, SELECT_NODE "WHERE n.workflow_id = ? AND n.node_id = ?");
-	if (st == NULL)
-		return db_failed(db, "prepare get");
-	db_bind_int64(st, 1, workflow_id);
-	db_bind_text(st, 2, node_id, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW)
-		*out = node_out(st);
-	db_reset(st);
-	if (rc == DB_ERROR)
-		return db_failed(db, "get");
-	return rc == DB_ROW ? NODE_OK : NODE_NOT_FOUND;
+	struct jw w;
+	jw_init(&w);
+	return parsed(nodes_write(db, workflow_id, node_id, &w), &w, out);
 }
 
 /* --- writing ----------------------------------------------------------------------- */

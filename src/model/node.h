@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 struct db;
+struct jw;
 
 #define NODE_ID_MAX 255
 #define NODE_LABEL_MAX 255
@@ -43,6 +44,10 @@ extern const char *const node_component_types[];
 /* Config kinds: system_prompt is kept on create only for these. */
 int node_type_keeps_prompt(const char *type);
 int node_type_is_trigger(const char *type);
+
+/* All nodes of a workflow as a NodeOut array in id order, written to w
+ * (the workflow detail's path: no jansson values are made). */
+int node_list_write(struct db *db, int64_t workflow_id, struct jw *w);
 
 /* All nodes of a workflow as a NodeOut array (new reference), in id order. */
 int node_list(struct db *db, int64_t workflow_id, json_t **out);

@@ -197,8 +197,23 @@ void
 jw_key(struct jw *w, const char *key)
 {
 	separate(w);
-	put_string(w, key, strlen(key));
-	put_char(w, ':');
+	size_t n = strlen(key), plain = 0;
+	while (plain < n && plain_ascii((unsigned char)key[plain]))
+		plain++;
+	if (plain == n) {
+		/* The usual key, a literal of the code: one copy. */
+		reserve(w, n + 3);
+		char *p = w->buf + w->len;
+		p[0] = '"';
+		memcpy(p + 1, key, n);
+		p[n + 1] = '"';
+		p[n + 2] = ':';
+		w->len += n + 3;
+		w->buf[w->len] = '\0';
+	} else {
+		put_string(w, key, n);
+		put_char(w, ':');
+	}
 	w->after_key = 1;
 }
 
