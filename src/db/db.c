@@ -402,6 +402,11 @@ db_column_bytes(struct db_stmt *st, int col)
 int
 db_column_bool(struct db_stmt *st, int col)
 {
+	if (on_row(st) && st->db->ops->column_bool != NULL) {
+		int b = st->db->ops->column_bool(st, col);
+		if (b >= 0)
+			return b;
+	}
 	const char *s = db_column_text(st, col);
 	if (s == NULL)
 		return 0;

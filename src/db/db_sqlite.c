@@ -422,6 +422,17 @@ sq_column_int64(struct db_stmt *st, int col)
 	return sqlite3_column_int64(sqs(st)->stmt, col);
 }
 
+/* Booleans are stored as the integers 1/0; only text (a row written by
+ * hand) needs the generic reading. */
+static int
+sq_column_bool(struct db_stmt *st, int col)
+{
+	sqlite3_stmt *s = sqs(st)->stmt;
+	if (sqlite3_column_type(s, col) == SQLITE_INTEGER)
+		return sqlite3_column_int64(s, col) != 0;
+	return -1;
+}
+
 static double
 sq_column_double(struct db_stmt *st, int col)
 {
@@ -456,6 +467,7 @@ const struct db_ops db_sqlite_ops = {
 	.column_count = sq_column_count,
 	.column_name = sq_column_name,
 	.column_is_null = sq_column_is_null,
+	.column_bool = sq_column_bool,
 	.column_text = sq_column_text,
 	.column_bytes = sq_column_bytes,
 	.column_int64 = sq_column_int64,
