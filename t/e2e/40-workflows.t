@@ -7,6 +7,7 @@
 use strict;
 use warnings;
 use Test::More;
+use JSON::PP;
 use PipelitTest;
 use PipelitAuth;
 
@@ -241,6 +242,31 @@ sub test_hostile {
 	is($res->{status}, 404, 'a hostile slug in the path is a 404');
 }
 
+# Answers larger than one FastCGI record (64 KiB) are written as several
+# records straight to nginx's socket: the list of limit=1000 over workflows
+# with long descriptions full of characters that need escaping must arrive
+# whole, parse, and say its own length.
+sub test_large_answers {
+	my ($t, $token) = @_;
+	my $text = join('', map { "line $_ \x{e9}\x{20ac} \"quoted\" back\\slash\ttab\n" } 1 .. 60);
+	my $n = 100;
+	for my $i (1 .. $n) {
+		create($t, $token, { name => "big $i", description => "$i: $text" }, "big $i") or return;
+	}
+	my $res = $t->request('GET', '/api/v1/workflows/?limit=1000', { headers => bearer($token) });
+	is($res->{status}, 200, 'a large list: 200');
+	cmp_ok(length($res->{content}), '>', 3 * 65535, 'the answer spans several FastCGI records');
+	is($res->{headers}{'content-length'}, length($res->{content}), 'Content-Length is the body\'s length');
+	my $j = eval { JSON::PP->new->utf8->decode($res->{content}) };
+	ok($j, 'the body parses as UTF-8 JSON') or return;
+	my %by_name = map { $_->{name} => $_ } @{ $j->{items} };
+	my $intact = grep { ($by_name{"big $_"}{description} // '') eq "$_: $text" } 1 .. $n;
+	is($intact, $n, 'every description arrives intact, escapes and UTF-8 included');
+	my $head = $t->request('HEAD', '/api/v1/workflows/?limit=1000', { headers => bearer($token) });
+	is($head->{status}, 200, 'HEAD of the large list: 200');
+	is($head->{content} // '', '', 'HEAD: no body');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url) or return;
@@ -252,6 +278,7 @@ for_each_backend(sub {
 	subtest scoping => sub { test_scoping($t, $alice, $bob, $admin) };
 	subtest cascade => sub { test_cascade($t, $alice) };
 	subtest hostile => sub { test_hostile($t, $alice) };
+	subtest large_answers => sub { test_large_answers($t, $bob) };
 });
 
 done_testing();
