@@ -393,6 +393,20 @@ db_column_text(struct db_stmt *st, int col)
 	return on_row(st) ? st->db->ops->column_text(st, col) : NULL;
 }
 
+const char *
+db_column_text_n(struct db_stmt *st, int col, size_t *len)
+{
+	*len = 0;
+	if (!on_row(st))
+		return NULL;
+	if (st->db->ops->column_text_n != NULL)
+		return st->db->ops->column_text_n(st, col, len);
+	const char *s = st->db->ops->column_text(st, col);
+	if (s != NULL)
+		*len = strlen(s);
+	return s;
+}
+
 size_t
 db_column_bytes(struct db_stmt *st, int col)
 {

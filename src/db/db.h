@@ -115,6 +115,11 @@ int db_column_bool(struct db_stmt *st, int col);
 /* Valid until the next db_step/db_reset on the statement; NULL for SQL NULL. */
 const char *db_column_text(struct db_stmt *st, int col);
 size_t db_column_bytes(struct db_stmt *st, int col);
+/* The column's text and its length, with no terminating NUL promised:
+ * SQLite then hands out its own bytes instead of copying each value to
+ * add one (renderers that take a length use this).  NULL for SQL NULL;
+ * same lifetime as db_column_text. */
+const char *db_column_text_n(struct db_stmt *st, int col, size_t *len);
 
 /* Number of rows changed by the last INSERT/UPDATE/DELETE run by st. */
 int64_t db_changes(struct db_stmt *st);

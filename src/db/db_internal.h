@@ -64,6 +64,8 @@ struct db_ops {
 	const char *(*column_text)(struct db_stmt *st, int col);
 	size_t (*column_bytes)(struct db_stmt *st, int col);
 	int64_t (*column_int64)(struct db_stmt *st, int col);
+	/* Optional: text and length without a NUL (db_column_text_n). */
+	const char *(*column_text_n)(struct db_stmt *st, int col, size_t *len);
 	/* Optional: 1/0 for a column the backend can read as a boolean without
 	 * text, -1 to fall back to db_column_bool's reading of the text. */
 	int (*column_bool)(struct db_stmt *st, int col);

@@ -410,6 +410,23 @@ sq_column_text(struct db_stmt *st, int col)
 	return (const char *)sqlite3_column_text(sqs(st)->stmt, col);
 }
 
+/* sqlite3_column_text() must NUL-terminate a value that points into a
+ * page, which costs an allocation and a copy per column; the blob view
+ * of the same bytes does not.  It is NULL for an empty value, which is
+ * not SQL NULL. */
+static const char *
+sq_column_text_n(struct db_stmt *st, int col, size_t *len)
+{
+	sqlite3_stmt *s = sqs(st)->stmt;
+	if (sqlite3_column_type(s, col) == SQLITE_NULL) {
+		*len = 0;
+		return NULL;
+	}
+	const char *p = sqlite3_column_blob(s, col);
+	*len = (size_t)sqlite3_column_bytes(s, col);
+	return p ? p : "";
+}
+
 static size_t
 sq_column_bytes(struct db_stmt *st, int col)
 {
@@ -468,6 +485,7 @@ const struct db_ops db_sqlite_ops = {
 	.column_name = sq_column_name,
 	.column_is_null = sq_column_is_null,
 	.column_bool = sq_column_bool,
+	.column_text_n = sq_column_text_n,
 	.column_text = sq_column_text,
 	.column_bytes = sq_column_bytes,
 	.column_int64 = sq_column_int64,

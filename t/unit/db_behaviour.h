@@ -151,6 +151,12 @@ behaviour_types(struct db *db)
 	ok(db_column_text(st, 6) && strncmp(db_column_text(st, 6), "2026-02-17 23:18:00.123456",
 					    26) == 0,
 	   "timestamp text round trip: %s", db_column_text(st, 6));
+	size_t n = 99;
+	const char *t = db_column_text_n(st, 1, &n);
+	ok(t != NULL && n == 6 && memcmp(t, "widget", 6) == 0, "text with its length");
+	t = db_column_text_n(st, 2, &n);
+	ok(t != NULL && n == 16 && memcmp(t, "9007199254740993", 16) == 0,
+	   "an integer column as text with its length");
 	ok(!db_column_is_null(st, 2), "non-NULL is not NULL");
 	ok(db_column_text(st, 99) == NULL && db_column_int64(st, -1) == 0,
 	   "out-of-range columns read as NULL/0");
@@ -163,6 +169,14 @@ behaviour_types(struct db *db)
 		   db_column_is_null(st, 6),
 	   "NULLs read back as NULL");
 	ok(db_column_text(st, 2) == NULL && db_column_int64(st, 2) == 0, "NULL text is NULL");
+	n = 99;
+	ok(db_column_text_n(st, 2, &n) == NULL && n == 0, "NULL text with a length is NULL, 0");
+	db_reset(st);
+
+	st = db_prepare(db, "SELECT '', 'x'");
+	is_int(db_step(st), DB_ROW, "empty text selected");
+	t = db_column_text_n(st, 0, &n);
+	ok(t != NULL && n == 0, "empty text with a length is \"\", not NULL");
 	is_int(db_column_bool(st, 4), 0, "bool false round trip");
 	db_reset(st);
 
