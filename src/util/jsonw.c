@@ -301,6 +301,19 @@ jw_raw(struct jw *w, const char *json, size_t n)
 }
 
 void
+jw_timen(struct jw *w, const char *db_time, size_t len)
+{
+	char text[TIME_DB_LEN + 8];
+	if (db_time == NULL || len >= sizeof(text)) {
+		jw_null(w);
+		return;
+	}
+	memcpy(text, db_time, len);
+	text[len] = '\0';
+	jw_time(w, text);
+}
+
+void
 jw_time(struct jw *w, const char *db_time)
 {
 	char iso[TIME_ISO_LEN];
@@ -359,21 +372,202 @@ jw_json(struct jw *w, const json_t *v)
 	}
 }
 
+/* --- checking JSON text ------------------------------------------------------- */
+
+/* A recursive-descent recogniser of RFC 8259: it builds nothing, so a
+ * stored value can be checked and copied into an answer for the price of
+ * one pass over its bytes. */
+struct scan {
+	const unsigned char *p, *end;
+	unsigned depth;
+};
+
+#define SCAN_MAX_DEPTH 512
+
+static int scan_value(struct scan *s);
+
+static void
+scan_space(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int
+scan_literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return 0;
+	s->p += n;
+	return 1;
+}
+
+static int
+is_digit(const struct scan *s)
+{
+	return s->p < s->end && *s->p >= '0' && *s->p <= '9';
+}
+
+static int
+scan_digits(struct scan *s)
+{
+	if (!is_digit(s))
+		return 0;
+	while (is_digit(s))
+		s->p++;
+	return 1;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+scan_number(struct scan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (!scan_digits(s))
+		return 0;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!scan_digits(s))
+			return 0;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!scan_digits(s))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int
+scan_string(struct scan *s)
+{
+	s->p++;                                 /* the opening quote */
+	while (s->p < s->end) {
+		unsigned char c = *s->p;
+		if (c == '"') {
+			s->p++;
+			return 1;
+		}
+		if (c < 0x20)
+			return 0;
+		if (c == '\\') {
+			if (s->end - s->p < 2)
+				return 0;
+			unsigned char e = s->p[1];
+			if (e == 'u') {
+				if (s->end - s->p < 6 || !is_hex(s->p[2]) || !is_hex(s->p[3]) ||
+				    !is_hex(s->p[4]) || !is_hex(s->p[5]))
+					return 0;
+				s->p += 6;
+			} else if (strchr("\"\\/bfnrt", e) != NULL && e != '\0') {
+				s->p += 2;
+			} else
+				return 0;
+			continue;
+		}
+		if (c < 0x80) {
+			s->p++;
+			continue;
+		}
+		size_t seq = utf8_sequence(s->p, (size_t)(s->end - s->p));
+		if (seq == 0)
+			return 0;
+		s->p += seq;
+	}
+	return 0;                               /* no closing quote */
+}
+
+/* The members of an object or the elements of an array, up to close. */
+static int
+scan_container(struct scan *s, unsigned char close)
+{
+	if (++s->depth > SCAN_MAX_DEPTH)
+		return 0;
+	s->p++;
+	scan_space(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 1;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (s->p >= s->end || *s->p != '"' || !scan_string(s))
+				return 0;
+			scan_space(s);
+			if (s->p >= s->end || *s->p != ':')
+				return 0;
+			s->p++;
+		}
+		if (!scan_value(s))
+			return 0;
+		scan_space(s);
+		if (s->p >= s->end)
+			return 0;
+		if (*s->p == close) {
+			s->p++;
+			s->depth--;
+			return 1;
+		}
+		if (*s->p != ',')
+			return 0;
+		s->p++;
+	}
+}
+
+/* One value with the whitespace before it. */
+static int
+scan_value(struct scan *s)
+{
+	scan_space(s);
+	if (s->p >= s->end)
+		return 0;
+	switch (*s->p) {
+	case '{': return scan_container(s, '}');
+	case '[': return scan_container(s, ']');
+	case '"': return scan_string(s);
+	case 't': return scan_literal(s, "true");
+	case 'f': return scan_literal(s, "false");
+	case 'n': return scan_literal(s, "null");
+	default: return scan_number(s);
+	}
+}
+
+int
+jw_text_is_json(const char *text, size_t len)
+{
+	struct scan s = { (const unsigned char *)text, (const unsigned char *)text + len, 0 };
+	if (text == NULL || !scan_value(&s))
+		return 0;
+	scan_space(&s);
+	return s.p == s.end;
+}
+
+void
+jw_json_textn(struct jw *w, const char *text, size_t len, const char *fallback)
+{
+	if (text != NULL && jw_text_is_json(text, len))
+		jw_raw(w, text, len);
+	else
+		jw_raw(w, fallback, strlen(fallback));
+}
+
 void
 jw_json_text(struct jw *w, const char *text, const char *fallback)
 {
-	/* The most common stored values need no parse. */
-	if (text != NULL && (strcmp(text, "{}") == 0 || strcmp(text, "[]") == 0 ||
-			     strcmp(text, "null") == 0)) {
-		jw_raw(w, text, strlen(text));
-		return;
-	}
-	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-	if (v != NULL)
-		jw_json(w, v);
-	else
-		jw_raw(w, fallback, strlen(fallback));
-	json_decref(v);
+	jw_json_textn(w, text, text ? strlen(text) : 0, fallback);
 }
 
 char *
@@ -402,10 +596,28 @@ void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v);
 void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
 void jw_kjson(struct jw *w, const char *k, const json_t *v) { jw_key(w, k); jw_json(w, v); }
 void jw_ktime(struct jw *w, const char *k, const char *t) { jw_key(w, k); jw_time(w, t); }
+void jw_ktimen(struct jw *w, const char *k, const char *t, size_t n) { jw_key(w, k); jw_timen(w, t, n); }
+
+void
+jw_kstrn(struct jw *w, const char *k, const char *s, size_t n)
+{
+	jw_key(w, k);
+	if (s == NULL)
+		jw_null(w);
+	else
+		jw_strn(w, s, n);
+}
 
 void
 jw_kjson_text(struct jw *w, const char *k, const char *text, const char *fallback)
 {
 	jw_key(w, k);
 	jw_json_text(w, text, fallback);
+}
+
+void
+jw_kjson_textn(struct jw *w, const char *k, const char *text, size_t n, const char *fallback)
+{
+	jw_key(w, k);
+	jw_json_textn(w, text, n, fallback);
 }

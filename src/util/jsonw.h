@@ -67,12 +67,18 @@ void jw_null(struct jw *w);
 void jw_raw(struct jw *w, const char *json, size_t n);
 /* A jansson value (NULL: null).  Object members keep their order. */
 void jw_json(struct jw *w, const json_t *v);
-/* JSON text read from a column: parsed and written; fallback (JSON text,
- * e.g. "{}" or "null") when text is NULL or does not parse. */
+/* JSON text read from a column, written as it is when it is one valid
+ * JSON value (RFC 8259; checked without building anything), else fallback
+ * (JSON text such as "{}" or "null"), also for NULL: a value written by
+ * hand can never make an answer invalid. */
 void jw_json_text(struct jw *w, const char *text, const char *fallback);
+void jw_json_textn(struct jw *w, const char *text, size_t len, const char *fallback);
+/* 1 when text[0..len) is exactly one JSON value, whitespace around it allowed. */
+int jw_text_is_json(const char *text, size_t len);
 /* A stored timestamp as ISO-8601 with Z (util/timefmt.h), null when NULL
- * or unreadable. */
+ * or unreadable; jw_timen takes text that need not end in a NUL. */
 void jw_time(struct jw *w, const char *db_time);
+void jw_timen(struct jw *w, const char *db_time, size_t len);
 
 /* key + value in one call. */
 void jw_kstr(struct jw *w, const char *key, const char *s);
@@ -82,7 +88,10 @@ void jw_kbool(struct jw *w, const char *key, int v);
 void jw_knull(struct jw *w, const char *key);
 void jw_kjson(struct jw *w, const char *key, const json_t *v);
 void jw_kjson_text(struct jw *w, const char *key, const char *text, const char *fallback);
+void jw_kjson_textn(struct jw *w, const char *key, const char *text, size_t n, const char *fallback);
 void jw_ktime(struct jw *w, const char *key, const char *db_time);
+void jw_ktimen(struct jw *w, const char *key, const char *db_time, size_t n);
+void jw_kstrn(struct jw *w, const char *key, const char *s, size_t n);   /* NULL: null */
 
 /* A jansson value as compact JSON text (malloc'd; *len set when len is not
  * NULL): the printer of every answer and event. */

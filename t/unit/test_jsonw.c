@@ -148,8 +148,40 @@ test_jansson_values(void)
 	jw_json_text(&w, "{broken", "[]");
 	jw_json_text(&w, "0.7", "null");
 	jw_arr_end(&w);
-	is_text(&w, "[{},[1,2],{\"x\":\"y\"},{},[],0.7]",
-		"stored JSON text compacted; fallback for NULL and broken text");
+	is_text(&w, "[{},[ 1, 2 ],{\"x\": \"y\"},{},[],0.7]",
+		"valid stored JSON text copied as it is; fallback for NULL and broken text");
+}
+
+static void
+test_recogniser(void)
+{
+	static const char *const good[] = {
+		"0", "-0", "12", "-1.5e+10", "1E-2", "0.25", "true", "false", "null", "\"\"",
+		"\"a\\\"b\\\\c\\/\\b\\f\\n\\r\\t\\u00e9\\uD83D\\uDE00\"", "\"caf\xc3\xa9\"",
+		"[]", "{}", " [ 1 , { \"a\" : [ null ] } ] ", "{\"a\":{\"b\":{\"c\":[[[]]]}}}",
+		"\t\r\n{}\n",
+	};
+	static const char *const bad[] = {
+		"", " ", "01", "-", "1.", ".5", "1e", "+1", "0x10", "tru", "nul", "True", "NaN",
+		"\"", "\"abc", "\"\\x\"", "\"\\u12G4\"", "\"\\u12\"", "\"tab\there\"", "\"\xff\"",
+		"\"\xc3\"", "[", "[1,]", "[,1]", "[1 2]", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
+		"{a:1}", "{1:1}", "[]]", "{} {}", "1 2", "[1]x", "\"a\"\"b\"",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(jw_text_is_json(good[i], strlen(good[i])), "valid JSON, case %zu", i);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(!jw_text_is_json(bad[i], strlen(bad[i])), "not JSON, case %zu", i);
+	ok(!jw_text_is_json("[1]\0", 4), "a NUL after the value is not JSON");
+	ok(jw_text_is_json("[1,2]xyz", 5), "only the given length counts");
+
+	/* Nesting: deep is fine, too deep is refused without exhausting the stack. */
+	char deep[2 * 600 + 1];
+	for (int depth = 500; depth <= 600; depth += 100) {
+		memset(deep, '[', (size_t)depth);
+		memset(deep + depth, ']', (size_t)depth);
+		ok(jw_text_is_json(deep, 2 * (size_t)depth) == (depth <= 512),
+		   "%d nested arrays: %s", depth, depth <= 512 ? "accepted" : "refused");
+	}
 }
 
 static void
@@ -194,6 +226,7 @@ main(void)
 	test_reals();
 	test_strings();
 	test_jansson_values();
+	test_recogniser();
 	test_times_and_take();
 	return done_testing();
 }
