@@ -16,12 +16,8 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
-#include "model/edge.h"
-#include "model/node.h"
 #include "model/workflow.h"
-#include "db/db.h"
 #include "util/jsonw.h"
-#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 #define NOT_FOUND "Workflow not found."
@@ -40,42 +36,6 @@ scope_of(const struct req *r)
 
 /* --- rendering -------------------------------------------------------------- */
 
-/* WorkflowOut's members in the spec's key order, trigger_count after
- * edge_count, into an object the caller has opened (the detail adds its
- * nodes and edges before closing it). */
-static void
-workflow_members(struct jw *w, const struct workflow *wf)
-{
-	jw_kint(w, "id", wf->id);
-	jw_kstr(w, "name", wf->name);
-	jw_kstr(w, "slug", wf->slug);
-	jw_kstr(w, "description", wf->description);
-	jw_kbool(w, "is_active", wf->is_active);
-	jw_kbool(w, "is_public", wf->is_public);
-	jw_kbool(w, "is_default", wf->is_default);
-	jw_kjson(w, "tags", wf->tags);
-	if (wf->error_handler_workflow_id)
-		jw_kint(w, "error_handler_workflow_id", wf->error_handler_workflow_id);
-	else
-		jw_knull(w, "error_handler_workflow_id");
-	jw_kint(w, "max_execution_seconds", wf->max_execution_seconds);
-	jw_kjson(w, "input_schema", wf->input_schema);
-	jw_kjson(w, "output_schema", wf->output_schema);
-	jw_kint(w, "node_count", wf->node_count);
-	jw_kint(w, "edge_count", wf->edge_count);
-	jw_kint(w, "trigger_count", wf->trigger_count);
-	jw_ktime(w, "created_at", wf->created_at);
-	jw_ktime(w, "updated_at", wf->updated_at);
-}
-
-static void
-workflow_write(struct jw *w, const struct workflow *wf)
-{
-	jw_obj_begin(w);
-	workflow_members(w, wf);
-	jw_obj_end(w);
-}
-
 static int
 answer_model_error(struct req *r, struct db *db, int rc)
 {
@@ -89,7 +49,6 @@ answer_model_error(struct req *r, struct db *db, int rc)
 	}
 }
 
-/* Answers status with the WorkflowOut of slug. */
 /* Answers WorkflowOut for slug.  With an event channel, the same object is
  * first published there as workflow_updated: the change is committed by
  * now, and a failed publish is logged, never the request's failure. */
@@ -97,14 +56,13 @@ static int
 answer_workflow(struct req *r, int status, struct db *db, const char *slug,
 		const char *event_channel)
 {
-	struct workflow w;
-	int rc = workflow_get(db, slug, scope_of(r), &w);
-	if (rc != WF_OK)
-		return answer_model_error(r, db, rc);
 	struct jw out;
 	jw_init(&out);
-	workflow_write(&out, &w);
-	workflow_free(&w);
+	int rc = workflow_write(db, slug, scope_of(r), 0, &out);
+	if (rc != WF_OK) {
+		jw_free(&out);
+		return answer_model_error(r, db, rc);
+	}
 	if (event_channel != NULL) {
 		json_t *data = jw_to_json(&out);
 		events_publish(r->cfg, event_channel, "workflow_updated", data);
@@ -300,25 +258,13 @@ workflows_list(struct req *r)
 	if (v_failed(&v))
 		return answer_invalid(r, &v);
 	v_free(&v);
-	struct workflow *items;
-	size_t n;
-	int64_t total;
-	int rc = workflow_list(db, scope_of(r), limit, offset, &items, &n, &total);
-	if (rc != WF_OK)
-		return answer_model_error(r, db, rc);
 	struct jw out;
 	jw_init(&out);
-	jw_obj_begin(&out);
-	jw_key(&out, "items");
-	jw_arr_begin(&out);
-	for (size_t i = 0; i < n; i++) {
-		workflow_write(&out, &items[i]);
-		workflow_free(&items[i]);
+	int rc = workflow_list_write(db, scope_of(r), limit, offset, &out);
+	if (rc != WF_OK) {
+		jw_free(&out);
+		return answer_model_error(r, db, rc);
 	}
-	free(items);
-	jw_arr_end(&out);
-	jw_kint(&out, "total", total);
-	jw_obj_end(&out);
 	return resp_jw(r, 200, &out);
 }
 
@@ -348,38 +294,19 @@ workflows_create(struct req *r)
 	return rc;
 }
 
-/* The detail is read in one read transaction, so its nodes and edges are
- * one consistent state of the workflow. */
 int
 workflows_get(struct req *r)
 {
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	if (db_begin(db) != 0)
-		return resp_db_error(r, db, "workflows");
-	struct workflow wf;
-	int rc = workflow_get(db, req_param(r, "slug"), scope_of(r), &wf);
-	if (rc != WF_OK) {
-		if (db_in_transaction(db))
-			db_rollback(db);
-		return answer_model_error(r, db, rc);
-	}
 	struct jw out;
 	jw_init(&out);
-	jw_obj_begin(&out);
-	workflow_members(&out, &wf);
-	jw_key(&out, "nodes");
-	int failed = node_list_write(db, wf.id, &out) != NODE_OK;
-	jw_key(&out, "edges");
-	failed = failed || edge_list_write(db, wf.id, &out) != EDGE_OK;
-	jw_obj_end(&out);
-	workflow_free(&wf);
-	if (failed) {
+	int rc = workflow_write(db, req_param(r, "slug"), scope_of(r), 1, &out);
+	if (rc != WF_OK) {
 		jw_free(&out);
-		return resp_db_error(r, db, "workflows");
+		return answer_model_error(r, db, rc);
 	}
-	db_commit(db);
 	return resp_jw(r, 200, &out);
 }
 

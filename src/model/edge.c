@@ -81,22 +81,34 @@ row_read(struct db_stmt *st, struct edge_row *e)
 	e->priority = db_column_int64(st, 7);
 }
 
+/* A text column, or fallback for SQL NULL. */
+static void
+text_or(struct jw *w, const char *key, struct db_stmt *st, int col, const char *fallback)
+{
+	size_t n;
+	const char *s = db_column_text_n(st, col, &n);
+	if (s == NULL)
+		jw_kstr(w, key, fallback);
+	else
+		jw_kstrn(w, key, s, n);
+}
+
 /* EdgeOut in the spec's key order, straight from an EDGE_COLUMNS row (the
  * one renderer: lists, the detail and single edges all come through here). */
 static void
 row_write(struct jw *w, struct db_stmt *st)
 {
-	const char *type = db_column_text(st, 3);
-	const char *label = db_column_text(st, 4);
-	const char *value = db_column_text(st, 6);
+	size_t n;
+	const char *mapping;
 	jw_obj_begin(w);
 	jw_kint(w, "id", db_column_int64(st, 0));
-	jw_kstr(w, "source_node_id", db_column_text(st, 1) ? db_column_text(st, 1) : "");
-	jw_kstr(w, "target_node_id", db_column_text(st, 2) ? db_column_text(st, 2) : "");
-	jw_kstr(w, "edge_type", type ? type : "direct");
-	jw_kstr(w, "edge_label", label ? label : "");
-	jw_kjson_text(w, "condition_mapping", db_column_text(st, 5), "null");
-	jw_kstr(w, "condition_value", value ? value : "");
+	text_or(w, "source_node_id", st, 1, "");
+	text_or(w, "target_node_id", st, 2, "");
+	text_or(w, "edge_type", st, 3, "direct");
+	text_or(w, "edge_label", st, 4, "");
+	mapping = db_column_text_n(st, 5, &n);
+	jw_kjson_textn(w, "condition_mapping", mapping, n, "null");
+	text_or(w, "condition_value", st, 6, "");
 	jw_kint(w, "priority", db_column_int64(st, 7));
 	jw_obj_end(w);
 }

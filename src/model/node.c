@@ -100,10 +100,25 @@ real_or_null(struct jw *w, const char *key, struct db_stmt *st, int col)
 		jw_kreal(w, key, db_column_double(st, col));
 }
 
+/* A text column, or fallback for SQL NULL. */
 static void
-text_or(struct jw *w, const char *key, const char *s, const char *fallback)
+text_or(struct jw *w, const char *key, struct db_stmt *st, int col, const char *fallback)
 {
-	jw_kstr(w, key, s ? s : fallback);
+	size_t n;
+	const char *s = db_column_text_n(st, col, &n);
+	if (s == NULL)
+		jw_kstr(w, key, fallback);
+	else
+		jw_kstrn(w, key, s, n);
+}
+
+/* A JSON text column, or fallback (JSON text) for SQL NULL or bad text. */
+static void
+json_or(struct jw *w, const char *key, struct db_stmt *st, int col, const char *fallback)
+{
+	size_t n;
+	const char *s = db_column_text_n(st, col, &n);
+	jw_kjson_textn(w, key, s, n, fallback);
 }
 
 /* ComponentConfigData: the model group only for ai_model, the trigger
@@ -115,11 +130,11 @@ config_write(struct jw *w, struct db_stmt *st, const char *type)
 	int model = strcmp(type, "ai_model") == 0;
 	int trigger = node_type_is_trigger(type);
 	jw_obj_begin(w);
-	text_or(w, "system_prompt", db_column_text(st, 11), "");
-	jw_kjson_text(w, "extra_config", db_column_text(st, 12), "{}");
+	text_or(w, "system_prompt", st, 11, "");
+	json_or(w, "extra_config", st, 12, "{}");
 	if (model) {
 		int_or_null(w, "llm_credential_id", st, 13);
-		text_or(w, "model_name", db_column_text(st, 14), "");
+		text_or(w, "model_name", st, 14, "");
 		real_or_null(w, "temperature", st, 15);
 		int_or_null(w, "max_tokens", st, 16);
 		real_or_null(w, "frequency_penalty", st, 17);
@@ -127,7 +142,7 @@ config_write(struct jw *w, struct db_stmt *st, const char *type)
 		real_or_null(w, "top_p", st, 19);
 		int_or_null(w, "timeout", st, 20);
 		int_or_null(w, "max_retries", st, 21);
-		jw_kjson_text(w, "response_format", db_column_text(st, 22), "null");
+		json_or(w, "response_format", st, 22, "null");
 	} else {
 		static const char *const empty_model[] = {
 			"temperature", "max_tokens", "frequency_penalty", "presence_penalty",
@@ -143,7 +158,7 @@ config_write(struct jw *w, struct db_stmt *st, const char *type)
 		int_or_null(w, "credential_id", st, 24);
 		jw_kbool(w, "is_active", db_column_is_null(st, 25) || db_column_bool(st, 25));
 		jw_kint(w, "priority", db_column_is_null(st, 26) ? 0 : db_column_int64(st, 26));
-		jw_kjson_text(w, "trigger_config", db_column_text(st, 27), "{}");
+		json_or(w, "trigger_config", st, 27, "{}");
 	} else {
 		jw_knull(w, "credential_id");
 		jw_kbool(w, "is_active", 1);
@@ -163,8 +178,8 @@ node_write(struct jw *w, struct db_stmt *st)
 	const char *type = db_column_text(st, 3) ? db_column_text(st, 3) : "";
 	jw_obj_begin(w);
 	jw_kint(w, "id", db_column_int64(st, 0));
-	text_or(w, "node_id", db_column_text(st, 1), "");
-	jw_kstr(w, "label", db_column_text(st, 2));
+	text_or(w, "node_id", st, 1, "");
+	text_or(w, "label", st, 2, NULL);
 	jw_kstr(w, "component_type", type);
 	jw_kbool(w, "is_entry_point", db_column_bool(st, 4));
 	jw_kbool(w, "interrupt_before", db_column_bool(st, 5));
@@ -175,7 +190,9 @@ node_write(struct jw *w, struct db_stmt *st)
 	config_write(w, st, type);
 	int_or_null(w, "subworkflow_id", st, 9);
 	int_or_null(w, "code_block_id", st, 10);
-	jw_ktime(w, "updated_at", db_column_text(st, 28));
+	size_t n;
+	const char *updated = db_column_text_n(st, 28, &n);
+	jw_ktimen(w, "updated_at", updated, n);
 	/* Schedules are not built yet: no node has a job. */
 	jw_knull(w, "schedule_job");
 	jw_obj_end(w);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -269,19 +270,53 @@ count_in_scope(struct db *db, int64_t owner, int64_t *total)
 	return rc == DB_ERROR ? -1 : 0;
 }
 
-int
-workflow_list(struct db *db, int64_t owner, int64_t limit, int64_t offset,
-	      struct workflow **items, size_t *n, int64_t *total)
+/* WorkflowOut's members from a SELECT_OUT row, in the spec's key order with
+ * trigger_count after edge_count, into an object the caller opened: the
+ * one renderer of a workflow.  Text goes from the row to the answer
+ * without a copy in between. */
+static void
+row_write_members(struct jw *w, struct db_stmt *st)
 {
-	*items = NULL;
-	*n = 0;
-	*total = 0;
-	/* The page is chosen first, by the (owner_id, id) order of the index. */
+	size_t n;
+	const char *t;
+	jw_kint(w, "id", db_column_int64(st, 0));
+	t = db_column_text_n(st, 2, &n);
+	jw_kstrn(w, "name", t ? t : "", n);
+	t = db_column_text_n(st, 3, &n);
+	jw_kstrn(w, "slug", t ? t : "", n);
+	t = db_column_text_n(st, 4, &n);
+	jw_kstrn(w, "description", t ? t : "", n);
+	jw_kbool(w, "is_active", db_column_bool(st, 5));
+	jw_kbool(w, "is_public", db_column_bool(st, 6));
+	jw_kbool(w, "is_default", db_column_bool(st, 7));
+	t = db_column_text_n(st, 8, &n);
+	jw_kjson_textn(w, "tags", t, n, "null");
+	if (db_column_is_null(st, 9))
+		jw_knull(w, "error_handler_workflow_id");
+	else
+		jw_kint(w, "error_handler_workflow_id", db_column_int64(st, 9));
+	jw_kint(w, "max_execution_seconds", db_column_int64(st, 10));
+	t = db_column_text_n(st, 11, &n);
+	jw_kjson_textn(w, "input_schema", t, n, "null");
+	t = db_column_text_n(st, 12, &n);
+	jw_kjson_textn(w, "output_schema", t, n, "null");
+	jw_kint(w, "node_count", db_column_int64(st, 15));
+	jw_kint(w, "edge_count", db_column_int64(st, 16));
+	jw_kint(w, "trigger_count", db_column_int64(st, 17));
+	t = db_column_text_n(st, 13, &n);
+	jw_ktimen(w, "created_at", t, n);
+	t = db_column_text_n(st, 14, &n);
+	jw_ktimen(w, "updated_at", t, n);
+}
+
+int
+workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset, struct jw *w)
+{
+	/* The (owner_id) index gives the owner's rows in id order (its entries
+	 * end in the rowid), so the page costs the same at any size. */
 	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
-		? SELECT_OUT "FROM (SELECT * FROM workflows WHERE ? = 0 "
-		  "ORDER BY id LIMIT ? OFFSET ?) w ORDER BY w.id"
-		: SELECT_OUT "FROM (SELECT * FROM workflows WHERE owner_id = ? "
-		  "ORDER BY id LIMIT ? OFFSET ?) w ORDER BY w.id");
+		? SELECT_OUT "FROM workflows w WHERE ? = 0 ORDER BY w.id LIMIT ? OFFSET ?"
+		: SELECT_OUT "FROM workflows w WHERE w.owner_id = ? ORDER BY w.id LIMIT ? OFFSET ?");
 	if (st == NULL)
 		return db_failed(db, "prepare list");
 	if (db_begin(db) != 0)
@@ -289,24 +324,71 @@ workflow_list(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 	db_bind_int64(st, 1, owner);
 	db_bind_int64(st, 2, limit);
 	db_bind_int64(st, 3, offset);
-	size_t cap = 0;
+	jw_obj_begin(w);
+	jw_key(w, "items");
+	jw_arr_begin(w);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*items = xrealloc(*items, cap * sizeof(**items));
-		}
-		row_to_workflow(st, &(*items)[(*n)++]);
+		jw_obj_begin(w);
+		row_write_members(w, st);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	db_reset(st);
+	int64_t total = 0;
+	if (rc == DB_ERROR || count_in_scope(db, owner, &total) != 0)
+		return db_failed(db, "list");
+	jw_kint(w, "total", total);
+	jw_obj_end(w);
+	db_commit(db);
+	return WF_OK;
+}
+
+/* Opens WorkflowOut for slug and writes its members, leaving the object
+ * open; *id is the workflow's id. */
+static int
+open_workflow(struct db *db, const char *slug, int64_t owner, struct jw *w, int64_t *id)
+{
+	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
+		? SELECT_OUT "FROM workflows w WHERE w.slug = ? AND ? = 0"
+		: SELECT_OUT "FROM workflows w WHERE w.slug = ? AND w.owner_id = ?");
+	if (st == NULL)
+		return db_failed(db, "prepare get");
+	db_bind_text(st, 1, slug, -1);
+	db_bind_int64(st, 2, owner);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_column_int64(st, 0);
+		jw_obj_begin(w);
+		row_write_members(w, st);
 	}
 	db_reset(st);
-	if (rc == DB_ERROR || count_in_scope(db, owner, total) != 0) {
-		for (size_t i = 0; i < *n; i++)
-			workflow_free(&(*items)[i]);
-		free(*items);
-		*items = NULL;
-		*n = 0;
-		return db_failed(db, "list");
+	if (rc == DB_ERROR)
+		return db_failed(db, "get");
+	return rc == DB_ROW ? WF_OK : WF_NOT_FOUND;
+}
+
+int
+workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph, struct jw *w)
+{
+	if (db_begin(db) != 0)
+		return db_failed(db, "begin read");
+	int64_t id = 0;
+	int rc = open_workflow(db, slug, owner, w, &id);
+	if (rc != WF_OK) {
+		if (db_in_transaction(db))
+			db_rollback(db);
+		return rc;
 	}
+	if (with_graph) {
+		jw_key(w, "nodes");
+		if (node_list_write(db, id, w) != NODE_OK)
+			return db_failed(db, "nodes");
+		jw_key(w, "edges");
+		if (edge_list_write(db, id, w) != EDGE_OK)
+			return db_failed(db, "edges");
+	}
+	jw_obj_end(w);
 	db_commit(db);
 	return WF_OK;
 }

@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 struct db;
+struct jw;
 
 #define WF_ANY_OWNER 0
 #define WF_NAME_MAX 255
@@ -67,11 +68,15 @@ char *workflow_slug_from_name(const char *name);
 /* One workflow by slug, with its counts. */
 int workflow_get(struct db *db, const char *slug, int64_t owner, struct workflow *out);
 
-/* A page ordered by id; *items is a malloc'd array of *n workflows (free
- * each, then the array) and *total counts all in scope.  The counts come
- * from the same query, computed for the page's rows only. */
-int workflow_list(struct db *db, int64_t owner, int64_t limit, int64_t offset,
-		  struct workflow **items, size_t *n, int64_t *total);
+/* The list's answer, {"items": [WorkflowOut...], "total": n}, written to
+ * w: a page ordered by id, and the count of all in scope (kept by the
+ * database, so neither depends on the table's size).  One read
+ * transaction.  On error w holds a partial text the caller discards. */
+int workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset, struct jw *w);
+
+/* WorkflowOut of slug written to w; with_graph adds "nodes" and "edges"
+ * (the detail), all read in one read transaction so they agree. */
+int workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph, struct jw *w);
 
 /*
  * Creates a workflow owned by owner in one transaction.  fields is an
