@@ -144,14 +144,9 @@ config_write(struct jw *w, struct db_stmt *st, const char *type)
 		int_or_null(w, "max_retries", st, 21);
 		json_or(w, "response_format", st, 22, "null");
 	} else {
-		static const char *const empty_model[] = {
-			"temperature", "max_tokens", "frequency_penalty", "presence_penalty",
-			"top_p", "timeout", "max_retries", "response_format", NULL,
-		};
-		jw_knull(w, "llm_credential_id");
-		jw_kstr(w, "model_name", "");
-		for (size_t i = 0; empty_model[i] != NULL; i++)
-			jw_knull(w, empty_model[i]);
+		JW_MEMBERS(w, "\"llm_credential_id\":null,\"model_name\":\"\",\"temperature\":null,"
+			   "\"max_tokens\":null,\"frequency_penalty\":null,\"presence_penalty\":null,"
+			   "\"top_p\":null,\"timeout\":null,\"max_retries\":null,\"response_format\":null");
 	}
 	int_or_null(w, "llm_model_config_id", st, 23);
 	if (trigger) {
@@ -159,14 +154,11 @@ config_write(struct jw *w, struct db_stmt *st, const char *type)
 		jw_kbool(w, "is_active", db_column_is_null(st, 25) || db_column_bool(st, 25));
 		jw_kint(w, "priority", db_column_is_null(st, 26) ? 0 : db_column_int64(st, 26));
 		json_or(w, "trigger_config", st, 27, "{}");
+		jw_knull(w, "input_template");
 	} else {
-		jw_knull(w, "credential_id");
-		jw_kbool(w, "is_active", 1);
-		jw_kint(w, "priority", 0);
-		jw_key(w, "trigger_config");
-		jw_raw(w, "{}", 2);
+		JW_MEMBERS(w, "\"credential_id\":null,\"is_active\":true,\"priority\":0,"
+			   "\"trigger_config\":{},\"input_template\":null");
 	}
-	jw_knull(w, "input_template");
 	jw_obj_end(w);
 }
 

@@ -194,10 +194,18 @@ put_string(struct jw *w, const char *str, size_t n)
 }
 
 void
-jw_key(struct jw *w, const char *key)
+jw_members_raw(struct jw *w, const char *members, size_t n)
+{
+	assert(!w->after_key);
+	separate(w);
+	put(w, members, n);
+}
+
+void
+jw_key_n(struct jw *w, const char *key, size_t n)
 {
 	separate(w);
-	size_t n = strlen(key), plain = 0;
+	size_t plain = 0;
 	while (plain < n && plain_ascii((unsigned char)key[plain]))
 		plain++;
 	if (plain == n) {
@@ -585,39 +593,4 @@ jw_to_json(const struct jw *w)
 	if (w->len == 0)
 		return NULL;
 	return json_loadb(w->buf, w->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-}
-
-/* --- key + value -------------------------------------------------------------- */
-
-void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
-void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
-void jw_kreal(struct jw *w, const char *k, double v) { jw_key(w, k); jw_real(w, v); }
-void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
-void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
-void jw_kjson(struct jw *w, const char *k, const json_t *v) { jw_key(w, k); jw_json(w, v); }
-void jw_ktime(struct jw *w, const char *k, const char *t) { jw_key(w, k); jw_time(w, t); }
-void jw_ktimen(struct jw *w, const char *k, const char *t, size_t n) { jw_key(w, k); jw_timen(w, t, n); }
-
-void
-jw_kstrn(struct jw *w, const char *k, const char *s, size_t n)
-{
-	jw_key(w, k);
-	if (s == NULL)
-		jw_null(w);
-	else
-		jw_strn(w, s, n);
-}
-
-void
-jw_kjson_text(struct jw *w, const char *k, const char *text, const char *fallback)
-{
-	jw_key(w, k);
-	jw_json_text(w, text, fallback);
-}
-
-void
-jw_kjson_textn(struct jw *w, const char *k, const char *text, size_t n, const char *fallback)
-{
-	jw_key(w, k);
-	jw_json_textn(w, text, n, fallback);
 }

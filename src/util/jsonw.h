@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -55,7 +56,18 @@ void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
-void jw_key(struct jw *w, const char *key);
+void jw_key_n(struct jw *w, const char *key, size_t n);
+/* Inline so that the length of a literal key is known at compile time. */
+static inline void
+jw_key(struct jw *w, const char *key)
+{
+	jw_key_n(w, key, strlen(key));
+}
+/* Members already in JSON form ("\"a\":null,\"b\":0"), written as they
+ * are into the open object: a renderer's run of constant members costs
+ * one copy instead of a key and a value each. */
+void jw_members_raw(struct jw *w, const char *members, size_t n);
+#define JW_MEMBERS(w, literal) jw_members_raw((w), "" literal "", sizeof(literal) - 1)
 
 void jw_str(struct jw *w, const char *s);            /* NULL: null */
 void jw_strn(struct jw *w, const char *s, size_t n);
@@ -80,18 +92,42 @@ int jw_text_is_json(const char *text, size_t len);
 void jw_time(struct jw *w, const char *db_time);
 void jw_timen(struct jw *w, const char *db_time, size_t len);
 
-/* key + value in one call. */
-void jw_kstr(struct jw *w, const char *key, const char *s);
-void jw_kint(struct jw *w, const char *key, int64_t v);
-void jw_kreal(struct jw *w, const char *key, double v);
-void jw_kbool(struct jw *w, const char *key, int v);
-void jw_knull(struct jw *w, const char *key);
-void jw_kjson(struct jw *w, const char *key, const json_t *v);
-void jw_kjson_text(struct jw *w, const char *key, const char *text, const char *fallback);
-void jw_kjson_textn(struct jw *w, const char *key, const char *text, size_t n, const char *fallback);
-void jw_ktime(struct jw *w, const char *key, const char *db_time);
-void jw_ktimen(struct jw *w, const char *key, const char *db_time, size_t n);
-void jw_kstrn(struct jw *w, const char *key, const char *s, size_t n);   /* NULL: null */
+/* key + value in one call (inline, like jw_key, for literal keys). */
+static inline void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+static inline void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
+static inline void jw_kreal(struct jw *w, const char *k, double v) { jw_key(w, k); jw_real(w, v); }
+static inline void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
+static inline void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
+static inline void jw_kjson(struct jw *w, const char *k, const json_t *v) { jw_key(w, k); jw_json(w, v); }
+static inline void jw_ktime(struct jw *w, const char *k, const char *t) { jw_key(w, k); jw_time(w, t); }
+static inline void
+jw_ktimen(struct jw *w, const char *k, const char *t, size_t n)
+{
+	jw_key(w, k);
+	jw_timen(w, t, n);
+}
+static inline void
+jw_kjson_text(struct jw *w, const char *k, const char *text, const char *fallback)
+{
+	jw_key(w, k);
+	jw_json_text(w, text, fallback);
+}
+static inline void
+jw_kjson_textn(struct jw *w, const char *k, const char *text, size_t n, const char *fallback)
+{
+	jw_key(w, k);
+	jw_json_textn(w, text, n, fallback);
+}
+/* NULL: null. */
+static inline void
+jw_kstrn(struct jw *w, const char *k, const char *s, size_t n)
+{
+	jw_key(w, k);
+	if (s == NULL)
+		jw_null(w);
+	else
+		jw_strn(w, s, n);
+}
 
 /* A jansson value as compact JSON text (malloc'd; *len set when len is not
  * NULL): the printer of every answer and event. */

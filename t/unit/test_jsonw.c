@@ -53,6 +53,14 @@ test_structure(void)
 	}
 	jw_arr_end(&w);
 	is_text(&w, "[{\"i\":0},{\"i\":1},{\"i\":2}]", "objects in an array");
+
+	jw_init(&w);
+	jw_obj_begin(&w);
+	JW_MEMBERS(&w, "\"a\":null,\"b\":0");
+	jw_kint(&w, "c", 1);
+	JW_MEMBERS(&w, "\"d\":{}");
+	jw_obj_end(&w);
+	is_text(&w, "{\"a\":null,\"b\":0,\"c\":1,\"d\":{}}", "constant members first and after others");
 }
 
 static void
