@@ -33,20 +33,26 @@ jw_take(struct jw *w, size_t *len)
 	return text;
 }
 
-/* Room for n more bytes and the NUL. */
-static void
-reserve(struct jw *w, size_t n)
+/* The rare path of reserve(), kept out of line so the common one inlines. */
+static void __attribute__((noinline))
+grow(struct jw *w, size_t n)
 {
-	if (w->len + n + 1 <= w->cap)
-		return;
-	size_t cap = w->cap ? w->cap : 256;
+	size_t cap = w->cap ? w->cap : 1024;
 	while (cap < w->len + n + 1)
 		cap *= 2;
 	w->buf = xrealloc(w->buf, cap);
 	w->cap = cap;
 }
 
-static void
+/* Room for n more bytes and the NUL. */
+static inline void
+reserve(struct jw *w, size_t n)
+{
+	if (__builtin_expect(w->len + n + 1 > w->cap, 0))
+		grow(w, n);
+}
+
+static inline void
 put(struct jw *w, const char *s, size_t n)
 {
 	reserve(w, n);
@@ -55,7 +61,7 @@ put(struct jw *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
-static void
+static inline void
 put_char(struct jw *w, char c)
 {
 	reserve(w, 1);
@@ -65,7 +71,7 @@ put_char(struct jw *w, char c)
 
 /* Before any value: the comma that separates it from the previous member
  * or element, unless it is the value of a key just written. */
-static void
+static inline void
 separate(struct jw *w)
 {
 	if (w->after_key) {
@@ -204,24 +210,32 @@ jw_members_raw(struct jw *w, const char *members, size_t n)
 void
 jw_key_n(struct jw *w, const char *key, size_t n)
 {
-	separate(w);
 	size_t plain = 0;
 	while (plain < n && plain_ascii((unsigned char)key[plain]))
 		plain++;
-	if (plain == n) {
-		/* The usual key, a literal of the code: one copy. */
-		reserve(w, n + 3);
-		char *p = w->buf + w->len;
-		p[0] = '"';
-		memcpy(p + 1, key, n);
-		p[n + 1] = '"';
-		p[n + 2] = ':';
-		w->len += n + 3;
-		w->buf[w->len] = '\0';
-	} else {
+	if (plain < n) {
+		separate(w);
 		put_string(w, key, n);
 		put_char(w, ':');
+		w->after_key = 1;
+		return;
 	}
+	/* The usual key, a literal of the code: comma, quotes, key and colon
+	 * in one reservation. */
+	assert(!w->after_key);
+	reserve(w, n + 4);
+	char *p = w->buf + w->len;
+	uint64_t bit = (uint64_t)1 << w->depth;
+	if (w->has_member & bit)
+		*p++ = ',';
+	w->has_member |= bit;
+	*p++ = '"';
+	memcpy(p, key, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	*p = '\0';
+	w->len = (size_t)(p - w->buf);
 	w->after_key = 1;
 }
 
