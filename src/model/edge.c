@@ -81,17 +81,18 @@ row_read(struct db_stmt *st, struct edge_row *e)
 	e->priority = db_column_int64(st, 7);
 }
 
-/* A text column, or fallback for SQL NULL. */
+/* A text column, or fallback for SQL NULL; the key is a literal. */
 static void
-text_or(struct jw *w, const char *key, struct db_stmt *st, int col, const char *fallback)
+text_col(struct jw *w, struct db_stmt *st, int col, const char *fallback)
 {
 	size_t n;
 	const char *s = db_column_text_n(st, col, &n);
 	if (s == NULL)
-		jw_kstr(w, key, fallback);
+		jw_str(w, fallback);
 	else
-		jw_kstrn(w, key, s, n);
+		jw_strn(w, s, n);
 }
+#define text_or(w, key, st, col, fallback) (JW_KEY(w, key), text_col(w, st, col, fallback))
 
 /* EdgeOut in the spec's key order, straight from an EDGE_COLUMNS row (the
  * one renderer: lists, the detail and single edges all come through here). */

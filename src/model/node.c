@@ -81,45 +81,51 @@ node_type_is_trigger(const char *type)
 
 /* --- rendering --------------------------------------------------------------------- */
 
-/* A column's integer, or null for SQL NULL. */
+/* Column values (the key is written by the macros below, which need a
+ * literal key). */
 static void
-int_or_null(struct jw *w, const char *key, struct db_stmt *st, int col)
+int_col(struct jw *w, struct db_stmt *st, int col)
 {
 	if (db_column_is_null(st, col))
-		jw_knull(w, key);
+		jw_null(w);
 	else
-		jw_kint(w, key, db_column_int64(st, col));
+		jw_int(w, db_column_int64(st, col));
 }
 
 static void
-real_or_null(struct jw *w, const char *key, struct db_stmt *st, int col)
+real_col(struct jw *w, struct db_stmt *st, int col)
 {
 	if (db_column_is_null(st, col))
-		jw_knull(w, key);
+		jw_null(w);
 	else
-		jw_kreal(w, key, db_column_double(st, col));
+		jw_real(w, db_column_double(st, col));
 }
 
-/* A text column, or fallback for SQL NULL. */
+/* Text, or fallback (which may be NULL: null) for SQL NULL. */
 static void
-text_or(struct jw *w, const char *key, struct db_stmt *st, int col, const char *fallback)
+text_col(struct jw *w, struct db_stmt *st, int col, const char *fallback)
 {
 	size_t n;
 	const char *s = db_column_text_n(st, col, &n);
 	if (s == NULL)
-		jw_kstr(w, key, fallback);
+		jw_str(w, fallback);
 	else
-		jw_kstrn(w, key, s, n);
+		jw_strn(w, s, n);
 }
 
-/* A JSON text column, or fallback (JSON text) for SQL NULL or bad text. */
+/* JSON text, or fallback (JSON text) for SQL NULL or bad text. */
 static void
-json_or(struct jw *w, const char *key, struct db_stmt *st, int col, const char *fallback)
+json_col(struct jw *w, struct db_stmt *st, int col, const char *fallback)
 {
 	size_t n;
 	const char *s = db_column_text_n(st, col, &n);
-	jw_kjson_textn(w, key, s, n, fallback);
+	jw_json_textn(w, s, n, fallback);
 }
+
+#define int_or_null(w, key, st, col) (JW_KEY(w, key), int_col(w, st, col))
+#define real_or_null(w, key, st, col) (JW_KEY(w, key), real_col(w, st, col))
+#define text_or(w, key, st, col, fallback) (JW_KEY(w, key), text_col(w, st, col, fallback))
+#define json_or(w, key, st, col, fallback) (JW_KEY(w, key), json_col(w, st, col, fallback))
 
 /* ComponentConfigData: the model group only for ai_model, the trigger
  * group only for trigger_* types; the other groups' keys are written with
@@ -178,7 +184,7 @@ node_write(struct jw *w, struct db_stmt *st)
 	jw_kbool(w, "interrupt_after", db_column_bool(st, 6));
 	jw_kint(w, "position_x", db_column_int64(st, 7));
 	jw_kint(w, "position_y", db_column_int64(st, 8));
-	jw_key(w, "config");
+	JW_KEY(w, "config");
 	config_write(w, st, type);
 	int_or_null(w, "subworkflow_id", st, 9);
 	int_or_null(w, "code_block_id", st, 10);

@@ -325,7 +325,7 @@ workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 	db_bind_int64(st, 2, limit);
 	db_bind_int64(st, 3, offset);
 	jw_obj_begin(w);
-	jw_key(w, "items");
+	JW_KEY(w, "items");
 	jw_arr_begin(w);
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
@@ -381,10 +381,10 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph, s
 		return rc;
 	}
 	if (with_graph) {
-		jw_key(w, "nodes");
+		JW_KEY(w, "nodes");
 		if (node_list_write(db, id, w) != NODE_OK)
 			return db_failed(db, "nodes");
-		jw_key(w, "edges");
+		JW_KEY(w, "edges");
 		if (edge_list_write(db, id, w) != EDGE_OK)
 			return db_failed(db, "edges");
 	}

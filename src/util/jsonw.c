@@ -52,6 +52,12 @@ reserve(struct jw *w, size_t n)
 		grow(w, n);
 }
 
+void
+jw_reserve(struct jw *w, size_t n)
+{
+	reserve(w, n);
+}
+
 static inline void
 put(struct jw *w, const char *s, size_t n)
 {
@@ -244,6 +250,15 @@ jw_strn(struct jw *w, const char *s, size_t n)
 {
 	separate(w);
 	put_string(w, s, n);
+}
+
+void
+jw_strn_or_null(struct jw *w, const char *s, size_t n)
+{
+	if (s == NULL)
+		jw_null(w);
+	else
+		jw_strn(w, s, n);
 }
 
 void

@@ -8,13 +8,14 @@
  * jw_json() writes such a value here, so every answer is printed by one
  * printer (one number format, one escaping).
  *
- * Commas and colons are placed by the writer: call jw_key() before each
- * member's value inside an object, nothing between array elements.
+ * Commas and colons are placed by the writer: write a key before each
+ * member's value inside an object (JW_KEY for a literal, jw_key() for any
+ * other), nothing between array elements.
  *
  *   struct jw w;
  *   jw_init(&w);
  *   jw_obj_begin(&w);
- *   jw_kint(&w, "id", 7);
+ *   jw_kint(&w, "id", 7);            (jw_k*: a literal key and a value)
  *   jw_kstr(&w, "name", name);        (NULL writes null)
  *   jw_obj_end(&w);
  *   ... use w.buf / w.len ...
@@ -48,6 +49,8 @@ struct jw {
 };
 
 void jw_init(struct jw *w);
+/* Room for n more bytes and a NUL (used by the inline writers). */
+void jw_reserve(struct jw *w, size_t n);
 void jw_free(struct jw *w);
 /* Hands over the text (malloc'd, NUL-terminated; "" when empty) and resets w. */
 char *jw_take(struct jw *w, size_t *len);
@@ -71,6 +74,7 @@ void jw_members_raw(struct jw *w, const char *members, size_t n);
 
 void jw_str(struct jw *w, const char *s);            /* NULL: null */
 void jw_strn(struct jw *w, const char *s, size_t n);
+void jw_strn_or_null(struct jw *w, const char *s, size_t n);   /* NULL: null */
 void jw_int(struct jw *w, int64_t v);
 void jw_real(struct jw *w, double v);
 void jw_bool(struct jw *w, int v);
@@ -92,42 +96,39 @@ int jw_text_is_json(const char *text, size_t len);
 void jw_time(struct jw *w, const char *db_time);
 void jw_timen(struct jw *w, const char *db_time, size_t len);
 
-/* key + value in one call (inline, like jw_key, for literal keys). */
-static inline void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
-static inline void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
-static inline void jw_kreal(struct jw *w, const char *k, double v) { jw_key(w, k); jw_real(w, v); }
-static inline void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
-static inline void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
-static inline void jw_kjson(struct jw *w, const char *k, const json_t *v) { jw_key(w, k); jw_json(w, v); }
-static inline void jw_ktime(struct jw *w, const char *k, const char *t) { jw_key(w, k); jw_time(w, t); }
+/*
+ * A key that is a string literal with nothing to escape (the keys of the
+ * API's shapes): the compiler makes its quoted form, so writing it is one
+ * copy.  A non-literal does not compile.  jw_key() is for any other key.
+ */
 static inline void
-jw_ktimen(struct jw *w, const char *k, const char *t, size_t n)
+jw_key_quoted(struct jw *w, const char *quoted, size_t n)
 {
-	jw_key(w, k);
-	jw_timen(w, t, n);
+	if (w->len + n + 2 > w->cap)
+		jw_reserve(w, n + 1);
+	uint64_t bit = (uint64_t)1 << w->depth;
+	if (w->has_member & bit)
+		w->buf[w->len++] = ',';
+	w->has_member |= bit;
+	memcpy(w->buf + w->len, quoted, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+	w->after_key = 1;
 }
-static inline void
-jw_kjson_text(struct jw *w, const char *k, const char *text, const char *fallback)
-{
-	jw_key(w, k);
-	jw_json_text(w, text, fallback);
-}
-static inline void
-jw_kjson_textn(struct jw *w, const char *k, const char *text, size_t n, const char *fallback)
-{
-	jw_key(w, k);
-	jw_json_textn(w, text, n, fallback);
-}
-/* NULL: null. */
-static inline void
-jw_kstrn(struct jw *w, const char *k, const char *s, size_t n)
-{
-	jw_key(w, k);
-	if (s == NULL)
-		jw_null(w);
-	else
-		jw_strn(w, s, n);
-}
+#define JW_KEY(w, literal) jw_key_quoted((w), "\"" literal "\":", sizeof(literal) + 2)
+
+/* A literal key and its value in one call. */
+#define jw_kstr(w, k, s) (JW_KEY(w, k), jw_str((w), (s)))
+#define jw_kstrn(w, k, s, n) (JW_KEY(w, k), jw_strn_or_null((w), (s), (n)))
+#define jw_kint(w, k, v) (JW_KEY(w, k), jw_int((w), (v)))
+#define jw_kreal(w, k, v) (JW_KEY(w, k), jw_real((w), (v)))
+#define jw_kbool(w, k, v) (JW_KEY(w, k), jw_bool((w), (v)))
+#define jw_knull(w, k) (JW_KEY(w, k), jw_null(w))
+#define jw_kjson(w, k, v) (JW_KEY(w, k), jw_json((w), (v)))
+#define jw_ktime(w, k, t) (JW_KEY(w, k), jw_time((w), (t)))
+#define jw_ktimen(w, k, t, n) (JW_KEY(w, k), jw_timen((w), (t), (n)))
+#define jw_kjson_text(w, k, t, f) (JW_KEY(w, k), jw_json_text((w), (t), (f)))
+#define jw_kjson_textn(w, k, t, n, f) (JW_KEY(w, k), jw_json_textn((w), (t), (n), (f)))
 
 /* A jansson value as compact JSON text (malloc'd; *len set when len is not
  * NULL): the printer of every answer and event. */
