@@ -136,6 +136,23 @@ configure_connection(struct sq_db *d, int in_memory)
 
 static void sq_close(struct db *db);
 
+/*
+ * SQLite counts every allocation in global statistics behind a mutex; no
+ * one here reads them, and each row an answer reads allocates.  The
+ * setting must come before the library initialises, so it is made once,
+ * before the first connection of the process.
+ */
+static void
+configure_library(void)
+{
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		log_debug("SQLite was initialised already; allocation statistics stay on");
+}
+
 static struct db *
 sq_open(const struct db_url *u, char **err)
 {
@@ -145,6 +162,7 @@ sq_open(const struct db_url *u, char **err)
 				 u->path, strerror(errno));
 		return NULL;
 	}
+	configure_library();
 	struct sq_db *d = xcalloc(1, sizeof(*d));
 	db_init_common(&d->base, &db_sqlite_ops, DB_SQLITE);
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;

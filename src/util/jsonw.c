@@ -353,11 +353,17 @@ jw_timen(struct jw *w, const char *db_time, size_t len)
 void
 jw_time(struct jw *w, const char *db_time)
 {
-	char iso[TIME_ISO_LEN];
-	if (db_time == NULL || time_db_to_iso(db_time, iso) != 0)
+	/* Quotes included, so the digits go out in one copy (nothing in an
+	 * ISO-8601 time needs escaping). */
+	char quoted[TIME_ISO_LEN + 2];
+	if (db_time == NULL || time_db_to_iso(db_time, quoted + 1) != 0) {
 		jw_null(w);
-	else
-		jw_str(w, iso);
+		return;
+	}
+	size_t n = strlen(quoted + 1);
+	quoted[0] = '"';
+	quoted[n + 1] = '"';
+	jw_raw(w, quoted, n + 2);
 }
 
 /* --- jansson values ----------------------------------------------------------- */
