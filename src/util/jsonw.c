@@ -547,6 +547,7 @@ scan_container(struct scan *s, unsigned char close)
 	}
 	for (;;) {
 		if (close == '}') {
+			scan_space(s);          /* before a key, after '{' or ',' */
 			if (s->p >= s->end || *s->p != '"' || !scan_string(s))
 				return 0;
 			scan_space(s);
