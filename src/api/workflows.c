@@ -58,7 +58,7 @@ answer_workflow(struct req *r, int status, struct db *db, const char *slug,
 {
 	struct jw out;
 	jw_init(&out);
-	int rc = workflow_write(db, slug, scope_of(r), 0, &out);
+	int rc = workflow_write(db, slug, scope_of(r), 0, NULL, &out);
 	if (rc != WF_OK) {
 		jw_free(&out);
 		return answer_model_error(r, db, rc);
@@ -302,7 +302,7 @@ workflows_get(struct req *r)
 		return 0;
 	struct jw out;
 	jw_init(&out);
-	int rc = workflow_write(db, req_param(r, "slug"), scope_of(r), 1, &out);
+	int rc = workflow_write(db, req_param(r, "slug"), scope_of(r), 1, r->ctx->details, &out);
 	if (rc != WF_OK) {
 		jw_free(&out);
 		return answer_model_error(r, db, rc);

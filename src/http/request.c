@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "db/db.h"
 #include "http/password_gate.h"
+#include "util/answer_cache.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -204,6 +205,7 @@ http_ctx_init(struct http_ctx *ctx, const struct config *cfg)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
 	ctx->gate_n = -1;
+	ctx->details = answer_cache_new((size_t)cfg->detail_cache_kb * 1024);
 	api_router_init(&ctx->router, cfg);
 }
 
@@ -214,6 +216,8 @@ http_ctx_close(struct http_ctx *ctx)
 		db_close(ctx->db);
 	ctx->db = NULL;
 	password_gate_close(ctx);
+	answer_cache_free(ctx->details);
+	ctx->details = NULL;
 }
 
 struct db *

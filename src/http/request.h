@@ -17,6 +17,7 @@
 #include "http/router.h"
 #include "model/user.h"
 
+struct answer_cache;
 struct config;
 struct db;
 
@@ -29,6 +30,7 @@ struct http_ctx {
 	unsigned long requests;    /* requests served by this process */
 	int gate_fds[64];          /* owned; password_gate.c's slot files, opened on first use */
 	int gate_n;                /* how many of gate_fds are open; -1 before the first use */
+	struct answer_cache *details;  /* owned; rendered workflow details, NULL when off */
 };
 
 /* Sets up the per-process state; the database is opened on first use. */

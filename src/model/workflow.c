@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "util/answer_cache.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -45,7 +46,7 @@ static const struct column columns[] = {
 	"SELECT w.id, w.owner_id, w.name, w.slug, w.description, w.is_active, w.is_public, " \
 	"w.is_default, w.tags, w.error_handler_workflow_id, w.max_execution_seconds, " \
 	"w.input_schema, w.output_schema, w.created_at, w.updated_at, " \
-	"w.node_count, w.edge_count, w.trigger_count "
+	"w.node_count, w.edge_count, w.trigger_count, w.revision "
 
 static int
 db_failed(struct db *db, const char *what)
@@ -344,51 +345,82 @@ workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 	return WF_OK;
 }
 
-/* Opens WorkflowOut for slug and writes its members, leaving the object
- * open; *id is the workflow's id. */
+/* Finds slug in scope and leaves the statement on its row (the caller
+ * resets it): WF_OK, WF_NOT_FOUND or WF_DB_ERROR. */
 static int
-open_workflow(struct db *db, const char *slug, int64_t owner, struct jw *w, int64_t *id)
+find_workflow(struct db *db, const char *slug, int64_t owner, struct db_stmt **out)
 {
 	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
 		? SELECT_OUT "FROM workflows w WHERE w.slug = ? AND ? = 0"
 		: SELECT_OUT "FROM workflows w WHERE w.slug = ? AND w.owner_id = ?");
+	*out = st;
 	if (st == NULL)
 		return db_failed(db, "prepare get");
 	db_bind_text(st, 1, slug, -1);
 	db_bind_int64(st, 2, owner);
 	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		*id = db_column_int64(st, 0);
-		jw_obj_begin(w);
-		row_write_members(w, st);
-	}
+	if (rc == DB_ROW)
+		return WF_OK;
 	db_reset(st);
-	if (rc == DB_ERROR)
-		return db_failed(db, "get");
-	return rc == DB_ROW ? WF_OK : WF_NOT_FOUND;
+	*out = NULL;
+	return rc == DB_ERROR ? db_failed(db, "get") : WF_NOT_FOUND;
+}
+
+/* WorkflowOut with its nodes and edges after the members, from the row st
+ * is on (reset here). */
+static int
+write_detail(struct db *db, struct db_stmt *st, struct jw *w)
+{
+	int64_t id = db_column_int64(st, 0);
+	jw_obj_begin(w);
+	row_write_members(w, st);
+	db_reset(st);
+	JW_KEY(w, "nodes");
+	if (node_list_write(db, id, w) != NODE_OK)
+		return WF_DB_ERROR;
+	JW_KEY(w, "edges");
+	if (edge_list_write(db, id, w) != EDGE_OK)
+		return WF_DB_ERROR;
+	jw_obj_end(w);
+	return WF_OK;
 }
 
 int
-workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph, struct jw *w)
+workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
+	       struct answer_cache *cache, struct jw *w)
 {
 	if (db_begin(db) != 0)
 		return db_failed(db, "begin read");
-	int64_t id = 0;
-	int rc = open_workflow(db, slug, owner, w, &id);
+	struct db_stmt *st;
+	int rc = find_workflow(db, slug, owner, &st);
 	if (rc != WF_OK) {
 		if (db_in_transaction(db))
 			db_rollback(db);
 		return rc;
 	}
-	if (with_graph) {
-		JW_KEY(w, "nodes");
-		if (node_list_write(db, id, w) != NODE_OK)
-			return db_failed(db, "nodes");
-		JW_KEY(w, "edges");
-		if (edge_list_write(db, id, w) != EDGE_OK)
-			return db_failed(db, "edges");
+	if (!with_graph) {
+		jw_obj_begin(w);
+		row_write_members(w, st);
+		jw_obj_end(w);
+		db_reset(st);
+		db_commit(db);
+		return WF_OK;
 	}
-	jw_obj_end(w);
+	/* The revision is read in the same transaction as the graph would be,
+	 * so a kept answer is exactly what rendering now would give. */
+	int64_t id = db_column_int64(st, 0), revision = db_column_int64(st, 18);
+	size_t len;
+	const char *kept = answer_cache_get(cache, id, revision, &len);
+	if (kept != NULL) {
+		db_reset(st);
+		jw_raw(w, kept, len);
+		db_commit(db);
+		return WF_OK;
+	}
+	size_t start = w->len;
+	if (write_detail(db, st, w) != WF_OK)
+		return db_failed(db, "graph");
+	answer_cache_put(cache, id, revision, w->buf + start, w->len - start);
 	db_commit(db);
 	return WF_OK;
 }

@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+struct answer_cache;
 struct db;
 struct jw;
 
@@ -75,8 +76,11 @@ int workflow_get(struct db *db, const char *slug, int64_t owner, struct workflow
 int workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset, struct jw *w);
 
 /* WorkflowOut of slug written to w; with_graph adds "nodes" and "edges"
- * (the detail), all read in one read transaction so they agree. */
-int workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph, struct jw *w);
+ * (the detail), all read in one read transaction so they agree.  A detail
+ * is served from cache when it holds one for the workflow's current
+ * revision, and kept there otherwise (cache may be NULL). */
+int workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
+		   struct answer_cache *cache, struct jw *w);
 
 /*
  * Creates a workflow owned by owner in one transaction.  fields is an

@@ -378,6 +378,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "EXECUTION_PRUNE_INTERVAL_SECONDS", 1, 86400 * 365, 3600,
 		  &cfg->execution_prune_interval_seconds },
 		{ "PIPELIT_PASSWORD_CHECKS", 0, 64, 0, &cfg->password_checks },
+		{ "PIPELIT_DETAIL_CACHE_KB", 0, 1L << 20, 1024, &cfg->detail_cache_kb },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
 		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },

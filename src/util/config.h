@@ -31,6 +31,8 @@ struct config {
 	long execution_prune_interval_seconds; /* EXECUTION_PRUNE_INTERVAL_SECONDS, 3600 */
 	long password_checks;    /* PIPELIT_PASSWORD_CHECKS: Argon2id runs at once on this host;
 				    default half the responders, at least 1 */
+	long detail_cache_kb;    /* PIPELIT_DETAIL_CACHE_KB, 1024: rendered workflow details
+				    kept per responder; 0 = off */
 
 	/* The pool. */
 	char *socket;            /* PIPELIT_SOCKET: unix path, or HOST:PORT; default <data_dir>/pipelit.sock */
