@@ -436,13 +436,12 @@ static const char *
 sq_column_text_n(struct db_stmt *st, int col, size_t *len)
 {
 	sqlite3_stmt *s = sqs(st)->stmt;
-	if (sqlite3_column_type(s, col) == SQLITE_NULL) {
-		*len = 0;
-		return NULL;
-	}
 	const char *p = sqlite3_column_blob(s, col);
 	*len = (size_t)sqlite3_column_bytes(s, col);
-	return p ? p : "";
+	if (p != NULL)
+		return p;
+	/* No bytes: an empty value, or SQL NULL. */
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? NULL : "";
 }
 
 static size_t

@@ -340,23 +340,10 @@ jw_raw(struct jw *w, const char *json, size_t n)
 void
 jw_timen(struct jw *w, const char *db_time, size_t len)
 {
-	char text[TIME_DB_LEN + 8];
-	if (db_time == NULL || len >= sizeof(text)) {
-		jw_null(w);
-		return;
-	}
-	memcpy(text, db_time, len);
-	text[len] = '\0';
-	jw_time(w, text);
-}
-
-void
-jw_time(struct jw *w, const char *db_time)
-{
 	/* Quotes included, so the digits go out in one copy (nothing in an
 	 * ISO-8601 time needs escaping). */
 	char quoted[TIME_ISO_LEN + 2];
-	if (db_time == NULL || time_db_to_iso(db_time, quoted + 1) != 0) {
+	if (time_db_to_iso_n(db_time, len, quoted + 1) != 0) {
 		jw_null(w);
 		return;
 	}
@@ -364,6 +351,12 @@ jw_time(struct jw *w, const char *db_time)
 	quoted[0] = '"';
 	quoted[n + 1] = '"';
 	jw_raw(w, quoted, n + 2);
+}
+
+void
+jw_time(struct jw *w, const char *db_time)
+{
+	jw_timen(w, db_time, db_time ? strlen(db_time) : 0);
 }
 
 /* --- jansson values ----------------------------------------------------------- */

@@ -229,6 +229,63 @@ time_db_to_iso(const char *db, char out[TIME_ISO_LEN])
 	return 0;
 }
 
+/* Two digits at s, known to be digits. */
+static int
+two(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/*
+ * The stored form exactly, "2026-02-17 23:18:00.123456", as every row
+ * written by the application holds it: checked and rendered at fixed
+ * places, with the same validity rules as the general parser.  -1 when
+ * db is not in that form (the caller then parses it).
+ */
+static int
+canonical_to_iso(const char *db, size_t len, char out[TIME_ISO_LEN])
+{
+	static const char shape[] = "dddd-dd-dd dd:dd:dd.dddddd";
+	if (len != sizeof(shape) - 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		int digit = db[i] >= '0' && db[i] <= '9';
+		if (shape[i] == 'd' ? !digit : db[i] != shape[i])
+			return -1;
+	}
+	struct civil c = {
+		.year = two(db) * 100 + two(db + 2), .month = two(db + 5), .day = two(db + 8),
+		.hour = two(db + 11), .minute = two(db + 14), .second = two(db + 17),
+	};
+	if (!civil_valid(&c))
+		return -1;
+	memcpy(out, db, 19);
+	out[10] = 'T';
+	size_t n = 19;
+	if (memcmp(db + 19, ".000000", 7) != 0) {
+		memcpy(out + 19, db + 19, 7);
+		n = 26;
+	}
+	out[n++] = 'Z';
+	out[n] = '\0';
+	return 0;
+}
+
+int
+time_db_to_iso_n(const char *db, size_t len, char out[TIME_ISO_LEN])
+{
+	if (db == NULL)
+		return -1;
+	if (canonical_to_iso(db, len, out) == 0)
+		return 0;
+	char text[TIME_DB_LEN + 8];
+	if (len >= sizeof(text) || memchr(db, '\0', len) != NULL)
+		return -1;
+	memcpy(text, db, len);
+	text[len] = '\0';
+	return time_db_to_iso(text, out);
+}
+
 json_t *
 time_db_to_json(const char *db)
 {

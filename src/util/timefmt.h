@@ -5,6 +5,7 @@
 #ifndef PIPELIT_TIMEFMT_H
 #define PIPELIT_TIMEFMT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -25,6 +26,10 @@ int time_db_to_iso(const char *db, char out[TIME_ISO_LEN]);
 /* A stored value (or SQL NULL) as the API renders it: an ISO-8601 string
  * with Z, or JSON null for NULL or an unreadable value.  New reference. */
 json_t *time_db_to_json(const char *db);
+/* time_db_to_iso() for text of len bytes that need not end in a NUL (a
+ * column read with its length); the stored form itself is rendered
+ * without parsing. */
+int time_db_to_iso_n(const char *db, size_t len, char out[TIME_ISO_LEN]);
 /* Parses ISO-8601 input from clients: date-time with optional fraction and
  * an optional Z or +HH:MM/-HH:MM offset (naive means UTC). 0 or -1. */
 int time_iso_parse(const char *s, int64_t *epoch);

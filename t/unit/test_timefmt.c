@@ -24,6 +24,35 @@ test_db_to_iso(void)
 	is_int(time_db_to_iso("2026-02-17 23:18:00Z", iso), -1, "trailing text refused");
 }
 
+/* Text with a length, as read from a column: the stored form takes a fast
+ * path that must agree with the general parser. */
+static void
+test_db_to_iso_n(void)
+{
+	char iso[TIME_ISO_LEN], general[TIME_ISO_LEN];
+	static const char *const same[] = {
+		"2026-02-17 23:18:00.123456", "2026-02-17 23:18:00.000000", "2024-02-29 00:00:00.000001",
+		"2026-02-17 23:18:00.5", "2026-02-17 23:18:00", "2026-02-17T23:18:00.000001",
+	};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		is_int(time_db_to_iso_n(same[i], strlen(same[i]), iso), 0, "with a length: %s", same[i]);
+		time_db_to_iso(same[i], general);
+		is_str(iso, general, "the same as without: %s", same[i]);
+	}
+	static const char *const bad[] = {
+		"2026-02-30 00:00:00.000000", "2025-02-29 00:00:00.000000", "2026-13-01 00:00:00.000000",
+		"2026-02-17 24:00:00.000000", "2026-02-17 23:60:00.000000", "2026-02-17 23:18:60.000000",
+		"2026-02-17 23:18:00.12345x", "2026-02-17x23:18:00.123456", "garbage",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(time_db_to_iso_n(bad[i], strlen(bad[i]), iso), -1, "refused: %s", bad[i]);
+	const char longer[] = "2026-02-17 23:18:00.123456 and more";
+	is_int(time_db_to_iso_n(longer, 26, iso), 0, "only the given length is read");
+	is_str(iso, "2026-02-17T23:18:00.123456Z", "rendered from those bytes");
+	is_int(time_db_to_iso_n("2026-02-17 23:18\0:00", 20, iso), -1, "a NUL inside is refused");
+	is_int(time_db_to_iso_n(NULL, 0, iso), -1, "NULL refused");
+}
+
 static void
 test_epoch_round_trip(void)
 {
@@ -72,6 +101,7 @@ int
 main(void)
 {
 	test_db_to_iso();
+	test_db_to_iso_n();
 	test_epoch_round_trip();
 	test_iso_parse();
 	return done_testing();
