@@ -488,11 +488,44 @@ finish_write(struct db *db, int rc, const char *what, int own)
 	return NODE_OK;
 }
 
+/*
+ * A config may name credentials only of the workflow's owner: the engine
+ * runs the workflow with them, so naming another user's would spend that
+ * user's keys.  One that is not the owner's is answered as one that does
+ * not exist (NODE_BAD_REFERENCE), so ids of others' credentials cannot be
+ * probed.  NODE_OK when every id given is the owner's (or null).
+ */
+static int
+check_credentials(struct db *db, int64_t workflow_id, json_t *config)
+{
+	static const char *const keys[] = { "llm_credential_id", "credential_id" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(config, keys[i]);
+		if (!json_is_integer(v))
+			continue;
+		struct db_stmt *st = db_prepare(db, "SELECT 1 FROM credentials c JOIN workflows w "
+						    "ON w.owner_id = c.user_profile_id WHERE c.id = ? AND w.id = ?");
+		if (st == NULL)
+			return NODE_DB_ERROR;
+		db_bind_int64(st, 1, json_integer_value(v));
+		db_bind_int64(st, 2, workflow_id);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc == DB_ERROR)
+			return NODE_DB_ERROR;
+		if (rc != DB_ROW)
+			return NODE_BAD_REFERENCE;
+	}
+	return NODE_OK;
+}
+
 static int
 create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields, char **node_id)
 {
 	const char *type = json_string_value(json_object_get(fields, "component_type"));
-	int rc = choose_node_id(db, workflow_id, fields, type, node_id);
+	int rc = check_credentials(db, workflow_id, json_object_get(fields, "config"));
+	if (rc == NODE_OK)
+		rc = choose_node_id(db, workflow_id, fields, type, node_id);
 	if (rc != NODE_OK)
 		return rc;
 	char now[TIME_DB_LEN];
@@ -596,6 +629,8 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 {
 	struct stored_node sn;
 	int rc = find_node(db, workflow_id, node_id, &sn);
+	if (rc == NODE_OK)
+		rc = check_credentials(db, workflow_id, json_object_get(fields, "config"));
 	if (rc != NODE_OK)
 		return rc;
 	const char *new_id = json_string_value(json_object_get(fields, "node_id"));

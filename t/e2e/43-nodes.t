@@ -159,6 +159,35 @@ sub test_scoping {
 	is(count($t, "SELECT count(*) FROM workflow_nodes WHERE node_id = 'b1'"), '1', "bob's node untouched");
 	($res) = $t->request('GET', '/api/v1/workflows/nodes-bob/nodes/');
 	is($res->{status}, 401, 'no auth: 401');
+
+	# A config may name only credentials of the workflow's owner: the
+	# engine would spend them.  Another user's is "does not exist".
+	my %cred;
+	for my $who (['alice', $alice], ['bob', $bob]) {
+		my $c = $t->request('POST', '/api/v1/credentials/', { headers => bearer($who->[1]),
+			content => { name => "$who->[0] llm", credential_type => 'llm' } });
+		is($c->{status}, 201, "$who->[0]'s credential") or return diag($c->{content});
+		$cred{$who->[0]} = $t->json($c)->{id};
+	}
+	my $before = count($t, 'SELECT count(*) FROM component_configs');
+	($res) = req($t, $bob, 'POST', 'nodes-bob/nodes/', { node_id => 'm1', component_type => 'ai_model',
+		config => { llm_credential_id => $cred{alice} } });
+	is_validation($t, $res, "bob's ai_model naming alice's credential");
+	($res) = req($t, $bob, 'POST', 'nodes-bob/nodes/', { node_id => 't1', component_type => 'trigger_chat',
+		config => { credential_id => $cred{alice} } });
+	is_validation($t, $res, "bob's trigger naming alice's credential");
+	is(count($t, 'SELECT count(*) FROM component_configs'), $before, 'nothing written');
+	my $m = node($t, $bob, 'nodes-bob', { node_id => 'm1', component_type => 'ai_model',
+		config => { llm_credential_id => $cred{bob} } }, "bob's ai_model with his own credential") or return;
+	is($m->{config}{llm_credential_id}, $cred{bob}, 'his own credential is taken');
+	($res) = req($t, $bob, 'PATCH', 'nodes-bob/nodes/m1/', { config => { llm_credential_id => $cred{alice} } });
+	is_validation($t, $res, "moving bob's node to alice's credential");
+	($res, $j) = req($t, $bob, 'GET', 'nodes-bob/nodes/');
+	my ($kept) = grep { $_->{node_id} eq 'm1' } @$j;
+	is($kept->{config}{llm_credential_id}, $cred{bob}, 'the refused update left his credential');
+	($res) = req($t, $admin, 'POST', 'nodes-bob/nodes/', { component_type => 'ai_model',
+		config => { llm_credential_id => $cred{alice} } });
+	is_validation($t, $res, "an admin cannot put alice's credential into bob's workflow either");
 }
 
 sub test_hostile {

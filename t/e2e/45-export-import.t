@@ -152,6 +152,22 @@ sub test_scoping {
 	is($res->{status}, 200, 'and owns the copy');
 	($res) = req($t, $alice, 'GET', "$j->{slug}/");
 	is($res->{status}, 404, 'which alice does not see');
+
+	# A document naming alice's credential: alice may import it, bob may
+	# not (his copy would spend her key), and his refused import writes nothing.
+	my $c = $t->request('POST', '/api/v1/credentials/', { headers => bearer($alice),
+		content => { name => 'alice llm', credential_type => 'llm' } });
+	is($c->{status}, 201, "alice's credential") or return diag($c->{content});
+	my $cred = $t->json($c)->{id};
+	my ($model) = grep { $_->{component_type} eq 'ai_model' } @{ $doc->{nodes} };
+	$model->{config}{llm_credential_id} = $cred;
+	($res) = req($t, $alice, 'POST', 'import/', $doc);
+	is($res->{status}, 201, 'alice imports a document naming her credential') or diag($res->{content});
+	my $before = workflow_count($t);
+	($res, $j) = req($t, $bob, 'POST', 'import/', $doc);
+	is($res->{status}, 422, "bob's import of a document naming alice's credential: 422")
+		or diag($res->{content});
+	is(workflow_count($t), $before, "bob's refused import wrote nothing");
 }
 
 for_each_backend(sub {
