@@ -7,6 +7,7 @@
 #include "db/db.h"
 #include "engine/edge_rules.h"
 #include "engine/node_types.h"
+#include "model/row_json.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -81,34 +82,18 @@ row_read(struct db_stmt *st, struct edge_row *e)
 	e->priority = db_column_int64(st, 7);
 }
 
-/* A text column, or fallback for SQL NULL; the key is a literal. */
-static void
-text_col(struct jw *w, struct db_stmt *st, int col, const char *fallback)
-{
-	size_t n;
-	const char *s = db_column_text_n(st, col, &n);
-	if (s == NULL)
-		jw_str(w, fallback);
-	else
-		jw_strn(w, s, n);
-}
-#define text_or(w, key, st, col, fallback) (JW_KEY(w, key), text_col(w, st, col, fallback))
-
 /* EdgeOut in the spec's key order, straight from an EDGE_COLUMNS row (the
  * one renderer: lists, the detail and single edges all come through here). */
 static void
 row_write(struct jw *w, struct db_stmt *st)
 {
-	size_t n;
-	const char *mapping;
 	jw_obj_begin(w);
 	jw_kint(w, "id", db_column_int64(st, 0));
 	text_or(w, "source_node_id", st, 1, "");
 	text_or(w, "target_node_id", st, 2, "");
 	text_or(w, "edge_type", st, 3, "direct");
 	text_or(w, "edge_label", st, 4, "");
-	mapping = db_column_text_n(st, 5, &n);
-	jw_kjson_textn(w, "condition_mapping", mapping, n, "null");
+	json_or(w, "condition_mapping", st, 5, "null");
 	text_or(w, "condition_value", st, 6, "");
 	jw_kint(w, "priority", db_column_int64(st, 7));
 	jw_obj_end(w);

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "db/db.h"
+#include "model/row_json.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -81,52 +82,6 @@ node_type_is_trigger(const char *type)
 
 /* --- rendering --------------------------------------------------------------------- */
 
-/* Column values (the key is written by the macros below, which need a
- * literal key). */
-static void
-int_col(struct jw *w, struct db_stmt *st, int col)
-{
-	if (db_column_is_null(st, col))
-		jw_null(w);
-	else
-		jw_int(w, db_column_int64(st, col));
-}
-
-static void
-real_col(struct jw *w, struct db_stmt *st, int col)
-{
-	if (db_column_is_null(st, col))
-		jw_null(w);
-	else
-		jw_real(w, db_column_double(st, col));
-}
-
-/* Text, or fallback (which may be NULL: null) for SQL NULL. */
-static void
-text_col(struct jw *w, struct db_stmt *st, int col, const char *fallback)
-{
-	size_t n;
-	const char *s = db_column_text_n(st, col, &n);
-	if (s == NULL)
-		jw_str(w, fallback);
-	else
-		jw_strn(w, s, n);
-}
-
-/* JSON text, or fallback (JSON text) for SQL NULL or bad text. */
-static void
-json_col(struct jw *w, struct db_stmt *st, int col, const char *fallback)
-{
-	size_t n;
-	const char *s = db_column_text_n(st, col, &n);
-	jw_json_textn(w, s, n, fallback);
-}
-
-#define int_or_null(w, key, st, col) (JW_KEY(w, key), int_col(w, st, col))
-#define real_or_null(w, key, st, col) (JW_KEY(w, key), real_col(w, st, col))
-#define text_or(w, key, st, col, fallback) (JW_KEY(w, key), text_col(w, st, col, fallback))
-#define json_or(w, key, st, col, fallback) (JW_KEY(w, key), json_col(w, st, col, fallback))
-
 /* ComponentConfigData: the model group only for ai_model, the trigger
  * group only for trigger_* types; the other groups' keys are written with
  * their empty values.  Columns from 11 on are the config's. */
@@ -188,9 +143,7 @@ node_write(struct jw *w, struct db_stmt *st)
 	config_write(w, st, type);
 	int_or_null(w, "subworkflow_id", st, 9);
 	int_or_null(w, "code_block_id", st, 10);
-	size_t n;
-	const char *updated = db_column_text_n(st, 28, &n);
-	jw_ktimen(w, "updated_at", updated, n);
+	time_or_null(w, "updated_at", st, 28);
 	/* Schedules are not built yet: no node has a job. */
 	jw_knull(w, "schedule_job");
 	jw_obj_end(w);

@@ -10,6 +10,7 @@
 
 #include "db/db.h"
 #include "util/answer_cache.h"
+#include "model/row_json.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -233,23 +234,37 @@ row_to_workflow(struct db_stmt *st, struct workflow *w)
 	w->trigger_count = db_column_int64(st, 17);
 }
 
-int
-workflow_get(struct db *db, const char *slug, int64_t owner, struct workflow *out)
+/* Finds slug in scope and leaves the statement on its row (the caller
+ * resets it): WF_OK, WF_NOT_FOUND or WF_DB_ERROR. */
+static int
+find_workflow(struct db *db, const char *slug, int64_t owner, struct db_stmt **out)
 {
 	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
 		? SELECT_OUT "FROM workflows w WHERE w.slug = ? AND ? = 0"
 		: SELECT_OUT "FROM workflows w WHERE w.slug = ? AND w.owner_id = ?");
+	*out = st;
 	if (st == NULL)
 		return db_failed(db, "prepare get");
 	db_bind_text(st, 1, slug, -1);
 	db_bind_int64(st, 2, owner);
 	int rc = db_step(st);
 	if (rc == DB_ROW)
-		row_to_workflow(st, out);
+		return WF_OK;
 	db_reset(st);
-	if (rc == DB_ERROR)
-		return db_failed(db, "get");
-	return rc == DB_ROW ? WF_OK : WF_NOT_FOUND;
+	*out = NULL;
+	return rc == DB_ERROR ? db_failed(db, "get") : WF_NOT_FOUND;
+}
+
+int
+workflow_get(struct db *db, const char *slug, int64_t owner, struct workflow *out)
+{
+	struct db_stmt *st;
+	int rc = find_workflow(db, slug, owner, &st);
+	if (rc == WF_OK) {
+		row_to_workflow(st, out);
+		db_reset(st);
+	}
+	return rc;
 }
 
 static int
@@ -278,43 +293,30 @@ count_in_scope(struct db *db, int64_t owner, int64_t *total)
 static void
 row_write_members(struct jw *w, struct db_stmt *st)
 {
-	size_t n;
-	const char *t;
 	jw_kint(w, "id", db_column_int64(st, 0));
-	t = db_column_text_n(st, 2, &n);
-	jw_kstrn(w, "name", t ? t : "", n);
-	t = db_column_text_n(st, 3, &n);
-	jw_kstrn(w, "slug", t ? t : "", n);
-	t = db_column_text_n(st, 4, &n);
-	jw_kstrn(w, "description", t ? t : "", n);
+	text_or(w, "name", st, 2, "");
+	text_or(w, "slug", st, 3, "");
+	text_or(w, "description", st, 4, "");
 	jw_kbool(w, "is_active", db_column_bool(st, 5));
 	jw_kbool(w, "is_public", db_column_bool(st, 6));
 	jw_kbool(w, "is_default", db_column_bool(st, 7));
-	t = db_column_text_n(st, 8, &n);
-	jw_kjson_textn(w, "tags", t, n, "null");
-	if (db_column_is_null(st, 9))
-		jw_knull(w, "error_handler_workflow_id");
-	else
-		jw_kint(w, "error_handler_workflow_id", db_column_int64(st, 9));
+	json_or(w, "tags", st, 8, "null");
+	int_or_null(w, "error_handler_workflow_id", st, 9);
 	jw_kint(w, "max_execution_seconds", db_column_int64(st, 10));
-	t = db_column_text_n(st, 11, &n);
-	jw_kjson_textn(w, "input_schema", t, n, "null");
-	t = db_column_text_n(st, 12, &n);
-	jw_kjson_textn(w, "output_schema", t, n, "null");
+	json_or(w, "input_schema", st, 11, "null");
+	json_or(w, "output_schema", st, 12, "null");
 	jw_kint(w, "node_count", db_column_int64(st, 15));
 	jw_kint(w, "edge_count", db_column_int64(st, 16));
 	jw_kint(w, "trigger_count", db_column_int64(st, 17));
-	t = db_column_text_n(st, 13, &n);
-	jw_ktimen(w, "created_at", t, n);
-	t = db_column_text_n(st, 14, &n);
-	jw_ktimen(w, "updated_at", t, n);
+	time_or_null(w, "created_at", st, 13);
+	time_or_null(w, "updated_at", st, 14);
 }
 
 int
 workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset, struct jw *w)
 {
-	/* The (owner_id) index gives the owner's rows in id order (its entries
-	 * end in the rowid), so the page costs the same at any size. */
+	/* The (owner_id, id) index gives the owner's rows in id order, so the
+	 * page costs the same at any size. */
 	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
 		? SELECT_OUT "FROM workflows w WHERE ? = 0 ORDER BY w.id LIMIT ? OFFSET ?"
 		: SELECT_OUT "FROM workflows w WHERE w.owner_id = ? ORDER BY w.id LIMIT ? OFFSET ?");
@@ -343,27 +345,6 @@ workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 	jw_obj_end(w);
 	db_commit(db);
 	return WF_OK;
-}
-
-/* Finds slug in scope and leaves the statement on its row (the caller
- * resets it): WF_OK, WF_NOT_FOUND or WF_DB_ERROR. */
-static int
-find_workflow(struct db *db, const char *slug, int64_t owner, struct db_stmt **out)
-{
-	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
-		? SELECT_OUT "FROM workflows w WHERE w.slug = ? AND ? = 0"
-		: SELECT_OUT "FROM workflows w WHERE w.slug = ? AND w.owner_id = ?");
-	*out = st;
-	if (st == NULL)
-		return db_failed(db, "prepare get");
-	db_bind_text(st, 1, slug, -1);
-	db_bind_int64(st, 2, owner);
-	int rc = db_step(st);
-	if (rc == DB_ROW)
-		return WF_OK;
-	db_reset(st);
-	*out = NULL;
-	return rc == DB_ERROR ? db_failed(db, "get") : WF_NOT_FOUND;
 }
 
 /* WorkflowOut with its nodes and edges after the members, from the row st

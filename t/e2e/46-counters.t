@@ -16,21 +16,6 @@ use PipelitAuth;
 
 need_nginx();
 
-sub req {
-	my ($t, $token, $method, $path, $body) = @_;
-	my %o = (headers => bearer($token));
-	$o{content} = $body if defined $body;
-	my $res = $t->request($method, "/api/v1/$path", \%o);
-	return ($res, $t->json($res));
-}
-
-sub ok_req {
-	my ($t, $token, $method, $path, $body, $status, $name) = @_;
-	my ($res, $j) = req($t, $token, $method, $path, $body);
-	is($res->{status}, $status, $name) or diag($res->{content});
-	return $j;
-}
-
 # slug => "nodes/edges/triggers" from the rows themselves.
 sub truth {
 	my ($t) = @_;
@@ -57,7 +42,7 @@ sub check {
 	my $total = $t->db_query("SELECT count(*) FROM workflows $where") // -1;
 	my (%seen, $list_total);
 	for (my $offset = 0; ; $offset += 100) {
-		my ($res, $j) = req($t, $token, 'GET', "workflows/?limit=100&offset=$offset");
+		my ($res, $j) = api_req($t, $token, 'GET', "workflows/?limit=100&offset=$offset");
 		is($res->{status}, 200, "$step: list") or return diag($res->{content});
 		$list_total = $j->{total};
 		$seen{ $_->{slug} } = counts_of($_) for @{ $j->{items} };
@@ -69,7 +54,7 @@ sub check {
 	is(scalar keys %seen, $total, "$step: every workflow listed");
 	my %detail;
 	for my $slug (keys %seen) {
-		my ($res, $j) = req($t, $token, 'GET', "workflows/$slug/");
+		my ($res, $j) = api_req($t, $token, 'GET', "workflows/$slug/");
 		$detail{$slug} = $res->{status} == 200 ? counts_of($j) : "status $res->{status}";
 	}
 	is_deeply(\%detail, \%expected, "$step: detail counts equal the rows");
@@ -79,28 +64,28 @@ sub check {
 
 sub node {
 	my ($t, $token, $slug, $id, $type) = @_;
-	ok_req($t, $token, 'POST', "workflows/$slug/nodes/", { node_id => $id, component_type => $type }, 201,
+	api_ok($t, $token, 'POST', "workflows/$slug/nodes/", { node_id => $id, component_type => $type }, 201,
 		"node $slug/$id");
 }
 
 sub edge {
 	my ($t, $token, $slug, $from, $to) = @_;
-	ok_req($t, $token, 'POST', "workflows/$slug/edges/", { source_node_id => $from, target_node_id => $to },
+	api_ok($t, $token, 'POST', "workflows/$slug/edges/", { source_node_id => $from, target_node_id => $to },
 		201, "edge $slug $from -> $to");
 }
 
 sub build {
 	my ($t, $alice, $bob) = @_;
 	for my $slug (qw(a1 a2 a3)) {
-		ok_req($t, $alice, 'POST', 'workflows/', { name => $slug, slug => $slug }, 201, "workflow $slug");
+		api_ok($t, $alice, 'POST', 'workflows/', { name => $slug, slug => $slug }, 201, "workflow $slug");
 	}
-	ok_req($t, $bob, 'POST', 'workflows/', { name => 'b1', slug => 'b1' }, 201, 'workflow b1');
+	api_ok($t, $bob, 'POST', 'workflows/', { name => 'b1', slug => 'b1' }, 201, 'workflow b1');
 	node($t, $alice, 'a1', 't1', 'trigger_chat');
 	node($t, $alice, 'a1', 't2', 'trigger_manual');
 	node($t, $alice, 'a1', 'g1', 'agent');
 	node($t, $alice, 'a1', 'm1', 'ai_model');
 	edge($t, $alice, 'a1', 't1', 'g1');
-	ok_req($t, $alice, 'POST', 'workflows/a1/edges/', { source_node_id => 'm1', target_node_id => 'g1',
+	api_ok($t, $alice, 'POST', 'workflows/a1/edges/', { source_node_id => 'm1', target_node_id => 'g1',
 		edge_label => 'llm' }, 201, 'edge a1 m1 -> g1 (llm)');
 	node($t, $alice, 'a2', 'g1', 'agent');
 	node($t, $bob, 'b1', 't1', 'trigger_schedule');
@@ -110,7 +95,7 @@ sub build {
 
 sub user_id {
 	my ($t, $token) = @_;
-	my (undef, $j) = req($t, $token, 'GET', 'users/me');
+	my (undef, $j) = api_req($t, $token, 'GET', 'users/me');
 	return $j->{id};
 }
 
@@ -127,14 +112,14 @@ sub test_api {
 	$check->('built');
 	is(truth($t)->{a1}, '4/2/2', 'a1 has 4 nodes, 2 edges, 2 triggers');
 
-	ok_req($t, $alice, 'DELETE', 'workflows/a1/nodes/g1/', undef, 204, 'delete a node with edges');
+	api_ok($t, $alice, 'DELETE', 'workflows/a1/nodes/g1/', undef, 204, 'delete a node with edges');
 	is(truth($t)->{a1}, '3/0/2', 'its edges went with it');
 	$check->('node deleted');
 
-	my ($res, $j) = req($t, $alice, 'PATCH', 'workflows/a1/nodes/t2/', { component_type => 'agent' });
+	my ($res, $j) = api_req($t, $alice, 'PATCH', 'workflows/a1/nodes/t2/', { component_type => 'agent' });
 	ok($res->{status} == 200 || $res->{status} == 422, "PATCH component_type: $res->{status}");
 	$check->('component_type patched');
-	($res, $j) = req($t, $alice, 'PATCH', 'workflows/a2/nodes/g1/', { component_type => 'trigger_manual' });
+	($res, $j) = api_req($t, $alice, 'PATCH', 'workflows/a2/nodes/g1/', { component_type => 'trigger_manual' });
 	$check->('component_type patched to a trigger');
 
 	# Writers outside the API: plain SQL, as bench/workflows.sh does.
@@ -146,9 +131,9 @@ sub test_api {
 	$check->('SQL writes');
 	ok(defined $t->db_query("UPDATE workflows SET owner_id = $bob_id WHERE slug = 'b1'"), 'SQL: b1 goes back');
 
-	ok_req($t, $alice, 'DELETE', 'workflows/a1/', undef, 204, 'delete a workflow with nodes');
+	api_ok($t, $alice, 'DELETE', 'workflows/a1/', undef, 204, 'delete a workflow with nodes');
 	$check->('workflow deleted');
-	ok_req($t, $alice, 'POST', 'workflows/batch-delete/', { slugs => ['a2'] }, 204, 'batch delete');
+	api_ok($t, $alice, 'POST', 'workflows/batch-delete/', { slugs => ['a2'] }, 204, 'batch delete');
 	$check->('batch deleted');
 	# DELETE /users/{id} only deactivates (keys revoked, rows kept), so
 	# the row goes by SQL, with the cascades the pool would run.

@@ -22,21 +22,6 @@ need_nginx();
 
 my $N = 12;
 
-sub req {
-	my ($t, $token, $method, $path, $body) = @_;
-	my %o = (headers => bearer($token));
-	$o{content} = $body if defined $body;
-	my $res = $t->request($method, "/api/v1/$path", \%o);
-	return ($res, $t->json($res));
-}
-
-sub ok_req {
-	my ($t, $token, $method, $path, $body, $status, $name) = @_;
-	my ($res, $j) = req($t, $token, $method, $path, $body);
-	is($res->{status}, $status, $name) or diag(substr($res->{content} // '', 0, 400));
-	return $j;
-}
-
 sub sql_ok {
 	my ($t, $sql, $name) = @_;
 	return ok(defined $t->db_query($sql), "SQL: $name");
@@ -47,7 +32,7 @@ sub detail_all {
 	my ($t, $token, $slug, $n) = @_;
 	my @out;
 	for (1 .. $n // $N) {
-		my ($res, $j) = req($t, $token, 'GET', "workflows/$slug/");
+		my ($res, $j) = api_req($t, $token, 'GET', "workflows/$slug/");
 		push @out, [$res->{status}, $j];
 	}
 	return @out;
@@ -93,7 +78,7 @@ sub edge_by_id {
 
 sub build {
 	my ($t, $alice, $slug) = @_;
-	my $wf = ok_req($t, $alice, 'POST', 'workflows/', { name => 'Cached', slug => $slug,
+	my $wf = api_ok($t, $alice, 'POST', 'workflows/', { name => 'Cached', slug => $slug,
 		description => 'first', tags => ['a'] }, 201, 'create the workflow') or return;
 	my @nodes = (
 		{ node_id => 't1', component_type => 'trigger_chat' },
@@ -104,7 +89,7 @@ sub build {
 		{ node_id => 'c2', component_type => 'code' },
 	);
 	for my $n (@nodes) {
-		ok_req($t, $alice, 'POST', "workflows/$slug/nodes/", $n, 201, "node $n->{node_id}") or return;
+		api_ok($t, $alice, 'POST', "workflows/$slug/nodes/", $n, 201, "node $n->{node_id}") or return;
 	}
 	my @edges = (
 		{ source_node_id => 't1', target_node_id => 'a1' },
@@ -114,7 +99,7 @@ sub build {
 		{ source_node_id => 's1', target_node_id => 'c2', edge_type => 'conditional', condition_value => 'yes' },
 	);
 	for my $e (@edges) {
-		ok_req($t, $alice, 'POST', "workflows/$slug/edges/", $e, 201,
+		api_ok($t, $alice, 'POST', "workflows/$slug/edges/", $e, 201,
 			"edge $e->{source_node_id} -> $e->{target_node_id}") or return;
 	}
 	return $wf;
@@ -134,13 +119,13 @@ sub test_changes {
 			&& node_of($_, 'a1')->{config}{system_prompt} eq 'Be brief.' });
 
 	# 1. the workflow row over the API
-	ok_req($t, $alice, 'PATCH', "workflows/$slug/", { name => 'Renamed', description => 'second',
+	api_ok($t, $alice, 'PATCH', "workflows/$slug/", { name => 'Renamed', description => 'second',
 		tags => ['b', 'c'] }, 200, 'PATCH the workflow');
 	all_show($t, $alice, $slug, 'PATCH workflow shows', sub {
 		$_->{name} eq 'Renamed' && $_->{description} eq 'second' && join(',', @{ $_->{tags} }) eq 'b,c' });
 
 	# 2. a node over the API
-	ok_req($t, $alice, 'PATCH', "workflows/$slug/nodes/c1/", { label => 'Compute', position_x => 123,
+	api_ok($t, $alice, 'PATCH', "workflows/$slug/nodes/c1/", { label => 'Compute', position_x => 123,
 		position_y => 45 }, 200, 'PATCH a node');
 	all_show($t, $alice, $slug, 'PATCH node shows', sub {
 		my $n = node_of($_, 'c1');
@@ -174,7 +159,7 @@ sub test_changes {
 		($x->{v} // 0) == 3 && ($x->{w} // '') eq 'y' });
 
 	# 5. edges: API create, SQL update, API delete, SQL delete
-	my $e = ok_req($t, $alice, 'POST', "workflows/$slug/edges/", { source_node_id => 'c1',
+	my $e = api_ok($t, $alice, 'POST', "workflows/$slug/edges/", { source_node_id => 'c1',
 		target_node_id => 'c2' }, 201, 'create an edge over the API') // {};
 	all_show($t, $alice, $slug, 'API edge create shows', sub { defined edge_by_id($_, $e->{id} // 0) });
 	my $cond = $t->db_query("SELECT id FROM workflow_edges WHERE workflow_id = $id AND edge_type = 'conditional'");
@@ -183,7 +168,7 @@ sub test_changes {
 	all_show($t, $alice, $slug, 'SQL edge update shows', sub {
 		my $c = edge_by_id($_, $cond) // {};
 		($c->{condition_value} // '') eq 'no' && ($c->{priority} // 0) == 7 });
-	ok_req($t, $alice, 'DELETE', "workflows/$slug/edges/$e->{id}/", undef, 204, 'delete an edge over the API')
+	api_ok($t, $alice, 'DELETE', "workflows/$slug/edges/$e->{id}/", undef, 204, 'delete an edge over the API')
 		if $e->{id};
 	all_show($t, $alice, $slug, 'API edge delete shows', sub { !edge_by_id($_, $e->{id} // 0) });
 	my $plain = $t->db_query("SELECT id FROM workflow_edges WHERE workflow_id = $id AND source_node_id = 'c1' "
@@ -193,7 +178,7 @@ sub test_changes {
 		!edge_by_id($_, $plain) && edge_keys($_) eq 'a1>c1,m1>a1,s1>c2,t1>a1' });
 
 	# 6. a node deleted over the API (its edges go too), one inserted by SQL
-	ok_req($t, $alice, 'DELETE', "workflows/$slug/nodes/t1/", undef, 204, 'delete a node over the API');
+	api_ok($t, $alice, 'DELETE', "workflows/$slug/nodes/t1/", undef, 204, 'delete a node over the API');
 	all_show($t, $alice, $slug, 'API node delete shows, with its edge', sub {
 		node_ids($_) eq 'a1,c1,c2,m1,s1' && edge_keys($_) eq 'a1>c1,m1>a1,s1>c2' });
 	my $cfg = 900000 + $id;
@@ -210,13 +195,13 @@ sub test_changes {
 # 7. a credential under the model's config, deleted: the FK sets it null.
 sub test_credential {
 	my ($t, $alice, $slug, $wf) = @_;
-	my $c = ok_req($t, $alice, 'POST', 'credentials/', { name => 'cache-llm', credential_type => 'llm',
+	my $c = api_ok($t, $alice, 'POST', 'credentials/', { name => 'cache-llm', credential_type => 'llm',
 		detail => { api_key => 'sk-cache-test-0123456789' } }, 201, 'create a credential') or return;
-	ok_req($t, $alice, 'PATCH', "workflows/$slug/nodes/m1/", { config => { llm_credential_id => $c->{id} } },
+	api_ok($t, $alice, 'PATCH', "workflows/$slug/nodes/m1/", { config => { llm_credential_id => $c->{id} } },
 		200, 'set it on the model node');
 	all_show($t, $alice, $slug, 'llm_credential_id shows', sub {
 		(node_of($_, 'm1')->{config}{llm_credential_id} // 0) == $c->{id} });
-	my ($res) = req($t, $alice, 'DELETE', "credentials/$c->{id}/");
+	my ($res) = api_req($t, $alice, 'DELETE', "credentials/$c->{id}/");
 	if ($res->{status} != 204) {
 		# The API refused to delete a credential in use: delete the row
 		# by SQL with foreign keys on, so the cascade still runs.
@@ -235,22 +220,22 @@ sub test_credential {
 sub test_slug_and_delete {
 	my ($t, $alice, $slug) = @_;
 	my $new = "$slug-2";
-	ok_req($t, $alice, 'PATCH', "workflows/$slug/", { slug => $new }, 200, 'rename the slug');
+	api_ok($t, $alice, 'PATCH', "workflows/$slug/", { slug => $new }, 200, 'rename the slug');
 	all_show($t, $alice, $new, 'the new slug answers', sub { $_->{slug} eq $new && $_->{name} eq 'Renamed' });
 	all_status($t, $alice, $slug, 404, 'the old slug is gone');
-	ok_req($t, $alice, 'PATCH', "workflows/$new/", { slug => $slug }, 200, 'rename it back');
+	api_ok($t, $alice, 'PATCH', "workflows/$new/", { slug => $slug }, 200, 'rename it back');
 	all_show($t, $alice, $slug, 'the old slug answers again', sub { $_->{slug} eq $slug });
 	all_status($t, $alice, $new, 404, 'the other slug is gone');
 
 	my $old = (detail_all($t, $alice, $slug, 1))[0][1] // {};
-	ok_req($t, $alice, 'DELETE', "workflows/$slug/", undef, 204, 'delete the workflow');
+	api_ok($t, $alice, 'DELETE', "workflows/$slug/", undef, 204, 'delete the workflow');
 	all_status($t, $alice, $slug, 404, 'a deleted workflow');
-	my $wf = ok_req($t, $alice, 'POST', 'workflows/', { name => 'Second life', slug => $slug,
+	my $wf = api_ok($t, $alice, 'POST', 'workflows/', { name => 'Second life', slug => $slug,
 		description => 'new' }, 201, 'a new workflow with the same slug') or return;
 	note("old id $old->{id}, new id $wf->{id}" . ($old->{id} == $wf->{id} ? ' (reused)' : ''));
 	all_show($t, $alice, $slug, 'the new workflow, empty', sub {
 		$_->{name} eq 'Second life' && $_->{id} == $wf->{id} && !@{ $_->{nodes} } && !@{ $_->{edges} } });
-	ok_req($t, $alice, 'POST', "workflows/$slug/nodes/", { node_id => 'x1', component_type => 'agent' }, 201,
+	api_ok($t, $alice, 'POST', "workflows/$slug/nodes/", { node_id => 'x1', component_type => 'agent' }, 201,
 		'a node on the new workflow');
 	all_show($t, $alice, $slug, 'the new workflow, one node', sub { node_ids($_) eq 'x1' });
 	return $wf;
@@ -260,7 +245,7 @@ sub test_slug_and_delete {
 sub test_scoping {
 	my ($t, $admin, $alice, $bob, $slug) = @_;
 	for my $round (1 .. 3) {
-		my ($res) = req($t, $alice, 'GET', "workflows/$slug/");
+		my ($res) = api_req($t, $alice, 'GET', "workflows/$slug/");
 		is($res->{status}, 200, "round $round: the owner's GET");
 		all_status($t, $bob, $slug, 404, "round $round: another user right after");
 	}
@@ -274,8 +259,8 @@ sub test_uncached_pool {
 	my $u = PipelitTest->started(db_url => $db_url, responders => 2, env => { PIPELIT_DETAIL_CACHE_KB => 0 },
 		name => 'a second pool with PIPELIT_DETAIL_CACHE_KB=0') or return;
 	for my $slug (@$slugs) {
-		my ($r1, $cached) = req($t, $alice, 'GET', "workflows/$slug/");
-		my ($r2, $fresh) = req($u, $alice, 'GET', "workflows/$slug/");
+		my ($r1, $cached) = api_req($t, $alice, 'GET', "workflows/$slug/");
+		my ($r2, $fresh) = api_req($u, $alice, 'GET', "workflows/$slug/");
 		is($r2->{status}, $r1->{status}, "$slug: same status from both pools");
 		is_deeply($cached, $fresh, "$slug: same detail from both pools");
 	}

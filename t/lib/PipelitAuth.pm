@@ -26,7 +26,7 @@ use Time::HiRes qw(time);
 
 use PipelitTest;
 
-our @EXPORT = qw(make_user login bearer make_key is_detail is_validation base32_decode totp_code
+our @EXPORT = qw(make_user login bearer api_req api_ok make_key is_detail is_validation base32_decode totp_code
 	totp_now_code median row_count fcgi_request iso_utc pg_dump_text sqlite_files_text);
 
 # --- accounts ------------------------------------------------------------------
@@ -52,6 +52,24 @@ sub login {
 sub bearer {
 	my ($token) = @_;
 	return { Authorization => "Bearer $token" };
+}
+
+# An API call as $token: $method /api/v1/$path with an optional JSON body.
+# Returns the response and its decoded body.
+sub api_req {
+	my ($t, $token, $method, $path, $body) = @_;
+	my %o = (headers => bearer($token));
+	$o{content} = $body if defined $body;
+	my $res = $t->request($method, "/api/v1/$path", \%o);
+	return ($res, $t->json($res));
+}
+
+# The same, as a test that the answer has $status; returns the decoded body.
+sub api_ok {
+	my ($t, $token, $method, $path, $body, $status, $name) = @_;
+	my ($res, $j) = api_req($t, $token, $method, $path, $body);
+	is($res->{status}, $status, $name) or diag(substr($res->{content} // '', 0, 400));
+	return $j;
 }
 
 # POST /users/me/keys as $token; returns the decoded APIKeyCreatedOut (or
