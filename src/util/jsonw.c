@@ -84,10 +84,8 @@ separate(struct jw *w)
 		w->after_key = 0;
 		return;
 	}
-	uint64_t bit = (uint64_t)1 << w->depth;
-	if (w->has_member & bit)
+	if (jw_member_seen(w))
 		put_char(w, ',');
-	w->has_member |= bit;
 }
 
 static void
@@ -97,7 +95,7 @@ open_container(struct jw *w, char c)
 	put_char(w, c);
 	assert(w->depth + 1 < JW_MAX_DEPTH);
 	w->depth++;
-	w->has_member &= ~((uint64_t)1 << w->depth);
+	w->has_member[w->depth / 64] &= ~((uint64_t)1 << (w->depth % 64));
 }
 
 static void
@@ -231,10 +229,8 @@ jw_key_n(struct jw *w, const char *key, size_t n)
 	assert(!w->after_key);
 	reserve(w, n + 4);
 	char *p = w->buf + w->len;
-	uint64_t bit = (uint64_t)1 << w->depth;
-	if (w->has_member & bit)
+	if (jw_member_seen(w))
 		*p++ = ',';
-	w->has_member |= bit;
 	*p++ = '"';
 	memcpy(p, key, n);
 	p += n;
@@ -364,6 +360,12 @@ jw_time(struct jw *w, const char *db_time)
 void
 jw_json(struct jw *w, const json_t *v)
 {
+	/* Values built in code could nest deeper than the writer can: they
+	 * are cut with null rather than fail the answer. */
+	if (w->depth + 1 >= JW_MAX_DEPTH && (json_is_object(v) || json_is_array(v))) {
+		jw_null(w);
+		return;
+	}
 	switch (v ? json_typeof(v) : JSON_NULL) {
 	case JSON_OBJECT: {
 		const char *key;
@@ -418,7 +420,8 @@ struct scan {
 	unsigned depth;
 };
 
-#define SCAN_MAX_DEPTH 512
+/* As deep as jansson parses (2048), so what the API stored can be shown. */
+#define SCAN_MAX_DEPTH 2048
 
 static int scan_value(struct scan *s);
 

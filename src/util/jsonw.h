@@ -38,13 +38,15 @@
 
 #include <jansson.h>
 
-#define JW_MAX_DEPTH 64
+/* Above jansson's parser limit (2048) with room for the answer around a
+ * parsed value, so any value a request carried can be written back. */
+#define JW_MAX_DEPTH 4096
 
 struct jw {
 	char *buf;               /* NUL-terminated when len > 0; owned */
 	size_t len, cap;
 	unsigned depth;
-	uint64_t has_member;     /* bit d: the container at depth d has a member */
+	uint64_t has_member[JW_MAX_DEPTH / 64];  /* bit d: the container at depth d has one */
 	int after_key;           /* the next value follows a key: no comma */
 };
 
@@ -96,6 +98,18 @@ int jw_text_is_json(const char *text, size_t len);
 void jw_time(struct jw *w, const char *db_time);
 void jw_timen(struct jw *w, const char *db_time, size_t len);
 
+/* Marks the open container as having a member; whether it had one already
+ * (so the next one needs a comma). */
+static inline int
+jw_member_seen(struct jw *w)
+{
+	uint64_t *word = &w->has_member[w->depth / 64];
+	uint64_t bit = (uint64_t)1 << (w->depth % 64);
+	int seen = (*word & bit) != 0;
+	*word |= bit;
+	return seen;
+}
+
 /*
  * A key that is a string literal with nothing to escape (the keys of the
  * API's shapes): the compiler makes its quoted form, so writing it is one
@@ -106,10 +120,8 @@ jw_key_quoted(struct jw *w, const char *quoted, size_t n)
 {
 	if (w->len + n + 2 > w->cap)
 		jw_reserve(w, n + 1);
-	uint64_t bit = (uint64_t)1 << w->depth;
-	if (w->has_member & bit)
+	if (jw_member_seen(w))
 		w->buf[w->len++] = ',';
-	w->has_member |= bit;
 	memcpy(w->buf + w->len, quoted, n);
 	w->len += n;
 	w->buf[w->len] = '\0';

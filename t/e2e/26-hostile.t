@@ -15,6 +15,9 @@ need_nginx();
 
 my $BIG = 'x' x (1024 * 1024);
 my $DEEP = ('[' x 5000) . (']' x 5000);
+# Deep, but within what the JSON parser takes: not an object, so a 422
+# whose error item echoes the whole body back.
+my $DEEP_PARSED = ('[' x 2000) . (']' x 2000);
 
 # Bodies that are wrong whatever the route.
 my @GENERIC = (
@@ -26,6 +29,7 @@ my @GENERIC = (
 	[ 'not JSON', 'username=a&password=b' ],
 	[ 'an empty body', '' ],
 	[ 'deeply nested JSON', qq({"a":$DEEP}) ],
+	[ 'a list nested 2000 deep', $DEEP_PARSED ],
 );
 
 # endpoint: [method, path, auth (who), a valid body, {field => [bad values]},
@@ -110,7 +114,8 @@ sub check {
 	my $body = substr($res->{content} // '', 0, 160);
 	$path = substr($path, 0, 60);
 	return "$method $path ($what): status $st, want @allowed: $body" unless grep { $st == $_ } @allowed;
-	my $j = eval { JSON::PP->new->allow_nonref->decode($res->{content} // '') };
+	# An echoed input may nest as deep as the server's parser allows (2048).
+	my $j = eval { JSON::PP->new->allow_nonref->max_depth(4096)->decode($res->{content} // '') };
 	if ($st == 422) {
 		my $items = ref $j eq 'HASH' ? $j->{detail} : undef;
 		return "$method $path ($what): 422 without a list of errors: $body" unless ref $items eq 'ARRAY' && @$items;

@@ -184,12 +184,45 @@ test_recogniser(void)
 	ok(jw_text_is_json("[1,2]xyz", 5), "only the given length counts");
 
 	/* Nesting: deep is fine, too deep is refused without exhausting the stack. */
-	char deep[2 * 600 + 1];
-	for (int depth = 500; depth <= 600; depth += 100) {
+	static char deep[2 * 2100 + 1];
+	for (int depth = 2000; depth <= 2100; depth += 100) {
 		memset(deep, '[', (size_t)depth);
 		memset(deep + depth, ']', (size_t)depth);
-		ok(jw_text_is_json(deep, 2 * (size_t)depth) == (depth <= 512),
-		   "%d nested arrays: %s", depth, depth <= 512 ? "accepted" : "refused");
+		ok(jw_text_is_json(deep, 2 * (size_t)depth) == (depth <= 2048),
+		   "%d nested arrays: %s", depth, depth <= 2048 ? "accepted" : "refused");
+	}
+}
+
+/* What a request can carry (jansson parses 2048 levels) is written back
+ * whole; deeper values built in code are cut with null, never a crash. */
+static void
+test_deep_values(void)
+{
+	for (int depth = 2040; depth <= 5000; depth += 2960) {
+		json_t *v = json_integer(1);
+		for (int i = 0; i < depth; i++) {
+			json_t *a = json_array();
+			json_array_append_new(a, v);
+			v = a;
+		}
+		struct jw w;
+		jw_init(&w);
+		jw_obj_begin(&w);
+		jw_kjson(&w, "detail", v);
+		jw_obj_end(&w);
+		json_t *back = jw_to_json(&w);
+		ok(back != NULL || depth > 2048, "%d nested arrays written as JSON jansson reads", depth);
+		size_t opened = 0;
+		for (size_t i = 0; i < w.len; i++)
+			opened += w.buf[i] == '[';
+		if (depth == 2040)
+			is_int((long long)opened, 2040, "all 2040 levels kept");
+		else
+			ok(opened < (size_t)depth && strstr(w.buf, "null") != NULL,
+			   "%d levels cut with null below the writer's limit", depth);
+		json_decref(back);
+		jw_free(&w);
+		json_decref(v);
 	}
 }
 
@@ -236,6 +269,7 @@ main(void)
 	test_strings();
 	test_jansson_values();
 	test_recogniser();
+	test_deep_values();
 	test_times_and_take();
 	return done_testing();
 }
