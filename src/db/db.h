@@ -76,7 +76,11 @@ int db_exec(struct db *db, const char *sql);
  * Transactions.  db_begin_write() takes the write lock up front (SQLite:
  * BEGIN IMMEDIATE, retried while another writer holds it, so callers never
  * see "database is locked"; PostgreSQL: plain BEGIN).  db_begin() is a
- * plain read transaction.  Nested calls are an error.
+ * read transaction: every statement in it sees the same snapshot (SQLite:
+ * deferred BEGIN in WAL mode; PostgreSQL: REPEATABLE READ).  Writing in it
+ * works but is for neither backend what it is for: a write that meets a
+ * concurrent one fails (SQLite: busy; PostgreSQL: a serialization error),
+ * so writers use db_begin_write().  Nested calls are an error.
  */
 int db_begin(struct db *db);
 int db_begin_write(struct db *db);

@@ -255,11 +255,15 @@ pg_exec(struct db *db, const char *sql)
 	return res ? 0 : -1;
 }
 
+/* A read transaction sees one snapshot for all its statements (PostgreSQL's
+ * default, READ COMMITTED, takes a new one per statement), as SQLite's
+ * deferred BEGIN does: a detail's nodes and edges, or a page and its total,
+ * come from the same moment. */
 static int
 pg_begin(struct db *db, int write)
 {
 	struct pg_db *d = pg(db);
-	PGresult *res = exec_simple(d, "BEGIN");
+	PGresult *res = exec_simple(d, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ");
 	if (res == NULL)
 		return -1;
 	PQclear(res);

@@ -110,6 +110,34 @@ test_reconnect(struct db *db, const char *url)
 	db_close(killer);
 }
 
+/* db_begin() reads one snapshot: another handle's commit in the middle of
+ * it is not seen until the next transaction. */
+static void
+test_read_snapshot(struct db *db, const char *url)
+{
+	char *err = NULL;
+	struct db *other = db_open(url, &err);
+	if (!ok(other != NULL, "second handle: %s", err ? err : "ok")) {
+		free(err);
+		return;
+	}
+	const char *count_sql = "SELECT count(*) FROM owners";
+	int64_t before = -1, seen = -1;
+	db_query_int64(db, count_sql, &before);
+	is_int(db_begin(db), 0, "read transaction begins");
+	db_query_int64(db, count_sql, &seen);
+	is_int(seen, before, "the first read");
+	ok(db_exec(other, "INSERT INTO owners (name) VALUES ('snapshot-writer')") == 0,
+	   "another handle commits a row: %s", db_errmsg(other));
+	db_query_int64(db, count_sql, &seen);
+	is_int(seen, before, "a later read in the same transaction does not see it");
+	db_commit(db);
+	db_query_int64(db, count_sql, &seen);
+	is_int(seen, before + 1, "the next transaction sees it");
+	db_exec(other, "DELETE FROM owners WHERE name = 'snapshot-writer'");
+	db_close(other);
+}
+
 /* PostgreSQL trims a timestamp's trailing zeros; readers get the one
  * storage format, padded to six fraction digits, on every column at once. */
 static void
@@ -151,6 +179,7 @@ main(void)
 	run_behaviours(db);
 	test_pg_specifics(db);
 	test_timestamp_text(db);
+	test_read_snapshot(db, url);
 	test_reconnect(db, url);
 	db_exec(db, "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS owners;"
 		    " DROP TABLE IF EXISTS kv");
