@@ -2,6 +2,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,33 @@ req_read_body(struct req *r)
 	return 0;
 }
 
+/* Deeper than any real body; the stored copies of request values must fit
+ * inside answers (and JSON parsers) with room to spare. */
+#define REQ_JSON_MAX_DEPTH 256
+
+/* 1 when v nests deeper than limit levels of arrays and objects. */
+static int
+nested_deeper_than(const json_t *v, int limit)
+{
+	if (!json_is_object(v) && !json_is_array(v))
+		return 0;
+	if (limit <= 0)
+		return 1;
+	size_t i;
+	const char *key;
+	json_t *child;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			if (nested_deeper_than(child, limit - 1))
+				return 1;
+	} else {
+		json_object_foreach((json_t *)v, key, child)
+			if (nested_deeper_than(child, limit - 1))
+				return 1;
+	}
+	return 0;
+}
+
 json_t *
 req_json(struct req *r)
 {
@@ -195,6 +223,13 @@ req_json(struct req *r)
 		return NULL;
 	}
 	r->json = json_loadb(r->body, r->body_len, JSON_DECODE_ANY, &r->json_error);
+	if (r->json != NULL && nested_deeper_than(r->json, REQ_JSON_MAX_DEPTH)) {
+		json_decref(r->json);
+		r->json = NULL;
+		memset(&r->json_error, 0, sizeof(r->json_error));
+		snprintf(r->json_error.text, sizeof(r->json_error.text),
+			 "arrays and objects nested more than %d levels deep", REQ_JSON_MAX_DEPTH);
+	}
 	r->json_state = r->json ? 1 : -1;
 	return r->json;
 }

@@ -15,8 +15,8 @@ need_nginx();
 
 my $BIG = 'x' x (1024 * 1024);
 my $DEEP = ('[' x 5000) . (']' x 5000);
-# Deep, but within what the JSON parser takes: not an object, so a 422
-# whose error item echoes the whole body back.
+# Deep, but within what the JSON parser takes: refused as nested too deep
+# (more than 256 levels), a 422 like any body that is not JSON.
 my $DEEP_PARSED = ('[' x 2000) . (']' x 2000);
 
 # Bodies that are wrong whatever the route.

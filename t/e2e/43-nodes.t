@@ -229,6 +229,32 @@ sub test_hostile {
 	ok($res->{status} == 422 || $res->{status} == 400, 'broken JSON: 4xx');
 	($res) = req($t, $alice, 'PATCH', 'nodes-h/nodes/..%2F..%2F/', { label => 'x' });
 	ok($res->{status} == 404, 'a hostile node id in the path: 404');
+
+	# Bodies nest at most 256 levels: deeper is refused like broken JSON;
+	# a config within the limit is stored, listed, shown and exported whole.
+	my $nest = sub { my $v = 'core'; $v = [$v] for 1 .. $_[0]; $v };
+	my $deep = sub { my $d = 0; my $v = $_[0]; while (ref $v eq 'ARRAY') { $d++; $v = $v->[0] } $d };
+	($res) = $t->request('POST', '/api/v1/workflows/nodes-h/nodes/', { headers => bearer($alice),
+		content => { component_type => 'code', config => { extra_config => { x => $nest->(300) } } } });
+	is($res->{status}, 422, 'a body nested 300 levels deep: 422');
+	like($res->{content} // '', qr/nested more than 256 levels/, '... saying why');
+	my $n = node($t, $alice, 'nodes-h', { node_id => 'deep', component_type => 'code',
+		config => { extra_config => { x => $nest->(250) } } }, 'a config nested 250 levels') or return;
+	my $dec = JSON::PP->new->max_depth(1024);
+	my $list = $dec->decode($t->request('GET', '/api/v1/workflows/nodes-h/nodes/',
+		{ headers => bearer($alice) })->{content});
+	my ($d) = grep { $_->{node_id} eq 'deep' } @$list;
+	is($deep->($d->{config}{extra_config}{x}), 250, 'listed whole');
+	my $detail = $dec->decode($t->request('GET', '/api/v1/workflows/nodes-h/',
+		{ headers => bearer($alice) })->{content});
+	($d) = grep { $_->{node_id} eq 'deep' } @{ $detail->{nodes} };
+	is($deep->($d->{config}{extra_config}{x}), 250, 'shown whole in the detail');
+	my $doc = $dec->decode($t->request('GET', '/api/v1/workflows/nodes-h/export/',
+		{ headers => bearer($alice) })->{content});
+	($d) = grep { $_->{node_id} eq 'deep' } @{ $doc->{nodes} // [] };
+	is($deep->($d->{config}{extra_config}{x}), 250, 'exported whole');
+	($res) = req($t, $alice, 'DELETE', 'nodes-h/nodes/deep/');
+	is($res->{status}, 204, 'and deleted');
 }
 
 sub test_events {
