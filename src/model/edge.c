@@ -168,11 +168,16 @@ rows_free(struct edge_row *rows, size_t n)
 	free(rows);
 }
 
-/* What w wrote, as a jansson value for callers that edit or publish it. */
+/* What w wrote, as a jansson value for callers that edit or publish it
+ * (request bodies nest at most 256 levels, so what was stored reads back). */
 static int
 parsed(int rc, struct jw *w, json_t **out)
 {
 	*out = rc == EDGE_OK ? jw_to_json(w) : NULL;
+	if (rc == EDGE_OK && *out == NULL) {
+		log_error("edges: a rendered answer does not read back as JSON");
+		rc = EDGE_DB_ERROR;
+	}
 	jw_free(w);
 	return rc;
 }

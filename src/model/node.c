@@ -183,11 +183,16 @@ node_list_write(struct db *db, int64_t workflow_id, struct jw *w)
 	return nodes_write(db, workflow_id, NULL, w);
 }
 
-/* What w wrote, as a jansson value for callers that edit or publish it. */
+/* What w wrote, as a jansson value for callers that edit or publish it
+ * (request bodies nest at most 256 levels, so what was stored reads back). */
 static int
 parsed(int rc, struct jw *w, json_t **out)
 {
 	*out = rc == NODE_OK ? jw_to_json(w) : NULL;
+	if (rc == NODE_OK && *out == NULL) {
+		log_error("nodes: a rendered answer does not read back as JSON");
+		rc = NODE_DB_ERROR;
+	}
 	jw_free(w);
 	return rc;
 }
