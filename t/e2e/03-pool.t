@@ -29,6 +29,8 @@ sub statuses { my ($c) = @_; join ', ', map { "$_ x$c->{$_}" } sort keys %$c }
 
 sub test_sigkill_under_load {
 	my ($t) = @_;
+	# A child just forked may not have taken its responder title yet.
+	wait_until(10, sub { scalar($t->responder_pids) == 2 });
 	my @before = $t->responder_pids;
 	is(scalar @before, 2, 'two responders run') or diag("children: @before");
 	my $victim = served_pid($t);
