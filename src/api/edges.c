@@ -143,19 +143,6 @@ check_body(struct validator *v, json_t *body, int creating)
 	return clean;
 }
 
-static json_t *
-checked_body(struct req *r, int creating)
-{
-	json_t *body = req_json(r);
-	struct validator v;
-	v_init(&v, body);
-	json_t *fields = check_body(&v, body, creating);
-	if (fields == NULL)
-		resp_invalid(r, &v);
-	v_free(&v);
-	return fields;
-}
-
 /* --- handlers ---------------------------------------------------------------------- */
 
 int
@@ -180,7 +167,7 @@ edges_create(struct req *r)
 	struct workflow w;
 	if (db == NULL || workflow_of(r, db, &w) != 0)
 		return 0;
-	json_t *fields = checked_body(r, 1);
+	json_t *fields = req_checked_body(r, check_body, 1);
 	int rc = 0;
 	if (fields != NULL) {
 		int64_t id = 0;
@@ -204,7 +191,7 @@ edges_update(struct req *r)
 		return 0;
 	int rc = 0;
 	json_t *fields = NULL;
-	if (req_path_int(r, "edge_id", &id) == 0 && (fields = checked_body(r, 0)) != NULL) {
+	if (req_path_int(r, "edge_id", &id) == 0 && (fields = req_checked_body(r, check_body, 0)) != NULL) {
 		char *message = NULL;
 		rc = edge_update(db, w.id, id, fields, &message);
 		rc = rc == EDGE_OK ? answer_edge(r, db, &w, id, 200, "edge_updated")

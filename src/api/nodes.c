@@ -43,13 +43,6 @@ find_workflow(struct req *r, struct db *db, struct workflow *w)
 	return -1;
 }
 
-static int
-answer_invalid(struct req *r, struct validator *v)
-{
-	int rc = resp_invalid(r, v);
-	v_free(v);
-	return rc;
-}
 
 /* --- validation ------------------------------------------------------------------ */
 
@@ -254,7 +247,7 @@ answer_model_error(struct req *r, struct db *db, int rc, json_t *fields)
 		v_add(&v, V_BODY, NULL, "value_error",
 		      "Value error, a referenced credential, workflow or code block does not exist",
 		      NULL, json_pack("{s:{}}", "error"));
-		return answer_invalid(r, &v);
+		return resp_invalid(r, &v);
 	}
 	default:
 		return resp_db_error(r, db, "nodes");
@@ -299,21 +292,6 @@ nodes_list(struct req *r)
 	return resp_json(r, 200, list);
 }
 
-/* Validates the body; the fields, or NULL after answering 422. */
-static json_t *
-fields_or_answer(struct req *r, int creating)
-{
-	json_t *body = req_json(r);
-	struct validator v;
-	v_init(&v, body);
-	json_t *fields = check_body(&v, body, creating);
-	if (fields == NULL)
-		answer_invalid(r, &v);
-	else
-		v_free(&v);
-	return fields;
-}
-
 int
 nodes_create(struct req *r)
 {
@@ -323,7 +301,7 @@ nodes_create(struct req *r)
 	struct workflow w;
 	if (find_workflow(r, db, &w) != 0)
 		return 0;
-	json_t *fields = fields_or_answer(r, 1);
+	json_t *fields = req_checked_body(r, check_body, 1);
 	if (fields == NULL) {
 		workflow_free(&w);
 		return 0;
@@ -349,7 +327,7 @@ nodes_update(struct req *r)
 	struct workflow w;
 	if (find_workflow(r, db, &w) != 0)
 		return 0;
-	json_t *fields = fields_or_answer(r, 0);
+	json_t *fields = req_checked_body(r, check_body, 0);
 	if (fields == NULL) {
 		workflow_free(&w);
 		return 0;

@@ -49,6 +49,17 @@ answer_model_error(struct req *r, struct db *db, int rc)
 	}
 }
 
+/* Answers 200 with what a model call wrote into out, or its error. */
+static int
+answer_written(struct req *r, struct db *db, int rc, struct jw *out)
+{
+	if (rc != WF_OK) {
+		jw_free(out);
+		return answer_model_error(r, db, rc);
+	}
+	return resp_jw(r, 200, out);
+}
+
 /* Answers WorkflowOut for slug.  With an event channel, the same object is
  * first published there as workflow_updated: the change is committed by
  * now, and a failed publish is logged, never the request's failure. */
@@ -223,13 +234,6 @@ check_body(struct validator *v, json_t *body, int creating)
 	return clean;
 }
 
-static int
-answer_invalid(struct req *r, struct validator *v)
-{
-	int rc = resp_invalid(r, v);
-	v_free(v);
-	return rc;
-}
 
 static int
 answer_bad_reference(struct req *r, json_t *fields)
@@ -239,7 +243,7 @@ answer_bad_reference(struct req *r, json_t *fields)
 	v_add(&v, V_BODY, "error_handler_workflow_id", "value_error", "Value error, no such workflow",
 	      json_incref(json_object_get(fields, "error_handler_workflow_id")),
 	      json_pack("{s:{}}", "error"));
-	return answer_invalid(r, &v);
+	return resp_invalid(r, &v);
 }
 
 /* --- handlers ---------------------------------------------------------------------- */
@@ -256,16 +260,11 @@ workflows_list(struct req *r)
 	v_query_int(&v, "limit", req_query(r, "limit"), 0, 1000, &limit);
 	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
 	if (v_failed(&v))
-		return answer_invalid(r, &v);
+		return resp_invalid(r, &v);
 	v_free(&v);
 	struct jw out;
 	jw_init(&out);
-	int rc = workflow_list_write(db, scope_of(r), limit, offset, &out);
-	if (rc != WF_OK) {
-		jw_free(&out);
-		return answer_model_error(r, db, rc);
-	}
-	return resp_jw(r, 200, &out);
+	return answer_written(r, db, workflow_list_write(db, scope_of(r), limit, offset, &out), &out);
 }
 
 int
@@ -274,13 +273,9 @@ workflows_create(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	json_t *body = req_json(r);
-	struct validator v;
-	v_init(&v, body);
-	json_t *fields = check_body(&v, body, 1);
+	json_t *fields = req_checked_body(r, check_body, 1);
 	if (fields == NULL)
-		return answer_invalid(r, &v);
-	v_free(&v);
+		return 0;
 	char *slug = NULL;
 	int rc = workflow_create(db, r->user.id, fields, &slug);
 	if (rc == WF_BAD_REFERENCE)
@@ -302,12 +297,8 @@ workflows_get(struct req *r)
 		return 0;
 	struct jw out;
 	jw_init(&out);
-	int rc = workflow_write(db, req_param(r, "slug"), scope_of(r), 1, r->ctx->details, &out);
-	if (rc != WF_OK) {
-		jw_free(&out);
-		return answer_model_error(r, db, rc);
-	}
-	return resp_jw(r, 200, &out);
+	return answer_written(r, db, workflow_write(db, req_param(r, "slug"), scope_of(r), 1,
+						    r->ctx->details, &out), &out);
 }
 
 int
@@ -316,13 +307,9 @@ workflows_update(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	json_t *body = req_json(r);
-	struct validator v;
-	v_init(&v, body);
-	json_t *fields = check_body(&v, body, 0);
+	json_t *fields = req_checked_body(r, check_body, 0);
 	if (fields == NULL)
-		return answer_invalid(r, &v);
-	v_free(&v);
+		return 0;
 	char *slug = NULL;
 	int rc = workflow_update(db, req_param(r, "slug"), scope_of(r), fields, &slug);
 	if (rc == WF_BAD_REFERENCE)
@@ -398,7 +385,7 @@ workflows_batch_delete(struct req *r)
 		slugs = NULL, n = 0;
 	if (v_failed(&v)) {
 		free(slugs);
-		return answer_invalid(r, &v);
+		return resp_invalid(r, &v);
 	}
 	v_free(&v);
 	int rc = workflow_delete_many(db, slugs, n, scope_of(r));

@@ -31,6 +31,19 @@ resp_invalid(struct req *r, struct validator *v)
 	return resp_validation(r, v_take(v));
 }
 
+json_t *
+req_checked_body(struct req *r, body_check_fn check, int creating)
+{
+	json_t *body = req_json(r);
+	struct validator v;
+	v_init(&v, body);
+	json_t *fields = check(&v, body, creating);
+	if (fields == NULL)
+		resp_invalid(r, &v);
+	v_free(&v);
+	return fields;
+}
+
 int
 req_path_int(struct req *r, const char *name, int64_t *out)
 {

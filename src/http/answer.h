@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct db;
 struct req;
 struct validator;
@@ -24,6 +26,14 @@ int resp_db_error(struct req *r, struct db *db, const char *what);
 
 /* Answers v's errors as a 422 (v is left empty; v_free stays harmless). */
 int resp_invalid(struct req *r, struct validator *v);
+
+/* A resource's body check: the clean fields (a new reference), or NULL
+ * with the errors in v; creating says whether required fields must be
+ * there. */
+typedef json_t *(*body_check_fn)(struct validator *v, json_t *body, int creating);
+
+/* The request body checked by check, or NULL after answering its 422. */
+json_t *req_checked_body(struct req *r, body_check_fn check, int creating);
 
 /* The integer path parameter name in *out: 0, or -1 after answering 422
  * (type int_parsing). */
