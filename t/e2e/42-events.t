@@ -6,12 +6,11 @@
 use strict;
 use warnings;
 use Test::More;
-use IO::Select;
-use IO::Socket::INET;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
 use PipelitTest;
 use PipelitAuth;
+use PipelitEvents;
 
 need_nginx();
 plan skip_all => 'libnginx-mod-nchan is not installed'
@@ -23,38 +22,6 @@ sub make_workflow {
 	my ($t, $slug, $owner) = @_;
 	$t->db_query("INSERT INTO workflows (name, slug, owner_id) "
 		. "SELECT 'Events $slug', '$slug', id FROM user_profiles WHERE username = '$owner'");
-}
-
-sub ticket {
-	my ($t, $token, $channel) = @_;
-	my $res = $t->post('/api/v1/events/ticket/', { channel => $channel }, bearer($token));
-	return ($res, $t->json($res));
-}
-
-# Opens an EventSource subscription; returns (status, socket).
-sub subscribe {
-	my ($t, $path) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->port, Timeout => 5)
-		or return (0, undef);
-	print $s "GET $path HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n";
-	my $head = read_until($s, qr/\r\n\r\n/, 3);
-	my ($status) = $head =~ m{^HTTP/1\.[01] (\d+)};
-	return ($status // 0, $s);
-}
-
-# Reads from $s until $re matches what was read, or $seconds pass.
-sub read_until {
-	my ($s, $re, $seconds) = @_;
-	my $buf = '';
-	my $sel = IO::Select->new($s);
-	my $deadline = time + $seconds;
-	while ($buf !~ $re) {
-		my $left = $deadline - time;
-		last if $left <= 0 || !$sel->can_read($left);
-		my $n = sysread($s, $buf, 4096, length $buf);
-		last unless $n;
-	}
-	return $buf;
 }
 
 sub test_tickets {
