@@ -209,8 +209,9 @@ cmd_stop() {
 # was started with (the environment of this call may differ).
 running_url() {
 	local listen
+	# The first address that is not the live-events publisher's unix socket.
 	listen=$(sed -n 's/^[[:space:]]*listen[[:space:]]\{1,\}\([^;[:space:]]*\).*/\1/p' \
-		"$NGINX_DIR/nginx.conf" 2>/dev/null | head -n 1)
+		"$NGINX_DIR/nginx.conf" 2>/dev/null | grep -v '^unix:' | head -n 1)
 	if [ -n "$listen" ]; then printf 'http://%s/\n' "$listen"; else printf '%s/\n' "$(base_url)"; fi
 }
 
