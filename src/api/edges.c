@@ -6,7 +6,9 @@
  * The workflow is looked up within the caller's scope: another user's is a
  * 404 "Workflow not found.".  The rules an edge must pass are in
  * engine/edge_rules.h; a conditional-edge refusal is a 422 with a string
- * detail, a type refusal a 422 {"detail":{"validation_errors":[...]}}.
+ * detail, a type refusal a 422 {"detail":{"validation_errors":[...]}}, a
+ * node the workflow does not have a 422 item at source_node_id or
+ * target_node_id (a deliberate difference: Pipelit stores such edges).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,11 +42,29 @@ workflow_of(struct req *r, struct db *db, struct workflow *w)
 	return -1;
 }
 
+/* A node the edge names that the workflow lacks: a 422 item at that field,
+ * worded as validate words it. */
+static int
+answer_unknown_node(struct req *r, const char *field, const char *message)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	char *msg = xasprintf("Value error, %s", message ? message : "unknown node");
+	json_t *input = json_object_get(req_json(r), field);
+	v_add(&v, V_BODY, field, "value_error", msg, input ? json_incref(input) : json_string(""),
+	      json_pack("{s:{}}", "error"));
+	free(msg);
+	return resp_invalid(r, &v);
+}
+
 static int
 answer_model_error(struct req *r, struct db *db, int rc, char *message)
 {
 	int out;
-	if (rc == EDGE_NOT_FOUND)
+	if (rc == EDGE_UNKNOWN_SOURCE || rc == EDGE_UNKNOWN_TARGET)
+		out = answer_unknown_node(r, rc == EDGE_UNKNOWN_SOURCE ? "source_node_id"
+								: "target_node_id", message);
+	else if (rc == EDGE_NOT_FOUND)
 		out = resp_error(r, 404, EDGE_NOT_FOUND_MSG);
 	else if (rc == EDGE_CONDITIONAL_REFUSED)
 		out = resp_error(r, 422, message);

@@ -305,7 +305,8 @@ type_in(json_t *types, const char *node_id)
 	return json_string_value(json_object_get(types, node_id));
 }
 
-/* The section 5 rules against the document's own nodes. */
+/* The edge rules (engine/edge_rules.h, the same that edge creation and
+ * validate apply) against the document's own nodes. */
 static void
 check_edge_rules(struct problems *p, json_t *e, size_t i, json_t *types)
 {
@@ -313,34 +314,30 @@ check_edge_rules(struct problems *p, json_t *e, size_t i, json_t *types)
 	const char *tgt = json_string_value(json_object_get(e, "target_node_id"));
 	const char *etype = json_string_value(json_object_get(e, "edge_type"));
 	const char *label = json_string_value(json_object_get(e, "edge_label"));
-	const char *cv = json_string_value(json_object_get(e, "condition_value"));
-	if (tgt == NULL)
-		tgt = "";
-	if (label == NULL)
-		label = "";
 	if (src == NULL)
 		return;
-	json_t *at = json_pack("[s, I]", "edges", (json_int_t)i);
-	if (type_in(types, src) == NULL)
-		problem(p, json_incref(at), "edge source '%.100s' is not a node of the document", src);
-	if (*tgt != '\0' && strcmp(tgt, "__end__") != 0 && type_in(types, tgt) == NULL)
-		problem(p, json_incref(at), "edge target '%.100s' is not a node of the document", tgt);
 	if (etype != NULL && !in_list(edge_types, etype))
-		problem(p, json_incref(at), "edge_type '%.100s' is neither direct nor conditional", etype);
-	if (!in_list(edge_labels, label))
-		problem(p, json_incref(at), "unknown edge_label '%.100s'", label);
-	const char *why = NULL;
-	if (etype != NULL && strcmp(etype, "conditional") == 0)
-		why = edge_conditional_check(cv, *tgt ? tgt : NULL, type_in(types, src));
-	if (why != NULL)
-		problem(p, json_incref(at), "%s", why);
-	else if (in_list(edge_labels, label)) {
-		char *msg = edge_type_check(type_in(types, src), type_in(types, tgt), label);
-		if (msg != NULL)
-			problem(p, json_incref(at), "%s", msg);
-		free(msg);
+		problem(p, json_pack("[s, I, s]", "edges", (json_int_t)i, "edge_type"),
+			"edge_type '%.100s' is neither direct nor conditional", etype);
+	if (label != NULL && !in_list(edge_labels, label)) {
+		problem(p, json_pack("[s, I, s]", "edges", (json_int_t)i, "edge_label"),
+			"unknown edge_label '%.100s'", label);
+		return;
 	}
-	json_decref(at);
+	struct edge_ends ends = {
+		.source = src, .target = tgt ? tgt : "", .edge_type = etype,
+		.label = label ? label : "",
+		.condition_value = json_string_value(json_object_get(e, "condition_value")),
+		.source_type = type_in(types, src), .target_type = tgt ? type_in(types, tgt) : NULL,
+	};
+	struct edge_problem found[EDGE_PROBLEMS_MAX];
+	size_t n = edge_rules_check(&ends, found);
+	for (size_t k = 0; k < n; k++) {
+		const char *field = edge_problem_field(&found[k]);
+		problem(p, field ? json_pack("[s, I, s]", "edges", (json_int_t)i, field)
+				 : json_pack("[s, I]", "edges", (json_int_t)i), "%s", found[k].message);
+	}
+	edge_problems_free(found, n);
 }
 
 static json_t *

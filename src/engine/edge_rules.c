@@ -1,6 +1,7 @@
 /* edge_rules.c: see edge_rules.h. */
 #include "edge_rules.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/node_types.h"
@@ -88,14 +89,79 @@ edge_type_check(const char *source_type, const char *target_type, const char *la
 	return port_check(source, target);
 }
 
-const char *
-edge_conditional_check(const char *condition_value, const char *target, const char *source_type)
+static void
+add(struct edge_problem *out, size_t *n, enum edge_rule rule, char *message)
 {
-	if (condition_value == NULL || condition_value[0] == '\0')
-		return "Conditional edges require a non-empty condition_value";
-	if (target == NULL || target[0] == '\0')
-		return "Conditional edges require a non-empty target_node_id";
-	if (!edge_conditional_source_ok(source_type))
-		return "Conditional edges can only originate from 'switch' or 'assertion' nodes";
-	return NULL;
+	out[*n].rule = rule;
+	out[*n].message = message;
+	(*n)++;
+}
+
+static char *
+unknown(const char *which, const char *node_id)
+{
+	return xasprintf("Edge references unknown %s node '%s'", which, node_id);
+}
+
+/* The conditional rules: a value, a target (a node or "__end__"), a
+ * switch or assertion source.  1 when the target is no node. */
+static int
+conditional_problems(const struct edge_ends *e, struct edge_problem *out, size_t *n)
+{
+	if (e->condition_value == NULL || e->condition_value[0] == '\0')
+		add(out, n, EDGE_RULE_CONDITIONAL,
+		    xstrdup("Conditional edges require a non-empty condition_value"));
+	int no_node = e->target_type == NULL;
+	if (e->target[0] == '\0')
+		add(out, n, EDGE_RULE_CONDITIONAL,
+		    xstrdup("Conditional edges require a non-empty target_node_id"));
+	else if (no_node && strcmp(e->target, "__end__") != 0)
+		add(out, n, EDGE_RULE_UNKNOWN_TARGET, unknown("target", e->target));
+	if (!edge_conditional_source_ok(e->source_type))
+		add(out, n, EDGE_RULE_CONDITIONAL, xstrdup("Conditional edges can only originate "
+							    "from 'switch' or 'assertion' nodes"));
+	return no_node;
+}
+
+size_t
+edge_rules_check(const struct edge_ends *e, struct edge_problem *out)
+{
+	size_t n = 0;
+	if (e->source_type == NULL) {
+		add(out, &n, EDGE_RULE_UNKNOWN_SOURCE, unknown("source", e->source));
+		return n;
+	}
+	if (e->edge_type != NULL && strcmp(e->edge_type, "conditional") == 0) {
+		if (conditional_problems(e, out, &n) || n > 0)
+			return n;
+	} else if (e->target_type == NULL) {
+		add(out, &n, EDGE_RULE_UNKNOWN_TARGET, unknown("target", e->target));
+		return n;
+	}
+	char *why = edge_type_check(e->source_type, e->target_type, e->label);
+	if (why != NULL)
+		add(out, &n, EDGE_RULE_TYPE, why);
+	return n;
+}
+
+void
+edge_problems_free(struct edge_problem *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].message);
+		p[i].message = NULL;
+	}
+}
+
+const char *
+edge_problem_field(const struct edge_problem *p)
+{
+	switch (p->rule) {
+	case EDGE_RULE_UNKNOWN_SOURCE:
+		return "source_node_id";
+	case EDGE_RULE_UNKNOWN_TARGET:
+		return "target_node_id";
+	default:
+		return NULL;
+	}
 }

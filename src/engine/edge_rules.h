@@ -10,6 +10,7 @@
 #define PIPELIT_ENGINE_EDGE_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The labels an edge may carry, NULL-terminated ("" is plain control flow). */
 extern const char *const edge_labels[];
@@ -35,13 +36,43 @@ bool edge_conditional_source_ok(const char *component_type);
  */
 char *edge_type_check(const char *source_type, const char *target_type, const char *label);
 
+/* What the rules of one edge look at: its fields and the component types
+ * of the nodes it names (NULL where the workflow has no such node). */
+struct edge_ends {
+	const char *source, *target;            /* node ids; "" when not set */
+	const char *edge_type, *label, *condition_value;
+	const char *source_type, *target_type;
+};
+
+enum edge_rule {
+	EDGE_RULE_UNKNOWN_SOURCE,   /* field source_node_id */
+	EDGE_RULE_UNKNOWN_TARGET,   /* field target_node_id */
+	EDGE_RULE_CONDITIONAL,      /* the conditional-edge rules */
+	EDGE_RULE_TYPE,             /* handle flags and port types */
+};
+
+struct edge_problem {
+	enum edge_rule rule;
+	char *message;              /* malloc'd; edge_problems_free */
+};
+
+#define EDGE_PROBLEMS_MAX 4
+
 /*
- * The conditional-edge rules of creation, in the spec's order: a
- * condition_value, a target, a switch or assertion source (source_type
- * NULL when the node does not exist).  NULL when they hold, else the
- * message (a constant string).
+ * The one rule set of an edge, used by edge creation and update (which
+ * refuse on the first problem), by POST /workflows/{slug}/validate/ (which
+ * lists them all) and by import (which points each at the document): the
+ * source must be a node; a conditional edge needs a condition_value, a
+ * target that is a node or "__end__", and a switch or assertion source; a
+ * direct edge's target must be a node; then the type check.  Fills out
+ * (EDGE_PROBLEMS_MAX entries) in that order and returns how many failed.
  */
-const char *edge_conditional_check(const char *condition_value, const char *target,
-				   const char *source_type);
+size_t edge_rules_check(const struct edge_ends *e, struct edge_problem *out);
+
+void edge_problems_free(struct edge_problem *p, size_t n);
+
+/* The field a problem is about ("source_node_id", "target_node_id"), or
+ * NULL for the rules about the edge as a whole. */
+const char *edge_problem_field(const struct edge_problem *p);
 
 #endif

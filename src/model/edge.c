@@ -299,7 +299,26 @@ is_llm(const struct edge_row *e)
 
 /* --- the rules at write time ------------------------------------------------------ */
 
-/* EDGE_OK, a refusal with *message, or EDGE_DB_ERROR (not yet logged). */
+/* The refusal a rule problem is answered with. */
+static int
+refusal_of(const struct edge_problem *p)
+{
+	switch (p->rule) {
+	case EDGE_RULE_UNKNOWN_SOURCE:
+		return EDGE_UNKNOWN_SOURCE;
+	case EDGE_RULE_UNKNOWN_TARGET:
+		return EDGE_UNKNOWN_TARGET;
+	case EDGE_RULE_CONDITIONAL:
+		return EDGE_CONDITIONAL_REFUSED;
+	case EDGE_RULE_TYPE:
+		break;
+	}
+	return EDGE_TYPE_REFUSED;
+}
+
+/* The edge rules (engine/edge_rules.h) against the nodes as they are in
+ * this transaction: EDGE_OK, the first refusal with *message, or
+ * EDGE_DB_ERROR (not yet logged). */
 static int
 row_check(struct db *db, int64_t workflow_id, const struct edge_row *e, char **message)
 {
@@ -310,15 +329,19 @@ row_check(struct db *db, int64_t workflow_id, const struct edge_row *e, char **m
 		node_ref_free(&src);
 		return EDGE_DB_ERROR;
 	}
+	struct edge_ends ends = {
+		.source = e->source, .target = e->target, .edge_type = e->type, .label = e->label,
+		.condition_value = e->condition_value, .source_type = src.type, .target_type = tgt.type,
+	};
+	struct edge_problem problems[EDGE_PROBLEMS_MAX];
+	size_t n = edge_rules_check(&ends, problems);
 	int rc = EDGE_OK;
-	const char *why = strcmp(e->type, "conditional") == 0
-		? edge_conditional_check(e->condition_value, e->target, src.type) : NULL;
-	if (why != NULL) {
-		*message = xstrdup(why);
-		rc = EDGE_CONDITIONAL_REFUSED;
-	} else if ((*message = edge_type_check(src.type, tgt.type, e->label)) != NULL) {
-		rc = EDGE_TYPE_REFUSED;
+	if (n > 0) {
+		rc = refusal_of(&problems[0]);
+		*message = problems[0].message;
+		problems[0].message = NULL;
 	}
+	edge_problems_free(problems, n);
 	node_ref_free(&src);
 	node_ref_free(&tgt);
 	return rc;
@@ -534,51 +557,26 @@ add_error(json_t *errors, char *message)
 	free(message);
 }
 
-/* The conditional rules as validate words them; 1 when one failed. */
-static int
-conditional_errors(const struct edge_row *e, json_t *types, json_t *errors)
-{
-	int failed = 0;
-	if (e->condition_value[0] == '\0') {
-		add_error(errors, xasprintf("Conditional edge %s → %s has no condition_value",
-					    e->source, e->target));
-		failed = 1;
-	}
-	if (e->target[0] == '\0') {
-		add_error(errors, xasprintf("Conditional edge from '%s' has no target node", e->source));
-		failed = 1;
-	} else if (strcmp(e->target, "__end__") != 0 && type_of(types, e->target) == NULL) {
-		add_error(errors, xasprintf("Conditional edge %s → %s references unknown target node '%s'",
-					    e->source, e->target, e->target));
-		failed = 1;
-	}
-	if (!edge_conditional_source_ok(type_of(types, e->source))) {
-		add_error(errors, xasprintf("Edge %s → %s: only 'switch' and 'assertion' nodes can "
-					    "have conditional edges", e->source, e->target));
-		failed = 1;
-	}
-	return failed;
-}
-
+/* The edge rules as validate words them: a missing node in the rule's own
+ * words, the others prefixed with the edge they are about. */
 static void
 edge_errors(const struct edge_row *e, json_t *types, json_t *errors)
 {
-	if (type_of(types, e->source) == NULL) {
-		add_error(errors, xasprintf("Edge references unknown source node '%s'", e->source));
-		return;
+	struct edge_ends ends = {
+		.source = e->source, .target = e->target, .edge_type = e->type, .label = e->label,
+		.condition_value = e->condition_value, .source_type = type_of(types, e->source),
+		.target_type = e->target[0] ? type_of(types, e->target) : NULL,
+	};
+	struct edge_problem problems[EDGE_PROBLEMS_MAX];
+	size_t n = edge_rules_check(&ends, problems);
+	for (size_t i = 0; i < n; i++) {
+		if (edge_problem_field(&problems[i]) != NULL)
+			add_error(errors, xstrdup(problems[i].message));
+		else
+			add_error(errors, xasprintf("Edge %s → %s: %s", e->source, e->target,
+						    problems[i].message));
 	}
-	if (strcmp(e->type, "conditional") == 0) {
-		if (conditional_errors(e, types, errors) || type_of(types, e->target) == NULL)
-			return;
-	} else if (type_of(types, e->target) == NULL) {
-		add_error(errors, xasprintf("Edge references unknown target node '%s'", e->target));
-		return;
-	}
-	char *why = edge_type_check(type_of(types, e->source), type_of(types, e->target), e->label);
-	if (why != NULL) {
-		add_error(errors, xasprintf("Edge %s → %s: %s", e->source, e->target, why));
-		free(why);
-	}
+	edge_problems_free(problems, n);
 }
 
 static void

@@ -27,6 +27,8 @@ enum edge_result {
 	EDGE_NOT_FOUND = 1,
 	EDGE_CONDITIONAL_REFUSED = 2,   /* *message: a string detail */
 	EDGE_TYPE_REFUSED = 3,          /* *message: one validation_errors item */
+	EDGE_UNKNOWN_SOURCE = 4,        /* *message names the missing node */
+	EDGE_UNKNOWN_TARGET = 5,        /* likewise */
 	EDGE_DB_ERROR = -1,
 };
 

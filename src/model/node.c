@@ -582,6 +582,35 @@ node_columns_for_update(json_t *fields, int human_confirmation, const char *now)
 	return cols;
 }
 
+/*
+ * A renamed node keeps its place in the graph: the edges and the schedule
+ * that name it by its node_id follow the new id in the same transaction
+ * (the triggers on workflow_edges move the workflow's revision, so a kept
+ * detail is not served afterwards).  0 or -1.
+ */
+static int
+rename_references(struct db *db, int64_t workflow_id, const char *old_id, const char *new_id)
+{
+	static const char *const sql[] = {
+		"UPDATE workflow_edges SET source_node_id = ? WHERE workflow_id = ? AND source_node_id = ?",
+		"UPDATE workflow_edges SET target_node_id = ? WHERE workflow_id = ? AND target_node_id = ?",
+		"UPDATE scheduled_jobs SET trigger_node_id = ? WHERE workflow_id = ? AND trigger_node_id = ?",
+	};
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		struct db_stmt *st = db_prepare(db, sql[i]);
+		if (st == NULL)
+			return -1;
+		db_bind_text(st, 1, new_id, -1);
+		db_bind_int64(st, 2, workflow_id);
+		db_bind_text(st, 3, old_id, -1);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_DONE)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields)
 {
@@ -607,7 +636,12 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 	cols = node_columns_for_update(fields, human, now);
 	rc = update_row(db, "workflow_nodes", cols, sn.id);
 	json_decref(cols);
-	return rc != 0 ? write_failed(db, "update node") : NODE_OK;
+	if (rc != 0)
+		return write_failed(db, "update node");
+	if (new_id != NULL && strcmp(new_id, node_id) != 0 &&
+	    rename_references(db, workflow_id, node_id, new_id) != 0)
+		return NODE_DB_ERROR;
+	return NODE_OK;
 }
 
 int

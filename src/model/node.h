@@ -73,6 +73,9 @@ int node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_
  * kind, extra_config replaces the object, the model group only when the
  * stored config is ai_model, the trigger group only when it is trigger_*;
  * other keys are ignored.  *node_id_out is the node's id afterwards.
+ * A new node_id is carried to the edges and the schedule that name the
+ * node, in the same transaction (a deliberate difference: Pipelit leaves
+ * them pointing at the old id).
  */
 int node_update(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields,
 		char **node_id_out);

@@ -145,6 +145,46 @@ sub test_delete {
 	is_detail($t, $res, 404, 'Node not found.', 'DELETE again');
 }
 
+# PATCH of node_id carries the node's edges along in the same write: the
+# detail (read twice, so a kept rendering would show) and validate see the
+# graph whole under the new id.
+sub test_rename {
+	my ($t, $alice) = @_;
+	my $w = make_wf($t, $alice, 'nodes-ren') or return;
+	node($t, $alice, 'nodes-ren', { node_id => $_->[0], component_type => $_->[1] }, $_->[0]) or return
+		for [ 'm', 'ai_model' ], [ 'a', 'agent' ], [ 'c', 'code' ], [ 't', 'trigger_manual' ];
+	for my $e ([ 'm', 'a', 'llm' ], [ 'c', 'a', '' ], [ 'a', 'c', '' ]) {
+		my ($res) = req($t, $alice, 'POST', 'nodes-ren/edges/',
+			{ source_node_id => $e->[0], target_node_id => $e->[1], edge_label => $e->[2] });
+		is($res->{status}, 201, "edge $e->[0] -> $e->[1]") or return diag($res->{content});
+	}
+	my ($res, $j) = req($t, $alice, 'GET', 'nodes-ren/');
+	is($res->{status}, 200, 'the detail before, so a responder keeps it');
+	($res, $j) = req($t, $alice, 'PATCH', 'nodes-ren/nodes/a/', { node_id => 'agent' });
+	is($res->{status}, 200, 'rename a to agent') or return diag($res->{content});
+	($res, $j) = req($t, $alice, 'GET', 'nodes-ren/edges/');
+	is_deeply([ map { "$_->{source_node_id}>$_->{target_node_id}" } @{ $j // [] } ],
+		[ 'm>agent', 'c>agent', 'agent>c' ], 'every edge follows the new id');
+	for (1 .. 2) {
+		($res, $j) = req($t, $alice, 'GET', 'nodes-ren/');
+		is_deeply([ map { "$_->{source_node_id}>$_->{target_node_id}" } @{ $j->{edges} // [] } ],
+			[ 'm>agent', 'c>agent', 'agent>c' ], "the detail shows them (read $_)");
+	}
+	is(count($t, "SELECT count(*) FROM workflow_edges WHERE workflow_id = $w->{id} "
+		. "AND (source_node_id = 'a' OR target_node_id = 'a')"), '0', 'no edge names the old id');
+	($res, $j) = req($t, $alice, 'POST', 'nodes-ren/validate/');
+	is_deeply($j, { valid => JSON::PP::true, errors => [] }, 'the graph is still valid') or diag(explain $j);
+	($res) = req($t, $alice, 'PATCH', 'nodes-ren/nodes/agent/', { node_id => 'c' });
+	is_detail($t, $res, 409, "Node with id 'c' already exists.", 'a rename onto a taken id');
+	($res, $j) = req($t, $alice, 'GET', 'nodes-ren/edges/');
+	is(scalar(grep { $_->{source_node_id} eq 'agent' || $_->{target_node_id} eq 'agent' } @{ $j // [] }), 3,
+		'and the refused rename moved no edge');
+	($res) = req($t, $alice, 'DELETE', 'nodes-ren/nodes/agent/');
+	is($res->{status}, 204, 'the renamed node deletes');
+	is(count($t, "SELECT count(*) FROM workflow_edges WHERE workflow_id = $w->{id}"), '0',
+		'and its edges go with it');
+}
+
 sub test_scoping {
 	my ($t, $alice, $bob, $admin) = @_;
 	make_wf($t, $bob, 'nodes-bob') or return;
@@ -286,6 +326,7 @@ for_each_backend(sub {
 	my $bob = make_user($t, 'bob', 'bob-pass-1', 'normal') or return;
 	subtest crud => sub { test_crud($t, $alice) };
 	subtest delete => sub { test_delete($t, $alice) };
+	subtest rename => sub { test_rename($t, $alice) };
 	subtest scoping => sub { test_scoping($t, $alice, $bob, $admin) };
 	subtest hostile => sub { test_hostile($t, $alice) };
 	subtest events => sub { test_events($t, $alice) };

@@ -185,6 +185,48 @@ sub test_scoping_and_hostile {
 	is($t->db_query('SELECT count(*) FROM workflow_edges'), $before, 'nothing was written');
 }
 
+# An edge names nodes the workflow has, by the rule validate applies: a 422
+# item at the field naming the missing node, on create and on PATCH.
+sub test_missing_nodes {
+	my ($t, $alice, $wf) = @_;
+	my $slug = $wf->{slug};
+	my $before = $t->db_query('SELECT count(*) FROM workflow_edges');
+	my ($res, $j) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 'c1', target_node_id => 'ghost' });
+	is($res->{status}, 422, 'an edge to a node that does not exist: 422') or diag($res->{content});
+	my $item = ref $j->{detail} eq 'ARRAY' ? $j->{detail}[0] : {};
+	is_deeply($item->{loc}, [ 'body', 'target_node_id' ], 'at target_node_id') or diag($res->{content});
+	like($item->{msg} // '', qr/Edge references unknown target node 'ghost'/, 'naming the node as validate does');
+	is($item->{input}, 'ghost', 'with the input');
+	($res, $j) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 'nobody', target_node_id => 'c1' });
+	is($res->{status}, 422, 'an edge from a node that does not exist: 422');
+	$item = ref $j->{detail} eq 'ARRAY' ? $j->{detail}[0] : {};
+	is_deeply($item->{loc}, [ 'body', 'source_node_id' ], 'at source_node_id') or diag($res->{content});
+	like($item->{msg} // '', qr/unknown source node 'nobody'/, 'naming it');
+	($res) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 'c1' });
+	is($res->{status}, 422, 'a direct edge without a target: 422');
+	($res) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 's1', target_node_id => 'ghost',
+		edge_type => 'conditional', condition_value => 'no' });
+	is($res->{status}, 422, 'a conditional edge to a node that does not exist: 422');
+	($res) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 's1', target_node_id => '__end__',
+		edge_type => 'conditional', condition_value => 'done' });
+	is($res->{status}, 201, 'a conditional edge may end the run at __end__') or diag($res->{content});
+	my $end = $t->json($res)->{id};
+	($res) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 'c1', target_node_id => '__end__' });
+	is($res->{status}, 422, 'a direct one may not');
+	my $edges = (req($t, $alice, 'GET', "$slug/edges/"))[1] // [];
+	my ($plain) = grep { $_->{edge_label} eq '' && $_->{edge_type} eq 'direct' } @$edges;
+	($res, $j) = req($t, $alice, 'PATCH', "$slug/edges/$plain->{id}/", { target_node_id => 'ghost' });
+	is($res->{status}, 422, 'PATCH onto a node that does not exist: 422') or diag($res->{content});
+	is_deeply((ref $j->{detail} eq 'ARRAY' ? $j->{detail}[0] : {})->{loc}, [ 'body', 'target_node_id' ],
+		'at target_node_id');
+	($res, $j) = req($t, $alice, 'GET', "$slug/edges/");
+	my ($same) = grep { $_->{id} == $plain->{id} } @{ $j // [] };
+	is($same->{target_node_id}, $plain->{target_node_id}, 'the edge kept its target');
+	is($t->db_query('SELECT count(*) FROM workflow_edges'), $before + 1, 'only the __end__ edge was written');
+	($res) = req($t, $alice, 'DELETE', "$slug/edges/$end/");
+	is($res->{status}, 204, 'which goes again');
+}
+
 sub test_event {
 	my ($t, $alice, $wf) = @_;
 	my $res = $t->post('/api/v1/events/ticket/', { channel => "workflow:$wf->{slug}" }, bearer($alice));
@@ -215,6 +257,7 @@ for_each_backend(sub {
 	my $llm_edge = test_create_and_rules($t, $alice, $wf);
 	subtest 'validate, PATCH and DELETE' => sub { test_validate_patch_delete($t, $alice, $wf, $llm_edge) };
 	subtest 'scoping and hostile input' => sub { test_scoping_and_hostile($t, $alice, $bob, $wf) };
+	subtest 'edges name nodes that exist' => sub { test_missing_nodes($t, $alice, $wf) };
 	subtest 'edge_created reaches a subscriber' => sub { test_event($t, $alice, $wf) };
 	$t->stop;
 });

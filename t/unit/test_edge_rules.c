@@ -80,21 +80,84 @@ test_type_mismatch(void)
 	free(want);
 }
 
+/* The first problem edge_rules_check finds for the edge, or "(passed)";
+ * *count is how many it found. */
+static char *
+first_problem(const char *src, const char *src_type, const char *tgt, const char *tgt_type,
+	      const char *edge_type, const char *cv, size_t *count, const char **field)
+{
+	struct edge_ends e = {
+		.source = src, .target = tgt, .edge_type = edge_type, .label = "",
+		.condition_value = cv, .source_type = src_type, .target_type = tgt_type,
+	};
+	struct edge_problem p[EDGE_PROBLEMS_MAX];
+	size_t n = edge_rules_check(&e, p);
+	*count = n;
+	*field = n ? edge_problem_field(&p[0]) : NULL;
+	char *out = xstrdup(n ? p[0].message : "(passed)");
+	edge_problems_free(p, n);
+	return out;
+}
+
+static void
+expect(const char *src, const char *src_type, const char *tgt, const char *tgt_type,
+       const char *edge_type, const char *cv, const char *want, size_t want_count,
+       const char *want_field, const char *name)
+{
+	size_t n;
+	const char *field;
+	char *got = first_problem(src, src_type, tgt, tgt_type, edge_type, cv, &n, &field);
+	is_str(got, want, "%s", name);
+	ok(n == want_count, "%s: %zu problem(s)", name, want_count);
+	is_str(field ? field : "(edge)", want_field ? want_field : "(edge)", "%s: the field", name);
+	free(got);
+}
+
 static void
 test_conditional(void)
 {
-	ok(edge_conditional_check("a", "x", "switch") == NULL, "switch may route");
-	ok(edge_conditional_check("pass", "x", "assertion") == NULL, "assertion may route (pass/fail)");
-	is_str(edge_conditional_check("", "x", "switch"),
-	       "Conditional edges require a non-empty condition_value", "missing condition_value");
-	is_str(edge_conditional_check("a", "", "switch"),
-	       "Conditional edges require a non-empty target_node_id", "missing target");
-	is_str(edge_conditional_check("a", "x", "agent"),
-	       "Conditional edges can only originate from 'switch' or 'assertion' nodes",
+	expect("s", "switch", "x", "code", "conditional", "a", "(passed)", 0, NULL, "switch may route");
+	expect("s", "assertion", "x", "code", "conditional", "pass", "(passed)", 0, NULL,
+	       "assertion may route (pass/fail)");
+	expect("s", "switch", "__end__", NULL, "conditional", "a", "(passed)", 0, NULL,
+	       "a conditional edge may end the run");
+	expect("s", "switch", "x", "code", "conditional", "",
+	       "Conditional edges require a non-empty condition_value", 1, NULL,
+	       "missing condition_value");
+	expect("s", "switch", "", NULL, "conditional", "a",
+	       "Conditional edges require a non-empty target_node_id", 1, NULL, "missing target");
+	expect("s", "agent", "x", "code", "conditional", "a",
+	       "Conditional edges can only originate from 'switch' or 'assertion' nodes", 1, NULL,
 	       "an agent cannot route");
-	ok(edge_conditional_check("a", "x", NULL) != NULL, "a missing source cannot route");
+	expect("s", "agent", "", NULL, "conditional", "", "Conditional edges require a non-empty "
+	       "condition_value", 3, NULL, "validate hears every conditional problem at once");
 	ok(edge_conditional_source_ok("assertion") && edge_conditional_source_ok("switch")
 	   && !edge_conditional_source_ok("code"), "conditional sources");
+}
+
+/* Every edge names nodes the workflow has: the one rule of create, update,
+ * import and validate. */
+static void
+test_references(void)
+{
+	expect("ghost", NULL, "x", "code", "direct", "", "Edge references unknown source node 'ghost'",
+	       1, "source_node_id", "a missing source");
+	expect("ghost", NULL, "x", "code", "conditional", "a",
+	       "Edge references unknown source node 'ghost'", 1, "source_node_id",
+	       "a missing source of a conditional edge");
+	expect("c", "code", "ghost", NULL, "direct", "", "Edge references unknown target node 'ghost'",
+	       1, "target_node_id", "a missing target");
+	expect("c", "code", "", NULL, "direct", "", "Edge references unknown target node ''", 1,
+	       "target_node_id", "a direct edge without target");
+	expect("c", "code", "__end__", NULL, "direct", "",
+	       "Edge references unknown target node '__end__'", 1, "target_node_id",
+	       "__end__ ends only conditional edges");
+	expect("s", "switch", "ghost", NULL, "conditional", "a",
+	       "Edge references unknown target node 'ghost'", 1, "target_node_id",
+	       "a missing target of a conditional edge");
+	expect("t", "trigger_manual", "a", "agent", "direct", "",
+	       "Type mismatch: trigger_manual outputs 'object' but agent expects 'messages'", 1, NULL,
+	       "existing nodes reach the type check");
 }
 
 int
@@ -103,5 +166,6 @@ main(void)
 	test_handles();
 	test_type_mismatch();
 	test_conditional();
+	test_references();
 	return done_testing();
 }
