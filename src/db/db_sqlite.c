@@ -8,6 +8,7 @@
  * again until a generous deadline.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "db/db_internal.h"
+#include "db/db_settings.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/fsutil.h"
@@ -27,6 +29,7 @@ struct sq_db {
 	sqlite3 *conn;
 	/* Transaction control, prepared once: they run on every write. */
 	sqlite3_stmt *begin_read, *begin_write, *commit, *rollback;
+	int page_size;
 };
 
 struct sq_stmt {
@@ -117,15 +120,70 @@ prepare_persistent(struct sq_db *d, const char *sql, sqlite3_stmt **out)
 	return rc == SQLITE_OK ? 0 : fail_rc(d, rc);
 }
 
+/* SQLite's own automatic checkpoint size (pages), which our hook keeps. */
+#define WAL_CHECKPOINT_PAGES 1000
+
+/*
+ * Runs after every commit (never on a timer, so an idle pool makes no
+ * queries).  Past SQLite's usual size a passive checkpoint copies what it
+ * can without waiting for anyone; past the WAL limit, which only happens
+ * when readers kept passive checkpoints from finishing, a TRUNCATE
+ * checkpoint waits (up to the busy timeout) for those readers and gives
+ * the space back.  Either failing is harmless: the next commit tries again.
+ */
+static int
+wal_hook(void *arg, sqlite3 *conn, const char *dbname, int pages)
+{
+	struct sq_db *d = arg;
+	if (pages < WAL_CHECKPOINT_PAGES)
+		return SQLITE_OK;
+	long long bytes = (long long)pages * d->page_size;
+	int mode = bytes > db_settings()->wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE :
+							      SQLITE_CHECKPOINT_PASSIVE;
+	int rc = sqlite3_wal_checkpoint_v2(conn, dbname, mode, NULL, NULL);
+	if (rc != SQLITE_OK && mode == SQLITE_CHECKPOINT_TRUNCATE)
+		log_debug("WAL checkpoint (%lld bytes) not finished: %s", bytes,
+			  sqlite3_errstr(rc));
+	return SQLITE_OK;
+}
+
+/* The number a one-value pragma answers, or fallback when it answers none. */
+static int64_t
+pragma_int(struct sq_db *d, const char *sql, int64_t fallback)
+{
+	int64_t v = fallback;
+	sqlite3_stmt *ps = NULL;
+	if (sqlite3_prepare_v2(d->conn, sql, -1, &ps, NULL) == SQLITE_OK &&
+	    sqlite3_step(ps) == SQLITE_ROW)
+		v = sqlite3_column_int64(ps, 0);
+	sqlite3_finalize(ps);
+	return v;
+}
+
 static int
 configure_connection(struct sq_db *d, int in_memory)
 {
+	const struct db_settings *set = db_settings();
 	sqlite3_extended_result_codes(d->conn, 1);
 	sqlite3_busy_timeout(d->conn, BUSY_TIMEOUT_MS);
+	/* A new database gives freed pages back (db prune); an existing one
+	 * is converted only by an explicit 'pipelit db vacuum'.  Asked only
+	 * of an empty file: on one in use the pragma waits for the write
+	 * lock, and an opening responder must not queue behind writers. */
+	if (!in_memory && pragma_int(d, "PRAGMA page_count", 1) == 0 &&
+	    exec_retrying(d, "PRAGMA auto_vacuum=INCREMENTAL") != 0)
+		return -1;
 	if (!in_memory && exec_retrying(d, "PRAGMA journal_mode=WAL") != 0)
 		return -1;
-	if (exec_retrying(d, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON") != 0)
+	char sql[160];
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=%lld",
+		 db_sqlite_sync_name(set->sqlite_synchronous), set->wal_limit_bytes);
+	if (exec_retrying(d, sql) != 0)
 		return -1;
+	d->page_size = (int)pragma_int(d, "PRAGMA page_size", 4096);
+	if (!in_memory)
+		sqlite3_wal_hook(d->conn, wal_hook, d);
 	if (prepare_persistent(d, "BEGIN", &d->begin_read) != 0 ||
 	    prepare_persistent(d, "BEGIN IMMEDIATE", &d->begin_write) != 0 ||
 	    prepare_persistent(d, "COMMIT", &d->commit) != 0 ||

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_settings.h"
 #include "db/migrate.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
@@ -71,6 +72,7 @@ pool_load_config(struct config *cfg, const struct pool_options *o, char **err)
 {
 	if (config_load(cfg, o->env_file, err) != 0)
 		return -1;
+	db_configure_from(cfg);
 	if (o->socket != NULL) {
 		free(cfg->socket);
 		cfg->socket = listen_spec_is_tcp(o->socket) ? xstrdup(o->socket) :

@@ -379,6 +379,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		  &cfg->execution_prune_interval_seconds },
 		{ "PIPELIT_PASSWORD_CHECKS", 0, 64, 0, &cfg->password_checks },
 		{ "PIPELIT_DETAIL_CACHE_KB", 0, 1L << 20, 1024, &cfg->detail_cache_kb },
+		{ "PIPELIT_DB_QUERY_TIMEOUT_SECONDS", 1, 3600, 10, &cfg->db_query_timeout_seconds },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
 		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },
@@ -394,6 +395,22 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	cfg->executors = (int)executors;
 	if (cfg->password_checks == 0)
 		cfg->password_checks = responders / 2 > 0 ? responders / 2 : 1;
+
+	v = setting(&ef, "PIPELIT_SQLITE_SYNCHRONOUS");
+	cfg->sqlite_synchronous = 2;
+	if (v) {
+		if (strcasecmp(v, "FULL") == 0)
+			cfg->sqlite_synchronous = 2;
+		else if (strcasecmp(v, "NORMAL") == 0)
+			cfg->sqlite_synchronous = 1;
+		else if (strcasecmp(v, "EXTRA") == 0)
+			cfg->sqlite_synchronous = 3;
+		else {
+			*err = xasprintf("invalid PIPELIT_SQLITE_SYNCHRONOUS=%s: expected FULL, "
+					 "NORMAL or EXTRA", v);
+			goto out;
+		}
+	}
 
 	v = setting(&ef, "PIPELIT_SOCKET_MODE");
 	if (v) {

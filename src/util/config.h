@@ -31,6 +31,9 @@ struct config {
 	long execution_prune_interval_seconds; /* EXECUTION_PRUNE_INTERVAL_SECONDS, 3600 */
 	long password_checks;    /* PIPELIT_PASSWORD_CHECKS: Argon2id runs at once on this host;
 				    default half the responders, at least 1 */
+	int sqlite_synchronous;  /* PIPELIT_SQLITE_SYNCHRONOUS: 1 NORMAL, 2 FULL (default), 3 EXTRA */
+	long db_query_timeout_seconds; /* PIPELIT_DB_QUERY_TIMEOUT_SECONDS, 10: PostgreSQL
+					  statement deadline (server and client side) */
 	long detail_cache_kb;    /* PIPELIT_DETAIL_CACHE_KB, 1024: rendered workflow details
 				    kept per responder; 0 = off */
 

@@ -40,8 +40,12 @@ test_open_creates_directories(const char *url, const char *path)
 	db_reset(st);
 	int64_t v = 0;
 	ok(db_query_int64(db, "PRAGMA foreign_keys", &v) == 0 && v == 1, "foreign keys are on");
-	ok(db_query_int64(db, "PRAGMA synchronous", &v) == 0 && v == 1, "synchronous=NORMAL");
+	ok(db_query_int64(db, "PRAGMA synchronous", &v) == 0 && v == 2, "synchronous=FULL by default");
 	ok(db_query_int64(db, "PRAGMA busy_timeout", &v) == 0 && v == 5000, "busy timeout 5 s");
+	ok(db_query_int64(db, "PRAGMA auto_vacuum", &v) == 0 && v == 2,
+	   "a new database uses incremental auto-vacuum");
+	ok(db_query_int64(db, "PRAGMA journal_size_limit", &v) == 0 && v == 64LL << 20,
+	   "the WAL is truncated to 64 MiB after a checkpoint");
 	db_close(db);
 }
 
