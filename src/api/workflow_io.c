@@ -2,11 +2,13 @@
  * workflow_io.c: GET /api/v1/workflows/{slug}/export/ and
  * POST /api/v1/workflows/import/.
  *
- * The document: {"format":"pipelit-workflow","version":1,"workflow":{...},
+ * The document: {"format":"pipelit-workflow","version":2,"workflow":{...},
  * "nodes":[...],"edges":[...]}.  Nodes are NodeOut without id and
- * updated_at; their configs keep credential ids (references, never
- * secrets) and drop llm_model_config_id, which import rebuilds from the
- * llm edges.  Edges are EdgeOut without id.
+ * updated_at; their configs name credentials by name and type, never by
+ * id and never with secrets (workflow_credentials.h: an import resolves
+ * them for the importing user and answers the ones it could not in
+ * "unresolved_credentials"), and drop llm_model_config_id, which import
+ * rebuilds from the llm edges.  Edges are EdgeOut without id.
  *
  * Import checks the whole document before it writes anything, so a bad
  * document is a 422 that leaves the database as it was.  The writes go
@@ -27,6 +29,8 @@
 #include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "http/validate.h"
+#include "workflow_credentials.h"
 #include "model/edge.h"
 #include "model/node.h"
 #include "model/workflow.h"
@@ -34,7 +38,7 @@
 #include "util/xalloc.h"
 
 #define FORMAT_NAME "pipelit-workflow"
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2       /* 2: credentials by reference; 1 (ids) still imports */
 #define NOT_FOUND "Workflow not found."
 #define SLUG_TRIES 1000
 
@@ -116,6 +120,12 @@ workflows_export(struct req *r)
 	}
 	strip_nodes(nodes);
 	strip_edges(edges);
+	if (credential_refs_export(db, nodes) != 0) {
+		json_decref(nodes);
+		json_decref(edges);
+		workflow_free(&w);
+		return resp_db_error(r, db, "export credentials");
+	}
 	json_t *doc = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT_NAME,
 				"version", FORMAT_VERSION, "workflow", export_workflow(&w),
 				"nodes", nodes, "edges", edges);
@@ -362,6 +372,7 @@ struct plan {
 	json_t *workflow;   /* fields for workflow_create */
 	json_t *nodes;      /* fields for node_create, each */
 	json_t *edges;      /* fields for edge_create, each */
+	json_t *doc_nodes;  /* borrowed: the document's nodes, for their credential references */
 };
 
 static void
@@ -379,8 +390,9 @@ check_header(struct problems *p, json_t *doc)
 	json_t *ver = json_object_get(doc, "version");
 	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), FORMAT_NAME) != 0)
 		problem(p, json_pack("[s]", "format"), "format should be '" FORMAT_NAME "'");
-	if (!json_is_integer(ver) || json_integer_value(ver) != FORMAT_VERSION)
-		problem(p, json_pack("[s]", "version"), "version should be %d", FORMAT_VERSION);
+	if (!json_is_integer(ver) || json_integer_value(ver) < 1
+	    || json_integer_value(ver) > FORMAT_VERSION)
+		problem(p, json_pack("[s]", "version"), "version should be 1 to %d", FORMAT_VERSION);
 }
 
 static void
@@ -422,6 +434,7 @@ check_document(struct problems *p, json_t *doc, struct plan *pl)
 	pl->workflow = json_object();
 	pl->nodes = json_array();
 	pl->edges = json_array();
+	pl->doc_nodes = NULL;
 	if (!json_is_object(doc)) {
 		problem(p, json_array(), "the document should be a JSON object");
 		return -1;
@@ -442,6 +455,13 @@ check_document(struct problems *p, json_t *doc, struct plan *pl)
 	json_array_foreach(edges, i, item)
 		json_array_append_new(pl->edges, check_edge(p, item, i, types));
 	json_decref(types);
+	struct validator v;
+	v_init(&v, doc);
+	credential_refs_check(&v, nodes);
+	json_t *more = v_take(&v);
+	json_array_extend(p->items, more);
+	json_decref(more);
+	pl->doc_nodes = nodes;
 	return json_array_size(p->items) ? -1 : 0;
 }
 
@@ -590,9 +610,18 @@ import_plan(struct req *r, struct db *db, struct plan *pl)
 		free(slug);
 		return resp_db_error(r, db, "import lookup");
 	}
+	json_t *unresolved = json_array();
+	if (credential_refs_resolve(db, r->user.id, pl->doc_nodes, pl->nodes, unresolved) != 0) {
+		workflow_free(&w);
+		free(slug);
+		json_decref(unresolved);
+		return resp_db_error(r, db, "import credentials");
+	}
 	char *what = NULL;
 	rc = create_graph(db, w.id, pl, &what);
 	workflow_free(&w);
+	if (rc != 0)
+		json_decref(unresolved);
 	if (rc != 0) {
 		/* Nothing of the document stays: the whole import rolls back. */
 		if (db_in_transaction(db))
@@ -609,12 +638,16 @@ import_plan(struct req *r, struct db *db, struct plan *pl)
 	}
 	if (db_commit(db) != 0) {
 		free(slug);
+		json_decref(unresolved);
 		return resp_db_error(r, db, "import commit");
 	}
 	json_t *out = workflow_detail(db, slug, r->user.id);
 	free(slug);
-	if (out == NULL)
+	if (out == NULL) {
+		json_decref(unresolved);
 		return resp_db_error(r, db, "import detail");
+	}
+	json_object_set_new(out, "unresolved_credentials", unresolved);
 	return resp_json(r, 201, out);
 }
 

@@ -15,6 +15,14 @@ v_init(struct validator *v, json_t *body)
 {
 	v->errors = NULL;
 	v->body = body;
+	v->prefix = NULL;
+}
+
+void
+v_nest(struct validator *v, json_t *obj, json_t *prefix)
+{
+	v->body = obj;
+	v->prefix = prefix;
 }
 
 json_t *
@@ -60,6 +68,8 @@ v_add(struct validator *v, enum v_loc where, const char *field, const char *type
 	json_object_set_new(item, "type", json_string(type));
 	json_t *loc = json_array();
 	json_array_append_new(loc, json_string(loc_name(where)));
+	if (where == V_BODY && v->prefix != NULL)
+		json_array_extend(loc, v->prefix);
 	if (field != NULL)
 		json_array_append_new(loc, json_string(field));
 	json_object_set_new(item, "loc", loc);

@@ -24,9 +24,15 @@ enum v_loc { V_BODY, V_QUERY, V_PATH };
 struct validator {
 	json_t *errors;     /* owned; NULL until the first error */
 	json_t *body;       /* borrowed: the whole body, the "input" of a missing-field item */
+	json_t *prefix;     /* borrowed, NULL for none: the loc steps between "body" and the
+			       field, for checks of an object nested in a document
+			       (["nodes", 3] gives ["body", "nodes", 3, "label"]) */
 };
 
 void v_init(struct validator *v, json_t *body);
+/* Checks the fields of obj, nested at prefix (borrowed) in the body, from
+ * here on: missing-field items carry obj as their input. */
+void v_nest(struct validator *v, json_t *obj, json_t *prefix);
 /* Hands over the error list (the caller owns it) and resets v. */
 json_t *v_take(struct validator *v);
 void v_free(struct validator *v);

@@ -3,6 +3,8 @@
 # and exported again, and the two documents are equal but for the slug;
 # llm links are rebuilt from the llm edges; invalid documents are a 422
 # that writes nothing; another user's workflow is a 404 to export.
+# Credentials travel by name and type, never by id or with secrets, and
+# resolve only to the importing user's own (unresolved ones are listed).
 use strict;
 use warnings;
 use Test::More;
@@ -75,7 +77,7 @@ sub test_round_trip {
 	my ($t, $alice) = @_;
 	my $doc = export_doc($t, $alice, 'round-trip') or return;
 	is($doc->{format}, 'pipelit-workflow', 'format');
-	is($doc->{version}, 1, 'version');
+	is($doc->{version}, 2, 'version');
 	is(scalar @{ $doc->{nodes} }, 6, 'six nodes');
 	is(scalar @{ $doc->{edges} }, 5, 'five edges');
 	ok(!exists $doc->{nodes}[0]{id} && !exists $doc->{edges}[0]{id}, 'no row ids');
@@ -124,9 +126,12 @@ sub test_invalid {
 			push @{ $_[0]{edges} }, { source_node_id => 'model1', target_node_id => 'c1',
 				edge_label => 'llm' } })],
 		['a name that is a number', $copy->(sub { $_[0]{workflow}{name} = 5 })],
-		['a credential that does not exist', $copy->(sub {
+		['a credential reference without a name', $copy->(sub {
 			my ($n) = grep { $_->{component_type} eq 'ai_model' } @{ $_[0]{nodes} };
-			$n->{config}{llm_credential_id} = 999999 })],
+			$n->{config}{llm_credential} = { credential_type => 'llm' } })],
+		['a credential reference of an unknown type', $copy->(sub {
+			my ($n) = grep { $_->{component_type} eq 'ai_model' } @{ $_[0]{nodes} };
+			$n->{config}{llm_credential} = { name => 'x', credential_type => 'magic' } })],
 	);
 	for my $c (@cases) {
 		my ($res, $j) = req($t, $alice, 'POST', 'import/', $c->[1]);
@@ -153,21 +158,96 @@ sub test_scoping {
 	($res) = req($t, $alice, 'GET', "$j->{slug}/");
 	is($res->{status}, 404, 'which alice does not see');
 
-	# A document naming alice's credential: alice may import it, bob may
-	# not (his copy would spend her key), and his refused import writes nothing.
-	my $c = $t->request('POST', '/api/v1/credentials/', { headers => bearer($alice),
-		content => { name => 'alice llm', credential_type => 'llm' } });
-	is($c->{status}, 201, "alice's credential") or return diag($c->{content});
-	my $cred = $t->json($c)->{id};
-	my ($model) = grep { $_->{component_type} eq 'ai_model' } @{ $doc->{nodes} };
-	$model->{config}{llm_credential_id} = $cred;
-	($res) = req($t, $alice, 'POST', 'import/', $doc);
-	is($res->{status}, 201, 'alice imports a document naming her credential') or diag($res->{content});
-	my $before = workflow_count($t);
+}
+
+sub node_of {
+	my ($detail, $node_id) = @_;
+	my ($n) = grep { $_->{node_id} eq $node_id } @{ $detail->{nodes} // [] };
+	return $n // {};
+}
+
+sub credential {
+	my ($t, $token, $name, $type, $detail) = @_;
+	my $res = $t->request('POST', '/api/v1/credentials/', { headers => bearer($token),
+		content => { name => $name, credential_type => $type, detail => $detail } });
+	is($res->{status}, 201, "credential $name") or diag($res->{content});
+	return ($t->json($res) // {})->{id};
+}
+
+# Credentials in a document: by name and type, never an id or a secret;
+# resolved to the importing user's one credential of that name and type,
+# else left null and listed; an old document's ids count only as the
+# importer's own.
+sub test_credentials {
+	my ($t, $alice, $bob) = @_;
+	my $secret = 'sk-alice-secret-0123456789';
+	my $llm = credential($t, $alice, 'main llm', 'llm', { api_key => $secret }) or return;
+	my $tg = credential($t, $alice, 'bot', 'tool') or return;
+	my ($res) = req($t, $alice, 'PATCH', 'round-trip/nodes/model1/', { config => { llm_credential_id => $llm } });
+	is($res->{status}, 200, 'the model names her llm credential') or return diag($res->{content});
+	($res) = req($t, $alice, 'PATCH', 'round-trip/nodes/trig/', { config => { credential_id => $tg } });
+	is($res->{status}, 200, 'the trigger names her tool credential') or return diag($res->{content});
+
+	my ($r, $doc) = req($t, $alice, 'GET', 'round-trip/export/');
+	unlike($r->{content}, qr/credential_id/, 'the export carries no credential id');
+	unlike($r->{content}, qr/\Q$secret\E|\Q${\ substr($secret, 0, 4)}\E\*/, 'nor the secret, masked or not');
+	is_deeply(node_of($doc, 'model1')->{config}{llm_credential}, { name => 'main llm', credential_type => 'llm' },
+		'the model names its credential by name and type');
+	is_deeply(node_of($doc, 'trig')->{config}{credential}, { name => 'bot', credential_type => 'tool' },
+		'the trigger too');
+	ok(!exists node_of($doc, 'agent1')->{config}{llm_credential}, 'kinds that keep no credential name none');
+
+	my $j;
+	($res, $j) = req($t, $alice, 'POST', 'import/', $doc);
+	is($res->{status}, 201, 'alice imports it') or return diag($res->{content});
+	is_deeply($j->{unresolved_credentials}, [], 'every reference resolved');
+	is(node_of($j, 'model1')->{config}{llm_credential_id}, $llm, 'to her llm credential');
+	is(node_of($j, 'trig')->{config}{credential_id}, $tg, 'and her tool credential');
+
 	($res, $j) = req($t, $bob, 'POST', 'import/', $doc);
-	is($res->{status}, 422, "bob's import of a document naming alice's credential: 422")
-		or diag($res->{content});
-	is(workflow_count($t), $before, "bob's refused import wrote nothing");
+	is($res->{status}, 201, 'bob imports it') or return diag($res->{content});
+	is(node_of($j, 'model1')->{config}{llm_credential_id}, undef, 'with nothing attached: he has no such credential');
+	is_deeply([ sort { $a->{node_id} cmp $b->{node_id} } @{ $j->{unresolved_credentials} // [] } ], [
+		{ node_id => 'model1', field => 'llm_credential_id', name => 'main llm', credential_type => 'llm',
+		  credential_id => undef },
+		{ node_id => 'trig', field => 'credential_id', name => 'bot', credential_type => 'tool',
+		  credential_id => undef } ], 'and both references listed as unresolved') or diag($res->{content});
+
+	my $bobs = credential($t, $bob, 'main llm', 'llm') or return;
+	credential($t, $bob, 'main llm', 'git');
+	($res, $j) = req($t, $bob, 'POST', 'import/', $doc);
+	is(node_of($j, 'model1')->{config}{llm_credential_id}, $bobs, 'with his own of that name and type, his');
+	is(scalar @{ $j->{unresolved_credentials} // [] }, 1, 'only the trigger\'s stays unresolved');
+	credential($t, $bob, 'main llm', 'llm');
+	($res, $j) = req($t, $bob, 'POST', 'import/', $doc);
+	is(node_of($j, 'model1')->{config}{llm_credential_id}, undef, 'two of them: none is guessed');
+	is(scalar @{ $j->{unresolved_credentials} // [] }, 2, 'and the reference is listed');
+
+	# A version 1 document names ids: kept only as the importer's own.
+	my $old = JSON::PP->new->decode(JSON::PP->new->encode($doc));
+	$old->{version} = 1;
+	for my $n (@{ $old->{nodes} }) {
+		my $c = $n->{config};
+		$c->{llm_credential_id} = delete($c->{llm_credential}) ? $llm : undef if exists $c->{llm_credential};
+		$c->{credential_id} = delete($c->{credential}) ? $tg : undef if exists $c->{credential};
+	}
+	($res, $j) = req($t, $alice, 'POST', 'import/', $old);
+	is($res->{status}, 201, 'alice imports an old document with her ids') or return diag($res->{content});
+	is(node_of($j, 'model1')->{config}{llm_credential_id}, $llm, 'her id is kept');
+	is_deeply($j->{unresolved_credentials}, [], 'nothing unresolved');
+	my $before = $t->db_query('SELECT count(*) FROM workflows');
+	($res, $j) = req($t, $bob, 'POST', 'import/', $old);
+	is($res->{status}, 201, 'bob imports the same old document') or return diag($res->{content});
+	is(node_of($j, 'model1')->{config}{llm_credential_id}, undef, "alice's id is not trusted for him");
+	is_deeply([ map { $_->{credential_id} } sort { $a->{node_id} cmp $b->{node_id} }
+		@{ $j->{unresolved_credentials} // [] } ], [ $llm, $tg ], 'the ids are listed unresolved');
+	ok(!grep({ defined $_->{name} } @{ $j->{unresolved_credentials} // [] }),
+		"and alice's credential names are not told");
+	node_of($old, 'model1')->{config}{llm_credential_id} = 999999;
+	($res, $j) = req($t, $alice, 'POST', 'import/', $old);
+	is($res->{status}, 201, 'an id that names nothing imports') or diag($res->{content});
+	is($j->{unresolved_credentials}[0]{credential_id}, 999999, 'listed unresolved');
+	is($t->db_query('SELECT count(*) FROM workflows'), $before + 2, 'one workflow per import');
 }
 
 for_each_backend(sub {
@@ -179,6 +259,7 @@ for_each_backend(sub {
 	subtest 'round trip' => sub { test_round_trip($t, $alice) };
 	subtest 'invalid documents' => sub { test_invalid($t, $alice) };
 	subtest 'scoping' => sub { test_scoping($t, $alice, $bob) };
+	subtest 'credentials by reference' => sub { test_credentials($t, $alice, $bob) };
 	$t->stop;
 });
 
