@@ -66,7 +66,7 @@ answer_model_error(struct req *r, struct db *db, int rc, char *message)
 								: "target_node_id", message);
 	else if (rc == EDGE_NOT_FOUND)
 		out = resp_error(r, 404, EDGE_NOT_FOUND_MSG);
-	else if (rc == EDGE_CONDITIONAL_REFUSED)
+	else if (rc == EDGE_CONDITIONAL_REFUSED || rc == EDGE_TOO_MANY)
 		out = resp_error(r, 422, message);
 	else if (rc == EDGE_TYPE_REFUSED)
 		out = resp_json(r, 422, json_pack("{s:{s:[s]}}", "detail", "validation_errors", message));

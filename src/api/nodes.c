@@ -241,6 +241,13 @@ answer_model_error(struct req *r, struct db *db, int rc, json_t *fields)
 	}
 	case NODE_ID_COLLISION:
 		return resp_error(r, 409, "Node id collision after retry.");
+	case NODE_TOO_MANY:
+	case NODE_CONFIG_TOO_LARGE: {
+		char *msg = node_limit_message(rc);
+		int out = resp_error(r, rc == NODE_TOO_MANY ? 422 : 413, msg);
+		free(msg);
+		return out;
+	}
 	case NODE_BAD_REFERENCE: {
 		struct validator v;
 		v_init(&v, NULL);

@@ -2,6 +2,7 @@
  * are listed before {param} routes that would also match them. */
 #include "api.h"
 
+#include "model/limits.h"
 #include "util/config.h"
 
 static const struct route routes[] = {
@@ -80,4 +81,8 @@ api_router_init(struct router *rt, const struct config *cfg)
 	rt->routes = routes;
 	rt->n = sizeof(routes) / sizeof(routes[0]);
 	rt->skip_flags = cfg->test_routes ? 0 : ROUTE_TEST_ONLY;
+	/* The workflow size limits the models enforce in this process. */
+	graph_limits_set(&(struct graph_limits){
+		cfg->max_nodes_per_workflow, cfg->max_edges_per_workflow, cfg->max_node_config_bytes,
+	});
 }

@@ -32,8 +32,10 @@
 #include "http/validate.h"
 #include "workflow_credentials.h"
 #include "model/edge.h"
+#include "model/limits.h"
 #include "model/node.h"
 #include "model/workflow.h"
+#include "util/config.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -519,9 +521,24 @@ create_workflow(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 	return workflow_create(db, owner, fields, slug_out);
 }
 
+/* What a refused node means for the import (malloc'd). */
+static char *
+node_refusal(int rc, size_t i, json_t *item)
+{
+	const char *id = json_string_value(json_object_get(item, "node_id"));
+	if (rc == NODE_TOO_MANY || rc == NODE_CONFIG_TOO_LARGE) {
+		char *limit = node_limit_message(rc);
+		char *what = xasprintf("node %zu ('%.100s'): %s", i, id, limit);
+		free(limit);
+		return what;
+	}
+	return xasprintf("node %zu ('%.100s') refers to a credential, subworkflow or code block "
+			 "that does not exist", i, id);
+}
+
 /* Writes nodes then edges into workflow_id; on failure *what says which
- * item (malloc'd) and the model's result is returned, negative for a
- * database failure. */
+ * item (malloc'd) and the status to answer is returned (422, or 413 for a
+ * config over its size), -1 for a database failure. */
 static int
 create_graph(struct db *db, int64_t workflow_id, const struct plan *pl, char **what)
 {
@@ -532,10 +549,8 @@ create_graph(struct db *db, int64_t workflow_id, const struct plan *pl, char **w
 		int rc = node_create(db, workflow_id, item, &node_id);
 		free(node_id);
 		if (rc != NODE_OK) {
-			*what = xasprintf("node %zu ('%.100s') refers to a credential, subworkflow "
-					  "or code block that does not exist", i,
-					  json_string_value(json_object_get(item, "node_id")));
-			return rc < 0 ? -1 : 1;
+			*what = node_refusal(rc, i, item);
+			return rc < 0 ? -1 : rc == NODE_CONFIG_TOO_LARGE ? 413 : 422;
 		}
 	}
 	json_array_foreach(pl->edges, i, item) {
@@ -545,7 +560,7 @@ create_graph(struct db *db, int64_t workflow_id, const struct plan *pl, char **w
 		if (rc != EDGE_OK) {
 			*what = xasprintf("edge %zu: %s", i, msg ? msg : "refused");
 			free(msg);
-			return rc < 0 ? -1 : 1;
+			return rc < 0 ? -1 : 422;
 		}
 	}
 	return 0;
@@ -631,6 +646,11 @@ import_plan(struct req *r, struct db *db, struct plan *pl)
 			free(what);
 			return resp_db_error(r, db, "import graph");
 		}
+		if (rc == 413) {
+			rc = resp_error(r, 413, what);
+			free(what);
+			return rc;
+		}
 		struct problems p = { json_array() };
 		problem(&p, json_array(), "%s", what);
 		free(what);
@@ -651,11 +671,46 @@ import_plan(struct req *r, struct db *db, struct plan *pl)
 	return resp_json(r, 201, out);
 }
 
+/*
+ * The document against the size limits, before anything is checked in
+ * detail or a write lock is taken: 413 for a document over
+ * PIPELIT_MAX_IMPORT_BYTES, 422 naming the count over its limit.  0 when
+ * within them, else the request has been answered.
+ */
+static int
+check_size(struct req *r)
+{
+	if ((long)r->body_len > r->cfg->max_import_bytes) {
+		char *msg = xasprintf("Import document too large: at most %ld bytes "
+				      "(PIPELIT_MAX_IMPORT_BYTES).", r->cfg->max_import_bytes);
+		resp_error(r, 413, msg);
+		free(msg);
+		return -1;
+	}
+	const struct graph_limits *lim = graph_limits();
+	json_t *doc = req_json(r);
+	size_t nodes = json_array_size(json_object_get(doc, "nodes"));
+	size_t edges = json_array_size(json_object_get(doc, "edges"));
+	struct problems p = { json_array() };
+	if ((long)nodes > lim->max_nodes)
+		problem(&p, json_pack("[s]", "nodes"), "the document has %zu nodes, more than the %ld "
+			"a workflow may have (PIPELIT_MAX_NODES_PER_WORKFLOW)", nodes, lim->max_nodes);
+	if ((long)edges > lim->max_edges)
+		problem(&p, json_pack("[s]", "edges"), "the document has %zu edges, more than the %ld "
+			"a workflow may have (PIPELIT_MAX_EDGES_PER_WORKFLOW)", edges, lim->max_edges);
+	if (json_array_size(p.items) == 0) {
+		json_decref(p.items);
+		return 0;
+	}
+	answer_problems(r, &p);
+	return -1;
+}
+
 int
 workflows_import(struct req *r)
 {
 	struct db *db = req_db_or_answer(r);
-	if (db == NULL)
+	if (db == NULL || check_size(r) != 0)
 		return 0;
 	struct problems p = { json_array() };
 	struct plan pl;

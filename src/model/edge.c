@@ -7,6 +7,7 @@
 #include "db/db.h"
 #include "engine/edge_rules.h"
 #include "engine/node_types.h"
+#include "model/limits.h"
 #include "model/row_json.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -427,6 +428,30 @@ row_store(struct db *db, int64_t workflow_id, const struct edge_row *e)
 	return rc;
 }
 
+/* EDGE_OK while the workflow's edge count (kept by triggers, read after
+ * the insert inside its transaction, so concurrent writers cannot pass the
+ * limit together) is within model/limits.h's; else EDGE_TOO_MANY with
+ * *message. */
+static int
+check_count(struct db *db, int64_t workflow_id, char **message)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT edge_count FROM workflows WHERE id = ?");
+	if (st == NULL)
+		return EDGE_DB_ERROR;
+	db_bind_int64(st, 1, workflow_id);
+	int rc = db_step(st);
+	long long n = rc == DB_ROW ? db_column_int64(st, 0) : -1;
+	db_reset(st);
+	if (n < 0)
+		return EDGE_DB_ERROR;
+	long max = graph_limits()->max_edges;
+	if (n <= max)
+		return EDGE_OK;
+	*message = xasprintf("Too many edges: a workflow may have at most %ld "
+			     "(PIPELIT_MAX_EDGES_PER_WORKFLOW).", max);
+	return EDGE_TOO_MANY;
+}
+
 /* Ends the write: roll back on failure; commit when the transaction is ours. */
 static int
 finish(struct db *db, int rc, const char *what, int own)
@@ -461,6 +486,8 @@ edge_create(struct db *db, int64_t workflow_id, json_t *fields, int64_t *edge_id
 		rc = EDGE_DB_ERROR;
 	if (rc == EDGE_OK && is_llm(&e) && llm_link_set(db, workflow_id, &e, 1) != 0)
 		rc = EDGE_DB_ERROR;
+	if (rc == EDGE_OK)
+		rc = check_count(db, workflow_id, message);
 	*edge_id = e.id;
 	row_free(&e);
 	return finish(db, rc, "create", own);

@@ -29,6 +29,8 @@ enum edge_result {
 	EDGE_TYPE_REFUSED = 3,          /* *message: one validation_errors item */
 	EDGE_UNKNOWN_SOURCE = 4,        /* *message names the missing node */
 	EDGE_UNKNOWN_TARGET = 5,        /* likewise */
+	EDGE_TOO_MANY = 6,              /* the workflow has its most edges (model/limits.h);
+					   *message: a string detail */
 	EDGE_DB_ERROR = -1,
 };
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "db/db.h"
+#include "model/limits.h"
 #include "model/row_json.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -446,42 +447,127 @@ finish_write(struct db *db, int rc, const char *what, int own)
 	return NODE_OK;
 }
 
+/* 1 when the row "SELECT 1 ... WHERE ? ... ?" finds exists, 0, or -1. */
+static int
+row_exists(struct db *db, const char *sql, int64_t a, int64_t b)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, a);
+	db_bind_int64(st, 2, b);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : rc == DB_ROW;
+}
+
 /*
- * A config may name credentials only of the workflow's owner: the engine
- * runs the workflow with them, so naming another user's would spend that
- * user's keys.  One that is not the owner's is answered as one that does
- * not exist (NODE_BAD_REFERENCE), so ids of others' credentials cannot be
- * probed.  NODE_OK when every id given is the owner's (or null).
+ * A node may name credentials and subworkflows only of the workflow's
+ * owner: the engine runs the workflow as its owner, so naming another
+ * user's credential would spend that user's keys, and another user's
+ * workflow would run it (and read its results) without their consent.
+ * One that is not the owner's is answered as one that does not exist
+ * (NODE_BAD_REFERENCE), so ids of others' rows cannot be probed.  NODE_OK
+ * when every id given is the owner's (or null).
  */
 static int
-check_credentials(struct db *db, int64_t workflow_id, json_t *config)
+check_references(struct db *db, int64_t workflow_id, json_t *fields)
 {
 	static const char *const keys[] = { "llm_credential_id", "credential_id" };
+	json_t *config = json_object_get(fields, "config");
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		json_t *v = json_object_get(config, keys[i]);
 		if (!json_is_integer(v))
 			continue;
-		struct db_stmt *st = db_prepare(db, "SELECT 1 FROM credentials c JOIN workflows w "
-						    "ON w.owner_id = c.user_profile_id WHERE c.id = ? AND w.id = ?");
-		if (st == NULL)
-			return NODE_DB_ERROR;
-		db_bind_int64(st, 1, json_integer_value(v));
-		db_bind_int64(st, 2, workflow_id);
-		int rc = db_step(st);
-		db_reset(st);
-		if (rc == DB_ERROR)
-			return NODE_DB_ERROR;
-		if (rc != DB_ROW)
-			return NODE_BAD_REFERENCE;
+		int found = row_exists(db, "SELECT 1 FROM credentials c JOIN workflows w "
+				       "ON w.owner_id = c.user_profile_id WHERE c.id = ? AND w.id = ?",
+				       json_integer_value(v), workflow_id);
+		if (found <= 0)
+			return found < 0 ? NODE_DB_ERROR : NODE_BAD_REFERENCE;
+	}
+	json_t *sub = json_object_get(fields, "subworkflow_id");
+	if (json_is_integer(sub)) {
+		int found = row_exists(db, "SELECT 1 FROM workflows s JOIN workflows w "
+				       "ON w.owner_id = s.owner_id WHERE s.id = ? AND w.id = ?",
+				       json_integer_value(sub), workflow_id);
+		if (found <= 0)
+			return found < 0 ? NODE_DB_ERROR : NODE_BAD_REFERENCE;
 	}
 	return NODE_OK;
+}
+
+/* The bytes of a stored config's free-form columns (the prompt and the
+ * JSON values), or -1. */
+static long long
+config_bytes(struct db *db, int64_t config_id)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT system_prompt, extra_config, model_name, "
+					    "response_format, trigger_config FROM component_configs "
+					    "WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, config_id);
+	long long bytes = 0;
+	int rc = db_step(st);
+	for (int i = 0; rc == DB_ROW && i < 5; i++)
+		bytes += db_column_text(st, i) ? (long long)strlen(db_column_text(st, i)) : 0;
+	db_reset(st);
+	return rc == DB_ROW ? bytes : -1;
+}
+
+char *
+node_limit_message(int result)
+{
+	const struct graph_limits *lim = graph_limits();
+	if (result == NODE_TOO_MANY)
+		return xasprintf("Too many nodes: a workflow may have at most %ld "
+				 "(PIPELIT_MAX_NODES_PER_WORKFLOW).", lim->max_nodes);
+	return xasprintf("Node config too large: at most %ld bytes of prompt and JSON values "
+			 "(PIPELIT_MAX_NODE_CONFIG_BYTES).", lim->max_config_bytes);
+}
+
+/* The workflow's node_count (kept by triggers), or -1. */
+static long long
+node_count(struct db *db, int64_t workflow_id)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT node_count FROM workflows WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	long long n = db_step(st) == DB_ROW ? db_column_int64(st, 0) : -1;
+	db_reset(st);
+	return n;
+}
+
+/*
+ * The limits of model/limits.h, read after the write inside its
+ * transaction: the count the triggers keep includes this write and every
+ * committed one (on PostgreSQL a concurrent writer waits on the
+ * workflow's row), so two writers cannot pass a limit together.
+ * counted: the write added a node.
+ */
+static int
+check_limits(struct db *db, int64_t workflow_id, int64_t config_id, int counted)
+{
+	const struct graph_limits *lim = graph_limits();
+	long long bytes = config_bytes(db, config_id);
+	if (bytes < 0)
+		return NODE_DB_ERROR;
+	if (bytes > lim->max_config_bytes)
+		return NODE_CONFIG_TOO_LARGE;
+	if (!counted)
+		return NODE_OK;
+	long long n = node_count(db, workflow_id);
+	if (n < 0)
+		return NODE_DB_ERROR;
+	return n > lim->max_nodes ? NODE_TOO_MANY : NODE_OK;
 }
 
 static int
 create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields, char **node_id)
 {
 	const char *type = json_string_value(json_object_get(fields, "component_type"));
-	int rc = check_credentials(db, workflow_id, json_object_get(fields, "config"));
+	int rc = check_references(db, workflow_id, fields);
 	if (rc == NODE_OK)
 		rc = choose_node_id(db, workflow_id, fields, type, node_id);
 	if (rc != NODE_OK)
@@ -496,7 +582,9 @@ create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields, char *
 	cols = node_columns_for_create(fields, workflow_id, *node_id, config_id, now);
 	int64_t id = insert_row(db, "workflow_nodes", cols);
 	json_decref(cols);
-	return id < 0 ? write_failed(db, "insert node") : NODE_OK;
+	if (id < 0)
+		return write_failed(db, "insert node");
+	return check_limits(db, workflow_id, config_id, 1);
 }
 
 int
@@ -617,7 +705,7 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 	struct stored_node sn;
 	int rc = find_node(db, workflow_id, node_id, &sn);
 	if (rc == NODE_OK)
-		rc = check_credentials(db, workflow_id, json_object_get(fields, "config"));
+		rc = check_references(db, workflow_id, fields);
 	if (rc != NODE_OK)
 		return rc;
 	const char *new_id = json_string_value(json_object_get(fields, "node_id"));
@@ -641,7 +729,7 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 	if (new_id != NULL && strcmp(new_id, node_id) != 0 &&
 	    rename_references(db, workflow_id, node_id, new_id) != 0)
 		return NODE_DB_ERROR;
-	return NODE_OK;
+	return check_limits(db, workflow_id, sn.config_id, 0);
 }
 
 int

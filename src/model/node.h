@@ -33,9 +33,16 @@ enum node_result {
 	NODE_NOT_FOUND = 1,
 	NODE_ID_TAKEN = 2,          /* a caller-given node_id exists in the workflow */
 	NODE_ID_COLLISION = 3,      /* a generated node_id collided twice */
-	NODE_BAD_REFERENCE = 4,     /* a credential, subworkflow or code block id names nothing */
+	NODE_BAD_REFERENCE = 4,     /* a credential, subworkflow or code block id names nothing
+				       (or something of another user) */
+	NODE_TOO_MANY = 5,          /* the workflow has its most nodes (model/limits.h) */
+	NODE_CONFIG_TOO_LARGE = 6,  /* the config would exceed its size limit */
 	NODE_DB_ERROR = -1,
 };
+
+/* What NODE_TOO_MANY or NODE_CONFIG_TOO_LARGE means, naming the limit and
+ * its setting (malloc'd). */
+char *node_limit_message(int result);
 
 /* The component types a node may have: the spec's ComponentTypeStr list,
  * NULL-terminated (a superset of the node-type registry). */

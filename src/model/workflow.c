@@ -446,18 +446,31 @@ write_failed(struct db *db, const char *what)
 	return db_failed(db, what);
 }
 
-/* 0 when the error handler named in fields exists (or none is named). */
+/*
+ * The error handler must be a workflow of the same owner: the engine runs
+ * it as that owner, with the failed execution's data, so another user's
+ * would be run (and fed) without their consent.  One of another user is
+ * answered as missing, so ids of others' workflows cannot be probed.
+ * sql finds the handler (first ?) for the owner given by the second ?:
+ * the creating user, or the updated workflow's.  0 with *missing set, or -1.
+ */
+#define HANDLER_OF_OWNER "SELECT 1 FROM workflows WHERE id = ? AND owner_id = ?"
+#define HANDLER_OF_WORKFLOWS_OWNER \
+	"SELECT 1 FROM workflows h JOIN workflows w ON w.owner_id = h.owner_id " \
+	"WHERE h.id = ? AND w.id = ?"
+
 static int
-check_reference(struct db *db, json_t *fields, int *missing)
+check_reference(struct db *db, json_t *fields, const char *sql, int64_t scope, int *missing)
 {
 	json_t *v = json_object_get(fields, "error_handler_workflow_id");
 	*missing = 0;
 	if (v == NULL || json_is_null(v))
 		return 0;
-	struct db_stmt *st = db_prepare(db, "SELECT 1 FROM workflows WHERE id = ?");
+	struct db_stmt *st = db_prepare(db, sql);
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, json_integer_value(v));
+	db_bind_int64(st, 2, scope);
 	int rc = db_step(st);
 	db_reset(st);
 	*missing = rc == DB_DONE;
@@ -525,7 +538,7 @@ workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 	if (own && db_begin_write(db) != 0)
 		return db_failed(db, "begin create");
 	int missing = 0;
-	if (check_reference(db, fields, &missing) != 0)
+	if (check_reference(db, fields, HANDLER_OF_OWNER, owner, &missing) != 0)
 		return db_failed(db, "check error handler");
 	if (missing) {
 		db_rollback(db);
@@ -631,7 +644,7 @@ workflow_update(struct db *db, const char *slug, int64_t owner, json_t *fields, 
 		return rc;
 	}
 	int missing = 0;
-	if (check_reference(db, fields, &missing) != 0)
+	if (check_reference(db, fields, HANDLER_OF_WORKFLOWS_OWNER, id, &missing) != 0)
 		return db_failed(db, "check error handler");
 	const char *new_slug = json_string_value(json_object_get(fields, "slug"));
 	int taken = new_slug ? slug_taken(db, new_slug, id) : 0;

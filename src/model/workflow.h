@@ -37,7 +37,7 @@ enum wf_result {
 	WF_OK = 0,
 	WF_NOT_FOUND = 1,
 	WF_SLUG_TAKEN = 2,
-	WF_BAD_REFERENCE = 3,    /* error_handler_workflow_id names no workflow */
+	WF_BAD_REFERENCE = 3,    /* error_handler_workflow_id names no workflow of the owner */
 	WF_DB_ERROR = -1,
 };
 

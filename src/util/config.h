@@ -37,6 +37,12 @@ struct config {
 	long detail_cache_kb;    /* PIPELIT_DETAIL_CACHE_KB, 1024: rendered workflow details
 				    kept per responder; 0 = off */
 
+	/* How large a workflow may grow (model/limits.h). */
+	long max_nodes_per_workflow;   /* PIPELIT_MAX_NODES_PER_WORKFLOW, 5000 */
+	long max_edges_per_workflow;   /* PIPELIT_MAX_EDGES_PER_WORKFLOW, 20000 */
+	long max_node_config_bytes;    /* PIPELIT_MAX_NODE_CONFIG_BYTES, 262144 */
+	long max_import_bytes;         /* PIPELIT_MAX_IMPORT_BYTES, 8 MiB: an import document */
+
 	/* The pool. */
 	char *socket;            /* PIPELIT_SOCKET: unix path, or HOST:PORT; default <data_dir>/pipelit.sock */
 	int socket_mode;         /* PIPELIT_SOCKET_MODE (octal), 0660 */
