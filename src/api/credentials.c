@@ -8,6 +8,7 @@
  * activate/deactivate answer 502.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 #include "http/validate.h"
 #include "llm/probe.h"
 #include "model/credential.h"
+#include "net/outbound.h"
+#include "net/slots.h"
 #include "util/config.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -525,6 +528,45 @@ is_type(const struct credential *c, const char *type)
 	return strcmp(c->credential_type, type) == 0;
 }
 
+/*
+ * A probe of the provider: at most outbound_per_user in flight for one
+ * user across the pool (429 beyond, so probes cannot take every
+ * responder), under the outbound policy and its total deadline.  Returns
+ * the probe's answer, or NULL when the request has been answered.
+ */
+static json_t *
+run_probe(struct req *r, const struct credential *c,
+	  json_t *(*probe)(const struct llm_provider *, const struct probe_limits *))
+{
+	char *err = NULL;
+	struct outbound_policy policy;
+	if (outbound_policy_parse(r->cfg->outbound_allow, &policy, &err) != 0) {
+		/* config_load() checked it; this cannot happen. */
+		free(err);
+		resp_error(r, 500, "Internal Server Error");
+		return NULL;
+	}
+	char *dir = xasprintf("%s/locks/outbound", r->cfg->data_dir);
+	char owner[32];
+	snprintf(owner, sizeof(owner), "user-%" PRId64, r->user.id);
+	int slot = slot_take(dir, owner, (int)r->cfg->outbound_per_user);
+	free(dir);
+	if (slot == SLOT_BUSY) {
+		outbound_policy_free(&policy);
+		resp_add_header(r, "Retry-After", "1");
+		resp_error(r, 429, "Too many provider requests in progress for this user; retry "
+				   "when one has finished");
+		return NULL;
+	}
+	struct llm_provider p;
+	struct probe_limits lim = { &policy, r->cfg->provider_timeout_seconds };
+	provider_of(c, &p);
+	json_t *out = probe(&p, &lim);
+	slot_release(slot);
+	outbound_policy_free(&policy);
+	return out;
+}
+
 int
 credentials_test(struct req *r)
 {
@@ -540,12 +582,10 @@ credentials_test(struct req *r)
 		credential_free(&c);
 		return resp_error(r, 404, LLM_NOT_FOUND);
 	} else {
-		struct llm_provider p;
-		provider_of(&c, &p);
-		out = llm_probe_test(&p, r->cfg->provider_timeout_seconds);
+		out = run_probe(r, &c, llm_probe_test);
 	}
 	credential_free(&c);
-	return resp_json(r, 200, out);
+	return out ? resp_json(r, 200, out) : 0;
 }
 
 int
@@ -560,11 +600,9 @@ credentials_models(struct req *r)
 		credential_free(&c);
 		return resp_error(r, 404, LLM_NOT_FOUND);
 	}
-	struct llm_provider p;
-	provider_of(&c, &p);
-	json_t *models = llm_probe_models(&p, r->cfg->provider_timeout_seconds);
+	json_t *models = run_probe(r, &c, llm_probe_models);
 	credential_free(&c);
-	return resp_json(r, 200, models);
+	return models ? resp_json(r, 200, models) : 0;
 }
 
 /* activate/ and deactivate/ proxy to a message gateway, which this project

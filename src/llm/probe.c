@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "net/outbound.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -281,113 +282,78 @@ build_headers(const struct llm_provider *p, char **error)
 	return h;
 }
 
-/* 1 when url has the same scheme-independent host and port as base. */
-static int
-same_host(const char *base, const char *url)
-{
-	CURLU *a = curl_url(), *b = curl_url();
-	char *ha = NULL, *hb = NULL, *pa = NULL, *pb = NULL;
-	int same = 0;
-	if (a && b && curl_url_set(a, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_set(b, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(a, CURLUPART_HOST, &ha, 0) == CURLUE_OK &&
-	    curl_url_get(b, CURLUPART_HOST, &hb, 0) == CURLUE_OK &&
-	    curl_url_get(a, CURLUPART_PORT, &pa, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-	    curl_url_get(b, CURLUPART_PORT, &pb, CURLU_DEFAULT_PORT) == CURLUE_OK)
-		same = strcasecmp(ha, hb) == 0 && strcmp(pa, pb) == 0;
-	curl_free(ha);
-	curl_free(hb);
-	curl_free(pa);
-	curl_free(pb);
-	curl_url_cleanup(a);
-	curl_url_cleanup(b);
-	return same;
-}
-
 static void
-set_request_options(CURL *c, struct curl_slist *headers, long timeout_seconds,
-		    struct body_buf *body, char *errbuf)
+set_request_options(CURL *c, struct curl_slist *headers, struct body_buf *body)
 {
 	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_seconds);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, PROBE_CONNECT_TIMEOUT);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	/* Redirects are followed by hand (same host only), never by curl. */
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "pipelit/" PACKAGE_VERSION);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 }
 
 static char *
 curl_failure_text(CURLcode rc, const char *errbuf, const struct body_buf *body,
-		  long timeout_seconds)
+		  const struct outbound_guard *guard, long timeout_seconds)
 {
+	char *refused = outbound_refusal_text(guard);
+	if (refused != NULL)
+		return refused;
 	const char *msg = *errbuf ? errbuf : curl_easy_strerror(rc);
 	if (body->too_big)
 		return xasprintf("the provider's answer is larger than %ld bytes", PROBE_BODY_MAX);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return xasprintf("timed out after %ld seconds waiting for the provider (%s)",
-				 timeout_seconds, msg);
+		return xasprintf("timed out after %ld seconds waiting for the provider",
+				 timeout_seconds);
+	if (rc == CURLE_TOO_MANY_REDIRECTS)
+		return xstrdup("the provider redirected too many times");
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+		return xstrdup("the provider redirected to a protocol other than http or https");
 	return xstrdup(msg);
 }
 
-/* Runs the request on c, following same-host redirects. */
+/* Runs the request: the outbound policy checks every connection, the
+ * first and each same-host redirect's, under one total deadline. */
 static void
-perform(CURL *c, const char *url, long timeout_seconds, struct body_buf *body,
+perform(CURL *c, const char *url, const struct probe_limits *lim, struct body_buf *body,
 	struct probe_response *out)
 {
-	char errbuf[CURL_ERROR_SIZE];
-	char *current = xstrdup(url);
-	for (int hop = 0;; hop++) {
-		errbuf[0] = '\0';
-		body->len = 0;
-		curl_easy_setopt(c, CURLOPT_URL, current);
-		CURLcode rc = curl_easy_perform(c);
-		if (rc != CURLE_OK) {
-			out->error = curl_failure_text(rc, errbuf, body, timeout_seconds);
-			break;
-		}
-		long status = 0;
-		char *location = NULL;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location);
-		if (status < 300 || status >= 400 || location == NULL) {
-			out->status = status;
-			break;
-		}
-		if (!same_host(current, location)) {
-			out->error = xstrdup("the provider redirected to another host; not followed");
-			break;
-		}
-		if (hop == PROBE_MAX_REDIRECTS) {
-			out->error = xstrdup("the provider redirected too many times");
-			break;
-		}
-		free(current);
-		current = xstrdup(location);
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct outbound_guard guard;
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	if (outbound_configure(c, lim->policy, url, lim->timeout_seconds * 1000,
+			       PROBE_MAX_REDIRECTS, OUTBOUND_SAME_ORIGIN, &guard) != 0) {
+		out->error = xstrdup("the base URL is not an http or https URL");
+		outbound_guard_free(&guard);
+		return;
 	}
-	free(current);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		out->error = curl_failure_text(rc, errbuf, body, &guard, lim->timeout_seconds);
+	} else {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		if (out->status >= 300 && out->status < 400)
+			out->error = xasprintf("the provider answered HTTP %ld without a usable "
+					       "redirect", out->status);
+	}
+	outbound_guard_free(&guard);
 }
 
 void
-llm_fetch_models(const struct llm_provider *p, long timeout_seconds, struct probe_response *out)
+llm_fetch_models(const struct llm_provider *p, const struct probe_limits *lim,
+		 struct probe_response *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct body_buf body = { 0 };
 	char *url = llm_models_url(p);
 	struct curl_slist *headers = build_headers(p, &out->error);
 	CURL *c = headers ? curl_easy_init() : NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
 	if (headers != NULL && c == NULL)
 		out->error = xstrdup("cannot start an HTTP request (libcurl)");
 	if (c != NULL) {
-		set_request_options(c, headers, timeout_seconds, &body, errbuf);
-		perform(c, url, timeout_seconds, &body, out);
+		set_request_options(c, headers, &body);
+		perform(c, url, lim, &body, out);
 		curl_easy_cleanup(c);
 	}
 	curl_slist_free_all(headers);
@@ -412,11 +378,53 @@ test_result(int ok, const char *error)
 	return json_pack("{s:b, s:s, s:n}", "ok", ok, "error", error, "detail");
 }
 
+/* The provider's own short message from a JSON error body (error.message,
+ * error, message or detail), or NULL.  Borrowed from root. */
+static const char *
+provider_message(json_t *root)
+{
+	json_t *err = json_object_get(root, "error");
+	const char *s = json_string_value(json_object_get(err, "message"));
+	if (s == NULL)
+		s = json_string_value(err);
+	if (s == NULL)
+		s = json_string_value(json_object_get(root, "message"));
+	if (s == NULL)
+		s = json_string_value(json_object_get(root, "detail"));
+	return s;
+}
+
+/*
+ * A failed answer in a few words: the status and, when the body is a JSON
+ * error, its message cut short, control characters dropped and the key
+ * masked.  Nothing else of the body: the address may be a service that
+ * was never meant to be read from outside.
+ */
+static char *
+status_reason(const struct probe_response *res, const char *secret)
+{
+	json_t *root = json_loadb(res->body, res->len, 0, NULL);
+	const char *msg = json_is_object(root) ? provider_message(root) : NULL;
+	char *out;
+	if (msg == NULL) {
+		out = xasprintf("the provider answered HTTP %ld", res->status);
+	} else {
+		char *cut = probe_excerpt(msg, strlen(msg), PROBE_REASON_CHARS, secret);
+		for (char *q = cut; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = ' ';
+		out = xasprintf("the provider answered HTTP %ld: %s", res->status, cut);
+		free(cut);
+	}
+	json_decref(root);
+	return out;
+}
+
 json_t *
-llm_probe_test(const struct llm_provider *p, long timeout_seconds)
+llm_probe_test(const struct llm_provider *p, const struct probe_limits *lim)
 {
 	struct probe_response res;
-	llm_fetch_models(p, timeout_seconds, &res);
+	llm_fetch_models(p, lim, &res);
 	json_t *out;
 	if (res.error != NULL) {
 		char *msg = probe_excerpt(res.error, strlen(res.error), PROBE_ERROR_CHARS,
@@ -426,7 +434,7 @@ llm_probe_test(const struct llm_provider *p, long timeout_seconds)
 	} else if (res.status == 401 || res.status == 403) {
 		out = test_result(0, "Authentication failed - invalid API key");
 	} else if (res.status >= 400) {
-		char *msg = probe_excerpt(res.body, res.len, PROBE_ERROR_CHARS, p->api_key);
+		char *msg = status_reason(&res, p->api_key);
 		out = test_result(0, msg);
 		free(msg);
 	} else {
@@ -493,10 +501,10 @@ fallback_models(const struct llm_provider *p)
 }
 
 json_t *
-llm_probe_models(const struct llm_provider *p, long timeout_seconds)
+llm_probe_models(const struct llm_provider *p, const struct probe_limits *lim)
 {
 	struct probe_response res;
-	llm_fetch_models(p, timeout_seconds, &res);
+	llm_fetch_models(p, lim, &res);
 	json_t *models = NULL;
 	if (res.error == NULL && res.status >= 200 && res.status < 300)
 		models = llm_models_from_body(res.body, res.len);

@@ -2,11 +2,13 @@
  * probe.h: talking to an LLM provider to check a credential and to list
  * its models (POST /credentials/{id}/test/ and GET .../models/).
  *
- * One blocking libcurl request per call, bounded in time (the caller's
- * timeout, 5 s to connect) and in size (1 MiB of answer).  Only http and
- * https are spoken, and a redirect is followed only to the same host, so
+ * One blocking libcurl request per call under the outbound policy
+ * (net/outbound.h: the address checked at connect time, http and https
+ * only), bounded by one total deadline for every hop and in size (1 MiB
+ * of answer).  A redirect is followed only to the same host and port, so
  * the key never travels anywhere the user did not name.  The API key is
- * never logged, and any echo of it in a provider's error text is masked.
+ * never logged; a provider's error answer comes back only as its status
+ * and a short message, with any echo of the key masked.
  */
 #ifndef PIPELIT_LLM_PROBE_H
 #define PIPELIT_LLM_PROBE_H
@@ -25,8 +27,16 @@ struct llm_provider {
 };
 
 #define PROBE_BODY_MAX (1L << 20)
-#define PROBE_CONNECT_TIMEOUT 5L
 #define PROBE_ERROR_CHARS 500
+#define PROBE_REASON_CHARS 160   /* of a provider's own error message */
+
+struct outbound_policy;
+
+/* Where and how long a probe may go. */
+struct probe_limits {
+	const struct outbound_policy *policy;   /* borrowed */
+	long timeout_seconds;                   /* for the whole probe, redirects included */
+};
 
 /* The provider's answer to one call. */
 struct probe_response {
@@ -41,17 +51,17 @@ char *llm_models_url(const struct llm_provider *p);
 
 /* GETs the models endpoint.  Always fills *out; free it with
  * probe_response_free(). */
-void llm_fetch_models(const struct llm_provider *p, long timeout_seconds,
+void llm_fetch_models(const struct llm_provider *p, const struct probe_limits *lim,
 		      struct probe_response *out);
 void probe_response_free(struct probe_response *res);
 
 /* CredentialTestOut {"ok","error","detail"} for an LLM credential: a real
  * call to the models endpoint.  Returns a new object. */
-json_t *llm_probe_test(const struct llm_provider *p, long timeout_seconds);
+json_t *llm_probe_test(const struct llm_provider *p, const struct probe_limits *lim);
 
 /* The bare [{"id","name"}] list of GET .../models/, with the spec's
  * fallbacks when the provider cannot be asked.  Returns a new array. */
-json_t *llm_probe_models(const struct llm_provider *p, long timeout_seconds);
+json_t *llm_probe_models(const struct llm_provider *p, const struct probe_limits *lim);
 
 /* [{"id","name"}] sorted by id from a models answer ("data", or the whole
  * body when it is an array); NULL when the text is not such an answer. */

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "xalloc.h"
 #include "fsutil.h"
+#include "net/outbound.h"
 
 #define DEFAULT_SECRET_KEY "change-me-in-production"
 
@@ -235,6 +236,18 @@ sqlite_dir_from_url(const char *url)
 	return dir;
 }
 
+/* PIPELIT_OUTBOUND_ALLOW is parsed where it is used; here only checked,
+ * so a typo stops the start instead of the first probe. */
+static int
+outbound_allow_check(const char *text, char **err)
+{
+	struct outbound_policy p;
+	if (outbound_policy_parse(text, &p, err) != 0)
+		return -1;
+	outbound_policy_free(&p);
+	return 0;
+}
+
 struct long_setting {
 	const char *name;
 	long min, max, def;
@@ -374,6 +387,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "MFA_LOCKOUT_THRESHOLD", 1, 1000000, 10, &cfg->mfa_lockout_threshold },
 		{ "MFA_LOCKOUT_SECONDS", 1, 100L * 365 * 86400, 900, &cfg->mfa_lockout_seconds },
 		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
+		{ "PIPELIT_OUTBOUND_PER_USER", 1, 64, 2, &cfg->outbound_per_user },
 		{ "EVENT_TICKET_SECONDS", 1, 86400, 60, &cfg->event_ticket_seconds },
 		{ "EXECUTION_PRUNE_INTERVAL_SECONDS", 1, 86400 * 365, 3600,
 		  &cfg->execution_prune_interval_seconds },
@@ -397,6 +411,13 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	if (load_longs(&ef, longs, sizeof(longs) / sizeof(longs[0]), err))
 		goto out;
 	cfg->responders = (int)responders;
+	/* PROVIDER_TIMEOUT_SECONDS is the older name of the outbound deadline. */
+	if (setting(&ef, "PIPELIT_OUTBOUND_TIMEOUT_SECONDS") != NULL) {
+		const struct long_setting timeout = { "PIPELIT_OUTBOUND_TIMEOUT_SECONDS", 1, 600, 15,
+						      &cfg->provider_timeout_seconds };
+		if (load_longs(&ef, &timeout, 1, err))
+			goto out;
+	}
 	cfg->executors = (int)executors;
 	if (cfg->password_checks == 0)
 		cfg->password_checks = responders / 2 > 0 ? responders / 2 : 1;
@@ -438,6 +459,11 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	else
 		cfg->socket = fs_absolute_path(v);
 
+	v = setting(&ef, "PIPELIT_OUTBOUND_ALLOW");
+	cfg->outbound_allow = v ? xstrdup(v) : NULL;
+	if (outbound_allow_check(cfg->outbound_allow, err) != 0)
+		goto out;
+
 	v = setting(&ef, "EVENTS_PUBLISH_URL");
 	cfg->events_publish_url = v ? xstrdup(v) : NULL;
 
@@ -464,5 +490,6 @@ config_free(struct config *cfg)
 	free(cfg->socket);
 	free(cfg->pid_file);
 	free(cfg->events_publish_url);
+	free(cfg->outbound_allow);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -25,7 +25,13 @@ struct config {
 	long mfa_rate_max_attempts;      /* MFA_RATE_MAX_ATTEMPTS, 5 per window and user */
 	long mfa_lockout_threshold;      /* MFA_LOCKOUT_THRESHOLD, 10 consecutive failures */
 	long mfa_lockout_seconds;        /* MFA_LOCKOUT_SECONDS, 900 */
-	long provider_timeout_seconds;   /* PROVIDER_TIMEOUT_SECONDS, 15: LLM provider probes */
+	long provider_timeout_seconds;   /* PIPELIT_OUTBOUND_TIMEOUT_SECONDS (older name
+					    PROVIDER_TIMEOUT_SECONDS), 15: the total deadline
+					    of one outbound call, redirects included */
+	char *outbound_allow;            /* PIPELIT_OUTBOUND_ALLOW: hosts and CIDRs the outbound
+					    policy lets through although not public; NULL = none */
+	long outbound_per_user;          /* PIPELIT_OUTBOUND_PER_USER, 2: provider probes one
+					    user may have in flight across the pool */
 	long execution_retention_seconds; /* EXECUTION_RETENTION (30d, 12h); 0 = keep all */
 	int execution_retention_keep_failed; /* EXECUTION_RETENTION_KEEP_FAILED */
 	long execution_prune_interval_seconds; /* EXECUTION_PRUNE_INTERVAL_SECONDS, 3600 */

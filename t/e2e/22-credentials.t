@@ -205,9 +205,8 @@ sub test_probes {
 	}
 	($j, $raw) = probe($t, $alice, $made{boom}{id});
 	is($j->{ok}, JSON::PP::false, 'a 500: not ok');
-	like($j->{error}, qr/the model server fell over/, 'the error is the provider\'s body');
-	unlike($raw, qr/\Q$keys->{boom}\E/, 'the key echoed by the provider is not returned in clear');
-	like($j->{error}, qr/\Q${\ mask_of($keys->{boom})}\E/, 'it is masked instead');
+	is($j->{error}, 'the provider answered HTTP 500', 'the error is the status, not the provider\'s text body');
+	unlike($raw, qr/\Q$keys->{boom}\E/, 'the key echoed by the provider is not returned');
 
 	my $start = time;
 	($j, $raw) = probe($t, $alice, $made{slow}{id});
@@ -311,7 +310,8 @@ for_each_backend(sub {
 	my %keys = map { $_ => "$_-" . random_name() . random_name() } qw(good bad boom slow junk huge redir);
 	$keys{git} = 'ghp_' . random_name() . random_name();
 	{
-		my $t = PipelitTest->started(db_url => $db_url, env => { PROVIDER_TIMEOUT_SECONDS => $TIMEOUT }) or return;
+		my $t = PipelitTest->started(db_url => $db_url, env => { PIPELIT_OUTBOUND_TIMEOUT_SECONDS => $TIMEOUT,
+			PIPELIT_OUTBOUND_ALLOW => '127.0.0.1' }) or return;
 		my $admin = make_user($t, 'root', 'root-pass-1', 'admin') or return;
 		my $alice = make_user($t, 'alice', 'alice-pass-1', 'normal') or return;
 		my $bob = make_user($t, 'bob', 'bob-pass-1', 'normal') or return;

@@ -12,6 +12,10 @@ package FakeProvider;
 #   "boom-..."  500 with an error body      "slow-..." answers after 10 s
 #   "junk-..."  200 with a body that is not JSON
 #   "huge-..."  200 with a body over 1 MiB  "redir-..." 302 to another host
+#   "drip-..."  after $DRIP_SECONDS, 302 to itself (?hop=N+1), 200 at hop 3
+#   "file-..."  302 to file:///etc/passwd
+#   "leak-..."  500 with a text body (an internal page that must not be echoed)
+#   "jerr-..."  500 with a JSON error whose message is long
 #
 #   my $fp = FakeProvider->start;
 #   my $base = $fp->url('/v1');      # http://127.0.0.1:PORT/v1
@@ -29,6 +33,7 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 
 our $SLOW_SECONDS = 10;
+our $DRIP_SECONDS = 1.2;
 
 my @MODELS = (
 	{ id => 'zeta-large', object => 'model' },
@@ -166,6 +171,18 @@ sub handle {
 	return respond($c, 200, '{"data": [oops this is not json', 'Content-Type' => 'text/plain') if $key =~ /^junk-/;
 	return respond($c, 200, '{"data":[' . ('{"id":"x"},' x 120000) . '{"id":"y"}]}') if $key =~ /^huge-/;
 	return respond($c, 302, '', Location => 'http://127.0.0.2:1/v1/models') if $key =~ /^redir-/;
+	return respond($c, 302, '', Location => 'file:///etc/passwd') if $key =~ /^file-/;
+	if ($key =~ /^drip-/) {
+		my ($hop) = $req->{target} =~ /[?&]hop=(\d+)/;
+		$hop //= 0;
+		select(undef, undef, undef, $DRIP_SECONDS);
+		return respond($c, 302, '', Location => "/v1/models?hop=" . ($hop + 1)) if $hop < 3;
+		return respond($c, 200, encode_json({ data => [] }));
+	}
+	return respond($c, 500, "<html>root:x:0:0 internal-only page db_password=hunter2</html>",
+		'Content-Type' => 'text/html') if $key =~ /^leak-/;
+	return respond($c, 500, error_body('server_error', 'overloaded ' . ('x' x 400) . ' db_password=hunter2'))
+		if $key =~ /^jerr-/;
 	if ($route eq 'POST /v1/messages') {
 		return respond($c, 200, encode_json({ id => 'msg_1', type => 'message', role => 'assistant',
 			content => [{ type => 'text', text => 'hi' }], model => 'claude-test',
