@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "db/db_health.h"
 
 /* Where a statement is in its life; db.c keeps this so both backends
  * behave alike (stepping a finished statement, binding after a run). */
@@ -71,6 +72,8 @@ struct db_ops {
 	int (*column_bool)(struct db_stmt *st, int col);
 	double (*column_double)(struct db_stmt *st, int col);
 	int64_t (*changes)(struct db_stmt *st);
+	/* One round trip: whether the database answers and takes writes. */
+	enum db_health (*health)(struct db *db);
 };
 
 #define DB_ERRMSG_MAX 512
@@ -82,6 +85,10 @@ struct db {
 	char errmsg[DB_ERRMSG_MAX];
 	struct db_stmt **buckets;    /* owned; the statement cache */
 	size_t nbuckets, nstmts;
+	/* The handle cannot serve writes as it is (opened read-only, the
+	 * file replaced under it): its owner closes and reopens it before
+	 * the next use (db_needs_reopen). */
+	int needs_reopen;
 };
 
 extern const struct db_ops db_sqlite_ops;

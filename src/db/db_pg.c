@@ -674,7 +674,24 @@ pg_changes(struct db_stmt *st)
 	return pgs(st)->changes;
 }
 
+/* A standby, or a database set default_transaction_read_only, answers
+ * but refuses writes: that is not healthy for a pool that writes. */
+static enum db_health
+pg_health(struct db *db)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT current_setting('transaction_read_only')");
+	if (st == NULL)
+		return DB_UNREACHABLE;
+	int rc = db_step(st);
+	const char *v = rc == DB_ROW ? db_column_text(st, 0) : NULL;
+	enum db_health h = v == NULL ? DB_UNREACHABLE : strcmp(v, "on") == 0 ? DB_READ_ONLY :
+										 DB_HEALTHY;
+	db_reset(st);
+	return h;
+}
+
 const struct db_ops db_pg_ops = {
+	.health = pg_health,
 	.open = pg_open,
 	.close = pg_close,
 	.exec = pg_exec,

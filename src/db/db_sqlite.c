@@ -91,6 +91,9 @@ errkind_of(int rc)
 static int
 fail_rc(struct sq_db *d, int rc)
 {
+	/* A read-only handle stays read-only: only a new one can write. */
+	if ((rc & 0xff) == SQLITE_READONLY)
+		d->base.needs_reopen = 1;
 	db_set_error(&d->base, errkind_of(rc), "%s", sqlite3_errmsg(d->conn));
 	return -1;
 }
@@ -233,9 +236,17 @@ sq_open(const struct db_url *u, char **err)
 	}
 	if (configure_connection(d, in_memory) != 0) {
 		*err = xasprintf("cannot set up the SQLite database %s: %s", u->path,
-				 d->base.errmsg);
+				 db_errmsg(&d->base));
 		sq_close(&d->base);
 		return NULL;
+	}
+	/* SQLite quietly opens a file it may not write read-only; such a
+	 * handle never becomes writable, so it is used for this request only
+	 * and replaced before the next (the store may be writable by then). */
+	if (sqlite3_db_readonly(d->conn, "main") == 1) {
+		log_warn("the SQLite database %s is read-only (file, directory or mount); "
+			 "writes are refused until it is writable", u->path);
+		d->base.needs_reopen = 1;
 	}
 	return &d->base;
 }
@@ -537,7 +548,16 @@ sq_changes(struct db_stmt *st)
 	return sqs(st)->changes;
 }
 
+static enum db_health
+sq_health(struct db *db)
+{
+	if (db_ping(db) != 0)
+		return DB_UNREACHABLE;
+	return sqlite3_db_readonly(sq(db)->conn, "main") == 1 ? DB_READ_ONLY : DB_HEALTHY;
+}
+
 const struct db_ops db_sqlite_ops = {
+	.health = sq_health,
 	.open = sq_open,
 	.close = sq_close,
 	.exec = sq_exec,

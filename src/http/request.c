@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "db/db.h"
+#include "db/db_health.h"
 #include "http/password_gate.h"
 #include "util/answer_cache.h"
 #include "util/config.h"
@@ -66,6 +67,12 @@ int
 req_init(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi)
 {
 	req_reset(r, ctx, fcgi);
+	/* A handle that cannot write as it is (db_health.h) is replaced
+	 * before a request starts, never while one holds its statements. */
+	if (ctx->db != NULL && db_needs_reopen(ctx->db)) {
+		db_close(ctx->db);
+		ctx->db = NULL;
+	}
 	char **env = fcgi->envp;
 	r->method = FCGX_GetParam("REQUEST_METHOD", env);
 	const char *uri = FCGX_GetParam("REQUEST_URI", env);
