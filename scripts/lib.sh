@@ -27,16 +27,15 @@ as_root() {
 	fi
 }
 
-package_installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
-
 # Installs the Debian packages among "$@" that dpkg does not know as
-# installed; apt-get update runs once, and only when something is missing.
+# installed (asked in one dpkg-query); apt-get update runs once, and only
+# when something is missing.
 ensure_packages() {
-	local missing=() pkg
+	local missing=() installed pkg
+	installed=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null |
+		awk '/ install ok installed$/ { print $1 }') || true
 	for pkg in "$@"; do
-		package_installed "$pkg" || missing+=("$pkg")
+		printf '%s\n' "$installed" | grep -qx -- "$pkg" || missing+=("$pkg")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing missing packages: ${missing[*]}"
@@ -77,11 +76,10 @@ nginx_module_lines() {
 	fi
 }
 
-# render_nginx_conf OUT PREFIX LISTEN WWW_DIR SOCKET MAX_BODY [USER_LINE]
-# Fills conf/nginx.conf.in; creates the prefix's log and temp directories.
-render_nginx_conf() {
-	local out=$1 prefix=$2 listen=$3 www=$4 socket=$5 max_body=$6 user_line=${7:-}
-	mkdir -p "$prefix/tmp"
+# nginx_conf_text PREFIX LISTEN WWW_DIR SOCKET MAX_BODY [USER_LINE]
+# Prints conf/nginx.conf.in filled in.
+nginx_conf_text() {
+	local prefix=$1 listen=$2 www=$3 socket=$4 max_body=$5 user_line=${6:-}
 	local modules
 	modules=$(nginx_module_lines)
 	local nchan_mark='#'
@@ -94,8 +92,45 @@ render_nginx_conf() {
 	    -e "s|@WWW_DIR@|$www|g" \
 	    -e "s|@SOCKET@|$socket|g" \
 	    -e "s|@MAX_BODY@|$max_body|g" \
-	    "$ROOT/conf/nginx.conf.in" >"$out.tmp"
+	    "$ROOT/conf/nginx.conf.in"
+}
+
+# render_nginx_conf OUT PREFIX LISTEN WWW_DIR SOCKET MAX_BODY [USER_LINE]
+# Writes conf/nginx.conf.in filled in to OUT; creates the prefix's temp directory.
+render_nginx_conf() {
+	local out=$1
+	shift
+	mkdir -p "$1/tmp"
+	nginx_conf_text "$@" >"$out.tmp"
 	mv "$out.tmp" "$out"
+}
+
+# The nchan module registers nginx's compiled-in client body temp directory
+# (/var/lib/nginx/body on Debian) as soon as an http{} block opens: it is the
+# default of nchan_message_temp_path, set in the module's create_main_conf
+# before any directive is read (so that directive cannot move it; nginx calls
+# it a duplicate).  nginx creates every registered path when it starts, and
+# an unprivileged nginx cannot create one in the root-owned /var/lib/nginx
+# that a fresh machine (a container, an image built with policy-rc.d) has
+# empty.  Creating it once as root, as the system's nginx does on its first
+# start, lets ours start; ours never writes there (its client_body_temp_path
+# is under its own prefix, and nchan uses that one first).
+ensure_nchan_temp_dir() {
+	[ -f "$NCHAN_MODULE" ] || return 0
+	local dir
+	dir=$(nginx -V 2>&1 | tr ' ' '\n' | sed -n 's/^--http-client-body-temp-path=//p')
+	[ -n "$dir" ] || return 0
+	[ -d "$dir" ] && return 0
+	say "creating $dir (nginx's compiled-in temp directory: nginx with the nchan module needs it to exist)"
+	as_root install -d -m 0700 "$dir"
+}
+
+# port_free ADDR PORT: true when nothing listens on ADDR:PORT (bound the way
+# nginx binds, with SO_REUSEADDR, so a connection in TIME_WAIT does not count).
+port_free() {
+	perl -MIO::Socket::INET -e \
+		'IO::Socket::INET->new(LocalAddr => $ARGV[0], LocalPort => $ARGV[1], Listen => 1, ReuseAddr => 1) or exit 1' \
+		"$1" "$2"
 }
 
 # Prints the value of KEY from the environment, else from the .env file
@@ -133,6 +168,15 @@ wait_for_http() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# process_running PID: true while PID runs.  A child of ours that exited
+# stays a zombie until we reap it, and kill -0 still finds that.
+process_running() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
 }
 
 # True when process PID (from the file) is alive.

@@ -7,6 +7,7 @@ set -euo pipefail
 
 PREFIX=$ROOT/.local
 VAR=$PREFIX/var
+DATA_DIR=$ROOT/data
 RUN_DIR=$VAR/run
 LOG_DIR=$VAR/log
 NGINX_DIR=$VAR/nginx
@@ -26,8 +27,11 @@ usage: scripts/start.sh [start|stop|status|--help]
           install into .local/, create .env with fresh keys when there is
           none, then run 'pipelit serve' and nginx in the background and
           wait until /health answers.  Does nothing when already running.
+          When something does not come up, what this run started is
+          stopped again and the exit status is non-zero.
   stop    stop nginx and pipelit (pipelit drains in-flight requests).
-  status  say whether they run.
+  status  the URL, the pids, the database, the version and the uptime;
+          exit status 3 when something is stopped.
 
 Settings (environment, or .env for the PIPELIT_ ones pipelit reads too):
   PIPELIT_HTTP_ADDR       address nginx listens on (127.0.0.1)
@@ -42,11 +46,17 @@ http_addr() { setting PIPELIT_HTTP_ADDR "$ENV_FILE" 127.0.0.1; }
 http_port() { setting PIPELIT_HTTP_PORT "$ENV_FILE" 8080; }
 base_url() { printf 'http://%s:%s\n' "$(http_addr)" "$(http_port)"; }
 
-# The command prefix that drops to the unprivileged user when we are root.
+# Started as root, pipelit and nginx run as $RUN_USER, who owns data/ and
+# .local/var/.  A link that user plants in those directories would redirect
+# whatever root writes, chowns or signals through them (to /etc/shadow, to
+# pid 1), so root creates and chowns only the two directories themselves
+# (their parents are root's) and does everything inside them as $RUN_USER:
+# as_user runs its command as $RUN_USER when we are root, else as ourselves.
 run_as=()
 if is_root; then
 	run_as=(setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --init-groups --)
 fi
+as_user() { "${run_as[@]}" "$@"; }
 
 ensure_run_user() {
 	is_root || return 0
@@ -61,10 +71,10 @@ ensure_run_user() {
 # reach .local/ and data/ without making any directory listable.
 ensure_tree_reachable() {
 	is_root || return 0
-	"${run_as[@]}" test -x "$ROOT" && return 0
+	as_user test -x "$ROOT" && return 0
 	local dir=$ROOT
 	while [ "$dir" != / ]; do
-		if ! "${run_as[@]}" test -x "$dir"; then
+		if ! as_user test -x "$dir"; then
 			say "granting search permission on $dir so the $RUN_USER user can reach $ROOT"
 			chmod o+x "$dir"
 		fi
@@ -79,7 +89,9 @@ install_packages() {
 build_and_install() {
 	bootstrap_autotools
 	build_tree --prefix="$PREFIX"
-	make -C "$BUILD_DIR" -s install >/dev/null || die "make install failed"
+	# prefix= on the command line: build/ may have been configured by
+	# scripts/test.sh for another prefix (nothing in the binary depends on it).
+	make -C "$BUILD_DIR" -s install prefix="$PREFIX" >/dev/null || die "make install failed"
 	mkdir -p "$WWW_DIR"
 	cp -R "$ROOT/www/." "$WWW_DIR/"
 }
@@ -104,27 +116,56 @@ EOF
 	say "created .env with a new FIELD_ENCRYPTION_KEY and SECRET_KEY"
 }
 
-prepare_runtime_dirs() {
-	mkdir -p "$RUN_DIR" "$LOG_DIR" "$NGINX_DIR/tmp" "$ROOT/data"
-	if is_root; then
-		chown -R "$RUN_USER:$RUN_USER" "$VAR" "$ROOT/data"
-	fi
+# user_dir DIR: DIR (whose parent is root's) as a directory of $RUN_USER.
+# Anything root left inside (a CLI command run as root creates root-owned
+# files) is given to $RUN_USER too: find -P never follows a link, and
+# -execdir with chown -h changes each entry from inside its own directory,
+# so a link planted along the way redirects nothing.
+user_dir() {
+	local dir=$1
+	[ -L "$dir" ] && die "$dir is a symbolic link; it must be a directory"
+	mkdir -p "$dir"
+	is_root || return 0
+	find -P "$dir" -xdev ! -user "$RUN_USER" -execdir chown -h "$RUN_USER:$RUN_USER" {} +
 }
 
+prepare_runtime_dirs() {
+	user_dir "$VAR"
+	user_dir "$DATA_DIR"
+	as_user mkdir -p "$RUN_DIR" "$LOG_DIR" "$NGINX_DIR/tmp"
+}
+
+# read_pid FILE: prints the pid in FILE when that process is alive.  Read
+# as $RUN_USER (the file is theirs), and only a number is believed.
+read_pid() {
+	local pid
+	pid=$(as_user sh -c '[ -f "$1" ] && head -c 32 -- "$1"' sh "$1" 2>/dev/null) || return 1
+	pid=${pid%%[[:space:]]*}
+	case $pid in '' | *[!0-9]*) return 1 ;; esac
+	process_running "$pid" || return 1
+	printf '%s\n' "$pid"
+}
+
+STARTED=()
+
 start_pipelit() {
-	if pid_alive "$PID_FILE"; then
-		say "pipelit is already running (pid $(cat "$PID_FILE"))"
+	local pid
+	if pid=$(read_pid "$PID_FILE"); then
+		say "pipelit is already running (pid $pid)"
 		return 0
 	fi
-	local log_file
+	local log_file events_url=
 	log_file=$(setting LOG_FILE "$ENV_FILE" "$LOG_FILE_DEFAULT")
-	say "starting pipelit serve"
-	# setsid: the pool outlives this script and its terminal.
 	# Live events go to nginx's publisher socket (conf/nginx.conf.in).
-	local events_url=
 	[ -f "$NCHAN_MODULE" ] && events_url=unix:$NGINX_DIR/events.sock
-	(cd "$ROOT" && LOG_FILE=$log_file EVENTS_PUBLISH_URL=$(setting EVENTS_PUBLISH_URL "$ENV_FILE" "$events_url") exec setsid "${run_as[@]}" "$PREFIX/bin/pipelit" serve \
-		--socket "$SOCKET" --pid-file "$PID_FILE") </dev/null >>"$LOG_DIR/pipelit.out" 2>&1 &
+	events_url=$(setting EVENTS_PUBLISH_URL "$ENV_FILE" "$events_url")
+	say "starting pipelit serve"
+	# setsid: the pool outlives this script and its terminal.  The output
+	# file is opened by the shell that as_user starts, so as $RUN_USER.
+	(cd "$ROOT" && exec "${run_as[@]}" env LOG_FILE="$log_file" EVENTS_PUBLISH_URL="$events_url" \
+		OUT="$LOG_DIR/pipelit.out" sh -c 'exec setsid "$0" "$@" </dev/null >>"$OUT" 2>&1' \
+		"$PREFIX/bin/pipelit" serve --socket "$SOCKET" --pid-file "$PID_FILE") &
+	STARTED+=(pipelit)
 	wait_for_socket $! || die "pipelit did not come up; see $log_file and $LOG_DIR/pipelit.out"
 }
 
@@ -132,70 +173,135 @@ start_pipelit() {
 wait_for_socket() {
 	local pid=$1 deadline=$((SECONDS + 60))
 	while [ $SECONDS -lt $deadline ]; do
-		[ -S "$SOCKET" ] && pid_alive "$PID_FILE" && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.2
+		[ -S "$SOCKET" ] && read_pid "$PID_FILE" >/dev/null && return 0
+		process_running "$pid" || return 1
+		sleep 0.1
 	done
 	return 1
 }
 
+# Before anything starts: the port must be free (unless our nginx holds it).
+check_port() {
+	read_pid "$NGINX_PID" >/dev/null && return 0
+	local addr port
+	addr=$(http_addr)
+	port=$(http_port)
+	port_free "$addr" "$port" && return 0
+	die "port $port on $addr is in use by another program; stop it, or choose another port: PIPELIT_HTTP_PORT=$((port + 1)) scripts/start.sh"
+}
+
 start_nginx() {
-	if pid_alive "$NGINX_PID"; then
-		say "nginx is already running (pid $(cat "$NGINX_PID"))"
+	local pid
+	if pid=$(read_pid "$NGINX_PID"); then
+		say "nginx is already running (pid $pid)"
 		return 0
 	fi
+	ensure_nchan_temp_dir || say "warning: could not create nginx's compiled-in temp directory"
 	local max_body
 	max_body=$(setting PIPELIT_MAX_BODY_BYTES "$ENV_FILE" 10485760)
-	render_nginx_conf "$NGINX_DIR/nginx.conf" "$NGINX_DIR" "$(http_addr):$(http_port)" \
-		"$WWW_DIR" "$SOCKET" "$max_body"
-	ln -sf "$NGINX_DIR/error.log" "$LOG_DIR/nginx-error.log"
-	ln -sf "$NGINX_DIR/access.log" "$LOG_DIR/access.log"
-	if is_root; then
-		chown -R "$RUN_USER:$RUN_USER" "$NGINX_DIR"
-	fi
+	nginx_conf_text "$NGINX_DIR" "$(http_addr):$(http_port)" "$WWW_DIR" "$SOCKET" "$max_body" |
+		as_user sh -c 't=$(mktemp "$1.XXXXXX") && cat >"$t" && chmod 0644 "$t" && mv -f "$t" "$1"' sh "$NGINX_DIR/nginx.conf"
+	as_user ln -sfn "$NGINX_DIR/error.log" "$LOG_DIR/nginx-error.log"
+	as_user ln -sfn "$NGINX_DIR/access.log" "$LOG_DIR/access.log"
 	say "starting nginx on $(http_addr):$(http_port)"
-	"${run_as[@]}" nginx -q -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" ||
-		die "nginx did not start; see $NGINX_DIR/error.log"
+	# In the foreground (daemon off) as a child of ours under setsid, so its
+	# pid is known even when it fails after daemonizing would have hidden it
+	# (nginx reports a pid file it cannot write, and carries on).  Why it
+	# cannot start ("[emerg] bind() ... failed") goes to nginx.out.
+	local out=$NGINX_DIR/nginx.out
+	(exec "${run_as[@]}" env OUT="$out" sh -c 'exec setsid "$0" "$@" </dev/null >"$OUT" 2>&1' \
+		nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" -g 'daemon off;') &
+	pid=$!
+	STARTED+=("nginx:$pid")
+	local deadline=$((SECONDS + 15))
+	while [ "$(read_pid "$NGINX_PID" || true)" != "$pid" ]; do
+		if ! process_running "$pid" || [ $SECONDS -ge $deadline ]; then
+			# nginx's own words: its [emerg] lines, else whatever it printed.
+			as_user sh -c 'grep -E "\[(emerg|alert|crit)\]" "$1" || cat "$1"' sh "$out" >&2 || true
+			die "nginx did not start (the line above is nginx's; $LOG_DIR/nginx-error.log has more)"
+		fi
+		sleep 0.1
+	done
+}
+
+# On a failed start, what this run started is stopped again (set as the
+# EXIT trap of cmd_start): nothing is left running half-started.
+stop_started() {
+	local entry stopped=()
+	for entry in "${STARTED[@]}"; do
+		case $entry in
+		nginx:*) process_running "${entry#nginx:}" && stop_pid nginx "${entry#nginx:}" QUIT >/dev/null && stopped+=(nginx) ;;
+		pipelit) stop_pid_file pipelit "$PID_FILE" TERM >/dev/null && stopped+=(pipelit) ;;
+		esac
+	done
+	[ ${#stopped[@]} -eq 0 ] || say "stopped ${stopped[*]} again"
+}
+
+# How to go on: the first admin, the CLI and the manual, with the commands
+# this machine needs (as root, the CLI runs as $RUN_USER like the pool, so
+# the files it creates stay the pool's).
+print_next_steps() {
+	local url=$1 cli=.local/bin/pipelit prefix= man_note=
+	is_root && prefix="runuser -u $RUN_USER -- "
+	command -v man >/dev/null 2>&1 || man_note="  (man is in the man-db package)"
+	cat <<EOF
+
+Pipelit is running: $url/
+
+  The first admin (once; the API refuses setup when a user exists):
+    cd $ROOT && ${prefix}$cli user create --username admin --role admin --password-stdin
+    or: curl -H 'Content-Type: application/json' -d '{"username":"admin","password":"..."}' ${url}/api/v1/auth/setup/
+  The CLI: from $ROOT (it reads .env and data/ there):
+    ${prefix}$cli --help
+  The manual: man -l doc/pipelit.8 doc/pipelit-db.8$man_note
+  Status:     scripts/start.sh status
+  Logs:       $LOG_DIR/ (pipelit.log, nginx-error.log, access.log)
+  Stop:       scripts/start.sh stop
+EOF
 }
 
 cmd_start() {
+	trap 'rc=$?; [ $rc -eq 0 ] || stop_started; exit $rc' EXIT
 	install_packages
 	ensure_run_user
 	build_and_install
 	ensure_tree_reachable
 	ensure_env_file
 	prepare_runtime_dirs
+	check_port
 	start_pipelit
 	start_nginx
 	local url
 	url=$(base_url)
 	wait_for_http "$url/health" 60 || die "$url/health does not answer; see $LOG_DIR/"
-	cat <<EOF
-
-Pipelit is running: $url/
-  logs:  $LOG_DIR/ (pipelit.log, nginx-error.log, access.log)
-  stop:  scripts/start.sh stop
-EOF
+	print_next_steps "$url"
 }
 
-stop_pid_file() {
-	local name=$1 file=$2 signal=$3 deadline
-	if ! pid_alive "$file"; then
-		say "$name is not running"
-		return 0
-	fi
-	local pid
-	pid=$(cat "$file")
-	kill "-$signal" "$pid"
+# stop_pid NAME PID SIGNAL: signals PID (as $RUN_USER, so a pid read from
+# that user's files can name only that user's processes) and waits until
+# it is gone.
+stop_pid() {
+	local name=$1 pid=$2 signal=$3 deadline
+	as_user sh -c 'kill -s "$1" "$2"' sh "$signal" "$pid" || { say "could not signal $name (pid $pid)"; return 1; }
 	deadline=$((SECONDS + 60))
-	while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
-		sleep 0.2
+	while process_running "$pid" && [ $SECONDS -lt $deadline ]; do
+		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if process_running "$pid"; then
 		say "$name (pid $pid) did not stop in 60 s; leaving it"
 		return 1
 	fi
 	say "stopped $name"
+}
+
+# stop_pid_file NAME FILE SIGNAL: stop_pid for the process in FILE.
+stop_pid_file() {
+	local pid
+	if ! pid=$(read_pid "$2"); then
+		say "$1 is not running"
+		return 0
+	fi
+	stop_pid "$1" "$pid" "$3"
 }
 
 cmd_stop() {
@@ -215,10 +321,76 @@ running_url() {
 	if [ -n "$listen" ]; then printf 'http://%s/\n' "$listen"; else printf '%s/\n' "$(base_url)"; fi
 }
 
+# The database the pool uses, as the pool finds it (the environment, else
+# .env in $ROOT, relative paths from $ROOT), never with its password.
+backend_description() {
+	local url rest host= port= db
+	url=$(setting DATABASE_URL "$ENV_FILE" '')
+	case $url in
+	'')
+		local dir
+		dir=$(setting PIPELIT_DATA_DIR "$ENV_FILE" ./data)
+		case $dir in /*) ;; *) dir=$ROOT/${dir#./} ;; esac
+		printf 'SQLite %s/db.sqlite3\n' "${dir%/}"
+		;;
+	sqlite:////*) printf 'SQLite %s\n' "${url#sqlite:///}" ;;
+	sqlite:///*) printf 'SQLite %s/%s\n' "$ROOT" "${url#sqlite:///}" | sed 's|/\./|/|' ;;
+	postgres://* | postgresql://*)
+		local authority path query= param
+		rest=${url#*://}
+		authority=${rest%%[/?]*}
+		path=${rest#"$authority"}
+		case $path in *\?*) query=${path#*\?}; path=${path%%\?*} ;; esac
+		db=${path#/}
+		host=${authority##*@}         # user:password@ is never shown
+		case $host in *:*) port=${host##*:}; host=${host%:*} ;; esac
+		# Query parameters win over the authority, as in libpq (?host= names
+		# a socket directory).
+		for param in ${query//&/ }; do
+			case $param in
+			host=*) host=${param#host=} ;;
+			port=*) port=${param#port=} ;;
+			dbname=*) db=${param#dbname=} ;;
+			esac
+		done
+		printf 'PostgreSQL database %s on %s%s\n' "${db:-(default)}" "${host:-localhost}" "${port:+ port $port}"
+		;;
+	*) printf 'unrecognised DATABASE_URL scheme %s\n' "${url%%:*}" ;;
+	esac
+}
+
+# uptime_of PID: how long the process has run, e.g. "2d 03:04:05" (from
+# /proc: field 22 of stat is its start in clock ticks after boot).
+uptime_of() {
+	local stat start up s
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }                 # the fields after the command name
+	start=$(printf '%s\n' "$stat" | awk '{ print $20 }')
+	up=$(cut -d. -f1 /proc/uptime)
+	s=$((up - start / $(getconf CLK_TCK)))
+	if [ "$s" -ge 86400 ]; then
+		printf '%dd %02d:%02d:%02d\n' $((s / 86400)) $((s % 86400 / 3600)) $((s % 3600 / 60)) $((s % 60))
+	else
+		printf '%02d:%02d:%02d\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60))
+	fi
+}
+
 cmd_status() {
-	local rc=0
-	if pid_alive "$PID_FILE"; then say "pipelit: running (pid $(cat "$PID_FILE"))"; else say "pipelit: stopped"; rc=3; fi
-	if pid_alive "$NGINX_PID"; then say "nginx: running (pid $(cat "$NGINX_PID")) on $(running_url)"; else say "nginx: stopped"; rc=3; fi
+	local rc=0 pid version
+	version=$("$PREFIX/bin/pipelit" version 2>/dev/null) || version="not installed"
+	if pid=$(read_pid "$PID_FILE"); then
+		say "pipelit: running (pid $pid, up $(uptime_of "$pid")); $version"
+		say "database: $(backend_description)"
+	else
+		say "pipelit: stopped; $version"
+		rc=3
+	fi
+	if pid=$(read_pid "$NGINX_PID"); then
+		say "nginx: running (pid $pid, up $(uptime_of "$pid")) on $(running_url)"
+	else
+		say "nginx: stopped"
+		rc=3
+	fi
 	return $rc
 }
 

@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# t/quickstart/run.sh: the README's quick start, run as a newcomer runs it,
+# on a machine that looks fresh.  Run as root (CI is root) from a checkout
+# without .env, .local/ and data/; it reuses build/ when there is one.
+#
+# It enters a mount and network namespace of its own, where nginx's
+# compiled-in directories (/var/lib/nginx, /var/log/nginx) are empty
+# root-owned directories as on a fresh Debian machine and port 8080 is
+# free, then runs the steps below in order, each printing "ok" or "not ok"
+# (TAP).  To add a step: write a function step_NAME and add NAME to STEPS
+# where it belongs.  Whatever the steps start is stopped, and what they
+# create (.env, .local/, data/) removed, at the end.
+set -euo pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+
+STEPS=(
+	start_as_printed
+	serves_health_and_ui
+	status_names_everything
+	stop_leaves_nothing
+	port_taken
+	nginx_failure_stops_pipelit
+	planted_links_not_followed
+	planted_output_link
+)
+
+URL=http://127.0.0.1:8080
+OUT=${TMPDIR:-/tmp}/pipelit-quickstart.$$
+
+# --- outside: checks, packages, then into the namespace ---------------------
+
+outside() {
+	is_root || die "run as root (as CI does): it mounts over /var/lib/nginx in a namespace of its own"
+	local leftover
+	for leftover in .env .local data; do
+		[ ! -e "$ROOT/$leftover" ] ||
+			die "$ROOT/$leftover exists; the quick start is tested on a checkout without .env, .local/ and data/"
+	done
+	# Inside there is no network: what start.sh would install comes now.
+	ensure_packages $BUILD_PKGS $RUNTIME_PKGS perl
+	exec unshare --mount --net -- "$0" --inside
+}
+
+# --- inside ------------------------------------------------------------------
+
+FAILED=0
+N=0
+
+ok() { N=$((N + 1)); printf 'ok %d - %s\n' "$N" "$1"; }
+not_ok() {
+	N=$((N + 1))
+	FAILED=$((FAILED + 1))
+	printf 'not ok %d - %s\n' "$N" "$1"
+	shift
+	[ $# -eq 0 ] || printf '#   %s\n' "$@"
+}
+# check NAME COMMAND...: one test point, ok when COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+show() { sed 's/^/#   /' "$@"; }
+
+fresh_machine() {
+	mount --make-rprivate /
+	mount -t tmpfs -o mode=0755 tmpfs /var/lib/nginx
+	mount -t tmpfs -o mode=0755 tmpfs /var/log/nginx
+	ip link set lo up
+	mkdir -p "$OUT"
+}
+
+# http_status URL: prints the status code, and the body to $OUT/body.
+http_status() {
+	perl -MHTTP::Tiny -e '
+		my $r = HTTP::Tiny->new(timeout => 5)->get($ARGV[0]);
+		open my $fh, ">", $ARGV[1] or die; print $fh $r->{content} // "";
+		print $r->{status}, "\n";' "$1" "$OUT/body"
+}
+
+# Our processes: the pool (a binary under .local/) and nginx started with
+# a prefix under .local/.  Prints "pid command" lines.
+our_processes() {
+	local dir pid exe cmd
+	for dir in /proc/[0-9]*; do
+		pid=${dir#/proc/}
+		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
+		cmd=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
+		case "$exe $cmd" in
+		"$ROOT/.local/"* | *nginx*"$ROOT/.local/"*) printf '%s %s\n' "$pid" "$cmd" ;;
+		esac
+	done
+}
+
+nothing_of_ours_runs() {
+	local left
+	left=$(our_processes)
+	[ -z "$left" ] && return 0
+	printf '#   still running: %s\n' "$left"
+	return 1
+}
+
+# The start command as the README prints it: the first line of the first
+# sh block under "## Quick start", run verbatim by a shell (the comment too).
+readme_start_command() {
+	awk '/^## Quick start/ { q = 1 } q && /^```sh/ { getline; print; exit }' "$ROOT/README.md"
+}
+
+start_quietly() {
+	(cd "$ROOT" && scripts/start.sh "$@") >"$OUT/start.out" 2>&1
+}
+
+step_start_as_printed() {
+	local cmd
+	cmd=$(readme_start_command)
+	case $cmd in
+	scripts/start.sh*) ;;
+	*) not_ok "the README's quick start begins with scripts/start.sh" "found: $cmd"; return ;;
+	esac
+	if (cd "$ROOT" && sh -c "$cmd") >"$OUT/start.out" 2>&1; then
+		ok "the README's start command as printed: $cmd"
+	else
+		not_ok "the README's start command as printed: $cmd"
+		show "$OUT/start.out"
+		return
+	fi
+	local want missing=
+	for want in "Pipelit is running: $URL/" "user create --username admin" "/api/v1/auth/setup/" \
+		".local/bin/pipelit --help" "man -l doc/pipelit.8" "scripts/start.sh stop"; do
+		grep -qF -- "$want" "$OUT/start.out" || missing="$missing [$want]"
+	done
+	if [ -z "$missing" ]; then
+		ok "the output says how to create the first admin, run the CLI and read the manual"
+	else
+		not_ok "the output says how to create the first admin, run the CLI and read the manual" "missing:$missing"
+		show "$OUT/start.out"
+	fi
+}
+
+step_serves_health_and_ui() {
+	local code
+	code=$(http_status "$URL/health")
+	if [ "$code" = 200 ] && grep -q '"status":"ok"' "$OUT/body"; then
+		ok "/health through nginx answers 200 ok"
+	else
+		not_ok "/health through nginx answers 200 ok" "got $code: $(cat "$OUT/body")"
+	fi
+	code=$(http_status "$URL/")
+	if [ "$code" = 200 ] && grep -q '<title>Pipelit</title>' "$OUT/body"; then
+		ok "/ through nginx serves the UI's page"
+	else
+		not_ok "/ through nginx serves the UI's page" "got $code"
+	fi
+	# Live events: nginx loaded nchan, so pipelit has a publisher socket.
+	check "nginx runs with the live-events publisher (nchan)" test -S "$ROOT/.local/var/nginx/events.sock"
+}
+
+step_status_names_everything() {
+	local version
+	version=$("$ROOT/.local/bin/pipelit" version)
+	if (cd "$ROOT" && scripts/start.sh status) >"$OUT/status.out" 2>&1 &&
+		grep -q "pipelit: running (pid [0-9]*, up [0-9:]*); $version" "$OUT/status.out" &&
+		grep -qF "database: SQLite $ROOT/data/db.sqlite3" "$OUT/status.out" &&
+		grep -q "nginx: running (pid [0-9]*, up [0-9:]*) on $URL/" "$OUT/status.out"; then
+		ok "status names the URL, the pids, the database, the version and the uptime"
+	else
+		not_ok "status names the URL, the pids, the database, the version and the uptime"
+		show "$OUT/status.out"
+	fi
+}
+
+step_stop_leaves_nothing() {
+	if (cd "$ROOT" && scripts/start.sh stop) >"$OUT/stop.out" 2>&1; then
+		ok "scripts/start.sh stop"
+	else
+		not_ok "scripts/start.sh stop"
+		show "$OUT/stop.out"
+	fi
+	check "no pipelit or nginx of ours is left" nothing_of_ours_runs
+	(cd "$ROOT" && scripts/start.sh status) >/dev/null 2>&1 && rc=0 || rc=$?
+	check "status says stopped (exit 3)" test "$rc" = 3
+}
+
+step_port_taken() {
+	# Another program on 8080: a listener of ours, held for the step.
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 8080, Listen => 1, ReuseAddr => 1) or die "$!";
+		print "listening\n"; $| = 1; sleep 120' >"$OUT/holder" &
+	local holder=$!
+	wait_for_line "$OUT/holder" listening
+	if start_quietly; then
+		not_ok "port 8080 taken: start fails"
+	else
+		ok "port 8080 taken: start fails"
+	fi
+	check "port 8080 taken: the message names the port" grep -q 'port 8080 .*in use' "$OUT/start.out"
+	check "port 8080 taken: nothing of ours is left running" nothing_of_ours_runs
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+}
+
+wait_for_line() {
+	local file=$1 line=$2 i
+	for i in $(seq 100); do
+		grep -q "$line" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+step_nginx_failure_stops_pipelit() {
+	# nginx's compiled-in temp directory missing and impossible to create
+	# (the fresh machine's failure, made permanent): nginx fails after
+	# pipelit has started.
+	rm -rf /var/lib/nginx/body
+	mount -o remount,ro /var/lib/nginx
+	if start_quietly; then
+		not_ok "nginx cannot start: start fails"
+	else
+		ok "nginx cannot start: start fails"
+	fi
+	check "nginx cannot start: its own error line is shown" \
+		grep -qF 'nginx: [emerg] mkdir() "/var/lib/nginx/body" failed (30: Read-only file system)' "$OUT/start.out"
+	check "nginx cannot start: pipelit is stopped again" nothing_of_ours_runs
+	mount -o remount,rw /var/lib/nginx
+	show "$OUT/start.out"
+}
+
+# A root-owned file and directory that the pipelit user must not reach
+# through links it plants in its directories.
+make_targets() {
+	rm -rf "$OUT/target" "$OUT/target-dir"
+	printf 'root only\n' >"$OUT/target"
+	chmod 0644 "$OUT/target"
+	mkdir "$OUT/target-dir"
+	chmod 0755 "$OUT/target-dir" "$OUT"
+	touch -d '2020-01-01 00:00:00' "$OUT/target" "$OUT/target-dir"
+	stat -c '%u:%g %a %Y %s' "$OUT/target" "$OUT/target-dir" >"$OUT/target.before"
+}
+
+targets_untouched() {
+	stat -c '%u:%g %a %Y %s' "$OUT/target" "$OUT/target-dir" >"$OUT/target.after"
+	cmp -s "$OUT/target.before" "$OUT/target.after" &&
+		[ "$(cat "$OUT/target")" = "root only" ] &&
+		[ -z "$(ls -A "$OUT/target-dir")" ]
+}
+
+# plant LINK TARGET: LINK made by the pipelit user.
+plant() {
+	rm -rf "$1"
+	setpriv --reuid=pipelit --regid=pipelit --init-groups -- ln -s "$2" "$1"
+}
+
+step_planted_links_not_followed() {
+	make_targets
+	local v=$ROOT/.local/var
+	plant "$v/nginx/nginx.conf.tmp" "$OUT/target"
+	plant "$v/log/nginx-error.log" "$OUT/target-dir"
+	plant "$v/log/access.log" "$OUT/target-dir"
+	plant "$ROOT/data/planted" "$OUT/target"
+	# A file root left in data/ (a CLI command run as root) goes to pipelit.
+	touch "$ROOT/data/left-by-root"
+	if start_quietly; then
+		ok "links planted by the pipelit user: start works"
+	else
+		not_ok "links planted by the pipelit user: start works"
+		show "$OUT/start.out"
+	fi
+	check "links planted by the pipelit user: the root-owned targets are untouched" targets_untouched
+	check "a file root left in data/ is given to pipelit" \
+		test "$(stat -c %U "$ROOT/data/left-by-root")" = pipelit
+	(cd "$ROOT" && scripts/start.sh stop) >/dev/null 2>&1 || true
+	check "links planted by the pipelit user: nothing of ours is left running" nothing_of_ours_runs
+	rm -f "$ROOT/data/planted" "$ROOT/data/left-by-root"
+}
+
+step_planted_output_link() {
+	make_targets
+	plant "$ROOT/.local/var/log/pipelit.out" "$OUT/target"
+	start_quietly || true
+	check "pipelit.out linked to a root-owned file: the file is untouched" targets_untouched
+	(cd "$ROOT" && scripts/start.sh stop) >/dev/null 2>&1 || true
+	check "pipelit.out linked to a root-owned file: nothing of ours is left running" nothing_of_ours_runs
+	rm -f "$ROOT/.local/var/log/pipelit.out"
+}
+
+cleanup() {
+	(cd "$ROOT" && scripts/start.sh stop) >/dev/null 2>&1 || true
+	# Whatever a failed step left behind (its pid file gone or wrong).
+	local pid rest
+	our_processes | while read -r pid rest; do kill -KILL "$pid" 2>/dev/null || true; done
+	rm -rf "$ROOT/.env" "$ROOT/.local" "$ROOT/data" "$OUT"
+}
+
+inside() {
+	fresh_machine
+	trap cleanup EXIT
+	local step
+	for step in "${STEPS[@]}"; do
+		"step_$step"
+	done
+	printf '1..%d\n' "$N"
+	if [ "$FAILED" -eq 0 ]; then
+		say "quick start: $N passed, 0 failed"
+	else
+		say "quick start: $((N - FAILED)) passed, $FAILED failed"
+		return 1
+	fi
+}
+
+case "${1:-}" in
+--inside) inside ;;
+'') outside ;;
+*) die "usage: t/quickstart/run.sh" ;;
+esac
