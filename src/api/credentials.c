@@ -41,11 +41,11 @@ scope_of(const struct req *r)
 }
 
 static int
-answer_db_error(struct req *r, int rc)
+answer_db_error(struct req *r, struct db *db, int rc)
 {
 	if (rc == CRED_BAD_KEY)
 		return resp_field_key_mismatch(r);
-	return resp_error(r, 500, "Internal Server Error");
+	return resp_db_error(r, db, "credentials");
 }
 
 /* --- rendering -------------------------------------------------------------- */
@@ -290,7 +290,7 @@ load_from_path(struct req *r, const unsigned char *key, struct db *db, struct cr
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, NOT_FOUND), -1;
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc), -1;
+		return answer_db_error(r, db, rc), -1;
 	return 0;
 }
 
@@ -303,7 +303,7 @@ answer_credential(struct req *r, int status, struct db *db, const unsigned char 
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, NOT_FOUND);
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc);
+		return answer_db_error(r, db, rc);
 	json_t *out = credential_out(&c);
 	credential_free(&c);
 	return resp_json(r, status, out);
@@ -334,7 +334,7 @@ credentials_list(struct req *r)
 	int64_t total;
 	int rc = credential_list(db, key, scope_of(r), limit, offset, &items, &n, &total);
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc);
+		return answer_db_error(r, db, rc);
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_array_append_new(list, credential_out(&items[i]));
@@ -370,7 +370,7 @@ credentials_create(struct req *r)
 	int rc = credential_create(db, key, r->user.id, name, type, detail, &id);
 	json_decref(detail);
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc);
+		return answer_db_error(r, db, rc);
 	return answer_credential(r, 201, db, key, id);
 }
 
@@ -413,7 +413,7 @@ credentials_update(struct req *r)
 			credential_free(&c);
 		else if (rc != CRED_NOT_FOUND) {
 			v_free(&v);
-			return answer_db_error(r, rc);
+			return answer_db_error(r, db, rc);
 		}
 	}
 	json_t *detail = check_detail(&v, body, *type ? type : NULL);
@@ -429,7 +429,7 @@ credentials_update(struct req *r)
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, NOT_FOUND);
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc);
+		return answer_db_error(r, db, rc);
 	return answer_credential(r, 200, db, key, id);
 }
 
@@ -447,7 +447,7 @@ credentials_delete(struct req *r)
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, NOT_FOUND);
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc);
+		return answer_db_error(r, db, rc);
 	return resp_empty(r, 204);
 }
 
@@ -507,7 +507,7 @@ credentials_batch_delete(struct req *r)
 	int rc = credential_delete_many(db, ids, n, scope_of(r));
 	free(ids);
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc);
+		return answer_db_error(r, db, rc);
 	return resp_empty(r, 204);
 }
 
@@ -622,7 +622,7 @@ credentials_gateway_toggle(struct req *r)
 	if (rc == CRED_NOT_FOUND)
 		return resp_error(r, 404, GATEWAY_NOT_FOUND);
 	if (rc != CRED_OK)
-		return answer_db_error(r, rc);
+		return answer_db_error(r, db, rc);
 	int gateway = is_type(&c, "gateway");
 	credential_free(&c);
 	if (!gateway)

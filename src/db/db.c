@@ -11,47 +11,127 @@
 #include <unistd.h>
 
 #include "db/db_internal.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #define CACHE_INITIAL_BUCKETS 64
 
 /* ---- errors --------------------------------------------------------- */
 
+enum db_errclass
+db_errkind_class(enum db_errkind kind)
+{
+	switch (kind) {
+	case DB_ERR_NONE:
+		return DB_CLASS_NONE;
+	case DB_ERR_UNIQUE:
+	case DB_ERR_FOREIGN_KEY:
+	case DB_ERR_CONSTRAINT:
+		return DB_CLASS_CONSTRAINT;
+	case DB_ERR_BUSY:
+	case DB_ERR_CONNECTION:
+	case DB_ERR_TIMEOUT:
+	case DB_ERR_READONLY:
+	case DB_ERR_RESOURCES:
+		return DB_CLASS_TRANSIENT;
+	case DB_ERR_DISK_FULL:
+		return DB_CLASS_DISK_FULL;
+	case DB_ERR_OTHER:
+	case DB_ERR_MISUSE:
+		break;
+	}
+	return DB_CLASS_PERMANENT;
+}
+
+const char *
+db_errclass_name(enum db_errclass cls)
+{
+	switch (cls) {
+	case DB_CLASS_NONE:
+		return "none";
+	case DB_CLASS_TRANSIENT:
+		return "transient";
+	case DB_CLASS_CONSTRAINT:
+		return "constraint";
+	case DB_CLASS_DISK_FULL:
+		return "disk full";
+	case DB_CLASS_PERMANENT:
+		break;
+	}
+	return "permanent";
+}
+
+static void
+set_message(struct db *db, const char *fmt, va_list ap)
+{
+	char *m = db->err.message;
+	vsnprintf(m, sizeof(db->err.message), fmt, ap);
+	/* Backend messages often end in a newline or span lines; one line
+	 * reads better in a log and a JSON detail. */
+	size_t len = strlen(m);
+	while (len > 0 && (m[len - 1] == '\n' || m[len - 1] == ' '))
+		m[--len] = '\0';
+	for (char *p = m; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+}
+
 void
 db_set_error(struct db *db, enum db_errkind kind, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(db->errmsg, sizeof(db->errmsg), fmt, ap);
+	set_message(db, fmt, ap);
 	va_end(ap);
-	/* Backend messages often end in a newline or span lines; one line
-	 * reads better in a log and a JSON detail. */
-	size_t len = strlen(db->errmsg);
-	while (len > 0 && (db->errmsg[len - 1] == '\n' || db->errmsg[len - 1] == ' '))
-		db->errmsg[--len] = '\0';
-	for (char *p = db->errmsg; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	db->errkind = kind;
+	db->err.kind = kind;
+	db->err.cls = db_errkind_class(kind);
+	db->err.code[0] = '\0';
+}
+
+void
+db_set_backend_error(struct db *db, const struct db_error *classified, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_message(db, fmt, ap);
+	va_end(ap);
+	db->err.kind = classified->kind;
+	db->err.cls = classified->cls;
+	memcpy(db->err.code, classified->code, sizeof(db->err.code));
+	db->err.code[sizeof(db->err.code) - 1] = '\0';
 }
 
 void
 db_clear_error(struct db *db)
 {
-	db->errmsg[0] = '\0';
-	db->errkind = DB_ERR_NONE;
+	db->err.cls = DB_CLASS_NONE;
+	db->err.kind = DB_ERR_NONE;
+	db->err.code[0] = '\0';
+	db->err.message[0] = '\0';
+}
+
+const struct db_error *
+db_last_error(const struct db *db)
+{
+	return &db->err;
 }
 
 const char *
 db_errmsg(const struct db *db)
 {
-	return db->errmsg;
+	return db->err.message;
 }
 
 enum db_errkind
 db_error_kind(const struct db *db)
 {
-	return db->errkind;
+	return db->err.kind;
+}
+
+enum db_errclass
+db_error_class(const struct db *db)
+{
+	return db->err.cls;
 }
 
 /* ---- retry helpers -------------------------------------------------- */
@@ -180,11 +260,31 @@ db_commit(struct db *db)
 	return db->ops->commit(db);
 }
 
+/* A rollback follows a failure far more often than not, and the failure is
+ * what the caller will report: a successful rollback leaves it in place.
+ * A failed one replaces it only when there was nothing to keep. */
 int
 db_rollback(struct db *db)
 {
-	db_clear_error(db);
-	return db->ops->rollback(db);
+	struct db_error cause = db->err;
+	int rc = db->ops->rollback(db);
+	if (cause.cls != DB_CLASS_NONE) {
+		if (rc != 0)
+			log_warn("rollback after \"%s\" failed too: %s", cause.message,
+				 db->err.message);
+		db->err = cause;
+	}
+	return rc;
+}
+
+int
+db_abandon(struct db *db)
+{
+	if (db->err.cls == DB_CLASS_NONE)
+		db_set_error(db, DB_ERR_OTHER, "operation abandoned without a database error");
+	if (db->ops->in_transaction(db))
+		db_rollback(db);
+	return DB_FAILED;
 }
 
 int

@@ -63,7 +63,8 @@ void db_close(struct db *db);
 
 enum db_backend db_backend_of(const struct db *db);
 
-/* The last error on this handle, never NULL (empty when there was none). */
+/* The last error's message on this handle, never NULL (empty when there
+ * was none); db_last_error() below has the whole description. */
 const char *db_errmsg(const struct db *db);
 
 /*
@@ -142,20 +143,77 @@ int db_ping(struct db *db);
 char *db_sql_to_postgres(const char *sql, int *nparams);
 
 /*
- * The kind of the handle's last error, so callers can tell a unique
- * violation (a 409) from a broken database (a 500) without parsing
- * backend-specific text.  (Added by the db layer.)
+ * Errors.  Every failure on a handle is described by one struct db_error:
+ * what the backend said (its code and message) and what it means for the
+ * caller (a class).  The backends classify (db_sqlite.c, db_pg.c); the
+ * HTTP layer maps classes to statuses in one place (http/answer.c); models
+ * pass failures up as DB_FAILED and never log or re-describe them.
+ *
+ * The error stays on the handle until the next operation that can fail
+ * replaces it; db_rollback() and db_abandon() keep the error they roll
+ * back from, so it can still be reported after the cleanup.
  */
+
+/* What a failure means for whoever asked. */
+enum db_errclass {
+	DB_CLASS_NONE = 0,
+	DB_CLASS_TRANSIENT,   /* worth retrying later: busy, lock or statement timeout,
+			       * connection lost, server starting or stopping, read-only */
+	DB_CLASS_CONSTRAINT,  /* the change conflicts with what is stored */
+	DB_CLASS_DISK_FULL,   /* no space left: retrying helps once space is freed */
+	DB_CLASS_PERMANENT,   /* a bug or a broken database: retrying will not help */
+};
+
+/* The finer kind, for callers that turn one of them into a domain outcome
+ * (a unique violation into "slug taken"). */
 enum db_errkind {
 	DB_ERR_NONE = 0,
 	DB_ERR_OTHER,
 	DB_ERR_UNIQUE,        /* UNIQUE or PRIMARY KEY violated */
 	DB_ERR_FOREIGN_KEY,
 	DB_ERR_CONSTRAINT,    /* NOT NULL, CHECK and other constraints */
-	DB_ERR_BUSY,          /* lock not obtained before the deadline */
-	DB_ERR_CONNECTION,    /* PostgreSQL connection lost */
+	DB_ERR_BUSY,          /* lock not obtained before the deadline; serialization */
+	DB_ERR_CONNECTION,    /* PostgreSQL connection lost or server going away */
 	DB_ERR_MISUSE,        /* bad index, nested transaction, ... */
+	DB_ERR_TIMEOUT,       /* a statement or idle-transaction deadline passed */
+	DB_ERR_READONLY,      /* the store cannot be written now */
+	DB_ERR_DISK_FULL,     /* no space left on the device */
+	DB_ERR_RESOURCES,     /* the server is short of memory or connections */
 };
+
+#define DB_ERROR_CODE_MAX 16
+#define DB_ERROR_MESSAGE_MAX 512
+
+struct db_error {
+	enum db_errclass cls;
+	enum db_errkind kind;
+	/* The backend's code as text: SQLite's extended result code in
+	 * decimal ("2067"), PostgreSQL's SQLSTATE ("23505"); "" when the
+	 * failure came from this layer itself (misuse). */
+	char code[DB_ERROR_CODE_MAX];
+	/* One line; names tables and columns at most, never bound values. */
+	char message[DB_ERROR_MESSAGE_MAX];
+};
+
+/* The handle's last error (class DB_CLASS_NONE when there was none). */
+const struct db_error *db_last_error(const struct db *db);
 enum db_errkind db_error_kind(const struct db *db);
+enum db_errclass db_error_class(const struct db *db);
+/* "transient", "constraint", "disk full", "permanent", "none". */
+const char *db_errclass_name(enum db_errclass cls);
+
+/* What model functions return, whatever their enum, when the database
+ * failed: the description is on the handle. */
+#define DB_FAILED (-1)
+
+/* Gives up the open transaction, if any, keeping the error that made the
+ * caller give up; returns DB_FAILED.  The one way a model function leaves
+ * after a database failure: return db_abandon(db); */
+int db_abandon(struct db *db);
+
+/* Classification, exposed for tests: fills e's class and kind from a
+ * backend's code.  Both are pure functions of the code. */
+void db_sqlite_classify(int extended_rc, struct db_error *e);
+void db_pg_classify(const char *sqlstate, struct db_error *e);
 
 #endif

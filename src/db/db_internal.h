@@ -76,13 +76,10 @@ struct db_ops {
 	enum db_health (*health)(struct db *db);
 };
 
-#define DB_ERRMSG_MAX 512
-
 struct db {
 	const struct db_ops *ops;
 	enum db_backend backend;
-	enum db_errkind errkind;
-	char errmsg[DB_ERRMSG_MAX];
+	struct db_error err;         /* the last error (db.h) */
 	struct db_stmt **buckets;    /* owned; the statement cache */
 	size_t nbuckets, nstmts;
 	/* The handle cannot serve writes as it is (opened read-only, the
@@ -94,11 +91,19 @@ struct db {
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_pg_ops;
 
-/* Records the handle's last error (kind and text); the text is truncated
- * to fit and flattened to one line. */
+/* Records an error of this layer's own (misuse, a lost connection noticed
+ * here): the class follows from the kind, the code is empty.  The text is
+ * truncated to fit and flattened to one line. */
 void db_set_error(struct db *db, enum db_errkind kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Records a backend's error: class, kind and code from classified (filled
+ * by db_sqlite_classify or db_pg_classify), the text from fmt. */
+void db_set_backend_error(struct db *db, const struct db_error *classified, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void db_clear_error(struct db *db);
+
+/* The class every kind belongs to. */
+enum db_errclass db_errkind_class(enum db_errkind kind);
 
 /* Initialises the common part of a freshly allocated handle. */
 void db_init_common(struct db *db, const struct db_ops *ops, enum db_backend backend);

@@ -80,10 +80,11 @@ pgs(struct db_stmt *st)
 
 /* ---- errors --------------------------------------------------------- */
 
+/* SQLSTATE classes: PostgreSQL's Appendix A. */
 static enum db_errkind
 errkind_of(const char *sqlstate)
 {
-	if (sqlstate == NULL)
+	if (sqlstate == NULL || strlen(sqlstate) != 5)
 		return DB_ERR_OTHER;
 	if (strcmp(sqlstate, "23505") == 0)
 		return DB_ERR_UNIQUE;
@@ -92,11 +93,29 @@ errkind_of(const char *sqlstate)
 	if (strncmp(sqlstate, "23", 2) == 0)
 		return DB_ERR_CONSTRAINT;
 	if (strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57P", 3) == 0)
-		return DB_ERR_CONNECTION;
+		return DB_ERR_CONNECTION;   /* connection exceptions; admin/crash shutdown,
+					     * cannot connect now (starting up) */
 	if (strcmp(sqlstate, "55P03") == 0 || strcmp(sqlstate, "40001") == 0 ||
 	    strcmp(sqlstate, "40P01") == 0)
-		return DB_ERR_BUSY;
+		return DB_ERR_BUSY;         /* lock_not_available; serialization, deadlock */
+	if (strcmp(sqlstate, "57014") == 0 || strcmp(sqlstate, "25P03") == 0)
+		return DB_ERR_TIMEOUT;      /* statement timeout (query_canceled);
+					     * idle_in_transaction_session_timeout */
+	if (strcmp(sqlstate, "53100") == 0)
+		return DB_ERR_DISK_FULL;
+	if (strncmp(sqlstate, "53", 2) == 0)
+		return DB_ERR_RESOURCES;    /* out of memory, too many connections */
+	if (strcmp(sqlstate, "25006") == 0)
+		return DB_ERR_READONLY;     /* read_only_sql_transaction: a standby */
 	return DB_ERR_OTHER;
+}
+
+void
+db_pg_classify(const char *sqlstate, struct db_error *e)
+{
+	e->kind = errkind_of(sqlstate);
+	e->cls = db_errkind_class(e->kind);
+	snprintf(e->code, sizeof(e->code), "%s", sqlstate ? sqlstate : "");
 }
 
 /* Records the error of res (or of the connection when res has none).
@@ -113,7 +132,9 @@ fail_result(struct pg_db *d, const PGresult *res)
 	if (msg == NULL)
 		msg = res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn);
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	db_set_error(&d->base, errkind_of(state), "%s", *msg ? msg : "unknown PostgreSQL error");
+	struct db_error e;
+	db_pg_classify(state, &e);
+	db_set_backend_error(&d->base, &e, "%s", *msg ? msg : "unknown PostgreSQL error");
 	return -1;
 }
 
@@ -142,7 +163,7 @@ set_up_session(struct pg_db *d)
 static int
 reconnect(struct pg_db *d)
 {
-	const char *why = d->base.errmsg;
+	const char *why = d->base.err.message;
 	log_warn("PostgreSQL connection lost%s%s%s; reconnecting", *why ? " (" : "", why,
 		 *why ? ")" : "");
 	PQreset(d->conn);
@@ -211,7 +232,7 @@ pg_open(const struct db_url *u, char **err)
 		return NULL;
 	}
 	if (set_up_session(d) != 0) {
-		*err = xasprintf("cannot set up the PostgreSQL session: %s", d->base.errmsg);
+		*err = xasprintf("cannot set up the PostgreSQL session: %s", d->base.err.message);
 		pg_close(&d->base);
 		return NULL;
 	}

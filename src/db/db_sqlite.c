@@ -24,9 +24,37 @@
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_DEADLINE_MS 30000
 
+/* PIPELIT_SQLITE_BUSY_TIMEOUT_MS, when set, bounds the whole wait for the
+ * write lock (SQLite's own busy wait and our retries alike), so a test can
+ * see the answer a writer gets when another holds the lock too long. */
+struct busy_limits {
+	int timeout_ms;
+	int64_t deadline_ms;
+};
+
+static struct busy_limits
+busy_limits(void)
+{
+	struct busy_limits b = { BUSY_TIMEOUT_MS, BUSY_DEADLINE_MS };
+	const char *s = getenv("PIPELIT_SQLITE_BUSY_TIMEOUT_MS");
+	if (s == NULL || *s == '\0')
+		return b;
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end != '\0' || v < 0 || v > 600000) {
+		log_warn("PIPELIT_SQLITE_BUSY_TIMEOUT_MS=%s is not 0..600000; using %d", s,
+			 BUSY_TIMEOUT_MS);
+		return b;
+	}
+	b.timeout_ms = (int)v;
+	b.deadline_ms = v;
+	return b;
+}
+
 struct sq_db {
 	struct db base;
 	sqlite3 *conn;
+	struct busy_limits busy;
 	/* Transaction control, prepared once: they run on every write. */
 	sqlite3_stmt *begin_read, *begin_write, *commit, *rollback;
 	int page_size;
@@ -48,12 +76,6 @@ static struct sq_stmt *
 sqs(struct db_stmt *st)
 {
 	return (struct sq_stmt *)st;
-}
-
-static int
-is_busy(int rc)
-{
-	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
 }
 
 /*
@@ -81,11 +103,28 @@ errkind_of(int rc)
 	case SQLITE_MISUSE:
 		return DB_ERR_MISUSE;
 	}
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
 		return DB_ERR_CONSTRAINT;
-	if (is_busy(rc))
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
 		return DB_ERR_BUSY;
+	case SQLITE_FULL:
+		return DB_ERR_DISK_FULL;
+	case SQLITE_READONLY:
+		return DB_ERR_READONLY;
+	case SQLITE_NOMEM:
+		return DB_ERR_RESOURCES;
+	}
 	return DB_ERR_OTHER;
+}
+
+void
+db_sqlite_classify(int extended_rc, struct db_error *e)
+{
+	e->kind = errkind_of(extended_rc);
+	e->cls = db_errkind_class(e->kind);
+	snprintf(e->code, sizeof(e->code), "%d", extended_rc);
 }
 
 static int
@@ -94,7 +133,9 @@ fail_rc(struct sq_db *d, int rc)
 	/* A read-only handle stays read-only: only a new one can write. */
 	if ((rc & 0xff) == SQLITE_READONLY)
 		d->base.needs_reopen = 1;
-	db_set_error(&d->base, errkind_of(rc), "%s", sqlite3_errmsg(d->conn));
+	struct db_error e;
+	db_sqlite_classify(rc, &e);
+	db_set_backend_error(&d->base, &e, "%s", sqlite3_errmsg(d->conn));
 	return -1;
 }
 
@@ -105,7 +146,7 @@ fail_rc(struct sq_db *d, int rc)
 static int
 exec_retrying(struct sq_db *d, const char *sql)
 {
-	int64_t deadline = db_now_ms() + BUSY_DEADLINE_MS;
+	int64_t deadline = db_now_ms() + d->busy.deadline_ms;
 	for (unsigned attempt = 0;; attempt++) {
 		int rc = sqlite3_exec(d->conn, sql, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
@@ -168,7 +209,7 @@ configure_connection(struct sq_db *d, int in_memory)
 {
 	const struct db_settings *set = db_settings();
 	sqlite3_extended_result_codes(d->conn, 1);
-	sqlite3_busy_timeout(d->conn, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(d->conn, d->busy.timeout_ms);
 	/* A new database gives freed pages back (db prune); an existing one
 	 * is converted only by an explicit 'pipelit db vacuum'.  Asked only
 	 * of an empty file: on one in use the pragma waits for the write
@@ -226,6 +267,7 @@ sq_open(const struct db_url *u, char **err)
 	configure_library();
 	struct sq_db *d = xcalloc(1, sizeof(*d));
 	db_init_common(&d->base, &db_sqlite_ops, DB_SQLITE);
+	d->busy = busy_limits();
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(u->path, &d->conn, flags, NULL);
 	if (rc != SQLITE_OK) {
@@ -284,7 +326,7 @@ step_retrying(struct sq_db *d, sqlite3_stmt *s, int may_retry)
 		    !sqlite3_get_autocommit(d->conn))
 			return rc;
 		if (deadline == 0)
-			deadline = db_now_ms() + BUSY_DEADLINE_MS;
+			deadline = db_now_ms() + d->busy.deadline_ms;
 		else if (db_now_ms() > deadline)
 			return rc;
 		sqlite3_reset(s);
@@ -322,7 +364,7 @@ sq_commit(struct db *db)
 	}
 	/* A busy COMMIT leaves the transaction open and can simply be
 	 * repeated; step_retrying only retries in autocommit, so loop here. */
-	int64_t deadline = db_now_ms() + BUSY_DEADLINE_MS;
+	int64_t deadline = db_now_ms() + d->busy.deadline_ms;
 	for (unsigned attempt = 0;; attempt++) {
 		int rc = sqlite3_step(d->commit);
 		if (rc == SQLITE_DONE) {

@@ -1,7 +1,10 @@
 /* answer.c: see answer.h. */
 #include "answer.h"
 
+#include <stdio.h>
+
 #include "db/db.h"
+#include "http/db_status.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -11,18 +14,31 @@ struct db *
 req_db_or_answer(struct req *r)
 {
 	struct db *db = req_db(r);
-	if (db == NULL)
-		resp_error(r, 503, "Database unavailable");
+	if (db == NULL) {
+		resp_add_header(r, "Retry-After", "5");
+		resp_error(r, 503, "Database unavailable; retry later");
+	}
 	return db;
 }
 
 int
 resp_db_error(struct req *r, struct db *db, const char *what)
 {
-	log_error("%s: %s", what, db_errmsg(db));
+	/* Logged first, while the handle still holds the description (the
+	 * rollback below keeps it, but nothing else is promised to). */
+	const struct db_error *e = db_last_error(db);
+	struct db_answer a = db_answer_for(e);
+	log_error("%s: database error (%s%s%s) answered %d: %s", what, db_errclass_name(e->cls),
+		  *e->code ? ", code " : "", e->code, a.status,
+		  *e->message ? e->message : "no message recorded");
 	if (db_in_transaction(db))
 		db_rollback(db);
-	return resp_error(r, 500, "Internal Server Error");
+	if (a.retry_after > 0) {
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%d", a.retry_after);
+		resp_add_header(r, "Retry-After", secs);
+	}
+	return resp_error(r, a.status, a.detail);
 }
 
 int

@@ -16,12 +16,16 @@ struct req;
 struct validator;
 
 /* The request's database handle, or NULL after answering
- * 503 {"detail":"Database unavailable"}. */
+ * 503 {"detail":"Database unavailable; retry later"} with Retry-After. */
 struct db *req_db_or_answer(struct req *r);
 
-/* A failed query: logged with the database's message (never the request's
- * values, which may hold a password), the open transaction rolled back,
- * answered 500.  Returns the resp_* result. */
+/* A failed query, answered by its class (http/db_status.h): 503 or 507
+ * with Retry-After, 409/422, or 500.  Logged once, here, with the
+ * backend's code and message (never the request's values, which may hold
+ * a password) and the request id; the open transaction is rolled back.
+ * Models never log a database failure themselves: they return DB_FAILED
+ * and leave the description on the handle for this.  Returns the resp_*
+ * result. */
 int resp_db_error(struct req *r, struct db *db, const char *what);
 
 /* Answers v's errors as a 422 (v is left empty; v_free stays harmless). */

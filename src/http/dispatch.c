@@ -121,6 +121,8 @@ http_dispatch(struct http_ctx *ctx, FCGX_Request *fcgi)
 {
 	struct req r;
 	int status = req_init(&r, ctx, fcgi);
+	log_set_request(r.request_id);
+	resp_add_header(&r, "X-Request-Id", r.request_id);
 	if (ctx->cfg->cors_allow_all_origins)
 		resp_add_header(&r, "Access-Control-Allow-Origin", "*");
 	if (status != 0)
@@ -133,5 +135,6 @@ http_dispatch(struct http_ctx *ctx, FCGX_Request *fcgi)
 		route_request(&r);
 	log_debug("%s %s -> %d", r.method, r.path, r.status);
 	req_cleanup(&r);
+	log_set_request(NULL);
 	ctx->requests++;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "db/db.h"
@@ -51,6 +52,31 @@ content_length_of(const char *s)
 	return v;
 }
 
+/* The web server's id when it is a plain token (nginx's $request_id is 32
+ * hex digits); anything else is ignored so a log line cannot be forged. */
+static int
+request_id_is_clean(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	if (n == 0 || n >= REQ_ID_MAX)
+		return 0;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_' || *p == '.'))
+			return 0;
+	return 1;
+}
+
+static void
+set_request_id(struct req *r, const char *given)
+{
+	if (request_id_is_clean(given))
+		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
+	else
+		snprintf(r->request_id, sizeof(r->request_id), "%ld-%lu", (long)getpid(),
+			 r->ctx->requests + 1);
+}
+
 static void
 req_reset(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi)
 {
@@ -74,6 +100,7 @@ req_init(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi)
 		ctx->db = NULL;
 	}
 	char **env = fcgi->envp;
+	set_request_id(r, FCGX_GetParam("REQUEST_ID", env));
 	r->method = FCGX_GetParam("REQUEST_METHOD", env);
 	const char *uri = FCGX_GetParam("REQUEST_URI", env);
 	r->content_type = FCGX_GetParam("CONTENT_TYPE", env);

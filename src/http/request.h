@@ -47,6 +47,7 @@ void http_ctx_db_failed(struct http_ctx *ctx);
 #define REQ_QUERY_INLINE 1024
 #define REQ_QUERY_MAX_ITEMS 64
 #define REQ_EXTRA_HEADERS 512
+#define REQ_ID_MAX 68
 
 struct req {
 	FCGX_Request *fcgi;
@@ -78,6 +79,9 @@ struct req {
 
 	int responded;
 	int status;
+	/* Names the request in log lines and the X-Request-Id header: nginx's
+	 * $request_id (the REQUEST_ID parameter), else "<pid>-<n>". */
+	char request_id[REQ_ID_MAX];
 	int head_only;             /* HEAD: headers only */
 	size_t extra_len;
 

@@ -24,7 +24,7 @@ http_reason(int status)
 		{ 415, "Unsupported Media Type" }, { 422, "Unprocessable Entity" },
 		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
 		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
-		{ 504, "Gateway Timeout" },
+		{ 504, "Gateway Timeout" }, { 507, "Insufficient Storage" },
 	};
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (reasons[i].code == status)

@@ -102,15 +102,6 @@ table_of(const char *type)
 	return NULL;
 }
 
-static int
-db_failed(struct db *db, const char *what)
-{
-	log_error("credentials: %s: %s", what, db_errmsg(db));
-	if (db_in_transaction(db))
-		db_rollback(db);
-	return CRED_DB_ERROR;
-}
-
 void
 credential_free(struct credential *c)
 {
@@ -268,14 +259,12 @@ credential_get(struct db *db, const unsigned char *key, int64_t id, int64_t owne
 {
 	struct db_stmt *st = db_prepare(db, CRED_SELECT "WHERE c.id = ? AND " CRED_SCOPE);
 	if (st == NULL)
-		return db_failed(db, "prepare get");
+		return db_abandon(db);
 	db_bind_int64(st, 1, id);
 	bind_scope(st, 2, owner);
 	int step = db_step(st);
 	int rc = step == DB_ROW ? read_row(st, key, out) :
 		 step == DB_DONE ? CRED_NOT_FOUND : CRED_DB_ERROR;
-	if (rc == CRED_DB_ERROR)
-		log_error("credentials: get: %s", db_errmsg(db));
 	db_reset(st);
 	return rc;
 }
@@ -338,14 +327,14 @@ credential_list(struct db *db, const unsigned char *key, int64_t owner, int64_t 
 	*n = 0;
 	/* One read transaction, so the total and the page agree. */
 	if (db_begin(db) != 0)
-		return db_failed(db, "begin list");
+		return db_abandon(db);
 	int rc = count_in_scope(db, owner, total);
 	if (rc == CRED_OK)
 		rc = read_page(db, key, owner, limit, offset, items, n);
 	if (rc == CRED_DB_ERROR)
-		db_failed(db, "list");
+		db_abandon(db);
 	else if (db_commit(db) != 0 && rc == CRED_OK)
-		rc = db_failed(db, "commit list");
+		rc = db_abandon(db);
 	if (rc != CRED_OK) {
 		free_items(*items, *n);
 		*items = NULL;
@@ -458,18 +447,18 @@ credential_create(struct db *db, const unsigned char *key, int64_t owner, const 
 	if (table_of(type) == NULL)
 		return CRED_DB_ERROR;
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin create");
+		return db_abandon(db);
 	if (insert_base(db, owner, name, type, id) != 0)
-		return db_failed(db, "insert credential");
+		return db_abandon(db);
 	int rc = insert_detail(db, key, *id, name, type, detail);
 	if (rc == CRED_BAD_KEY) {
 		db_rollback(db);
 		return rc;
 	}
 	if (rc != CRED_OK)
-		return db_failed(db, "insert credential detail");
+		return db_abandon(db);
 	if (db_commit(db) != 0)
-		return db_failed(db, "commit create");
+		return db_abandon(db);
 	return CRED_OK;
 }
 
@@ -540,23 +529,23 @@ credential_update(struct db *db, const unsigned char *key, int64_t id, int64_t o
 {
 	char type[32];
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin update");
+		return db_abandon(db);
 	int rc = type_in_scope(db, id, owner, type, sizeof(type));
 	if (rc == CRED_NOT_FOUND) {
 		db_rollback(db);
 		return rc;
 	}
 	if (rc != CRED_OK || touch_base(db, id, name) != 0)
-		return db_failed(db, "update credential");
+		return db_abandon(db);
 	rc = detail ? update_detail(db, key, id, type, detail) : CRED_OK;
 	if (rc == CRED_BAD_KEY) {
 		db_rollback(db);
 		return rc;
 	}
 	if (rc != CRED_OK)
-		return db_failed(db, "update credential detail");
+		return db_abandon(db);
 	if (db_commit(db) != 0)
-		return db_failed(db, "commit update");
+		return db_abandon(db);
 	return CRED_OK;
 }
 
@@ -582,12 +571,12 @@ int
 credential_delete(struct db *db, int64_t id, int64_t owner)
 {
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin delete");
+		return db_abandon(db);
 	int rc = delete_one(db, id, owner);
 	if (rc == CRED_DB_ERROR)
-		return db_failed(db, "delete credential");
+		return db_abandon(db);
 	if (db_commit(db) != 0)
-		return db_failed(db, "commit delete");
+		return db_abandon(db);
 	return rc;
 }
 
@@ -595,11 +584,11 @@ int
 credential_delete_many(struct db *db, const int64_t *ids, size_t n, int64_t owner)
 {
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin batch delete");
+		return db_abandon(db);
 	for (size_t i = 0; i < n; i++)
 		if (delete_one(db, ids[i], owner) == CRED_DB_ERROR)
-			return db_failed(db, "batch delete");
+			return db_abandon(db);
 	if (db_commit(db) != 0)
-		return db_failed(db, "commit batch delete");
+		return db_abandon(db);
 	return CRED_OK;
 }

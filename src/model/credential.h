@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "db/db.h"
+
 struct db;
 
 #define CRED_ANY_OWNER 0
@@ -29,7 +31,7 @@ struct db;
 enum cred_result {
 	CRED_OK = 0,
 	CRED_NOT_FOUND = 1,
-	CRED_DB_ERROR = -1,
+	CRED_DB_ERROR = DB_FAILED,
 	CRED_BAD_KEY = -2,       /* a stored secret does not decrypt under this key */
 };
 

@@ -32,15 +32,6 @@ struct node_ref {
 	int64_t config_id;
 };
 
-static int
-db_failed(struct db *db, const char *what)
-{
-	log_error("edges: %s: %s", what, db_errmsg(db));
-	if (db_in_transaction(db))
-		db_rollback(db);
-	return EDGE_DB_ERROR;
-}
-
 static void
 row_free(struct edge_row *e)
 {
@@ -109,7 +100,7 @@ edges_write(struct db *db, int64_t workflow_id, int64_t edge_id, struct jw *w)
 		? EDGE_COLUMNS "WHERE workflow_id = ? AND id = ?"
 		: EDGE_COLUMNS "WHERE workflow_id = ? ORDER BY id");
 	if (st == NULL)
-		return db_failed(db, "prepare read");
+		return db_abandon(db);
 	db_bind_int64(st, 1, workflow_id);
 	if (edge_id > 0)
 		db_bind_int64(st, 2, edge_id);
@@ -124,7 +115,7 @@ edges_write(struct db *db, int64_t workflow_id, int64_t edge_id, struct jw *w)
 		jw_arr_end(w);
 	db_reset(st);
 	if (rc != DB_DONE)
-		return db_failed(db, "read");
+		return db_abandon(db);
 	return rows > 0 || edge_id == 0 ? EDGE_OK : EDGE_NOT_FOUND;
 }
 
@@ -200,7 +191,7 @@ row_get(struct db *db, int64_t workflow_id, int64_t edge_id, struct edge_row *e)
 	memset(e, 0, sizeof(*e));
 	if (rows_load(db, workflow_id, edge_id, &rows, &n) != 0) {
 		rows_free(rows, n);
-		return db_failed(db, "read");
+		return db_abandon(db);
 	}
 	if (n == 0) {
 		free(rows);
@@ -457,14 +448,14 @@ static int
 finish(struct db *db, int rc, const char *what, int own)
 {
 	if (rc == EDGE_DB_ERROR)
-		return db_failed(db, what);
+		return db_abandon(db);
 	if (rc != EDGE_OK) {
 		db_rollback(db);
 		return rc;
 	}
 	if (!own)
 		return EDGE_OK;
-	return db_commit(db) == 0 ? EDGE_OK : db_failed(db, what);
+	return db_commit(db) == 0 ? EDGE_OK : db_abandon(db);
 }
 
 int
@@ -479,7 +470,7 @@ edge_create(struct db *db, int64_t workflow_id, json_t *fields, int64_t *edge_id
 	int own = !db_in_transaction(db);
 	if (own && db_begin_write(db) != 0) {
 		row_free(&e);
-		return db_failed(db, "begin");
+		return db_abandon(db);
 	}
 	int rc = row_check(db, workflow_id, &e, message);
 	if (rc == EDGE_OK && row_insert(db, workflow_id, &e) != 0)
@@ -499,7 +490,7 @@ edge_update(struct db *db, int64_t workflow_id, int64_t edge_id, json_t *fields,
 	struct edge_row e;
 	*message = NULL;
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin");
+		return db_abandon(db);
 	int rc = row_get(db, workflow_id, edge_id, &e);
 	if (rc == EDGE_NOT_FOUND) {
 		db_rollback(db);
@@ -525,7 +516,7 @@ edge_delete(struct db *db, int64_t workflow_id, int64_t edge_id)
 {
 	struct edge_row e;
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin");
+		return db_abandon(db);
 	int rc = row_get(db, workflow_id, edge_id, &e);
 	if (rc == EDGE_NOT_FOUND) {
 		db_rollback(db);
@@ -635,7 +626,7 @@ edge_validate_workflow(struct db *db, int64_t workflow_id, json_t **errors)
 	    || rows_load(db, workflow_id, 0, &rows, &n) != 0) {
 		json_decref(types);
 		rows_free(rows, n);
-		return db_failed(db, "validate");
+		return db_abandon(db);
 	}
 	*errors = json_array();
 	for (size_t i = 0; i < n; i++)

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "db/db.h"
+
 struct db;
 struct jw;
 
@@ -31,7 +33,7 @@ enum edge_result {
 	EDGE_UNKNOWN_TARGET = 5,        /* likewise */
 	EDGE_TOO_MANY = 6,              /* the workflow has its most edges (model/limits.h);
 					   *message: a string detail */
-	EDGE_DB_ERROR = -1,
+	EDGE_DB_ERROR = DB_FAILED,
 };
 
 /* The workflow's edges as an EdgeOut array in id order, written to w (the

@@ -51,15 +51,6 @@ static const char *const node_keys[] = {
 	"FROM workflow_nodes n LEFT JOIN component_configs c ON c.id = n.component_config_id "
 
 static int
-db_failed(struct db *db, const char *what)
-{
-	log_error("nodes: %s: %s", what, db_errmsg(db));
-	if (db_in_transaction(db))
-		db_rollback(db);
-	return NODE_DB_ERROR;
-}
-
-static int
 in_list(const char *const *list, const char *s)
 {
 	for (size_t i = 0; list[i] != NULL; i++)
@@ -159,7 +150,7 @@ nodes_write(struct db *db, int64_t workflow_id, const char *node_id, struct jw *
 		? SELECT_NODE "WHERE n.workflow_id = ? AND n.node_id = ?"
 		: SELECT_NODE "WHERE n.workflow_id = ? ORDER BY n.id");
 	if (st == NULL)
-		return db_failed(db, "prepare read");
+		return db_abandon(db);
 	db_bind_int64(st, 1, workflow_id);
 	if (node_id)
 		db_bind_text(st, 2, node_id, -1);
@@ -174,7 +165,7 @@ nodes_write(struct db *db, int64_t workflow_id, const char *node_id, struct jw *
 		jw_arr_end(w);
 	db_reset(st);
 	if (rc != DB_DONE)
-		return db_failed(db, "read");
+		return db_abandon(db);
 	return rows > 0 || node_id == NULL ? NODE_OK : NODE_NOT_FOUND;
 }
 
@@ -334,7 +325,7 @@ write_failed(struct db *db, const char *what)
 		db_rollback(db);
 		return kind == DB_ERR_UNIQUE ? NODE_ID_TAKEN : NODE_BAD_REFERENCE;
 	}
-	return db_failed(db, what);
+	return db_abandon(db);
 }
 
 /* 1 when node_id exists in the workflow (other than row except_id), 0, -1. */
@@ -437,13 +428,13 @@ static int
 finish_write(struct db *db, int rc, const char *what, int own)
 {
 	if (rc == NODE_DB_ERROR)
-		return db_failed(db, what);
+		return db_abandon(db);
 	if (rc != NODE_OK) {
 		db_rollback(db);
 		return rc;
 	}
 	if (own && db_commit(db) != 0)
-		return db_failed(db, "commit");
+		return db_abandon(db);
 	return NODE_OK;
 }
 
@@ -593,7 +584,7 @@ node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_id_o
 	*node_id_out = NULL;
 	int own = !db_in_transaction(db);
 	if (own && db_begin_write(db) != 0)
-		return db_failed(db, "begin create");
+		return db_abandon(db);
 	char *node_id = NULL;
 	int rc = create_in_transaction(db, workflow_id, fields, &node_id);
 	/* write_failed has already rolled back and classified. */
@@ -738,7 +729,7 @@ node_update(struct db *db, int64_t workflow_id, const char *node_id, json_t *fie
 {
 	*node_id_out = NULL;
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin update");
+		return db_abandon(db);
 	int rc = update_in_transaction(db, workflow_id, node_id, fields);
 	if (rc != NODE_OK && !db_in_transaction(db))
 		return rc;
@@ -788,6 +779,6 @@ int
 node_delete(struct db *db, int64_t workflow_id, const char *node_id)
 {
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin delete");
+		return db_abandon(db);
 	return finish_write(db, delete_in_transaction(db, workflow_id, node_id), "delete", 1);
 }

@@ -22,6 +22,8 @@
 
 #include <jansson.h>
 
+#include "db/db.h"
+
 struct db;
 struct jw;
 
@@ -37,7 +39,7 @@ enum node_result {
 				       (or something of another user) */
 	NODE_TOO_MANY = 5,          /* the workflow has its most nodes (model/limits.h) */
 	NODE_CONFIG_TOO_LARGE = 6,  /* the config would exceed its size limit */
-	NODE_DB_ERROR = -1,
+	NODE_DB_ERROR = DB_FAILED,
 };
 
 /* What NODE_TOO_MANY or NODE_CONFIG_TOO_LARGE means, naming the limit and

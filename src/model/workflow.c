@@ -49,15 +49,6 @@ static const struct column columns[] = {
 	"w.input_schema, w.output_schema, w.created_at, w.updated_at, " \
 	"w.node_count, w.edge_count, w.trigger_count, w.revision "
 
-static int
-db_failed(struct db *db, const char *what)
-{
-	log_error("workflows: %s: %s", what, db_errmsg(db));
-	if (db_in_transaction(db))
-		db_rollback(db);
-	return WF_DB_ERROR;
-}
-
 void
 workflow_free(struct workflow *w)
 {
@@ -244,7 +235,7 @@ find_workflow(struct db *db, const char *slug, int64_t owner, struct db_stmt **o
 		: SELECT_OUT "FROM workflows w WHERE w.slug = ? AND w.owner_id = ?");
 	*out = st;
 	if (st == NULL)
-		return db_failed(db, "prepare get");
+		return db_abandon(db);
 	db_bind_text(st, 1, slug, -1);
 	db_bind_int64(st, 2, owner);
 	int rc = db_step(st);
@@ -252,7 +243,7 @@ find_workflow(struct db *db, const char *slug, int64_t owner, struct db_stmt **o
 		return WF_OK;
 	db_reset(st);
 	*out = NULL;
-	return rc == DB_ERROR ? db_failed(db, "get") : WF_NOT_FOUND;
+	return rc == DB_ERROR ? db_abandon(db) : WF_NOT_FOUND;
 }
 
 int
@@ -321,9 +312,9 @@ workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 		? SELECT_OUT "FROM workflows w WHERE ? = 0 ORDER BY w.id LIMIT ? OFFSET ?"
 		: SELECT_OUT "FROM workflows w WHERE w.owner_id = ? ORDER BY w.id LIMIT ? OFFSET ?");
 	if (st == NULL)
-		return db_failed(db, "prepare list");
+		return db_abandon(db);
 	if (db_begin(db) != 0)
-		return db_failed(db, "begin list");
+		return db_abandon(db);
 	db_bind_int64(st, 1, owner);
 	db_bind_int64(st, 2, limit);
 	db_bind_int64(st, 3, offset);
@@ -340,7 +331,7 @@ workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 	db_reset(st);
 	int64_t total = 0;
 	if (rc == DB_ERROR || count_in_scope(db, owner, &total) != 0)
-		return db_failed(db, "list");
+		return db_abandon(db);
 	jw_kint(w, "total", total);
 	jw_obj_end(w);
 	db_commit(db);
@@ -371,7 +362,7 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	       struct answer_cache *cache, struct jw *w)
 {
 	if (db_begin(db) != 0)
-		return db_failed(db, "begin read");
+		return db_abandon(db);
 	struct db_stmt *st;
 	int rc = find_workflow(db, slug, owner, &st);
 	if (rc != WF_OK) {
@@ -400,7 +391,7 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	}
 	size_t start = w->len;
 	if (write_detail(db, st, w) != WF_OK)
-		return db_failed(db, "graph");
+		return db_abandon(db);
 	answer_cache_put(cache, id, revision, w->buf + start, w->len - start);
 	db_commit(db);
 	return WF_OK;
@@ -443,7 +434,7 @@ write_failed(struct db *db, const char *what)
 		db_rollback(db);
 		return kind == DB_ERR_UNIQUE ? WF_SLUG_TAKEN : WF_BAD_REFERENCE;
 	}
-	return db_failed(db, what);
+	return db_abandon(db);
 }
 
 /*
@@ -536,10 +527,10 @@ workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 	*slug_out = NULL;
 	int own = !db_in_transaction(db);
 	if (own && db_begin_write(db) != 0)
-		return db_failed(db, "begin create");
+		return db_abandon(db);
 	int missing = 0;
 	if (check_reference(db, fields, HANDLER_OF_OWNER, owner, &missing) != 0)
-		return db_failed(db, "check error handler");
+		return db_abandon(db);
 	if (missing) {
 		db_rollback(db);
 		return WF_BAD_REFERENCE;
@@ -548,7 +539,7 @@ workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 	int rc = choose_slug(db, fields, &slug);
 	if (rc != WF_OK) {
 		if (rc == WF_DB_ERROR)
-			return db_failed(db, "choose slug");
+			return db_abandon(db);
 		db_rollback(db);
 		return rc;
 	}
@@ -558,7 +549,7 @@ workflow_create(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 	}
 	if (own && db_commit(db) != 0) {
 		free(slug);
-		return db_failed(db, "commit create");
+		return db_abandon(db);
 	}
 	*slug_out = slug;
 	return WF_OK;
@@ -634,22 +625,22 @@ workflow_update(struct db *db, const char *slug, int64_t owner, json_t *fields, 
 {
 	*slug_out = NULL;
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin update");
+		return db_abandon(db);
 	int64_t id = 0;
 	int rc = find_id(db, slug, owner, &id);
 	if (rc != WF_OK) {
 		if (rc == WF_DB_ERROR)
-			return db_failed(db, "find");
+			return db_abandon(db);
 		db_rollback(db);
 		return rc;
 	}
 	int missing = 0;
 	if (check_reference(db, fields, HANDLER_OF_WORKFLOWS_OWNER, id, &missing) != 0)
-		return db_failed(db, "check error handler");
+		return db_abandon(db);
 	const char *new_slug = json_string_value(json_object_get(fields, "slug"));
 	int taken = new_slug ? slug_taken(db, new_slug, id) : 0;
 	if (taken < 0)
-		return db_failed(db, "check slug");
+		return db_abandon(db);
 	if (missing || taken) {
 		db_rollback(db);
 		return missing ? WF_BAD_REFERENCE : WF_SLUG_TAKEN;
@@ -657,7 +648,7 @@ workflow_update(struct db *db, const char *slug, int64_t owner, json_t *fields, 
 	if (update_row(db, id, fields) != 0)
 		return write_failed(db, "update");
 	if (db_commit(db) != 0)
-		return db_failed(db, "commit update");
+		return db_abandon(db);
 	*slug_out = xstrdup(new_slug ? new_slug : slug);
 	return WF_OK;
 }
@@ -701,16 +692,16 @@ int
 workflow_delete(struct db *db, const char *slug, int64_t owner)
 {
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin delete");
+		return db_abandon(db);
 	int rc = delete_one(db, slug, owner);
 	if (rc == WF_DB_ERROR)
-		return db_failed(db, "delete");
+		return db_abandon(db);
 	if (rc == WF_NOT_FOUND) {
 		db_rollback(db);
 		return rc;
 	}
 	if (db_commit(db) != 0)
-		return db_failed(db, "commit delete");
+		return db_abandon(db);
 	return WF_OK;
 }
 
@@ -718,12 +709,12 @@ int
 workflow_delete_many(struct db *db, const char *const *slugs, size_t n, int64_t owner)
 {
 	if (db_begin_write(db) != 0)
-		return db_failed(db, "begin batch delete");
+		return db_abandon(db);
 	for (size_t i = 0; i < n; i++)
 		if (delete_one(db, slugs[i], owner) == WF_DB_ERROR)
-			return db_failed(db, "batch delete");
+			return db_abandon(db);
 	if (db_commit(db) != 0)
-		return db_failed(db, "commit batch delete");
+		return db_abandon(db);
 	return WF_OK;
 }
 
@@ -741,7 +732,7 @@ workflow_graph(struct db *db, int64_t workflow_id, json_t **nodes, json_t **edge
 		json_decref(*nodes);
 		json_decref(*edges);
 		*nodes = *edges = NULL;
-		return db_failed(db, "graph");
+		return db_abandon(db);
 	}
 	return WF_OK;
 }

@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include "db/db.h"
+
 struct answer_cache;
 struct db;
 struct jw;
@@ -38,7 +40,7 @@ enum wf_result {
 	WF_NOT_FOUND = 1,
 	WF_SLUG_TAKEN = 2,
 	WF_BAD_REFERENCE = 3,    /* error_handler_workflow_id names no workflow of the owner */
-	WF_DB_ERROR = -1,
+	WF_DB_ERROR = DB_FAILED,
 };
 
 struct workflow {

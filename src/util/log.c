@@ -16,6 +16,10 @@ static int log_min_level = LOG_LEVEL_INFO;
 static int log_fd = STDERR_FILENO;
 static char log_path[4096];
 static const char *log_tag = "Cli";
+/* The request in hand: a responder serves one at a time, so the id of the
+ * current one is process state like the tag, and every line logged while
+ * serving it (in any module) names it without passing it everywhere. */
+static char log_request[72];
 
 int
 log_level_parse(const char *s)
@@ -82,6 +86,12 @@ log_get_tag(void)
 	return log_tag;
 }
 
+void
+log_set_request(const char *id)
+{
+	snprintf(log_request, sizeof(log_request), "%s", id ? id : "");
+}
+
 static const char *
 level_name(int level)
 {
@@ -109,6 +119,8 @@ log_write(int level, const char *file, int line, const char *fmt, ...)
 	int n = (int)strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
 	n += snprintf(buf + n, sizeof(buf) - (size_t)n, " [%s][%s] %s:%d - ",
 		      log_tag, level_name(level), base, line);
+	if (log_request[0] != '\0')
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "[request %s] ", log_request);
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);

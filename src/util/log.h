@@ -27,6 +27,10 @@ void log_reopen(void);
 void log_set_tag(const char *tag);
 const char *log_get_tag(void);
 
+/* The id of the request this process is serving, put in every line until
+ * it is cleared (NULL); the string is copied. */
+void log_set_request(const char *id);
+
 void log_write(int level, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

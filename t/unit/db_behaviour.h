@@ -298,6 +298,32 @@ behaviour_transactions(struct db *db)
 	is_int(db_rollback(db), 0, "rollback without a transaction is harmless");
 }
 
+/* A failure inside a transaction is still described after the rollback
+ * that cleans up after it: that description is what gets logged and
+ * answered (it used to be cleared by the rollback, leaving empty logs). */
+static void
+behaviour_error_survives_rollback(struct db *db)
+{
+	insert_owner(db, "taken");
+	is_int(db_begin_write(db), 0, "begin write");
+	struct db_stmt *st = db_prepare(db, "INSERT INTO owners (name) VALUES (?) RETURNING id");
+	db_bind_text(st, 1, "taken", -1);
+	is_int(db_step(st), DB_ERROR, "a duplicate fails inside the transaction");
+	db_reset(st);
+	is_int(db_abandon(db), DB_FAILED, "db_abandon answers DB_FAILED");
+	ok(!db_in_transaction(db), "and rolled the transaction back");
+	const struct db_error *e = db_last_error(db);
+	is_int(e->cls, DB_CLASS_CONSTRAINT, "the error is still there: class constraint");
+	is_int(e->kind, DB_ERR_UNIQUE, "kind unique");
+	is_str(e->code, db_backend_of(db) == DB_SQLITE ? "2067" : "23505",
+	       "the backend's code (SQLITE_CONSTRAINT_UNIQUE / SQLSTATE 23505)");
+	ok(strlen(e->message) > 0, "with the backend's message: %s", e->message);
+
+	is_int(db_begin_write(db), 0, "begin write again");
+	is_int(db_rollback(db), 0, "a rollback with no failure before it");
+	is_int(db_error_class(db), DB_CLASS_NONE, "leaves no error");
+}
+
 static void
 run_behaviours(struct db *db)
 {
@@ -308,6 +334,7 @@ run_behaviours(struct db *db)
 	behaviour_cache(db);
 	behaviour_upsert(db);
 	behaviour_transactions(db);
+	behaviour_error_survives_rollback(db);
 }
 
 #endif
