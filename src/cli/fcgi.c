@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "cli.h"
+#include "api/api.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "db/migrate.h"
@@ -123,8 +124,10 @@ cmd_fcgi(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	struct router routes;
+	api_router_init(&routes, &cfg);
 	struct http_ctx ctx;
-	http_ctx_init(&ctx, &cfg);
+	http_ctx_init(&ctx, &cfg, &routes);
 	ctx.db = db;
 	int rc = fcgi_serve(FCGI_LISTEN_FD, &ctx, cfg.max_requests);
 	http_ctx_close(&ctx);

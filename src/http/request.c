@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api.h"
 #include "db/db.h"
 #include "db/db_health.h"
 #include "http/password_gate.h"
@@ -269,13 +268,13 @@ req_json(struct req *r)
 }
 
 void
-http_ctx_init(struct http_ctx *ctx, const struct config *cfg)
+http_ctx_init(struct http_ctx *ctx, const struct config *cfg, const struct router *routes)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
 	ctx->gate_n = -1;
 	ctx->details = answer_cache_new((size_t)cfg->detail_cache_kb * 1024);
-	api_router_init(&ctx->router, cfg);
+	ctx->router = *routes;
 }
 
 void

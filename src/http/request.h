@@ -33,8 +33,10 @@ struct http_ctx {
 	struct answer_cache *details;  /* owned; rendered workflow details, NULL when off */
 };
 
-/* Sets up the per-process state; the database is opened on first use. */
-void http_ctx_init(struct http_ctx *ctx, const struct config *cfg);
+/* Sets up the per-process state; the database is opened on first use.
+ * routes is the HTTP surface (copied): the caller brings it (api_router_init
+ * in src/api/), so the HTTP core knows no feature. */
+void http_ctx_init(struct http_ctx *ctx, const struct config *cfg, const struct router *routes);
 /* Closes the database handle, if any. */
 void http_ctx_close(struct http_ctx *ctx);
 /* The process's database handle, opening it when needed; NULL when the

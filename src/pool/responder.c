@@ -1,6 +1,7 @@
 /* responder.c: a FastCGI responder, one of the pool's children. */
 #include "children.h"
 
+#include "api/api.h"
 #include "crypto/crypto.h"
 #include "http/fcgi_loop.h"
 #include "http/request.h"
@@ -21,8 +22,10 @@ responder_main(const struct config *cfg, int listen_fd)
 		log_error("libsodium failed to initialise");
 		return 1;
 	}
+	struct router routes;
+	api_router_init(&routes, cfg);
 	struct http_ctx ctx;
-	http_ctx_init(&ctx, cfg);
+	http_ctx_init(&ctx, cfg, &routes);
 	/* Opened now so the first request does not pay for it; a failure is
 	 * logged and retried by later requests (/health reports it). */
 	http_ctx_db(&ctx);
