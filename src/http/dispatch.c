@@ -1,6 +1,7 @@
 /* dispatch.c: see dispatch.h. */
 #include "dispatch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,21 @@ answer_wrong_slash(struct req *r)
 	int rc = resp_redirect(r, 307, location);
 	free(location);
 	return rc;
+}
+
+/* A 414 whose detail names the limits: a request target is refused whole,
+ * never cut, since a dropped query parameter could skip a check. */
+static void
+answer_uri_too_long(struct req *r, int too_many_items)
+{
+	char msg[160];
+	if (too_many_items)
+		snprintf(msg, sizeof(msg), "Too many query parameters: at most %d",
+			 REQ_QUERY_MAX_ITEMS);
+	else
+		snprintf(msg, sizeof(msg), "URI Too Long: the path may have at most %d bytes "
+			 "and the query string at most %d", REQ_PATH_MAX - 1, REQ_QUERY_MAX_BYTES);
+	resp_error(r, 414, msg);
 }
 
 static int
@@ -125,8 +141,12 @@ http_dispatch(struct http_ctx *ctx, FCGX_Request *fcgi)
 	resp_add_header(&r, "X-Request-Id", r.request_id);
 	if (ctx->cfg->cors_allow_all_origins)
 		resp_add_header(&r, "Access-Control-Allow-Origin", "*");
-	if (status != 0)
+	if (status == 414)
+		answer_uri_too_long(&r, 0);
+	else if (status != 0)
 		resp_error(&r, status, http_reason(status));
+	else if (req_parse_query(&r) != 0)
+		answer_uri_too_long(&r, 1);
 	else if (is_cors_preflight(&r))
 		answer_cors_preflight(&r);
 	else if (r.content_length > ctx->cfg->max_body_bytes)

@@ -119,6 +119,8 @@ req_init(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi)
 	r->path[plen] = '\0';
 	r->path_len = plen;
 	r->query_string = q ? q + 1 : "";
+	if (strlen(r->query_string) > REQ_QUERY_MAX_BYTES)
+		return 414;
 	return 0;
 }
 
@@ -159,9 +161,11 @@ req_param(const struct req *r, const char *name)
 	return NULL;
 }
 
-static void
-parse_query(struct req *r)
+int
+req_parse_query(struct req *r)
 {
+	if (r->query_parsed)
+		return r->query_count < 0 ? -1 : 0;
 	size_t len = strlen(r->query_string);
 	/* Each item adds two terminators; twice the length always suffices. */
 	size_t need = 2 * len + 2;
@@ -170,16 +174,17 @@ parse_query(struct req *r)
 		buf = r->query_heap = xmalloc(need);
 	int n = query_parse(r->query_string, len, buf, need > sizeof(r->query_inline) ? need :
 			    sizeof(r->query_inline), r->query, REQ_QUERY_MAX_ITEMS);
-	/* Beyond the item limit the extra parameters are ignored, never a crash. */
-	r->query_count = n < 0 ? 0 : n;
+	/* The buffer always suffices, so -1 means too many parameters. */
+	r->query_count = n;
 	r->query_parsed = 1;
+	return n < 0 ? -1 : 0;
 }
 
 const char *
 req_query(struct req *r, const char *name)
 {
-	if (!r->query_parsed)
-		parse_query(r);
+	if (req_parse_query(r) != 0)
+		return NULL;
 	return query_get(r->query, r->query_count, name);
 }
 

@@ -47,8 +47,12 @@ void http_ctx_db_failed(struct http_ctx *ctx);
 
 #define REQ_PATH_MAX 4096
 #define REQ_QUERY_INLINE 1024
+/* A longer query string, or one with more parameters, is refused with a
+ * 414 rather than cut: a dropped parameter could skip a check. */
+#define REQ_QUERY_MAX_BYTES 4096
 #define REQ_QUERY_MAX_ITEMS 64
-#define REQ_EXTRA_HEADERS 512
+/* Room for a Location of the longest path and query besides the rest. */
+#define REQ_EXTRA_HEADERS (1024 + REQ_PATH_MAX + REQ_QUERY_MAX_BYTES)
 #define REQ_ID_MAX 68
 
 struct req {
@@ -98,7 +102,8 @@ struct req {
 
 /*
  * Fills r from the FastCGI parameters.  Returns 0, or the HTTP status to
- * answer with (400 missing or garbled method/URI, 414 URI too long).
+ * answer with (400 missing or garbled method/URI, 414 path or query string
+ * too long).
  */
 int req_init(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi);
 /* Frees what the request owns. */
@@ -109,6 +114,9 @@ void req_set_route(struct req *r, const struct route_match *m);
 
 /* A path parameter by name, percent-decoded; NULL when the route has none. */
 const char *req_param(const struct req *r, const char *name);
+/* Parses the query string; 0, or -1 when it has more than
+ * REQ_QUERY_MAX_ITEMS parameters (the request is then to be refused). */
+int req_parse_query(struct req *r);
 /* A query parameter (the last occurrence), decoded; NULL when absent. */
 const char *req_query(struct req *r, const char *name);
 

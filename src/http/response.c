@@ -32,7 +32,7 @@ http_reason(int status)
 	return "Unknown";
 }
 
-void
+int
 resp_add_header(struct req *r, const char *name, const char *value)
 {
 	size_t room = sizeof(r->extra_headers) - r->extra_len;
@@ -41,9 +41,10 @@ resp_add_header(struct req *r, const char *name, const char *value)
 		/* Never send half a header line. */
 		r->extra_headers[r->extra_len] = '\0';
 		log_warn("response header %s dropped: no room", name);
-		return;
+		return -1;
 	}
 	r->extra_len += (size_t)n;
+	return 0;
 }
 
 /* FastCGI records (the FastCGI specification, 3.3): an 8-byte header
@@ -130,13 +131,16 @@ send_response(struct req *r, int status, const char *content_type, const char *b
 	r->status = status;
 	char head[256 + REQ_EXTRA_HEADERS + 2];
 	int n;
+	/* Every answer of pipelit is an API answer, personal to its caller:
+	 * no cache (browser or proxy) keeps one, behind any web server. */
 	if (content_type != NULL)
 		n = snprintf(head, 256,
-			     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status,
+			     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			     "Cache-Control: no-store\r\n", status,
 			     http_reason(status), content_type, len);
 	else
-		n = snprintf(head, 256, "Status: %d %s\r\nContent-Length: %zu\r\n",
-			     status, http_reason(status), len);
+		n = snprintf(head, 256, "Status: %d %s\r\nContent-Length: %zu\r\n"
+			     "Cache-Control: no-store\r\n", status, http_reason(status), len);
 	if (n < 0 || n >= 256)
 		return -1;
 	memcpy(head + n, r->extra_headers, r->extra_len);
@@ -196,7 +200,9 @@ resp_validation(struct req *r, json_t *items)
 int
 resp_redirect(struct req *r, int status, const char *location)
 {
-	resp_add_header(r, "Location", location);
+	/* A redirect without its Location would leave the client nowhere. */
+	if (resp_add_header(r, "Location", location) != 0)
+		return resp_error(r, 414, http_reason(414));
 	return send_response(r, status, "application/json", "", 0);
 }
 

@@ -29,8 +29,9 @@ int resp_raw(struct req *r, int status, const char *json_text, size_t len);
 /* No body at all (204). */
 int resp_empty(struct req *r, int status);
 
-/* Adds "Name: value" to the headers of the coming response. */
-void resp_add_header(struct req *r, const char *name, const char *value);
+/* Adds "Name: value" to the headers of the coming response; 0, or -1 when
+ * there is no room left (the header is then not sent). */
+int resp_add_header(struct req *r, const char *name, const char *value);
 
 /* The reason phrase for a status ("Not Found"); "Unknown" if none. */
 const char *http_reason(int status);
