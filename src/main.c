@@ -18,6 +18,7 @@ static const struct subcommand subcommands[] = {
 	{ "db", cmd_db, "migrations and database tools (upgrade, downgrade, check, ...)" },
 	{ "keygen", cmd_keygen, "print a new FIELD_ENCRYPTION_KEY" },
 	{ "user", cmd_user, "create users, set a password, reset a user's MFA" },
+	{ "status", cmd_status, "show the running pool's status (children, requests, crashes)" },
 };
 
 static void

@@ -16,6 +16,7 @@ void api_router_init(struct router *rt, const struct config *cfg);
 
 /* health.c */
 int api_health(struct req *r);
+int api_status(struct req *r);
 
 /* node_types.c: GET /api/v1/workflows/node-types/ */
 int api_node_types(struct req *r);

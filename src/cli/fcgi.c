@@ -129,7 +129,7 @@ cmd_fcgi(int argc, char **argv)
 	struct http_ctx ctx;
 	http_ctx_init(&ctx, &cfg, &routes);
 	ctx.db = db;
-	int rc = fcgi_serve(FCGI_LISTEN_FD, &ctx, cfg.max_requests);
+	int rc = fcgi_serve(FCGI_LISTEN_FD, &ctx, cfg.max_requests, NULL);
 	http_ctx_close(&ctx);
 	dblock_release(dblock_fd);
 	config_free(&cfg);

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "pool/pool.h"
 #include "pool/proctitle.h"
+#include "pool/reexec.h"
 #include "util/config.h"
 #include "util/xalloc.h"
 
@@ -153,8 +154,21 @@ cmd_serve(int argc, char **argv)
 	o.env_file = env_file;
 	o.socket = socket;
 	o.pid_file = pid_file;
+	/* For an upgrade in place (SIGUSR2): the binary and the whole command
+	 * line, "pipelit serve ..." (argv here starts at "serve"). */
+	char *exe = reexec_self_path();
+	char **args = xcalloc((size_t)argc + 2, sizeof(*args));
+	args[0] = xstrdup(exe ? exe : "pipelit");
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = xstrdup(argv[i]);
+	o.exe = exe;
+	o.argv = args;
 	proctitle_init(argc, argv);
 	rc = pool_run(&o);
+	for (int i = 0; i <= argc; i++)
+		free(args[i]);
+	free(args);
+	free(exe);
 	free(env_file);
 	free(socket);
 	free(pid_file);

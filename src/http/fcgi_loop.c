@@ -7,8 +7,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "http/dispatch.h"
+#include "http/fcgi_guard.h"
 #include "http/request.h"
 #include "util/log.h"
 #include "util/signals.h"
@@ -111,8 +115,164 @@ conn_set_wait(struct conn_set *cs, const sigset_t *wait_mask)
 	return -1;
 }
 
+#define WATCH(w, fn) ((w) != NULL && (w)->fn != NULL)
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long a new connection may take to send its request's parameters
+ * (a web server sends them at once with the connection). */
+#define GUARD_WAIT_MS 1000
+#define GUARD_RETRY_US 2000
+
+/*
+ * 1 when the new connection's first records are a well-formed request
+ * start (fcgi_guard.h), looked at without consuming them; libfcgi then
+ * reads them itself.
+ */
+static int
+connection_looks_sane(int fd)
+{
+	unsigned char buf[FCGI_GUARD_MAX_BYTES];
+	long long deadline = monotonic_ms() + GUARD_WAIT_MS;
+	ssize_t seen = -1;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - monotonic_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return 0;
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		if (n <= 0 && errno != EAGAIN && errno != EINTR)
+			return 0;	/* closed or failed before a whole request */
+		if (n > 0) {
+			enum fcgi_guard g = fcgi_guard_check(buf, (size_t)n);
+			if (g != FCGI_GUARD_MORE)
+				return g == FCGI_GUARD_OK;
+		}
+		if (n == seen && (pfd.revents & (POLLHUP | POLLERR)))
+			return 0;
+		/* Peeked data stays readable: wait a little for more. */
+		if (n == seen)
+			usleep(GUARD_RETRY_US);
+		seen = n;
+	}
+}
+
+/*
+ * Accepts a connection on the listening socket and hands it to libfcgi
+ * for its first request.  The accept is ours, not libfcgi's, so that the
+ * connection is counted (a responder that dies on a connection it took
+ * was killed by its input, and the crash-loop back-off must not count it)
+ * and its first records are checked before libfcgi parses them.  Returns
+ * 1 with a request, 0 when there is none (another responder won the race,
+ * the peer left, the records were refused), -1 when the socket failed.
+ */
+static int
+accept_new(FCGX_Request *fcgi, int listen_fd, const struct fcgi_watch *w)
+{
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNABORTED || errno == EPROTO)
+			return 0;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_warn("cannot accept a connection: %s", strerror(errno));
+			return 0;
+		}
+		log_error("accepting a FastCGI connection failed: %s", strerror(errno));
+		return -1;
+	}
+	if (WATCH(w, accepted))
+		w->accepted(w->arg);
+	if (!connection_looks_sane(fd)) {
+		log_warn("closed a FastCGI connection whose first records are not a request");
+		close(fd);
+		return 0;
+	}
+	FCGX_InitRequest(fcgi, listen_fd, 0);
+	fcgi->ipcFd = fd;
+	/* FCGX_Accept_r first finishes the "previous" request; a kept
+	 * connection is left open by that, so it reads ours. */
+	fcgi->keepConnection = 1;
+	int a = FCGX_Accept_r(fcgi);
+	if (a == 0)
+		return 1;
+	/* The records were refused and the connection closed; libfcgi then
+	 * tried the listening socket, which had nothing more. */
+	FCGX_Free(fcgi, 1);
+	FCGX_InitRequest(fcgi, listen_fd, 0);
+	return 0;
+}
+
+
+/* How long a client told "the pool is stopping" should wait. */
+#define DRAIN_RETRY_AFTER "5"
+
+/* Answers without reading further: the pool is going away. */
+static void
+answer_draining(FCGX_Request *fcgi)
+{
+	static const char answer[] =
+		"Status: 503 Service Unavailable\r\n"
+		"Content-Type: application/json\r\n"
+		"Retry-After: " DRAIN_RETRY_AFTER "\r\n"
+		"Content-Length: 49\r\n"
+		"\r\n"
+		"{\"detail\":\"The server is restarting; try again\"}\n";
+	FCGX_PutStr(answer, (int)sizeof(answer) - 1, fcgi->out);
+}
+
+/*
+ * The pool is stopping: while requests are in flight on other responders,
+ * new ones are answered 503 at once (they would otherwise wait in the
+ * backlog for the whole drain and then fail).  Signals stay blocked; the
+ * wait is a short poll so the end of the others' requests is noticed.
+ */
+static void
+drain(struct conn_set *cs, const struct fcgi_watch *w)
+{
+	if (WATCH(w, draining))
+		w->draining(w->arg);
+	int answered = 0;
+	while (WATCH(w, others_busy) && w->others_busy(w->arg) && w->pool_stopping(w->arg)) {
+		struct pollfd pfd = { .fd = cs->listen_fd, .events = POLLIN };
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		FCGX_Request *fcgi = &cs->conns[0];
+		FCGX_Free(fcgi, 1);
+		if (accept_new(fcgi, cs->listen_fd, NULL) <= 0)
+			continue;
+		answer_draining(fcgi);
+		FCGX_Finish_r(fcgi);
+		answered++;
+	}
+	if (answered > 0)
+		log_info("answered %d requests 503 while the pool drained", answered);
+}
+
+/* Serves one accepted request, telling the watcher about it. */
+static void
+serve_one(struct http_ctx *ctx, FCGX_Request *fcgi, const struct fcgi_watch *w)
+{
+	long long start = monotonic_ms();
+	if (WATCH(w, begin)) {
+		const char *uri = FCGX_GetParam("REQUEST_URI", fcgi->envp);
+		w->begin(w->arg, FCGX_GetParam("REQUEST_METHOD", fcgi->envp),
+			 uri ? uri : FCGX_GetParam("DOCUMENT_URI", fcgi->envp));
+	}
+	http_dispatch(ctx, fcgi);
+	FCGX_Finish_r(fcgi);
+	if (WATCH(w, end))
+		w->end(w->arg, monotonic_ms() - start);
+}
+
 int
-fcgi_serve(int listen_fd, struct http_ctx *ctx, long max_requests)
+fcgi_serve(int listen_fd, struct http_ctx *ctx, long max_requests, const struct fcgi_watch *w)
 {
 	sigset_t wait_mask;
 	stop_requested = 0;
@@ -146,18 +306,30 @@ fcgi_serve(int listen_fd, struct http_ctx *ctx, long max_requests)
 			break;
 		}
 		FCGX_Request *fcgi = &cs.conns[k];
-		int a = FCGX_Accept_r(fcgi);
-		if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR || a == -ECONNABORTED)
-			continue;	/* another responder took it, or the peer left */
-		if (a < 0) {
-			log_error("accepting a FastCGI connection failed (%d)", a);
-			rc = -1;
+		int got;
+		if (conn_is_open(fcgi)) {
+			/* A kept connection's next request; on a bad one libfcgi
+			 * closes it and reports the (empty) listening socket. */
+			got = FCGX_Accept_r(fcgi) == 0;
+			if (!got) {
+				FCGX_Free(fcgi, 1);
+				FCGX_InitRequest(fcgi, listen_fd, 0);
+			}
+		} else {
+			got = accept_new(fcgi, listen_fd, w);
+		}
+		if (got < 0) {
+			if (!stop_requested && !stop_signal_pending())
+				rc = -1;
 			break;
 		}
-		http_dispatch(ctx, fcgi);
-		FCGX_Finish_r(fcgi);
+		if (got == 0)
+			continue;
+		serve_one(ctx, fcgi, w);
 		served++;
 	}
+	if (stop_requested && WATCH(w, pool_stopping) && w->pool_stopping(w->arg))
+		drain(&cs, w);
 	conn_set_close(&cs);
 	if (rc == 0 && max_requests != 0 && served >= max_requests)
 		log_info("served %ld requests; exiting to be replaced", served);

@@ -20,6 +20,7 @@
 struct answer_cache;
 struct config;
 struct db;
+struct scoreboard;
 
 /* Per process: one of these per responder, set up once at start. */
 struct http_ctx {
@@ -31,6 +32,7 @@ struct http_ctx {
 	int gate_fds[64];          /* owned; password_gate.c's slot files, opened on first use */
 	int gate_n;                /* how many of gate_fds are open; -1 before the first use */
 	struct answer_cache *details;  /* owned; rendered workflow details, NULL when off */
+	const struct scoreboard *scoreboard; /* the pool's, for /status; NULL outside a pool */
 };
 
 /* Sets up the per-process state; the database is opened on first use.

@@ -165,6 +165,12 @@ resp_raw(struct req *r, int status, const char *json_text, size_t len)
 }
 
 int
+resp_text(struct req *r, int status, const char *text, size_t len)
+{
+	return send_response(r, status, "text/plain; charset=utf-8", text, len);
+}
+
+int
 resp_json(struct req *r, int status, json_t *body)
 {
 	if (body == NULL)

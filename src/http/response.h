@@ -26,6 +26,8 @@ int resp_redirect(struct req *r, int status, const char *location);
 int resp_jw(struct req *r, int status, struct jw *w);
 /* A body that is already JSON text (the fast path for /health). */
 int resp_raw(struct req *r, int status, const char *json_text, size_t len);
+/* A plain-text answer (text/plain; charset=utf-8). */
+int resp_text(struct req *r, int status, const char *text, size_t len);
 /* No body at all (204). */
 int resp_empty(struct req *r, int status);
 

@@ -6,7 +6,17 @@
 #ifndef PIPELIT_CHILDREN_H
 #define PIPELIT_CHILDREN_H
 
+#include <sys/types.h>
+
 struct config;
+struct scoreboard;
+
+/* Where a child reports its state: its entry in the master's scoreboard. */
+struct child_board {
+	struct scoreboard *sb;
+	int entry;             /* -1: none */
+	pid_t master;
+};
 
 enum child_kind {
 	CHILD_RESPONDER,
@@ -14,7 +24,7 @@ enum child_kind {
 };
 
 /* Answers FastCGI requests on listen_fd until SIGTERM or max_requests. */
-int responder_main(const struct config *cfg, int listen_fd);
+int responder_main(const struct config *cfg, int listen_fd, const struct child_board *board);
 /* Waits for work (none exists yet) until SIGTERM. */
 int executor_main(const struct config *cfg);
 

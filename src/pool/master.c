@@ -3,6 +3,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,12 +17,16 @@
 #include "db/db.h"
 #include "db/db_settings.h"
 #include "db/migrate.h"
+#include "db/migration.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
 #include "pool/dblock.h"
 #include "pool/listen.h"
 #include "pool/pidfile.h"
+#include "pool/orphan.h"
 #include "pool/proctitle.h"
+#include "pool/reexec.h"
+#include "pool/scoreboard.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -34,6 +39,8 @@ struct slot {
 	long long started_ms;
 	long delay_ms;           /* crash-loop back-off */
 	long long respawn_at_ms; /* when empty: not before this */
+	int entry;               /* its scoreboard entry, -1 when none */
+	int deadline_killed;     /* the master killed it past the request deadline */
 };
 
 /* A child of the previous generation, replaced during a reload. */
@@ -41,12 +48,16 @@ struct retiree {
 	pid_t pid;
 	enum child_kind kind;
 	long long term_at_ms;    /* 0 until SIGTERM was sent */
+	int entry;               /* its scoreboard entry, -1 when none (inherited) */
+	int deadline_killed;
 };
 
 struct pool {
 	const struct pool_options *opts;
 	struct config cfg;
 	int listen_fd;
+	struct scoreboard *sb;   /* owned mapping, shared with the children */
+	char *sb_path;           /* owned */
 	struct slot *slots;      /* owned */
 	int nslots;
 	struct retiree *retirees; /* owned */
@@ -75,8 +86,7 @@ pool_load_config(struct config *cfg, const struct pool_options *o, char **err)
 	db_configure_from(cfg);
 	if (o->socket != NULL) {
 		free(cfg->socket);
-		cfg->socket = listen_spec_is_tcp(o->socket) ? xstrdup(o->socket) :
-							       fs_absolute_path(o->socket);
+		cfg->socket = config_socket_spec(o->socket);
 	}
 	if (o->pid_file != NULL) {
 		free(cfg->pid_file);
@@ -112,6 +122,52 @@ migrate_database(const struct config *cfg, char **err)
 	return 0;
 }
 
+/* The revision the database is at after migrate_database(): the head of
+ * the migrations built into this binary. */
+static void
+schema_head(char *out, size_t size)
+{
+	char *err = NULL;
+	struct migration_graph *g = migration_graph_embedded(&err);
+	snprintf(out, size, "unknown");
+	if (g == NULL) {
+		free(err);
+		return;
+	}
+	size_t n = migration_graph_count(g);
+	size_t *heads = xcalloc(n + 1, sizeof(*heads));
+	size_t nh = migration_graph_heads(g, heads);
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < nh && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s", i ? "," : "",
+					migration_graph_at(g, heads[i])->revision);
+	free(heads);
+	migration_graph_free(g);
+}
+
+/* The backend without secrets: "sqlite /path" or "postgresql host:port/db". */
+static void
+describe_backend(const char *url, char *out, size_t size)
+{
+	struct db_url u;
+	char *err = NULL;
+	if (db_url_parse(url, &u, &err) != 0) {
+		free(err);
+		snprintf(out, size, "unknown");
+		return;
+	}
+	if (u.backend == DB_SQLITE)
+		snprintf(out, size, "sqlite %s", u.path ? u.path : "");
+	else if (u.port > 0)
+		snprintf(out, size, "postgresql %s:%d/%s", u.host ? u.host : "(local socket)", u.port,
+			 u.dbname ? u.dbname : "");
+	else
+		snprintf(out, size, "postgresql %s/%s", u.host ? u.host : "(local socket)",
+			 u.dbname ? u.dbname : "");
+	db_url_free(&u);
+}
+
 /* --- children --------------------------------------------------------------- */
 
 static void
@@ -121,7 +177,7 @@ reset_signals_in_child(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+	const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGUSR1, SIGUSR2 };
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	sigset_t none;
@@ -129,19 +185,40 @@ reset_signals_in_child(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* In the child, right after fork(): only responders keep the socket. */
+static void
+run_child(struct pool *p, struct slot *s, pid_t master)
+{
+	reset_signals_in_child();
+	int is_responder = s->kind == CHILD_RESPONDER;
+	if (!is_responder) {
+		close(p->listen_fd);
+		p->listen_fd = -1;
+	}
+	orphan_watch(master, p->listen_fd);
+	proctitle_set(is_responder ? "serve: responder" : "serve: executor");
+	struct child_board board = { p->sb, s->entry, master };
+	if (!is_responder)
+		scoreboard_idle(p->sb, s->entry);
+	int rc = is_responder ? responder_main(&p->cfg, p->listen_fd, &board) :
+				executor_main(&p->cfg);
+	_exit(rc);
+}
+
 static void
 spawn_slot(struct pool *p, int i)
 {
 	struct slot *s = &p->slots[i];
+	pid_t master = getpid();
+	s->entry = scoreboard_claim(p->sb, -1,
+				    s->kind == CHILD_RESPONDER ? SB_ROLE_RESPONDER : SB_ROLE_EXECUTOR);
+	s->deadline_killed = 0;
 	pid_t pid = fork();
-	if (pid == 0) {
-		reset_signals_in_child();
-		proctitle_set(s->kind == CHILD_RESPONDER ? "serve: responder" : "serve: executor");
-		int rc = s->kind == CHILD_RESPONDER ? responder_main(&p->cfg, p->listen_fd) :
-						      executor_main(&p->cfg);
-		_exit(rc);
-	}
+	if (pid == 0)
+		run_child(p, s, master);
 	if (pid < 0) {
+		scoreboard_release(p->sb, s->entry);
+		s->entry = -1;
 		log_error("cannot fork a %s for slot %d: %s", child_kind_name(s->kind), i,
 			  strerror(errno));
 		s->delay_ms = backoff_next_delay_ms(s->delay_ms, 0, 1,
@@ -150,6 +227,7 @@ spawn_slot(struct pool *p, int i)
 		return;
 	}
 	s->pid = pid;
+	scoreboard_set_pid(p->sb, s->entry, pid);
 	s->started_ms = now_ms();
 	log_debug("started %s pid %ld in slot %d", child_kind_name(s->kind), (long)pid, i);
 }
@@ -159,8 +237,10 @@ init_slots(struct pool *p)
 {
 	p->nslots = p->cfg.responders + p->cfg.executors;
 	p->slots = xcalloc((size_t)p->nslots, sizeof(*p->slots));
-	for (int i = 0; i < p->nslots; i++)
+	for (int i = 0; i < p->nslots; i++) {
 		p->slots[i].kind = i < p->cfg.responders ? CHILD_RESPONDER : CHILD_EXECUTOR;
+		p->slots[i].entry = -1;
+	}
 }
 
 static int
@@ -190,6 +270,21 @@ describe_status(int status, char *buf, size_t size)
 }
 
 static int
+entry_accepted_any(const struct scoreboard *sb, int entry)
+{
+	return __atomic_load_n(&sb->entries[entry].accepted, __ATOMIC_ACQUIRE) > 0;
+}
+
+/* The last crash, for /status. */
+static void
+record_crash(struct pool *p, const char *kind, long pid, const char *how)
+{
+	struct sb_header *h = &p->sb->head;
+	snprintf(h->last_crash, sizeof(h->last_crash), "%s pid %ld %s", kind, pid, how);
+	h->last_crash_unix = (int64_t)time(NULL);
+}
+
+static int
 exited_abnormally(int status)
 {
 	return WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
@@ -207,14 +302,25 @@ slot_child_exited(struct pool *p, int i, int status)
 	int abnormal = exited_abnormally(status);
 	char how[96];
 	describe_status(status, how, sizeof(how));
+	/* Only a child that crashed before it took any request counts towards
+	 * the crash-loop back-off: one that crashed on a request may have been
+	 * made to, and an outsider must not be able to slow the respawning. */
+	int accepted_any = s->entry >= 0 && entry_accepted_any(p->sb, s->entry);
 	s->pid = 0;
+	scoreboard_release(p->sb, s->entry);
+	s->entry = -1;
+	if (abnormal && !s->deadline_killed)
+		record_crash(p, kind, pid, how);
 	if (p->stopping) {
 		log_info("%s pid %ld in slot %d %s", kind, pid, i, how);
 		return;
 	}
+	if (abnormal)
+		p->sb->head.restarts++;
+	int counts = abnormal && !accepted_any && !s->deadline_killed;
 	long max = p->cfg.respawn_backoff_max_seconds * 1000;
-	s->delay_ms = backoff_next_delay_ms(s->delay_ms, lived, abnormal, max);
-	long wait = backoff_wait_ms(s->delay_ms, lived, abnormal);
+	s->delay_ms = backoff_next_delay_ms(s->delay_ms, lived, counts, max);
+	long wait = backoff_wait_ms(s->delay_ms, lived, counts);
 	s->respawn_at_ms = now + wait;
 	if (!abnormal && s->kind == CHILD_RESPONDER)
 		log_info("responder pid %ld in slot %d recycled after %ld ms; replacing it", pid, i,
@@ -232,6 +338,7 @@ retiree_exited(struct pool *p, int k, int status)
 {
 	char how[96];
 	describe_status(status, how, sizeof(how));
+	scoreboard_release(p->sb, p->retirees[k].entry);
 	log_info("previous %s pid %ld %s", child_kind_name(p->retirees[k].kind),
 		 (long)p->retirees[k].pid, how);
 	if (p->reload_waiting == p->retirees[k].pid)
@@ -295,6 +402,9 @@ begin_shutdown(struct pool *p, int sig)
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", children_alive(p),
 		 p->cfg.shutdown_timeout_seconds);
 	p->stopping = 1;
+	/* Read by the responders when the stop signal reaches them: they
+	 * answer new requests 503 until the requests in flight are done. */
+	__atomic_store_n(&p->sb->head.stopping, 1, __ATOMIC_RELEASE);
 	p->reload_pos = -1;
 	p->stop_deadline_ms = now_ms() + p->cfg.shutdown_timeout_seconds * 1000;
 	signal_all_children(p, SIGTERM);
@@ -320,6 +430,46 @@ enforce_deadlines(struct pool *p)
 			r->term_at_ms = -1;	/* killed; only the reaping is left */
 		}
 	}
+}
+
+/* --- the request deadline --------------------------------------------------- */
+
+/* Kills the child in entry when its request has run past the deadline;
+ * 1 when it did. */
+static void
+kill_if_past_deadline(struct pool *p, pid_t pid, int entry, int *killed, long long now)
+{
+	if (entry < 0 || pid <= 0 || *killed)
+		return;
+	const struct sb_entry *e = &p->sb->entries[entry];
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != SB_BUSY)
+		return;
+	long long age = now - __atomic_load_n(&e->request_start_ms, __ATOMIC_ACQUIRE);
+	if (age < p->cfg.request_timeout_seconds * 1000)
+		return;
+	char request[SB_REQUEST_MAX];
+	memcpy(request, e->request, sizeof(request));
+	request[sizeof(request) - 1] = '\0';
+	log_warn("responder pid %ld: request \"%s\" running for %lld ms, past "
+		 "PIPELIT_REQUEST_TIMEOUT_SECONDS=%ld; killing it", (long)pid, request, age,
+		 p->cfg.request_timeout_seconds);
+	kill(pid, SIGKILL);
+	p->sb->head.killed_past_deadline++;
+	*killed = 1;	/* its entry says busy until it is reaped */
+}
+
+/* php-fpm's request_terminate_timeout: a child stuck in one request (a
+ * hung lock, SIGSTOP, a bug) is killed and replaced. */
+static void
+enforce_request_deadline(struct pool *p)
+{
+	long long now = scoreboard_now_ms();
+	for (int i = 0; i < p->nslots; i++)
+		kill_if_past_deadline(p, p->slots[i].pid, p->slots[i].entry,
+				      &p->slots[i].deadline_killed, now);
+	for (int k = 0; k < p->nretirees; k++)
+		kill_if_past_deadline(p, p->retirees[k].pid, p->retirees[k].entry,
+				      &p->retirees[k].deadline_killed, now);
 }
 
 /* --- reload ----------------------------------------------------------------- */
@@ -354,6 +504,8 @@ retire_current_children(struct pool *p)
 		r->pid = p->slots[i].pid;
 		r->kind = p->slots[i].kind;
 		r->term_at_ms = 0;
+		r->entry = p->slots[i].entry;
+		r->deadline_killed = p->slots[i].deadline_killed;
 	}
 	free(p->slots);
 	init_slots(p);
@@ -434,6 +586,64 @@ advance_reload(struct pool *p)
 	}
 }
 
+/* --- re-exec (upgrade in place) ---------------------------------------------- */
+
+/* Every child we have, for the next binary to adopt. */
+static struct reexec_child *
+list_children(const struct pool *p, int *n)
+{
+	struct reexec_child *c = xcalloc((size_t)(p->nslots + p->nretirees + 1), sizeof(*c));
+	*n = 0;
+	for (int i = 0; i < p->nslots; i++)
+		if (p->slots[i].pid > 0)
+			c[(*n)++] = (struct reexec_child){ p->slots[i].pid,
+							   p->slots[i].kind == CHILD_RESPONDER };
+	for (int k = 0; k < p->nretirees; k++)
+		c[(*n)++] = (struct reexec_child){ p->retirees[k].pid,
+						   p->retirees[k].kind == CHILD_RESPONDER };
+	return c;
+}
+
+static void
+begin_reexec(struct pool *p)
+{
+	if (p->stopping)
+		return;
+	if (p->opts->exe == NULL || p->opts->argv == NULL) {
+		log_error("received SIGUSR2, but the path of the binary is unknown; not upgrading");
+		return;
+	}
+	log_info("received SIGUSR2: re-executing %s (the listening socket and the children "
+		 "are handed over)", p->opts->exe);
+	int n;
+	struct reexec_child *c = list_children(p, &n);
+	/* The next master creates its own scoreboard and PID file content. */
+	reexec_exec(p->opts->exe, p->opts->argv, p->listen_fd, c, n);
+	log_error("cannot execute %s: %s; the running pool stays as it is", p->opts->exe,
+		  strerror(errno));
+	free(c);
+}
+
+/* The children a previous binary handed over become retirees, replaced one
+ * at a time by the reload sequence.  Returns how many there were. */
+static int
+adopt_children(struct pool *p)
+{
+	int n;
+	struct reexec_child *c = reexec_take_children(&n);
+	if (n == 0)
+		return 0;
+	p->retirees = xrealloc(p->retirees, (size_t)(p->nretirees + n) * sizeof(*p->retirees));
+	for (int i = 0; i < n; i++)
+		p->retirees[p->nretirees++] = (struct retiree){
+			.pid = c[i].pid,
+			.kind = c[i].responder ? CHILD_RESPONDER : CHILD_EXECUTOR,
+			.entry = -1,
+		};
+	free(c);
+	return n;
+}
+
 /* --- the supervision loop --------------------------------------------------- */
 
 /* How long the master may sleep before something is due. */
@@ -467,7 +677,10 @@ supervise(struct pool *p, const sigset_t *sigs)
 			begin_shutdown(p, sig);
 		else if (sig == SIGHUP)
 			begin_reload(p);
+		else if (sig == SIGUSR2)
+			begin_reexec(p);
 		reap_children(p);
+		enforce_request_deadline(p);
 	}
 }
 
@@ -496,6 +709,7 @@ block_master_signals(sigset_t *sigs)
 	sigaddset(sigs, SIGTERM);
 	sigaddset(sigs, SIGINT);
 	sigaddset(sigs, SIGHUP);
+	sigaddset(sigs, SIGUSR2);
 	sigprocmask(SIG_BLOCK, sigs, NULL);
 	/* A web server gone away must not kill the master either. */
 	signal(SIGPIPE, SIG_IGN);
@@ -513,11 +727,31 @@ open_log(const struct config *cfg)
 	return 0;
 }
 
+/* What /status shows about the pool as a whole. */
+static void
+fill_scoreboard_header(struct pool *p)
+{
+	struct sb_header *h = &p->sb->head;
+	h->master_pid = (int32_t)getpid();
+	h->started_unix = (int64_t)time(NULL);
+	h->request_timeout_s = p->cfg.request_timeout_seconds;
+	h->slow_request_s = p->cfg.slow_request_seconds;
+	snprintf(h->version, sizeof(h->version), "%s", PACKAGE_VERSION);
+	snprintf(h->socket, sizeof(h->socket), "%s", p->cfg.socket);
+	schema_head(h->schema, sizeof(h->schema));
+	describe_backend(p->cfg.database_url, h->backend, sizeof(h->backend));
+}
+
 static void
 pool_free(struct pool *p)
 {
 	free(p->slots);
 	free(p->retirees);
+	if (p->sb != NULL) {
+		unlink(p->sb_path);
+		scoreboard_unmap(p->sb);
+	}
+	free(p->sb_path);
 	config_free(&p->cfg);
 }
 
@@ -540,6 +774,8 @@ pool_run(const struct pool_options *opts)
 	sigset_t sigs;
 	/* Blocked before anything else so no signal in the start-up is lost. */
 	block_master_signals(&sigs);
+	/* Set when a previous binary of this master exec'd us (SIGUSR2). */
+	p.listen_fd = reexec_take_listen_fd();
 	if (pidfile_claim(p.cfg.pid_file, &err) != 0) {
 		startup_failed(&p.cfg, "%s", err);
 		goto out;
@@ -555,15 +791,32 @@ pool_run(const struct pool_options *opts)
 		startup_failed(&p.cfg, "%s", err);
 		goto out_pidfile;
 	}
-	p.listen_fd = listen_open(p.cfg.socket, p.cfg.socket_mode, &err);
+	if (p.listen_fd < 0)
+		p.listen_fd = listen_open(p.cfg.socket, p.cfg.socket_mode, &err);
 	if (p.listen_fd < 0) {
 		startup_failed(&p.cfg, "%s", err);
 		goto out_pidfile;
 	}
+	p.sb_path = scoreboard_path(p.cfg.pid_file);
+	p.sb = scoreboard_create(p.sb_path, &err);
+	if (p.sb == NULL) {
+		startup_failed(&p.cfg, "%s", err);
+		goto out_pidfile;
+	}
+	fill_scoreboard_header(&p);
 	proctitle_set("serve: master");
 	init_slots(&p);
-	for (int i = 0; i < p.nslots; i++)
-		spawn_slot(&p, i);
+	int adopted = adopt_children(&p);
+	if (adopted > 0) {
+		/* An upgrade in place: new children replace the handed-over ones
+		 * one at a time, so capacity never drops. */
+		p.reload_pos = 0;
+		log_info("pipelit %s took over %s and %d running children", PACKAGE_VERSION,
+			 p.cfg.socket, adopted);
+	} else {
+		for (int i = 0; i < p.nslots; i++)
+			spawn_slot(&p, i);
+	}
 	log_info("pipelit %s serving on %s with %d responder(s) and %d executor(s)", PACKAGE_VERSION,
 		 p.cfg.socket, p.cfg.responders, p.cfg.executors);
 	supervise(&p, &sigs);

@@ -17,6 +17,8 @@ struct pool_options {
 	int responders;        /* -1: PIPELIT_RESPONDERS */
 	int executors;         /* -1: PIPELIT_EXECUTORS */
 	long max_requests;     /* -1: PIPELIT_MAX_REQUESTS */
+	const char *exe;       /* the binary to exec on SIGUSR2; NULL: no upgrade in place */
+	char *const *argv;     /* its arguments (a copy: process titles overwrite the real ones) */
 };
 
 /* Loads the configuration and applies the options.  Returns 0, or -1 with

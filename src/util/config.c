@@ -407,6 +407,8 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		  &cfg->shutdown_timeout_seconds },
 		{ "PIPELIT_RESPAWN_BACKOFF_MAX_SECONDS", 1, 3600, 30,
 		  &cfg->respawn_backoff_max_seconds },
+		{ "PIPELIT_REQUEST_TIMEOUT_SECONDS", 1, 3600, 60, &cfg->request_timeout_seconds },
+		{ "PIPELIT_SLOW_REQUEST_SECONDS", 1, 3600, 5, &cfg->slow_request_seconds },
 	};
 	if (load_longs(&ef, longs, sizeof(longs) / sizeof(longs[0]), err))
 		goto out;
@@ -452,12 +454,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	cfg->socket_mode = (int)socket_mode;
 
 	v = setting(&ef, "PIPELIT_SOCKET");
-	if (v == NULL)
-		cfg->socket = xasprintf("%s/pipelit.sock", cfg->data_dir);
-	else if (strchr(v, '/') == NULL && strchr(v, ':') != NULL)
-		cfg->socket = xstrdup(v);	/* HOST:PORT */
-	else
-		cfg->socket = fs_absolute_path(v);
+	cfg->socket = v ? config_socket_spec(v) : xasprintf("%s/pipelit.sock", cfg->data_dir);
 
 	v = setting(&ef, "PIPELIT_OUTBOUND_ALLOW");
 	cfg->outbound_allow = v ? xstrdup(v) : NULL;
@@ -476,6 +473,18 @@ out:
 	if (rc != 0)
 		config_free(cfg);
 	return rc;
+}
+
+char *
+config_socket_spec(const char *v)
+{
+	if (*v != '\0' && strspn(v, "0123456789") == strlen(v))
+		return xasprintf("127.0.0.1:%s", v);	/* a bare port: loopback */
+	if (v[0] == ':')
+		return xasprintf("127.0.0.1%s", v);	/* ":PORT": loopback too */
+	if (strchr(v, '/') == NULL && strchr(v, ':') != NULL)
+		return xstrdup(v);	/* HOST:PORT, the host as given */
+	return fs_absolute_path(v);
 }
 
 void

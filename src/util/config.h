@@ -59,6 +59,9 @@ struct config {
 	long max_body_bytes;     /* PIPELIT_MAX_BODY_BYTES, 10 MiB */
 	long shutdown_timeout_seconds;   /* PIPELIT_SHUTDOWN_TIMEOUT_SECONDS, 30 */
 	long respawn_backoff_max_seconds; /* PIPELIT_RESPAWN_BACKOFF_MAX_SECONDS, 30 */
+	long request_timeout_seconds;    /* PIPELIT_REQUEST_TIMEOUT_SECONDS, 60: the master kills
+					    a child in one request longer than this */
+	long slow_request_seconds;       /* PIPELIT_SLOW_REQUEST_SECONDS, 5: counted as slow */
 	int test_routes;         /* PIPELIT_TEST_ROUTES: enables test-only routes */
 
 	/* Live events. */
@@ -73,6 +76,14 @@ struct config {
  */
 int config_load(struct config *cfg, const char *env_file, char **err);
 void config_free(struct config *cfg);
+
+/*
+ * A PIPELIT_SOCKET value as the pool uses it (malloc'd): a path made
+ * absolute, HOST:PORT kept, and a bare PORT or ":PORT" bound to 127.0.0.1
+ * (the FastCGI socket answers anyone who reaches it, so every interface
+ * must be asked for by name, e.g. 0.0.0.0:9000).
+ */
+char *config_socket_spec(const char *value);
 
 /*
  * Parses a .env text into a callback per KEY=VALUE (comments, blank lines,

@@ -101,7 +101,10 @@ sub test_sigterm_drains {
 	is($status, 200, 'the in-flight slow request finished with 200');
 	ok(!-e $t->pid_file, 'the pid file is removed');
 	ok(!-e $t->socket_path, 'the socket is removed');
-	is($t->get('/health')->{status}, 502, 'nginx answers 502 once the pool is gone');
+	my $gone = $t->get('/health');
+	is($gone->{status}, 503, 'nginx answers 503 once the pool is gone');
+	ok($gone->{headers}{'retry-after'}, 'with Retry-After');
+	like($gone->{content}, qr/"detail"/, 'in the API\'s JSON error shape');
 }
 
 sub test_max_requests {
