@@ -45,7 +45,8 @@ sub slow_request_in_background {
 sub busy_pid {
 	my ($t) = @_;
 	my $s = $t->json($t->get('/status')) // return undef;
-	my ($c) = grep { ($_->{current_request} // {})->{request} // '' =~ m{_test/slow} } @{ $s->{children} // [] };
+	my ($c) = grep { (($_->{current_request} // {})->{request} // '') =~ m{_test/slow} }
+		@{ $s->{children} // [] };
 	return $c ? $c->{pid} : undef;
 }
 
