@@ -1,0 +1,69 @@
+# The request deadline (PIPELIT_REQUEST_TIMEOUT_SECONDS, php-fpm's
+# request_terminate_timeout): a responder stopped (SIGSTOP) in the middle
+# of a request is killed by the master past the deadline and replaced; its
+# client gets a 503 with Retry-After from nginx; other requests and the
+# writes under way keep being served, and no acknowledged write is lost.
+use strict;
+use warnings;
+use Test::More;
+use PipelitTest;
+use PipelitLedger;
+use Time::HiRes qw(sleep);
+
+need_nginx();
+
+sub child_in {
+	my ($t, $pattern) = @_;
+	my $s = $t->json($t->get('/status')) // return undef;
+	my ($c) = grep { (($_->{current_request} // {})->{request} // '') =~ $pattern } @{ $s->{children} // [] };
+	return $c ? $c->{pid} : undef;
+}
+
+for_each_backend(sub {
+	my ($backend, $db_url) = @_;
+	my $t = PipelitTest->started(db_url => $db_url, responders => 3,
+		env => { PIPELIT_REQUEST_TIMEOUT_SECONDS => 3 }) or return;
+	my $ledger = PipelitLedger->start($t, writers => 2);
+
+	my $result = $t->dir . '/stuck.status';
+	my $url = $t->url('/api/v1/_test/slow/?ms=1500');
+	my $client = fork // die "fork: $!";
+	if ($client == 0) {
+		my $res = HTTP::Tiny->new(timeout => 60)->get($url);
+		open my $fh, '>', $result;
+		print $fh "$res->{status} " . ($res->{headers}{'retry-after'} // '-') . "\n";
+		close $fh;
+		POSIX::_exit(0);
+	}
+	my $stuck = wait_until(20, sub { child_in($t, qr{_test/slow}) });
+	ok($stuck, "a responder ($stuck) is in the request") or return;
+	ok(kill('STOP', $stuck), 'SIGSTOP to it, mid-request');
+
+	my @bad;
+	for (1 .. 10) {
+		my $res = $t->get('/health');
+		push @bad, $res->{status} if $res->{status} != 200;
+	}
+	ok(!@bad, 'other requests are served while it is stopped') or diag("statuses: @bad");
+
+	ok(wait_until(30, sub { !kill(0, $stuck) || PipelitTest::slurp("/proc/$stuck/stat") =~ /^\d+ \(.*\) Z/s }),
+		'the master kills it past the request deadline');
+	ok(wait_until(30, sub { scalar($t->responder_pids) == 3 && !grep { $_ == $stuck } $t->responder_pids }),
+		'and a new responder takes its place');
+	PipelitTest::wait_child($client, 60);
+	my ($status, $retry) = split ' ', PipelitTest::slurp($result);
+	is($status, 503, "its client is answered 503 (nginx saw the connection reset)");
+	isnt($retry, '-', 'with Retry-After');
+
+	like($t->log_text, qr/running for \d+ ms, past PIPELIT_REQUEST_TIMEOUT_SECONDS=3; killing it/,
+		'the log says which request ran past the deadline');
+	my $s = $t->json($t->get('/status')) // {};
+	cmp_ok($s->{killed_past_deadline} // 0, '>=', 1, '/status counts the child killed past the deadline');
+	unlike(($s->{last_crash} // {})->{what} // '', qr/\Q$stuck\E/, 'a deadline kill is not reported as a crash');
+	sleep 0.5;
+	$ledger->verify($t);
+	is($ledger->failures, 0, 'every write during the fault was answered 2xx');
+	unlike($t->log_text, qr/crashing in a loop/, 'the replacement was not delayed by the crash back-off');
+});
+
+done_testing;
