@@ -61,7 +61,7 @@ cli_load_config(struct config *cfg, const char *env_file, const char *log_tag)
 		free(err);
 		return -1;
 	}
-	db_configure_from(cfg);
+	db_configure_from(cfg, DB_FOR_TOOLS);
 	log_set_tag(log_tag);
 	if (log_open(cfg->log_level, cfg->log_file) != 0) {
 		fprintf(stderr, "pipelit: invalid LOG_FILE=%s: cannot open it for writing\n",

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "db/db_settings.h"
 #include "db/migrate.h"
 #include "http/fcgi_loop.h"
 #include "http/request.h"
@@ -102,6 +103,7 @@ cmd_fcgi(int argc, char **argv)
 	struct config cfg;
 	if (cli_load_config(&cfg, env_file, "Responder") != 0)
 		return 1;
+	db_configure_from(&cfg, DB_FOR_REQUESTS);
 	if (crypto_init() != 0) {
 		fprintf(stderr, "pipelit: libsodium failed to initialise\n");
 		config_free(&cfg);

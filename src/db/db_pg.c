@@ -2,7 +2,7 @@
  * db_pg.c: the PostgreSQL backend (libpq).
  *
  * Each distinct SQL text is prepared once per connection (named s1, s2,
- * ...) and run with PQexecPrepared and text parameters whose types the
+ * ...) and run with PQsendQueryPrepared and text parameters whose types the
  * server infers.  A result is fetched whole and db_step walks its rows.
  *
  * A server restart must not take the pool down with it: when a call finds
@@ -19,6 +19,8 @@
 #include <libpq-fe.h>
 
 #include "db/db_internal.h"
+#include "db/db_settings.h"
+#include "db/pg_wait.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -37,6 +39,8 @@ struct pg_db {
 	unsigned generation;    /* bumped on every reconnect */
 	unsigned next_name;     /* for statement names s1, s2, ... */
 	int tx;                 /* a transaction we began is open */
+	int timed_out;          /* the last call passed its deadline; the
+				 * connection was dropped */
 };
 
 /* One bound parameter.  Its buffer is kept across runs so rebinding a
@@ -123,6 +127,12 @@ db_pg_classify(const char *sqlstate, struct db_error *e)
 static int
 fail_result(struct pg_db *d, const PGresult *res)
 {
+	if (d->timed_out) {
+		db_set_error(&d->base, DB_ERR_CONNECTION,
+			     "PostgreSQL did not answer within %ld ms; the connection was dropped "
+			     "and is opened again on the next use", db_client_deadline_ms());
+		return -1;
+	}
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	if (PQstatus(d->conn) == CONNECTION_BAD) {
 		db_set_error(&d->base, DB_ERR_CONNECTION, "%s",
@@ -146,16 +156,53 @@ route_notice(void *arg, const char *message)
 	log_debug("postgres: %s", message);
 }
 
+/*
+ * Every call to the server: sent with libpq's asynchronous functions (sent
+ * is what PQsendQuery and its siblings returned) and awaited until the
+ * client-side deadline (pg_wait.h).  NULL when the call failed; fail_result
+ * then says why.
+ */
+static PGresult *
+await_sent(struct pg_db *d, int sent)
+{
+	d->timed_out = 0;
+	if (!sent)
+		return NULL;
+	long deadline = db_client_deadline_ms();
+	int timed_out = 0;
+	PGresult *res = pg_wait_result(d->conn, deadline > 0 ? db_now_ms() + deadline : 0,
+				       &timed_out);
+	d->timed_out = timed_out;
+	return res;
+}
+
 /* Session settings every connection needs, again after a reset. */
 static int
 set_up_session(struct pg_db *d)
 {
 	PQsetNoticeProcessor(d->conn, route_notice, NULL);
+	/* Non-blocking sends, so a server that stops reading cannot hold a
+	 * large statement's send for ever (pg_wait.c flushes it). */
+	PQsetnonblocking(d->conn, 1);
+	const struct db_settings *set = db_settings();
 	/* application_name is how 'pipelit db restore' finds our sessions, so
-	 * it is set here, where neither PGAPPNAME nor the URL can change it. */
-	PGresult *res = PQexec(d->conn, "SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'; "
-					"SET application_name TO 'pipelit'");
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
+	 * it is set here, where neither PGAPPNAME nor the URL can change it.
+	 * The deadlines are the server's half of "every wait has one": a
+	 * statement, a lock wait and a transaction left idle give up on their
+	 * own; client_connection_check_interval (PostgreSQL 14 and later)
+	 * stops a query whose client has gone. */
+	char *sql = xasprintf("SET TIME ZONE 'UTC'; SET client_encoding TO 'UTF8'; "
+			      "SET application_name TO 'pipelit'; SET statement_timeout = %ld; "
+			      "SET lock_timeout = %ld; SET idle_in_transaction_session_timeout = %ld; "
+			      "SELECT set_config('client_connection_check_interval', '%ld', false) "
+			      "WHERE current_setting('server_version_num')::int >= 140000",
+			      set->query_timeout_ms, set->lock_timeout_ms,
+			      set->idle_in_transaction_timeout_ms,
+			      set->query_timeout_ms > 0 ? 2000L : 0L);
+	PGresult *res = await_sent(d, PQsendQuery(d->conn, sql));
+	free(sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : fail_result(d, res);
 	PQclear(res);
 	return rc;
 }
@@ -195,7 +242,9 @@ pg_in_transaction(const struct db *db)
 static int
 should_retry(struct pg_db *d, int attempt, int was_in_tx)
 {
-	if (attempt > 0 || was_in_tx || PQstatus(d->conn) != CONNECTION_BAD)
+	/* A call that ran out of time is not tried again: that would double
+	 * the wait the deadline exists to bound. */
+	if (attempt > 0 || was_in_tx || d->timed_out || PQstatus(d->conn) != CONNECTION_BAD)
 		return 0;
 	if (reconnect(d) != 0)
 		return 0;
@@ -248,7 +297,7 @@ pg_close(struct db *db)
 	free(d);
 }
 
-/* Runs sql with PQexec, reconnecting once when the connection was lost
+/* Runs sql (PQexec semantics), reconnecting once when the connection was lost
  * outside a transaction.  Returns the result (caller clears) or NULL
  * after recording the error. */
 static PGresult *
@@ -256,7 +305,7 @@ exec_simple(struct pg_db *d, const char *sql)
 {
 	int was_in_tx = pg_in_transaction(&d->base);
 	for (int attempt = 0;; attempt++) {
-		PGresult *res = PQexec(d->conn, sql);
+		PGresult *res = await_sent(d, PQsendQuery(d->conn, sql));
 		ExecStatusType status = PQresultStatus(res);
 		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
 		    status == PGRES_EMPTY_QUERY)
@@ -303,13 +352,13 @@ pg_commit(struct db *db)
 	}
 	if (ts == PQTRANS_INERROR) {
 		/* COMMIT here would quietly roll back and report success. */
-		PQclear(PQexec(d->conn, "ROLLBACK"));
+		PQclear(await_sent(d, PQsendQuery(d->conn, "ROLLBACK")));
 		d->tx = 0;
 		db_set_error(db, DB_ERR_OTHER,
 			     "transaction aborted by an earlier error; rolled back");
 		return -1;
 	}
-	PGresult *res = PQexec(d->conn, "COMMIT");
+	PGresult *res = await_sent(d, PQsendQuery(d->conn, "COMMIT"));
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
 	PQclear(res);
 	d->tx = 0;
@@ -325,7 +374,7 @@ pg_rollback(struct db *db)
 		return reconnect(d);    /* the server has dropped the transaction */
 	if (PQtransactionStatus(d->conn) == PQTRANS_IDLE)
 		return 0;
-	PGresult *res = PQexec(d->conn, "ROLLBACK");
+	PGresult *res = await_sent(d, PQsendQuery(d->conn, "ROLLBACK"));
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
 	PQclear(res);
 	if (rc != 0 && PQstatus(d->conn) == CONNECTION_BAD)
@@ -338,7 +387,7 @@ pg_rollback(struct db *db)
 static int
 prepare_on_server(struct pg_db *d, struct pg_stmt *s)
 {
-	PGresult *res = PQprepare(d->conn, s->name, s->pgsql, s->nparams, NULL);
+	PGresult *res = await_sent(d, PQsendPrepare(d->conn, s->name, s->pgsql, s->nparams, NULL));
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
 	PQclear(res);
 	if (rc == 0)
@@ -434,8 +483,8 @@ execute(struct pg_db *d, struct pg_stmt *s)
 	for (int attempt = 0;; attempt++) {
 		if (ensure_prepared(d, s, was_in_tx) != 0)
 			return -1;
-		s->res = PQexecPrepared(d->conn, s->name, s->nparams, s->values, s->lengths,
-					s->formats, 0);
+		s->res = await_sent(d, PQsendQueryPrepared(d->conn, s->name, s->nparams, s->values,
+							   s->lengths, s->formats, 0));
 		ExecStatusType status = PQresultStatus(s->res);
 		if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
 			s->nrows = PQntuples(s->res);

@@ -21,7 +21,8 @@ enum db_sqlite_sync {
 struct db_settings {
 	enum db_sqlite_sync sqlite_synchronous;  /* PIPELIT_SQLITE_SYNCHRONOUS, FULL */
 	/* PostgreSQL: the server's statement_timeout; the client gives up
-	 * on a query a little later (a stopped server answers nothing). */
+	 * on a query a little later (a stopped server answers nothing).
+	 * 0 means none, for all three. */
 	long query_timeout_ms;                   /* PIPELIT_DB_QUERY_TIMEOUT_SECONDS, 10 s */
 	long lock_timeout_ms;                    /* half the query timeout */
 	long idle_in_transaction_timeout_ms;     /* 60 s */
@@ -37,8 +38,21 @@ struct db_settings {
 /* Sets the settings of this process (copied). */
 void db_configure(const struct db_settings *s);
 
+/* What the process does with its handles: serving requests, where every
+ * statement has a deadline, or running an operator's tool (migrations,
+ * copy, backup, prune), where a long statement is expected and the
+ * operator can interrupt it. */
+enum db_purpose {
+	DB_FOR_REQUESTS,
+	DB_FOR_TOOLS,
+};
+
 /* The same, from the loaded configuration. */
-void db_configure_from(const struct config *cfg);
+void db_configure_from(const struct config *cfg, enum db_purpose purpose);
+
+/* The client-side deadline of one PostgreSQL call in milliseconds, 0 for
+ * none: the server's statement_timeout plus time for its answer to come. */
+long db_client_deadline_ms(void);
 
 /* The settings in force. */
 const struct db_settings *db_settings(void);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/db_settings.h"
 #include "util/xalloc.h"
 
 static int
@@ -215,7 +216,17 @@ build_conninfo(const struct db_url *u)
 	/* Defaults first: libpq lets a later repetition of a key win, so a
 	 * query string can override them. */
 	char *ci = xstrdup("");
-	conninfo_add(&ci, "connect_timeout", "10");
+	char timeout[24];
+	snprintf(timeout, sizeof(timeout), "%ld", db_settings()->connect_timeout_s);
+	conninfo_add(&ci, "connect_timeout", timeout);
+	/* A peer that vanished (host down, network cut) is noticed within
+	 * about 25 s even on an idle connection, and unacknowledged sends
+	 * give up after 30 s. */
+	conninfo_add(&ci, "keepalives", "1");
+	conninfo_add(&ci, "keepalives_idle", "10");
+	conninfo_add(&ci, "keepalives_interval", "5");
+	conninfo_add(&ci, "keepalives_count", "3");
+	conninfo_add(&ci, "tcp_user_timeout", "30000");
 	conninfo_add(&ci, "fallback_application_name", "pipelit");
 	if (u->host)
 		conninfo_add(&ci, "host", u->host);

@@ -83,7 +83,7 @@ pool_load_config(struct config *cfg, const struct pool_options *o, char **err)
 {
 	if (config_load(cfg, o->env_file, err) != 0)
 		return -1;
-	db_configure_from(cfg);
+	db_configure_from(cfg, DB_FOR_REQUESTS);
 	if (o->socket != NULL) {
 		free(cfg->socket);
 		cfg->socket = config_socket_spec(o->socket);
@@ -106,14 +106,19 @@ static int
 migrate_database(const struct config *cfg, char **err)
 {
 	char *e = NULL;
+	/* A migration may run long (an index on a big table): it gets the
+	 * tools' settings, without the requests' statement deadlines. */
+	db_configure_from(cfg, DB_FOR_TOOLS);
 	struct db *db = db_open(cfg->database_url, &e);
 	if (db == NULL) {
+		db_configure_from(cfg, DB_FOR_REQUESTS);
 		*err = xasprintf("cannot open the database: %s", e ? e : "unknown error");
 		free(e);
 		return -1;
 	}
 	int rc = migrate_upgrade(db, "head", &e);
 	db_close(db);
+	db_configure_from(cfg, DB_FOR_REQUESTS);
 	if (rc != 0) {
 		*err = xasprintf("database migration failed: %s", e ? e : "unknown error");
 		free(e);

@@ -16,6 +16,22 @@ test_session(struct db *db)
 	is_str(db_column_text(st, 0), "UTC", "session time zone is UTC");
 	is_str(db_column_text(st, 1), "UTF8", "client encoding is UTF8");
 	db_reset(st);
+	/* The server's half of the deadlines, on every connection. */
+	st = db_prepare(db, "SELECT current_setting('statement_timeout'),"
+			    " current_setting('lock_timeout'),"
+			    " current_setting('idle_in_transaction_session_timeout'),"
+			    " current_setting('client_connection_check_interval')");
+	ok(st && db_step(st) == DB_ROW, "deadline settings readable");
+	is_str(db_column_text(st, 0), "10s", "statement_timeout is the query timeout");
+	is_str(db_column_text(st, 1), "5s", "lock_timeout is half of it");
+	is_str(db_column_text(st, 2), "1min", "idle_in_transaction_session_timeout is set");
+	is_str(db_column_text(st, 3), "2s", "a query whose client has gone is stopped");
+	db_reset(st);
+	/* A statement past its deadline is stopped by the server, and the
+	 * handle goes on working. */
+	ok(db_exec(db, "SET statement_timeout = 200") == 0, "a short statement timeout");
+	ok(db_exec(db, "SELECT pg_sleep(2)") != 0, "a statement past it fails: %s", db_errmsg(db));
+	ok(db_exec(db, "SET statement_timeout = 10000") == 0, "and the connection still answers");
 }
 
 static void
