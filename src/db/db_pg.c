@@ -128,7 +128,7 @@ static int
 fail_result(struct pg_db *d, const PGresult *res)
 {
 	if (d->timed_out) {
-		db_set_error(&d->base, DB_ERR_CONNECTION,
+		db_set_error(&d->base, DB_ERR_TIMEOUT,
 			     "PostgreSQL did not answer within %ld ms; the connection was dropped "
 			     "and is opened again on the next use", db_client_deadline_ms());
 		return -1;

@@ -111,13 +111,17 @@ subtest 'a store that was read-only when a responder opened it' => sub {
 	like($hj->{detail} // '', qr/read-only/, 'with a detail that says so');
 	ok($h->{headers}{'retry-after'}, '/health carries Retry-After');
 
-	my %statuses;
+	my (%statuses, $detail, $retry);
 	for (1 .. 6) {
 		my ($r) = create_workflow($t, $token);
 		$statuses{ $r->{status} }++;
+		$detail //= ($t->json($r) // {})->{detail} if $r->{status} == 503;
+		$retry //= $r->{headers}{'retry-after'} if $r->{status} == 503;
 	}
-	ok(!grep({ /^2/ } keys %statuses), 'no write is acknowledged while read-only')
+	is_deeply(\%statuses, { 503 => 6 }, 'every write while read-only gets a 503 (no 500)')
 		or diag(explain \%statuses);
+	ok($retry, 'with Retry-After');
+	like($detail // '', qr/read-only/, 'with a detail that says read-only: ' . ($detail // ''));
 
 	($rc, $out) = in_pool_ns($t, "mount -o remount,rw,bind '$dir'");
 	is($rc, 0, 'the data directory is writable again') or diag($out);
