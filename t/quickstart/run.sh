@@ -23,6 +23,8 @@ STEPS=(
 	nginx_failure_stops_pipelit
 	planted_links_not_followed
 	planted_output_link
+	beside_system_nginx
+	non_root_with_sudo
 )
 
 URL=http://127.0.0.1:8080
@@ -38,7 +40,7 @@ outside() {
 			die "$ROOT/$leftover exists; the quick start is tested on a checkout without .env, .local/ and data/"
 	done
 	# Inside there is no network: what start.sh would install comes now.
-	ensure_packages $BUILD_PKGS $RUNTIME_PKGS perl
+	ensure_packages $BUILD_PKGS $RUNTIME_PKGS perl sudo
 	exec unshare --mount --net -- "$0" --inside
 }
 
@@ -82,15 +84,15 @@ http_status() {
 # Our processes: the pool (a binary under .local/) and nginx started with
 # a prefix under .local/.  Prints "pid command" lines.
 our_processes() {
-	local dir pid exe cmd
-	for dir in /proc/[0-9]*; do
-		pid=${dir#/proc/}
-		exe=$(readlink "$dir/exe" 2>/dev/null) || continue
-		cmd=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null) || continue
-		case "$exe $cmd" in
-		"$ROOT/.local/"* | *nginx*"$ROOT/.local/"*) printf '%s %s\n' "$pid" "$cmd" ;;
-		esac
-	done
+	perl -e '
+		my $local = "$ARGV[0]/.local/";
+		for my $dir (glob "/proc/[0-9]*") {
+			my $exe = readlink("$dir/exe") // next;
+			open my $fh, "<", "$dir/cmdline" or next;
+			my $cmd = join " ", split /\0/, do { local $/; <$fh> // "" };
+			print substr($dir, 6), " $cmd\n"
+				if index($exe, $local) == 0 || ($cmd =~ /nginx/ && index($cmd, $local) >= 0);
+		}' "$ROOT"
 }
 
 nothing_of_ours_runs() {
@@ -285,6 +287,76 @@ step_planted_output_link() {
 	rm -f "$ROOT/.local/var/log/pipelit.out"
 }
 
+step_beside_system_nginx() {
+	# The system's nginx (/etc/nginx, port 80, workers as www-data) runs.
+	# Its own configuration, but its pid file here: /run is the machine's.
+	sed "s|^pid .*|pid $OUT/system-nginx.pid;|" /etc/nginx/nginx.conf >"$OUT/system-nginx.conf"
+	nginx -c "$OUT/system-nginx.conf" >"$OUT/system-nginx.out" 2>&1 || {
+		not_ok "the system's nginx starts (test setup)"
+		show "$OUT/system-nginx.out"
+		return
+	}
+	local system_pid
+	system_pid=$(cat "$OUT/system-nginx.pid")
+	if start_quietly && [ "$(http_status "$URL/health")" = 200 ]; then
+		ok "beside a running system nginx: start works and /health answers"
+	else
+		not_ok "beside a running system nginx: start works and /health answers"
+		show "$OUT/start.out"
+	fi
+	(cd "$ROOT" && scripts/start.sh stop) >/dev/null 2>&1 || true
+	check "beside a running system nginx: stop leaves nothing of ours" nothing_of_ours_runs
+	check "beside a running system nginx: the system's nginx still runs" kill -0 "$system_pid"
+	kill -QUIT "$system_pid"
+	wait_gone "$system_pid"
+}
+
+wait_gone() {
+	local i
+	for i in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A user who can sudo runs the quick start in a checkout of their own
+# (a copy of this one, build/ included, mounted where this one is, so
+# build/'s paths hold).  /etc is a private copy, so the user and the
+# sudoers entry vanish with the namespace.
+step_non_root_with_sudo() {
+	local user=qs-newcomer
+	cp -a /etc "$OUT/etc"
+	mount --bind "$OUT/etc" /etc
+	useradd --create-home --home-dir "$OUT/home" --shell /bin/bash "$user"
+	printf '%s ALL=(ALL) NOPASSWD: ALL\n' "$user" >"/etc/sudoers.d/$user"
+	chmod 0440 "/etc/sudoers.d/$user"
+	mkdir "$OUT/tree"
+	tar -C "$ROOT" --exclude=./.env --exclude=./.local --exclude=./data -cf - . | tar -C "$OUT/tree" -xf -
+	chown -R "$user:" "$OUT/tree"
+	mount --bind "$OUT/tree" "$ROOT"
+	# A fresh machine again: nginx's compiled-in directory is empty, so
+	# start.sh has to create its temp directory through sudo.
+	rm -rf /var/lib/nginx/body
+	if runuser -u "$user" -- sh -c "cd '$ROOT' && scripts/start.sh" >"$OUT/start.out" 2>&1 &&
+		[ "$(http_status "$URL/health")" = 200 ]; then
+		ok "as a user with sudo: start works and /health answers"
+	else
+		not_ok "as a user with sudo: start works and /health answers"
+		show "$OUT/start.out"
+	fi
+	check "as a user with sudo: nginx's temp directory was made through sudo" test -d /var/lib/nginx/body
+	local owners
+	owners=$(our_processes | while read -r pid rest; do stat -c %U "/proc/$pid"; done | sort -u)
+	check "as a user with sudo: pipelit and nginx run as that user" test "$owners" = "$user"
+	check "as a user with sudo: the output names the CLI without runuser" \
+		grep -q '^    \.local/bin/pipelit --help' "$OUT/start.out"
+	runuser -u "$user" -- sh -c "cd '$ROOT' && scripts/start.sh stop" >"$OUT/stop.out" 2>&1 || show "$OUT/stop.out"
+	check "as a user with sudo: stop leaves nothing running" nothing_of_ours_runs
+	umount "$ROOT"
+	umount /etc
+}
+
 cleanup() {
 	(cd "$ROOT" && scripts/start.sh stop) >/dev/null 2>&1 || true
 	# Whatever a failed step left behind (its pid file gone or wrong).
@@ -298,7 +370,9 @@ inside() {
 	trap cleanup EXIT
 	local step
 	for step in "${STEPS[@]}"; do
+		local began=$SECONDS
 		"step_$step"
+		printf '# %s: %d s\n' "$step" $((SECONDS - began))
 	done
 	printf '1..%d\n' "$N"
 	if [ "$FAILED" -eq 0 ]; then
