@@ -15,6 +15,8 @@
 #include "http/request.h"
 #include "pool/dblock.h"
 #include "util/config.h"
+#include "util/secret_key.h"
+#include "model/key_fingerprint.h"
 #include "util/log.h"
 
 #define FCGI_LISTEN_FD 0
@@ -74,6 +76,13 @@ open_and_migrate(const struct config *cfg)
 		db_close(db);
 		return NULL;
 	}
+	if (secret_key_check_shared(db, cfg->secret_key, &err) != 0) {
+		fprintf(stderr, "pipelit: %s\n", err);
+		log_error("%s", err);
+		free(err);
+		db_close(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -106,6 +115,13 @@ cmd_fcgi(int argc, char **argv)
 	db_configure_from(&cfg, DB_FOR_REQUESTS);
 	if (crypto_init() != 0) {
 		fprintf(stderr, "pipelit: libsodium failed to initialise\n");
+		config_free(&cfg);
+		return 1;
+	}
+	char *key_err = NULL;
+	if (secret_key_provision(&cfg, &key_err) != 0) {
+		fprintf(stderr, "pipelit: %s\n", key_err);
+		free(key_err);
 		config_free(&cfg);
 		return 1;
 	}

@@ -10,6 +10,7 @@
 #include "pool/proctitle.h"
 #include "pool/reexec.h"
 #include "util/config.h"
+#include "util/secret_key.h"
 #include "util/xalloc.h"
 
 static void
@@ -133,6 +134,24 @@ parse_serve_args(int argc, char **argv, struct pool_options *o)
 	return 0;
 }
 
+/* Without SECRET_KEY, the first start generates one in the data directory
+ * (util/secret_key.h); the master and every command then read it there. */
+static int
+provision_secret_key(const char *env_file)
+{
+	struct config cfg;
+	char *err = NULL;
+	if (config_load(&cfg, env_file, &err) != 0 || secret_key_provision(&cfg, &err) != 0) {
+		fprintf(stderr, "pipelit: %s\n", err);
+		free(err);
+		if (cfg.data_dir != NULL)
+			config_free(&cfg);
+		return -1;
+	}
+	config_free(&cfg);
+	return 0;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -164,7 +183,7 @@ cmd_serve(int argc, char **argv)
 	o.exe = exe;
 	o.argv = args;
 	proctitle_init(argc, argv);
-	rc = pool_run(&o);
+	rc = provision_secret_key(env_file) == 0 ? pool_run(&o) : 1;
 	for (int i = 0; i <= argc; i++)
 		free(args[i]);
 	free(args);

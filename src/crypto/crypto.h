@@ -29,6 +29,13 @@ char *field_encrypt(const unsigned char key[FIELD_KEY_BYTES], const char *plaint
 /* Decrypts stored text into a malloc'd string; -1 on a wrong key or damaged value. */
 int field_decrypt(const unsigned char key[FIELD_KEY_BYTES], const char *stored, char **plaintext);
 
+#define KEY_FINGERPRINT_HEX_LEN 64
+
+/* A fingerprint of a key for one purpose ("SECRET_KEY"): lowercase hex,
+ * the same for the same key and purpose, nothing more to learn from it. */
+void key_fingerprint(const char *purpose, const char *key,
+		     char hex[KEY_FINGERPRINT_HEX_LEN + 1]);
+
 /* malloc'd Argon2id string, or NULL on failure (out of memory). */
 char *password_hash(const char *password);
 /* 1 when password matches hash, 0 otherwise (also for a malformed hash). */

@@ -18,6 +18,7 @@
 #include "db/db_settings.h"
 #include "db/migrate.h"
 #include "db/migration.h"
+#include "model/key_fingerprint.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
 #include "pool/dblock.h"
@@ -117,14 +118,15 @@ migrate_database(const struct config *cfg, char **err)
 		return -1;
 	}
 	int rc = migrate_upgrade(db, "head", &e);
+	/* Hosts sharing this database must sign with one SECRET_KEY. */
+	if (rc == 0)
+		rc = secret_key_check_shared(db, cfg->secret_key, err);
+	else
+		*err = xasprintf("database migration failed: %s", e ? e : "unknown error");
+	free(e);
 	db_close(db);
 	db_configure_from(cfg, DB_FOR_REQUESTS);
-	if (rc != 0) {
-		*err = xasprintf("database migration failed: %s", e ? e : "unknown error");
-		free(e);
-		return -1;
-	}
-	return 0;
+	return rc == 0 ? 0 : -1;
 }
 
 /* The revision the database is at after migrate_database(): the head of

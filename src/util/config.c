@@ -14,8 +14,7 @@
 #include "xalloc.h"
 #include "fsutil.h"
 #include "net/outbound.h"
-
-#define DEFAULT_SECRET_KEY "change-me-in-production"
+#include "secret_key.h"
 
 /* The settings a .env file may carry, in one place. */
 struct env_pair {
@@ -353,8 +352,14 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	}
 
 	v = setting(&ef, "SECRET_KEY");
-	cfg->secret_key = xstrdup(v ? v : DEFAULT_SECRET_KEY);
-	cfg->secret_key_is_default = v == NULL || strcmp(v, DEFAULT_SECRET_KEY) == 0;
+	if (v != NULL && secret_key_is_known_default(v)) {
+		*err = xasprintf("SECRET_KEY is a publicly known default ('%s'): anyone could sign "
+				 "event tickets with it. Remove SECRET_KEY to have 'pipelit serve' "
+				 "generate a random one in %s/%s, or set a long random value", v,
+				 cfg->data_dir, SECRET_KEY_FILE);
+		goto out;
+	}
+	cfg->secret_key = v ? xstrdup(v) : secret_key_read_stored(cfg->data_dir);
 
 	v = setting(&ef, "LOG_LEVEL");
 	cfg->log_level = LOG_LEVEL_INFO;

@@ -15,8 +15,9 @@ struct config {
 	char *database_url;      /* DATABASE_URL; default sqlite:////<data_dir>/db.sqlite3 */
 	char *checkpoints_path;  /* CHECKPOINTS_DB_PATH; default beside the SQLite file */
 	char *field_encryption_key; /* FIELD_ENCRYPTION_KEY or NULL */
-	char *secret_key;        /* SECRET_KEY; a development default when unset */
-	int secret_key_is_default;
+	char *secret_key;        /* SECRET_KEY, else the key kept in <data_dir>/secret_key;
+				    NULL when neither (serve and fcgi then make one:
+				    util/secret_key.h) */
 	int log_level;           /* LOG_LEVEL */
 	char *log_file;          /* LOG_FILE or NULL for stderr */
 	int cors_allow_all_origins;      /* CORS_ALLOW_ALL_ORIGINS */

@@ -1,9 +1,13 @@
 /* test_config.c: .env parsing and configuration loading. */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tap.h"
 #include "util/config.h"
+#include "util/secret_key.h"
+#include "util/xalloc.h"
 #include "util/log.h"
 
 struct seen {
@@ -75,6 +79,7 @@ test_load(void)
 	unsetenv("DATABASE_URL");
 	unsetenv("PIPELIT_DATA_DIR");
 	unsetenv("PIPELIT_RESPONDERS");
+	unsetenv("SECRET_KEY");
 	FILE *f = fopen(".env", "w");
 	fprintf(f, "PIPELIT_RESPONDERS=3\nLOG_LEVEL=debug\n");
 	fclose(f);
@@ -89,8 +94,35 @@ test_load(void)
 	is_str(cfg.database_url, want, "default DATABASE_URL is in the data directory");
 	snprintf(want, sizeof(want), "%s/data/checkpoints.db", dir);
 	is_str(cfg.checkpoints_path, want, "checkpoint store beside the main database");
-	ok(cfg.secret_key_is_default, "SECRET_KEY falls back to the development default");
+	ok(cfg.secret_key == NULL, "no SECRET_KEY and none stored: none");
+	char *kerr = NULL;
+	ok(secret_key_provision(&cfg, &kerr) == 0 && cfg.secret_key != NULL &&
+	   strlen(cfg.secret_key) == 64, "provisioning makes a random key");
+	char *made = xstrdup(cfg.secret_key ? cfg.secret_key : "");
+	struct stat kst;
+	ok(stat("data/secret_key", &kst) == 0 && (kst.st_mode & 0777) == 0600,
+	   "kept in data/secret_key with mode 0600");
 	config_free(&cfg);
+	ok(config_load(&cfg, NULL, &err) == 0 && cfg.secret_key != NULL &&
+	   strcmp(cfg.secret_key, made) == 0, "every later load uses the stored key (CLI, fcgi)");
+	ok(secret_key_provision(&cfg, &kerr) == 0 && strcmp(cfg.secret_key, made) == 0,
+	   "provisioning again keeps it");
+	config_free(&cfg);
+	free(made);
+	static const char *defaults[] = { "change-me-in-production", "change-me", "CHANGEME", NULL };
+	for (const char **d = defaults; *d; d++) {
+		setenv("SECRET_KEY", *d, 1);
+		ok(config_load(&cfg, NULL, &err) == -1 && strstr(err, "publicly known default"),
+		   "SECRET_KEY=%s is refused: %s", *d, err ? err : "");
+		free(err);
+		err = NULL;
+	}
+	setenv("SECRET_KEY", "a-long-random-operator-chosen-value", 1);
+	ok(config_load(&cfg, NULL, &err) == 0 &&
+	   strcmp(cfg.secret_key, "a-long-random-operator-chosen-value") == 0,
+	   "a configured key wins over the stored one");
+	config_free(&cfg);
+	unsetenv("SECRET_KEY");
 
 	setenv("PIPELIT_RESPONDERS", "5", 1);
 	ok(config_load(&cfg, NULL, &err) == 0, "environment overrides .env");
