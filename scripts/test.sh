@@ -4,11 +4,12 @@
 # "N passed, N failed"; the exit status is non-zero on any failure.
 #
 # PIPELIT_TEST_PG_URL=postgresql://... uses that server instead of starting
-# a throwaway PostgreSQL 15 cluster.  Extra arguments go to make check
-# (for example TESTS='t/e2e/01-basics.t').
+# a throwaway PostgreSQL 15 cluster.  Extra arguments go to make check,
+# for example: scripts/test.sh TESTS='t/e2e/01-http.t t/unit/test_config'
 #
 # PIPELIT_BUILD_DIR=build-asan PIPELIT_CONFIGURE_FLAGS=--enable-sanitizers
 # runs the same suite against an AddressSanitizer/UBSan build.
+# (t/e2e/07-docs.t checks that the test files named here exist.)
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +19,7 @@ PG_PORT=
 
 case "${1:-}" in
 -h|--help)
-	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
 	exit 0
 	;;
 esac

@@ -38,8 +38,9 @@ use Time::HiRes qw(sleep time);
 our @EXPORT = qw(for_each_backend need_nginx pipelit_bin srcdir wait_until run_command
 	run_in_children free_port random_name);
 
-my $SRCDIR = $ENV{PIPELIT_SRCDIR} // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
-my $BIN = $ENV{PIPELIT_BIN} // "$SRCDIR/build/pipelit";
+# Absolute, whatever was given: each test runs in a temporary directory.
+my $SRCDIR = File::Spec->rel2abs($ENV{PIPELIT_SRCDIR} // dirname(__FILE__) . '/../..');
+my $BIN = File::Spec->rel2abs($ENV{PIPELIT_BIN} // "$SRCDIR/build/pipelit");
 my $NGINX = -x '/usr/sbin/nginx' ? '/usr/sbin/nginx' : 'nginx';
 my $NCHAN = '/usr/lib/nginx/modules/ngx_nchan_module.so';
 my $PID = $$;
