@@ -100,7 +100,10 @@ nginx_conf_text() {
 render_nginx_conf() {
 	local out=$1
 	shift
-	mkdir -p "$1/tmp"
+	mkdir -p "$1/tmp" "$1/publish"
+	# The live-events socket's directory: only its owner (pipelit's user)
+	# may reach the socket nginx makes 0666 (conf/nginx.conf.in).
+	chmod 0700 "$1/publish"
 	nginx_conf_text "$@" >"$out.tmp"
 	mv "$out.tmp" "$out"
 }

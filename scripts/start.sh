@@ -132,7 +132,9 @@ user_dir() {
 prepare_runtime_dirs() {
 	user_dir "$VAR"
 	user_dir "$DATA_DIR"
-	as_user mkdir -p "$RUN_DIR" "$LOG_DIR" "$NGINX_DIR/tmp"
+	as_user mkdir -p "$RUN_DIR" "$LOG_DIR" "$NGINX_DIR/tmp" "$NGINX_DIR/publish"
+	# Only the pool's user may reach the live-events socket (conf/nginx.conf.in).
+	as_user chmod 0700 "$NGINX_DIR/publish"
 }
 
 # read_pid FILE: prints the pid in FILE when that process is alive.  Read
@@ -157,7 +159,7 @@ start_pipelit() {
 	local log_file events_url=
 	log_file=$(setting LOG_FILE "$ENV_FILE" "$LOG_FILE_DEFAULT")
 	# Live events go to nginx's publisher socket (conf/nginx.conf.in).
-	[ -f "$NCHAN_MODULE" ] && events_url=unix:$NGINX_DIR/events.sock
+	[ -f "$NCHAN_MODULE" ] && events_url=unix:$NGINX_DIR/publish/events.sock
 	events_url=$(setting EVENTS_PUBLISH_URL "$ENV_FILE" "$events_url")
 	say "starting pipelit serve"
 	# setsid: the pool outlives this script and its terminal.  The output

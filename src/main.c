@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -38,6 +39,10 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+	/* What any command creates (databases, backups, logs, keys, their
+	 * directories) is private to its user; the few files another process
+	 * must reach get their modes explicitly (pool/file_modes.h). */
+	umask(077);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

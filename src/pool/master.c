@@ -22,6 +22,7 @@
 #include "pool/backoff.h"
 #include "pool/children.h"
 #include "pool/dblock.h"
+#include "pool/file_modes.h"
 #include "pool/listen.h"
 #include "pool/pidfile.h"
 #include "pool/orphan.h"
@@ -776,6 +777,7 @@ pool_run(const struct pool_options *opts)
 		config_free(&p.cfg);
 		return 1;
 	}
+	file_modes_warn(&p.cfg);
 	int rc = 1;
 	int dblock_fd = -1;
 	sigset_t sigs;
@@ -801,6 +803,10 @@ pool_run(const struct pool_options *opts)
 	if (p.listen_fd < 0)
 		p.listen_fd = listen_open(p.cfg.socket, p.cfg.socket_mode, &err);
 	if (p.listen_fd < 0) {
+		startup_failed(&p.cfg, "%s", err);
+		goto out_pidfile;
+	}
+	if (socket_group_apply(&p.cfg, &err) != 0) {
 		startup_failed(&p.cfg, "%s", err);
 		goto out_pidfile;
 	}

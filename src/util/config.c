@@ -466,6 +466,9 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	if (outbound_allow_check(cfg->outbound_allow, err) != 0)
 		goto out;
 
+	v = setting(&ef, "PIPELIT_SOCKET_GROUP");
+	cfg->socket_group = v && *v ? xstrdup(v) : NULL;
+
 	v = setting(&ef, "EVENTS_PUBLISH_URL");
 	cfg->events_publish_url = v ? xstrdup(v) : NULL;
 
@@ -502,6 +505,7 @@ config_free(struct config *cfg)
 	free(cfg->secret_key);
 	free(cfg->log_file);
 	free(cfg->socket);
+	free(cfg->socket_group);
 	free(cfg->pid_file);
 	free(cfg->events_publish_url);
 	free(cfg->outbound_allow);

@@ -53,6 +53,7 @@ struct config {
 	/* The pool. */
 	char *socket;            /* PIPELIT_SOCKET: unix path, or HOST:PORT; default <data_dir>/pipelit.sock */
 	int socket_mode;         /* PIPELIT_SOCKET_MODE (octal), 0660 */
+	char *socket_group;      /* PIPELIT_SOCKET_GROUP: the web server's group, or NULL */
 	int responders;          /* PIPELIT_RESPONDERS, 4 */
 	int executors;           /* PIPELIT_EXECUTORS, 1 */
 	long max_requests;       /* PIPELIT_MAX_REQUESTS, 10000; 0 = never recycle */

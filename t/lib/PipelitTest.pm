@@ -273,7 +273,7 @@ sub env {
 	my $key = encryption_key();
 	$env{FIELD_ENCRYPTION_KEY} = $key if $key ne '';
 	# nginx's live-event publisher (conf/nginx.conf.in), when it has one.
-	$env{EVENTS_PUBLISH_URL} = "unix:$self->{dir}/nginx/events.sock"
+	$env{EVENTS_PUBLISH_URL} = "unix:$self->{dir}/nginx/publish/events.sock"
 		if $self->{with_nginx} && -f $NCHAN;
 	while (my ($k, $v) = each %{ $self->{extra_env} }) {
 		if (defined $v) { $env{$k} = $v } else { delete $env{$k} }
@@ -428,7 +428,8 @@ sub render_nginx_conf {
 		MAX_BODY => $max_body,
 	);
 	$text =~ s/@([A-Z_]+)@/exists $v{$1} ? $v{$1} : "\@$1\@"/ge;
-	make_path("$prefix/tmp");
+	make_path("$prefix/tmp", "$prefix/publish");
+	chmod 0700, "$prefix/publish";
 	open my $fh, '>', "$prefix/nginx.conf" or croak "$prefix/nginx.conf: $!";
 	print $fh $text;
 	close $fh;

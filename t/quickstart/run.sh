@@ -155,7 +155,7 @@ step_serves_health_and_ui() {
 		not_ok "/ through nginx serves the UI's page" "got $code"
 	fi
 	# Live events: nginx loaded nchan, so pipelit has a publisher socket.
-	check "nginx runs with the live-events publisher (nchan)" test -S "$ROOT/.local/var/nginx/events.sock"
+	check "nginx runs with the live-events publisher (nchan)" test -S "$ROOT/.local/var/nginx/publish/events.sock"
 }
 
 step_status_names_everything() {
