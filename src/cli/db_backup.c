@@ -245,10 +245,12 @@ backup_help(FILE *out)
 {
 	fprintf(out, "usage: pipelit db [--env-file FILE] backup [--dir D]\n\n"
 		     "Writes a consistent copy of the database while the pool keeps serving:\n"
-		     "SQLite through its online backup API into D/pipelit-YYYYmmdd-HHMMSS.sqlite3\n"
-		     "(and the checkpoint store into D/checkpoints-YYYYmmdd-HHMMSS.db when it\n"
-		     "exists), PostgreSQL with pg_dump --format=custom into\n"
-		     "D/pipelit-YYYYmmdd-HHMMSS.pgdump.  D defaults to <PIPELIT_DATA_DIR>/backups.\n"
+		     "SQLite through its online backup API into D/pipelit-YYYYmmdd-HHMMSS.sqlite3,\n"
+		     "PostgreSQL with pg_dump --format=custom into D/pipelit-YYYYmmdd-HHMMSS.pgdump;\n"
+		     "with either, the checkpoint store (agent memory) into\n"
+		     "D/checkpoints-YYYYmmdd-HHMMSS.db when it exists.  Both or nothing: a copy\n"
+		     "that fails (a full disk) removes what was written.  D defaults to\n"
+		     "<PIPELIT_DATA_DIR>/backups.\n"
 		     "Back up FIELD_ENCRYPTION_KEY too, but keep it apart from these files:\n"
 		     "without it the stored secrets cannot be read, and with it anyone holding\n"
 		     "a backup can read them.\n");
@@ -263,7 +265,6 @@ finish_file(const char *part, const char *final)
 		unlink(part);
 		return cli_fail("cannot rename %s to %s: %s", part, final, strerror(e));
 	}
-	print_wrote(final);
 	return 0;
 }
 
@@ -279,9 +280,11 @@ backup_name(const char *dir, const char *prefix, const char *stamp, const char *
 	return path;
 }
 
+/* Copies the SQLite file src to a new file in dir; its name goes to
+ * *written.  0, or 1 (reported; nothing left behind). */
 static int
 backup_sqlite_file(const char *src, const char *dir, const char *prefix, const char *stamp,
-		   const char *ext)
+		   const char *ext, char **written)
 {
 	char *final = backup_name(dir, prefix, stamp, ext);
 	char *part = xasprintf("%s.part", final);
@@ -289,25 +292,27 @@ backup_sqlite_file(const char *src, const char *dir, const char *prefix, const c
 	char *err = NULL;
 	int rc = db_sqlite_backup(src, part, &err) == 0 ? finish_file(part, final) : cli_fail_with(err);
 	free(part);
-	free(final);
+	if (rc == 0)
+		*written = final;
+	else
+		free(final);
 	return rc;
 }
 
+/* The main database into dir; its file's name goes to *written. */
 static int
-backup_sqlite(const struct config *cfg, const struct db_url *u, const char *dir,
-	      const char *stamp)
+backup_sqlite(const struct db_url *u, const char *dir, const char *stamp, char **written)
 {
 	if (access(u->path, F_OK) != 0)
 		return cli_fail("the database %s does not exist", u->path);
-	int rc = backup_sqlite_file(u->path, dir, "pipelit", stamp, ".sqlite3");
-	if (rc == 0 && cfg->checkpoints_path != NULL && access(cfg->checkpoints_path, F_OK) == 0)
-		rc = backup_sqlite_file(cfg->checkpoints_path, dir, "checkpoints", stamp, ".db");
-	return rc;
+	return backup_sqlite_file(u->path, dir, "pipelit", stamp, ".sqlite3", written);
 }
 
+/* pg_dump's own messages name a full disk ("No space left on device")
+ * on its standard error, which the operator sees above ours. */
 static int
 backup_postgres(const struct config *cfg, const struct db_url *u, const char *dir,
-		const char *stamp)
+		const char *stamp, char **written)
 {
 	struct db *db = NULL;
 	char *tool = NULL;
@@ -328,8 +333,42 @@ backup_postgres(const struct config *cfg, const struct db_url *u, const char *di
 	}
 	free(file_arg);
 	free(part);
-	free(final);
+	if (rc == 0)
+		*written = final;
+	else
+		free(final);
 	free(tool);
+	return rc;
+}
+
+/*
+ * Both stores, whatever the backend: the main database and the checkpoint
+ * store (agent memory, an SQLite file of its own) when it exists.  A backup
+ * is the pair or nothing: when the second copy fails, the first is removed
+ * too, so no half set is ever mistaken for a backup.
+ */
+static int
+backup_all(const struct config *cfg, const struct db_url *u, const char *dir, const char *stamp)
+{
+	char *main_file = NULL, *cp_file = NULL;
+	int rc = u->backend == DB_SQLITE ? backup_sqlite(u, dir, stamp, &main_file) :
+					   backup_postgres(cfg, u, dir, stamp, &main_file);
+	if (rc == 0 && cfg->checkpoints_path != NULL && access(cfg->checkpoints_path, F_OK) == 0) {
+		rc = backup_sqlite_file(cfg->checkpoints_path, dir, "checkpoints", stamp, ".db",
+					&cp_file);
+		if (rc != 0) {
+			unlink(main_file);
+			fprintf(stderr, "pipelit: removed %s: a backup holds both stores or none\n",
+				main_file);
+		}
+	}
+	if (rc == 0) {
+		print_wrote(main_file);
+		if (cp_file != NULL)
+			print_wrote(cp_file);
+	}
+	free(main_file);
+	free(cp_file);
 	return rc;
 }
 
@@ -352,8 +391,7 @@ db_backup(int argc, char **argv, const char *env_file)
 	char stamp[16];
 	timestamp(stamp, '-');
 	if (rc == 0)
-		rc = u.backend == DB_SQLITE ? backup_sqlite(&cfg, &u, dir, stamp) :
-					      backup_postgres(&cfg, &u, dir, stamp);
+		rc = backup_all(&cfg, &u, dir, stamp);
 	free(dir);
 	db_url_free(&u);
 	config_free(&cfg);

@@ -80,11 +80,28 @@ copy_pages(sqlite3 *src, sqlite3 *dst, const char *dst_path, char **err)
 		}
 	}
 	sqlite3_backup_finish(b);
+	if ((rc & 0xff) == SQLITE_FULL) {
+		*err = xasprintf("disk full: no space left for the backup %s; nothing was kept "
+				 "(free space or choose another directory with --dir)", dst_path);
+		return -1;
+	}
 	if (rc != SQLITE_DONE) {
 		*err = xasprintf("backup into %s failed: %s", dst_path, sqlite3_errstr(rc));
 		return -1;
 	}
 	return 0;
+}
+
+/* Removes dst and whatever SQLite may have left beside it. */
+static void
+remove_copy(const char *dst_path)
+{
+	static const char *const sidecars[] = { "", "-journal", "-wal", "-shm" };
+	for (size_t i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++) {
+		char *p = xasprintf("%s%s", dst_path, sidecars[i]);
+		unlink(p);
+		free(p);
+	}
 }
 
 int
@@ -101,17 +118,22 @@ db_sqlite_backup(const char *src_path, const char *dst_path, char **err)
 				       err);
 		rc = dst ? 0 : -1;
 	}
+	/* A copy being made needs no rollback journal: if it fails it is
+	 * deleted whole.  Without one, a full disk leaves no journal behind. */
+	if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode=OFF", NULL, NULL, NULL) != SQLITE_OK)
+		rc = sqlite_fail(dst, "cannot prepare", dst_path, err);
 	if (rc == 0)
 		rc = copy_pages(src, dst, dst_path, err);
 	/* The header says WAL when the source is; a backup is one file. */
 	if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
 		rc = sqlite_fail(dst, "cannot finish", dst_path, err);
+
 	sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(src);
 	if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && rc == 0)
 		rc = sqlite_fail(dst, "cannot close", dst_path, err);
 	if (rc != 0 && dst != NULL)
-		unlink(dst_path);
+		remove_copy(dst_path);
 	return rc;
 }
 

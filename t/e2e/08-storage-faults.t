@@ -34,10 +34,12 @@ sub pool_in_namespace {
 		pipelit_bin(), 'serve', '--socket', $t->socket_path, '--pid-file', $t->pid_file);
 }
 
-# Runs a shell command in the pool's mount namespace; returns (status, output).
+# Runs a shell command in the pool's mount namespace, with the stack's
+# environment; returns (status, output).
 sub in_pool_ns {
 	my ($t, $sh) = @_;
-	return run_command(cmd => ['nsenter', '-t', $t->master_pid, '-m', 'sh', '-c', $sh], timeout => 60);
+	return run_command(cmd => ['nsenter', '-t', $t->master_pid, '-m', 'sh', '-c', $sh],
+		env => $t->env, dir => $t->dir, timeout => 120);
 }
 
 # Kills the responders so the master starts new ones, which open the
@@ -137,6 +139,65 @@ subtest 'a store that was read-only when a responder opened it' => sub {
 	is($recovered, 6, 'every responder writes again without a restart');
 	check_ledger($t, $token, \@acked);
 	is($t->db_query('PRAGMA integrity_check'), 'ok', 'the database is sound');
+};
+
+subtest 'a full disk' => sub {
+	my $t = PipelitTest->new;
+	my $dir = $t->dir . '/data';
+	make_path($dir);
+	# The data directory is a 16 MB tmpfs, for the pool alone.
+	ok($t->start(pool_in_namespace($t, "mount -t tmpfs -o size=16m,mode=0700 tmpfs '$dir'")),
+		'the pool starts on a small file system of its own') or return diag($t->log_tail);
+	my $bin = pipelit_bin();
+	my ($rc, $out) = in_pool_ns($t, "'$bin' user create --username full-admin "
+		. "--password secret-pass-1 --role admin");
+	is($rc, 0, 'an admin is created on that file system') or return diag($out);
+	my $token = PipelitAuth::login($t, 'full-admin', 'secret-pass-1') or return fail('login');
+	my @acked;
+	my ($res, $j) = create_workflow($t, $token);
+	is($res->{status}, 201, 'a write before the disk fills') and push @acked, $j->{slug};
+
+	($rc, $out) = in_pool_ns($t, "dd if=/dev/zero of='$dir/filler' bs=64k 2>&1; df -k '$dir'");
+	like($out, qr/No space left/, 'the file system is full');
+
+	# Writes of about 32 KB go on until the write-ahead log needs space
+	# it cannot get.
+	my (%statuses, $full);
+	for (1 .. 300) {
+		my ($r, $rj) = create_workflow($t, $token, 'x' x 32768);
+		$statuses{ $r->{status} }++;
+		push @acked, $rj->{slug} if $r->{status} == 201;
+		$full //= $r if $r->{status} == 507;
+		last if $statuses{507} && $statuses{507} >= 3;
+	}
+	ok($full, 'a write on the full disk is answered 507') or diag(explain \%statuses);
+	ok(!$statuses{500}, 'never a 500') or diag(explain \%statuses);
+	if ($full) {
+		ok($full->{headers}{'retry-after'}, '507 carries Retry-After');
+		like(($t->json($full) // {})->{detail} // '', qr/disk full/i, 'and says disk full');
+	}
+
+	# A backup that meets a full disk says so and leaves nothing behind.
+	($rc, $out) = in_pool_ns($t, "mkdir -p /tmp/.pipelit-bk-$$ && mount -t tmpfs -o size=48k tmpfs "
+		. "/tmp/.pipelit-bk-$$ && '$bin' db backup --dir /tmp/.pipelit-bk-$$; echo \"exit=\$?\"; "
+		. "echo left:; ls -A /tmp/.pipelit-bk-$$");
+	like($out, qr/exit=1/, 'a backup onto a full disk fails') or diag($out);
+	like($out, qr/disk full/, 'with a message that says disk full') or diag($out);
+	like($out, qr/left:\s*\z/, 'and leaves no file behind (no .part, no -journal)') or diag($out);
+
+	($rc, $out) = in_pool_ns($t, "rm -f '$dir/filler'");
+	is($rc, 0, 'space is freed') or diag($out);
+	my $recovered = 0;
+	for (1 .. 4) {
+		my ($r, $rj) = create_workflow($t, $token);
+		next unless $r->{status} == 201;
+		$recovered++;
+		push @acked, $rj->{slug};
+	}
+	is($recovered, 4, 'writes succeed again without a restart');
+	check_ledger($t, $token, \@acked);
+	($rc, $out) = in_pool_ns($t, "sqlite3 '$dir/db.sqlite3' 'PRAGMA integrity_check'");
+	like($out, qr/^ok$/m, 'the database is sound') or diag($out);
 };
 
 done_testing();
