@@ -92,6 +92,7 @@ nginx_conf_text() {
 	    -e "s|@WWW_DIR@|$www|g" \
 	    -e "s|@SOCKET@|$socket|g" \
 	    -e "s|@MAX_BODY@|$max_body|g" \
+	    -e "s|@EVENT_TICKET_SECONDS@|$(setting EVENT_TICKET_SECONDS "${ENV_FILE:-}" 60)|g" \
 	    "$ROOT/conf/nginx.conf.in"
 }
 

@@ -426,6 +426,7 @@ sub render_nginx_conf {
 		WWW_DIR => "$SRCDIR/www",
 		SOCKET => $self->{socket},
 		MAX_BODY => $max_body,
+		EVENT_TICKET_SECONDS => $self->env->{EVENT_TICKET_SECONDS} // 60,
 	);
 	$text =~ s/@([A-Z_]+)@/exists $v{$1} ? $v{$1} : "\@$1\@"/ge;
 	make_path("$prefix/tmp", "$prefix/publish");
