@@ -4,6 +4,7 @@
  * the new key and the pool is told (SIGHUP), running responders still hold
  * the old key and answer a clear 503 for secrets they cannot decrypt.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,15 @@
 static void
 rotate_usage(FILE *out)
 {
-	fprintf(out, "usage: pipelit db [--env-file FILE] rotate-key --new-key KEY\n\n"
-		     "Decrypts every stored secret (TOTP secrets, LLM API keys, git keys and\n"
-		     "tokens) with the current FIELD_ENCRYPTION_KEY and encrypts it with KEY, in\n"
-		     "one transaction: interrupted, nothing changes and the current key stays\n"
-		     "valid.  KEY comes from 'pipelit keygen'.  Afterwards put KEY in .env and\n"
-		     "send SIGHUP to the running 'pipelit serve' master.\n");
+	fprintf(out, "usage: pipelit db [--env-file FILE] rotate-key (--new-key-file FILE | "
+		     "--new-key-stdin)\n\n"
+		     "Decrypts every stored secret (TOTP secrets, LLM API keys and headers, git\n"
+		     "keys and tokens) with the current FIELD_ENCRYPTION_KEY and encrypts it with\n"
+		     "the new key, in one transaction: interrupted, nothing changes and the\n"
+		     "current key stays valid.  The new key comes from 'pipelit keygen', read\n"
+		     "from FILE or from standard input (never from the command line, which\n"
+		     "every local user can see in the process list).  Afterwards put it in .env\n"
+		     "and send SIGHUP to the running 'pipelit serve' master.\n");
 }
 
 /* The text config_load() accepts (44 characters, '=' last) that decodes
@@ -35,28 +39,79 @@ parse_new_key(const char *text, unsigned char key[FIELD_KEY_BYTES])
 	return strlen(text) == 44 && text[43] == '=' && field_key_decode(text, key) == 0 ? 0 : -1;
 }
 
+/* Where the new key comes from. */
+struct key_source {
+	const char *file;        /* --new-key-file, or NULL */
+	int from_stdin;          /* --new-key-stdin */
+};
+
 static int
-parse_args(int argc, char **argv, const char **new_key)
+refuse_key_argument(void)
 {
-	*new_key = NULL;
+	fprintf(stderr, "pipelit: db rotate-key: --new-key is no longer accepted: a key on the "
+			"command line is visible to every local user in the process list. Use "
+			"--new-key-file FILE or --new-key-stdin (pipelit keygen > key && pipelit db "
+			"rotate-key --new-key-file key)\n");
+	return 2;
+}
+
+static int
+parse_args(int argc, char **argv, struct key_source *src)
+{
+	memset(src, 0, sizeof(*src));
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			rotate_usage(stdout);
 			return -1;
-		} else if (strcmp(argv[i], "--new-key") == 0 && i + 1 < argc) {
-			*new_key = argv[++i];
-		} else if (strncmp(argv[i], "--new-key=", 10) == 0) {
-			*new_key = argv[i] + 10;
+		} else if (strcmp(argv[i], "--new-key") == 0 ||
+			   strncmp(argv[i], "--new-key=", 10) == 0) {
+			return refuse_key_argument();
+		} else if (strcmp(argv[i], "--new-key-file") == 0 && i + 1 < argc) {
+			src->file = argv[++i];
+		} else if (strncmp(argv[i], "--new-key-file=", 15) == 0) {
+			src->file = argv[i] + 15;
+		} else if (strcmp(argv[i], "--new-key-stdin") == 0) {
+			src->from_stdin = 1;
 		} else {
 			fprintf(stderr, "pipelit: db rotate-key: unexpected argument '%s'\n", argv[i]);
 			rotate_usage(stderr);
 			return 2;
 		}
 	}
-	if (*new_key == NULL) {
+	if ((src->file == NULL) == (src->from_stdin == 0)) {
 		rotate_usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+/* The first line of the key's source, without surrounding blanks, into
+ * text; 0, or the exit status after a message. */
+static int
+read_new_key(const struct key_source *src, char *text, size_t size)
+{
+	FILE *f = src->from_stdin ? stdin : fopen(src->file, "r");
+	if (f == NULL) {
+		fprintf(stderr, "pipelit: db rotate-key: cannot read %s: %s\n", src->file,
+			strerror(errno));
+		return 1;
+	}
+	char line[256];
+	int got = fgets(line, sizeof(line), f) != NULL;
+	if (!src->from_stdin)
+		fclose(f);
+	if (!got) {
+		fprintf(stderr, "pipelit: db rotate-key: no key in %s\n",
+			src->from_stdin ? "standard input" : src->file);
+		return 2;
+	}
+	char *p = line, *end = line + strlen(line);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	snprintf(text, size, "%.*s", (int)(end - p), p);
+	sodium_memzero(line, sizeof(line));
 	return 0;
 }
 
@@ -121,13 +176,19 @@ rotate(const struct config *cfg, const unsigned char *old_key, const unsigned ch
 int
 db_rotate_key(int argc, char **argv, const char *env_file)
 {
-	const char *new_text;
-	int rc = parse_args(argc, argv, &new_text);
+	struct key_source src;
+	char new_text[256];
+	int rc = parse_args(argc, argv, &src);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	rc = read_new_key(&src, new_text, sizeof(new_text));
+	if (rc != 0)
+		return rc;
 	struct config cfg;
-	if (cli_load_config(&cfg, env_file, "Cli") != 0)
+	if (cli_load_config(&cfg, env_file, "Cli") != 0) {
+		sodium_memzero(new_text, sizeof(new_text));
 		return 1;
+	}
 	if (crypto_init() != 0) {
 		fprintf(stderr, "pipelit: libsodium failed to initialise\n");
 		config_free(&cfg);
@@ -139,6 +200,7 @@ db_rotate_key(int argc, char **argv, const char *env_file)
 		rc = rotate(&cfg, old_key, new_key, new_text);
 	sodium_memzero(old_key, sizeof(old_key));
 	sodium_memzero(new_key, sizeof(new_key));
+	sodium_memzero(new_text, sizeof(new_text));
 	config_free(&cfg);
 	return rc;
 }

@@ -138,11 +138,10 @@ char *
 secret_mask(const char *value)
 {
 	size_t chars = value ? utf8_count(value) : 0;
-	if (chars < 8)
+	if (chars < SECRET_MASK_MIN_CHARS)
 		return xstrdup("****");
-	size_t head = utf8_offset(value, 4);
-	size_t tail = utf8_offset(value, chars - 4);
-	char *masked = xasprintf("%.*s****%s", (int)head, value, value + tail);
+	size_t tail = utf8_offset(value, chars - SECRET_MASK_TAIL_CHARS);
+	char *masked = xasprintf("****%s", value + tail);
 	/* A value with bad bytes could give a mask jansson refuses; such a
 	 * value shows no characters at all. */
 	char *clean = probe_excerpt(masked, strlen(masked), 16, NULL);

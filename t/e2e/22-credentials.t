@@ -28,7 +28,7 @@ sub cred_req {
 
 sub mask_of {
 	my ($s) = @_;
-	return length($s) < 8 ? '****' : substr($s, 0, 4) . '****' . substr($s, -4);
+	return length($s) < 12 ? '****' : '****' . substr($s, -4);
 }
 
 # Creates a credential as $token; the decoded CredentialOut, or undef.

@@ -33,7 +33,7 @@ sub store_secrets {
 	my $cred = $t->json($res) // {};
 	$s{cred_id} = $cred->{id};
 	$s{mask} = ($cred->{detail} // {})->{api_key};
-	is($s{mask}, substr($s{llm_key}, 0, 4) . '****' . substr($s{llm_key}, -4), 'the API key comes back masked');
+	is($s{mask}, '****' . substr($s{llm_key}, -4), 'the API key comes back masked');
 	$res = $t->request('POST', '/api/v1/credentials/', { headers => bearer($admin), content => { name => 'git',
 		credential_type => 'git', detail => { access_token => $s{git_token}, ssh_private_key => $s{ssh_key},
 			webhook_secret => $s{webhook_secret}, username => 'octo' } } });

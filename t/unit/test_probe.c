@@ -16,12 +16,17 @@ is_owned(char *got, const char *want, const char *name)
 static void
 test_mask(void)
 {
-	is_owned(secret_mask("sk-abcdefghijklmnop"), "sk-a****mnop", "mask: first 4 + **** + last 4");
-	is_owned(secret_mask("12345678"), "1234****5678", "mask: exactly 8 characters");
-	is_owned(secret_mask("1234567"), "****", "mask: fewer than 8 is all stars");
+	/* Security review, finding 15: an 8-character secret was shown whole. */
+	is_owned(secret_mask("sk-abcdefghijklmnop"), "****mnop", "mask: **** + the last 4");
+	is_owned(secret_mask("12345678"), "****", "mask: 8 characters show nothing");
+	is_owned(secret_mask("12345678901"), "****", "mask: 11 characters show nothing");
+	is_owned(secret_mask("123456789012"), "****9012", "mask: 12 characters show the last 4");
+	is_owned(secret_mask("1234567"), "****", "mask: fewer is all stars");
 	is_owned(secret_mask(""), "****", "mask: empty");
-	is_owned(secret_mask("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9xyzw"), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9****xyzw",
-		 "mask: counts characters, not bytes");
+	is_owned(secret_mask("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9xyzw"),
+		 "****xyzw", "mask: counts characters, not bytes");
+	is_owned(secret_mask("abcdefgh\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"),
+		 "****\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "mask: the tail is whole characters");
 }
 
 static void
@@ -31,7 +36,7 @@ test_excerpt(void)
 	is_owned(probe_excerpt("a\xff" "b", 3, 10, NULL), "a\xef\xbf\xbd" "b", "excerpt: a bad byte becomes U+FFFD");
 	is_owned(probe_excerpt("a\0b", 3, 10, NULL), "a\xef\xbf\xbd" "b", "excerpt: a NUL does not cut the text");
 	is_owned(probe_excerpt("bad key sk-abcdefghijkl here", 28, 500, "sk-abcdefghijkl"),
-		 "bad key sk-a****ijkl here", "excerpt: the secret is masked");
+		 "bad key ****ijkl here", "excerpt: the secret is masked");
 	is_owned(probe_excerpt("kk kk", 5, 500, "kk"), "**** ****", "excerpt: a short secret is masked too");
 	char big[1200];
 	memset(big, 'x', sizeof(big) - 1);
