@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "api.h"
+#include "fields.h"
 #include "engine/edge_rules.h"
 #include "events/publish.h"
 #include "http/answer.h"
@@ -143,9 +144,10 @@ check_priority(struct validator *v, json_t *body, json_t *clean)
 
 /* The validated fields of an EdgeIn body (create: source_node_id required);
  * a new object, or NULL with v failed. */
-static json_t *
-check_body(struct validator *v, json_t *body, int creating)
+json_t *
+edge_fields_check(struct validator *v, json_t *body, int creating)
 {
+	size_t before = v_count(v);
 	if (v_body_object(v, body) != 1)
 		return NULL;
 	json_t *clean = json_object();
@@ -156,7 +158,7 @@ check_body(struct validator *v, json_t *body, int creating)
 	check_mapping(v, body, clean);
 	check_text(v, body, "condition_value", 0, 0, EDGE_CONDITION_VALUE_MAX, clean);
 	check_priority(v, body, clean);
-	if (v_failed(v)) {
+	if (v_count(v) > before) {
 		json_decref(clean);
 		return NULL;
 	}
@@ -187,7 +189,7 @@ edges_create(struct req *r)
 	struct workflow w;
 	if (db == NULL || workflow_of(r, db, &w) != 0)
 		return 0;
-	json_t *fields = req_checked_body(r, check_body, 1);
+	json_t *fields = req_checked_body(r, edge_fields_check, 1);
 	int rc = 0;
 	if (fields != NULL) {
 		int64_t id = 0;
@@ -211,7 +213,7 @@ edges_update(struct req *r)
 		return 0;
 	int rc = 0;
 	json_t *fields = NULL;
-	if (req_path_int(r, "edge_id", &id) == 0 && (fields = req_checked_body(r, check_body, 0)) != NULL) {
+	if (req_path_int(r, "edge_id", &id) == 0 && (fields = req_checked_body(r, edge_fields_check, 0)) != NULL) {
 		char *message = NULL;
 		rc = edge_update(db, w.id, id, fields, &message);
 		rc = rc == EDGE_OK ? answer_edge(r, db, &w, id, 200, "edge_updated")

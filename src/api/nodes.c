@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "fields.h"
 #include "events/publish.h"
 #include "http/answer.h"
 #include "http/request.h"
@@ -45,14 +46,6 @@ find_workflow(struct req *r, struct db *db, struct workflow *w)
 
 
 /* --- validation ------------------------------------------------------------------ */
-
-/* Moves the loc of the newest error under "config": ["body", "config", key]. */
-static void
-nest_last_error(struct validator *v)
-{
-	json_t *item = json_array_get(v->errors, json_array_size(v->errors) - 1);
-	json_array_insert_new(json_object_get(item, "loc"), 1, json_string("config"));
-}
 
 static int
 sent_null(json_t *obj, const char *key)
@@ -171,38 +164,59 @@ check_object(struct validator *v, json_t *obj, const char *key, int nullable, js
 static json_t *
 check_config(struct validator *v, json_t *config)
 {
+	/* Items about config keys point under "config", wherever the node is. */
+	json_t *outer = v->prefix, *outer_body = v->body;
+	json_t *at = outer ? json_copy(outer) : json_array();
+	json_array_append_new(at, json_string("config"));
+	v_nest(v, config, at);
 	json_t *clean = json_object();
-#define NESTED(call) do { if ((call) < 0) nest_last_error(v); } while (0)
-	NESTED(check_text(v, config, "system_prompt", 0, TEXT_MAX_CHARS, 0, clean));
-	NESTED(check_object(v, config, "extra_config", 0, clean));
-	NESTED(check_int(v, config, "llm_credential_id", 1, clean));
-	NESTED(check_text(v, config, "model_name", 0, MODEL_NAME_MAX, 0, clean));
-	NESTED(check_float(v, config, "temperature", clean));
-	NESTED(check_int(v, config, "max_tokens", 1, clean));
-	NESTED(check_float(v, config, "frequency_penalty", clean));
-	NESTED(check_float(v, config, "presence_penalty", clean));
-	NESTED(check_float(v, config, "top_p", clean));
-	NESTED(check_int(v, config, "timeout", 1, clean));
-	NESTED(check_int(v, config, "max_retries", 1, clean));
-	NESTED(check_object(v, config, "response_format", 1, clean));
-	NESTED(check_int(v, config, "credential_id", 1, clean));
-	NESTED(check_bool(v, config, "is_active", clean));
-	NESTED(check_int(v, config, "priority", 0, clean));
-	NESTED(check_object(v, config, "trigger_config", 0, clean));
-#undef NESTED
+	check_text(v, config, "system_prompt", 0, TEXT_MAX_CHARS, 0, clean);
+	check_object(v, config, "extra_config", 0, clean);
+	check_int(v, config, "llm_credential_id", 1, clean);
+	check_text(v, config, "model_name", 0, MODEL_NAME_MAX, 0, clean);
+	check_float(v, config, "temperature", clean);
+	check_int(v, config, "max_tokens", 1, clean);
+	check_float(v, config, "frequency_penalty", clean);
+	check_float(v, config, "presence_penalty", clean);
+	check_float(v, config, "top_p", clean);
+	check_int(v, config, "timeout", 1, clean);
+	check_int(v, config, "max_retries", 1, clean);
+	check_object(v, config, "response_format", 1, clean);
+	check_int(v, config, "credential_id", 1, clean);
+	check_bool(v, config, "is_active", clean);
+	check_int(v, config, "priority", 0, clean);
+	check_object(v, config, "trigger_config", 0, clean);
+	v_nest(v, outer_body, outer);
+	json_decref(at);
 	return clean;
+}
+
+/* "__end__" is where a conditional edge ends the run: no node may be
+ * called so, or its edges would mean two things. */
+static void
+check_node_id_free(struct validator *v, json_t *clean)
+{
+	const char *id = json_string_value(json_object_get(clean, "node_id"));
+	if (id == NULL || strcmp(id, "__end__") != 0)
+		return;
+	v_add(v, V_BODY, "node_id", "value_error",
+	      "Value error, '__end__' is reserved for the end of a conditional edge",
+	      json_string(id), json_pack("{s:{}}", "error"));
+	json_object_del(clean, "node_id");
 }
 
 /* The validated fields of a NodeIn (create) or NodeUpdate body; a new
  * object, or NULL with v failed. */
-static json_t *
-check_body(struct validator *v, json_t *body, int creating)
+json_t *
+node_fields_check(struct validator *v, json_t *body, int creating)
 {
+	size_t before = v_count(v);
 	if (v_body_object(v, body) != 1)
 		return NULL;
 	json_t *clean = json_object();
 	/* null counts as absent: a create then generates the id. */
 	check_text(v, body, "node_id", 1, NODE_ID_MAX, 0, clean);
+	check_node_id_free(v, clean);
 	check_text(v, body, "label", 0, NODE_LABEL_MAX, 1, clean);
 	const char *type = NULL;
 	if (v_literal(v, body, "component_type", creating, node_component_types, &type) == 1)
@@ -217,7 +231,7 @@ check_body(struct validator *v, json_t *body, int creating)
 	json_t *config = NULL;
 	if (!sent_null(body, "config") && v_object(v, body, "config", 0, &config) == 1)
 		json_object_set_new(clean, "config", check_config(v, config));
-	if (v_failed(v)) {
+	if (v_count(v) > before) {
 		json_decref(clean);
 		return NULL;
 	}
@@ -308,7 +322,7 @@ nodes_create(struct req *r)
 	struct workflow w;
 	if (find_workflow(r, db, &w) != 0)
 		return 0;
-	json_t *fields = req_checked_body(r, check_body, 1);
+	json_t *fields = req_checked_body(r, node_fields_check, 1);
 	if (fields == NULL) {
 		workflow_free(&w);
 		return 0;
@@ -334,7 +348,7 @@ nodes_update(struct req *r)
 	struct workflow w;
 	if (find_workflow(r, db, &w) != 0)
 		return 0;
-	json_t *fields = req_checked_body(r, check_body, 0);
+	json_t *fields = req_checked_body(r, node_fields_check, 0);
 	if (fields == NULL) {
 		workflow_free(&w);
 		return 0;

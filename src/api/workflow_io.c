@@ -24,13 +24,12 @@
 
 #include "api.h"
 #include "db/db.h"
-#include "engine/edge_rules.h"
-#include "engine/node_types.h"
 #include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
 #include "workflow_credentials.h"
+#include "workflow_document.h"
 #include "model/edge.h"
 #include "model/limits.h"
 #include "model/node.h"
@@ -39,8 +38,6 @@
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
-#define FORMAT_NAME "pipelit-workflow"
-#define FORMAT_VERSION 2       /* 2: credentials by reference; 1 (ids) still imports */
 #define NOT_FOUND "Workflow not found."
 #define SLUG_TRIES 1000
 
@@ -128,14 +125,14 @@ workflows_export(struct req *r)
 		workflow_free(&w);
 		return resp_db_error(r, db, "export credentials");
 	}
-	json_t *doc = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT_NAME,
-				"version", FORMAT_VERSION, "workflow", export_workflow(&w),
+	json_t *doc = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", WORKFLOW_DOC_FORMAT,
+				"version", WORKFLOW_DOC_VERSION, "workflow", export_workflow(&w),
 				"nodes", nodes, "edges", edges);
 	workflow_free(&w);
 	return resp_json(r, 200, doc);
 }
 
-/* --- document checks ------------------------------------------------------------ */
+/* --- answers ---------------------------------------------------------------- */
 
 /* The problems found so far, as 422 items; loc is ["body", path...]. */
 struct problems {
@@ -159,312 +156,6 @@ problem(struct problems *p, json_t *loc, const char *fmt, ...)
 	json_decref(loc);
 	json_array_append_new(p->items, json_pack("{s:o, s:s, s:s}", "loc", full, "msg", msg,
 						  "type", "value_error"));
-}
-
-enum kind { K_STRING, K_TEXT_OR_NULL, K_INT, K_INT_OR_NULL, K_NUM_OR_NULL, K_BOOL,
-	    K_OBJECT, K_OBJECT_OR_NULL, K_LIST_OR_NULL };
-
-static int
-kind_ok(json_t *v, enum kind k)
-{
-	switch (k) {
-	case K_STRING: return json_is_string(v);
-	case K_TEXT_OR_NULL: return json_is_string(v) || json_is_null(v);
-	case K_INT: return json_is_integer(v);
-	case K_INT_OR_NULL: return json_is_integer(v) || json_is_null(v);
-	case K_NUM_OR_NULL: return json_is_number(v) || json_is_null(v);
-	case K_BOOL: return json_is_boolean(v);
-	case K_OBJECT: return json_is_object(v);
-	case K_OBJECT_OR_NULL: return json_is_object(v) || json_is_null(v);
-	case K_LIST_OR_NULL: return json_is_array(v) || json_is_null(v);
-	}
-	return 0;
-}
-
-static const char *
-kind_name(enum kind k)
-{
-	static const char *const names[] = {
-		"a string", "a string or null", "an integer", "an integer or null",
-		"a number or null", "a boolean", "an object", "an object or null",
-		"a list or null",
-	};
-	return names[k];
-}
-
-struct field_rule {
-	const char *key;
-	enum kind kind;
-	int required;
-};
-
-/* Checks obj's keys against rules and copies the present ones into clean.
- * where is the loc prefix (borrowed). */
-static void
-check_fields(struct problems *p, json_t *obj, const struct field_rule *rules, json_t *where,
-	     json_t *clean)
-{
-	for (const struct field_rule *f = rules; f->key != NULL; f++) {
-		json_t *v = json_object_get(obj, f->key);
-		json_t *loc = json_deep_copy(where);
-		json_array_append_new(loc, json_string(f->key));
-		if (v == NULL) {
-			if (f->required)
-				problem(p, loc, "%s is required", f->key);
-			else
-				json_decref(loc);
-			continue;
-		}
-		if (!kind_ok(v, f->kind)) {
-			problem(p, loc, "%s should be %s", f->key, kind_name(f->kind));
-			continue;
-		}
-		json_decref(loc);
-		json_object_set(clean, f->key, v);
-	}
-}
-
-static const struct field_rule workflow_rules[] = {
-	{ "name", K_STRING, 1 }, { "slug", K_STRING, 0 }, { "description", K_STRING, 0 },
-	{ "is_active", K_BOOL, 0 }, { "is_public", K_BOOL, 0 }, { "is_default", K_BOOL, 0 },
-	{ "tags", K_LIST_OR_NULL, 0 }, { "max_execution_seconds", K_INT, 0 },
-	{ "input_schema", K_OBJECT_OR_NULL, 0 }, { "output_schema", K_OBJECT_OR_NULL, 0 },
-	{ NULL, 0, 0 },
-};
-
-static const struct field_rule node_rules[] = {
-	{ "node_id", K_STRING, 1 }, { "label", K_TEXT_OR_NULL, 0 },
-	{ "component_type", K_STRING, 1 }, { "is_entry_point", K_BOOL, 0 },
-	{ "interrupt_before", K_BOOL, 0 }, { "interrupt_after", K_BOOL, 0 },
-	{ "position_x", K_INT, 0 }, { "position_y", K_INT, 0 },
-	{ "subworkflow_id", K_INT_OR_NULL, 0 }, { "code_block_id", K_INT_OR_NULL, 0 },
-	{ NULL, 0, 0 },
-};
-
-static const struct field_rule config_rules[] = {
-	{ "system_prompt", K_STRING, 0 }, { "extra_config", K_OBJECT, 0 },
-	{ "llm_credential_id", K_INT_OR_NULL, 0 }, { "model_name", K_TEXT_OR_NULL, 0 },
-	{ "temperature", K_NUM_OR_NULL, 0 }, { "max_tokens", K_INT_OR_NULL, 0 },
-	{ "frequency_penalty", K_NUM_OR_NULL, 0 }, { "presence_penalty", K_NUM_OR_NULL, 0 },
-	{ "top_p", K_NUM_OR_NULL, 0 }, { "timeout", K_INT_OR_NULL, 0 },
-	{ "max_retries", K_INT_OR_NULL, 0 }, { "response_format", K_OBJECT_OR_NULL, 0 },
-	{ "credential_id", K_INT_OR_NULL, 0 }, { "is_active", K_BOOL, 0 },
-	{ "priority", K_INT, 0 }, { "trigger_config", K_OBJECT, 0 },
-	{ NULL, 0, 0 },
-};
-
-static const struct field_rule edge_rules[] = {
-	{ "source_node_id", K_STRING, 1 }, { "target_node_id", K_STRING, 0 },
-	{ "edge_type", K_STRING, 0 }, { "edge_label", K_STRING, 0 },
-	{ "condition_mapping", K_OBJECT_OR_NULL, 0 }, { "condition_value", K_STRING, 0 },
-	{ "priority", K_INT, 0 },
-	{ NULL, 0, 0 },
-};
-
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(*list, s) == 0)
-			return 1;
-	return 0;
-}
-
-/* One node's fields for node_create; its node_id and type are recorded in
- * types (node_id -> component_type) for the edge checks. */
-static json_t *
-check_node(struct problems *p, json_t *node, size_t i, json_t *types)
-{
-	json_t *where = json_pack("[s, I]", "nodes", (json_int_t)i);
-	json_t *clean = json_object();
-	if (!json_is_object(node)) {
-		problem(p, where, "a node should be an object");
-		return clean;
-	}
-	check_fields(p, node, node_rules, where, clean);
-	const char *id = json_string_value(json_object_get(clean, "node_id"));
-	const char *type = json_string_value(json_object_get(clean, "component_type"));
-	if (id != NULL && (*id == '\0' || strlen(id) > NODE_ID_MAX
-			   || strcmp(id, "__end__") == 0))
-		problem(p, json_pack("[s, I, s]", "nodes", (json_int_t)i, "node_id"),
-			"node_id '%.100s' is not usable", id);
-	else if (id != NULL && json_object_get(types, id) != NULL)
-		problem(p, json_pack("[s, I, s]", "nodes", (json_int_t)i, "node_id"),
-			"node_id '%.100s' appears more than once", id);
-	if (type != NULL && !in_list(node_component_types, type))
-		problem(p, json_pack("[s, I, s]", "nodes", (json_int_t)i, "component_type"),
-			"unknown node type '%.100s'", type);
-	else if (id != NULL && type != NULL)
-		json_object_set_new(types, id, json_string(type));
-	json_t *config = json_object_get(node, "config");
-	if (config != NULL && !json_is_null(config)) {
-		json_t *cwhere = json_pack("[s, I, s]", "nodes", (json_int_t)i, "config");
-		json_t *cclean = json_object();
-		if (json_is_object(config))
-			check_fields(p, config, config_rules, cwhere, cclean);
-		else
-			problem(p, json_incref(cwhere), "config should be an object");
-		json_object_set_new(clean, "config", cclean);
-		json_decref(cwhere);
-	}
-	json_decref(where);
-	return clean;
-}
-
-static const char *
-type_in(json_t *types, const char *node_id)
-{
-	return json_string_value(json_object_get(types, node_id));
-}
-
-/* The edge rules (engine/edge_rules.h, the same that edge creation and
- * validate apply) against the document's own nodes. */
-static void
-check_edge_rules(struct problems *p, json_t *e, size_t i, json_t *types)
-{
-	const char *src = json_string_value(json_object_get(e, "source_node_id"));
-	const char *tgt = json_string_value(json_object_get(e, "target_node_id"));
-	const char *etype = json_string_value(json_object_get(e, "edge_type"));
-	const char *label = json_string_value(json_object_get(e, "edge_label"));
-	if (src == NULL)
-		return;
-	if (etype != NULL && !in_list(edge_types, etype))
-		problem(p, json_pack("[s, I, s]", "edges", (json_int_t)i, "edge_type"),
-			"edge_type '%.100s' is neither direct nor conditional", etype);
-	if (label != NULL && !in_list(edge_labels, label)) {
-		problem(p, json_pack("[s, I, s]", "edges", (json_int_t)i, "edge_label"),
-			"unknown edge_label '%.100s'", label);
-		return;
-	}
-	struct edge_ends ends = {
-		.source = src, .target = tgt ? tgt : "", .edge_type = etype,
-		.label = label ? label : "",
-		.condition_value = json_string_value(json_object_get(e, "condition_value")),
-		.source_type = type_in(types, src), .target_type = tgt ? type_in(types, tgt) : NULL,
-	};
-	struct edge_problem found[EDGE_PROBLEMS_MAX];
-	size_t n = edge_rules_check(&ends, found);
-	for (size_t k = 0; k < n; k++) {
-		const char *field = edge_problem_field(&found[k]);
-		problem(p, field ? json_pack("[s, I, s]", "edges", (json_int_t)i, field)
-				 : json_pack("[s, I]", "edges", (json_int_t)i), "%s", found[k].message);
-	}
-	edge_problems_free(found, n);
-}
-
-static json_t *
-check_edge(struct problems *p, json_t *edge, size_t i, json_t *types)
-{
-	json_t *where = json_pack("[s, I]", "edges", (json_int_t)i);
-	json_t *clean = json_object();
-	if (!json_is_object(edge))
-		problem(p, json_incref(where), "an edge should be an object");
-	else {
-		size_t before = json_array_size(p->items);
-		check_fields(p, edge, edge_rules, where, clean);
-		if (json_array_size(p->items) == before)
-			check_edge_rules(p, clean, i, types);
-	}
-	json_decref(where);
-	return clean;
-}
-
-/* A checked, typed copy of the document's parts. */
-struct plan {
-	json_t *workflow;   /* fields for workflow_create */
-	json_t *nodes;      /* fields for node_create, each */
-	json_t *edges;      /* fields for edge_create, each */
-	json_t *doc_nodes;  /* borrowed: the document's nodes, for their credential references */
-};
-
-static void
-plan_free(struct plan *pl)
-{
-	json_decref(pl->workflow);
-	json_decref(pl->nodes);
-	json_decref(pl->edges);
-}
-
-static void
-check_header(struct problems *p, json_t *doc)
-{
-	json_t *fmt = json_object_get(doc, "format");
-	json_t *ver = json_object_get(doc, "version");
-	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), FORMAT_NAME) != 0)
-		problem(p, json_pack("[s]", "format"), "format should be '" FORMAT_NAME "'");
-	if (!json_is_integer(ver) || json_integer_value(ver) < 1
-	    || json_integer_value(ver) > FORMAT_VERSION)
-		problem(p, json_pack("[s]", "version"), "version should be 1 to %d", FORMAT_VERSION);
-}
-
-static void
-check_workflow_part(struct problems *p, json_t *doc, struct plan *pl)
-{
-	json_t *w = json_object_get(doc, "workflow");
-	if (!json_is_object(w)) {
-		problem(p, json_pack("[s]", "workflow"), "workflow should be an object");
-		return;
-	}
-	json_t *where = json_pack("[s]", "workflow");
-	check_fields(p, w, workflow_rules, where, pl->workflow);
-	json_decref(where);
-	const char *name = json_string_value(json_object_get(pl->workflow, "name"));
-	if (name != NULL && (*name == '\0' || strlen(name) > WF_NAME_MAX * 4))
-		problem(p, json_pack("[s, s]", "workflow", "name"), "name should be 1 to 255 characters");
-	const char *slug = json_string_value(json_object_get(pl->workflow, "slug"));
-	if (slug != NULL && !workflow_slug_valid(slug))
-		problem(p, json_pack("[s, s]", "workflow", "slug"), "slug '%.100s' is not well formed", slug);
-	json_t *secs = json_object_get(pl->workflow, "max_execution_seconds");
-	if (secs != NULL && (json_integer_value(secs) <= 0 || json_integer_value(secs) > INT32_MAX))
-		problem(p, json_pack("[s, s]", "workflow", "max_execution_seconds"),
-			"max_execution_seconds should be between 1 and 2147483647");
-	json_t *tags = json_object_get(pl->workflow, "tags");
-	size_t i;
-	json_t *t;
-	json_array_foreach(tags, i, t)
-		if (!json_is_string(t)) {
-			problem(p, json_pack("[s, s, I]", "workflow", "tags", (json_int_t)i),
-				"a tag should be a string");
-			break;
-		}
-}
-
-/* 0 with pl filled, or -1 with p holding the problems. */
-static int
-check_document(struct problems *p, json_t *doc, struct plan *pl)
-{
-	pl->workflow = json_object();
-	pl->nodes = json_array();
-	pl->edges = json_array();
-	pl->doc_nodes = NULL;
-	if (!json_is_object(doc)) {
-		problem(p, json_array(), "the document should be a JSON object");
-		return -1;
-	}
-	check_header(p, doc);
-	check_workflow_part(p, doc, pl);
-	json_t *nodes = json_object_get(doc, "nodes");
-	json_t *edges = json_object_get(doc, "edges");
-	if (!json_is_array(nodes))
-		problem(p, json_pack("[s]", "nodes"), "nodes should be a list");
-	if (edges != NULL && !json_is_array(edges))
-		problem(p, json_pack("[s]", "edges"), "edges should be a list");
-	json_t *types = json_object();   /* node_id -> component_type */
-	size_t i;
-	json_t *item;
-	json_array_foreach(nodes, i, item)
-		json_array_append_new(pl->nodes, check_node(p, item, i, types));
-	json_array_foreach(edges, i, item)
-		json_array_append_new(pl->edges, check_edge(p, item, i, types));
-	json_decref(types);
-	struct validator v;
-	v_init(&v, doc);
-	credential_refs_check(&v, nodes);
-	json_t *more = v_take(&v);
-	json_array_extend(p->items, more);
-	json_decref(more);
-	pl->doc_nodes = nodes;
-	return json_array_size(p->items) ? -1 : 0;
 }
 
 /* --- import -------------------------------------------------------------------- */
@@ -540,7 +231,7 @@ node_refusal(int rc, size_t i, json_t *item)
  * item (malloc'd) and the status to answer is returned (422, or 413 for a
  * config over its size), -1 for a database failure. */
 static int
-create_graph(struct db *db, int64_t workflow_id, const struct plan *pl, char **what)
+create_graph(struct db *db, int64_t workflow_id, const struct workflow_plan *pl, char **what)
 {
 	size_t i;
 	json_t *item;
@@ -610,7 +301,7 @@ answer_problems(struct req *r, struct problems *p)
 
 /* Writes the checked plan in one transaction (the models join it); answers. */
 static int
-import_plan(struct req *r, struct db *db, struct plan *pl)
+import_plan(struct req *r, struct db *db, struct workflow_plan *pl)
 {
 	if (db_begin_write(db) != 0)
 		return resp_db_error(r, db, "import begin");
@@ -712,15 +403,13 @@ workflows_import(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL || check_size(r) != 0)
 		return 0;
-	struct problems p = { json_array() };
-	struct plan pl;
-	int rc;
-	if (check_document(&p, req_json(r), &pl) != 0)
-		rc = answer_problems(r, &p);
-	else {
-		json_decref(p.items);
-		rc = import_plan(r, db, &pl);
-	}
-	plan_free(&pl);
+	json_t *doc = req_json(r);
+	struct validator v;
+	v_init(&v, doc);
+	struct workflow_plan pl;
+	int rc = workflow_document_check(&v, doc, &pl) == 0 ? import_plan(r, db, &pl)
+							     : resp_invalid(r, &v);
+	v_free(&v);
+	workflow_plan_free(&pl);
 	return rc;
 }

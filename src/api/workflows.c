@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "fields.h"
 #include "events/publish.h"
 #include "http/answer.h"
 #include "http/request.h"
@@ -210,9 +211,10 @@ check_max_seconds(struct validator *v, json_t *body, json_t *clean)
 
 /* The validated fields of a WorkflowIn body (create: name required); a new
  * object, or NULL with v failed. */
-static json_t *
-check_body(struct validator *v, json_t *body, int creating)
+json_t *
+workflow_fields_check(struct validator *v, json_t *body, int creating)
 {
+	size_t before = v_count(v);
 	if (v_body_object(v, body) != 1)
 		return NULL;
 	json_t *clean = json_object();
@@ -227,7 +229,7 @@ check_body(struct validator *v, json_t *body, int creating)
 	check_max_seconds(v, body, clean);
 	check_schema(v, body, "input_schema", clean);
 	check_schema(v, body, "output_schema", clean);
-	if (v_failed(v)) {
+	if (v_count(v) > before) {
 		json_decref(clean);
 		return NULL;
 	}
@@ -273,7 +275,7 @@ workflows_create(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	json_t *fields = req_checked_body(r, check_body, 1);
+	json_t *fields = req_checked_body(r, workflow_fields_check, 1);
 	if (fields == NULL)
 		return 0;
 	char *slug = NULL;
@@ -307,7 +309,7 @@ workflows_update(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	json_t *fields = req_checked_body(r, check_body, 0);
+	json_t *fields = req_checked_body(r, workflow_fields_check, 0);
 	if (fields == NULL)
 		return 0;
 	char *slug = NULL;

@@ -46,6 +46,12 @@ v_failed(const struct validator *v)
 	return v->errors != NULL && json_array_size(v->errors) > 0;
 }
 
+size_t
+v_count(const struct validator *v)
+{
+	return v->errors ? json_array_size(v->errors) : 0;
+}
+
 static const char *
 loc_name(enum v_loc where)
 {

@@ -37,6 +37,9 @@ void v_nest(struct validator *v, json_t *obj, json_t *prefix);
 json_t *v_take(struct validator *v);
 void v_free(struct validator *v);
 int v_failed(const struct validator *v);
+/* How many items v holds: a check of one part of a body failed when it
+ * grew. */
+size_t v_count(const struct validator *v);
 
 /* Adds an item; ctx may be NULL (stolen). */
 void v_add(struct validator *v, enum v_loc where, const char *field, const char *type,

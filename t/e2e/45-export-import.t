@@ -143,6 +143,57 @@ sub test_invalid {
 	}
 }
 
+# Import checks each field with the check of the route that creates it:
+# what the nodes, edges and workflows APIs refuse, import refuses, and the
+# item's loc points into the document.
+sub test_same_checks {
+	my ($t, $alice) = @_;
+	my $good = export_doc($t, $alice, 'round-trip') or return;
+	my $before = workflow_count($t);
+	my $copy = sub { my $d = JSON::PP->new->decode(JSON::PP->new->encode($good)); $_[0]->($d); $d };
+	my @cases = (
+		[ 'a 300-character label', sub { $_[0]{nodes}[3]{label} = 'x' x 300 },
+		  [ 'body', 'nodes', 3, 'label' ], 'string_too_long', { label => 'y' x 300 } ],
+		[ 'position_x 3e9', sub { $_[0]{nodes}[3]{position_x} = 3_000_000_000 },
+		  [ 'body', 'nodes', 3, 'position_x' ], 'less_than_equal', { position_x => 3_000_000_000 } ],
+		[ 'a temperature that is no number', sub { $_[0]{nodes}[2]{config}{temperature} = 'hot' },
+		  [ 'body', 'nodes', 2, 'config', 'temperature' ], 'float_parsing',
+		  { config => { temperature => 'hot' } } ],
+		[ 'a node called __end__', sub { $_[0]{nodes}[4]{node_id} = '__end__' },
+		  [ 'body', 'nodes', 4, 'node_id' ], 'value_error', { node_id => '__end__' } ],
+		[ 'a node without node_id', sub { delete $_[0]{nodes}[5]{node_id} },
+		  [ 'body', 'nodes', 5, 'node_id' ], 'missing' ],
+		[ 'an edge label that is no label', sub { $_[0]{edges}[1]{edge_label} = 'memory' },
+		  [ 'body', 'edges', 1, 'edge_label' ], 'literal_error', undef, 'edges/' ],
+		[ 'an edge to a node not in the document', sub { $_[0]{edges}[0]{target_node_id} = 'ghost' },
+		  [ 'body', 'edges', 0, 'target_node_id' ], 'value_error' ],
+		[ 'a workflow name of 300 characters', sub { $_[0]{workflow}{name} = 'n' x 300 },
+		  [ 'body', 'workflow', 'name' ], 'string_too_long', { name => 'n' x 300 }, '' ],
+		[ 'a malformed slug', sub { $_[0]{workflow}{slug} = 'Not A Slug' },
+		  [ 'body', 'workflow', 'slug' ], 'string_pattern_mismatch', { name => 'x', slug => 'Not A Slug' }, '' ],
+	);
+	for my $c (@cases) {
+		my ($name, $edit, $loc, $type, $api_body, $api_path) = @$c;
+		my ($res, $j) = req($t, $alice, 'POST', 'import/', $copy->($edit));
+		is($res->{status}, 422, "$name: 422") or diag($res->{content});
+		my ($item) = grep { JSON::PP->new->canonical->encode($_->{loc}) eq JSON::PP->new->canonical->encode($loc) }
+			@{ ref $j->{detail} eq 'ARRAY' ? $j->{detail} : [] };
+		ok($item, "$name: at " . join('.', @$loc)) or diag($res->{content});
+		is($item->{type}, $type, "$name: $type") if $item;
+		is(workflow_count($t), $before, "$name: nothing written");
+		next unless $api_body;
+		# The route that creates the thing refuses it alike.
+		$api_path //= 'round-trip/nodes/';
+		$api_path = "round-trip/$api_path" if $api_path eq 'edges/';
+		my $body = { component_type => 'code', %$api_body };
+		$body = { source_node_id => 'c1', target_node_id => 'c2', edge_label => 'memory' } if $api_path =~ /edges/;
+		$body = $api_body if $api_path eq '';
+		my ($r2, $j2) = req($t, $alice, 'POST', $api_path, $body);
+		is($r2->{status}, 422, "$name: the API refuses it too") or diag($r2->{content});
+		is(((ref $j2->{detail} eq 'ARRAY' ? $j2->{detail}[0] : {})->{type}) // '', $type, "$name: with $type");
+	}
+}
+
 sub test_scoping {
 	my ($t, $alice, $bob) = @_;
 	my ($res) = req($t, $bob, 'GET', 'round-trip/export/');
@@ -258,6 +309,7 @@ for_each_backend(sub {
 	build_workflow($t, $alice) or return;
 	subtest 'round trip' => sub { test_round_trip($t, $alice) };
 	subtest 'invalid documents' => sub { test_invalid($t, $alice) };
+	subtest 'the checks of the API' => sub { test_same_checks($t, $alice) };
 	subtest 'scoping' => sub { test_scoping($t, $alice, $bob) };
 	subtest 'credentials by reference' => sub { test_credentials($t, $alice, $bob) };
 	$t->stop;

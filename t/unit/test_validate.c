@@ -264,6 +264,43 @@ test_query_and_path(void)
 	v_free(&v);
 }
 
+/* A part of a document checked where it sits: the loc runs through the
+ * prefix, a missing field's input is the part, and v_count tells whether
+ * this part added items. */
+static void
+test_nested(void)
+{
+	json_t *doc = json_loads("{\"nodes\":[{},{\"label\":5}]}", 0, NULL);
+	json_t *at = json_pack("[s, i]", "nodes", 1);
+	struct validator v;
+	v_init(&v, doc);
+	size_t before = v_count(&v);
+	json_t *node = json_array_get(json_object_get(doc, "nodes"), 1);
+	v_nest(&v, node, at);
+	const char *s;
+	v_string(&v, node, "label", 0, 0, 10, &s);
+	v_string(&v, node, "node_id", 1, 1, 10, &s);
+	v_nest(&v, doc, NULL);
+	ok(v_count(&v) == before + 2, "two items from the nested part");
+	json_t *items = v_take(&v);
+	char *loc0 = json_dumps(json_object_get(json_array_get(items, 0), "loc"), JSON_COMPACT);
+	char *loc1 = json_dumps(json_object_get(json_array_get(items, 1), "loc"), JSON_COMPACT);
+	is_str(loc0, "[\"body\",\"nodes\",1,\"label\"]", "loc into the document");
+	is_str(loc1, "[\"body\",\"nodes\",1,\"node_id\"]", "a missing field too");
+	ok(json_equal(json_object_get(json_array_get(items, 1), "input"), node),
+	   "whose input is the nested object");
+	v_add(&v, V_QUERY, "limit", "int_parsing", "x", NULL, NULL);
+	char *loc2 = json_dumps(json_object_get(json_array_get(v.errors, 0), "loc"), JSON_COMPACT);
+	is_str(loc2, "[\"query\",\"limit\"]", "the prefix is for the body only, and cleared");
+	free(loc0);
+	free(loc1);
+	free(loc2);
+	json_decref(items);
+	v_free(&v);
+	json_decref(at);
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -275,5 +312,6 @@ main(void)
 	test_datetimes();
 	test_object();
 	test_query_and_path();
+	test_nested();
 	return done_testing();
 }
