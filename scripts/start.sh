@@ -21,7 +21,7 @@ RUN_USER=pipelit
 
 usage() {
 	cat <<EOF
-usage: scripts/start.sh [start|stop|status|--help]
+usage: scripts/start.sh [start|stop|restart|status|--help]
 
   start   (the default) install missing Debian packages, build in build/,
           install into .local/, create .env with fresh keys when there is
@@ -30,6 +30,12 @@ usage: scripts/start.sh [start|stop|status|--help]
           When something does not come up, what this run started is
           stopped again and the exit status is non-zero.
   stop    stop nginx and pipelit (pipelit drains in-flight requests).
+  restart build and install the current tree, then upgrade the running
+          pool in place without a failed request: 'pipelit restart' runs
+          the new binary's migrations while the old pool serves, then the
+          master re-executes the new binary (same pid, same socket) and
+          replaces its children one at a time.  Starts everything when
+          nothing runs.  See "Upgrading" in README.md.
   status  the URL, the pids, the database, the version and the uptime;
           exit status 3 when something is stopped.
 
@@ -396,9 +402,33 @@ cmd_status() {
 	return $rc
 }
 
+# restart: the new build replaces the running pool in place (pipelit
+# restart: migrate, SIGUSR2 re-exec, children replaced one at a time).
+cmd_restart() {
+	local pid
+	if ! pid=$(read_pid "$PID_FILE"); then
+		say "pipelit is not running; starting it"
+		cmd_start
+		return
+	fi
+	install_packages
+	build_and_install
+	say "upgrading pipelit (pid $pid) in place"
+	local log_file
+	log_file=$(setting LOG_FILE "$ENV_FILE" "$LOG_FILE_DEFAULT")
+	(cd "$ROOT" && "${run_as[@]}" env LOG_FILE="$log_file" \
+		"$PREFIX/bin/pipelit" restart --pid-file "$PID_FILE") ||
+		die "the upgrade did not complete; see $log_file"
+	read_pid "$NGINX_PID" >/dev/null || start_nginx
+	local url
+	url=$(base_url)
+	wait_for_http "$url/health" 60 || die "$url/health does not answer; see $LOG_DIR/"
+}
+
 case "${1:-start}" in
 start) cmd_start ;;
 stop) cmd_stop ;;
+restart) cmd_restart ;;
 status) cmd_status ;;
 -h|--help|help) usage ;;
 *) usage >&2; exit 2 ;;

@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
 	{ "db", cmd_db, "migrations and database tools (upgrade, downgrade, check, ...)" },
 	{ "keygen", cmd_keygen, "print a new FIELD_ENCRYPTION_KEY" },
 	{ "user", cmd_user, "create users, set a password, reset a user's MFA" },
+	{ "restart", cmd_restart, "upgrade the running pool in place: migrate, re-exec, no failed request" },
 	{ "status", cmd_status, "show the running pool's status (children, requests, crashes)" },
 };
 

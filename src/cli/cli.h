@@ -10,6 +10,7 @@ struct config;
 
 int cmd_serve(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
 int cmd_fcgi(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);

@@ -676,6 +676,8 @@ supervise(struct pool *p, const sigset_t *sigs)
 			respawn_due(p);
 		advance_reload(p);
 		enforce_deadlines(p);
+		__atomic_store_n(&p->sb->head.replacing, p->reload_pos >= 0 || p->nretirees > 0,
+				 __ATOMIC_RELEASE);
 		if (p->stopping && children_alive(p) == 0)
 			return;
 		long ms = next_wakeup_ms(p);
@@ -737,10 +739,10 @@ open_log(const struct config *cfg)
 
 /* What /status shows about the pool as a whole. */
 static void
-fill_scoreboard_header(struct pool *p)
+fill_scoreboard_header(struct pool *p, int replacing)
 {
 	struct sb_header *h = &p->sb->head;
-	h->master_pid = (int32_t)getpid();
+	h->replacing = replacing;
 	h->started_unix = (int64_t)time(NULL);
 	h->request_timeout_s = p->cfg.request_timeout_seconds;
 	h->slow_request_s = p->cfg.slow_request_seconds;
@@ -748,6 +750,8 @@ fill_scoreboard_header(struct pool *p)
 	snprintf(h->socket, sizeof(h->socket), "%s", p->cfg.socket);
 	schema_head(h->schema, sizeof(h->schema));
 	describe_backend(p->cfg.database_url, h->backend, sizeof(h->backend));
+	/* Last: 'pipelit restart' reads the rest once it sees our pid. */
+	__atomic_store_n(&h->master_pid, (int32_t)getpid(), __ATOMIC_RELEASE);
 }
 
 static void
@@ -816,10 +820,10 @@ pool_run(const struct pool_options *opts)
 		startup_failed(&p.cfg, "%s", err);
 		goto out_pidfile;
 	}
-	fill_scoreboard_header(&p);
 	proctitle_set("serve: master");
 	init_slots(&p);
 	int adopted = adopt_children(&p);
+	fill_scoreboard_header(&p, adopted > 0);
 	if (adopted > 0) {
 		/* An upgrade in place: new children replace the handed-over ones
 		 * one at a time, so capacity never drops. */

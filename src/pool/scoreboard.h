@@ -55,6 +55,8 @@ struct sb_header {
 	uint32_t layout;
 	int32_t master_pid;
 	int32_t stopping;          /* SIGTERM received: children drain with 503s */
+	int32_t replacing;         /* a reload or upgrade is replacing the children */
+	int32_t pad;
 	int64_t started_unix;      /* the pool's start (kept across a re-exec) */
 	int64_t request_timeout_s; /* PIPELIT_REQUEST_TIMEOUT_SECONDS */
 	int64_t slow_request_s;    /* PIPELIT_SLOW_REQUEST_SECONDS */

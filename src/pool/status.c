@@ -120,7 +120,7 @@ pool_status_json(const struct scoreboard *sb)
 		crash = json_pack("{s:s, s:s}", "at", crash_at, "what", h->last_crash);
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:o, s:o}",
+			 "s:b, s:o, s:o}",
 			 "version", h->version, "schema_revision", h->schema, "backend", h->backend,
 			 "socket", h->socket, "master_pid", (json_int_t)h->master_pid, "started_at",
 			 started, "uptime_seconds", (json_int_t)(time(NULL) - h->started_unix),
@@ -128,7 +128,8 @@ pool_status_json(const struct scoreboard *sb)
 			 (json_int_t)h->request_timeout_s, "accepted_connections",
 			 (json_int_t)t.accepted, "requests", (json_int_t)t.requests,
 			 "slow_requests", (json_int_t)t.slow, "restarts", (json_int_t)h->restarts,
-			 "killed_past_deadline", (json_int_t)h->killed_past_deadline, "last_crash",
+			 "killed_past_deadline", (json_int_t)h->killed_past_deadline,
+			 "replacing_children", h->replacing != 0, "last_crash",
 			 crash, "children", children);
 }
 
@@ -152,7 +153,7 @@ pool_status_text(const struct scoreboard *sb)
 		"schema revision:      %s\n"
 		"backend:              %s\n"
 		"socket:               %s\n"
-		"master pid:           %d%s\n"
+		"master pid:           %d%s%s\n"
 		"started:              %s (up %lld s)\n"
 		"request timeout:      %lld s\n"
 		"accepted connections: %lld\n"
@@ -162,7 +163,7 @@ pool_status_text(const struct scoreboard *sb)
 		"killed past deadline: %lld\n"
 		"last crash:           %s%s%s\n\n",
 		h->version, h->schema, h->backend, h->socket, h->master_pid,
-		h->stopping ? " (stopping)" : "", started,
+		h->stopping ? " (stopping)" : "", h->replacing ? " (replacing children)" : "", started,
 		(long long)(time(NULL) - h->started_unix), (long long)h->request_timeout_s,
 		t.accepted, t.requests, t.slow, (long long)h->restarts,
 		(long long)h->killed_past_deadline, h->last_crash_unix ? crash_at : "none",

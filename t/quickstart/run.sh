@@ -18,6 +18,7 @@ STEPS=(
 	start_as_printed
 	serves_health_and_ui
 	status_names_everything
+	restart_in_place
 	stop_leaves_nothing
 	port_taken
 	nginx_failure_stops_pipelit
@@ -170,6 +171,26 @@ step_status_names_everything() {
 		not_ok "status names the URL, the pids, the database, the version and the uptime"
 		show "$OUT/status.out"
 	fi
+}
+
+# scripts/start.sh restart upgrades in place: the master keeps its pid, its
+# children are new, /health answers with the pool still up.
+step_restart_in_place() {
+	local pid_file=$ROOT/.local/var/run/pipelit.pid before after code
+	before=$(cat "$pid_file")
+	if (cd "$ROOT" && scripts/start.sh restart) >"$OUT/restart.out" 2>&1 &&
+		grep -q 'restarted in place' "$OUT/restart.out"; then
+		ok "scripts/start.sh restart"
+	else
+		not_ok "scripts/start.sh restart"
+		show "$OUT/restart.out"
+	fi
+	after=$(cat "$pid_file")
+	check "restart kept the master (pid $before), upgraded in place" test "$before" = "$after"
+	code=$(http_status "$URL/health")
+	check "/health answers 200 after restart" test "$code" = 200
+	check "the pool's responders are up after restart" \
+		sh -c '"$1" status --pid-file "$2" | grep -q "responder"' sh "$ROOT/.local/bin/pipelit" "$pid_file"
 }
 
 step_stop_leaves_nothing() {
