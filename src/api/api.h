@@ -95,5 +95,6 @@ int api_test_crash(struct req *r);
 int api_test_write(struct req *r);
 int api_test_pid(struct req *r);
 int api_test_echo(struct req *r);
+int api_test_fault_after_commit(struct req *r);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api/create.h"
 #include "http/answer.h"
 #include "http/field_key.h"
 #include "http/request.h"
@@ -23,6 +24,7 @@
 #include "net/outbound.h"
 #include "net/slots.h"
 #include "util/config.h"
+#include "util/jsonw.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -344,6 +346,39 @@ credentials_list(struct req *r)
 	return resp_json(r, 200, json_pack("{s:o, s:I}", "items", list, "total", (json_int_t)total));
 }
 
+struct create_args {
+	struct req *r;
+	const unsigned char *key;
+	const char *name, *type;
+	json_t *detail;
+};
+
+/* In the create's transaction: the credential, and its CredentialOut. */
+static int
+create_and_render(struct db *db, void *arg, struct idem_answer *out)
+{
+	struct create_args *a = arg;
+	int64_t id = 0;
+	int rc = credential_create(db, a->key, a->r->user.id, a->name, a->type, a->detail, &id);
+	struct credential c;
+	if (rc == CRED_OK)
+		rc = credential_get(db, a->key, id, a->r->user.id, &c);
+	if (rc != CRED_OK)
+		return rc == CRED_NOT_FOUND ? CRED_DB_ERROR : rc;
+	json_t *body = credential_out(&c);
+	credential_free(&c);
+	out->status = 201;
+	out->body = jw_dump(body, &out->len);
+	json_decref(body);
+	return CRED_OK;
+}
+
+static int
+answer_create_failure(struct req *r, struct db *db, int rc, void *arg)
+{
+	return answer_db_error(r, db, rc);
+}
+
 int
 credentials_create(struct req *r)
 {
@@ -366,12 +401,11 @@ credentials_create(struct req *r)
 		return rc;
 	}
 	v_free(&v);
-	int64_t id = 0;
-	int rc = credential_create(db, key, r->user.id, name, type, detail, &id);
+	static const struct create_ops ops = { create_and_render, answer_create_failure, NULL };
+	struct create_args a = { r, key, name, type, detail };
+	int rc = api_create(r, db, &ops, &a);
 	json_decref(detail);
-	if (rc != CRED_OK)
-		return answer_db_error(r, db, rc);
-	return answer_credential(r, 201, db, key, id);
+	return rc;
 }
 
 int

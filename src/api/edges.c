@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "api.h"
+#include "api/create.h"
 #include "fields.h"
 #include "engine/edge_rules.h"
 #include "events/publish.h"
@@ -23,6 +24,7 @@
 #include "http/validate.h"
 #include "model/edge.h"
 #include "model/workflow.h"
+#include "util/jsonw.h"
 #include "util/xalloc.h"
 
 #define WORKFLOW_NOT_FOUND "Workflow not found."
@@ -182,6 +184,49 @@ edges_list(struct req *r)
 	return resp_json(r, 200, list);
 }
 
+struct create_args {
+	const struct workflow *w;
+	json_t *fields;
+	char *message;           /* owned; a refusal's detail */
+};
+
+/* In the create's transaction: the edge, and its EdgeOut. */
+static int
+create_and_render(struct db *db, void *arg, struct idem_answer *out)
+{
+	struct create_args *a = arg;
+	int64_t id = 0;
+	int rc = edge_create(db, a->w->id, a->fields, &id, &a->message);
+	json_t *edge = NULL;
+	if (rc == EDGE_OK)
+		rc = edge_get(db, a->w->id, id, &edge);
+	if (rc != EDGE_OK)
+		return rc;
+	out->status = 201;
+	out->body = jw_dump(edge, &out->len);
+	json_decref(edge);
+	return EDGE_OK;
+}
+
+static int
+answer_create_failure(struct req *r, struct db *db, int rc, void *arg)
+{
+	struct create_args *a = arg;
+	int out = answer_model_error(r, db, rc, a->message);
+	a->message = NULL;
+	return out;
+}
+
+static void
+publish_created(struct req *r, const char *body, size_t len, void *arg)
+{
+	struct create_args *a = arg;
+	json_t *data = json_loadb(body, len, 0, NULL);
+	if (data != NULL)
+		publish(r, a->w, "edge_created", data);
+	json_decref(data);
+}
+
 int
 edges_create(struct req *r)
 {
@@ -192,11 +237,11 @@ edges_create(struct req *r)
 	json_t *fields = req_checked_body(r, edge_fields_check, 1);
 	int rc = 0;
 	if (fields != NULL) {
-		int64_t id = 0;
-		char *message = NULL;
-		rc = edge_create(db, w.id, fields, &id, &message);
-		rc = rc == EDGE_OK ? answer_edge(r, db, &w, id, 201, "edge_created")
-				   : answer_model_error(r, db, rc, message);
+		static const struct create_ops ops = { create_and_render, answer_create_failure,
+						       publish_created };
+		struct create_args a = { &w, fields, NULL };
+		rc = api_create(r, db, &ops, &a);
+		free(a.message);
 		json_decref(fields);
 	}
 	workflow_free(&w);

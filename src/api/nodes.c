@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api/create.h"
 #include "fields.h"
 #include "events/publish.h"
 #include "http/answer.h"
@@ -20,6 +21,7 @@
 #include "http/validate.h"
 #include "model/node.h"
 #include "model/workflow.h"
+#include "util/jsonw.h"
 #include "util/xalloc.h"
 
 #define WORKFLOW_NOT_FOUND "Workflow not found."
@@ -313,6 +315,52 @@ nodes_list(struct req *r)
 	return resp_json(r, 200, list);
 }
 
+struct create_args {
+	struct req *r;
+	const struct workflow *w;
+	json_t *fields;
+};
+
+/* In the create's transaction: the node, and its NodeOut. */
+static int
+create_and_render(struct db *db, void *arg, struct idem_answer *out)
+{
+	struct create_args *a = arg;
+	char *node_id = NULL;
+	int rc = node_create(db, a->w->id, a->fields, &node_id);
+	json_t *node = NULL;
+	if (rc == NODE_OK)
+		rc = node_get(db, a->w->id, node_id, &node);
+	free(node_id);
+	if (rc != NODE_OK)
+		return rc;
+	out->status = 201;
+	out->body = jw_dump(node, &out->len);
+	json_decref(node);
+	return NODE_OK;
+}
+
+static int
+answer_create_failure(struct req *r, struct db *db, int rc, void *arg)
+{
+	struct create_args *a = arg;
+	return answer_model_error(r, db, rc, a->fields);
+}
+
+static void
+publish_created(struct req *r, const char *body, size_t len, void *arg)
+{
+	struct create_args *a = arg;
+	json_t *data = json_loadb(body, len, 0, NULL);
+	if (data == NULL)
+		return;
+	json_object_del(json_object_get(data, "config"), "input_template");
+	char *channel = xasprintf("workflow:%s", a->w->slug);
+	events_publish(r->cfg, channel, "node_created", data);
+	free(channel);
+	json_decref(data);
+}
+
 int
 nodes_create(struct req *r)
 {
@@ -327,13 +375,10 @@ nodes_create(struct req *r)
 		workflow_free(&w);
 		return 0;
 	}
-	char *node_id = NULL;
-	int rc = node_create(db, w.id, fields, &node_id);
-	if (rc != NODE_OK)
-		rc = answer_model_error(r, db, rc, fields);
-	else
-		rc = answer_node(r, db, 201, &w, node_id, "node_created");
-	free(node_id);
+	static const struct create_ops ops = { create_and_render, answer_create_failure,
+					       publish_created };
+	struct create_args a = { r, &w, fields };
+	int rc = api_create(r, db, &ops, &a);
 	json_decref(fields);
 	workflow_free(&w);
 	return rc;

@@ -72,6 +72,8 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/_test/crash/",      api_test_crash, AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/write/",      api_test_write, AUTH_NONE, ROUTE_TEST_ONLY },
 	{ "GET",  "/api/v1/_test/pid/",        api_test_pid,   AUTH_NONE, ROUTE_TEST_ONLY },
+	{ "POST", "/api/v1/_test/fault-after-commit/", api_test_fault_after_commit, AUTH_NONE,
+	  ROUTE_TEST_ONLY },
 	{ "POST", "/api/v1/_test/echo/",       api_test_echo,  AUTH_NONE,
 	  ROUTE_TEST_ONLY | ROUTE_JSON_BODY },
 };

@@ -1,7 +1,8 @@
 /* testing.c: routes that exist only for the end-to-end tests
  * (PIPELIT_TEST_ROUTES=1): a slow request, a forced crash, one write
- * transaction, the pid of the responder that answered, and an echo of a
- * JSON body (for the body limit and JSON error tests). */
+ * transaction, the pid of the responder that answered, an echo of a JSON
+ * body (for the body limit and JSON error tests), and a database fault
+ * right after a commit. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,10 @@
 
 #include "api.h"
 #include "db/db.h"
+#include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "model/test_writer.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -56,45 +59,33 @@ api_test_echo(struct req *r)
 	return resp_json(r, 200, json_incref(req_json(r)));
 }
 
-static int
-write_failed(struct req *r, struct db *db, const char *what)
-{
-	char detail[512];
-	snprintf(detail, sizeof(detail), "%s: %s", what, db_errmsg(db));
-	log_error("test write failed: %s", detail);
-	if (db_in_transaction(db))
-		db_rollback(db);
-	return resp_error(r, 500, detail);
-}
-
 int
 api_test_write(struct req *r)
 {
-	struct db *db = req_db(r);
+	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
-		return resp_error(r, 500, "database unavailable");
+		return 0;
 	uint32_t nonce = 0;
 	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce))
 		nonce = (uint32_t)time(NULL);
 	char username[96];
 	snprintf(username, sizeof(username), "writer-%ld-%lu-%08" PRIx32, (long)getpid(),
 		 r->ctx->requests, nonce);
-	if (db_begin_write(db) != 0)
-		return write_failed(r, db, "begin");
-	struct db_stmt *st = db_prepare(db, "INSERT INTO user_profiles (username, password_hash) "
-					    "VALUES (?, '') RETURNING id");
-	if (st == NULL)
-		return write_failed(r, db, "prepare");
-	db_bind_text(st, 1, username, -1);
-	if (db_step(st) != DB_ROW) {
-		db_reset(st);
-		return write_failed(r, db, "insert");
-	}
-	int64_t id = db_column_int64(st, 0);
-	while (db_step(st) == DB_ROW)
-		;
-	db_reset(st);
-	if (db_commit(db) != 0)
-		return write_failed(r, db, "commit");
+	int64_t id = test_writer_insert(db, username);
+	if (id == DB_FAILED)
+		return resp_db_error(r, db, "test write");
 	return resp_json(r, 201, json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+/* The next commit on this responder's handle is followed by a failure of
+ * the next statement, as when the server restarts right after a commit:
+ * shows that a create's answer never depends on a read after its commit. */
+int
+api_test_fault_after_commit(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	db_test_fail_after_next_commit(db);
+	return resp_json(r, 200, json_pack("{s:b}", "armed", 1));
 }

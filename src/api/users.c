@@ -5,13 +5,16 @@
 #include <time.h>
 
 #include "api.h"
+#include "api/create.h"
 #include "db/db.h"
 #include "http/answer.h"
 #include "http/password_gate.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "util/jsonw.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 #include "crypto/crypto.h"
 #include "model/api_key.h"
 #include "model/user.h"
@@ -120,16 +123,50 @@ validate_key_request(struct validator *v, json_t *body, struct key_request *k)
 	v_datetime(v, body, "expires_at", 0, &k->expires_at);
 }
 
+struct key_create_args {
+	int64_t user_id;
+	const struct key_request *k;
+};
+
+/* In the create's transaction: the key and its APIKeyCreatedOut.  The
+ * secret is shown once and never stored, so a replay of the request's
+ * Idempotency-Key answers 409 naming the key instead (doc/errors.md). */
+static int
+create_key_and_render(struct db *db, void *arg, struct idem_answer *out)
+{
+	struct key_create_args *a = arg;
+	char token[API_KEY_TOKEN_LEN + 1];
+	json_t *key = api_key_create(db, a->user_id, a->k->name, a->k->expires_at, token);
+	if (key == NULL)
+		return DB_FAILED;
+	json_int_t id = json_integer_value(json_object_get(key, "id"));
+	out->status = 201;
+	out->body = jw_dump(key, &out->len);
+	json_decref(key);
+	out->replay_status = 409;
+	char *detail = xasprintf("This Idempotency-Key already created API key %lld (\"%s\"); its "
+				 "secret was shown once and is not stored.", (long long)id, a->k->name);
+	json_t *replay = json_pack("{s:s}", "detail", detail);
+	free(detail);
+	out->replay_body = replay ? jw_dump(replay, NULL) : NULL;
+	json_decref(replay);
+	return 0;
+}
+
+static int
+answer_key_failure(struct req *r, struct db *db, int rc, void *arg)
+{
+	return resp_db_error(r, db, "api key create");
+}
+
 static int
 create_key(struct req *r, struct db *db, int64_t user_id, const struct key_request *k)
 {
 	if (k->expires_at >= 0 && k->expires_at <= (int64_t)time(NULL))
 		return resp_error(r, 400, "expires_at must be in the future.");
-	char token[API_KEY_TOKEN_LEN + 1];
-	json_t *out = api_key_create(db, user_id, k->name, k->expires_at, token);
-	if (out == NULL)
-		return resp_db_error(r, db, "api key create");
-	return resp_json(r, 201, out);
+	static const struct create_ops ops = { create_key_and_render, answer_key_failure, NULL };
+	struct key_create_args a = { user_id, k };
+	return api_create(r, db, &ops, &a);
 }
 
 static int

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api/create.h"
 #include "fields.h"
 #include "events/publish.h"
 #include "http/answer.h"
@@ -269,6 +270,39 @@ workflows_list(struct req *r)
 	return answer_written(r, db, workflow_list_write(db, scope_of(r), limit, offset, &out), &out);
 }
 
+struct create_args {
+	struct req *r;
+	json_t *fields;
+};
+
+/* In the create's transaction: the workflow, and its WorkflowOut. */
+static int
+create_and_render(struct db *db, void *arg, struct idem_answer *out)
+{
+	struct create_args *a = arg;
+	char *slug = NULL;
+	int rc = workflow_create(db, a->r->user.id, a->fields, &slug);
+	if (rc == WF_OK) {
+		struct jw w;
+		jw_init(&w);
+		rc = workflow_write(db, slug, a->r->user.id, 0, NULL, &w);
+		if (rc == WF_OK)
+			create_answer_take(out, 201, &w);
+		jw_free(&w);
+	}
+	free(slug);
+	return rc;
+}
+
+static int
+answer_create_failure(struct req *r, struct db *db, int rc, void *arg)
+{
+	struct create_args *a = arg;
+	if (rc == WF_BAD_REFERENCE)
+		return answer_bad_reference(r, a->fields);
+	return answer_model_error(r, db, rc);
+}
+
 int
 workflows_create(struct req *r)
 {
@@ -278,16 +312,10 @@ workflows_create(struct req *r)
 	json_t *fields = req_checked_body(r, workflow_fields_check, 1);
 	if (fields == NULL)
 		return 0;
-	char *slug = NULL;
-	int rc = workflow_create(db, r->user.id, fields, &slug);
-	if (rc == WF_BAD_REFERENCE)
-		rc = answer_bad_reference(r, fields);
-	else if (rc != WF_OK)
-		rc = answer_model_error(r, db, rc);
-	else
-		rc = answer_workflow(r, 201, db, slug, NULL);
+	static const struct create_ops ops = { create_and_render, answer_create_failure, NULL };
+	struct create_args a = { r, fields };
+	int rc = api_create(r, db, &ops, &a);
 	json_decref(fields);
-	free(slug);
 	return rc;
 }
 

@@ -53,6 +53,10 @@ void api_key_generate(char token[API_KEY_TOKEN_LEN + 1], char hash_hex[API_KEY_H
 /* Hash of a presented token (any length). */
 void api_key_hash(const char *token, char hash_hex[API_KEY_HASH_HEX_LEN + 1]);
 
+/* SHA-256 of n bytes at p, as 64 lowercase hex digits. */
+#define CRYPTO_SHA256_HEX_LEN 64
+void crypto_sha256_hex(const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1]);
+
 /* Constant-time comparison of two equal-length buffers: 1 when equal. */
 int crypto_equal(const void *a, const void *b, size_t n);
 

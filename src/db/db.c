@@ -169,6 +169,7 @@ db_init_common(struct db *db, const struct db_ops *ops, enum db_backend backend)
 {
 	db->ops = ops;
 	db->backend = backend;
+	db->test_fault = 0;
 	db_clear_error(db);
 	db->nbuckets = CACHE_INITIAL_BUCKETS;
 	db->buckets = xcalloc(db->nbuckets, sizeof(*db->buckets));
@@ -257,7 +258,16 @@ int
 db_commit(struct db *db)
 {
 	db_clear_error(db);
-	return db->ops->commit(db);
+	int rc = db->ops->commit(db);
+	if (rc == 0 && db->test_fault == 1)
+		db->test_fault = 2;
+	return rc;
+}
+
+void
+db_test_fail_after_next_commit(struct db *db)
+{
+	db->test_fault = 1;
 }
 
 /* A rollback follows a failure far more often than not, and the failure is
@@ -445,6 +455,13 @@ db_step(struct db_stmt *st)
 	if (st->state == STMT_FAILED)
 		return DB_ERROR;
 	db_clear_error(st->db);
+	if (st->db->test_fault == 2) {
+		st->db->test_fault = 0;
+		db_set_error(st->db, DB_ERR_CONNECTION,
+			     "injected fault: the first statement after a commit fails");
+		st->state = STMT_FAILED;
+		return DB_ERROR;
+	}
 	int rc = st->db->ops->step(st);
 	st->state = rc == DB_ROW ? STMT_ROWS : rc == DB_DONE ? STMT_DONE : STMT_FAILED;
 	return rc;

@@ -211,6 +211,11 @@ const char *db_errclass_name(enum db_errclass cls);
  * after a database failure: return db_abandon(db); */
 int db_abandon(struct db *db);
 
+/* Test hook (reached only through a PIPELIT_TEST_ROUTES route): after the
+ * handle's next successful commit, its next statement fails once as if the
+ * connection had been lost. */
+void db_test_fail_after_next_commit(struct db *db);
+
 /* Classification, exposed for tests: fills e's class and kind from a
  * backend's code.  Both are pure functions of the code. */
 void db_sqlite_classify(int extended_rc, struct db_error *e);

@@ -80,6 +80,8 @@ struct db {
 	const struct db_ops *ops;
 	enum db_backend backend;
 	struct db_error err;         /* the last error (db.h) */
+	/* db_test_fail_after_next_commit: 1 armed, 2 the next step fails */
+	int test_fault;
 	struct db_stmt **buckets;    /* owned; the statement cache */
 	size_t nbuckets, nstmts;
 	/* The handle cannot serve writes as it is (opened read-only, the

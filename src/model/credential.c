@@ -446,7 +446,10 @@ credential_create(struct db *db, const unsigned char *key, int64_t owner, const 
 {
 	if (table_of(type) == NULL)
 		return CRED_DB_ERROR;
-	if (db_begin_write(db) != 0)
+	/* Inside a caller's transaction (a create that renders its answer
+	 * before committing) the caller commits. */
+	int own = !db_in_transaction(db);
+	if (own && db_begin_write(db) != 0)
 		return db_abandon(db);
 	if (insert_base(db, owner, name, type, id) != 0)
 		return db_abandon(db);
@@ -457,7 +460,7 @@ credential_create(struct db *db, const unsigned char *key, int64_t owner, const 
 	}
 	if (rc != CRED_OK)
 		return db_abandon(db);
-	if (db_commit(db) != 0)
+	if (own && db_commit(db) != 0)
 		return db_abandon(db);
 	return CRED_OK;
 }

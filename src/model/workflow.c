@@ -361,12 +361,15 @@ int
 workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	       struct answer_cache *cache, struct jw *w)
 {
-	if (db_begin(db) != 0)
+	/* Inside a caller's transaction (a create rendering what it wrote
+	 * before its commit) the read joins it. */
+	int own = !db_in_transaction(db);
+	if (own && db_begin(db) != 0)
 		return db_abandon(db);
 	struct db_stmt *st;
 	int rc = find_workflow(db, slug, owner, &st);
 	if (rc != WF_OK) {
-		if (db_in_transaction(db))
+		if (own && db_in_transaction(db))
 			db_rollback(db);
 		return rc;
 	}
@@ -375,7 +378,8 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 		row_write_members(w, st);
 		jw_obj_end(w);
 		db_reset(st);
-		db_commit(db);
+		if (own)
+			db_commit(db);
 		return WF_OK;
 	}
 	/* The revision is read in the same transaction as the graph would be,
@@ -386,14 +390,16 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	if (kept != NULL) {
 		db_reset(st);
 		jw_raw(w, kept, len);
-		db_commit(db);
+		if (own)
+			db_commit(db);
 		return WF_OK;
 	}
 	size_t start = w->len;
 	if (write_detail(db, st, w) != WF_OK)
 		return db_abandon(db);
 	answer_cache_put(cache, id, revision, w->buf + start, w->len - start);
-	db_commit(db);
+	if (own)
+		db_commit(db);
 	return WF_OK;
 }
 
