@@ -52,29 +52,49 @@ lookup(struct db *db, const struct idem_request *rq, struct idem_answer *out)
 	return result;
 }
 
-/* Records the answer under the key, first clearing records past the
- * retention (so the table stays small without a timer, and an expired
- * record of the same key makes room for the new one). */
+/*
+ * Claims the key for this request before the create runs: the row goes in
+ * first (its answer filled in by fill() before the commit), so a concurrent
+ * request with the key waits on it (PostgreSQL's unique index; SQLite's
+ * write lock) and then finds it, instead of creating a second object.
+ * Records past the retention are cleared first, so the table stays small
+ * without a timer and an expired record of the key makes room.
+ */
 static int
-record(struct db *db, const struct idem_request *rq, const struct idem_answer *a)
+claim(struct db *db, const struct idem_request *rq)
 {
 	if (idem_prune(db, rq->now) < 0)
 		return -1;
 	struct db_stmt *st = db_prepare(db,
 		"INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, body, created_at) "
-		"VALUES (?, ?, ?, ?, ?, ?)");
+		"VALUES (?, ?, ?, 0, '', ?)");
 	if (st == NULL)
 		return -1;
-	int replay_own = a->replay_status != 0;
 	db_bind_int64(st, 1, rq->user_id);
 	db_bind_text(st, 2, rq->key, -1);
 	db_bind_text(st, 3, rq->request_hash, -1);
-	db_bind_int64(st, 4, replay_own ? a->replay_status : a->status);
+	db_bind_int64(st, 4, rq->now);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* Stores the answer a replay of the key gets. */
+static int
+fill(struct db *db, const struct idem_request *rq, const struct idem_answer *a)
+{
+	struct db_stmt *st = db_prepare(db,
+		"UPDATE idempotency_keys SET status = ?, body = ? WHERE user_id = ? AND idem_key = ?");
+	if (st == NULL)
+		return -1;
+	int replay_own = a->replay_status != 0;
+	db_bind_int64(st, 1, replay_own ? a->replay_status : a->status);
 	if (replay_own)
-		db_bind_text(st, 5, a->replay_body ? a->replay_body : "{}", -1);
+		db_bind_text(st, 2, a->replay_body ? a->replay_body : "{}", -1);
 	else
-		db_bind_text(st, 5, a->body, (ptrdiff_t)a->len);
-	db_bind_int64(st, 6, rq->now);
+		db_bind_text(st, 2, a->body ? a->body : "{}", a->body ? (ptrdiff_t)a->len : 2);
+	db_bind_int64(st, 3, rq->user_id);
+	db_bind_text(st, 4, rq->key, -1);
 	int rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? 0 : -1;
@@ -84,6 +104,18 @@ static enum idem_outcome
 outcome_of_lookup(int found)
 {
 	return found == KEY_SAME_REQUEST ? IDEM_REPLAYED : IDEM_KEY_REUSED;
+}
+
+/* The key was claimed by a request that committed while we waited:
+ * ours is undone, and its answer is ours. */
+static enum idem_outcome
+answer_as_replay(struct db *db, const struct idem_request *rq, struct idem_answer *out)
+{
+	db_rollback(db);
+	int found = lookup(db, rq, out);
+	if (found < 0 || found == KEY_UNUSED)
+		return db_abandon(db);
+	return outcome_of_lookup(found);
 }
 
 enum idem_outcome
@@ -101,7 +133,7 @@ idem_create(struct db *db, const struct idem_request *rq, idem_create_fn fn, voi
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
 	/* Again under the write lock: another request with the key may have
-	 * committed since (SQLite serialises writers here). */
+	 * committed since. */
 	found = rq->key ? lookup(db, rq, out) : KEY_UNUSED;
 	if (found < 0)
 		return db_abandon(db);
@@ -109,6 +141,9 @@ idem_create(struct db *db, const struct idem_request *rq, idem_create_fn fn, voi
 		db_rollback(db);
 		return outcome_of_lookup(found);
 	}
+	if (rq->key && claim(db, rq) != 0)
+		return db_error_kind(db) == DB_ERR_UNIQUE ? answer_as_replay(db, rq, out)
+							  : db_abandon(db);
 	int rc = fn(db, arg, out);
 	if (rc != 0) {
 		if (db_in_transaction(db))
@@ -117,18 +152,9 @@ idem_create(struct db *db, const struct idem_request *rq, idem_create_fn fn, voi
 		*create_rc = rc;
 		return IDEM_CREATE_FAILED;
 	}
-	if (rq->key && record(db, rq, out) != 0) {
-		int duplicate = db_error_kind(db) == DB_ERR_UNIQUE;
+	if (rq->key && fill(db, rq, out) != 0) {
 		idem_answer_free(out);
-		if (!duplicate)
-			return db_abandon(db);
-		/* PostgreSQL: a concurrent request with the key committed first
-		 * (our insert waited for it).  Ours is undone; answer as a replay. */
-		db_rollback(db);
-		found = lookup(db, rq, out);
-		if (found < 0)
-			return db_abandon(db);
-		return found == KEY_UNUSED ? db_abandon(db) : outcome_of_lookup(found);
+		return db_abandon(db);
 	}
 	if (db_commit(db) != 0) {
 		idem_answer_free(out);
