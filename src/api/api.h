@@ -18,6 +18,9 @@ void api_router_init(struct router *rt, const struct config *cfg);
 int api_health(struct req *r);
 int api_status(struct req *r);
 
+/* openapi.c: GET /api/v1/openapi.json, the embedded doc/openapi.json */
+int api_openapi(struct req *r);
+
 /* node_types.c: GET /api/v1/workflows/node-types/ */
 int api_node_types(struct req *r);
 

@@ -8,6 +8,7 @@
 static const struct route routes[] = {
 	{ "GET",  "/health",                   api_health,     AUTH_NONE, 0 },
 	{ "GET",  "/status",                   api_status,     AUTH_NONE, 0 }, /* admin or loopback */
+	{ "GET",  "/api/v1/openapi.json",      api_openapi,    AUTH_NONE, 0 },
 	{ "GET",  "/api/v1/workflows/node-types/", api_node_types, AUTH_NONE, 0 },
 	{ "GET",    "/api/v1/workflows/",               workflows_list,         AUTH_USER, 0 },
 	{ "POST",   "/api/v1/workflows/",               workflows_create,       AUTH_USER, ROUTE_JSON_BODY },
