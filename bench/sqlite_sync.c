@@ -29,7 +29,7 @@ static void
 writer(const char *url, double seconds)
 {
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (db == NULL) {
 		fprintf(stderr, "open: %s\n", err);
 		_exit(1);
@@ -59,7 +59,7 @@ measure(const char *dir, enum db_sqlite_sync level, double seconds, int writers)
 	char url[512];
 	snprintf(url, sizeof(url), "sqlite:///%s/%s.sqlite3", dir, db_sqlite_sync_name(level));
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (db == NULL || db_exec(db, "CREATE TABLE ledger (n INTEGER PRIMARY KEY, note TEXT)")) {
 		fprintf(stderr, "set-up failed: %s\n", err ? err : db_errmsg(db));
 		exit(1);

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "db/db.h"
 #include "db/migration.h"
+#include "db/vacuum.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -54,24 +55,9 @@ struct session {
 	struct db *db;
 };
 
-/* True when the configured database is an SQLite file that does not
- * exist yet: the read-only verbs must not create it by looking. */
-static int
-sqlite_file_missing(const struct config *cfg)
-{
-	struct db_url u;
-	char *err = NULL;
-	if (db_url_parse(cfg->database_url, &u, &err) != 0) {
-		free(err);
-		return 0;
-	}
-	int missing = u.backend == DB_SQLITE && strcmp(u.path, ":memory:") != 0 &&
-		      access(u.path, F_OK) != 0;
-	db_url_free(&u);
-	return missing;
-}
-
-enum { NO_DB, OPEN_DB, EXISTING_DB };
+/* What a verb needs: no database, an existing one (db_open refuses a
+ * missing SQLite file, naming it), or one it may create ('db upgrade'). */
+enum { NO_DB, OPEN_DB, EXISTING_DB = OPEN_DB, CREATE_DB };
 
 static int
 session_start(struct session *s, const struct db_args *a, int open_db)
@@ -86,15 +72,9 @@ session_start(struct session *s, const struct db_args *a, int open_db)
 		config_free(&s->cfg);
 		return -1;
 	}
-	if (open_db == EXISTING_DB && sqlite_file_missing(&s->cfg)) {
-		cli_fail("the database does not exist yet (%s); run 'pipelit db upgrade'",
-		     s->cfg.database_url);
-		migration_graph_free(s->g);
-		config_free(&s->cfg);
-		return -1;
-	}
 	if (open_db) {
-		s->db = db_open(s->cfg.database_url, &err);
+		s->db = open_db == CREATE_DB ? db_open_create(s->cfg.database_url, &err) :
+					       db_open(s->cfg.database_url, &err);
 		if (s->db == NULL) {
 			cli_fail_with(err);
 			migration_graph_free(s->g);
@@ -274,8 +254,9 @@ print_offline_script(struct db_args *a, enum migration_direction dir, const char
 static int
 migrate_live(struct db_args *a, enum migration_direction dir, const char *spec)
 {
+	/* 'db upgrade' is how a database is made outside 'serve'. */
 	struct session s;
-	if (session_start(&s, a, OPEN_DB) != 0)
+	if (session_start(&s, a, dir == MIGRATION_UP ? CREATE_DB : OPEN_DB) != 0)
 		return 1;
 	char *err = NULL;
 	int rc = 0;
@@ -705,9 +686,157 @@ verb_check(struct db_args *a)
 
 /* ---- the command line ------------------------------------------------- */
 
+/* ---- show, branches, stamp, vacuum ------------------------------------- */
+
+static int
+verb_show(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, NO_DB) != 0)
+		return 1;
+	char *err = NULL;
+	int rc = 0;
+	long i = -1;
+	if (strcmp(a->pos[0], "head") == 0) {
+		size_t n = migration_graph_count(s.g);
+		size_t *heads = xcalloc(n ? n : 1, sizeof(size_t));
+		size_t nh = migration_graph_heads(s.g, heads);
+		if (nh == 1)
+			i = (long)heads[0];
+		else
+			rc = cli_fail("there are %zu heads; name one ('pipelit db heads')", nh);
+		free(heads);
+	} else if ((i = migration_graph_find(s.g, a->pos[0], &err)) < 0) {
+		rc = cli_fail_with(err);
+	}
+	if (rc == 0)
+		print_block(s.g, (size_t)i);
+	session_end(&s);
+	return rc;
+}
+
+static int
+verb_branches(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, NO_DB) != 0)
+		return 1;
+	for (size_t i = 0; i < migration_graph_count(s.g); i++) {
+		if (migration_child_count(s.g, i) < 2)
+			continue;
+		if (a->verbose) {
+			print_block(s.g, i);
+			continue;
+		}
+		char *children = children_text(s.g, i);
+		printf("%s (branchpoint) -> %s, %s\n", migration_graph_at(s.g, i)->revision, children,
+		       migration_graph_at(s.g, i)->message);
+		free(children);
+	}
+	session_end(&s);
+	return 0;
+}
+
+/* Writes the version table so the database says it is at the target,
+ * running no migration: for a database whose schema was made by other
+ * means (restored by hand, built from a dump).  Never creates a database. */
+static int
+stamp_in_transaction(struct session *s, const char *spec, char **err)
+{
+	size_t n = migration_graph_count(s->g);
+	unsigned char *applied = NULL, *target_set = xcalloc(n ? n : 1, 1);
+	char **revs = NULL;
+	size_t nrevs = 0;
+	size_t *old_heads = xcalloc(n ? n : 1, sizeof(size_t));
+	size_t *new_heads = xcalloc(n ? n : 1, sizeof(size_t));
+	int rc = -1;
+	if (db_exec(s->db, MIGRATION_VERSION_TABLE_SQL) != 0) {
+		*err = xasprintf("cannot create alembic_version: %s", db_errmsg(s->db));
+		goto out;
+	}
+	if (migration_read_current(s->db, s->g, &applied, &revs, &nrevs, err) != 0)
+		goto out;
+	struct migration_target t;
+	if (migration_resolve_target(s->g, spec, MIGRATION_UP, applied, &t, err) != 0)
+		goto out;
+	if (t.kind == TARGET_HEADS) {
+		size_t nh = migration_graph_heads(s->g, new_heads);
+		for (size_t k = 0; k < nh; k++)
+			migration_mark_ancestors(s->g, new_heads[k], target_set);
+	} else if (t.kind == TARGET_REV) {
+		migration_mark_ancestors(s->g, t.index, target_set);
+	}
+	size_t nold = migration_set_heads(s->g, applied, old_heads);
+	size_t nnew = migration_set_heads(s->g, target_set, new_heads);
+	char *sql = migration_version_sql(s->g, old_heads, nold, new_heads, nnew);
+	rc = db_exec(s->db, sql);
+	free(sql);
+	if (rc != 0)
+		*err = xasprintf("cannot write alembic_version: %s", db_errmsg(s->db));
+out:
+	free(applied);
+	free(target_set);
+	free(old_heads);
+	free(new_heads);
+	migration_free_revs(revs, nrevs);
+	return rc;
+}
+
+static int
+verb_stamp(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, OPEN_DB) != 0)
+		return 1;
+	char *err = NULL;
+	int rc = 0;
+	if (db_begin_write(s.db) != 0)
+		rc = cli_fail("cannot begin: %s", db_errmsg(s.db));
+	else if (stamp_in_transaction(&s, a->pos[0], &err) != 0) {
+		db_rollback(s.db);
+		rc = cli_fail_with(err);
+	} else if (db_commit(s.db) != 0) {
+		rc = cli_fail("cannot commit: %s", db_errmsg(s.db));
+	} else {
+		printf("stamped the database at %s (no migration was run)\n", a->pos[0]);
+	}
+	session_end(&s);
+	return rc;
+}
+
+static void
+print_kib(const char *what, int64_t bytes)
+{
+	printf("%s %lld KiB\n", what, (long long)(bytes / 1024));
+}
+
+static int
+verb_vacuum(struct db_args *a)
+{
+	struct session s;
+	if (session_start(&s, a, OPEN_DB) != 0)
+		return 1;
+	int64_t before = 0, after = 0;
+	int rc = 0;
+	if (db_vacuum(s.db, &before, &after) != 0) {
+		rc = cli_fail("vacuum failed: %s (it needs the database to itself for its whole run "
+			      "and free space of about twice its size: stop the pool or try when it "
+			      "is idle)", db_errmsg(s.db));
+	} else if (db_backend_of(s.db) == DB_SQLITE) {
+		print_kib("before:", before);
+		print_kib("after:", after);
+		printf("the database now gives freed space back after 'pipelit db prune'\n");
+	} else {
+		printf("vacuumed\n");
+	}
+	session_end(&s);
+	return rc;
+}
+
 static const struct verb verbs[] = {
-	{ "upgrade", verb_upgrade, OPT_SQL, 0, 1, "upgrade [head|heads|REV] [--sql [FROM:]TO]",
-	  "Applies migrations up to the target (default head), one transaction each.\n"
+	{ "upgrade", verb_upgrade, OPT_SQL, 0, 1, "upgrade [head|heads|REV|+N] [--sql [FROM:]TO]",
+	  "Applies migrations up to the target (default head), or N steps, one transaction\n"
+	  "each.  Creates the database when it does not exist.\n"
 	  "With --sql prints the SQL instead (from base, or from FROM) and changes nothing." },
 	{ "downgrade", verb_downgrade, OPT_SQL, 1, 1, "downgrade REV|-N|base [--sql]",
 	  "Reverts migrations down to REV, N steps, or everything.\n"
@@ -723,6 +852,17 @@ static const struct verb verbs[] = {
 	  "DIR defaults to ./migrations when it exists, else the source tree's)." },
 	{ "merge", verb_merge, OPT_MESSAGE | OPT_DIR, 0, 0, "merge -m MSG [--dir DIR]",
 	  "Writes a migration that merges all current heads (developers)." },
+	{ "show", verb_show, 0, 1, 1, "show REV|head",
+	  "Shows one migration: revision, parents, branches, file, date, message." },
+	{ "branches", verb_branches, OPT_VERBOSE, 0, 0, "branches [--verbose]",
+	  "Lists the branch points of the migrations (revisions with several children)." },
+	{ "stamp", verb_stamp, 0, 1, 1, "stamp REV|head|heads|base",
+	  "Sets the revision the database says it is at without running migrations\n"
+	  "(a schema made by other means).  Never creates a database." },
+	{ "vacuum", verb_vacuum, 0, 0, 0, "vacuum",
+	  "Rewrites the database to give free space back; an SQLite file made before\n"
+	  "incremental auto-vacuum is converted, so later prunes return space.  Needs the\n"
+	  "database to itself and free disk of about twice its size." },
 	{ "check", verb_check, 0, 0, 0, "check",
 	  "Compares the live schema with one built from the migrations in a scratch\n"
 	  "database of the same backend; exits 1 and lists the drift if they differ." },

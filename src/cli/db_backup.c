@@ -117,19 +117,17 @@ load(const char *env_file, struct config *cfg, struct db_url *u)
 
 /* ---- running pg_dump and pg_restore ------------------------------------- */
 
+/*
+ * The connection reaches the tool whole, as a conninfo string on its
+ * command line (--dbname=...: host, port, socket directory, sslmode and
+ * every other parameter of DATABASE_URL), so it talks to the server the
+ * pool uses; the password alone goes in PGPASSWORD, which ps does not show.
+ */
 static void
 set_pg_env(const struct db_url *u)
 {
-	const char *names[] = { "PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE" };
-	const char *values[] = { u->host, u->user, u->password, u->dbname };
-	for (size_t i = 0; i < 4; i++)
-		if (values[i] != NULL)
-			setenv(names[i], values[i], 1);
-	if (u->port) {
-		char port[12];
-		snprintf(port, sizeof(port), "%d", u->port);
-		setenv("PGPORT", port, 1);
-	}
+	if (u->password != NULL)
+		setenv("PGPASSWORD", u->password, 1);
 }
 
 /*
@@ -304,7 +302,7 @@ static int
 backup_sqlite(const struct db_url *u, const char *dir, const char *stamp, char **written)
 {
 	if (access(u->path, F_OK) != 0)
-		return cli_fail("the database %s does not exist", u->path);
+		return cli_fail_with(db_sqlite_missing_message(u->path));
 	return backup_sqlite_file(u->path, dir, "pipelit", stamp, ".sqlite3", written);
 }
 
@@ -322,8 +320,10 @@ backup_postgres(const struct config *cfg, const struct db_url *u, const char *di
 	char *final = backup_name(dir, "pipelit", stamp, ".pgdump");
 	char *part = xasprintf("%s.part", final);
 	char *file_arg = xasprintf("--file=%s", part);
-	char *const argv[] = { tool, "--format=custom", "--no-password", file_arg, NULL };
+	char *db_arg = xasprintf("--dbname=%s", u->conninfo_public);
+	char *const argv[] = { tool, "--format=custom", "--no-password", db_arg, file_arg, NULL };
 	int status = run_tool(argv, u, NULL);
+	free(db_arg);
 	int rc;
 	if (status == 0) {
 		rc = finish_file(part, final);
@@ -463,6 +463,26 @@ set_file_aside(const char *path, const char *aside)
 	return 0;
 }
 
+/*
+ * The restored file takes the owner and mode of the one it replaces: a
+ * restore run as root must leave the pool (running as its own user) a file
+ * it can write.  A new file stays private (0600).
+ */
+static int
+keep_owner_and_mode(const char *part, const struct stat *was, int had_target)
+{
+	if (!had_target)
+		return chmod(part, 0600) == 0 ? 0 : cli_fail("cannot chmod %s: %s", part,
+							     strerror(errno));
+	if ((geteuid() == 0 || was->st_uid == geteuid()) && chown(part, was->st_uid, was->st_gid) != 0)
+		return cli_fail("cannot give %s the owner of the database it replaces: %s", part,
+				strerror(errno));
+	if (chmod(part, was->st_mode & 07777) != 0)
+		return cli_fail("cannot give %s the mode of the database it replaces: %s", part,
+				strerror(errno));
+	return 0;
+}
+
 static int
 install_sqlite(const char *file, const char *target, const char *stamp)
 {
@@ -470,8 +490,11 @@ install_sqlite(const char *file, const char *target, const char *stamp)
 	char *aside = xasprintf("%s.before-restore-%s", target, stamp);
 	char *err = NULL;
 	unlink(part);
-	int had_target = access(target, F_OK) == 0;
+	struct stat was;
+	int had_target = stat(target, &was) == 0;
 	int rc = db_sqlite_backup(file, part, &err) == 0 ? 0 : cli_fail_with(err);
+	if (rc == 0)
+		rc = keep_owner_and_mode(part, &was, had_target);
 	if (rc == 0 && had_target)
 		rc = set_file_aside(target, aside);
 	if (rc == 0 && rename(part, target) != 0) {
@@ -592,7 +615,7 @@ static int
 pg_load_archive(const char *tool, const struct db_url *u, const char *file)
 {
 	char *const argv[] = { (char *)tool, "--no-owner", "--exit-on-error", "--single-transaction",
-			       "--no-password", "--dbname", u->dbname, (char *)file, NULL };
+			       "--no-password", "--dbname", u->conninfo_public, (char *)file, NULL };
 	int status = run_tool(argv, u, NULL);
 	if (status != 0)
 		return cli_fail("pg_restore failed (exit status %d)", status);
@@ -704,7 +727,7 @@ db_integrity_check(int argc, char **argv, const char *env_file)
 	char *err = NULL;
 	struct db *db = NULL;
 	if (u.backend == DB_SQLITE && access(u.path, F_OK) != 0)
-		rc = cli_fail("the database %s does not exist", u.path);
+		rc = cli_fail_with(db_sqlite_missing_message(u.path));
 	else if ((db = db_open(cfg.database_url, &err)) == NULL)
 		rc = cli_fail_with(err);
 	if (rc == 0) {

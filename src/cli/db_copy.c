@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "db/copy.h"
 #include "db/db.h"
+#include "db/vacuum.h"
 #include "db/migrate.h"
 #include "model/prune.h"
 #include "util/config.h"
@@ -149,7 +150,8 @@ open_both(const char *from, const char *to, struct db **src, struct db **dst)
 	*src = db_open(from, &err);
 	if (*src == NULL)
 		return failed("cannot open the source", err);
-	*dst = db_open(to, &err);
+	/* Copying into a new database is what copy is for. */
+	*dst = db_open_create(to, &err);
 	if (*dst == NULL) {
 		db_close(*src);
 		return failed("cannot open the target", err);
@@ -328,14 +330,10 @@ db_prune_main(int argc, char **argv, const char *env_file)
 	if (cli_load_config(&cfg, env_file, "Cli") != 0)
 		return 1;
 	char *err = NULL;
-	char *path = sqlite_path_of(cfg.database_url);
-	int missing = path && access(path, F_OK) != 0;
-	free(path);
-	struct db *db = missing ? NULL : db_open(cfg.database_url, &err);
+	/* db_open refuses a missing file, saying which and how to point at it. */
+	struct db *db = db_open(cfg.database_url, &err);
 	struct prune_result res;
-	if (missing)
-		rc = failed("the database does not exist", xstrdup(cfg.database_url));
-	else if (db == NULL)
+	if (db == NULL)
 		rc = failed("cannot open the database", err);
 	else if (prune_executions(db, a.older_than, a.keep_failed, (int)a.batch, a.dry_run, &res,
 				  &err) != 0)
@@ -344,6 +342,15 @@ db_prune_main(int argc, char **argv, const char *env_file)
 		printf("%s %lld execution%s and %lld log row%s\n",
 		       a.dry_run ? "would delete" : "deleted", (long long)res.executions,
 		       res.executions == 1 ? "" : "s", (long long)res.logs, res.logs == 1 ? "" : "s");
+	int64_t before = 0, after = 0;
+	if (rc == 0 && !a.dry_run && res.executions > 0) {
+		if (db_reclaim_space(db, &before, &after) != 0)
+			rc = failed("the rows are deleted, but giving the space back failed",
+				    xstrdup(db_errmsg(db)));
+		else if (before > after)
+			printf("gave %lld KiB back to the file system\n",
+			       (long long)((before - after) / 1024));
+	}
 	db_close(db);
 	config_free(&cfg);
 	return rc;

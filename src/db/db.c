@@ -176,16 +176,28 @@ db_init_common(struct db *db, const struct db_ops *ops, enum db_backend backend)
 	db->nstmts = 0;
 }
 
-struct db *
-db_open(const char *url, char **err)
+static struct db *
+open_url(const char *url, int create, char **err)
 {
 	struct db_url u;
 	if (db_url_parse(url, &u, err) != 0)
 		return NULL;
 	const struct db_ops *ops = u.backend == DB_SQLITE ? &db_sqlite_ops : &db_pg_ops;
-	struct db *db = ops->open(&u, err);
+	struct db *db = ops->open(&u, create, err);
 	db_url_free(&u);
 	return db;
+}
+
+struct db *
+db_open(const char *url, char **err)
+{
+	return open_url(url, 0, err);
+}
+
+struct db *
+db_open_create(const char *url, char **err)
+{
+	return open_url(url, 1, err);
 }
 
 static void

@@ -37,6 +37,8 @@ struct db_url {
 	enum db_backend backend;
 	char *path;      /* SQLite: absolute or relative file path; ":memory:" allowed */
 	char *conninfo;  /* PostgreSQL: a libpq conninfo string built from the URL */
+	char *conninfo_public; /* the same without the password, for a command line
+				  (pg_dump --dbname=...); the password goes in PGPASSWORD */
 	char *host, *user, *password, *dbname;  /* PostgreSQL parts (may be NULL) */
 	int port;        /* 0 when absent */
 };
@@ -54,11 +56,19 @@ int db_url_parse(const char *url, struct db_url *out, char **err);
 void db_url_free(struct db_url *u);
 
 /*
- * Opens a handle.  SQLite: creates the file and its directory if missing,
- * turns on WAL, foreign keys and a busy timeout.  PostgreSQL: connects with
+ * Opens a handle.  SQLite: turns on WAL, foreign keys and a busy timeout;
+ * a file that does not exist is an error that names it and says how to
+ * point at the right one (a command run from another directory must not
+ * quietly create an empty database there).  PostgreSQL: connects with
  * libpq.  Returns NULL with a malloc'd message in *err on failure.
  */
 struct db *db_open(const char *url, char **err);
+/* The same, creating a missing SQLite file and its directory: only for
+ * what may make a database ('serve', 'db upgrade', a 'db copy' target). */
+struct db *db_open_create(const char *url, char **err);
+/* What db_open says about a missing SQLite file (malloc'd), for commands
+ * that look before they open. */
+char *db_sqlite_missing_message(const char *path);
 void db_close(struct db *db);
 
 enum db_backend db_backend_of(const struct db *db);

@@ -34,7 +34,9 @@ struct db_stmt {
 
 struct db_ops {
 	/* Handle: open allocates the backend's struct (embedding struct db). */
-	struct db *(*open)(const struct db_url *u, char **err);
+	/* create: an SQLite file (and its directory) that does not exist is
+	 * created; otherwise that is an error naming the file. */
+	struct db *(*open)(const struct db_url *u, int create, char **err);
 	void (*close)(struct db *db);
 	int (*exec)(struct db *db, const char *sql);
 	int (*begin)(struct db *db, int write);

@@ -267,7 +267,7 @@ flatten(char *msg)
 static void pg_close(struct db *db);
 
 static struct db *
-pg_open(const struct db_url *u, char **err)
+pg_open(const struct db_url *u, int create, char **err)
 {
 	struct pg_db *d = xcalloc(1, sizeof(*d));
 	db_init_common(&d->base, &db_pg_ops, DB_POSTGRES);

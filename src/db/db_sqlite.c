@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -255,11 +256,27 @@ configure_library(void)
 		log_debug("SQLite was initialised already; allocation statistics stay on");
 }
 
+char *
+db_sqlite_missing_message(const char *path)
+{
+	char *abs = fs_absolute_path(path);
+	char *msg = xasprintf("the SQLite database %s does not exist. Point DATABASE_URL at the "
+			      "database (or PIPELIT_DATA_DIR at its directory; run from the "
+			      "directory whose .env says so, or pass --env-file), or create it "
+			      "with 'pipelit db upgrade'", abs);
+	free(abs);
+	return msg;
+}
+
 static struct db *
-sq_open(const struct db_url *u, char **err)
+sq_open(const struct db_url *u, int create, char **err)
 {
 	int in_memory = strcmp(u->path, ":memory:") == 0;
-	if (!in_memory && fs_make_parent_dirs(u->path) != 0) {
+	if (!in_memory && !create && access(u->path, F_OK) != 0) {
+		*err = db_sqlite_missing_message(u->path);
+		return NULL;
+	}
+	if (!in_memory && create && fs_make_parent_dirs(u->path) != 0) {
 		*err = xasprintf("cannot create the directory for the SQLite database %s: %s",
 				 u->path, strerror(errno));
 		return NULL;
@@ -268,7 +285,7 @@ sq_open(const struct db_url *u, char **err)
 	struct sq_db *d = xcalloc(1, sizeof(*d));
 	db_init_common(&d->base, &db_sqlite_ops, DB_SQLITE);
 	d->busy = busy_limits();
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(u->path, &d->conn, flags, NULL);
 	if (rc != SQLITE_OK) {
 		*err = xasprintf("cannot open the SQLite database %s: %s", u->path,

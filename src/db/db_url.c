@@ -211,7 +211,7 @@ parse_query(const char *q, char **ci, char **err)
 }
 
 static char *
-build_conninfo(const struct db_url *u)
+build_conninfo(const struct db_url *u, int with_password)
 {
 	/* Defaults first: libpq lets a later repetition of a key win, so a
 	 * query string can override them. */
@@ -237,7 +237,7 @@ build_conninfo(const struct db_url *u)
 	}
 	if (u->user)
 		conninfo_add(&ci, "user", u->user);
-	if (u->password)
+	if (u->password && with_password)
 		conninfo_add(&ci, "password", u->password);
 	if (u->dbname)
 		conninfo_add(&ci, "dbname", u->dbname);
@@ -269,8 +269,10 @@ parse_postgres(const char *rest, struct db_url *out, char **err)
 		if (dlen > 0 && decode_part(path + 1, dlen, &out->dbname, "database name", err) != 0)
 			return -1;
 	}
-	out->conninfo = build_conninfo(out);
-	if (query != NULL && parse_query(query + 1, &out->conninfo, err) != 0)
+	out->conninfo = build_conninfo(out, 1);
+	out->conninfo_public = build_conninfo(out, 0);
+	if (query != NULL && (parse_query(query + 1, &out->conninfo, err) != 0 ||
+			      parse_query(query + 1, &out->conninfo_public, err) != 0))
 		return -1;
 	return 0;
 }
@@ -316,6 +318,7 @@ db_url_free(struct db_url *u)
 		memset(u->conninfo, 0, strlen(u->conninfo));
 		free(u->conninfo);
 	}
+	free(u->conninfo_public);
 	free(u->host);
 	free(u->user);
 	if (u->password != NULL) {

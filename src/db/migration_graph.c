@@ -348,6 +348,58 @@ resolve_relative(const struct migration_graph *g, const char *spec,
 	return 0;
 }
 
+/* "+N" for an upgrade: N steps forward from the one applied head (or
+ * from base), along a line with no branch to choose between. */
+static int
+resolve_forward(const struct migration_graph *g, const char *spec,
+		const unsigned char *applied, struct migration_target *out, char **err)
+{
+	char *end;
+	long steps = strtol(spec + 1, &end, 10);
+	if (*end != '\0' || steps < 1) {
+		*err = xasprintf("bad relative revision '%s' (expected +1, +2, ...)", spec);
+		return -1;
+	}
+	size_t *heads = xcalloc(g->n ? g->n : 1, sizeof(size_t));
+	size_t nh = migration_set_heads(g, applied, heads);
+	long at = nh == 1 ? (long)heads[0] : -1;
+	free(heads);
+	if (nh > 1) {
+		*err = xstrdup("the database has several heads, so a relative upgrade is ambiguous; "
+			       "name the revision to upgrade to");
+		return -1;
+	}
+	for (long k = 0; k < steps; k++) {
+		long next = -1;
+		size_t found = 0;
+		for (size_t j = at < 0 ? 0 : (size_t)at + 1; j < g->n; j++) {
+			const struct migration *c = &g->items[j];
+			int child = at < 0 ? c->nparents == 0 : 0;
+			for (size_t p = 0; at >= 0 && p < c->nparents; p++)
+				child |= c->parent_index[p] == (size_t)at;
+			if (child) {
+				next = (long)j;
+				found++;
+			}
+		}
+		if (found == 0) {
+			*err = xasprintf("cannot go forward %ld: only %ld migration%s to apply", steps,
+					 k, k == 1 ? "" : "s");
+			return -1;
+		}
+		if (found > 1) {
+			*err = xasprintf("the migrations branch after %s, so going forward is "
+					 "ambiguous; name the revision to upgrade to",
+					 at < 0 ? "base" : g->items[at].revision);
+			return -1;
+		}
+		at = next;
+	}
+	out->kind = TARGET_REV;
+	out->index = (size_t)at;
+	return 0;
+}
+
 int
 migration_resolve_target(const struct migration_graph *g, const char *spec,
 			 enum migration_direction dir, const unsigned char *applied,
@@ -365,6 +417,8 @@ migration_resolve_target(const struct migration_graph *g, const char *spec,
 		return resolve_head(g, out, err);
 	if (spec[0] == '-' && dir == MIGRATION_DOWN)
 		return resolve_relative(g, spec, applied, out, err);
+	if (spec[0] == '+' && dir == MIGRATION_UP)
+		return resolve_forward(g, spec, applied, out, err);
 	long i = migration_graph_find(g, spec, err);
 	if (i < 0)
 		return -1;

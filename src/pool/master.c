@@ -111,7 +111,7 @@ migrate_database(const struct config *cfg, char **err)
 	/* A migration may run long (an index on a big table): it gets the
 	 * tools' settings, without the requests' statement deadlines. */
 	db_configure_from(cfg, DB_FOR_TOOLS);
-	struct db *db = db_open(cfg->database_url, &e);
+	struct db *db = db_open_create(cfg->database_url, &e);
 	if (db == NULL) {
 		db_configure_from(cfg, DB_FOR_REQUESTS);
 		*err = xasprintf("cannot open the database: %s", e ? e : "unknown error");

@@ -132,7 +132,7 @@ test_sqlite_busy(void)
 	snprintf(url, sizeof(url), "sqlite:///%s", path);
 	setenv("PIPELIT_SQLITE_BUSY_TIMEOUT_MS", "100", 1);
 	char *err = NULL;
-	struct db *holder = db_open(url, &err);
+	struct db *holder = db_open_create(url, &err);
 	struct db *writer = holder ? db_open(url, &err) : NULL;
 	ok(holder && writer, "two handles: %s", err ? err : "ok");
 	free(err);

@@ -25,7 +25,7 @@ static void
 test_open_creates_directories(const char *url, const char *path)
 {
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	ok(db != NULL, "open %s: %s", url, err ? err : "ok");
 	free(err);
 	if (db == NULL)
@@ -53,9 +53,28 @@ static void
 test_open_failure(void)
 {
 	char *err = NULL;
-	struct db *db = db_open("sqlite:////proc/pipelit-no/such/db.sqlite3", &err);
+	struct db *db = db_open_create("sqlite:////proc/pipelit-no/such/db.sqlite3", &err);
 	ok(db == NULL && err != NULL, "an impossible path fails: %s", err ? err : "(none)");
 	free(err);
+}
+
+/* Only db_open_create makes a database: a command run in the wrong
+ * directory must say what it looked for instead of creating an empty one. */
+static void
+test_open_missing(const char *dir)
+{
+	char url[512], path[512];
+	snprintf(path, sizeof(path), "%s/nowhere/db.sqlite3", dir);
+	snprintf(url, sizeof(url), "sqlite:///%s", path);
+	char *err = NULL;
+	struct db *db = db_open(url, &err);
+	ok(db == NULL, "opening a missing file fails");
+	ok(err && strstr(err, path) && strstr(err, "does not exist") && strstr(err, "DATABASE_URL") &&
+	   strstr(err, "db upgrade"), "the message names the file and the ways out: %s",
+	   err ? err : "(none)");
+	free(err);
+	struct stat sb;
+	ok(stat(path, &sb) != 0, "and creates nothing");
 }
 
 /* A conflict inside one connection cannot be waited out: it must fail at
@@ -64,7 +83,7 @@ static void
 test_self_conflict_fails_fast(const char *url)
 {
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (!ok(db != NULL, "open for the self-conflict test"))
 		return;
 	db_exec(db, "CREATE TABLE doomed (x INTEGER); INSERT INTO doomed VALUES (1), (2)");
@@ -83,7 +102,7 @@ static int
 writer(const char *url, int n)
 {
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (db == NULL) {
 		fprintf(stderr, "writer %d: %s\n", n, err);
 		return 1;
@@ -129,7 +148,7 @@ static void
 test_concurrent_writers(const char *url)
 {
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (!ok(db != NULL, "open for the concurrency test"))
 		return;
 	db_exec(db, "CREATE TABLE hits (id INTEGER PRIMARY KEY, writer INTEGER, seen INTEGER);"
@@ -152,7 +171,7 @@ test_concurrent_writers(const char *url)
 	is_int(failed, 0, "%d writers x %d write transactions: none failed", WRITERS,
 	       TXNS_PER_WRITER);
 
-	db = db_open(url, &err);
+	db = db_open_create(url, &err);
 	int64_t n = 0;
 	ok(db_query_int64(db, "SELECT COUNT(*) FROM hits", &n) == 0, "count rows");
 	is_int(n, WRITERS * TXNS_PER_WRITER, "the row count is exact");
@@ -185,14 +204,15 @@ main(void)
 	snprintf(url, sizeof(url), "sqlite:///%s", path);
 	test_open_creates_directories(url, path);
 	test_open_failure();
+	test_open_missing(tmpdir);
 
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (ok(db != NULL, "reopen"))
 		run_behaviours(db);
 	db_close(db);
 
-	db = db_open("sqlite://", &err);
+	db = db_open_create("sqlite://", &err);
 	ok(db != NULL && db_ping(db) == 0, "in-memory database");
 	db_close(db);
 

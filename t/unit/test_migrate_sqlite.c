@@ -159,7 +159,7 @@ test_embedded(void)
 	       "the built-in history has a single head");
 	free(heads);
 
-	struct db *db = db_open("sqlite://", &err);
+	struct db *db = db_open_create("sqlite://", &err);
 	ok(db && migrate_upgrade(db, "head", &err) == 0, "built-in history upgrades: %s",
 	   err ? err : "");
 	ok(migrate_check_known(db, &err) == 0, "and the result is known");
@@ -185,7 +185,7 @@ main(void)
 		return 1;
 	char *url = xasprintf("sqlite:///%s/t.sqlite3", dir);
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	ok(db != NULL, "temporary SQLite file opens: %s", err ? err : "");
 	if (db != NULL) {
 		test_up_and_down(db);

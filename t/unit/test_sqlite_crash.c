@@ -333,7 +333,7 @@ write_then_crash(const char *url, enum db_sqlite_sync level, int fd)
 	if (register_crash_vfs() != 0)
 		_exit(3);
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (db == NULL)
 		_exit(4);
 	for (int i = 1; i <= TRANSACTIONS; i++) {
@@ -362,7 +362,7 @@ run(const char *name, enum db_sqlite_sync level, int64_t *acked, int64_t *found)
 	char url[256];
 	snprintf(url, sizeof(url), "sqlite:///%s/%s.sqlite3", tmpdir, name);
 	char *err = NULL;
-	struct db *db = db_open(url, &err);
+	struct db *db = db_open_create(url, &err);
 	if (db == NULL || db_exec(db, "CREATE TABLE ledger (n INTEGER PRIMARY KEY, note TEXT)") != 0)
 		return -1;
 	db_close(db);
@@ -389,7 +389,7 @@ run(const char *name, enum db_sqlite_sync level, int64_t *acked, int64_t *found)
 		return -1;
 	}
 
-	db = db_open(url, &err);
+	db = db_open_create(url, &err);
 	if (db == NULL)
 		return -1;
 	int rc = db_query_int64(db, "SELECT count(*) FROM ledger", found);
