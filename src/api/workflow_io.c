@@ -12,9 +12,10 @@
  *
  * Import checks the whole document before it writes anything, so a bad
  * document is a 422 that leaves the database as it was.  The writes go
- * through the workflow, node and edge models; should one of them fail
- * after the checks (a credential that does not exist, a broken
- * database), the new workflow is deleted again with everything under it.
+ * through the workflow, node and edge models in one transaction that
+ * model/idempotency.c opens (api/create.h), with the answer rendered
+ * before its commit; should one of them fail after the checks, the
+ * transaction rolls back and nothing of the document stays.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,7 +24,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "db/db.h"
+#include "api/create.h"
 #include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -35,6 +36,7 @@
 #include "model/node.h"
 #include "model/workflow.h"
 #include "util/config.h"
+#include "util/jsonw.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -299,67 +301,76 @@ answer_problems(struct req *r, struct problems *p)
 	return resp_json(r, 422, json_pack("{s:o}", "detail", p->items));
 }
 
-/* Writes the checked plan in one transaction (the models join it); answers. */
+struct import_args {
+	struct req *r;
+	struct workflow_plan *pl;
+	int refusal;             /* 413 or 422 when the graph was refused, else 0 */
+	char *what;              /* owned; the refusal's detail */
+};
+
+/* The import's writes and its answer, inside the one write transaction
+ * model/idempotency.c opens (the models join it); nothing is read back
+ * after the commit.  0, or a model result after which nothing stays. */
+static int
+import_and_render(struct db *db, void *arg, struct idem_answer *out)
+{
+	struct import_args *a = arg;
+	int64_t user = a->r->user.id;
+	char *slug = NULL;
+	int rc = create_workflow(db, user, a->pl->workflow, &slug);
+	struct workflow w;
+	if (rc == WF_OK)
+		rc = workflow_get(db, slug, user, &w);
+	if (rc != WF_OK) {
+		free(slug);
+		return rc == WF_NOT_FOUND ? DB_FAILED : rc;
+	}
+	json_t *unresolved = json_array();
+	if (credential_refs_resolve(db, user, a->pl->doc_nodes, a->pl->nodes, unresolved) != 0)
+		rc = DB_FAILED;
+	else
+		rc = create_graph(db, w.id, a->pl, &a->what);
+	workflow_free(&w);
+	json_t *body = NULL;
+	if (rc == 0 && (body = workflow_detail(db, slug, user)) == NULL)
+		rc = DB_FAILED;
+	free(slug);
+	if (rc != 0) {
+		json_decref(unresolved);
+		a->refusal = rc == 413 || rc == 422 ? rc : 0;
+		return rc;
+	}
+	json_object_set_new(body, "unresolved_credentials", unresolved);
+	out->status = 201;
+	out->body = jw_dump(body, &out->len);
+	json_decref(body);
+	return 0;
+}
+
+static int
+answer_import_failure(struct req *r, struct db *db, int rc, void *arg)
+{
+	struct import_args *a = arg;
+	if (a->refusal == 413)
+		return resp_error(r, 413, a->what);
+	if (a->refusal == 422) {
+		struct problems p = { json_array() };
+		problem(&p, json_array(), "%s", a->what);
+		return answer_problems(r, &p);
+	}
+	return resp_db_error(r, db, "import");
+}
+
+/* Writes the checked plan and answers (api/create.h: with an
+ * Idempotency-Key, a retried import creates nothing new). */
 static int
 import_plan(struct req *r, struct db *db, struct workflow_plan *pl)
 {
-	if (db_begin_write(db) != 0)
-		return resp_db_error(r, db, "import begin");
-	char *slug = NULL;
-	int rc = create_workflow(db, r->user.id, pl->workflow, &slug);
-	if (rc != WF_OK) {
-		free(slug);
-		return resp_db_error(r, db, "import workflow");
-	}
-	struct workflow w;
-	if (workflow_get(db, slug, r->user.id, &w) != WF_OK) {
-		free(slug);
-		return resp_db_error(r, db, "import lookup");
-	}
-	json_t *unresolved = json_array();
-	if (credential_refs_resolve(db, r->user.id, pl->doc_nodes, pl->nodes, unresolved) != 0) {
-		workflow_free(&w);
-		free(slug);
-		json_decref(unresolved);
-		return resp_db_error(r, db, "import credentials");
-	}
-	char *what = NULL;
-	rc = create_graph(db, w.id, pl, &what);
-	workflow_free(&w);
-	if (rc != 0)
-		json_decref(unresolved);
-	if (rc != 0) {
-		/* Nothing of the document stays: the whole import rolls back. */
-		if (db_in_transaction(db))
-			db_rollback(db);
-		free(slug);
-		if (rc < 0) {
-			free(what);
-			return resp_db_error(r, db, "import graph");
-		}
-		if (rc == 413) {
-			rc = resp_error(r, 413, what);
-			free(what);
-			return rc;
-		}
-		struct problems p = { json_array() };
-		problem(&p, json_array(), "%s", what);
-		free(what);
-		return answer_problems(r, &p);
-	}
-	if (db_commit(db) != 0) {
-		free(slug);
-		json_decref(unresolved);
-		return resp_db_error(r, db, "import commit");
-	}
-	json_t *out = workflow_detail(db, slug, r->user.id);
-	free(slug);
-	if (out == NULL) {
-		json_decref(unresolved);
-		return resp_db_error(r, db, "import detail");
-	}
-	json_object_set_new(out, "unresolved_credentials", unresolved);
-	return resp_json(r, 201, out);
+	static const struct create_ops ops = { import_and_render, answer_import_failure, NULL };
+	struct import_args a = { r, pl, 0, NULL };
+	int rc = api_create(r, db, &ops, &a);
+	free(a.what);
+	return rc;
 }
 
 /*
