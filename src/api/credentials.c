@@ -72,6 +72,20 @@ set_masked(json_t *dst, json_t *src, const char *key, int empty_stays_empty)
 	free(mask);
 }
 
+/* custom_headers with every value masked: headers often carry keys. */
+static json_t *
+masked_headers(json_t *headers)
+{
+	json_t *out = json_object(), *value;
+	const char *name;
+	json_object_foreach(headers, name, value) {
+		char *mask = secret_mask(json_string_value(value) ? json_string_value(value) : "");
+		json_object_set_new(out, name, json_string(mask));
+		free(mask);
+	}
+	return out;
+}
+
 /* The detail of CredentialOut: the type's keys in the spec's order, secrets masked. */
 static json_t *
 detail_out(const struct credential *c)
@@ -85,7 +99,8 @@ detail_out(const struct credential *c)
 		set_masked(out, d, "api_key", 0);
 		copy_key(out, d, "base_url");
 		copy_key(out, d, "organization_id");
-		copy_key(out, d, "custom_headers");
+		json_object_set_new(out, "custom_headers",
+				    masked_headers(json_object_get(d, "custom_headers")));
 	} else if (strcmp(type, "gateway") == 0) {
 		copy_key(out, d, "gateway_credential_id");
 		copy_key(out, d, "adapter_type");
@@ -260,6 +275,40 @@ check_detail(struct validator *v, json_t *body, const char *type)
 	return clean;
 }
 
+/*
+ * An update of an LLM credential against what is stored (security review,
+ * finding 12):
+ * - a new base_url needs the api_key again in the same request, or the
+ *   server would send the stored key to a host of the caller's choosing;
+ * - a custom header sent back as its mask (what GET answered) keeps the
+ *   stored value, so a client that echoes the detail loses nothing.
+ */
+static void
+check_llm_change(struct validator *v, json_t *detail, json_t *stored)
+{
+	const char *url = json_string_value(json_object_get(detail, "base_url"));
+	const char *old = json_string_value(json_object_get(stored, "base_url"));
+	if (url != NULL && old != NULL && strcmp(url, old) != 0 &&
+	    json_object_get(detail, "api_key") == NULL)
+		v_add(v, V_BODY, "detail", "missing",
+		      "Field required: changing base_url requires api_key in the same request, "
+		      "so the stored key is never sent to a new host",
+		      json_incref(detail), NULL);
+	json_t *headers = json_object_get(detail, "custom_headers");
+	json_t *kept = json_object_get(stored, "custom_headers");
+	const char *name;
+	json_t *value;
+	json_object_foreach(headers, name, value) {
+		const char *was = json_string_value(json_object_get(kept, name));
+		if (was == NULL)
+			continue;
+		char *mask = secret_mask(was);
+		if (strcmp(json_string_value(value), mask) == 0)
+			json_object_set_new(headers, name, json_string(was));
+		free(mask);
+	}
+}
+
 static int
 path_id(struct req *r, struct validator *v, int64_t *id)
 {
@@ -271,7 +320,7 @@ path_id(struct req *r, struct validator *v, int64_t *id)
 /* The key and the database for a credentials request; 0, or -1 when the
  * request has been answered. */
 static int
-begin(struct req *r, const unsigned char **key, struct db **db)
+begin(struct req *r, const struct field_keyring **key, struct db **db)
 {
 	*key = req_field_key(r);
 	if (*key == NULL)
@@ -283,7 +332,7 @@ begin(struct req *r, const unsigned char **key, struct db **db)
 /* Loads the credential named by the path, answering 422/404/503/500 when it
  * cannot; 0 when *c is filled (the caller frees it). */
 static int
-load_from_path(struct req *r, const unsigned char *key, struct db *db, struct credential *c)
+load_from_path(struct req *r, const struct field_keyring *key, struct db *db, struct credential *c)
 {
 	int64_t id = 0;
 	if (req_path_int(r, "credential_id", &id) != 0)
@@ -297,7 +346,7 @@ load_from_path(struct req *r, const unsigned char *key, struct db *db, struct cr
 }
 
 static int
-answer_credential(struct req *r, int status, struct db *db, const unsigned char *key,
+answer_credential(struct req *r, int status, struct db *db, const struct field_keyring *key,
 		  int64_t id)
 {
 	struct credential c;
@@ -316,7 +365,7 @@ answer_credential(struct req *r, int status, struct db *db, const unsigned char 
 int
 credentials_list(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	if (begin(r, &key, &db) != 0)
 		return 0;
@@ -382,7 +431,7 @@ answer_create_failure(struct req *r, struct db *db, int rc, void *arg)
 int
 credentials_create(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	if (begin(r, &key, &db) != 0)
 		return 0;
@@ -411,7 +460,7 @@ credentials_create(struct req *r)
 int
 credentials_get(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	struct credential c;
 	if (begin(r, &key, &db) != 0 || load_from_path(r, key, db, &c) != 0)
@@ -424,7 +473,7 @@ credentials_get(struct req *r)
 int
 credentials_update(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	if (begin(r, &key, &db) != 0)
 		return 0;
@@ -438,19 +487,20 @@ credentials_update(struct req *r)
 	v_string(&v, body, "name", 0, 0, CRED_NAME_MAX, &name);
 	/* The detail keys allowed depend on the stored type. */
 	char type[32] = "";
+	struct credential stored = { 0 };
 	if (!v_failed(&v)) {
-		struct credential c;
-		int rc = credential_get(db, key, id, scope_of(r), &c);
+		int rc = credential_get(db, key, id, scope_of(r), &stored);
 		if (rc == CRED_NOT_FOUND || rc == CRED_OK)
-			snprintf(type, sizeof(type), "%s", rc == CRED_OK ? c.credential_type : "");
-		if (rc == CRED_OK)
-			credential_free(&c);
-		else if (rc != CRED_NOT_FOUND) {
+			snprintf(type, sizeof(type), "%s", rc == CRED_OK ? stored.credential_type : "");
+		else {
 			v_free(&v);
 			return answer_db_error(r, db, rc);
 		}
 	}
 	json_t *detail = check_detail(&v, body, *type ? type : NULL);
+	if (detail != NULL && stored.detail != NULL)
+		check_llm_change(&v, detail, stored.detail);
+	credential_free(&stored);
 	if (v_failed(&v)) {
 		json_decref(detail);
 		int rc = resp_invalid(r, &v);
@@ -470,7 +520,7 @@ credentials_update(struct req *r)
 int
 credentials_delete(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	if (begin(r, &key, &db) != 0)
 		return 0;
@@ -521,7 +571,7 @@ check_ids(struct validator *v, json_t *body, int64_t **out, size_t *n)
 int
 credentials_batch_delete(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	if (begin(r, &key, &db) != 0)
 		return 0;
@@ -604,7 +654,7 @@ run_probe(struct req *r, const struct credential *c,
 int
 credentials_test(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	struct credential c;
 	if (begin(r, &key, &db) != 0 || load_from_path(r, key, db, &c) != 0)
@@ -625,7 +675,7 @@ credentials_test(struct req *r)
 int
 credentials_models(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	struct credential c;
 	if (begin(r, &key, &db) != 0 || load_from_path(r, key, db, &c) != 0)
@@ -644,7 +694,7 @@ credentials_models(struct req *r)
 int
 credentials_gateway_toggle(struct req *r)
 {
-	const unsigned char *key;
+	const struct field_keyring *key;
 	struct db *db;
 	struct credential c;
 	if (begin(r, &key, &db) != 0)

@@ -51,7 +51,7 @@ api_mfa_setup(struct req *r)
 {
 	if (r->user.mfa_enabled)
 		return resp_error(r, 400, "MFA is already enabled.");
-	const unsigned char *key = req_field_key(r);
+	const struct field_keyring *key = req_field_key(r);
 	if (key == NULL)
 		return 0;
 	struct db *db = req_db_or_answer(r);
@@ -60,7 +60,7 @@ api_mfa_setup(struct req *r)
 
 	char secret[TOTP_SECRET_B32_LEN + 1];
 	totp_new_secret(secret);
-	char *stored = field_encrypt(key, secret);
+	char *stored = field_seal(key, MFA_SECRET_COLUMN, r->user.id, secret);
 	int rc = mfa_store_secret(db, r->user.id, stored);
 	free(stored);
 	if (rc != 0) {
@@ -93,7 +93,7 @@ read_code_body(struct req *r, const char **username, const char **code)
 }
 
 static enum mfa_result
-check_code(struct req *r, const unsigned char *key, struct mfa_attempt *a)
+check_code(struct req *r, const struct field_keyring *key, struct mfa_attempt *a)
 {
 	struct db *db = req_db(r);
 	if (db == NULL)
@@ -134,7 +134,7 @@ verify_or_disable(struct req *r, enum mfa_purpose purpose)
 	const char *code;
 	if (read_code_body(r, NULL, &code) != 0)
 		return 0;
-	const unsigned char *key = req_field_key(r);
+	const struct field_keyring *key = req_field_key(r);
 	if (key == NULL)
 		return 0;
 	struct mfa_attempt a = { .purpose = purpose, .user_id = r->user.id, .code = code };
@@ -168,7 +168,7 @@ api_mfa_login_verify(struct req *r)
 	const char *username, *code;
 	if (read_code_body(r, &username, &code) != 0)
 		return 0;
-	const unsigned char *key = req_field_key(r);
+	const struct field_keyring *key = req_field_key(r);
 	if (key == NULL)
 		return 0;
 	struct mfa_attempt a = { .purpose = MFA_FOR_LOGIN, .username = username, .code = code };

@@ -17,6 +17,7 @@
 #include "util/config.h"
 #include "util/secret_key.h"
 #include "model/key_fingerprint.h"
+#include "model/secrets.h"
 #include "util/log.h"
 
 #define FCGI_LISTEN_FD 0
@@ -83,6 +84,7 @@ open_and_migrate(const struct config *cfg)
 		db_close(db);
 		return NULL;
 	}
+	secrets_convert_at_start(db, cfg->field_encryption_key, cfg->field_encryption_key_old);
 	return db;
 }
 

@@ -1,8 +1,9 @@
 /*
  * rotate_key.c: 'pipelit db rotate-key', re-encrypting every stored secret
- * under a new FIELD_ENCRYPTION_KEY in one transaction.  Until .env names
- * the new key and the pool is told (SIGHUP), running responders still hold
- * the old key and answer a clear 503 for secrets they cannot decrypt.
+ * under a new FIELD_ENCRYPTION_KEY in one transaction.  Each ciphertext
+ * names its key, so while the pool reloads with the new key and the old
+ * one in FIELD_ENCRYPTION_KEY_OLD, secrets written by children that still
+ * hold the old key stay readable; --finish re-encrypts them afterwards.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -21,14 +22,17 @@ static void
 rotate_usage(FILE *out)
 {
 	fprintf(out, "usage: pipelit db [--env-file FILE] rotate-key (--new-key-file FILE | "
-		     "--new-key-stdin)\n\n"
+		     "--new-key-stdin | --finish)\n\n"
 		     "Decrypts every stored secret (TOTP secrets, LLM API keys and headers, git\n"
 		     "keys and tokens) with the current FIELD_ENCRYPTION_KEY and encrypts it with\n"
 		     "the new key, in one transaction: interrupted, nothing changes and the\n"
 		     "current key stays valid.  The new key comes from 'pipelit keygen', read\n"
 		     "from FILE or from standard input (never from the command line, which\n"
 		     "every local user can see in the process list).  Afterwards put it in .env\n"
-		     "and send SIGHUP to the running 'pipelit serve' master.\n");
+		     "with FIELD_ENCRYPTION_KEY_OLD set to the current key, send SIGHUP to the\n"
+		     "running 'pipelit serve' master, and when it has reloaded run --finish,\n"
+		     "which re-encrypts under FIELD_ENCRYPTION_KEY whatever is still under an\n"
+		     "old key (written by children that had not reloaded yet).\n");
 }
 
 /* The text config_load() accepts (44 characters, '=' last) that decodes
@@ -43,6 +47,7 @@ parse_new_key(const char *text, unsigned char key[FIELD_KEY_BYTES])
 struct key_source {
 	const char *file;        /* --new-key-file, or NULL */
 	int from_stdin;          /* --new-key-stdin */
+	int finish;              /* --finish: to the current key, no new one */
 };
 
 static int
@@ -72,13 +77,15 @@ parse_args(int argc, char **argv, struct key_source *src)
 			src->file = argv[i] + 15;
 		} else if (strcmp(argv[i], "--new-key-stdin") == 0) {
 			src->from_stdin = 1;
+		} else if (strcmp(argv[i], "--finish") == 0) {
+			src->finish = 1;
 		} else {
 			fprintf(stderr, "pipelit: db rotate-key: unexpected argument '%s'\n", argv[i]);
 			rotate_usage(stderr);
 			return 2;
 		}
 	}
-	if ((src->file == NULL) == (src->from_stdin == 0)) {
+	if ((src->file != NULL) + src->from_stdin + src->finish != 1) {
 		rotate_usage(stderr);
 		return 2;
 	}
@@ -115,37 +122,67 @@ read_new_key(const struct key_source *src, char *text, size_t size)
 	return 0;
 }
 
-/* Both keys decoded and checked; 0, or the exit status after a message. */
+/* The ring to seal with: the new key first (when given), then the
+ * current and the old ones, which open only.  0, or the exit status after
+ * a message. */
 static int
-load_keys(const struct config *cfg, const char *new_text, unsigned char old_key[FIELD_KEY_BYTES],
-	  unsigned char new_key[FIELD_KEY_BYTES])
+load_ring(const struct config *cfg, const char *new_text, struct field_keyring *ring)
 {
-	if (parse_new_key(new_text, new_key) != 0) {
+	unsigned char new_key[FIELD_KEY_BYTES], cur_key[FIELD_KEY_BYTES];
+	int rc = 0;
+	if (new_text != NULL && parse_new_key(new_text, new_key) != 0) {
 		fprintf(stderr, "pipelit: db rotate-key: the new key is not 32 bytes of URL-safe "
 				"base64 (44 characters); make one with 'pipelit keygen'\n");
-		return 2;
-	}
-	if (cfg->field_encryption_key == NULL) {
+		rc = 2;
+	} else if (cfg->field_encryption_key == NULL) {
 		fprintf(stderr, "pipelit: db rotate-key: FIELD_ENCRYPTION_KEY is not set, so "
 				"there is no current key to re-encrypt from\n");
-		return 1;
-	}
-	if (field_key_decode(cfg->field_encryption_key, old_key) != 0) {
-		fprintf(stderr, "pipelit: db rotate-key: the current FIELD_ENCRYPTION_KEY does not "
-				"decode to 32 bytes\n");
-		return 1;
-	}
-	if (crypto_equal(old_key, new_key, FIELD_KEY_BYTES)) {
+		rc = 1;
+	} else if (field_key_decode(cfg->field_encryption_key, cur_key) != 0 ||
+		   field_keyring_init(ring, cfg->field_encryption_key,
+				      cfg->field_encryption_key_old) != 0) {
+		fprintf(stderr, "pipelit: db rotate-key: FIELD_ENCRYPTION_KEY or "
+				"FIELD_ENCRYPTION_KEY_OLD does not decode to 32 bytes\n");
+		rc = 1;
+	} else if (new_text != NULL && crypto_equal(cur_key, new_key, FIELD_KEY_BYTES)) {
 		fprintf(stderr, "pipelit: db rotate-key: the new key is the key in use; nothing "
-				"to do\n");
-		return 1;
+				"to do (after a rotation, use --finish)\n");
+		rc = 1;
+	} else if (new_text != NULL && field_keyring_prepend(ring, new_text) != 0) {
+		fprintf(stderr, "pipelit: db rotate-key: too many keys at once; finish the "
+				"rotation in progress first (--finish)\n");
+		rc = 1;
 	}
-	return 0;
+	sodium_memzero(new_key, sizeof(new_key));
+	sodium_memzero(cur_key, sizeof(cur_key));
+	return rc;
+}
+
+static void
+print_next_steps(const struct config *cfg, long n, const char *new_text)
+{
+	if (new_text == NULL) {
+		printf("Re-encrypted %ld stored secret%s under FIELD_ENCRYPTION_KEY: none is left\n"
+		       "under another key.  Remove FIELD_ENCRYPTION_KEY_OLD from .env and send\n"
+		       "SIGHUP to the pool.\n", n, n == 1 ? "" : "s");
+		return;
+	}
+	printf("Re-encrypted %ld stored secret%s with the new key.\n\n"
+	       "Now set in .env (or wherever FIELD_ENCRYPTION_KEY is set):\n\n"
+	       "    FIELD_ENCRYPTION_KEY=%s\n"
+	       "    FIELD_ENCRYPTION_KEY_OLD=%s\n\n"
+	       "then send SIGHUP to the running pool ('kill -HUP $(cat <pid file>)'): its\n"
+	       "children are replaced by ones that seal with the new key and still open\n"
+	       "what the old children write meanwhile.  Until then the old children answer\n"
+	       "503 for secrets under the new key.  When the reload is done, run\n\n"
+	       "    pipelit db rotate-key --finish\n\n"
+	       "to re-encrypt what was written under the old key meanwhile, then remove\n"
+	       "FIELD_ENCRYPTION_KEY_OLD and send SIGHUP again.\n",
+	       n, n == 1 ? "" : "s", new_text, cfg->field_encryption_key);
 }
 
 static int
-rotate(const struct config *cfg, const unsigned char *old_key, const unsigned char *new_key,
-       const char *new_text)
+rotate(const struct config *cfg, const struct field_keyring *ring, const char *new_text)
 {
 	char *err = NULL;
 	struct db *db = db_open(cfg->database_url, &err);
@@ -154,22 +191,17 @@ rotate(const struct config *cfg, const unsigned char *old_key, const unsigned ch
 		free(err);
 		return 1;
 	}
-	long n = secrets_rotate(db, old_key, new_key, &err);
+	long skipped;
+	long n = secrets_reseal(db, ring, RESEAL_ALL, &skipped, &err);
 	db_close(db);
 	if (n < 0) {
 		fprintf(stderr, "pipelit: db rotate-key: %s\n", err);
 		free(err);
 		return 1;
 	}
-	log_info("re-encrypted %ld stored secrets under a new FIELD_ENCRYPTION_KEY", n);
-	printf("Re-encrypted %ld stored secret%s with the new key.\n\n"
-	       "Now replace the key in .env (or wherever FIELD_ENCRYPTION_KEY is set):\n\n"
-	       "    FIELD_ENCRYPTION_KEY=%s\n\n"
-	       "then send SIGHUP to the running pool ('kill -HUP $(cat <pid file>)'): the\n"
-	       "master re-reads its configuration and replaces its children, which then\n"
-	       "use the new key.  Until then they answer 503 for stored secrets.  The old\n"
-	       "key no longer decrypts anything.\n",
-	       n, n == 1 ? "" : "s", new_text);
+	log_info("re-encrypted %ld stored secrets under %s FIELD_ENCRYPTION_KEY", n,
+		 new_text ? "a new" : "the current");
+	print_next_steps(cfg, n, new_text);
 	return 0;
 }
 
@@ -177,29 +209,29 @@ int
 db_rotate_key(int argc, char **argv, const char *env_file)
 {
 	struct key_source src;
-	char new_text[256];
+	char new_text[256] = "";
 	int rc = parse_args(argc, argv, &src);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
-	rc = read_new_key(&src, new_text, sizeof(new_text));
-	if (rc != 0)
+	if (!src.finish && (rc = read_new_key(&src, new_text, sizeof(new_text))) != 0)
 		return rc;
 	struct config cfg;
 	if (cli_load_config(&cfg, env_file, "Cli") != 0) {
 		sodium_memzero(new_text, sizeof(new_text));
 		return 1;
 	}
+	struct field_keyring ring;
+	memset(&ring, 0, sizeof(ring));
 	if (crypto_init() != 0) {
 		fprintf(stderr, "pipelit: libsodium failed to initialise\n");
-		config_free(&cfg);
-		return 1;
+		rc = 1;
+	} else {
+		const char *new_key = src.finish ? NULL : new_text;
+		rc = load_ring(&cfg, new_key, &ring);
+		if (rc == 0)
+			rc = rotate(&cfg, &ring, new_key);
 	}
-	unsigned char old_key[FIELD_KEY_BYTES], new_key[FIELD_KEY_BYTES];
-	rc = load_keys(&cfg, new_text, old_key, new_key);
-	if (rc == 0)
-		rc = rotate(&cfg, old_key, new_key, new_text);
-	sodium_memzero(old_key, sizeof(old_key));
-	sodium_memzero(new_key, sizeof(new_key));
+	field_keyring_wipe(&ring);
 	sodium_memzero(new_text, sizeof(new_text));
 	config_free(&cfg);
 	return rc;

@@ -24,10 +24,50 @@ int crypto_init(void);
 
 /* Decodes FIELD_ENCRYPTION_KEY text; 0, or -1 when it is not 32 bytes of URL-safe base64. */
 int field_key_decode(const char *text, unsigned char key[FIELD_KEY_BYTES]);
-/* Encrypts; returns malloc'd stored text. */
+/* The first format ("v1:", no key id, no binding to a place): only read,
+ * to convert it; field_encrypt() remains for tests that make such values. */
 char *field_encrypt(const unsigned char key[FIELD_KEY_BYTES], const char *plaintext);
 /* Decrypts stored text into a malloc'd string; -1 on a wrong key or damaged value. */
 int field_decrypt(const unsigned char key[FIELD_KEY_BYTES], const char *stored, char **plaintext);
+
+/*
+ * The keys of a process: keys[0] is FIELD_ENCRYPTION_KEY, which seals;
+ * the others come from FIELD_ENCRYPTION_KEY_OLD (comma-separated) and only
+ * open, so values written under an old key (by children of a pool that
+ * had not reloaded yet) stay readable until 'pipelit db rotate-key
+ * --finish' has re-sealed them.
+ */
+#define FIELD_KEYRING_MAX 4
+#define FIELD_KID_LEN 8
+struct field_keyring {
+	unsigned char keys[FIELD_KEYRING_MAX][FIELD_KEY_BYTES];
+	char kids[FIELD_KEYRING_MAX][FIELD_KID_LEN + 1];
+	size_t n;
+};
+
+/* 0, or -1 when a key is not 32 bytes of URL-safe base64 (or too many). */
+int field_keyring_init(struct field_keyring *ring, const char *current, const char *old);
+/* Makes text the sealing key, the others opening only; 0 or -1. */
+int field_keyring_prepend(struct field_keyring *ring, const char *text);
+void field_keyring_wipe(struct field_keyring *ring);
+
+/*
+ * Seals a value for its place: "v2:<kid>:<b64>" under the ring's first
+ * key, with where ("table.column") and row (the row's id) as associated
+ * data.  Opening checks the same place: a ciphertext copied into another
+ * row or column does not open there.  malloc'd.
+ */
+char *field_seal(const struct field_keyring *ring, const char *where, int64_t row,
+		 const char *plaintext);
+/* 0 with a malloc'd *plaintext, or -1: unknown key, another place, damaged. */
+int field_open(const struct field_keyring *ring, const char *where, int64_t row,
+	       const char *stored, char **plaintext);
+/* Opens a "v1:" value with any key of the ring (conversion only); 0 or -1. */
+int field_open_legacy(const struct field_keyring *ring, const char *stored, char **plaintext);
+/* 1 when stored is a v2 value under the ring's sealing key. */
+int field_is_current(const struct field_keyring *ring, const char *stored);
+/* 1 when stored is an encrypted value of any format ("v1:" or "v2:"). */
+int field_is_sealed(const char *stored);
 
 #define KEY_FINGERPRINT_HEX_LEN 64
 

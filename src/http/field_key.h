@@ -8,13 +8,16 @@
 #define PIPELIT_HTTP_FIELD_KEY_H
 
 struct req;
+struct field_keyring;
 
-/* The process's decoded key (32 bytes, valid for the life of the process),
- * or NULL after answering 503 when no usable key is configured. */
-const unsigned char *req_field_key(struct req *r);
+/* The process's keys (FIELD_ENCRYPTION_KEY, then FIELD_ENCRYPTION_KEY_OLD;
+ * valid for the life of the process), or NULL after answering 503 when no
+ * usable key is configured. */
+const struct field_keyring *req_field_key(struct req *r);
 
-/* Answers 503 for a stored secret that does not decrypt with the key:
- * the key was changed without re-encrypting.  Returns as resp_error(). */
+/* Answers 503 for a stored secret that does not open: its key is not
+ * configured, or it was moved from another row or column.  Returns as
+ * resp_error(). */
 int resp_field_key_mismatch(struct req *r);
 
 #endif

@@ -23,40 +23,45 @@ const char *const credential_types[] = { "git", "llm", "gateway", "tool", NULL }
  */
 static const struct cred_field fields[] = {
 	{ "llm", "provider_type", CRED_TEXT, 30, "openai_compatible",
-	  "UPDATE llm_credentials SET provider_type = ? WHERE base_credentials_id = ?" },
+	  "UPDATE llm_credentials SET provider_type = ? WHERE base_credentials_id = ?", NULL },
 	{ "llm", "api_key", CRED_SECRET, SECRET_MAX, "",
-	  "UPDATE llm_credentials SET api_key = ? WHERE base_credentials_id = ?" },
+	  "UPDATE llm_credentials SET api_key = ? WHERE base_credentials_id = ?",
+	  "llm_credentials.api_key" },
 	{ "llm", "base_url", CRED_TEXT, 500, "",
-	  "UPDATE llm_credentials SET base_url = ? WHERE base_credentials_id = ?" },
+	  "UPDATE llm_credentials SET base_url = ? WHERE base_credentials_id = ?", NULL },
 	{ "llm", "organization_id", CRED_TEXT, 255, "",
-	  "UPDATE llm_credentials SET organization_id = ? WHERE base_credentials_id = ?" },
+	  "UPDATE llm_credentials SET organization_id = ? WHERE base_credentials_id = ?", NULL },
 	{ "llm", "custom_headers", CRED_HEADERS, 0, "{}",
-	  "UPDATE llm_credentials SET custom_headers = ? WHERE base_credentials_id = ?" },
+	  "UPDATE llm_credentials SET custom_headers = ? WHERE base_credentials_id = ?",
+	  "llm_credentials.custom_headers" },
 
 	{ "gateway", "adapter_type", CRED_TEXT, 50, "",
-	  "UPDATE gateway_credentials SET adapter_type = ? WHERE base_credentials_id = ?" },
-	{ "gateway", "token", CRED_UNSTORED, SECRET_MAX, "", NULL },
-	{ "gateway", "config", CRED_UNSTORED_JSON, 0, "{}", NULL },
+	  "UPDATE gateway_credentials SET adapter_type = ? WHERE base_credentials_id = ?", NULL },
+	{ "gateway", "token", CRED_UNSTORED, SECRET_MAX, "", NULL, NULL },
+	{ "gateway", "config", CRED_UNSTORED_JSON, 0, "{}", NULL, NULL },
 
 	{ "git", "provider", CRED_TEXT, 20, "github",
-	  "UPDATE git_credentials SET provider = ? WHERE base_credentials_id = ?" },
+	  "UPDATE git_credentials SET provider = ? WHERE base_credentials_id = ?", NULL },
 	{ "git", "credential_type", CRED_TEXT, 20, "token",
-	  "UPDATE git_credentials SET credential_type = ? WHERE base_credentials_id = ?" },
+	  "UPDATE git_credentials SET credential_type = ? WHERE base_credentials_id = ?", NULL },
 	{ "git", "ssh_private_key", CRED_SECRET, SSH_KEY_MAX, "",
-	  "UPDATE git_credentials SET ssh_private_key = ? WHERE base_credentials_id = ?" },
+	  "UPDATE git_credentials SET ssh_private_key = ? WHERE base_credentials_id = ?",
+	  "git_credentials.ssh_private_key" },
 	{ "git", "access_token", CRED_SECRET, SECRET_MAX, "",
-	  "UPDATE git_credentials SET access_token = ? WHERE base_credentials_id = ?" },
+	  "UPDATE git_credentials SET access_token = ? WHERE base_credentials_id = ?",
+	  "git_credentials.access_token" },
 	{ "git", "username", CRED_TEXT, 255, "",
-	  "UPDATE git_credentials SET username = ? WHERE base_credentials_id = ?" },
+	  "UPDATE git_credentials SET username = ? WHERE base_credentials_id = ?", NULL },
 	{ "git", "webhook_secret", CRED_SECRET, 255, "",
-	  "UPDATE git_credentials SET webhook_secret = ? WHERE base_credentials_id = ?" },
+	  "UPDATE git_credentials SET webhook_secret = ? WHERE base_credentials_id = ?",
+	  "git_credentials.webhook_secret" },
 
 	{ "tool", "tool_type", CRED_TEXT, 20, "api",
-	  "UPDATE tool_credentials SET tool_type = ? WHERE base_credentials_id = ?" },
+	  "UPDATE tool_credentials SET tool_type = ? WHERE base_credentials_id = ?", NULL },
 	{ "tool", "config", CRED_JSON, 0, "{}",
-	  "UPDATE tool_credentials SET config = ? WHERE base_credentials_id = ?" },
+	  "UPDATE tool_credentials SET config = ? WHERE base_credentials_id = ?", NULL },
 	{ "tool", "is_preferred", CRED_BOOL, 0, "false",
-	  "UPDATE tool_credentials SET is_preferred = ? WHERE base_credentials_id = ?" },
+	  "UPDATE tool_credentials SET is_preferred = ? WHERE base_credentials_id = ?", NULL },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -138,25 +143,26 @@ struct detail_column {
 	const char *key;
 	int col;
 	enum cred_field_kind kind;
+	const char *where;       /* secrets: table.column, bound into the ciphertext */
 };
 
 static const struct detail_column detail_columns[] = {
-	{ "llm", 6, "provider_type", 7, CRED_TEXT },
-	{ "llm", 6, "api_key", 8, CRED_SECRET },
-	{ "llm", 6, "base_url", 9, CRED_TEXT },
-	{ "llm", 6, "organization_id", 10, CRED_TEXT },
-	{ "llm", 6, "custom_headers", 11, CRED_HEADERS },
-	{ "gateway", 12, "gateway_credential_id", 13, CRED_TEXT },
-	{ "gateway", 12, "adapter_type", 14, CRED_TEXT },
-	{ "git", 15, "provider", 16, CRED_TEXT },
-	{ "git", 15, "credential_type", 17, CRED_TEXT },
-	{ "git", 15, "ssh_private_key", 18, CRED_SECRET },
-	{ "git", 15, "access_token", 19, CRED_SECRET },
-	{ "git", 15, "username", 20, CRED_TEXT },
-	{ "git", 15, "webhook_secret", 21, CRED_SECRET },
-	{ "tool", 22, "tool_type", 23, CRED_TEXT },
-	{ "tool", 22, "config", 24, CRED_JSON },
-	{ "tool", 22, "is_preferred", 25, CRED_BOOL },
+	{ "llm", 6, "provider_type", 7, CRED_TEXT, NULL },
+	{ "llm", 6, "api_key", 8, CRED_SECRET, "llm_credentials.api_key" },
+	{ "llm", 6, "base_url", 9, CRED_TEXT, NULL },
+	{ "llm", 6, "organization_id", 10, CRED_TEXT, NULL },
+	{ "llm", 6, "custom_headers", 11, CRED_HEADERS, "llm_credentials.custom_headers" },
+	{ "gateway", 12, "gateway_credential_id", 13, CRED_TEXT, NULL },
+	{ "gateway", 12, "adapter_type", 14, CRED_TEXT, NULL },
+	{ "git", 15, "provider", 16, CRED_TEXT, NULL },
+	{ "git", 15, "credential_type", 17, CRED_TEXT, NULL },
+	{ "git", 15, "ssh_private_key", 18, CRED_SECRET, "git_credentials.ssh_private_key" },
+	{ "git", 15, "access_token", 19, CRED_SECRET, "git_credentials.access_token" },
+	{ "git", 15, "username", 20, CRED_TEXT, NULL },
+	{ "git", 15, "webhook_secret", 21, CRED_SECRET, "git_credentials.webhook_secret" },
+	{ "tool", 22, "tool_type", 23, CRED_TEXT, NULL },
+	{ "tool", 22, "config", 24, CRED_JSON, NULL },
+	{ "tool", 22, "is_preferred", 25, CRED_BOOL, NULL },
 };
 
 static json_t *
@@ -166,15 +172,24 @@ text_value(const char *s)
 	return v ? v : json_string("");
 }
 
-/* The clear text of a stored secret as a JSON string; NULL when it does
- * not decrypt under key. */
+/* The clear text of a stored secret of credential id; NULL when it does
+ * not open under ring (unknown key, or moved from another place). */
+static char *
+open_secret(const struct field_keyring *ring, const char *where, int64_t id, const char *stored)
+{
+	char *plain = NULL;
+	if (ring == NULL || field_open(ring, where, id, stored, &plain) != 0)
+		return NULL;
+	return plain;
+}
+
 static json_t *
-secret_value(const unsigned char *key, const char *stored)
+secret_value(const struct field_keyring *ring, const char *where, int64_t id, const char *stored)
 {
 	if (stored == NULL || *stored == '\0')
 		return json_string("");
-	char *plain = NULL;
-	if (key == NULL || field_decrypt(key, stored, &plain) != 0)
+	char *plain = open_secret(ring, where, id, stored);
+	if (plain == NULL)
 		return NULL;
 	json_t *v = text_value(plain);
 	explicit_bzero(plain, strlen(plain));
@@ -189,8 +204,26 @@ json_column(const char *text)
 	return v ? v : json_object();
 }
 
+/* custom_headers: sealed like a secret; a value still in clear (written
+ * before headers were encrypted, until the start-up data step converts
+ * it) reads as it is. */
+static json_t *
+headers_value(const struct field_keyring *ring, const char *where, int64_t id, const char *stored)
+{
+	if (!field_is_sealed(stored))
+		return json_column(stored);
+	char *plain = open_secret(ring, where, id, stored);
+	if (plain == NULL)
+		return NULL;
+	json_t *v = json_column(plain);
+	explicit_bzero(plain, strlen(plain));
+	free(plain);
+	return v;
+}
+
 static int
-read_detail(struct db_stmt *st, const unsigned char *key, const char *type, json_t **out)
+read_detail(struct db_stmt *st, const struct field_keyring *ring, int64_t id, const char *type,
+	    json_t **out)
 {
 	json_t *detail = json_object();
 	for (size_t i = 0; i < sizeof(detail_columns) / sizeof(detail_columns[0]); i++) {
@@ -201,14 +234,15 @@ read_detail(struct db_stmt *st, const unsigned char *key, const char *type, json
 		json_t *v;
 		switch (dc->kind) {
 		case CRED_SECRET:
-			v = secret_value(key, text);
+		case CRED_HEADERS:
+			v = dc->kind == CRED_SECRET ? secret_value(ring, dc->where, id, text) :
+						      headers_value(ring, dc->where, id, text);
 			if (v == NULL) {
 				json_decref(detail);
 				return CRED_BAD_KEY;
 			}
 			break;
 		case CRED_JSON:
-		case CRED_HEADERS:
 			v = json_column(text);
 			break;
 		case CRED_BOOL:
@@ -231,7 +265,7 @@ copy_time(char *dst, size_t size, const char *src)
 }
 
 static int
-read_row(struct db_stmt *st, const unsigned char *key, struct credential *c)
+read_row(struct db_stmt *st, const struct field_keyring *key, struct credential *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = db_column_int64(st, 0);
@@ -240,7 +274,7 @@ read_row(struct db_stmt *st, const unsigned char *key, struct credential *c)
 	c->credential_type = xstrdup(db_column_text(st, 3) ? db_column_text(st, 3) : "");
 	copy_time(c->created_at, sizeof(c->created_at), db_column_text(st, 4));
 	copy_time(c->updated_at, sizeof(c->updated_at), db_column_text(st, 5));
-	int rc = read_detail(st, key, c->credential_type, &c->detail);
+	int rc = read_detail(st, key, c->id, c->credential_type, &c->detail);
 	if (rc != CRED_OK)
 		credential_free(c);
 	return rc;
@@ -254,7 +288,7 @@ bind_scope(struct db_stmt *st, int idx, int64_t owner)
 }
 
 int
-credential_get(struct db *db, const unsigned char *key, int64_t id, int64_t owner,
+credential_get(struct db *db, const struct field_keyring *key, int64_t id, int64_t owner,
 	       struct credential *out)
 {
 	struct db_stmt *st = db_prepare(db, CRED_SELECT "WHERE c.id = ? AND " CRED_SCOPE);
@@ -292,7 +326,7 @@ free_items(struct credential *items, size_t n)
 }
 
 static int
-read_page(struct db *db, const unsigned char *key, int64_t owner, int64_t limit,
+read_page(struct db *db, const struct field_keyring *key, int64_t owner, int64_t limit,
 	  int64_t offset, struct credential **items, size_t *n)
 {
 	struct db_stmt *st = db_prepare(db, CRED_SELECT "WHERE " CRED_SCOPE
@@ -320,7 +354,7 @@ read_page(struct db *db, const unsigned char *key, int64_t owner, int64_t limit,
 }
 
 int
-credential_list(struct db *db, const unsigned char *key, int64_t owner, int64_t limit,
+credential_list(struct db *db, const struct field_keyring *key, int64_t owner, int64_t limit,
 		int64_t offset, struct credential **items, size_t *n, int64_t *total)
 {
 	*items = NULL;
@@ -345,26 +379,38 @@ credential_list(struct db *db, const unsigned char *key, int64_t owner, int64_t 
 
 /* --- writing ------------------------------------------------------------- */
 
-/* Binds a detail value (or the field's default) at idx.  Returns 0, or -1
- * when a secret cannot be encrypted. */
+/* Binds a detail value (or the field's default) of credential id at idx.
+ * Returns 0, or -1 when a secret cannot be encrypted. */
 static int
 bind_field(struct db_stmt *st, int idx, const struct cred_field *f, json_t *value,
-	   const unsigned char *key)
+	   const struct field_keyring *ring, int64_t id)
 {
 	switch (f->kind) {
 	case CRED_SECRET: {
 		const char *plain = value ? json_string_value(value) : f->def;
 		if (plain == NULL || *plain == '\0')
 			return db_bind_text(st, idx, "", -1), 0;
-		char *stored = key ? field_encrypt(key, plain) : NULL;
+		char *stored = ring ? field_seal(ring, f->where, id, plain) : NULL;
 		if (stored == NULL)
 			return -1;
 		db_bind_text(st, idx, stored, -1);
 		free(stored);
 		return 0;
 	}
-	case CRED_JSON:
 	case CRED_HEADERS: {
+		/* Headers often carry keys: sealed like a secret. */
+		char *text = value ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		char *stored = ring ? field_seal(ring, f->where, id, text ? text : f->def) : NULL;
+		if (text != NULL)
+			explicit_bzero(text, strlen(text));
+		free(text);
+		if (stored == NULL)
+			return -1;
+		db_bind_text(st, idx, stored, -1);
+		free(stored);
+		return 0;
+	}
+	case CRED_JSON: {
 		char *text = value ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		db_bind_text(st, idx, text ? text : f->def, -1);
 		free(text);
@@ -413,7 +459,7 @@ insert_base(struct db *db, int64_t owner, const char *name, const char *type, in
 }
 
 static int
-insert_detail(struct db *db, const unsigned char *key, int64_t id, const char *name,
+insert_detail(struct db *db, const struct field_keyring *key, int64_t id, const char *name,
 	      const char *type, json_t *detail)
 {
 	const struct cred_table *t = table_of(type);
@@ -429,7 +475,7 @@ insert_detail(struct db *db, const unsigned char *key, int64_t id, const char *n
 	for (size_t i = 0; i < n; i++) {
 		if (!is_stored(&f[i]))
 			continue;
-		if (bind_field(st, idx++, &f[i], json_object_get(detail, f[i].key), key) != 0) {
+		if (bind_field(st, idx++, &f[i], json_object_get(detail, f[i].key), key, id) != 0) {
 			db_reset(st);
 			log_error("credentials: a secret could not be encrypted");
 			return CRED_BAD_KEY;
@@ -441,7 +487,7 @@ insert_detail(struct db *db, const unsigned char *key, int64_t id, const char *n
 }
 
 int
-credential_create(struct db *db, const unsigned char *key, int64_t owner, const char *name,
+credential_create(struct db *db, const struct field_keyring *key, int64_t owner, const char *name,
 		  const char *type, json_t *detail, int64_t *id)
 {
 	if (table_of(type) == NULL)
@@ -501,7 +547,7 @@ touch_base(struct db *db, int64_t id, const char *name)
 }
 
 static int
-update_detail(struct db *db, const unsigned char *key, int64_t id, const char *type,
+update_detail(struct db *db, const struct field_keyring *key, int64_t id, const char *type,
 	      json_t *detail)
 {
 	size_t n;
@@ -513,7 +559,7 @@ update_detail(struct db *db, const unsigned char *key, int64_t id, const char *t
 		struct db_stmt *st = db_prepare(db, f[i].update_sql);
 		if (st == NULL)
 			return CRED_DB_ERROR;
-		if (bind_field(st, 1, &f[i], value, key) != 0) {
+		if (bind_field(st, 1, &f[i], value, key, id) != 0) {
 			db_reset(st);
 			return CRED_BAD_KEY;
 		}
@@ -527,7 +573,7 @@ update_detail(struct db *db, const unsigned char *key, int64_t id, const char *t
 }
 
 int
-credential_update(struct db *db, const unsigned char *key, int64_t id, int64_t owner,
+credential_update(struct db *db, const struct field_keyring *key, int64_t id, int64_t owner,
 		  const char *name, json_t *detail)
 {
 	char type[32];

@@ -3,10 +3,11 @@
  * llm_credentials, gateway_credentials, git_credentials, tool_credentials).
  * The only SQL for them lives in model/credential.c.
  *
- * Secrets (an LLM api_key, a git ssh_private_key and access_token) pass
- * through here in clear and are stored only as field_encrypt() text under
- * the key the caller gives; an empty secret is stored as "" (there is
- * nothing to hide).  Reading decrypts them again, so a struct credential's
+ * Secrets (an LLM api_key and custom_headers, a git ssh_private_key,
+ * access_token and webhook_secret) pass through here in clear and are
+ * stored only as field_seal() text under the caller's keys, bound to their
+ * column and the credential's id; an empty secret is stored as "" (there
+ * is nothing to hide).  Reading decrypts them again, so a struct credential's
  * detail holds clear text: render it with masks, never as is.
  *
  * Scope: "owner" is the user whose rows a call may touch, or
@@ -23,6 +24,7 @@
 #include "db/db.h"
 
 struct db;
+struct field_keyring;
 
 #define CRED_ANY_OWNER 0
 #define CRED_NAME_MAX 255
@@ -53,6 +55,8 @@ struct cred_field {
 	size_t max_chars;        /* strings: the column's limit (0: unlimited) */
 	const char *def;         /* the default on create (JSON text for objects, "true"/"false") */
 	const char *update_sql;  /* NULL for unstored keys */
+	const char *where;       /* secrets and headers: table.column, bound into the
+				    ciphertext with the credential's id */
 };
 
 /* The NULL-terminated list of types, in the spec's order. */
@@ -76,12 +80,12 @@ struct credential {
 void credential_free(struct credential *c);
 
 /* One credential; CRED_OK, CRED_NOT_FOUND, CRED_DB_ERROR or CRED_BAD_KEY. */
-int credential_get(struct db *db, const unsigned char *key, int64_t id, int64_t owner,
+int credential_get(struct db *db, const struct field_keyring *key, int64_t id, int64_t owner,
 		   struct credential *out);
 
 /* A page ordered by id; *items is a malloc'd array of *n credentials
  * (free each, then the array) and *total counts them all. */
-int credential_list(struct db *db, const unsigned char *key, int64_t owner, int64_t limit,
+int credential_list(struct db *db, const struct field_keyring *key, int64_t owner, int64_t limit,
 		    int64_t offset, struct credential **items, size_t *n, int64_t *total);
 
 /*
@@ -89,12 +93,12 @@ int credential_list(struct db *db, const unsigned char *key, int64_t owner, int6
  * keys with valid values (the handler validated them); missing keys take
  * their defaults.  *id is the new row's id.
  */
-int credential_create(struct db *db, const unsigned char *key, int64_t owner,
+int credential_create(struct db *db, const struct field_keyring *key, int64_t owner,
 		      const char *name, const char *type, json_t *detail, int64_t *id);
 
 /* Renames (name may be NULL) and sets the detail keys present in detail
  * (may be NULL), in one transaction. */
-int credential_update(struct db *db, const unsigned char *key, int64_t id, int64_t owner,
+int credential_update(struct db *db, const struct field_keyring *key, int64_t id, int64_t owner,
 		      const char *name, json_t *detail);
 
 int credential_delete(struct db *db, int64_t id, int64_t owner);

@@ -168,12 +168,12 @@ throttle_record(struct throttle *t, const struct mfa_limits *lim, int64_t now, i
 
 /* The code's step when it is right and not replayed, else -1. */
 static int64_t
-accepted_step(const unsigned char key[FIELD_KEY_BYTES], const struct mfa_row *row,
+accepted_step(const struct field_keyring *key, const struct mfa_row *row,
 	      const char *code, int64_t now, int *key_mismatch)
 {
 	char *secret = NULL;
 	*key_mismatch = 0;
-	if (field_decrypt(key, row->secret_enc, &secret) != 0) {
+	if (field_open(key, MFA_SECRET_COLUMN, row->user_id, row->secret_enc, &secret) != 0) {
 		*key_mismatch = 1;
 		return -1;
 	}
@@ -220,7 +220,7 @@ apply_success(struct db *db, struct mfa_attempt *a, const struct mfa_row *row, i
 /* The body of mfa_check_code, inside its transaction: 1 commits, 0 rolls back. */
 static int
 check_in_transaction(struct db *db, const struct mfa_limits *lim,
-		     const unsigned char key[FIELD_KEY_BYTES], struct mfa_attempt *a,
+		     const struct field_keyring *key, struct mfa_attempt *a,
 		     struct mfa_row *row, enum mfa_result *result)
 {
 	*result = MFA_DB_ERROR;
@@ -263,7 +263,7 @@ check_in_transaction(struct db *db, const struct mfa_limits *lim,
 
 enum mfa_result
 mfa_check_code(struct db *db, const struct mfa_limits *lim,
-	       const unsigned char key[FIELD_KEY_BYTES], struct mfa_attempt *a)
+	       const struct field_keyring *key, struct mfa_attempt *a)
 {
 	a->session_token[0] = '\0';
 	if (db_begin_write(db) != 0)

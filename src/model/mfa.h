@@ -18,6 +18,9 @@
 struct config;
 struct db;
 
+/* Where a TOTP secret is stored, bound into its ciphertext with the user's id. */
+#define MFA_SECRET_COLUMN "user_profiles.totp_secret"
+
 struct mfa_limits {
 	int64_t window_seconds;     /* length of a rate-limit window */
 	int64_t max_attempts;       /* codes checked per user and window */
@@ -56,7 +59,7 @@ struct mfa_attempt {
 };
 
 enum mfa_result mfa_check_code(struct db *db, const struct mfa_limits *lim,
-			       const unsigned char key[FIELD_KEY_BYTES], struct mfa_attempt *a);
+			       const struct field_keyring *key, struct mfa_attempt *a);
 
 /*
  * Stores a new encrypted secret unless MFA is enabled (and forgets the

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 /* Rows are read in id order, a batch at a time, so memory stays small
@@ -14,24 +15,28 @@
 #define BATCH_ROWS 500
 
 struct secret_column {
-	const char *name;      /* table.column, for messages */
-	const char *select;    /* id, value of the rows after id ?, BATCH_ROWS at most */
-	const char *update;    /* value = ? where id = ? */
+	const char *where;     /* table.column: bound into each ciphertext with the row key */
+	const char *select;    /* row key, value of the rows after ?, BATCH_ROWS at most */
+	const char *update;    /* value = ? where row key = ? */
+	int clear_is_legacy;   /* a value in clear is one written before it was encrypted */
 };
 
-#define SELECT_AFTER(table, col)                                                   \
-	"SELECT id, " col " FROM " table " WHERE id > ? AND " col " IS NOT NULL AND " \
-	col " <> '' ORDER BY id LIMIT 500"
-#define UPDATE_BY_ID(table, col) "UPDATE " table " SET " col " = ? WHERE id = ?"
-#define COLUMN(table, col) \
-	{ table "." col, SELECT_AFTER(table, col), UPDATE_BY_ID(table, col) }
+#define SELECT_AFTER(table, key, col)                                                   \
+	"SELECT " key ", " col " FROM " table " WHERE " key " > ? AND " col " IS NOT NULL " \
+	"AND " col " <> '' ORDER BY " key " LIMIT 500"
+#define UPDATE_BY_KEY(table, key, col) "UPDATE " table " SET " col " = ? WHERE " key " = ?"
+#define COLUMN(table, key, col, clear) \
+	{ table "." col, SELECT_AFTER(table, key, col), UPDATE_BY_KEY(table, key, col), clear }
 
+/* The row key is the one the code that writes the value binds it to: the
+ * user's id, or the credential's (base_credentials_id). */
 static const struct secret_column columns[] = {
-	COLUMN("user_profiles", "totp_secret"),
-	COLUMN("llm_credentials", "api_key"),
-	COLUMN("git_credentials", "ssh_private_key"),
-	COLUMN("git_credentials", "access_token"),
-	COLUMN("git_credentials", "webhook_secret"),
+	COLUMN("user_profiles", "id", "totp_secret", 0),
+	COLUMN("llm_credentials", "base_credentials_id", "api_key", 0),
+	COLUMN("llm_credentials", "base_credentials_id", "custom_headers", 1),
+	COLUMN("git_credentials", "base_credentials_id", "ssh_private_key", 0),
+	COLUMN("git_credentials", "base_credentials_id", "access_token", 0),
+	COLUMN("git_credentials", "base_credentials_id", "webhook_secret", 0),
 };
 
 struct batch {
@@ -78,49 +83,82 @@ write_value(struct db *db, const struct secret_column *c, int64_t id, const char
 	return rc == DB_DONE ? 0 : -1;
 }
 
-/* Re-encrypts one batch; the count, or -1 with *err set. */
+/* The clear text of a stored value in any format this project wrote, or
+ * NULL when the ring cannot open it here. */
+static char *
+open_any(const struct secret_column *c, const struct field_keyring *ring, int64_t row,
+	 const char *stored)
+{
+	char *plain = NULL;
+	if (!field_is_sealed(stored))
+		return c->clear_is_legacy ? xstrdup(stored) : NULL;
+	if (field_open(ring, c->where, row, stored, &plain) == 0 ||
+	    field_open_legacy(ring, stored, &plain) == 0)
+		return plain;
+	return NULL;
+}
+
+/* Whether a value needs sealing again in this mode. */
+static int
+needs_reseal(const struct field_keyring *ring, const char *stored, enum reseal_mode mode)
+{
+	if (mode == RESEAL_ALL)
+		return !field_is_current(ring, stored);
+	return !field_is_sealed(stored) || strncmp(stored, "v1:", 3) == 0;
+}
+
+/* Re-seals one batch; the count, or -1 with *err set. */
 static long
 rotate_batch(struct db *db, const struct secret_column *c, const struct batch *b,
-	     const unsigned char *old_key, const unsigned char *new_key, char **err)
+	     const struct field_keyring *ring, enum reseal_mode mode, long *skipped, char **err)
 {
+	long n = 0;
 	for (size_t i = 0; i < b->n; i++) {
-		char *plain = NULL;
-		if (field_decrypt(old_key, b->values[i], &plain) != 0) {
-			*err = xasprintf("%s of id %lld does not decrypt with the current "
-					 "FIELD_ENCRYPTION_KEY; nothing was changed",
-					 c->name, (long long)b->ids[i]);
+		if (!needs_reseal(ring, b->values[i], mode))
+			continue;
+		char *plain = open_any(c, ring, b->ids[i], b->values[i]);
+		if (plain == NULL && mode == RESEAL_LEGACY) {
+			(*skipped)++;
+			continue;
+		}
+		if (plain == NULL) {
+			*err = xasprintf("%s of id %lld does not decrypt with FIELD_ENCRYPTION_KEY "
+					 "or FIELD_ENCRYPTION_KEY_OLD (or was moved from another "
+					 "row); nothing was changed", c->where,
+					 (long long)b->ids[i]);
 			return -1;
 		}
-		char *stored = field_encrypt(new_key, plain);
+		char *stored = field_seal(ring, c->where, b->ids[i], plain);
 		sodium_memzero(plain, strlen(plain));
 		free(plain);
 		int rc = write_value(db, c, b->ids[i], stored);
 		free(stored);
 		if (rc != 0) {
-			*err = xasprintf("cannot update %s of id %lld: %s", c->name,
+			*err = xasprintf("cannot update %s of id %lld: %s", c->where,
 					 (long long)b->ids[i], db_errmsg(db));
 			return -1;
 		}
+		n++;
 	}
-	return (long)b->n;
+	return n;
 }
 
 static long
-rotate_column(struct db *db, const struct secret_column *c, const unsigned char *old_key,
-	      const unsigned char *new_key, char **err)
+rotate_column(struct db *db, const struct secret_column *c, const struct field_keyring *ring,
+	      enum reseal_mode mode, long *skipped, char **err)
 {
 	struct batch *b = xcalloc(1, sizeof(*b));
 	long total = 0;
 	int64_t after = 0;
 	for (;;) {
 		if (read_batch(db, c, after, b) != 0) {
-			*err = xasprintf("cannot read %s: %s", c->name, db_errmsg(db));
+			*err = xasprintf("cannot read %s: %s", c->where, db_errmsg(db));
 			total = -1;
 			break;
 		}
 		if (b->n == 0)
 			break;
-		long n = rotate_batch(db, c, b, old_key, new_key, err);
+		long n = rotate_batch(db, c, b, ring, mode, skipped, err);
 		if (n < 0) {
 			total = -1;
 			break;
@@ -135,17 +173,18 @@ rotate_column(struct db *db, const struct secret_column *c, const unsigned char 
 }
 
 long
-secrets_rotate(struct db *db, const unsigned char old_key[FIELD_KEY_BYTES],
-	       const unsigned char new_key[FIELD_KEY_BYTES], char **err)
+secrets_reseal(struct db *db, const struct field_keyring *ring, enum reseal_mode mode,
+	       long *skipped, char **err)
 {
 	*err = NULL;
+	*skipped = 0;
 	if (db_begin_write(db) != 0) {
 		*err = xasprintf("cannot start a write transaction: %s", db_errmsg(db));
 		return -1;
 	}
 	long total = 0;
 	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
-		long n = rotate_column(db, &columns[i], old_key, new_key, err);
+		long n = rotate_column(db, &columns[i], ring, mode, skipped, err);
 		if (n < 0) {
 			db_rollback(db);
 			return -1;
@@ -157,4 +196,32 @@ secrets_rotate(struct db *db, const unsigned char old_key[FIELD_KEY_BYTES],
 		return -1;
 	}
 	return total;
+}
+
+void
+secrets_convert_at_start(struct db *db, const char *key_text, const char *old_text)
+{
+	struct field_keyring ring;
+	if (key_text == NULL || crypto_init() != 0)
+		return;
+	if (field_keyring_init(&ring, key_text, old_text) != 0) {
+		log_warn("stored secrets not checked: FIELD_ENCRYPTION_KEY does not decode");
+		return;
+	}
+	char *err = NULL;
+	long skipped = 0;
+	long n = secrets_reseal(db, &ring, RESEAL_LEGACY, &skipped, &err);
+	field_keyring_wipe(&ring);
+	if (n < 0) {
+		log_error("converting stored secrets to the bound format failed: %s", err);
+		free(err);
+		return;
+	}
+	if (n > 0)
+		log_info("sealed %ld stored secret%s in the bound format (bound to their row)", n,
+			 n == 1 ? "" : "s");
+	if (skipped > 0)
+		log_warn("%ld stored secret%s in the old format do not decrypt with "
+			 "FIELD_ENCRYPTION_KEY or FIELD_ENCRYPTION_KEY_OLD; left as they are", skipped,
+			 skipped == 1 ? "" : "s");
 }

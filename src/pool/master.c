@@ -19,6 +19,7 @@
 #include "db/migrate.h"
 #include "db/migration.h"
 #include "model/key_fingerprint.h"
+#include "model/secrets.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
 #include "pool/dblock.h"
@@ -122,6 +123,10 @@ migrate_database(const struct config *cfg, char **err)
 	/* Hosts sharing this database must sign with one SECRET_KEY. */
 	if (rc == 0)
 		rc = secret_key_check_shared(db, cfg->secret_key, err);
+	/* The data step of the bound secret format (model/secrets.h). */
+	if (rc == 0)
+		secrets_convert_at_start(db, cfg->field_encryption_key,
+					 cfg->field_encryption_key_old);
 	else
 		*err = xasprintf("database migration failed: %s", e ? e : "unknown error");
 	free(e);

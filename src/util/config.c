@@ -294,6 +294,20 @@ key_text_is_valid(const char *k)
 	return 1;
 }
 
+/* FIELD_ENCRYPTION_KEY_OLD: keys as above, separated by commas or blanks. */
+static int
+old_keys_are_valid(const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	int n = 0, ok = 1;
+	for (char *k = strtok_r(copy, ", \t", &save); k != NULL; k = strtok_r(NULL, ", \t", &save))
+		if (!key_text_is_valid(k) || ++n > 3)
+			ok = 0;
+	explicit_bzero(copy, strlen(list));
+	free(copy);
+	return ok && n > 0;
+}
+
 int
 config_load(struct config *cfg, const char *env_file, char **err)
 {
@@ -349,6 +363,16 @@ config_load(struct config *cfg, const char *env_file, char **err)
 			goto out;
 		}
 		cfg->field_encryption_key = xstrdup(v);
+	}
+	v = setting(&ef, "FIELD_ENCRYPTION_KEY_OLD");
+	if (v) {
+		if (!old_keys_are_valid(v)) {
+			*err = xstrdup("invalid FIELD_ENCRYPTION_KEY_OLD: expected up to 3 keys of "
+				       "32 bytes as URL-safe base64 (44 characters), separated by "
+				       "commas");
+			goto out;
+		}
+		cfg->field_encryption_key_old = xstrdup(v);
 	}
 
 	v = setting(&ef, "SECRET_KEY");
@@ -502,6 +526,7 @@ config_free(struct config *cfg)
 	free(cfg->database_url);
 	free(cfg->checkpoints_path);
 	free(cfg->field_encryption_key);
+	free(cfg->field_encryption_key_old);
 	free(cfg->secret_key);
 	free(cfg->log_file);
 	free(cfg->socket);

@@ -15,6 +15,8 @@ struct config {
 	char *database_url;      /* DATABASE_URL; default sqlite:////<data_dir>/db.sqlite3 */
 	char *checkpoints_path;  /* CHECKPOINTS_DB_PATH; default beside the SQLite file */
 	char *field_encryption_key; /* FIELD_ENCRYPTION_KEY or NULL */
+	char *field_encryption_key_old; /* FIELD_ENCRYPTION_KEY_OLD: keys that still open
+					   values (during a rotation), or NULL */
 	char *secret_key;        /* SECRET_KEY, else the key kept in <data_dir>/secret_key;
 				    NULL when neither (serve and fcgi then make one:
 				    util/secret_key.h) */

@@ -46,8 +46,8 @@ sub test_crud_and_masks {
 		custom_headers => { 'X-Pipelit-Test' => 'yes' }, ignored_key => 1 } }, 'llm') or return;
 	is_deeply([sort keys %$llm], [sort qw(id name credential_type detail created_at updated_at)], 'CredentialOut keys');
 	is_deeply($llm->{detail}, { provider_type => 'openai_compatible', api_key => mask_of($keys->{good}),
-		base_url => $fp->url('/v1/'), organization_id => '', custom_headers => { 'X-Pipelit-Test' => 'yes' } },
-		'llm detail with the key masked');
+		base_url => $fp->url('/v1/'), organization_id => '', custom_headers => { 'X-Pipelit-Test' => '****' } },
+		'llm detail with the key and the header values masked');
 	like($llm->{created_at}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, 'created_at is ISO-8601 with Z');
 	unlike($t->db_query("SELECT api_key FROM llm_credentials WHERE base_credentials_id = $llm->{id}") // '',
 		qr/\Q$keys->{good}\E/, 'the stored api_key is not the key');

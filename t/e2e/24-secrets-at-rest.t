@@ -50,7 +50,7 @@ sub store_secrets {
 		$s{"api_key$n"} = $k->{key};
 	}
 	ok(defined $s{api_key3}, 'three API keys are created');
-	like($t->db_query("SELECT api_key FROM llm_credentials") // '', qr/^v1:/, 'the stored API key is v1: ciphertext');
+	like($t->db_query("SELECT api_key FROM llm_credentials") // '', qr/^v2:[0-9a-f]{8}:/, 'the stored API key is v2: ciphertext with a key id');
 	return \%s;
 }
 

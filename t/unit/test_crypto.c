@@ -30,6 +30,61 @@ test_field_key_decode(void)
 	ok(field_key_decode("", key) != 0, "empty key is refused");
 }
 
+/* Security review, findings 20 and 8: a ciphertext is bound to its table,
+ * column and row, and names its key, so an old key can still open it. */
+static void
+test_field_seal(void)
+{
+	static const char k1[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+	static const char k2[] = "HxwdGhsYGRYXFBUSExARDg8MDQoLCAkGBwQFAgMAAQI=";
+	struct field_keyring ring, both, only2;
+	char *plain = NULL;
+	ok(field_keyring_init(&ring, k1, NULL) == 0, "a ring of one key");
+	ok(field_keyring_init(&both, k2, k1) == 0 && both.n == 2, "a ring of a new and an old key");
+	ok(field_keyring_init(&only2, k2, NULL) == 0, "a ring of the new key alone");
+	ok(field_keyring_init(&only2, k2, "short") == -1, "a bad old key is refused");
+	field_keyring_init(&only2, k2, NULL);
+
+	char *a = field_seal(&ring, "llm_credentials.api_key", 7, "sk-secret-value");
+	ok(strncmp(a, "v2:", 3) == 0 && a[11] == ':', "v2:<kid>:...");
+	ok(strstr(a, "secret") == NULL, "no plaintext in the stored text");
+	ok(field_open(&ring, "llm_credentials.api_key", 7, a, &plain) == 0 &&
+	   strcmp(plain, "sk-secret-value") == 0, "opens in its place");
+	free(plain);
+	ok(field_open(&ring, "llm_credentials.api_key", 8, a, &plain) == -1 && plain == NULL,
+	   "copied to another row it does not open");
+	ok(field_open(&ring, "git_credentials.access_token", 7, a, &plain) == -1,
+	   "copied to another column it does not open");
+	ok(field_open(&ring, "llm_credentials.custom_headers", 7, a, &plain) == -1,
+	   "nor to the headers of the same row");
+	ok(field_open(&both, "llm_credentials.api_key", 7, a, &plain) == 0 && plain != NULL,
+	   "a ring that keeps the key as an old one opens it");
+	free(plain);
+	ok(field_open(&only2, "llm_credentials.api_key", 7, a, &plain) == -1,
+	   "a ring without its key does not");
+	ok(field_is_current(&ring, a) && !field_is_current(&both, a),
+	   "current under its own key only");
+	char *b = field_seal(&both, "llm_credentials.api_key", 7, "x");
+	ok(field_is_current(&both, b) && field_is_current(&only2, b), "sealed with the first key");
+	free(b);
+
+	unsigned char raw[FIELD_KEY_BYTES];
+	field_key_decode(k1, raw);
+	char *legacy = field_encrypt(raw, "old-format");
+	ok(field_open(&ring, "llm_credentials.api_key", 7, legacy, &plain) == -1,
+	   "a v1 value does not open as a bound one");
+	ok(field_open_legacy(&both, legacy, &plain) == 0 && strcmp(plain, "old-format") == 0,
+	   "the conversion opens it with any key of the ring");
+	free(plain);
+	ok(field_is_sealed(legacy) && field_is_sealed(a) && !field_is_sealed("{}"),
+	   "sealed values are told from clear ones");
+	free(legacy);
+	free(a);
+	field_keyring_wipe(&ring);
+	field_keyring_wipe(&both);
+	field_keyring_wipe(&only2);
+}
+
 static void
 test_field_encryption(void)
 {
@@ -256,6 +311,7 @@ main(void)
 	}
 	test_field_key_decode();
 	test_field_encryption();
+	test_field_seal();
 	test_passwords();
 	test_api_keys();
 	test_sha1();
