@@ -50,8 +50,8 @@ static int
 view_entry(const struct sb_entry *e, long long now_ms, struct child_view *v)
 {
 	v->pid = LOAD(e->pid);
-	if (v->pid == 0)
-		return 0;
+	if (v->pid <= 0)
+		return 0;	/* free, or claimed for a child not forked yet */
 	int state = LOAD(e->state);
 	v->role = e->role == SB_ROLE_RESPONDER ? "responder" : "executor";
 	v->state = state_name(state);
