@@ -104,6 +104,15 @@ check_code(struct req *r, const struct field_keyring *key, struct mfa_attempt *a
 	return mfa_check_code(db, &lim, key, a);
 }
 
+/* A check that failed in the database, answered by its class (503 for a
+ * busy database, ...): http/answer.h. */
+static int
+answer_db_failure(struct req *r)
+{
+	struct db *db = req_db_or_answer(r);
+	return db == NULL ? 0 : resp_db_error(r, db, "mfa");
+}
+
 /* The answers verify/ and disable/ share; -2 when the result is MFA_OK. */
 static int
 answer_failure(struct req *r, enum mfa_result res)
@@ -121,8 +130,9 @@ answer_failure(struct req *r, enum mfa_result res)
 		return resp_error(r, 400, "MFA is not enabled.");
 	case MFA_KEY_MISMATCH:
 		return resp_field_key_mismatch(r);
-	case MFA_NO_USER:
 	case MFA_DB_ERROR:
+		return answer_db_failure(r);
+	case MFA_NO_USER:
 		break;
 	}
 	return -1;
@@ -186,6 +196,8 @@ api_mfa_login_verify(struct req *r)
 		return resp_error(r, 401, INVALID_CODE);
 	case MFA_KEY_MISMATCH:
 		return resp_field_key_mismatch(r);
+	case MFA_DB_ERROR:
+		return answer_db_failure(r);
 	default:
 		return -1;
 	}

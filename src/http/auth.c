@@ -59,9 +59,7 @@ auth_require(struct req *r, enum auth_level level)
 	api_key_hash(token, hash);
 	enum api_key_status status = api_key_authenticate(db, hash, (int64_t)time(NULL), &r->user);
 	if (status == API_KEY_DB_ERROR) {
-		log_error("authentication: database error");
-		req_db_failed(r);
-		resp_error(r, 500, "Internal Server Error");
+		resp_db_error(r, db, "authentication");
 		return -1;
 	}
 	if (status != API_KEY_OK)

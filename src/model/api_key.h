@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "crypto/crypto.h"
+#include "db/db.h"
 
 struct db;
 struct user;
@@ -26,7 +27,7 @@ enum api_key_status {
 	API_KEY_REVOKED,
 	API_KEY_EXPIRED,
 	API_KEY_NO_USER,
-	API_KEY_DB_ERROR,
+	API_KEY_DB_ERROR = DB_FAILED,  /* the description is on the handle */
 };
 
 /*

@@ -4,15 +4,7 @@
 #include <stddef.h>
 
 #include "db/db.h"
-#include "util/log.h"
 #include "util/xalloc.h"
-
-static int
-failed(struct db *db, const char *what)
-{
-	log_error("credential references: %s: %s", what, db_errmsg(db));
-	return CREDREF_DB_ERROR;
-}
 
 int
 credential_ref_describe(struct db *db, int64_t id, char **name, char **type)
@@ -20,7 +12,7 @@ credential_ref_describe(struct db *db, int64_t id, char **name, char **type)
 	*name = *type = NULL;
 	struct db_stmt *st = db_prepare(db, "SELECT name, credential_type FROM credentials WHERE id = ?");
 	if (st == NULL)
-		return failed(db, "prepare describe");
+		return db_abandon(db);
 	db_bind_int64(st, 1, id);
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
@@ -30,7 +22,7 @@ credential_ref_describe(struct db *db, int64_t id, char **name, char **type)
 	}
 	db_reset(st);
 	if (rc == DB_ERROR)
-		return failed(db, "describe");
+		return db_abandon(db);
 	return rc == DB_ROW ? CREDREF_OK : CREDREF_NONE;
 }
 
@@ -43,7 +35,7 @@ credential_ref_resolve(struct db *db, int64_t user_id, const char *name, const c
 	struct db_stmt *st = db_prepare(db, "SELECT id FROM credentials WHERE user_profile_id = ? "
 					    "AND name = ? AND credential_type = ? ORDER BY id LIMIT 2");
 	if (st == NULL)
-		return failed(db, "prepare resolve");
+		return db_abandon(db);
 	db_bind_int64(st, 1, user_id);
 	db_bind_text(st, 2, name, -1);
 	db_bind_text(st, 3, type, -1);
@@ -54,7 +46,7 @@ credential_ref_resolve(struct db *db, int64_t user_id, const char *name, const c
 	}
 	db_reset(st);
 	if (rc != DB_DONE)
-		return failed(db, "resolve");
+		return db_abandon(db);
 	if (rows != 1)
 		*id = 0;
 	return rows == 0 ? CREDREF_NONE : rows == 1 ? CREDREF_OK : CREDREF_AMBIGUOUS;
@@ -65,12 +57,12 @@ credential_ref_owned(struct db *db, int64_t user_id, int64_t id)
 {
 	struct db_stmt *st = db_prepare(db, "SELECT 1 FROM credentials WHERE id = ? AND user_profile_id = ?");
 	if (st == NULL)
-		return failed(db, "prepare owned");
+		return db_abandon(db);
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, user_id);
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc == DB_ERROR)
-		return failed(db, "owned");
+		return db_abandon(db);
 	return rc == DB_ROW ? CREDREF_OK : CREDREF_NONE;
 }

@@ -10,13 +10,15 @@
 
 #include <stdint.h>
 
+#include "db/db.h"
+
 struct db;
 
 enum credential_ref_result {
 	CREDREF_OK = 0,
 	CREDREF_NONE = 1,          /* nothing matches */
 	CREDREF_AMBIGUOUS = 2,     /* more than one of the user's credentials matches */
-	CREDREF_DB_ERROR = -1,
+	CREDREF_DB_ERROR = DB_FAILED,
 };
 
 /* The name and credential_type of credential id (both malloc'd). */

@@ -274,12 +274,10 @@ mfa_check_code(struct db *db, const struct mfa_limits *lim,
 	free(row.secret_enc);
 	if (!commit) {
 		db_rollback(db);
-		if (result == MFA_DB_ERROR)
-			log_error("TOTP check failed: %s", db_errmsg(db));
 		return result;
 	}
 	if (db_commit(db) != 0) {
-		log_error("TOTP check failed to commit: %s", db_errmsg(db));
+		db_abandon(db);
 		sodium_memzero(a->session_token, sizeof(a->session_token));
 		return MFA_DB_ERROR;
 	}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "crypto/crypto.h"
+#include "db/db.h"
 
 struct config;
 struct db;
@@ -45,7 +46,7 @@ enum mfa_result {
 	MFA_NOT_SET_UP,        /* enable: no secret; login: MFA off or no secret */
 	MFA_NOT_ENABLED,       /* disable: MFA is off */
 	MFA_KEY_MISMATCH,      /* the stored secret does not decrypt with the key */
-	MFA_DB_ERROR,
+	MFA_DB_ERROR = DB_FAILED,  /* the description is on the handle */
 };
 
 struct mfa_attempt {
