@@ -71,7 +71,11 @@ api_test_write(struct req *r)
 	char username[96];
 	snprintf(username, sizeof(username), "writer-%ld-%lu-%08" PRIx32, (long)getpid(),
 		 r->ctx->requests, nonce);
-	int64_t id = test_writer_insert(db, username);
+	const char *hold = req_query(r, "hold_ms");
+	long hold_ms = 0;
+	if (hold != NULL && config_parse_long(hold, 0, SLOW_MAX_MS, &hold_ms) != 0)
+		return resp_error(r, 422, "hold_ms must be an integer from 0 to 60000");
+	int64_t id = test_writer_insert(db, username, hold_ms);
 	if (id == DB_FAILED)
 		return resp_db_error(r, db, "test write");
 	return resp_json(r, 201, json_pack("{s:I}", "id", (json_int_t)id));

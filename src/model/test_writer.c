@@ -1,8 +1,10 @@
 /* test_writer.c: see test_writer.h. */
 #include "test_writer.h"
 
+#include <time.h>
+
 int64_t
-test_writer_insert(struct db *db, const char *username)
+test_writer_insert(struct db *db, const char *username, long hold_ms)
 {
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
@@ -19,6 +21,9 @@ test_writer_insert(struct db *db, const char *username)
 	while (db_step(st) == DB_ROW)
 		;
 	db_reset(st);
+	struct timespec ts = { hold_ms / 1000, (hold_ms % 1000) * 1000000L };
+	while (hold_ms > 0 && nanosleep(&ts, &ts) != 0)
+		;
 	if (db_commit(db) != 0)
 		return db_abandon(db);
 	return id;

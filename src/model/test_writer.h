@@ -10,7 +10,9 @@
 
 #include "db/db.h"
 
-/* The new row's id, or DB_FAILED (the error on the handle). */
-int64_t test_writer_insert(struct db *db, const char *username);
+/* The new row's id, or DB_FAILED (the error on the handle).  hold_ms > 0
+ * keeps the transaction (and SQLite's write lock) open that long before
+ * the commit: the fault tests stop a responder while it holds the lock. */
+int64_t test_writer_insert(struct db *db, const char *username, long hold_ms);
 
 #endif

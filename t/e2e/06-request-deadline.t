@@ -3,6 +3,10 @@
 # of a request is killed by the master past the deadline and replaced; its
 # client gets a 503 with Retry-After from nginx; other requests and the
 # writes under way keep being served, and no acknowledged write is lost.
+# With SQLite, a responder stopped while it holds the write lock stalls the
+# writers only until the deadline: its transaction is rolled back, and the
+# writers that waited (within the busy timeout, which is longer than the
+# deadline here) are answered 201.
 use strict;
 use warnings;
 use Test::More;
@@ -19,8 +23,41 @@ sub child_in {
 	return $c ? $c->{pid} : undef;
 }
 
+sub test_write_lock_holder {
+	my ($db_url) = @_;
+	my $t = PipelitTest->started(db_url => $db_url, responders => 4,
+		env => { PIPELIT_REQUEST_TIMEOUT_SECONDS => 3 },
+		name => 'a pool with a 3 s request deadline starts') or return;
+	my $result = $t->dir . '/holder.status';
+	my $url = $t->url('/api/v1/_test/write/?hold_ms=30000');
+	my $client = fork // die "fork: $!";
+	if ($client == 0) {
+		my $res = HTTP::Tiny->new(timeout => 60)->post($url,
+			{ content => '{}', headers => { 'Content-Type' => 'application/json' } });
+		open my $fh, '>', $result;
+		print $fh "$res->{status}\n";
+		close $fh;
+		POSIX::_exit(0);
+	}
+	my $holder = wait_until(20, sub { child_in($t, qr{POST /api/v1/_test/write/}) });
+	ok($holder, "a responder ($holder) holds the write lock") or return;
+	ok(kill('STOP', $holder), 'SIGSTOP to it, inside its transaction');
+	my $ledger = PipelitLedger->start($t, writers => 3);
+	ok(wait_until(30, sub { !kill(0, $holder) || PipelitTest::slurp("/proc/$holder/stat") =~ /^\d+ \(.*\) Z/s }),
+		'the master kills the lock holder past the request deadline');
+	sleep 1;
+	$ledger->verify($t);
+	is($ledger->failures, 0, 'the writers that waited for the lock were all answered 2xx');
+	PipelitTest::wait_child($client, 60);
+	chomp(my $status = PipelitTest::slurp($result));
+	is($status, 503, "the lock holder's client is answered 503");
+	my $rows = $t->db_query("SELECT count(*) FROM user_profiles WHERE username LIKE 'writer-%'");
+	is($rows, scalar @{ $ledger->finish->{ids} }, "its write was rolled back: the rows are exactly the acknowledged ones");
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
+	test_write_lock_holder($db_url) if $backend eq 'sqlite';
 	my $t = PipelitTest->started(db_url => $db_url, responders => 3,
 		env => { PIPELIT_REQUEST_TIMEOUT_SECONDS => 3 }) or return;
 	my $ledger = PipelitLedger->start($t, writers => 2);
