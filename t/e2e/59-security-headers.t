@@ -2,7 +2,8 @@
 # adds the security headers to every answer (the UI, the API, errors nginx
 # makes itself): a Content-Security-Policy without inline scripts and with
 # frame-ancestors 'none', X-Content-Type-Options, Referrer-Policy,
-# X-Frame-Options; HSTS only over TLS (so not here, on plain HTTP).  API
+# X-Frame-Options; HSTS only over TLS (absent on plain HTTP, present on a
+# second stack whose listener is TLS).  API
 # answers say Cache-Control: no-store from pipelit itself, so that holds
 # behind any web server (checked straight over FastCGI too).
 use strict;
@@ -50,5 +51,48 @@ has_security_headers($t->post('/api/v1/workflows/', 'x' x 8192, { %{ bearer($ali
 my $direct = fcgi_request($t->socket_path, 'GET', '/api/v1/auth/me/', { REMOTE_ADDR => '127.0.0.1' });
 is($direct && $direct->{headers}{'cache-control'}, 'no-store',
 	'pipelit itself says no-store (behind Apache too)');
+
+# HSTS only over TLS: the same configuration, its listener made TLS with a
+# throwaway certificate, answers with Strict-Transport-Security.
+package PipelitTest::Tls;
+use parent -norequire, 'PipelitTest';
+
+sub render_nginx_conf {
+	my ($self, $prefix, $port) = @_;
+	$self->SUPER::render_nginx_conf($prefix, $port);
+	my ($rc, $out) = PipelitTest::run_command(cmd => ['openssl', 'req', '-x509', '-newkey', 'rsa:2048',
+		'-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', "$prefix/key.pem",
+		'-out', "$prefix/cert.pem"], timeout => 60);
+	die "openssl: $out" if $rc != 0;
+	my $text = PipelitTest::slurp("$prefix/nginx.conf");
+	$text =~ s{listen 127\.0\.0\.1:$port;}{listen 127.0.0.1:$port ssl;
+		ssl_certificate $prefix/cert.pem;
+		ssl_certificate_key $prefix/key.pem;} or die 'no listen line';
+	open my $fh, '>', "$prefix/nginx.conf" or die $!;
+	print $fh $text;
+	close $fh;
+}
+
+sub https_head {
+	my ($self, $path) = @_;
+	my ($rc, $out) = PipelitTest::run_command(cmd => ['curl', '-sk', '-o', '/dev/null', '-D', '-',
+		'https://127.0.0.1:' . $self->port . $path], timeout => 30);
+	return $rc == 0 ? $out : '';
+}
+
+sub wait_ready {
+	my ($self) = @_;
+	return PipelitTest::wait_until(60, sub { $self->https_head('/health') =~ m{^HTTP/\S+ 200}m }) ? 1 : 0;
+}
+
+package main;
+
+SKIP: {
+	skip 'openssl or curl is missing', 3 unless -x '/usr/bin/openssl' && -x '/usr/bin/curl';
+	my $tls = PipelitTest::Tls->started(name => 'a stack served over TLS') or skip 'no TLS stack', 2;
+	like($tls->https_head('/'), qr/^Strict-Transport-Security: max-age=\d+/mi, 'HSTS on the UI over TLS');
+	like($tls->https_head('/api/v1/auth/me/'), qr/^Strict-Transport-Security: max-age=\d+/mi,
+		'and on the API over TLS');
+}
 
 done_testing();
