@@ -388,11 +388,11 @@ cmd_status() {
 	version=$("$PREFIX/bin/pipelit" version 2>/dev/null) || version="not installed"
 	if pid=$(read_pid "$PID_FILE"); then
 		say "pipelit: running (pid $pid, up $(uptime_of "$pid")); $version"
-		say "database: $(backend_description)"
 	else
 		say "pipelit: stopped; $version"
 		rc=3
 	fi
+	say "database: $(backend_description)"
 	if pid=$(read_pid "$NGINX_PID"); then
 		say "nginx: running (pid $pid, up $(uptime_of "$pid")) on $(running_url)"
 	else

@@ -171,6 +171,21 @@ step_status_names_everything() {
 		not_ok "status names the URL, the pids, the database, the version and the uptime"
 		show "$OUT/status.out"
 	fi
+	# PostgreSQL, as the pool would read it from the environment: the
+	# database and the host (a ?host= socket directory wins), never the password.
+	local url want
+	for url in 'postgresql://pipelit:s3cret-pw@db.example.org:5433/pipelit_prod?sslmode=require|PostgreSQL database pipelit_prod on db.example.org port 5433' \
+		'postgresql://pipelit:s3cret-pw@/pipelit?host=/run/postgresql|PostgreSQL database pipelit on /run/postgresql'; do
+		want=${url#*|}
+		url=${url%%|*}
+		(cd "$ROOT" && DATABASE_URL=$url scripts/start.sh status) >"$OUT/status.out" 2>&1 || true
+		if grep -qF "database: $want" "$OUT/status.out" && ! grep -q s3cret-pw "$OUT/status.out"; then
+			ok "status with $want: named, without the password"
+		else
+			not_ok "status with $want: named, without the password"
+			show "$OUT/status.out"
+		fi
+	done
 }
 
 # scripts/start.sh restart upgrades in place: the master keeps its pid, its
