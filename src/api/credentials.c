@@ -397,7 +397,7 @@ credentials_list(struct req *r)
 
 struct create_args {
 	struct req *r;
-	const unsigned char *key;
+	const struct field_keyring *key;
 	const char *name, *type;
 	json_t *detail;
 };
