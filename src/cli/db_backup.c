@@ -21,6 +21,7 @@
 #include "pool/dblock.h"
 #include "util/config.h"
 #include "util/fsutil.h"
+#include "util/progress.h"
 #include "util/xalloc.h"
 
 /* "YYYYmmdd-HHMMSS" (sep '-') or "YYYYmmdd_HHMMSS", UTC. */
@@ -288,7 +289,12 @@ backup_sqlite_file(const char *src, const char *dir, const char *prefix, const c
 	char *part = xasprintf("%s.part", final);
 	unlink(part);
 	char *err = NULL;
-	int rc = db_sqlite_backup(src, part, &err) == 0 ? finish_file(part, final) : cli_fail_with(err);
+	struct progress *p = progress_start("backup", "pages", 0);
+	const char *base = strrchr(final, '/');
+	progress_stage(p, base ? base + 1 : final);
+	int copied = db_sqlite_backup(src, part, p, &err) == 0;
+	progress_finish(p, copied);
+	int rc = copied ? finish_file(part, final) : cli_fail_with(err);
 	free(part);
 	if (rc == 0)
 		*written = final;
@@ -492,7 +498,10 @@ install_sqlite(const char *file, const char *target, const char *stamp)
 	unlink(part);
 	struct stat was;
 	int had_target = stat(target, &was) == 0;
-	int rc = db_sqlite_backup(file, part, &err) == 0 ? 0 : cli_fail_with(err);
+	struct progress *p = progress_start("restore", "pages", 0);
+	int copied = db_sqlite_backup(file, part, p, &err) == 0;
+	progress_finish(p, copied);
+	int rc = copied ? 0 : cli_fail_with(err);
 	if (rc == 0)
 		rc = keep_owner_and_mode(part, &was, had_target);
 	if (rc == 0 && had_target)

@@ -12,6 +12,7 @@
 #include "db/copy.h"
 #include "db/db.h"
 #include "db/vacuum.h"
+#include "util/progress.h"
 #include "db/migrate.h"
 #include "model/prune.h"
 #include "util/config.h"
@@ -170,11 +171,14 @@ copy_main_database(const char *from, const char *to, int force)
 	if (migrate_check_known(src, &err) != 0 || migrate_upgrade(dst, "head", &err) != 0) {
 		rc = failed("", err);
 	} else {
-		struct db_copy_options opt = { .force = force, .report = print_table };
+		struct db_copy_options opt = { .force = force, .report = print_table,
+					       .progress = progress_start("copy", "rows", 0) };
 		struct timespec t0;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int64_t total = 0;
-		if (db_copy(src, dst, &opt, &total, &err) != 0) {
+		int copied = db_copy(src, dst, &opt, &total, &err) == 0;
+		progress_finish(opt.progress, 0);  /* the total line below is the summary */
+		if (!copied) {
 			rc = failed("copy failed, the target is unchanged", err);
 		} else {
 			double s = seconds_since(&t0);
@@ -196,10 +200,13 @@ copy_store(const char *from_file, const char *to_file, int force)
 	char *err = NULL;
 	if (rc == 0) {
 		struct db_copy_options opt = { .force = force, .skip_revision_check = 1,
-					       .report = print_table };
+					       .report = print_table,
+					       .progress = progress_start("copy checkpoints", "rows", 0) };
 		int64_t total = 0;
-		if (db_copy_sqlite_schema(src, dst, &err) != 0 ||
-		    db_copy(src, dst, &opt, &total, &err) != 0)
+		int copied = db_copy_sqlite_schema(src, dst, &err) == 0 &&
+			     db_copy(src, dst, &opt, &total, &err) == 0;
+		progress_finish(opt.progress, 0);
+		if (!copied)
 			rc = failed("checkpoint store", err);
 		else
 			printf("checkpoint store: %lld rows into %s\n", (long long)total, to_file);
@@ -335,10 +342,15 @@ db_prune_main(int argc, char **argv, const char *env_file)
 	struct prune_result res;
 	if (db == NULL)
 		rc = failed("cannot open the database", err);
-	else if (prune_executions(db, a.older_than, a.keep_failed, (int)a.batch, a.dry_run, &res,
-				  &err) != 0)
-		rc = failed("", err);
-	else
+	else {
+		struct progress *p = a.dry_run ? NULL : progress_start("prune", "executions", 0);
+		int pruned = prune_executions(db, a.older_than, a.keep_failed, (int)a.batch,
+					      a.dry_run, p, &res, &err) == 0;
+		progress_finish(p, 0);  /* the line below is the summary */
+		if (!pruned)
+			rc = failed("", err);
+	}
+	if (rc == 0)
 		printf("%s %lld execution%s and %lld log row%s\n",
 		       a.dry_run ? "would delete" : "deleted", (long long)res.executions,
 		       res.executions == 1 ? "" : "s", (long long)res.logs, res.logs == 1 ? "" : "s");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "util/progress.h"
 #include "util/xalloc.h"
 
 /* Pages copied per backup step: small enough that the destination's
@@ -64,7 +65,8 @@ hold_snapshot(sqlite3 *src, const char *path, char **err)
 }
 
 static int
-copy_pages(sqlite3 *src, sqlite3 *dst, const char *dst_path, char **err)
+copy_pages(sqlite3 *src, sqlite3 *dst, const char *dst_path, struct progress *progress,
+	   char **err)
 {
 	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
 	if (b == NULL)
@@ -73,11 +75,18 @@ copy_pages(sqlite3 *src, sqlite3 *dst, const char *dst_path, char **err)
 	unsigned attempt = 0;
 	while ((rc = sqlite3_backup_step(b, BACKUP_STEP_PAGES)) == SQLITE_OK ||
 	       rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		int total = sqlite3_backup_pagecount(b);
+		progress_set_total(progress, total);
+		progress_set(progress, total - sqlite3_backup_remaining(b));
 		if (rc != SQLITE_OK) {
 			if (++attempt > 1000)
 				break;
 			usleep(10000);
 		}
+	}
+	if (rc == SQLITE_DONE) {
+		progress_set_total(progress, sqlite3_backup_pagecount(b));
+		progress_set(progress, sqlite3_backup_pagecount(b));
 	}
 	sqlite3_backup_finish(b);
 	if ((rc & 0xff) == SQLITE_FULL) {
@@ -105,7 +114,8 @@ remove_copy(const char *dst_path)
 }
 
 int
-db_sqlite_backup(const char *src_path, const char *dst_path, char **err)
+db_sqlite_backup(const char *src_path, const char *dst_path, struct progress *progress,
+		 char **err)
 {
 	sqlite3 *src = sqlite_open_file(src_path, SQLITE_OPEN_READWRITE, err);
 	if (src == NULL)
@@ -123,7 +133,7 @@ db_sqlite_backup(const char *src_path, const char *dst_path, char **err)
 	if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode=OFF", NULL, NULL, NULL) != SQLITE_OK)
 		rc = sqlite_fail(dst, "cannot prepare", dst_path, err);
 	if (rc == 0)
-		rc = copy_pages(src, dst, dst_path, err);
+		rc = copy_pages(src, dst, dst_path, progress, err);
 	/* The header says WAL when the source is; a backup is one file. */
 	if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
 		rc = sqlite_fail(dst, "cannot finish", dst_path, err);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 struct db;
+struct progress;
 
 /*
  * Copies the SQLite database src into dst (created; it must not exist)
@@ -21,9 +22,10 @@ struct db;
  * state of src when the copy began: one read transaction is held on src
  * for the whole copy (in WAL mode that never holds writers off) and the
  * pages go over in steps.  dst ends up a self-contained file (rollback
- * journal mode).  0, or -1 with *err; on failure dst is removed.
+ * journal mode).  Pages copied go to progress (may be NULL).  0, or -1
+ * with *err; on failure dst is removed.
  */
-int db_sqlite_backup(const char *src, const char *dst, char **err);
+int db_sqlite_backup(const char *src, const char *dst, struct progress *progress, char **err);
 
 /*
  * Checks an SQLite file without changing it (opened read-only): PRAGMA

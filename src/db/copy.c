@@ -17,6 +17,7 @@
 #include "db/counters.h"
 #include "db/db.h"
 #include "db/migration.h"
+#include "util/progress.h"
 #include "util/xalloc.h"
 
 /* SQLite allows 32766 parameters per statement, PostgreSQL 65535. */
@@ -412,11 +413,13 @@ count_rows(struct db *db, const char *table, int64_t *n, char **err)
  * once, so no row is ever bound twice.
  */
 static int
-copy_rows(struct db *src, struct db *dst, struct table *t, char **err)
+copy_rows(struct db *src, struct db *dst, struct table *t, struct progress *progress,
+	  char **err)
 {
 	int64_t total;
 	if (count_rows(src, t->name, &total, err) != 0)
 		return -1;
+	progress_stage(progress, t->name);
 	t->rows = 0;
 	if (total == 0)
 		return 0;
@@ -442,8 +445,10 @@ copy_rows(struct db *src, struct db *dst, struct table *t, char **err)
 		int slot = (int)((in_tail ? t->rows - in_full : t->rows) % size);
 		bind_row(rd, t, ins, slot);
 		t->rows++;
-		if (slot == size - 1)
+		if (slot == size - 1) {
 			failed = run_insert(dst, t, ins, err) != 0;
+			progress_add(progress, size);
+		}
 		if (t->rows == total)
 			break;	/* rows added since the count are not in the snapshot */
 	}
@@ -643,11 +648,31 @@ begin_snapshot(struct db *src, char **err)
  * source's row count.
  */
 static int
-copy_or_skip(struct db *src, struct db *dst, struct table *t, char **err)
+copy_or_skip(struct db *src, struct db *dst, struct table *t, struct progress *progress,
+	     char **err)
 {
 	if (db_counters_derived_table(t->name))
 		return count_rows(src, t->name, &t->rows, err);
-	return copy_rows(src, dst, t, err);
+	return copy_rows(src, dst, t, progress, err);
+}
+
+/* The rows to copy, so progress can say how long is left. */
+static int
+count_all(struct db *src, struct schema *s, struct progress *progress, char **err)
+{
+	if (progress == NULL)
+		return 0;
+	int64_t sum = 0;
+	for (int k = 0; k < s->n; k++) {
+		int64_t n = 0;
+		if (db_counters_derived_table(s->t[k].name))
+			continue;
+		if (count_rows(src, s->t[k].name, &n, err) != 0)
+			return -1;
+		sum += n;
+	}
+	progress_set_total(progress, sum);
+	return 0;
 }
 
 static int
@@ -667,9 +692,11 @@ copy_all(struct db *src, struct db *dst, struct schema *s, const struct db_copy_
 	if (make_room(dst, s, opt->force, err) != 0)
 		return -1;
 	*total = 0;
+	if (count_all(src, s, opt->progress, err) != 0)
+		return -1;
 	for (int k = 0; k < s->n; k++) {
 		struct table *t = &s->t[s->order[k]];
-		if (copy_or_skip(src, dst, t, err) != 0)
+		if (copy_or_skip(src, dst, t, opt->progress, err) != 0)
 			return -1;
 		*total += t->rows;
 		if (opt->report)

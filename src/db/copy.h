@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct db;
+struct progress;
 
 /* Called once per table after its rows are in the target. */
 typedef void (*db_copy_report_fn)(const char *table, int64_t rows, void *arg);
@@ -21,6 +22,7 @@ struct db_copy_options {
 	int skip_revision_check; /* for stores without alembic_version */
 	db_copy_report_fn report;
 	void *arg;
+	struct progress *progress;  /* rows copied, per table (may be NULL) */
 };
 
 /*

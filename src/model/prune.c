@@ -1,5 +1,6 @@
 /* prune.c: see prune.h. */
 #include "model/prune.h"
+#include "util/progress.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -85,7 +86,7 @@ fail:
 
 int
 prune_executions(struct db *db, long older_than, int keep_failed, int batch, int dry_run,
-		 struct prune_result *out, char **err)
+		 struct progress *progress, struct prune_result *out, char **err)
 {
 	out->executions = out->logs = 0;
 	char cutoff[TIME_DB_LEN];
@@ -98,6 +99,11 @@ prune_executions(struct db *db, long older_than, int keep_failed, int batch, int
 		*err = xasprintf("cannot count old executions: %s", db_errmsg(db));
 		return -1;
 	}
+	if (progress != NULL) {
+		struct prune_result todo;
+		if (count_candidates(db, keep_failed, cutoff, &todo) == 0)
+			progress_set_total(progress, todo.executions);
+	}
 	for (;;) {
 		int64_t gone = 0, logs = 0;
 		if (delete_batch(db, keep_failed, cutoff, batch, &gone, &logs) != 0) {
@@ -106,6 +112,7 @@ prune_executions(struct db *db, long older_than, int keep_failed, int batch, int
 		}
 		out->executions += gone;
 		out->logs += logs;
+		progress_add(progress, gone);
 		if (gone < batch)
 			return 0;
 	}

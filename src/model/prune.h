@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct db;
+struct progress;
 
 struct prune_result {
 	int64_t executions;	/* deleted (or, in a dry run, that would be) */
@@ -25,6 +26,6 @@ struct prune_result {
  * committed stay deleted and are counted in *out).
  */
 int prune_executions(struct db *db, long older_than, int keep_failed, int batch, int dry_run,
-		     struct prune_result *out, char **err);
+		     struct progress *progress, struct prune_result *out, char **err);
 
 #endif

@@ -35,7 +35,7 @@ prune_expired(struct db *db, const struct config *cfg)
 	struct prune_result res;
 	char *err = NULL;
 	if (prune_executions(db, cfg->execution_retention_seconds,
-			     cfg->execution_retention_keep_failed, 500, 0, &res, &err) != 0) {
+			     cfg->execution_retention_keep_failed, 500, 0, NULL, &res, &err) != 0) {
 		log_warn("execution retention: %s", err);
 		free(err);
 	} else if (res.executions > 0) {

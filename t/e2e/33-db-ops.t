@@ -127,6 +127,28 @@ subtest 'restore run as root keeps the owner and mode of the database it replace
 	is(sprintf('%o', $st[2] & 07777), '640', 'and its mode');
 };
 
+subtest 'long operations show progress on a terminal and one summary line elsewhere' => sub {
+	my $dir = tempdir('pipelit-progress-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	pipelit_in($dir, {}, 'db', 'upgrade');
+	my ($rc, $out) = pipelit_in($dir, {}, 'db', 'backup', '--dir', "$dir/bk1");
+	is($rc, 0, 'a backup, output to a file') or diag($out);
+	my @summary = $out =~ /^(backup [^\n]*|backup: [^\n]*)$/mg;
+	is(scalar @summary, 1, 'prints one summary line') or diag($out);
+	like($summary[0] // '', qr/^backup: \d+ pages in [\d.]+ s, \d+ pages\/s$/, 'with count, time and rate');
+	unlike($out, qr/\r/, 'and no redrawn line');
+	SKIP: {
+		my $script = (grep { -x "$_/script" } split /:/, "$ENV{PATH}:/usr/bin")[0];
+		skip 'script(1) is not installed', 2 unless $script;
+		my $cmd = join ' ', map { "'$_'" } $bin, 'db', 'backup', '--dir', "$dir/bk2";
+		($rc, $out) = run_command(cmd => ["$script/script", '-qec', $cmd, '/dev/null'],
+			env => { %base_env }, dir => $dir, timeout => 60);
+		is($rc, 0, 'a backup on a terminal') or diag($out);
+		like($out, qr/\r\e\[Kbackup pipelit-[\d-]+\.sqlite3: \d+\/\d+ pages \(\d+%\)/,
+			'redraws one line with the file, pages done of the total and the percentage')
+			or diag(explain $out);
+	}
+};
+
 subtest 'pg_dump and pg_restore use every parameter of DATABASE_URL' => sub {
 	my $pg = PipelitPgCluster->start(tcp => 0)
 		or plan skip_all => "no PostgreSQL cluster of our own: $PipelitPgCluster::WHY";
