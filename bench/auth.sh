@@ -5,8 +5,10 @@
 # the trivial FastCGI responder measured in the same run (target >= 70%);
 # (2) logins per second (POST /api/v1/auth/token/, Argon2id: slow on
 # purpose); (3) /health p99 alone and while logins saturate the pool, to
-# show whether logins starve other requests.  Never fails because a target
-# is missed.
+# show whether logins starve other requests; (4) the time of a failed login
+# for a wrong password and for an unknown user, which must be alike (the
+# unknown user pays for a dummy Argon2id check; t/e2e/20-auth.t proves that
+# structurally).  Never fails because a target is missed.
 #
 #   bench/auth.sh [--duration SECONDS] [--quick]
 #   PIPELIT_BIN=/path/to/pipelit bench/auth.sh     (skip the build)
@@ -20,6 +22,31 @@ set -euo pipefail
 
 LOGIN_CONNS=8
 LOGIN_SLOTS=2
+# The failure timing below fails on purpose, again and again: the login
+# throttle would answer 429 at once and spoil the comparison.
+POOL_EXTRA_ENV=(PIPELIT_LOGIN_MAX_FAILURES=1000000 PIPELIT_LOGIN_ACCOUNT_MAX_FAILURES=1000000
+	PIPELIT_LOGIN_ADDRESS_MAX_FAILURES=1000000)
+
+# failure_timing BASE: median wall time of a wrong-password and of an
+# unknown-user login, one request at a time, interleaved.
+failure_timing() {
+	local base=$1 i
+	: >"$WORK/fail-wrong"
+	: >"$WORK/fail-unknown"
+	for i in $(seq 1 15); do
+		curl -s -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' \
+			-d "{\"username\":\"$BENCH_USER\",\"password\":\"wrong-$i\"}" \
+			"$base/api/v1/auth/token/" >>"$WORK/fail-wrong"
+		curl -s -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' \
+			-d "{\"username\":\"ghost-$i\",\"password\":\"wrong-$i\"}" \
+			"$base/api/v1/auth/token/" >>"$WORK/fail-unknown"
+	done
+	local wrong unknown
+	wrong=$(sort -n "$WORK/fail-wrong" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] * 1000 }')
+	unknown=$(sort -n "$WORK/fail-unknown" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] * 1000 }')
+	echo "failed login: wrong password median $wrong ms, unknown user median $unknown ms" \
+		"(ratio $(awk -v a="$wrong" -v b="$unknown" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'); expect about 1)"
+}
 
 write_login_script() {
 	cat >"$WORK/login.lua" <<EOF
@@ -104,6 +131,7 @@ auth_main() {
 	echo "/health p99: $alone ms alone, $busy ms while logins run ($(awk -v a="$alone" -v b="$busy" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }')x);" \
 		"req/s $(field_of health_alone 8 3) alone, $(field_of health_busy 8 3) during logins;" \
 		"non-2xx $(field_of health_alone 8 6) alone, $(field_of health_busy 8 6) during logins"
+	failure_timing "$base"
 	# Where non-2xx answers came from, if any.
 	grep -hE '\[(ERROR|WARNING)\]|\[(error|crit|alert)\]' "$WORK/pool.log" "$WORK/front/error.log" 2>/dev/null |
 		sed -E 's/^[0-9/: -]+//; s/\*[0-9]+ //; s/, client:.*request: / /; s/, upstream:.*//' |

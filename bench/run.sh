@@ -78,7 +78,8 @@ pool_env() {
 	shift
 	env -i PATH="$PATH" HOME="${HOME:-/tmp}" PIPELIT_DATA_DIR="$data" \
 		PIPELIT_RESPONDERS=4 PIPELIT_EXECUTORS=1 LOG_LEVEL=WARNING \
-		FIELD_ENCRYPTION_KEY="$KEY" SECRET_KEY=bench-secret "$@"
+		FIELD_ENCRYPTION_KEY="$KEY" SECRET_KEY=bench-secret \
+		${POOL_EXTRA_ENV[@]+"${POOL_EXTRA_ENV[@]}"} "$@"
 }
 
 start_pool() {

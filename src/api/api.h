@@ -68,6 +68,7 @@ int workflows_import(struct req *r);
 
 /* auth.c: /api/v1/auth/ login, me, first-run setup */
 int api_auth_token(struct req *r);
+int api_auth_logout(struct req *r);
 int api_auth_me(struct req *r);
 int api_auth_setup_status(struct req *r);
 int api_auth_setup(struct req *r);

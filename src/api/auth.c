@@ -1,6 +1,8 @@
-/* auth.c: /api/v1/auth/: login, who am I, and the first-run setup. */
+/* auth.c: /api/v1/auth/: login, logout, who am I, and the first-run setup. */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "db/db.h"
@@ -12,7 +14,10 @@
 #include "util/log.h"
 #include "crypto/crypto.h"
 #include "model/api_key.h"
+#include "model/mfa_grant.h"
 #include "model/user.h"
+#include "password_check.h"
+#include "util/config.h"
 
 #define PASSWORD_MIN 8
 
@@ -22,23 +27,24 @@ answer_key(struct req *r, const char *token)
 	return resp_json(r, 200, json_pack("{s:s, s:b}", "key", token, "requires_mfa", 0));
 }
 
-/* Checks a login; 0 with *u set when the password is right, 1 when the
- * credentials are wrong, -1 on a database error.  An unknown user costs one
- * dummy verification, so it takes as long as a wrong password. */
+static const struct password_refusal login_refusal = { 401, "Invalid credentials.", "login" };
+
+/* The password step passed for an MFA user: no key yet, but a grant the
+ * code step needs (model/mfa_grant.h), and its token for clients that
+ * carry it.  Pipelit's answer plus "mfa_token". */
 static int
-check_login(struct db *db, const char *username, const char *password, struct user *u)
+answer_mfa_required(struct req *r, struct db *db, const struct user *u,
+		    const struct client_addr *client)
 {
-	char *hash = NULL;
-	int rc = user_find_login(db, username, u, &hash);
-	if (rc < 0)
-		return -1;
-	int good = 0;
-	if (rc == 0 && hash[0] != '\0')
-		good = password_verify(hash, password);
-	else
-		password_verify_dummy(password);
-	free(hash);
-	return good ? 0 : 1;
+	char token[MFA_GRANT_TOKEN_LEN + 1];
+	int64_t now = (int64_t)time(NULL);
+	if (mfa_grant_issue(db, u->id, client->text, now, now + r->cfg->mfa_grant_seconds,
+			    token) != 0)
+		return resp_db_error(r, db, "login: mfa grant");
+	json_t *body = json_pack("{s:s, s:b, s:s}", "key", "", "requires_mfa", 1, "mfa_token",
+				 token);
+	sodium_memzero(token, sizeof(token));
+	return resp_json(r, 200, body);
 }
 
 int
@@ -58,22 +64,36 @@ api_auth_token(struct req *r)
 	if (db == NULL)
 		return 0;
 	struct user u;
-	int slot;
-	if (password_gate_enter(r, &slot) != 0)
+	struct client_addr client;
+	if (password_check(r, db, username, password, &login_refusal, &u, &client) != 0)
 		return 0;
-	int rc = check_login(db, username, password, &u);
-	password_gate_leave(r, slot);
-	if (rc < 0)
-		return resp_db_error(r, db, "login");
-	if (rc > 0)
-		return resp_error(r, 401, "Invalid credentials.");
 	if (u.mfa_enabled)
-		return resp_json(r, 200, json_pack("{s:s, s:b}", "key", "", "requires_mfa", 1));
+		return answer_mfa_required(r, db, &u, &client);
 	char token[API_KEY_TOKEN_LEN + 1];
-	if (api_key_rotate_session(db, u.id, token) != 0)
+	if (api_key_rotate_session(db, u.id, r->cfg->session_max_seconds, token) != 0)
 		return resp_db_error(r, db, "login: session key");
-	log_info("user %lld logged in", (long long)u.id);
-	return answer_key(r, token);
+	log_info("user %lld logged in from %s", (long long)u.id, client.text);
+	int rc = answer_key(r, token);
+	sodium_memzero(token, sizeof(token));
+	return rc;
+}
+
+/* Ends the session the request came with.  A named API key is not a
+ * session: it is revoked with DELETE /users/me/keys/{id}, never by a
+ * logout that a script may send without thinking. */
+int
+api_auth_logout(struct req *r)
+{
+	if (!r->key_is_session)
+		return resp_error(r, 400, "Not a session key: revoke an API key with "
+					  "DELETE /api/v1/users/me/keys/{key_id}.");
+	struct db *db = req_db_or_answer(r);
+	if (db == NULL)
+		return 0;
+	if (api_key_end_session(db, r->key_id) < 0)
+		return resp_db_error(r, db, "logout");
+	log_info("user %lld logged out", (long long)r->user.id);
+	return resp_empty(r, 204);
 }
 
 int
@@ -152,7 +172,7 @@ api_auth_setup(struct req *r)
 	u.password_hash = hash;
 	int64_t id;
 	char token[API_KEY_TOKEN_LEN + 1];
-	rc = user_create_first(db, &u, &id, token);
+	rc = user_create_first(db, &u, r->cfg->session_max_seconds, &id, token);
 	free(hash);
 	if (rc < 0)
 		return resp_db_error(r, db, "setup");

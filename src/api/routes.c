@@ -30,6 +30,7 @@ static const struct route routes[] = {
 
 	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },
+	{ "POST", "/api/v1/auth/logout/",           api_auth_logout,       AUTH_USER, 0 },
 	{ "GET",  "/api/v1/auth/setup-status/",     api_auth_setup_status, AUTH_NONE, 0 },
 	{ "POST", "/api/v1/auth/setup/",            api_auth_setup,        AUTH_NONE, ROUTE_JSON_BODY },
 
@@ -52,7 +53,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/mfa/disable/",      api_mfa_disable,      AUTH_USER, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/mfa/status/",       api_mfa_status,       AUTH_USER, 0 },
 	{ "POST", "/api/v1/auth/mfa/login-verify/", api_mfa_login_verify, AUTH_NONE, ROUTE_JSON_BODY },
-	{ "POST", "/api/v1/auth/mfa/reset/",        api_mfa_reset,        AUTH_USER, 0 },
+	{ "POST", "/api/v1/auth/mfa/reset/",        api_mfa_reset,        AUTH_USER, ROUTE_JSON_BODY },
 
 	{ "GET",    "/api/v1/credentials/",                  credentials_list,     AUTH_USER, 0 },
 	{ "POST",   "/api/v1/credentials/",                  credentials_create,   AUTH_USER, ROUTE_JSON_BODY },

@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "model/api_key.h"
 #include "model/user.h"
+#include "password_check.h"
 
 #define PASSWORD_MIN 8
 #define PERSON_NAME_MAX 150
@@ -56,6 +57,7 @@ require_user(struct req *r, struct db *db, int64_t id)
  * and owned by the struct. */
 struct user_patch {
 	const char *password;
+	const char *current_password;   /* /users/me: proof for a new password */
 	struct user_changes changes;
 	char *password_hash;
 };
@@ -64,6 +66,7 @@ static void
 validate_patch(struct validator *v, json_t *body, int with_role, struct user_patch *p)
 {
 	memset(p, 0, sizeof(*p));
+	p->changes.keep_key_id = -1;
 	v_string(v, body, "password", 0, PASSWORD_MIN, 0, &p->password);
 	v_string(v, body, "first_name", 0, 0, PERSON_NAME_MAX, &p->changes.first_name);
 	v_string(v, body, "last_name", 0, 0, PERSON_NAME_MAX, &p->changes.last_name);
@@ -198,6 +201,16 @@ api_users_me_get(struct req *r)
 	return db ? answer_user(r, db, r->user.id) : 0;
 }
 
+static const struct password_refusal change_refusal = {
+	400, "Current password is incorrect.", "password change"
+};
+
+/*
+ * A new password needs the current one (a session left open on a shared
+ * machine must not be enough to take the account over), and ends the
+ * user's other sessions; the caller's own key and the named API keys stay.
+ * The check is throttled like a login.
+ */
 int
 api_users_me_patch(struct req *r)
 {
@@ -205,12 +218,26 @@ api_users_me_patch(struct req *r)
 	struct validator v;
 	v_init(&v, body);
 	struct user_patch p = { 0 };
-	if (v_body_object(&v, body) > 0)
+	if (v_body_object(&v, body) > 0) {
 		validate_patch(&v, body, 0, &p);
+		v_string(&v, body, "current_password", p.password != NULL, 0, 0,
+			 &p.current_password);
+	}
 	if (v_failed(&v))
 		return resp_invalid(r, &v);
 	struct db *db = req_db_or_answer(r);
-	return db ? apply_patch(r, db, r->user.id, &p) : 0;
+	if (db == NULL)
+		return 0;
+	if (p.password != NULL) {
+		struct user u;
+		struct client_addr client;
+		if (password_check(r, db, r->user.username, p.current_password, &change_refusal, &u,
+				   &client) != 0)
+			return 0;
+		p.changes.end_sessions = 1;
+		p.changes.keep_key_id = r->key_id;
+	}
+	return apply_patch(r, db, r->user.id, &p);
 }
 
 int
@@ -341,6 +368,14 @@ api_users_patch(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL || require_user(r, db, id) != 0)
 		return 0;
+	if (p.password != NULL) {
+		/* An admin reset: the account may be compromised, so every session
+		 * and every named key of the user ends (the admin's own key stays
+		 * when they reset their own password here). */
+		p.changes.end_sessions = 1;
+		p.changes.revoke_named_keys = 1;
+		p.changes.keep_key_id = id == r->user.id ? r->key_id : -1;
+	}
 	return apply_patch(r, db, id, &p);
 }
 
@@ -351,11 +386,19 @@ api_users_delete(struct req *r)
 	if (req_path_int(r, "user_id", &id) != 0)
 		return 0;
 	struct db *db = req_db_or_answer(r);
-	if (db == NULL || require_user(r, db, id) != 0)
+	if (db == NULL)
 		return 0;
-	if (api_key_revoke_all(db, id) != 0)
+	switch (user_delete(db, id)) {
+	case 0:
+		break;
+	case 1:
+		return resp_error(r, 404, "User not found.");
+	case 2:
+		return resp_error(r, 409, "Cannot delete the last admin user.");
+	default:
 		return resp_db_error(r, db, "user delete");
-	log_info("user %lld deactivated by user %lld", (long long)id, (long long)r->user.id);
+	}
+	log_info("user %lld deleted by user %lld", (long long)id, (long long)r->user.id);
 	return resp_empty(r, 204);
 }
 

@@ -217,7 +217,9 @@ run_passwd(struct db *db, const struct user_opts *o, const char *hash)
 	struct user u;
 	if (find_user(db, o->username, &u) != 0)
 		return 1;
-	struct user_changes c = { .password_hash = hash };
+	/* An operator's reset, like an admin's: every key of the user ends. */
+	struct user_changes c = { .password_hash = hash, .end_sessions = 1,
+				  .revoke_named_keys = 1, .keep_key_id = -1 };
 	if (user_update(db, u.id, &c) != 0) {
 		fprintf(stderr, "pipelit user: setting the password failed: %s\n", db_errmsg(db));
 		return 1;

@@ -10,6 +10,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "model/api_key.h"
+#include "util/config.h"
 #include "util/log.h"
 
 static int
@@ -57,7 +58,10 @@ auth_require(struct req *r, enum auth_level level)
 		return -1;
 	char hash[API_KEY_HASH_HEX_LEN + 1];
 	api_key_hash(token, hash);
-	enum api_key_status status = api_key_authenticate(db, hash, (int64_t)time(NULL), &r->user);
+	struct api_key_caller caller = { -1, 0 };
+	enum api_key_status status = api_key_authenticate(db, hash, (int64_t)time(NULL),
+							  r->cfg->session_idle_seconds, &r->user,
+							  &caller);
 	if (status == API_KEY_DB_ERROR) {
 		resp_db_error(r, db, "authentication");
 		return -1;
@@ -65,6 +69,8 @@ auth_require(struct req *r, enum auth_level level)
 	if (status != API_KEY_OK)
 		return unauthorized(r, status_detail(status));
 	r->has_user = 1;
+	r->key_id = caller.key_id;
+	r->key_is_session = caller.is_session;
 	if (level == AUTH_ADMIN && !r->user.is_admin) {
 		resp_error(r, 403, "Admin access required.");
 		return -1;

@@ -30,6 +30,19 @@ void password_gate_leave(struct req *r, int slot);
  * -1 when hashing failed (out of memory). */
 int password_gate_hash(struct req *r, const char *password, char **hash);
 
+/*
+ * Checks password against a stored hash under a slot.  hash NULL or ""
+ * (an unknown user, a user without a password) costs one dummy check of
+ * the same price, so the answer's timing does not tell whether the name
+ * exists.  0 right, 1 wrong, 2 when the request has been answered (no slot
+ * free).
+ *
+ * With PIPELIT_TEST_ROUTES each Argon2id run adds a response header
+ * "X-Test-Password-Hash: verify|dummy|hash", so tests can see what a
+ * request cost without measuring time.
+ */
+int password_gate_verify(struct req *r, const char *hash, const char *password);
+
 /* Closes the process's slot files (http_ctx_close). */
 void password_gate_close(struct http_ctx *ctx);
 

@@ -73,6 +73,8 @@ struct req {
 	struct route_match match;
 	struct user user;          /* set by auth_require() for protected routes */
 	int has_user;
+	int64_t key_id;            /* the API key the request came with (auth_require) */
+	int key_is_session;        /* ... and whether it is the login session key */
 	const char *param_values[ROUTE_MAX_PARAMS];
 
 	int query_parsed;

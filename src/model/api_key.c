@@ -14,7 +14,7 @@
 
 static const char SQL_AUTH[] =
 	"SELECT k.id, k.is_active, k.expires_at, k.last_used_at, "
-	"u.id, u.username, u.role, u.mfa_enabled "
+	"u.id, u.username, u.role, u.mfa_enabled, u.is_active, k.is_session, k.created_at "
 	"FROM api_keys k LEFT JOIN user_profiles u ON u.id = k.user_id "
 	"WHERE k.key_hash = ?";
 
@@ -35,22 +35,44 @@ is_expired(const char *expires_at, int64_t now)
 	return epoch < now || (epoch == now && micros == 0);
 }
 
+/* How stale last_used_at may get: a minute, or a quarter of the idle limit
+ * when that is shorter, so the mark never makes a used session look idle. */
+static int64_t
+touch_granularity(int64_t idle_seconds)
+{
+	int64_t g = idle_seconds / 4;
+	return g < 1 ? 1 : g > LAST_USED_GRANULARITY ? LAST_USED_GRANULARITY : g;
+}
+
 static int
-needs_touch(const char *last_used_at, int64_t now)
+needs_touch(const char *last_used_at, int64_t now, int64_t granularity)
 {
 	int64_t epoch;
 	if (last_used_at == NULL || time_db_to_epoch(last_used_at, &epoch, NULL) != 0)
 		return 1;
-	return epoch <= now - LAST_USED_GRANULARITY;
+	return epoch <= now - granularity;
+}
+
+/* A session key whose last use (or its login, before any use) lies
+ * idle_seconds or more in the past. */
+static int
+session_is_idle(const char *last_used_at, const char *created_at, int64_t now,
+		int64_t idle_seconds)
+{
+	int64_t epoch;
+	const char *last = last_used_at != NULL ? last_used_at : created_at;
+	if (last == NULL || time_db_to_epoch(last, &epoch, NULL) != 0)
+		return 1;   /* an unreadable time is not trusted */
+	return now - epoch >= idle_seconds;
 }
 
 /* Best effort: a failure to record the use never fails the request. */
 static void
-touch_key(struct db *db, int64_t key_id, int64_t now)
+touch_key(struct db *db, int64_t key_id, int64_t now, int64_t granularity)
 {
 	char stamp[TIME_DB_LEN], cutoff[TIME_DB_LEN];
 	time_now_db(stamp);
-	time_epoch_to_db(now - LAST_USED_GRANULARITY, cutoff);
+	time_epoch_to_db(now - granularity, cutoff);
 	struct db_stmt *st = db_prepare(db, SQL_TOUCH);
 	if (st == NULL)
 		return;
@@ -70,8 +92,11 @@ copy_text(char *dst, size_t size, const char *src)
 }
 
 enum api_key_status
-api_key_authenticate(struct db *db, const char *hash_hex, int64_t now, struct user *user)
+api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
+		     int64_t session_idle_seconds, struct user *user,
+		     struct api_key_caller *caller)
 {
+	int64_t granularity = touch_granularity(session_idle_seconds);
 	struct db_stmt *st = db_prepare(db, SQL_AUTH);
 	if (st == NULL)
 		return API_KEY_DB_ERROR;
@@ -88,10 +113,16 @@ api_key_authenticate(struct db *db, const char *hash_hex, int64_t now, struct us
 		status = API_KEY_REVOKED;
 	else if (is_expired(db_column_text(st, 2), now))
 		status = API_KEY_EXPIRED;
-	else if (db_column_is_null(st, 4))
+	else if (db_column_is_null(st, 4) || !db_column_bool(st, 8))
 		status = API_KEY_NO_USER;
+	else if (db_column_bool(st, 9) &&
+		 session_is_idle(db_column_text(st, 3), db_column_text(st, 10), now,
+				 session_idle_seconds))
+		status = API_KEY_EXPIRED;
 	else {
-		touch = needs_touch(db_column_text(st, 3), now);
+		touch = needs_touch(db_column_text(st, 3), now, granularity);
+		caller->key_id = key_id;
+		caller->is_session = db_column_bool(st, 9);
 		user->id = db_column_int64(st, 4);
 		copy_text(user->username, sizeof(user->username), db_column_text(st, 5));
 		copy_text(user->role, sizeof(user->role), db_column_text(st, 6));
@@ -100,7 +131,7 @@ api_key_authenticate(struct db *db, const char *hash_hex, int64_t now, struct us
 	}
 	db_reset(st);
 	if (touch)
-		touch_key(db, key_id, now);
+		touch_key(db, key_id, now, granularity);
 	return status;
 }
 
@@ -214,20 +245,73 @@ api_key_revoke_all(struct db *db, int64_t user_id)
 	return rc == DB_ERROR ? -1 : 0;
 }
 
-/* Inside a transaction: new hash and prefix for the session key, or a new
- * session key when the user has none.  1 updated, 0 none existed, -1 error. */
-static int
-refresh_session_row(struct db *db, int64_t user_id, const char *hash, const char *prefix)
+int
+api_key_revoke_all_but(struct db *db, int64_t user_id, int64_t keep_key_id)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET key_hash = ?, prefix = ?, "
-					    "is_active = TRUE WHERE id = (SELECT MIN(id) FROM "
-					    "api_keys WHERE user_id = ? AND name = ?)");
+	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
+					    "WHERE user_id = ? AND id <> ?");
 	if (st == NULL)
 		return -1;
-	db_bind_text(st, 1, hash, -1);
-	db_bind_text(st, 2, prefix, -1);
-	db_bind_int64(st, 3, user_id);
-	db_bind_text(st, 4, API_KEY_SESSION_NAME, -1);
+	db_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 2, keep_key_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : 0;
+}
+
+int
+api_key_revoke_sessions(struct db *db, int64_t user_id, int64_t keep_key_id)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
+					    "WHERE user_id = ? AND is_session = TRUE AND id <> ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 2, keep_key_id);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : 0;
+}
+
+int
+api_key_end_session(struct db *db, int64_t key_id)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
+					    "WHERE id = ? AND is_session = TRUE");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, key_id);
+	int rc = db_step(st);
+	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return -1;
+	return changed > 0 ? 0 : 1;
+}
+
+/* The columns a login gives the session key: its token, and a lifetime
+ * that starts now. */
+struct session_row {
+	const char *hash, *prefix;
+	char created[TIME_DB_LEN], expires[TIME_DB_LEN];
+};
+
+/* Inside a transaction: new token and lifetime for the session key.
+ * 1 updated, 0 the user has none, -1 error. */
+static int
+refresh_session_row(struct db *db, int64_t user_id, const struct session_row *k)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET key_hash = ?, prefix = ?, "
+					    "is_active = TRUE, created_at = ?, expires_at = ?, "
+					    "last_used_at = NULL WHERE id = (SELECT MIN(id) FROM "
+					    "api_keys WHERE user_id = ? AND is_session = TRUE)");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, k->hash, -1);
+	db_bind_text(st, 2, k->prefix, -1);
+	db_bind_text(st, 3, k->created, -1);
+	db_bind_text(st, 4, k->expires, -1);
+	db_bind_int64(st, 5, user_id);
 	int rc = db_step(st);
 	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
@@ -237,35 +321,40 @@ refresh_session_row(struct db *db, int64_t user_id, const char *hash, const char
 }
 
 static int
-insert_session_row(struct db *db, int64_t user_id, const char *hash, const char *prefix)
+insert_session_row(struct db *db, int64_t user_id, const struct session_row *k)
 {
-	char created[TIME_DB_LEN];
-	time_now_db(created);
 	struct db_stmt *st = db_prepare(db, "INSERT INTO api_keys (user_id, key_hash, name, "
-					    "prefix, created_at, is_active) "
-					    "VALUES (?, ?, ?, ?, ?, TRUE) RETURNING id");
+					    "prefix, created_at, expires_at, is_active, is_session) "
+					    "VALUES (?, ?, ?, ?, ?, ?, TRUE, TRUE) RETURNING id");
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, user_id);
-	db_bind_text(st, 2, hash, -1);
+	db_bind_text(st, 2, k->hash, -1);
 	db_bind_text(st, 3, API_KEY_SESSION_NAME, -1);
-	db_bind_text(st, 4, prefix, -1);
-	db_bind_text(st, 5, created, -1);
+	db_bind_text(st, 4, k->prefix, -1);
+	db_bind_text(st, 5, k->created, -1);
+	db_bind_text(st, 6, k->expires, -1);
 	return insert_returning_id(st) < 0 ? -1 : 0;
 }
 
 int
-api_key_rotate_session(struct db *db, int64_t user_id, char token[API_KEY_TOKEN_LEN + 1])
+api_key_rotate_session(struct db *db, int64_t user_id, int64_t max_seconds,
+		       char token[API_KEY_TOKEN_LEN + 1])
 {
 	char hash[API_KEY_HASH_HEX_LEN + 1], prefix[API_KEY_PREFIX_LEN + 1];
 	api_key_generate(token, hash);
 	snprintf(prefix, sizeof(prefix), "%s", token);
+	struct session_row k = { .hash = hash, .prefix = prefix };
+	time_now_db(k.created);
+	int64_t now;
+	time_db_to_epoch(k.created, &now, NULL);
+	time_epoch_to_db(now + max_seconds, k.expires);
 	int own = !db_in_transaction(db);
 	if (own && db_begin_write(db) != 0)
 		return -1;
-	int rc = refresh_session_row(db, user_id, hash, prefix);
+	int rc = refresh_session_row(db, user_id, &k);
 	if (rc == 0)
-		rc = insert_session_row(db, user_id, hash, prefix);
+		rc = insert_session_row(db, user_id, &k);
 	if (!own)
 		return rc < 0 ? -1 : 0;
 	if (rc < 0) {

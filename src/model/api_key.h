@@ -30,13 +30,24 @@ enum api_key_status {
 	API_KEY_DB_ERROR = DB_FAILED,  /* the description is on the handle */
 };
 
+/* Which key a request came with (set on API_KEY_OK). */
+struct api_key_caller {
+	int64_t key_id;
+	int is_session;    /* the login session key, not a named key */
+};
+
 /*
  * Looks a token's hash up (one indexed query joining its user) and fills
- * *user on API_KEY_OK.  Marks the key used at most once a minute, with a
- * guarded UPDATE only when the row read says the mark is stale.
+ * *user and *caller on API_KEY_OK.  A deleted (inactive) user's keys are
+ * API_KEY_NO_USER.  A session key unused for session_idle_seconds is
+ * API_KEY_EXPIRED (its absolute lifetime is its expires_at, set at login).
+ * Marks the key used at most once a minute (more often only when the idle
+ * limit is so short that a minute would matter), with a guarded UPDATE only
+ * when the row read says the mark is stale: no write on most requests.
  */
 enum api_key_status api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
-					 struct user *user);
+					 int64_t session_idle_seconds, struct user *user,
+					 struct api_key_caller *caller);
 
 /*
  * Creates a named key for user_id; expires_at is epoch seconds or -1 for
@@ -56,11 +67,25 @@ int api_key_revoke(struct db *db, int64_t user_id, int64_t key_id);
  * transaction when there is one. */
 int api_key_revoke_all(struct db *db, int64_t user_id);
 
+/* Soft-revokes every key of the user but keep_key_id; 0 or -1 (the
+ * caller's transaction). */
+int api_key_revoke_all_but(struct db *db, int64_t user_id, int64_t keep_key_id);
+
+/* Soft-revokes the user's session key(s) except keep_key_id (-1: none);
+ * named keys stay.  Runs in the caller's transaction; 0 or -1. */
+int api_key_revoke_sessions(struct db *db, int64_t user_id, int64_t keep_key_id);
+
+/* Logout: soft-revokes key_id if it is a session key.  0 revoked, 1 it is
+ * not a session key (or unknown), -1 error. */
+int api_key_end_session(struct db *db, int64_t key_id);
+
 /*
- * Gives the user's "session" key a new token (creating the key if needed)
- * and makes it active.  Opens its own write transaction unless the caller
- * is already in one.  0 or -1.
+ * Gives the user's session key a new token (creating the key if needed),
+ * makes it active and starts its lifetime: created now, expiring after
+ * max_seconds.  Opens its own write transaction unless the caller is
+ * already in one.  0 or -1.
  */
-int api_key_rotate_session(struct db *db, int64_t user_id, char token[API_KEY_TOKEN_LEN + 1]);
+int api_key_rotate_session(struct db *db, int64_t user_id, int64_t max_seconds,
+			   char token[API_KEY_TOKEN_LEN + 1]);
 
 #endif

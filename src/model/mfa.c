@@ -7,6 +7,7 @@
 
 #include "db/db.h"
 #include "model/api_key.h"
+#include "model/mfa_grant.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -18,12 +19,15 @@ mfa_limits_from_config(const struct config *cfg, struct mfa_limits *out)
 	out->max_attempts = cfg->mfa_rate_max_attempts;
 	out->lockout_threshold = cfg->mfa_lockout_threshold;
 	out->lockout_seconds = cfg->mfa_lockout_seconds;
+	out->session_max_seconds = cfg->session_max_seconds;
 }
 
 /* A user's MFA columns. */
 struct mfa_row {
 	int64_t user_id;
 	int enabled;
+	int active;            /* the user is not deleted */
+	char *username;        /* owned */
 	char *secret_enc;      /* owned; NULL when none */
 	int64_t next_step;     /* totp_last_used_at: the lowest step still accepted; 0 = any */
 };
@@ -35,7 +39,9 @@ struct throttle {
 	int64_t locked_until;
 };
 
-#define MFA_COLUMNS "SELECT id, totp_secret, mfa_enabled, totp_last_used_at FROM user_profiles "
+#define MFA_COLUMNS                                                                      \
+	"SELECT id, totp_secret, mfa_enabled, totp_last_used_at, is_active, username "  \
+	"FROM user_profiles "
 
 /* Runs a prepared MFA_COLUMNS query: 0 found, 1 none, -1 error. */
 static int
@@ -49,27 +55,71 @@ read_mfa_row(struct db_stmt *st, struct mfa_row *out)
 		out->secret_enc = secret && *secret ? xstrdup(secret) : NULL;
 		out->enabled = db_column_bool(st, 2);
 		out->next_step = db_column_is_null(st, 3) ? 0 : db_column_int64(st, 3);
+		out->active = db_column_bool(st, 4);
+		const char *name = db_column_text(st, 5);
+		out->username = xstrdup(name ? name : "");
 	}
 	db_reset(st);
 	return rc == DB_ROW ? 0 : rc == DB_DONE ? 1 : -1;
 }
 
 static int
-load_mfa_row(struct db *db, const struct mfa_attempt *a, struct mfa_row *out)
+load_mfa_row(struct db *db, int64_t user_id, struct mfa_row *out)
 {
-	struct db_stmt *st;
-	if (a->purpose == MFA_FOR_LOGIN) {
-		st = db_prepare(db, MFA_COLUMNS "WHERE username = ?");
-		if (st == NULL)
-			return -1;
-		db_bind_text(st, 1, a->username, -1);
-	} else {
-		st = db_prepare(db, MFA_COLUMNS "WHERE id = ?");
-		if (st == NULL)
-			return -1;
-		db_bind_int64(st, 1, a->user_id);
-	}
+	struct db_stmt *st = db_prepare(db, MFA_COLUMNS "WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, user_id);
 	return read_mfa_row(st, out);
+}
+
+static int
+find_user_id(struct db *db, const char *username, int64_t *id)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT id FROM user_profiles "
+					    "WHERE username = ? AND is_active = TRUE");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, username, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? 1 : -1;
+}
+
+/* The user a login code is for, through the grant its password step left:
+ * 0 with *user_id, 1 no live grant (or no such user), -1 error. */
+static int
+resolve_login_grant(struct db *db, const struct mfa_attempt *a, int64_t *user_id)
+{
+	if (a->grant_token != NULL)
+		return mfa_grant_find_by_token(db, a->grant_token, a->now, user_id);
+	int rc = find_user_id(db, a->username, user_id);
+	if (rc != 0)
+		return rc;
+	return mfa_grant_find_for_user(db, *user_id, a->client_addr, a->now);
+}
+
+/* Loads the row the attempt is about: 0, or the result to answer. */
+static enum mfa_result
+load_attempt_row(struct db *db, const struct mfa_attempt *a, struct mfa_row *row)
+{
+	int64_t id = a->user_id;
+	if (a->purpose == MFA_FOR_LOGIN) {
+		int rc = resolve_login_grant(db, a, &id);
+		if (rc != 0)
+			return rc > 0 ? MFA_NO_GRANT : MFA_DB_ERROR;
+	}
+	int rc = load_mfa_row(db, id, row);
+	if (rc != 0)
+		return rc > 0 ? (a->purpose == MFA_FOR_LOGIN ? MFA_NO_GRANT : MFA_NO_USER)
+			      : MFA_DB_ERROR;
+	/* A token names its user; a username sent beside it must agree. */
+	if (a->purpose == MFA_FOR_LOGIN &&
+	    (!row->active || (a->username != NULL && strcmp(a->username, row->username) != 0)))
+		return MFA_NO_GRANT;
+	return MFA_OK;
 }
 
 static enum mfa_result
@@ -202,7 +252,8 @@ set_user_mfa(struct db *db, int64_t user_id, int enabled, int64_t next_step)
 }
 
 static int
-apply_success(struct db *db, struct mfa_attempt *a, const struct mfa_row *row, int64_t step)
+apply_success(struct db *db, const struct mfa_limits *lim, struct mfa_attempt *a,
+	      const struct mfa_row *row, int64_t step)
 {
 	switch (a->purpose) {
 	case MFA_FOR_ENABLE:
@@ -210,9 +261,11 @@ apply_success(struct db *db, struct mfa_attempt *a, const struct mfa_row *row, i
 	case MFA_FOR_DISABLE:
 		return mfa_clear(db, row->user_id);
 	case MFA_FOR_LOGIN:
-		if (set_user_mfa(db, row->user_id, 1, step + 1) != 0)
+		if (set_user_mfa(db, row->user_id, 1, step + 1) != 0 ||
+		    mfa_grant_drop(db, row->user_id) != 0)
 			return -1;
-		return api_key_rotate_session(db, row->user_id, a->session_token);
+		return api_key_rotate_session(db, row->user_id, lim->session_max_seconds,
+					      a->session_token);
 	}
 	return -1;
 }
@@ -223,12 +276,8 @@ check_in_transaction(struct db *db, const struct mfa_limits *lim,
 		     const struct field_keyring *key, struct mfa_attempt *a,
 		     struct mfa_row *row, enum mfa_result *result)
 {
-	*result = MFA_DB_ERROR;
-	int found = load_mfa_row(db, a, row);
-	if (found != 0) {
-		*result = found == 1 ? MFA_NO_USER : MFA_DB_ERROR;
+	if ((*result = load_attempt_row(db, a, row)) != MFA_OK)
 		return 0;
-	}
 	if ((*result = check_preconditions(a->purpose, row)) != MFA_OK)
 		return 0;
 	if (row->secret_enc == NULL) {
@@ -253,7 +302,7 @@ check_in_transaction(struct db *db, const struct mfa_limits *lim,
 	}
 	throttle_record(&t, lim, a->now, step >= 0);
 	if (save_throttle(db, row->user_id, &t) != 0 ||
-	    (step >= 0 && apply_success(db, a, row, step) != 0)) {
+	    (step >= 0 && apply_success(db, lim, a, row, step) != 0)) {
 		*result = MFA_DB_ERROR;
 		return 0;
 	}
@@ -272,6 +321,7 @@ mfa_check_code(struct db *db, const struct mfa_limits *lim,
 	enum mfa_result result;
 	int commit = check_in_transaction(db, lim, key, a, &row, &result);
 	free(row.secret_enc);
+	free(row.username);
 	if (!commit) {
 		db_rollback(db);
 		return result;

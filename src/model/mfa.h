@@ -27,6 +27,7 @@ struct mfa_limits {
 	int64_t max_attempts;       /* codes checked per user and window */
 	int64_t lockout_threshold;  /* consecutive wrong codes that lock */
 	int64_t lockout_seconds;    /* how long a lock lasts */
+	int64_t session_max_seconds; /* lifetime of the session key a login issues */
 };
 
 void mfa_limits_from_config(const struct config *cfg, struct mfa_limits *out);
@@ -41,7 +42,8 @@ enum mfa_purpose {
 enum mfa_result {
 	MFA_OK = 0,
 	MFA_BAD_CODE,          /* wrong, replayed, over the rate limit, or locked out */
-	MFA_NO_USER,           /* login: no user of that name */
+	MFA_NO_USER,           /* enable, disable: the user is gone */
+	MFA_NO_GRANT,          /* login: no live password-step grant (nothing was counted) */
 	MFA_ALREADY_ENABLED,   /* enable: MFA is on already */
 	MFA_NOT_SET_UP,        /* enable: no secret; login: MFA off or no secret */
 	MFA_NOT_ENABLED,       /* disable: MFA is off */
@@ -52,7 +54,9 @@ enum mfa_result {
 struct mfa_attempt {
 	enum mfa_purpose purpose;
 	int64_t user_id;           /* enable, disable */
-	const char *username;      /* login */
+	const char *username;      /* login: may be NULL when grant_token is given */
+	const char *grant_token;   /* login: the mfa_token of the password step, or NULL */
+	const char *client_addr;   /* login: the client, for a grant found by username */
 	const char *code;          /* six digits, validated by the caller */
 	int64_t now;               /* unix seconds */
 	/* Out, for MFA_FOR_LOGIN on MFA_OK: the new session token. */

@@ -7,6 +7,7 @@
 
 #include "db/db.h"
 #include "model/api_key.h"
+#include "model/mfa_grant.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -49,7 +50,7 @@ int
 user_find_by_id(struct db *db, int64_t id, struct user *out)
 {
 	struct db_stmt *st = db_prepare(db, "SELECT " USER_COLUMNS
-					    " FROM user_profiles WHERE id = ?");
+					    " FROM user_profiles WHERE id = ? AND is_active = TRUE");
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, id);
@@ -60,7 +61,7 @@ int
 user_find_by_username(struct db *db, const char *username, struct user *out)
 {
 	struct db_stmt *st = db_prepare(db, "SELECT " USER_COLUMNS
-					    " FROM user_profiles WHERE username = ?");
+					    " FROM user_profiles WHERE username = ? AND is_active = TRUE");
 	if (st == NULL)
 		return -1;
 	db_bind_text(st, 1, username, -1);
@@ -71,7 +72,8 @@ int
 user_find_login(struct db *db, const char *username, struct user *out, char **password_hash)
 {
 	struct db_stmt *st = db_prepare(db, "SELECT " USER_COLUMNS
-					    ", password_hash FROM user_profiles WHERE username = ?");
+					    ", password_hash FROM user_profiles "
+					    "WHERE username = ? AND is_active = TRUE");
 	if (st == NULL)
 		return -1;
 	db_bind_text(st, 1, username, -1);
@@ -94,7 +96,7 @@ user_out_from_row(struct db_stmt *st)
 json_t *
 user_to_json(struct db *db, int64_t id)
 {
-	struct db_stmt *st = db_prepare(db, USER_OUT_SELECT "WHERE u.id = ?");
+	struct db_stmt *st = db_prepare(db, USER_OUT_SELECT "WHERE u.id = ? AND u.is_active = TRUE");
 	if (st == NULL)
 		return NULL;
 	db_bind_int64(st, 1, id);
@@ -107,9 +109,11 @@ json_t *
 user_list_json(struct db *db, int64_t offset, int64_t limit)
 {
 	int64_t total;
-	if (user_count(db, &total) != 0)
+	if (db_query_int64(db, "SELECT COUNT(*) FROM user_profiles WHERE is_active = TRUE",
+			   &total) != 0)
 		return NULL;
-	struct db_stmt *st = db_prepare(db, USER_OUT_SELECT "ORDER BY u.id LIMIT ? OFFSET ?");
+	struct db_stmt *st = db_prepare(db, USER_OUT_SELECT "WHERE u.is_active = TRUE "
+					    "ORDER BY u.id LIMIT ? OFFSET ?");
 	if (st == NULL)
 		return NULL;
 	db_bind_int64(st, 1, limit);
@@ -191,8 +195,8 @@ lock_users_table(struct db *db)
 }
 
 int
-user_create_first(struct db *db, const struct user_new *u, int64_t *id,
-		  char token[API_KEY_TOKEN_LEN + 1])
+user_create_first(struct db *db, const struct user_new *u, int64_t session_max_seconds,
+		  int64_t *id, char token[API_KEY_TOKEN_LEN + 1])
 {
 	if (db_begin_write(db) != 0)
 		return -1;
@@ -204,7 +208,7 @@ user_create_first(struct db *db, const struct user_new *u, int64_t *id,
 	int rc = user_create(db, u, id);
 	if (rc != 0)
 		return finish(db, rc);
-	return finish(db, api_key_rotate_session(db, *id, token));
+	return finish(db, api_key_rotate_session(db, *id, session_max_seconds, token));
 }
 
 /* 1 when changing the role of this admin to normal would leave no admin. */
@@ -215,7 +219,7 @@ would_remove_last_admin(struct db *db, int64_t id, const char *new_role, int *re
 	if (new_role == NULL || strcmp(new_role, "admin") == 0)
 		return 0;
 	struct db_stmt *st = db_prepare(db, "SELECT COUNT(*) FROM user_profiles "
-					    "WHERE role = 'admin' AND id <> ?");
+					    "WHERE role = 'admin' AND is_active = TRUE AND id <> ?");
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, id);
@@ -250,6 +254,9 @@ apply_changes(struct db *db, int64_t id, const struct user_changes *c)
 	return rc == DB_ERROR ? -1 : 0;
 }
 
+static int end_access_after_password_change(struct db *db, int64_t id,
+					    const struct user_changes *c);
+
 int
 user_update(struct db *db, int64_t id, const struct user_changes *c)
 {
@@ -266,6 +273,70 @@ user_update(struct db *db, int64_t id, const struct user_changes *c)
 		rc = 2;
 	if (rc == 0)
 		rc = apply_changes(db, id, c);
+	if (rc == 0 && c->password_hash != NULL)
+		rc = end_access_after_password_change(db, id, c);
+	if (rc != 0) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db) == 0 ? 0 : -1;
+}
+
+/* In user_update's transaction: what a new password ends. */
+static int
+end_access_after_password_change(struct db *db, int64_t id, const struct user_changes *c)
+{
+	if (c->revoke_named_keys)
+		return api_key_revoke_all_but(db, id, c->keep_key_id) == 0 ? 0 : -1;
+	if (c->end_sessions)
+		return api_key_revoke_sessions(db, id, c->keep_key_id) == 0 ? 0 : -1;
+	return 0;
+}
+
+int
+user_owner_is_active(struct db *db, int64_t user_id)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT is_active FROM user_profiles WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, user_id);
+	int rc = db_step(st);
+	int active = rc == DB_ROW ? db_column_bool(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : active;
+}
+
+static int
+deactivate(struct db *db, int64_t id)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE user_profiles SET is_active = FALSE "
+					    "WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ERROR || api_key_revoke_all(db, id) != 0 || mfa_grant_drop(db, id) != 0)
+		return -1;
+	return 0;
+}
+
+int
+user_delete(struct db *db, int64_t id)
+{
+	if (db_begin_write(db) != 0)
+		return -1;
+	struct user u;
+	int rc = lock_users_table(db);
+	if (rc == 0)
+		rc = user_find_by_id(db, id, &u);
+	int last_admin = 0;
+	if (rc == 0 && u.is_admin)
+		rc = would_remove_last_admin(db, id, "normal", &last_admin);
+	if (rc == 0 && last_admin)
+		rc = 2;
+	if (rc == 0)
+		rc = deactivate(db, id);
 	if (rc != 0) {
 		db_rollback(db);
 		return rc;

@@ -438,6 +438,20 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		  &cfg->respawn_backoff_max_seconds },
 		{ "PIPELIT_REQUEST_TIMEOUT_SECONDS", 1, 3600, 60, &cfg->request_timeout_seconds },
 		{ "PIPELIT_SLOW_REQUEST_SECONDS", 1, 3600, 5, &cfg->slow_request_seconds },
+		/* login security */
+		{ "PIPELIT_LOGIN_MAX_FAILURES", 1, 1000000, 5, &cfg->login_max_failures },
+		{ "PIPELIT_LOGIN_ACCOUNT_MAX_FAILURES", 1, 1000000, 50,
+		  &cfg->login_account_max_failures },
+		{ "PIPELIT_LOGIN_ADDRESS_MAX_FAILURES", 1, 1000000, 100,
+		  &cfg->login_address_max_failures },
+		{ "PIPELIT_LOGIN_BACKOFF_SECONDS", 1, 86400, 1, &cfg->login_backoff_seconds },
+		{ "PIPELIT_LOGIN_BACKOFF_MAX_SECONDS", 1, 7L * 86400, 900,
+		  &cfg->login_backoff_max_seconds },
+		{ "PIPELIT_LOGIN_FORGET_SECONDS", 1, 365L * 86400, 3600, &cfg->login_forget_seconds },
+		{ "MFA_LOGIN_GRANT_SECONDS", 1, 3600, 300, &cfg->mfa_grant_seconds },
+		{ "PIPELIT_SESSION_IDLE_SECONDS", 1, 365L * 86400, 43200, &cfg->session_idle_seconds },
+		{ "PIPELIT_SESSION_MAX_SECONDS", 1, 10L * 365 * 86400, 604800,
+		  &cfg->session_max_seconds },
 	};
 	if (load_longs(&ef, longs, sizeof(longs) / sizeof(longs[0]), err))
 		goto out;
@@ -467,6 +481,18 @@ config_load(struct config *cfg, const char *env_file, char **err)
 					 "NORMAL or EXTRA", v);
 			goto out;
 		}
+	}
+
+	v = setting(&ef, "PIPELIT_TRUSTED_PROXIES");
+	if (v) {
+		char bad[64];
+		if (cidr_list_parse(v, &cfg->trusted_proxy_list, &cfg->trusted_proxy_count, bad,
+				    sizeof(bad)) != 0) {
+			*err = xasprintf("invalid PIPELIT_TRUSTED_PROXIES: '%s' is not an IP address "
+					 "or CIDR (e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8)", bad);
+			goto out;
+		}
+		cfg->trusted_proxies = xstrdup(v);
 	}
 
 	v = setting(&ef, "PIPELIT_SOCKET_MODE");
@@ -534,5 +560,7 @@ config_free(struct config *cfg)
 	free(cfg->pid_file);
 	free(cfg->events_publish_url);
 	free(cfg->outbound_allow);
+	free(cfg->trusted_proxies);
+	free(cfg->trusted_proxy_list);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "netaddr.h"
+
 struct config {
 	char *data_dir;          /* PIPELIT_DATA_DIR, absolute; default ./data */
 	char *database_url;      /* DATABASE_URL; default sqlite:////<data_dir>/db.sqlite3 */
@@ -67,6 +69,22 @@ struct config {
 					    a child in one request longer than this */
 	long slow_request_seconds;       /* PIPELIT_SLOW_REQUEST_SECONDS, 5: counted as slow */
 	int test_routes;         /* PIPELIT_TEST_ROUTES: enables test-only routes */
+
+	/* Login security (doc/security.md). */
+	char *trusted_proxies;   /* PIPELIT_TRUSTED_PROXIES: addresses/CIDRs whose
+				    X-Forwarded-For is believed; NULL = none */
+	struct cidr *trusted_proxy_list;  /* owned; parsed trusted_proxies */
+	size_t trusted_proxy_count;
+	long login_max_failures;          /* PIPELIT_LOGIN_MAX_FAILURES, 5: per account and address */
+	long login_account_max_failures;  /* PIPELIT_LOGIN_ACCOUNT_MAX_FAILURES, 50: per account */
+	long login_address_max_failures;  /* PIPELIT_LOGIN_ADDRESS_MAX_FAILURES, 100: per address */
+	long login_backoff_seconds;       /* PIPELIT_LOGIN_BACKOFF_SECONDS, 1: first block, doubling */
+	long login_backoff_max_seconds;   /* PIPELIT_LOGIN_BACKOFF_MAX_SECONDS, 900 */
+	long login_forget_seconds;        /* PIPELIT_LOGIN_FORGET_SECONDS, 3600: quiet time that
+					     resets a counter */
+	long mfa_grant_seconds;           /* MFA_LOGIN_GRANT_SECONDS, 300: password step -> code */
+	long session_idle_seconds;        /* PIPELIT_SESSION_IDLE_SECONDS, 43200 (12 h) */
+	long session_max_seconds;         /* PIPELIT_SESSION_MAX_SECONDS, 604800 (7 days) */
 
 	/* Live events. */
 	char *events_publish_url; /* EVENTS_PUBLISH_URL: nginx's publisher; NULL = publishing off */

@@ -1,5 +1,6 @@
 # TOTP MFA with codes this test computes itself (RFC 6238 in PipelitAuth):
-# setup, verify, login answering requires_mfa, login-verify, the replay
+# setup, verify, login answering requires_mfa (and leaving the grant the
+# code step needs: 50-security-mfa.t tests that binding), login-verify, the replay
 # guard, 5 attempts per window, the lockout after 10 consecutive failures
 # (held in the database, so across a restart), disable, and reset from
 # loopback only.  The windows are shortened through the environment.
@@ -18,6 +19,15 @@ my %ENV_MFA = (MFA_RATE_WINDOW_SECONDS => $WINDOW, MFA_RATE_MAX_ATTEMPTS => 5,
 	MFA_LOCKOUT_THRESHOLD => 10, MFA_LOCKOUT_SECONDS => $LOCKOUT);
 
 my $LV = '/api/v1/auth/mfa/login-verify/';
+
+# The password step that answers requires_mfa and leaves a grant for the
+# code step; returns the decoded answer.
+sub password_step {
+	my ($t, $user, $password) = @_;
+	my $res = $t->post('/api/v1/auth/token/', { username => $user, password => $password });
+	is($res->{status}, 200, "$user: the password step is 200") or diag($res->{content});
+	return $t->json($res) // {};
+}
 
 sub post_as {
 	my ($t, $token, $path, $body) = @_;
@@ -99,7 +109,10 @@ sub test_flow {
 
 	$res = $t->post('/api/v1/auth/token/', { username => 'mia', password => 'mia-pass-123' });
 	is($res->{status}, 200, 'login with MFA enabled is 200');
-	is_deeply($t->json($res), { key => '', requires_mfa => JSON::PP::true }, 'login answers {key:"", requires_mfa:true}');
+	$j = $t->json($res) // {};
+	is($j->{key}, '', 'login answers key ""');
+	ok(JSON::PP::is_bool($j->{requires_mfa}) && $j->{requires_mfa}, 'and requires_mfa true');
+	like($j->{mfa_token} // '', qr/^[A-Za-z0-9_-]{43}$/, 'and an opaque mfa_token');
 	is_detail($t, $t->post('/api/v1/auth/token/', { username => 'mia', password => 'wrong-pass' }), 401,
 		'Invalid credentials.', 'a wrong password still is 401 with MFA');
 
@@ -115,8 +128,9 @@ sub test_flow {
 	is_detail($t, $t->get('/api/v1/auth/me/', bearer($token)), 401, 'Invalid or missing API key.',
 		'login-verify rotated the previous session key');
 	$token = $j->{key} // $token;
+	password_step($t, 'mia', 'mia-pass-123');
 	is_detail($t, $t->post($LV, { username => 'mia', code => $next }), 401, 'Invalid TOTP code.',
-		'the same code again is refused (replay)');
+		'the same code again is refused (replay), even after a new password step');
 
 	is_detail($t, $t->post($LV, { username => 'nobody-here', code => '123456' }), 401, 'Invalid credentials.',
 		'login-verify for an unknown user');
@@ -144,6 +158,7 @@ sub test_rate_limit {
 	my ($t) = @_;
 	my $token = make_user($t, 'rex', 'rex-pass-123', 'normal') or return;
 	my ($secret, $step) = enable_mfa($t, $token, 'rex');
+	password_step($t, 'rex', 'rex-pass-123');
 	sleep $WINDOW + 0.5;
 	my @st = map { $t->post($LV, { username => 'rex', code => wrong_code($secret) })->{status} } 1 .. 5;
 	is("@st", '401 401 401 401 401', 'five wrong codes in a window: 401 each');
@@ -163,6 +178,7 @@ sub test_lockout {
 	my ($t) = @_;
 	my $token = make_user($t, 'lou', 'lou-pass-123', 'normal') or return;
 	my ($secret, $step) = enable_mfa($t, $token, 'lou');
+	password_step($t, 'lou', 'lou-pass-123');
 	for my $round (1, 2) {
 		sleep $WINDOW + 0.5;
 		my @st = map { $t->post($LV, { username => 'lou', code => wrong_code($secret) })->{status} } 1 .. 5;
@@ -186,15 +202,17 @@ sub test_lockout {
 	is($res->{status}, 200, 'after the lockout ends the good code is accepted') or diag($res->{content});
 }
 
-# Reset is for loopback clients only.  Through nginx REMOTE_ADDR is
-# 127.0.0.1, so it succeeds; a non-loopback client is simulated by speaking
-# FastCGI to the pool's socket directly with REMOTE_ADDR 192.0.2.10.
+# Reset is for loopback clients only, with the password.  Through nginx
+# REMOTE_ADDR is 127.0.0.1, so it succeeds; a non-loopback client is
+# simulated by speaking FastCGI to the pool's socket directly with
+# REMOTE_ADDR 192.0.2.10.
 sub test_reset {
 	my ($t) = @_;
 	my $token = make_user($t, 'zed', 'zed-pass-123', 'normal') or return;
 	enable_mfa($t, $token, 'zed');
+	my $pw = JSON::PP::encode_json({ password => 'zed-pass-123' });
 	my $res = fcgi_request($t->socket_path, 'POST', '/api/v1/auth/mfa/reset/',
-		{ HTTP_AUTHORIZATION => "Bearer $token", REMOTE_ADDR => '192.0.2.10' });
+		{ HTTP_AUTHORIZATION => "Bearer $token", REMOTE_ADDR => '192.0.2.10' }, $pw);
 	ok($res, 'the pool answers FastCGI directly') or return;
 	is($res->{status}, 403, 'reset from a non-loopback address is 403');
 	is((eval { JSON::PP::decode_json($res->{content}) } // {})->{detail}, 'MFA reset only allowed from localhost.',
@@ -202,10 +220,10 @@ sub test_reset {
 	is($t->db_query("SELECT count(*) FROM user_profiles WHERE username = 'zed' AND mfa_enabled"), 1,
 		'the refused reset changed nothing');
 	$res = fcgi_request($t->socket_path, 'POST', '/api/v1/auth/mfa/reset/',
-		{ HTTP_AUTHORIZATION => "Bearer $token", REMOTE_ADDR => '10.1.2.3' });
+		{ HTTP_AUTHORIZATION => "Bearer $token", REMOTE_ADDR => '10.1.2.3' }, $pw);
 	is($res && $res->{status}, 403, 'a private address is not loopback either');
-	$res = post_as($t, $token, '/api/v1/auth/mfa/reset/');
-	is($res->{status}, 200, 'reset through nginx (127.0.0.1) is 200');
+	$res = post_as($t, $token, '/api/v1/auth/mfa/reset/', { password => 'zed-pass-123' });
+	is($res->{status}, 200, 'reset through nginx (127.0.0.1) with the password is 200');
 	is_deeply($t->json($res), { mfa_enabled => JSON::PP::false }, 'reset returns {mfa_enabled:false}');
 	ok(login($t, 'zed', 'zed-pass-123'), 'after reset, login gives a key directly');
 }

@@ -27,7 +27,8 @@ use Time::HiRes qw(time);
 use PipelitTest;
 
 our @EXPORT = qw(make_user login bearer api_req api_ok make_key is_detail is_validation base32_decode totp_code
-	totp_now_code median row_count fcgi_request iso_utc pg_dump_text sqlite_files_text);
+	totp_now_code median row_count fcgi_request iso_utc pg_dump_text sqlite_files_text
+	fresh_totp wrong_totp enable_mfa_for header_values);
 
 # --- accounts ------------------------------------------------------------------
 
@@ -259,6 +260,51 @@ sub fcgi_request {
 	}
 	my ($status) = ($h{status} // '200') =~ /^(\d+)/;
 	return { status => $status, headers => \%h, content => $content // '' };
+}
+
+# --- MFA helpers -----------------------------------------------------------------
+
+# A code the server has not seen: its step is after $after (the last step
+# used) and within the server's +-1 window, preferring the current step
+# (sleeps only when $after is already the next step).  Returns (code, step).
+sub fresh_totp {
+	my ($secret, $after) = @_;
+	$after //= -1;
+	while (1) {
+		my $now = time;
+		my $cur = int($now / 30);
+		my $step = $after + 1 > $cur ? $after + 1 : $cur;
+		return (totp_code($secret, $step * 30), $step) if $step <= $cur + 1;
+		Time::HiRes::sleep($step * 30 - 30 - $now + 0.2);
+	}
+}
+
+# A code that is none of the steps the server accepts now.
+sub wrong_totp {
+	my ($secret) = @_;
+	my $cur = int(time / 30);
+	my %valid = map { totp_code($secret, ($cur + $_) * 30) => 1 } -2 .. 2;
+	my $c = 0;
+	$c++ while $valid{ sprintf('%06d', $c) };
+	return sprintf('%06d', $c);
+}
+
+# Turns MFA on for the user of $token (setup + verify); returns (secret, step used).
+sub enable_mfa_for {
+	my ($t, $token) = @_;
+	my $res = $t->request('POST', '/api/v1/auth/mfa/setup/', { headers => bearer($token) });
+	my $secret = ($t->json($res) // {})->{secret} // '';
+	my ($code, $step) = fresh_totp($secret);
+	$res = $t->request('POST', '/api/v1/auth/mfa/verify/', { headers => bearer($token), content => { code => $code } });
+	ok($res->{status} == 200, 'MFA enabled') or diag($res->{content});
+	return ($secret, $step);
+}
+
+# Every value of a response header (HTTP::Tiny gives an array for repeats).
+sub header_values {
+	my ($res, $name) = @_;
+	my $h = $res->{headers}{ lc $name };
+	return ref $h ? @$h : defined $h ? ($h) : ();
 }
 
 1;
