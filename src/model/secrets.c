@@ -19,24 +19,32 @@ struct secret_column {
 	const char *select;    /* row key, value of the rows after ?, BATCH_ROWS at most */
 	const char *update;    /* value = ? where row key = ? */
 	int clear_is_legacy;   /* a value in clear is one written before it was encrypted */
+	const char *legacy;    /* a row in an older format, if there is one */
 };
 
 #define SELECT_AFTER(table, key, col)                                                   \
 	"SELECT " key ", " col " FROM " table " WHERE " key " > ? AND " col " IS NOT NULL " \
 	"AND " col " <> '' ORDER BY " key " LIMIT 500"
 #define UPDATE_BY_KEY(table, key, col) "UPDATE " table " SET " col " = ? WHERE " key " = ?"
-#define COLUMN(table, key, col, clear) \
-	{ table "." col, SELECT_AFTER(table, key, col), UPDATE_BY_KEY(table, key, col), clear }
+#define LEGACY_ROW(table, col, clear)                                                  \
+	"SELECT 1 FROM " table " WHERE " col " LIKE 'v1:%' " clear " LIMIT 1"
+#define CLEAR_TOO(col) "OR (" col " <> '' AND " col " NOT LIKE 'v2:%')"
+#define COLUMN(table, key, col)                                                     \
+	{ table "." col, SELECT_AFTER(table, key, col), UPDATE_BY_KEY(table, key, col), 0, \
+	  LEGACY_ROW(table, col, "") }
+#define COLUMN_ONCE_CLEAR(table, key, col)                                          \
+	{ table "." col, SELECT_AFTER(table, key, col), UPDATE_BY_KEY(table, key, col), 1, \
+	  LEGACY_ROW(table, col, CLEAR_TOO(col)) }
 
 /* The row key is the one the code that writes the value binds it to: the
  * user's id, or the credential's (base_credentials_id). */
 static const struct secret_column columns[] = {
-	COLUMN("user_profiles", "id", "totp_secret", 0),
-	COLUMN("llm_credentials", "base_credentials_id", "api_key", 0),
-	COLUMN("llm_credentials", "base_credentials_id", "custom_headers", 1),
-	COLUMN("git_credentials", "base_credentials_id", "ssh_private_key", 0),
-	COLUMN("git_credentials", "base_credentials_id", "access_token", 0),
-	COLUMN("git_credentials", "base_credentials_id", "webhook_secret", 0),
+	COLUMN("user_profiles", "id", "totp_secret"),
+	COLUMN("llm_credentials", "base_credentials_id", "api_key"),
+	COLUMN_ONCE_CLEAR("llm_credentials", "base_credentials_id", "custom_headers"),
+	COLUMN("git_credentials", "base_credentials_id", "ssh_private_key"),
+	COLUMN("git_credentials", "base_credentials_id", "access_token"),
+	COLUMN("git_credentials", "base_credentials_id", "webhook_secret"),
 };
 
 struct batch {
@@ -198,11 +206,30 @@ secrets_reseal(struct db *db, const struct field_keyring *ring, enum reseal_mode
 	return total;
 }
 
+/* 1 when some stored value is in an older format, 0 when none, -1 on error.
+ * Read only, so the usual start takes no write lock. */
+static int
+any_legacy(struct db *db)
+{
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
+		struct db_stmt *st = db_prepare(db, columns[i].legacy);
+		if (st == NULL)
+			return -1;
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc == DB_ROW)
+			return 1;
+		if (rc != DB_DONE)
+			return -1;
+	}
+	return 0;
+}
+
 void
 secrets_convert_at_start(struct db *db, const char *key_text, const char *old_text)
 {
 	struct field_keyring ring;
-	if (key_text == NULL || crypto_init() != 0)
+	if (key_text == NULL || crypto_init() != 0 || any_legacy(db) == 0)
 		return;
 	if (field_keyring_init(&ring, key_text, old_text) != 0) {
 		log_warn("stored secrets not checked: FIELD_ENCRYPTION_KEY does not decode");

@@ -111,6 +111,21 @@ sub test_moved_ciphertext {
 	is($res->{status}, 503, 'another column does not decrypt either');
 }
 
+# Headers stored in clear before they were encrypted are sealed by the
+# data step at the next start.
+sub test_data_step {
+	my ($t, $alice) = @_;
+	my ($res, $c) = cred_req($t, $alice, 'POST', '', { name => 'legacy', credential_type => 'llm',
+		detail => { api_key => 'legacy-api-key-0000' } });
+	ok(defined $t->db_query("UPDATE llm_credentials SET custom_headers = '{\"X-Legacy\":\"legacy-value-1234\"}' "
+		. "WHERE base_credentials_id = $c->{id}"), 'headers written in clear, as before');
+	ok($t->restart, 'a restart');
+	like($t->db_query("SELECT custom_headers FROM llm_credentials WHERE base_credentials_id = $c->{id}") // '',
+		qr/^v2:/, 'the start-up data step sealed them');
+	(undef, my $j) = cred_req($t, $alice, 'GET', "$c->{id}/");
+	is_deeply($j->{detail}{custom_headers}, { 'X-Legacy' => '****1234' }, 'and they read back');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my %keys = (good => 'good-' . random_name() . random_name());
@@ -120,6 +135,7 @@ for_each_backend(sub {
 	subtest 'custom headers and base_url' => sub { test_headers($t, $backend, $alice, \%keys) };
 	subtest 'masks' => sub { test_masks($t, $alice) };
 	subtest 'a moved ciphertext' => sub { test_moved_ciphertext($t, $alice, $bob) };
+	subtest 'the data step' => sub { test_data_step($t, $alice) };
 	$t->stop;
 });
 
