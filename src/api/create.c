@@ -12,6 +12,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "util/jsonw.h"
+#include "util/xalloc.h"
 
 #define KEY_MALFORMED "Idempotency-Key must be 1 to 255 printable ASCII characters."
 #define KEY_REUSED \
@@ -35,23 +36,18 @@ idempotency_key(struct req *r, const char **key)
 	return 1;
 }
 
-/* What makes two requests "the same": method, path and body, byte for byte. */
+/* What makes two requests "the same": method, path and the body as JSON
+ * with its keys sorted (key order and spacing do not matter, values do). */
 static void
 request_hash(struct req *r, char out[IDEM_HASH_HEX + 1])
 {
-	size_t plen = strlen(r->method) + 1 + r->path_len + 1;
-	size_t total = plen + r->body_len;
-	char *buf = malloc(total + 1);
-	if (buf == NULL) {
-		memset(out, '0', IDEM_HASH_HEX);
-		out[IDEM_HASH_HEX] = '\0';
-		return;
-	}
-	int n = snprintf(buf, total + 1, "%s\n%s\n", r->method, r->path);
-	if (r->body_len > 0)
-		memcpy(buf + n, r->body, r->body_len);
-	crypto_sha256_hex(buf, (size_t)n + r->body_len, out);
-	free(buf);
+	json_t *body = req_json(r);
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+	char *all = xasprintf("%s\n%s\n%s", r->method, r->path,
+			      text ? text : (r->body ? r->body : ""));
+	crypto_sha256_hex(all, strlen(all), out);
+	free(all);
+	free(text);
 }
 
 void

@@ -4,7 +4,8 @@
 #   next statement fails as if the server restarted) does not turn the
 #   create into an error: it is answered 201, and exists once.
 # - The same key from the same user returns the first answer (status and
-#   body) and creates nothing, for workflows, nodes, edges and credentials;
+#   body) and creates nothing, for workflows, imports, nodes, edges and
+#   credentials;
 #   the same key with another body is a 422; another user's same key is
 #   theirs; an API key's replay is a 409 naming the key (its secret is
 #   never stored); concurrent requests with one key create once; a record
@@ -21,9 +22,11 @@ need_nginx();
 
 sub post_key {
 	my ($t, $token, $path, $body, $key) = @_;
-	my %h = %{ bearer($token) };
+	my %h = (%{ bearer($token) }, 'Content-Type' => 'application/json');
 	$h{'Idempotency-Key'} = $key if defined $key;
-	my $res = $t->request('POST', "/api/v1/$path", { content => $body, headers => \%h });
+	# Canonical JSON: a retry sends the same bytes, as a client's retry does.
+	my $text = JSON::PP->new->canonical->encode($body);
+	my $res = $t->request('POST', "/api/v1/$path", { content => $text, headers => \%h });
 	return ($res, $t->json($res));
 }
 
@@ -95,6 +98,15 @@ sub test_keys {
 	replayed_ok($t, $alice, "workflows/$slug/edges/", { source_node_id => 'a1', target_node_id => 'a2' },
 		'edge-1', 'edge');
 	is(total($t, $alice, "workflows/$slug/edges/"), 1, 'the edge created once');
+
+	my (undef, $doc) = api_req($t, $alice, 'GET', "workflows/$slug/export/");
+	my $before = total($t, $alice, 'workflows/');
+	my ($i1) = post_key($t, $alice, 'workflows/import/', $doc, 'import-1');
+	is($i1->{status}, 201, 'import: created') or diag($i1->{content});
+	my ($i2) = post_key($t, $alice, 'workflows/import/', $doc, 'import-1');
+	is($i2->{status}, 201, 'import: the same key again answers 201');
+	is($i2->{content}, $i1->{content}, 'import: with the first answer');
+	is(total($t, $alice, 'workflows/'), $before + 1, 'import: one workflow more, not two');
 
 	replayed_ok($t, $alice, 'credentials/',
 		{ name => 'Keyed LLM', credential_type => 'llm', detail => { provider_type => 'openai',

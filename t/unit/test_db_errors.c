@@ -127,7 +127,7 @@ test_sqlite_busy(void)
 		ok(0, "mkdtemp");
 		return;
 	}
-	char url[128], path[128];
+	char url[160], path[128];
 	snprintf(path, sizeof(path), "%s/busy.db", dir);
 	snprintf(url, sizeof(url), "sqlite:///%s", path);
 	setenv("PIPELIT_SQLITE_BUSY_TIMEOUT_MS", "100", 1);
