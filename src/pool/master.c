@@ -120,15 +120,16 @@ migrate_database(const struct config *cfg, char **err)
 		return -1;
 	}
 	int rc = migrate_upgrade(db, "head", &e);
-	/* Hosts sharing this database must sign with one SECRET_KEY. */
+	if (rc != 0)
+		*err = xasprintf("database migration failed: %s", e ? e : "unknown error");
+	/* Hosts sharing this database must sign with one SECRET_KEY (its
+	 * message, in *err, is the one to show). */
 	if (rc == 0)
 		rc = secret_key_check_shared(db, cfg->secret_key, err);
 	/* The data step of the bound secret format (model/secrets.h). */
 	if (rc == 0)
 		secrets_convert_at_start(db, cfg->field_encryption_key,
 					 cfg->field_encryption_key_old);
-	else
-		*err = xasprintf("database migration failed: %s", e ? e : "unknown error");
 	free(e);
 	db_close(db);
 	db_configure_from(cfg, DB_FOR_REQUESTS);
