@@ -1,5 +1,6 @@
 /* test_migrate_graph.c: migration file parsing, the revision graph, and
  * paths through it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -415,6 +416,34 @@ test_graph_errors(void)
 	migration_graph_free(g);
 }
 
+/* The text built into the binary is each migrations/ file byte for byte: a
+ * backslash or quote that the embedding script mangled would run SQL the
+ * file does not say. */
+static void
+test_embedded_match_files(void)
+{
+	for (size_t i = 0; i < migrations_embedded_count; i++) {
+		const struct migration_source *m = &migrations_embedded[i];
+		char *path = xasprintf("%s/migrations/%s", PIPELIT_SRCDIR, m->name);
+		FILE *f = fopen(path, "rb");
+		char *disk = NULL;
+		size_t len = 0;
+		if (f != NULL) {
+			fseek(f, 0, SEEK_END);
+			len = (size_t)ftell(f);
+			rewind(f);
+			disk = xmalloc(len + 1);
+			len = fread(disk, 1, len, f);
+			disk[len] = '\0';
+			fclose(f);
+		}
+		ok(disk != NULL && strlen(m->text) == len && memcmp(disk, m->text, len) == 0,
+		   "the embedded %s is the file, byte for byte", m->name);
+		free(disk);
+		free(path);
+	}
+}
+
 int
 main(void)
 {
@@ -424,5 +453,6 @@ main(void)
 	test_branches();
 	test_prefix();
 	test_graph_errors();
+	test_embedded_match_files();
 	return done_testing();
 }
