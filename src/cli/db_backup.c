@@ -132,43 +132,40 @@ set_pg_env(const struct db_url *u)
 }
 
 /*
- * Runs argv (argv[0] a path or a name in PATH) with the connection in the
- * environment; its stdout and stderr go to *out when out is not NULL
- * (malloc'd), else stderr.  Returns the exit status, 127 when it could not
- * be started.
+ * Runs argv (argv[0] a path or a name in PATH), with the connection's
+ * password in the environment when u is not NULL, and hands each line of
+ * its stdout and stderr to on_line.  Returns the exit status, 127 when it
+ * could not be started.
  */
+typedef void tool_line_fn(const char *line, void *arg);
+
 static int
-run_tool(char *const argv[], const struct db_url *u, char **out)
+run_tool(char *const argv[], const struct db_url *u, tool_line_fn *on_line, void *arg)
 {
-	int pfd[2] = { -1, -1 };
-	if (out != NULL && pipe(pfd) != 0)
+	int pfd[2];
+	if (pipe(pfd) != 0)
 		return 127;
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		if (out != NULL) {
-			dup2(pfd[1], 1);
-			dup2(pfd[1], 2);
-			close(pfd[0]);
-			close(pfd[1]);
-		} else {
-			dup2(2, 1);
-		}
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
 		if (u != NULL)
 			set_pg_env(u);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	struct mbuf b = { 0 };
-	if (out != NULL) {
-		close(pfd[1]);
-		char chunk[4096];
-		ssize_t n;
-		while (pid > 0 && (n = read(pfd[0], chunk, sizeof(chunk))) > 0)
-			mbuf_add(&b, chunk, (size_t)n);
+	close(pfd[1]);
+	FILE *in = pid > 0 ? fdopen(pfd[0], "r") : NULL;
+	char line[4096];
+	while (in != NULL && fgets(line, sizeof(line), in) != NULL)
+		on_line(line, arg);
+	if (in != NULL)
+		fclose(in);
+	else
 		close(pfd[0]);
-		*out = mbuf_take(&b);
-	}
 	if (pid < 0)
 		return 127;
 	int status;
@@ -177,13 +174,55 @@ run_tool(char *const argv[], const struct db_url *u, char **out)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* Keeps the tool's whole output (arg: a struct mbuf). */
+static void
+collect_line(const char *line, void *arg)
+{
+	mbuf_add(arg, line, strlen(line));
+}
+
+/* run_tool with the output in *out (malloc'd). */
+static int
+run_tool_output(char *const argv[], char **out)
+{
+	struct mbuf b = { 0 };
+	int status = run_tool(argv, NULL, collect_line, &b);
+	*out = mbuf_take(&b);
+	return status;
+}
+
+/*
+ * Turns what pg_dump or pg_restore --verbose says into progress (arg: a
+ * struct progress): each 'dumping contents of table "T"' (pg_dump) or
+ * 'processing data for table "T"' (pg_restore) is one table done.  Its
+ * other chatter is dropped; errors, warnings and anything unexpected pass
+ * through to stderr, so the operator still sees why it failed.
+ */
+static void
+progress_line(const char *line, void *arg)
+{
+	const char *table = strstr(line, "dumping contents of table \"");
+	if (table == NULL)
+		table = strstr(line, "processing data for table \"");
+	if (table != NULL) {
+		table = strchr(table, '"') + 1;
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(table, "\""), table);
+		progress_stage(arg, name);
+		progress_add(arg, 1);
+	} else if (strstr(line, "error") != NULL || strstr(line, "warning") != NULL ||
+		   (strncmp(line, "pg_dump: ", 9) != 0 && strncmp(line, "pg_restore: ", 12) != 0)) {
+		fputs(line, stderr);
+	}
+}
+
 /* The major version a pg_dump/pg_restore reports, 0 when it cannot run. */
 static int
 tool_major(const char *tool)
 {
 	char *const argv[] = { (char *)tool, "--version", NULL };
 	char *out = NULL;
-	int rc = run_tool(argv, NULL, &out);
+	int rc = run_tool_output(argv, &out);
 	const char *p = out ? strstr(out, "(PostgreSQL) ") : NULL;
 	int major = rc == 0 && p ? atoi(p + 13) : 0;
 	free(out);
@@ -322,13 +361,17 @@ backup_postgres(const struct config *cfg, const struct db_url *u, const char *di
 	char *tool = NULL;
 	if (pg_connect_with_tool(cfg, "pg_dump", &db, &tool) != 0)
 		return 1;
+	long tables = db_pg_table_count(db);
 	db_close(db);
 	char *final = backup_name(dir, "pipelit", stamp, ".pgdump");
 	char *part = xasprintf("%s.part", final);
 	char *file_arg = xasprintf("--file=%s", part);
 	char *db_arg = xasprintf("--dbname=%s", u->conninfo_public);
-	char *const argv[] = { tool, "--format=custom", "--no-password", db_arg, file_arg, NULL };
-	int status = run_tool(argv, u, NULL);
+	char *const argv[] = { tool, "--format=custom", "--no-password", "--verbose", db_arg,
+			       file_arg, NULL };
+	struct progress *p = progress_start("backup", "tables", tables);
+	int status = run_tool(argv, u, progress_line, p);
+	progress_finish(p, status == 0);
 	free(db_arg);
 	int rc;
 	if (status == 0) {
@@ -557,7 +600,7 @@ pg_archive_revisions(const char *tool, const char *file, char ***revs, size_t *n
 	char *const argv[] = { (char *)tool, "--data-only", "--table=alembic_version", "--file=-",
 			       (char *)file, NULL };
 	char *out = NULL;
-	int status = run_tool(argv, NULL, &out);
+	int status = run_tool_output(argv, &out);
 	int rc = 0;
 	if (status != 0) {
 		rc = cli_fail("pg_restore cannot read the schema revision of %s: %s", file,
@@ -589,7 +632,7 @@ pg_check_archive(const char *tool, const char *file)
 		return cli_fail("cannot read %s: %s", file, strerror(errno));
 	char *const argv[] = { (char *)tool, "--list", (char *)file, NULL };
 	char *out = NULL;
-	int status = run_tool(argv, NULL, &out);
+	int status = run_tool_output(argv, &out);
 	int rc = 0;
 	if (status != 0) {
 		char *nl = out ? strchr(out, '\n') : NULL;
@@ -624,8 +667,11 @@ static int
 pg_load_archive(const char *tool, const struct db_url *u, const char *file)
 {
 	char *const argv[] = { (char *)tool, "--no-owner", "--exit-on-error", "--single-transaction",
-			       "--no-password", "--dbname", u->conninfo_public, (char *)file, NULL };
-	int status = run_tool(argv, u, NULL);
+			       "--no-password", "--verbose", "--dbname", u->conninfo_public,
+			       (char *)file, NULL };
+	struct progress *p = progress_start("restore", "tables", 0);
+	int status = run_tool(argv, u, progress_line, p);
+	progress_finish(p, status == 0);
 	if (status != 0)
 		return cli_fail("pg_restore failed (exit status %d)", status);
 	return 0;

@@ -17,6 +17,7 @@
 #include "model/secrets.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/progress.h"
 
 static void
 rotate_usage(FILE *out)
@@ -192,7 +193,9 @@ rotate(const struct config *cfg, const struct field_keyring *ring, const char *n
 		return 1;
 	}
 	long skipped;
-	long n = secrets_reseal(db, ring, RESEAL_ALL, &skipped, &err);
+	struct progress *p = progress_start("rotate-key", "values", 0);
+	long n = secrets_reseal(db, ring, RESEAL_ALL, p, &skipped, &err);
+	progress_finish(p, 0);  /* the next steps below say how many */
 	db_close(db);
 	if (n < 0) {
 		fprintf(stderr, "pipelit: db rotate-key: %s\n", err);

@@ -252,6 +252,17 @@ db_pg_other_pipelit_session(struct db *db, char **err)
 	return rc == 0 ? (long)pid : 0;
 }
 
+long
+db_pg_table_count(struct db *db)
+{
+	int64_t n = 0;
+	int rc = db_query_int64(db,
+				"SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname NOT IN "
+				"('pg_catalog', 'information_schema')",
+				&n);
+	return rc == 0 ? (long)n : 0;
+}
+
 /* "name" with embedded quotes doubled: an identifier for DDL, which
  * takes no parameters. */
 static char *

@@ -46,6 +46,10 @@ int db_pg_server_major(struct db *db, int *major, char **err);
  * this handle's database, 0 when there is none, -1 on error. */
 long db_pg_other_pipelit_session(struct db *db, char **err);
 
+/* PostgreSQL: how many tables a dump of this database holds (outside the
+ * system schemas), for the progress of backup; 0 when unknown. */
+long db_pg_table_count(struct db *db);
+
 /* PostgreSQL, on a handle to another database of the server (postgres):
  * renames database name to aside and creates an empty name with the same
  * owner.  0, or -1 with *err (nothing changed when the rename failed). */

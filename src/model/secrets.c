@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "util/progress.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -20,6 +21,7 @@ struct secret_column {
 	const char *update;    /* value = ? where row key = ? */
 	int clear_is_legacy;   /* a value in clear is one written before it was encrypted */
 	const char *legacy;    /* a row in an older format, if there is one */
+	const char *count;     /* how many values there are (the progress total) */
 };
 
 #define SELECT_AFTER(table, key, col)                                                   \
@@ -28,13 +30,15 @@ struct secret_column {
 #define UPDATE_BY_KEY(table, key, col) "UPDATE " table " SET " col " = ? WHERE " key " = ?"
 #define LEGACY_ROW(table, col, clear)                                                  \
 	"SELECT 1 FROM " table " WHERE " col " LIKE 'v1:%' " clear " LIMIT 1"
+#define COUNT_VALUES(table, col) \
+	"SELECT count(*) FROM " table " WHERE " col " IS NOT NULL AND " col " <> ''"
 #define CLEAR_TOO(col) "OR (" col " <> '' AND " col " NOT LIKE 'v2:%')"
 #define COLUMN(table, key, col)                                                     \
 	{ table "." col, SELECT_AFTER(table, key, col), UPDATE_BY_KEY(table, key, col), 0, \
-	  LEGACY_ROW(table, col, "") }
+	  LEGACY_ROW(table, col, ""), COUNT_VALUES(table, col) }
 #define COLUMN_ONCE_CLEAR(table, key, col)                                          \
 	{ table "." col, SELECT_AFTER(table, key, col), UPDATE_BY_KEY(table, key, col), 1, \
-	  LEGACY_ROW(table, col, CLEAR_TOO(col)) }
+	  LEGACY_ROW(table, col, CLEAR_TOO(col)), COUNT_VALUES(table, col) }
 
 /* The row key is the one the code that writes the value binds it to: the
  * user's id, or the credential's (base_credentials_id). */
@@ -153,8 +157,9 @@ rotate_batch(struct db *db, const struct secret_column *c, const struct batch *b
 
 static long
 rotate_column(struct db *db, const struct secret_column *c, const struct field_keyring *ring,
-	      enum reseal_mode mode, long *skipped, char **err)
+	      enum reseal_mode mode, struct progress *progress, long *skipped, char **err)
 {
+	progress_stage(progress, c->where);
 	struct batch *b = xcalloc(1, sizeof(*b));
 	long total = 0;
 	int64_t after = 0;
@@ -172,6 +177,7 @@ rotate_column(struct db *db, const struct secret_column *c, const struct field_k
 			break;
 		}
 		total += n;
+		progress_add(progress, (int64_t)b->n);
 		after = b->ids[b->n - 1];
 		batch_clear(b);
 	}
@@ -180,9 +186,23 @@ rotate_column(struct db *db, const struct secret_column *c, const struct field_k
 	return total;
 }
 
+/* The number of stored values in every column, for the progress total;
+ * 0 when it cannot be read (the progress then shows no total). */
+static int64_t
+count_values(struct db *db)
+{
+	int64_t all = 0, n;
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
+		if (db_query_int64(db, columns[i].count, &n) != 0)
+			return 0;
+		all += n;
+	}
+	return all;
+}
+
 long
 secrets_reseal(struct db *db, const struct field_keyring *ring, enum reseal_mode mode,
-	       long *skipped, char **err)
+	       struct progress *progress, long *skipped, char **err)
 {
 	*err = NULL;
 	*skipped = 0;
@@ -190,9 +210,11 @@ secrets_reseal(struct db *db, const struct field_keyring *ring, enum reseal_mode
 		*err = xasprintf("cannot start a write transaction: %s", db_errmsg(db));
 		return -1;
 	}
+	if (progress != NULL)
+		progress_set_total(progress, count_values(db));
 	long total = 0;
 	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
-		long n = rotate_column(db, &columns[i], ring, mode, skipped, err);
+		long n = rotate_column(db, &columns[i], ring, mode, progress, skipped, err);
 		if (n < 0) {
 			db_rollback(db);
 			return -1;
@@ -237,7 +259,7 @@ secrets_convert_at_start(struct db *db, const char *key_text, const char *old_te
 	}
 	char *err = NULL;
 	long skipped = 0;
-	long n = secrets_reseal(db, &ring, RESEAL_LEGACY, &skipped, &err);
+	long n = secrets_reseal(db, &ring, RESEAL_LEGACY, NULL, &skipped, &err);
 	field_keyring_wipe(&ring);
 	if (n < 0) {
 		log_error("converting stored secrets to the bound format failed: %s", err);

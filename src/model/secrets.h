@@ -10,6 +10,7 @@
 #include "crypto/crypto.h"
 
 struct db;
+struct progress;
 
 enum reseal_mode {
 	RESEAL_ALL,      /* every value not yet under the ring's first key */
@@ -24,10 +25,11 @@ enum reseal_mode {
  * either every value is done, or (on any failure, or if the process dies)
  * none is.  Empty and NULL values are left alone.  Returns the number of
  * values sealed, or -1 with a malloc'd message in *err (in RESEAL_ALL, a
- * value that does not open is named by table, column and id).
+ * value that does not open is named by table, column and id).  progress
+ * (may be NULL) is told each column and the values read.
  */
 long secrets_reseal(struct db *db, const struct field_keyring *ring, enum reseal_mode mode,
-		    long *skipped, char **err);
+		    struct progress *progress, long *skipped, char **err);
 
 /*
  * The start-up data step of 'serve' and 'fcgi' (after migrating): values

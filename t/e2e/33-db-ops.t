@@ -149,6 +149,34 @@ subtest 'long operations show progress on a terminal and one summary line elsewh
 	}
 };
 
+subtest 'rotate-key shows its progress on a terminal and only its own summary elsewhere' => sub {
+	my $dir = tempdir('pipelit-rotate-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	my ($rc, $old) = run_command(cmd => [$bin, 'keygen'], timeout => 30);
+	my (undef, $new) = run_command(cmd => [$bin, 'keygen'], timeout => 30);
+	chomp($old, $new);
+	open my $fh, '>', "$dir/new.key" or die "$dir/new.key: $!";
+	print $fh "$new\n";
+	close $fh;
+	my %env = (FIELD_ENCRYPTION_KEY => $old);
+	pipelit_in($dir, \%env, 'db', 'upgrade');
+	my $out;
+	($rc, $out) = pipelit_in($dir, \%env, 'db', 'rotate-key', '--new-key-file', "$dir/new.key");
+	is($rc, 0, 'rotate-key, output to a file') or diag($out);
+	like($out, qr/^Re-encrypted 0 stored secrets with the new key\./m, 'prints its own summary');
+	unlike($out, qr/\r/, 'and no redrawn line');
+	SKIP: {
+		my $script = (grep { -x "$_/script" } split /:/, "$ENV{PATH}:/usr/bin")[0];
+		skip 'script(1) is not installed', 2 unless $script;
+		my $cmd = join ' ', map { "'$_'" } $bin, 'db', 'rotate-key', '--new-key-file', "$dir/new.key";
+		($rc, $out) = run_command(cmd => ["$script/script", '-qec', $cmd, '/dev/null'],
+			env => { %base_env, %env }, dir => $dir, timeout => 60);
+		is($rc, 0, 'rotate-key on a terminal') or diag($out);
+		like($out, qr/\r\e\[Krotate-key llm_credentials\.api_key: \d+ values/,
+			'redraws one line naming the column being re-encrypted')
+			or diag(explain $out);
+	}
+};
+
 subtest 'pg_dump and pg_restore use every parameter of DATABASE_URL' => sub {
 	my $pg = PipelitPgCluster->start(tcp => 0)
 		or plan skip_all => "no PostgreSQL cluster of our own: $PipelitPgCluster::WHY";
@@ -158,10 +186,26 @@ subtest 'pg_dump and pg_restore use every parameter of DATABASE_URL' => sub {
 	is($rc, 0, 'the server is reached through ?host=<socket dir>&port=') or diag($out);
 	($rc, $out) = pipelit_in($dir, \%env, 'db', 'backup', '--dir', "$dir/bk");
 	is($rc, 0, 'db backup reaches the same server') or diag($out);
+	like($out, qr/^backup: \d+ tables in [\d.]+ s, \d+ tables\/s$/m,
+		'prints one summary line of the tables dumped, not pg_dump\'s chatter') or diag($out);
+	unlike($out, qr/^pg_dump: /m, 'pg_dump --verbose lines are not shown');
 	my ($dump) = glob "$dir/bk/pipelit-*.pgdump";
 	ok($dump && -s $dump, 'and writes the dump');
 	($rc, $out) = pipelit_in($dir, \%env, 'db', 'restore', $dump // '/nonexistent');
 	is($rc, 0, 'db restore reaches it too') or diag($out);
+	like($out, qr/^restore: \d+ tables in [\d.]+ s/m, 'restore prints one summary line')
+		or diag($out);
+	SKIP: {
+		my $script = (grep { -x "$_/script" } split /:/, "$ENV{PATH}:/usr/bin")[0];
+		skip 'script(1) is not installed', 2 unless $script;
+		my $cmd = join ' ', map { "'$_'" } $bin, 'db', 'backup', '--dir', "$dir/bk2";
+		($rc, $out) = run_command(cmd => ["$script/script", '-qec', $cmd, '/dev/null'],
+			env => { %base_env, %env }, dir => $dir, timeout => 60);
+		is($rc, 0, 'a PostgreSQL backup on a terminal') or diag($out);
+		like($out, qr/\r\e\[Kbackup public\.\w+: \d+\/\d+ tables \(\d+%\)/,
+			'redraws one line with the table, tables done of the total and the percentage')
+			or diag(explain $out);
+	}
 	($rc, $out) = pipelit_in($dir, \%env, 'db', 'current');
 	like($out, qr/\(head\)/, 'and the restored database is at head') or diag($out);
 	$pg->cleanup;
