@@ -107,6 +107,31 @@ subtest 'db vacuum converts a database made before incremental auto-vacuum' => s
 		'a new database uses incremental auto-vacuum from the start');
 };
 
+subtest 'db prune gives the space of what it deleted back to the file system' => sub {
+	my $dir = tempdir('pipelit-reclaim-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	pipelit_in($dir, {}, 'db', 'upgrade');
+	my $file = "$dir/data/db.sqlite3";
+	# About 4 MB of old logs under one old execution.
+	my $seed = "INSERT INTO user_profiles (id, username) VALUES (1, 'u');"
+		. "INSERT INTO workflows (id, name, slug, owner_id) VALUES (1, 'w', 'w', 1);"
+		. "INSERT INTO workflow_executions (execution_id, workflow_id, user_profile_id, thread_id, "
+		. "status, started_at, completed_at) VALUES ('old', 1, 1, 't', 'completed', "
+		. "'2020-01-01 00:00:00', '2020-01-01 00:01:00');"
+		. "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2000) "
+		. "INSERT INTO execution_logs (execution_id, node_id, status, output) "
+		. "SELECT 'old', 'n' || i, 'success', hex(randomblob(1000)) FROM c;";
+	is(sqlite_value($file, $seed . 'SELECT count(*) FROM execution_logs'), 2000, 'an old execution with 2000 large logs');
+	my $before = sqlite_value($file, 'PRAGMA page_count');
+	my ($rc, $out) = pipelit_in($dir, {}, 'db', 'prune', '--executions-older-than', '30d');
+	is($rc, 0, 'db prune') or diag($out);
+	like($out, qr/^deleted 1 execution and 2000 log rows$/m, 'deletes them');
+	like($out, qr/^gave \d+ KiB back to the file system$/m, 'and says it gave space back') or diag($out);
+	my $after = sqlite_value($file, 'PRAGMA page_count');
+	cmp_ok($after, '<', $before / 2, "the file shrank ($before pages before, $after after)");
+	is(sqlite_value($file, 'PRAGMA freelist_count'), 0, 'no free page is left inside it');
+	is(sqlite_value($file, 'PRAGMA integrity_check'), 'ok', 'and it is sound');
+};
+
 subtest 'restore run as root keeps the owner and mode of the database it replaces' => sub {
 	plan skip_all => 'needs root to own files as another user' unless $> == 0;
 	my ($uid, $gid) = (getpwnam('nobody'))[2, 3];
