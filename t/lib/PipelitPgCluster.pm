@@ -26,11 +26,17 @@ sub as_owner {
 	return $> == 0 ? ('runuser', '-u', 'postgres', '--', @cmd) : @cmd;
 }
 
-# start(tcp => 1|0): with tcp => 0 the server listens on its socket
-# directory only.  Returns the cluster, or undef with the reason in $WHY.
+# start(tcp => 1|0, tmpfs => SIZE): with tcp => 0 the server listens on its
+# socket directory only; with tmpfs (root only) the cluster's directory is a
+# tmpfs of that size (e.g. '96m'), so a test can fill its disk.  Returns the
+# cluster, or undef with the reason in $WHY.
 sub start {
 	my ($class, %o) = @_;
 	$WHY = '';
+	if ($o{tmpfs} && $> != 0) {
+		$WHY = 'a cluster on its own tmpfs needs root';
+		return undef;
+	}
 	unless (-x "$PG_BIN/initdb") {
 		$WHY = "$PG_BIN/initdb not found (package postgresql-15)";
 		return undef;
@@ -40,9 +46,15 @@ sub start {
 		return undef;
 	}
 	my $dir = tempdir('pipelit-pgown-XXXXXX', TMPDIR => 1, CLEANUP => 0);
-	chmod 0755, $dir;
 	my $password = join '', map { ('a' .. 'z', 0 .. 9)[int rand 36] } 1 .. 16;
 	my $self = bless { dir => $dir, port => free_port(), password => $password, owner => $$ }, $class;
+	if ($o{tmpfs}) {
+		my ($rc, $out) = run_command(cmd => ['mount', '-t', 'tmpfs', '-o', "size=$o{tmpfs}", 'tmpfs', $dir],
+			timeout => 30);
+		return $self->fail("mounting a tmpfs on $dir failed: $out") if $rc != 0;
+		$self->{mounted} = 1;
+	}
+	chmod 0755, $dir;
 	mkdir "$dir/sock";
 	open my $fh, '>', "$dir/pwfile" or die;
 	print $fh "$password\n";
@@ -125,6 +137,7 @@ sub cleanup {
 		run_command(cmd => [as_owner("$PG_BIN/pg_ctl", '-D', "$self->{dir}/data", '-m', 'immediate',
 			'-w', 'stop')], timeout => 60);
 	}
+	system('umount', $self->{dir}) if $self->{mounted};
 	system('rm', '-rf', $self->{dir}) unless $ENV{PIPELIT_TEST_KEEP};
 }
 
