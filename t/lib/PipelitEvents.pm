@@ -19,7 +19,8 @@ sub ticket {
 	return ($res, $t->json($res));
 }
 
-# Opens an EventSource subscription to $path; returns (status, socket).
+# Opens an EventSource subscription to $path; returns (status, socket,
+# the answer's head).
 sub subscribe {
 	my ($t, $path) = @_;
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->port, Timeout => 5)
@@ -27,7 +28,7 @@ sub subscribe {
 	print $s "GET $path HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n";
 	my $head = read_until($s, qr/\r\n\r\n/, 3);
 	my ($status) = $head =~ m{^HTTP/1\.[01] (\d+)};
-	return ($status // 0, $s);
+	return ($status // 0, $s, $head);
 }
 
 # Reads from $s until what was read matches $re, or $seconds pass.
