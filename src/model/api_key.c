@@ -215,78 +215,56 @@ api_key_create(struct db *db, int64_t user_id, const char *name, int64_t expires
 			 "key", token);
 }
 
-int
-api_key_revoke(struct db *db, int64_t user_id, int64_t key_id)
+/* Deactivates the keys an UPDATE selects by up to two ids.  Returns the
+ * number of keys changed, or -1 on a database error. */
+static int64_t
+deactivate(struct db *db, const char *where, int nids, int64_t id1, int64_t id2)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
-					    "WHERE id = ? AND user_id = ?");
+	char sql[256];
+	snprintf(sql, sizeof(sql), "UPDATE api_keys SET is_active = FALSE WHERE %s", where);
+	struct db_stmt *st = db_prepare(db, sql);
 	if (st == NULL)
 		return -1;
-	db_bind_int64(st, 1, key_id);
-	db_bind_int64(st, 2, user_id);
+	db_bind_int64(st, 1, id1);
+	if (nids > 1)
+		db_bind_int64(st, 2, id2);
 	int rc = db_step(st);
 	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
-	if (rc == DB_ERROR)
-		return -1;
-	return changed > 0 ? 0 : 1;
+	return rc == DB_ERROR ? -1 : changed;
+}
+
+int
+api_key_revoke(struct db *db, int64_t user_id, int64_t key_id)
+{
+	int64_t n = deactivate(db, "id = ? AND user_id = ?", 2, key_id, user_id);
+	return n < 0 ? -1 : n > 0 ? 0 : 1;
 }
 
 int
 api_key_revoke_all(struct db *db, int64_t user_id)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
-					    "WHERE user_id = ?");
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, user_id);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? -1 : 0;
+	return deactivate(db, "user_id = ?", 1, user_id, 0) < 0 ? -1 : 0;
 }
 
 int
 api_key_revoke_all_but(struct db *db, int64_t user_id, int64_t keep_key_id)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
-					    "WHERE user_id = ? AND id <> ?");
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, user_id);
-	db_bind_int64(st, 2, keep_key_id);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? -1 : 0;
+	return deactivate(db, "user_id = ? AND id <> ?", 2, user_id, keep_key_id) < 0 ? -1 : 0;
 }
 
 int
 api_key_revoke_sessions(struct db *db, int64_t user_id, int64_t keep_key_id)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
-					    "WHERE user_id = ? AND is_session = TRUE AND id <> ?");
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, user_id);
-	db_bind_int64(st, 2, keep_key_id);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? -1 : 0;
+	return deactivate(db, "user_id = ? AND is_session = TRUE AND id <> ?", 2, user_id,
+			  keep_key_id) < 0 ? -1 : 0;
 }
 
 int
 api_key_end_session(struct db *db, int64_t key_id)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE api_keys SET is_active = FALSE "
-					    "WHERE id = ? AND is_session = TRUE");
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, key_id);
-	int rc = db_step(st);
-	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	if (rc == DB_ERROR)
-		return -1;
-	return changed > 0 ? 0 : 1;
+	int64_t n = deactivate(db, "id = ? AND is_session = TRUE", 1, key_id, 0);
+	return n < 0 ? -1 : n > 0 ? 0 : 1;
 }
 
 /* The columns a login gives the session key: its token, and a lifetime
