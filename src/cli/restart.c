@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "pool/pidfile.h"
 #include "pool/scoreboard.h"
 #include "util/config.h"
 #include "util/fsutil.h"
@@ -44,19 +45,6 @@ restart_usage(FILE *out)
 		"  --env-file FILE   read settings from FILE instead of ./.env\n"
 		"  --timeout S       how long to wait for the take-over (default: the shutdown\n"
 		"                    timeout plus 60 s)\n");
-}
-
-static long
-read_pid(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	long pid = 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid;
 }
 
 static int
@@ -129,7 +117,7 @@ cmd_restart(int argc, char **argv)
 	if (cli_load_config(&cfg, env_file, "Restart") != 0)
 		return 1;
 	char *pf = pid_file ? fs_absolute_path(pid_file) : xstrdup(cfg.pid_file);
-	long pid = read_pid(pf);
+	long pid = pidfile_read(pf);
 	int rc = 1;
 	char *sb_path = scoreboard_path(pf);
 	if (pid <= 0 || kill((pid_t)pid, 0) != 0) {

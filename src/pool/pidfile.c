@@ -13,9 +13,8 @@
 #include "util/xalloc.h"
 #include "util/fsutil.h"
 
-/* The pid in the file, 0 when it holds none, -1 when it cannot be read. */
-static long
-pid_in_file(const char *path)
+long
+pidfile_read(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
@@ -66,7 +65,7 @@ pidfile_claim(const char *path, char **err)
 			return -1;
 		free(*err);
 		*err = NULL;
-		long pid = pid_in_file(path);
+		long pid = pidfile_read(path);
 		if (process_is_alive(pid) && pid != (long)getpid()) {
 			*err = xasprintf("another pipelit (pid %ld) is running with PID file %s; "
 					 "stop it first", pid, path);
@@ -75,7 +74,7 @@ pidfile_claim(const char *path, char **err)
 		if (pid == 0 && attempt == 0) {
 			/* Perhaps being written this instant by another master. */
 			usleep(100000);
-			pid = pid_in_file(path);
+			pid = pidfile_read(path);
 			if (process_is_alive(pid)) {
 				*err = xasprintf("another pipelit (pid %ld) is running with PID "
 						 "file %s; stop it first", pid, path);
@@ -91,6 +90,6 @@ pidfile_claim(const char *path, char **err)
 void
 pidfile_release(const char *path)
 {
-	if (pid_in_file(path) == (long)getpid())
+	if (pidfile_read(path) == (long)getpid())
 		unlink(path);
 }
