@@ -17,7 +17,7 @@ static int tap_failed;
 	tap_is_int((long long)(got), (long long)(want), __FILE__, __LINE__, __VA_ARGS__)
 #define is_str(got, want, ...) tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 
-__attribute__((format(printf, 4, 5))) static int
+__attribute__((format(printf, 4, 5), unused)) static int
 tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -34,7 +34,7 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	return pass;
 }
 
-__attribute__((format(printf, 5, 6))) static int
+__attribute__((format(printf, 5, 6), unused)) static int
 tap_is_int(long long got, long long want, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -53,7 +53,7 @@ tap_is_int(long long got, long long want, const char *file, int line, const char
 	return pass;
 }
 
-__attribute__((format(printf, 5, 6))) static int
+__attribute__((format(printf, 5, 6), unused)) static int
 tap_is_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;

@@ -63,7 +63,7 @@ test_open_failure(void)
 static void
 test_open_missing(const char *dir)
 {
-	char url[512], path[512];
+	char url[600], path[512];
 	snprintf(path, sizeof(path), "%s/nowhere/db.sqlite3", dir);
 	snprintf(url, sizeof(url), "sqlite:///%s", path);
 	char *err = NULL;

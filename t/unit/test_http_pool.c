@@ -47,14 +47,14 @@ test_fcgi_guard(void)
 	is_int(fcgi_guard_check(buf, n), FCGI_GUARD_BAD, "a pair longer than its stream is refused");
 
 	n = 0;
-	add_record(buf, &n, 1, 9, 0, "\x0e\x00FCGI_MAX_CONNS", 16);
+	add_record(buf, &n, 1, 9, 0, "\x0e\x00" "FCGI_MAX_CONNS", 16);
 	is_int(fcgi_guard_check(buf, n), FCGI_GUARD_BAD, "a management record first is refused");
 	n = 0;
 	add_record(buf, &n, 2, 1, 1, begin_body, 8);
 	is_int(fcgi_guard_check(buf, n), FCGI_GUARD_BAD, "another protocol version is refused");
 	n = 0;
 	add_record(buf, &n, 1, 1, 1, begin_body, 8);
-	add_record(buf, &n, 1, 9, 0, "\x0e\x00FCGI_MAX_CONNS", 16);
+	add_record(buf, &n, 1, 9, 0, "\x0e\x00" "FCGI_MAX_CONNS", 16);
 	is_int(fcgi_guard_check(buf, n), FCGI_GUARD_BAD, "a management record among the params");
 	n = 0;
 	add_record(buf, &n, 1, 1, 1, begin_body, 8);
