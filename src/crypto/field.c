@@ -77,13 +77,12 @@ field_encrypt(const unsigned char key[FIELD_KEY_BYTES], const char *plaintext)
 	return out;
 }
 
-int
-field_decrypt(const unsigned char key[FIELD_KEY_BYTES], const char *stored, char **plaintext)
+/* Opens base64url(nonce || ciphertext) under key with the associated data
+ * ad (NULL: none): 0 and a malloc'd NUL-terminated *plaintext, or -1 when
+ * it does not decode, authenticate, or holds a NUL. */
+static int
+aead_open(const unsigned char *key, const char *b64, const char *ad, char **plaintext)
 {
-	*plaintext = NULL;
-	if (stored == NULL || strncmp(stored, FIELD_PREFIX, FIELD_PREFIX_LEN) != 0)
-		return -1;
-	const char *b64 = stored + FIELD_PREFIX_LEN;
 	size_t cap = strlen(b64) / 4 * 3 + 3;
 	unsigned char *blob = xmalloc(cap);
 	long blen = base64url_decode(b64, blob, cap);
@@ -94,19 +93,28 @@ field_decrypt(const unsigned char key[FIELD_KEY_BYTES], const char *stored, char
 	size_t clen = (size_t)blen - NONCE_BYTES;
 	char *out = xmalloc(clen - TAG_BYTES + 1);
 	unsigned long long mlen;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out, &mlen, NULL,
-						       blob + NONCE_BYTES, clen, NULL, 0,
-						       blob, key) != 0 ||
-	    memchr(out, '\0', mlen) != NULL) {
-		free(blob);
+	int bad = crypto_aead_xchacha20poly1305_ietf_decrypt(
+			  (unsigned char *)out, &mlen, NULL, blob + NONCE_BYTES, clen,
+			  (const unsigned char *)ad, ad ? strlen(ad) : 0, blob, key) != 0 ||
+		  memchr(out, '\0', mlen) != NULL;
+	free(blob);
+	if (bad) {
 		sodium_memzero(out, clen - TAG_BYTES + 1);
 		free(out);
 		return -1;
 	}
-	free(blob);
 	out[mlen] = '\0';
 	*plaintext = out;
 	return 0;
+}
+
+int
+field_decrypt(const unsigned char key[FIELD_KEY_BYTES], const char *stored, char **plaintext)
+{
+	*plaintext = NULL;
+	if (stored == NULL || strncmp(stored, FIELD_PREFIX, FIELD_PREFIX_LEN) != 0)
+		return -1;
+	return aead_open(key, stored + FIELD_PREFIX_LEN, NULL, plaintext);
 }
 
 /* --- v2: key ids and bound ciphertexts -------------------------------------------- */
@@ -243,31 +251,10 @@ field_open(const struct field_keyring *ring, const char *where, int64_t row, con
 	const unsigned char *key = key_for(ring, stored, &b64);
 	if (key == NULL)
 		return -1;
-	size_t cap = strlen(b64) / 4 * 3 + 3;
-	unsigned char *blob = xmalloc(cap);
-	long blen = base64url_decode(b64, blob, cap);
-	if (blen < (long)(NONCE_BYTES + TAG_BYTES)) {
-		free(blob);
-		return -1;
-	}
-	size_t clen = (size_t)blen - NONCE_BYTES;
-	char *out = xmalloc(clen - TAG_BYTES + 1);
 	char *ad = bound_to(where, row);
-	unsigned long long mlen;
-	int bad = crypto_aead_xchacha20poly1305_ietf_decrypt(
-			  (unsigned char *)out, &mlen, NULL, blob + NONCE_BYTES, clen,
-			  (const unsigned char *)ad, strlen(ad), blob, key) != 0 ||
-		  memchr(out, '\0', mlen) != NULL;
+	int rc = aead_open(key, b64, ad, plaintext);
 	free(ad);
-	free(blob);
-	if (bad) {
-		sodium_memzero(out, clen - TAG_BYTES + 1);
-		free(out);
-		return -1;
-	}
-	out[mlen] = '\0';
-	*plaintext = out;
-	return 0;
+	return rc;
 }
 
 int
