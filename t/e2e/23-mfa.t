@@ -34,33 +34,6 @@ sub post_as {
 	return $t->request('POST', $path, { headers => bearer($token), (defined $body ? (content => $body) : ()) });
 }
 
-# A code the server has not seen: the step is after $after (the last step
-# this user used) and within the server's +-1 window, preferring the
-# current step.  Returns (code, step).
-sub fresh_code {
-	my ($secret, $after) = @_;
-	$after //= -1;
-	while (1) {
-		my $now = time;
-		my $cur = int($now / 30);
-		my $step = $after + 1 > $cur ? $after + 1 : $cur;
-		# The current step stays inside the server's window for 30 s after
-		# it ends; the next one from now until the step after it ends.
-		return (totp_code($secret, $step * 30), $step) if $step <= $cur + 1;
-		sleep($step * 30 - 30 - $now + 0.2);
-	}
-}
-
-# Wrong on purpose: a code that is none of the three steps the server accepts.
-sub wrong_code {
-	my ($secret) = @_;
-	my $cur = int(time / 30);
-	my %valid = map { totp_code($secret, ($cur + $_) * 30) => 1 } -2 .. 2;
-	my $c = 0;
-	$c++ while $valid{ sprintf('%06d', $c) };
-	return sprintf('%06d', $c);
-}
-
 # setup + verify; returns (secret, last used step).
 sub enable_mfa {
 	my ($t, $token, $who) = @_;
@@ -69,7 +42,7 @@ sub enable_mfa {
 	my $j = $t->json($res) // {};
 	my $secret = $j->{secret} // '';
 	like($secret, qr/^[A-Z2-7]{16,}=*$/, "$who: the secret is base32");
-	my ($code, $step) = fresh_code($secret);
+	my ($code, $step) = fresh_totp($secret);
 	$res = post_as($t, $token, '/api/v1/auth/mfa/verify/', { code => $code });
 	is($res->{status}, 200, "$who: verify with a good code") or diag($res->{content});
 	return ($secret, $step, $j);
@@ -95,9 +68,9 @@ sub test_flow {
 	is_deeply($t->json($t->get('/api/v1/auth/mfa/status/', bearer($token))), { mfa_enabled => JSON::PP::false },
 		'setup alone does not enable MFA');
 
-	is_detail($t, post_as($t, $token, '/api/v1/auth/mfa/verify/', { code => wrong_code($secret) }), 400,
+	is_detail($t, post_as($t, $token, '/api/v1/auth/mfa/verify/', { code => wrong_totp($secret) }), 400,
 		'Invalid TOTP code.', 'verify with a wrong code');
-	my ($code, $step) = fresh_code($secret);
+	my ($code, $step) = fresh_totp($secret);
 	$res = post_as($t, $token, '/api/v1/auth/mfa/verify/', { code => $code });
 	is($res->{status}, 200, 'verify with the code of the current step');
 	is_deeply($t->json($res), { mfa_enabled => JSON::PP::true }, 'verify returns {mfa_enabled:true}');
@@ -118,7 +91,7 @@ sub test_flow {
 
 	is_detail($t, $t->post($LV, { username => 'mia', code => $code }), 401, 'Invalid TOTP code.',
 		'login-verify with the code verify already used (replay across endpoints)');
-	my ($next, $nstep) = fresh_code($secret, $step);
+	my ($next, $nstep) = fresh_totp($secret, $step);
 	$res = $t->post($LV, { username => 'mia', code => $next });
 	is($res->{status}, 200, 'login-verify with a fresh code') or diag($res->{content});
 	$j = $t->json($res) // {};
@@ -142,9 +115,9 @@ sub test_flow {
 	}
 
 	sleep $WINDOW + 0.5;    # a new rate window
-	is_detail($t, post_as($t, $token, '/api/v1/auth/mfa/disable/', { code => wrong_code($secret) }), 400,
+	is_detail($t, post_as($t, $token, '/api/v1/auth/mfa/disable/', { code => wrong_totp($secret) }), 400,
 		'Invalid TOTP code.', 'disable with a wrong code');
-	my ($dcode) = fresh_code($secret, $nstep);
+	my ($dcode) = fresh_totp($secret, $nstep);
 	$res = post_as($t, $token, '/api/v1/auth/mfa/disable/', { code => $dcode });
 	is($res->{status}, 200, 'disable with a fresh code') or diag($res->{content});
 	is_deeply($t->json($res), { mfa_enabled => JSON::PP::false }, 'disable returns {mfa_enabled:false}');
@@ -160,13 +133,13 @@ sub test_rate_limit {
 	my ($secret, $step) = enable_mfa($t, $token, 'rex');
 	password_step($t, 'rex', 'rex-pass-123');
 	sleep $WINDOW + 0.5;
-	my @st = map { $t->post($LV, { username => 'rex', code => wrong_code($secret) })->{status} } 1 .. 5;
+	my @st = map { $t->post($LV, { username => 'rex', code => wrong_totp($secret) })->{status} } 1 .. 5;
 	is("@st", '401 401 401 401 401', 'five wrong codes in a window: 401 each');
-	my ($good, $gstep) = fresh_code($secret, $step);
+	my ($good, $gstep) = fresh_totp($secret, $step);
 	is_detail($t, $t->post($LV, { username => 'rex', code => $good }), 401, 'Invalid TOTP code.',
 		'the sixth attempt in the window is refused even with a good code');
 	sleep $WINDOW + 0.5;
-	($good) = fresh_code($secret, $step);
+	($good) = fresh_totp($secret, $step);
 	my $res = $t->post($LV, { username => 'rex', code => $good });
 	is($res->{status}, 200, 'in the next window the good code is accepted') or diag($res->{content});
 	my ($rc, $out) = $t->pipelit('user', 'mfa-reset', '--username', 'rex');
@@ -181,23 +154,23 @@ sub test_lockout {
 	password_step($t, 'lou', 'lou-pass-123');
 	for my $round (1, 2) {
 		sleep $WINDOW + 0.5;
-		my @st = map { $t->post($LV, { username => 'lou', code => wrong_code($secret) })->{status} } 1 .. 5;
+		my @st = map { $t->post($LV, { username => 'lou', code => wrong_totp($secret) })->{status} } 1 .. 5;
 		is("@st", '401 401 401 401 401', "lockout round $round: five wrong codes");
 	}
 	my $locked_at = time;
 	sleep $WINDOW + 0.5;    # past the rate window: only the lockout can refuse now
-	my ($good) = fresh_code($secret, $step);
+	my ($good) = fresh_totp($secret, $step);
 	is_detail($t, $t->post($LV, { username => 'lou', code => $good }), 401, 'Invalid TOTP code.',
 		'after 10 consecutive failures a good code is refused (locked out)');
 	ok($t->restart, 'the pool restarts while lou is locked out') or return diag($t->log_tail);
 	if (time - $locked_at < $LOCKOUT - 1) {
-		($good) = fresh_code($secret, $step);
+		($good) = fresh_totp($secret, $step);
 		is_detail($t, $t->post($LV, { username => 'lou', code => $good }), 401, 'Invalid TOTP code.',
 			'the lockout holds across a restart (it lives in the database)');
 	}
 	my $left = $locked_at + $LOCKOUT + 1 - time;
 	sleep $left if $left > 0;
-	($good) = fresh_code($secret, $step);
+	($good) = fresh_totp($secret, $step);
 	my $res = $t->post($LV, { username => 'lou', code => $good });
 	is($res->{status}, 200, 'after the lockout ends the good code is accepted') or diag($res->{content});
 }
