@@ -61,7 +61,9 @@ sub printed {
 
 # What step 1 starts from: the binary and www/.
 system('cp', pipelit_bin(), "$dist/pipelit") == 0 or die 'cp pipelit';
-symlink(srcdir() . '/www', "$dist/www") or die "symlink: $!";
+# A copy, not a link: the web server's user may not be able to reach the
+# checkout (a clone in a 0700 directory).
+system('cp', '-R', srcdir() . '/www', "$dist/www") == 0 or die 'cp www';
 open my $pw, '>', "$tmp/password" or die;
 print $pw "correct-horse-battery\n";
 close $pw;
