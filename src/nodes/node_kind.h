@@ -1,0 +1,112 @@
+/*
+ * node_kind.h: what a node kind is, seen from the engine.
+ *
+ * One file per kind under src/nodes/ fills one struct node_kind.  A kind
+ * sees a struct node_ctx and nothing else: never a request, never SQL,
+ * never the database.  Everything with a side effect outside the node's
+ * own result (starting a child execution, waiting for a human, delaying
+ * successors, routing) is *declared* in the result with the reserved keys
+ * of pipelit-engine.md section 3, and the engine carries it out inside the
+ * node's completion transaction, so it is as durable as the completion.
+ *
+ * The result of a run is a JSON object: keys without a leading '_' are the
+ * node's ports (they become node_outputs[node_id]); reserved keys:
+ *   _route          string: state.route (conditional edges match it)
+ *   _messages       array: appended to state.messages
+ *   _state_patch    object: top-level keys overwrite the state (except
+ *                   messages, node_outputs, node_results)
+ *   _delay_seconds  number: successors become due after this delay
+ *   _loop           {"items": [...]}: starts a loop over items
+ *   _subworkflow    {"workflow": slug, "trigger_node_id": id|null,
+ *                    "payload": {...}}: starts a child execution; the node
+ *                   waits and is run again with ctx->resume set to
+ *                   {"child_execution_id", "status", "output"|"error"}
+ *   _token_usage    usage counters (agents)
+ *   _output         any: sets state.output (what reply_chat does; the
+ *                   final output is then {"output": value})
+ * Other '_' keys are dropped.
+ */
+#ifndef PIPELIT_NODES_NODE_KIND_H
+#define PIPELIT_NODES_NODE_KIND_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* What a run or resume ended in. */
+enum step {
+	STEP_DONE = 0,     /* ctx->result holds the result */
+	STEP_FAILED = 1,   /* ctx->error (and error_code) say why */
+	STEP_WAITING = 2,  /* reserved for kinds that wait on I/O (agents' HTTP);
+			    * no logic kind returns it */
+};
+
+#define NODE_ERROR_MAX 2000
+#define NODE_ERROR_CODE_MAX 50
+
+/* Services the engine offers a kind that needs more than its inputs.
+ * Each is synchronous and bounded; NULL when the engine has none. */
+struct node_services {
+	void *arg;
+	/* identify_user: finds or creates the memory user "<channel>:<id>",
+	 * counts the conversation, and returns its context object (new
+	 * reference: {user_id, is_new, display_name, preferences, facts,
+	 * history, total_conversations, first_seen}); NULL with *err set
+	 * (malloc'd) on failure. */
+	json_t *(*memory_user_identify)(void *arg, const char *channel, const char *external_id,
+					const char *display_name, char **err);
+};
+
+struct node_ctx {
+	/* --- inputs, read-only, owned by the engine -------------------- */
+	const char *execution_id;
+	const char *node_id;
+	const char *component_type;
+	/* The node as the workflow detail renders it (NodeOut: node_id,
+	 * component_type, config{system_prompt, extra_config, ...}, ...),
+	 * with every string of config.system_prompt and config.extra_config
+	 * already expression-resolved. */
+	const json_t *node;
+	/* Shortcut: node.config.extra_config (an object, never NULL). */
+	const json_t *extra_config;
+	/* The execution state (pipelit-engine.md 2.5): trigger, node_outputs,
+	 * route, user_context, messages, output, loop (inside a loop body). */
+	const json_t *state;
+	/* Set when the node runs again after a wait: the human's answer
+	 * ({"action": "confirm"|"cancel", "input": text}) or a child's result
+	 * (see _subworkflow above).  NULL on a first run. */
+	const json_t *resume;
+	int attempt;                 /* 1 on the first run, 2 on the first retry, ... */
+	const struct node_services *services;
+
+	/* --- outputs, written by the kind ------------------------------ */
+	json_t *result;              /* STEP_DONE: a new reference the engine takes */
+	char error[NODE_ERROR_MAX + 1];              /* STEP_FAILED: readable message */
+	char error_code[NODE_ERROR_CODE_MAX + 1];    /* STEP_FAILED: short code, e.g. "bad_regex" */
+	int no_retry;                /* STEP_FAILED: set when retrying cannot help */
+};
+
+struct node_kind {
+	const char *name;                       /* component_type: "switch", ... */
+	/* Checks a node's config before it is saved (NULL: anything goes).
+	 * Returns 0, or -1 with a readable message in *msg (malloc'd). */
+	int (*check_config)(const json_t *config, char **msg);
+	enum step (*run)(struct node_ctx *ctx);
+	/* After a wait (a child finished, a human answered); NULL: run again. */
+	enum step (*resume)(struct node_ctx *ctx);
+	/* The execution is cancelled while the node waits (NULL: nothing to do). */
+	void (*cancel)(struct node_ctx *ctx);
+};
+
+/* The kind named name, or NULL when no kind of that name can run (triggers
+ * and sub-components are not run by the engine). */
+const struct node_kind *node_kind_find(const char *name);
+
+/* Helpers every kind may use. */
+
+/* Sets ctx->error and ctx->error_code (printf-style message); returns
+ * STEP_FAILED. */
+enum step node_fail(struct node_ctx *ctx, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
