@@ -5,7 +5,7 @@
  *
  * The workflow is looked up within the caller's scope: another user's is a
  * 404 "Workflow not found.".  The rules an edge must pass are in
- * engine/edge_rules.h; a conditional-edge refusal is a 422 with a string
+ * graph/edge_rules.h; a conditional-edge refusal is a 422 with a string
  * detail, a type refusal a 422 {"detail":{"validation_errors":[...]}}, a
  * node the workflow does not have a 422 item at source_node_id or
  * target_node_id (a deliberate difference: Pipelit stores such edges).
@@ -16,7 +16,7 @@
 #include "api.h"
 #include "api/create.h"
 #include "fields.h"
-#include "engine/edge_rules.h"
+#include "graph/edge_rules.h"
 #include "events/publish.h"
 #include "http/answer.h"
 #include "http/request.h"

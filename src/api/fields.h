@@ -19,7 +19,7 @@ json_t *workflow_fields_check(struct validator *v, json_t *body, int creating);
 /* NodeIn and NodeUpdate with their ComponentConfigData (nodes.c). */
 json_t *node_fields_check(struct validator *v, json_t *body, int creating);
 /* EdgeIn (edges.c); the rules between an edge and its nodes are
- * engine/edge_rules.h's. */
+ * graph/edge_rules.h's. */
 json_t *edge_fields_check(struct validator *v, json_t *body, int creating);
 
 #endif

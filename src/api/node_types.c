@@ -2,7 +2,7 @@
  * as the editor's palette.  No auth and no database: the answer is the
  * registry's cached text. */
 #include "api.h"
-#include "engine/node_types.h"
+#include "graph/node_types.h"
 #include "http/response.h"
 
 int

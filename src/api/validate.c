@@ -1,6 +1,6 @@
 /*
  * validate.c: POST /api/v1/workflows/{slug}/validate/ (pipelit-api.md 3.4):
- * {"valid": bool, "errors": [...]}, the edge rules of engine/edge_rules.h
+ * {"valid": bool, "errors": [...]}, the edge rules of graph/edge_rules.h
  * and the required-model check over the stored graph, each failure a
  * readable message.  Scoped like every workflow route.
  */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/edge_rules.h"
+#include "graph/edge_rules.h"
 #include "fields.h"
 #include "http/validate.h"
 #include "util/xalloc.h"
@@ -76,7 +76,7 @@ type_in(json_t *types, const char *node_id)
 	return node_id ? json_string_value(json_object_get(types, node_id)) : NULL;
 }
 
-/* The edge rules (engine/edge_rules.h, the same that edge creation and
+/* The edge rules (graph/edge_rules.h, the same that edge creation and
  * validate apply) against the document's own nodes. */
 static void
 check_edge_rules(struct validator *v, json_t *e, json_t *types)

@@ -6,7 +6,7 @@
  * document, so an item's loc points into it: ["body", "nodes", 3, "label"].
  * What only a document has is checked here: its format and version, a
  * node_id on every node and no node_id twice, and the edge rules of
- * engine/edge_rules.h against the document's own nodes.  No database is
+ * graph/edge_rules.h against the document's own nodes.  No database is
  * read: the references to rows (credentials, subworkflows) are the
  * models' to check when writing.
  */

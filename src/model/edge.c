@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "engine/edge_rules.h"
-#include "engine/node_types.h"
+#include "graph/edge_rules.h"
+#include "graph/node_types.h"
 #include "model/limits.h"
 #include "model/row_json.h"
 #include "util/jsonw.h"
@@ -308,7 +308,7 @@ refusal_of(const struct edge_problem *p)
 	return EDGE_TYPE_REFUSED;
 }
 
-/* The edge rules (engine/edge_rules.h) against the nodes as they are in
+/* The edge rules (graph/edge_rules.h) against the nodes as they are in
  * this transaction: EDGE_OK, the first refusal with *message, or
  * EDGE_DB_ERROR (not yet logged). */
 static int

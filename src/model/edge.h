@@ -6,7 +6,7 @@
  * Every call takes a workflow id the caller has already looked up within
  * its scope (workflow_get), so edges of other users' workflows are never
  * reached.  Writes are one transaction each and check the rules of
- * engine/edge_rules.h against the nodes as they are inside it.
+ * graph/edge_rules.h against the nodes as they are inside it.
  */
 #ifndef PIPELIT_MODEL_EDGE_H
 #define PIPELIT_MODEL_EDGE_H

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/edge_rules.h"
-#include "engine/node_types.h"
+#include "graph/edge_rules.h"
+#include "graph/node_types.h"
 #include "tap.h"
 #include "util/xalloc.h"
 

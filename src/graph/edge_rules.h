@@ -6,8 +6,8 @@
  * A difference from Pipelit: conditional edges may leave an "assertion"
  * node (its pass/fail handles) as well as a "switch"; validate agrees.
  */
-#ifndef PIPELIT_ENGINE_EDGE_RULES_H
-#define PIPELIT_ENGINE_EDGE_RULES_H
+#ifndef PIPELIT_GRAPH_EDGE_RULES_H
+#define PIPELIT_GRAPH_EDGE_RULES_H
 
 #include <stdbool.h>
 #include <stddef.h>

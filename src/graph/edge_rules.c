@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/node_types.h"
+#include "graph/node_types.h"
 #include "util/xalloc.h"
 
 const char *const edge_labels[] = {

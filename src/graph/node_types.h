@@ -5,8 +5,8 @@
  * /api/v1/workflows/node-types/ renders it, edge validation reads its port
  * types and requires_* flags, and the engine will dispatch on it.
  */
-#ifndef PIPELIT_NODE_TYPES_H
-#define PIPELIT_NODE_TYPES_H
+#ifndef PIPELIT_GRAPH_NODE_TYPES_H
+#define PIPELIT_GRAPH_NODE_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>
