@@ -38,6 +38,14 @@ int nodes_create(struct req *r);
 int nodes_update(struct req *r);
 int nodes_delete(struct req *r);
 
+/* executions.c: /api/v1/executions/... */
+int executions_list(struct req *r);
+int executions_batch_delete(struct req *r);
+int executions_get(struct req *r);
+int executions_status(struct req *r);
+int executions_cancel(struct req *r);
+int executions_confirm(struct req *r);
+
 /* mfa.c: /api/v1/auth/mfa/... */
 int api_mfa_setup(struct req *r);
 int api_mfa_verify(struct req *r);

@@ -28,6 +28,15 @@ static const struct route routes[] = {
 	{ "PATCH",  "/api/v1/workflows/{slug}/edges/{edge_id}/", edges_update,  AUTH_USER, ROUTE_JSON_BODY },
 	{ "DELETE", "/api/v1/workflows/{slug}/edges/{edge_id}/", edges_delete,  AUTH_USER, 0 },
 
+	{ "GET",  "/api/v1/executions/",                         executions_list,   AUTH_USER, 0 },
+	{ "POST", "/api/v1/executions/batch-delete/",            executions_batch_delete, AUTH_USER,
+	  ROUTE_JSON_BODY },
+	{ "GET",  "/api/v1/executions/{execution_id}/",          executions_get,    AUTH_USER, 0 },
+	{ "GET",  "/api/v1/executions/{execution_id}/status/",   executions_status, AUTH_USER, 0 },
+	{ "POST", "/api/v1/executions/{execution_id}/cancel/",   executions_cancel, AUTH_USER, 0 },
+	{ "POST", "/api/v1/executions/{execution_id}/confirm/",  executions_confirm, AUTH_USER,
+	  ROUTE_JSON_BODY },
+
 	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },
 	{ "POST", "/api/v1/auth/logout/",           api_auth_logout,       AUTH_USER, 0 },

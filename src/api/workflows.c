@@ -12,12 +12,14 @@
 
 #include "api.h"
 #include "api/create.h"
+#include "api/execution_events.h"
 #include "fields.h"
 #include "events/publish.h"
 #include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "model/execution.h"
 #include "model/workflow.h"
 #include "util/jsonw.h"
 #include "util/xalloc.h"
@@ -363,7 +365,11 @@ workflows_delete(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	int rc = workflow_delete(db, req_param(r, "slug"), scope_of(r));
+	struct exec_cancelled_list cancelled = { 0 };
+	int rc = workflow_delete(db, req_param(r, "slug"), scope_of(r), &cancelled);
+	if (rc == WF_OK)
+		execution_events_cancelled(r->cfg, &cancelled);
+	exec_cancelled_list_free(&cancelled);
 	if (rc != WF_OK)
 		return answer_model_error(r, db, rc);
 	return resp_empty(r, 204);
@@ -418,8 +424,12 @@ workflows_batch_delete(struct req *r)
 		return resp_invalid(r, &v);
 	}
 	v_free(&v);
-	int rc = workflow_delete_many(db, slugs, n, scope_of(r));
+	struct exec_cancelled_list cancelled = { 0 };
+	int rc = workflow_delete_many(db, slugs, n, scope_of(r), &cancelled);
 	free(slugs);
+	if (rc == WF_OK)
+		execution_events_cancelled(r->cfg, &cancelled);
+	exec_cancelled_list_free(&cancelled);
 	if (rc != WF_OK)
 		return answer_model_error(r, db, rc);
 	return resp_empty(r, 204);

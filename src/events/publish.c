@@ -101,20 +101,57 @@ post_message(const char *url, const char *socket_path, const char *body, const c
 	return 0;
 }
 
-int
-events_publish(const struct config *cfg, const char *channel, const char *event_type,
-	       json_t *data)
+/* Posts a whole envelope on channel. */
+static int
+publish_envelope(const struct config *cfg, const char *channel, json_t *msg)
 {
-	if (cfg->events_publish_url == NULL || *cfg->events_publish_url == '\0')
-		return 0;
-	json_t *msg = events_envelope(channel, event_type, data);
 	/* The printer of the REST answers, so an event's node reads like GET's. */
 	char *body = jw_dump(msg, NULL);
-	json_decref(msg);
 	const char *socket_path;
 	char *url = publish_url(cfg->events_publish_url, channel, &socket_path);
 	int rc = post_message(url, socket_path, body, channel);
 	free(url);
 	free(body);
+	return rc;
+}
+
+static int
+publishing_off(const struct config *cfg)
+{
+	return cfg->events_publish_url == NULL || *cfg->events_publish_url == '\0';
+}
+
+int
+events_publish(const struct config *cfg, const char *channel, const char *event_type,
+	       json_t *data)
+{
+	if (publishing_off(cfg))
+		return 0;
+	json_t *msg = events_envelope(channel, event_type, data);
+	int rc = publish_envelope(cfg, channel, msg);
+	json_decref(msg);
+	return rc;
+}
+
+int
+events_publish_execution(const struct config *cfg, const char *slug, const char *execution_id,
+			 int64_t seq, const char *event_type, json_t *data)
+{
+	if (publishing_off(cfg))
+		return 0;
+	char *channels[2] = {
+		xasprintf("execution:%s", execution_id),
+		xasprintf("workflow:%s", slug),
+	};
+	int rc = 0;
+	for (size_t i = 0; i < 2; i++) {
+		json_t *msg = events_envelope(channels[i], event_type, data);
+		json_object_set_new(msg, "execution_id", json_string(execution_id));
+		json_object_set_new(msg, "seq", json_integer(seq));
+		if (publish_envelope(cfg, channels[i], msg) != 0)
+			rc = -1;
+		json_decref(msg);
+		free(channels[i]);
+	}
 	return rc;
 }

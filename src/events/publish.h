@@ -13,6 +13,8 @@
 #ifndef PIPELIT_EVENTS_PUBLISH_H
 #define PIPELIT_EVENTS_PUBLISH_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 struct config;
@@ -27,6 +29,15 @@ struct config;
  */
 int events_publish(const struct config *cfg, const char *channel, const char *event_type,
 		   json_t *data);
+
+/*
+ * An execution's event (pipelit-engine.md 2.12): the envelope with the
+ * execution's id and "seq" (its event_seq: a client that sees a gap
+ * reloads from REST) at the top level, published on execution:<id> and on
+ * workflow:<slug>.  data is borrowed.  0, or -1 when a publish failed.
+ */
+int events_publish_execution(const struct config *cfg, const char *slug, const char *execution_id,
+			     int64_t seq, const char *event_type, json_t *data);
 
 /* The envelope events_publish() sends, for callers and tests; new reference. */
 json_t *events_envelope(const char *channel, const char *event_type, json_t *data);

@@ -88,8 +88,11 @@ prepare_json_body(struct req *r)
 		return resp_error(r, 413, "Request body too large"), -1;
 	if (status != 0)
 		return resp_error(r, status, http_reason(status)), -1;
-	if (r->body_len == 0)
+	if (r->body_len == 0) {
+		if (r->route->flags & ROUTE_OPTIONAL_BODY)
+			return 0;
 		return answer_body_missing(r), -1;
+	}
 	if (req_json(r) == NULL)
 		return answer_json_invalid(r), -1;
 	return 0;

@@ -28,6 +28,8 @@ enum auth_level {
 enum route_flags {
 	ROUTE_JSON_BODY = 1 << 0,  /* takes a JSON body: parsed (or 422) before the handler */
 	ROUTE_TEST_ONLY = 1 << 1,  /* exists only with PIPELIT_TEST_ROUTES */
+	ROUTE_OPTIONAL_BODY = 1 << 2,  /* with ROUTE_JSON_BODY: an empty body is no body
+					  (req_json() NULL), not a 422 */
 };
 
 /* A handler answers through resp_*() and returns their result; -1 without

@@ -11,6 +11,7 @@
 #ifndef PIPELIT_MODEL_EXECUTION_H
 #define PIPELIT_MODEL_EXECUTION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -28,6 +29,7 @@ enum exec_result {
 	EXEC_WRONG_STATE = 2,        /* cancel of a finished one, confirm of one not waiting */
 	EXEC_INACTIVE = 3,           /* the workflow is not active */
 	EXEC_NO_TRIGGER = 4,         /* no trigger of the asked type (or that id) */
+	EXEC_EXPIRED = 5,            /* a confirmation asked after its pending task expired */
 	EXEC_DB_ERROR = DB_FAILED,
 };
 
@@ -65,16 +67,23 @@ struct exec_filter {
 	int64_t limit, offset;
 };
 
-/* {"items": [ExecutionOut...], "total": n}, newest first. */
+/* {"items": [ExecutionOut...], "total": n}: the page newest first (by
+ * started_at; not yet started last), total counted before paging. */
 int execution_list_write(struct db *db, int64_t owner, const struct exec_filter *f,
 			 struct jw *w);
-/* ExecutionDetailOut with its logs (in time order). */
+/* One ExecutionOut (the answer of cancel and confirm). */
+int execution_out_write(struct db *db, const char *execution_id, int64_t owner, struct jw *w);
+/* ExecutionDetailOut with its logs (in time order, each with its attempt)
+ * and the execution's event_seq (the last live event it published: a
+ * client that reloaded skips events up to it). */
 int execution_detail_write(struct db *db, const char *execution_id, int64_t owner,
 			   struct jw *w);
 /* {execution_id, status, ...} for GET /executions/{id}/status/. */
 int execution_status_write(struct db *db, const char *execution_id, int64_t owner,
 			   struct jw *w);
-/* Deletes those of ids that are in scope and finished; *deleted the count. */
+/* Deletes those of ids that are in scope and finished (completed, failed
+ * or cancelled; one in flight is left alone: cancel it first), with their
+ * logs, in one transaction; *deleted the count. */
 int execution_delete_many(struct db *db, const char *const *ids, size_t n, int64_t owner,
 			  int64_t *deleted);
 
@@ -86,19 +95,58 @@ int execution_delete_many(struct db *db, const char *const *ids, size_t n, int64
  * transaction; its executors notice at their next completion (which then
  * finds its job gone) or at once through the wake-up.  *event_seq receives
  * the sequence number of the execution_cancelled event the caller
- * publishes after the commit, *slug the workflow's slug (malloc'd).
+ * publishes after the commit, *slug the workflow's slug (malloc'd; also
+ * set for EXEC_WRONG_STATE, an execution that had already finished and is
+ * left as it was).
  */
 int execution_cancel(struct db *db, const char *execution_id, int64_t owner, int64_t now_ms,
 		     int64_t *event_seq, char **slug);
 
 /*
- * Answers the human confirmation an interrupted execution waits for:
- * action "confirm" or "cancel" (task_id NULL: the execution's one pending
- * task).  Confirm re-queues the waiting node with {"action":"confirm"} as
- * its resume input and sets the execution running; cancel cancels it.  One
- * transaction.
+ * Answers the human confirmation an interrupted execution waits for, in
+ * one transaction (pipelit-engine.md 2.10, its resume race fixed: the node
+ * to resume is read before the task goes).
+ *  - action "confirm": the execution's pending task (task_id NULL: its one
+ *    task; execution_id NULL: the task's execution) is deleted, the node's
+ *    waiting job queued now with {"action":"confirm"} as its resume input,
+ *    and the execution set running.  EXEC_WRONG_STATE when the execution
+ *    is not interrupted or has no such task; EXEC_EXPIRED when the task's
+ *    expires_at has passed (the task is deleted, the execution stays
+ *    interrupted: it can still be cancelled).
+ *  - action "cancel": execution_cancel() (no task needed).
+ * *event_seq receives the sequence number of the event to publish
+ * (execution_cancelled; 0 for a confirm, which publishes nothing: the
+ * executor reports the node), *slug the workflow's slug (malloc'd) when
+ * the execution was found.
  */
 int execution_confirm(struct db *db, const char *execution_id, const char *task_id,
-		      int64_t owner, const char *action, int64_t now_ms);
+		      int64_t owner, const char *action, int64_t now_ms, int64_t *event_seq,
+		      char **slug);
+
+/* --- executions of a workflow being deleted ----------------------------------- */
+
+/* One execution a change cancelled: the event to publish after its commit. */
+struct exec_cancelled {
+	char execution_id[EXEC_ID_MAX + 1];
+	char *slug;                    /* owned */
+	int64_t event_seq;
+};
+
+struct exec_cancelled_list {
+	struct exec_cancelled *items;  /* owned */
+	size_t n, cap;
+};
+
+void exec_cancelled_list_free(struct exec_cancelled_list *l);
+
+/*
+ * Inside the caller's write transaction: cancels every execution of
+ * workflow_id in flight as execution_cancel() does, appending each (with
+ * slug, the workflow's) to out, so the caller can publish their
+ * execution_cancelled events after its commit.  A workflow's delete calls
+ * it before its rows go.
+ */
+int execution_cancel_in_flight(struct db *db, int64_t workflow_id, const char *slug,
+			       int64_t now_ms, struct exec_cancelled_list *out);
 
 #endif

@@ -2,6 +2,7 @@
 #include "workflow.h"
 
 #include "edge.h"
+#include "execution.h"
 #include "node.h"
 
 #include <stdio.h>
@@ -684,22 +685,27 @@ delete_by_id(struct db *db, int64_t id)
 	return 0;
 }
 
+/* Deletes slug's workflow inside the caller's transaction, its executions
+ * in flight cancelled first (their events appended to cancelled). */
 static int
-delete_one(struct db *db, const char *slug, int64_t owner)
+delete_one(struct db *db, const char *slug, int64_t owner, struct exec_cancelled_list *cancelled)
 {
 	int64_t id = 0;
 	int rc = find_id(db, slug, owner, &id);
 	if (rc != WF_OK)
 		return rc;
+	if (execution_cancel_in_flight(db, id, slug, time_now_ms(), cancelled) != EXEC_OK)
+		return WF_DB_ERROR;
 	return delete_by_id(db, id) == 0 ? WF_OK : WF_DB_ERROR;
 }
 
 int
-workflow_delete(struct db *db, const char *slug, int64_t owner)
+workflow_delete(struct db *db, const char *slug, int64_t owner,
+		struct exec_cancelled_list *cancelled)
 {
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
-	int rc = delete_one(db, slug, owner);
+	int rc = delete_one(db, slug, owner, cancelled);
 	if (rc == WF_DB_ERROR)
 		return db_abandon(db);
 	if (rc == WF_NOT_FOUND) {
@@ -712,12 +718,13 @@ workflow_delete(struct db *db, const char *slug, int64_t owner)
 }
 
 int
-workflow_delete_many(struct db *db, const char *const *slugs, size_t n, int64_t owner)
+workflow_delete_many(struct db *db, const char *const *slugs, size_t n, int64_t owner,
+		     struct exec_cancelled_list *cancelled)
 {
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
 	for (size_t i = 0; i < n; i++)
-		if (delete_one(db, slugs[i], owner) == WF_DB_ERROR)
+		if (delete_one(db, slugs[i], owner, cancelled) == WF_DB_ERROR)
 			return db_abandon(db);
 	if (db_commit(db) != 0)
 		return db_abandon(db);

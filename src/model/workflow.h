@@ -29,6 +29,7 @@
 
 struct answer_cache;
 struct db;
+struct exec_cancelled_list;
 struct jw;
 
 #define WF_ANY_OWNER 0
@@ -102,11 +103,17 @@ int workflow_update(struct db *db, const char *slug, int64_t owner, json_t *fiel
 		    char **slug_out);
 
 /* Deletes a workflow with its nodes, their component configs, its edges and
- * executions, in one transaction. */
-int workflow_delete(struct db *db, const char *slug, int64_t owner);
+ * executions, in one transaction.  Its executions in flight are cancelled
+ * first (model/execution.h), each appended to cancelled: the caller
+ * publishes their execution_cancelled events after the commit, and the
+ * executors running them find their jobs gone. */
+int workflow_delete(struct db *db, const char *slug, int64_t owner,
+		    struct exec_cancelled_list *cancelled);
 
-/* Deletes those of slugs that are in scope, in one transaction. */
-int workflow_delete_many(struct db *db, const char *const *slugs, size_t n, int64_t owner);
+/* Deletes those of slugs that are in scope, in one transaction (executions
+ * in flight as for workflow_delete). */
+int workflow_delete_many(struct db *db, const char *const *slugs, size_t n, int64_t owner,
+			 struct exec_cancelled_list *cancelled);
 
 /* The detail's graph: the workflow's nodes and edges as NodeOut / EdgeOut
  * arrays (new references), in id order. */

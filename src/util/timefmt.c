@@ -72,6 +72,21 @@ time_epoch_to_db(int64_t epoch, char out[TIME_DB_LEN])
 	format_db(epoch, 0, out);
 }
 
+int64_t
+time_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+time_ms_to_db(int64_t ms, char out[TIME_DB_LEN])
+{
+	int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+	format_db(sec, (long)(ms - sec * 1000) * 1000, out);
+}
+
 /* Reads exactly n digits at *p, advancing it; -1 when they are not there. */
 static int
 read_digits(const char **p, int n, int *out)

@@ -17,6 +17,10 @@
 void time_now_db(char out[TIME_DB_LEN]);
 /* Seconds since the epoch in the storage format. */
 void time_epoch_to_db(int64_t epoch, char out[TIME_DB_LEN]);
+/* Now as unix milliseconds (the engine's clock: due times, deadlines). */
+int64_t time_now_ms(void);
+/* Unix milliseconds in the storage format. */
+void time_ms_to_db(int64_t ms, char out[TIME_DB_LEN]);
 /* Parses a stored value (any fraction length, or none; a 'T' accepted) as UTC. 0 or -1. */
 int time_db_to_epoch(const char *db, int64_t *epoch, int *micros);
 /* Stored value to ISO-8601 UTC with a trailing Z ("2026-02-17T23:18:00.123456Z",
