@@ -71,6 +71,11 @@ test_epoch_round_trip(void)
 	time_now_db(db);
 	is_int(strlen(db), TIME_DB_LEN - 1, "now has the full width");
 	ok(time_db_to_epoch(db, &e, NULL) == 0 && e > 1700000000, "now parses and is recent");
+	time_ms_to_db(1771370280250LL, db);
+	is_str(db, "2026-02-17 23:18:00.250000", "milliseconds to the storage format");
+	time_ms_to_db(-1, db);
+	is_str(db, "1969-12-31 23:59:59.999000", "a millisecond before the epoch");
+	ok(time_now_ms() / 1000 >= 1771370280, "now in milliseconds is after 2026-02-17");
 }
 
 static void
