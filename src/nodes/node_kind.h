@@ -17,8 +17,11 @@
  *                   messages, node_outputs, node_results)
  *   _delay_seconds  number: successors become due after this delay
  *   _loop           {"items": [...]}: starts a loop over items
- *   _subworkflow    {"workflow": slug, "trigger_node_id": id|null,
- *                    "payload": {...}}: starts a child execution; the node
+ *   _subworkflow    {"workflow": slug, "trigger_type": "trigger_workflow"|null,
+ *                    "trigger_node_id": id|null, "payload": {...}}: starts a
+ *                   child execution (trigger_type null: no trigger node, an
+ *                   implicit subworkflow; else that trigger_node_id, or the
+ *                   first node of trigger_type by priority); the node
  *                   waits and is run again with ctx->resume set to
  *                   {"child_execution_id", "status", "output"|"error"}
  *   _token_usage    usage counters (agents)
@@ -88,8 +91,11 @@ struct node_ctx {
 
 struct node_kind {
 	const char *name;                       /* component_type: "switch", ... */
-	/* Checks a node's config before it is saved (NULL: anything goes).
-	 * Returns 0, or -1 with a readable message in *msg (malloc'd). */
+	/* Checks a node's config before it is saved (NULL: anything goes):
+	 * config is the node's config.extra_config (an object), unrendered
+	 * (a string holding "{{" or "{%" is only known at run time, and
+	 * passes).  Returns 0, or -1 with a readable message in *msg
+	 * (malloc'd). */
 	int (*check_config)(const json_t *config, char **msg);
 	enum step (*run)(struct node_ctx *ctx);
 	/* After a wait (a child finished, a human answered); NULL: run again. */
