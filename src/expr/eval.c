@@ -99,7 +99,7 @@ describe_missing_attr(char *buf, size_t size, const json_t *obj, const char *nam
 	if (obj == NULL || json_is_null(obj))
 		snprintf(buf, size, "'None' has no attribute '%.60s'", name);
 	else
-		snprintf(buf, size, "'%s object' has no attribute '%.60s'", py_type_name(obj), name);
+		snprintf(buf, size, "'%s object' has no attribute '%.60s'", value_type_name(obj), name);
 }
 
 int
@@ -125,7 +125,7 @@ static int
 type_error(struct expr_ctx *c, size_t offset, const char *op, const json_t *x, const json_t *y)
 {
 	return ctx_fail(c, offset, "unsupported operand type(s) for %s: '%s' and '%s'", op,
-			py_type_name(x), py_type_name(y));
+			value_type_name(x), value_type_name(y));
 }
 
 static int
@@ -222,10 +222,10 @@ arith(struct expr_ctx *c, size_t offset, enum tok_op op, json_t *x, json_t *y, j
 		strbuf_free(&b);
 		return EV_OK;
 	}
-	bool nums = py_is_number(x) && py_is_number(y);
-	bool ints = nums && py_is_int(x) && py_is_int(y);
-	json_int_t a = ints ? py_int_value(x) : 0, b = ints ? py_int_value(y) : 0, r;
-	double fa = nums ? py_number_value(x) : 0, fb = nums ? py_number_value(y) : 0;
+	bool nums = value_is_number(x) && value_is_number(y);
+	bool ints = nums && value_is_int(x) && value_is_int(y);
+	json_int_t a = ints ? value_int(x) : 0, b = ints ? value_int(y) : 0, r;
+	double fa = nums ? value_number(x) : 0, fb = nums ? value_number(y) : 0;
 	switch (op) {
 	case OP_ADD:
 		if (ints) {
@@ -276,10 +276,10 @@ arith(struct expr_ctx *c, size_t offset, enum tok_op op, json_t *x, json_t *y, j
 		}
 		if (nums)
 			return make_float(c, offset, fa * fb, out);
-		if ((json_is_string(x) || json_is_array(x)) && py_is_int(y))
-			return repeat(c, offset, x, py_int_value(y), out);
-		if ((json_is_string(y) || json_is_array(y)) && py_is_int(x))
-			return repeat(c, offset, y, py_int_value(x), out);
+		if ((json_is_string(x) || json_is_array(x)) && value_is_int(y))
+			return repeat(c, offset, x, value_int(y), out);
+		if ((json_is_string(y) || json_is_array(y)) && value_is_int(x))
+			return repeat(c, offset, y, value_int(x), out);
 		return type_error(c, offset, "*", x, y);
 	case OP_DIV:
 		if (!nums)
@@ -337,7 +337,7 @@ contains(struct expr_ctx *c, size_t offset, json_t *item, json_t *container, boo
 	if (json_is_string(container)) {
 		if (!json_is_string(item))
 			return ctx_fail(c, offset, "'in <string>' requires string as left operand, not %s",
-					py_type_name(item));
+					value_type_name(item));
 		size_t hl = json_string_length(container), nl = json_string_length(item);
 		const char *h = json_string_value(container), *nd = json_string_value(item);
 		*result = false;
@@ -361,7 +361,7 @@ contains(struct expr_ctx *c, size_t offset, json_t *item, json_t *container, boo
 			return EV_ERR;
 		*result = false;
 		json_array_foreach(container, i, v) {
-			if (py_equal(item, v)) {
+			if (value_equal(item, v)) {
 				*result = true;
 				break;
 			}
@@ -370,12 +370,12 @@ contains(struct expr_ctx *c, size_t offset, json_t *item, json_t *container, boo
 	}
 	if (json_is_object(container)) {
 		if (json_is_array(item) || json_is_object(item))
-			return ctx_fail(c, offset, "unhashable type: '%s'", py_type_name(item));
+			return ctx_fail(c, offset, "unhashable type: '%s'", value_type_name(item));
 		*result = json_is_string(item) && json_object_getn(container, json_string_value(item),
 								     json_string_length(item)) != NULL;
 		return EV_OK;
 	}
-	return ctx_fail(c, offset, "argument of type '%s' is not iterable", py_type_name(container));
+	return ctx_fail(c, offset, "argument of type '%s' is not iterable", value_type_name(container));
 }
 
 static int
@@ -384,10 +384,10 @@ compare_one(struct expr_ctx *c, size_t offset, enum tok_op op, json_t *x, json_t
 	int cmp;
 	switch (op) {
 	case OP_EQ:
-		*result = py_equal(x, y);
+		*result = value_equal(x, y);
 		return EV_OK;
 	case OP_NE:
-		*result = !py_equal(x, y);
+		*result = !value_equal(x, y);
 		return EV_OK;
 	case OP_IN:
 		return contains(c, offset, x, y, result);
@@ -400,9 +400,9 @@ compare_one(struct expr_ctx *c, size_t offset, enum tok_op op, json_t *x, json_t
 		break;
 	}
 	static const char *const names[] = {[OP_LT] = "<", [OP_LE] = "<=", [OP_GT] = ">", [OP_GE] = ">="};
-	if (!py_order(x, y, &cmp))
+	if (!value_order(x, y, &cmp))
 		return ctx_fail(c, offset, "'%s' not supported between instances of '%s' and '%s'",
-				names[op], py_type_name(x), py_type_name(y));
+				names[op], value_type_name(x), value_type_name(y));
 	*result = op == OP_LT ? cmp < 0 : op == OP_LE ? cmp <= 0 : op == OP_GT ? cmp > 0 : cmp >= 0;
 	return EV_OK;
 }
@@ -465,28 +465,28 @@ eval_item(struct expr_ctx *c, const struct node *n, json_t **out)
 		else
 			r = ctx_undef(c, n->offset, "'dict object' has no attribute '%.60s'",
 				      json_string_value(key));
-	} else if (json_is_array(obj) && py_is_int(key)) {
-		if (normalise_index(py_int_value(key), json_array_size(obj), &idx))
+	} else if (json_is_array(obj) && value_is_int(key)) {
+		if (normalise_index(value_int(key), json_array_size(obj), &idx))
 			*out = json_incref(json_array_get(obj, idx));
 		else
 			r = ctx_undef(c, n->offset, "'list object' has no element %" JSON_INTEGER_FORMAT,
-				      py_int_value(key));
-	} else if (json_is_string(obj) && py_is_int(key)) {
+				      value_int(key));
+	} else if (json_is_string(obj) && value_is_int(key)) {
 		const char *s = json_string_value(obj);
 		size_t len = json_string_length(obj);
 		if (!ctx_step(c, n->offset, len / 64))
 			r = EV_ERR;
-		else if (normalise_index(py_int_value(key), utf8_count(s, len), &idx)) {
+		else if (normalise_index(value_int(key), utf8_count(s, len), &idx)) {
 			size_t from = utf8_offset(s, len, idx), clen;
 			utf8_next(s + from, len - from, &clen);
 			*out = str_value(s + from, clen);
 		} else {
 			r = ctx_undef(c, n->offset, "'str object' has no element %" JSON_INTEGER_FORMAT,
-				      py_int_value(key));
+				      value_int(key));
 		}
 	} else {
 		char *k = py_repr(key);
-		r = ctx_undef(c, n->offset, "'%s object' has no element %.60s", py_type_name(obj), k);
+		r = ctx_undef(c, n->offset, "'%s object' has no element %.60s", value_type_name(obj), k);
 		free(k);
 	}
 	json_decref(obj);
@@ -507,11 +507,11 @@ slice_bound(struct expr_ctx *c, const struct node *n, json_int_t *out, bool *giv
 		json_decref(v);
 		return EV_OK;
 	}
-	if (!py_is_int(v)) {
+	if (!value_is_int(v)) {
 		json_decref(v);
 		return ctx_fail(c, n->offset, "slice indices must be integers or None");
 	}
-	*out = py_int_value(v);
+	*out = value_int(v);
 	*given = true;
 	json_decref(v);
 	return EV_OK;
@@ -540,7 +540,7 @@ eval_slice(struct expr_ctx *c, const struct node *n, json_t **out)
 	bool is_str = json_is_string(obj);
 	if (!is_str && !json_is_array(obj)) {
 		json_decref(obj);
-		return ctx_fail(c, n->offset, "'%s' object is not subscriptable", py_type_name(obj));
+		return ctx_fail(c, n->offset, "'%s' object is not subscriptable", value_type_name(obj));
 	}
 	const char *s = is_str ? json_string_value(obj) : NULL;
 	size_t slen = is_str ? json_string_length(obj) : 0;
@@ -722,10 +722,10 @@ call_range(struct expr_ctx *c, const struct node *n, json_t **args, json_t **out
 	if (n->nkids < 1 || n->nkids > 3 || n->nkw)
 		return ctx_fail(c, n->offset, "range expected 1 to 3 integer arguments");
 	for (size_t i = 0; i < n->nkids; i++) {
-		if (!py_is_int(args[i]))
+		if (!value_is_int(args[i]))
 			return ctx_fail(c, n->offset, "'%s' object cannot be interpreted as an integer",
-					py_type_name(args[i]));
-		v[n->nkids == 1 ? 1 : i] = py_int_value(args[i]);
+					value_type_name(args[i]));
+		v[n->nkids == 1 ? 1 : i] = value_int(args[i]);
 	}
 	if (v[2] == 0)
 		return ctx_fail(c, n->offset, "range() arg 3 must not be zero");
@@ -793,7 +793,7 @@ call_method(struct expr_ctx *c, const struct node *n, json_t *obj, const char *m
 						   n->kwnames, kwargs, n->nkw, out);
 			}
 	}
-	return ctx_fail(c, n->offset, "'%s' object has no method '%.60s'", py_type_name(obj), method);
+	return ctx_fail(c, n->offset, "'%s' object has no method '%.60s'", value_type_name(obj), method);
 }
 
 static int
@@ -867,7 +867,7 @@ eval(struct expr_ctx *c, const struct node *n, json_t **out)
 	case N_COND:
 		if (eval_defined(c, n->b, &x) != EV_OK)
 			return EV_ERR;
-		r = py_truthy(x);
+		r = value_truthy(x);
 		json_decref(x);
 		if (r)
 			return eval(c, n->a, out);
@@ -880,7 +880,7 @@ eval(struct expr_ctx *c, const struct node *n, json_t **out)
 	case N_OR:
 		if (eval_defined(c, n->a, &x) != EV_OK)
 			return EV_ERR;
-		if (py_truthy(x) == (n->kind == N_OR)) {
+		if (value_truthy(x) == (n->kind == N_OR)) {
 			*out = x;
 			return EV_OK;
 		}
@@ -889,18 +889,18 @@ eval(struct expr_ctx *c, const struct node *n, json_t **out)
 	case N_NOT:
 		if (eval_defined(c, n->a, &x) != EV_OK)
 			return EV_ERR;
-		*out = json_boolean(!py_truthy(x));
+		*out = json_boolean(!value_truthy(x));
 		json_decref(x);
 		return EV_OK;
 	case N_NEG:
 	case N_POS:
 		if (eval_defined(c, n->a, &x) != EV_OK)
 			return EV_ERR;
-		if (!py_is_number(x)) {
+		if (!value_is_number(x)) {
 			r = ctx_fail(c, n->offset, "bad operand type for unary %c: '%s'",
-				     n->kind == N_NEG ? '-' : '+', py_type_name(x));
-		} else if (py_is_int(x)) {
-			json_int_t v = py_int_value(x);
+				     n->kind == N_NEG ? '-' : '+', value_type_name(x));
+		} else if (value_is_int(x)) {
+			json_int_t v = value_int(x);
 			if (n->kind == N_NEG && v == INT64_MIN)
 				r = ctx_fail(c, n->offset, "integer overflow");
 			else {

@@ -46,7 +46,7 @@ need_string_arg(struct call *k, json_t *v, const char *what)
 {
 	if (v && !json_is_string(v))
 		return ctx_fail(k->c, k->offset, "%s: %s must be a string, not %s", k->name, what,
-				py_type_name(v));
+				value_type_name(v));
 	return EV_OK;
 }
 
@@ -120,7 +120,7 @@ iterate(struct expr_ctx *c, size_t offset, json_t *v, json_t **out)
 		*out = list;
 		return EV_OK;
 	}
-	return ctx_fail(c, offset, "'%s' object is not iterable", py_type_name(v));
+	return ctx_fail(c, offset, "'%s' object is not iterable", value_type_name(v));
 }
 
 /* Jinja's attribute path "a.b.0": each part a key, or an index for digits.
@@ -212,7 +212,7 @@ f_length(struct call *k, json_t **out)
 	else if (json_is_object(v))
 		*out = json_integer((json_int_t)json_object_size(v));
 	else
-		return ctx_fail(k->c, k->offset, "object of type '%s' has no len()", py_type_name(v));
+		return ctx_fail(k->c, k->offset, "object of type '%s' has no len()", value_type_name(v));
 	return EV_OK;
 }
 
@@ -223,12 +223,12 @@ arg_int(struct call *k, json_t *v, json_int_t dflt, json_int_t *out, const char 
 		*out = dflt;
 		return true;
 	}
-	if (!py_is_int(v)) {
+	if (!value_is_int(v)) {
 		ctx_fail(k->c, k->offset, "%s: %s must be an integer, not %s", k->name, what,
-			 py_type_name(v));
+			 value_type_name(v));
 		return false;
 	}
-	*out = py_int_value(v);
+	*out = value_int(v);
 	return true;
 }
 
@@ -240,7 +240,7 @@ f_truncate(struct call *k, json_t **out)
 	if (!arg_int(k, k->p[0], 255, &length, "length") || !arg_int(k, k->p[3], 5, &leeway, "leeway") ||
 	    need_string_arg(k, k->p[2], "end") != EV_OK)
 		return EV_ERR;
-	bool killwords = k->p[1] && py_truthy(k->p[1]);
+	bool killwords = k->p[1] && value_truthy(k->p[1]);
 	const char *end = k->p[2] ? json_string_value(k->p[2]) : "...";
 	size_t endlen = k->p[2] ? json_string_length(k->p[2]) : 3;
 	size_t endcount = utf8_count(end, endlen);
@@ -280,8 +280,8 @@ f_truncate(struct call *k, json_t **out)
 static int
 f_default(struct call *k, json_t **out)
 {
-	bool boolean = k->p[1] && py_truthy(k->p[1]);
-	if (k->in == NULL || (boolean && !py_truthy(k->in)))
+	bool boolean = k->p[1] && value_truthy(k->p[1]);
+	if (k->in == NULL || (boolean && !value_truthy(k->in)))
 		*out = k->p[0] ? json_incref(k->p[0]) : json_string("");
 	else
 		*out = json_incref(k->in);
@@ -633,7 +633,7 @@ select_items(struct call *k, json_t **out, bool by_attr, bool keep)
 		} else if (v == NULL) {
 			r = ctx_undef_error(k->c);
 		} else {
-			pass = py_truthy(v);
+			pass = value_truthy(v);
 		}
 		if (r != EV_OK)
 			break;
@@ -719,8 +719,8 @@ f_map(struct call *k, json_t **out)
 static int
 f_sort(struct call *k, json_t **out)
 {
-	bool reverse = k->p[0] && py_truthy(k->p[0]);
-	bool case_sensitive = k->p[1] && py_truthy(k->p[1]);
+	bool reverse = k->p[0] && value_truthy(k->p[0]);
+	bool case_sensitive = k->p[1] && value_truthy(k->p[1]);
 	if (need_string_arg(k, k->p[2], "attribute") != EV_OK)
 		return EV_ERR;
 	json_t *items;
@@ -758,9 +758,9 @@ f_sort(struct call *k, json_t **out)
 				r = EV_ERR;
 				break;
 			}
-			if (!py_order(keys[order[j - 1]], keys[order[j]], &cmp)) {
+			if (!value_order(keys[order[j - 1]], keys[order[j]], &cmp)) {
 				r = ctx_fail(k->c, k->offset, "'<' not supported between instances of '%s' and '%s'",
-					     py_type_name(keys[order[j]]), py_type_name(keys[order[j - 1]]));
+					     value_type_name(keys[order[j]]), value_type_name(keys[order[j - 1]]));
 				break;
 			}
 			if (reverse ? cmp >= 0 : cmp <= 0)
@@ -788,7 +788,7 @@ static int
 f_items(struct call *k, json_t **out)
 {
 	if (!json_is_object(k->in))
-		return ctx_fail(k->c, k->offset, "items needs a dict, not %s", py_type_name(k->in));
+		return ctx_fail(k->c, k->offset, "items needs a dict, not %s", value_type_name(k->in));
 	if (!ctx_step(k->c, k->offset, json_object_size(k->in)))
 		return EV_ERR;
 	json_t *list = json_array();
@@ -869,8 +869,8 @@ f_int(struct call *k, json_t **out)
 	json_int_t i;
 	double d;
 	bool ok = false;
-	if (py_is_int(v)) {
-		i = py_int_value(v);
+	if (value_is_int(v)) {
+		i = value_int(v);
 		ok = true;
 	} else if (json_is_real(v)) {
 		d = json_real_value(v);
@@ -905,8 +905,8 @@ f_float(struct call *k, json_t **out)
 {
 	json_t *v = k->in;
 	double d;
-	if (py_is_number(v))
-		d = py_number_value(v);
+	if (value_is_number(v))
+		d = value_number(v);
 	else if (!json_is_string(v) || !parse_float(json_string_value(v), json_string_length(v), &d)) {
 		*out = k->p[0] ? json_incref(k->p[0]) : json_real(0.0);
 		return EV_OK;
@@ -932,15 +932,15 @@ f_string(struct call *k, json_t **out)
 static int
 f_abs(struct call *k, json_t **out)
 {
-	if (py_is_int(k->in)) {
-		json_int_t v = py_int_value(k->in);
+	if (value_is_int(k->in)) {
+		json_int_t v = value_int(k->in);
 		if (v == INT64_MIN)
 			return ctx_fail(k->c, k->offset, "integer overflow");
 		*out = json_integer(v < 0 ? -v : v);
 	} else if (json_is_real(k->in)) {
 		*out = json_real(fabs(json_real_value(k->in)));
 	} else {
-		return ctx_fail(k->c, k->offset, "bad operand type for abs(): '%s'", py_type_name(k->in));
+		return ctx_fail(k->c, k->offset, "bad operand type for abs(): '%s'", value_type_name(k->in));
 	}
 	return EV_OK;
 }
@@ -955,16 +955,16 @@ f_round(struct call *k, json_t **out)
 	    need_string_arg(k, k->p[1], "method") != EV_OK)
 		return EV_ERR;
 	const char *method = k->p[1] ? json_string_value(k->p[1]) : "common";
-	if (!py_is_number(k->in))
-		return ctx_fail(k->c, k->offset, "round needs a number, not %s", py_type_name(k->in));
+	if (!value_is_number(k->in))
+		return ctx_fail(k->c, k->offset, "round needs a number, not %s", value_type_name(k->in));
 	if (precision > 30)
 		precision = 30;
 	if (precision < -30)
 		precision = -30;
-	double v = py_number_value(k->in), scale = pow(10.0, (double)precision), r;
+	double v = value_number(k->in), scale = pow(10.0, (double)precision), r;
 	if (strcmp(method, "common") == 0) {
-		if (py_is_int(k->in) && precision >= 0) {
-			*out = json_integer(py_int_value(k->in));
+		if (value_is_int(k->in) && precision >= 0) {
+			*out = json_integer(value_int(k->in));
 			return EV_OK;
 		}
 		if (precision >= 0) {
@@ -1010,21 +1010,21 @@ f_sum(struct call *k, json_t **out)
 			r = ctx_undef_error(k->c);
 			break;
 		}
-		if (!py_is_number(v) || !py_is_number(total)) {
+		if (!value_is_number(v) || !value_is_number(total)) {
 			r = ctx_fail(k->c, k->offset, "unsupported operand type(s) for +: '%s' and '%s'",
-				     py_type_name(total), py_type_name(v));
+				     value_type_name(total), value_type_name(v));
 			break;
 		}
 		json_t *next;
 		json_int_t s;
-		if (py_is_int(total) && py_is_int(v)) {
-			if (__builtin_add_overflow(py_int_value(total), py_int_value(v), &s)) {
+		if (value_is_int(total) && value_is_int(v)) {
+			if (__builtin_add_overflow(value_int(total), value_int(v), &s)) {
 				r = ctx_fail(k->c, k->offset, "integer overflow");
 				break;
 			}
 			next = json_integer(s);
 		} else {
-			double d = py_number_value(total) + py_number_value(v);
+			double d = value_number(total) + value_number(v);
 			if (!isfinite(d)) {
 				r = ctx_fail(k->c, k->offset, "float result out of range");
 				break;
@@ -1063,9 +1063,9 @@ min_or_max(struct call *k, json_t **out, bool max)
 			best = item;
 			continue;
 		}
-		if (!py_order(item, best, &cmp)) {
+		if (!value_order(item, best, &cmp)) {
 			r = ctx_fail(k->c, k->offset, "'<' not supported between instances of '%s' and '%s'",
-				     py_type_name(item), py_type_name(best));
+				     value_type_name(item), value_type_name(best));
 			break;
 		}
 		if (max ? cmp > 0 : cmp < 0)
@@ -1280,7 +1280,7 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 	else if (is(name, "float", NULL, NULL))
 		*result = json_is_real(in);
 	else if (is(name, "number", NULL, NULL))
-		*result = py_is_number(in);
+		*result = value_is_number(in);
 	else if (is(name, "string", NULL, NULL))
 		*result = json_is_string(in);
 	else if (is(name, "mapping", NULL, NULL))
@@ -1288,23 +1288,23 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 	else if (is(name, "sequence", "iterable", NULL))
 		*result = json_is_string(in) || json_is_array(in) || json_is_object(in);
 	else if (is(name, "truthy", NULL, NULL))
-		*result = py_truthy(in);
+		*result = value_truthy(in);
 	else if (is(name, "falsy", NULL, NULL))
-		*result = !py_truthy(in);
+		*result = !value_truthy(in);
 	else if (is(name, "even", "odd", NULL)) {
-		if (!py_is_int(in))
-			return ctx_fail(c, offset, "test '%s' needs an integer, not %s", name, py_type_name(in));
-		*result = (py_int_value(in) % 2 == 0) == (name[0] == 'e');
+		if (!value_is_int(in))
+			return ctx_fail(c, offset, "test '%s' needs an integer, not %s", name, value_type_name(in));
+		*result = (value_int(in) % 2 == 0) == (name[0] == 'e');
 	} else if (is(name, "divisibleby", NULL, NULL)) {
-		if (!py_is_int(in) || !py_is_int(arg))
+		if (!value_is_int(in) || !value_is_int(arg))
 			return ctx_fail(c, offset, "divisibleby needs integers");
-		if (py_int_value(arg) == 0)
+		if (value_int(arg) == 0)
 			return ctx_fail(c, offset, "integer modulo by zero");
-		*result = py_int_value(arg) == -1 || py_int_value(in) % py_int_value(arg) == 0;
+		*result = value_int(arg) == -1 || value_int(in) % value_int(arg) == 0;
 	} else if (is(name, "eq", "equalto", "=="))
-		*result = py_equal(in, arg);
+		*result = value_equal(in, arg);
 	else if (is(name, "ne", "!=", NULL))
-		*result = !py_equal(in, arg);
+		*result = !value_equal(in, arg);
 	else if (is(name, "sameas", NULL, NULL))
 		*result = (json_is_null(in) && json_is_null(arg)) ||
 			  (json_is_boolean(in) && json_is_boolean(arg) && json_typeof(in) == json_typeof(arg)) ||
@@ -1317,7 +1317,7 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 		if (json_is_string(arg)) {
 			if (!json_is_string(in))
 				return ctx_fail(c, offset, "'in <string>' requires string as left operand, not %s",
-						py_type_name(in));
+						value_type_name(in));
 			*result = json_string_length(in) == 0 ||
 				  memmem(json_string_value(arg), json_string_length(arg), json_string_value(in),
 					 json_string_length(in)) != NULL;
@@ -1325,7 +1325,7 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 			size_t i;
 			json_t *v;
 			*result = false;
-			json_array_foreach(arg, i, v) if (py_equal(in, v)) {
+			json_array_foreach(arg, i, v) if (value_equal(in, v)) {
 				*result = true;
 				break;
 			}
@@ -1333,13 +1333,13 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 			*result = json_is_string(in) &&
 				  json_object_getn(arg, json_string_value(in), json_string_length(in)) != NULL;
 		} else {
-			return ctx_fail(c, offset, "argument of type '%s' is not iterable", py_type_name(arg));
+			return ctx_fail(c, offset, "argument of type '%s' is not iterable", value_type_name(arg));
 		}
 	} else {
 		/* the orderings */
-		if (!py_order(in, arg, &cmp))
+		if (!value_order(in, arg, &cmp))
 			return ctx_fail(c, offset, "'<' not supported between instances of '%s' and '%s'",
-					py_type_name(in), py_type_name(arg));
+					value_type_name(in), value_type_name(arg));
 		if (is(name, "lt", "lessthan", "<"))
 			*result = cmp < 0;
 		else if (is(name, "le", "<=", NULL))

@@ -66,7 +66,7 @@ run_if(struct expr_ctx *c, const struct node *n, struct strbuf *out)
 		json_t *v;
 		if (eval_defined(c, n->kids[i], &v) != EV_OK)
 			return EV_ERR;
-		bool yes = py_truthy(v);
+		bool yes = value_truthy(v);
 		json_decref(v);
 		if (yes)
 			return run_body(c, n->kids[i + 1], out);
@@ -85,7 +85,7 @@ bind_targets(struct expr_ctx *c, const struct node *n, json_t *vars, json_t *ite
 	}
 	if (!json_is_array(item) || json_array_size(item) != 2)
 		return ctx_fail(c, n->offset, "cannot unpack %s into 2 loop variables",
-				json_is_array(item) ? "a list of another length" : py_type_name(item));
+				json_is_array(item) ? "a list of another length" : value_type_name(item));
 	json_object_set(vars, n->name, json_array_get(item, 0));
 	json_object_set(vars, n->name2, json_array_get(item, 1));
 	return EV_OK;
@@ -123,7 +123,7 @@ run_for(struct expr_ctx *c, const struct node *n, struct strbuf *out)
 			i += cl;
 		}
 	} else {
-		int r = ctx_fail(c, n->a->offset, "'%s' object is not iterable", py_type_name(seq));
+		int r = ctx_fail(c, n->a->offset, "'%s' object is not iterable", value_type_name(seq));
 		json_decref(seq);
 		return r;
 	}
@@ -147,7 +147,7 @@ run_for(struct expr_ctx *c, const struct node *n, struct strbuf *out)
 			if ((r = bind_targets(c, n, scope.vars, item)) != EV_OK ||
 			    (r = eval_defined(c, n->d, &v)) != EV_OK)
 				break;
-			if (py_truthy(v))
+			if (value_truthy(v))
 				json_array_append(kept, item);
 			json_decref(v);
 		}

@@ -8,7 +8,7 @@
 #define EQUAL_MAX_DEPTH 4096
 
 const char *
-py_type_name(const json_t *v)
+value_type_name(const json_t *v)
 {
 	switch (v ? json_typeof(v) : JSON_NULL) {
 	case JSON_NULL:
@@ -31,7 +31,7 @@ py_type_name(const json_t *v)
 }
 
 bool
-py_truthy(const json_t *v)
+value_truthy(const json_t *v)
 {
 	switch (v ? json_typeof(v) : JSON_NULL) {
 	case JSON_NULL:
@@ -54,19 +54,19 @@ py_truthy(const json_t *v)
 }
 
 bool
-py_is_number(const json_t *v)
+value_is_number(const json_t *v)
 {
 	return v && (json_is_number(v) || json_is_boolean(v));
 }
 
 bool
-py_is_int(const json_t *v)
+value_is_int(const json_t *v)
 {
 	return v && (json_is_integer(v) || json_is_boolean(v));
 }
 
 json_int_t
-py_int_value(const json_t *v)
+value_int(const json_t *v)
 {
 	if (json_is_integer(v))
 		return json_integer_value(v);
@@ -74,11 +74,11 @@ py_int_value(const json_t *v)
 }
 
 double
-py_number_value(const json_t *v)
+value_number(const json_t *v)
 {
 	if (json_is_real(v))
 		return json_real_value(v);
-	return (double)py_int_value(v);
+	return (double)value_int(v);
 }
 
 /* Python compares an int and a float exactly; for the ints JSON holds a
@@ -86,11 +86,11 @@ py_number_value(const json_t *v)
 static int
 number_cmp(const json_t *v, const json_t *w)
 {
-	if (py_is_int(v) && py_is_int(w)) {
-		json_int_t a = py_int_value(v), b = py_int_value(w);
+	if (value_is_int(v) && value_is_int(w)) {
+		json_int_t a = value_int(v), b = value_int(w);
 		return a < b ? -1 : a > b;
 	}
-	double a = py_number_value(v), b = py_number_value(w);
+	double a = value_number(v), b = value_number(w);
 	return a < b ? -1 : a > b;
 }
 
@@ -99,7 +99,7 @@ equal_at(const json_t *v, const json_t *w, int depth)
 {
 	if (depth > EQUAL_MAX_DEPTH)
 		return false;
-	if (py_is_number(v) && py_is_number(w))
+	if (value_is_number(v) && value_is_number(w))
 		return number_cmp(v, w) == 0;
 	if (v == NULL || w == NULL)
 		return (v == NULL || json_is_null(v)) && (w == NULL || json_is_null(w));
@@ -138,7 +138,7 @@ equal_at(const json_t *v, const json_t *w, int depth)
 }
 
 bool
-py_equal(const json_t *v, const json_t *w)
+value_equal(const json_t *v, const json_t *w)
 {
 	return equal_at(v, w, 0);
 }
@@ -148,7 +148,7 @@ order_at(const json_t *v, const json_t *w, int *cmp, int depth)
 {
 	if (depth > EQUAL_MAX_DEPTH)
 		return false;
-	if (py_is_number(v) && py_is_number(w)) {
+	if (value_is_number(v) && value_is_number(w)) {
 		*cmp = number_cmp(v, w);
 		return true;
 	}
@@ -173,7 +173,7 @@ order_at(const json_t *v, const json_t *w, int *cmp, int depth)
 }
 
 bool
-py_order(const json_t *v, const json_t *w, int *cmp)
+value_order(const json_t *v, const json_t *w, int *cmp)
 {
 	return order_at(v, w, cmp, 0);
 }

@@ -14,22 +14,22 @@
 #include <jansson.h>
 
 /* Python's type name of v: NoneType, bool, int, float, str, list, dict. */
-const char *py_type_name(const json_t *v);
+const char *value_type_name(const json_t *v);
 /* bool(v). */
-bool py_truthy(const json_t *v);
+bool value_truthy(const json_t *v);
 /* v == w (1 == 1.0 == True, lists and dicts by content).  depth bounds the
  * recursion; past it values compare unequal. */
-bool py_equal(const json_t *v, const json_t *w);
+bool value_equal(const json_t *v, const json_t *w);
 /* Sets *cmp to <0, 0, >0 when v and w are ordered as Python orders them
  * (numbers, strings, lists of those); false when Python would raise
  * TypeError. */
-bool py_order(const json_t *v, const json_t *w, int *cmp);
+bool value_order(const json_t *v, const json_t *w, int *cmp);
 /* A number (int, float or bool)? */
-bool py_is_number(const json_t *v);
+bool value_is_number(const json_t *v);
 /* An int or a bool (an int in Python)? */
-bool py_is_int(const json_t *v);
-json_int_t py_int_value(const json_t *v);
-double py_number_value(const json_t *v);
+bool value_is_int(const json_t *v);
+json_int_t value_int(const json_t *v);
+double value_number(const json_t *v);
 
 /* A new string value holding n bytes of s (not checked: the language only
  * ever joins and slices valid UTF-8 at code point boundaries). */
