@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "expr/pystr.h"
+#include "expr/value.h"
 #include "nodes/kind_util.h"
 #include "nodes/kinds.h"
-#include "nodes/pycoerce.h"
 #include "util/xalloc.h"
 
 /* Who is talking, as read from the inputs; strings malloc'd. */
@@ -44,7 +44,7 @@ static char *
 truthy_or(const json_t *obj, const char *key, const char *def)
 {
 	const json_t *v = json_object_get(obj, key);
-	if (py_truthy(v))
+	if (value_truthy(v))
 		return text_of(v);
 	return def ? xstrdup(def) : NULL;
 }

@@ -19,6 +19,7 @@
 #include <pcre2.h>
 
 #include "expr/pystr.h"
+#include "expr/value.h"
 #include "nodes/kind_util.h"
 #include "nodes/isotime.h"
 #include "nodes/operators.h"
@@ -248,7 +249,7 @@ length_test(struct op_test *t, const json_t *fv, struct op_error *err)
 	if (json_is_array(fv))
 		len = (long long)json_array_size(fv);
 	else if (json_is_string(fv))
-		len = (long long)py_len_utf8(json_string_value(fv), json_string_length(fv));
+		len = (long long)utf8_count(json_string_value(fv), json_string_length(fv));
 	else /* Pipelit: neither a list nor a string never has a length */
 		return t->op->code == OP_LENGTH_NEQ;
 	long long want;
@@ -276,7 +277,7 @@ static int
 list_contains(const json_t *list, const json_t *v)
 {
 	for (size_t i = 0; i < json_array_size(list); i++)
-		if (py_equal(json_array_get(list, i), v))
+		if (value_equal(json_array_get(list, i), v))
 			return 1;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "expr/value.h"
 #include "nodes/pycoerce.h"
 #include "util/xalloc.h"
 
@@ -207,101 +208,6 @@ py_int(const json_t *v, long long *out)
 }
 
 int
-py_truthy(const json_t *v)
-{
-	if (v == NULL)
-		return 0;
-	switch (json_typeof(v)) {
-	case JSON_NULL:
-	case JSON_FALSE:
-		return 0;
-	case JSON_TRUE:
-		return 1;
-	case JSON_INTEGER:
-		return json_integer_value(v) != 0;
-	case JSON_REAL:
-		return json_real_value(v) != 0.0;
-	case JSON_STRING:
-		return json_string_length(v) > 0;
-	case JSON_ARRAY:
-		return json_array_size(v) > 0;
-	case JSON_OBJECT:
-		return json_object_size(v) > 0;
-	}
-	return 0;
-}
-
-static int
-is_number_like(const json_t *v)
-{
-	return json_is_integer(v) || json_is_real(v) || json_is_boolean(v);
-}
-
-/* Exact numeric equality of two number-like values (Python compares an
- * int and a float exactly, not through a rounded double). */
-static int
-numbers_equal(const json_t *a, const json_t *b)
-{
-	if (json_is_real(a) && json_is_real(b))
-		return json_real_value(a) == json_real_value(b);
-	if (json_is_real(b)) {
-		const json_t *t = a;
-		a = b;
-		b = t;
-	}
-	long long ib = json_is_integer(b) ? json_integer_value(b) : json_is_true(b);
-	if (!json_is_real(a)) {
-		long long ia = json_is_integer(a) ? json_integer_value(a) : json_is_true(a);
-		return ia == ib;
-	}
-	double d = json_real_value(a);
-	if (!isfinite(d) || d != trunc(d) || d >= 9.3e18 || d <= -9.3e18)
-		return 0;
-	return (long long)d == ib;
-}
-
-int
-py_equal(const json_t *a, const json_t *b)
-{
-	if (a == NULL)
-		a = json_null();
-	if (b == NULL)
-		b = json_null();
-	if (is_number_like(a) && is_number_like(b))
-		return numbers_equal(a, b);
-	if (json_typeof(a) != json_typeof(b))
-		return 0;
-	switch (json_typeof(a)) {
-	case JSON_NULL:
-		return 1;
-	case JSON_STRING:
-		return json_string_length(a) == json_string_length(b) &&
-		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
-	case JSON_ARRAY:
-		if (json_array_size(a) != json_array_size(b))
-			return 0;
-		for (size_t i = 0; i < json_array_size(a); i++)
-			if (!py_equal(json_array_get(a, i), json_array_get(b, i)))
-				return 0;
-		return 1;
-	case JSON_OBJECT: {
-		if (json_object_size(a) != json_object_size(b))
-			return 0;
-		const char *key;
-		const json_t *value;
-		json_object_foreach((json_t *)a, key, value) {
-			const json_t *other = json_object_get(b, key);
-			if (other == NULL || !py_equal(value, other))
-				return 0;
-		}
-		return 1;
-	}
-	default:
-		return 0;
-	}
-}
-
-int
 py_to_bool(const json_t *v)
 {
 	if (json_is_string(v)) {
@@ -309,15 +215,5 @@ py_to_bool(const json_t *v)
 		size_t n = json_string_length(v);
 		return ieq(s, n, "true") || ieq(s, n, "1") || ieq(s, n, "yes");
 	}
-	return py_truthy(v);
-}
-
-size_t
-py_len_utf8(const char *s, size_t n)
-{
-	size_t count = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			count++;
-	return count;
+	return value_truthy(v);
 }
