@@ -40,7 +40,7 @@ build_target() {
 	# shellcheck disable=SC2046,SC2086 # pkg-config prints words on purpose
 	clang -g -O1 -fsanitize=fuzzer $SAN -I"$ROOT/src" -I"$OUT/src" \
 		$(pkg-config --cflags $DEPS) "$FUZZ_DIR/fuzz_$name.c" "$OUT/libpipelit.a" \
-		$(pkg-config --libs $DEPS) -o "$OUT/fuzz_$name"
+		$(pkg-config --libs $DEPS) -lm -o "$OUT/fuzz_$name"
 }
 
 run_target() {
