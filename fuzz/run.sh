@@ -21,7 +21,7 @@ FUZZ_DIR=$ROOT/fuzz
 OUT=${PIPELIT_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-DEPS="fcgi sqlite3 libpq jansson libsodium libcurl"
+DEPS="fcgi sqlite3 libpq jansson libsodium libcurl libpcre2-8"
 
 build_library() {
 	mkdir -p "$OUT"
