@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
 	{ "keygen", cmd_keygen, "print a new FIELD_ENCRYPTION_KEY" },
 	{ "user", cmd_user, "create users, set a password, reset a user's MFA" },
 	{ "restart", cmd_restart, "upgrade the running pool in place: migrate, re-exec, no failed request" },
+	{ "run", cmd_run, "start a workflow (as the execute endpoint does) and print its id" },
 	{ "status", cmd_status, "show the running pool's status (children, requests, crashes)" },
 };
 

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph/node_types.h"
 #include "http/validate.h"
 #include "model/credential.h"
 #include "model/credential_ref.h"
@@ -17,13 +16,13 @@
 struct slot {
 	const char *id_key;
 	const char *ref_key;
-	bool (*kept_by)(const char *component_type);
+	int (*kept_by)(const char *component_type);
 };
 
-static bool
+static int
 is_model(const char *type)
 {
-	return node_type_has(type, NODE_MODEL_CONFIG);
+	return strcmp(type, "ai_model") == 0;
 }
 
 static const struct slot slots[] = {

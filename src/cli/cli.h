@@ -24,6 +24,7 @@ int db_integrity_check(int argc, char **argv, const char *env_file);
 int db_copy_main(int argc, char **argv, const char *env_file);
 int db_prune_main(int argc, char **argv, const char *env_file);
 int cmd_user(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /*
  * Shared by the subcommands: loads the configuration (honouring a

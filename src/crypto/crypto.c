@@ -23,3 +23,39 @@ crypto_sha256_hex(const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1])
 	crypto_hash_sha256(digest, p, n);
 	sodium_bin2hex(out, CRYPTO_SHA256_HEX_LEN + 1, digest, sizeof(digest));
 }
+
+void
+crypto_random_hex(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[64];
+	size_t done = 0;
+	while (done < n) {
+		size_t k = n - done < sizeof b ? n - done : sizeof b;
+		randombytes_buf(b, k);
+		for (size_t i = 0; i < k; i++) {
+			out[2 * (done + i)] = hex[b[i] >> 4];
+			out[2 * (done + i) + 1] = hex[b[i] & 15];
+		}
+		done += k;
+	}
+	out[2 * n] = '\0';
+}
+
+void
+crypto_uuid4(char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	randombytes_buf(b, sizeof b);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+	char *p = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[b[i] >> 4];
+		*p++ = hex[b[i] & 15];
+	}
+	*p = '\0';
+}

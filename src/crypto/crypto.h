@@ -98,6 +98,11 @@ void api_key_hash(const char *token, char hash_hex[API_KEY_HASH_HEX_LEN + 1]);
 void crypto_sha256_hex(const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1]);
 
 /* Constant-time comparison of two equal-length buffers: 1 when equal. */
+/* A random (version 4) UUID in its 36-character text form. */
+void crypto_uuid4(char out[37]);
+/* n random bytes as 2n lowercase hex digits (out holds 2n + 1). */
+void crypto_random_hex(char *out, size_t n);
+
 int crypto_equal(const void *a, const void *b, size_t n);
 
 /*

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db/db_internal.h"
+#include "db/db_settings.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -589,4 +590,34 @@ db_ping(struct db *db)
 {
 	int64_t one = 0;
 	return db_query_int64(db, "SELECT 1", &one) == 0 && one == 1 ? 0 : -1;
+}
+
+int
+db_set_commit_durable(struct db *db, int durable)
+{
+	if (db->backend == DB_POSTGRES)
+		return db_exec(db, durable ? "SET synchronous_commit = on"
+					   : "SET synchronous_commit = off");
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA synchronous=%s",
+		 durable ? db_sqlite_sync_name(db_settings()->sqlite_synchronous) : "NORMAL");
+	return db_exec(db, sql);
+}
+
+int
+db_listen(struct db *db, const char *channel)
+{
+	return db->backend == DB_POSTGRES ? db_pg_listen(db, channel) : -1;
+}
+
+int
+db_notify_fd(struct db *db)
+{
+	return db->backend == DB_POSTGRES ? db_pg_socket(db) : -1;
+}
+
+int
+db_drain_notifies(struct db *db)
+{
+	return db->backend == DB_POSTGRES ? db_pg_drain_notifies(db) : -1;
 }

@@ -146,6 +146,27 @@ void db_reset(struct db_stmt *st);
  * int64 in *out; 0 on success, 1 when there is no row, -1 on error. */
 int db_query_int64(struct db *db, const char *sql, int64_t *out);
 
+/*
+ * Whether the next commits on this handle wait for the disk (the default,
+ * durable = 1).  0 is for writes whose loss costs nothing but a repeat (an
+ * executor's claim on a job): SQLite then commits at synchronous=NORMAL,
+ * PostgreSQL with synchronous_commit off.  A later durable commit makes
+ * everything before it durable too.  0 or -1.
+ */
+int db_set_commit_durable(struct db *db, int durable);
+
+/*
+ * Notifications (PostgreSQL LISTEN/NOTIFY; SQLite has none and these
+ * return -1 and do nothing).  db_listen() subscribes the handle to channel
+ * (kept across reconnects); db_notify_fd() is the descriptor to poll for
+ * readability; db_drain_notifies() reads what arrived and returns how many
+ * notifications there were (1 after a reconnect, since some may have been
+ * missed), or -1 when the connection is gone.
+ */
+int db_listen(struct db *db, const char *channel);
+int db_notify_fd(struct db *db);
+int db_drain_notifies(struct db *db);
+
 /* Cheap liveness check used by /health: 0 when the database answers. */
 int db_ping(struct db *db);
 

@@ -116,6 +116,11 @@ void db_init_common(struct db *db, const struct db_ops *ops, enum db_backend bac
  * (capped); randomised so contending processes spread out. */
 void db_backoff_sleep(unsigned attempt);
 
+/* PostgreSQL's notifications (db.h db_listen and friends). */
+int db_pg_listen(struct db *db, const char *channel);
+int db_pg_socket(struct db *db);
+int db_pg_drain_notifies(struct db *db);
+
 /* Monotonic milliseconds, for retry deadlines. */
 int64_t db_now_ms(void);
 

@@ -41,6 +41,7 @@ struct pg_db {
 	int tx;                 /* a transaction we began is open */
 	int timed_out;          /* the last call passed its deadline; the
 				 * connection was dropped */
+	char *listen_channel;   /* LISTENed to; again after a reconnect (owned) */
 };
 
 /* One bound parameter.  Its buffer is kept across runs so rebinding a
@@ -207,6 +208,55 @@ set_up_session(struct pg_db *d)
 	return rc;
 }
 
+static int reconnect(struct pg_db *d);
+
+/* LISTEN on the handle's channel (a fixed identifier of ours, never user
+ * input, so it is written into the statement as it is). */
+static int
+listen_on(struct pg_db *d)
+{
+	char *sql = xasprintf("LISTEN %s", d->listen_channel);
+	PGresult *res = await_sent(d, PQsendQuery(d->conn, sql));
+	free(sql);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
+	PQclear(res);
+	return rc;
+}
+
+int
+db_pg_listen(struct db *db, const char *channel)
+{
+	struct pg_db *d = (struct pg_db *)db;
+	free(d->listen_channel);
+	d->listen_channel = xstrdup(channel);
+	return listen_on(d);
+}
+
+int
+db_pg_socket(struct db *db)
+{
+	return PQsocket(((struct pg_db *)db)->conn);
+}
+
+int
+db_pg_drain_notifies(struct db *db)
+{
+	struct pg_db *d = (struct pg_db *)db;
+	if (PQconsumeInput(d->conn) == 0) {
+		db_set_error(db, DB_ERR_CONNECTION, "%s", PQerrorMessage(d->conn));
+		/* Reconnected, the handle listens again; what was sent while it
+		 * was away is found by the next claim. */
+		return reconnect(d) == 0 ? 1 : -1;
+	}
+	int n = 0;
+	PGnotify *note;
+	while ((note = PQnotifies(d->conn)) != NULL) {
+		PQfreemem(note);
+		n++;
+	}
+	return n;
+}
+
 static int
 reconnect(struct pg_db *d)
 {
@@ -220,7 +270,9 @@ reconnect(struct pg_db *d)
 		db_set_error(&d->base, DB_ERR_CONNECTION, "%s", PQerrorMessage(d->conn));
 		return -1;
 	}
-	return set_up_session(d);
+	if (set_up_session(d) != 0)
+		return -1;
+	return d->listen_channel ? listen_on(d) : 0;
 }
 
 static int
@@ -293,6 +345,7 @@ pg_close(struct db *db)
 {
 	struct pg_db *d = pg(db);
 	PQfinish(d->conn);
+	free(d->listen_channel);
 	free(db->buckets);
 	free(d);
 }

@@ -59,6 +59,13 @@ struct exec_start {
  */
 int execution_start(struct db *db, const struct exec_start *rq, char *execution_id_out);
 
+/* The owner of the workflow slug (for runs started by the operator). */
+int execution_workflow_owner(struct db *db, const char *slug, int64_t *owner);
+
+/* PostgreSQL: queues a NOTIFY that wakes executors on every host when the
+ * open transaction commits (nothing on SQLite: see util/wake.h). */
+int execution_notify_executors(struct db *db);
+
 /* --- reading (the executions API) ------------------------------------------ */
 
 struct exec_filter {

@@ -237,7 +237,10 @@ confirm_in_transaction(struct db *db, const char *status, const struct task *t, 
 		*wrote = 1;
 		return EXEC_EXPIRED;
 	}
-	if (queue_resume(db, t, now_ms) != 0 || delete_task(db, t->task_id) != 0)
+	/* The notification wakes executors on every host once this commits
+	 * (PostgreSQL; the API wakes this host's after the commit). */
+	if (queue_resume(db, t, now_ms) != 0 || delete_task(db, t->task_id) != 0 ||
+	    execution_notify_executors(db) != 0)
 		return DB_FAILED;
 	struct db_stmt *st = db_prepare(db,
 		"UPDATE workflow_executions SET status = 'running' WHERE execution_id = ? "

@@ -1,8 +1,8 @@
-/* executor.c: an executor, one of the pool's children.  It claims no
- * work yet; it holds its own database handle, prunes old executions when
- * EXECUTION_RETENTION asks for it, and waits for SIGTERM. */
+/* executor.c: an executor, one of the pool's children: it runs the
+ * engine (engine/executor.h) on its own database handle until SIGTERM, and
+ * prunes old executions when EXECUTION_RETENTION asks for it. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* ppoll */
+#define _GNU_SOURCE
 #endif
 #include "children.h"
 
@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "engine/executor.h"
 #include "model/prune.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/signals.h"
+#include "util/timefmt.h"
 
 /* Set from the signal handler, read by the wait loop. */
 static volatile sig_atomic_t executor_stop;
@@ -44,12 +46,31 @@ prune_expired(struct db *db, const struct config *cfg)
 	}
 }
 
-/* Sleeps until a stop signal, or for at most seconds when positive. */
-static void
-wait_for_stop(const sigset_t *wait_mask, long seconds)
+/* The executor's own timer: retention runs every prune interval. */
+struct executor_timers {
+	struct db *db;
+	const struct config *cfg;
+	int64_t next_prune_ms;       /* 0: retention is off */
+};
+
+static long
+until_prune(void *arg)
 {
-	struct timespec ts = { .tv_sec = seconds, .tv_nsec = 0 };
-	ppoll(NULL, 0, seconds > 0 ? &ts : NULL, wait_mask);
+	struct executor_timers *t = arg;
+	if (t->next_prune_ms == 0)
+		return -1;
+	int64_t left = t->next_prune_ms - time_now_ms();
+	return left < 0 ? 0 : (long)left;
+}
+
+static void
+prune_when_due(void *arg)
+{
+	struct executor_timers *t = arg;
+	if (t->next_prune_ms == 0 || time_now_ms() < t->next_prune_ms)
+		return;
+	prune_expired(t->db, t->cfg);
+	t->next_prune_ms = time_now_ms() + t->cfg->execution_prune_interval_seconds * 1000;
 }
 
 int
@@ -59,21 +80,21 @@ executor_main(const struct config *cfg)
 	sigset_t wait_mask;
 	executor_stop = 0;
 	signals_install_child_stop(on_stop_signal, &wait_mask);
+	/* The engine waits in poll(2); the stop signals must reach it there. */
+	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
 	char *err = NULL;
 	struct db *db = db_open(cfg->database_url, &err);
 	if (db == NULL) {
 		log_error("cannot open the database: %s", err ? err : "unknown error");
 		free(err);
+		return 1;
 	}
-	log_info("idle: no work to claim yet");
-	int retention = db != NULL && cfg->execution_retention_seconds > 0;
-	while (!executor_stop) {
-		if (retention)
-			prune_expired(db, cfg);
-		if (!executor_stop)
-			wait_for_stop(&wait_mask, retention ? cfg->execution_prune_interval_seconds : 0);
-	}
-	if (db != NULL)
-		db_close(db);
+	struct executor_timers timers = { .db = db, .cfg = cfg };
+	if (cfg->execution_retention_seconds > 0)
+		timers.next_prune_ms = time_now_ms();
+	struct engine *engine = engine_new(cfg, db);
+	engine_run(engine, &executor_stop, until_prune, prune_when_due, &timers);
+	engine_free(engine);
+	db_close(db);
 	return 0;
 }

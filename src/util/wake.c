@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -15,7 +16,17 @@
 char *
 wake_path(const struct config *cfg)
 {
-	return xasprintf("%s/engine.wake", cfg->data_dir);
+	struct db_url u;
+	char *err = NULL;
+	if (db_url_parse(cfg->database_url, &u, &err) != 0) {
+		free(err);
+		return NULL;
+	}
+	char *path = NULL;
+	if (u.backend == DB_SQLITE && strcmp(u.path, ":memory:") != 0)
+		path = xasprintf("%s-wake", u.path);
+	db_url_free(&u);
+	return path;
 }
 
 /* The writer end, opened once per process and kept: a trigger then costs
@@ -27,6 +38,8 @@ wake_executors(const struct config *cfg)
 {
 	if (wake_fd < 0) {
 		char *path = wake_path(cfg);
+		if (path == NULL)
+			return;
 		/* O_NONBLOCK: with no reader (no executor yet) the open fails
 		 * with ENXIO instead of waiting; the work waits in the table. */
 		wake_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -46,6 +59,8 @@ int
 wake_open_reader(const struct config *cfg)
 {
 	char *path = wake_path(cfg);
+	if (path == NULL)
+		return -1;
 	if (mkfifo(path, 0600) != 0 && errno != EEXIST) {
 		log_warn("engine wake-up FIFO %s: %s", path, strerror(errno));
 		free(path);
@@ -60,10 +75,13 @@ wake_open_reader(const struct config *cfg)
 	return fd;
 }
 
-void
+int
 wake_drain(int fd)
 {
 	char buf[256];
-	while (read(fd, buf, sizeof buf) > 0)
-		;
+	ssize_t n;
+	int got = 0;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		got += (int)n;
+	return got;
 }

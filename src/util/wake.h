@@ -3,7 +3,7 @@
  *
  * Whoever queues work for executors (a trigger, a confirmation, a cancel)
  * calls wake_executors() after its commit.  Executors on this host wait on
- * a FIFO in the data directory; a write of one byte wakes them.  Nothing
+ * a FIFO beside the database file; a write of one byte wakes them.  Nothing
  * is lost when no executor runs: the work is in the database, and an
  * executor that starts claims everything due.  On PostgreSQL the model
  * also sends a NOTIFY in the transaction, which reaches other hosts.
@@ -13,7 +13,9 @@
 
 struct config;
 
-/* The FIFO's path (malloc'd): <data_dir>/engine.wake. */
+/* The FIFO's path (malloc'd): beside the SQLite database, <file>-wake, so
+ * every process using that database on this host finds it; NULL for
+ * PostgreSQL (NOTIFY does the job) and in-memory databases. */
 char *wake_path(const struct config *cfg);
 
 /* Wakes this host's executors; never blocks, never fails the caller. */
@@ -23,7 +25,7 @@ void wake_executors(const struct config *cfg);
  * reading, non-blocking; the descriptor, or -1 (logged). */
 int wake_open_reader(const struct config *cfg);
 
-/* Empties the FIFO after a wake-up. */
-void wake_drain(int fd);
+/* Empties the FIFO after a wake-up; the number of wake-ups read. */
+int wake_drain(int fd);
 
 #endif

@@ -1,0 +1,732 @@
+/*
+ * complete.c: the completion transaction (engine.h).  Every outcome of a
+ * pass is applied in one durable transaction: the job's row (deleted,
+ * re-queued or set waiting, only while this executor still holds it), the
+ * log row, the new state, the successors' jobs, the execution's status;
+ * events and self-queued jobs are released only after the commit.
+ */
+#include "engine/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "engine/advance.h"
+#include "engine/topology.h"
+#include "graph/node_types.h"
+#include "model/execution.h"
+#include "util/config.h"
+#include "util/jsonw.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/wake.h"
+#include "util/xalloc.h"
+
+/* An execution touched by the batch. */
+struct touched {
+	struct exec_entry *x;
+	char status[16];
+	int64_t seq;
+	char *final_output;          /* JSON text or NULL */
+	char *error;                 /* or NULL */
+	int64_t completed_ms;
+};
+
+struct released_event {
+	struct exec_entry *x;
+	int64_t seq;
+	char *type;
+	json_t *data;
+};
+
+struct commit {
+	struct engine *e;
+	int64_t now;
+	struct touched *t;
+	size_t n_t;
+	struct released_event *ev;
+	size_t n_ev;
+	struct job *mine;            /* leased to us by this commit: run next */
+	size_t n_mine;
+	int woke_others;             /* queued work for any executor (waits, children) */
+};
+
+static struct touched *
+touch(struct commit *c, struct exec_entry *x)
+{
+	for (size_t i = 0; i < c->n_t; i++)
+		if (c->t[i].x == x)
+			return &c->t[i];
+	struct exec_row row;
+	int rc = exec_row_load(c->e->db, x->id, 0, &row);
+	if (rc != 0) {
+		exec_row_clear(&row);
+		return NULL;
+	}
+	if (row.event_seq != x->event_seq || x->state == NULL) {
+		json_decref(x->state);
+		x->state = json_loads(row.state, 0, NULL);
+		if (x->state == NULL)
+			x->state = json_object();
+		x->event_seq = row.event_seq;
+	}
+	c->t = xrealloc(c->t, (c->n_t + 1) * sizeof *c->t);
+	struct touched *t = &c->t[c->n_t++];
+	memset(t, 0, sizeof *t);
+	t->x = x;
+	snprintf(t->status, sizeof t->status, "%s", row.status);
+	t->seq = row.event_seq;
+	exec_row_clear(&row);
+	return t;
+}
+
+static void
+emit(struct commit *c, struct touched *t, const char *type, json_t *data)
+{
+	c->ev = xrealloc(c->ev, (c->n_ev + 1) * sizeof *c->ev);
+	struct released_event *r = &c->ev[c->n_ev++];
+	r->x = t->x;
+	r->seq = ++t->seq;
+	r->type = xstrdup(type);
+	r->data = data ? data : json_object();
+}
+
+static int
+running_now(const struct touched *t)
+{
+	return strcmp(t->status, "running") == 0 || strcmp(t->status, "pending") == 0;
+}
+
+/* node_status data: the node's identity plus what the case adds. */
+static json_t *
+node_status(const struct topology *topo, int node, const char *status)
+{
+	const struct topo_node *n = &topo->nodes[node];
+	const struct node_type *nt = node_type_find(n->component_type);
+	const char *label = json_string_value(json_object_get(n->node, "label"));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "node_id", n->node_id, "status", status,
+			 "component_type", n->component_type,
+			 "display_name", nt ? nt->display_name : n->component_type,
+			 "node_label", label ? label : "");
+}
+
+/* Output for an event: strings over 2048 characters cut, with "...". */
+static json_t *
+clipped_output(const json_t *v)
+{
+	if (json_is_string(v) && json_string_length(v) > 2048) {
+		char *s = xasprintf("%.2048s...", json_string_value(v));
+		json_t *r = json_string(s);
+		free(s);
+		return r ? r : json_string("...");
+	}
+	if (json_is_object(v)) {
+		json_t *o = json_object();
+		const char *k;
+		json_t *x;
+		json_object_foreach((json_t *)v, k, x)
+			json_object_set_new(o, k, clipped_output(x));
+		return o;
+	}
+	return json_incref((json_t *)v);
+}
+
+static int
+log_row(struct commit *c, struct ran_job *r, const char *status, const json_t *output)
+{
+	char *input = r->outcome.log_input ? jw_dump(r->outcome.log_input, NULL) : NULL;
+	char *out = output ? jw_dump(output, NULL) : NULL;
+	struct exec_log l = {
+		.execution_id = r->job.execution_id, .node_id = r->job.node_id, .status = status,
+		.input = input, .output = out,
+		.error = strcmp(status, "failed") == 0 ? r->outcome.error : NULL,
+		.error_code = r->outcome.error_code[0] ? r->outcome.error_code : NULL,
+		.duration_ms = r->outcome.duration_ms, .attempt = r->job.attempt,
+		.at_ms = r->outcome.started_ms ? r->outcome.started_ms : c->now,
+	};
+	int rc = exec_log_insert(c->e->db, &l);
+	free(input);
+	free(out);
+	return rc;
+}
+
+/* Carries out a plan: jobs due now are leased to us and run next pass;
+ * delayed ones wait in the queue for whoever is awake when they fall due. */
+static int
+carry_out(struct commit *c, struct touched *t, struct plan *p)
+{
+	for (size_t i = 0; i < p->n_jobs; i++) {
+		struct plan_job *pj = &p->jobs[i];
+		int mine = pj->delay_ms == 0;
+		int64_t id;
+		if (job_insert(c->e->db, t->x->id, pj->node_id, pj->scope,
+			       mine ? c->now + c->e->lease_ms : c->now + pj->delay_ms,
+			       mine ? c->e->owner : NULL, &id) != 0)
+			return DB_FAILED;
+		if (mine) {
+			c->mine = xrealloc(c->mine, (c->n_mine + 1) * sizeof *c->mine);
+			struct job *j = &c->mine[c->n_mine++];
+			memset(j, 0, sizeof *j);
+			j->id = id;
+			memcpy(j->execution_id, t->x->id, sizeof j->execution_id);
+			j->node_id = xstrdup(pj->node_id);
+			j->scope = pj->scope ? xstrdup(pj->scope) : NULL;
+			j->attempt = 1;
+		} else {
+			c->woke_others = 1;
+		}
+	}
+	for (size_t i = 0; i < p->n_events; i++) {
+		emit(c, t, p->events[i].type, p->events[i].data);
+		p->events[i].data = NULL;
+	}
+	return 0;
+}
+
+/* A child's end reaches its parent: the parent's waiting node runs again
+ * with the child's result. */
+static int
+resume_parent(struct commit *c, struct touched *t, const char *status, const json_t *output,
+	      const char *error)
+{
+	struct exec_entry *x = t->x;
+	if (x->parent_execution_id == NULL || x->parent_node_id == NULL)
+		return 0;
+	json_t *resume = json_pack("{s:s, s:s}", "child_execution_id", x->id, "status", status);
+	if (output)
+		json_object_set(resume, "output", (json_t *)output);
+	if (error)
+		json_object_set_new(resume, "error", json_string(error));
+	int rc = job_wake_waiting(c->e->db, x->parent_execution_id, x->parent_node_id, resume,
+				  c->now);
+	json_decref(resume);
+	c->woke_others |= rc > 0;
+	return rc < 0 ? DB_FAILED : 0;
+}
+
+/* The workflow named to handle failures runs with what went wrong. */
+static int
+start_error_handler(struct commit *c, struct touched *t, const char *error, const char *code)
+{
+	json_t *wf = json_object_get(t->x->topo ? t->x->topo->snapshot : NULL, "workflow");
+	json_int_t handler = json_integer_value(json_object_get(wf, "error_handler_workflow_id"));
+	if (handler <= 0)
+		return 0;
+	char *slug = exec_workflow_slug(c->e->db, handler);
+	if (slug == NULL)
+		return 0;
+	json_t *payload = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}",
+		"text", error, "error", "message", error, "code", code ? code : "",
+		"execution_id", t->x->id, "workflow_slug", t->x->slug ? t->x->slug : "");
+	struct exec_start rq = {
+		.workflow_slug = slug, .owner = t->x->owner_id,
+		.user_profile_id = t->x->user_profile_id, .trigger_type = "trigger_error",
+		.payload = payload, .now_ms = c->now,
+	};
+	char id[EXEC_ID_MAX + 1];
+	int rc = execution_start(c->e->db, &rq, id);
+	if (rc == EXEC_NO_TRIGGER) {
+		rq.trigger_type = NULL;      /* a handler without an error trigger runs whole */
+		rc = execution_start(c->e->db, &rq, id);
+	}
+	json_decref(payload);
+	free(slug);
+	if (rc == DB_FAILED)
+		return DB_FAILED;
+	c->woke_others = 1;
+	return 0;
+}
+
+static int
+fail_execution(struct commit *c, struct touched *t, const char *error, const char *code)
+{
+	if (job_delete_all(c->e->db, t->x->id) != 0)
+		return DB_FAILED;
+	snprintf(t->status, sizeof t->status, "failed");
+	free(t->error);
+	t->error = xstrdup(error);
+	t->completed_ms = c->now;
+	json_t *data = json_pack("{s:s}", "error", error);
+	if (code && *code)
+		json_object_set_new(data, "error_code", json_string(code));
+	emit(c, t, "execution_failed", data);
+	if (resume_parent(c, t, "failed", NULL, error) != 0)
+		return DB_FAILED;
+	return start_error_handler(c, t, error, code);
+}
+
+/* Text of a message in LangChain's serialised form: a string, or the text
+ * blocks of a list joined by newlines. */
+static char *
+message_text(const json_t *m)
+{
+	const json_t *content = json_object_get(json_object_get(m, "data"), "content");
+	if (content == NULL)
+		content = json_object_get(m, "content");
+	if (json_is_string(content))
+		return xstrdup(json_string_value(content));
+	if (!json_is_array(content))
+		return NULL;
+	char *text = xstrdup("");
+	size_t len = 0, i;
+	json_t *b;
+	json_array_foreach(content, i, b) {
+		const char *s = json_string_value(json_object_get(b, "text"));
+		if (s == NULL)
+			continue;
+		size_t n = strlen(s);
+		text = xrealloc(text, len + n + 2);
+		if (len > 0)
+			text[len++] = '\n';
+		memcpy(text + len, s, n + 1);
+		len += n;
+	}
+	return text;
+}
+
+/* pipelit-engine.md 2.11: the first rule that yields a value. */
+static json_t *
+final_output(const json_t *state)
+{
+	json_t *output = json_object_get(state, "output");
+	if (output && !json_is_null(output))
+		return json_pack("{s:O}", "output", output);
+	json_t *messages = json_object_get(state, "messages");
+	for (size_t i = json_array_size(messages); i-- > 0;) {
+		json_t *m = json_array_get(messages, i);
+		const char *type = json_string_value(json_object_get(m, "type"));
+		if (type && strcmp(type, "ai") == 0) {
+			char *text = message_text(m);
+			if (text && *text) {
+				json_t *r = json_pack("{s:s}", "message", text);
+				free(text);
+				return r;
+			}
+			free(text);
+		}
+	}
+	json_t *outputs = json_object_get(state, "node_outputs");
+	if (json_object_size(outputs) > 0)
+		return json_pack("{s:O}", "node_outputs", outputs);
+	size_t n = json_array_size(messages);
+	if (n > 0) {
+		char *text = message_text(json_array_get(messages, n - 1));
+		json_t *r = text ? json_pack("{s:s}", "message", text) : NULL;
+		free(text);
+		if (r)
+			return r;
+	}
+	return json_null();
+}
+
+static int
+finalize_if_done(struct commit *c, struct touched *t)
+{
+	if (strcmp(t->status, "running") != 0)
+		return 0;
+	int left = job_any_left(c->e->db, t->x->id);
+	if (left != 0)
+		return left < 0 ? DB_FAILED : 0;
+	json_t *out = final_output(t->x->state);
+	snprintf(t->status, sizeof t->status, "completed");
+	t->completed_ms = c->now;
+	free(t->final_output);
+	t->final_output = jw_dump(out, NULL);
+	json_t *engine = json_object_get(t->x->state, "_engine");
+	json_t *summary = json_pack("{s:I, s:I, s:i, s:f, s:i, s:i, s:i}",
+		"total_steps", json_integer_value(json_object_get(engine, "steps")),
+		"total_duration_ms", (json_int_t)(c->now - t->x->started_ms),
+		"total_tokens", 0, "total_cost_usd", 0.0, "llm_calls", 0, "tool_invocations", 0,
+		"child_count", (int)json_integer_value(json_object_get(engine, "children")));
+	emit(c, t, "execution_completed", json_pack("{s:O, s:o}", "output", out,
+						    "activity_summary", summary));
+	int rc = resume_parent(c, t, "completed", out, NULL);
+	json_decref(out);
+	return rc;
+}
+
+static void
+count_in_state(json_t *state, const char *key)
+{
+	json_t *engine = json_object_get(state, "_engine");
+	if (!json_is_object(engine)) {
+		engine = json_object();
+		json_object_set_new(state, "_engine", engine);
+	}
+	json_object_set_new(engine, key,
+			    json_integer(json_integer_value(json_object_get(engine, key)) + 1));
+}
+
+static int
+interrupt(struct commit *c, struct touched *t, struct ran_job *r, int node, int after)
+{
+	struct engine *e = c->e;
+	int rc = job_set_waiting(e->db, r->job.id, e->owner, r->job.attempt, after);
+	if (rc <= 0)
+		return rc;
+	const struct topo_node *n = &t->x->topo->nodes[node];
+	char *prompt;
+	const json_t *extra = json_object_get(json_object_get(n->node, "config"), "extra_config");
+	const char *own = json_string_value(json_object_get(extra, "prompt"));
+	if (strcmp(n->component_type, "human_confirmation") == 0)
+		prompt = xstrdup(own && *own ? own : "Please confirm to proceed.");
+	else
+		prompt = xasprintf("Confirmation required at node '%s' (%s execution).", n->node_id,
+				   after ? "after" : "before");
+	int64_t timeout;
+	if (exec_confirmation_timeout(e->db, &timeout) != 0) {
+		free(prompt);
+		return DB_FAILED;
+	}
+	json_t *trigger = json_object_get(t->x->state, "trigger");
+	json_t *chat = json_object_get(trigger, "chat_id");
+	char *chat_id = chat ? (json_is_string(chat) ? xstrdup(json_string_value(chat))
+						      : jw_dump(chat, NULL)) : NULL;
+	const char *credential = json_string_value(json_object_get(trigger, "credential_id"));
+	char task[9];
+	rc = exec_task_insert(e->db, t->x->id, t->x->user_profile_id, chat_id, credential,
+			      n->node_id, prompt, c->now + timeout * 1000, task);
+	free(chat_id);
+	if (rc == 0) {
+		snprintf(t->status, sizeof t->status, "interrupted");
+		emit(c, t, "node_status", json_pack("{s:s, s:s, s:s}", "node_id", n->node_id,
+			"status", "waiting", "component_type", n->component_type));
+		emit(c, t, "execution_interrupted", json_pack("{s:s, s:s, s:s}", "node_id",
+			n->node_id, "task_id", task, "prompt", prompt));
+	}
+	free(prompt);
+	return rc == 0 ? 1 : rc;
+}
+
+/* The node asked for a child execution: started in this transaction; the
+ * node waits and runs again with the child's result. */
+static int
+start_child(struct commit *c, struct touched *t, struct ran_job *r, int node,
+	    const json_t *sub, char *why, size_t why_len)
+{
+	struct engine *e = c->e;
+	const char *slug = json_string_value(json_object_get(sub, "workflow"));
+	const char *trigger_id = json_string_value(json_object_get(sub, "trigger_node_id"));
+	const char *mode = json_string_value(json_object_get(sub, "trigger_mode"));
+	json_int_t depth = json_integer_value(json_object_get(t->x->state, "_spawn_depth"));
+	if (slug == NULL || *slug == '\0') {
+		snprintf(why, why_len, "no target workflow given");
+		return 1;
+	}
+	if (depth >= 10) {
+		snprintf(why, why_len, "subworkflow depth limit reached (10)");
+		return 1;
+	}
+	json_t *payload = json_deep_copy(json_object_get(sub, "payload"));
+	if (!json_is_object(payload)) {
+		json_decref(payload);
+		payload = json_object();
+	}
+	json_object_set_new(payload, "_spawn_depth", json_integer(depth + 1));
+	int explicit = trigger_id || (mode && strcmp(mode, "explicit") == 0);
+	struct exec_start rq = {
+		.workflow_slug = slug, .owner = t->x->owner_id,
+		.user_profile_id = t->x->user_profile_id,
+		.trigger_type = explicit ? "trigger_workflow" : NULL,
+		.trigger_node_id = trigger_id, .payload = payload,
+		.parent_execution_id = t->x->id, .parent_node_id = r->job.node_id,
+		.now_ms = c->now,
+	};
+	char child[EXEC_ID_MAX + 1];
+	int rc = execution_start(e->db, &rq, child);
+	json_decref(payload);
+	if (rc == DB_FAILED)
+		return DB_FAILED;
+	if (rc != EXEC_OK) {
+		snprintf(why, why_len, "%s", rc == EXEC_NOT_FOUND ? "the target workflow does not exist"
+			 : rc == EXEC_INACTIVE ? "the target workflow is not active"
+			 : "the target workflow has no trigger_workflow node");
+		return 1;
+	}
+	rc = job_set_waiting(e->db, r->job.id, e->owner, r->job.attempt, 0);
+	if (rc <= 0)
+		return rc < 0 ? DB_FAILED : 2;
+	count_in_state(t->x->state, "children");
+	json_t *data = node_status(t->x->topo, node, "waiting");
+	json_object_set_new(data, "child_execution_ids", json_pack("[s]", child));
+	emit(c, t, "node_status", data);
+	c->woke_others = 1;
+	return 0;
+}
+
+static int64_t
+retry_delay_ms(int attempt)
+{
+	/* 1 s, 2 s, 4 s, ... after the first, second, third run */
+	int shift = attempt > 1 ? attempt - 1 : 0;
+	return 1000LL << (shift > 10 ? 10 : shift);
+}
+
+static int
+apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
+{
+	struct engine *e = c->e;
+	struct outcome *o = &r->outcome;
+	if (!o->error_code[0])
+		snprintf(o->error_code, sizeof o->error_code, "node_error");
+	if (log_row(c, r, "failed", NULL) != 0)
+		return DB_FAILED;
+	json_t *data = node_status(t->x->topo, node, "failed");
+	json_object_set_new(data, "error", json_stringn(o->error, strnlen(o->error, 500)));
+	json_object_set_new(data, "error_code", json_string(o->error_code));
+	emit(c, t, "node_status", node_status(t->x->topo, node, "running"));
+	emit(c, t, "node_status", data);
+	if (r->job.attempt < e->max_attempts && !o->no_retry) {
+		int rc = job_requeue(e->db, r->job.id, e->owner, r->job.attempt,
+				     c->now + retry_delay_ms(r->job.attempt));
+		c->woke_others = 1;
+		return rc < 0 ? DB_FAILED : 0;
+	}
+	int rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+	if (rc <= 0)
+		return rc;
+	if (r->job.scope && advance_loop_continues(t->x->topo, r->job.scope)) {
+		json_t *errors = json_object_get(t->x->state, "_loop_errors");
+		if (!json_is_object(errors)) {
+			errors = json_object();
+			json_object_set_new(t->x->state, "_loop_errors", errors);
+		}
+		json_t *per_loop = json_object_get(errors, r->job.scope);
+		if (!json_is_object(per_loop)) {
+			per_loop = json_object();
+			json_object_set_new(errors, r->job.scope, per_loop);
+		}
+		json_object_set_new(per_loop, r->job.node_id, json_pack("{s:s%, s:s}",
+			"error", o->error, strnlen(o->error, 500), "error_code", o->error_code));
+		struct plan p = { 0 };
+		advance_scope_done(t->x->topo, t->x->state, r->job.scope, &p);
+		rc = carry_out(c, t, &p);
+		plan_free(&p);
+		return rc;
+	}
+	char *msg = xasprintf("Node %s: %.1900s", r->job.node_id, o->error);
+	rc = fail_execution(c, t, msg, o->error_code);
+	free(msg);
+	return rc;
+}
+
+static int
+apply_done(struct commit *c, struct touched *t, struct ran_job *r, int node)
+{
+	struct engine *e = c->e;
+	const struct topo_node *n = &t->x->topo->nodes[node];
+	const json_t *sub = json_object_get(r->outcome.result, "_subworkflow");
+	if (sub) {
+		char why[300];
+		int rc = start_child(c, t, r, node, sub, why, sizeof why);
+		if (rc != 1)
+			return rc == 2 ? 0 : rc;
+		r->outcome.kind = OUTCOME_FAILED;
+		r->outcome.no_retry = 1;
+		snprintf(r->outcome.error, sizeof r->outcome.error, "Subworkflow: %s", why);
+		snprintf(r->outcome.error_code, sizeof r->outcome.error_code, "subworkflow");
+		return apply_failure(c, t, r, node);
+	}
+	int after = n->interrupt_after && !r->job.after;
+	int rc = after ? 1 : job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+	if (rc <= 0)
+		return rc;
+	struct result_effects fx;
+	state_apply_result(t->x->state, n->node_id, r->outcome.result, &fx);
+	count_in_state(t->x->state, "steps");
+	json_t *ports = json_object_get(json_object_get(t->x->state, "node_outputs"), n->node_id);
+	if (log_row(c, r, "completed", ports) != 0) {
+		result_effects_free(&fx);
+		return DB_FAILED;
+	}
+	/* "running" goes out with the result: events follow commits, and a
+	 * logic node's run ends before its commit begins. */
+	emit(c, t, "node_status", node_status(t->x->topo, node, "running"));
+	json_t *data = node_status(t->x->topo, node, "success");
+	json_object_set_new(data, "duration_ms", json_integer(r->outcome.duration_ms));
+	json_object_set_new(data, "output", clipped_output(ports));
+	emit(c, t, "node_status", data);
+	if (after) {
+		result_effects_free(&fx);
+		rc = interrupt(c, t, r, node, 1);
+		return rc < 0 ? rc : 0;
+	}
+	struct plan p = { 0 };
+	if (fx.loop_items)
+		advance_loop_start(t->x->topo, t->x->state, node, fx.loop_items, r->job.scope,
+				   fx.delay_ms, &p);
+	else
+		advance_from(t->x->topo, t->x->state, node, fx.route, r->job.scope, fx.delay_ms, &p);
+	rc = carry_out(c, t, &p);
+	plan_free(&p);
+	result_effects_free(&fx);
+	return rc;
+}
+
+static int
+apply_start(struct commit *c, struct touched *t, struct ran_job *r)
+{
+	int rc = job_finish(c->e->db, r->job.id, c->e->owner, r->job.attempt);
+	if (rc <= 0)
+		return rc;
+	if (strcmp(t->status, "pending") == 0) {
+		snprintf(t->status, sizeof t->status, "running");
+		emit(c, t, "execution_started", json_pack("{s:I}", "workflow_id",
+							  (json_int_t)t->x->workflow_id));
+	}
+	if (t->x->topo == NULL)
+		return fail_execution(c, t, r->outcome.error, "no_runnable_nodes");
+	int start = t->x->topo->start;
+	if (start >= 0) {
+		/* The trigger's output is its payload (2.3 step 5). */
+		struct result_effects fx;
+		json_t *payload = json_object_get(t->x->state, "trigger");
+		json_t *copy = json_is_object(payload) ? json_deep_copy(payload) : json_object();
+		state_apply_result(t->x->state, t->x->topo->nodes[start].node_id, copy, &fx);
+		json_decref(copy);
+		result_effects_free(&fx);
+	}
+	struct plan p = { 0 };
+	advance_start(t->x->topo, t->x->state, &p);
+	rc = carry_out(c, t, &p);
+	plan_free(&p);
+	return rc;
+}
+
+/* Applies one outcome.  0 applied or skipped, DB_FAILED. */
+static int
+apply(struct commit *c, struct ran_job *r)
+{
+	struct engine *e = c->e;
+	struct exec_entry *x = engine_exec(e, r->job.execution_id);
+	if (x == NULL) {
+		/* The execution was deleted: its jobs went with it. */
+		return db_error_class(e->db) == DB_CLASS_NONE ? 0 : DB_FAILED;
+	}
+	struct touched *t = touch(c, x);
+	if (t == NULL)
+		return db_error_class(e->db) == DB_CLASS_NONE ? 0 : DB_FAILED;
+	if (!running_now(t) && r->outcome.kind != OUTCOME_DROP) {
+		/* cancelled or finished meanwhile: the job is dropped */
+		int rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		return rc < 0 ? DB_FAILED : 0;
+	}
+	int node = x->topo ? topology_find(x->topo, r->job.node_id) : -1;
+	if (node < 0 && r->outcome.kind != OUTCOME_START && r->outcome.kind != OUTCOME_TIMEOUT)
+		r->outcome.kind = OUTCOME_DROP;   /* not in the graph it runs: nothing to do */
+	int rc;
+	switch (r->outcome.kind) {
+	case OUTCOME_START:
+		rc = apply_start(c, t, r);
+		break;
+	case OUTCOME_DROP:
+		rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		break;
+	case OUTCOME_TIMEOUT:
+		rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		if (rc > 0)
+			rc = fail_execution(c, t, r->outcome.error, "timeout");
+		break;
+	case OUTCOME_INTERRUPT:
+		rc = interrupt(c, t, r, node, 0);
+		break;
+	case OUTCOME_ADVANCE: {
+		rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		if (rc > 0) {
+			struct plan p = { 0 };
+			const char *route = json_string_value(json_object_get(x->state, "route"));
+			advance_from(x->topo, x->state, node, route, r->job.scope, 0, &p);
+			rc = carry_out(c, t, &p);
+			plan_free(&p);
+		}
+		break;
+	}
+	case OUTCOME_DONE:
+		rc = apply_done(c, t, r, node);
+		break;
+	case OUTCOME_FAILED:
+	default:
+		rc = apply_failure(c, t, r, node);
+		break;
+	}
+	if (rc < 0)
+		return DB_FAILED;
+	return finalize_if_done(c, t) < 0 ? DB_FAILED : 0;
+}
+
+static void
+commit_free(struct commit *c, int keep_jobs)
+{
+	for (size_t i = 0; i < c->n_t; i++) {
+		free(c->t[i].final_output);
+		free(c->t[i].error);
+	}
+	free(c->t);
+	for (size_t i = 0; i < c->n_ev; i++) {
+		free(c->ev[i].type);
+		json_decref(c->ev[i].data);
+	}
+	free(c->ev);
+	if (!keep_jobs)
+		for (size_t i = 0; i < c->n_mine; i++)
+			job_clear(&c->mine[i]);
+	free(c->mine);
+}
+
+static int
+save_touched(struct commit *c)
+{
+	for (size_t i = 0; i < c->n_t; i++) {
+		struct touched *t = &c->t[i];
+		char *state = jw_dump(t->x->state, NULL);
+		int rc = exec_row_save(c->e->db, t->x->id, t->status, state, t->seq, t->final_output,
+				       t->error, t->completed_ms);
+		free(state);
+		if (rc != 0)
+			return DB_FAILED;
+	}
+	return 0;
+}
+
+int
+engine_commit_batch(struct engine *e)
+{
+	if (e->n_batch == 0)
+		return 0;
+	struct commit c = { .e = e, .now = time_now_ms() };
+	if (db_begin_write(e->db) != 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < e->n_batch && rc == 0; i++)
+		rc = apply(&c, &e->batch[i]);
+	if (rc == 0)
+		rc = save_touched(&c);
+	if (rc == 0 && c.woke_others)
+		rc = execution_notify_executors(e->db);
+	if (rc != 0 || db_commit(e->db) != 0) {
+		log_warn("engine: committing %zu node results failed (%s: %s); retrying",
+			 e->n_batch, db_errclass_name(db_error_class(e->db)), db_errmsg(e->db));
+		db_abandon(e->db);
+		/* The in-memory states were changed by the attempt. */
+		engine_exec_forget_states(e);
+		commit_free(&c, 0);
+		return -1;
+	}
+	e->commits++;
+	for (size_t i = 0; i < c.n_t; i++)
+		c.t[i].x->event_seq = c.t[i].seq;
+	for (size_t i = 0; i < c.n_ev; i++)
+		engine_publish(e, c.ev[i].x, c.ev[i].seq, c.ev[i].type, c.ev[i].data);
+	for (size_t i = 0; i < c.n_mine; i++)
+		engine_push(e, &c.mine[i]);
+	if (c.woke_others)
+		wake_executors(e->cfg);
+	for (size_t i = 0; i < e->n_batch; i++) {
+		job_clear(&e->batch[i].job);
+		outcome_clear(&e->batch[i].outcome);
+	}
+	e->n_batch = 0;
+	commit_free(&c, 1);
+	return 0;
+}

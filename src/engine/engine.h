@@ -1,0 +1,87 @@
+/*
+ * engine.h: an executor's engine (doc/engine.md).
+ *
+ * One per executor process: a database handle, a libcurl multi handle, a
+ * queue of claimed jobs and a batch of their outcomes.  The loop claims
+ * due jobs, runs them, and commits every outcome produced by one pass in a
+ * single durable transaction (group commit: one fsync for the batch); the
+ * jobs that commit queues are leased to this executor at once and run in
+ * the next pass, without a claim.  Events go out after the commit.
+ */
+#ifndef PIPELIT_ENGINE_ENGINE_H
+#define PIPELIT_ENGINE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "engine/run.h"
+#include "model/job.h"
+
+struct config;
+struct db;
+struct publisher;
+struct topology;
+
+/* What the executor remembers of an execution between passes: the graph
+ * (immutable) and the state as of the last commit it saw. */
+struct exec_entry {
+	char id[37];
+	struct topology *topo;
+	char *slug;                  /* the workflow's, for its event channel */
+	json_t *state;               /* as committed at event_seq */
+	int64_t event_seq;           /* -1: state unknown, load it */
+	int64_t workflow_id, user_profile_id, deadline_ms, started_ms, owner_id;
+	char *parent_execution_id, *parent_node_id, *trigger_node_id;
+	unsigned long last_used;
+};
+
+/* A job run in this pass, and what came of it. */
+struct ran_job {
+	struct job job;
+	struct outcome outcome;
+};
+
+struct engine {
+	const struct config *cfg;
+	struct db *db;
+	char owner[JOB_OWNER_MAX];
+	int64_t lease_ms;
+	int max_attempts;            /* runs a node gets: 1 + its retries */
+	CURLM *multi;
+	struct publisher *pub;
+	int wake_fd, notify_fd;
+	struct exec_entry **cache;   /* small LRU of executions */
+	size_t n_cache;
+	unsigned long clock;
+	struct job *runq;            /* claimed or self-queued, not yet run */
+	size_t n_runq, cap_runq;
+	struct ran_job *batch;       /* run, not yet committed */
+	size_t n_batch, cap_batch;
+	/* counters for logs and /status */
+	unsigned long long runs, commits, claims;
+};
+
+#define ENGINE_CACHE_MAX 512
+#define ENGINE_BATCH_MAX 256
+
+/* The execution's entry, loading it (graph and state) when missing or
+ * when its state is older than the database's.  NULL when the execution
+ * is gone (logged on a database failure). */
+struct exec_entry *engine_exec(struct engine *e, const char *execution_id);
+void engine_exec_forget_states(struct engine *e);
+
+/* Commits the batch: one transaction for every outcome in it.  0, or -1
+ * when the database failed (the batch is kept for a retry). */
+int engine_commit_batch(struct engine *e);
+
+/* Queues a job this executor runs next (taken). */
+void engine_push(struct engine *e, struct job *j);
+
+/* Publishes an execution's event on execution:<id> and workflow:<slug>. */
+void engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const char *type,
+		    const json_t *data);
+
+#endif

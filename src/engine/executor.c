@@ -1,0 +1,409 @@
+/*
+ * executor.c: the executor's event loop (engine.h, doc/engine.md).
+ *
+ * One pass: wait (for a wake-up, a notification, the next due time or a
+ * transfer), claim what is due, run it, commit the batch, publish.  An
+ * idle executor with nothing queued makes no query at all: it sleeps until
+ * a trigger wakes it.  With jobs waiting for a time (a wait node, a retry,
+ * another executor's lease), it sleeps until the earliest of them.
+ */
+#include "engine/executor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "engine/engine.h"
+#include "engine/topology.h"
+#include "events/publisher.h"
+#include "model/execution.h"
+#include "util/config.h"
+#include "util/jsonw.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/wake.h"
+#include "util/xalloc.h"
+
+/* --- the execution cache ---------------------------------------------------------- */
+
+static void
+entry_free(struct exec_entry *x)
+{
+	if (x == NULL)
+		return;
+	topology_free(x->topo);
+	json_decref(x->state);
+	free(x->slug);
+	free(x->parent_execution_id);
+	free(x->parent_node_id);
+	free(x->trigger_node_id);
+	free(x);
+}
+
+void
+engine_exec_forget_states(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_cache; i++)
+		e->cache[i]->event_seq = -1;
+}
+
+static struct exec_entry *
+load_entry(struct engine *e, const char *id)
+{
+	struct exec_row row;
+	if (exec_row_load(e->db, id, 1, &row) != 0) {
+		exec_row_clear(&row);
+		return NULL;
+	}
+	struct exec_entry *x = xcalloc(1, sizeof *x);
+	memcpy(x->id, row.id, sizeof x->id);
+	x->workflow_id = row.workflow_id;
+	x->user_profile_id = row.user_profile_id;
+	x->deadline_ms = row.deadline_ms;
+	x->started_ms = row.started_ms;
+	x->event_seq = row.event_seq;
+	x->state = json_loads(row.state, 0, NULL);
+	x->parent_execution_id = row.parent_execution_id;
+	x->parent_node_id = row.parent_node_id;
+	x->trigger_node_id = row.trigger_node_id;
+	row.parent_execution_id = row.parent_node_id = row.trigger_node_id = NULL;
+	json_t *snapshot = row.snapshot ? json_loads(row.snapshot, 0, NULL) : NULL;
+	json_t *wf = json_object_get(snapshot, "workflow");
+	x->owner_id = json_integer_value(json_object_get(wf, "owner_id"));
+	x->slug = exec_workflow_slug(e->db, x->workflow_id);
+	if (x->slug == NULL)
+		x->slug = xstrdup(json_string_value(json_object_get(wf, "slug")) ?
+				  json_string_value(json_object_get(wf, "slug")) : "");
+	char *err = NULL;
+	x->topo = snapshot ? topology_build(snapshot, x->trigger_node_id, &err) : NULL;
+	if (x->topo == NULL)
+		log_info("execution %s cannot run: %s", x->id, err ? err : "no snapshot");
+	free(err);
+	json_decref(snapshot);
+	exec_row_clear(&row);
+	return x;
+}
+
+struct exec_entry *
+engine_exec(struct engine *e, const char *execution_id)
+{
+	for (size_t i = 0; i < e->n_cache; i++)
+		if (strcmp(e->cache[i]->id, execution_id) == 0) {
+			e->cache[i]->last_used = ++e->clock;
+			return e->cache[i];
+		}
+	struct exec_entry *x = load_entry(e, execution_id);
+	if (x == NULL)
+		return NULL;
+	x->last_used = ++e->clock;
+	if (e->n_cache == ENGINE_CACHE_MAX) {
+		size_t oldest = 0;
+		for (size_t i = 1; i < e->n_cache; i++)
+			if (e->cache[i]->last_used < e->cache[oldest]->last_used)
+				oldest = i;
+		entry_free(e->cache[oldest]);
+		e->cache[oldest] = e->cache[--e->n_cache];
+	}
+	e->cache = xrealloc(e->cache, (e->n_cache + 1) * sizeof *e->cache);
+	e->cache[e->n_cache++] = x;
+	return x;
+}
+
+/* The state as committed now: reloaded when another process changed it. */
+static int
+refresh_state(struct engine *e, struct exec_entry *x, char *status, size_t status_len)
+{
+	struct exec_row row;
+	int rc = exec_row_load(e->db, x->id, 0, &row);
+	if (rc == 0) {
+		if (row.event_seq != x->event_seq || x->state == NULL) {
+			json_decref(x->state);
+			x->state = json_loads(row.state, 0, NULL);
+			x->event_seq = row.event_seq;
+		}
+		snprintf(status, status_len, "%s", row.status);
+	}
+	exec_row_clear(&row);
+	return rc;
+}
+
+/* --- queues ------------------------------------------------------------------------ */
+
+void
+engine_push(struct engine *e, struct job *j)
+{
+	if (e->n_runq == e->cap_runq) {
+		e->cap_runq = e->cap_runq ? e->cap_runq * 2 : 64;
+		e->runq = xrealloc(e->runq, e->cap_runq * sizeof *e->runq);
+	}
+	e->runq[e->n_runq++] = *j;
+	memset(j, 0, sizeof *j);
+}
+
+void
+engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const char *type,
+	       const json_t *data)
+{
+	if (e->pub == NULL)
+		return;
+	json_t *msg = json_pack("{s:s, s:s, s:I, s:f, s:O}", "type", type, "execution_id", x->id,
+				"seq", (json_int_t)seq, "timestamp", time_now_ms() / 1000.0,
+				"data", data);
+	char channel[64];
+	snprintf(channel, sizeof channel, "execution:%s", x->id);
+	publisher_send(e->pub, channel, jw_dump(msg, NULL));
+	if (x->slug && *x->slug) {
+		char *wchannel = xasprintf("workflow:%s", x->slug);
+		json_object_set_new(msg, "channel", json_string(wchannel));
+		publisher_send(e->pub, wchannel, jw_dump(msg, NULL));
+		free(wchannel);
+	}
+	json_decref(msg);
+}
+
+/* --- running a job ----------------------------------------------------------------- */
+
+static void
+run_job(struct engine *e, struct job *j)
+{
+	if (e->n_batch == e->cap_batch) {
+		e->cap_batch = e->cap_batch ? e->cap_batch * 2 : 64;
+		e->batch = xrealloc(e->batch, e->cap_batch * sizeof *e->batch);
+	}
+	struct ran_job *r = &e->batch[e->n_batch++];
+	memset(r, 0, sizeof *r);
+	r->job = *j;
+	memset(j, 0, sizeof *j);
+	struct outcome *o = &r->outcome;
+	o->started_ms = time_now_ms();
+	struct exec_entry *x = engine_exec(e, r->job.execution_id);
+	char status[16] = "";
+	if (x == NULL || refresh_state(e, x, status, sizeof status) != 0 ||
+	    !(strcmp(status, "running") == 0 || strcmp(status, "pending") == 0)) {
+		o->kind = OUTCOME_DROP;
+		return;
+	}
+	e->runs++;
+	int start = x->topo == NULL ||
+		    (r->job.node_id[0] == '\0' && x->topo->start < 0) ||
+		    (x->topo->start >= 0 && strcmp(r->job.node_id,
+						   x->topo->nodes[x->topo->start].node_id) == 0);
+	if (x->deadline_ms > 0 && o->started_ms > x->deadline_ms) {
+		o->kind = OUTCOME_TIMEOUT;
+		long limit = (long)((x->deadline_ms - x->started_ms) / 1000);
+		snprintf(o->error, sizeof o->error, "Execution timed out after %lds (limit: %lds)",
+			 (long)((o->started_ms - x->started_ms) / 1000), limit);
+		return;
+	}
+	if (start) {
+		o->kind = OUTCOME_START;
+		if (x->topo == NULL)
+			snprintf(o->error, sizeof o->error,
+				 "the workflow has no node to run (only triggers and sub-components)");
+		return;
+	}
+	int node = topology_find(x->topo, r->job.node_id);
+	if (node < 0) {
+		o->kind = OUTCOME_DROP;
+		return;
+	}
+	if (r->job.attempt > e->max_attempts) {
+		/* Its executors kept dying while it ran: it used its runs. */
+		o->kind = OUTCOME_FAILED;
+		o->no_retry = 1;
+		snprintf(o->error_code, sizeof o->error_code, "executor_lost");
+		snprintf(o->error, sizeof o->error, "the node's executor stopped while running it, "
+			 "%d times", r->job.attempt - 1);
+		return;
+	}
+	if (r->job.after) {
+		o->kind = OUTCOME_ADVANCE;
+		return;
+	}
+	if (x->topo->nodes[node].interrupt_before && r->job.resume == NULL) {
+		o->kind = OUTCOME_INTERRUPT;
+		return;
+	}
+	run_node(x->topo, node, x->state, r->job.resume, r->job.attempt, x->id, NULL,
+		 e->cfg->test_routes, o);
+}
+
+/* --- the loop ---------------------------------------------------------------------- */
+
+static void
+make_owner(char *out, size_t n)
+{
+	char host[48] = "";
+	gethostname(host, sizeof host - 1);
+	char boot[9];
+	snprintf(boot, sizeof boot, "%08lx", (unsigned long)(time_now_ms() & 0xffffffff));
+	snprintf(out, n, "%.40s:%ld:%s", host, (long)getpid(), boot);
+}
+
+static int
+claim_due(struct engine *e)
+{
+	int claimed = 0;
+	if (db_set_commit_durable(e->db, 0) != 0)
+		return -1;
+	while (e->n_runq < ENGINE_BATCH_MAX) {
+		struct job j;
+		int rc = job_claim(e->db, e->owner, time_now_ms(), e->lease_ms, &j);
+		if (rc != 0) {
+			if (rc < 0)
+				log_warn("engine: claiming work failed (%s)", db_errmsg(e->db));
+			break;
+		}
+		engine_push(e, &j);
+		claimed++;
+		e->claims++;
+	}
+	db_set_commit_durable(e->db, 1);
+	return claimed;
+}
+
+/* Milliseconds until the next job falls due (-1: none, sleep until woken). */
+static long
+next_wait_ms(struct engine *e)
+{
+	int64_t due;
+	int rc = job_next_due(e->db, &due);
+	if (rc < 0)
+		return 1000;                 /* the database failed: look again soon */
+	if (rc == 1)
+		return -1;
+	int64_t wait = due - time_now_ms();
+	return wait < 0 ? 0 : wait > 3600000 ? 3600000 : (long)wait;
+}
+
+static void
+finish_transfers(struct engine *e)
+{
+	int left;
+	CURLMsg *m;
+	while ((m = curl_multi_info_read(e->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && !publisher_done(e->pub, m->easy_handle, m->data.result)) {
+			curl_multi_remove_handle(e->multi, m->easy_handle);
+			curl_easy_cleanup(m->easy_handle);
+		}
+}
+
+struct engine *
+engine_new(const struct config *cfg, struct db *db)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	e->cfg = cfg;
+	e->db = db;
+	e->lease_ms = (int64_t)cfg->zombie_threshold_seconds * 1000;
+	e->max_attempts = 4;                     /* one run and three retries (9) */
+	make_owner(e->owner, sizeof e->owner);
+	e->multi = curl_multi_init();
+	e->pub = publisher_new(cfg, e->multi);
+	e->wake_fd = wake_open_reader(cfg);
+	e->notify_fd = -1;
+	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0)
+		e->notify_fd = db_notify_fd(db);
+	return e;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->n_cache; i++)
+		entry_free(e->cache[i]);
+	free(e->cache);
+	for (size_t i = 0; i < e->n_runq; i++)
+		job_clear(&e->runq[i]);
+	free(e->runq);
+	for (size_t i = 0; i < e->n_batch; i++) {
+		job_clear(&e->batch[i].job);
+		outcome_clear(&e->batch[i].outcome);
+	}
+	free(e->batch);
+	publisher_free(e->pub);
+	curl_multi_cleanup(e->multi);
+	if (e->wake_fd >= 0)
+		close(e->wake_fd);
+	free(e);
+}
+
+/* One pass; returns how long the next wait may be (ms, -1 = until woken). */
+static long
+engine_pass(struct engine *e)
+{
+	claim_due(e);
+	/* Jobs the commit leased to us run in the next round of this pass;
+	 * the batch is committed whenever the queue empties or it is full. */
+	for (int rounds = 0; e->n_runq > 0 && rounds < 64; rounds++) {
+		size_t n = e->n_runq;
+		struct job *jobs = e->runq;
+		e->runq = NULL;
+		e->n_runq = e->cap_runq = 0;
+		for (size_t i = 0; i < n; i++)
+			run_job(e, &jobs[i]);
+		free(jobs);
+		while (engine_commit_batch(e) != 0)
+			usleep(200000);
+		claim_due(e);
+	}
+	return e->n_runq > 0 ? 0 : next_wait_ms(e);
+}
+
+/* A signal that arrives just before the wait cannot shorten it, so no
+ * wait is longer than this; waking up costs no query. */
+#define SIGNAL_CHECK_MS 1000
+
+void
+engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(void *),
+	   void (*on_idle)(void *), void *arg)
+{
+	int64_t due = time_now_ms();    /* a first pass at start: claim what waits */
+	while (!*stop) {
+		struct curl_waitfd fds[2];
+		unsigned nfds = 0;
+		if (e->wake_fd >= 0)
+			fds[nfds++] = (struct curl_waitfd){ .fd = e->wake_fd, .events = CURL_WAIT_POLLIN };
+		if (e->notify_fd >= 0)
+			fds[nfds++] = (struct curl_waitfd){ .fd = e->notify_fd, .events = CURL_WAIT_POLLIN };
+		int64_t now = time_now_ms();
+		long wait = SIGNAL_CHECK_MS;
+		if (due >= 0 && due - now < wait)
+			wait = due - now < 0 ? 0 : (long)(due - now);
+		long limit = extra_wait_ms ? extra_wait_ms(arg) : -1;
+		if (limit >= 0 && limit < wait)
+			wait = limit;
+		if (publisher_backlog(e->pub) > 0 && wait > 50)
+			wait = 50;
+		int running = 0;
+		curl_multi_perform(e->multi, &running);
+		finish_transfers(e);
+		if (wait > 0)
+			curl_multi_poll(e->multi, fds, nfds, (int)wait, NULL);
+		if (*stop)
+			break;
+		curl_multi_perform(e->multi, &running);
+		finish_transfers(e);
+		int woken = e->wake_fd >= 0 && wake_drain(e->wake_fd) > 0;
+		if (e->notify_fd >= 0) {
+			int n = db_drain_notifies(e->db);
+			woken |= n != 0;
+			e->notify_fd = db_notify_fd(e->db);
+		}
+		if (on_idle)
+			on_idle(arg);
+		if (woken || (due >= 0 && time_now_ms() >= due)) {
+			long next = engine_pass(e);
+			due = next < 0 ? -1 : time_now_ms() + next;
+		}
+	}
+	/* What was run is committed before leaving; what was claimed and not
+	 * run is left to its lease. */
+	while (e->n_batch > 0 && engine_commit_batch(e) != 0 && !*stop)
+		usleep(200000);
+}

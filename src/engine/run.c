@@ -1,0 +1,149 @@
+/* run.c: see run.h. */
+#include "run.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/test_kinds.h"
+#include "engine/topology.h"
+#include "expr/expr.h"
+#include "util/timefmt.h"
+
+void
+outcome_clear(struct outcome *o)
+{
+	json_decref(o->result);
+	json_decref(o->log_input);
+	memset(o, 0, sizeof *o);
+}
+
+json_t *
+run_expression_vars(const json_t *state)
+{
+	json_t *vars = json_object();
+	json_t *outputs = json_object_get(state, "node_outputs");
+	const char *id;
+	json_t *v;
+	json_object_foreach(outputs, id, v)
+		json_object_set(vars, id, v);
+	/* trigger is the payload, whatever a node of that id produced. */
+	json_t *trigger = json_object_get(state, "trigger");
+	json_object_set(vars, "trigger", trigger ? trigger : json_object());
+	json_t *loop = json_object_get(state, "loop");
+	if (loop)
+		json_object_set(vars, "loop", loop);
+	return vars;
+}
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The first 4000 characters, as the log keeps them. */
+static json_t *
+clipped(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	if (s == NULL)
+		return json_null();
+	size_t n = strlen(s);
+	return json_stringn(s, n > 4000 ? 4000 : n);
+}
+
+/* The node with config.system_prompt and config.extra_config resolved
+ * (pipelit-engine.md 6: a template that fails keeps its text; the errors
+ * go to the log).  New reference. */
+static json_t *
+resolved_node(const json_t *node, const json_t *vars, json_t *errors)
+{
+	json_t *copy = json_deep_copy(node);
+	json_t *config = json_object_get(copy, "config");
+	if (!json_is_object(config))
+		return copy;
+	static const char *const templated[] = { "system_prompt", "extra_config", NULL };
+	for (int i = 0; templated[i]; i++) {
+		json_t *v = json_object_get(config, templated[i]);
+		if (v == NULL || json_is_null(v))
+			continue;
+		json_t *r = expr_resolve_tree(v, vars, NULL, errors);
+		if (r)
+			json_object_set_new(config, templated[i], r);
+	}
+	return copy;
+}
+
+void
+run_node(const struct topology *t, int node, const json_t *state, const json_t *resume,
+	 int attempt, const char *execution_id, const struct node_services *services,
+	 int test_kinds, struct outcome *out)
+{
+	memset(out, 0, sizeof *out);
+	out->started_ms = time_now_ms();
+	int64_t t0 = mono_us();
+	const struct topo_node *tn = &t->nodes[node];
+	const struct node_kind *kind = engine_kind_find(tn->component_type, test_kinds);
+	if (kind == NULL) {
+		out->kind = OUTCOME_FAILED;
+		out->no_retry = 1;
+		snprintf(out->error_code, sizeof out->error_code, "unsupported_node");
+		snprintf(out->error, sizeof out->error,
+			 "Node type '%s' cannot run here (no such kind, or not runnable yet)",
+			 tn->component_type);
+		return;
+	}
+	json_t *vars = run_expression_vars(state);
+	json_t *errors = json_array();
+	json_t *node_json = resolved_node(tn->node, vars, errors);
+	json_decref(vars);
+	json_t *config = json_object_get(node_json, "config");
+	json_t *extra = json_object_get(config, "extra_config");
+	json_t *empty = json_object();
+	out->log_input = json_pack("{s:o, s:o}",
+		"system_prompt", clipped(json_object_get(config, "system_prompt")),
+		"input_template", clipped(json_object_get(extra, "input_template")));
+	if (json_array_size(errors) > 0)
+		json_object_set(out->log_input, "template_errors", errors);
+
+	struct node_ctx ctx = {
+		.execution_id = execution_id,
+		.node_id = tn->node_id,
+		.component_type = tn->component_type,
+		.node = node_json,
+		.extra_config = json_is_object(extra) ? extra : empty,
+		.state = state,
+		.resume = resume,
+		.attempt = attempt,
+		.services = services,
+	};
+	enum step step = resume && kind->resume ? kind->resume(&ctx) : kind->run(&ctx);
+	if (step == STEP_DONE) {
+		out->kind = OUTCOME_DONE;
+		out->result = ctx.result ? ctx.result : json_object();
+	} else {
+		json_decref(ctx.result);
+		out->kind = OUTCOME_FAILED;
+		out->no_retry = ctx.no_retry;
+		memcpy(out->error, ctx.error, sizeof out->error);
+		memcpy(out->error_code, ctx.error_code, sizeof out->error_code);
+		if (step == STEP_WAITING) {
+			/* No kind of this issue waits on I/O; one that does needs
+			 * the engine's HTTP support first. */
+			snprintf(out->error, sizeof out->error, "node kind '%s' asked to wait on I/O, "
+				 "which this engine does not support yet", tn->component_type);
+			snprintf(out->error_code, sizeof out->error_code, "unsupported_wait");
+			out->no_retry = 1;
+		}
+		if (out->error[0] == '\0')
+			snprintf(out->error, sizeof out->error, "node failed");
+	}
+	json_decref(errors);
+	json_decref(node_json);
+	json_decref(empty);
+	out->duration_ms = (mono_us() - t0) / 1000;
+}

@@ -1,0 +1,270 @@
+/* execution_start.c: the trigger's transaction (see execution.h). */
+#include "execution.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "model/workflow.h"
+#include "util/jsonw.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+/* The workflow a trigger starts, with what the execution row needs. */
+struct start_target {
+	int64_t id, owner_id, max_execution_seconds, error_handler_id;
+	int is_active;
+	int64_t trigger_pk;          /* workflow_nodes.id, 0 when none */
+	char *trigger_node_id;       /* malloc'd, NULL when none */
+};
+
+static int
+find_workflow(struct db *db, const struct exec_start *rq, struct start_target *t)
+{
+	struct db_stmt *st = db_prepare(db,
+		rq->owner == EXEC_ANY_OWNER
+		? "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id "
+		  "FROM workflows WHERE slug = ?"
+		: "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id "
+		  "FROM workflows WHERE slug = ? AND owner_id = ?");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_text(st, 1, rq->workflow_slug, -1);
+	if (rq->owner != EXEC_ANY_OWNER)
+		db_bind_int64(st, 2, rq->owner);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		t->id = db_column_int64(st, 0);
+		t->owner_id = db_column_int64(st, 1);
+		t->is_active = db_column_bool(st, 2);
+		t->max_execution_seconds = db_column_int64(st, 3);
+		t->error_handler_id = db_column_is_null(st, 4) ? 0 : db_column_int64(st, 4);
+	}
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return DB_FAILED;
+	return rc == DB_ROW ? EXEC_OK : EXEC_NOT_FOUND;
+}
+
+/* The trigger node: the one named, else the first active one of the type
+ * by priority (highest first), then age.  Only this workflow's nodes are
+ * searched (Pipelit's resolver searched every workflow). */
+static int
+find_trigger(struct db *db, const struct exec_start *rq, struct start_target *t)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT n.id, n.node_id FROM workflow_nodes n "
+		"JOIN component_configs c ON c.id = n.component_config_id "
+		"WHERE n.workflow_id = ? AND n.component_type = ? "
+		"AND (CAST(? AS TEXT) IS NULL OR n.node_id = ?) "
+		"AND (c.is_active IS NULL OR c.is_active = TRUE OR CAST(? AS TEXT) IS NOT NULL) "
+		"ORDER BY COALESCE(c.priority, 0) DESC, n.id LIMIT 1");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_int64(st, 1, t->id);
+	db_bind_text(st, 2, rq->trigger_type, -1);
+	for (int i = 3; i <= 5; i++) {
+		if (rq->trigger_node_id)
+			db_bind_text(st, i, rq->trigger_node_id, -1);
+		else
+			db_bind_null(st, i);
+	}
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		t->trigger_pk = db_column_int64(st, 0);
+		t->trigger_node_id = xstrdup(db_column_text(st, 1));
+	}
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return DB_FAILED;
+	return rc == DB_ROW ? EXEC_OK : EXEC_NO_TRIGGER;
+}
+
+/* {"workflow": {...}, "nodes": [...], "edges": [...]}: the graph the
+ * execution runs, whatever happens to the workflow afterwards. */
+static char *
+render_snapshot(struct db *db, const struct exec_start *rq, const struct start_target *t)
+{
+	json_t *nodes, *edges;
+	if (workflow_graph(db, t->id, &nodes, &edges) != WF_OK)
+		return NULL;
+	json_t *wf = json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)t->id,
+			       "slug", rq->workflow_slug, "owner_id", (json_int_t)t->owner_id,
+			       "max_execution_seconds", (json_int_t)t->max_execution_seconds);
+	json_object_set_new(wf, "error_handler_workflow_id",
+			    t->error_handler_id ? json_integer(t->error_handler_id) : json_null());
+	json_t *snap = json_pack("{s:o, s:o, s:o}", "workflow", wf, "nodes", nodes, "edges", edges);
+	char *text = jw_dump(snap, NULL);
+	json_decref(snap);
+	return text;
+}
+
+/* pipelit-engine.md 2.5: the state a new execution starts from.  The
+ * trigger's output (its payload) is filled in when its job runs. */
+static char *
+render_initial_state(const struct exec_start *rq, const char *execution_id, int64_t now_ms)
+{
+	json_t *payload = rq->payload ? rq->payload : json_object();
+	json_t *chat_id = json_object_get(payload, "chat_id");
+	json_t *messages = json_array();
+	const char *text = json_string_value(json_object_get(payload, "text"));
+	if (text && *text) {
+		char iso[TIME_ISO_LEN], db[TIME_DB_LEN];
+		time_ms_to_db(now_ms, db);
+		time_db_to_iso(db, iso);
+		json_array_append_new(messages, json_pack("{s:s, s:{s:s, s:{s:s}, s:[], s:n}}",
+			"type", "human", "data", "content", text, "additional_kwargs",
+			"timestamp", iso, "tool_calls", "id"));
+	}
+	json_t *state = json_pack("{s:O, s:o, s:{s:I, s:O}, s:s, s:o, s:o, s:n, s:s, s:b, s:I, s:o}",
+		"trigger", payload,
+		"messages", messages,
+		"user_context", "user_profile_id", (json_int_t)rq->user_profile_id,
+			"chat_id", chat_id ? chat_id : json_null(),
+		"route", "",
+		"node_outputs", json_object(),
+		"node_results", json_object(),
+		"output",
+		"execution_id", execution_id,
+		"_is_child_execution", rq->parent_execution_id != NULL,
+		"_spawn_depth", (json_int_t)json_integer_value(json_object_get(payload, "_spawn_depth")),
+		"_engine", json_object());
+	if (rq->payload == NULL)
+		json_decref(payload);
+	char *out = jw_dump(state, NULL);
+	json_decref(state);
+	return out;
+}
+
+static int
+insert_execution(struct db *db, const struct exec_start *rq, const struct start_target *t,
+		 const char *id, const char *snapshot, const char *state)
+{
+	struct db_stmt *st = db_prepare(db,
+		"INSERT INTO workflow_executions (execution_id, workflow_id, trigger_node_id, "
+		"parent_execution_id, parent_node_id, user_profile_id, thread_id, status, "
+		"trigger_payload, started_at, snapshot, state, deadline_ms) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return DB_FAILED;
+	char thread[33], started[TIME_DB_LEN];
+	if (rq->thread_id == NULL)
+		crypto_random_hex(thread, 16);
+	time_ms_to_db(rq->now_ms, started);
+	char *payload = rq->payload ? jw_dump(rq->payload, NULL) : xstrdup("{}");
+	db_bind_text(st, 1, id, -1);
+	db_bind_int64(st, 2, t->id);
+	if (t->trigger_pk)
+		db_bind_int64(st, 3, t->trigger_pk);
+	else
+		db_bind_null(st, 3);
+	if (rq->parent_execution_id)
+		db_bind_text(st, 4, rq->parent_execution_id, -1);
+	else
+		db_bind_null(st, 4);
+	db_bind_text(st, 5, rq->parent_node_id ? rq->parent_node_id : "", -1);
+	db_bind_int64(st, 6, rq->user_profile_id);
+	db_bind_text(st, 7, rq->thread_id ? rq->thread_id : thread, -1);
+	db_bind_text(st, 8, payload, -1);
+	db_bind_text(st, 9, started, -1);
+	db_bind_text(st, 10, snapshot, -1);
+	db_bind_text(st, 11, state, -1);
+	db_bind_int64(st, 12, rq->now_ms + t->max_execution_seconds * 1000);
+	int rc = db_step(st);
+	db_reset(st);
+	free(payload);
+	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
+}
+
+/* The first job: the trigger node's, which records the payload as the
+ * trigger's output and queues the entry nodes ("" when there is no
+ * trigger node: an implicit subworkflow). */
+static int
+insert_first_job(struct db *db, const char *id, const char *node_id, int64_t now_ms)
+{
+	struct db_stmt *st = db_prepare(db,
+		"INSERT INTO execution_jobs (execution_id, node_id, state, due_ms) "
+		"VALUES (?, ?, 'queued', ?)");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_text(st, 1, id, -1);
+	db_bind_text(st, 2, node_id ? node_id : "", -1);
+	db_bind_int64(st, 3, now_ms);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
+}
+
+/* PostgreSQL: executors on every host LISTEN on this channel; the notice
+ * is delivered when the transaction commits. */
+int
+execution_notify_executors(struct db *db)
+{
+	if (db_backend_of(db) != DB_POSTGRES)
+		return EXEC_OK;
+	struct db_stmt *st = db_prepare(db, "SELECT pg_notify('pipelit_jobs', '')");
+	if (st == NULL)
+		return DB_FAILED;
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
+}
+
+int
+execution_start(struct db *db, const struct exec_start *rq, char *execution_id_out)
+{
+	int own = !db_in_transaction(db);
+	if (own && db_begin_write(db) != 0)
+		return DB_FAILED;
+	struct start_target t = { 0 };
+	char *snapshot = NULL, *state = NULL;
+	int rc = find_workflow(db, rq, &t);
+	if (rc == EXEC_OK && !t.is_active)
+		rc = EXEC_INACTIVE;
+	if (rc == EXEC_OK && rq->trigger_type)
+		rc = find_trigger(db, rq, &t);
+	char id[EXEC_ID_MAX + 1];
+	crypto_uuid4(id);
+	if (rc == EXEC_OK) {
+		snapshot = render_snapshot(db, rq, &t);
+		rc = snapshot ? EXEC_OK : DB_FAILED;
+	}
+	if (rc == EXEC_OK) {
+		state = render_initial_state(rq, id, rq->now_ms);
+		rc = insert_execution(db, rq, &t, id, snapshot, state);
+	}
+	if (rc == EXEC_OK)
+		rc = insert_first_job(db, id, t.trigger_node_id, rq->now_ms);
+	if (rc == EXEC_OK)
+		rc = execution_notify_executors(db);
+	free(snapshot);
+	free(state);
+	free(t.trigger_node_id);
+	if (rc == DB_FAILED)
+		return own ? db_abandon(db) : DB_FAILED;
+	if (rc != EXEC_OK) {
+		if (own)
+			db_rollback(db);
+		return rc;
+	}
+	if (own && db_commit(db) != 0)
+		return db_abandon(db);
+	memcpy(execution_id_out, id, sizeof id);
+	return EXEC_OK;
+}
+
+int
+execution_workflow_owner(struct db *db, const char *slug, int64_t *owner)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT owner_id FROM workflows WHERE slug = ?");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_text(st, 1, slug, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*owner = db_column_int64(st, 0);
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return DB_FAILED;
+	return rc == DB_ROW ? EXEC_OK : EXEC_NOT_FOUND;
+}

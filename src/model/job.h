@@ -1,0 +1,128 @@
+/*
+ * job.h: the engine's work queue (table execution_jobs) and what a
+ * completion writes (execution rows, log rows, pending tasks).  The only
+ * SQL the engine runs lives in model/job.c; the meaning of each column is
+ * in migration e7a3c1d9b5f2.
+ *
+ * Claims are short write transactions of their own, run without waiting
+ * for the disk (db_set_commit_durable(db, 0)): a claim lost to a power
+ * cut only means the job is claimed again.  Everything else here runs
+ * inside the completion's transaction, which is durable.
+ */
+#ifndef PIPELIT_MODEL_JOB_H
+#define PIPELIT_MODEL_JOB_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "db/db.h"
+
+#define JOB_OWNER_MAX 64
+
+struct job {
+	int64_t id;
+	char execution_id[37];
+	char *node_id;               /* malloc'd */
+	int attempt;                 /* including this run */
+	char *scope;                 /* malloc'd loop id, or NULL */
+	int after;                   /* resumed after an interrupt_after: only advance */
+	json_t *resume;              /* owned, or NULL */
+};
+
+void job_clear(struct job *j);
+
+/* Claims one due job (queued and due, or leased with its lease expired)
+ * for owner, leased until now + lease_ms, in its own transaction.  0 with
+ * *out filled, 1 when nothing is due, DB_FAILED. */
+int job_claim(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms,
+	      struct job *out);
+
+/* The earliest time a queued job falls due or a lease expires, in *due_ms;
+ * 0, 1 when there is none (an idle queue), DB_FAILED. */
+int job_next_due(struct db *db, int64_t *due_ms);
+
+/* --- inside the completion's transaction --------------------------------- */
+
+/* Deletes the job if owner still holds it at this attempt: 1 deleted, 0
+ * when it is not ours any more (cancelled, or our lease expired and
+ * another executor took it over), DB_FAILED. */
+int job_finish(struct db *db, int64_t job_id, const char *owner, int attempt);
+/* The same check, keeping the row: for retries and waits. */
+int job_requeue(struct db *db, int64_t job_id, const char *owner, int attempt, int64_t due_ms);
+int job_set_waiting(struct db *db, int64_t job_id, const char *owner, int attempt, int after);
+
+/* Queues a job; with owner it is leased to owner at once (the executor
+ * that queued it runs it next) with due_ms as the lease's expiry.  *id_out
+ * the new id. */
+int job_insert(struct db *db, const char *execution_id, const char *node_id, const char *scope,
+	       int64_t due_ms, const char *owner, int64_t *id_out);
+
+/* The waiting job of node_id in execution_id becomes due now with resume
+ * as its input (a child execution finished).  1 when one was waiting. */
+int job_wake_waiting(struct db *db, const char *execution_id, const char *node_id,
+		     const json_t *resume, int64_t now_ms);
+
+/* Whether the execution has any job left (1/0), DB_FAILED. */
+int job_any_left(struct db *db, const char *execution_id);
+/* Deletes every job of the execution. */
+int job_delete_all(struct db *db, const char *execution_id);
+
+/* --- execution rows ----------------------------------------------------------- */
+
+struct exec_row {
+	char id[37];
+	char status[16];
+	int64_t workflow_id;
+	int64_t user_profile_id;
+	int64_t event_seq;
+	int64_t deadline_ms;
+	int64_t started_ms;
+	char *trigger_node_id;       /* node_id string, malloc'd, NULL when none */
+	char *parent_execution_id;   /* malloc'd or NULL */
+	char *parent_node_id;        /* malloc'd or NULL ("" stored) */
+	char *state;                 /* JSON text, malloc'd */
+	char *snapshot;              /* JSON text, malloc'd; only when asked for */
+};
+
+void exec_row_clear(struct exec_row *r);
+
+/* Loads the execution (on PostgreSQL locking its row until the
+ * transaction ends, so completions of one execution on several hosts
+ * apply one after the other).  0, EXEC_NOT_FOUND (1), DB_FAILED. */
+int exec_row_load(struct db *db, const char *id, int with_snapshot, struct exec_row *out);
+
+/* Writes status, state and event_seq back; final_output (JSON text or
+ * NULL), error (NULL: unchanged) and completed_ms (0: unchanged) as given. */
+int exec_row_save(struct db *db, const char *id, const char *status, const char *state,
+		  int64_t event_seq, const char *final_output, const char *error,
+		  int64_t completed_ms);
+
+struct exec_log {
+	const char *execution_id, *node_id, *status;   /* "completed" | "failed" */
+	const char *input, *output, *error, *error_code, *metadata;  /* JSON text / text, may be NULL */
+	int64_t duration_ms;
+	int attempt;
+	int64_t at_ms;
+};
+
+int exec_log_insert(struct db *db, const struct exec_log *l);
+
+/* A human-confirmation wait: a pending_tasks row; *task_id (9 bytes) the
+ * new task's id. */
+int exec_task_insert(struct db *db, const char *execution_id, int64_t user_id,
+		     const char *chat_id, const char *credential_id, const char *node_id,
+		     const char *prompt, int64_t expires_ms, char task_id[9]);
+
+/* system_config.confirmation_timeout_seconds (300 when unset). */
+int exec_confirmation_timeout(struct db *db, int64_t *seconds);
+
+/* An execution's status, final output (JSON text or NULL) and error
+ * message, all malloc'd: 0, EXEC_NOT_FOUND (1), DB_FAILED. */
+int exec_result(struct db *db, const char *id, char status[16], char **final_output,
+		char **error);
+
+/* The workflow's slug (malloc'd) for event channels, NULL on failure. */
+char *exec_workflow_slug(struct db *db, int64_t workflow_id);
+
+#endif
