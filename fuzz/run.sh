@@ -21,7 +21,7 @@ FUZZ_DIR=$ROOT/fuzz
 OUT=${PIPELIT_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-DEPS="fcgi sqlite3 libpq jansson libsodium libcurl"
+DEPS="fcgi sqlite3 libpq jansson libsodium libcurl libpcre2-8"
 
 build_library() {
 	mkdir -p "$OUT"
@@ -40,7 +40,7 @@ build_target() {
 	# shellcheck disable=SC2046,SC2086 # pkg-config prints words on purpose
 	clang -g -O1 -fsanitize=fuzzer $SAN -I"$ROOT/src" -I"$OUT/src" \
 		$(pkg-config --cflags $DEPS) "$FUZZ_DIR/fuzz_$name.c" "$OUT/libpipelit.a" \
-		$(pkg-config --libs $DEPS) -o "$OUT/fuzz_$name"
+		$(pkg-config --libs $DEPS) -lm -o "$OUT/fuzz_$name"
 }
 
 run_target() {

@@ -14,8 +14,10 @@
 #include "api.h"
 #include "api/create.h"
 #include "fields.h"
+#include "graph/node_types.h"
 #include "events/publish.h"
 #include "http/answer.h"
+#include "http/field_key.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -207,6 +209,44 @@ check_node_id_free(struct validator *v, json_t *clean)
 	json_object_del(clean, "node_id");
 }
 
+/* An item at config.extra_config.<field> (under v's prefix). */
+static void
+extra_config_problem(struct validator *v, json_t *extra, const struct config_problem *p)
+{
+	json_t *outer = v->prefix, *outer_body = v->body;
+	json_t *at = outer ? json_copy(outer) : json_array();
+	json_array_append_new(at, json_string("config"));
+	json_array_append_new(at, json_string("extra_config"));
+	v_nest(v, extra, at);
+	json_t *input = p->field ? json_object_get(extra, p->field) : extra;
+	v_add(v, V_BODY, p->field, "value_error", p->message, input ? json_incref(input) : NULL,
+	      json_pack("{s:{}}", "error"));
+	v_nest(v, outer_body, outer);
+	json_decref(at);
+}
+
+/*
+ * The kind's own rules for its extra_config, where the registry has them
+ * (trigger_webhook: graph/webhook_config.h), when the body names the kind:
+ * on create (no config is an empty one), and on an update that sends both
+ * the kind and extra_config.  An update that does not is checked by
+ * model/node.c against what is stored, inside its transaction.
+ */
+static void
+check_kind_config(struct validator *v, json_t *clean, int creating)
+{
+	const char *type = json_string_value(json_object_get(clean, "component_type"));
+	json_t *extra = json_object_get(json_object_get(clean, "config"), "extra_config");
+	if (type == NULL || (!creating && extra == NULL))
+		return;
+	json_t *empty = extra == NULL ? json_object() : NULL;
+	struct config_problem p;
+	if (node_type_check_config(type, extra ? extra : empty, &p) != 0)
+		extra_config_problem(v, extra ? extra : empty, &p);
+	config_problem_free(&p);
+	json_decref(empty);
+}
+
 /* The validated fields of a NodeIn (create) or NodeUpdate body; a new
  * object, or NULL with v failed. */
 json_t *
@@ -221,7 +261,7 @@ node_fields_check(struct validator *v, json_t *body, int creating)
 	check_node_id_free(v, clean);
 	check_text(v, body, "label", 0, NODE_LABEL_MAX, 1, clean);
 	const char *type = NULL;
-	if (v_literal(v, body, "component_type", creating, node_component_types, &type) == 1)
+	if (v_literal(v, body, "component_type", creating, node_type_names(), &type) == 1)
 		json_object_set_new(clean, "component_type", json_string(type));
 	check_bool(v, body, "is_entry_point", clean);
 	check_bool(v, body, "interrupt_before", clean);
@@ -233,6 +273,8 @@ node_fields_check(struct validator *v, json_t *body, int creating)
 	json_t *config = NULL;
 	if (!sent_null(body, "config") && v_object(v, body, "config", 0, &config) == 1)
 		json_object_set_new(clean, "config", check_config(v, config));
+	if (v_count(v) == before)
+		check_kind_config(v, clean, creating);
 	if (v_count(v) > before) {
 		json_decref(clean);
 		return NULL;
@@ -242,10 +284,33 @@ node_fields_check(struct validator *v, json_t *body, int creating)
 
 /* --- answers ------------------------------------------------------------------------- */
 
+/* A refused config (NODE_BAD_CONFIG): 422 at config.extra_config.<field>. */
 static int
-answer_model_error(struct req *r, struct db *db, int rc, json_t *fields)
+answer_bad_config(struct req *r, const struct config_problem *why)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	struct config_problem p = { why ? why->field : NULL,
+				    why && why->message ? why->message : "Invalid config" };
+	extra_config_problem(&v, NULL, &p);
+	return resp_invalid(r, &v);
+}
+
+static int
+answer_model_error(struct req *r, struct db *db, int rc, json_t *fields,
+		   const struct config_problem *why)
 {
 	switch (rc) {
+	case NODE_BAD_CONFIG:
+		return answer_bad_config(r, why);
+	case NODE_WEBHOOK_PATH_TAKEN:
+		return resp_error(r, 409, why && why->message ? why->message
+							     : "Webhook path is already used.");
+	case NODE_NEEDS_KEY:
+		/* Answers the 503 that says what to configure. */
+		if (req_field_key(r) == NULL)
+			return 0;
+		return resp_db_error(r, db, "nodes: sealing a webhook secret");
 	case NODE_NOT_FOUND:
 		return resp_error(r, 404, NODE_NOT_FOUND_MSG);
 	case NODE_ID_TAKEN: {
@@ -286,7 +351,7 @@ answer_node(struct req *r, struct db *db, int status, const struct workflow *w,
 	json_t *node;
 	int rc = node_get(db, w->id, node_id, &node);
 	if (rc != NODE_OK)
-		return answer_model_error(r, db, rc, NULL);
+		return answer_model_error(r, db, rc, NULL, NULL);
 	json_t *data = json_deep_copy(node);
 	json_object_del(json_object_get(data, "config"), "input_template");
 	char *channel = xasprintf("workflow:%s", w->slug);
@@ -311,7 +376,7 @@ nodes_list(struct req *r)
 	int rc = node_list(db, w.id, &list);
 	workflow_free(&w);
 	if (rc != NODE_OK)
-		return answer_model_error(r, db, rc, NULL);
+		return answer_model_error(r, db, rc, NULL, NULL);
 	return resp_json(r, 200, list);
 }
 
@@ -319,6 +384,8 @@ struct create_args {
 	struct req *r;
 	const struct workflow *w;
 	json_t *fields;
+	const struct field_keyring *ring;   /* NULL when no key is configured */
+	struct config_problem why;          /* a refused config, owned */
 };
 
 /* In the create's transaction: the node, and its NodeOut. */
@@ -327,7 +394,7 @@ create_and_render(struct db *db, void *arg, struct idem_answer *out)
 {
 	struct create_args *a = arg;
 	char *node_id = NULL;
-	int rc = node_create(db, a->w->id, a->fields, &node_id);
+	int rc = node_create(db, a->w->id, a->fields, a->ring, &node_id, &a->why);
 	json_t *node = NULL;
 	if (rc == NODE_OK)
 		rc = node_get(db, a->w->id, node_id, &node);
@@ -344,7 +411,7 @@ static int
 answer_create_failure(struct req *r, struct db *db, int rc, void *arg)
 {
 	struct create_args *a = arg;
-	return answer_model_error(r, db, rc, a->fields);
+	return answer_model_error(r, db, rc, a->fields, &a->why);
 }
 
 static void
@@ -377,8 +444,9 @@ nodes_create(struct req *r)
 	}
 	static const struct create_ops ops = { create_and_render, answer_create_failure,
 					       publish_created };
-	struct create_args a = { r, &w, fields };
+	struct create_args a = { r, &w, fields, req_field_key_if_set(r), { NULL, NULL } };
 	int rc = api_create(r, db, &ops, &a);
+	config_problem_free(&a.why);
 	json_decref(fields);
 	workflow_free(&w);
 	return rc;
@@ -399,11 +467,14 @@ nodes_update(struct req *r)
 		return 0;
 	}
 	char *node_id = NULL;
-	int rc = node_update(db, w.id, req_param(r, "node_id"), fields, &node_id);
+	struct config_problem why = { NULL, NULL };
+	int rc = node_update(db, w.id, req_param(r, "node_id"), fields, req_field_key_if_set(r),
+			     &node_id, &why);
 	if (rc != NODE_OK)
-		rc = answer_model_error(r, db, rc, fields);
+		rc = answer_model_error(r, db, rc, fields, &why);
 	else
 		rc = answer_node(r, db, 200, &w, node_id, "node_updated");
+	config_problem_free(&why);
 	free(node_id);
 	json_decref(fields);
 	workflow_free(&w);
@@ -423,7 +494,7 @@ nodes_delete(struct req *r)
 	int rc = node_delete(db, w.id, node_id);
 	if (rc != NODE_OK) {
 		workflow_free(&w);
-		return answer_model_error(r, db, rc, NULL);
+		return answer_model_error(r, db, rc, NULL, NULL);
 	}
 	json_t *data = json_pack("{s:s}", "node_id", node_id);
 	char *channel = xasprintf("workflow:%s", w.slug);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/node_types.h"
 #include "http/validate.h"
 #include "model/credential.h"
 #include "model/credential_ref.h"
@@ -16,13 +17,13 @@
 struct slot {
 	const char *id_key;
 	const char *ref_key;
-	int (*kept_by)(const char *component_type);
+	bool (*kept_by)(const char *component_type);
 };
 
-static int
+static bool
 is_model(const char *type)
 {
-	return strcmp(type, "ai_model") == 0;
+	return node_type_has(type, NODE_MODEL_CONFIG);
 }
 
 static const struct slot slots[] = {

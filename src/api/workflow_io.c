@@ -26,6 +26,7 @@
 #include "api.h"
 #include "api/create.h"
 #include "http/answer.h"
+#include "http/field_key.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -216,9 +217,15 @@ create_workflow(struct db *db, int64_t owner, json_t *fields, char **slug_out)
 
 /* What a refused node means for the import (malloc'd). */
 static char *
-node_refusal(int rc, size_t i, json_t *item)
+node_refusal(int rc, size_t i, json_t *item, const struct config_problem *why)
 {
 	const char *id = json_string_value(json_object_get(item, "node_id"));
+	if (rc == NODE_WEBHOOK_PATH_TAKEN)
+		return xstrdup(why->message ? why->message : "Webhook path is already used.");
+	if (rc == NODE_BAD_CONFIG)
+		return xasprintf("node %zu ('%.100s'): config.extra_config%s%s: %s", i, id,
+				 why->field ? "." : "", why->field ? why->field : "",
+				 why->message ? why->message : "invalid");
 	if (rc == NODE_TOO_MANY || rc == NODE_CONFIG_TOO_LARGE) {
 		char *limit = node_limit_message(rc);
 		char *what = xasprintf("node %zu ('%.100s'): %s", i, id, limit);
@@ -229,21 +236,41 @@ node_refusal(int rc, size_t i, json_t *item)
 			 "that does not exist", i, id);
 }
 
-/* Writes nodes then edges into workflow_id; on failure *what says which
- * item (malloc'd) and the status to answer is returned (422, or 413 for a
- * config over its size), -1 for a database failure. */
+/* The status a refused node answers. */
 static int
-create_graph(struct db *db, int64_t workflow_id, const struct workflow_plan *pl, char **what)
+node_refusal_status(int rc)
+{
+	switch (rc) {
+	case NODE_CONFIG_TOO_LARGE:
+		return 413;
+	case NODE_WEBHOOK_PATH_TAKEN:
+		return 409;
+	case NODE_NEEDS_KEY:
+		return 503;
+	default:
+		return 422;
+	}
+}
+
+/* Writes nodes then edges into workflow_id; on failure *what says which
+ * item (malloc'd) and the status to answer is returned (422; 413 for a
+ * config over its size; 409 for a webhook path another node has; 503 for
+ * a webhook secret and no key to seal it), -1 for a database failure. */
+static int
+create_graph(struct db *db, int64_t workflow_id, const struct workflow_plan *pl,
+	     const struct field_keyring *ring, char **what)
 {
 	size_t i;
 	json_t *item;
 	json_array_foreach(pl->nodes, i, item) {
 		char *node_id = NULL;
-		int rc = node_create(db, workflow_id, item, &node_id);
+		struct config_problem why = { NULL, NULL };
+		int rc = node_create(db, workflow_id, item, ring, &node_id, &why);
 		free(node_id);
 		if (rc != NODE_OK) {
-			*what = node_refusal(rc, i, item);
-			return rc < 0 ? -1 : rc == NODE_CONFIG_TOO_LARGE ? 413 : 422;
+			*what = rc < 0 ? NULL : node_refusal(rc, i, item, &why);
+			config_problem_free(&why);
+			return rc < 0 ? -1 : node_refusal_status(rc);
 		}
 	}
 	json_array_foreach(pl->edges, i, item) {
@@ -304,7 +331,7 @@ answer_problems(struct req *r, struct problems *p)
 struct import_args {
 	struct req *r;
 	struct workflow_plan *pl;
-	int refusal;             /* 413 or 422 when the graph was refused, else 0 */
+	int refusal;             /* 409, 413, 422 or 503 when the graph was refused, else 0 */
 	char *what;              /* owned; the refusal's detail */
 };
 
@@ -329,7 +356,7 @@ import_and_render(struct db *db, void *arg, struct idem_answer *out)
 	if (credential_refs_resolve(db, user, a->pl->doc_nodes, a->pl->nodes, unresolved) != 0)
 		rc = DB_FAILED;
 	else
-		rc = create_graph(db, w.id, a->pl, &a->what);
+		rc = create_graph(db, w.id, a->pl, req_field_key_if_set(a->r), &a->what);
 	workflow_free(&w);
 	json_t *body = NULL;
 	if (rc == 0 && (body = workflow_detail(db, slug, user)) == NULL)
@@ -337,7 +364,7 @@ import_and_render(struct db *db, void *arg, struct idem_answer *out)
 	free(slug);
 	if (rc != 0) {
 		json_decref(unresolved);
-		a->refusal = rc == 413 || rc == 422 ? rc : 0;
+		a->refusal = rc == 409 || rc == 413 || rc == 422 || rc == 503 ? rc : 0;
 		return rc;
 	}
 	json_object_set_new(body, "unresolved_credentials", unresolved);
@@ -351,8 +378,10 @@ static int
 answer_import_failure(struct req *r, struct db *db, int rc, void *arg)
 {
 	struct import_args *a = arg;
-	if (a->refusal == 413)
-		return resp_error(r, 413, a->what);
+	if (a->refusal == 409 || a->refusal == 413)
+		return resp_error(r, a->refusal, a->what);
+	if (a->refusal == 503 && req_field_key(r) == NULL)
+		return 0;
 	if (a->refusal == 422) {
 		struct problems p = { json_array() };
 		problem(&p, json_array(), "%s", a->what);

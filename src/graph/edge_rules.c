@@ -51,8 +51,7 @@ edge_label_is_loop(const char *label)
 bool
 edge_conditional_source_ok(const char *component_type)
 {
-	return component_type != NULL && (strcmp(component_type, "switch") == 0
-					  || strcmp(component_type, "assertion") == 0);
+	return node_type_has(component_type, NODE_CONDITIONAL_SOURCE);
 }
 
 static char *
@@ -63,10 +62,16 @@ handle_check(const struct handle *h, const struct node_type *target)
 	return xasprintf("Node type '%s' does not accept '%s' connections", target->name, h->handle);
 }
 
+/* A trigger's edge passes whatever its first port is: it carries no port
+ * value but the start of the run.  Its target is an entry node (pipelit-
+ * engine.md 2.4, step 5), fed by the state the payload seeds (2.3, 2.5:
+ * state.trigger, node_outputs[trigger], and the human message of
+ * trigger.text in state.messages): so trigger_manual -> agent runs as in
+ * Pipelit, where its payload port would otherwise fail object -> messages. */
 static char *
 port_check(const struct node_type *source, const struct node_type *target)
 {
-	if (source == NULL || target == NULL)
+	if (source == NULL || target == NULL || (source->flags & NODE_IS_TRIGGER))
 		return NULL;
 	const struct node_port *out = node_type_first_output(source);
 	const struct node_port *in = node_type_first_input(target);

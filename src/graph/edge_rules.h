@@ -5,6 +5,10 @@
  *
  * A difference from Pipelit: conditional edges may leave an "assertion"
  * node (its pass/fail handles) as well as a "switch"; validate agrees.
+ * Which kinds may is the registry's NODE_CONDITIONAL_SOURCE.
+ *
+ * Edges from triggers (NODE_IS_TRIGGER) skip the port type check: they
+ * carry the start of a run, not a port value (edge_rules.c, port_check).
  */
 #ifndef PIPELIT_GRAPH_EDGE_RULES_H
 #define PIPELIT_GRAPH_EDGE_RULES_H
@@ -25,7 +29,8 @@ const char *edge_label_handle(const char *label);
 /* loop_body and loop_return edges skip the type check. */
 bool edge_label_is_loop(const char *label);
 
-/* Whether a node of this component type may start a conditional edge. */
+/* Whether a node of this component type may start a conditional edge
+ * (NODE_CONDITIONAL_SOURCE). */
 bool edge_conditional_source_ok(const char *component_type);
 
 /*

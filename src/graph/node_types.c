@@ -3,9 +3,12 @@
 #include "node_types.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "graph/webhook_config.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* Table-building shorthands: a port list and a field list end with a
  * NULL name, an enum with a NULL string. */
@@ -42,6 +45,7 @@ static const struct node_type registry[] = {
 			PORT("chat_id", PT_NUMBER, "Telegram chat ID"),
 			PORT_SCHEMA("files", PT_ARRAY, "Document files", FILES_SCHEMA),
 			PORT("payload", PT_OBJECT, "Full trigger payload")),
+		.flags = NODE_IS_TRIGGER,
 	},
 	{
 		.name = "trigger_manual",
@@ -50,6 +54,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_TRIGGER,
 		.outputs = PORTS(
 			PORT("payload", PT_OBJECT, "Manual trigger payload")),
+		.flags = NODE_IS_TRIGGER,
 	},
 	{
 		.name = "trigger_schedule",
@@ -59,6 +64,7 @@ static const struct node_type registry[] = {
 		.outputs = PORTS(
 			PORT("timestamp", PT_STRING, "ISO 8601 timestamp of when the job fired"),
 			PORT("payload", PT_OBJECT, "Scheduled job payload")),
+		.flags = NODE_IS_TRIGGER,
 	},
 	{
 		.name = "trigger_chat",
@@ -69,6 +75,7 @@ static const struct node_type registry[] = {
 			PORT("text", PT_STRING, "Chat message text"),
 			PORT_SCHEMA("files", PT_ARRAY, "Document files", FILES_SCHEMA),
 			PORT("payload", PT_OBJECT, "Full chat trigger payload")),
+		.flags = NODE_IS_TRIGGER,
 	},
 	{
 		.name = "trigger_workflow",
@@ -78,6 +85,7 @@ static const struct node_type registry[] = {
 		.outputs = PORTS(
 			PORT("text", PT_STRING, "Text content from workflow trigger"),
 			PORT("payload", PT_OBJECT, "Full trigger payload object")),
+		.flags = NODE_IS_TRIGGER,
 	},
 	{
 		.name = "trigger_error",
@@ -86,6 +94,84 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_TRIGGER,
 		.outputs = PORTS(
 			PORT("error", PT_OBJECT, "")),
+		.flags = NODE_IS_TRIGGER,
+	},
+	{
+		.name = "trigger_webhook",
+		.display_name = "Webhook Trigger",
+		.description = "Starts the workflow when an HTTP request arrives at /api/v1/webhooks/<path>",
+		.category = NODE_CAT_TRIGGER,
+		.outputs = PORTS(
+			PORT("body", PT_ANY, "Request body: parsed JSON, or the text of a body that is not JSON"),
+			PORT("headers", PT_OBJECT, "Request headers, names in lower case"),
+			PORT("query", PT_OBJECT, "Query string parameters"),
+			PORT("method", PT_STRING, "HTTP method of the request"),
+			PORT("payload", PT_OBJECT, "Full trigger payload")),
+		.flags = NODE_IS_TRIGGER,
+		.config_shape = CONFIG_OBJECT,
+		.config = CONFIG(
+			{ .name = "path",
+			  .type = "string",
+			  .description = WEBHOOK_PATH_RULE,
+			  .required = true },
+			{ .name = "method",
+			  .type = "string",
+			  .description = "HTTP method the webhook accepts (ANY: every method)",
+			  .default_json = "\"POST\"",
+			  .choices = CHOICES("POST", "GET", "PUT", "PATCH", "DELETE", "ANY") },
+			{ .name = "secret",
+			  .type = "string",
+			  .description = "HMAC secret that signs deliveries; stored encrypted and shown "
+					 "masked. Unset: deliveries are not signed",
+			  .default_json = "null" },
+			{ .name = "signature_header",
+			  .type = "string",
+			  .description = "Request header that carries the signature",
+			  .default_json = "\"X-Hub-Signature-256\"" },
+			{ .name = "signature_algorithm",
+			  .type = "string",
+			  .description = "sha256: 'sha256=<hex HMAC-SHA256 of the body>' (GitHub); "
+					 "stripe: 't=<unix time>,v1=<hex HMAC-SHA256 of "
+					 "\"<t>.<body>\">' within the tolerance (Stripe); hex: the "
+					 "bare hex HMAC-SHA256 of the body",
+			  .default_json = "\"sha256\"",
+			  .choices = CHOICES("sha256", "stripe", "hex") },
+			{ .name = "signature_tolerance_seconds",
+			  .type = "integer",
+			  .description = "stripe: how far the signed time may be from now",
+			  .default_json = "300",
+			  .minimum = "1",
+			  .maximum = "86400" },
+			{ .name = "mode",
+			  .type = "string",
+			  .description = "async: answer 202 with the execution id at once; sync: wait "
+					 "for the workflow's output",
+			  .default_json = "\"async\"",
+			  .choices = CHOICES("async", "sync") },
+			{ .name = "max_wait_seconds",
+			  .type = "integer",
+			  .description = "sync: the longest wait, then 202 with the execution id",
+			  .default_json = "30",
+			  .minimum = "1",
+			  .maximum = "300" },
+			{ .name = "rate_limit_per_minute",
+			  .type = "integer",
+			  .description = "Deliveries accepted per minute, then 429 (0: no limit)",
+			  .default_json = "0",
+			  .minimum = "0",
+			  .maximum = "1000000" },
+			{ .name = "max_concurrency",
+			  .type = "integer",
+			  .description = "Executions of this webhook running at once, then 429 (0: no limit)",
+			  .default_json = "0",
+			  .minimum = "0",
+			  .maximum = "100000" },
+			{ .name = "respond_with",
+			  .type = "string",
+			  .description = "sync: the node_id whose output is the response body "
+					 "(unset: the workflow's final output)",
+			  .default_json = "null" }),
+		.check_config = webhook_config_check,
 	},
 	{
 		.name = "reply_chat",
@@ -114,7 +200,8 @@ static const struct node_type registry[] = {
 		.outputs = PORTS(
 			PORT("messages", PT_MESSAGES, ""),
 			PORT("output", PT_STRING, "")),
-		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_TOOLS | NODE_REQUIRES_SKILLS | NODE_EXECUTABLE,
+		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_TOOLS | NODE_REQUIRES_SKILLS | NODE_EXECUTABLE
+			 | NODE_KEEPS_PROMPT,
 		.config_shape = CONFIG_OBJECT,
 		.config = CONFIG(
 			{ .name = "conversation_memory",
@@ -172,7 +259,8 @@ static const struct node_type registry[] = {
 		.outputs = PORTS(
 			PORT("category", PT_STRING, ""),
 			PORT("raw", PT_STRING, "Raw LLM response")),
-		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE,
+		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE
+			 | NODE_KEEPS_PROMPT,
 	},
 	{
 		.name = "router",
@@ -183,7 +271,8 @@ static const struct node_type registry[] = {
 			PORT_REQ("messages", PT_MESSAGES, "")),
 		.outputs = PORTS(
 			PORT("route", PT_STRING, "")),
-		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE,
+		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE
+			 | NODE_KEEPS_PROMPT,
 	},
 	{
 		.name = "extractor",
@@ -194,7 +283,8 @@ static const struct node_type registry[] = {
 			PORT_REQ("messages", PT_MESSAGES, "")),
 		.outputs = PORTS(
 			PORT("extracted", PT_OBJECT, "")),
-		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE,
+		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE
+			 | NODE_KEEPS_PROMPT,
 	},
 	{
 		.name = "ai_model",
@@ -203,6 +293,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_SUB_COMPONENT,
 		.outputs = PORTS(
 			PORT("model", PT_OBJECT, "")),
+		.flags = NODE_SUB_COMPONENT | NODE_MODEL_CONFIG,
 	},
 	{
 		.name = "run_command",
@@ -213,7 +304,7 @@ static const struct node_type registry[] = {
 			PORT("command", PT_STRING, "")),
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "platform_api",
@@ -222,7 +313,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_AGENT,
 		.outputs = PORTS(
 			PORT("response", PT_STRING, "JSON response from API")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 		.config_shape = CONFIG_OBJECT,
 		.config = CONFIG(
 			{ .name = "api_base_url",
@@ -237,7 +328,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_AGENT,
 		.outputs = PORTS(
 			PORT("identity", PT_STRING, "JSON with identity and self-modification instructions")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "get_totp_code",
@@ -246,7 +337,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_AGENT,
 		.outputs = PORTS(
 			PORT("totp_code", PT_STRING, "JSON with username and current TOTP code")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "spawn_and_await",
@@ -255,7 +346,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_AGENT,
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "JSON result from child workflow")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "workflow_create",
@@ -264,7 +355,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_AGENT,
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "JSON with workflow_id, slug, and counts")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "workflow_discover",
@@ -273,7 +364,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_SUB_COMPONENT,
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "JSON with matches, scores, and recommendations")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "scheduler_tools",
@@ -282,7 +373,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_AGENT,
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "JSON result from schedule operations")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "system_health",
@@ -291,7 +382,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_AGENT,
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "JSON health report with summary, checks, and issues")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "validate_gherkin",
@@ -302,7 +393,7 @@ static const struct node_type registry[] = {
 			PORT("gherkin_spec", PT_STRING, "Gherkin feature spec text")),
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "JSON validation result")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "validate_topology",
@@ -313,7 +404,7 @@ static const struct node_type registry[] = {
 			PORT("topology_yaml", PT_STRING, "Workflow topology YAML to validate")),
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "JSON validation result")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "output_parser",
@@ -324,6 +415,7 @@ static const struct node_type registry[] = {
 			PORT("text", PT_STRING, "")),
 		.outputs = PORTS(
 			PORT("parsed", PT_OBJECT, "")),
+		.flags = NODE_SUB_COMPONENT,
 	},
 	{
 		.name = "skill",
@@ -332,6 +424,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_SUB_COMPONENT,
 		.outputs = PORTS(
 			PORT("skill_path", PT_STRING, "Path to skills directory")),
+		.flags = NODE_SUB_COMPONENT,
 		.config_shape = CONFIG_OBJECT,
 		.config = CONFIG(
 			{ .name = "skill_path",
@@ -351,7 +444,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_SUB_COMPONENT,
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "Retrieved memory content")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 		.config_shape = CONFIG_OBJECT,
 		.config = CONFIG(
 			{ .name = "memory_type",
@@ -379,7 +472,7 @@ static const struct node_type registry[] = {
 		.category = NODE_CAT_SUB_COMPONENT,
 		.outputs = PORTS(
 			PORT("result", PT_STRING, "Confirmation of what was stored")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
 		.config_shape = CONFIG_OBJECT,
 		.config = CONFIG(
 			{ .name = "fact_type",
@@ -415,7 +508,7 @@ static const struct node_type registry[] = {
 			PORT_REQ("input", PT_ANY, "")),
 		.outputs = PORTS(
 			PORT("route", PT_STRING, "")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_CONDITIONAL_SOURCE,
 	},
 	{
 		.name = "assertion",
@@ -427,7 +520,7 @@ static const struct node_type registry[] = {
 		.outputs = PORTS(
 			PORT("output", PT_OBJECT, "Results with passed flag and per-rule details"),
 			PORT("route", PT_STRING, "'pass' or 'fail'")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_CONDITIONAL_SOURCE,
 	},
 	{
 		.name = "code",
@@ -494,7 +587,7 @@ static const struct node_type registry[] = {
 		.outputs = PORTS(
 			PORT("confirmed", PT_BOOLEAN, "Whether the user confirmed"),
 			PORT("user_response", PT_STRING, "User's response text")),
-		.flags = NODE_EXECUTABLE,
+		.flags = NODE_EXECUTABLE | NODE_INTERRUPTS_BEFORE,
 	},
 	{
 		.name = "workflow",
@@ -522,6 +615,22 @@ static const struct node_type registry[] = {
 			  .description = "Map parent state fields to child trigger payload",
 			  .default_json = "{}" }),
 	},
+	/* Accepted component types without a type spec in Pipelit: not in
+	 * the API's map, last so the map's order is the table's. */
+	{
+		.name = "code_execute",
+		.display_name = "Code Execute",
+		.description = "",
+		.category = NODE_CAT_SUB_COMPONENT,
+		.flags = NODE_SUB_COMPONENT | NODE_UNLISTED,
+	},
+	{
+		.name = "error_handler",
+		.display_name = "Error Handler",
+		.description = "",
+		.category = NODE_CAT_LOGIC,
+		.flags = NODE_UNLISTED,
+	},
 };
 
 #define REGISTRY_SIZE (sizeof(registry) / sizeof(registry[0]))
@@ -542,6 +651,63 @@ node_type_find(const char *name)
 		if (strcmp(registry[i].name, name) == 0)
 			return &registry[i];
 	return NULL;
+}
+
+bool
+node_type_has(const char *name, unsigned flags)
+{
+	const struct node_type *t = node_type_find(name);
+	return t != NULL && (t->flags & flags) == flags;
+}
+
+bool
+node_type_is_trigger(const char *name)
+{
+	return node_type_has(name, NODE_IS_TRIGGER);
+}
+
+enum node_role
+node_type_role(const char *name)
+{
+	const struct node_type *t = node_type_find(name);
+	if (t == NULL)
+		return NODE_ROLE_UNKNOWN;
+	if (t->flags & NODE_IS_TRIGGER)
+		return NODE_ROLE_TRIGGER;
+	if (t->flags & NODE_SUB_COMPONENT)
+		return NODE_ROLE_SUB_COMPONENT;
+	return NODE_ROLE_STEP;
+}
+
+const char *const *
+node_type_names(void)
+{
+	/* Filled once from the constant table; the same for every caller. */
+	static const char *names[REGISTRY_SIZE + 1];
+	if (names[0] == NULL)
+		for (size_t i = 0; i < REGISTRY_SIZE; i++)
+			names[i] = registry[i].name;
+	return names;
+}
+
+int
+node_type_check_config(const char *name, const json_t *extra_config, struct config_problem *out)
+{
+	const struct node_type *t = node_type_find(name);
+	out->field = NULL;
+	out->message = NULL;
+	if (t == NULL || t->check_config == NULL)
+		return 0;
+	return t->check_config(extra_config, out);
+}
+
+void
+config_problem_free(struct config_problem *p)
+{
+	free(p->field);
+	free(p->message);
+	p->field = NULL;
+	p->message = NULL;
 }
 
 size_t
@@ -787,6 +953,8 @@ render_registry(void)
 {
 	json_t *all = json_object();
 	for (size_t i = 0; i < REGISTRY_SIZE; i++) {
+		if (registry[i].flags & NODE_UNLISTED)
+			continue;
 		json_t *spec = render_node_type(&registry[i]);
 		if (spec == NULL) {
 			json_decref(all);

@@ -45,6 +45,14 @@ req_field_key(struct req *r)
 	return NULL;
 }
 
+const struct field_keyring *
+req_field_key_if_set(struct req *r)
+{
+	if (process_key_state == KEY_UNKNOWN)
+		decode_process_keys(r->cfg);
+	return process_key_state == KEY_READY ? &process_ring : NULL;
+}
+
 int
 resp_field_key_mismatch(struct req *r)
 {

@@ -15,6 +15,11 @@ struct field_keyring;
  * usable key is configured. */
 const struct field_keyring *req_field_key(struct req *r);
 
+/* The process's keys, or NULL when no usable key is configured; answers
+ * nothing (for handlers that need a key only for some requests: they call
+ * req_field_key() to answer the 503 when it turns out they do). */
+const struct field_keyring *req_field_key_if_set(struct req *r);
+
 /* Answers 503 for a stored secret that does not open: its key is not
  * configured, or it was moved from another row or column.  Returns as
  * resp_error(). */

@@ -604,7 +604,7 @@ model_errors(json_t *types, const struct edge_row *rows, size_t n, json_t *error
 	json_t *type;
 	json_object_foreach(types, node_id, type) {
 		const struct node_type *t = node_type_find(json_string_value(type));
-		if (t == NULL || t->category == NODE_CAT_TRIGGER || !(t->flags & NODE_REQUIRES_MODEL))
+		if (t == NULL || (t->flags & NODE_IS_TRIGGER) || !(t->flags & NODE_REQUIRES_MODEL))
 			continue;
 		size_t i = 0;
 		while (i < n && !(is_llm(&rows[i]) && strcmp(rows[i].target, node_id) == 0))

@@ -8,23 +8,15 @@
 #include <sodium.h>
 
 #include "db/db.h"
+#include "graph/node_types.h"
+#include "graph/webhook_config.h"
 #include "model/limits.h"
 #include "model/row_json.h"
+#include "model/webhook.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
-
-const char *const node_component_types[] = {
-	"categorizer", "router", "extractor", "ai_model", "agent", "deep_agent", "switch",
-	"assertion", "run_command", "get_totp_code", "platform_api", "whoami",
-	"spawn_and_await", "workflow_create", "workflow_discover", "scheduler_tools",
-	"system_health", "human_confirmation", "workflow", "code", "code_execute", "loop",
-	"wait", "merge", "filter", "error_handler", "output_parser", "memory_read",
-	"memory_write", "identify_user", "trigger_telegram", "trigger_schedule",
-	"trigger_manual", "trigger_workflow", "trigger_error", "trigger_chat", "reply_chat",
-	"skill", "validate_gherkin", "validate_topology", NULL,
-};
 
 /* ComponentConfigData keys by group, as column names (they are the same). */
 static const char *const model_keys[] = {
@@ -50,37 +42,16 @@ static const char *const node_keys[] = {
 	"c.priority, c.trigger_config, n.updated_at " \
 	"FROM workflow_nodes n LEFT JOIN component_configs c ON c.id = n.component_config_id "
 
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(list[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-int
-node_type_keeps_prompt(const char *type)
-{
-	static const char *const kinds[] = { "agent", "categorizer", "router", "extractor", NULL };
-	return in_list(kinds, type);
-}
-
-int
-node_type_is_trigger(const char *type)
-{
-	return strncmp(type, "trigger_", 8) == 0;
-}
-
 /* --- rendering --------------------------------------------------------------------- */
 
-/* ComponentConfigData: the model group only for ai_model, the trigger
- * group only for trigger_* types; the other groups' keys are written with
- * their empty values.  Columns from 11 on are the config's. */
+/* ComponentConfigData: the model group only for kinds that keep it
+ * (ai_model), the trigger group only for triggers; the other groups' keys
+ * are written with their empty values.  Columns from 11 on are the
+ * config's. */
 static void
 config_write(struct jw *w, struct db_stmt *st, const char *type)
 {
-	int model = strcmp(type, "ai_model") == 0;
+	int model = node_type_has(type, NODE_MODEL_CONFIG);
 	int trigger = node_type_is_trigger(type);
 	jw_obj_begin(w);
 	text_or(w, "system_prompt", st, 11, "");
@@ -392,9 +363,9 @@ config_columns_for_create(json_t *config, const char *type, const char *now)
 	json_t *extra = json_object_get(config, "extra_config");
 	json_object_set_new(cols, "extra_config", json_is_object(extra) ? json_incref(extra)
 								      : json_object());
-	if (node_type_keeps_prompt(type))
+	if (node_type_has(type, NODE_KEEPS_PROMPT))
 		copy_keys(cols, config, (const char *const[]){ "system_prompt", NULL });
-	if (strcmp(type, "ai_model") == 0)
+	if (node_type_has(type, NODE_MODEL_CONFIG))
 		copy_keys(cols, config, model_keys);
 	if (node_type_is_trigger(type)) {
 		json_object_set_new(cols, "is_active", json_true());
@@ -416,8 +387,8 @@ node_columns_for_create(json_t *fields, int64_t workflow_id, const char *node_id
 	json_object_set_new(cols, "node_id", json_string(node_id));
 	json_object_set_new(cols, "workflow_id", json_integer(workflow_id));
 	json_object_set_new(cols, "component_config_id", json_integer(config_id));
-	if (strcmp(json_string_value(json_object_get(fields, "component_type")),
-		   "human_confirmation") == 0)
+	if (node_type_has(json_string_value(json_object_get(fields, "component_type")),
+			  NODE_INTERRUPTS_BEFORE))
 		json_object_set_new(cols, "interrupt_before", json_true());
 	json_object_set_new(cols, "updated_at", json_string(now));
 	return cols;
@@ -554,39 +525,144 @@ check_limits(struct db *db, int64_t workflow_id, int64_t config_id, int counted)
 	return n > lim->max_nodes ? NODE_TOO_MANY : NODE_OK;
 }
 
+/* --- trigger_webhook ---------------------------------------------------------------- */
+
+/* A trigger_webhook's config on its way in: checked, its secret taken out
+ * of what component_configs will store (model/webhook.h). */
+struct webhook_write {
+	int active;                  /* the node is a trigger_webhook */
+	json_t *extra;               /* the extra_config to store, secret masked; owned */
+	char *path;
+	enum webhook_secret_change change;
+	char *secret;                /* SET: the new secret; wiped when done */
+};
+
 static int
-create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields, char **node_id)
+is_webhook(const char *type)
+{
+	return type != NULL && strcmp(type, "trigger_webhook") == 0;
+}
+
+static void
+set_problem(struct config_problem *why, const char *field, char *message)
+{
+	if (why == NULL) {
+		free(message);
+		return;
+	}
+	config_problem_free(why);
+	why->field = field ? xstrdup(field) : NULL;
+	why->message = message;
+}
+
+/* Checks extra_config (NULL: {}) of a trigger_webhook into ww; NODE_OK or
+ * NODE_BAD_CONFIG with why set. */
+static int
+webhook_prepare(json_t *extra_config, struct webhook_write *ww, struct config_problem *why)
+{
+	ww->active = 1;
+	ww->extra = json_is_object(extra_config) ? json_deep_copy(extra_config) : json_object();
+	struct webhook_config cfg;
+	struct config_problem p = { NULL, NULL };
+	if (webhook_config_parse(ww->extra, &cfg, &p) != 0) {
+		set_problem(why, p.field, p.message);
+		free(p.field);
+		return NODE_BAD_CONFIG;
+	}
+	ww->path = xstrdup(cfg.path);
+	webhook_config_free(&cfg);
+	ww->change = webhook_secret_take(ww->extra, &ww->secret);
+	return NODE_OK;
+}
+
+/* Writes the path row of node_pk inside the transaction. */
+static int
+webhook_finish(struct db *db, const struct field_keyring *ring, int64_t node_pk,
+	       const struct webhook_write *ww, struct config_problem *why)
+{
+	switch (webhook_save(db, ring, node_pk, ww->path, ww->change, ww->secret)) {
+	case WEBHOOK_OK:
+		return NODE_OK;
+	case WEBHOOK_PATH_TAKEN:
+		set_problem(why, "path", xasprintf("Webhook path '%s' is already used by another "
+						   "webhook trigger.", ww->path));
+		return NODE_WEBHOOK_PATH_TAKEN;
+	case WEBHOOK_NO_SECRET:
+		set_problem(why, "secret", xstrdup("'" WEBHOOK_SECRET_MASK "' stands for a stored "
+						   "secret, and this node has none: send the "
+						   "secret itself"));
+		return NODE_BAD_CONFIG;
+	case WEBHOOK_NEEDS_KEY:
+		return NODE_NEEDS_KEY;
+	default:
+		return NODE_DB_ERROR;
+	}
+}
+
+static void
+webhook_write_free(struct webhook_write *ww)
+{
+	json_decref(ww->extra);
+	free(ww->path);
+	if (ww->secret != NULL) {
+		explicit_bzero(ww->secret, strlen(ww->secret));
+		free(ww->secret);
+	}
+	memset(ww, 0, sizeof(*ww));
+}
+
+static int
+create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields,
+		      const struct field_keyring *ring, char **node_id, struct config_problem *why)
 {
 	const char *type = json_string_value(json_object_get(fields, "component_type"));
-	int rc = check_references(db, workflow_id, fields);
+	json_t *config = json_object_get(fields, "config");
+	struct webhook_write ww = { 0 };
+	int rc = is_webhook(type) ? webhook_prepare(json_object_get(config, "extra_config"), &ww, why)
+				  : NODE_OK;
+	if (rc == NODE_OK)
+		rc = check_references(db, workflow_id, fields);
 	if (rc == NODE_OK)
 		rc = choose_node_id(db, workflow_id, fields, type, node_id);
-	if (rc != NODE_OK)
+	if (rc != NODE_OK) {
+		webhook_write_free(&ww);
 		return rc;
+	}
 	char now[TIME_DB_LEN];
 	time_now_db(now);
-	json_t *cols = config_columns_for_create(json_object_get(fields, "config"), type, now);
+	json_t *cols = config_columns_for_create(config, type, now);
+	if (ww.active)
+		json_object_set(cols, "extra_config", ww.extra);
 	int64_t config_id = insert_row(db, "component_configs", cols);
 	json_decref(cols);
-	if (config_id < 0)
-		return write_failed(db, "insert config");
-	cols = node_columns_for_create(fields, workflow_id, *node_id, config_id, now);
-	int64_t id = insert_row(db, "workflow_nodes", cols);
-	json_decref(cols);
-	if (id < 0)
-		return write_failed(db, "insert node");
+	int64_t id = -1;
+	if (config_id < 0) {
+		rc = write_failed(db, "insert config");
+	} else {
+		cols = node_columns_for_create(fields, workflow_id, *node_id, config_id, now);
+		id = insert_row(db, "workflow_nodes", cols);
+		json_decref(cols);
+		if (id < 0)
+			rc = write_failed(db, "insert node");
+	}
+	if (rc == NODE_OK && ww.active)
+		rc = webhook_finish(db, ring, id, &ww, why);
+	webhook_write_free(&ww);
+	if (rc != NODE_OK)
+		return rc;
 	return check_limits(db, workflow_id, config_id, 1);
 }
 
 int
-node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_id_out)
+node_create(struct db *db, int64_t workflow_id, json_t *fields, const struct field_keyring *ring,
+	    char **node_id_out, struct config_problem *why)
 {
 	*node_id_out = NULL;
 	int own = !db_in_transaction(db);
 	if (own && db_begin_write(db) != 0)
 		return db_abandon(db);
 	char *node_id = NULL;
-	int rc = create_in_transaction(db, workflow_id, fields, &node_id);
+	int rc = create_in_transaction(db, workflow_id, fields, ring, &node_id, why);
 	/* write_failed has already rolled back and classified. */
 	if (rc != NODE_OK && !db_in_transaction(db)) {
 		free(node_id);
@@ -641,7 +717,7 @@ config_columns_for_update(json_t *config, const char *stored_type, const char *n
 	if (extra != NULL)
 		json_object_set_new(cols, "extra_config", json_is_object(extra) ? json_incref(extra)
 										: json_object());
-	if (strcmp(stored_type, "ai_model") == 0)
+	if (node_type_has(stored_type, NODE_MODEL_CONFIG))
 		copy_keys(cols, config, model_keys);
 	if (node_type_is_trigger(stored_type))
 		copy_keys(cols, config, trigger_keys);
@@ -690,8 +766,64 @@ rename_references(struct db *db, int64_t workflow_id, const char *old_id, const 
 	return 0;
 }
 
+/* The stored extra_config of a config row (new reference; {} when unreadable). */
+static json_t *
+stored_extra_config(struct db *db, int64_t config_id)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT extra_config FROM component_configs WHERE id = ?");
+	json_t *extra = NULL;
+	if (st != NULL) {
+		db_bind_int64(st, 1, config_id);
+		if (db_step(st) == DB_ROW && db_column_text(st, 0) != NULL)
+			extra = json_loads(db_column_text(st, 0), 0, NULL);
+		db_reset(st);
+	}
+	return extra != NULL ? extra : json_object();
+}
+
+/* The webhook side of an update: a node that is (or becomes) a
+ * trigger_webhook is checked with the extra_config sent, or the stored one
+ * when none is (a node whose type changes must have a valid config). */
 static int
-update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields)
+update_webhook_prepare(struct db *db, const struct stored_node *sn, const char *type,
+		       json_t *config, struct webhook_write *ww, struct config_problem *why)
+{
+	if (!is_webhook(type))
+		return NODE_OK;
+	json_t *given = json_object_get(config, "extra_config");
+	if (given != NULL)
+		return webhook_prepare(given, ww, why);
+	json_t *stored = stored_extra_config(db, sn->config_id);
+	int rc = webhook_prepare(stored, ww, why);
+	json_decref(stored);
+	return rc;
+}
+
+/* The config row, then the node row; NODE_OK or a write failure. */
+static int
+update_rows(struct db *db, const struct stored_node *sn, json_t *fields, const char *type,
+	    const struct webhook_write *ww)
+{
+	char now[TIME_DB_LEN];
+	time_now_db(now);
+	json_t *cols = config_columns_for_update(json_object_get(fields, "config"), sn->type, now);
+	if (ww->active) {
+		json_object_set(cols, "extra_config", ww->extra);
+		json_object_set_new(cols, "updated_at", json_string(now));
+	}
+	int rc = update_row(db, "component_configs", cols, sn->config_id);
+	json_decref(cols);
+	if (rc != 0)
+		return write_failed(db, "update config");
+	cols = node_columns_for_update(fields, node_type_has(type, NODE_INTERRUPTS_BEFORE), now);
+	rc = update_row(db, "workflow_nodes", cols, sn->id);
+	json_decref(cols);
+	return rc == 0 ? NODE_OK : write_failed(db, "update node");
+}
+
+static int
+update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields,
+		      const struct field_keyring *ring, struct config_problem *why)
 {
 	struct stored_node sn;
 	int rc = find_node(db, workflow_id, node_id, &sn);
@@ -704,19 +836,19 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 	if (taken != 0)
 		return taken < 0 ? NODE_DB_ERROR : NODE_ID_TAKEN;
 	const char *type = json_string_value(json_object_get(fields, "component_type"));
-	int human = strcmp(type ? type : sn.node_type, "human_confirmation") == 0;
-	char now[TIME_DB_LEN];
-	time_now_db(now);
-	json_t *cols = config_columns_for_update(json_object_get(fields, "config"), sn.type, now);
-	rc = update_row(db, "component_configs", cols, sn.config_id);
-	json_decref(cols);
-	if (rc != 0)
-		return write_failed(db, "update config");
-	cols = node_columns_for_update(fields, human, now);
-	rc = update_row(db, "workflow_nodes", cols, sn.id);
-	json_decref(cols);
-	if (rc != 0)
-		return write_failed(db, "update node");
+	if (type == NULL)
+		type = sn.node_type;
+	struct webhook_write ww = { 0 };
+	rc = update_webhook_prepare(db, &sn, type, json_object_get(fields, "config"), &ww, why);
+	if (rc == NODE_OK)
+		rc = update_rows(db, &sn, fields, type, &ww);
+	if (rc == NODE_OK && ww.active)
+		rc = webhook_finish(db, ring, sn.id, &ww, why);
+	else if (rc == NODE_OK && webhook_forget(db, sn.id) != WEBHOOK_OK)
+		rc = NODE_DB_ERROR;
+	webhook_write_free(&ww);
+	if (rc != NODE_OK)
+		return rc;
 	if (new_id != NULL && strcmp(new_id, node_id) != 0 &&
 	    rename_references(db, workflow_id, node_id, new_id) != 0)
 		return NODE_DB_ERROR;
@@ -725,12 +857,12 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 
 int
 node_update(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields,
-	    char **node_id_out)
+	    const struct field_keyring *ring, char **node_id_out, struct config_problem *why)
 {
 	*node_id_out = NULL;
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
-	int rc = update_in_transaction(db, workflow_id, node_id, fields);
+	int rc = update_in_transaction(db, workflow_id, node_id, fields, ring, why);
 	if (rc != NODE_OK && !db_in_transaction(db))
 		return rc;
 	rc = finish_write(db, rc, "update", 1);

@@ -13,7 +13,8 @@
  * node_id, label, component_type, is_entry_point, interrupt_before,
  * interrupt_after, position_x, position_y, subworkflow_id, code_block_id and
  * config, itself an object of ComponentConfigData keys.  JSON null means SQL
- * NULL.  Which config keys are stored depends on the node's kind (below).
+ * NULL.  Which config keys are stored depends on the node's kind: the
+ * registry's flags (graph/node_types.h) say which groups a kind keeps.
  */
 #ifndef PIPELIT_MODEL_NODE_H
 #define PIPELIT_MODEL_NODE_H
@@ -23,9 +24,11 @@
 #include <jansson.h>
 
 #include "db/db.h"
+#include "graph/node_types.h"
 
 struct db;
 struct jw;
+struct field_keyring;
 
 #define NODE_ID_MAX 255
 #define NODE_LABEL_MAX 255
@@ -39,20 +42,16 @@ enum node_result {
 				       (or something of another user) */
 	NODE_TOO_MANY = 5,          /* the workflow has its most nodes (model/limits.h) */
 	NODE_CONFIG_TOO_LARGE = 6,  /* the config would exceed its size limit */
+	NODE_BAD_CONFIG = 7,        /* extra_config breaks the kind's rules (*why says how) */
+	NODE_WEBHOOK_PATH_TAKEN = 8,  /* another trigger_webhook has the path (*why) */
+	NODE_NEEDS_KEY = 9,         /* a webhook secret to seal, and no usable
+				       FIELD_ENCRYPTION_KEY (ring NULL) */
 	NODE_DB_ERROR = DB_FAILED,
 };
 
 /* What NODE_TOO_MANY or NODE_CONFIG_TOO_LARGE means, naming the limit and
  * its setting (malloc'd). */
 char *node_limit_message(int result);
-
-/* The component types a node may have: the spec's ComponentTypeStr list,
- * NULL-terminated (a superset of the node-type registry). */
-extern const char *const node_component_types[];
-
-/* Config kinds: system_prompt is kept on create only for these. */
-int node_type_keeps_prompt(const char *type);
-int node_type_is_trigger(const char *type);
 
 /* All nodes of a workflow as a NodeOut array in id order, written to w
  * (the workflow detail's path: no jansson values are made). */
@@ -67,30 +66,43 @@ int node_get(struct db *db, int64_t workflow_id, const char *node_id, json_t **o
 /*
  * Creates a node and its config.  component_type is required in fields;
  * without a node_id one is generated: "<type>_<8 hex>", retried once with
- * 16 hex.  From config: extra_config always; system_prompt only for agent,
- * categorizer, router, extractor; the model group only for ai_model; the
- * trigger group (defaults is_active true, priority 0, trigger_config {})
- * only for trigger_*.  human_confirmation always interrupts before.
+ * 16 hex.  From config: extra_config always; system_prompt only for
+ * NODE_KEEPS_PROMPT kinds (agent, categorizer, router, extractor); the
+ * model group only for NODE_MODEL_CONFIG (ai_model); the trigger group
+ * (defaults is_active true, priority 0, trigger_config {}) only for
+ * triggers.  NODE_INTERRUPTS_BEFORE kinds (human_confirmation) always
+ * interrupt before.
  * *node_id_out is the new node's id (malloc'd).
  * Joins the caller's write transaction when one is open (then commits
  * nothing; a failure rolls the whole transaction back), else runs its own.
+ *
+ * A trigger_webhook (graph/webhook_config.h) is checked here too, and its
+ * path and secret written to webhook_paths in the same transaction
+ * (model/webhook.h): NODE_BAD_CONFIG or NODE_WEBHOOK_PATH_TAKEN with *why
+ * filled (why may be NULL; free it with config_problem_free), and
+ * NODE_NEEDS_KEY when a new secret is given and ring is NULL.
  */
-int node_create(struct db *db, int64_t workflow_id, json_t *fields, char **node_id_out);
+int node_create(struct db *db, int64_t workflow_id, json_t *fields,
+		const struct field_keyring *ring, char **node_id_out, struct config_problem *why);
 
 /*
  * Applies the keys present in fields.  In config: system_prompt to any
  * kind, extra_config replaces the object, the model group only when the
- * stored config is ai_model, the trigger group only when it is trigger_*;
+ * stored config's kind keeps it, the trigger group only for a trigger;
  * other keys are ignored.  *node_id_out is the node's id afterwards.
  * A new node_id is carried to the edges and the schedule that name the
  * node, in the same transaction (a deliberate difference: Pipelit leaves
- * them pointing at the old id).
+ * them pointing at the old id).  A node that is, or becomes, a
+ * trigger_webhook is checked and its webhook_paths row written as on
+ * create (with the stored extra_config when none is sent; the mask keeps
+ * the stored secret); a node that stops being one loses its row.
  */
 int node_update(struct db *db, int64_t workflow_id, const char *node_id, json_t *fields,
-		char **node_id_out);
+		const struct field_keyring *ring, char **node_id_out, struct config_problem *why);
 
-/* Deletes a node with its schedule, its edges and its config; references
- * to the config from other configs become null. */
+/* Deletes a node with its schedule, its edges, its config and its webhook
+ * path (by cascade); references to the config from other configs become
+ * null. */
 int node_delete(struct db *db, int64_t workflow_id, const char *node_id);
 
 #endif

@@ -49,6 +49,7 @@ static const struct secret_column columns[] = {
 	COLUMN("git_credentials", "base_credentials_id", "ssh_private_key"),
 	COLUMN("git_credentials", "base_credentials_id", "access_token"),
 	COLUMN("git_credentials", "base_credentials_id", "webhook_secret"),
+	COLUMN("webhook_paths", "node_pk", "secret"),
 };
 
 struct batch {

@@ -1,8 +1,9 @@
 /*
  * secrets.h: every secret encrypted at rest (user_profiles.totp_secret,
  * llm_credentials.api_key and custom_headers, git_credentials.
- * ssh_private_key, access_token and webhook_secret), for sealing them
- * again: under a new key (rotation), or from an older format.
+ * ssh_private_key, access_token and webhook_secret, webhook_paths.secret),
+ * for sealing them again: under a new key (rotation), or from an older
+ * format.
  */
 #ifndef PIPELIT_MODEL_SECRETS_H
 #define PIPELIT_MODEL_SECRETS_H

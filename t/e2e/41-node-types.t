@@ -1,6 +1,7 @@
 # GET /api/v1/workflows/node-types/: the node-type registry through nginx,
-# without auth, on both backends: 38 types, equal to the spec's
-# pipelit-node-types.json (when the spec folder is there) and in its order.
+# without auth, on both backends: 39 types, Pipelit's 38 equal to the
+# spec's pipelit-node-types.json (when the spec folder is there) and in its
+# order, and this project's trigger_webhook with its config fields.
 use strict;
 use warnings;
 use Test::More;
@@ -40,8 +41,28 @@ sub test_node_types {
 	# Decoded as UTF-8 (descriptions hold an em dash), which $t->json does not do.
 	my $got = eval { decode_json($res->{content}) };
 	is(ref $got, 'HASH', 'a map') or return;
-	is(scalar keys %$got, 38, '38 types');
+	is(scalar keys %$got, 39, '39 types');
 	is($got->{$_}{component_type}, $_, "$_ names itself") for sort keys %$got;
+	ok(!exists $got->{code_execute} && !exists $got->{error_handler},
+		'code_execute and error_handler are accepted kinds without a spec, as in Pipelit');
+
+	my $hook = delete $got->{trigger_webhook} // {};
+	is($hook->{category}, 'trigger', 'trigger_webhook is a trigger');
+	is_deeply([ map { $_->{name} } @{ $hook->{outputs} // [] } ], [qw(body headers query method payload)],
+		'its outputs');
+	my $schema = $hook->{config_schema} // {};
+	is_deeply($schema->{required}, ['path'], 'path is required');
+	is_deeply([ sort keys %{ $schema->{properties} // {} } ],
+		[ sort qw(path method secret signature_header signature_algorithm signature_tolerance_seconds mode
+			max_wait_seconds rate_limit_per_minute max_concurrency respond_with) ], 'its config fields');
+	my $p = $schema->{properties} // {};
+	is_deeply($p->{method}{enum}, [qw(POST GET PUT PATCH DELETE ANY)], 'methods');
+	is($p->{method}{default}, 'POST', 'POST by default');
+	is_deeply($p->{signature_algorithm}{enum}, [qw(sha256 stripe hex)], 'signature algorithms');
+	is($p->{signature_header}{default}, 'X-Hub-Signature-256', "GitHub's header by default");
+	is_deeply($p->{mode}{enum}, [qw(async sync)], 'modes');
+	is_deeply([ @{ $p->{max_wait_seconds} }{qw(default minimum maximum)} ], [ 30, 1, 300 ], 'the sync wait');
+	is($p->{rate_limit_per_minute}{default}, 0, 'no rate limit by default');
 
 	my $with_bad_key = $t->get($PATH, { Authorization => 'Bearer not-a-key' });
 	is($with_bad_key->{status}, 200, 'a bad bearer key does not matter here');
@@ -52,7 +73,8 @@ sub test_node_types {
 		skip 'the spec folder (../shared/spec or PIPELIT_SPEC_DIR) is not there', 2 unless $file;
 		my $text = read_file($file);
 		is_deeply($got, decode_json($text), 'equal to pipelit-node-types.json');
-		is_deeply(top_level_order($res->{content}), top_level_order($text), 'in the spec file\'s order');
+		is_deeply([ grep { $_ ne 'trigger_webhook' } @{ top_level_order($res->{content}) } ],
+			top_level_order($text), 'in the spec file\'s order');
 	}
 	is($t->get($PATH)->{content}, $res->{content}, 'the same bytes on the next request');
 }

@@ -1,6 +1,7 @@
 # Edges over the API and POST /workflows/{slug}/validate/: creation with the
-# engine's section 5 checks (type compatibility, handle flags, conditional
-# edges from switch and assertion nodes), the llm label linking a model's
+# engine's section 5 checks (type compatibility, no type check on a
+# trigger's edges, handle flags, conditional edges from switch and
+# assertion nodes), the llm label linking a model's
 # config, PATCH and DELETE, validate's messages, scoping, hostile input, and
 # edge_created reaching a live subscriber.  Nodes are made by SQL, so this
 # test stands on the edges API alone.
@@ -87,9 +88,20 @@ sub test_create_and_rules {
 	is_deeply([sort keys %{ $j // {} }], [sort @EDGE_KEYS], 'EdgeOut keys');
 	is($j->{edge_type}, 'direct', 'edge_type defaults to direct');
 
-	($res, $j) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 't1', target_node_id => 'a1' });
-	is($res->{status}, 422, 'trigger_manual -> agent (object -> messages) is refused');
-	like(($j->{detail}{validation_errors} // [])->[0] // '', qr/^Type mismatch: .*'object'.*'messages'/,
+	# A trigger's edge starts the run and carries no port value, so it
+	# passes the type check whatever its first port is (as in Pipelit,
+	# where trigger_manual -> agent runs).
+	for my $case ([ t1 => 'a1' ], [ ts1 => 'a1' ], [ tw1 => 'a1' ], [ t1 => 'l1' ], [ te1 => 'a1' ]) {
+		my ($from, $to) = @$case;
+		($res, $j) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => $from, target_node_id => $to });
+		is($res->{status}, 201, "trigger $from -> $to is created") or diag($res->{content});
+		is((req($t, $alice, 'DELETE', "$slug/edges/$j->{id}/"))[0]{status}, 204, 'and deleted again')
+			if $j && $j->{id};
+	}
+
+	($res, $j) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 'l1', target_node_id => 'a1' });
+	is($res->{status}, 422, 'loop -> agent (array -> messages) is refused');
+	like(($j->{detail}{validation_errors} // [])->[0] // '', qr/^Type mismatch: loop outputs 'array' but agent expects 'messages'/,
 		'with a validation_errors body naming the types') or diag($res->{content});
 
 	($res, $j) = req($t, $alice, 'POST', "$slug/edges/", { source_node_id => 'm1', target_node_id => 's1',
@@ -253,7 +265,8 @@ for_each_backend(sub {
 	my ($res, $wf) = req($t, $alice, 'POST', '', { name => 'Edges', slug => 'edges-wf' });
 	is($res->{status}, 201, 'a workflow') or return diag($res->{content});
 	ok(add_nodes($t, $wf->{id}, t1 => 'trigger_manual', a1 => 'agent', m1 => 'ai_model', s1 => 'switch',
-		as1 => 'assertion', c1 => 'code', l1 => 'loop'), 'nodes made by SQL') or return;
+		as1 => 'assertion', c1 => 'code', l1 => 'loop', ts1 => 'trigger_schedule', tw1 => 'trigger_webhook',
+		te1 => 'trigger_error'), 'nodes made by SQL') or return;
 	my $llm_edge = test_create_and_rules($t, $alice, $wf);
 	subtest 'validate, PATCH and DELETE' => sub { test_validate_patch_delete($t, $alice, $wf, $llm_edge) };
 	subtest 'scoping and hostile input' => sub { test_scoping_and_hostile($t, $alice, $bob, $wf) };

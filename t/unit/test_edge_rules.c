@@ -1,6 +1,8 @@
 /* test_edge_rules.c: the edge checks of pipelit-engine.md section 5 over
  * the node-type registry: handles, the port type check, unknown types,
- * loop labels, and the conditional rules (assertion accepted). */
+ * loop labels, the conditional rules (assertion accepted), and edges from
+ * triggers (no type check). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,7 +53,8 @@ test_handles(void)
 	passes("ai_model", "no_such_type", "llm", "unknown target type passes a handle edge");
 }
 
-/* Finds a known source/target pair whose first ports do not fit. */
+/* Finds a known source/target pair whose first ports do not fit (the
+ * source not a trigger: their edges pass, test_triggers). */
 static void
 test_type_mismatch(void)
 {
@@ -60,6 +63,8 @@ test_type_mismatch(void)
 	const struct node_type *src = NULL, *tgt = NULL;
 	for (size_t i = 0; i < n && src == NULL; i++)
 		for (size_t j = 0; j < n && src == NULL; j++) {
+			if (all[i].flags & NODE_IS_TRIGGER)
+				continue;
 			const struct node_port *o = node_type_first_output(&all[i]);
 			const struct node_port *in = node_type_first_input(&all[j]);
 			if (o && in && !port_types_compatible(o->type, in->type))
@@ -155,9 +160,51 @@ test_references(void)
 	expect("s", "switch", "ghost", NULL, "conditional", "a",
 	       "Edge references unknown target node 'ghost'", 1, "target_node_id",
 	       "a missing target of a conditional edge");
-	expect("t", "trigger_manual", "a", "agent", "direct", "",
-	       "Type mismatch: trigger_manual outputs 'object' but agent expects 'messages'", 1, NULL,
+	expect("f", "filter", "a", "agent", "direct", "",
+	       "Type mismatch: filter outputs 'array' but agent expects 'messages'", 1, NULL,
 	       "existing nodes reach the type check");
+}
+
+/* A trigger's edge starts the run and carries no port value: from every
+ * trigger to every node it passes the type check, as in Pipelit (where
+ * trigger_manual -> agent runs); handles and conditional rules still
+ * apply to it. */
+static void
+test_triggers(void)
+{
+	passes("trigger_manual", "agent", "", "trigger_manual -> agent");
+	passes("trigger_schedule", "agent", "", "trigger_schedule -> agent");
+	passes("trigger_webhook", "agent", "", "trigger_webhook -> agent");
+	passes("trigger_error", "categorizer", "", "trigger_error -> categorizer");
+	passes("trigger_manual", "filter", "", "trigger_manual (object) -> filter (array)");
+	passes("trigger_telegram", "identify_user", "", "trigger_telegram (string) -> identify_user");
+	expect("t", "trigger_manual", "a", "agent", "direct", "", "(passed)", 0, NULL,
+	       "a trigger_manual -> agent edge has no problem");
+
+	size_t n, refusals = 0, triggers = 0;
+	const struct node_type *all = node_types_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (!(all[i].flags & NODE_IS_TRIGGER))
+			continue;
+		triggers++;
+		for (size_t j = 0; j < n; j++) {
+			char *why = edge_type_check(all[i].name, all[j].name, "");
+			if (why != NULL) {
+				printf("# %s -> %s: %s\n", all[i].name, all[j].name, why);
+				refusals++;
+			}
+			free(why);
+		}
+	}
+	is_int(triggers, 7, "seven trigger kinds, trigger_webhook among them");
+	is_int(refusals, 0, "no plain edge from a trigger is refused");
+
+	refused("trigger_manual", "switch", "llm",
+		"Node type 'switch' does not accept 'model' connections",
+		"a handle from a trigger still needs the target's flag");
+	expect("t", "trigger_manual", "a", "agent", "conditional", "x",
+	       "Conditional edges can only originate from 'switch' or 'assertion' nodes", 1, NULL,
+	       "a trigger cannot route");
 }
 
 int
@@ -167,5 +214,6 @@ main(void)
 	test_type_mismatch();
 	test_conditional();
 	test_references();
+	test_triggers();
 	return done_testing();
 }

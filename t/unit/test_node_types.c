@@ -12,7 +12,7 @@ test_lookup(void)
 {
 	size_t n;
 	const struct node_type *all = node_types_all(&n);
-	is_int(n, 38, "38 registered types");
+	is_int(n, 41, "41 registered types: Pipelit's 38, trigger_webhook, 2 unlisted");
 	is_str(all[0].name, "trigger_telegram", "the API's order starts with trigger_telegram");
 
 	const struct node_type *agent = node_type_find("agent");
@@ -28,7 +28,8 @@ test_lookup(void)
 	ok(node_type_find("no_such_type") == NULL, "an unknown type is NULL");
 	ok(node_type_find("") == NULL, "the empty name is NULL");
 	ok(node_type_find(NULL) == NULL, "NULL is NULL");
-	ok(node_type_find("code_execute") == NULL, "backend-only code_execute is not listed");
+	const struct node_type *ce = node_type_find("code_execute");
+	ok(ce != NULL && (ce->flags & NODE_UNLISTED), "backend-only code_execute is unlisted");
 
 	const struct node_type *manual = node_type_find("trigger_manual");
 	ok(manual != NULL && node_type_first_input(manual) == NULL, "a trigger has no input");
@@ -45,6 +46,64 @@ test_lookup(void)
 		if (node_type_find(all[i].name) != &all[i])
 			ok(0, "%s is found at its own entry", all[i].name);
 	ok(1, "every name finds its own entry");
+}
+
+/* The flags every other module reads instead of keeping its own list. */
+static void
+test_flags(void)
+{
+	static const char *const triggers[] = { "trigger_telegram", "trigger_manual",
+		"trigger_schedule", "trigger_chat", "trigger_workflow", "trigger_error",
+		"trigger_webhook", NULL };
+	for (size_t i = 0; triggers[i] != NULL; i++) {
+		ok(node_type_is_trigger(triggers[i]), "%s is a trigger", triggers[i]);
+		is_int(node_type_role(triggers[i]), NODE_ROLE_TRIGGER, "%s never runs", triggers[i]);
+	}
+	size_t n, count = 0;
+	const struct node_type *all = node_types_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		int trigger = (all[i].flags & NODE_IS_TRIGGER) != 0;
+		count += trigger;
+		if (trigger != (all[i].category == NODE_CAT_TRIGGER))
+			ok(0, "%s: the trigger flag and category agree", all[i].name);
+	}
+	is_int(count, 7, "seven triggers in all");
+	ok(!node_type_is_trigger("trigger_nonsense") && !node_type_is_trigger(NULL),
+	   "an unknown name is not a trigger, whatever its prefix");
+
+	/* Never run by the engine: pipelit-engine.md 2.4 step 3, with the
+	 * three tools its list forgot. */
+	static const char *const subs[] = { "ai_model", "run_command", "output_parser",
+		"memory_read", "memory_write", "code_execute", "platform_api", "whoami",
+		"spawn_and_await", "workflow_create", "workflow_discover", "scheduler_tools",
+		"system_health", "skill", "get_totp_code", "validate_gherkin", "validate_topology",
+		NULL };
+	for (size_t i = 0; subs[i] != NULL; i++)
+		is_int(node_type_role(subs[i]), NODE_ROLE_SUB_COMPONENT, "%s is a sub-component",
+		       subs[i]);
+	static const char *const steps[] = { "agent", "deep_agent", "categorizer", "router",
+		"extractor", "switch", "assertion", "code", "merge", "filter", "loop", "wait",
+		"human_confirmation", "workflow", "reply_chat", "identify_user", "error_handler",
+		NULL };
+	for (size_t i = 0; steps[i] != NULL; i++)
+		is_int(node_type_role(steps[i]), NODE_ROLE_STEP, "%s runs", steps[i]);
+	is_int(node_type_role("nope"), NODE_ROLE_UNKNOWN, "an unknown kind has no role");
+
+	ok(node_type_has("agent", NODE_KEEPS_PROMPT) && node_type_has("extractor", NODE_KEEPS_PROMPT)
+	   && !node_type_has("deep_agent", NODE_KEEPS_PROMPT), "the kinds that keep a prompt");
+	ok(node_type_has("ai_model", NODE_MODEL_CONFIG) && !node_type_has("agent", NODE_MODEL_CONFIG),
+	   "only ai_model keeps the model group");
+	ok(node_type_has("switch", NODE_CONDITIONAL_SOURCE)
+	   && node_type_has("assertion", NODE_CONDITIONAL_SOURCE)
+	   && !node_type_has("router", NODE_CONDITIONAL_SOURCE), "the routing kinds");
+	ok(node_type_has("human_confirmation", NODE_INTERRUPTS_BEFORE), "human_confirmation waits");
+
+	const char *const *names = node_type_names();
+	size_t k = 0;
+	while (names[k] != NULL)
+		k++;
+	is_int(k, n, "every kind is an accepted component_type");
+	is_str(names[n - 1], "error_handler", "unlisted kinds included");
 }
 
 static void
@@ -122,6 +181,11 @@ test_against_spec(const char *path)
 	json_t *got = text ? json_loads(text, 0, &err) : NULL;
 	ok(got != NULL, "the rendering is JSON");
 	if (got != NULL) {
+		/* trigger_webhook is this project's addition (DESIGN.md); the
+		 * rest is Pipelit's catalogue as it is. */
+		ok(json_object_get(got, "trigger_webhook") != NULL, "trigger_webhook is listed");
+		ok(json_object_get(got, "code_execute") == NULL, "code_execute is not");
+		json_object_del(got, "trigger_webhook");
 		is_int(json_object_size(got), json_object_size(want), "as many types as the spec");
 		if (!ok(json_equal(got, want), "equal to the spec file"))
 			report_first_difference(got, want);
@@ -150,6 +214,7 @@ int
 main(void)
 {
 	test_lookup();
+	test_flags();
 	test_compatibility();
 	char *path = spec_file_path();
 	FILE *f = path ? fopen(path, "r") : NULL;
