@@ -249,6 +249,21 @@ f_truncate(struct call *k, json_t **out)
 				endcount, length);
 	if (leeway < 0)
 		return ctx_fail(k->c, k->offset, "expected leeway >= 0, got %" JSON_INTEGER_FORMAT, leeway);
+	if (!json_is_string(k->in)) {
+		/* Jinja measures the value as it is: a short list or dict comes
+		 * back unchanged, a number has no length. */
+		size_t items = json_is_array(k->in)    ? json_array_size(k->in)
+			       : json_is_object(k->in) ? json_object_size(k->in)
+						       : SIZE_MAX;
+		if (items == SIZE_MAX)
+			return ctx_fail(k->c, k->offset, "object of type '%s' has no len()",
+					value_type_name(k->in));
+		if (length > INT64_MAX - leeway || (json_int_t)items <= length + leeway) {
+			*out = json_incref(k->in);
+			return EV_OK;
+		}
+		return ctx_fail(k->c, k->offset, "truncate needs a string, not %s", value_type_name(k->in));
+	}
 	size_t n;
 	char *s = input_text(k, &n);
 	if (s == NULL)
@@ -1255,8 +1270,19 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 		*result = in == NULL;
 		return EV_OK;
 	}
-	if (in == NULL)
+	if (in == NULL) {
+		/* Jinja's type tests look at an undefined value without using it,
+		 * and say no; the others use it, which strict undefined refuses. */
+		static const char *const type_tests[] = {"none", "boolean", "true", "false", "integer",
+							 "float", "number", "string", "mapping",
+							 "sequence", "sameas", NULL};
+		for (size_t i = 0; type_tests[i]; i++)
+			if (strcmp(name, type_tests[i]) == 0) {
+				*result = false;
+				return EV_OK;
+			}
 		return ctx_undef_error(c);
+	}
 	if (!ctx_step(c, offset, 1))
 		return EV_ERR;
 	json_t *arg = nargs > 0 ? args[0] : NULL;
@@ -1292,9 +1318,13 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 	else if (is(name, "falsy", NULL, NULL))
 		*result = !value_truthy(in);
 	else if (is(name, "even", "odd", NULL)) {
-		if (!value_is_int(in))
-			return ctx_fail(c, offset, "test '%s' needs an integer, not %s", name, value_type_name(in));
-		*result = (value_int(in) % 2 == 0) == (name[0] == 'e');
+		/* value % 2 == 0, as Python computes it for ints and floats */
+		if (value_is_int(in))
+			*result = (value_int(in) % 2 == 0) == (name[0] == 'e');
+		else if (json_is_real(in))
+			*result = (fmod(json_real_value(in), 2.0) == 0.0) == (name[0] == 'e');
+		else
+			return ctx_fail(c, offset, "test '%s' needs a number, not %s", name, value_type_name(in));
 	} else if (is(name, "divisibleby", NULL, NULL)) {
 		if (!value_is_int(in) || !value_is_int(arg))
 			return ctx_fail(c, offset, "divisibleby needs integers");

@@ -124,8 +124,8 @@ static const struct {
 	 "z1a2 Capital Hello world"},
 	{"{{ missing is defined }} {{ name is defined }} {{ missing is undefined }} {{ nothing is none }} {{ n is number }} {{ name is string }} {{ user is mapping }} {{ items is sequence }}",
 	 "False True True True True True True True"},
-	{"{{ n is odd }} {{ n is even }} {{ 10 is divisibleby 5 }} {{ 10 is divisibleby(3) }} {{ n is not none }} {{ user.x is defined }} {{ n is gt 3 }} {{ 'ADA' is upper }}",
-	 "True False True False True False True True"},
+	{"{{ n is odd }} {{ n is even }} {{ 2.5 is even }} {{ 4.0 is even }} {{ nested.zz is number }} {{ missing is string }} {{ nested | truncate(3) }} {{ items | truncate(5) }} {{ 10 is divisibleby 5 }} {{ 10 is divisibleby(3) }} {{ n is not none }} {{ user.x is defined }} {{ n is gt 3 }} {{ 'ADA' is upper }}",
+	 "True False False True False False {'a': 1, 'b': [True, None, 'x']} [1, 2, 3] True False True False True True"},
 	{"{% if n > 3 %}big{% endif %}{{ '' }}",
 	 "big"},
 	{"{% if n > 10 %}big{% else %}small{% endif %} {{ n }}",
@@ -324,6 +324,10 @@ test_error_positions(void)
 	check_error("{{ 2 ** 64 }}", NULL, "integer overflow", 5, 1, 6);
 	check_error("{{ 9223372036854775807 + 1 }}", NULL, "integer overflow", 23, 1, 24);
 	check_error("{{ 99999999999999999999 }}", NULL, "integer literal out of range", 3, 1, 4);
+	/* A number has no length to truncate by, as in Jinja. */
+	check_error("{{ n | truncate(3) }}", NULL, "object of type 'int' has no len()", 7, 1, 8);
+	/* Tests that use the value fail on an undefined one; type tests say no. */
+	check_error("{{ missing is even }}", NULL, "'missing' is undefined", 3, 1, 4);
 }
 
 static void
