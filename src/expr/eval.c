@@ -731,7 +731,7 @@ call_range(struct expr_ctx *c, const struct node *n, json_t **args, json_t **out
 		return ctx_fail(c, n->offset, "range() arg 3 must not be zero");
 	/* Its length, in floating point so that no subtraction overflows. */
 	double count = v[2] > 0 ? ceil(((double)v[1] - (double)v[0]) / (double)v[2])
-				: ceil(((double)v[0] - (double)v[1]) / (double)-v[2]);
+				: ceil(((double)v[0] - (double)v[1]) / -(double)v[2]);
 	if (count < 0)
 		count = 0;
 	if (count > (double)c->lim->max_steps) {
@@ -742,7 +742,10 @@ call_range(struct expr_ctx *c, const struct node *n, json_t **args, json_t **out
 		return EV_ERR;
 	json_t *list = json_array();
 	for (unsigned long i = 0; i < (unsigned long)count; i++)
-		json_array_append_new(list, json_integer(v[0] + (json_int_t)i * v[2]));
+		/* start + i * step stays between start and stop; computed unsigned so
+		 * that no intermediate product overflows a signed integer. */
+		json_array_append_new(list, json_integer((json_int_t)((uint64_t)v[0] +
+								      (uint64_t)i * (uint64_t)v[2])));
 	*out = list;
 	return EV_OK;
 }
