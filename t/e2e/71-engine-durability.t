@@ -1,0 +1,103 @@
+# Durability: an execution survives the death of the processes running it.
+#  - an executor SIGKILLed while a node runs: the node's lease expires
+#    (ZOMBIE_EXECUTION_THRESHOLD_SECONDS), the respawned executor runs it
+#    again as its second attempt, and the execution completes;
+#  - an executor SIGKILLed while a wait node's successor waits for its
+#    due time: the successor runs when due;
+#  - the whole pool SIGKILLed (master and children at once) with a node in
+#    flight, then started again: the execution completes.
+# In each case every node that completed is logged exactly once.  Both
+# backends.
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(sleep);
+use PipelitTest;
+use PipelitAuth;
+use PipelitEngine;
+
+need_nginx();
+
+my $LEASE = 3;
+
+sub slow_workflow {
+	my ($t, $tok, $slug, $seconds) = @_;
+	build_workflow($t, $tok, $slug, [
+		{ node_id => 'start', component_type => 'trigger_manual' },
+		{ node_id => 'slow', component_type => 'reply_chat', config => { extra_config => { seconds => $seconds } } },
+		{ node_id => 'after', component_type => 'reply_chat', config => { extra_config => { message => 'made it' } } }],
+		[['start', 'slow'], ['slow', 'after']]) or return 0;
+	$t->db_query("UPDATE workflow_nodes SET component_type = 'test_sleep' WHERE node_id = 'slow' "
+		. "AND workflow_id = (SELECT id FROM workflows WHERE slug = '$slug')");
+	return 1;
+}
+
+sub leased {
+	my ($t, $id, $node) = @_;
+	return ($t->db_query("SELECT count(*) FROM execution_jobs WHERE execution_id = '$id' "
+		. "AND node_id = '$node' AND state = 'leased'") // '') eq '1';
+}
+
+sub test_executor_killed_mid_node {
+	my ($t, $tok) = @_;
+	slow_workflow($t, $tok, 'killed', 2) or return;
+	my $id = run_workflow($t, 'killed') or return;
+	ok(PipelitTest::wait_until(20, sub { leased($t, $id, 'slow') }), 'the slow node is leased (in flight)')
+		or return;
+	sleep 0.5;
+	my @ex = $t->executor_pids;
+	is(scalar @ex, 1, 'one executor') or return;
+	kill 'KILL', $ex[0];
+	my $row = wait_execution($t, $id, 60);
+	is($row->{status}, 'completed', 'the execution completes after its executor was killed mid-node')
+		or diag($t->log_tail);
+	is_deeply(log_rows($t, $id), ['slow|completed|2', 'after|completed|1'],
+		'the interrupted node ran again as attempt 2; every completed node logged once');
+	isnt(($t->executor_pids)[0] // '', $ex[0], 'by a new executor');
+}
+
+sub test_executor_killed_during_wait {
+	my ($t, $tok) = @_;
+	build_workflow($t, $tok, 'waiting', [
+		{ node_id => 'start', component_type => 'trigger_manual' },
+		{ node_id => 'w', component_type => 'wait', config => { extra_config => { duration => 3, unit => 'seconds' } } },
+		{ node_id => 'after', component_type => 'reply_chat', config => { extra_config => { message => 'waited' } } }],
+		[['start', 'w'], ['w', 'after']]) or return;
+	my $id = run_workflow($t, 'waiting') or return;
+	ok(PipelitTest::wait_until(20, sub {
+		($t->db_query("SELECT count(*) FROM execution_jobs WHERE execution_id = '$id' AND node_id = 'after' "
+			. "AND state = 'queued'") // '') eq '1' }), 'the node after the wait is queued for later') or return;
+	kill 'KILL', $_ for $t->executor_pids;
+	my $row = wait_execution($t, $id, 60);
+	is($row->{status}, 'completed', 'the wait survives its executor') or diag($t->log_tail);
+	is_deeply(log_rows($t, $id), ['w|completed|1', 'after|completed|1'], 'each node logged once');
+}
+
+sub test_pool_killed {
+	my ($t, $tok) = @_;
+	slow_workflow($t, $tok, 'powercut', 2) or return;
+	my $id = run_workflow($t, 'powercut') or return;
+	ok(PipelitTest::wait_until(20, sub { leased($t, $id, 'slow') }), 'the slow node is in flight') or return;
+	sleep 0.5;
+	my $master = $t->master_pid;
+	kill 'KILL', $master, $t->child_pids;
+	$t->kill_group($master);
+	ok($t->start(@{ $t->{master_cmd} // [] }), 'the pool starts again') or return;
+	my $row = wait_execution($t, $id, 60);
+	is($row->{status}, 'completed', 'the execution completes after the whole pool was killed')
+		or diag($t->log_tail);
+	is_deeply(log_rows($t, $id), ['slow|completed|2', 'after|completed|1'], 'each completed node logged once');
+}
+
+for_each_backend(sub {
+	my ($backend, $db_url) = @_;
+	my $t = PipelitTest->started(db_url => $db_url,
+		env => { ZOMBIE_EXECUTION_THRESHOLD_SECONDS => $LEASE }) or return;
+	my $alice = make_user($t, 'alice', 'alice-pass-1', 'normal') or return;
+	subtest executor_killed_mid_node => sub { test_executor_killed_mid_node($t, $alice) };
+	subtest executor_killed_during_wait => sub { test_executor_killed_during_wait($t, $alice) };
+	subtest pool_killed => sub { test_pool_killed($t, $alice) };
+});
+
+done_testing();
