@@ -4,14 +4,14 @@
  * its final output.
  *
  * First run: declares the child in _subworkflow = {workflow: the target's
- * slug, trigger_type, trigger_node_id, payload}; the engine starts it in
+ * slug, trigger_mode, trigger_node_id, payload}; the engine starts it in
  * the node's completion transaction and runs the node again with
  * ctx->resume = {child_execution_id, status, output | error} once the
  * child ended.  trigger_mode "implicit" (the default) starts the child
- * with no trigger node (trigger_type null); "explicit" through a
- * trigger_workflow node of the target (trigger_node_id from
- * extra_config.trigger_node_id, else null: the engine takes the first by
- * priority), with source_workflow added to the payload as Pipelit did.
+ * with no trigger node; "explicit" through a trigger_workflow node of the
+ * target (trigger_node_id from extra_config.trigger_node_id, else null:
+ * the engine takes the first by priority), with source_workflow added to
+ * the payload as Pipelit did.
  *
  * The payload is {text: trigger.text, payload: {trigger, node_outputs}},
  * or with input_mapping {child_key: "dotted.state.path", ...} each key's
@@ -93,8 +93,8 @@ workflow_run(struct node_ctx *ctx)
 		json_object_set_new(payload, "source_workflow", json_string(target));
 		trigger_id = cfg_get(ctx->extra_config, "trigger_node_id");
 	}
-	return kind_done(ctx, json_pack("{s:{s:s, s:s?, s:O, s:o}}", "_subworkflow", "workflow", target,
-					"trigger_type", explicit ? "trigger_workflow" : NULL,
+	return kind_done(ctx, json_pack("{s:{s:s, s:s, s:O, s:o}}", "_subworkflow", "workflow", target,
+					"trigger_mode", explicit ? "explicit" : "implicit",
 					"trigger_node_id",
 					json_is_string(trigger_id) ? (json_t *)trigger_id : json_null(),
 					"payload", payload));

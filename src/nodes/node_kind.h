@@ -17,11 +17,11 @@
  *                   messages, node_outputs, node_results)
  *   _delay_seconds  number: successors become due after this delay
  *   _loop           {"items": [...]}: starts a loop over items
- *   _subworkflow    {"workflow": slug, "trigger_type": "trigger_workflow"|null,
+ *   _subworkflow    {"workflow": slug, "trigger_mode": "implicit"|"explicit",
  *                    "trigger_node_id": id|null, "payload": {...}}: starts a
- *                   child execution (trigger_type null: no trigger node, an
- *                   implicit subworkflow; else that trigger_node_id, or the
- *                   first node of trigger_type by priority); the node
+ *                   child execution (implicit: no trigger node; explicit:
+ *                   that trigger_node_id, or the target's first
+ *                   trigger_workflow node by priority); the node
  *                   waits and is run again with ctx->resume set to
  *                   {"child_execution_id", "status", "output"|"error"}
  *   _token_usage    usage counters (agents)

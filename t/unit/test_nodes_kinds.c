@@ -739,14 +739,14 @@ test_workflow(void)
 			    " {\"agent_1\": {\"output\": \"plan\"}, \"n\": {\"deep\": {\"x\": [1]}}}, \"route\": \"r\"}";
 	run_kind(&r, "workflow", "{\"target_workflow\": \"child-flow\"}", state);
 	result_is(&r,
-		  "{\"_subworkflow\": {\"workflow\": \"child-flow\", \"trigger_type\": null, \"trigger_node_id\": null,"
+		  "{\"_subworkflow\": {\"workflow\": \"child-flow\", \"trigger_mode\": \"implicit\", \"trigger_node_id\": null,"
 		  " \"payload\": {\"text\": \"build it\", \"payload\": {\"trigger\": {\"text\": \"build it\", \"chat_id\": 5},"
 		  " \"node_outputs\": {\"agent_1\": {\"output\": \"plan\"}, \"n\": {\"deep\": {\"x\": [1]}}}}}}}",
 		  "workflow: implicit payload {text, payload: {trigger, node_outputs}}");
 	run_free(&r);
 	run_kind(&r, "workflow", "{\"target_workflow\": \"c\"}", "{}");
 	result_is(&r,
-		  "{\"_subworkflow\": {\"workflow\": \"c\", \"trigger_type\": null, \"trigger_node_id\": null,"
+		  "{\"_subworkflow\": {\"workflow\": \"c\", \"trigger_mode\": \"implicit\", \"trigger_node_id\": null,"
 		  " \"payload\": {\"text\": \"\", \"payload\": {\"trigger\": {}, \"node_outputs\": {}}}}}",
 		  "workflow: an empty state gives text \"\"");
 	run_free(&r);
@@ -755,7 +755,7 @@ test_workflow(void)
 		 " \"xs\": \"state.node_outputs.n.deep.x\", \"gone\": \"node_outputs.nobody.output\", \"r\": \"route\"}}",
 		 state);
 	result_is(&r,
-		  "{\"_subworkflow\": {\"workflow\": \"c\", \"trigger_type\": null, \"trigger_node_id\": null,"
+		  "{\"_subworkflow\": {\"workflow\": \"c\", \"trigger_mode\": \"implicit\", \"trigger_node_id\": null,"
 		  " \"payload\": {\"plan\": \"plan\", \"xs\": [1], \"gone\": null, \"r\": \"r\"}}}",
 		  "workflow: input_mapping resolves dotted state paths");
 	run_free(&r);
@@ -764,7 +764,7 @@ test_workflow(void)
 		 " \"input_mapping\": {\"t\": \"trigger.text\"}}",
 		 state);
 	result_is(&r,
-		  "{\"_subworkflow\": {\"workflow\": \"c\", \"trigger_type\": \"trigger_workflow\","
+		  "{\"_subworkflow\": {\"workflow\": \"c\", \"trigger_mode\": \"explicit\","
 		  " \"trigger_node_id\": \"trigger_workflow_2\", \"payload\": {\"t\": \"build it\", \"source_workflow\": \"c\"}}}",
 		  "workflow: explicit mode names the trigger and adds source_workflow");
 	run_free(&r);
