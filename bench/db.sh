@@ -27,44 +27,8 @@ done
 . "$(dirname "${BASH_SOURCE[0]}")/run.sh" "$@"
 
 ROUNDS=3
-PG_DIR=
-PG_URL=
 
-as_pg_owner() {
-	if is_root; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
-
-# A PostgreSQL cluster of our own in $WORK, as scripts/test.sh makes one,
-# with the server's default durability (fsync on).
-start_pg() {
-	local password port
-	password=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	PG_DIR=$WORK/pg
-	mkdir -p "$PG_DIR/sock"
-	printf '%s\n' "$password" >"$PG_DIR/pwfile"
-	is_root && chown -R postgres:postgres "$PG_DIR"
-	port=$(free_port)
-	as_pg_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --pwfile="$PG_DIR/pwfile" \
-		--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
-		>"$PG_DIR/initdb.log" 2>&1 || die "initdb failed: $(tail -3 "$PG_DIR/initdb.log")"
-	as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-		-o "-p $port -k $PG_DIR/sock -c listen_addresses=127.0.0.1" start >/dev/null ||
-		die "PostgreSQL did not start: $(tail -3 "$PG_DIR/server.log")"
-	as_pg_owner "$PG_BIN/psql" -q -h "$PG_DIR/sock" -p "$port" -U postgres -d postgres \
-		-v ON_ERROR_STOP=1 -c "CREATE ROLE pipelit LOGIN PASSWORD '$password'" \
-		-c "CREATE DATABASE pipelit OWNER pipelit" >/dev/null || die "could not create the role"
-	PG_URL="postgresql://pipelit:$password@127.0.0.1:$port/pipelit"
-}
-
-stop_pg() {
-	if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
-		as_pg_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/pg_cluster.sh"
 
 db_cleanup() {
 	stop_pg

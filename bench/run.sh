@@ -137,7 +137,8 @@ mem_of() {
 children_of() {
 	local parent=$1 stat pid ppid
 	for stat in /proc/[0-9]*/stat; do
-		read -r pid _ _ ppid _ <"$stat" 2>/dev/null || continue
+		# 2>/dev/null first: a process may end between the glob and the read.
+		read -r pid _ _ ppid _ 2>/dev/null <"$stat" || continue
 		[ "$ppid" = "$parent" ] && echo "$pid"
 	done
 }

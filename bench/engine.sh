@@ -1,0 +1,470 @@
+#!/usr/bin/env bash
+# bench/engine.sh: the execution engine, in one run, each figure beside its
+# target and, where one exists, a baseline measured in the same run:
+#   - the physical limit: one-row commits/s at SQLite synchronous=FULL on
+#     the disk the pool's database is on (bench/sqlite_sync.c, 1 writer);
+#   - asynchronous executions completed and persisted per second (fire N
+#     triggers, wait until nothing is pending or running, count the
+#     completed rows) at synchronous=FULL, as a ratio of that limit, and on
+#     PostgreSQL (a throwaway cluster, fsync on);
+#   - synchronous webhook calls/s, p50 and p99 with wrk (when the pool has
+#     the webhook route), against n8n 2.8.4 running the same workflow;
+#   - per-node engine overhead: (end-to-end time of a 50-node chain - that
+#     of a 1-node chain) / 49, at idle;
+#   - trigger to first node at idle (started_at to the first log row);
+#   - the pool's memory (PSS summed over its processes) during the run;
+#   - database accesses per second of the idle pool (strace).
+# The workflow: webhook -> switch -> a | b -> reply.  Never fails because
+# a target is missed.  See bench/README.md.
+#
+#   bench/engine.sh [--quick] [--duration SECONDS] [--no-pg] [--no-n8n]
+#   PIPELIT_BIN=/path/to/pipelit bench/engine.sh     (skip the build)
+#   PIPELIT_BENCH_N8N_DIR=DIR   where n8n is installed (default
+#                               ~/.cache/pipelit-bench/n8n; outside the repository)
+set -euo pipefail
+
+QUICK=0
+WITH_PG=1
+WITH_N8N=1
+RUN_ARGS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1; RUN_ARGS+=(--quick); shift ;;
+	--duration) RUN_ARGS+=(--duration "$2"); shift 2 ;;
+	--no-pg) WITH_PG=0; shift ;;
+	--no-n8n) WITH_N8N=0; shift ;;
+	-h|--help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "engine.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+
+# run.sh defines the machinery (and parses --quick/--duration); it
+# measures only when run itself.
+. "$(dirname "${BASH_SOURCE[0]}")/run.sh" ${RUN_ARGS[@]+"${RUN_ARGS[@]}"}
+. "$(dirname "${BASH_SOURCE[0]}")/api_client.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/pg_cluster.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/n8n.sh"
+
+if [ "$QUICK" = 1 ]; then
+	ASYNC_N=1000 LATENCY_K=40 CHAIN_K=15 CHAIN_ASYNC_N=20 IDLE_SECONDS=2 RAW_SECONDS=2
+else
+	ASYNC_N=4000 LATENCY_K=200 CHAIN_K=50 CHAIN_ASYNC_N=100 IDLE_SECONDS=5 RAW_SECONDS=5
+fi
+FIRERS=2
+SYNC_CONNS=16
+TABLE=
+MEM_SAMPLER=
+
+engine_cleanup() {
+	[ -n "$MEM_SAMPLER" ] && kill "$MEM_SAMPLER" 2>/dev/null
+	n8n_stop
+	stop_pg
+	# PIPELIT_BENCH_KEEP=1 keeps the working directory (logs, traces, raw figures).
+	if [ "${PIPELIT_BENCH_KEEP:-0}" = 1 ] && [ -n "$WORK" ]; then
+		echo "engine.sh: kept $WORK" >&2
+		WORK=
+	fi
+	cleanup
+}
+trap engine_cleanup EXIT
+
+build_helpers() {
+	local build=${PIPELIT_BUILD_DIR:-$ROOT/build} libs
+	[ -f "$build/libpipelit.a" ] || die "no $build/libpipelit.a: build first"
+	libs=$(pkg-config --libs sqlite3 libpq jansson libsodium libcurl libpcre2-8)
+	# shellcheck disable=SC2086 # pkg-config prints words on purpose
+	cc -O2 -I"$ROOT/src" -I"$build/src" -o "$WORK/engine_fire" "$ROOT/bench/engine_fire.c" \
+		"$build/libpipelit.a" $libs -lfcgi -lm || die "cannot build bench/engine_fire.c"
+	# shellcheck disable=SC2086
+	cc -O2 -I"$ROOT/src" -I"$build/src" -o "$WORK/sqlite_sync" "$ROOT/bench/sqlite_sync.c" \
+		"$build/libpipelit.a" $libs -lfcgi -lm || die "cannot build bench/sqlite_sync.c"
+}
+
+# row LABEL VALUE TARGET VERDICT: one line of the final table.
+row() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$TABLE"; }
+
+# verdict VALUE OP LIMIT: "ok" or "MISSED" (OP ge, le, lt, eq), "n/a" without a value.
+verdict() {
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (v == "" || v == "n/a") { print "n/a"; exit }
+		ok = (op == "ge" && v + 0 >= l + 0) || (op == "le" && v + 0 <= l + 0) ||
+		     (op == "lt" && v + 0 < l + 0) || (op == "eq" && v + 0 == l + 0)
+		print ok ? "ok" : "MISSED" }'
+}
+
+# A pool of our own: NAME names its data dir, socket, pid file and log;
+# extra VAR=VALUE arguments go into its environment.
+start_named_pool() {
+	local name=$1
+	shift
+	pool_env "$WORK/$name" "$@" "$PIPELIT_BIN" serve --socket "$WORK/$name.sock" \
+		--pid-file "$WORK/$name.pid" >"$WORK/$name.log" 2>&1 &
+	PIDS+=("$!")
+	local deadline=$((SECONDS + 60))
+	until [ -S "$WORK/$name.sock" ] && [ -f "$WORK/$name.pid" ]; do
+		[ $SECONDS -lt $deadline ] || die "the pool $name did not start: $(tail -5 "$WORK/$name.log")"
+		sleep 0.1
+	done
+	PIDS+=("$(cat "$WORK/$name.pid")")
+}
+
+stop_named_pool() {
+	local pid
+	pid=$(cat "$WORK/$1.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+pool_pids() {
+	local master
+	master=$(cat "$WORK/$1.pid")
+	echo "$master" $(children_of "$master")
+}
+
+# PSS of the pool NAME in kB, summed over the master and its children.
+pool_pss_kb() {
+	local pid pss rss total=0
+	for pid in $(pool_pids "$1"); do
+		read -r pss rss < <(mem_of "$pid")
+		total=$((total + pss))
+	done
+	echo "$total"
+}
+
+# Samples the pool's PSS every 200 ms into $WORK/NAME.pss until killed.
+start_mem_sampler() {
+	local name=$1
+	: >"$WORK/$name.pss"
+	(while :; do pool_pss_kb "$name" >>"$WORK/$name.pss"; sleep 0.2; done) &
+	MEM_SAMPLER=$!
+}
+
+stop_mem_sampler() {
+	kill "$MEM_SAMPLER" 2>/dev/null || true
+	wait "$MEM_SAMPLER" 2>/dev/null || true
+	MEM_SAMPLER=
+	MEM_MB=$(sort -n "$WORK/$1.pss" | tail -1 | awk '{ printf "%.1f\n", $1 / 1024 }')
+}
+
+# fire NAME ARGS...: engine_fire with the environment of the pool NAME.
+fire() {
+	local name=$1
+	shift
+	pool_env "$WORK/$name" ${FIRE_ENV[@]+"${FIRE_ENV[@]}"} "$WORK/engine_fire" "$@"
+}
+
+# Database accesses per second of the idle pool NAME: every system call of
+# its processes on the database (the SQLite file, its -wal and -shm; or
+# the PostgreSQL connection, PATTERN), traced by strace for IDLE_SECONDS.
+idle_db_rate() {
+	local name=$1 pattern=$2 args=() pid
+	command -v strace >/dev/null || ensure_packages strace
+	for pid in $(pool_pids "$name"); do args+=(-p "$pid"); done
+	timeout -s INT "$IDLE_SECONDS" strace -f -yy -qq -o "$WORK/$name.strace" "${args[@]}" \
+		2>"$WORK/$name.strace.err" || true
+	if [ ! -f "$WORK/$name.strace" ]; then
+		IDLE_RATE=n/a IDLE_SYSCALLS="strace failed: $(head -1 "$WORK/$name.strace.err")"
+		return
+	fi
+	# The wake-up FIFO (<database>-wake) is not the database, nor is waiting
+	# on the connection or finding nothing to read on it (a LISTEN check):
+	# what counts are reads and writes of the file, messages to the server.
+	IDLE_RATE=$({ grep -F -- "$pattern" "$WORK/$name.strace" || true; } |
+		{ grep -Ev -- '-wake|poll\(|EAGAIN' || true; } | wc -l |
+		awk -v s="$IDLE_SECONDS" '{ printf "%.1f\n", $1 / s }')
+	IDLE_SYSCALLS="$(wc -l <"$WORK/$name.strace") system calls of any kind in ${IDLE_SECONDS}s"
+}
+
+# percentile P FIELD FILE: the P-th percentile of "name value" pairs' FIELD.
+percentile() {
+	local p=$1 field=$2 file=$3
+	awk -v f="$field" '{ for (i = 1; i < NF; i++) if ($i == f && $(i + 1) >= 0) print $(i + 1) }' "$file" |
+		sort -n | awk -v p="$p" '{ v[NR] = $1 } END {
+			if (!NR) { print "n/a"; exit }
+			i = int(p / 100 * NR + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR; print v[i] }'
+}
+
+mean_of() {
+	awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f && $(i + 1) >= 0) { s += $(i + 1); n++ } }
+		END { if (n) printf "%.0f\n", s / n; else print "n/a" }' "$2"
+}
+
+field() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }' "$2" | tail -1; }
+
+# Whether the pool answers the webhook route (anything but a 404 naming no route).
+webhook_route_status() {
+	perl -MHTTP::Tiny -e '
+		my $r = HTTP::Tiny->new(timeout => 10)->post($ARGV[0],
+			{ headers => { "Content-Type" => "application/json" }, content => "{\"kind\":\"a\"}" });
+		print $r->{status}, "\n";' "$1"
+}
+
+write_wrk_post() {
+	cat >"$WORK/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"kind":"a"}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+}
+
+# The async rate of the pool NAME driven by engine_fire (the trigger's own
+# transaction, no HTTP): prints "rate completed failed drain_s".
+async_by_fire() {
+	local name=$1 out
+	out=$(fire "$name" async bench-branch trigger_webhook "$ASYNC_N" "$FIRERS" 120) ||
+		{ echo "n/a 0 0 0"; return; }
+	echo "$out" >>"$WORK/$name.async"
+	awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+		END { printf "%.0f %d %d %.2f\n", (v["drain_s"] > 0 ? v["completed"] / v["drain_s"] : 0),
+			v["completed"], v["failed"], v["drain_s"] }' <<<"$out"
+}
+
+# The async rate through the webhook route: wrk posts for DURATION seconds,
+# then the queue drains; completed executions over the whole time.
+async_by_webhook() {
+	local name=$1 base=$2 before after t0 t1
+	before=$(fire "$name" drain bench-branch 1 | awk '{ print $4 }')
+	t0=$(date +%s.%N)
+	WRK_EXTRA=(-s "$WORK/post.lua")
+	run_wrk "async_$name" 16 "$base/api/v1/webhooks/bench/async"
+	WRK_EXTRA=()
+	fire "$name" drain bench-branch 120 >"$WORK/$name.drain"
+	t1=$(date +%s.%N)
+	after=$(awk '{ print $4 }' "$WORK/$name.drain")
+	awk -v a="$after" -v b="$before" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		printf "%.0f %d\n", (a - b) / (t1 - t0), a - b }'
+}
+
+# Idle latency rows of the pool NAME from engine_fire latency runs.
+measure_latencies() {
+	local name=$1
+	say "$name: trigger to first node at idle, $LATENCY_K executions one after another"
+	fire "$name" latency bench-branch trigger_webhook "$LATENCY_K" >"$WORK/$name.lat"
+	say "$name: chains of 1 and 50 nodes at idle, $CHAIN_K executions each"
+	fire "$name" latency bench-chain1 trigger_webhook "$CHAIN_K" >"$WORK/$name.c1"
+	fire "$name" latency bench-chain50 trigger_webhook "$CHAIN_K" >"$WORK/$name.c50"
+	FIRST_P50=$(percentile 50 first_node_us "$WORK/$name.lat")
+	FIRST_MEAN=$(mean_of first_node_us "$WORK/$name.lat")
+	E2E_P50=$(percentile 50 e2e_us "$WORK/$name.lat")
+	E2E_P99=$(percentile 99 e2e_us "$WORK/$name.lat")
+	local c1 c50
+	c1=$(percentile 50 e2e_us "$WORK/$name.c1")
+	c50=$(percentile 50 e2e_us "$WORK/$name.c50")
+	PER_NODE_US=$(awk -v a="$c50" -v b="$c1" 'BEGIN { printf "%.0f\n", (a - b) / 49 }')
+	CHAIN1_US=$c1 CHAIN50_US=$c50
+	if grep -qv 'status completed' "$WORK/$name.lat" "$WORK/$name.c1" "$WORK/$name.c50"; then
+		say "$name: some idle executions did not complete: $(grep -hv 'status completed' \
+			"$WORK/$name.lat" "$WORK/$name.c1" "$WORK/$name.c50" | head -3)"
+	fi
+}
+
+# Node jobs per second of 50-node chains run concurrently.
+chain_throughput() {
+	local name=$1 out
+	out=$(fire "$name" async bench-chain50 trigger_webhook "$CHAIN_ASYNC_N" 1 120) || { echo n/a; return; }
+	awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+		END { printf "%.0f\n", (v["drain_s"] > 0 ? 50 * v["completed"] / v["drain_s"] : 0) }' <<<"$out"
+}
+
+# backend_up NAME VAR=VALUE...: a pool of its own (4 responders, 1
+# executor) with those settings, its nginx, a user with an API key and the
+# workflows; BASE is its URL.
+backend_up() {
+	local name=$1
+	shift
+	say "$name: starting a pool (4 responders, 1 executor)"
+	start_named_pool "$name" "$@"
+	start_nginx "front_$name" "$WORK/$name.sock"
+	BASE="http://127.0.0.1:$NGINX_PORT"
+	wait_for_http "$BASE/health" 30 || die "$name: /health does not answer 200"
+	# api_client.sh's make_api_key works on the pool in $WORK/pool.
+	rm -rf "$WORK/pool"
+	ln -s "$WORK/$name" "$WORK/pool"
+	FIRE_ENV=("$@")
+	POOL_EXTRA_ENV=("$@")
+	make_api_key "$BASE"
+	perl "$ROOT/bench/engine_workflows.pl" "$BASE" "$API_KEY" || die "$name: making the workflows failed"
+}
+
+# backend_idle NAME LABEL PATTERN: the idle pool's database accesses.
+backend_idle() {
+	local name=$1 label=$2 pattern=$3
+	sleep 1
+	say "$name: tracing the idle pool's database accesses for $IDLE_SECONDS s"
+	idle_db_rate "$name" "$pattern"
+	row "$label: database accesses/s at idle" "$IDLE_RATE /s ($IDLE_SYSCALLS)" "0" "$(verdict "$IDLE_RATE" eq 0)"
+}
+
+# backend_latency NAME LABEL COMMIT_US: idle latencies and the per-node
+# overhead; COMMIT_US, one raw commit's time on this disk, for scale.
+backend_latency() {
+	local name=$1 label=$2 commit_us=${3:-}
+	local scale=""
+	measure_latencies "$name"
+	[ -n "$commit_us" ] && scale=" = $(awk -v a="$FIRST_P50" -v c="$commit_us" 'BEGIN { printf "%.1f", a / c }') raw commits"
+	row "$label: trigger to first node, idle" "p50 $(us_ms "$FIRST_P50") ms$scale (mean $(us_ms "$FIRST_MEAN"))" "<= 2 ms p50" \
+		"$(verdict "$FIRST_P50" le 2000)"
+	row "$label: trigger to finished row, idle" "p50 $(us_ms "$E2E_P50") ms, p99 $(us_ms "$E2E_P99") ms" "-" "info"
+	[ -n "$commit_us" ] && scale=" = $(awk -v a="$PER_NODE_US" -v c="$commit_us" 'BEGIN { printf "%.1f", a / c }') raw commits"
+	row "$label: per-node overhead, idle" "$PER_NODE_US us$scale (chain50 $(us_ms "$CHAIN50_US") ms, chain1 $(us_ms "$CHAIN1_US") ms)" \
+		"<= 200 us" "$(verdict "$PER_NODE_US" le 200)"
+}
+
+# backend_async NAME LABEL RAW_RATE TARGET_TEXT OP LIMIT: the asynchronous
+# rows; RAW_RATE (may be empty) turns the rate into a ratio, which is then
+# what OP LIMIT judge.
+backend_async() {
+	local name=$1 label=$2 raw=$3 target=$4 op=$5 limit=$6 rate completed failed drain judged shown
+	say "$name: asynchronous, $ASYNC_N executions started by $FIRERS trigger processes"
+	read -r rate completed failed drain < <(async_by_fire "$name")
+	judged=$rate shown="$rate /s"
+	if [ -n "$raw" ]; then
+		judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
+		shown="$rate /s = ${judged}x raw"
+	fi
+	local v=info
+	[ "$op" != info ] && v=$(verdict "$judged" "$op" "$limit")
+	row "$label: async executions/s (trigger transactions)" "$shown ($completed completed, $failed failed, ${drain}s)" \
+		"$target" "$v"
+	say "$name: asynchronous, 50-node chains ($CHAIN_ASYNC_N at once)"
+	row "$label: node jobs/s, 50-node chains async" "$(chain_throughput "$name") /s" "-" "info"
+}
+
+# backend_webhooks NAME LABEL RAW_RATE TARGET OP LIMIT: the rows through
+# the webhook route, when the pool has it.
+backend_webhooks() {
+	local name=$1 label=$2 raw=$3 target=$4 op=$5 limit=$6 status rate ndone judged shown
+	status=$(webhook_route_status "$BASE/api/v1/webhooks/bench/async")
+	if [ "$status" = 202 ]; then
+		say "$name: asynchronous through the webhook route, wrk -c16 ${DURATION}s"
+		read -r rate ndone < <(async_by_webhook "$name" "$BASE")
+		judged=$rate shown="$rate /s"
+		if [ -n "$raw" ]; then
+			judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
+			shown="$rate /s = ${judged}x raw"
+		fi
+		row "$label: async executions/s (webhook, wrk -c16)" "$shown ($ndone completed)" "$target" \
+			"$(verdict "$judged" "$op" "$limit")"
+	else
+		row "$label: async executions/s (webhook, wrk)" \
+			"n/a: POST /api/v1/webhooks/bench/async answered $status" "$target" "n/a"
+	fi
+	status=$(webhook_route_status "$BASE/api/v1/webhooks/bench/sync")
+	if [ "$status" = 200 ]; then
+		say "$name: synchronous webhook, wrk -c$SYNC_CONNS ${DURATION}s"
+		WRK_EXTRA=(-s "$WORK/post.lua")
+		run_wrk "sync_$name" "$SYNC_CONNS" "$BASE/api/v1/webhooks/bench/sync"
+		WRK_EXTRA=()
+		row "$label: sync webhook (wrk -c$SYNC_CONNS)" "$(wrk_field "sync_$name" 3) req/s, p50 $(wrk_field "sync_$name" 4) ms, p99 $(wrk_field "sync_$name" 5) ms, non-2xx $(wrk_field "sync_$name" 6)" \
+			">= 50x n8n" "see below"
+	else
+		row "$label: sync webhook (wrk)" "n/a: POST /api/v1/webhooks/bench/sync answered $status" ">= 50x n8n" "n/a"
+	fi
+}
+
+us_ms() { awk -v u="$1" 'BEGIN { if (u == "n/a" || u == "") print "n/a"; else printf "%.2f\n", u / 1000 }'; }
+
+wrk_field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$WORK/results" | tail -1; }
+
+print_engine_table() {
+	printf '\nbench/engine.sh%s on %s (%s cores), %s\n' "$([ "$QUICK" = 1 ] && echo ' --quick')" \
+		"$(uname -n)" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	printf 'workflow: webhook -> switch -> a | b -> reply; pool: 4 responders, 1 executor\n\n'
+	awk -F'\t' '
+		{ l[NR] = $1; v[NR] = $2; t[NR] = $3; s[NR] = $4; if (length($1) > w1) w1 = length($1)
+		  if (length($2) > w2) w2 = length($2) }
+		END {
+			printf "  %-*s  %-*s  %-14s %s\n", w1, "row", w2, "measured", "target", "verdict"
+			for (i = 1; i <= NR; i++) printf "  %-*s  %-*s  %-14s %s\n", w1, l[i], w2, v[i], t[i], s[i]
+		}' "$TABLE"
+}
+
+engine_main() {
+	prepare
+	command -v sqlite3 >/dev/null || ensure_packages sqlite3
+	TABLE=$WORK/table
+	: >"$TABLE"
+	: >"$WORK/results"
+	build_helpers
+	write_wrk_post
+	KEY=$("$PIPELIT_BIN" keygen)
+
+	say "raw one-row commits at synchronous=FULL on $(df -T "$WORK" | awk 'NR == 2 { print $2 }') ($WORK), ${RAW_SECONDS}s"
+	mkdir -p "$WORK/raw"
+	"$WORK/sqlite_sync" "$WORK/raw" "$RAW_SECONDS" 1 >"$WORK/raw.out" || die "sqlite_sync failed"
+	RAW_RATE=$(awk '$1 == "FULL" { print $2 }' "$WORK/raw.out")
+	RAW_NORMAL=$(awk '$1 == "NORMAL" { print $2 }' "$WORK/raw.out")
+	rm -rf "$WORK/raw"
+	row "raw one-row commits, SQLite FULL (1 writer)" "$RAW_RATE /s" "(the limit)" "baseline"
+	row "raw one-row commits, SQLite NORMAL (1 writer)" "$RAW_NORMAL /s" "-" "baseline"
+
+	local commit_us
+	commit_us=$(awk -v r="$RAW_RATE" 'BEGIN { if (r > 0) printf "%.0f\n", 1e6 / r }')
+
+	# SQLite at synchronous=FULL (the default, set explicitly here).
+	backend_up sqlite PIPELIT_SQLITE_SYNCHRONOUS=FULL
+	backend_idle sqlite SQLite db.sqlite3
+	backend_latency sqlite SQLite "$commit_us"
+	start_mem_sampler sqlite
+	backend_async sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
+	backend_webhooks sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
+	stop_mem_sampler sqlite
+	row "SQLite: pool memory during the run (max)" "$MEM_MB MB PSS" "< 40 MB" "$(verdict "$MEM_MB" lt 40)"
+	SQ_SYNC_RPS=$(wrk_field sync_sqlite 3)
+	stop_named_pool sqlite
+
+	# The same at synchronous=NORMAL: what the engine costs without an
+	# fsync per commit (a power cut may lose the last commits).
+	backend_up sqlite_normal PIPELIT_SQLITE_SYNCHRONOUS=NORMAL
+	backend_latency sqlite_normal "SQLite NORMAL" ""
+	backend_async sqlite_normal "SQLite NORMAL" "$RAW_NORMAL" "-" info 0
+	stop_named_pool sqlite_normal
+
+	if [ "$WITH_PG" = 1 ]; then
+		say "starting a throwaway PostgreSQL cluster"
+		start_pg
+		backend_up postgres DATABASE_URL="$PG_URL"
+		backend_idle postgres PostgreSQL "127.0.0.1:$PG_PORT"
+		backend_latency postgres PostgreSQL ""
+		start_mem_sampler postgres
+		backend_async postgres PostgreSQL "" ">= 2000 /s" ge 2000
+		backend_webhooks postgres PostgreSQL "" ">= 2000 /s" ge 2000
+		stop_mem_sampler postgres
+		row "PostgreSQL: pool memory during the run (max)" "$MEM_MB MB PSS" "< 40 MB" "$(verdict "$MEM_MB" lt 40)"
+		stop_named_pool postgres
+		stop_pg
+	fi
+
+	if [ "$WITH_N8N" = 1 ]; then
+		n8n_bench
+	else
+		N8N_NOTE="skipped (--no-n8n)"
+	fi
+	if [ -n "${N8N_RPS:-}" ]; then
+		row "n8n 2.8.4: sync webhook (wrk -c$SYNC_CONNS)" "$N8N_RPS req/s, p50 $N8N_P50 ms, p99 $N8N_P99 ms, non-2xx $N8N_BAD" "(the peer)" "baseline"
+		row "n8n 2.8.4: memory during the run" "$N8N_MEM_MB MB PSS, $N8N_RSS_MB MB RSS" "-" "info"
+		if [ -n "$SQ_SYNC_RPS" ]; then
+			local x
+			x=$(awk -v a="$SQ_SYNC_RPS" -v b="$N8N_RPS" 'BEGIN { printf "%.1f\n", (b > 0 ? a / b : 0) }')
+			row "sync: Pipelit (SQLite) / n8n" "${x}x" ">= 50x" "$(verdict "$x" ge 50)"
+		else
+			row "sync: Pipelit / n8n" "n/a: Pipelit has no synchronous webhook route on this build" ">= 50x" "n/a"
+		fi
+	else
+		row "n8n 2.8.4" "not measured: $N8N_NOTE" "-" "n/a"
+	fi
+	print_engine_table
+	printf '\nraw commits (bench/sqlite_sync.c, 1 writer, %ss each):\n' "$RAW_SECONDS"
+	sed 's/^/  /' "$WORK/raw.out"
+	grep -hE '\[(ERROR|WARNING)\]' "$WORK"/sqlite.log "$WORK"/sqlite_normal.log "$WORK"/postgres.log 2>/dev/null | sort | uniq -c |
+		sort -rn | head -5 | sed 's/^/pool log: /' || true
+}
+
+# Sourced (for experiments), it only defines.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	engine_main
+fi
