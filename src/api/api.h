@@ -46,6 +46,10 @@ int executions_status(struct req *r);
 int executions_cancel(struct req *r);
 int executions_confirm(struct req *r);
 
+/* triggers.c: /api/v1/workflows/{slug}/execute/ and .../chat/ */
+int workflows_execute(struct req *r);
+int workflows_chat(struct req *r);
+
 /* mfa.c: /api/v1/auth/mfa/... */
 int api_mfa_setup(struct req *r);
 int api_mfa_verify(struct req *r);
