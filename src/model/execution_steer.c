@@ -56,10 +56,13 @@ cancel_in_transaction(struct db *db, const char *execution_id, int64_t now_ms, i
 	db_reset(st);
 	if (rc != DB_ROW)
 		return rc == DB_DONE ? EXEC_WRONG_STATE : DB_FAILED;
+	/* Executors on every host hear of it once this commits (PostgreSQL;
+	 * the API wakes this host's after the commit). */
 	if (run_for_execution(db, "DELETE FROM execution_jobs WHERE execution_id = ?",
 			      execution_id) != 0
 	    || run_for_execution(db, "DELETE FROM pending_tasks WHERE execution_id = ?",
-				 execution_id) != 0)
+				 execution_id) != 0
+	    || execution_notify_executors(db) != EXEC_OK)
 		return DB_FAILED;
 	return EXEC_OK;
 }
