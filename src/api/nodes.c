@@ -22,6 +22,7 @@
 #include "http/response.h"
 #include "http/validate.h"
 #include "model/node.h"
+#include "model/node_config.h"
 #include "model/workflow.h"
 #include "util/jsonw.h"
 #include "util/xalloc.h"
@@ -226,11 +227,12 @@ extra_config_problem(struct validator *v, json_t *extra, const struct config_pro
 }
 
 /*
- * The kind's own rules for its extra_config, where the registry has them
- * (trigger_webhook: graph/webhook_config.h), when the body names the kind:
- * on create (no config is an empty one), and on an update that sends both
- * the kind and extra_config.  An update that does not is checked by
- * model/node.c against what is stored, inside its transaction.
+ * The kind's rules for its extra_config (model/node_config.h: the
+ * registry's, e.g. trigger_webhook, and the runnable kind's check_config),
+ * when the body names the kind: on create (no config is an empty one),
+ * and on an update that sends both the kind and extra_config.  An update
+ * that does not is checked by model/node.c against what is stored, inside
+ * its transaction.
  */
 static void
 check_kind_config(struct validator *v, json_t *clean, int creating)
@@ -241,7 +243,7 @@ check_kind_config(struct validator *v, json_t *clean, int creating)
 		return;
 	json_t *empty = extra == NULL ? json_object() : NULL;
 	struct config_problem p;
-	if (node_type_check_config(type, extra ? extra : empty, &p) != 0)
+	if (node_config_check(type, extra ? extra : empty, &p) != 0)
 		extra_config_problem(v, extra ? extra : empty, &p);
 	config_problem_free(&p);
 	json_decref(empty);

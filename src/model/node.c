@@ -11,6 +11,7 @@
 #include "graph/node_types.h"
 #include "graph/webhook_config.h"
 #include "model/limits.h"
+#include "model/node_config.h"
 #include "model/row_json.h"
 #include "model/webhook.h"
 #include "util/jsonw.h"
@@ -611,15 +612,34 @@ webhook_write_free(struct webhook_write *ww)
 	memset(ww, 0, sizeof(*ww));
 }
 
+/* The kind's rules for extra_config (model/node_config.h; NULL: {}):
+ * NODE_OK or NODE_BAD_CONFIG with why set. */
+static int
+config_fits(const char *type, json_t *extra_config, struct config_problem *why)
+{
+	json_t *empty = json_is_object(extra_config) ? NULL : json_object();
+	struct config_problem p = { NULL, NULL };
+	int rc = node_config_check(type, empty ? empty : extra_config, &p) == 0 ? NODE_OK
+										  : NODE_BAD_CONFIG;
+	json_decref(empty);
+	if (rc != NODE_OK) {
+		set_problem(why, p.field, p.message);
+		free(p.field);
+	}
+	return rc;
+}
+
 static int
 create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields,
 		      const struct field_keyring *ring, char **node_id, struct config_problem *why)
 {
 	const char *type = json_string_value(json_object_get(fields, "component_type"));
 	json_t *config = json_object_get(fields, "config");
+	json_t *extra = json_object_get(config, "extra_config");
 	struct webhook_write ww = { 0 };
-	int rc = is_webhook(type) ? webhook_prepare(json_object_get(config, "extra_config"), &ww, why)
-				  : NODE_OK;
+	int rc = config_fits(type, extra, why);
+	if (rc == NODE_OK && is_webhook(type))
+		rc = webhook_prepare(extra, &ww, why);
 	if (rc == NODE_OK)
 		rc = check_references(db, workflow_id, fields);
 	if (rc == NODE_OK)
@@ -799,6 +819,24 @@ update_webhook_prepare(struct db *db, const struct stored_node *sn, const char *
 	return rc;
 }
 
+/* An update that sends extra_config, or changes the node's kind, is
+ * checked against the kind's rules (with the stored extra_config when
+ * none is sent); one that does neither changes nothing they look at. */
+static int
+update_config_fits(struct db *db, const struct stored_node *sn, const char *type,
+		   json_t *config, struct config_problem *why)
+{
+	json_t *given = json_object_get(config, "extra_config");
+	if (given != NULL)
+		return config_fits(type, given, why);
+	if (strcmp(type, sn->node_type) == 0)
+		return NODE_OK;
+	json_t *stored = stored_extra_config(db, sn->config_id);
+	int rc = config_fits(type, stored, why);
+	json_decref(stored);
+	return rc;
+}
+
 /* The config row, then the node row; NODE_OK or a write failure. */
 static int
 update_rows(struct db *db, const struct stored_node *sn, json_t *fields, const char *type,
@@ -839,7 +877,9 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 	if (type == NULL)
 		type = sn.node_type;
 	struct webhook_write ww = { 0 };
-	rc = update_webhook_prepare(db, &sn, type, json_object_get(fields, "config"), &ww, why);
+	rc = update_config_fits(db, &sn, type, json_object_get(fields, "config"), why);
+	if (rc == NODE_OK)
+		rc = update_webhook_prepare(db, &sn, type, json_object_get(fields, "config"), &ww, why);
 	if (rc == NODE_OK)
 		rc = update_rows(db, &sn, fields, type, &ww);
 	if (rc == NODE_OK && ww.active)

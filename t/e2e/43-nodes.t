@@ -1,8 +1,8 @@
 # Nodes (/api/v1/workflows/{slug}/nodes/...): create with given and
 # generated ids (409 on a duplicate), config fields kept by node kind,
 # update, delete removing the node's edges, config and references to it,
-# scoping, hostile bodies (422, nothing written), and node_created heard by
-# a live subscriber.  Both backends.
+# scoping, hostile bodies (422, nothing written), node_created heard by
+# a live subscriber, and each kind's config checked on save.  Both backends.
 use strict;
 use warnings;
 use Test::More;
@@ -318,6 +318,62 @@ sub test_events {
 	close $s;
 }
 
+# The node kind's own rules for its extra_config (src/nodes/ check_config,
+# model/node_config.h) on create, update, a change of kind and import: a
+# 422 at config.extra_config, nothing written; a template passes.
+sub test_config_checks {
+	my ($t, $alice) = @_;
+	make_wf($t, $alice, 'nodes-cfg') or return;
+	my $before = count($t, 'SELECT count(*) FROM workflow_nodes');
+	for my $case (
+		[ 'switch rules that are not a list', { component_type => 'switch', config => { extra_config => { rules => 'x' } } } ],
+		[ 'a workflow node without its target', { component_type => 'workflow' } ],
+		[ 'a negative wait', { component_type => 'wait', config => { extra_config => { duration => -1 } } } ],
+		[ 'a wait in fortnights', { component_type => 'wait', config => { extra_config => { duration => 1, unit => 'fortnights' } } } ],
+	) {
+		my ($name, $body) = @$case;
+		my ($res, $j) = req($t, $alice, 'POST', 'nodes-cfg/nodes/', $body);
+		is($res->{status}, 422, "$name: 422") or diag($res->{content});
+		my $item = ref $j->{detail} eq 'ARRAY' ? $j->{detail}[0] : {};
+		is_deeply($item->{loc}, [ 'body', 'config', 'extra_config' ], "$name: at config.extra_config")
+			or diag($res->{content});
+		ok(length($item->{msg} // '') > 0, "$name: says why ($item->{msg})");
+	}
+	is(count($t, 'SELECT count(*) FROM workflow_nodes'), $before, 'nothing was written');
+
+	node($t, $alice, 'nodes-cfg', { node_id => 'w', component_type => 'wait',
+		config => { extra_config => { duration => '{{ trigger.payload.seconds }}', unit => 'seconds' } } },
+		'a wait whose duration is a template (known at run time)') or return;
+	node($t, $alice, 'nodes-cfg', { node_id => 'sw', component_type => 'switch',
+		config => { extra_config => { rules => [ { id => 'a', field => 'x', operator => 'equals', value => 1 } ] } } },
+		'a switch with a rule') or return;
+	my ($res, $j) = req($t, $alice, 'PATCH', 'nodes-cfg/nodes/sw/', { config => { extra_config => { rules => 5 } } });
+	is($res->{status}, 422, 'an update with bad rules: 422') or diag($res->{content});
+	($res, $j) = req($t, $alice, 'GET', 'nodes-cfg/nodes/');
+	my ($sw) = grep { $_->{node_id} eq 'sw' } @{ $j // [] };
+	is(ref $sw->{config}{extra_config}{rules}, 'ARRAY', 'the stored rules are unchanged');
+
+	node($t, $alice, 'nodes-cfg', { node_id => 'c', component_type => 'code' }, 'a code node') or return;
+	($res, $j) = req($t, $alice, 'PATCH', 'nodes-cfg/nodes/c/', { component_type => 'workflow' });
+	is($res->{status}, 422, 'turning it into a workflow node without a target: 422') or diag($res->{content});
+	is(count($t, "SELECT n.component_type FROM workflow_nodes n JOIN workflows w ON w.id = n.workflow_id "
+		. "WHERE w.slug = 'nodes-cfg' AND n.node_id = 'c'"), 'code', 'it stays a code node');
+	($res, $j) = req($t, $alice, 'PATCH', 'nodes-cfg/nodes/c/', { component_type => 'workflow',
+		config => { extra_config => { target_workflow => 'nodes-cfg' } } });
+	is($res->{status}, 200, 'with its target it may') or diag($res->{content});
+
+	my $workflows = count($t, 'SELECT count(*) FROM workflows');
+	my $doc = { format => 'pipelit-workflow', version => 1, workflow => { name => 'bad import' },
+		nodes => [ { node_id => 's', component_type => 'switch', config => { extra_config => { rules => {} } } } ],
+		edges => [] };
+	($res, $j) = req($t, $alice, 'POST', 'import/', $doc);
+	is($res->{status}, 422, 'an import with a bad switch config: 422') or diag($res->{content});
+	my $item = ref $j->{detail} eq 'ARRAY' ? $j->{detail}[0] : {};
+	is_deeply($item->{loc}, [ 'body', 'nodes', 0, 'config', 'extra_config' ], 'pointing at the node')
+		or diag($res->{content});
+	is(count($t, 'SELECT count(*) FROM workflows'), $workflows, 'no workflow was written');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url) or return;
@@ -330,6 +386,7 @@ for_each_backend(sub {
 	subtest scoping => sub { test_scoping($t, $alice, $bob, $admin) };
 	subtest hostile => sub { test_hostile($t, $alice) };
 	subtest events => sub { test_events($t, $alice) };
+	subtest 'config checked on save' => sub { test_config_checks($t, $alice) };
 });
 
 done_testing();

@@ -11,18 +11,22 @@ use PipelitAuth;
 
 need_nginx();
 
+# A workflow node's own config (its target, checked on save).
+my %SUB_CONFIG = (config => { extra_config => { target_workflow => 'alice-sub' } });
+
 sub test_subworkflow {
 	my ($t, $alice, $own, $bobs) = @_;
 	my $slug = $own->{slug};
 	my ($res, $j) = api_req($t, $alice, 'POST', "workflows/$slug/nodes/", { node_id => 'w1',
-		component_type => 'workflow', subworkflow_id => $bobs->{id} });
+		component_type => 'workflow', subworkflow_id => $bobs->{id}, %SUB_CONFIG });
 	is($res->{status}, 422, "a node naming another user's workflow as subworkflow is refused")
 		or diag($res->{content});
+	like($res->{content}, qr/referenced credential, workflow or code block/, 'as a reference');
 	is($t->db_query("SELECT count(*) FROM workflow_nodes WHERE subworkflow_id = $bobs->{id}"), 0,
 		'nothing stored');
 	my $other = api_ok($t, $alice, 'POST', 'workflows/', { name => 'alice sub' }, 201, 'a second own workflow');
 	$j = api_ok($t, $alice, 'POST', "workflows/$slug/nodes/", { node_id => 'w1', component_type => 'workflow',
-		subworkflow_id => $other->{id} }, 201, 'an own workflow as subworkflow is accepted');
+		subworkflow_id => $other->{id}, %SUB_CONFIG }, 201, 'an own workflow as subworkflow is accepted');
 	is($j->{subworkflow_id}, $other->{id}, 'and stored');
 	($res) = api_req($t, $alice, 'PATCH', "workflows/$slug/nodes/w1/", { subworkflow_id => $bobs->{id} });
 	is($res->{status}, 422, "an update to another user's workflow is refused") or diag($res->{content});
@@ -30,7 +34,7 @@ sub test_subworkflow {
 		'the node keeps its subworkflow');
 
 	my $doc = { format => 'pipelit-workflow', version => 1, workflow => { name => 'imported' },
-		nodes => [ { node_id => 'w1', component_type => 'workflow', subworkflow_id => $bobs->{id} } ],
+		nodes => [ { node_id => 'w1', component_type => 'workflow', subworkflow_id => $bobs->{id}, %SUB_CONFIG } ],
 		edges => [] };
 	my $before = $t->db_query('SELECT count(*) FROM workflows');
 	($res) = api_req($t, $alice, 'POST', 'workflows/import/', $doc);
