@@ -74,6 +74,12 @@ ctx_fits(struct expr_ctx *c, size_t offset, size_t n)
 	return true;
 }
 
+bool
+ctx_made(struct expr_ctx *c, size_t offset, size_t n)
+{
+	return ctx_fits(c, offset, n) && ctx_step(c, offset, n / 64);
+}
+
 json_t *
 ctx_lookup(const struct expr_ctx *c, const char *name)
 {
@@ -141,7 +147,7 @@ repeat(struct expr_ctx *c, size_t offset, const json_t *seq, json_int_t times, j
 			return EV_ERR;
 		}
 		size_t total = len * (size_t)times;
-		if (!ctx_fits(c, offset, total) || !ctx_step(c, offset, total / 64))
+		if (!ctx_made(c, offset, total))
 			return EV_ERR;
 		char *buf = xmalloc(total + 1);
 		for (json_int_t i = 0; i < times; i++)
@@ -218,6 +224,10 @@ arith(struct expr_ctx *c, size_t offset, enum tok_op op, json_t *x, json_t *y, j
 			ctx_fits(c, offset, SIZE_MAX);
 			return EV_ERR;
 		}
+		if (!ctx_made(c, offset, b.len)) {
+			strbuf_free(&b);
+			return EV_ERR;
+		}
 		*out = str_value(b.data ? b.data : "", b.len);
 		strbuf_free(&b);
 		return EV_OK;
@@ -238,7 +248,7 @@ arith(struct expr_ctx *c, size_t offset, enum tok_op op, json_t *x, json_t *y, j
 			return make_float(c, offset, fa + fb, out);
 		if (json_is_string(x) && json_is_string(y)) {
 			size_t la = json_string_length(x), lb = json_string_length(y);
-			if (!ctx_fits(c, offset, la + lb))
+			if (!ctx_made(c, offset, la + lb))
 				return EV_ERR;
 			char *buf = xmalloc(la + lb + 1);
 			memcpy(buf, json_string_value(x), la);

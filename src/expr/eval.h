@@ -46,6 +46,10 @@ int ctx_undef(struct expr_ctx *c, size_t offset, const char *fmt, ...)
 bool ctx_step(struct expr_ctx *c, size_t offset, unsigned long n);
 /* Is a string of n bytes within max_output?  Else the error. */
 bool ctx_fits(struct expr_ctx *c, size_t offset, size_t n);
+/* Counts the making of a string of n bytes: a step per 64 bytes, so that
+ * the strings a render builds (and keeps, in variables) are bounded in
+ * total, not only one by one. */
+bool ctx_made(struct expr_ctx *c, size_t offset, size_t n);
 /* The error for the last EV_UNDEF. */
 int ctx_undef_error(struct expr_ctx *c);
 

@@ -68,6 +68,10 @@ input_text(struct call *k, size_t *len)
 		ctx_fits(k->c, k->offset, SIZE_MAX);
 		return NULL;
 	}
+	if (!ctx_made(k->c, k->offset, b.len)) {
+		strbuf_free(&b);
+		return NULL;
+	}
 	*len = b.len;
 	return strbuf_take(&b);
 }
@@ -77,7 +81,7 @@ input_text(struct call *k, size_t *len)
 static int
 buf_result(struct call *k, struct strbuf *b, json_t **out)
 {
-	if (b->overflow) {
+	if (b->overflow || !ctx_made(k->c, k->offset, b->len)) {
 		strbuf_free(b);
 		ctx_fits(k->c, k->offset, SIZE_MAX);
 		return EV_ERR;
@@ -465,6 +469,10 @@ strip(struct call *k, json_t *chars, bool left, bool right, json_t **out)
 			break;
 		to = start;
 	}
+	if (!ctx_made(k->c, k->offset, to - from)) {
+		free(s);
+		return EV_ERR;
+	}
 	*out = str_value(s + from, to - from);
 	free(s);
 	return EV_OK;
@@ -586,6 +594,8 @@ f_reverse(struct call *k, json_t **out)
 	if (json_is_string(k->in)) {
 		const char *s = json_string_value(k->in);
 		size_t n = json_string_length(k->in), to = n;
+		if (!ctx_made(k->c, k->offset, n))
+			return EV_ERR;
 		char *r = xmalloc(n + 1);
 		size_t o = 0;
 		while (to > 0) {
@@ -1326,11 +1336,14 @@ test_by_name(struct expr_ctx *c, size_t offset, const char *name, json_t *in, js
 		else
 			return ctx_fail(c, offset, "test '%s' needs a number, not %s", name, value_type_name(in));
 	} else if (is(name, "divisibleby", NULL, NULL)) {
-		if (!value_is_int(in) || !value_is_int(arg))
-			return ctx_fail(c, offset, "divisibleby needs integers");
-		if (value_int(arg) == 0)
-			return ctx_fail(c, offset, "integer modulo by zero");
-		*result = value_int(arg) == -1 || value_int(in) % value_int(arg) == 0;
+		if (!value_is_number(in) || !value_is_number(arg))
+			return ctx_fail(c, offset, "divisibleby needs numbers");
+		if (value_number(arg) == 0.0)
+			return ctx_fail(c, offset, "modulo by zero");
+		if (value_is_int(in) && value_is_int(arg))
+			*result = value_int(arg) == -1 || value_int(in) % value_int(arg) == 0;
+		else
+			*result = fmod(value_number(in), value_number(arg)) == 0.0;
 	} else if (is(name, "eq", "equalto", "=="))
 		*result = value_equal(in, arg);
 	else if (is(name, "ne", "!=", NULL))

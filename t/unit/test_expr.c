@@ -124,8 +124,8 @@ static const struct {
 	 "z1a2 Capital Hello world"},
 	{"{{ missing is defined }} {{ name is defined }} {{ missing is undefined }} {{ nothing is none }} {{ n is number }} {{ name is string }} {{ user is mapping }} {{ items is sequence }}",
 	 "False True True True True True True True"},
-	{"{{ n is odd }} {{ n is even }} {{ 2.5 is even }} {{ 4.0 is even }} {{ nested.zz is number }} {{ missing is string }} {{ nested | truncate(3) }} {{ items | truncate(5) }} {{ 10 is divisibleby 5 }} {{ 10 is divisibleby(3) }} {{ n is not none }} {{ user.x is defined }} {{ n is gt 3 }} {{ 'ADA' is upper }}",
-	 "True False False True False False {'a': 1, 'b': [True, None, 'x']} [1, 2, 3] True False True False True True"},
+	{"{{ n is odd }} {{ n is even }} {{ 2.5 is even }} {{ 7.5 is divisibleby 2.5 }} {{ f is divisibleby 2 }} {{ 4.0 is even }} {{ nested.zz is number }} {{ missing is string }} {{ nested | truncate(3) }} {{ items | truncate(5) }} {{ 10 is divisibleby 5 }} {{ 10 is divisibleby(3) }} {{ n is not none }} {{ user.x is defined }} {{ n is gt 3 }} {{ 'ADA' is upper }}",
+	 "True False False True False True False False {'a': 1, 'b': [True, None, 'x']} [1, 2, 3] True False True False True True"},
 	{"{% if n > 3 %}big{% endif %}{{ '' }}",
 	 "big"},
 	{"{% if n > 10 %}big{% else %}small{% endif %} {{ n }}",
@@ -422,6 +422,15 @@ test_limits(void)
 	check_error("{{ [0] * 100000000 }}", NULL, "template exceeds 1000000 evaluation steps", 0, 0, 0);
 	check_error("{% set l = [1] %}{% set l = l + l %}{% set l = l * 1000 %}{% set l = l * 1000 %}{{ 1 }}",
 		    NULL, "template exceeds 1000000 evaluation steps", 0, 0, 0);
+	/* Strings kept in variables count too: 64 strings of 1 MB each are
+	 * each within the output cap, but not together. */
+	char *many = malloc(8192);
+	size_t m = (size_t)sprintf(many, "{%% set s = 'x' * 1000000 %%}");
+	for (int i = 0; i < 70; i++)
+		m += (size_t)sprintf(many + m, "{%% set s%d = s ~ %d %%}", i, i);
+	strcpy(many + m, "{{ 1 }}");
+	check_error(many, NULL, "template exceeds 1000000 evaluation steps", 0, 0, 0);
+	free(many);
 	lim = expr_limits_default();
 	lim.max_steps = 50;
 	check_error("{% for i in range(40) %}{{ i }}{% endfor %}", &lim,
