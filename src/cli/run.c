@@ -33,7 +33,9 @@ run_usage(FILE *out)
 		"  --trigger NODE_ID   the trigger node to start from\n"
 		"  --trigger-type TYPE its kind (default trigger_manual; 'none' runs the\n"
 		"                      workflow without a trigger, as a subworkflow would)\n"
-		"  --wait SECONDS      wait for the end, at most SECONDS\n");
+		"  --wait SECONDS      wait for the end, at most SECONDS\n"
+		"  --count N           start N executions (in transactions of up to 500) and\n"
+		"                      print how many were started instead of their ids\n");
 }
 
 static int
@@ -61,12 +63,39 @@ wait_for_end(struct db *db, const char *id, long seconds)
 	}
 }
 
+/* Starts count executions, up to 500 per transaction, waking the
+ * executors after each so they start while the rest are written. */
+static int
+start_many(struct db *db, const struct config *cfg, struct exec_start *rq, long count,
+	   long *started)
+{
+	char id[EXEC_ID_MAX + 1];
+	while (*started < count) {
+		if (db_begin_write(db) != 0)
+			return DB_FAILED;
+		long batch = count - *started < 500 ? count - *started : 500;
+		for (long i = 0; i < batch; i++) {
+			rq->now_ms = time_now_ms();
+			int rc = execution_start(db, rq, id);
+			if (rc != EXEC_OK) {
+				db_abandon(db);
+				return rc;
+			}
+		}
+		if (db_commit(db) != 0)
+			return db_abandon(db);
+		*started += batch;
+		wake_executors(cfg);
+	}
+	return EXEC_OK;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
 	const char *env_file = NULL, *slug = NULL, *text = NULL, *payload_text = NULL;
 	const char *trigger = NULL, *trigger_type = "trigger_manual";
-	long wait = -1;
+	long wait = -1, count = 1;
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i])) {
 			run_usage(stdout);
@@ -81,6 +110,10 @@ cmd_run(int argc, char **argv)
 			trigger_type = argv[++i];
 		} else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) {
 			wait = atol(argv[++i]);
+		} else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+			count = atol(argv[++i]);
+			if (count < 1 || count > 10000000)
+				return cli_usage_error("run: --count must be 1 to 10000000");
 		} else if (strcmp(argv[i], "--env-file") == 0 && i + 1 < argc) {
 			env_file = argv[++i];
 		} else if (argv[i][0] != '-' && slug == NULL) {
@@ -117,17 +150,23 @@ cmd_run(int argc, char **argv)
 	int64_t owner = 0;
 	int rc = execution_workflow_owner(db, slug, &owner);
 	char id[EXEC_ID_MAX + 1] = "";
-	if (rc == EXEC_OK) {
-		struct exec_start rq = {
-			.workflow_slug = slug, .owner = EXEC_ANY_OWNER, .user_profile_id = owner,
-			.trigger_type = strcmp(trigger_type, "none") == 0 ? NULL : trigger_type,
-			.trigger_node_id = trigger, .payload = payload, .now_ms = time_now_ms(),
-		};
+	struct exec_start rq = {
+		.workflow_slug = slug, .owner = EXEC_ANY_OWNER, .user_profile_id = owner,
+		.trigger_type = strcmp(trigger_type, "none") == 0 ? NULL : trigger_type,
+		.trigger_node_id = trigger, .payload = payload,
+	};
+	long started = 0;
+	if (rc == EXEC_OK && count > 1)
+		rc = start_many(db, &cfg, &rq, count, &started);
+	else if (rc == EXEC_OK) {
+		rq.now_ms = time_now_ms();
 		rc = execution_start(db, &rq, id);
 	}
 	json_decref(payload);
 	int status = 0;
-	if (rc == EXEC_OK) {
+	if (rc == EXEC_OK && count > 1) {
+		printf("%ld\n", started);
+	} else if (rc == EXEC_OK) {
 		wake_executors(&cfg);
 		printf("%s\n", id);
 		fflush(stdout);
