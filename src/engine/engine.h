@@ -25,14 +25,29 @@ struct db;
 struct publisher;
 struct topology;
 
-/* What the executor remembers of an execution between passes: the graph
+/* A workflow revision's graph as executions started at one trigger run
+ * it: built once, shared by every execution of that revision. */
+struct graph {
+	int64_t workflow_id, revision;
+	char *trigger;               /* the trigger node_id it is scoped to, or NULL */
+	struct topology *topo;       /* NULL when nothing in it can run */
+	char *slug;                  /* the workflow's, for its event channel */
+	int64_t owner_id;
+	unsigned refs;               /* executions in the cache using it */
+	unsigned long last_used;
+};
+
+/* What the executor remembers of an execution between passes: its graph
  * (immutable) and the state as of the last commit it saw. */
 struct exec_entry {
 	char id[37];
-	struct topology *topo;
-	char *slug;                  /* the workflow's, for its event channel */
+	struct graph *graph;         /* counted reference */
+	const struct topology *topo; /* graph->topo */
+	const char *slug;            /* graph->slug */
 	json_t *state;               /* as committed at event_seq */
 	int64_t event_seq;           /* -1: state unknown, load it */
+	char status[16];             /* as loaded */
+	int fresh;                   /* loaded in this pass: no refresh needed */
 	int64_t workflow_id, user_profile_id, deadline_ms, started_ms, owner_id;
 	char *parent_execution_id, *parent_node_id, *trigger_node_id;
 	unsigned long last_used;
@@ -55,6 +70,9 @@ struct engine {
 	int wake_fd, notify_fd;
 	struct exec_entry **cache;   /* small LRU of executions */
 	size_t n_cache;
+	json_t *cache_index;         /* execution id -> position in cache */
+	struct graph **graphs;
+	size_t n_graphs;
 	unsigned long clock;
 	struct job *runq;            /* claimed or self-queued, not yet run */
 	size_t n_runq, cap_runq;
@@ -65,6 +83,7 @@ struct engine {
 };
 
 #define ENGINE_CACHE_MAX 512
+#define ENGINE_GRAPHS_MAX 64
 #define ENGINE_BATCH_MAX 256
 
 /* The execution's entry, loading it (graph and state) when missing or

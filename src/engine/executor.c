@@ -29,16 +29,79 @@
 #include "util/wake.h"
 #include "util/xalloc.h"
 
+/* --- the graph cache: one topology per (workflow, revision, trigger) ---------------- */
+
+static void
+graph_release(struct engine *e, struct graph *g)
+{
+	if (g != NULL && g->refs > 0)
+		g->refs--;
+}
+
+static struct graph *
+graph_get(struct engine *e, int64_t workflow_id, int64_t revision, const char *trigger)
+{
+	for (size_t i = 0; i < e->n_graphs; i++) {
+		struct graph *g = e->graphs[i];
+		if (g->workflow_id == workflow_id && g->revision == revision &&
+		    strcmp(g->trigger ? g->trigger : "", trigger ? trigger : "") == 0) {
+			g->refs++;
+			g->last_used = ++e->clock;
+			return g;
+		}
+	}
+	char *text = exec_snapshot_load(e->db, workflow_id, revision);
+	json_t *snapshot = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	struct graph *g = xcalloc(1, sizeof *g);
+	g->workflow_id = workflow_id;
+	g->revision = revision;
+	g->trigger = trigger ? xstrdup(trigger) : NULL;
+	json_t *wf = json_object_get(snapshot, "workflow");
+	g->owner_id = json_integer_value(json_object_get(wf, "owner_id"));
+	g->slug = exec_workflow_slug(e->db, workflow_id);
+	if (g->slug == NULL) {
+		const char *slug = json_string_value(json_object_get(wf, "slug"));
+		g->slug = xstrdup(slug ? slug : "");
+	}
+	char *err = NULL;
+	g->topo = snapshot ? topology_build(snapshot, trigger, &err) : NULL;
+	if (g->topo == NULL)
+		log_info("workflow %lld revision %lld cannot run: %s", (long long)workflow_id,
+			 (long long)revision, err ? err : "no snapshot");
+	free(err);
+	json_decref(snapshot);
+	/* Graphs nobody uses go when the cache is full. */
+	if (e->n_graphs >= ENGINE_GRAPHS_MAX) {
+		for (size_t i = 0; i < e->n_graphs;) {
+			struct graph *old = e->graphs[i];
+			if (old->refs == 0) {
+				topology_free(old->topo);
+				free(old->trigger);
+				free(old->slug);
+				free(old);
+				e->graphs[i] = e->graphs[--e->n_graphs];
+			} else {
+				i++;
+			}
+		}
+	}
+	e->graphs = xrealloc(e->graphs, (e->n_graphs + 1) * sizeof *e->graphs);
+	e->graphs[e->n_graphs++] = g;
+	g->refs = 1;
+	g->last_used = ++e->clock;
+	return g;
+}
+
 /* --- the execution cache ---------------------------------------------------------- */
 
 static void
-entry_free(struct exec_entry *x)
+entry_free(struct engine *e, struct exec_entry *x)
 {
 	if (x == NULL)
 		return;
-	topology_free(x->topo);
+	graph_release(e, x->graph);
 	json_decref(x->state);
-	free(x->slug);
 	free(x->parent_execution_id);
 	free(x->parent_node_id);
 	free(x->trigger_node_id);
@@ -68,23 +131,16 @@ load_entry(struct engine *e, const char *id)
 	x->started_ms = row.started_ms;
 	x->event_seq = row.event_seq;
 	x->state = json_loads(row.state, 0, NULL);
+	snprintf(x->status, sizeof x->status, "%s", row.status);
+	x->fresh = 1;
 	x->parent_execution_id = row.parent_execution_id;
 	x->parent_node_id = row.parent_node_id;
 	x->trigger_node_id = row.trigger_node_id;
 	row.parent_execution_id = row.parent_node_id = row.trigger_node_id = NULL;
-	json_t *snapshot = row.snapshot ? json_loads(row.snapshot, 0, NULL) : NULL;
-	json_t *wf = json_object_get(snapshot, "workflow");
-	x->owner_id = json_integer_value(json_object_get(wf, "owner_id"));
-	x->slug = exec_workflow_slug(e->db, x->workflow_id);
-	if (x->slug == NULL)
-		x->slug = xstrdup(json_string_value(json_object_get(wf, "slug")) ?
-				  json_string_value(json_object_get(wf, "slug")) : "");
-	char *err = NULL;
-	x->topo = snapshot ? topology_build(snapshot, x->trigger_node_id, &err) : NULL;
-	if (x->topo == NULL)
-		log_info("execution %s cannot run: %s", x->id, err ? err : "no snapshot");
-	free(err);
-	json_decref(snapshot);
+	x->graph = graph_get(e, row.workflow_id, row.snapshot_revision, x->trigger_node_id);
+	x->topo = x->graph->topo;
+	x->slug = x->graph->slug;
+	x->owner_id = x->graph->owner_id;
 	exec_row_clear(&row);
 	return x;
 }
@@ -92,11 +148,12 @@ load_entry(struct engine *e, const char *id)
 struct exec_entry *
 engine_exec(struct engine *e, const char *execution_id)
 {
-	for (size_t i = 0; i < e->n_cache; i++)
-		if (strcmp(e->cache[i]->id, execution_id) == 0) {
-			e->cache[i]->last_used = ++e->clock;
-			return e->cache[i];
-		}
+	json_t *at = json_object_get(e->cache_index, execution_id);
+	if (at) {
+		struct exec_entry *x = e->cache[json_integer_value(at)];
+		x->last_used = ++e->clock;
+		return x;
+	}
 	struct exec_entry *x = load_entry(e, execution_id);
 	if (x == NULL)
 		return NULL;
@@ -106,10 +163,15 @@ engine_exec(struct engine *e, const char *execution_id)
 		for (size_t i = 1; i < e->n_cache; i++)
 			if (e->cache[i]->last_used < e->cache[oldest]->last_used)
 				oldest = i;
-		entry_free(e->cache[oldest]);
+		json_object_del(e->cache_index, e->cache[oldest]->id);
+		entry_free(e, e->cache[oldest]);
 		e->cache[oldest] = e->cache[--e->n_cache];
+		if (oldest < e->n_cache)
+			json_object_set_new(e->cache_index, e->cache[oldest]->id,
+					    json_integer((json_int_t)oldest));
 	}
 	e->cache = xrealloc(e->cache, (e->n_cache + 1) * sizeof *e->cache);
+	json_object_set_new(e->cache_index, x->id, json_integer((json_int_t)e->n_cache));
 	e->cache[e->n_cache++] = x;
 	return x;
 }
@@ -183,8 +245,14 @@ run_job(struct engine *e, struct job *j)
 	o->started_ms = time_now_ms();
 	struct exec_entry *x = engine_exec(e, r->job.execution_id);
 	char status[16] = "";
-	if (x == NULL || refresh_state(e, x, status, sizeof status) != 0 ||
-	    !(strcmp(status, "running") == 0 || strcmp(status, "pending") == 0)) {
+	if (x != NULL && x->fresh) {
+		/* just loaded: its state is as current as a refresh would make it */
+		x->fresh = 0;
+		memcpy(status, x->status, sizeof status);
+	} else if (x != NULL && refresh_state(e, x, status, sizeof status) != 0) {
+		x = NULL;
+	}
+	if (x == NULL || !(strcmp(status, "running") == 0 || strcmp(status, "pending") == 0)) {
 		o->kind = OUTCOME_DROP;
 		return;
 	}
@@ -312,6 +380,7 @@ engine_new(const struct config *cfg, struct db *db)
 	e->pub = publisher_new(cfg, e->multi);
 	e->wake_fd = wake_open_reader(cfg);
 	e->notify_fd = -1;
+	e->cache_index = json_object();
 	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0)
 		e->notify_fd = db_notify_fd(db);
 	return e;
@@ -323,8 +392,16 @@ engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	for (size_t i = 0; i < e->n_cache; i++)
-		entry_free(e->cache[i]);
+		entry_free(e, e->cache[i]);
 	free(e->cache);
+	json_decref(e->cache_index);
+	for (size_t i = 0; i < e->n_graphs; i++) {
+		topology_free(e->graphs[i]->topo);
+		free(e->graphs[i]->trigger);
+		free(e->graphs[i]->slug);
+		free(e->graphs[i]);
+	}
+	free(e->graphs);
 	for (size_t i = 0; i < e->n_runq; i++)
 		job_clear(&e->runq[i]);
 	free(e->runq);

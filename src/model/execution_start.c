@@ -12,7 +12,7 @@
 
 /* The workflow a trigger starts, with what the execution row needs. */
 struct start_target {
-	int64_t id, owner_id, max_execution_seconds, error_handler_id;
+	int64_t id, owner_id, max_execution_seconds, error_handler_id, revision;
 	int is_active;
 	int64_t trigger_pk;          /* workflow_nodes.id, 0 when none */
 	char *trigger_node_id;       /* malloc'd, NULL when none */
@@ -23,10 +23,10 @@ find_workflow(struct db *db, const struct exec_start *rq, struct start_target *t
 {
 	struct db_stmt *st = db_prepare(db,
 		rq->owner == EXEC_ANY_OWNER
-		? "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id "
-		  "FROM workflows WHERE slug = ?"
-		: "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id "
-		  "FROM workflows WHERE slug = ? AND owner_id = ?");
+		? "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id, "
+		  "revision FROM workflows WHERE slug = ?"
+		: "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id, "
+		  "revision FROM workflows WHERE slug = ? AND owner_id = ?");
 	if (st == NULL)
 		return DB_FAILED;
 	db_bind_text(st, 1, rq->workflow_slug, -1);
@@ -39,6 +39,7 @@ find_workflow(struct db *db, const struct exec_start *rq, struct start_target *t
 		t->is_active = db_column_bool(st, 2);
 		t->max_execution_seconds = db_column_int64(st, 3);
 		t->error_handler_id = db_column_is_null(st, 4) ? 0 : db_column_int64(st, 4);
+		t->revision = db_column_int64(st, 5);
 	}
 	db_reset(st);
 	if (rc == DB_ERROR)
@@ -81,7 +82,8 @@ find_trigger(struct db *db, const struct exec_start *rq, struct start_target *t)
 }
 
 /* {"workflow": {...}, "nodes": [...], "edges": [...]}: the graph the
- * execution runs, whatever happens to the workflow afterwards. */
+ * executions of this revision run, whatever happens to the workflow
+ * afterwards. */
 static char *
 render_snapshot(struct db *db, const struct exec_start *rq, const struct start_target *t)
 {
@@ -136,14 +138,47 @@ render_initial_state(const struct exec_start *rq, const char *execution_id, int6
 	return out;
 }
 
+/* The revision's snapshot, written by the first trigger that runs it
+ * (migration d4a7f2c9e1b3). */
+static int
+ensure_snapshot(struct db *db, const struct exec_start *rq, const struct start_target *t)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT 1 FROM workflow_snapshots WHERE workflow_id = ? AND revision = ?");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_int64(st, 1, t->id);
+	db_bind_int64(st, 2, t->revision);
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
+		return rc == DB_ROW ? EXEC_OK : DB_FAILED;
+	char *graph = render_snapshot(db, rq, t);
+	if (graph == NULL)
+		return DB_FAILED;
+	st = db_prepare(db, "INSERT INTO workflow_snapshots (workflow_id, revision, graph) "
+			    "VALUES (?, ?, ?)");
+	if (st == NULL) {
+		free(graph);
+		return DB_FAILED;
+	}
+	db_bind_int64(st, 1, t->id);
+	db_bind_int64(st, 2, t->revision);
+	db_bind_text(st, 3, graph, -1);
+	rc = db_step(st);
+	db_reset(st);
+	free(graph);
+	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
+}
+
 static int
 insert_execution(struct db *db, const struct exec_start *rq, const struct start_target *t,
-		 const char *id, const char *snapshot, const char *state)
+		 const char *id, const char *state)
 {
 	struct db_stmt *st = db_prepare(db,
 		"INSERT INTO workflow_executions (execution_id, workflow_id, trigger_node_id, "
 		"parent_execution_id, parent_node_id, user_profile_id, thread_id, status, "
-		"trigger_payload, started_at, snapshot, state, deadline_ms) "
+		"trigger_payload, started_at, snapshot_revision, state, deadline_ms) "
 		"VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		return DB_FAILED;
@@ -167,7 +202,7 @@ insert_execution(struct db *db, const struct exec_start *rq, const struct start_
 	db_bind_text(st, 7, rq->thread_id ? rq->thread_id : thread, -1);
 	db_bind_text(st, 8, payload, -1);
 	db_bind_text(st, 9, started, -1);
-	db_bind_text(st, 10, snapshot, -1);
+	db_bind_int64(st, 10, t->revision);
 	db_bind_text(st, 11, state, -1);
 	db_bind_int64(st, 12, rq->now_ms + t->max_execution_seconds * 1000);
 	int rc = db_step(st);
@@ -217,7 +252,7 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 	if (own && db_begin_write(db) != 0)
 		return DB_FAILED;
 	struct start_target t = { 0 };
-	char *snapshot = NULL, *state = NULL;
+	char *state = NULL;
 	int rc = find_workflow(db, rq, &t);
 	if (rc == EXEC_OK && !t.is_active)
 		rc = EXEC_INACTIVE;
@@ -225,19 +260,16 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 		rc = find_trigger(db, rq, &t);
 	char id[EXEC_ID_MAX + 1];
 	crypto_uuid4(id);
-	if (rc == EXEC_OK) {
-		snapshot = render_snapshot(db, rq, &t);
-		rc = snapshot ? EXEC_OK : DB_FAILED;
-	}
+	if (rc == EXEC_OK)
+		rc = ensure_snapshot(db, rq, &t);
 	if (rc == EXEC_OK) {
 		state = render_initial_state(rq, id, rq->now_ms);
-		rc = insert_execution(db, rq, &t, id, snapshot, state);
+		rc = insert_execution(db, rq, &t, id, state);
 	}
 	if (rc == EXEC_OK)
 		rc = insert_first_job(db, id, t.trigger_node_id, rq->now_ms);
 	if (rc == EXEC_OK)
 		rc = execution_notify_executors(db);
-	free(snapshot);
 	free(state);
 	free(t.trigger_node_id);
 	if (rc == DB_FAILED)

@@ -26,7 +26,6 @@ exec_row_clear(struct exec_row *r)
 	free(r->parent_execution_id);
 	free(r->parent_node_id);
 	free(r->state);
-	free(r->snapshot);
 	memset(r, 0, sizeof *r);
 }
 
@@ -282,27 +281,21 @@ job_delete_all(struct db *db, const char *execution_id)
 
 /* --- execution rows ------------------------------------------------------------------ */
 
+/* The columns exec_row_load reads, in order. */
+#define EXEC_ROW_COLUMNS \
+	"SELECT e.status, e.workflow_id, e.user_profile_id, e.event_seq, e.deadline_ms, " \
+	"e.started_at, n.node_id, e.parent_execution_id, e.parent_node_id, e.state, " \
+	"e.snapshot_revision FROM workflow_executions e LEFT JOIN workflow_nodes n " \
+	"ON n.id = e.trigger_node_id WHERE e.execution_id = ?"
+
 int
-exec_row_load(struct db *db, const char *id, int with_snapshot, struct exec_row *out)
+exec_row_load(struct db *db, const char *id, int with_graph, struct exec_row *out)
 {
 	memset(out, 0, sizeof *out);
 	int pg = db_backend_of(db) == DB_POSTGRES;
-	const char *sql = with_snapshot
-		? (pg ? "SELECT e.status, e.workflow_id, e.user_profile_id, e.event_seq, e.deadline_ms, "
-			"e.started_at, n.node_id, e.parent_execution_id, e.parent_node_id, e.state, "
-			"e.snapshot FROM workflow_executions e LEFT JOIN workflow_nodes n "
-			"ON n.id = e.trigger_node_id WHERE e.execution_id = ? FOR UPDATE OF e"
-		      : "SELECT e.status, e.workflow_id, e.user_profile_id, e.event_seq, e.deadline_ms, "
-			"e.started_at, n.node_id, e.parent_execution_id, e.parent_node_id, e.state, "
-			"e.snapshot FROM workflow_executions e LEFT JOIN workflow_nodes n "
-			"ON n.id = e.trigger_node_id WHERE e.execution_id = ?")
-		: (pg ? "SELECT e.status, e.workflow_id, e.user_profile_id, e.event_seq, e.deadline_ms, "
-			"e.started_at, NULL, e.parent_execution_id, e.parent_node_id, e.state, NULL "
-			"FROM workflow_executions e WHERE e.execution_id = ? FOR UPDATE"
-		      : "SELECT e.status, e.workflow_id, e.user_profile_id, e.event_seq, e.deadline_ms, "
-			"e.started_at, NULL, e.parent_execution_id, e.parent_node_id, e.state, NULL "
-			"FROM workflow_executions e WHERE e.execution_id = ?");
-	struct db_stmt *st = db_prepare(db, sql);
+	/* The row lock is for completions; loading a graph takes none. */
+	struct db_stmt *st = db_prepare(db, pg && !with_graph ? EXEC_ROW_COLUMNS " FOR UPDATE OF e"
+							     : EXEC_ROW_COLUMNS);
 	if (st == NULL)
 		return DB_FAILED;
 	db_bind_text(st, 1, id, -1);
@@ -326,13 +319,28 @@ exec_row_load(struct db *db, const char *id, int with_snapshot, struct exec_row 
 		if ((s = db_column_text(st, 8)) != NULL && *s)
 			out->parent_node_id = xstrdup(s);
 		out->state = xstrdup(db_column_text(st, 9) ? db_column_text(st, 9) : "{}");
-		if ((s = db_column_text(st, 10)) != NULL)
-			out->snapshot = xstrdup(s);
+		out->snapshot_revision = db_column_is_null(st, 10) ? 0 : db_column_int64(st, 10);
 	}
 	db_reset(st);
 	if (rc == DB_ERROR)
 		return DB_FAILED;
 	return rc == DB_ROW ? 0 : EXEC_NOT_FOUND;
+}
+
+char *
+exec_snapshot_load(struct db *db, int64_t workflow_id, int64_t revision)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT graph FROM workflow_snapshots WHERE workflow_id = ? AND revision = ?");
+	if (st == NULL)
+		return NULL;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_int64(st, 2, revision);
+	char *graph = NULL;
+	if (db_step(st) == DB_ROW && db_column_text(st, 0))
+		graph = xstrdup(db_column_text(st, 0));
+	db_reset(st);
+	return graph;
 }
 
 int

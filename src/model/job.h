@@ -82,15 +82,20 @@ struct exec_row {
 	char *parent_execution_id;   /* malloc'd or NULL */
 	char *parent_node_id;        /* malloc'd or NULL ("" stored) */
 	char *state;                 /* JSON text, malloc'd */
-	char *snapshot;              /* JSON text, malloc'd; only when asked for */
+	int64_t snapshot_revision;   /* the workflow revision whose graph it runs */
 };
 
 void exec_row_clear(struct exec_row *r);
 
-/* Loads the execution (on PostgreSQL locking its row until the
- * transaction ends, so completions of one execution on several hosts
- * apply one after the other).  0, EXEC_NOT_FOUND (1), DB_FAILED. */
-int exec_row_load(struct db *db, const char *id, int with_snapshot, struct exec_row *out);
+/* Loads the execution.  Without with_graph (a completion), PostgreSQL
+ * locks its row until the transaction ends, so completions of one
+ * execution on several hosts apply one after the other.  0,
+ * EXEC_NOT_FOUND (1), DB_FAILED. */
+int exec_row_load(struct db *db, const char *id, int with_graph, struct exec_row *out);
+
+/* The graph executions of (workflow, revision) run (JSON text, malloc'd),
+ * or NULL. */
+char *exec_snapshot_load(struct db *db, int64_t workflow_id, int64_t revision);
 
 /* Writes status, state and event_seq back; final_output (JSON text or
  * NULL), error (NULL: unchanged) and completed_ms (0: unchanged) as given. */
