@@ -6,7 +6,8 @@
 #    due time: the successor runs when due;
 #  - the whole pool SIGKILLed (master and children at once) with a node in
 #    flight, then started again: the execution completes.
-# In each case every node that completed is logged exactly once.  Both
+# The slow node sleeps 6 s, long enough to be killed in the middle of it on a
+# loaded machine.  In each case every node that completed is logged exactly once.  Both
 # backends.
 use strict;
 use warnings;
@@ -41,7 +42,7 @@ sub leased {
 
 sub test_executor_killed_mid_node {
 	my ($t, $tok) = @_;
-	slow_workflow($t, $tok, 'killed', 2) or return;
+	slow_workflow($t, $tok, 'killed', 6) or return;
 	my $id = run_workflow($t, 'killed') or return;
 	ok(PipelitTest::wait_until(20, sub { leased($t, $id, 'slow') }), 'the slow node is leased (in flight)')
 		or return;
@@ -76,7 +77,7 @@ sub test_executor_killed_during_wait {
 
 sub test_pool_killed {
 	my ($t, $tok) = @_;
-	slow_workflow($t, $tok, 'powercut', 2) or return;
+	slow_workflow($t, $tok, 'powercut', 6) or return;
 	my $id = run_workflow($t, 'powercut') or return;
 	ok(PipelitTest::wait_until(20, sub { leased($t, $id, 'slow') }), 'the slow node is in flight') or return;
 	sleep 0.5;
