@@ -230,7 +230,7 @@ async_by_webhook() {
 	before=$(fire "$name" drain bench-branch 1 | awk '{ print $4 }')
 	t0=$(date +%s.%N)
 	WRK_EXTRA=(-s "$WORK/post.lua")
-	run_wrk "async_$name" 16 "$base/api/v1/webhooks/bench/async"
+	run_wrk "async_$name" 8 "$base/api/v1/webhooks/bench/async"
 	WRK_EXTRA=()
 	fire "$name" drain bench-branch 120 >"$WORK/$name.drain"
 	t1=$(date +%s.%N)
@@ -321,6 +321,7 @@ backend_async() {
 	local name=$1 label=$2 raw=$3 target=$4 op=$5 limit=$6 rate completed failed drain judged shown
 	say "$name: asynchronous, $ASYNC_N executions started by $FIRERS trigger processes"
 	read -r rate completed failed drain < <(async_by_fire "$name")
+	LAST_ASYNC_RATE=$rate
 	judged=$rate shown="$rate /s"
 	if [ -n "$raw" ]; then
 		judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
@@ -340,14 +341,14 @@ backend_webhooks() {
 	local name=$1 label=$2 raw=$3 target=$4 op=$5 limit=$6 status rate ndone judged shown
 	status=$(webhook_route_status "$BASE/api/v1/webhooks/bench/async")
 	if [ "$status" = 202 ]; then
-		say "$name: asynchronous through the webhook route, wrk -c16 ${DURATION}s"
+		say "$name: asynchronous through the webhook route, wrk -c8 ${DURATION}s"
 		read -r rate ndone < <(async_by_webhook "$name" "$BASE")
 		judged=$rate shown="$rate /s"
 		if [ -n "$raw" ]; then
 			judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
 			shown="$rate /s = ${judged}x raw"
 		fi
-		row "$label: async executions/s (webhook, wrk -c16)" "$shown ($ndone completed)" "$target" \
+		row "$label: async executions/s (webhook, wrk -c8)" "$shown ($ndone completed)" "$target" \
 			"$(verdict "$judged" "$op" "$limit")"
 	else
 		row "$label: async executions/s (webhook, wrk)" \
@@ -420,7 +421,7 @@ engine_main() {
 	# The same at synchronous=NORMAL: what the engine costs without an
 	# fsync per commit (a power cut may lose the last commits).
 	backend_up sqlite_normal PIPELIT_SQLITE_SYNCHRONOUS=NORMAL
-	backend_latency sqlite_normal "SQLite NORMAL" ""
+	backend_latency sqlite_normal "SQLite NORMAL" "$(awk -v r="$RAW_NORMAL" 'BEGIN { if (r > 0) printf "%.0f\n", 1e6 / r }')"
 	backend_async sqlite_normal "SQLite NORMAL" "$RAW_NORMAL" "-" info 0
 	stop_named_pool sqlite_normal
 
@@ -429,9 +430,16 @@ engine_main() {
 		start_pg
 		backend_up postgres DATABASE_URL="$PG_URL"
 		backend_idle postgres PostgreSQL "127.0.0.1:$PG_PORT"
-		backend_latency postgres PostgreSQL ""
+		say "postgres: raw one-row commits, ${RAW_SECONDS}s"
+		local pg_raw pg_commit_us
+		pg_raw=$(fire postgres raw "$RAW_SECONDS" | awk '{ printf "%.0f\n", ($4 > 0 ? $2 / $4 : 0) }')
+		row "raw one-row commits, PostgreSQL (1 client)" "$pg_raw /s" "-" "baseline"
+		pg_commit_us=$(awk -v r="$pg_raw" 'BEGIN { if (r > 0) printf "%.0f\n", 1e6 / r }')
+		backend_latency postgres PostgreSQL "$pg_commit_us"
 		start_mem_sampler postgres
 		backend_async postgres PostgreSQL "" ">= 2000 /s" ge 2000
+		row "PostgreSQL: async executions/s / raw commits" \
+			"$(awk -v a="$LAST_ASYNC_RATE" -v r="$pg_raw" 'BEGIN { printf "%.2fx", (r > 0 ? a / r : 0) }')" "-" "info"
 		backend_webhooks postgres PostgreSQL "" ">= 2000 /s" ge 2000
 		stop_mem_sampler postgres
 		row "PostgreSQL: pool memory during the run (max)" "$MEM_MB MB PSS" "< 40 MB" "$(verdict "$MEM_MB" lt 40)"

@@ -15,6 +15,11 @@
  *	Waits until no execution of the workflow is pending or running (those
  *	that webhooks started).  Prints "drain_s S completed C finished F".
  *
+ *   engine_fire raw SECONDS
+ *	The physical limit on this database: one-row write transactions,
+ *	one after another, through the db layer, for SECONDS, in a table of
+ *	its own (dropped after).  Prints "commits C seconds S".
+ *
  *   engine_fire latency SLUG TRIGGER_TYPE K
  *	K executions one after another, each started only once the previous
  *	one finished (an idle pool).  Prints one line per execution:
@@ -169,6 +174,36 @@ drain(const struct config *cfg, const char *slug, double timeout)
 	return 0;
 }
 
+static int
+raw_commits(const struct config *cfg, double seconds)
+{
+	struct db *db = open_db(cfg);
+	if (db_exec(db, "DROP TABLE IF EXISTS bench_raw_commits") != 0 ||
+	    db_exec(db, "CREATE TABLE bench_raw_commits (note TEXT)") != 0) {
+		fprintf(stderr, "engine_fire: %s\n", db_errmsg(db));
+		return 1;
+	}
+	long commits = 0;
+	double t0 = mono();
+	while (mono() - t0 < seconds) {
+		struct db_stmt *st;
+		if (db_begin_write(db) != 0 ||
+		    (st = db_prepare(db, "INSERT INTO bench_raw_commits (note) VALUES (?)")) == NULL)
+			break;
+		db_bind_text(st, 1, "a write the API would acknowledge", -1);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_DONE || db_commit(db) != 0)
+			break;
+		commits++;
+	}
+	double elapsed = mono() - t0;
+	db_exec(db, "DROP TABLE bench_raw_commits");
+	printf("commits %ld seconds %.3f\n", commits, elapsed);
+	db_close(db);
+	return 0;
+}
+
 /* Microseconds between two stored times; -1 when either is missing. */
 static long long
 stored_gap_us(const char *a, const char *b)
@@ -252,9 +287,10 @@ fire_latency(const struct config *cfg, const char *slug, const char *trigger_typ
 int
 main(int argc, char **argv)
 {
-	if (argc < 4) {
+	if (argc < 3) {
 		fprintf(stderr, "usage: engine_fire async SLUG TRIGGER_TYPE N FIRERS TIMEOUT_S\n"
 				"       engine_fire drain SLUG TIMEOUT_S\n"
+				"       engine_fire raw SECONDS\n"
 				"       engine_fire latency SLUG TRIGGER_TYPE K\n");
 		return 2;
 	}
@@ -268,6 +304,8 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(argv[1], "async") == 0 && argc == 7)
 		return fire_async(&cfg, argv[2], argv[3], atol(argv[4]), atoi(argv[5]), atof(argv[6]));
+	if (strcmp(argv[1], "raw") == 0 && argc == 3)
+		return raw_commits(&cfg, atof(argv[2]));
 	if (strcmp(argv[1], "drain") == 0 && argc == 4)
 		return drain(&cfg, argv[2], atof(argv[3]));
 	if (strcmp(argv[1], "latency") == 0 && argc == 5)
