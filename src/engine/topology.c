@@ -30,14 +30,12 @@ role_of(const json_t *edge, bool *control)
 }
 
 /* Sub-components (ai_model, tools, ...) are wired into their consumer and
- * never run by the engine; unknown types stay, and fail when they run. */
+ * never run by the engine (the registry's role, graph/node_types.h);
+ * unknown types stay, and fail when they run. */
 static bool
 is_sub_component(const char *type)
 {
-	const struct node_type *nt = node_type_find(type);
-	if (nt == NULL)
-		return false;
-	return nt->category != NODE_CAT_TRIGGER && !(nt->flags & NODE_EXECUTABLE);
+	return node_type_role(type) == NODE_ROLE_SUB_COMPONENT;
 }
 
 /* Edges in (priority, id) order, as the spec asks; the snapshot lists
@@ -206,7 +204,7 @@ topology_build(json_t *snapshot, const char *trigger_node_id, char **err)
 		const json_t *n = json_array_get(nodes, i);
 		const char *type = str_of(n, "component_type");
 		if (!scoped)
-			keep[i] = strncmp(type, "trigger_", 8) != 0;
+			keep[i] = !node_type_is_trigger(type);
 		if (is_sub_component(type))
 			keep[i] = false;
 	}
@@ -225,9 +223,9 @@ topology_build(json_t *snapshot, const char *trigger_node_id, char **err)
 		tn->node_id = str_of(n, "node_id");
 		tn->component_type = str_of(n, "component_type");
 		tn->node = n;
-		tn->trigger = strncmp(tn->component_type, "trigger_", 8) == 0;
+		tn->trigger = node_type_is_trigger(tn->component_type);
 		tn->interrupt_before = json_is_true(json_object_get(n, "interrupt_before")) ||
-				       strcmp(tn->component_type, "human_confirmation") == 0;
+				       node_type_has(tn->component_type, NODE_INTERRUPTS_BEFORE);
 		tn->interrupt_after = json_is_true(json_object_get(n, "interrupt_after"));
 		if (scoped && strcmp(tn->node_id, trigger_node_id) == 0)
 			t->start = (int)t->n_nodes;

@@ -43,7 +43,7 @@ struct topo_node {
 	const char *node_id;         /* borrowed from the snapshot */
 	const char *component_type;
 	const json_t *node;          /* NodeOut, borrowed */
-	bool trigger;                /* a trigger_* node */
+	bool trigger;                /* a trigger (NODE_IS_TRIGGER) */
 	bool interrupt_before, interrupt_after;
 	int *out, n_out;             /* outgoing control edges, in (priority, id) order */
 	int n_barrier;               /* forward incoming control edges from distinct sources */

@@ -2,8 +2,9 @@
  * model/webhook.h on a migrated in-memory SQLite database: a
  * trigger_webhook node's path row written with the node, the secret sealed
  * (never in component_configs), webhook_find with the secret opened, the
- * path unique across workflows, updates, a type change, and the row gone
- * with the node and with the workflow. */
+ * path unique across workflows, updates, a type change, the row gone with
+ * the node and with the workflow, and the secret re-sealed by key
+ * rotation. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "model/node.h"
+#include "model/secrets.h"
 #include "model/webhook.h"
 #include "tap.h"
 
@@ -200,6 +202,32 @@ test_delete(struct db *db, const struct field_keyring *ring)
 	webhook_target_free(&t);
 }
 
+/* Key rotation (pipelit db rotate-key, model/secrets.c) re-seals the
+ * webhook secret under the new key with the other secrets. */
+static void
+test_rotation(struct db *db, const struct field_keyring *ring)
+{
+	static const char NEW_KEY[] = "HxwdGhsYGRYXFBUSExARDg8MDQoLCAkGBwQFAgMAAQI=";
+	struct field_keyring both, only_new;
+	field_keyring_init(&both, NEW_KEY, KEY);
+	field_keyring_init(&only_new, NEW_KEY, NULL);
+	struct config_problem why = { NULL, NULL };
+	is_int(create(db, ring, 10, "rot", "{\"path\":\"rot\",\"secret\":\"rotate-me\"}", &why),
+	       NODE_OK, "a webhook with a secret");
+	char *err = NULL;
+	long skipped = 0;
+	long n = secrets_reseal(db, &both, RESEAL_ALL, NULL, &skipped, &err);
+	ok(n >= 1, "rotation re-seals what is stored (%ld): %s", n, err ? err : "ok");
+	free(err);
+	struct webhook_target t;
+	is_int(webhook_find(db, &only_new, "rot", &t), WEBHOOK_OK, "the new key alone opens it");
+	is_str(t.config.secret ? t.config.secret : "(none)", "rotate-me", "the same secret");
+	webhook_target_free(&t);
+	is_int(webhook_find(db, ring, "rot", &t), WEBHOOK_KEY_MISMATCH, "the old key no longer does");
+	field_keyring_wipe(&both);
+	field_keyring_wipe(&only_new);
+}
+
 int
 main(void)
 {
@@ -212,6 +240,7 @@ main(void)
 	test_create_and_find(db, &ring);
 	test_update(db, &ring);
 	test_delete(db, &ring);
+	test_rotation(db, &ring);
 	db_close(db);
 	field_keyring_wipe(&ring);
 	return done_testing();
