@@ -50,6 +50,9 @@ int executions_confirm(struct req *r);
 int workflows_execute(struct req *r);
 int workflows_chat(struct req *r);
 
+/* webhooks.c: /api/v1/webhooks/<path>, any method */
+int webhooks_deliver(struct req *r);
+
 /* mfa.c: /api/v1/auth/mfa/... */
 int api_mfa_setup(struct req *r);
 int api_mfa_verify(struct req *r);

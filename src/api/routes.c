@@ -40,6 +40,9 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/executions/{execution_id}/confirm/",  executions_confirm, AUTH_USER,
 	  ROUTE_JSON_BODY },
 
+	/* Any method: the webhook's own method answers 405 (webhooks.c). */
+	{ ROUTE_ANY_METHOD, "/api/v1/webhooks/{path*}", webhooks_deliver, AUTH_NONE, 0 },
+
 	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },
 	{ "POST", "/api/v1/auth/logout/",           api_auth_logout,       AUTH_USER, 0 },

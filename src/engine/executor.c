@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/topology.h"
 #include "events/publisher.h"
+#include "events/webhook_result.h"
 #include "model/execution.h"
 #include "util/config.h"
 #include "util/jsonw.h"
@@ -226,6 +227,16 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 		free(wchannel);
 	}
 	json_decref(msg);
+	/* A synchronous webhook's caller waits in nginx for the result
+	 * (events/webhook_result.h). */
+	if (x->topo != NULL && x->topo->start >= 0) {
+		char *result = webhook_result_message(x->topo->nodes[x->topo->start].node, x->id,
+						      type, data, x->state);
+		if (result != NULL) {
+			snprintf(channel, sizeof channel, WEBHOOK_RESULT_CHANNEL_PREFIX "%s", x->id);
+			publisher_send(e->pub, channel, result);
+		}
+	}
 }
 
 /* --- running a job ----------------------------------------------------------------- */

@@ -1,12 +1,15 @@
 /* router.c: see router.h. */
 #include "router.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 /*
  * Walks template and path together.  Literal characters must be equal; a
- * {name} consumes one non-empty segment.  Returns 1 on a full match.
+ * {name} consumes one non-empty segment, a {name*} (last in a template)
+ * the non-empty rest of the path, slashes included.  Returns 1 on a full
+ * match.
  */
 static int
 template_matches(const char *tpl, const char *path, size_t len, struct route_match *m)
@@ -25,14 +28,15 @@ template_matches(const char *tpl, const char *path, size_t len, struct route_mat
 		const char *close = strchr(name, '}');
 		if (close == NULL || np >= ROUTE_MAX_PARAMS)
 			return 0;	/* a malformed table never matches */
+		bool tail = close > name && close[-1] == '*';
 		size_t start = i;
-		while (i < len && path[i] != '/')
+		while (i < len && (tail || path[i] != '/'))
 			i++;
 		if (i == start)
 			return 0;
 		if (m != NULL) {
 			m->params[np].name = name;
-			m->params[np].name_len = (size_t)(close - name);
+			m->params[np].name_len = (size_t)(close - name) - (tail ? 1 : 0);
 			m->params[np].value = path + start;
 			m->params[np].value_len = i - start;
 		}
@@ -49,7 +53,7 @@ template_matches(const char *tpl, const char *path, size_t len, struct route_mat
 static int
 method_matches(const char *route_method, const char *method)
 {
-	if (strcmp(route_method, method) == 0)
+	if (strcmp(route_method, method) == 0 || strcmp(route_method, ROUTE_ANY_METHOD) == 0)
 		return 1;
 	return strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0;
 }

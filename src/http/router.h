@@ -2,7 +2,10 @@
  * router.h: matching a request's method and path against the route table.
  *
  * A route's path is a template such as "/api/v1/workflows/{slug}/nodes/";
- * a {name} segment matches one non-empty path segment.  The table is
+ * a {name} segment matches one non-empty path segment, and a last
+ * {name*} the non-empty rest of the path, slashes included (a webhook's
+ * path).  A route whose method is ROUTE_ANY_METHOD takes every method: its
+ * handler decides.  The table is
  * scanned in order and the first route matching both path and method wins,
  * so literal routes ("/workflows/node-types/") are listed before the
  * {param} routes they would otherwise collide with.
@@ -35,6 +38,8 @@ enum route_flags {
 /* A handler answers through resp_*() and returns their result; -1 without
  * having answered makes the dispatcher send a 500. */
 typedef int (*route_handler)(struct req *r);
+
+#define ROUTE_ANY_METHOD "*"
 
 struct route {
 	const char *method;

@@ -13,6 +13,7 @@ static int h_nodes(struct req *r) { return 0; }
 static int h_me(struct req *r) { return 0; }
 static int h_health(struct req *r) { return 0; }
 static int h_test(struct req *r) { return 0; }
+static int h_hook(struct req *r) { return 0; }
 
 static const struct route table[] = {
 	{ "GET", "/health", h_health, AUTH_NONE, 0 },
@@ -24,6 +25,7 @@ static const struct route table[] = {
 	{ "GET", "/api/v1/workflows/{slug}/nodes/{node_id}/", h_nodes, AUTH_USER, 0 },
 	{ "GET", "/api/v1/users/me", h_me, AUTH_USER, 0 },
 	{ "GET", "/api/v1/_test/pid/", h_test, AUTH_NONE, ROUTE_TEST_ONLY },
+	{ ROUTE_ANY_METHOD, "/api/v1/webhooks/{path*}", h_hook, AUTH_NONE, 0 },
 };
 
 static enum route_outcome
@@ -74,6 +76,16 @@ test_matching(void)
 	is_int(match(&rt, "GET", "/api/v1/workflows/a/b/", &m), ROUTE_NOT_FOUND,
 	       "a param never spans a slash");
 	is_int(match(&rt, "HEAD", "/health", &m), ROUTE_MATCH, "HEAD is served by GET");
+
+	is_int(match(&rt, "PATCH", "/api/v1/webhooks/gh/push/x", &m), ROUTE_MATCH,
+	       "a tail param with any method");
+	ok(m.route->handler == h_hook && param_is(&m, 0, "path", "gh/push/x"),
+	   "the tail param spans slashes and is named without its star");
+	is_int(match(&rt, "OPTIONS", "/api/v1/webhooks/a/", &m), ROUTE_MATCH,
+	       "the tail keeps a trailing slash");
+	ok(param_is(&m, 0, "path", "a/"), "trailing slash is part of the tail");
+	is_int(match(&rt, "POST", "/api/v1/webhooks/", &m), ROUTE_NOT_FOUND,
+	       "an empty tail does not match");
 }
 
 static void
