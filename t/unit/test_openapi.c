@@ -25,42 +25,74 @@ lower(const char *in, char *out, size_t size)
 	out[i] = '\0';
 }
 
+/* The route's path as the document writes it: a tail parameter {name*}
+ * (slashes included) is an OpenAPI {name}. */
+static void
+doc_path(const char *route_path, char *out, size_t size)
+{
+	size_t o = 0;
+	for (const char *p = route_path; *p != '\0' && o + 1 < size; p++)
+		if (!(*p == '*' && p[1] == '}'))
+			out[o++] = *p;
+	out[o] = '\0';
+}
+
 static const struct route *
 route_of(const struct router *rt, const char *method, const char *path)
 {
 	for (size_t i = 0; i < rt->n; i++) {
 		const struct route *ro = &rt->routes[i];
-		if ((ro->flags & rt->skip_flags) == 0 && strcasecmp(ro->method, method) == 0
-		    && strcmp(ro->path, path) == 0)
+		char documented[256];
+		doc_path(ro->path, documented, sizeof documented);
+		if ((ro->flags & rt->skip_flags) == 0 &&
+		    (strcasecmp(ro->method, method) == 0 || strcmp(ro->method, ROUTE_ANY_METHOD) == 0)
+		    && strcmp(documented, path) == 0)
 			return ro;
 	}
 	return NULL;
 }
 
+/* 0 when the document has the operation, with the route's authentication;
+ * 1 (reported) otherwise. */
+static size_t
+check_operation(const struct route *ro, json_t *paths, const char *method)
+{
+	char path[256];
+	doc_path(ro->path, path, sizeof path);
+	json_t *op = json_object_get(json_object_get(paths, path), method);
+	if (!json_is_object(op)) {
+		diag("route %s %s is not in doc/openapi.json", method, ro->path);
+		return 1;
+	}
+	/* An operation that needs no key says so (security: []), and one
+	 * that does, does not. */
+	json_t *security = json_object_get(op, "security");
+	int open = json_is_array(security) && json_array_size(security) == 0;
+	if (open != (ro->auth == AUTH_NONE)) {
+		diag("%s %s: the document's security disagrees with the route", method, ro->path);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 test_routes_documented(const struct router *rt, json_t *paths)
 {
+	/* A route of any method documents the ones callers use. */
+	static const char *const any[] = { "get", "post", "put", "patch", "delete", NULL };
 	size_t missing = 0;
 	for (size_t i = 0; i < rt->n; i++) {
 		const struct route *ro = &rt->routes[i];
 		if (ro->flags & rt->skip_flags)
 			continue;
-		char method[16];
-		lower(ro->method, method, sizeof(method));
-		json_t *op = json_object_get(json_object_get(paths, ro->path), method);
-		if (!json_is_object(op)) {
-			diag("route %s %s is not in doc/openapi.json", ro->method, ro->path);
-			missing++;
+		if (strcmp(ro->method, ROUTE_ANY_METHOD) == 0) {
+			for (size_t m = 0; any[m] != NULL; m++)
+				missing += check_operation(ro, paths, any[m]);
 			continue;
 		}
-		/* An operation that needs no key says so (security: []), and one
-		 * that does, does not. */
-		json_t *security = json_object_get(op, "security");
-		int open = json_is_array(security) && json_array_size(security) == 0;
-		if (open != (ro->auth == AUTH_NONE)) {
-			diag("%s %s: the document's security disagrees with the route", ro->method, ro->path);
-			missing++;
-		}
+		char method[16];
+		lower(ro->method, method, sizeof(method));
+		missing += check_operation(ro, paths, method);
 	}
 	ok(missing == 0, "every route is in the document, with its authentication");
 }
