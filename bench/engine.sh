@@ -195,18 +195,21 @@ mean_of() {
 
 field() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }' "$2" | tail -1; }
 
-# Whether the pool answers the webhook route (anything but a 404 naming no route).
+# webhook_route_status URL [TOKEN]: the status of one POST of the body the
+# benchmark sends.
 webhook_route_status() {
 	perl -MHTTP::Tiny -e '
+		my %h = ("Content-Type" => "application/json");
+		$h{Authorization} = "Bearer $ARGV[1]" if $ARGV[1];
 		my $r = HTTP::Tiny->new(timeout => 10)->post($ARGV[0],
-			{ headers => { "Content-Type" => "application/json" }, content => "{\"kind\":\"a\"}" });
-		print $r->{status}, "\n";' "$1"
+			{ headers => \%h, content => "{\"kind\":\"a\",\"text\":\"a\"}" });
+		print $r->{status}, "\n";' "$@"
 }
 
 write_wrk_post() {
 	cat >"$WORK/post.lua" <<'EOF'
 wrk.method = "POST"
-wrk.body = '{"kind":"a"}'
+wrk.body = '{"kind":"a","text":"a"}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
 }
@@ -223,14 +226,16 @@ async_by_fire() {
 			v["completed"], v["failed"], v["drain_s"] }' <<<"$out"
 }
 
-# The async rate through the webhook route: wrk posts for DURATION seconds,
-# then the queue drains; completed executions over the whole time.
-async_by_webhook() {
-	local name=$1 base=$2 before after t0 t1
+# async_by_http NAME URL [HEADER]: the async rate through an HTTP trigger:
+# wrk posts for DURATION seconds, then the queue drains; completed
+# executions of bench-branch over the whole time.  Prints "rate completed".
+async_by_http() {
+	local name=$1 url=$2 header=${3:-} before after t0 t1
 	before=$(fire "$name" drain bench-branch 1 | awk '{ print $4 }')
 	t0=$(date +%s.%N)
 	WRK_EXTRA=(-s "$WORK/post.lua")
-	run_wrk "async_$name" 8 "$base/api/v1/webhooks/bench/async"
+	[ -n "$header" ] && WRK_EXTRA+=(-H "$header")
+	run_wrk "async_$name" 8 "$url"
 	WRK_EXTRA=()
 	fire "$name" drain bench-branch 120 >"$WORK/$name.drain"
 	t1=$(date +%s.%N)
@@ -335,21 +340,38 @@ backend_async() {
 	row "$label: node jobs/s, 50-node chains async" "$(chain_throughput "$name") /s" "-" "info"
 }
 
+# http_async_row NAME LABEL WHAT RAW TARGET OP LIMIT URL [HEADER]: one
+# asynchronous row through an HTTP trigger.
+http_async_row() {
+	local name=$1 label=$2 what=$3 raw=$4 target=$5 op=$6 limit=$7 url=$8 header=${9:-}
+	local rate ndone judged shown
+	say "$name: asynchronous through $what, wrk -c8 ${DURATION}s"
+	read -r rate ndone < <(async_by_http "$name" "$url" "$header")
+	judged=$rate shown="$rate /s"
+	if [ -n "$raw" ]; then
+		judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
+		shown="$rate /s = ${judged}x raw"
+	fi
+	row "$label: async executions/s ($what, wrk -c8)" "$shown ($ndone completed, non-2xx $(wrk_field "async_$name" 6))" \
+		"$target" "$(verdict "$judged" "$op" "$limit")"
+}
+
 # backend_webhooks NAME LABEL RAW_RATE TARGET OP LIMIT: the rows through
-# the webhook route, when the pool has it.
+# HTTP: the execute endpoint, and the webhook route when the pool has it.
 backend_webhooks() {
-	local name=$1 label=$2 raw=$3 target=$4 op=$5 limit=$6 status rate ndone judged shown
+	local name=$1 label=$2 raw=$3 target=$4 op=$5 limit=$6 status
+	status=$(webhook_route_status "$BASE/api/v1/workflows/bench-branch/execute/" "$API_KEY")
+	if [ "$status" = 200 ] || [ "$status" = 202 ]; then
+		http_async_row "$name" "$label" "execute endpoint" "$raw" "$target" "$op" "$limit" \
+			"$BASE/api/v1/workflows/bench-branch/execute/" "Authorization: Bearer $API_KEY"
+	else
+		row "$label: async executions/s (execute endpoint)" \
+			"n/a: POST /api/v1/workflows/bench-branch/execute/ answered $status" "$target" "n/a"
+	fi
 	status=$(webhook_route_status "$BASE/api/v1/webhooks/bench/async")
 	if [ "$status" = 202 ]; then
-		say "$name: asynchronous through the webhook route, wrk -c8 ${DURATION}s"
-		read -r rate ndone < <(async_by_webhook "$name" "$BASE")
-		judged=$rate shown="$rate /s"
-		if [ -n "$raw" ]; then
-			judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
-			shown="$rate /s = ${judged}x raw"
-		fi
-		row "$label: async executions/s (webhook, wrk -c8)" "$shown ($ndone completed)" "$target" \
-			"$(verdict "$judged" "$op" "$limit")"
+		http_async_row "$name" "$label" "webhook" "$raw" "$target" "$op" "$limit" \
+			"$BASE/api/v1/webhooks/bench/async"
 	else
 		row "$label: async executions/s (webhook, wrk)" \
 			"n/a: POST /api/v1/webhooks/bench/async answered $status" "$target" "n/a"

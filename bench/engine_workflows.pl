@@ -4,7 +4,8 @@
 #   bench-branch  webhook (async, path bench/async) -> switch on
 #                 trigger.payload.kind ("a", else the fallback) -> a | b
 #                 (reply_chat each) -> reply (reply_chat, runs once after
-#                 the branch taken; the other is ruled out)
+#                 the branch taken; the other is ruled out); a manual
+#                 trigger feeds the switch too (POST .../execute/)
 #   bench-sync    the same graph behind a synchronous webhook (bench/sync)
 #   bench-chain1  webhook (bench/chain1) -> one reply_chat
 #   bench-chain50 webhook (bench/chain50) -> 50 reply_chat in a chain
@@ -53,8 +54,9 @@ sub branch {
 		{ node_id => 'sw', component_type => 'switch', config => { extra_config => {
 			rules => [{ id => 'a', field => 'trigger.payload.kind', operator => 'equals', value => 'a' }],
 			enable_fallback => JSON::PP::true } } },
-		reply('a', 'took a'), reply('b', 'took b'), reply('reply', 'done')],
-		[['hook', 'sw'],
+		reply('a', 'took a'), reply('b', 'took b'), reply('reply', 'done'),
+		{ node_id => 'manual', component_type => 'trigger_manual' }],
+		[['hook', 'sw'], ['manual', 'sw'],
 		 ['sw', 'a', { edge_type => 'conditional', condition_value => 'a' }],
 		 ['sw', 'b', { edge_type => 'conditional', condition_value => '__other__' }],
 		 ['a', 'reply'], ['b', 'reply']]);
