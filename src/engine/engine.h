@@ -67,6 +67,7 @@ struct engine {
 	int max_attempts;            /* runs a node gets: 1 + its retries */
 	CURLM *multi;
 	struct publisher *pub;
+	struct node_services services;   /* what node kinds may ask of the engine */
 	int wake_fd, notify_fd;
 	struct exec_entry **cache;   /* small LRU of executions */
 	size_t n_cache;

@@ -23,6 +23,7 @@
 #include "events/publisher.h"
 #include "events/webhook_result.h"
 #include "model/execution.h"
+#include "model/memory_user.h"
 #include "util/config.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -241,6 +242,16 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 
 /* --- running a job ----------------------------------------------------------------- */
 
+/* identify_user's memory store, on the executor's handle (outside any
+ * completion transaction: it commits its own). */
+static json_t *
+identify_memory_user(void *arg, const char *channel, const char *external_id,
+		     const char *display_name, char **err)
+{
+	struct engine *e = arg;
+	return memory_user_identify(e->db, channel, external_id, display_name, err);
+}
+
 static void
 run_job(struct engine *e, struct job *j)
 {
@@ -308,7 +319,7 @@ run_job(struct engine *e, struct job *j)
 		o->kind = OUTCOME_INTERRUPT;
 		return;
 	}
-	run_node(x->topo, node, x->state, r->job.resume, r->job.attempt, x->id, NULL,
+	run_node(x->topo, node, x->state, r->job.resume, r->job.attempt, x->id, &e->services,
 		 e->cfg->test_routes, o);
 }
 
@@ -392,6 +403,8 @@ engine_new(const struct config *cfg, struct db *db)
 	e->wake_fd = wake_open_reader(cfg);
 	e->notify_fd = -1;
 	e->cache_index = json_object();
+	e->services.arg = e;
+	e->services.memory_user_identify = identify_memory_user;
 	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0)
 		e->notify_fd = db_notify_fd(db);
 	return e;

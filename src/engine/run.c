@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include "engine/topology.h"
 #include "expr/expr.h"
 #include "util/timefmt.h"
+#include "util/xalloc.h"
 
 void
 outcome_clear(struct outcome *o)
@@ -45,15 +47,22 @@ mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The first 4000 characters, as the log keeps them. */
+/* The first 4000 bytes, as the log keeps them, cut before a character
+ * that would not fit whole (a cut inside one is not a string). */
 static json_t *
 clipped(const json_t *v)
 {
 	const char *s = json_string_value(v);
 	if (s == NULL)
 		return json_null();
-	size_t n = strlen(s);
-	return json_stringn(s, n > 4000 ? 4000 : n);
+	size_t n = json_string_length(v);
+	if (n > 4000) {
+		n = 4000;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	json_t *r = json_stringn(s, n);
+	return r ? r : json_null();
 }
 
 /* The node with config.system_prompt and config.extra_config resolved
@@ -71,9 +80,21 @@ resolved_node(const json_t *node, const json_t *vars, json_t *errors)
 		json_t *v = json_object_get(config, templated[i]);
 		if (v == NULL || json_is_null(v))
 			continue;
-		json_t *r = expr_resolve_tree(v, vars, NULL, errors);
+		json_t *found = json_array();
+		json_t *r = expr_resolve_tree(v, vars, NULL, found);
 		if (r)
 			json_object_set_new(config, templated[i], r);
+		/* The paths start at the field ("$.message"): name it. */
+		size_t k;
+		json_t *err;
+		json_array_foreach(found, k, err) {
+			const char *path = json_string_value(json_object_get(err, "path"));
+			char *named = xasprintf("%s%s", templated[i], path && path[0] == '$' ? path + 1 : "");
+			json_object_set_new(err, "path", json_string(named));
+			free(named);
+			json_array_append(errors, err);
+		}
+		json_decref(found);
 	}
 	return copy;
 }

@@ -73,7 +73,7 @@ sub test_expressions_and_loop {
 	is_deeply(decode_json($row->{output} // 'null'), { output => 'Hello {{ nobody.here }}' },
 		'a template that fails to render keeps its text, as in Pipelit');
 	like($t->db_query("SELECT input FROM execution_logs WHERE execution_id = '$id'") // '',
-		qr/template_errors.*nobody/, "and the node's log records the error");
+		qr/template_errors.*extra_config.message.*nobody|template_errors.*nobody.*extra_config.message/, "and the node's log records the error");
 }
 
 sub test_fan_out {
@@ -199,6 +199,23 @@ sub test_subworkflow {
 	like($out // '', qr/from the child/, "the subworkflow node's output is the child's");
 }
 
+sub test_identify_user {
+	my ($t, $tok) = @_;
+	build_workflow($t, $tok, 'whois', [trigger(),
+		{ node_id => 'iu', component_type => 'identify_user' },
+		reply('r', '{{ iu.user_id }} new={{ iu.is_new_user }} n={{ iu.user_context.total_conversations }}')],
+		[['start', 'iu'], ['iu', 'r']]) or return;
+	my @out;
+	for my $i (1, 2) {
+		my $id = run_workflow($t, 'whois', '--payload', '{"source": "chat", "user_id": "u42", "user_name": "Ada"}') or return;
+		my $row = wait_execution($t, $id);
+		is($row->{status}, 'completed', "identify_user run $i completes") or diag($t->log_tail);
+		push @out, decode_json($row->{output} // '{}')->{output} // '';
+	}
+	is_deeply(\@out, ['chat:u42 new=True n=1', 'chat:u42 new=False n=2'],
+		'the first run creates the memory user, the second finds it and counts the conversation');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url) or return;
@@ -213,6 +230,7 @@ for_each_backend(sub {
 	subtest cancel => sub { test_cancel($t, $alice) };
 	subtest confirmation => sub { test_confirmation($t, $alice) };
 	subtest subworkflow => sub { test_subworkflow($t, $alice) };
+	subtest identify_user => sub { test_identify_user($t, $alice) };
 });
 
 done_testing();
