@@ -38,6 +38,9 @@ int nodes_create(struct req *r);
 int nodes_update(struct req *r);
 int nodes_delete(struct req *r);
 
+/* inbound.c: POST /api/v1/inbound, the message gateway's webhook */
+int api_inbound(struct req *r);
+
 /* executions.c: /api/v1/executions/... */
 int executions_list(struct req *r);
 int executions_batch_delete(struct req *r);

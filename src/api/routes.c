@@ -43,6 +43,7 @@ static const struct route routes[] = {
 	/* Any method: the webhook's own method answers 405 (webhooks.c). */
 	{ ROUTE_ANY_METHOD, "/api/v1/webhooks/{path*}", webhooks_deliver, AUTH_NONE, 0 },
 
+	{ "POST", "/api/v1/inbound",                api_inbound,           AUTH_NONE, 0 }, /* its own token */
 	{ "POST", "/api/v1/auth/token/",            api_auth_token,        AUTH_NONE, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/auth/me/",               api_auth_me,           AUTH_USER, 0 },
 	{ "POST", "/api/v1/auth/logout/",           api_auth_logout,       AUTH_USER, 0 },

@@ -14,6 +14,8 @@
 #include "db/db.h"
 #include "engine/advance.h"
 #include "engine/topology.h"
+#include "gateway/queue.h"
+#include "gateway/sender.h"
 #include "graph/node_types.h"
 #include "model/execution.h"
 #include "util/config.h"
@@ -50,6 +52,7 @@ struct commit {
 	struct job *mine;            /* leased to us by this commit: run next */
 	size_t n_mine;
 	int woke_others;             /* queued work for any executor (waits, children) */
+	int gateway_queued;          /* a message for a chat is in the outbox */
 };
 
 static struct touched *
@@ -320,6 +323,17 @@ final_output(const json_t *state)
 	return json_null();
 }
 
+/* A gateway queue call's result (gateway/queue.h): the commit sends the
+ * message after it is durable. */
+static int
+queue_for_gateway(struct commit *c, int queued)
+{
+	if (queued < 0)
+		return DB_FAILED;
+	c->gateway_queued |= queued;
+	return 0;
+}
+
 static int
 finalize_if_done(struct commit *c, struct touched *t)
 {
@@ -342,6 +356,9 @@ finalize_if_done(struct commit *c, struct touched *t)
 	emit(c, t, "execution_completed", json_pack("{s:O, s:o}", "output", out,
 						    "activity_summary", summary));
 	int rc = resume_parent(c, t, "completed", out, NULL);
+	if (rc == 0)
+		rc = queue_for_gateway(c, gateway_queue_reply(c->e->db, c->e->cfg, t->x->id,
+			json_object_get(t->x->state, "trigger"), out, c->now));
 	json_decref(out);
 	return rc;
 }
@@ -388,6 +405,9 @@ interrupt(struct commit *c, struct touched *t, struct ran_job *r, int node, int 
 	rc = exec_task_insert(e->db, t->x->id, t->x->user_profile_id, chat_id, credential,
 			      n->node_id, prompt, c->now + timeout * 1000, task);
 	free(chat_id);
+	if (rc == 0)
+		rc = queue_for_gateway(c, gateway_queue_prompt(e->db, e->cfg, t->x->id, trigger,
+							       task, c->now));
 	if (rc == 0) {
 		snprintf(t->status, sizeof t->status, "interrupted");
 		emit(c, t, "node_status", json_pack("{s:s, s:s, s:s}", "node_id", n->node_id,
@@ -722,6 +742,8 @@ engine_commit_batch(struct engine *e)
 		engine_push(e, &c.mine[i]);
 	if (c.woke_others)
 		wake_executors(e->cfg);
+	if (c.gateway_queued)
+		gateway_sender_kick(e->gateway);
 	for (size_t i = 0; i < e->n_batch; i++) {
 		job_clear(&e->batch[i].job);
 		outcome_clear(&e->batch[i].outcome);

@@ -22,6 +22,7 @@
 
 struct config;
 struct db;
+struct gateway_sender;
 struct publisher;
 struct topology;
 
@@ -68,6 +69,7 @@ struct engine {
 	CURLM *multi;
 	struct publisher *pub;
 	struct node_services services;   /* what node kinds may ask of the engine */
+	struct gateway_sender *gateway;  /* replies to chats (gateway/sender.h), or NULL */
 	int wake_fd, notify_fd;
 	struct exec_entry **cache;   /* small LRU of executions */
 	size_t n_cache;

@@ -22,6 +22,7 @@
 #include "engine/topology.h"
 #include "events/publisher.h"
 #include "events/webhook_result.h"
+#include "gateway/sender.h"
 #include "model/execution.h"
 #include "model/memory_user.h"
 #include "util/config.h"
@@ -377,7 +378,8 @@ finish_transfers(struct engine *e)
 	int left;
 	CURLMsg *m;
 	while ((m = curl_multi_info_read(e->multi, &left)) != NULL)
-		if (m->msg == CURLMSG_DONE && !publisher_done(e->pub, m->easy_handle, m->data.result)) {
+		if (m->msg == CURLMSG_DONE && !publisher_done(e->pub, m->easy_handle, m->data.result)
+		    && !gateway_sender_done(e->gateway, m->easy_handle, m->data.result)) {
 			curl_multi_remove_handle(e->multi, m->easy_handle);
 			curl_easy_cleanup(m->easy_handle);
 		}
@@ -400,6 +402,7 @@ engine_new(const struct config *cfg, struct db *db)
 	make_owner(e->owner, sizeof e->owner);
 	e->multi = curl_multi_init();
 	e->pub = publisher_new(cfg, e->multi);
+	e->gateway = gateway_sender_new(cfg, db, e->multi, e->owner);
 	e->wake_fd = wake_open_reader(cfg);
 	e->notify_fd = -1;
 	e->cache_index = json_object();
@@ -435,6 +438,7 @@ engine_free(struct engine *e)
 	}
 	free(e->batch);
 	publisher_free(e->pub);
+	gateway_sender_free(e->gateway);
 	curl_multi_cleanup(e->multi);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
@@ -486,6 +490,9 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		long limit = extra_wait_ms ? extra_wait_ms(arg) : -1;
 		if (limit >= 0 && limit < wait)
 			wait = limit;
+		long gateway = gateway_sender_wait_ms(e->gateway);
+		if (gateway >= 0 && gateway < wait)
+			wait = gateway;
 		if (publisher_backlog(e->pub) > 0 && wait > 50)
 			wait = 50;
 		int running = 0;
@@ -509,6 +516,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 			long next = engine_pass(e);
 			due = next < 0 ? -1 : time_now_ms() + next;
 		}
+		gateway_sender_poll(e->gateway, woken);
 	}
 	/* What was run is committed before leaving; what was claimed and not
 	 * run is left to its lease. */

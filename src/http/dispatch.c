@@ -80,8 +80,8 @@ answer_body_missing(struct req *r)
 
 /* Reads and parses the body of a route that takes JSON; 0 when the handler
  * may run, otherwise the request has been answered. */
-static int
-prepare_json_body(struct req *r)
+int
+req_prepare_json_body(struct req *r)
 {
 	int status = req_read_body(r);
 	if (status == 413)
@@ -104,7 +104,7 @@ run_handler(struct req *r)
 	const struct route *route = r->route;
 	if (route->auth != AUTH_NONE && auth_require(r, route->auth) != 0)
 		return;
-	if ((route->flags & ROUTE_JSON_BODY) && prepare_json_body(r) != 0)
+	if ((route->flags & ROUTE_JSON_BODY) && req_prepare_json_body(r) != 0)
 		return;
 	int rc = route->handler(r);
 	if (!r->responded) {

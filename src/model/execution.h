@@ -120,11 +120,16 @@ int execution_cancel(struct db *db, const char *execution_id, int64_t owner, int
  *    is not interrupted or has no such task; EXEC_EXPIRED when the task's
  *    expires_at has passed (the task is deleted, the execution stays
  *    interrupted: it can still be cancelled).
- *  - action "cancel": execution_cancel() (no task needed).
+ *  - action "cancel": execution_cancel() (no task needed); when the call
+ *    names its task by task_id and that task has expired, EXEC_EXPIRED
+ *    as for a confirm.
  * *event_seq receives the sequence number of the event to publish
  * (execution_cancelled; 0 for a confirm, which publishes nothing: the
  * executor reports the node), *slug the workflow's slug (malloc'd) when
  * the execution was found.
+ * When the caller has a write transaction open, the work joins it and the
+ * caller commits (on EXEC_OK and EXEC_EXPIRED, which wrote) or rolls back
+ * (on anything else: a refused confirm may have written part of its work).
  */
 int execution_confirm(struct db *db, const char *execution_id, const char *task_id,
 		      int64_t owner, const char *action, int64_t now_ms, int64_t *event_seq,

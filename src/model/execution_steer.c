@@ -268,14 +268,18 @@ execution_confirm(struct db *db, const char *execution_id, const char *task_id, 
 	int cancel = strcmp(action, "cancel") == 0;
 	if (!cancel && strcmp(action, "confirm") != 0)
 		return EXEC_WRONG_STATE;
-	if (db_begin_write(db) != 0)
+	/* Inside the caller's transaction when one is open (an inbound
+	 * command writes its acknowledgement with it): the caller commits. */
+	int own = !db_in_transaction(db);
+	if (own && db_begin_write(db) != 0)
 		return db_abandon(db);
 	struct task t = { .node_id = NULL };
 	int found = execution_id == NULL || !cancel ? find_task(db, execution_id, task_id, &t) : 0;
 	if (found < 0)
-		return db_abandon(db);
+		return own ? db_abandon(db) : DB_FAILED;
 	if (execution_id == NULL && !found) {
-		db_rollback(db);
+		if (own)
+			db_rollback(db);
 		return EXEC_NOT_FOUND;
 	}
 	const char *id = execution_id != NULL ? execution_id : t.execution_id;
@@ -285,12 +289,19 @@ execution_confirm(struct db *db, const char *execution_id, const char *task_id, 
 	char *status;
 	int wrote = 0;
 	int rc = find_in_scope(db, id, owner, &status, slug);
-	if (rc == EXEC_OK)
+	if (rc == EXEC_OK && cancel && task_id != NULL && found && t.expires_ms <= now_ms) {
+		/* A cancel by an expired task's id is expired too (2.10): the
+		 * task goes, the execution waits on. */
+		rc = delete_task(db, t.task_id) != 0 ? DB_FAILED : EXEC_EXPIRED;
+		wrote = 1;
+	} else if (rc == EXEC_OK) {
 		rc = cancel ? cancel_in_transaction(db, id, now_ms, event_seq)
 			    : confirm_in_transaction(db, status, &t, found, now_ms, &wrote);
+	}
 	free(status);
 	free(t.node_id);
-	rc = finish(db, rc, wrote);
+	if (own)
+		rc = finish(db, rc, wrote);
 	if (rc == EXEC_NOT_FOUND || rc == DB_FAILED) {
 		free(*slug);
 		*slug = NULL;

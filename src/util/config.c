@@ -247,6 +247,31 @@ outbound_allow_check(const char *text, char **err)
 	return 0;
 }
 
+/* The message gateway's settings: GATEWAY_URL must be an http(s) URL
+ * (a typo stops the start, not the first reply); its trailing slashes go,
+ * so "<url>/api/v1/send" is the send endpoint. */
+static int
+load_gateway(const struct env_file *ef, struct config *cfg, char **err)
+{
+	const char *v = setting(ef, "GATEWAY_URL");
+	if (v != NULL) {
+		if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+		    strpbrk(v, " \t\r\n") != NULL) {
+			*err = xstrdup("invalid GATEWAY_URL: expected an http:// or https:// URL");
+			return -1;
+		}
+		cfg->gateway_url = xstrdup(v);
+		size_t n = strlen(cfg->gateway_url);
+		while (n > 0 && cfg->gateway_url[n - 1] == '/')
+			cfg->gateway_url[--n] = '\0';
+	}
+	v = setting(ef, "GATEWAY_SEND_TOKEN");
+	cfg->gateway_send_token = v ? xstrdup(v) : NULL;
+	v = setting(ef, "GATEWAY_INBOUND_TOKEN");
+	cfg->gateway_inbound_token = v ? xstrdup(v) : NULL;
+	return 0;
+}
+
 struct long_setting {
 	const char *name;
 	long min, max, def;
@@ -418,6 +443,8 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
 		{ "PIPELIT_OUTBOUND_PER_USER", 1, 64, 2, &cfg->outbound_per_user },
 		{ "EVENT_TICKET_SECONDS", 1, 86400, 60, &cfg->event_ticket_seconds },
+		{ "GATEWAY_SEND_MAX_ATTEMPTS", 1, 1000, 20, &cfg->gateway_send_max_attempts },
+		{ "GATEWAY_RETRY_MAX_SECONDS", 1, 86400, 300, &cfg->gateway_retry_max_seconds },
 		{ "EXECUTION_PRUNE_INTERVAL_SECONDS", 1, 86400 * 365, 3600,
 		  &cfg->execution_prune_interval_seconds },
 		{ "PIPELIT_PASSWORD_CHECKS", 0, 64, 0, &cfg->password_checks },
@@ -522,6 +549,9 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	v = setting(&ef, "EVENTS_PUBLISH_URL");
 	cfg->events_publish_url = v ? xstrdup(v) : NULL;
 
+	if (load_gateway(&ef, cfg, err) != 0)
+		goto out;
+
 	v = setting(&ef, "PIPELIT_PID_FILE");
 	cfg->pid_file = v ? fs_absolute_path(v) : xasprintf("%s/pipelit.pid", cfg->data_dir);
 
@@ -559,6 +589,9 @@ config_free(struct config *cfg)
 	free(cfg->socket_group);
 	free(cfg->pid_file);
 	free(cfg->events_publish_url);
+	free(cfg->gateway_url);
+	free(cfg->gateway_send_token);
+	free(cfg->gateway_inbound_token);
 	free(cfg->outbound_allow);
 	free(cfg->trusted_proxies);
 	free(cfg->trusted_proxy_list);

@@ -89,6 +89,17 @@ struct config {
 	/* Live events. */
 	char *events_publish_url; /* EVENTS_PUBLISH_URL: nginx's publisher; NULL = publishing off */
 	long event_ticket_seconds; /* EVENT_TICKET_SECONDS, 60: lifetime of a subscription ticket */
+
+	/* The message gateway (doc/gateway.md). */
+	char *gateway_url;        /* GATEWAY_URL: http(s) base of msg-gateway, no trailing
+				     slash; NULL = replies are not sent */
+	char *gateway_send_token; /* GATEWAY_SEND_TOKEN: Bearer for its /api/v1/send, or NULL */
+	char *gateway_inbound_token; /* GATEWAY_INBOUND_TOKEN: what POST /api/v1/inbound must
+					present; NULL = the route answers 503 */
+	long gateway_send_max_attempts; /* GATEWAY_SEND_MAX_ATTEMPTS, 20: sends of one message
+					   before it is dropped (logged) */
+	long gateway_retry_max_seconds; /* GATEWAY_RETRY_MAX_SECONDS, 300: the longest back-off
+					   between two sends (1 s, doubling, up to this) */
 };
 
 /*
