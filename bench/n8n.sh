@@ -117,14 +117,14 @@ n8n_start() {
 	# setsid: n8n's own process group, stopped as a whole.
 	n8n_env setsid node "$N8N_DIR/node_modules/n8n/bin/n8n" start >"$WORK/n8n.log" 2>&1 &
 	N8N_PID=$!
-	local deadline=$((SECONDS + 120)) status=
+	local deadline=$((SECONDS + 300)) status=
 	while [ $SECONDS -lt $deadline ]; do
 		kill -0 "$N8N_PID" 2>/dev/null || break
 		status=$(webhook_route_status "http://127.0.0.1:$N8N_PORT/webhook/bench" 2>/dev/null || true)
 		[ "$status" = 200 ] && return 0
 		sleep 1
 	done
-	N8N_NOTE="n8n did not answer its webhook within 120 s (last status ${status:-none}): $(grep -v '^$' "$WORK/n8n.log" | tail -1 | cut -c1-160)"
+	N8N_NOTE="n8n did not answer its webhook within 300 s (last status ${status:-none}): $(grep -v '^$' "$WORK/n8n.log" | tail -1 | cut -c1-160)"
 	return 1
 }
 
