@@ -281,6 +281,9 @@ chain_throughput() {
 backend_up() {
 	local name=$1
 	shift
+	# Live events go to this pool's own nginx (nchan), as in a deployment;
+	# a synchronous webhook's caller waits there for the result.
+	set -- EVENTS_PUBLISH_URL="unix:$WORK/front_$name/publish/events.sock" "$@"
 	say "$name: starting a pool (4 responders, 1 executor)"
 	start_named_pool "$name" "$@"
 	start_nginx "front_$name" "$WORK/$name.sock"
