@@ -51,6 +51,7 @@ struct exec_entry {
 	int fresh;                   /* loaded in this pass: no refresh needed */
 	int64_t workflow_id, user_profile_id, deadline_ms, started_ms, owner_id;
 	char *parent_execution_id, *parent_node_id, *trigger_node_id;
+	char *root_execution_id;     /* the top of the parent chain; NULL without a parent */
 	unsigned long last_used;
 };
 

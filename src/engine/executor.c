@@ -108,6 +108,7 @@ entry_free(struct engine *e, struct exec_entry *x)
 	free(x->parent_execution_id);
 	free(x->parent_node_id);
 	free(x->trigger_node_id);
+	free(x->root_execution_id);
 	free(x);
 }
 
@@ -140,6 +141,8 @@ load_entry(struct engine *e, const char *id)
 	x->parent_node_id = row.parent_node_id;
 	x->trigger_node_id = row.trigger_node_id;
 	row.parent_execution_id = row.parent_node_id = row.trigger_node_id = NULL;
+	if (x->parent_execution_id)
+		x->root_execution_id = exec_root_id(e->db, x->parent_execution_id);
 	x->graph = graph_get(e, row.workflow_id, row.snapshot_revision, x->trigger_node_id);
 	x->topo = x->graph->topo;
 	x->slug = x->graph->slug;
@@ -229,6 +232,24 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 		free(wchannel);
 	}
 	json_decref(msg);
+	/* A subworkflow's node events are re-sent to the execution at the
+	 * top of its chain, so a page watching that one sees its children
+	 * work (pipelit-engine.md 2.12).  They carry no seq: the sequence is
+	 * the child's own. */
+	if (x->root_execution_id && strcmp(type, "node_status") == 0) {
+		json_t *child = json_deep_copy(data);
+		json_object_set_new(child, "child_execution_id", json_string(x->id));
+		json_object_set_new(child, "parent_node_id",
+				    json_string(x->parent_node_id ? x->parent_node_id : ""));
+		json_object_set_new(child, "is_child_event", json_true());
+		json_t *up = json_pack("{s:s, s:s, s:f, s:o}", "type", "child_node_status",
+				       "execution_id", x->root_execution_id,
+				       "timestamp", time_now_ms() / 1000.0, "data", child);
+		char root_channel[64];
+		snprintf(root_channel, sizeof root_channel, "execution:%s", x->root_execution_id);
+		publisher_send(e->pub, root_channel, jw_dump(up, NULL));
+		json_decref(up);
+	}
 	/* A synchronous webhook's caller waits in nginx for the result
 	 * (events/webhook_result.h). */
 	if (x->topo != NULL && x->topo->start >= 0) {

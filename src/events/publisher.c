@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -11,6 +13,7 @@
 #define UNIX_PREFIX "unix:"
 
 struct pending {
+	char *channel;
 	char *url;
 	char *body;
 };
@@ -20,8 +23,9 @@ struct publisher {
 	char *base;                  /* URL the channel is appended to */
 	char *socket_path;           /* unix socket, or NULL */
 	struct curl_slist *headers;
-	struct pending *queue;       /* ring of waiting events */
-	size_t head, count, cap;
+	struct pending *queue;       /* waiting events, oldest first */
+	size_t count, cap;
+	json_t *busy;                /* channels with a transfer in flight */
 	size_t in_flight;
 	int failing;                 /* logged the start of an outage */
 	unsigned long dropped;
@@ -44,12 +48,14 @@ publisher_new(const struct config *cfg, CURLM *multi)
 	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	p->cap = 64;
 	p->queue = xcalloc(p->cap, sizeof *p->queue);
+	p->busy = json_object();
 	return p;
 }
 
 static void
 pending_free(struct pending *e)
 {
+	free(e->channel);
 	free(e->url);
 	free(e->body);
 }
@@ -60,8 +66,9 @@ publisher_free(struct publisher *p)
 	if (p == NULL)
 		return;
 	for (size_t i = 0; i < p->count; i++)
-		pending_free(&p->queue[(p->head + i) % p->cap]);
+		pending_free(&p->queue[i]);
 	free(p->queue);
+	json_decref(p->busy);
 	curl_slist_free_all(p->headers);
 	free(p->base);
 	free(p->socket_path);
@@ -78,6 +85,7 @@ discard(char *data, size_t size, size_t n, void *arg)
  * multi handle may carry other transfers) and the body to free. */
 struct transfer {
 	struct publisher *owner;
+	char *channel;
 	char *body;
 };
 
@@ -100,22 +108,32 @@ start(struct publisher *p, struct pending *e)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	struct transfer *t = xcalloc(1, sizeof *t);
 	t->owner = p;
+	t->channel = e->channel;
 	t->body = e->body;
+	json_object_set_new(p->busy, e->channel, json_true());
 	curl_easy_setopt(c, CURLOPT_PRIVATE, t);
 	free(e->url);
 	curl_multi_add_handle(p->multi, c);
 	p->in_flight++;
 }
 
+/* Starts the oldest waiting event of every channel that has none in
+ * flight: one transfer per channel at a time keeps each channel's events
+ * in the order they were sent (nchan numbers them as they arrive). */
 static void
 start_waiting(struct publisher *p)
 {
-	while (p->count > 0 && p->in_flight < PUBLISHER_IN_FLIGHT) {
-		struct pending e = p->queue[p->head];
-		p->head = (p->head + 1) % p->cap;
-		p->count--;
-		start(p, &e);
+	size_t kept = 0;
+	for (size_t i = 0; i < p->count; i++) {
+		struct pending *e = &p->queue[i];
+		if (p->in_flight < PUBLISHER_IN_FLIGHT && json_object_get(p->busy, e->channel) == NULL) {
+			struct pending taken = *e;
+			start(p, &taken);
+		} else {
+			p->queue[kept++] = *e;
+		}
 	}
+	p->count = kept;
 }
 
 void
@@ -126,23 +144,18 @@ publisher_send(struct publisher *p, const char *channel, char *body)
 		return;
 	}
 	if (p->count == PUBLISHER_QUEUE_MAX) {
-		pending_free(&p->queue[p->head]);
-		p->head = (p->head + 1) % p->cap;
-		p->count--;
+		pending_free(&p->queue[0]);
+		memmove(p->queue, p->queue + 1, --p->count * sizeof *p->queue);
 		if (p->dropped++ == 0)
 			log_warn("live events: more than %d waiting; dropping the oldest",
 				 PUBLISHER_QUEUE_MAX);
 	}
 	if (p->count == p->cap) {
-		struct pending *q = xcalloc(p->cap * 2, sizeof *q);
-		for (size_t i = 0; i < p->count; i++)
-			q[i] = p->queue[(p->head + i) % p->cap];
-		free(p->queue);
-		p->queue = q;
-		p->head = 0;
 		p->cap *= 2;
+		p->queue = xrealloc(p->queue, p->cap * sizeof *p->queue);
 	}
-	struct pending *e = &p->queue[(p->head + p->count++) % p->cap];
+	struct pending *e = &p->queue[p->count++];
+	e->channel = xstrdup(channel);
 	e->url = xasprintf("%s%s", p->base, channel);
 	e->body = body;
 	start_waiting(p);
@@ -161,6 +174,8 @@ publisher_done(struct publisher *p, CURL *easy, CURLcode result)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(p->multi, easy);
 	curl_easy_cleanup(easy);
+	json_object_del(p->busy, t->channel);
+	free(t->channel);
 	free(t->body);
 	free(t);
 	p->in_flight--;

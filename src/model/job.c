@@ -488,3 +488,25 @@ exec_result(struct db *db, const char *id, char status[16], char **final_output,
 		return DB_FAILED;
 	return rc == DB_ROW ? 0 : EXEC_NOT_FOUND;
 }
+
+char *
+exec_root_id(struct db *db, const char *parent_id)
+{
+	char *current = xstrdup(parent_id);
+	struct db_stmt *st = db_prepare(db,
+		"SELECT parent_execution_id FROM workflow_executions WHERE execution_id = ?");
+	/* A chain of subworkflows is short; the bound only guards a loop in
+	 * rows written by hand. */
+	for (int hop = 0; st != NULL && hop < 64; hop++) {
+		db_bind_text(st, 1, current, -1);
+		char *up = NULL;
+		if (db_step(st) == DB_ROW && db_column_text(st, 0))
+			up = xstrdup(db_column_text(st, 0));
+		db_reset(st);
+		if (up == NULL)
+			break;
+		free(current);
+		current = up;
+	}
+	return current;
+}

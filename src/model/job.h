@@ -127,6 +127,10 @@ int exec_confirmation_timeout(struct db *db, int64_t *seconds);
 int exec_result(struct db *db, const char *id, char status[16], char **final_output,
 		char **error);
 
+/* The execution at the top of parent_id's chain of parents (malloc'd): where
+ * a subworkflow's node events are re-sent. */
+char *exec_root_id(struct db *db, const char *parent_id);
+
 /* The workflow's slug (malloc'd) for event channels, NULL on failure. */
 char *exec_workflow_slug(struct db *db, int64_t workflow_id);
 

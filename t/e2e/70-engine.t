@@ -10,6 +10,8 @@ use JSON::PP;
 use PipelitTest;
 use PipelitAuth;
 use PipelitEngine;
+use PipelitEvents;
+use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 
 need_nginx();
@@ -216,6 +218,50 @@ sub test_identify_user {
 		'the first run creates the memory user, the second finds it and counts the conversation');
 }
 
+# The events of a run, heard on the workflow's channel: every event of the
+# execution, in order, with consecutive sequence numbers; a child's node
+# events re-sent to its parent's channel as child_node_status.
+sub test_events {
+	my ($t, $tok) = @_;
+	build_workflow($t, $tok, 'evchild', [reply('c', 'child says hi')], []) or return;
+	build_workflow($t, $tok, 'evparent', [trigger(), reply('a', 'A'),
+		{ node_id => 'sub', component_type => 'workflow', config => { extra_config => { target_workflow => 'evchild' } } }],
+		[['start', 'a'], ['a', 'sub']]) or return;
+	my ($res, $tk) = ticket($t, $tok, 'workflow:evparent');
+	is($res->{status}, 200, 'a ticket for the workflow channel') or return;
+	my ($status, $s) = subscribe($t, $tk->{url});
+	is($status, 200, 'subscribed') or return;
+	my $id = run_workflow($t, 'evparent') or return;
+	my $row = wait_execution($t, $id);
+	is($row->{status}, 'completed', 'the parent completes') or return;
+	my $text = read_until($s, qr/"execution_completed"/, 10);
+	my @events = map { decode_json($_) } $text =~ /^data: (\{.*\})\s*$/mg;
+	my @own = grep { ($_->{execution_id} // '') eq $id } @events;
+	is_deeply([map { $_->{seq} } @own], [1 .. scalar @own], 'the execution events carry consecutive sequence numbers');
+	is_deeply([map { $_->{type} . ($_->{data}{status} ? ":$_->{data}{status}:$_->{data}{node_id}" : '') } @own],
+		['execution_started', 'node_enqueued', 'node_status:running:a', 'node_status:success:a', 'node_enqueued',
+		 'node_status:waiting:sub', 'node_status:running:sub', 'node_status:success:sub', 'execution_completed'],
+		'in order: started, each node enqueued, running, success (the subworkflow node waiting first), completed');
+	is_deeply($own[-1]{data}{output}, { output => 'A' }, "execution_completed carries the final output (the parent's reply)");
+	close $s;
+	# The parent's own channel, read after the fact: nginx keeps what was
+	# published, and a subscriber asking from the start gets it.
+	($res, $tk) = ticket($t, $tok, "execution:$id");
+	$s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $t->port, Timeout => 5) or return fail('connect');
+	print $s "GET $tk->{url} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nLast-Event-ID: 1:0\r\n\r\n";
+	$text = read_until($s, qr/"execution_completed"/, 10);
+	close $s;
+	my @late = map { decode_json($_) } $text =~ /^data: (\{.*\})\s*$/mg;
+	is(scalar(grep { ($_->{execution_id} // '') eq $id && defined $_->{seq} } @late), scalar @own,
+		'a subscriber that reconnects from the start gets every event the channel kept');
+	my @child = grep { $_->{type} eq 'child_node_status' } @late;
+	ok(scalar(grep { $_->{data}{node_id} eq 'c' && $_->{data}{status} eq 'success' && $_->{data}{is_child_event}
+		&& $_->{data}{parent_node_id} eq 'sub' } @child), "the child's node events reach the parent's channel")
+		or diag($text);
+	my $child = $t->db_query("SELECT execution_id FROM workflow_executions WHERE parent_execution_id = '$id'");
+	ok($child, 'the child execution exists');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url) or return;
@@ -231,6 +277,7 @@ for_each_backend(sub {
 	subtest confirmation => sub { test_confirmation($t, $alice) };
 	subtest subworkflow => sub { test_subworkflow($t, $alice) };
 	subtest identify_user => sub { test_identify_user($t, $alice) };
+	subtest events => sub { test_events($t, $alice) };
 });
 
 done_testing();
