@@ -154,14 +154,16 @@ sub test_timeout {
 
 sub test_cancel {
 	my ($t, $tok) = @_;
+	# The wait is long enough for a loaded machine to cancel inside it.
 	build_workflow($t, $tok, 'cancelme', [trigger(),
-		{ node_id => 'w', component_type => 'wait', config => { extra_config => { duration => 2, unit => 'seconds' } } },
+		{ node_id => 'w', component_type => 'wait', config => { extra_config => { duration => 6, unit => 'seconds' } } },
 		reply('after', 'no')], [['start', 'w'], ['w', 'after']]) or return;
 	my $id = run_workflow($t, 'cancelme') or return;
 	wait_execution($t, $id, 10, qr/^running$/);
 	my ($res, $j) = api($t, $tok, 'POST', "executions/$id/cancel/");
 	is($res->{status}, 200, 'cancel answers 200') or diag($res->{content});
-	sleep 3;
+	is($j->{status}, 'cancelled', 'the answer says cancelled');
+	sleep 7;
 	my $row = execution_row($t, $id);
 	is($row->{status}, 'cancelled', 'the execution stays cancelled');
 	ok(!grep({ /^after\|/ } @{ log_rows($t, $id) }), 'the node after the wait never ran');
@@ -216,6 +218,27 @@ sub test_identify_user {
 	}
 	is_deeply(\@out, ['chat:u42 new=True n=1', 'chat:u42 new=False n=2'],
 		'the first run creates the memory user, the second finds it and counts the conversation');
+}
+
+# A failing execution starts its workflow's error handler with what went
+# wrong.
+sub test_error_handler {
+	my ($t, $tok) = @_;
+	build_workflow($t, $tok, 'on-error', [reply('h', 'handled: {{ trigger.error.message }}')], []) or return;
+	my $handler = $t->db_query("SELECT id FROM workflows WHERE slug = 'on-error'") or return;
+	build_workflow($t, $tok, 'breaks', [trigger(),
+		{ node_id => 'bad', component_type => 'switch', config => { extra_config => { rules => [
+			{ id => 'x', field => 'trigger.text', operator => 'matches_regex', value => '{{ trigger.text }}' }] } } }],
+		[['start', 'bad']], { error_handler_workflow_id => $handler + 0 }) or return;
+	my $id = run_workflow($t, 'breaks', '--text', '(unclosed') or return;
+	my $row = wait_execution($t, $id);
+	is($row->{status}, 'failed', 'a node with a pattern that does not compile fails the execution');
+	my $h;
+	PipelitTest::wait_until(30, sub {
+		$h = $t->db_query("SELECT status || '|' || final_output FROM workflow_executions "
+			. "WHERE workflow_id = $handler") // '';
+		$h =~ /^(completed|failed)/ });
+	like($h, qr/^completed\|\{"output":"handled: Node bad: /, 'the error handler ran with the error as its payload');
 }
 
 # The events of a run, heard on the workflow's channel: every event of the
@@ -278,6 +301,7 @@ for_each_backend(sub {
 	subtest subworkflow => sub { test_subworkflow($t, $alice) };
 	subtest identify_user => sub { test_identify_user($t, $alice) };
 	subtest events => sub { test_events($t, $alice) };
+	subtest error_handler => sub { test_error_handler($t, $alice) };
 });
 
 done_testing();
