@@ -64,7 +64,7 @@ engine_cleanup() {
 		echo "engine.sh: kept $WORK" >&2
 		WORK=
 	fi
-	cleanup
+	cleanup || true
 }
 trap engine_cleanup EXIT
 

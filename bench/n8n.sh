@@ -119,7 +119,10 @@ n8n_start() {
 	N8N_PID=$!
 	local deadline=$((SECONDS + 300)) status=
 	while [ $SECONDS -lt $deadline ]; do
-		kill -0 "$N8N_PID" 2>/dev/null || break
+		if ! kill -0 "$N8N_PID" 2>/dev/null; then
+			N8N_NOTE="n8n exited while starting: $(grep -v '^$' "$WORK/n8n.log" | tail -1 | cut -c1-160)"
+			return 1
+		fi
 		status=$(webhook_route_status "http://127.0.0.1:$N8N_PORT/webhook/bench" 2>/dev/null || true)
 		[ "$status" = 200 ] && return 0
 		sleep 1
