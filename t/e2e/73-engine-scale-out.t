@@ -39,7 +39,7 @@ for_each_backend(sub {
 	$a->kill_group($master);
 	pass('pool A killed with SIGKILL, mid-run');
 
-	ok(PipelitTest::wait_until(600, sub { $done->() == $N }), 'pool B completes every execution')
+	ok(PipelitTest::wait_until(900, sub { $done->() == $N }), 'pool B completes every execution')
 		or diag('completed: ' . $done->() . "\n" . $b->log_tail);
 	is($b->db_query("SELECT count(*) FROM workflow_executions WHERE status <> 'completed'"), '0',
 		'none failed or is left pending/running');
