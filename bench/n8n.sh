@@ -12,6 +12,7 @@
 N8N_VERSION=2.8.4
 N8N_DIR=${PIPELIT_BENCH_N8N_DIR:-$HOME/.cache/pipelit-bench/n8n}
 N8N_PID=
+N8N_SERVER_PID=
 N8N_NOTE=
 
 n8n_env() {
@@ -94,7 +95,7 @@ descendants_of() {
 # PSS and RSS of n8n's process tree, in kB.
 n8n_mem_kb() {
 	local pid pss rss tp=0 tr=0
-	for pid in "$N8N_PID" $(descendants_of "$N8N_PID"); do
+	for pid in "$N8N_SERVER_PID" $(descendants_of "$N8N_SERVER_PID"); do
 		read -r pss rss < <(mem_of "$pid")
 		tp=$((tp + pss))
 		tr=$((tr + rss))
@@ -114,17 +115,18 @@ n8n_start() {
 		N8N_NOTE="n8n publish:workflow failed: $(tail -1 "$WORK/n8n-publish.log" | cut -c1-160)"
 		return 1
 	}
-	# setsid: n8n's own process group, stopped as a whole.
-	n8n_env setsid node "$N8N_DIR/node_modules/n8n/bin/n8n" start >"$WORK/n8n.log" 2>&1 &
+	# env execs node: $! is n8n's main process (its task runner is a child).
+	n8n_env node "$N8N_DIR/node_modules/n8n/bin/n8n" start >"$WORK/n8n.log" 2>&1 &
 	N8N_PID=$!
 	local deadline=$((SECONDS + 300)) status=
 	while [ $SECONDS -lt $deadline ]; do
-		if ! kill -0 "$N8N_PID" 2>/dev/null; then
-			N8N_NOTE="n8n exited while starting: $(grep -v '^$' "$WORK/n8n.log" | tail -1 | cut -c1-160)"
-			return 1
-		fi
 		status=$(webhook_route_status "http://127.0.0.1:$N8N_PORT/webhook/bench" 2>/dev/null || true)
-		[ "$status" = 200 ] && return 0
+		if [ "$status" = 200 ]; then
+			# n8n's launcher may start the server as another process:
+			# the server is whoever listens on the port.
+			N8N_SERVER_PID=$(ss -ltnpH "sport = :$N8N_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+			return 0
+		fi
 		sleep 1
 	done
 	N8N_NOTE="n8n did not answer its webhook within 300 s (last status ${status:-none}): $(grep -v '^$' "$WORK/n8n.log" | tail -1 | cut -c1-160)"
@@ -133,13 +135,18 @@ n8n_start() {
 
 n8n_stop() {
 	[ -n "$N8N_PID" ] || return 0
-	kill -TERM -- "-$N8N_PID" 2>/dev/null || kill -TERM "$N8N_PID" 2>/dev/null || true
+	local pids
+	pids="$N8N_PID $(descendants_of "$N8N_PID")"
+	[ -n "$N8N_SERVER_PID" ] && pids="$pids $N8N_SERVER_PID $(descendants_of "$N8N_SERVER_PID")"
+	# shellcheck disable=SC2086 # a list of pids
+	kill -TERM $pids 2>/dev/null || true
 	for _ in $(seq 50); do
-		kill -0 "$N8N_PID" 2>/dev/null || break
+		kill -0 "${N8N_SERVER_PID:-$N8N_PID}" 2>/dev/null || break
 		sleep 0.2
 	done
-	kill -KILL -- "-$N8N_PID" 2>/dev/null || true
-	N8N_PID=
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null || true
+	N8N_PID= N8N_SERVER_PID=
 }
 
 n8n_bench() {
