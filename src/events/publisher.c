@@ -1,6 +1,7 @@
 /* publisher.c: see publisher.h. */
 #include "publisher.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,16 @@
 
 #define UNIX_PREFIX "unix:"
 
-struct pending {
-	char *channel;
+/* One channel's waiting messages, oldest first, and whether one of its
+ * messages is in flight: a channel has at most one, so its messages
+ * reach nginx (which numbers them as they arrive) in the order sent. */
+struct channel {
+	char *name;
 	char *url;
-	char *body;
+	char **bodies;               /* a ring */
+	size_t head, count, cap;
+	int busy;
+	int ready;                   /* in the ready list */
 };
 
 struct publisher {
@@ -23,9 +30,10 @@ struct publisher {
 	char *base;                  /* URL the channel is appended to */
 	char *socket_path;           /* unix socket, or NULL */
 	struct curl_slist *headers;
-	struct pending *queue;       /* waiting events, oldest first */
-	size_t count, cap;
-	json_t *busy;                /* channels with a transfer in flight */
+	json_t *by_name;             /* channel name -> struct channel * (as an integer) */
+	struct channel **ready;      /* channels with a message to send and none in flight */
+	size_t n_ready, cap_ready;
+	size_t waiting;              /* messages waiting, all channels */
 	size_t in_flight;
 	int failing;                 /* logged the start of an outage */
 	unsigned long dropped;
@@ -46,18 +54,48 @@ publisher_new(const struct config *cfg, CURLM *multi)
 		p->base = xstrdup(setting);
 	}
 	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	p->cap = 64;
-	p->queue = xcalloc(p->cap, sizeof *p->queue);
-	p->busy = json_object();
+	p->by_name = json_object();
 	return p;
 }
 
-static void
-pending_free(struct pending *e)
+static struct channel *
+channel_of(struct publisher *p, const char *name)
 {
-	free(e->channel);
-	free(e->url);
-	free(e->body);
+	json_t *at = json_object_get(p->by_name, name);
+	if (at)
+		return (struct channel *)(intptr_t)json_integer_value(at);
+	struct channel *c = xcalloc(1, sizeof *c);
+	c->name = xstrdup(name);
+	c->url = xasprintf("%s%s", p->base, name);
+	json_object_set_new(p->by_name, name, json_integer((json_int_t)(intptr_t)c));
+	return c;
+}
+
+/* A channel with nothing waiting or in flight is forgotten, so the map
+ * holds only live channels (executions come and go). */
+static void
+channel_forget_if_idle(struct publisher *p, struct channel *c)
+{
+	if (c->busy || c->count > 0 || c->ready)
+		return;
+	json_object_del(p->by_name, c->name);
+	free(c->name);
+	free(c->url);
+	free(c->bodies);
+	free(c);
+}
+
+static void
+mark_ready(struct publisher *p, struct channel *c)
+{
+	if (c->ready || c->busy || c->count == 0)
+		return;
+	if (p->n_ready == p->cap_ready) {
+		p->cap_ready = p->cap_ready ? p->cap_ready * 2 : 64;
+		p->ready = xrealloc(p->ready, p->cap_ready * sizeof *p->ready);
+	}
+	p->ready[p->n_ready++] = c;
+	c->ready = 1;
 }
 
 void
@@ -65,10 +103,19 @@ publisher_free(struct publisher *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->count; i++)
-		pending_free(&p->queue[i]);
-	free(p->queue);
-	json_decref(p->busy);
+	const char *name;
+	json_t *v;
+	json_object_foreach(p->by_name, name, v) {
+		struct channel *c = (struct channel *)(intptr_t)json_integer_value(v);
+		for (size_t i = 0; i < c->count; i++)
+			free(c->bodies[(c->head + i) % c->cap]);
+		free(c->bodies);
+		free(c->name);
+		free(c->url);
+		free(c);
+	}
+	json_decref(p->by_name);
+	free(p->ready);
 	curl_slist_free_all(p->headers);
 	free(p->base);
 	free(p->socket_path);
@@ -82,58 +129,55 @@ discard(char *data, size_t size, size_t n, void *arg)
 }
 
 /* What travels with a transfer as its private pointer: who owns it (the
- * multi handle may carry other transfers) and the body to free. */
+ * multi handle may carry other transfers), its channel and the body. */
 struct transfer {
 	struct publisher *owner;
-	char *channel;
+	struct channel *channel;
 	char *body;
 };
 
-/* Starts e's transfer; takes e's strings. */
+/* Sends the oldest message of c. */
 static void
-start(struct publisher *p, struct pending *e)
+start(struct publisher *p, struct channel *c)
 {
-	CURL *c = curl_easy_init();
-	if (c == NULL) {
-		pending_free(e);
+	char *body = c->bodies[c->head];
+	c->head = (c->head + 1) % c->cap;
+	c->count--;
+	p->waiting--;
+	CURL *h = curl_easy_init();
+	if (h == NULL) {
+		free(body);
 		return;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, e->url);
+	curl_easy_setopt(h, CURLOPT_URL, c->url);
 	if (p->socket_path)
-		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, p->socket_path);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, e->body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, p->socket_path);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, p->headers);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 	struct transfer *t = xcalloc(1, sizeof *t);
 	t->owner = p;
-	t->channel = e->channel;
-	t->body = e->body;
-	json_object_set_new(p->busy, e->channel, json_true());
-	curl_easy_setopt(c, CURLOPT_PRIVATE, t);
-	free(e->url);
-	curl_multi_add_handle(p->multi, c);
+	t->channel = c;
+	t->body = body;
+	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+	c->busy = 1;
+	curl_multi_add_handle(p->multi, h);
 	p->in_flight++;
 }
 
-/* Starts the oldest waiting event of every channel that has none in
- * flight: one transfer per channel at a time keeps each channel's events
- * in the order they were sent (nchan numbers them as they arrive). */
 static void
 start_waiting(struct publisher *p)
 {
-	size_t kept = 0;
-	for (size_t i = 0; i < p->count; i++) {
-		struct pending *e = &p->queue[i];
-		if (p->in_flight < PUBLISHER_IN_FLIGHT && json_object_get(p->busy, e->channel) == NULL) {
-			struct pending taken = *e;
-			start(p, &taken);
-		} else {
-			p->queue[kept++] = *e;
-		}
+	size_t i = 0;
+	while (i < p->n_ready && p->in_flight < PUBLISHER_IN_FLIGHT) {
+		struct channel *c = p->ready[i++];
+		c->ready = 0;
+		start(p, c);
 	}
-	p->count = kept;
+	memmove(p->ready, p->ready + i, (p->n_ready - i) * sizeof *p->ready);
+	p->n_ready -= i;
 }
 
 void
@@ -143,21 +187,30 @@ publisher_send(struct publisher *p, const char *channel, char *body)
 		free(body);
 		return;
 	}
-	if (p->count == PUBLISHER_QUEUE_MAX) {
-		pending_free(&p->queue[0]);
-		memmove(p->queue, p->queue + 1, --p->count * sizeof *p->queue);
+	struct channel *c = channel_of(p, channel);
+	if (p->waiting >= PUBLISHER_QUEUE_MAX && c->count > 0) {
+		/* Full: this channel's oldest waiting message makes room. */
+		free(c->bodies[c->head]);
+		c->head = (c->head + 1) % c->cap;
+		c->count--;
+		p->waiting--;
 		if (p->dropped++ == 0)
 			log_warn("live events: more than %d waiting; dropping the oldest",
 				 PUBLISHER_QUEUE_MAX);
 	}
-	if (p->count == p->cap) {
-		p->cap *= 2;
-		p->queue = xrealloc(p->queue, p->cap * sizeof *p->queue);
+	if (c->count == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		char **b = xcalloc(cap, sizeof *b);
+		for (size_t i = 0; i < c->count; i++)
+			b[i] = c->bodies[(c->head + i) % c->cap];
+		free(c->bodies);
+		c->bodies = b;
+		c->head = 0;
+		c->cap = cap;
 	}
-	struct pending *e = &p->queue[p->count++];
-	e->channel = xstrdup(channel);
-	e->url = xasprintf("%s%s", p->base, channel);
-	e->body = body;
+	c->bodies[(c->head + c->count++) % c->cap] = body;
+	p->waiting++;
+	mark_ready(p, c);
 	start_waiting(p);
 }
 
@@ -174,11 +227,13 @@ publisher_done(struct publisher *p, CURL *easy, CURLcode result)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(p->multi, easy);
 	curl_easy_cleanup(easy);
-	json_object_del(p->busy, t->channel);
-	free(t->channel);
+	struct channel *c = t->channel;
 	free(t->body);
 	free(t);
 	p->in_flight--;
+	c->busy = 0;
+	mark_ready(p, c);
+	channel_forget_if_idle(p, c);
 	int failed = result != CURLE_OK || status < 200 || status >= 300;
 	if (failed && !p->failing)
 		log_warn("live events: publishing failed (%s); further failures are not logged "
@@ -194,5 +249,5 @@ publisher_done(struct publisher *p, CURL *easy, CURLcode result)
 size_t
 publisher_backlog(const struct publisher *p)
 {
-	return p ? p->count + p->in_flight : 0;
+	return p ? p->waiting + p->in_flight : 0;
 }

@@ -78,12 +78,15 @@ int
 job_claim(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms, struct job *out)
 {
 	memset(out, 0, sizeof *out);
-	if (db_begin_write(db) != 0)
+	/* PostgreSQL runs the one statement as its own transaction: one round
+	 * trip.  SQLite takes the write lock up front (BEGIN IMMEDIATE), so
+	 * the claim never turns into a busy upgrade of a read lock. */
+	int pg = db_backend_of(db) == DB_POSTGRES;
+	if (!pg && db_begin_write(db) != 0)
 		return DB_FAILED;
-	struct db_stmt *st = db_prepare(db, db_backend_of(db) == DB_POSTGRES
-					    ? CLAIM_SQL(" FOR UPDATE SKIP LOCKED") : CLAIM_SQL(""));
+	struct db_stmt *st = db_prepare(db, pg ? CLAIM_SQL(" FOR UPDATE SKIP LOCKED") : CLAIM_SQL(""));
 	if (st == NULL)
-		return db_abandon(db);
+		return pg ? DB_FAILED : db_abandon(db);
 	db_bind_text(st, 1, owner, -1);
 	db_bind_int64(st, 2, now_ms + lease_ms);
 	db_bind_int64(st, 3, now_ms);
@@ -100,8 +103,10 @@ job_claim(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms, st
 	db_reset(st);
 	if (rc == DB_ERROR) {
 		job_clear(out);
-		return db_abandon(db);
+		return pg ? DB_FAILED : db_abandon(db);
 	}
+	if (pg)
+		return rc == DB_ROW ? 0 : 1;
 	if (rc != DB_ROW) {
 		db_rollback(db);
 		return 1;
