@@ -709,13 +709,49 @@ save_touched(struct commit *c)
 	return 0;
 }
 
+static void
+release_held(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_held; i++) {
+		struct held_event *h = &e->held[i];
+		engine_publish(e, h->x, h->seq, h->type, h->data);
+		free(h->type);
+		json_decref(h->data);
+	}
+	e->n_held = 0;
+	if (e->held_wake)
+		wake_executors(e->cfg);
+	if (e->held_gateway)
+		gateway_sender_kick(e->gateway);
+	e->held_wake = e->held_gateway = 0;
+}
+
 int
-engine_commit_batch(struct engine *e)
+engine_make_durable(struct engine *e)
+{
+	if (e->n_held == 0 && !e->held_wake && !e->held_gateway)
+		return 0;
+	if (e->last_exec[0] != '\0') {
+		/* A commit with a change: SQLite's fsync of the log (PostgreSQL's
+		 * synchronous flush) then covers every commit before it. */
+		if (db_set_commit_durable(e->db, 1) != 0 || db_begin_write(e->db) != 0)
+			return -1;
+		if (exec_touch(e->db, e->last_exec) != 0 || db_commit(e->db) != 0) {
+			db_abandon(e->db);
+			return -1;
+		}
+	}
+	release_held(e);
+	return 0;
+}
+
+int
+engine_commit_batch(struct engine *e, int durable)
 {
 	if (e->n_batch == 0)
 		return 0;
 	struct commit c = { .e = e, .now = time_now_ms() };
-	if (db_begin_write(e->db) != 0)
+	if (db_set_commit_durable(e->db, durable) != 0 || db_begin_write(e->db) != 0)
 		return -1;
 	int rc = 0;
 	for (size_t i = 0; i < e->n_batch && rc == 0; i++)
@@ -736,14 +772,26 @@ engine_commit_batch(struct engine *e)
 	e->commits++;
 	for (size_t i = 0; i < c.n_t; i++)
 		c.t[i].x->event_seq = c.t[i].seq;
-	for (size_t i = 0; i < c.n_ev; i++)
-		engine_publish(e, c.ev[i].x, c.ev[i].seq, c.ev[i].type, c.ev[i].data);
+	if (c.n_t > 0)
+		memcpy(e->last_exec, c.t[c.n_t - 1].x->id, sizeof e->last_exec);
+	/* The events wait for a durable commit: nothing is seen before it
+	 * would survive a power cut. */
+	for (size_t i = 0; i < c.n_ev; i++) {
+		if (e->n_held == e->cap_held) {
+			e->cap_held = e->cap_held ? e->cap_held * 2 : 256;
+			e->held = xrealloc(e->held, e->cap_held * sizeof *e->held);
+		}
+		e->held[e->n_held++] = (struct held_event){ c.ev[i].x, c.ev[i].seq, c.ev[i].type,
+							    c.ev[i].data };
+		c.ev[i].type = NULL;
+		c.ev[i].data = NULL;
+	}
 	for (size_t i = 0; i < c.n_mine; i++)
 		engine_push(e, &c.mine[i]);
-	if (c.woke_others)
-		wake_executors(e->cfg);
-	if (c.gateway_queued)
-		gateway_sender_kick(e->gateway);
+	e->held_wake |= c.woke_others;
+	e->held_gateway |= c.gateway_queued;
+	if (durable)
+		release_held(e);
 	for (size_t i = 0; i < e->n_batch; i++) {
 		job_clear(&e->batch[i].job);
 		outcome_clear(&e->batch[i].outcome);

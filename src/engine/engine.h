@@ -55,6 +55,14 @@ struct exec_entry {
 	unsigned long last_used;
 };
 
+/* An event of a commit, held until a durable commit covers it. */
+struct held_event {
+	struct exec_entry *x;        /* kept in the cache until the pass ends */
+	int64_t seq;
+	char *type;
+	json_t *data;
+};
+
 /* A job run in this pass, and what came of it. */
 struct ran_job {
 	struct job job;
@@ -82,6 +90,13 @@ struct engine {
 	size_t n_runq, cap_runq;
 	struct ran_job *batch;       /* run, not yet committed */
 	size_t n_batch, cap_batch;
+	/* Commits of a pass wait for no disk; the last one does, and only
+	 * then are their events and wake-ups released (engine_make_durable). */
+	struct held_event *held;
+	size_t n_held, cap_held;
+	int held_wake, held_gateway;
+	char last_exec[37];          /* an execution the pass wrote: the barrier's row */
+	unsigned long pass_clock;    /* entries used since then stay cached */
 	/* counters for logs and /status */
 	unsigned long long runs, commits, claims;
 };
@@ -96,9 +111,15 @@ struct engine {
 struct exec_entry *engine_exec(struct engine *e, const char *execution_id);
 void engine_exec_forget_states(struct engine *e);
 
-/* Commits the batch: one transaction for every outcome in it.  0, or -1
- * when the database failed (the batch is kept for a retry). */
-int engine_commit_batch(struct engine *e);
+/* Commits the batch: one transaction for every outcome in it, waiting
+ * for the disk when durable (else its events are held).  0, or -1 when
+ * the database failed (the batch is kept for a retry). */
+int engine_commit_batch(struct engine *e, int durable);
+
+/* Makes what the pass committed durable (one fsync covers every earlier
+ * commit: the log is written in order), then publishes the held events
+ * and wakes whoever the commits queued work for.  0 or -1. */
+int engine_make_durable(struct engine *e);
 
 /* Queues a job this executor runs next (taken). */
 void engine_push(struct engine *e, struct job *j);

@@ -164,11 +164,14 @@ engine_exec(struct engine *e, const char *execution_id)
 	if (x == NULL)
 		return NULL;
 	x->last_used = ++e->clock;
-	if (e->n_cache == ENGINE_CACHE_MAX) {
-		size_t oldest = 0;
+	size_t oldest = 0;
+	if (e->n_cache >= ENGINE_CACHE_MAX)
 		for (size_t i = 1; i < e->n_cache; i++)
 			if (e->cache[i]->last_used < e->cache[oldest]->last_used)
 				oldest = i;
+	/* An entry this pass used may have held events: it stays, and the
+	 * cache grows for a while instead. */
+	if (e->n_cache >= ENGINE_CACHE_MAX && e->cache[oldest]->last_used <= e->pass_clock) {
 		json_object_del(e->cache_index, e->cache[oldest]->id);
 		entry_free(e, e->cache[oldest]);
 		e->cache[oldest] = e->cache[--e->n_cache];
@@ -458,6 +461,11 @@ engine_free(struct engine *e)
 		outcome_clear(&e->batch[i].outcome);
 	}
 	free(e->batch);
+	for (size_t i = 0; i < e->n_held; i++) {
+		free(e->held[i].type);
+		json_decref(e->held[i].data);
+	}
+	free(e->held);
 	publisher_free(e->pub);
 	gateway_sender_free(e->gateway);
 	curl_multi_cleanup(e->multi);
@@ -470,6 +478,7 @@ engine_free(struct engine *e)
 static long
 engine_pass(struct engine *e)
 {
+	e->pass_clock = e->clock;
 	claim_due(e);
 	/* Jobs the commit leased to us run in the next round of this pass;
 	 * the batch is committed whenever the queue empties or it is full. */
@@ -481,10 +490,12 @@ engine_pass(struct engine *e)
 		for (size_t i = 0; i < n; i++)
 			run_job(e, &jobs[i]);
 		free(jobs);
-		while (engine_commit_batch(e) != 0)
+		while (engine_commit_batch(e, 0) != 0)
 			usleep(200000);
 		claim_due(e);
 	}
+	while (engine_make_durable(e) != 0)
+		usleep(200000);
 	return e->n_runq > 0 ? 0 : next_wait_ms(e);
 }
 
@@ -541,6 +552,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 	}
 	/* What was run is committed before leaving; what was claimed and not
 	 * run is left to its lease. */
-	while (e->n_batch > 0 && engine_commit_batch(e) != 0 && !*stop)
-		usleep(200000);
+	if (e->n_batch > 0)
+		engine_commit_batch(e, 1);
+	engine_make_durable(e);
 }

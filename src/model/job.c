@@ -515,3 +515,14 @@ exec_root_id(struct db *db, const char *parent_id)
 	}
 	return current;
 }
+
+int
+exec_touch(struct db *db, const char *id)
+{
+	struct db_stmt *st = db_prepare(db,
+		"UPDATE workflow_executions SET event_seq = event_seq WHERE execution_id = ?");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_text(st, 1, id, -1);
+	return step_done(st);
+}

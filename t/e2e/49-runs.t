@@ -123,7 +123,9 @@ sub test_confirmation {
 	my $id = $j->{execution_id};
 	wait_status($t, $alice, $id, 'interrupted');
 	my $c = ok_api($t, $alice, 'POST', "executions/$id/confirm/", { action => 'confirm' }, 200, 'confirm');
-	is($c->{status}, 'running', 'running again');
+	# The answer is read after the commit, and an executor may already have
+	# finished the run by then.
+	like($c->{status}, qr/^(running|completed)$/, 'running again (or already done)');
 	my $st = wait_status($t, $alice, $id, qw(completed failed));
 	is_deeply($st->{final_output}, { output => 'went' }, 'it went on after the confirmation');
 
