@@ -415,9 +415,10 @@ engine_new(const struct config *cfg, struct db *db)
 	/* A pass allocates and frees a lot; left to its defaults, malloc
 	 * gives the top of the heap back after each and takes it again in
 	 * the next, and every give-back flushes the TLBs of all CPUs (measured:
-	 * half of an executor's time under load).  Keep what was freed. */
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	mallopt(M_TOP_PAD, 8 << 20);
+	 * half of an executor's time under load).  Keep up to 16 MB of what was
+	 * freed: a pass's churn, not more (a pool's memory is a feature too). */
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	mallopt(M_TOP_PAD, 2 << 20);
 	struct engine *e = xcalloc(1, sizeof *e);
 	e->cfg = cfg;
 	e->db = db;
