@@ -169,17 +169,9 @@ outbox_retry(struct db *db, int64_t id, const char *owner, int64_t due_ms)
 int
 outbox_next_due(struct db *db, int64_t *due_ms)
 {
-	struct db_stmt *st = db_prepare(db,
-		"SELECT due_ms FROM gateway_outbox ORDER BY due_ms LIMIT 1");
-	if (st == NULL)
-		return DB_FAILED;
-	int rc = db_step(st);
-	if (rc == DB_ROW)
-		*due_ms = db_column_int64(st, 0);
-	db_reset(st);
-	if (rc == DB_ERROR)
-		return DB_FAILED;
-	return rc == DB_ROW ? 0 : 1;
+	/* 0 with *due_ms, 1 when nothing waits, DB_FAILED: db_query_int64's own results. */
+	return db_query_int64(db,
+		"SELECT due_ms FROM gateway_outbox ORDER BY due_ms LIMIT 1", due_ms);
 }
 
 /* --- people writing through the gateway --------------------------------------- */
