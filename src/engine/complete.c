@@ -13,6 +13,7 @@
 
 #include "db/db.h"
 #include "engine/advance.h"
+#include "engine/test_kinds.h"
 #include "engine/topology.h"
 #include "gateway/queue.h"
 #include "gateway/sender.h"
@@ -42,6 +43,17 @@ struct released_event {
 	json_t *data;
 };
 
+/* A successor that runs later in the same commit, with no job row
+ * (node_kind.h runs_inline). */
+struct inline_job {
+	struct exec_entry *x;
+	char *node_id, *scope;       /* malloc'd */
+};
+
+/* Runs inline per commit, at most: past it (a loop over many items), the
+ * rest goes through job rows and runs in the pass's next rounds. */
+#define INLINE_RUNS_MAX 4096
+
 struct commit {
 	struct engine *e;
 	int64_t now;
@@ -53,6 +65,8 @@ struct commit {
 	size_t n_mine;
 	int woke_others;             /* queued work for any executor (waits, children) */
 	int gateway_queued;          /* a message for a chat is in the outbox */
+	struct inline_job *inl;      /* in the order they were queued */
+	size_t n_inl;
 };
 
 static struct touched *
@@ -154,18 +168,45 @@ log_row(struct commit *c, struct ran_job *r, const char *status, const json_t *o
 	return rc;
 }
 
-/* Carries out a plan: jobs due now are leased to us and run next pass;
- * delayed ones wait in the queue for whoever is awake when they fall due. */
+/* Whether node_id may run inline, in this commit: its kind needs nothing
+ * but its inputs, no human is asked before or after it, and the execution
+ * has time left (its job would fail it). */
+static int
+can_run_inline(const struct commit *c, const struct exec_entry *x, const char *node_id)
+{
+	if (c->n_inl >= INLINE_RUNS_MAX || x->topo == NULL)
+		return 0;
+	if (x->deadline_ms > 0 && c->now > x->deadline_ms)
+		return 0;
+	int node = topology_find(x->topo, node_id);
+	if (node < 0)
+		return 0;
+	const struct topo_node *n = &x->topo->nodes[node];
+	if (n->interrupt_before || n->interrupt_after)
+		return 0;
+	const struct node_kind *kind = engine_kind_find(n->component_type, c->e->cfg->test_routes);
+	return kind != NULL && kind->runs_inline;
+}
+
+/* Carries out a plan: jobs due now run inline later in this commit when
+ * they can, else are leased to us and run in the next round; delayed ones
+ * wait in the queue for whoever is awake when they fall due. */
 static int
 carry_out(struct commit *c, struct touched *t, struct plan *p)
 {
 	for (size_t i = 0; i < p->n_jobs; i++) {
 		struct plan_job *pj = &p->jobs[i];
 		int mine = pj->delay_ms == 0;
+		if (mine && can_run_inline(c, t->x, pj->node_id)) {
+			c->inl = xrealloc(c->inl, (c->n_inl + 1) * sizeof *c->inl);
+			c->inl[c->n_inl++] = (struct inline_job){ t->x, pj->node_id, pj->scope };
+			pj->node_id = pj->scope = NULL;
+			continue;
+		}
 		int64_t id;
 		if (job_insert(c->e->db, t->x->id, pj->node_id, pj->scope,
 			       mine ? c->now + c->e->lease_ms : c->now + pj->delay_ms,
-			       mine ? c->e->owner : NULL, &id) != 0)
+			       mine ? c->e->owner : NULL, 0, &id) != 0)
 			return DB_FAILED;
 		if (mine) {
 			c->mine = xrealloc(c->mine, (c->n_mine + 1) * sizeof *c->mine);
@@ -475,6 +516,14 @@ start_child(struct commit *c, struct touched *t, struct ran_job *r, int node,
 	return 0;
 }
 
+/* Ends the job's row: 1, or 0 when it is not ours any more.  A node run
+ * inline has no row. */
+static int
+finish_job(struct commit *c, struct ran_job *r)
+{
+	return r->job.id == 0 ? 1 : job_finish(c->e->db, r->job.id, c->e->owner, r->job.attempt);
+}
+
 static int64_t
 retry_delay_ms(int attempt)
 {
@@ -498,12 +547,16 @@ apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	emit(c, t, "node_status", node_status(t->x->topo, node, "running"));
 	emit(c, t, "node_status", data);
 	if (r->job.attempt < e->max_attempts && !o->no_retry) {
-		int rc = job_requeue(e->db, r->job.id, e->owner, r->job.attempt,
-				     c->now + retry_delay_ms(r->job.attempt));
+		int64_t due = c->now + retry_delay_ms(r->job.attempt);
+		/* A node run inline is retried from the queue, as a job. */
+		int rc = r->job.id == 0
+			? job_insert(e->db, t->x->id, r->job.node_id, r->job.scope, due, NULL,
+				     r->job.attempt, NULL)
+			: job_requeue(e->db, r->job.id, e->owner, r->job.attempt, due);
 		c->woke_others = 1;
 		return rc < 0 ? DB_FAILED : 0;
 	}
-	int rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+	int rc = finish_job(c, r);
 	if (rc <= 0)
 		return rc;
 	if (r->job.scope && advance_loop_continues(t->x->topo, r->job.scope)) {
@@ -534,7 +587,6 @@ apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
 static int
 apply_done(struct commit *c, struct touched *t, struct ran_job *r, int node)
 {
-	struct engine *e = c->e;
 	const struct topo_node *n = &t->x->topo->nodes[node];
 	const json_t *sub = json_object_get(r->outcome.result, "_subworkflow");
 	if (sub) {
@@ -549,7 +601,7 @@ apply_done(struct commit *c, struct touched *t, struct ran_job *r, int node)
 		return apply_failure(c, t, r, node);
 	}
 	int after = n->interrupt_after && !r->job.after;
-	int rc = after ? 1 : job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+	int rc = after ? 1 : finish_job(c, r);
 	if (rc <= 0)
 		return rc;
 	struct result_effects fx;
@@ -587,7 +639,7 @@ apply_done(struct commit *c, struct touched *t, struct ran_job *r, int node)
 static int
 apply_start(struct commit *c, struct touched *t, struct ran_job *r)
 {
-	int rc = job_finish(c->e->db, r->job.id, c->e->owner, r->job.attempt);
+	int rc = finish_job(c, r);
 	if (rc <= 0)
 		return rc;
 	if (strcmp(t->status, "pending") == 0) {
@@ -629,7 +681,7 @@ apply(struct commit *c, struct ran_job *r)
 		return db_error_class(e->db) == DB_CLASS_NONE ? 0 : DB_FAILED;
 	if (!running_now(t) && r->outcome.kind != OUTCOME_DROP) {
 		/* cancelled or finished meanwhile: the job is dropped */
-		int rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		int rc = finish_job(c, r);
 		return rc < 0 ? DB_FAILED : 0;
 	}
 	int node = x->topo ? topology_find(x->topo, r->job.node_id) : -1;
@@ -641,10 +693,10 @@ apply(struct commit *c, struct ran_job *r)
 		rc = apply_start(c, t, r);
 		break;
 	case OUTCOME_DROP:
-		rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		rc = finish_job(c, r);
 		break;
 	case OUTCOME_TIMEOUT:
-		rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		rc = finish_job(c, r);
 		if (rc > 0)
 			rc = fail_execution(c, t, r->outcome.error, "timeout");
 		break;
@@ -652,7 +704,7 @@ apply(struct commit *c, struct ran_job *r)
 		rc = interrupt(c, t, r, node, 0);
 		break;
 	case OUTCOME_ADVANCE: {
-		rc = job_finish(e->db, r->job.id, e->owner, r->job.attempt);
+		rc = finish_job(c, r);
 		if (rc > 0) {
 			struct plan p = { 0 };
 			const char *route = json_string_value(json_object_get(x->state, "route"));
@@ -670,9 +722,32 @@ apply(struct commit *c, struct ran_job *r)
 		rc = apply_failure(c, t, r, node);
 		break;
 	}
-	if (rc < 0)
-		return DB_FAILED;
-	return finalize_if_done(c, t) < 0 ? DB_FAILED : 0;
+	return rc < 0 ? DB_FAILED : 0;
+}
+
+/* Runs a successor queued inline and applies its outcome, as its own job
+ * would have in the next round.  0 or DB_FAILED. */
+static int
+apply_inline(struct commit *c, struct inline_job *q)
+{
+	struct engine *e = c->e;
+	struct touched *t = touch(c, q->x);
+	if (t == NULL)
+		return db_error_class(e->db) == DB_CLASS_NONE ? 0 : DB_FAILED;
+	if (!running_now(t))
+		return 0;                    /* failed by another branch in this commit */
+	int node = topology_find(q->x->topo, q->node_id);
+	struct ran_job r = { .job = { .attempt = 1, .node_id = q->node_id, .scope = q->scope } };
+	q->node_id = q->scope = NULL;
+	memcpy(r.job.execution_id, q->x->id, sizeof r.job.execution_id);
+	run_node(q->x->topo, node, q->x->state, NULL, 1, q->x->id, &e->services,
+		 e->cfg->test_routes, &r.outcome);
+	e->runs++;
+	int rc = r.outcome.kind == OUTCOME_DONE ? apply_done(c, t, &r, node)
+						: apply_failure(c, t, &r, node);
+	job_clear(&r.job);
+	outcome_clear(&r.outcome);
+	return rc < 0 ? DB_FAILED : 0;
 }
 
 static void
@@ -688,6 +763,11 @@ commit_free(struct commit *c, int keep_jobs)
 		json_decref(c->ev[i].data);
 	}
 	free(c->ev);
+	for (size_t i = 0; i < c->n_inl; i++) {
+		free(c->inl[i].node_id);
+		free(c->inl[i].scope);
+	}
+	free(c->inl);
 	if (!keep_jobs)
 		for (size_t i = 0; i < c->n_mine; i++)
 			job_clear(&c->mine[i]);
@@ -756,6 +836,12 @@ engine_commit_batch(struct engine *e, int durable)
 	int rc = 0;
 	for (size_t i = 0; i < e->n_batch && rc == 0; i++)
 		rc = apply(&c, &e->batch[i]);
+	/* Successors that can run inline do, breadth first: the queue grows
+	 * while it is drained. */
+	for (size_t i = 0; i < c.n_inl && rc == 0; i++)
+		rc = apply_inline(&c, &c.inl[i]);
+	for (size_t i = 0; i < c.n_t && rc == 0; i++)
+		rc = finalize_if_done(&c, &c.t[i]) < 0 ? DB_FAILED : 0;
 	if (rc == 0)
 		rc = save_touched(&c);
 	if (rc == 0 && c.woke_others)

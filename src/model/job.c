@@ -203,7 +203,7 @@ job_set_waiting(struct db *db, int64_t job_id, const char *owner, int attempt, i
 
 int
 job_insert(struct db *db, const char *execution_id, const char *node_id, const char *scope,
-	   int64_t due_ms, const char *owner, int64_t *id_out)
+	   int64_t due_ms, const char *owner, int runs_done, int64_t *id_out)
 {
 	struct db_stmt *st = db_prepare(db,
 		"INSERT INTO execution_jobs (execution_id, node_id, state, due_ms, lease_owner, "
@@ -219,7 +219,8 @@ job_insert(struct db *db, const char *execution_id, const char *node_id, const c
 		db_bind_text(st, 5, owner, -1);
 	else
 		db_bind_null(st, 5);
-	db_bind_int64(st, 6, owner ? 1 : 0);
+	/* A claim counts the run it starts; a leased row is its run already. */
+	db_bind_int64(st, 6, owner ? runs_done + 1 : runs_done);
 	if (scope_text)
 		db_bind_text(st, 7, scope_text, -1);
 	else

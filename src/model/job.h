@@ -53,10 +53,12 @@ int job_requeue(struct db *db, int64_t job_id, const char *owner, int attempt, i
 int job_set_waiting(struct db *db, int64_t job_id, const char *owner, int attempt, int after);
 
 /* Queues a job; with owner it is leased to owner at once (the executor
- * that queued it runs it next) with due_ms as the lease's expiry.  *id_out
- * the new id. */
+ * that queued it runs it next) with due_ms as the lease's expiry.
+ * runs_done: the runs the node already had (a node run inline that failed
+ * and is retried from the queue); the job's run is the next.  *id_out the
+ * new id. */
 int job_insert(struct db *db, const char *execution_id, const char *node_id, const char *scope,
-	       int64_t due_ms, const char *owner, int64_t *id_out);
+	       int64_t due_ms, const char *owner, int runs_done, int64_t *id_out);
 
 /* The waiting job of node_id in execution_id becomes due now with resume
  * as its input (a child execution finished).  1 when one was waiting. */

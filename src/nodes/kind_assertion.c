@@ -71,4 +71,5 @@ const struct node_kind node_kind_assertion = {
 	.name = "assertion",
 	.check_config = assertion_check,
 	.run = assertion_run,
+	.runs_inline = 1,
 };

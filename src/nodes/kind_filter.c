@@ -107,4 +107,5 @@ const struct node_kind node_kind_filter = {
 	.name = "filter",
 	.check_config = filter_check,
 	.run = filter_run,
+	.runs_inline = 1,
 };

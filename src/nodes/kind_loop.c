@@ -45,4 +45,5 @@ const struct node_kind node_kind_loop = {
 	.name = "loop",
 	.check_config = loop_check,
 	.run = loop_run,
+	.runs_inline = 1,
 };

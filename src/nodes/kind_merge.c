@@ -82,4 +82,5 @@ const struct node_kind node_kind_merge = {
 	.name = "merge",
 	.check_config = merge_check,
 	.run = merge_run,
+	.runs_inline = 1,
 };

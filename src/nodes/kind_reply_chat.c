@@ -27,4 +27,5 @@ const struct node_kind node_kind_reply_chat = {
 	.name = "reply_chat",
 	.check_config = reply_chat_check,
 	.run = reply_chat_run,
+	.runs_inline = 1,
 };

@@ -23,4 +23,5 @@ const struct node_kind node_kind_router = {
 	.name = "router",
 	.check_config = condition_check,
 	.run = router_run,
+	.runs_inline = 1,
 };

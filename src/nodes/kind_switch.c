@@ -97,4 +97,5 @@ const struct node_kind node_kind_switch = {
 	.name = "switch",
 	.check_config = switch_check,
 	.run = switch_run,
+	.runs_inline = 1,
 };

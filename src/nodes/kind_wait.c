@@ -73,4 +73,5 @@ const struct node_kind node_kind_wait = {
 	.name = "wait",
 	.check_config = wait_check,
 	.run = wait_run,
+	.runs_inline = 1,
 };

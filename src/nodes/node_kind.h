@@ -102,6 +102,11 @@ struct node_kind {
 	enum step (*resume)(struct node_ctx *ctx);
 	/* The execution is cancelled while the node waits (NULL: nothing to do). */
 	void (*cancel)(struct node_ctx *ctx);
+	/* Its run needs nothing but its inputs and returns at once: no I/O, no
+	 * services, no child execution, no wait for a human.  The engine may
+	 * then run it inside the completion transaction of the node before it,
+	 * with no job row of its own (doc/engine.md, "Inline runs"). */
+	int runs_inline;
 };
 
 /* The kind named name, or NULL when no kind of that name can run (triggers
