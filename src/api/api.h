@@ -106,6 +106,11 @@ int api_users_keys_list(struct req *r);
 int api_users_keys_create(struct req *r);
 int api_users_keys_delete(struct req *r);
 
+/* settings.c: /api/v1/settings/ and .../recheck-environment/ */
+int settings_get(struct req *r);
+int settings_patch(struct req *r);
+int settings_recheck_environment(struct req *r);
+
 /* events.c: live-event tickets, nginx's subscriber check, a test publish */
 int api_events_ticket(struct req *r);
 int api_events_authorize(struct req *r);

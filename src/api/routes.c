@@ -82,6 +82,10 @@ static const struct route routes[] = {
 	{ "POST",   "/api/v1/credentials/{credential_id}/activate/",   credentials_gateway_toggle, AUTH_USER, 0 },
 	{ "POST",   "/api/v1/credentials/{credential_id}/deactivate/", credentials_gateway_toggle, AUTH_USER, 0 },
 
+	{ "GET",   "/api/v1/settings/",                      settings_get,   AUTH_USER,  0 },
+	{ "PATCH", "/api/v1/settings/",                      settings_patch, AUTH_ADMIN, ROUTE_JSON_BODY },
+	{ "POST",  "/api/v1/settings/recheck-environment/",  settings_recheck_environment, AUTH_USER, 0 },
+
 	{ "POST", "/api/v1/events/ticket/",    api_events_ticket,    AUTH_USER, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/events/authorize/", api_events_authorize, AUTH_NONE, 0 },
 

@@ -18,7 +18,10 @@
 #include "util/secret_key.h"
 #include "model/key_fingerprint.h"
 #include "model/secrets.h"
+#include "model/setting_live.h"
+#include "model/setting_startup.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define FCGI_LISTEN_FD 0
 
@@ -88,6 +91,37 @@ open_and_migrate(const struct config *cfg)
 	return db;
 }
 
+/* The settings stored through the API over the environment's
+ * (doc/settings.md); a log file that cannot be opened leaves the log
+ * where it was. */
+static void
+apply_stored_settings(struct db *db, struct config *cfg)
+{
+	char *before = cfg->log_file ? xstrdup(cfg->log_file) : NULL;
+	if (settings_start(db, cfg) != 0) {
+		log_error("cannot read the stored settings: %s; the environment's values hold",
+			  db_errmsg(db));
+	} else if (cfg->log_file != NULL && (before == NULL || strcmp(before, cfg->log_file) != 0) &&
+		   log_open(log_get_level(), cfg->log_file) != 0) {
+		log_error("cannot open %s (the log_file setting) for writing; logging stays where "
+			  "it was", cfg->log_file);
+		free(cfg->log_file);
+		cfg->log_file = before;
+		before = NULL;
+	}
+	free(before);
+}
+
+/* Before each request: a change made elsewhere is applied within
+ * SETTINGS_LIVE_DELAY_S (model/setting_live.h). */
+static void
+check_settings(void *arg, const char *method, const char *uri)
+{
+	(void)method;
+	(void)uri;
+	settings_live_check(http_ctx_db(arg));
+}
+
 int
 cmd_fcgi(int argc, char **argv)
 {
@@ -144,12 +178,14 @@ cmd_fcgi(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	apply_stored_settings(db, &cfg);
 	struct router routes;
 	api_router_init(&routes, &cfg);
 	struct http_ctx ctx;
 	http_ctx_init(&ctx, &cfg, &routes);
 	ctx.db = db;
-	int rc = fcgi_serve(FCGI_LISTEN_FD, &ctx, cfg.max_requests, NULL);
+	const struct fcgi_watch watch = { .begin = check_settings, .arg = &ctx };
+	int rc = fcgi_serve(FCGI_LISTEN_FD, &ctx, cfg.max_requests, &watch);
 	http_ctx_close(&ctx);
 	dblock_release(dblock_fd);
 	config_free(&cfg);

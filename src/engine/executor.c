@@ -25,6 +25,7 @@
 #include "gateway/sender.h"
 #include "model/execution.h"
 #include "model/memory_user.h"
+#include "model/setting_live.h"
 #include "util/config.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -480,6 +481,7 @@ static long
 engine_pass(struct engine *e)
 {
 	e->pass_clock = e->clock;
+	e->lease_ms = settings_live_lease_ms(e->db);   /* the live setting (doc/settings.md) */
 	claim_due(e);
 	/* Jobs the commit leased to us run in the next round of this pass;
 	 * the batch is committed whenever the queue empties or it is full. */

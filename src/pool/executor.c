@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "engine/executor.h"
 #include "model/prune.h"
+#include "model/setting_live.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/signals.h"
@@ -63,6 +64,18 @@ until_prune(void *arg)
 	return left < 0 ? 0 : (long)left;
 }
 
+/* The first of the executor's own timers: retention, and a settings
+ * check a pass asked for (model/setting_live.h). */
+static long
+until_timer(void *arg)
+{
+	long prune = until_prune(arg);
+	long check = settings_live_wait_ms();
+	if (prune < 0 || (check >= 0 && check < prune))
+		return check;
+	return prune;
+}
+
 static void
 prune_when_due(void *arg)
 {
@@ -71,6 +84,14 @@ prune_when_due(void *arg)
 		return;
 	prune_expired(t->db, t->cfg);
 	t->next_prune_ms = time_now_ms() + t->cfg->execution_prune_interval_seconds * 1000;
+}
+
+static void
+on_timers(void *arg)
+{
+	struct executor_timers *t = arg;
+	settings_live_check_asked(t->db);
+	prune_when_due(arg);
 }
 
 int
@@ -93,7 +114,7 @@ executor_main(const struct config *cfg)
 	if (cfg->execution_retention_seconds > 0)
 		timers.next_prune_ms = time_now_ms();
 	struct engine *engine = engine_new(cfg, db);
-	engine_run(engine, &executor_stop, until_prune, prune_when_due, &timers);
+	engine_run(engine, &executor_stop, until_timer, on_timers, &timers);
 	engine_free(engine);
 	db_close(db);
 	return 0;

@@ -20,6 +20,7 @@
 #include "db/migration.h"
 #include "model/key_fingerprint.h"
 #include "model/secrets.h"
+#include "model/setting_startup.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
 #include "pool/dblock.h"
@@ -104,9 +105,42 @@ pool_load_config(struct config *cfg, const struct pool_options *o, char **err)
 	return 0;
 }
 
-/* Brings the database to the newest schema; the master keeps no handle. */
+/* The log file stored through the API (doc/settings.md) replaces the
+ * environment's; one that cannot be opened is reported, and the log
+ * stays where it was. */
+static void
+open_stored_log_file(struct config *cfg, const char *before)
+{
+	const char *now = cfg->log_file ? cfg->log_file : "";
+	if (strcmp(now, before ? before : "") == 0)
+		return;
+	if (log_open(log_get_level(), cfg->log_file) == 0)
+		return;
+	log_error("cannot open %s (the log_file setting) for writing: %s; logging stays on %s",
+		  now, strerror(errno), before ? before : "standard error");
+	free(cfg->log_file);
+	cfg->log_file = before ? xstrdup(before) : NULL;
+}
+
+/* Puts the settings stored through the API into cfg (children inherit
+ * them); the database failing here is reported, not fatal: the
+ * environment's values then hold until the next start or reload. */
+static void
+apply_stored_settings(struct db *db, struct config *cfg)
+{
+	char *before = cfg->log_file ? xstrdup(cfg->log_file) : NULL;
+	if (settings_start(db, cfg) != 0)
+		log_error("cannot read the stored settings: %s; the environment's values hold",
+			  db_errmsg(db));
+	else
+		open_stored_log_file(cfg, before);
+	free(before);
+}
+
+/* Brings the database to the newest schema and applies the stored
+ * settings; the master keeps no handle. */
 static int
-migrate_database(const struct config *cfg, char **err)
+migrate_database(struct config *cfg, char **err)
 {
 	char *e = NULL;
 	/* A migration may run long (an index on a big table): it gets the
@@ -130,6 +164,8 @@ migrate_database(const struct config *cfg, char **err)
 	if (rc == 0)
 		secrets_convert_at_start(db, cfg->field_encryption_key,
 					 cfg->field_encryption_key_old);
+	if (rc == 0)
+		apply_stored_settings(db, cfg);
 	free(e);
 	db_close(db);
 	db_configure_from(cfg, DB_FOR_REQUESTS);

@@ -7,6 +7,7 @@
 #include "crypto/crypto.h"
 #include "http/fcgi_loop.h"
 #include "http/request.h"
+#include "model/setting_live.h"
 #include "pool/orphan.h"
 #include "pool/scoreboard.h"
 #include "util/config.h"
@@ -22,6 +23,7 @@ child_kind_name(enum child_kind kind)
 struct board_watch {
 	const struct child_board *board;
 	long long slow_ms;
+	struct http_ctx *ctx;       /* for the settings check before a request */
 };
 
 static void
@@ -36,6 +38,8 @@ on_begin(void *arg, const char *method, const char *uri)
 {
 	const struct board_watch *bw = arg;
 	scoreboard_busy(bw->board->sb, bw->board->entry, method, uri);
+	/* A change made elsewhere applies within SETTINGS_LIVE_DELAY_S. */
+	settings_live_check(http_ctx_db(bw->ctx));
 }
 
 static void
@@ -84,7 +88,7 @@ responder_main(const struct config *cfg, int listen_fd, const struct child_board
 	/* Opened now so the first request does not pay for it; a failure is
 	 * logged and retried by later requests (/health reports it). */
 	http_ctx_db(&ctx);
-	struct board_watch bw = { board, cfg->slow_request_seconds * 1000 };
+	struct board_watch bw = { board, cfg->slow_request_seconds * 1000, &ctx };
 	const struct fcgi_watch watch = {
 		.accepted = on_accepted, .begin = on_begin, .end = on_end,
 		.pool_stopping = pool_stopping, .others_busy = others_busy,

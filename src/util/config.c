@@ -272,6 +272,49 @@ load_gateway(const struct env_file *ef, struct config *cfg, char **err)
 	return 0;
 }
 
+/* The platform settings Pipelit keeps in conf.json (doc/settings.md). */
+static int
+load_platform(const struct env_file *ef, struct config *cfg, char **err)
+{
+	const char *v = setting(ef, "SANDBOX_MODE");
+	if (v != NULL && strcmp(v, "auto") != 0 && strcmp(v, "bwrap") != 0 &&
+	    strcmp(v, "container") != 0) {
+		*err = xasprintf("invalid SANDBOX_MODE=%s: expected auto, bwrap or container", v);
+		return -1;
+	}
+	cfg->sandbox_mode = xstrdup(v ? v : "auto");
+	v = setting(ef, "REDIS_URL");
+	cfg->redis_url = xstrdup(v ? v : "redis://localhost:6379/0");
+	v = setting(ef, "PLATFORM_BASE_URL");
+	cfg->platform_base_url = xstrdup(v ? v : "");
+	size_t len = 2;
+	for (size_t i = 0; i < ef->n; i++)
+		len += strlen(ef->pairs[i].key) + 1;
+	cfg->env_file_names = xmalloc(len);
+	char *p = cfg->env_file_names;
+	*p++ = '\n';
+	for (size_t i = 0; i < ef->n; i++)
+		if (*ef->pairs[i].value != '\0')
+			p += sprintf(p, "%s\n", ef->pairs[i].key);
+	*p = '\0';
+	return 0;
+}
+
+int
+config_was_set(const struct config *cfg, const char *name)
+{
+	const char *v = getenv(name);
+	if (v != NULL && *v != '\0')
+		return 1;
+	if (cfg->env_file_names == NULL)
+		return 0;
+	size_t n = strlen(name);
+	for (const char *p = cfg->env_file_names; (p = strstr(p, name)) != NULL; p++)
+		if (p[-1] == '\n' && p[n] == '\n')
+			return 1;
+	return 0;
+}
+
 struct long_setting {
 	const char *name;
 	long min, max, def;
@@ -551,6 +594,8 @@ config_load(struct config *cfg, const char *env_file, char **err)
 
 	if (load_gateway(&ef, cfg, err) != 0)
 		goto out;
+	if (load_platform(&ef, cfg, err) != 0)
+		goto out;
 
 	v = setting(&ef, "PIPELIT_PID_FILE");
 	cfg->pid_file = v ? fs_absolute_path(v) : xasprintf("%s/pipelit.pid", cfg->data_dir);
@@ -595,5 +640,9 @@ config_free(struct config *cfg)
 	free(cfg->outbound_allow);
 	free(cfg->trusted_proxies);
 	free(cfg->trusted_proxy_list);
+	free(cfg->sandbox_mode);
+	free(cfg->redis_url);
+	free(cfg->platform_base_url);
+	free(cfg->env_file_names);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -26,6 +26,12 @@ struct config {
 	char *log_file;          /* LOG_FILE or NULL for stderr */
 	int cors_allow_all_origins;      /* CORS_ALLOW_ALL_ORIGINS */
 	long zombie_threshold_seconds;   /* ZOMBIE_EXECUTION_THRESHOLD_SECONDS, 900 */
+	/* Stored and shown by /api/v1/settings/ (doc/settings.md); nothing
+	 * else reads them yet. */
+	char *sandbox_mode;              /* SANDBOX_MODE: auto (default), bwrap or container */
+	char *redis_url;                 /* REDIS_URL, redis://localhost:6379/0 */
+	char *platform_base_url;         /* PLATFORM_BASE_URL, "" */
+	char *env_file_names;            /* "\nNAME\n...": variables the .env file set */
 	long mfa_rate_window_seconds;    /* MFA_RATE_WINDOW_SECONDS, 60 */
 	long mfa_rate_max_attempts;      /* MFA_RATE_MAX_ATTEMPTS, 5 per window and user */
 	long mfa_lockout_threshold;      /* MFA_LOCKOUT_THRESHOLD, 10 consecutive failures */
@@ -109,6 +115,10 @@ struct config {
  */
 int config_load(struct config *cfg, const char *env_file, char **err);
 void config_free(struct config *cfg);
+
+/* Whether the variable name had a value in the environment or the .env
+ * file when cfg was loaded (1), or took its default (0). */
+int config_was_set(const struct config *cfg, const char *name);
 
 /*
  * A PIPELIT_SOCKET value as the pool uses it (malloc'd): a path made

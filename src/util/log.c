@@ -27,7 +27,7 @@ log_level_parse(const char *s)
 	static const struct { const char *name; int level; } names[] = {
 		{ "DEBUG", LOG_LEVEL_DEBUG },     { "INFO", LOG_LEVEL_INFO },
 		{ "WARNING", LOG_LEVEL_WARNING }, { "WARN", LOG_LEVEL_WARNING },
-		{ "ERROR", LOG_LEVEL_ERROR },
+		{ "ERROR", LOG_LEVEL_ERROR },     { "CRITICAL", LOG_LEVEL_ERROR },
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcasecmp(s, names[i].name) == 0)
@@ -92,8 +92,20 @@ log_set_request(const char *id)
 	snprintf(log_request, sizeof(log_request), "%s", id ? id : "");
 }
 
-static const char *
-level_name(int level)
+void
+log_set_level(int level)
+{
+	log_min_level = level;
+}
+
+int
+log_get_level(void)
+{
+	return log_min_level;
+}
+
+const char *
+log_level_name(int level)
 {
 	if (level >= LOG_LEVEL_ERROR)
 		return "ERROR";
@@ -118,7 +130,7 @@ log_write(int level, const char *file, int line, const char *fmt, ...)
 	base = base ? base + 1 : file;
 	int n = (int)strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
 	n += snprintf(buf + n, sizeof(buf) - (size_t)n, " [%s][%s] %s:%d - ",
-		      log_tag, level_name(level), base, line);
+		      log_tag, log_level_name(level), base, line);
 	if (log_request[0] != '\0')
 		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "[request %s] ", log_request);
 	va_list ap;

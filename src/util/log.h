@@ -16,8 +16,16 @@ enum log_level {
 	LOG_LEVEL_ERROR = 40,
 };
 
-/* Parses DEBUG/INFO/WARNING/WARN/ERROR (any case); -1 when unknown. */
+/* Parses DEBUG/INFO/WARNING/WARN/ERROR (any case), and Pipelit's
+ * CRITICAL as ERROR (no line is more severe); -1 when unknown. */
 int log_level_parse(const char *s);
+/* DEBUG, INFO, WARNING or ERROR. */
+const char *log_level_name(int level);
+
+/* The minimum level of this process, changed while it runs (the
+ * log_level setting, doc/settings.md); the destination stays. */
+void log_set_level(int level);
+int log_get_level(void);
 
 /* Sets the minimum level and the destination; path NULL means stderr.
  * Returns 0, or -1 if the file cannot be opened (errno set). */
