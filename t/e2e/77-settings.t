@@ -11,7 +11,8 @@
 #  - zombie_execution_threshold_seconds is the lease of the jobs the engine
 #    claims after the executor applied it (execution_jobs.due_ms);
 #  - recheck-environment probes the host again (a root file system
-#    created in between shows up).
+#    created in between shows up);
+#  - every answer has the shape doc/openapi.json gives it.
 use strict;
 use warnings;
 use Test::More;
@@ -22,6 +23,7 @@ use Time::HiRes qw(sleep time);
 use PipelitTest;
 use PipelitAuth;
 use PipelitEngine;
+use OpenAPISchema;
 
 need_nginx();
 
@@ -30,9 +32,17 @@ my $ENV_REDIS_PW = 'redis-env-pw-' . random_name();
 my @FIELDS = qw(pipelit_dir sandbox_mode database_url redis_url log_level log_file platform_base_url
 	cors_allow_all_origins zombie_execution_threshold_seconds);
 
+my $OA = OpenAPISchema->new(decode_json(PipelitTest::slurp(srcdir() . '/doc/openapi.json')));
+
+# An API call on the settings routes; every answer is checked against
+# doc/openapi.json.
 sub settings_req {
 	my ($t, $token, $method, $path, $body) = @_;
-	return api_req($t, $token, $method, "settings/$path", $body);
+	my ($res, $j) = api_req($t, $token, $method, "settings/$path", $body);
+	my @errors = $OA->check_response($method, "/api/v1/settings/$path", $res->{status}, $j);
+	ok(!@errors, "$method /api/v1/settings/$path $res->{status} matches the document")
+		or diag(join("\n", @errors[0 .. ($#errors > 9 ? 9 : $#errors)]));
+	return ($res, $j);
 }
 
 sub revision {
