@@ -6,7 +6,8 @@ BUILD_DIR=${PIPELIT_BUILD_DIR:-$ROOT/build}
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libfcgi-dev
 	libsqlite3-dev libpq-dev libjansson-dev libsodium-dev libcurl4-openssl-dev libpcre2-dev"
-RUNTIME_PKGS="nginx-light libnginx-mod-nchan sqlite3"
+# tzdata: the time zones of cron schedules (doc/cron.md)
+RUNTIME_PKGS="nginx-light libnginx-mod-nchan sqlite3 tzdata"
 TEST_PKGS="postgresql spawn-fcgi libfcgi-bin perl sudo apache2 libapache2-mod-fcgid logrotate
 	clang libclang-rt-14-dev"
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so

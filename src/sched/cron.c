@@ -55,8 +55,7 @@ quote(struct span s, char *out, size_t out_len)
 static int
 parse_value(const struct field *f, struct span s, int *out, char *err, size_t err_len)
 {
-	char q[32];
-	quote(s, q, sizeof q);
+	char q[32];   /* the value quoted, for messages: filled only on an error */
 	if (s.len == 0) {
 		snprintf(err, err_len, "%s: a value is missing", f->name);
 		return -1;
@@ -65,6 +64,7 @@ parse_value(const struct field *f, struct span s, int *out, char *err, size_t er
 		long v = 0;
 		for (size_t i = 0; i < s.len; i++) {
 			if (s.p[i] < '0' || s.p[i] > '9') {
+				quote(s, q, sizeof q);
 				snprintf(err, err_len, "%s: %s is not a number", f->name, q);
 				return -1;
 			}
@@ -72,6 +72,7 @@ parse_value(const struct field *f, struct span s, int *out, char *err, size_t er
 				v = v * 10 + (s.p[i] - '0');
 		}
 		if (v < f->min || v > f->max) {
+			quote(s, q, sizeof q);
 			snprintf(err, err_len, "%s: %s is out of range %d-%d", f->name, q, f->min, f->max);
 			return -1;
 		}
@@ -86,6 +87,7 @@ parse_value(const struct field *f, struct span s, int *out, char *err, size_t er
 			}
 		}
 	}
+	quote(s, q, sizeof q);
 	if (f->names != NULL)
 		snprintf(err, err_len, "%s: %s is neither a number nor a %s name", f->name, q,
 		         f->names == month_names ? "month" : "day");
@@ -99,8 +101,7 @@ parse_value(const struct field *f, struct span s, int *out, char *err, size_t er
 static int
 parse_item(const struct field *f, struct span s, uint64_t *bits, char *err, size_t err_len)
 {
-	char q[32];
-	quote(s, q, sizeof q);
+	char q[32];   /* the item quoted, for messages: filled only on an error */
 	if (s.len == 0) {
 		snprintf(err, err_len, "%s: empty list item", f->name);
 		return -1;
@@ -111,7 +112,6 @@ parse_item(const struct field *f, struct span s, uint64_t *bits, char *err, size
 	if (slash != NULL) {
 		struct span st = { slash + 1, s.len - range.len - 1 };
 		char sq[32];
-		quote(st, sq, sizeof sq);
 		long v = 0;
 		if (st.len == 0) {
 			snprintf(err, err_len, "%s: a step is missing after '/'", f->name);
@@ -119,6 +119,7 @@ parse_item(const struct field *f, struct span s, uint64_t *bits, char *err, size
 		}
 		for (size_t i = 0; i < st.len; i++) {
 			if (st.p[i] < '0' || st.p[i] > '9') {
+				quote(st, sq, sizeof sq);
 				snprintf(err, err_len, "%s: step %s is not a number", f->name, sq);
 				return -1;
 			}
@@ -127,6 +128,7 @@ parse_item(const struct field *f, struct span s, uint64_t *bits, char *err, size
 		}
 		int span_len = (f->max == 7 ? 7 : f->max - f->min + 1);
 		if (v < 1 || v > span_len) {
+			quote(st, sq, sizeof sq);
 			snprintf(err, err_len, "%s: step %s must be 1-%d", f->name, sq, span_len);
 			return -1;
 		}
@@ -146,10 +148,12 @@ parse_item(const struct field *f, struct span s, uint64_t *bits, char *err, size
 			if (parse_value(f, b, &hi, err, err_len) != 0)
 				return -1;
 			if (hi < lo) {
+				quote(s, q, sizeof q);
 				snprintf(err, err_len, "%s: range %s runs backwards", f->name, q);
 				return -1;
 			}
 		} else if (slash != NULL) {
+			quote(s, q, sizeof q);
 			snprintf(err, err_len, "%s: a step needs '*' or a range before it, not %s",
 			         f->name, q);
 			return -1;

@@ -69,39 +69,43 @@ utc_zone(void)
 	return z;
 }
 
-/* Reads a regular file of at most TZ_FILE_MAX bytes into buf.  The size
- * read, or -1. */
-static ssize_t
-read_zone_file(const char *path, unsigned char *buf)
+/* Reads a regular file of at most TZ_FILE_MAX bytes.  The bytes
+ * (malloc'd; the caller frees them) and their count in *len, or NULL. */
+static unsigned char *
+read_zone_file(const char *path, size_t *len)
 {
 	/* O_NONBLOCK: a FIFO planted under TZDIR must not hang the caller. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return -1;
+		return NULL;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TZ_FILE_MAX) {
-		close(fd);
-		return -1;
-	}
-	size_t got = 0;
+	unsigned char *buf = NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TZ_FILE_MAX)
+		goto fail;
+	/* One byte more than the size, to see a file that grew since fstat. */
+	size_t cap = (size_t)st.st_size + 1, got = 0;
+	buf = malloc(cap);
+	if (buf == NULL)
+		goto fail;
 	for (;;) {
-		ssize_t n = read(fd, buf + got, TZ_FILE_MAX + 1 - got);
+		ssize_t n = read(fd, buf + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			close(fd);
-			return -1;
-		}
+		if (n < 0)
+			goto fail;
 		if (n == 0)
 			break;
 		got += (size_t)n;
-		if (got > TZ_FILE_MAX) {  /* it grew since fstat */
-			close(fd);
-			return -1;
-		}
+		if (got == cap)
+			goto fail;
 	}
 	close(fd);
-	return (ssize_t)got;
+	*len = got;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
 }
 
 tz_zone *
@@ -125,13 +129,13 @@ tz_load_n(const char *name, size_t len, char *err, size_t err_len)
 		dir = TZ_DEFAULT_DIR;
 	char path[4096];
 	int n = snprintf(path, sizeof path, "%s/%s", dir, valid);
-	unsigned char *buf = malloc(TZ_FILE_MAX + 1);
-	ssize_t size = -1;
-	if (buf != NULL && n > 0 && (size_t)n < sizeof path)
-		size = read_zone_file(path, buf);
+	size_t size = 0;
+	unsigned char *buf = NULL;
+	if (n > 0 && (size_t)n < sizeof path)
+		buf = read_zone_file(path, &size);
 	tz_zone *z = NULL;
-	if (size >= 0)
-		z = tz_parse(valid, buf, (size_t)size, NULL, 0);
+	if (buf != NULL)
+		z = tz_parse(valid, buf, size, NULL, 0);
 	free(buf);
 	if (z == NULL)
 		set_err(err, err_len, "unknown time zone: %s", valid);
@@ -234,6 +238,8 @@ tz_local_to_utc(const tz_zone *zone, int64_t local)
 int
 tz_format_iso(const tz_zone *zone, int64_t t, char out[TZ_ISO_LEN])
 {
+	if (t < -(INT64_C(1) << 40) || t > (INT64_C(1) << 40))
+		return -1;  /* far outside the years 0..9999 */
 	int off = tz_offset_at(zone, t);
 	int64_t local = t + off;
 	int64_t days = tz_floor_div(local, 86400);

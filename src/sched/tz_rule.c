@@ -217,12 +217,19 @@ tz_rule_period(const struct tz_rule *r, int64_t t, int64_t *start, int64_t *end)
 	/* A year's changes lie within a few days of its UTC bounds (a rule
 	 * time reaches 167 hours), so three years around t's year hold the
 	 * change before t and the one after it. */
+	/* Beyond a million years or so the date arithmetic could overflow:
+	 * the offset there is the one at the limit, unchanging. */
+	if (t > TZ_RULE_T_LIMIT || t < -TZ_RULE_T_LIMIT) {
+		int64_t s, e;
+		bool late = t > 0;
+		int32_t off = tz_rule_period(r, late ? TZ_RULE_T_LIMIT : -TZ_RULE_T_LIMIT, &s, &e);
+		*start = late ? TZ_RULE_T_LIMIT + 1 : INT64_MIN;
+		*end = late ? INT64_MAX : -TZ_RULE_T_LIMIT;
+		return off;
+	}
 	int64_t year;
 	unsigned m, d;
-	/* Kept within a range where the date arithmetic cannot overflow
-	 * (about a million years each way). */
-	int64_t tc = t < -TZ_RULE_T_LIMIT ? -TZ_RULE_T_LIMIT : t > TZ_RULE_T_LIMIT ? TZ_RULE_T_LIMIT : t;
-	tz_civil_from_days(tz_floor_div(tc, 86400), &year, &m, &d);
+	tz_civil_from_days(tz_floor_div(t, 86400), &year, &m, &d);
 	struct change ch[8];
 	size_t n = 0;
 	for (int64_t y = year - 2; y <= year + 1; y++) {
