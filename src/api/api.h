@@ -111,6 +111,16 @@ int settings_get(struct req *r);
 int settings_patch(struct req *r);
 int settings_recheck_environment(struct req *r);
 
+/* workspaces.c: /api/v1/workspaces/... */
+int workspaces_list(struct req *r);
+int workspaces_create(struct req *r);
+int workspaces_batch_delete(struct req *r);
+int workspaces_get(struct req *r);
+int workspaces_update(struct req *r);
+int workspaces_delete(struct req *r);
+int workspaces_reset(struct req *r);
+int workspaces_reset_rootfs(struct req *r);
+
 /* events.c: live-event tickets, nginx's subscriber check, a test publish */
 int api_events_ticket(struct req *r);
 int api_events_authorize(struct req *r);

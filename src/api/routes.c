@@ -86,6 +86,15 @@ static const struct route routes[] = {
 	{ "PATCH", "/api/v1/settings/",                      settings_patch, AUTH_ADMIN, ROUTE_JSON_BODY },
 	{ "POST",  "/api/v1/settings/recheck-environment/",  settings_recheck_environment, AUTH_USER, 0 },
 
+	{ "GET",    "/api/v1/workspaces/",                   workspaces_list,   AUTH_USER, 0 },
+	{ "POST",   "/api/v1/workspaces/",                   workspaces_create, AUTH_USER, ROUTE_JSON_BODY },
+	{ "POST",   "/api/v1/workspaces/batch-delete/",      workspaces_batch_delete, AUTH_USER, ROUTE_JSON_BODY },
+	{ "GET",    "/api/v1/workspaces/{workspace_id}/",    workspaces_get,    AUTH_USER, 0 },
+	{ "PATCH",  "/api/v1/workspaces/{workspace_id}/",    workspaces_update, AUTH_USER, ROUTE_JSON_BODY },
+	{ "DELETE", "/api/v1/workspaces/{workspace_id}/",    workspaces_delete, AUTH_USER, 0 },
+	{ "POST",   "/api/v1/workspaces/{workspace_id}/reset/",        workspaces_reset,        AUTH_USER, 0 },
+	{ "POST",   "/api/v1/workspaces/{workspace_id}/reset-rootfs/", workspaces_reset_rootfs, AUTH_USER, 0 },
+
 	{ "POST", "/api/v1/events/ticket/",    api_events_ticket,    AUTH_USER, ROUTE_JSON_BODY },
 	{ "GET",  "/api/v1/events/authorize/", api_events_authorize, AUTH_NONE, 0 },
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "model/workspace_env.h"
 #include "util/progress.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -198,7 +199,7 @@ count_values(struct db *db)
 			return 0;
 		all += n;
 	}
-	return all;
+	return all + wsenv_count_rows(db);
 }
 
 long
@@ -216,6 +217,16 @@ secrets_reseal(struct db *db, const struct field_keyring *ring, enum reseal_mode
 	long total = 0;
 	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
 		long n = rotate_column(db, &columns[i], ring, mode, progress, skipped, err);
+		if (n < 0) {
+			db_rollback(db);
+			return -1;
+		}
+		total += n;
+	}
+	/* Workspace variables: sealed values inside a JSON list, one per
+	 * variable (always in the bound format, so nothing to convert). */
+	if (mode == RESEAL_ALL) {
+		long n = wsenv_reseal(db, ring, progress, err);
 		if (n < 0) {
 			db_rollback(db);
 			return -1;

@@ -1,7 +1,8 @@
 /*
  * secrets.h: every secret encrypted at rest (user_profiles.totp_secret,
  * llm_credentials.api_key and custom_headers, git_credentials.
- * ssh_private_key, access_token and webhook_secret, webhook_paths.secret),
+ * ssh_private_key, access_token and webhook_secret, webhook_paths.secret,
+ * the values of workspaces.env_vars),
  * for sealing them again: under a new key (rotation), or from an older
  * format.
  */

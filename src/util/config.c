@@ -404,6 +404,9 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	v = setting(&ef, "PIPELIT_DATA_DIR");
 	cfg->data_dir = fs_absolute_path(v ? v : "data");
 
+	v = setting(&ef, "PIPELIT_WORKSPACES_DIR");
+	cfg->workspaces_dir = v ? fs_absolute_path(v) : xasprintf("%s/workspaces", cfg->data_dir);
+
 	v = setting(&ef, "DATABASE_URL");
 	cfg->database_url = v ? xstrdup(v) : xasprintf("sqlite:///%s/db.sqlite3", cfg->data_dir);
 	if (strncmp(cfg->database_url, "sqlite:", 7) != 0 &&
@@ -624,6 +627,7 @@ void
 config_free(struct config *cfg)
 {
 	free(cfg->data_dir);
+	free(cfg->workspaces_dir);
 	free(cfg->database_url);
 	free(cfg->checkpoints_path);
 	free(cfg->field_encryption_key);

@@ -16,6 +16,7 @@ struct config {
 	char *data_dir;          /* PIPELIT_DATA_DIR, absolute; default ./data */
 	char *database_url;      /* DATABASE_URL; default sqlite:////<data_dir>/db.sqlite3 */
 	char *checkpoints_path;  /* CHECKPOINTS_DB_PATH; default beside the SQLite file */
+	char *workspaces_dir;    /* PIPELIT_WORKSPACES_DIR, absolute; default <data_dir>/workspaces */
 	char *field_encryption_key; /* FIELD_ENCRYPTION_KEY or NULL */
 	char *field_encryption_key_old; /* FIELD_ENCRYPTION_KEY_OLD: keys that still open
 					   values (during a rotation), or NULL */
