@@ -2,7 +2,7 @@
 # same bytes as doc/openapi.json, and doc/api.md is what
 # build-aux/openapi-to-md.pl makes of it.  Then the main resources (auth,
 # users, API keys, workflows, nodes, edges, import and export, credentials,
-# node types, events, health) are used over the API and every answer, the
+# workspaces, node types, events, health) are used over the API and every answer, the
 # refusals (401, 403, 404, 409, 422) included, is checked against the
 # schema the document gives for its route and status.  Both backends.
 use strict;
@@ -152,6 +152,28 @@ sub test_workflows {
 	call($t, $alice, 'POST', '/api/v1/workflows/batch-delete/', {}, { slugs => [ $imp->{slug} // 'x' ] }, 204);
 }
 
+sub test_workspaces {
+	my ($t, $admin, $alice) = @_;
+	my $W = '/api/v1/workspaces/{workspace_id}/';
+	my (undef, $w) = call($t, $alice, 'POST', '/api/v1/workspaces/', {}, { name => 'oa',
+		env_vars => [{ key => 'TOKEN', value => 'sk-0123456789abcdef' }] }, 201);
+	my %id = (workspace_id => $w->{id} // 0);
+	call($t, $alice, 'POST', '/api/v1/workspaces/', {}, { name => 'oa' }, 409);
+	call($t, $alice, 'POST', '/api/v1/workspaces/', {}, { name => 'x', path => '/etc' }, 400);
+	call($t, $alice, 'POST', '/api/v1/workspaces/', {}, { name => 7 }, 422);
+	call($t, $alice, 'GET', '/api/v1/workspaces/', {}, undef, 200);
+	my (undef, $list) = call($t, $admin, 'GET', '/api/v1/workspaces/', {}, undef, 200);
+	call($t, $alice, 'GET', $W, \%id, undef, 200);
+	call($t, $admin, 'GET', $W, \%id, undef, 404);
+	call($t, $alice, 'PATCH', $W, \%id, { env_vars => $w->{env_vars}, allow_network => 1 }, 200);
+	call($t, $alice, 'POST', "${W}reset/", \%id, undef, 200);
+	call($t, $alice, 'POST', "${W}reset-rootfs/", \%id, undef, 200);
+	my ($default) = grep { $_->{name} eq 'default' } @{ $list->{items} // [] };
+	call($t, $admin, 'DELETE', $W, { workspace_id => $default->{id} // 0 }, undef, 403);
+	call($t, $alice, 'DELETE', $W, \%id, undef, 204);
+	call($t, $alice, 'POST', '/api/v1/workspaces/batch-delete/', {}, { ids => [ $w->{id} // 0 ] }, 204);
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url) or return;
@@ -164,6 +186,7 @@ for_each_backend(sub {
 	my $cred;
 	subtest 'credentials' => sub { $cred = test_credentials($t, $alice) };
 	subtest 'workflows, nodes, edges' => sub { test_workflows($t, $alice, $bob, $cred) };
+	subtest 'workspaces' => sub { test_workspaces($t, $admin, $alice) };
 	$t->stop;
 });
 
