@@ -38,6 +38,23 @@ int nodes_create(struct req *r);
 int nodes_update(struct req *r);
 int nodes_delete(struct req *r);
 
+/* node_schedule.c: /api/v1/workflows/{slug}/nodes/{node_id}/schedule/... */
+int nodes_schedule_start(struct req *r);
+int nodes_schedule_pause(struct req *r);
+int nodes_schedule_stop(struct req *r);
+
+/* schedules.c: /api/v1/schedules/... */
+int schedules_list(struct req *r);
+int schedules_create(struct req *r);
+int schedules_batch_delete(struct req *r);
+int schedules_preview(struct req *r);
+int schedules_get(struct req *r);
+int schedules_update(struct req *r);
+int schedules_delete(struct req *r);
+int schedules_pause(struct req *r);
+int schedules_resume(struct req *r);
+int schedules_next_runs(struct req *r);
+
 /* inbound.c: POST /api/v1/inbound, the message gateway's webhook */
 int api_inbound(struct req *r);
 

@@ -26,6 +26,7 @@
 #include "model/execution.h"
 #include "model/memory_user.h"
 #include "model/setting_live.h"
+#include "sched/dispatcher.h"
 #include "util/config.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -436,6 +437,7 @@ engine_new(const struct config *cfg, struct db *db)
 	e->services.memory_user_identify = identify_memory_user;
 	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0)
 		e->notify_fd = db_notify_fd(db);
+	sched_recover(db, time_now_ms());
 	return e;
 }
 
@@ -482,6 +484,7 @@ engine_pass(struct engine *e)
 {
 	e->pass_clock = e->clock;
 	e->lease_ms = settings_live_lease_ms(e->db);   /* the live setting (doc/settings.md) */
+	int64_t schedule_due = sched_dispatch(e->db, e->pub, time_now_ms());
 	claim_due(e);
 	/* Jobs the commit leased to us run in the next round of this pass;
 	 * the batch is committed whenever the queue empties or it is full. */
@@ -499,7 +502,7 @@ engine_pass(struct engine *e)
 	}
 	while (engine_make_durable(e) != 0)
 		usleep(200000);
-	return e->n_runq > 0 ? 0 : next_wait_ms(e);
+	return e->n_runq > 0 ? 0 : sched_wait_ms(next_wait_ms(e), schedule_due, time_now_ms());
 }
 
 /* A signal that arrives just before the wait cannot shorten it, so no

@@ -13,6 +13,7 @@
 #include "model/limits.h"
 #include "model/node_config.h"
 #include "model/row_json.h"
+#include "model/schedule.h"
 #include "model/webhook.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -90,7 +91,7 @@ config_write(struct jw *w, struct db_stmt *st, const char *type)
 /* NodeOut in the spec's key order from a SELECT_NODE row: the one
  * renderer of a node, for lists, the detail, answers and events. */
 static void
-node_write(struct jw *w, struct db_stmt *st)
+node_write(struct jw *w, struct db_stmt *st, json_t *schedules)
 {
 	const char *type = db_column_text(st, 3) ? db_column_text(st, 3) : "";
 	jw_obj_begin(w);
@@ -108,8 +109,12 @@ node_write(struct jw *w, struct db_stmt *st)
 	int_or_null(w, "subworkflow_id", st, 9);
 	int_or_null(w, "code_block_id", st, 10);
 	time_or_null(w, "updated_at", st, 28);
-	/* Schedules are not built yet: no node has a job. */
-	jw_knull(w, "schedule_job");
+	json_t *job = strcmp(type, "trigger_schedule") == 0 && schedules
+		      ? json_object_get(schedules, db_column_text(st, 1)) : NULL;
+	if (job)
+		jw_kjson(w, "schedule_job", job);
+	else
+		jw_knull(w, "schedule_job");
 	jw_obj_end(w);
 }
 
@@ -118,11 +123,18 @@ node_write(struct jw *w, struct db_stmt *st)
 static int
 nodes_write(struct db *db, int64_t workflow_id, const char *node_id, struct jw *w)
 {
+	/* The trigger_schedule nodes' schedules, read first (one statement
+	 * at a time on the handle). */
+	json_t *schedules = NULL;
+	if (schedule_info_map(db, workflow_id, &schedules) != SCHED_OK)
+		return db_abandon(db);
 	struct db_stmt *st = db_prepare(db, node_id
 		? SELECT_NODE "WHERE n.workflow_id = ? AND n.node_id = ?"
 		: SELECT_NODE "WHERE n.workflow_id = ? ORDER BY n.id");
-	if (st == NULL)
+	if (st == NULL) {
+		json_decref(schedules);
 		return db_abandon(db);
+	}
 	db_bind_int64(st, 1, workflow_id);
 	if (node_id)
 		db_bind_text(st, 2, node_id, -1);
@@ -130,12 +142,13 @@ nodes_write(struct db *db, int64_t workflow_id, const char *node_id, struct jw *
 		jw_arr_begin(w);
 	int rc, rows = 0;
 	while ((rc = db_step(st)) == DB_ROW) {
-		node_write(w, st);
+		node_write(w, st, schedules);
 		rows++;
 	}
 	if (node_id == NULL)
 		jw_arr_end(w);
 	db_reset(st);
+	json_decref(schedules);
 	if (rc != DB_DONE)
 		return db_abandon(db);
 	return rows > 0 || node_id == NULL ? NODE_OK : NODE_NOT_FOUND;

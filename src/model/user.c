@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "model/schedule.h"
 #include "model/api_key.h"
 #include "model/mfa_grant.h"
 #include "util/timefmt.h"
@@ -337,6 +338,8 @@ user_delete(struct db *db, int64_t id)
 		rc = 2;
 	if (rc == 0)
 		rc = deactivate(db, id);
+	if (rc == 0 && schedule_delete_for_user(db, id) != SCHED_OK)
+		rc = -1;                /* a deleted user's schedules stop */
 	if (rc != 0) {
 		db_rollback(db);
 		return rc;

@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "util/answer_cache.h"
 #include "model/row_json.h"
+#include "model/schedule.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -386,6 +387,13 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	/* The revision is read in the same transaction as the graph would be,
 	 * so a kept answer is exactly what rendering now would give. */
 	int64_t id = db_column_int64(st, 0), revision = db_column_int64(st, 18);
+	/* A schedule's counters move without a new revision: such a detail
+	 * is rendered every time. */
+	int scheduled = schedule_exists_for_workflow(db, id);
+	if (scheduled < 0)
+		return db_abandon(db);
+	if (scheduled)
+		cache = NULL;
 	size_t len;
 	const char *kept = answer_cache_get(cache, id, revision, &len);
 	if (kept != NULL) {
