@@ -313,8 +313,8 @@ dispatch_one(struct db *db, const struct due_row *r, int64_t now_ms,
 		return DB_FAILED;
 	if (claimed == 0)
 		return schedule_set_due(db, r->id, next);   /* dispatched already */
-	/* Replaying missed runs (catch_up) does not wait for each other. */
-	int replaying = r->policy == MISSED_CATCH_UP && next >= 0 && next <= now_ms;
+	/* Missed runs replayed (catch_up) do not wait for each other. */
+	int replaying = r->policy == MISSED_CATCH_UP && now_ms - r->due_ms > RECOVER_LATE_MS;
 	int busy = replaying ? 0 : still_running(db, r, now_ms);
 	if (busy < 0)
 		return DB_FAILED;

@@ -323,12 +323,68 @@ sub test_exactly_once {
 		. "WHERE s.workflow_id = $wid AND r.execution_id IS NOT NULL"), $n, 'one claimed due time each');
 }
 
+# Cron: validation and preview now; the every-minute schedule made here
+# is checked at the end (it is due within a minute; the other subtests
+# take longer than that).
+sub start_cron {
+	my ($t, $alice) = @_;
+	make_runnable($t, $alice, 'cron-wf') or return;
+	my $wid = workflow_id($t, $alice, 'cron-wf');
+	my ($res, $j) = api($t, $alice, 'POST', 'schedules/', { name => 'c', workflow_id => $wid, cron => '61 * * * *' });
+	is($res->{status}, 422, 'a bad cron expression: 422');
+	like($j->{detail}[0]{msg} // '', qr/invalid cron expression: minute/, 'the detail says what is wrong');
+	is_deeply($j->{detail}[0]{loc}, ['body', 'cron'], 'at cron');
+	($res, $j) = api($t, $alice, 'POST', 'schedules/', { name => 'c', workflow_id => $wid, cron => '0 9 * * *',
+		timezone => 'Mars/Olympus_Mons' });
+	is($res->{status}, 422, 'an unknown time zone: 422');
+	like($j->{detail}[0]{msg} // '', qr/unknown time zone/, 'the detail says so');
+	is_deeply($j->{detail}[0]{loc}, ['body', 'timezone'], 'at timezone');
+	($res, $j) = api($t, $alice, 'POST', 'schedules/', { name => 'c', workflow_id => $wid, cron => '0 9 * * *',
+		timezone => '../../etc/passwd' });
+	is($res->{status}, 422, 'a zone name that is a path: 422');
+	($res, $j) = api($t, $alice, 'POST', 'schedules/', { name => 'c', workflow_id => $wid, cron => '0 9 * * *',
+		interval_seconds => 60 });
+	is($res->{status}, 422, 'both cron and interval_seconds: 422');
+
+	($res, $j) = api($t, $alice, 'POST', 'schedules/preview/', { cron => '30 2 * * *', timezone => 'Europe/Berlin', count => 4 });
+	is($res->{status}, 200, 'preview') or diag($res->{content});
+	is(scalar @{ $j->{next_runs} // [] }, 4, 'count times');
+	like($j->{next_runs}[0] // '', qr/T02:30:00\+0[12]:00$/, 'Berlin wall clock with its offset');
+	($res, $j) = api($t, $alice, 'POST', 'schedules/preview/', { cron => 'every day' });
+	is($res->{status}, 422, 'preview of a bad expression: 422');
+	($res, $j) = api($t, $alice, 'POST', 'schedules/preview/', { cron => '* * * * *', count => 1001 });
+	is($res->{status}, 422, 'preview count is bounded');
+
+	($res, $j) = api($t, $alice, 'POST', 'schedules/', { name => 'every-minute', workflow_id => $wid,
+		trigger_node_id => 'tick', cron => '* * * * *', timezone => 'America/New_York', total_repeats => 1,
+		missed_runs => 'run_once' });
+	is($res->{status}, 201, 'a cron schedule') or return diag($res->{content});
+	is($j->{interval_seconds}, undef, 'interval_seconds null');
+	is($j->{cron}, '* * * * *', 'cron');
+	is($j->{timezone}, 'America/New_York', 'timezone');
+	like($j->{next_run_at} // '', qr/:00Z$/, 'due on a whole minute');
+	(undef, my $n) = api($t, $alice, 'GET', "schedules/$j->{id}/next-runs/?count=3");
+	like($n->{next_runs}[0] // '', qr/:00-0[45]:00$/, 'next-runs in New York time');
+	return $j->{id};
+}
+
+sub finish_cron {
+	my ($t, $alice, $id) = @_;
+	return fail('no cron schedule') unless $id;
+	ok(PipelitTest::wait_until(75, sub { get_schedule($t, $alice, $id)->{status} eq 'done' }), 'the cron schedule ran');
+	is(count_runs($t, $id), 1, 'once');
+	my $due = $t->db_query("SELECT due_ms FROM schedule_runs WHERE schedule_id = '$id'") // 1;
+	is($due % 60000, 0, 'for a due time on a whole minute');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url, executors => 3) or return;
 	my $admin = make_user($t, 'root', 'root-pass-1', 'admin') or return;
 	my $alice = make_user($t, 'alice', 'alice-pass-1', 'normal') or return;
 	my $bob = make_user($t, 'bob', 'bob-pass-1', 'normal') or return;
+	my $cron_id;
+	subtest 'cron: validation, preview, a schedule' => sub { $cron_id = start_cron($t, $alice) };
 	subtest 'REST API, scoping, state machine' => sub { test_rest_api($t, $alice, $bob, $admin) };
 	subtest 'interval runs counted' => sub { test_interval_runs($t, $alice) };
 	subtest 'back-off and dead' => sub { test_backoff_dead($t, $alice) };
@@ -336,6 +392,7 @@ for_each_backend(sub {
 	subtest 'a deleted user\'s schedules stop' => sub { test_deleted_user($t, $admin) };
 	subtest 'missed runs across a stopped pool' => sub { test_missed_runs($t, $alice) };
 	subtest 'exactly once with three executors' => sub { test_exactly_once($t, $alice, 100, 'one-pool') };
+	subtest 'cron: the schedule ran at its due time' => sub { finish_cron($t, $alice, $cron_id) };
 	if ($backend eq 'postgresql') {
 		my $b = PipelitTest->started(db_url => $db_url, executors => 2, name => 'a second pool on the database') or return;
 		subtest 'exactly once with two pools on one database' => sub { test_exactly_once($t, $alice, 100, 'two-pools') };
