@@ -33,12 +33,9 @@ env_result(int rc)
 	return rc == WSENV_NO_KEY ? WS_NO_KEY : rc == WSENV_BAD_KEY ? WS_BAD_KEY : WS_OK;
 }
 
-/* ring WS_NO_ENV: the variables are not read (env_vars is left NULL). */
-#define WS_NO_ENV ((const struct field_keyring *)&ws_no_env)
-static const char ws_no_env;
-
+/* with_env 0: the variables are not read (env_vars is left NULL). */
 static int
-read_row(struct db_stmt *st, const struct field_keyring *ring, struct workspace *w)
+read_row(struct db_stmt *st, const struct field_keyring *ring, int with_env, struct workspace *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->id = db_column_int64(st, 0);
@@ -48,7 +45,7 @@ read_row(struct db_stmt *st, const struct field_keyring *ring, struct workspace 
 	w->allow_network = db_column_bool(st, 4);
 	snprintf(w->created_at, sizeof(w->created_at), "%s",
 		 db_column_text(st, 6) ? db_column_text(st, 6) : "");
-	if (ring == WS_NO_ENV)
+	if (!with_env)
 		return WS_OK;
 	int rc = env_result(wsenv_open(ring, w->id, db_column_text(st, 5), &w->env_vars));
 	if (rc != WS_OK)
@@ -56,9 +53,9 @@ read_row(struct db_stmt *st, const struct field_keyring *ring, struct workspace 
 	return rc;
 }
 
-int
-workspace_get(struct db *db, const struct field_keyring *ring, int64_t id, int64_t owner,
-	      struct workspace *out)
+static int
+get_one(struct db *db, const struct field_keyring *ring, int with_env, int64_t id, int64_t owner,
+	struct workspace *out)
 {
 	struct db_stmt *st = db_prepare(db, WS_SELECT "WHERE id = ? AND user_profile_id = ?");
 	if (st == NULL)
@@ -66,16 +63,23 @@ workspace_get(struct db *db, const struct field_keyring *ring, int64_t id, int64
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, owner);
 	int step = db_step(st);
-	int rc = step == DB_ROW ? read_row(st, ring, out) :
+	int rc = step == DB_ROW ? read_row(st, ring, with_env, out) :
 		 step == DB_DONE ? WS_NOT_FOUND : WS_DB_ERROR;
 	db_reset(st);
 	return rc;
 }
 
 int
+workspace_get(struct db *db, const struct field_keyring *ring, int64_t id, int64_t owner,
+	      struct workspace *out)
+{
+	return get_one(db, ring, 1, id, owner, out);
+}
+
+int
 workspace_find(struct db *db, int64_t id, int64_t owner, struct workspace *out)
 {
-	return workspace_get(db, WS_NO_ENV, id, owner, out);
+	return get_one(db, NULL, 0, id, owner, out);
 }
 
 static void
@@ -104,7 +108,7 @@ read_page(struct db *db, const struct field_keyring *ring, int64_t owner, int64_
 			cap = cap ? cap * 2 : 16;
 			*items = xrealloc(*items, cap * sizeof(**items));
 		}
-		rc = read_row(st, ring, &(*items)[*n]);
+		rc = read_row(st, ring, 1, &(*items)[*n]);
 		if (rc == WS_OK)
 			(*n)++;
 	}

@@ -159,7 +159,36 @@ open_dir_at(int parent, const char *name, int *res)
 	return -1;
 }
 
+/* Makes a directory we may own private; a directory of another user
+ * (EPERM) keeps its mode. */
+static int
+make_private(int fd)
+{
+	return fchmod(fd, 0700) == 0 || errno == EPERM ? 0 : -1;
+}
+
 /* --- removal ---------------------------------------------------------------------- */
+
+/*
+ * Gives directory name of parent (one a sandbox left without read, write
+ * or search permission for its owner) mode 0700, through an O_PATH
+ * descriptor and its /proc link: the inode opened without following a
+ * symlink is the one changed, whatever replaces the name meanwhile.
+ */
+static int
+unlock_dir(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	int rc = chmod(proc, 0700);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
 
 static int empty_dir(int top, int fd, int depth);
 
@@ -195,6 +224,8 @@ remove_at(int top, int parent, const char *name, int depth)
 		if (errno != EISDIR && errno != EPERM)
 			return -1;
 		int fd = openat(parent, name, DIR_FLAGS);
+		if (fd < 0 && errno == EACCES && unlock_dir(parent, name) == 0)
+			fd = openat(parent, name, DIR_FLAGS);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				return 0;
@@ -206,6 +237,8 @@ remove_at(int top, int parent, const char *name, int depth)
 			close(fd);
 			return move_to_top(top, parent, name);
 		}
+		/* Its entries can be removed only with write and search permission. */
+		make_private(fd);
 		int rc = top >= 0 ? empty_dir(top, fd, depth + 1) : empty_dir(fd, fd, 1);
 		int saved = errno;
 		close(fd);
@@ -314,14 +347,6 @@ make_tmp(int fd)
 	return -1;
 }
 
-/* Makes a directory we may own private; a directory of another user
- * (EPERM) keeps its mode. */
-static int
-make_private(int fd)
-{
-	return fchmod(fd, 0700) == 0 || errno == EPERM ? 0 : -1;
-}
-
 /* Closes what is open, keeping errno. */
 static int
 finish(int root, int ws, int res)
@@ -376,7 +401,7 @@ wsdir_reset(const char *root, const char *name)
 	int fd = open_dir_at(rfd, name, &res);
 	if (fd < 0)
 		return finish(rfd, -1, res);
-	if (empty_dir(fd, fd, 1) != 0 || make_private(fd) != 0 || make_tmp(fd) != 0)
+	if (make_private(fd) != 0 || empty_dir(fd, fd, 1) != 0 || make_tmp(fd) != 0)
 		return finish(rfd, fd, WSDIR_IO);
 	return finish(rfd, fd, WSDIR_OK);
 }
@@ -393,7 +418,7 @@ wsdir_remove_entry(const char *root, const char *name, const char *entry)
 	int fd = open_dir_at(rfd, name, &res);
 	if (fd < 0)
 		return finish(rfd, -1, errno == ENOENT ? WSDIR_OK : res);
-	if (remove_at(-1, fd, entry, 0) != 0)
+	if (make_private(fd) != 0 || remove_at(-1, fd, entry, 0) != 0)
 		return finish(rfd, fd, WSDIR_IO);
 	return finish(rfd, fd, WSDIR_OK);
 }
