@@ -145,22 +145,29 @@ db_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Sleeps a random time in [min_us, max_us).  Jitter from the clock and
+ * the pid: enough to keep processes that collided once from colliding in
+ * lock-step, with no shared state. */
 void
-db_backoff_sleep(unsigned attempt)
+db_sleep_between_us(long min_us, long max_us, unsigned salt)
 {
-	/* Jitter from the clock and the pid: enough to keep processes that
-	 * collided once from colliding in lock-step, with no shared state. */
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint32_t x = (uint32_t)now.tv_nsec ^ ((uint32_t)getpid() * 2654435761u) ^ attempt;
+	uint32_t x = (uint32_t)now.tv_nsec ^ ((uint32_t)getpid() * 2654435761u) ^ salt;
 	x ^= x << 13;
 	x ^= x >> 17;
 	x ^= x << 5;
-	unsigned cap_ms = attempt < 5 ? 2u << attempt : 50;
-	long us = 200 + (long)(x % (cap_ms * 1000));
+	long us = min_us + (max_us > min_us ? (long)(x % (uint32_t)(max_us - min_us)) : 0);
 	struct timespec d = { us / 1000000, (us % 1000000) * 1000 };
 	while (nanosleep(&d, &d) != 0 && errno == EINTR)
 		;
+}
+
+void
+db_backoff_sleep(unsigned attempt)
+{
+	long cap_us = attempt < 5 ? 2000L << attempt : 50000;
+	db_sleep_between_us(200, 200 + cap_us, attempt);
 }
 
 /* ---- handles -------------------------------------------------------- */

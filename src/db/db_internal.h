@@ -115,6 +115,8 @@ void db_init_common(struct db *db, const struct db_ops *ops, enum db_backend bac
 /* A small random delay for retry loops, growing with the attempt number
  * (capped); randomised so contending processes spread out. */
 void db_backoff_sleep(unsigned attempt);
+/* A random sleep in [min_us, max_us) (salt varies it between callers). */
+void db_sleep_between_us(long min_us, long max_us, unsigned salt);
 
 /* PostgreSQL's notifications (db.h db_listen and friends). */
 int db_pg_listen(struct db *db, const char *channel);

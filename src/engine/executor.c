@@ -362,23 +362,31 @@ make_owner(char *out, size_t n)
 	snprintf(out, n, "%.40s:%ld:%s", host, (long)getpid(), boot);
 }
 
+/* Jobs claimed per transaction: a few commits' worth of work, so several
+ * executors (and hosts) share a burst instead of one taking all of it. */
+#define CLAIM_CHUNK 64
+
 static int
 claim_due(struct engine *e)
 {
 	int claimed = 0;
 	if (db_set_commit_durable(e->db, 0) != 0)
 		return -1;
+	struct job jobs[CLAIM_CHUNK];
 	while (e->n_runq < ENGINE_BATCH_MAX) {
-		struct job j;
-		int rc = job_claim(e->db, e->owner, time_now_ms(), e->lease_ms, &j);
-		if (rc != 0) {
-			if (rc < 0)
-				log_warn("engine: claiming work failed (%s)", db_errmsg(e->db));
-			break;
+		size_t room = ENGINE_BATCH_MAX - e->n_runq;
+		int n = job_claim_due(e->db, e->owner, time_now_ms(), e->lease_ms, jobs,
+				      room < CLAIM_CHUNK ? room : CLAIM_CHUNK);
+		if (n < 0)
+			log_warn("engine: claiming work failed (%s)", db_errmsg(e->db));
+		for (int i = 0; i < n; i++)
+			engine_push(e, &jobs[i]);
+		if (n > 0) {
+			claimed += n;
+			e->claims += (unsigned long long)n;
 		}
-		engine_push(e, &j);
-		claimed++;
-		e->claims++;
+		if (n < CLAIM_CHUNK)
+			break;
 	}
 	db_set_commit_durable(e->db, 1);
 	return claimed;

@@ -32,11 +32,12 @@ struct job {
 
 void job_clear(struct job *j);
 
-/* Claims one due job (queued and due, or leased with its lease expired)
- * for owner, leased until now + lease_ms, in its own transaction.  0 with
- * *out filled, 1 when nothing is due, DB_FAILED. */
-int job_claim(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms,
-	      struct job *out);
+/* Claims up to max due jobs (queued and due, or leased with the lease
+ * expired), earliest first, for owner, leased until now + lease_ms, in one
+ * short transaction of their own.  The number claimed (0 when nothing is
+ * due), with out[0..n) filled, or DB_FAILED (nothing claimed). */
+int job_claim_due(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms,
+		  struct job *out, size_t max);
 
 /* The earliest time a queued job falls due or a lease expires, in *due_ms;
  * 0, 1 when there is none (an idle queue), DB_FAILED. */
