@@ -7,7 +7,8 @@
 #  - a change is stored in the database: a restarted pool still has it;
 #    null gives a setting back to the environment;
 #  - log_level reaches every responder (a DEBUG line from each of them,
-#    told apart by the request ids _test/pid answers) and the executor;
+#    told apart by the request ids _test/pid answers) and the executor, of
+#    this pool and (PostgreSQL) of a second pool on the same database;
 #  - zombie_execution_threshold_seconds is the lease of the jobs the engine
 #    claims after the executor applied it (execution_jobs.due_ms);
 #  - recheck-environment probes the host again (a root file system
@@ -267,8 +268,14 @@ sub test_log_level {
 	my ($res, $j) = settings_req($t, $admin, 'PATCH', '', { log_level => 'DEBUG' });
 	is($res->{status}, 200, 'PATCH log_level DEBUG') or return diag($res->{content});
 	is_deeply([$j->{hot_reloaded}, $j->{restart_required}], [['log_level'], []], 'log_level is hot-reloaded');
-	my $rev = $j->{revision};
-	# Every responder, asked again and again, ends up logging at DEBUG.
+	every_process_logs_debug($t, $j->{revision}, 'this pool');
+}
+
+# Every responder of $t, asked again and again, ends up logging at DEBUG;
+# its executor too.
+sub every_process_logs_debug {
+	my ($t, $rev, $pool) = @_;
+	my @responders = $t->responder_pids;
 	my %debug;
 	PipelitTest::wait_until(60, sub {
 		my @pairs = pid_requests($t, 6, 10);
@@ -281,10 +288,22 @@ sub test_log_level {
 		return !grep { !$debug{$_} } @responders;
 	});
 	is_deeply([sort { $a <=> $b } grep { $debug{$_} } @responders], [sort { $a <=> $b } @responders],
-		'a DEBUG line from every responder') or diag($t->log_tail);
+		"$pool: a DEBUG line from every responder") or diag($t->log_tail);
 	ok(PipelitTest::wait_until(30, sub {
 		$t->log_text =~ /\[Executor\]\[DEBUG\] \S+ - settings revision $rev: this process logs at DEBUG/ }),
-		'and from the executor') or diag($t->log_tail);
+		"$pool: and from the executor") or diag($t->log_tail);
+}
+
+# PostgreSQL: a second pool on the same database (another host, as far as
+# it can tell) applies a change made through the first.
+sub test_two_pools {
+	my ($t, $admin, $db_url) = @_;
+	my $u = PipelitTest->started(db_url => $db_url, responders => 2,
+		name => 'a second pool on the same database starts') or return;
+	my ($res, $j) = settings_req($t, $admin, 'PATCH', '', { log_level => 'DEBUG' });
+	is($res->{status}, 200, 'PATCH log_level DEBUG through the first pool') or return diag($res->{content});
+	every_process_logs_debug($u, $j->{revision}, 'the second pool');
+	$u->stop;
 }
 
 sub test_unset_and_restart {
@@ -352,6 +371,7 @@ for_each_backend(sub {
 	subtest log_level => sub { test_log_level($t, $admin) };
 	subtest 'unset and restart' => sub { test_unset_and_restart($t, $admin, $pw // 'none') };
 	subtest recheck => sub { test_recheck($t, $alice, $admin) };
+	subtest 'two pools' => sub { test_two_pools($t, $admin, $db_url) } if $backend eq 'postgresql';
 	$t->stop;
 });
 
