@@ -16,7 +16,9 @@
 -- platform_settings_revision is one row (id 1) whose revision goes up by one
 -- in the same transaction as every change: a process that has seen
 -- revision N knows whether anything changed with one single-row read,
--- without reading the settings themselves.
+-- without reading the settings themselves.  The first change inserts the
+-- row (no row: revision 0), so a new database holds no rows and 'pipelit
+-- db copy' can fill it.
 CREATE TABLE platform_settings (
 	name VARCHAR(64) NOT NULL,
 	value TEXT NOT NULL,
@@ -29,7 +31,6 @@ CREATE TABLE platform_settings_revision (
 	CONSTRAINT pk_platform_settings_revision PRIMARY KEY (id),
 	CONSTRAINT ck_platform_settings_revision_singleton CHECK (id = 1)
 );
-INSERT INTO platform_settings_revision (id, revision) VALUES (1, 0);
 
 -- +downgrade
 DROP TABLE IF EXISTS platform_settings_revision;

@@ -12,7 +12,7 @@ settings_revision(struct db *db, int64_t *revision)
 	int rc = db_query_int64(db, "SELECT revision FROM platform_settings_revision WHERE id = 1",
 				revision);
 	if (rc == 1)
-		*revision = 0;   /* the row is inserted by the migration; never missing */
+		*revision = 0;   /* the first change inserts the row */
 	return rc < 0 ? DB_FAILED : 0;
 }
 
@@ -90,7 +90,8 @@ static int
 bump_revision(struct db *db, int64_t *revision)
 {
 	struct db_stmt *st = db_prepare(db,
-		"UPDATE platform_settings_revision SET revision = revision + 1 WHERE id = 1 "
+		"INSERT INTO platform_settings_revision (id, revision) VALUES (1, 1) "
+		"ON CONFLICT (id) DO UPDATE SET revision = platform_settings_revision.revision + 1 "
 		"RETURNING revision");
 	if (st == NULL)
 		return DB_FAILED;

@@ -48,7 +48,8 @@ sub settings_req {
 
 sub revision {
 	my ($t) = @_;
-	return $t->db_query('SELECT revision FROM platform_settings_revision WHERE id = 1') // '';
+	my $r = $t->db_query('SELECT revision FROM platform_settings_revision WHERE id = 1') // '';
+	return $r eq '' ? 0 : $r;   # the first change inserts the row
 }
 
 sub no_secret_in {
