@@ -11,7 +11,9 @@
 --   missed_runs        what happens to due times that passed while no pool
 --                      ran: 'skip' (Pipelit's), 'run_once', 'catch_up'
 --   catch_up_limit     the most missed runs 'catch_up' replays
---   next_run_ms        unix ms of the next due time, NULL when not active:
+--   next_run_ms        unix ms of the next due time, NULL when not active
+--                      (indexed with status: the due ones and the earliest
+--                      are index searches, never a scan of the table):
 --                      executors sleep until the earliest one
 --   last_run_ms        unix ms of the last dispatch (overlap and timeout)
 --   last_execution_id  the execution the last dispatch started
@@ -26,7 +28,7 @@ ALTER TABLE scheduled_jobs ADD COLUMN catch_up_limit INTEGER NOT NULL DEFAULT 10
 ALTER TABLE scheduled_jobs ADD COLUMN next_run_ms BIGINT;
 ALTER TABLE scheduled_jobs ADD COLUMN last_run_ms BIGINT;
 ALTER TABLE scheduled_jobs ADD COLUMN last_execution_id VARCHAR(36);
-CREATE INDEX ix_scheduled_jobs_due ON scheduled_jobs (next_run_ms) WHERE status = 'active';
+CREATE INDEX ix_scheduled_jobs_due ON scheduled_jobs (status, next_run_ms);
 CREATE TABLE schedule_runs (
 	schedule_id VARCHAR(36) NOT NULL
 		CONSTRAINT fk_schedule_runs_schedule_id

@@ -48,6 +48,9 @@ struct exec_start {
 	const char *parent_execution_id;  /* child executions: the parent and its node */
 	const char *parent_node_id;
 	int64_t now_ms;                /* unix ms */
+	const char *execution_id;      /* NULL: a new uuid; else this one (a schedule's
+					* dispatch claims its due time with it first) */
+	int no_notify;                 /* the caller wakes the executors once for a batch */
 };
 
 /*

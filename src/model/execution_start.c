@@ -1,6 +1,7 @@
 /* execution_start.c: the trigger's transaction (see execution.h). */
 #include "execution.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,7 +260,10 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 	if (rc == EXEC_OK && rq->trigger_type)
 		rc = find_trigger(db, rq, &t);
 	char id[EXEC_ID_MAX + 1];
-	crypto_uuid4(id);
+	if (rq->execution_id)
+		snprintf(id, sizeof id, "%s", rq->execution_id);
+	else
+		crypto_uuid4(id);
 	if (rc == EXEC_OK)
 		rc = ensure_snapshot(db, rq, &t);
 	if (rc == EXEC_OK) {
@@ -268,7 +272,7 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 	}
 	if (rc == EXEC_OK)
 		rc = insert_first_job(db, id, t.trigger_node_id, rq->now_ms);
-	if (rc == EXEC_OK)
+	if (rc == EXEC_OK && !rq->no_notify)
 		rc = execution_notify_executors(db);
 	free(state);
 	free(t.trigger_node_id);

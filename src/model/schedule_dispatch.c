@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "model/execution.h"
 #include "model/schedule_internal.h"
-#include "model/user.h"
 #include "sched/next_run.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
@@ -42,6 +42,7 @@ struct due_row {
 	int64_t workflow_id, user_id, interval_s, total_repeats, max_retries, timeout_s;
 	int64_t current_repeat, current_retry, due_ms, catch_up_limit, last_run_ms;
 	enum missed_policy policy;
+	int owner_active;             /* the schedule's user may still act */
 };
 
 static void
@@ -99,8 +100,9 @@ timing_of(const struct due_row *r)
 	"SELECT s.id, s.name, s.trigger_node_id, w.slug, s.trigger_payload, s.cron, s.timezone, " \
 	"s.last_execution_id, s.workflow_id, s.user_profile_id, s.interval_seconds, " \
 	"s.total_repeats, s.max_retries, s.timeout_seconds, s.current_repeat, s.current_retry, " \
-	"s.next_run_ms, s.catch_up_limit, s.last_run_ms, s.missed_runs " \
+	"s.next_run_ms, s.catch_up_limit, s.last_run_ms, s.missed_runs, u.is_active " \
 	"FROM scheduled_jobs s JOIN workflows w ON w.id = s.workflow_id " \
+	"JOIN user_profiles u ON u.id = s.user_profile_id " \
 	"WHERE s.status = 'active' AND s.next_run_ms <= ? ORDER BY s.next_run_ms LIMIT ?" lock
 
 /* The due schedules (at most max), locked on PostgreSQL, skipping those
@@ -139,27 +141,33 @@ load_due(struct db *db, int64_t now_ms, struct due_row *rows, size_t max, size_t
 		r->catch_up_limit = db_column_int64(st, 17);
 		r->last_run_ms = db_column_is_null(st, 18) ? 0 : db_column_int64(st, 18);
 		r->policy = missed_policy_of(db_column_text(st, 19));
+		r->owner_active = db_column_bool(st, 20);
 	}
 	db_reset(st);
 	return rc == DB_ERROR ? DB_FAILED : SCHED_OK;
 }
 
-/* Claims (schedule, due time): 1 claimed, 0 someone did already. */
+/* Claims (schedule, due time) for the execution execution_id will start:
+ * 1 claimed, 0 someone did already. */
 static int
-claim_due_time(struct db *db, const struct due_row *r)
+claim_due_time(struct db *db, const struct due_row *r, const char *execution_id)
 {
-	struct db_stmt *st = db_prepare(db, "INSERT INTO schedule_runs (schedule_id, due_ms) "
-					    "VALUES (?, ?) ON CONFLICT DO NOTHING");
+	struct db_stmt *st = db_prepare(db, "INSERT INTO schedule_runs (schedule_id, due_ms, "
+					    "execution_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
 	if (st == NULL)
 		return DB_FAILED;
 	db_bind_text(st, 1, r->id, -1);
 	db_bind_int64(st, 2, r->due_ms);
+	db_bind_text(st, 3, execution_id, -1);
 	int rc = db_step(st);
 	int64_t changed = rc == DB_ERROR ? 0 : db_changes(st);
 	db_reset(st);
 	if (rc == DB_ERROR)
 		return DB_FAILED;
-	/* Due times long past are only history. */
+	/* Due times long past are only history (pruned now and then: one
+	 * statement less in most dispatches). */
+	if (r->current_repeat % 64 != 0)
+		return changed > 0;
 	st = db_prepare(db, "DELETE FROM schedule_runs WHERE schedule_id = ? AND due_ms < ?");
 	if (st == NULL)
 		return DB_FAILED;
@@ -216,32 +224,44 @@ record_run(struct db *db, const struct due_row *r, const char *execution_id, int
 	struct db_stmt *st = db_prepare(db,
 		"UPDATE scheduled_jobs SET run_count = run_count + 1, current_retry = 0, "
 		"current_repeat = current_repeat + 1, last_error = '', last_run_at = ?, "
-		"last_run_ms = ?, last_execution_id = ?, status = ?, updated_at = ? WHERE id = ?");
+		"last_run_ms = ?, last_execution_id = ?, status = ?, updated_at = ?, "
+		"next_run_ms = ?, next_run_at = ? WHERE id = ?");
 	if (st == NULL)
 		return DB_FAILED;
-	char at[TIME_DB_LEN];
+	char at[TIME_DB_LEN], next_at[TIME_DB_LEN];
 	time_ms_to_db(now_ms, at);
 	db_bind_text(st, 1, at, -1);
 	db_bind_int64(st, 2, now_ms);
 	db_bind_text(st, 3, execution_id, -1);
 	db_bind_text(st, 4, done ? "done" : "active", -1);
 	db_bind_text(st, 5, at, -1);
-	db_bind_text(st, 6, r->id, -1);
+	if (done || next_ms < 0) {
+		db_bind_null(st, 6);
+		db_bind_null(st, 7);
+	} else {
+		time_ms_to_db(next_ms, next_at);
+		db_bind_int64(st, 6, next_ms);
+		db_bind_text(st, 7, next_at, -1);
+	}
+	db_bind_text(st, 8, r->id, -1);
 	int rc = db_step(st);
 	db_reset(st);
-	if (rc == DB_ERROR)
-		return DB_FAILED;
-	st = db_prepare(db, "UPDATE schedule_runs SET execution_id = ? WHERE schedule_id = ? AND due_ms = ?");
+	return rc == DB_ERROR ? DB_FAILED : SCHED_OK;
+}
+
+/* A claimed due time that started nothing (skipped, or failed). */
+static int
+unclaim_execution(struct db *db, const struct due_row *r)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE schedule_runs SET execution_id = NULL "
+					    "WHERE schedule_id = ? AND due_ms = ?");
 	if (st == NULL)
 		return DB_FAILED;
-	db_bind_text(st, 1, execution_id, -1);
-	db_bind_text(st, 2, r->id, -1);
-	db_bind_int64(st, 3, r->due_ms);
-	rc = db_step(st);
+	db_bind_text(st, 1, r->id, -1);
+	db_bind_int64(st, 2, r->due_ms);
+	int rc = db_step(st);
 	db_reset(st);
-	if (rc == DB_ERROR)
-		return DB_FAILED;
-	return schedule_set_due(db, r->id, done ? -1 : next_ms);
+	return rc == DB_ERROR ? DB_FAILED : SCHED_OK;
 }
 
 /* A dispatch that could not start anything: back-off, or dead. */
@@ -308,7 +328,9 @@ dispatch_one(struct db *db, const struct due_row *r, int64_t now_ms,
 {
 	struct sched_timing t = timing_of(r);
 	int64_t next = next_run_following(&t, r->due_ms, now_ms, r->policy, r->catch_up_limit);
-	int claimed = claim_due_time(db, r);
+	char execution_id[EXEC_ID_MAX + 1];
+	crypto_uuid4(execution_id);
+	int claimed = claim_due_time(db, r, execution_id);
 	if (claimed < 0)
 		return DB_FAILED;
 	if (claimed == 0)
@@ -318,14 +340,13 @@ dispatch_one(struct db *db, const struct due_row *r, int64_t now_ms,
 	int busy = replaying ? 0 : still_running(db, r, now_ms);
 	if (busy < 0)
 		return DB_FAILED;
-	if (busy)
-		return schedule_set_due(db, r->id, next);   /* overlap: skipped */
+	if (busy)                                           /* overlap: skipped */
+		return unclaim_execution(db, r) == SCHED_OK ? schedule_set_due(db, r->id, next)
+							    : DB_FAILED;
 	touched_add(touched, r);
-	int active = user_owner_is_active(db, r->user_id);
-	if (active < 0)
-		return DB_FAILED;
-	if (!active)
-		return record_failure(db, r, "the schedule's owner was deleted", now_ms);
+	if (!r->owner_active)
+		return unclaim_execution(db, r) == SCHED_OK
+		       ? record_failure(db, r, "the schedule's owner was deleted", now_ms) : DB_FAILED;
 	json_t *payload = payload_of(r, now_ms);
 	struct exec_start rq = {
 		.workflow_slug = r->slug,
@@ -335,14 +356,17 @@ dispatch_one(struct db *db, const struct due_row *r, int64_t now_ms,
 		.trigger_node_id = r->node_id,
 		.payload = payload,
 		.now_ms = now_ms,
+		.execution_id = execution_id,
+		.no_notify = 1,                 /* once for the batch */
 	};
-	char execution_id[EXEC_ID_MAX + 1];
-	int rc = execution_start(db, &rq, execution_id);
+	char started[EXEC_ID_MAX + 1];
+	int rc = execution_start(db, &rq, started);
 	json_decref(payload);
 	if (rc == DB_FAILED)
 		return DB_FAILED;
 	if (rc != EXEC_OK)
-		return record_failure(db, r, start_error(rc), now_ms);
+		return unclaim_execution(db, r) == SCHED_OK
+		       ? record_failure(db, r, start_error(rc), now_ms) : DB_FAILED;
 	int done = r->total_repeats > 0 && r->current_repeat + 1 >= r->total_repeats;
 	return record_run(db, r, execution_id, now_ms, next, done || next < 0);
 }
@@ -388,10 +412,12 @@ schedule_dispatch_due(struct db *db, int64_t now_ms, struct sched_touched_list *
 			db_rollback(db);
 			break;
 		}
+		if (execution_notify_executors(db) != EXEC_OK)
+			return db_abandon(db);
 		if (db_commit(db) != 0)
 			return db_abandon(db);
-		if (n < DISPATCH_BATCH)
-			break;
+		/* Not "fewer than a batch": on PostgreSQL another executor's
+		 * locked rows make a batch short while more are due. */
 	}
 	/* NULL min() reads as no row (1) or a 0: both mean nothing is due. */
 	if (next_due(db, &due) != SCHED_OK)
