@@ -3,14 +3,18 @@
  * day-of-week) and their due times in a time zone (doc/cron.md).
  *
  * Syntax per field: '*', numbers, ranges a-b, lists a,b-c, steps (a '*'
- * or a range, then /n); month names JAN..DEC and day names SUN..SAT in any case; 7 is
- * Sunday as 0 is.  Macros: @yearly @annually @monthly @weekly @daily
- * @midnight @hourly.  When day-of-month and day-of-week are both
- * restricted (neither starts with '*'), a day matches when either does.
+ * or a range, then /n); month names JAN..DEC and day names SUN..SAT in
+ * any case; 7 is Sunday as 0 is.  Macros: @yearly @annually @monthly
+ * @weekly @daily @midnight @hourly.  When day-of-month and day-of-week
+ * are both restricted (neither starts with '*'), a day matches when
+ * either does.
  *
  * Due times follow the wall clock of the zone: a time the clocks skip
  * (spring forward) runs once, at the instant they jump; a time they repeat
- * (autumn) runs once, at its first occurrence.  Pure functions, no I/O.
+ * (autumn) runs once, at its first occurrence.  Pure functions, no I/O; a
+ * parsed expression and a loaded zone are read-only, so threads and
+ * processes may share them.  The zone must not be NULL (tz_load("UTC")
+ * needs no file).
  */
 #ifndef PIPELIT_CRON_H
 #define PIPELIT_CRON_H

@@ -559,6 +559,25 @@ test_damaged_tzif(void)
 	tz_free(z);
 }
 
+/* The library keeps no process-global time-zone state: TZ neither
+ * changes its answers nor is changed by it. */
+static void
+test_no_global_state(void)
+{
+	setenv("TZ", ":Pacific/Chatham", 1);
+	tzset();
+	tz_zone *z = load("Europe/Berlin");
+	char iso[TZ_ISO_LEN];
+	tz_format_iso(z, 1806195600LL, iso);
+	is_str(iso, "2027-03-28T03:00:00+02:00", "answers do not depend on TZ");
+	is_str(getenv("TZ"), ":Pacific/Chatham", "TZ is left alone");
+	time_t t = 1806195600;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	is_int(tm.tm_gmtoff, 13 * 3600 + 45 * 60, "and so is the C library's zone");
+	tz_free(z);
+}
+
 int
 main(void)
 {
@@ -572,5 +591,6 @@ main(void)
 	test_names();
 	test_tzdir();
 	test_damaged_tzif();
+	test_no_global_state();
 	return done_testing();
 }
