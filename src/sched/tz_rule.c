@@ -214,9 +214,6 @@ tz_rule_period(const struct tz_rule *r, int64_t t, int64_t *start, int64_t *end)
 	*end = INT64_MAX;
 	if (!r->has_dst)
 		return r->std_off;
-	/* A year's changes lie within a few days of its UTC bounds (a rule
-	 * time reaches 167 hours), so three years around t's year hold the
-	 * change before t and the one after it. */
 	/* Beyond a million years or so the date arithmetic could overflow:
 	 * the offset there is the one at the limit, unchanging. */
 	if (t > TZ_RULE_T_LIMIT || t < -TZ_RULE_T_LIMIT) {
@@ -230,6 +227,9 @@ tz_rule_period(const struct tz_rule *r, int64_t t, int64_t *start, int64_t *end)
 	int64_t year;
 	unsigned m, d;
 	tz_civil_from_days(tz_floor_div(t, 86400), &year, &m, &d);
+	/* A year's changes lie within a week of its UTC bounds (a rule time
+	 * reaches 167 hours), so the years from two before t's to one after
+	 * it hold the change before t and the one after it. */
 	struct change ch[8];
 	size_t n = 0;
 	for (int64_t y = year - 2; y <= year + 1; y++) {
