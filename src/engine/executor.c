@@ -229,14 +229,20 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 				"data", data);
 	char channel[64];
 	snprintf(channel, sizeof channel, "execution:%s", x->id);
-	publisher_send(e->pub, channel, jw_dump(msg, NULL));
+	char *body = jw_dump(msg, NULL);
+	json_decref(msg);
 	if (x->slug && *x->slug) {
+		/* The same message with "channel" added: spliced in as text
+		 * rather than serialised twice (body is an object with keys). */
 		char *wchannel = xasprintf("workflow:%s", x->slug);
-		json_object_set_new(msg, "channel", json_string(wchannel));
-		publisher_send(e->pub, wchannel, jw_dump(msg, NULL));
+		json_t *name = json_string(wchannel);
+		char *quoted = jw_dump(name, NULL);
+		publisher_send(e->pub, wchannel, xasprintf("{\"channel\":%s,%s", quoted, body + 1));
+		json_decref(name);
+		free(quoted);
 		free(wchannel);
 	}
-	json_decref(msg);
+	publisher_send(e->pub, channel, body);
 	/* A subworkflow's node events are re-sent to the execution at the
 	 * top of its chain, so a page watching that one sees its children
 	 * work (pipelit-engine.md 2.12).  They carry no seq: the sequence is

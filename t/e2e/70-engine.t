@@ -266,6 +266,8 @@ sub test_events {
 		 'node_status:waiting:sub', 'node_status:running:sub', 'node_status:success:sub', 'execution_completed'],
 		'in order: started, each node enqueued, running, success (the subworkflow node waiting first), completed');
 	is_deeply($own[-1]{data}{output}, { output => 'A' }, "execution_completed carries the final output (the parent's reply)");
+	is(scalar(grep { ($_->{channel} // '') eq 'workflow:evparent' } @own), scalar @own,
+		'every message on the workflow channel names it in "channel" (pipelit-engine.md 2.12)');
 	close $s;
 	# The parent's own channel, read after the fact: nginx keeps what was
 	# published, and a subscriber asking from the start gets it.
@@ -277,6 +279,7 @@ sub test_events {
 	my @late = map { decode_json($_) } $text =~ /^data: (\{.*\})\s*$/mg;
 	is(scalar(grep { ($_->{execution_id} // '') eq $id && defined $_->{seq} } @late), scalar @own,
 		'a subscriber that reconnects from the start gets every event the channel kept');
+	ok(!grep({ exists $_->{channel} } @late), 'messages on the execution channel carry no "channel"');
 	my @child = grep { $_->{type} eq 'child_node_status' } @late;
 	ok(scalar(grep { $_->{data}{node_id} eq 'c' && $_->{data}{status} eq 'success' && $_->{data}{is_child_event}
 		&& $_->{data}{parent_node_id} eq 'sub' } @child), "the child's node events reach the parent's channel")
