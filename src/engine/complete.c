@@ -50,6 +50,15 @@ struct inline_job {
 	char *node_id, *scope;       /* malloc'd */
 };
 
+/* A log row of the commit, its text owned until it is written. */
+struct held_log {
+	char execution_id[37];
+	char *node_id, *input, *output, *error, *error_code;
+	const char *status;          /* a literal */
+	int64_t duration_ms, at_ms;
+	int attempt;
+};
+
 /* Runs inline per commit, at most: past it (a loop over many items), the
  * rest goes through job rows and runs in the pass's next rounds. */
 #define INLINE_RUNS_MAX 4096
@@ -67,6 +76,8 @@ struct commit {
 	int gateway_queued;          /* a message for a chat is in the outbox */
 	struct inline_job *inl;      /* in the order they were queued */
 	size_t n_inl;
+	struct held_log *logs;       /* written together before the commit */
+	size_t n_logs;
 };
 
 static struct touched *
@@ -149,22 +160,42 @@ clipped_output(const json_t *v)
 	return json_incref((json_t *)v);
 }
 
-static int
+/* Adds the node's log row to the commit's (written by write_logs). */
+static void
 log_row(struct commit *c, struct ran_job *r, const char *status, const json_t *output)
 {
-	char *input = r->outcome.log_input ? jw_dump(r->outcome.log_input, NULL) : NULL;
-	char *out = output ? jw_dump(output, NULL) : NULL;
-	struct exec_log l = {
-		.execution_id = r->job.execution_id, .node_id = r->job.node_id, .status = status,
-		.input = input, .output = out,
-		.error = strcmp(status, "failed") == 0 ? r->outcome.error : NULL,
-		.error_code = r->outcome.error_code[0] ? r->outcome.error_code : NULL,
-		.duration_ms = r->outcome.duration_ms, .attempt = r->job.attempt,
-		.at_ms = r->outcome.started_ms ? r->outcome.started_ms : c->now,
-	};
-	int rc = exec_log_insert(c->e->db, &l);
-	free(input);
-	free(out);
+	c->logs = xrealloc(c->logs, (c->n_logs + 1) * sizeof *c->logs);
+	struct held_log *l = &c->logs[c->n_logs++];
+	memcpy(l->execution_id, r->job.execution_id, sizeof l->execution_id);
+	l->node_id = xstrdup(r->job.node_id);
+	l->input = r->outcome.log_input ? jw_dump(r->outcome.log_input, NULL) : NULL;
+	l->output = output ? jw_dump(output, NULL) : NULL;
+	l->error = strcmp(status, "failed") == 0 ? xstrdup(r->outcome.error) : NULL;
+	l->error_code = r->outcome.error_code[0] ? xstrdup(r->outcome.error_code) : NULL;
+	l->status = status;
+	l->duration_ms = r->outcome.duration_ms;
+	l->attempt = r->job.attempt;
+	l->at_ms = r->outcome.started_ms ? r->outcome.started_ms : c->now;
+}
+
+/* Every log row of the commit, in as few statements as the model can. */
+static int
+write_logs(struct commit *c)
+{
+	if (c->n_logs == 0)
+		return 0;
+	struct exec_log *rows = xcalloc(c->n_logs, sizeof *rows);
+	for (size_t i = 0; i < c->n_logs; i++) {
+		const struct held_log *h = &c->logs[i];
+		rows[i] = (struct exec_log){
+			.execution_id = h->execution_id, .node_id = h->node_id, .status = h->status,
+			.input = h->input, .output = h->output, .error = h->error,
+			.error_code = h->error_code, .duration_ms = h->duration_ms,
+			.attempt = h->attempt, .at_ms = h->at_ms,
+		};
+	}
+	int rc = exec_log_insert_many(c->e->db, rows, c->n_logs);
+	free(rows);
 	return rc;
 }
 
@@ -539,8 +570,7 @@ apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	struct outcome *o = &r->outcome;
 	if (!o->error_code[0])
 		snprintf(o->error_code, sizeof o->error_code, "node_error");
-	if (log_row(c, r, "failed", NULL) != 0)
-		return DB_FAILED;
+	log_row(c, r, "failed", NULL);
 	json_t *data = node_status(t->x->topo, node, "failed");
 	json_object_set_new(data, "error", json_stringn(o->error, strnlen(o->error, 500)));
 	json_object_set_new(data, "error_code", json_string(o->error_code));
@@ -608,10 +638,7 @@ apply_done(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	state_apply_result(t->x->state, n->node_id, r->outcome.result, &fx);
 	count_in_state(t->x->state, "steps");
 	json_t *ports = json_object_get(json_object_get(t->x->state, "node_outputs"), n->node_id);
-	if (log_row(c, r, "completed", ports) != 0) {
-		result_effects_free(&fx);
-		return DB_FAILED;
-	}
+	log_row(c, r, "completed", ports);
 	/* "running" goes out with the result: events follow commits, and a
 	 * logic node's run ends before its commit begins. */
 	emit(c, t, "node_status", node_status(t->x->topo, node, "running"));
@@ -768,6 +795,15 @@ commit_free(struct commit *c, int keep_jobs)
 		free(c->inl[i].scope);
 	}
 	free(c->inl);
+	for (size_t i = 0; i < c->n_logs; i++) {
+		struct held_log *l = &c->logs[i];
+		free(l->node_id);
+		free(l->input);
+		free(l->output);
+		free(l->error);
+		free(l->error_code);
+	}
+	free(c->logs);
 	if (!keep_jobs)
 		for (size_t i = 0; i < c->n_mine; i++)
 			job_clear(&c->mine[i]);
@@ -842,6 +878,8 @@ engine_commit_batch(struct engine *e, int durable)
 		rc = apply_inline(&c, &c.inl[i]);
 	for (size_t i = 0; i < c.n_t && rc == 0; i++)
 		rc = finalize_if_done(&c, &c.t[i]) < 0 ? DB_FAILED : 0;
+	if (rc == 0)
+		rc = write_logs(&c);
 	if (rc == 0)
 		rc = save_touched(&c);
 	if (rc == 0 && c.woke_others)

@@ -429,30 +429,68 @@ bind_opt(struct db_stmt *st, int i, const char *s)
 		db_bind_null(st, i);
 }
 
-int
-exec_log_insert(struct db *db, const struct exec_log *l)
+#define LOG_COLUMNS 12
+#define LOG_GROUP_MAX 32
+
+/* "INSERT ... VALUES (?, ...), (?, ...)" for k rows (malloc'd). */
+static char *
+log_insert_sql(size_t k)
 {
-	struct db_stmt *st = db_prepare(db,
+	static const char head[] =
 		"INSERT INTO execution_logs (execution_id, node_id, status, input, output, error, "
-		"error_code, metadata, duration_ms, attempt, retry_count, timestamp) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	if (st == NULL)
-		return DB_FAILED;
-	char at[TIME_DB_LEN];
+		"error_code, metadata, duration_ms, attempt, retry_count, timestamp) VALUES ";
+	static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	size_t len = sizeof head + k * (sizeof row + 2);
+	char *sql = xmalloc(len);
+	char *at = sql + snprintf(sql, len, "%s", head);
+	for (size_t i = 0; i < k; i++)
+		at += snprintf(at, len - (size_t)(at - sql), "%s%s", i ? ", " : "", row);
+	return sql;
+}
+
+static void
+bind_log(struct db_stmt *st, int base, const struct exec_log *l, char at[TIME_DB_LEN])
+{
 	time_ms_to_db(l->at_ms, at);
-	db_bind_text(st, 1, l->execution_id, -1);
-	db_bind_text(st, 2, l->node_id, -1);
-	db_bind_text(st, 3, l->status, -1);
-	bind_opt(st, 4, l->input);
-	bind_opt(st, 5, l->output);
-	db_bind_text(st, 6, l->error ? l->error : "", -1);
-	bind_opt(st, 7, l->error_code);
-	db_bind_text(st, 8, l->metadata ? l->metadata : "{}", -1);
-	db_bind_int64(st, 9, l->duration_ms);
-	db_bind_int64(st, 10, l->attempt);
-	db_bind_int64(st, 11, l->attempt > 0 ? l->attempt - 1 : 0);
-	db_bind_text(st, 12, at, -1);
-	return step_done(st);
+	db_bind_text(st, base + 1, l->execution_id, -1);
+	db_bind_text(st, base + 2, l->node_id, -1);
+	db_bind_text(st, base + 3, l->status, -1);
+	bind_opt(st, base + 4, l->input);
+	bind_opt(st, base + 5, l->output);
+	db_bind_text(st, base + 6, l->error ? l->error : "", -1);
+	bind_opt(st, base + 7, l->error_code);
+	db_bind_text(st, base + 8, l->metadata ? l->metadata : "{}", -1);
+	db_bind_int64(st, base + 9, l->duration_ms);
+	db_bind_int64(st, base + 10, l->attempt);
+	db_bind_int64(st, base + 11, l->attempt > 0 ? l->attempt - 1 : 0);
+	db_bind_text(st, base + 12, at, -1);
+}
+
+int
+exec_log_insert_many(struct db *db, const struct exec_log *logs, size_t n)
+{
+	/* Groups of 32, then 16, 8, 4, 2, 1: six statement texts at most,
+	 * each prepared once per connection, and one round trip per group. */
+	char (*at)[TIME_DB_LEN] = xmalloc(LOG_GROUP_MAX * sizeof *at);
+	int rc = 0;
+	for (size_t done = 0; done < n && rc == 0;) {
+		size_t k = LOG_GROUP_MAX;
+		while (k > n - done)
+			k /= 2;
+		char *sql = log_insert_sql(k);
+		struct db_stmt *st = db_prepare(db, sql);
+		free(sql);
+		if (st == NULL) {
+			rc = DB_FAILED;
+			break;
+		}
+		for (size_t i = 0; i < k; i++)
+			bind_log(st, (int)(i * LOG_COLUMNS), &logs[done + i], at[i]);
+		rc = step_done(st);
+		done += k;
+	}
+	free(at);
+	return rc;
 }
 
 int

@@ -114,7 +114,8 @@ struct exec_log {
 	int64_t at_ms;
 };
 
-int exec_log_insert(struct db *db, const struct exec_log *l);
+/* Inserts n log rows, in as few statements as it can (one per up to 32). */
+int exec_log_insert_many(struct db *db, const struct exec_log *logs, size_t n);
 
 /* A human-confirmation wait: a pending_tasks row; *task_id (9 bytes) the
  * new task's id. */
