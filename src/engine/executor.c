@@ -268,7 +268,7 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 						      type, data, x->state);
 		if (result != NULL) {
 			snprintf(channel, sizeof channel, WEBHOOK_RESULT_CHANNEL_PREFIX "%s", x->id);
-			publisher_send(e->pub, channel, result);
+			publisher_send_first(e->pub, channel, result);
 		}
 	}
 }

@@ -22,7 +22,8 @@ struct channel {
 	char **bodies;               /* a ring */
 	size_t head, count, cap;
 	int busy;
-	int ready;                   /* in the ready list */
+	int ready;                   /* in a ready list */
+	int urgent;                  /* someone waits for its messages: sent first */
 };
 
 struct publisher {
@@ -31,8 +32,9 @@ struct publisher {
 	char *socket_path;           /* unix socket, or NULL */
 	struct curl_slist *headers;
 	json_t *by_name;             /* channel name -> struct channel * (as an integer) */
-	struct channel **ready;      /* channels with a message to send and none in flight */
-	size_t n_ready, cap_ready;
+	/* Channels with a message to send and none in flight, in the order
+	 * they became ready; urgent ones (a caller waits) go before the rest. */
+	struct ready_list { struct channel **at; size_t n, cap; } ready, ready_urgent;
 	size_t waiting;              /* messages waiting, all channels */
 	size_t in_flight;
 	int failing;                 /* logged the start of an outage */
@@ -95,11 +97,12 @@ mark_ready(struct publisher *p, struct channel *c)
 {
 	if (c->ready || c->busy || c->count == 0)
 		return;
-	if (p->n_ready == p->cap_ready) {
-		p->cap_ready = p->cap_ready ? p->cap_ready * 2 : 64;
-		p->ready = xrealloc(p->ready, p->cap_ready * sizeof *p->ready);
+	struct ready_list *l = c->urgent ? &p->ready_urgent : &p->ready;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->at = xrealloc(l->at, l->cap * sizeof *l->at);
 	}
-	p->ready[p->n_ready++] = c;
+	l->at[l->n++] = c;
 	c->ready = 1;
 }
 
@@ -122,7 +125,8 @@ publisher_free(struct publisher *p)
 	json_decref(p->by_name);
 	for (size_t i = 0; i < p->n_spare; i++)
 		curl_easy_cleanup(p->spare[i]);
-	free(p->ready);
+	free(p->ready.at);
+	free(p->ready_urgent.at);
 	curl_slist_free_all(p->headers);
 	free(p->base);
 	free(p->socket_path);
@@ -178,26 +182,34 @@ start(struct publisher *p, struct channel *c)
 }
 
 static void
-start_waiting(struct publisher *p)
+start_list(struct publisher *p, struct ready_list *l)
 {
 	size_t i = 0;
-	while (i < p->n_ready && p->in_flight < PUBLISHER_IN_FLIGHT) {
-		struct channel *c = p->ready[i++];
+	while (i < l->n && p->in_flight < PUBLISHER_IN_FLIGHT) {
+		struct channel *c = l->at[i++];
 		c->ready = 0;
 		start(p, c);
 	}
-	memmove(p->ready, p->ready + i, (p->n_ready - i) * sizeof *p->ready);
-	p->n_ready -= i;
+	memmove(l->at, l->at + i, (l->n - i) * sizeof *l->at);
+	l->n -= i;
 }
 
-void
-publisher_send(struct publisher *p, const char *channel, char *body)
+static void
+start_waiting(struct publisher *p)
+{
+	start_list(p, &p->ready_urgent);
+	start_list(p, &p->ready);
+}
+
+static void
+queue(struct publisher *p, const char *channel, char *body, int urgent)
 {
 	if (p == NULL) {
 		free(body);
 		return;
 	}
 	struct channel *c = channel_of(p, channel);
+	c->urgent |= urgent;
 	if (p->waiting >= PUBLISHER_QUEUE_MAX && c->count > 0) {
 		/* Full: this channel's oldest waiting message makes room. */
 		free(c->bodies[c->head]);
@@ -222,6 +234,18 @@ publisher_send(struct publisher *p, const char *channel, char *body)
 	p->waiting++;
 	mark_ready(p, c);
 	start_waiting(p);
+}
+
+void
+publisher_send(struct publisher *p, const char *channel, char *body)
+{
+	queue(p, channel, body, 0);
+}
+
+void
+publisher_send_first(struct publisher *p, const char *channel, char *body)
+{
+	queue(p, channel, body, 1);
 }
 
 int

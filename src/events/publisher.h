@@ -26,6 +26,9 @@ void publisher_free(struct publisher *p);
 
 /* Queues body (JSON text, taken) for channel. */
 void publisher_send(struct publisher *p, const char *channel, char *body);
+/* The same for a channel someone waits on (a synchronous webhook's
+ * result): its messages go out before those of every other channel. */
+void publisher_send_first(struct publisher *p, const char *channel, char *body);
 
 /* For the loop: a transfer on the multi handle finished; 1 when it was
  * one of the publisher's (then handled and freed), 0 otherwise. */
