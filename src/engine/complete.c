@@ -894,8 +894,10 @@ engine_commit_batch(struct engine *e, int durable)
 		return -1;
 	}
 	e->commits++;
-	for (size_t i = 0; i < c.n_t; i++)
+	for (size_t i = 0; i < c.n_t; i++) {
 		c.t[i].x->event_seq = c.t[i].seq;
+		c.t[i].x->settled = !running_now(&c.t[i]);
+	}
 	if (c.n_t > 0)
 		memcpy(e->last_exec, c.t[c.n_t - 1].x->id, sizeof e->last_exec);
 	/* The events wait for a durable commit: nothing is seen before it

@@ -53,6 +53,8 @@ struct exec_entry {
 	char *parent_execution_id, *parent_node_id, *trigger_node_id;
 	char *root_execution_id;     /* the top of the parent chain; NULL without a parent */
 	unsigned long last_used;
+	int settled;                 /* no longer running as of the last commit: dropped
+				      * after the pass (loaded again if it is resumed) */
 };
 
 /* An event of a commit, held until a durable commit covers it. */

@@ -187,6 +187,27 @@ engine_exec(struct engine *e, const char *execution_id)
 	return x;
 }
 
+/* Forgets the executions that stopped running (completed, failed, waiting
+ * for a human or a child): their states are the bulk of an executor's
+ * memory, and one that is resumed is loaded again.  Only between passes,
+ * when no held event refers to an entry. */
+static void
+drop_settled(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_cache;) {
+		struct exec_entry *x = e->cache[i];
+		if (!x->settled) {
+			i++;
+			continue;
+		}
+		json_object_del(e->cache_index, x->id);
+		entry_free(e, x);
+		e->cache[i] = e->cache[--e->n_cache];
+		if (i < e->n_cache)
+			json_object_set_new(e->cache_index, e->cache[i]->id, json_integer((json_int_t)i));
+	}
+}
+
 /* The state as committed now: reloaded when another process changed it. */
 static int
 refresh_state(struct engine *e, struct exec_entry *x, char *status, size_t status_len)
@@ -431,10 +452,10 @@ engine_new(const struct config *cfg, struct db *db)
 	/* A pass allocates and frees a lot; left to its defaults, malloc
 	 * gives the top of the heap back after each and takes it again in
 	 * the next, and every give-back flushes the TLBs of all CPUs (measured:
-	 * half of an executor's time under load).  Keep up to 16 MB of what was
+	 * half of an executor's time under load).  Keep up to 8 MB of what was
 	 * freed: a pass's churn, not more (a pool's memory is a feature too). */
-	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-	mallopt(M_TOP_PAD, 2 << 20);
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
 	struct engine *e = xcalloc(1, sizeof *e);
 	e->cfg = cfg;
 	e->db = db;
@@ -516,6 +537,7 @@ engine_pass(struct engine *e)
 	}
 	while (engine_make_durable(e) != 0)
 		usleep(200000);
+	drop_settled(e);
 	return e->n_runq > 0 ? 0 : sched_wait_ms(next_wait_ms(e), schedule_due, time_now_ms());
 }
 
