@@ -861,6 +861,38 @@ engine_make_durable(struct engine *e)
 	return 0;
 }
 
+static int
+by_execution_id(const void *a, const void *b)
+{
+	const struct exec_entry *const *x = a, *const *y = b;
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/* Loads every execution of the batch first (PostgreSQL: locks its row), in
+ * the order of their ids: two executors whose batches share executions
+ * lock them in the same order, so one waits for the other instead of the
+ * two deadlocking.  0 or DB_FAILED. */
+static int
+touch_in_order(struct commit *c)
+{
+	struct engine *e = c->e;
+	struct exec_entry **xs = xcalloc(e->n_batch ? e->n_batch : 1, sizeof *xs);
+	size_t n = 0;
+	for (size_t i = 0; i < e->n_batch; i++) {
+		struct exec_entry *x = engine_exec(e, e->batch[i].job.execution_id);
+		if (x != NULL)
+			xs[n++] = x;
+	}
+	qsort(xs, n, sizeof *xs, by_execution_id);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((i == 0 || xs[i] != xs[i - 1]) && touch(c, xs[i]) == NULL &&
+		    db_error_class(e->db) != DB_CLASS_NONE)
+			rc = DB_FAILED;
+	free(xs);
+	return rc;
+}
+
 int
 engine_commit_batch(struct engine *e, int durable)
 {
@@ -869,7 +901,7 @@ engine_commit_batch(struct engine *e, int durable)
 	struct commit c = { .e = e, .now = time_now_ms() };
 	if (db_set_commit_durable(e->db, durable) != 0 || db_begin_write(e->db) != 0)
 		return -1;
-	int rc = 0;
+	int rc = touch_in_order(&c);
 	for (size_t i = 0; i < e->n_batch && rc == 0; i++)
 		rc = apply(&c, &e->batch[i]);
 	/* Successors that can run inline do, breadth first: the queue grows
