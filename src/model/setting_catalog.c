@@ -48,6 +48,16 @@ has_control(const char *s)
 	return 0;
 }
 
+/* Whether the URL carries a password: masking it changes it. */
+static int
+has_password(const char *url)
+{
+	char *masked = url_mask_password(url);
+	int changed = strcmp(masked, url) != 0;
+	free(masked);
+	return changed;
+}
+
 const char *
 setting_value_problem(const struct setting_def *d, json_t *value)
 {
@@ -70,6 +80,9 @@ setting_value_problem(const struct setting_def *d, json_t *value)
 			return "expected a URL (scheme://...) of at most 2048 characters, or \"\"";
 		if (*s != '\0' && strstr(s, "://") == NULL)
 			return "expected a URL (scheme://...) of at most 2048 characters, or \"\"";
+		if ((d->flags & SETTING_MASKED) && has_password(s))
+			return "a URL with a password is not stored (it would be kept in clear in the "
+			       "database); set it in the environment instead";
 		return NULL;
 	case SETTING_HTTP_URL:
 		if (s == NULL || has_control(s) || strchr(s, ' ') != NULL || strlen(s) > 2048)

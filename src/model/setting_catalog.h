@@ -20,7 +20,8 @@ enum setting_kind {
 	SETTING_CHOICE,     /* one of choices */
 	SETTING_BOOL,
 	SETTING_SECONDS,    /* an integer from min to max */
-	SETTING_URL,        /* scheme://..., any scheme; "" for none */
+	SETTING_URL,        /* scheme://..., any scheme; "" for none; with SETTING_MASKED,
+			       no password (never stored in clear) */
 	SETTING_HTTP_URL,   /* http:// or https://...; "" for none */
 	SETTING_PATH,       /* an absolute file path; "" for none */
 };

@@ -69,6 +69,9 @@ test_values(void)
 	ok(problem("platform_base_url", "\"javascript:alert(1)\"") != NULL, "not an http URL");
 	ok(problem("redis_url", "\"rediss://h:6380/0\"") == NULL, "any scheme for redis_url");
 	ok(problem("redis_url", "\"h:6379\"") != NULL, "a redis_url without a scheme");
+	ok(problem("redis_url", "\"redis://u:pw@h/0\"") != NULL, "no password stored in a redis_url");
+	ok(problem("redis_url", "\"redis://h/0?password=pw\"") != NULL, "nor as a parameter");
+	ok(problem("redis_url", "\"redis://u@h/0\"") == NULL, "a user without a password");
 	ok(problem("sandbox_mode", "\"bwrap\"") == NULL, "bwrap");
 	ok(problem("sandbox_mode", "\"none\"") != NULL, "none is not a mode to choose");
 	const struct setting_def *db = setting_def_find("database_url");
@@ -119,7 +122,7 @@ test_config_round_trip(void)
 	json_decref(v);
 	v = json_string("redis://u:pw@h/0");
 	json_t *shown = setting_shown(setting_def_find("redis_url"), v);
-	is_str(json_string_value(shown), "redis://u:***@h/0", "redis_url is shown masked");
+	is_str(json_string_value(shown), "redis://u:***@h/0", "redis_url (from the environment) is shown masked");
 	json_decref(shown);
 	json_decref(v);
 	free(cfg.sandbox_mode);
