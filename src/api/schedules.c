@@ -70,8 +70,9 @@ after_change(struct req *r, struct db *db, const char *id)
 	free(node_id);
 }
 
+/* SCHED_WRONG_STATE is answered by change_state(), which names the state. */
 static int
-answer_error(struct req *r, struct db *db, int rc, const char *id)
+answer_error(struct req *r, struct db *db, int rc)
 {
 	switch (rc) {
 	case SCHED_NOT_FOUND:
@@ -80,10 +81,6 @@ answer_error(struct req *r, struct db *db, int rc, const char *id)
 		return resp_error(r, 404, "Workflow not found.");
 	case SCHED_BAD_TIMING:
 		return resp_error(r, 422, "interval_seconds must be >= 1 (or give a cron expression)");
-	case SCHED_WRONG_STATE: {
-		(void)id;
-		return resp_error(r, 400, "Wrong state.");
-	}
 	default:
 		return resp_db_error(r, db, "schedules");
 	}
@@ -97,7 +94,7 @@ answer_schedule(struct req *r, struct db *db, const char *id, int status)
 	int rc = schedule_write(db, id, scope_of(r), &w);
 	if (rc != SCHED_OK) {
 		jw_free(&w);
-		return answer_error(r, db, rc, id);
+		return answer_error(r, db, rc);
 	}
 	return resp_jw(r, status, &w);
 }
@@ -127,7 +124,7 @@ schedules_list(struct req *r)
 				     workflow_id, limit, offset, &w);
 	if (rc != SCHED_OK) {
 		jw_free(&w);
-		return answer_error(r, db, rc, NULL);
+		return answer_error(r, db, rc);
 	}
 	return resp_jw(r, 200, &w);
 }
@@ -145,7 +142,7 @@ schedules_create(struct req *r)
 	int rc = schedule_create(db, fields, r->user.id, scope_of(r), time_now_ms(), id);
 	json_decref(fields);
 	if (rc != SCHED_OK)
-		return answer_error(r, db, rc, NULL);
+		return answer_error(r, db, rc);
 	after_change(r, db, id);
 	return answer_schedule(r, db, id, 201);
 }
@@ -172,7 +169,7 @@ schedules_update(struct req *r)
 	int rc = schedule_update(db, id, scope_of(r), fields, time_now_ms());
 	json_decref(fields);
 	if (rc != SCHED_OK)
-		return answer_error(r, db, rc, id);
+		return answer_error(r, db, rc);
 	after_change(r, db, id);
 	return answer_schedule(r, db, id, 200);
 }
@@ -193,7 +190,7 @@ schedules_delete(struct req *r)
 	free(slug);
 	free(node_id);
 	if (rc != SCHED_OK)
-		return answer_error(r, db, rc, id);
+		return answer_error(r, db, rc);
 	return resp_empty(r, 204);
 }
 
@@ -218,7 +215,7 @@ change_state(struct req *r, int pause)
 		return rc;
 	}
 	if (rc != SCHED_OK)
-		return answer_error(r, db, rc, id);
+		return answer_error(r, db, rc);
 	after_change(r, db, id);
 	return answer_schedule(r, db, id, 200);
 }
@@ -277,7 +274,7 @@ schedules_batch_delete(struct req *r)
 	int rc = schedule_delete_many(db, ids, n, scope_of(r), &deleted);
 	free(ids);
 	if (rc != SCHED_OK)
-		return answer_error(r, db, rc, NULL);
+		return answer_error(r, db, rc);
 	return resp_empty(r, 204);
 }
 
@@ -317,7 +314,7 @@ schedules_next_runs(struct req *r)
 	char *zone = NULL;
 	int rc = schedule_next_runs(db, id, scope_of(r), times, (size_t)count, &n, &zone);
 	if (rc != SCHED_OK)
-		return answer_error(r, db, rc, id);
+		return answer_error(r, db, rc);
 	json_t *out = json_pack("{s:s, s:s?, s:o}", "schedule_id", id, "timezone", zone,
 				"next_runs", iso_list(times, n, zone));
 	free(zone);

@@ -266,6 +266,20 @@ load_timing(struct db *db, const char *id, struct sched_timing *t, char status[1
 	return rc == DB_ROW ? SCHED_OK : SCHED_NOT_FOUND;
 }
 
+int
+schedule_timing_text(struct db *db, const char *id, char **out)
+{
+	struct sched_timing t = { 0 };
+	char status[16];
+	int rc = load_timing(db, id, &t, status);
+	if (rc == SCHED_OK)
+		*out = xasprintf("%lld|%s|%s", (long long)t.interval_ms, t.cron ? t.cron : "",
+				 t.timezone ? t.timezone : "");
+	free((char *)t.cron);
+	free((char *)t.timezone);
+	return rc;
+}
+
 static void
 timing_clear(struct sched_timing *t)
 {

@@ -22,6 +22,9 @@ int schedule_apply_settings(struct db *db, const char *id, json_t *fields, int *
  * (with *why when why is not NULL) for an interval schedule without an
  * interval. */
 int schedule_restart_clock(struct db *db, const char *id, int64_t now_ms, char **why);
+/* The timing of a schedule as text (interval, cron, zone; malloc'd), to
+ * tell whether a change changed it. */
+int schedule_timing_text(struct db *db, const char *id, char **out);
 /* next_run_ms and next_run_at together (due_ms < 0: none). */
 int schedule_set_due(struct db *db, const char *id, int64_t due_ms);
 

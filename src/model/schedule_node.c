@@ -224,8 +224,19 @@ schedule_node_start(struct db *db, int64_t workflow_id, const char *node_id, int
 	} else if (found == SCHED_OK) {
 		if (!json_object_get(fields, "cron"))
 			json_object_set_new(fields, "cron", json_null());
+		/* An active schedule keeps its due time unless its timing
+		 * changed (Pipelit: "active: update only"). */
 		int changed = 0;
-		rc = schedule_apply_settings(db, id, fields, &changed);
+		char *before = NULL, *after = NULL;
+		rc = schedule_timing_text(db, id, &before);
+		if (rc == SCHED_OK)
+			rc = schedule_apply_settings(db, id, fields, &changed);
+		if (rc == SCHED_OK)
+			rc = schedule_timing_text(db, id, &after);
+		if (rc == SCHED_OK)
+			changed = strcmp(before, after) != 0;
+		free(before);
+		free(after);
 		if (rc == SCHED_OK && (strcmp(status, "done") == 0 || strcmp(status, "dead") == 0))
 			rc = exec_sql_id(db, "UPDATE scheduled_jobs SET run_count = 0, error_count = 0, "
 					 "current_repeat = 0, current_retry = 0, last_error = '' "

@@ -172,6 +172,27 @@ sub test_backoff_dead {
 	is(count_runs($t, $id), 0, 'no execution');
 	($res, $j) = api($t, $alice, 'POST', "schedules/$id/pause/");
 	is_detail($t, $res, 400, "Cannot pause job with status 'dead'.", 'a dead one cannot be paused');
+
+	# The back-off doubles and stops at 10 intervals: a schedule on its
+	# sixth retry (set in the database rather than waited for) that fails
+	# again is due 10 intervals later, not 2^6.
+	(undef, $j) = api($t, $alice, 'POST', 'schedules/', { name => 'backoff', workflow_id => $wid,
+		trigger_node_id => 'tick', interval_seconds => 2, max_retries => 20 });
+	my $b = $j->{id} or return fail('created');
+	ok(PipelitTest::wait_until(20, sub { get_schedule($t, $alice, $b)->{current_retry} >= 1 }), 'a first failure');
+	is($t->db_query("SELECT next_run_ms - last_run_ms FROM scheduled_jobs WHERE id = '$b'"), 2000,
+		'retried one interval later');
+	ok(PipelitTest::wait_until(20, sub { get_schedule($t, $alice, $b)->{current_retry} >= 2 }), 'a second failure');
+	is($t->db_query("SELECT next_run_ms - last_run_ms FROM scheduled_jobs WHERE id = '$b'"), 4000,
+		'then two intervals later');
+	api($t, $alice, 'POST', "schedules/$b/pause/");
+	my $now = int(time * 1000);
+	$t->db_query("UPDATE scheduled_jobs SET status = 'active', current_retry = 6, next_run_ms = $now WHERE id = '$b'");
+	api($t, $alice, 'PATCH', "schedules/$b/", { description => 'wake up' });   # wakes the executors
+	ok(PipelitTest::wait_until(20, sub { get_schedule($t, $alice, $b)->{current_retry} >= 7 }), 'a seventh failure');
+	is($t->db_query("SELECT next_run_ms - last_run_ms FROM scheduled_jobs WHERE id = '$b'"), 20000,
+		'capped at 10 intervals (not 2^6)');
+	api($t, $alice, 'DELETE', "schedules/$b/");
 }
 
 sub test_node_routes {
@@ -204,6 +225,13 @@ sub test_node_routes {
 	like($text, qr/"node_updated".*"schedule_job":\{[^}]*"status":"active"/, 'node_updated with the schedule state');
 	(undef, $j) = api($t, $alice, 'GET', "schedules/$id/");
 	is($j->{name}, 'schedule:tick', 'named schedule:<node_id>');
+	my $due_before = $t->db_query("SELECT next_run_ms FROM scheduled_jobs WHERE id = '$id'");
+	my $run_before = $t->db_query("SELECT run_count FROM scheduled_jobs WHERE id = '$id'");
+	($res, $j) = api($t, $alice, 'POST', 'workflows/node-wf/nodes/tick/schedule/start/');
+	my $due_after = $t->db_query("SELECT next_run_ms FROM scheduled_jobs WHERE id = '$id'");
+	my $run_after = $t->db_query("SELECT run_count FROM scheduled_jobs WHERE id = '$id'");
+	ok($run_before != $run_after || $due_before eq $due_after,
+		'start on an active schedule with the same timing keeps its due time');
 	ok(PipelitTest::wait_until(20, sub { count_runs($t, $id) >= 2 }), 'it runs');
 	$text = read_until($s, qr/"run_count":[1-9]/, 5);
 	like($text, qr/"node_updated".*"run_count":[1-9]/, 'a run publishes node_updated with the counters');
