@@ -81,32 +81,52 @@ struct commit {
 };
 
 static struct touched *
-touch(struct commit *c, struct exec_entry *x)
+touched_add(struct commit *c, struct exec_entry *x, const char *status, int64_t seq)
 {
-	for (size_t i = 0; i < c->n_t; i++)
-		if (c->t[i].x == x)
-			return &c->t[i];
+	c->t = xrealloc(c->t, (c->n_t + 1) * sizeof *c->t);
+	struct touched *t = &c->t[c->n_t++];
+	memset(t, 0, sizeof *t);
+	t->x = x;
+	snprintf(t->status, sizeof t->status, "%s", status);
+	t->seq = seq;
+	return t;
+}
+
+/* x's state as committed at seq: the one held, or loaded again when
+ * another process moved it on.  0, or -1 (the execution is gone, or the
+ * database failed: see db_error_class). */
+static int
+state_at(struct commit *c, struct exec_entry *x, int64_t seq)
+{
+	if (seq == x->event_seq && x->state != NULL)
+		return 0;
 	struct exec_row row;
 	int rc = exec_row_load(c->e->db, x->id, 0, &row);
-	if (rc != 0) {
-		exec_row_clear(&row);
-		return NULL;
-	}
-	if (row.event_seq != x->event_seq || x->state == NULL) {
+	if (rc == 0) {
 		json_decref(x->state);
 		x->state = json_loads(row.state, 0, NULL);
 		if (x->state == NULL)
 			x->state = json_object();
 		x->event_seq = row.event_seq;
 	}
-	c->t = xrealloc(c->t, (c->n_t + 1) * sizeof *c->t);
-	struct touched *t = &c->t[c->n_t++];
-	memset(t, 0, sizeof *t);
-	t->x = x;
-	snprintf(t->status, sizeof t->status, "%s", row.status);
-	t->seq = row.event_seq;
 	exec_row_clear(&row);
-	return t;
+	return rc == 0 ? 0 : -1;
+}
+
+/* The execution as this commit sees it, loaded (and on PostgreSQL locked)
+ * the first time; NULL when it is gone or the database failed. */
+static struct touched *
+touch(struct commit *c, struct exec_entry *x)
+{
+	for (size_t i = 0; i < c->n_t; i++)
+		if (c->t[i].x == x)
+			return &c->t[i];
+	const char *id = x->id;
+	struct exec_head head;
+	if (exec_heads_lock(c->e->db, &id, 1, &head) != 0 || head.status[0] == '\0' ||
+	    state_at(c, x, head.event_seq) != 0)
+		return NULL;
+	return touched_add(c, x, head.status, head.event_seq);
 }
 
 static void
@@ -871,12 +891,14 @@ by_execution_id(const void *a, const void *b)
 /* Loads every execution of the batch first (PostgreSQL: locks its row), in
  * the order of their ids: two executors whose batches share executions
  * lock them in the same order, so one waits for the other instead of the
- * two deadlocking.  0 or DB_FAILED. */
+ * two deadlocking.  One statement per up to 32 executions; a state is read
+ * only when another process moved it on.  0 or DB_FAILED. */
 static int
 touch_in_order(struct commit *c)
 {
 	struct engine *e = c->e;
-	struct exec_entry **xs = xcalloc(e->n_batch ? e->n_batch : 1, sizeof *xs);
+	size_t cap = e->n_batch ? e->n_batch : 1;
+	struct exec_entry **xs = xcalloc(cap, sizeof *xs);
 	size_t n = 0;
 	for (size_t i = 0; i < e->n_batch; i++) {
 		struct exec_entry *x = engine_exec(e, e->batch[i].job.execution_id);
@@ -884,11 +906,27 @@ touch_in_order(struct commit *c)
 			xs[n++] = x;
 	}
 	qsort(xs, n, sizeof *xs, by_execution_id);
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		if ((i == 0 || xs[i] != xs[i - 1]) && touch(c, xs[i]) == NULL &&
-		    db_error_class(e->db) != DB_CLASS_NONE)
-			rc = DB_FAILED;
+	const char **ids = xcalloc(cap, sizeof *ids);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || xs[i] != xs[i - 1])
+			xs[m++] = xs[i];
+	for (size_t i = 0; i < m; i++)
+		ids[i] = xs[i]->id;
+	struct exec_head *heads = xcalloc(cap, sizeof *heads);
+	int rc = exec_heads_lock(e->db, ids, m, heads);
+	for (size_t i = 0; i < m && rc == 0; i++) {
+		if (heads[i].status[0] == '\0')
+			continue;                /* deleted: its jobs went with it */
+		if (state_at(c, xs[i], heads[i].event_seq) != 0) {
+			if (db_error_class(e->db) != DB_CLASS_NONE)
+				rc = DB_FAILED;
+			continue;
+		}
+		touched_add(c, xs[i], heads[i].status, heads[i].event_seq);
+	}
+	free(heads);
+	free(ids);
 	free(xs);
 	return rc;
 }

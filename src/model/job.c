@@ -372,6 +372,60 @@ exec_row_load(struct db *db, const char *id, int with_graph, struct exec_row *ou
 	return rc == DB_ROW ? 0 : EXEC_NOT_FOUND;
 }
 
+#define HEAD_GROUP_MAX 32
+
+/* "SELECT ... WHERE execution_id IN (?, ...)" for k ids (malloc'd). */
+static char *
+heads_sql(size_t k, int pg)
+{
+	size_t len = 200 + k * 3;
+	char *sql = xmalloc(len);
+	char *at = sql + snprintf(sql, len, "SELECT execution_id, status, event_seq FROM "
+				  "workflow_executions WHERE execution_id IN (");
+	for (size_t i = 0; i < k; i++)
+		at += snprintf(at, len - (size_t)(at - sql), "%s?", i ? ", " : "");
+	snprintf(at, len - (size_t)(at - sql), ") ORDER BY execution_id%s", pg ? " FOR UPDATE" : "");
+	return sql;
+}
+
+int
+exec_heads_lock(struct db *db, const char *const *ids, size_t n, struct exec_head *out)
+{
+	int pg = db_backend_of(db) == DB_POSTGRES;
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		snprintf(out[i].id, sizeof out[i].id, "%s", ids[i]);
+	}
+	for (size_t done = 0; done < n;) {
+		size_t k = HEAD_GROUP_MAX;
+		while (k > n - done)
+			k /= 2;
+		char *sql = heads_sql(k, pg);
+		struct db_stmt *st = db_prepare(db, sql);
+		free(sql);
+		if (st == NULL)
+			return DB_FAILED;
+		for (size_t i = 0; i < k; i++)
+			db_bind_text(st, (int)i + 1, ids[done + i], -1);
+		int rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			const char *id = db_column_text(st, 0);
+			for (size_t i = done; i < done + k; i++)
+				if (id && strcmp(out[i].id, id) == 0) {
+					snprintf(out[i].status, sizeof out[i].status, "%s",
+						 db_column_text(st, 1) ? db_column_text(st, 1) : "");
+					out[i].event_seq = db_column_int64(st, 2);
+					break;
+				}
+		}
+		db_reset(st);
+		if (rc == DB_ERROR)
+			return DB_FAILED;
+		done += k;
+	}
+	return 0;
+}
+
 char *
 exec_snapshot_load(struct db *db, int64_t workflow_id, int64_t revision)
 {

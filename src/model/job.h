@@ -96,6 +96,20 @@ void exec_row_clear(struct exec_row *r);
  * EXEC_NOT_FOUND (1), DB_FAILED. */
 int exec_row_load(struct db *db, const char *id, int with_graph, struct exec_row *out);
 
+/* What a completion needs first of an execution: whether it still runs,
+ * and whether the state an executor holds is the current one. */
+struct exec_head {
+	char id[37];
+	char status[16];             /* "" when the execution is gone */
+	int64_t event_seq;
+};
+
+/* The heads of the executions ids[0..n) (out[i] for ids[i]), and on
+ * PostgreSQL their rows locked until the transaction ends, taken in the
+ * order of their ids (so two transactions that lock some of the same
+ * executions never deadlock): one statement per up to 32.  0 or DB_FAILED. */
+int exec_heads_lock(struct db *db, const char *const *ids, size_t n, struct exec_head *out);
+
 /* The graph executions of (workflow, revision) run (JSON text, malloc'd),
  * or NULL. */
 char *exec_snapshot_load(struct db *db, int64_t workflow_id, int64_t revision);
