@@ -431,7 +431,8 @@ workspace_ensure_default(struct db *db, const char *root)
 		return db_abandon(db);
 	if (n > 0)
 		return WS_OK;
-	rc = db_query_int64(db, "SELECT id FROM user_profiles ORDER BY id LIMIT 1", &first);
+	rc = db_query_int64(db, "SELECT id FROM user_profiles WHERE is_active = TRUE "
+			    "ORDER BY id LIMIT 1", &first);
 	if (rc < 0)
 		return db_abandon(db);
 	if (rc == 1)

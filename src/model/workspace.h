@@ -91,7 +91,7 @@ int workspace_reset_rootfs(const struct workspace *w, const char *root);
 
 /*
  * Makes sure the workspace named "default" exists once a user does: owned
- * by the first user (the lowest id), at <root>/default, its directory
+ * by the first active user (the lowest id), at <root>/default, its directory
  * taken as it is when it exists already.  Nothing is written when it
  * exists.  WS_OK also when there is no user yet.
  */
