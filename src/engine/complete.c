@@ -426,14 +426,10 @@ queue_for_gateway(struct commit *c, int queued)
 	return 0;
 }
 
+/* The execution ran out of jobs: it completed. */
 static int
-finalize_if_done(struct commit *c, struct touched *t)
+finalize(struct commit *c, struct touched *t)
 {
-	if (strcmp(t->status, "running") != 0)
-		return 0;
-	int left = job_any_left(c->e->db, t->x->id);
-	if (left != 0)
-		return left < 0 ? DB_FAILED : 0;
 	json_t *out = final_output(t->x->state);
 	snprintf(t->status, sizeof t->status, "completed");
 	t->completed_ms = c->now;
@@ -881,6 +877,30 @@ engine_make_durable(struct engine *e)
 	return 0;
 }
 
+/* Completes every running execution of the commit with no job left (one
+ * query per up to 32 executions).  0 or DB_FAILED. */
+static int
+finalize_finished(struct commit *c)
+{
+	const char **ids = xcalloc(c->n_t ? c->n_t : 1, sizeof *ids);
+	struct touched **ts = xcalloc(c->n_t ? c->n_t : 1, sizeof *ts);
+	int *left = xcalloc(c->n_t ? c->n_t : 1, sizeof *left);
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_t; i++)
+		if (strcmp(c->t[i].status, "running") == 0) {
+			ts[n] = &c->t[i];
+			ids[n++] = c->t[i].x->id;
+		}
+	int rc = job_left_many(c->e->db, ids, n, left);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (!left[i])
+			rc = finalize(c, ts[i]) < 0 ? DB_FAILED : 0;
+	free(left);
+	free(ts);
+	free(ids);
+	return rc;
+}
+
 static int
 by_execution_id(const void *a, const void *b)
 {
@@ -946,8 +966,8 @@ engine_commit_batch(struct engine *e, int durable)
 	 * while it is drained. */
 	for (size_t i = 0; i < c.n_inl && rc == 0; i++)
 		rc = apply_inline(&c, &c.inl[i]);
-	for (size_t i = 0; i < c.n_t && rc == 0; i++)
-		rc = finalize_if_done(&c, &c.t[i]) < 0 ? DB_FAILED : 0;
+	if (rc == 0)
+		rc = finalize_finished(&c);
 	if (rc == 0)
 		rc = write_logs(&c);
 	if (rc == 0)

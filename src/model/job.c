@@ -65,6 +65,32 @@ write_scope(const char *loop, int after)
 	return text;
 }
 
+/* Statements over many rows go in groups of 32, then 16, 8, 4, 2, 1: six
+ * statement texts at most, each prepared once per connection. */
+#define GROUP_MAX 32
+
+static size_t
+group_size(size_t left)
+{
+	size_t k = GROUP_MAX;
+	while (k > left)
+		k /= 2;
+	return k;
+}
+
+/* head, then k copies of item separated by ", ", then tail (malloc'd). */
+static char *
+repeated_sql(const char *head, const char *item, size_t k, const char *tail)
+{
+	size_t len = strlen(head) + k * (strlen(item) + 2) + strlen(tail) + 1;
+	char *sql = xmalloc(len);
+	char *at = sql + snprintf(sql, len, "%s", head);
+	for (size_t i = 0; i < k; i++)
+		at += snprintf(at, len - (size_t)(at - sql), "%s%s", i ? ", " : "", item);
+	snprintf(at, len - (size_t)(at - sql), "%s", tail);
+	return sql;
+}
+
 /* The one-row claim: the subquery finds the earliest due row, the UPDATE
  * takes it (measured: a tenth of the cost of claiming with IN (...)).
  * SQLite runs it once per row inside one transaction. */
@@ -302,16 +328,33 @@ job_wake_waiting(struct db *db, const char *execution_id, const char *node_id,
 }
 
 int
-job_any_left(struct db *db, const char *execution_id)
+job_left_many(struct db *db, const char *const *ids, size_t n, int *left)
 {
-	struct db_stmt *st = db_prepare(db,
-		"SELECT 1 FROM execution_jobs WHERE execution_id = ? LIMIT 1");
-	if (st == NULL)
-		return DB_FAILED;
-	db_bind_text(st, 1, execution_id, -1);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? DB_FAILED : rc == DB_ROW;
+	for (size_t i = 0; i < n; i++)
+		left[i] = 0;
+	for (size_t done = 0; done < n;) {
+		size_t k = group_size(n - done);
+		char *sql = repeated_sql("SELECT DISTINCT execution_id FROM execution_jobs "
+					 "WHERE execution_id IN (", "?", k, ")");
+		struct db_stmt *st = db_prepare(db, sql);
+		free(sql);
+		if (st == NULL)
+			return DB_FAILED;
+		for (size_t i = 0; i < k; i++)
+			db_bind_text(st, (int)i + 1, ids[done + i], -1);
+		int rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			const char *id = db_column_text(st, 0);
+			for (size_t i = done; i < done + k; i++)
+				if (id && strcmp(ids[i], id) == 0)
+					left[i] = 1;
+		}
+		db_reset(st);
+		if (rc == DB_ERROR)
+			return DB_FAILED;
+		done += k;
+	}
+	return 0;
 }
 
 int
@@ -372,22 +415,6 @@ exec_row_load(struct db *db, const char *id, int with_graph, struct exec_row *ou
 	return rc == DB_ROW ? 0 : EXEC_NOT_FOUND;
 }
 
-#define HEAD_GROUP_MAX 32
-
-/* "SELECT ... WHERE execution_id IN (?, ...)" for k ids (malloc'd). */
-static char *
-heads_sql(size_t k, int pg)
-{
-	size_t len = 200 + k * 3;
-	char *sql = xmalloc(len);
-	char *at = sql + snprintf(sql, len, "SELECT execution_id, status, event_seq FROM "
-				  "workflow_executions WHERE execution_id IN (");
-	for (size_t i = 0; i < k; i++)
-		at += snprintf(at, len - (size_t)(at - sql), "%s?", i ? ", " : "");
-	snprintf(at, len - (size_t)(at - sql), ") ORDER BY execution_id%s", pg ? " FOR UPDATE" : "");
-	return sql;
-}
-
 int
 exec_heads_lock(struct db *db, const char *const *ids, size_t n, struct exec_head *out)
 {
@@ -397,10 +424,11 @@ exec_heads_lock(struct db *db, const char *const *ids, size_t n, struct exec_hea
 		snprintf(out[i].id, sizeof out[i].id, "%s", ids[i]);
 	}
 	for (size_t done = 0; done < n;) {
-		size_t k = HEAD_GROUP_MAX;
-		while (k > n - done)
-			k /= 2;
-		char *sql = heads_sql(k, pg);
+		size_t k = group_size(n - done);
+		char *sql = repeated_sql("SELECT execution_id, status, event_seq FROM "
+					 "workflow_executions WHERE execution_id IN (", "?", k,
+					 pg ? ") ORDER BY execution_id FOR UPDATE"
+					    : ") ORDER BY execution_id");
 		struct db_stmt *st = db_prepare(db, sql);
 		free(sql);
 		if (st == NULL)
@@ -484,23 +512,6 @@ bind_opt(struct db_stmt *st, int i, const char *s)
 }
 
 #define LOG_COLUMNS 12
-#define LOG_GROUP_MAX 32
-
-/* "INSERT ... VALUES (?, ...), (?, ...)" for k rows (malloc'd). */
-static char *
-log_insert_sql(size_t k)
-{
-	static const char head[] =
-		"INSERT INTO execution_logs (execution_id, node_id, status, input, output, error, "
-		"error_code, metadata, duration_ms, attempt, retry_count, timestamp) VALUES ";
-	static const char row[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-	size_t len = sizeof head + k * (sizeof row + 2);
-	char *sql = xmalloc(len);
-	char *at = sql + snprintf(sql, len, "%s", head);
-	for (size_t i = 0; i < k; i++)
-		at += snprintf(at, len - (size_t)(at - sql), "%s%s", i ? ", " : "", row);
-	return sql;
-}
 
 static void
 bind_log(struct db_stmt *st, int base, const struct exec_log *l, char at[TIME_DB_LEN])
@@ -523,15 +534,14 @@ bind_log(struct db_stmt *st, int base, const struct exec_log *l, char at[TIME_DB
 int
 exec_log_insert_many(struct db *db, const struct exec_log *logs, size_t n)
 {
-	/* Groups of 32, then 16, 8, 4, 2, 1: six statement texts at most,
-	 * each prepared once per connection, and one round trip per group. */
-	char (*at)[TIME_DB_LEN] = xmalloc(LOG_GROUP_MAX * sizeof *at);
+	char (*at)[TIME_DB_LEN] = xmalloc(GROUP_MAX * sizeof *at);
 	int rc = 0;
 	for (size_t done = 0; done < n && rc == 0;) {
-		size_t k = LOG_GROUP_MAX;
-		while (k > n - done)
-			k /= 2;
-		char *sql = log_insert_sql(k);
+		size_t k = group_size(n - done);
+		char *sql = repeated_sql(
+			"INSERT INTO execution_logs (execution_id, node_id, status, input, output, "
+			"error, error_code, metadata, duration_ms, attempt, retry_count, timestamp) "
+			"VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", k, "");
 		struct db_stmt *st = db_prepare(db, sql);
 		free(sql);
 		if (st == NULL) {

@@ -66,8 +66,9 @@ int job_insert(struct db *db, const char *execution_id, const char *node_id, con
 int job_wake_waiting(struct db *db, const char *execution_id, const char *node_id,
 		     const json_t *resume, int64_t now_ms);
 
-/* Whether the execution has any job left (1/0), DB_FAILED. */
-int job_any_left(struct db *db, const char *execution_id);
+/* left[i]: whether execution ids[i] has any job left (1/0); one statement
+ * per up to 32.  0 or DB_FAILED. */
+int job_left_many(struct db *db, const char *const *ids, size_t n, int *left);
 /* Deletes every job of the execution. */
 int job_delete_all(struct db *db, const char *execution_id);
 
