@@ -57,6 +57,7 @@ struct sq_db {
 	sqlite3 *conn;
 	struct busy_limits busy;
 	int64_t busy_since_ms;        /* when the current wait for a lock began */
+	int checkpointed_at;          /* WAL frames when this connection last checkpointed */
 	/* Transaction control, prepared once: they run on every write. */
 	sqlite3_stmt *begin_read, *begin_write, *commit, *rollback;
 	int page_size;
@@ -175,14 +176,24 @@ prepare_persistent(struct sq_db *d, const char *sql, sqlite3_stmt **out)
  * can without waiting for anyone; past the WAL limit, which only happens
  * when readers kept passive checkpoints from finishing, a TRUNCATE
  * checkpoint waits (up to the busy timeout) for those readers and gives
- * the space back.  Either failing is harmless: the next commit tries again.
+ * the space back.  Either failing is harmless: a later commit tries again.
+ *
+ * A connection checkpoints again only once the log has grown by another
+ * WAL_CHECKPOINT_PAGES frames.  Under steady writing the log is rarely
+ * empty when a writer starts, so it never restarts and stays past the
+ * threshold: checkpointing after every commit then copied a few frames and
+ * synced the database file each time, two fsyncs per commit instead of
+ * one (measured: 30% of a trigger's time).
  */
 static int
 wal_hook(void *arg, sqlite3 *conn, const char *dbname, int pages)
 {
 	struct sq_db *d = arg;
-	if (pages < WAL_CHECKPOINT_PAGES)
+	if (pages < d->checkpointed_at)
+		d->checkpointed_at = 0;          /* the log restarted */
+	if (pages < WAL_CHECKPOINT_PAGES || pages < d->checkpointed_at + WAL_CHECKPOINT_PAGES)
 		return SQLITE_OK;
+	d->checkpointed_at = pages;
 	long long bytes = (long long)pages * d->page_size;
 	int mode = bytes > db_settings()->wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE :
 							      SQLITE_CHECKPOINT_PASSIVE;
