@@ -91,6 +91,39 @@ repeated_sql(const char *head, const char *item, size_t k, const char *tail)
 	return sql;
 }
 
+/* Runs "<head>?, ?, ...<tail>" over ids[0..n) in groups, calling on_row
+ * with the index of the id each row's first column names.  0 or
+ * DB_FAILED. */
+static int
+query_by_ids(struct db *db, const char *head, const char *tail, const char *const *ids, size_t n,
+	     void (*on_row)(struct db_stmt *st, size_t i, void *arg), void *arg)
+{
+	for (size_t done = 0; done < n;) {
+		size_t k = group_size(n - done);
+		char *sql = repeated_sql(head, "?", k, tail);
+		struct db_stmt *st = db_prepare(db, sql);
+		free(sql);
+		if (st == NULL)
+			return DB_FAILED;
+		for (size_t i = 0; i < k; i++)
+			db_bind_text(st, (int)i + 1, ids[done + i], -1);
+		int rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			const char *id = db_column_text(st, 0);
+			for (size_t i = done; id && i < done + k; i++)
+				if (strcmp(ids[i], id) == 0) {
+					on_row(st, i, arg);
+					break;
+				}
+		}
+		db_reset(st);
+		if (rc == DB_ERROR)
+			return DB_FAILED;
+		done += k;
+	}
+	return 0;
+}
+
 /* The one-row claim: the subquery finds the earliest due row, the UPDATE
  * takes it (measured: a tenth of the cost of claiming with IN (...)).
  * SQLite runs it once per row inside one transaction. */
@@ -327,34 +360,19 @@ job_wake_waiting(struct db *db, const char *execution_id, const char *node_id,
 	return rc == DB_ERROR ? DB_FAILED : n > 0;
 }
 
+static void
+mark_left(struct db_stmt *st, size_t i, void *arg)
+{
+	((int *)arg)[i] = 1;
+}
+
 int
 job_left_many(struct db *db, const char *const *ids, size_t n, int *left)
 {
 	for (size_t i = 0; i < n; i++)
 		left[i] = 0;
-	for (size_t done = 0; done < n;) {
-		size_t k = group_size(n - done);
-		char *sql = repeated_sql("SELECT DISTINCT execution_id FROM execution_jobs "
-					 "WHERE execution_id IN (", "?", k, ")");
-		struct db_stmt *st = db_prepare(db, sql);
-		free(sql);
-		if (st == NULL)
-			return DB_FAILED;
-		for (size_t i = 0; i < k; i++)
-			db_bind_text(st, (int)i + 1, ids[done + i], -1);
-		int rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *id = db_column_text(st, 0);
-			for (size_t i = done; i < done + k; i++)
-				if (id && strcmp(ids[i], id) == 0)
-					left[i] = 1;
-		}
-		db_reset(st);
-		if (rc == DB_ERROR)
-			return DB_FAILED;
-		done += k;
-	}
-	return 0;
+	return query_by_ids(db, "SELECT DISTINCT execution_id FROM execution_jobs "
+			    "WHERE execution_id IN (", ")", ids, n, mark_left, left);
 }
 
 int
@@ -415,43 +433,25 @@ exec_row_load(struct db *db, const char *id, int with_graph, struct exec_row *ou
 	return rc == DB_ROW ? 0 : EXEC_NOT_FOUND;
 }
 
+static void
+read_head(struct db_stmt *st, size_t i, void *arg)
+{
+	struct exec_head *h = (struct exec_head *)arg + i;
+	snprintf(h->status, sizeof h->status, "%s", db_column_text(st, 1) ? db_column_text(st, 1) : "");
+	h->event_seq = db_column_int64(st, 2);
+}
+
 int
 exec_heads_lock(struct db *db, const char *const *ids, size_t n, struct exec_head *out)
 {
-	int pg = db_backend_of(db) == DB_POSTGRES;
 	for (size_t i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof out[i]);
 		snprintf(out[i].id, sizeof out[i].id, "%s", ids[i]);
 	}
-	for (size_t done = 0; done < n;) {
-		size_t k = group_size(n - done);
-		char *sql = repeated_sql("SELECT execution_id, status, event_seq FROM "
-					 "workflow_executions WHERE execution_id IN (", "?", k,
-					 pg ? ") ORDER BY execution_id FOR UPDATE"
-					    : ") ORDER BY execution_id");
-		struct db_stmt *st = db_prepare(db, sql);
-		free(sql);
-		if (st == NULL)
-			return DB_FAILED;
-		for (size_t i = 0; i < k; i++)
-			db_bind_text(st, (int)i + 1, ids[done + i], -1);
-		int rc;
-		while ((rc = db_step(st)) == DB_ROW) {
-			const char *id = db_column_text(st, 0);
-			for (size_t i = done; i < done + k; i++)
-				if (id && strcmp(out[i].id, id) == 0) {
-					snprintf(out[i].status, sizeof out[i].status, "%s",
-						 db_column_text(st, 1) ? db_column_text(st, 1) : "");
-					out[i].event_seq = db_column_int64(st, 2);
-					break;
-				}
-		}
-		db_reset(st);
-		if (rc == DB_ERROR)
-			return DB_FAILED;
-		done += k;
-	}
-	return 0;
+	return query_by_ids(db, "SELECT execution_id, status, event_seq FROM workflow_executions "
+			    "WHERE execution_id IN (", db_backend_of(db) == DB_POSTGRES
+			    ? ") ORDER BY execution_id FOR UPDATE" : ") ORDER BY execution_id",
+			    ids, n, read_head, out);
 }
 
 char *
