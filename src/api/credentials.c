@@ -20,6 +20,7 @@
 #include "http/response.h"
 #include "http/validate.h"
 #include "llm/probe.h"
+#include "util/secret_mask.h"
 #include "model/credential.h"
 #include "net/outbound.h"
 #include "net/slots.h"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 /* Deeper than jansson's own parser allows (2048); a value built in code
  * deeper than this prints its inner part as [...] / {...} instead of
  * growing the stack without bound. */
@@ -84,44 +86,6 @@ py_float_repr(double d, char out[PY_FLOAT_REPR_SIZE])
 	*o = '\0';
 }
 
-/* Decodes one UTF-8 sequence at s (n bytes left); *len gets its length.
- * A malformed byte decodes as itself with length 1. */
-static unsigned long
-utf8_decode(const unsigned char *s, size_t n, size_t *len)
-{
-	unsigned char c = s[0];
-	int need;
-	unsigned long cp;
-	if (c < 0x80) {
-		*len = 1;
-		return c;
-	} else if ((c & 0xe0) == 0xc0) {
-		need = 1;
-		cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		need = 2;
-		cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		need = 3;
-		cp = c & 0x07;
-	} else {
-		*len = 1;
-		return c;
-	}
-	if ((size_t)need >= n) {
-		*len = 1;
-		return c;
-	}
-	for (int i = 1; i <= need; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*len = 1;
-			return c;
-		}
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	*len = (size_t)need + 1;
-	return cp;
-}
 
 /* Python's str.isprintable(), for the code points that matter in practice:
  * controls, separators other than the space, format characters, private
@@ -158,7 +122,7 @@ py_repr_string_append(struct strbuf *b, const char *s, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		size_t len;
-		unsigned long cp = utf8_decode(u + i, n - i, &len);
+		unsigned long cp = utf8_next((const char *)u + i, n - i, &len);
 		char esc[24];
 		const char *out = NULL;
 		size_t outlen = 0;

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "util/utf8.h"
+
 /* Python's type name of v: NoneType, bool, int, float, str, list, dict. */
 const char *value_type_name(const json_t *v);
 /* bool(v). */
@@ -34,15 +36,7 @@ double value_number(const json_t *v);
 /* A new string value holding n bytes of s (not checked: the language only
  * ever joins and slices valid UTF-8 at code point boundaries). */
 json_t *str_value(const char *s, size_t n);
-/* Number of code points in n bytes of UTF-8. */
-size_t utf8_count(const char *s, size_t n);
-/* Byte offset of code point number index (index <= count). */
-size_t utf8_offset(const char *s, size_t n, size_t index);
-/* Appends code point cp as UTF-8 to out (at least 4 bytes); returns bytes. */
-size_t utf8_encode(unsigned long cp, char *out);
-/* Decodes one code point at s (n > 0 bytes left); *len gets its length,
- * 1 for a malformed byte (returned as itself). */
-unsigned long utf8_next(const char *s, size_t n, size_t *len);
+
 
 /* Upper and lower case of a code point: ASCII, Latin-1, Greek and
  * Cyrillic; others are returned unchanged. */

@@ -9,6 +9,8 @@
 
 #include "net/outbound.h"
 #include "util/log.h"
+#include "util/secret_mask.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 #define PROBE_MAX_REDIRECTS 3
@@ -77,82 +79,6 @@ llm_models_url(const struct llm_provider *p)
 }
 
 /* --- UTF-8 helpers ------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, min = 0x10000;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	unsigned cp = c & (0xff >> (n + 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* Number of characters (a bad byte counts as one). */
-static size_t
-utf8_count(const char *s)
-{
-	size_t n = 0, len = strlen(s);
-	for (size_t i = 0; i < len;) {
-		size_t k = utf8_seq_len((const unsigned char *)s + i, len - i);
-		i += k ? k : 1;
-		n++;
-	}
-	return n;
-}
-
-/* Byte offset of character number idx (clamped to the end). */
-static size_t
-utf8_offset(const char *s, size_t idx)
-{
-	size_t len = strlen(s), i = 0;
-	while (idx > 0 && i < len) {
-		size_t k = utf8_seq_len((const unsigned char *)s + i, len - i);
-		i += k ? k : 1;
-		idx--;
-	}
-	return i;
-}
-
-char *
-secret_mask(const char *value)
-{
-	size_t chars = value ? utf8_count(value) : 0;
-	if (chars < SECRET_MASK_MIN_CHARS)
-		return xstrdup("****");
-	size_t tail = utf8_offset(value, chars - SECRET_MASK_TAIL_CHARS);
-	char *masked = xasprintf("****%s", value + tail);
-	/* A value with bad bytes could give a mask jansson refuses; such a
-	 * value shows no characters at all. */
-	char *clean = probe_excerpt(masked, strlen(masked), 16, NULL);
-	int same = strcmp(clean, masked) == 0;
-	free(clean);
-	if (!same) {
-		free(masked);
-		return xstrdup("****");
-	}
-	return masked;
-}
 
 /* text with every occurrence of secret replaced by its mask; malloc'd. */
 static char *

@@ -71,12 +71,4 @@ json_t *llm_models_from_body(const char *body, size_t len);
  * with every occurrence of secret (when non-empty) masked.  malloc'd. */
 char *probe_excerpt(const char *text, size_t len, size_t max, const char *secret);
 
-/* The mask of a secret in answers: "****" + its last 4 characters when it
- * has at least 12, else "****" alone, so a short secret shows nothing and a
- * long one too little to guess from.  (Pipelit shows the first 4 as well,
- * and all of an 8-character secret.)  malloc'd. */
-#define SECRET_MASK_MIN_CHARS 12
-#define SECRET_MASK_TAIL_CHARS 4
-char *secret_mask(const char *value);
-
 #endif

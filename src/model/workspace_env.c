@@ -6,7 +6,7 @@
 
 #include "crypto/crypto.h"
 #include "db/db.h"
-#include "llm/probe.h"
+#include "util/secret_mask.h"
 #include "util/progress.h"
 #include "util/xalloc.h"
 

@@ -5,6 +5,7 @@
 
 #include "tap.h"
 #include "llm/probe.h"
+#include "util/secret_mask.h"
 
 static void
 is_owned(char *got, const char *want, const char *name)
