@@ -122,15 +122,6 @@ detail_out(const struct credential *c)
 }
 
 static json_t *
-iso_time(const char *stored)
-{
-	char iso[TIME_ISO_LEN];
-	if (time_db_to_iso(stored, iso) != 0)
-		return json_string(stored);
-	return json_string(iso);
-}
-
-static json_t *
 credential_out(const struct credential *c)
 {
 	json_t *out = json_object();
@@ -138,8 +129,8 @@ credential_out(const struct credential *c)
 	json_object_set_new(out, "name", json_string(c->name));
 	json_object_set_new(out, "credential_type", json_string(c->credential_type));
 	json_object_set_new(out, "detail", detail_out(c));
-	json_object_set_new(out, "created_at", iso_time(c->created_at));
-	json_object_set_new(out, "updated_at", iso_time(c->updated_at));
+	json_object_set_new(out, "created_at", time_db_to_json_or_text(c->created_at));
+	json_object_set_new(out, "updated_at", time_db_to_json_or_text(c->updated_at));
 	return out;
 }
 

@@ -102,15 +102,6 @@ answer_result(struct req *r, struct db *db, int rc, const char *what)
 /* --- rendering ---------------------------------------------------------------------- */
 
 static json_t *
-iso_time(const char *stored)
-{
-	char iso[TIME_ISO_LEN];
-	if (time_db_to_iso(stored, iso) != 0)
-		return json_string(stored);
-	return json_string(iso);
-}
-
-static json_t *
 workspace_out(const struct workspace *w)
 {
 	json_t *out = json_object();
@@ -119,7 +110,7 @@ workspace_out(const struct workspace *w)
 	json_object_set_new(out, "path", json_string(w->path));
 	json_object_set_new(out, "allow_network", json_boolean(w->allow_network));
 	json_object_set_new(out, "env_vars", wsenv_masked(w->env_vars));
-	json_object_set_new(out, "created_at", iso_time(w->created_at));
+	json_object_set_new(out, "created_at", time_db_to_json_or_text(w->created_at));
 	return out;
 }
 

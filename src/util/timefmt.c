@@ -310,6 +310,15 @@ time_db_to_json(const char *db)
 	return json_string(iso);
 }
 
+json_t *
+time_db_to_json_or_text(const char *db)
+{
+	char iso[TIME_ISO_LEN];
+	if (time_db_to_iso(db, iso) != 0)
+		return json_string(db);
+	return json_string(iso);
+}
+
 /* "Z", "+HH:MM", "+HHMM" or "+HH" (and '-'); seconds east of UTC. */
 static int
 parse_offset(const char *p, int *offset)

@@ -30,6 +30,9 @@ int time_db_to_iso(const char *db, char out[TIME_ISO_LEN]);
 /* A stored value (or SQL NULL) as the API renders it: an ISO-8601 string
  * with Z, or JSON null for NULL or an unreadable value.  New reference. */
 json_t *time_db_to_json(const char *db);
+/* The same, but an unreadable value is rendered as it is stored rather than
+ * as null (db must not be NULL).  New reference. */
+json_t *time_db_to_json_or_text(const char *db);
 /* time_db_to_iso() for text of len bytes that need not end in a NUL (a
  * column read with its length); the stored form itself is rendered
  * without parsing. */
