@@ -97,6 +97,22 @@ schedule_write(struct db *db, const char *id, int64_t owner, struct jw *w)
 	return rc == DB_ROW ? SCHED_OK : SCHED_NOT_FOUND;
 }
 
+/* Parameters 1-6 of the list and count queries: the owner, then the status
+ * and workflow filters (each bound twice: "IS NULL OR =", "= 0 OR ="). */
+static void
+bind_list_filters(struct db_stmt *st, int64_t owner, const char *status, int64_t workflow_id)
+{
+	bind_owner(st, 1, owner);
+	for (int i = 3; i <= 4; i++) {
+		if (status)
+			db_bind_text(st, i, status, -1);
+		else
+			db_bind_null(st, i);
+	}
+	db_bind_int64(st, 5, workflow_id);
+	db_bind_int64(st, 6, workflow_id);
+}
+
 int
 schedule_list_write(struct db *db, int64_t owner, const char *status, int64_t workflow_id,
 		    int64_t limit, int64_t offset, struct jw *w)
@@ -110,15 +126,7 @@ schedule_list_write(struct db *db, int64_t owner, const char *status, int64_t wo
 		"ORDER BY s.created_at DESC, s.id LIMIT ? OFFSET ?");
 	if (st == NULL)
 		return db_abandon(db);
-	bind_owner(st, 1, owner);
-	for (int i = 3; i <= 4; i++) {
-		if (status)
-			db_bind_text(st, i, status, -1);
-		else
-			db_bind_null(st, i);
-	}
-	db_bind_int64(st, 5, workflow_id);
-	db_bind_int64(st, 6, workflow_id);
+	bind_list_filters(st, owner, status, workflow_id);
 	db_bind_int64(st, 7, limit);
 	db_bind_int64(st, 8, offset);
 	jw_obj_begin(w);
@@ -135,15 +143,7 @@ schedule_list_write(struct db *db, int64_t owner, const char *status, int64_t wo
 		"AND (CAST(? AS TEXT) IS NULL OR s.status = ?) AND (? = 0 OR s.workflow_id = ?)");
 	if (st == NULL)
 		return db_abandon(db);
-	bind_owner(st, 1, owner);
-	for (int i = 3; i <= 4; i++) {
-		if (status)
-			db_bind_text(st, i, status, -1);
-		else
-			db_bind_null(st, i);
-	}
-	db_bind_int64(st, 5, workflow_id);
-	db_bind_int64(st, 6, workflow_id);
+	bind_list_filters(st, owner, status, workflow_id);
 	rc = db_step(st);
 	int64_t total = rc == DB_ROW ? db_column_int64(st, 0) : 0;
 	db_reset(st);
