@@ -394,10 +394,8 @@ workflow_in_scope(struct db *db, int64_t workflow_id, int64_t owner)
 	return rc == DB_ROW ? SCHED_OK : SCHED_WORKFLOW_NOT_FOUND;
 }
 
-/* Ends a write: commit (with the executors' NOTIFY) on SCHED_OK, else
- * roll back.  rc passes through. */
-static int
-finish(struct db *db, int rc)
+int
+schedule_end_write(struct db *db, int rc)
 {
 	if (rc == SCHED_OK)
 		rc = execution_notify_executors(db) == EXEC_OK ? SCHED_OK : DB_FAILED;
@@ -430,7 +428,7 @@ schedule_create(struct db *db, json_t *fields, int64_t user_id, int64_t owner, i
 	int rc = workflow_in_scope(db, field_int(fields, "workflow_id", 0), owner);
 	if (rc == SCHED_OK)
 		rc = schedule_create_in(db, fields, user_id, now_ms, id);
-	rc = finish(db, rc);
+	rc = schedule_end_write(db, rc);
 	if (rc == SCHED_OK)
 		memcpy(id_out, id, sizeof id);
 	return rc;
@@ -582,7 +580,7 @@ schedule_update(struct db *db, const char *id, int64_t owner, json_t *fields, in
 		rc = schedule_apply_settings(db, id, fields, &changed);
 	if (rc == SCHED_OK && changed)
 		rc = schedule_restart_clock(db, id, now_ms, NULL);
-	return finish(db, rc);
+	return schedule_end_write(db, rc);
 }
 
 /* Sets status (and the due time that goes with it). */
@@ -614,7 +612,7 @@ schedule_pause(struct db *db, const char *id, int64_t owner)
 		rc = set_status(db, id, "paused");
 	if (rc == SCHED_OK)
 		rc = schedule_set_due(db, id, -1);
-	return finish(db, rc);
+	return schedule_end_write(db, rc);
 }
 
 int
@@ -630,7 +628,7 @@ schedule_resume(struct db *db, const char *id, int64_t owner, int64_t now_ms)
 		rc = set_status(db, id, "active");
 	if (rc == SCHED_OK)
 		rc = schedule_restart_clock(db, id, now_ms, NULL);
-	return finish(db, rc);
+	return schedule_end_write(db, rc);
 }
 
 int
@@ -647,7 +645,7 @@ schedule_delete(struct db *db, const char *id, int64_t owner)
 		db_bind_text(st, 1, id, -1);
 		rc = run_stmt(st);
 	}
-	return finish(db, rc);
+	return schedule_end_write(db, rc);
 }
 
 int
@@ -673,7 +671,7 @@ schedule_delete_many(struct db *db, const char *const *ids, size_t n, int64_t ow
 			*deleted += db_changes(st);
 		db_reset(st);
 	}
-	return finish(db, rc);
+	return schedule_end_write(db, rc);
 }
 
 int

@@ -27,5 +27,8 @@ int schedule_restart_clock(struct db *db, const char *id, int64_t now_ms, char *
 int schedule_timing_text(struct db *db, const char *id, char **out);
 /* next_run_ms and next_run_at together (due_ms < 0: none). */
 int schedule_set_due(struct db *db, const char *id, int64_t due_ms);
+/* Ends a write: commit (with the executors' NOTIFY) on SCHED_OK, else
+ * roll back.  rc passes through. */
+int schedule_end_write(struct db *db, int rc);
 
 #endif

@@ -184,20 +184,6 @@ exec_sql_id(struct db *db, const char *sql, const char *id)
 	return rc == DB_ERROR ? DB_FAILED : SCHED_OK;
 }
 
-static int
-end_write(struct db *db, int rc)
-{
-	if (rc == SCHED_OK)
-		rc = execution_notify_executors(db) == EXEC_OK ? SCHED_OK : DB_FAILED;
-	if (rc == DB_FAILED)
-		return db_abandon(db);
-	if (rc != SCHED_OK) {
-		db_rollback(db);
-		return rc;
-	}
-	return db_commit(db) == 0 ? SCHED_OK : db_abandon(db);
-}
-
 int
 schedule_node_start(struct db *db, int64_t workflow_id, const char *node_id, int64_t user_id,
 		    int64_t now_ms, char **why)
@@ -252,7 +238,7 @@ schedule_node_start(struct db *db, int64_t workflow_id, const char *node_id, int
 		rc = set_trigger_active(db, config_id, 1);
 	json_decref(extra);
 	json_decref(fields);
-	return end_write(db, rc);
+	return schedule_end_write(db, rc);
 }
 
 int
@@ -272,7 +258,7 @@ schedule_node_pause(struct db *db, int64_t workflow_id, const char *node_id, cha
 				 "next_run_at = NULL WHERE id = ?", id);
 	if (rc == SCHED_OK)
 		rc = set_trigger_active(db, config_id, 0);
-	return end_write(db, rc);
+	return schedule_end_write(db, rc);
 }
 
 int
@@ -297,5 +283,5 @@ schedule_node_stop(struct db *db, int64_t workflow_id, const char *node_id)
 	}
 	if (rc == SCHED_OK)
 		rc = set_trigger_active(db, config_id, 0);
-	return end_write(db, rc);
+	return schedule_end_write(db, rc);
 }
