@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "llm/llm.h"
 #include "net/outbound.h"
 #include "util/log.h"
 #include "util/secret_mask.h"
@@ -62,20 +63,34 @@ ends_with(const char *s, size_t len, const char *suffix)
 	return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
+const char *
+llm_api_base(const struct llm_provider *p, size_t *len)
+{
+	const char *base = has_text(p->base_url) ? p->base_url : default_base(p);
+	size_t n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	*len = n;
+	return base;
+}
+
+char *
+llm_api_url(const struct llm_provider *p, const char *path)
+{
+	size_t len;
+	const char *base = llm_api_base(p, &len);
+	/* Anthropic's paths are under /v1; a base URL that already names the
+	 * version is not given a second one. */
+	const char *version = is_anthropic(p) && !ends_with(base, len, "/v1") ? "/v1" : "";
+	return xasprintf("%.*s%s%s", (int)len, base, version, path);
+}
+
 char *
 llm_models_url(const struct llm_provider *p)
 {
-	const char *base = has_text(p->base_url) ? p->base_url : default_base(p);
-	size_t len = strlen(base);
-	while (len > 0 && base[len - 1] == '/')
-		len--;
-	if (!is_anthropic(p))
-		return xasprintf("%.*s/models", (int)len, base);
 	/* Listing the models is Anthropic's cheapest authenticated call: it
-	 * proves the key without spending tokens on a message.  A base URL
-	 * that already names the version is not given a second one. */
-	return xasprintf("%.*s%s/models?limit=1000", (int)len, base,
-			 ends_with(base, len, "/v1") ? "" : "/v1");
+	 * proves the key without spending tokens on a message. */
+	return llm_api_url(p, is_anthropic(p) ? "/models?limit=1000" : "/models");
 }
 
 /* --- UTF-8 helpers ------------------------------------------------------ */
@@ -303,46 +318,12 @@ test_result(int ok, const char *error)
 	return json_pack("{s:b, s:s, s:n}", "ok", ok, "error", error, "detail");
 }
 
-/* The provider's own short message from a JSON error body (error.message,
- * error, message or detail), or NULL.  Borrowed from root. */
-static const char *
-provider_message(json_t *root)
-{
-	json_t *err = json_object_get(root, "error");
-	const char *s = json_string_value(json_object_get(err, "message"));
-	if (s == NULL)
-		s = json_string_value(err);
-	if (s == NULL)
-		s = json_string_value(json_object_get(root, "message"));
-	if (s == NULL)
-		s = json_string_value(json_object_get(root, "detail"));
-	return s;
-}
-
-/*
- * A failed answer in a few words: the status and, when the body is a JSON
- * error, its message cut short, control characters dropped and the key
- * masked.  Nothing else of the body: the address may be a service that
- * was never meant to be read from outside.
- */
+/* A failed answer in a few words (llm_error_message): the status and the
+ * provider's own message, nothing else of the body. */
 static char *
 status_reason(const struct probe_response *res, const char *secret)
 {
-	json_t *root = json_loadb(res->body, res->len, 0, NULL);
-	const char *msg = json_is_object(root) ? provider_message(root) : NULL;
-	char *out;
-	if (msg == NULL) {
-		out = xasprintf("the provider answered HTTP %ld", res->status);
-	} else {
-		char *cut = probe_excerpt(msg, strlen(msg), PROBE_REASON_CHARS, secret);
-		for (char *q = cut; *q; q++)
-			if ((unsigned char)*q < 0x20 || *q == 0x7f)
-				*q = ' ';
-		out = xasprintf("the provider answered HTTP %ld: %s", res->status, cut);
-		free(cut);
-	}
-	json_decref(root);
-	return out;
+	return llm_error_message(LLM_WIRE_OPENAI, res->status, res->body, res->len, secret);
 }
 
 json_t *

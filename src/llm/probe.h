@@ -46,6 +46,14 @@ struct probe_response {
 	char *error;        /* owned; set (and status 0) when the request failed */
 };
 
+/* The provider's API base: its base_url, or the provider's default when
+ * it has none; *len is its length without trailing slashes (the text is
+ * not cut there). */
+const char *llm_api_base(const struct llm_provider *p, size_t *len);
+/* The base followed by path ("/models"); Anthropic's paths go under /v1
+ * unless the base ends with it.  malloc'd. */
+char *llm_api_url(const struct llm_provider *p, const char *path);
+
 /* The models endpoint for a provider: malloc'd URL. */
 char *llm_models_url(const struct llm_provider *p);
 
