@@ -26,9 +26,16 @@ is_model(const char *type)
 	return node_type_has(type, NODE_MODEL_CONFIG);
 }
 
+/* Triggers keep credential_id in their group; web_search alone. */
+static bool
+keeps_credential(const char *type)
+{
+	return node_type_is_trigger(type) || node_type_has(type, NODE_KEEPS_CREDENTIAL);
+}
+
 static const struct slot slots[] = {
 	{ "llm_credential_id", "llm_credential", is_model },
-	{ "credential_id", "credential", node_type_is_trigger },
+	{ "credential_id", "credential", keeps_credential },
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 

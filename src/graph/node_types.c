@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/tool_config.h"
 #include "graph/webhook_config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -484,6 +485,85 @@ static const struct node_type registry[] = {
 			  .type = "boolean",
 			  .description = "Overwrite if key exists",
 			  .default_json = "true" }),
+	},
+	/* Tools this project adds (pipelit-engine.md 4.4 lists them as
+	 * removed from Pipelit): sub-components wired tool -> agent with the
+	 * label "tool"; the agent runs them through nodes/tools.h. */
+	{
+		.name = "calculator",
+		.display_name = "Calculator",
+		.description = "Calculator tool: evaluates arithmetic (numbers, + - * / // % ** and "
+			       "parentheses) safely, never as code",
+		.category = NODE_CAT_SUB_COMPONENT,
+		.inputs = PORTS(
+			PORT("expression", PT_STRING, "Arithmetic expression")),
+		.outputs = PORTS(
+			PORT("result", PT_STRING, "The result, or an error message")),
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
+	},
+	{
+		.name = "get_datetime",
+		.display_name = "Get Date/Time",
+		.description = "Date/time tool: the current date and time in a time zone",
+		.category = NODE_CAT_SUB_COMPONENT,
+		.outputs = PORTS(
+			PORT("result", PT_STRING, "Date and time as %Y-%m-%d %H:%M:%S %Z")),
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
+		.config_shape = CONFIG_OBJECT,
+		.config = CONFIG(
+			{ .name = "timezone",
+			  .type = "string",
+			  .description = "IANA time zone name, e.g. Europe/Berlin",
+			  .default_json = "\"UTC\"" }),
+		.check_config = tool_config_check_datetime,
+	},
+	{
+		.name = "http_request",
+		.display_name = "HTTP Request",
+		.description = "HTTP tool: the agent sends a request to a URL it chooses, within the "
+			       "outbound policy",
+		.category = NODE_CAT_SUB_COMPONENT,
+		.inputs = PORTS(
+			PORT("url", PT_STRING, "URL to request")),
+		.outputs = PORTS(
+			PORT("result", PT_STRING, "HTTP status and response body")),
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT,
+		.config_shape = CONFIG_OBJECT,
+		.config = CONFIG(
+			{ .name = "method",
+			  .type = "string",
+			  .description = "HTTP method when the model names none",
+			  .default_json = "\"GET\"",
+			  .choices = CHOICES(TOOL_HTTP_METHODS) },
+			{ .name = "headers",
+			  .type = "object",
+			  .description = "Headers sent with every request (name: value strings)",
+			  .default_json = "{}" },
+			{ .name = "timeout",
+			  .type = "integer",
+			  .description = "Seconds the whole request may take",
+			  .default_json = "30",
+			  .minimum = "1",
+			  .maximum = "300" },
+			{ .name = "max_response_bytes",
+			  .type = "integer",
+			  .description = "Largest response body read; a longer one fails the call",
+			  .default_json = "1048576",
+			  .minimum = "1024",
+			  .maximum = "16777216" }),
+		.check_config = tool_config_check_http,
+	},
+	{
+		.name = "web_search",
+		.display_name = "Web Search",
+		.description = "Web search tool through a SearXNG instance: config.credential_id names "
+			       "a tool credential (unset: the owner's preferred SearXNG credential)",
+		.category = NODE_CAT_SUB_COMPONENT,
+		.inputs = PORTS(
+			PORT("query", PT_STRING, "Search query")),
+		.outputs = PORTS(
+			PORT("result", PT_STRING, "The top results as text")),
+		.flags = NODE_EXECUTABLE | NODE_SUB_COMPONENT | NODE_KEEPS_CREDENTIAL,
 	},
 	{
 		.name = "identify_user",

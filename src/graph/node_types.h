@@ -72,6 +72,9 @@ enum node_category {
 /* Accepted as a component_type but absent from GET /node-types/ (Pipelit's
  * code_execute and error_handler have no type spec). */
 #define NODE_UNLISTED               0x1000u
+/* The config keeps credential_id without the rest of the trigger group
+ * (web_search: its SearXNG tool credential). */
+#define NODE_KEEPS_CREDENTIAL       0x2000u
 
 struct node_port {
 	const char *name;		/* NULL ends a port list */

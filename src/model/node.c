@@ -47,7 +47,8 @@ static const char *const node_keys[] = {
 /* --- rendering --------------------------------------------------------------------- */
 
 /* ComponentConfigData: the model group only for kinds that keep it
- * (ai_model), the trigger group only for triggers; the other groups' keys
+ * (ai_model), the trigger group only for triggers (and credential_id for
+ * NODE_KEEPS_CREDENTIAL kinds); the other groups' keys
  * are written with their empty values.  Columns from 11 on are the
  * config's. */
 static void
@@ -82,7 +83,11 @@ config_write(struct jw *w, struct db_stmt *st, const char *type)
 		json_or(w, "trigger_config", st, 27, "{}");
 		jw_knull(w, "input_template");
 	} else {
-		JW_MEMBERS(w, "\"credential_id\":null,\"is_active\":true,\"priority\":0,"
+		if (node_type_has(type, NODE_KEEPS_CREDENTIAL))
+			int_or_null(w, "credential_id", st, 24);
+		else
+			jw_knull(w, "credential_id");
+		JW_MEMBERS(w, "\"is_active\":true,\"priority\":0,"
 			   "\"trigger_config\":{},\"input_template\":null");
 	}
 	jw_obj_end(w);
@@ -386,6 +391,8 @@ config_columns_for_create(json_t *config, const char *type, const char *now)
 		json_object_set_new(cols, "priority", json_integer(0));
 		json_object_set_new(cols, "trigger_config", json_object());
 		copy_keys(cols, config, trigger_keys);
+	} else if (node_type_has(type, NODE_KEEPS_CREDENTIAL)) {
+		copy_keys(cols, config, (const char *const[]){ "credential_id", NULL });
 	}
 	json_object_set_new(cols, "updated_at", json_string(now));
 	return cols;
@@ -470,6 +477,36 @@ check_references(struct db *db, int64_t workflow_id, json_t *fields)
 			return found < 0 ? NODE_DB_ERROR : NODE_BAD_REFERENCE;
 	}
 	return NODE_OK;
+}
+
+/* A kind that keeps credential_id outside the trigger group (web_search)
+ * takes a SearXNG tool credential: any other would be asked for a search
+ * it cannot answer.  Ownership is check_references' concern. */
+static int
+check_credential_kind(struct db *db, const char *type, json_t *fields, struct config_problem *why)
+{
+	json_t *id = json_object_get(json_object_get(fields, "config"), "credential_id");
+	if (!json_is_integer(id) || !node_type_has(type, NODE_KEEPS_CREDENTIAL) ||
+	    node_type_is_trigger(type))
+		return NODE_OK;
+	struct db_stmt *st = db_prepare(db, "SELECT 1 FROM credentials c JOIN tool_credentials t "
+					    "ON t.base_credentials_id = c.id WHERE c.id = ? "
+					    "AND c.credential_type = 'tool' AND t.tool_type = 'searxng'");
+	if (st == NULL)
+		return NODE_DB_ERROR;
+	db_bind_int64(st, 1, json_integer_value(id));
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return NODE_DB_ERROR;
+	if (rc == DB_ROW)
+		return NODE_OK;
+	why->field = NULL;
+	why->message = xasprintf("config.credential_id: a %s node takes a SearXNG tool "
+				 "credential (credential_type 'tool', tool_type 'searxng'); "
+				 "credential %lld is not one", type,
+				 (long long)json_integer_value(id));
+	return NODE_BAD_CONFIG;
 }
 
 /* The bytes of a stored config's free-form columns (the prompt and the
@@ -656,6 +693,8 @@ create_in_transaction(struct db *db, int64_t workflow_id, json_t *fields,
 	if (rc == NODE_OK)
 		rc = check_references(db, workflow_id, fields);
 	if (rc == NODE_OK)
+		rc = check_credential_kind(db, type, fields, why);
+	if (rc == NODE_OK)
 		rc = choose_node_id(db, workflow_id, fields, type, node_id);
 	if (rc != NODE_OK) {
 		webhook_write_free(&ww);
@@ -754,6 +793,8 @@ config_columns_for_update(json_t *config, const char *stored_type, const char *n
 		copy_keys(cols, config, model_keys);
 	if (node_type_is_trigger(stored_type))
 		copy_keys(cols, config, trigger_keys);
+	else if (node_type_has(stored_type, NODE_KEEPS_CREDENTIAL))
+		copy_keys(cols, config, (const char *const[]){ "credential_id", NULL });
 	if (json_object_size(cols) > 0)
 		json_object_set_new(cols, "updated_at", json_string(now));
 	return cols;
@@ -890,7 +931,9 @@ update_in_transaction(struct db *db, int64_t workflow_id, const char *node_id, j
 	if (type == NULL)
 		type = sn.node_type;
 	struct webhook_write ww = { 0 };
-	rc = update_config_fits(db, &sn, type, json_object_get(fields, "config"), why);
+	rc = check_credential_kind(db, type, fields, why);
+	if (rc == NODE_OK)
+		rc = update_config_fits(db, &sn, type, json_object_get(fields, "config"), why);
 	if (rc == NODE_OK)
 		rc = update_webhook_prepare(db, &sn, type, json_object_get(fields, "config"), &ww, why);
 	if (rc == NODE_OK)

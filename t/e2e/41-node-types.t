@@ -1,7 +1,8 @@
 # GET /api/v1/workflows/node-types/: the node-type registry through nginx,
-# without auth, on both backends: 39 types, Pipelit's 38 equal to the
+# without auth, on both backends: 43 types, Pipelit's 38 equal to the
 # spec's pipelit-node-types.json (when the spec folder is there) and in its
-# order, and this project's trigger_webhook with its config fields.
+# order, and this project's trigger_webhook with its config fields and its
+# four tools (calculator, get_datetime, http_request, web_search).
 use strict;
 use warnings;
 use Test::More;
@@ -41,7 +42,7 @@ sub test_node_types {
 	# Decoded as UTF-8 (descriptions hold an em dash), which $t->json does not do.
 	my $got = eval { decode_json($res->{content}) };
 	is(ref $got, 'HASH', 'a map') or return;
-	is(scalar keys %$got, 39, '39 types');
+	is(scalar keys %$got, 43, '43 types');
 	is($got->{$_}{component_type}, $_, "$_ names itself") for sort keys %$got;
 	ok(!exists $got->{code_execute} && !exists $got->{error_handler},
 		'code_execute and error_handler are accepted kinds without a spec, as in Pipelit');
@@ -64,6 +65,25 @@ sub test_node_types {
 	is_deeply([ @{ $p->{max_wait_seconds} }{qw(default minimum maximum)} ], [ 30, 1, 300 ], 'the sync wait');
 	is($p->{rate_limit_per_minute}{default}, 0, 'no rate limit by default');
 
+	for my $tool (qw(calculator get_datetime http_request web_search)) {
+		my $spec = delete $got->{$tool} // {};
+		is($spec->{category}, 'sub_component', "$tool is a sub-component");
+		is_deeply([ map { $_->{name} } @{ $spec->{outputs} // [] } ], ['result'], "$tool answers a result");
+		ok($spec->{executable} && !$spec->{requires_model}, "$tool: executable, needs no model");
+	}
+	my $tools = decode_json($res->{content});
+	my $tz = $tools->{get_datetime}{config_schema}{properties}{timezone} // {};
+	is($tz->{default}, 'UTC', 'get_datetime: UTC by default');
+	my $http = $tools->{http_request}{config_schema}{properties} // {};
+	is_deeply($http->{method}{enum}, [qw(GET POST PUT PATCH DELETE HEAD)], 'http_request: its methods');
+	is($http->{method}{default}, 'GET', 'GET by default');
+	is_deeply([ @{ $http->{timeout} }{qw(default minimum maximum)} ], [ 30, 1, 300 ], 'its timeout');
+	is($http->{max_response_bytes}{default}, 1048576, 'a 1 MiB response cap by default');
+	is_deeply($http->{headers}{default}, {}, 'no headers by default');
+	is_deeply([ map { $_->{name} } @{ $tools->{web_search}{inputs} } ], ['query'], 'web_search takes a query');
+	is_deeply([ map { $_->{name} } @{ $tools->{calculator}{inputs} } ], ['expression'],
+		'calculator takes an expression');
+
 	my $with_bad_key = $t->get($PATH, { Authorization => 'Bearer not-a-key' });
 	is($with_bad_key->{status}, 200, 'a bad bearer key does not matter here');
 	is($with_bad_key->{content}, $res->{content}, 'and the answer is the same');
@@ -73,7 +93,8 @@ sub test_node_types {
 		skip 'the spec folder (../shared/spec or PIPELIT_SPEC_DIR) is not there', 2 unless $file;
 		my $text = read_file($file);
 		is_deeply($got, decode_json($text), 'equal to pipelit-node-types.json');
-		is_deeply([ grep { $_ ne 'trigger_webhook' } @{ top_level_order($res->{content}) } ],
+		my %ours = map { $_ => 1 } qw(trigger_webhook calculator get_datetime http_request web_search);
+		is_deeply([ grep { !$ours{$_} } @{ top_level_order($res->{content}) } ],
 			top_level_order($text), 'in the spec file\'s order');
 	}
 	is($t->get($PATH)->{content}, $res->{content}, 'the same bytes on the next request');

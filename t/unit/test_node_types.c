@@ -12,7 +12,7 @@ test_lookup(void)
 {
 	size_t n;
 	const struct node_type *all = node_types_all(&n);
-	is_int(n, 41, "41 registered types: Pipelit's 38, trigger_webhook, 2 unlisted");
+	is_int(n, 45, "45 registered types: Pipelit's 38, trigger_webhook, 4 tools, 2 unlisted");
 	is_str(all[0].name, "trigger_telegram", "the API's order starts with trigger_telegram");
 
 	const struct node_type *agent = node_type_find("agent");
@@ -77,7 +77,7 @@ test_flags(void)
 		"memory_read", "memory_write", "code_execute", "platform_api", "whoami",
 		"spawn_and_await", "workflow_create", "workflow_discover", "scheduler_tools",
 		"system_health", "skill", "get_totp_code", "validate_gherkin", "validate_topology",
-		NULL };
+		"calculator", "get_datetime", "http_request", "web_search", NULL };
 	for (size_t i = 0; subs[i] != NULL; i++)
 		is_int(node_type_role(subs[i]), NODE_ROLE_SUB_COMPONENT, "%s is a sub-component",
 		       subs[i]);
@@ -97,6 +97,10 @@ test_flags(void)
 	   && node_type_has("assertion", NODE_CONDITIONAL_SOURCE)
 	   && !node_type_has("router", NODE_CONDITIONAL_SOURCE), "the routing kinds");
 	ok(node_type_has("human_confirmation", NODE_INTERRUPTS_BEFORE), "human_confirmation waits");
+	ok(node_type_has("web_search", NODE_KEEPS_CREDENTIAL)
+	   && !node_type_has("http_request", NODE_KEEPS_CREDENTIAL)
+	   && !node_type_has("agent", NODE_KEEPS_CREDENTIAL),
+	   "web_search alone keeps a credential outside the trigger group");
 
 	const char *const *names = node_type_names();
 	size_t k = 0;
@@ -186,6 +190,13 @@ test_against_spec(const char *path)
 		ok(json_object_get(got, "trigger_webhook") != NULL, "trigger_webhook is listed");
 		ok(json_object_get(got, "code_execute") == NULL, "code_execute is not");
 		json_object_del(got, "trigger_webhook");
+		/* So are the tools of pipelit-engine.md 4.4 that Pipelit removed. */
+		static const char *const tools[] = { "calculator", "get_datetime", "http_request",
+						     "web_search" };
+		for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+			ok(json_object_get(got, tools[i]) != NULL, "%s is listed", tools[i]);
+			json_object_del(got, tools[i]);
+		}
 		is_int(json_object_size(got), json_object_size(want), "as many types as the spec");
 		if (!ok(json_equal(got, want), "equal to the spec file"))
 			report_first_difference(got, want);
