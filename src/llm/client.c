@@ -217,11 +217,9 @@ on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 			return stop_transfer(c, "llm_malformed", "the streamed answer is larger than 64 MiB");
 		char *err = NULL;
 		if (llm_stream_feed(c->stream, ptr, len, deliver_text, c, &err) != 0) {
-			char *msg = xasprintf("the provider's stream is not well formed: %s",
-					      err ? err : "bad event");
+			stop_transfer(c, "llm_malformed",
+				      err ? err : "the provider's stream is not well formed");
 			free(err);
-			stop_transfer(c, "llm_malformed", msg);
-			free(msg);
 			return 0;
 		}
 		return len;
@@ -373,20 +371,14 @@ answer_arrived(struct llm_call *c)
 	char *err = NULL;
 	if (c->mode == BODY_STREAM) {
 		if (llm_stream_finish(c->stream, &c->reply, &err) != 0) {
-			char *msg = xasprintf("the provider's stream ended early: %s",
-					      err ? err : "no final event");
-			fail(c, "llm_cut", msg);
-			free(msg);
+			fail(c, "llm_cut", err ? err : "the provider's stream ended before its final event");
 			free(err);
 			return;
 		}
 	} else {
 		if (llm_reply_parse(c->wire, c->answer.data ? c->answer.data : "", c->answer.len,
 				    &c->reply, &err) != 0) {
-			char *msg = xasprintf("the provider's answer is not well formed: %s",
-					      err ? err : "unreadable");
-			fail(c, "llm_malformed", msg);
-			free(msg);
+			fail(c, "llm_malformed", err ? err : "the provider's answer is not well formed");
 			free(err);
 			return;
 		}
