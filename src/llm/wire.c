@@ -327,15 +327,22 @@ llm_reply_clear(struct llm_reply *r)
 }
 
 void
-wire_set_stop_reason(struct llm_reply *r, const char *reason)
+wire_set_stop_reason(char *dst, size_t size, const char *reason)
 {
-	if (reason == NULL)
+	if (reason == NULL || size == 0)
 		return;
 	size_t n = strlen(reason);
-	if (n >= sizeof(r->stop_reason))
-		n = sizeof(r->stop_reason) - 1;
-	memcpy(r->stop_reason, reason, n);
-	r->stop_reason[n] = '\0';
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, reason, n);
+	dst[n] = '\0';
+}
+
+long
+wire_usage_count(const json_t *usage, const char *key)
+{
+	const json_t *v = json_object_get(usage, key);
+	return json_is_integer(v) ? (long)json_integer_value(v) : 0;
 }
 
 void

@@ -266,20 +266,13 @@ wire_anthropic_body(const struct llm_request *req)
 
 /* --- a whole answer ------------------------------------------------------------- */
 
-static long
-count(const json_t *usage, const char *key)
-{
-	const json_t *v = json_object_get(usage, key);
-	return json_is_integer(v) ? (long)json_integer_value(v) : 0;
-}
-
 /* Input tokens as billed: the uncached ones, and those written to and
  * read from the prompt cache (reported apart). */
 long
 wire_anthropic_input_tokens(const json_t *usage)
 {
-	return count(usage, "input_tokens") + count(usage, "cache_creation_input_tokens") +
-	       count(usage, "cache_read_input_tokens");
+	return wire_usage_count(usage, "input_tokens") + wire_usage_count(usage, "cache_creation_input_tokens") +
+	       wire_usage_count(usage, "cache_read_input_tokens");
 }
 
 int
@@ -327,11 +320,11 @@ wire_anthropic_reply(const json_t *root, struct llm_reply *out, char **err)
 	}
 	free(out->text);
 	out->text = strbuf_take(&text);
-	wire_set_stop_reason(out, json_string_value(json_object_get(root, "stop_reason")));
+	wire_set_stop_reason(out->stop_reason, sizeof(out->stop_reason), json_string_value(json_object_get(root, "stop_reason")));
 	const json_t *usage = json_object_get(root, "usage");
 	if (json_is_object(usage)) {
 		out->usage.input_tokens = wire_anthropic_input_tokens(usage);
-		out->usage.output_tokens = count(usage, "output_tokens");
+		out->usage.output_tokens = wire_usage_count(usage, "output_tokens");
 		out->usage.known = 1;
 	}
 	const char *id = json_string_value(json_object_get(root, "id"));

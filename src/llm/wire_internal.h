@@ -59,7 +59,10 @@ char *wire_tool_error(const char *fmt, const char *tool);
 
 /* Resets r to an empty reply ("" text, [] tool calls). */
 void wire_reply_init(struct llm_reply *r);
-void wire_set_stop_reason(struct llm_reply *r, const char *reason);
+/* Copies a stop reason (when not NULL) into dst[size], cut to fit. */
+void wire_set_stop_reason(char *dst, size_t size, const char *reason);
+/* An integer member of a usage object, 0 when absent. */
+long wire_usage_count(const json_t *usage, const char *key);
 /* Adds {"id","name","args"} to r->tool_calls (args is stolen). */
 void wire_add_tool_call(struct llm_reply *r, const char *id, const char *name, json_t *args);
 /* A tool call without an id gets one from its position in the reply. */

@@ -293,7 +293,7 @@ wire_openai_reply(const json_t *root, struct llm_reply *out, char **err)
 	out->text = wire_content_text(message);
 	if (read_tool_calls(json_object_get(message, "tool_calls"), out, err) != 0)
 		return -1;
-	wire_set_stop_reason(out, json_string_value(json_object_get(choice, "finish_reason")));
+	wire_set_stop_reason(out->stop_reason, sizeof(out->stop_reason), json_string_value(json_object_get(choice, "finish_reason")));
 	const json_t *usage = json_object_get(root, "usage");
 	if (json_is_integer(json_object_get(usage, "prompt_tokens"))) {
 		out->usage.input_tokens = (long)json_integer_value(json_object_get(usage, "prompt_tokens"));

@@ -8,6 +8,7 @@
 #include "tap.h"
 #include "llm/llm.h"
 #include "util/jsonw.h"
+#include "util/utf8.h"
 #include "util/xalloc.h"
 
 static void
@@ -566,6 +567,333 @@ test_messages(void)
 	is_owned(llm_message_text(NULL), "", "no message: empty text");
 }
 
+/* --- streamed answers --------------------------------------------------------------- */
+
+#define CHUNK_OPENAI(delta, finish) \
+	"data: {\"id\":\"chatcmpl-9\",\"object\":\"chat.completion.chunk\",\"created\":1," \
+	"\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":" delta "," \
+	"\"logprobs\":null,\"finish_reason\":" finish "}],\"usage\":null}\n\n"
+
+static const char *const openai_text_stream =
+	": keep-alive\n\n"
+	CHUNK_OPENAI("{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}", "null")
+	CHUNK_OPENAI("{\"content\":\"Hel\"}", "null")
+	CHUNK_OPENAI("{\"content\":\"lo caf\\u00e9 \xf0\x9f\x98\x80\"}", "null")
+	CHUNK_OPENAI("{\"content\":\"!\"}", "null")
+	CHUNK_OPENAI("{}", "\"stop\"")
+	"data: {\"id\":\"chatcmpl-9\",\"object\":\"chat.completion.chunk\",\"choices\":[],"
+	"\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":4,\"total_tokens\":13}}\n\n"
+	"data: [DONE]\n\n";
+
+static const char *const openai_tool_stream =
+	CHUNK_OPENAI("{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,"
+		     "\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"calculator\","
+		     "\"arguments\":\"\"}}]}", "null")
+	CHUNK_OPENAI("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"expr\"}}]}", "null")
+	CHUNK_OPENAI("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"ession\\\": \\\"2+3\\\"}\"}}]}", "null")
+	CHUNK_OPENAI("{\"tool_calls\":[{\"index\":1,\"id\":\"call_b\",\"type\":\"function\","
+		     "\"function\":{\"name\":\"get_datetime\",\"arguments\":\"\"}}]}", "null")
+	CHUNK_OPENAI("{}", "\"tool_calls\"")
+	"data: {\"id\":\"chatcmpl-9\",\"choices\":[],\"usage\":{\"prompt_tokens\":50,"
+	"\"completion_tokens\":20,\"total_tokens\":70}}\n\n"
+	"data: [DONE]\n\n";
+
+static const char *const anthropic_stream =
+	"event: message_start\n"
+	"data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_01\",\"type\":\"message\","
+	"\"role\":\"assistant\",\"content\":[],\"model\":\"claude-sonnet-4-6\",\"stop_reason\":null,"
+	"\"stop_sequence\":null,\"usage\":{\"input_tokens\":25,\"cache_read_input_tokens\":5,"
+	"\"output_tokens\":1}}}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+	"event: ping\n"
+	"data: {\"type\": \"ping\"}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Let me \"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"check \xe2\x82\xac.\"}}\n\n"
+	"event: content_block_stop\n"
+	"data: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hmm\"}}\n\n"
+	"event: content_block_stop\n"
+	"data: {\"type\":\"content_block_stop\",\"index\":1}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"text_delta\",\"text\":\"Done.\"}}\n\n"
+	"event: content_block_stop\n"
+	"data: {\"type\":\"content_block_stop\",\"index\":2}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":3,\"content_block\":{\"type\":\"tool_use\","
+	"\"id\":\"toolu_1\",\"name\":\"calculator\",\"input\":{}}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":3,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":3,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"expression\\\": \\\"2\"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":3,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"+3\\\"}\"}}\n\n"
+	"event: content_block_stop\n"
+	"data: {\"type\":\"content_block_stop\",\"index\":3}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":4,\"content_block\":{\"type\":\"tool_use\","
+	"\"id\":\"toolu_2\",\"name\":\"get_datetime\",\"input\":{}}}\n\n"
+	"event: content_block_stop\n"
+	"data: {\"type\":\"content_block_stop\",\"index\":4}\n\n"
+	"event: message_delta\n"
+	"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},"
+	"\"usage\":{\"output_tokens\":42}}\n\n"
+	"event: message_stop\n"
+	"data: {\"type\":\"message_stop\"}\n\n";
+
+/* What on_text received: the pieces joined, and whether each piece was
+ * whole UTF-8. */
+struct text_seen {
+	struct jw buf;               /* used as a byte buffer */
+	int pieces;
+	int all_valid;
+};
+
+static void
+on_text(void *arg, const char *text, size_t len)
+{
+	struct text_seen *t = arg;
+	char *copy = xstrndup(text, len);
+	if (!utf8_valid(copy) || strlen(copy) != len)
+		t->all_valid = 0;
+	free(copy);
+	jw_reserve(&t->buf, len);
+	memcpy(t->buf.buf + t->buf.len, text, len);
+	t->buf.len += len;
+	t->buf.buf[t->buf.len] = '\0';
+	t->pieces++;
+}
+
+/* Feeds a stream in pieces of the given sizes (cycled; 0: whole), then
+ * finishes.  The reply line (or "FEED:err"/"FINISH:err"); *streamed gets
+ * the text seen on the way (malloc'd). */
+static char *
+stream_line(enum llm_wire wire, const char *body, size_t len, const size_t *steps,
+	    size_t nsteps, char **streamed, int *valid)
+{
+	struct llm_stream *s = llm_stream_new(wire);
+	struct text_seen t = { .all_valid = 1 };
+	jw_init(&t.buf);
+	char *err = NULL, *out = NULL;
+	size_t k = 0;
+	for (size_t off = 0; off < len && out == NULL;) {
+		size_t n = nsteps == 0 ? len : steps[k++ % nsteps];
+		if (n > len - off)
+			n = len - off;
+		if (llm_stream_feed(s, body + off, n, on_text, &t, &err) != 0)
+			out = xasprintf("FEED:%s", err ? err : "(none)");
+		off += n;
+	}
+	if (out == NULL) {
+		struct llm_reply r;
+		if (llm_stream_finish(s, &r, &err) != 0)
+			out = xasprintf("FINISH:%s", err ? err : "(none)");
+		else
+			out = reply_line(&r);
+		llm_reply_clear(&r);
+	}
+	free(err);
+	llm_stream_free(s);
+	if (streamed)
+		*streamed = xstrdup(t.buf.buf ? t.buf.buf : "");
+	if (valid)
+		*valid = t.all_valid;
+	jw_free(&t.buf);
+	return out;
+}
+
+static char *
+stream_whole(enum llm_wire wire, const char *body)
+{
+	return stream_line(wire, body, strlen(body), NULL, 0, NULL, NULL);
+}
+
+static unsigned long rng_state = 42;
+static size_t
+rng(size_t n)
+{
+	rng_state = rng_state * 6364136223846793005UL + 1442695040888963407UL;
+	return (size_t)((rng_state >> 33) % n);
+}
+
+/* The same reply whole, byte by byte and in 200 random chunkings, and
+ * the streamed text adding up to the reply's text each time. */
+static void
+check_chunkings(enum llm_wire wire, const char *body, const char *want, const char *want_text,
+		const char *name)
+{
+	size_t len = strlen(body);
+	char *streamed;
+	int valid;
+	char *got = stream_line(wire, body, len, NULL, 0, &streamed, &valid);
+	is_str(got, want, "%s: whole", name);
+	is_str(streamed, want_text, "%s: the streamed text is the reply's", name);
+	free(got);
+	free(streamed);
+	size_t one = 1;
+	got = stream_line(wire, body, len, &one, 1, &streamed, &valid);
+	is_str(got, want, "%s: byte by byte", name);
+	is_str(streamed, want_text, "%s: byte by byte, the same text", name);
+	ok(valid, "%s: byte by byte, every piece of text is whole UTF-8", name);
+	free(got);
+	free(streamed);
+	int same = 1;
+	for (int round = 0; round < 200 && same; round++) {
+		size_t steps[16];
+		for (size_t i = 0; i < 16; i++)
+			steps[i] = 1 + rng(round % 2 ? 7 : 300);
+		got = stream_line(wire, body, len, steps, 16, &streamed, &valid);
+		if (strcmp(got, want) != 0 || strcmp(streamed, want_text) != 0 || !valid) {
+			same = 0;
+			printf("# round %d: %s / %s\n", round, got, streamed);
+		}
+		free(got);
+		free(streamed);
+	}
+	ok(same, "%s: 200 random chunkings give the same reply and text", name);
+}
+
+static void
+test_stream_replies(void)
+{
+	check_chunkings(LLM_WIRE_OPENAI, openai_text_stream,
+			"Hello caf\xc3\xa9 \xf0\x9f\x98\x80!|[]|9/4|stop|chatcmpl-9",
+			"Hello caf\xc3\xa9 \xf0\x9f\x98\x80!", "openai text stream");
+	check_chunkings(LLM_WIRE_OPENAI, openai_tool_stream,
+			"|[{\"id\":\"call_a\",\"name\":\"calculator\",\"args\":{\"expression\":\"2+3\"}},"
+			"{\"id\":\"call_b\",\"name\":\"get_datetime\",\"args\":{}}]|50/20|tool_calls|chatcmpl-9",
+			"", "openai tool-call stream");
+	check_chunkings(LLM_WIRE_ANTHROPIC, anthropic_stream,
+			"Let me check \xe2\x82\xac.\nDone.|[{\"id\":\"toolu_1\",\"name\":\"calculator\","
+			"\"args\":{\"expression\":\"2+3\"}},{\"id\":\"toolu_2\",\"name\":\"get_datetime\","
+			"\"args\":{}}]|30/42|tool_use|msg_01",
+			"Let me check \xe2\x82\xac.\nDone.", "anthropic stream");
+
+	/* Usage not asked for (or not given): unknown. */
+	is_owned(stream_whole(LLM_WIRE_OPENAI, CHUNK_OPENAI("{\"content\":\"x\"}", "\"length\"")
+						       "data: [DONE]"),
+		 "x|[]|?0/0|length|chatcmpl-9",
+		 "openai: no usage chunk; a last event without its blank line counts");
+	/* Servers that leave out the index send whole calls, one per delta. */
+	is_owned(stream_whole(LLM_WIRE_OPENAI,
+			      "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"t1\",\"function\":"
+			      "{\"name\":\"a\",\"arguments\":\"{}\"}}]}}]}\n\n"
+			      "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"t2\",\"function\":"
+			      "{\"name\":\"b\",\"arguments\":{\"k\":1}}}]}}]}\n\n"
+			      "data: [DONE]\n\n"
+			      "data: {\"choices\":[{\"delta\":{\"content\":\"after the end\"}}]}\n\n"),
+		 "|[{\"id\":\"t1\",\"name\":\"a\",\"args\":{}},{\"id\":\"t2\",\"name\":\"b\",\"args\":{\"k\":1}}]"
+		 "|?0/0||-",
+		 "openai: tool calls without an index; nothing after [DONE] counts");
+}
+
+static void
+test_stream_failures(void)
+{
+	size_t len = strlen(openai_text_stream);
+	size_t cut = len - strlen("data: [DONE]\n\n");
+	is_owned(stream_line(LLM_WIRE_OPENAI, openai_text_stream, cut, NULL, 0, NULL, NULL),
+		 "FINISH:the answer was cut off before its end", "openai: no [DONE] is a cut answer");
+	is_owned(stream_line(LLM_WIRE_OPENAI, openai_text_stream, 200, NULL, 0, NULL, NULL),
+		 "FINISH:the answer was cut off before its end",
+		 "openai: cut inside an event is a cut answer");
+	len = strlen(anthropic_stream);
+	cut = len - strlen("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+	is_owned(stream_line(LLM_WIRE_ANTHROPIC, anthropic_stream, cut, NULL, 0, NULL, NULL),
+		 "FINISH:the answer was cut off before its end",
+		 "anthropic: no message_stop is a cut answer");
+	is_owned(stream_line(LLM_WIRE_ANTHROPIC, anthropic_stream, len - 5, NULL, 0, NULL, NULL),
+		 "FINISH:the answer was cut off before its end",
+		 "anthropic: cut inside message_stop is a cut answer");
+	is_owned(stream_whole(LLM_WIRE_OPENAI, ""), "FINISH:the answer was cut off before its end",
+		 "an empty body is a cut answer");
+
+	is_owned(stream_whole(LLM_WIRE_ANTHROPIC,
+			      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\"}}\n\n"
+			      "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+			      "\"message\":\"Overloaded\"}}\n\n"),
+		 "FEED:the provider sent an error: Overloaded", "anthropic: an error event");
+	is_owned(stream_whole(LLM_WIRE_ANTHROPIC,
+			      "event: error\ndata: {\"type\":\"error\",\"error\":{\"message\":\"Overloaded\"}}"),
+		 "FINISH:the provider sent an error: Overloaded",
+		 "anthropic: an error event closing the body without its blank line");
+	is_owned(stream_whole(LLM_WIRE_OPENAI,
+			      CHUNK_OPENAI("{\"content\":\"x\"}", "null")
+			      "data: {\"error\":{\"message\":\"Rate limit\\nreached\",\"type\":\"requests\"}}\n\n"),
+		 "FEED:the provider sent an error: Rate limit reached", "openai: a chunk with an error object");
+	is_owned(stream_whole(LLM_WIRE_OPENAI, "event: error\ndata: upstream gone\n\n"),
+		 "FEED:the provider sent an error in the stream", "an error event that is not JSON");
+	is_owned(stream_whole(LLM_WIRE_OPENAI, "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}\n\n"),
+		 "FEED:an event of the provider's stream is not a JSON object", "openai: malformed JSON");
+	is_owned(stream_whole(LLM_WIRE_ANTHROPIC, "event: content_block_delta\ndata: [1]\n\n"),
+		 "FEED:an event of the provider's stream is not a JSON object",
+		 "anthropic: an event that is not an object");
+	is_owned(stream_whole(LLM_WIRE_OPENAI,
+			      "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\","
+			      "\"function\":{\"name\":\"calc\",\"arguments\":\"[1,\"}}]}}]}\n\n"
+			      "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,"
+			      "\"function\":{\"arguments\":\"2]\"}}]}}]}\n\n"
+			      "data: [DONE]\n\n"),
+		 "FINISH:the arguments of the call to tool 'calc' are not a JSON object",
+		 "openai: assembled arguments that are not an object");
+	is_owned(stream_whole(LLM_WIRE_ANTHROPIC,
+			      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+			      "\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"calc\",\"input\":{}}}\n\n"
+			      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+			      "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"x\\\":\"}}\n\n"
+			      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"),
+		 "FINISH:the arguments of the call to tool 'calc' are not JSON",
+		 "anthropic: assembled arguments that are not JSON");
+
+	/* A fed stream that failed stays failed. */
+	struct llm_stream *s = llm_stream_new(LLM_WIRE_OPENAI);
+	char *err = NULL;
+	ok(llm_stream_feed(s, "data: nope\n\n", 12, NULL, NULL, &err) == -1, "a bad event fails the feed");
+	free(err);
+	err = NULL;
+	ok(llm_stream_feed(s, "data: [DONE]\n\n", 14, NULL, NULL, &err) == -1 && err != NULL,
+	   "... and the next feed");
+	free(err);
+	err = NULL;
+	struct llm_reply r;
+	ok(llm_stream_finish(s, &r, &err) == -1 && err != NULL && r.text == NULL,
+	   "... and the finish, with an empty reply");
+	free(err);
+	llm_stream_free(s);
+
+	/* The bound: three events of 3 MiB of text each pass 8 MiB. */
+	size_t piece = 3u << 20;
+	const char *head = "data: {\"choices\":[{\"delta\":{\"content\":\"";
+	const char *tail = "\"}}]}\n\n";
+	size_t ev = strlen(head) + piece + strlen(tail);
+	char *body = xmalloc(3 * ev + 1);
+	for (int i = 0; i < 3; i++) {
+		char *p = body + i * ev;
+		memcpy(p, head, strlen(head));
+		memset(p + strlen(head), 'x', piece);
+		memcpy(p + strlen(head) + piece, tail, strlen(tail));
+	}
+	body[3 * ev] = '\0';
+	s = llm_stream_new(LLM_WIRE_OPENAI);
+	int rc = 0;
+	for (size_t off = 0; off < 3 * ev && rc == 0; off += 65536) {
+		size_t n = 3 * ev - off < 65536 ? 3 * ev - off : 65536;
+		rc = llm_stream_feed(s, body + off, n, NULL, NULL, &err);
+	}
+	is_int(rc, -1, "a reply over 8 MiB fails the feed");
+	is_str(err, "the provider's answer is larger than 8388608 bytes", "... saying so");
+	free(err);
+	llm_stream_free(s);
+	free(body);
+}
+
 int
 main(void)
 {
@@ -578,5 +906,7 @@ main(void)
 	test_anthropic_reply();
 	test_error_message();
 	test_messages();
+	test_stream_replies();
+	test_stream_failures();
 	return done_testing();
 }
