@@ -484,12 +484,16 @@ llm_call_start(CURLM *multi, const struct llm_provider *p, const struct llm_requ
 	c->reply.tool_calls = NULL;
 	c->url = llm_endpoint_url(p);
 	c->body = llm_request_body(c->wire, req);
+	/* (It already removes curl's "Expect: 100-continue".) */
 	c->headers = llm_request_headers(p, req->stream);
-	/* No "Expect: 100-continue" round trip before a large body. */
-	c->headers = curl_slist_append(c->headers, "Expect:");
 	c->state = LLM_CALL_RUNNING;
 	if (c->url == NULL || c->body == NULL) {
 		fail(c, "llm_refused", "the provider has no usable URL or the request cannot be built");
+		return c;
+	}
+	if (c->headers == NULL) {
+		fail(c, "llm_refused", "the credential's API key or a custom header cannot be sent "
+				       "(a line break, or a header name that is not a token)");
 		return c;
 	}
 	start_attempt(c);

@@ -74,9 +74,12 @@ char *llm_request_body(enum llm_wire wire, const struct llm_request *req);
 char *llm_endpoint_url(const struct llm_provider *p);
 
 /* The request headers: content type, the key's header, anthropic-version,
- * Accept: text/event-stream when streaming, the credential's custom
- * headers.  Free with curl_slist_free_all().  The key is in it: never log
- * it. */
+ * Accept: text/event-stream when streaming, "Expect:" (no 100-continue
+ * round trip), the credential's custom headers (one of ours with the same
+ * name gives way).  NULL when the key, the organization or a custom
+ * header holds a line break or a header name is not a token: such a
+ * request must not be sent.  Free with curl_slist_free_all().  The key is
+ * in it: never log it. */
 struct curl_slist *llm_request_headers(const struct llm_provider *p, int stream);
 
 /* --- reading the answer (wire.c, stream.c) ------------------------------- */
