@@ -425,6 +425,13 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		cfg->checkpoints_path = xasprintf("%s/checkpoints.db", dir ? dir : cfg->data_dir);
 		free(dir);
 	}
+	v = setting(&ef, "CHECKPOINTS_STORE");
+	if (v != NULL && strcmp(v, "file") != 0 && strcmp(v, "database") != 0) {
+		*err = xasprintf("invalid CHECKPOINTS_STORE=%s: expected file (its own SQLite file "
+				 "at CHECKPOINTS_DB_PATH) or database (the main database)", v);
+		goto out;
+	}
+	cfg->checkpoints_in_database = v != NULL && strcmp(v, "database") == 0;
 
 	v = setting(&ef, "FIELD_ENCRYPTION_KEY");
 	if (v) {
@@ -501,6 +508,8 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "PIPELIT_MAX_NODE_CONFIG_BYTES", 1024, 1L << 30, 256L * 1024,
 		  &cfg->max_node_config_bytes },
 		{ "PIPELIT_MAX_IMPORT_BYTES", 1024, 1L << 30, 8L << 20, &cfg->max_import_bytes },
+		{ "CHECKPOINT_THREAD_MAX_MESSAGES", 1, 1000000, 200,
+		  &cfg->checkpoint_thread_max_messages },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
 		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },

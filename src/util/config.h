@@ -16,6 +16,11 @@ struct config {
 	char *data_dir;          /* PIPELIT_DATA_DIR, absolute; default ./data */
 	char *database_url;      /* DATABASE_URL; default sqlite:////<data_dir>/db.sqlite3 */
 	char *checkpoints_path;  /* CHECKPOINTS_DB_PATH; default beside the SQLite file */
+	int checkpoints_in_database; /* CHECKPOINTS_STORE=database: the checkpoint store's
+					tables in the main database (several hosts); file
+					(default): its own SQLite file at checkpoints_path */
+	long checkpoint_thread_max_messages; /* CHECKPOINT_THREAD_MAX_MESSAGES, 200: a
+						thread's bound, oldest trimmed first */
 	char *workspaces_dir;    /* PIPELIT_WORKSPACES_DIR, absolute; default <data_dir>/workspaces */
 	char *field_encryption_key; /* FIELD_ENCRYPTION_KEY or NULL */
 	char *field_encryption_key_old; /* FIELD_ENCRYPTION_KEY_OLD: keys that still open
