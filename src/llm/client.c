@@ -341,7 +341,8 @@ transport_failed(struct llm_call *c, CURLcode res, long status)
 	const char *code;
 	if (res == CURLE_OPERATION_TIMEDOUT) {
 		code = "llm_timeout";
-		msg = xasprintf("the provider did not answer within %ld ms", c->opt.attempt_timeout_ms);
+		msg = xasprintf(c->received > 0 ? "the provider's answer did not finish within %ld ms"
+				: "the provider did not answer within %ld ms", c->opt.attempt_timeout_ms);
 	} else {
 		code = "llm_connection";
 		msg = xasprintf("could not reach the provider: %s", detail);
