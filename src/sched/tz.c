@@ -62,6 +62,7 @@ utc_zone(void)
 	if (z == NULL)
 		return NULL;
 	z->name = strdup("UTC");
+	strcpy(z->before_abbr, "UTC");
 	if (z->name == NULL) {
 		free(z);
 		return NULL;
@@ -156,6 +157,7 @@ tz_free(tz_zone *zone)
 	free(zone->name);
 	free(zone->at);
 	free(zone->off);
+	free(zone->abbr);
 	free(zone);
 }
 
@@ -257,4 +259,35 @@ tz_format_iso(const tz_zone *zone, int64_t t, char out[TZ_ISO_LEN])
 	if (a % 60 != 0 && n > 0 && n + 3 < TZ_ISO_LEN)
 		snprintf(out + n, (size_t)(TZ_ISO_LEN - n), ":%02d", a % 60);
 	return 0;
+}
+
+/* The abbreviation of the rule's period at t: its offset tells standard
+ * from daylight time. */
+static const char *
+rule_abbr(const struct tz_rule *r, int64_t t)
+{
+	int64_t start, end;
+	int32_t off = tz_rule_period(r, t, &start, &end);
+	return r->has_dst && off == r->dst_off && off != r->std_off ? r->dst_abbr : r->std_abbr;
+}
+
+const char *
+tz_abbr_at(const tz_zone *zone, int64_t t)
+{
+	const char *abbr;
+	if (zone->count == 0 || t < zone->at[0]) {
+		abbr = zone->count == 0 && zone->has_rule ? rule_abbr(&zone->rule, t) : zone->before_abbr;
+	} else {
+		size_t lo = 0, hi = zone->count;
+		while (hi - lo > 1) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (zone->at[mid] <= t)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		abbr = lo + 1 == zone->count && zone->has_rule ? rule_abbr(&zone->rule, t)
+								 : zone->abbr[lo];
+	}
+	return abbr;
 }

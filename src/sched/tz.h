@@ -57,6 +57,11 @@ int tz_period_at(const tz_zone *zone, int64_t unix_s, int64_t *start, int64_t *e
  * first valid instant after it). */
 int64_t tz_local_to_utc(const tz_zone *zone, int64_t local_s);
 
+/* The zone's abbreviation at an instant ("CET", "CEST", "UTC", "+03"), as
+ * its data spells it (cut to 15 bytes); "" when the data has none.  Valid
+ * while the zone is. */
+const char *tz_abbr_at(const tz_zone *zone, int64_t unix_s);
+
 /* An instant as ISO 8601 local time with the zone's offset:
  * "2027-03-28T03:00:00+02:00" (offsets with seconds, from before 1900 in
  * some zones, as "+00:53:28").  0, or -1 outside the years 0..9999. */

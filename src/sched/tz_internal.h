@@ -18,6 +18,8 @@ struct tz_zone {
 	int64_t *at;            /* count instants, strictly increasing */
 	int32_t *off;           /* the offset from at[i] on */
 	int32_t before_off;     /* the offset before at[0] (local time type 0) */
+	char (*abbr)[TZ_ABBR_LEN];      /* count abbreviations, as off */
+	char before_abbr[TZ_ABBR_LEN];
 	bool has_rule;          /* the footer's rule, past the last transition */
 	struct tz_rule rule;
 };

@@ -1,6 +1,8 @@
 /* tz_rule.c: parsing and evaluating a POSIX TZ rule string. */
 #include "sched/tz_rule.h"
 
+#include <string.h>
+
 #include "sched/tz_civil.h"
 
 #define TZ_RULE_T_LIMIT ((int64_t)1 << 45)
@@ -29,13 +31,17 @@ is_digit(int ch)
 }
 
 /* A zone abbreviation: three or more letters, or <...> of letters, digits,
- * '+' and '-'.  Only its syntax matters: the offsets carry the meaning. */
+ * '+' and '-', copied into out (cut to TZ_ABBR_LEN - 1 bytes, without the
+ * brackets): the offsets carry the meaning, the name is only shown. */
 static int
-parse_abbr(struct cursor *c)
+parse_abbr(struct cursor *c, char out[TZ_ABBR_LEN])
 {
 	int n = 0;
-	if (peek(c) == '<') {
+	bool quoted = peek(c) == '<';
+	if (quoted)
 		c->p++;
+	const char *start = c->p;
+	if (quoted) {
 		while (peek(c) != '>') {
 			int ch = peek(c);
 			if (!(is_alpha(ch) || is_digit(ch) || ch == '+' || ch == '-'))
@@ -43,13 +49,17 @@ parse_abbr(struct cursor *c)
 			c->p++;
 			n++;
 		}
-		c->p++;
 	} else {
 		while (is_alpha(peek(c))) {
 			c->p++;
 			n++;
 		}
 	}
+	size_t keep = (size_t)n < TZ_ABBR_LEN - 1 ? (size_t)n : TZ_ABBR_LEN - 1;
+	memcpy(out, start, keep);
+	out[keep] = '\0';
+	if (quoted)
+		c->p++;
 	return n >= 3 ? 0 : -1;
 }
 
@@ -132,12 +142,12 @@ tz_rule_parse(const char *s, size_t len, struct tz_rule *out)
 	int32_t off;
 	*out = (struct tz_rule){ 0 };
 	/* POSIX offsets are hours west of UTC: the sign is the opposite of ours. */
-	if (parse_abbr(&c) != 0 || parse_hms(&c, 24, &off) != 0)
+	if (parse_abbr(&c, out->std_abbr) != 0 || parse_hms(&c, 24, &off) != 0)
 		return -1;
 	out->std_off = -off;
 	if (c.p == c.end)
 		return 0;
-	if (parse_abbr(&c) != 0)
+	if (parse_abbr(&c, out->dst_abbr) != 0)
 		return -1;
 	out->has_dst = true;
 	out->dst_off = out->std_off + 3600;

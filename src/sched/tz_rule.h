@@ -20,9 +20,14 @@ struct tz_rule_date {
 	int32_t time;   /* local seconds after midnight, -167h..167h */
 };
 
+/* A zone abbreviation ("CET", "+03") with its NUL; longer ones are cut. */
+#define TZ_ABBR_LEN 16
+
 struct tz_rule {
 	int32_t std_off;        /* seconds east of UTC */
 	int32_t dst_off;
+	char std_abbr[TZ_ABBR_LEN];     /* "CET"; a quoted "<+03>" without its brackets */
+	char dst_abbr[TZ_ABBR_LEN];
 	bool has_dst;
 	struct tz_rule_date start, end;   /* when has_dst */
 };

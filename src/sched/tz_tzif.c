@@ -78,7 +78,9 @@ read_block(const struct header *h, const unsigned char *p, size_t tsize, tz_zone
 	const unsigned char *times = p;
 	const unsigned char *idx = times + (size_t)h->timecnt * tsize;
 	const unsigned char *types = idx + h->timecnt;
+	const unsigned char *chars = types + (size_t)h->typecnt * 6;
 	int32_t offs[MAX_TYPES];
+	char abbrs[MAX_TYPES][TZ_ABBR_LEN];
 	for (uint32_t i = 0; i < h->typecnt; i++) {
 		int32_t off = (int32_t)be32(types + (size_t)i * 6);
 		unsigned char isdst = types[(size_t)i * 6 + 4];
@@ -86,14 +88,23 @@ read_block(const struct header *h, const unsigned char *p, size_t tsize, tz_zone
 		if (off <= -TZ_OFFSET_LIMIT || off >= TZ_OFFSET_LIMIT || isdst > 1 || abbr >= h->charcnt)
 			return -1;
 		offs[i] = off;
+		/* The designation runs to a NUL inside the chars (a missing
+		 * one ends the copy at the last char). */
+		size_t n = 0;
+		while (abbr + n < h->charcnt && chars[abbr + n] != '\0' && n < TZ_ABBR_LEN - 1)
+			n++;
+		memcpy(abbrs[i], chars + abbr, n);
+		abbrs[i][n] = '\0';
 	}
 	z->before_off = offs[0];
+	memcpy(z->before_abbr, abbrs[0], TZ_ABBR_LEN);
 	z->count = h->timecnt;
 	if (h->timecnt == 0)
 		return 0;
 	z->at = malloc(sizeof *z->at * h->timecnt);
 	z->off = malloc(sizeof *z->off * h->timecnt);
-	if (z->at == NULL || z->off == NULL)
+	z->abbr = malloc(sizeof *z->abbr * h->timecnt);
+	if (z->at == NULL || z->off == NULL || z->abbr == NULL)
 		return -1;
 	for (uint32_t i = 0; i < h->timecnt; i++) {
 		const unsigned char *t = times + (size_t)i * tsize;
@@ -103,6 +114,7 @@ read_block(const struct header *h, const unsigned char *p, size_t tsize, tz_zone
 		if (idx[i] >= h->typecnt)
 			return -1;
 		z->off[i] = offs[idx[i]];
+		memcpy(z->abbr[i], abbrs[idx[i]], TZ_ABBR_LEN);
 	}
 	return 0;
 }

@@ -314,6 +314,42 @@ test_far_future(void)
 	tz_free(z);
 }
 
+/* tz_abbr_at agrees with glibc's tm_zone at random instants of
+ * 1970-2100 (before 1970 glibc and the data's first type may differ in
+ * name only) and in 2035-2045, where the footer's rule names them. */
+static void
+test_abbreviations_against_glibc(void)
+{
+	for (size_t i = 0; i < N_ZONES; i++) {
+		tz_zone *z = load(zones[i]);
+		char tzvalue[80];
+		snprintf(tzvalue, sizeof tzvalue, ":%s", zones[i]);
+		use_oracle(tzvalue);
+		int bad = 0;
+		char first_bad[80] = "";
+		for (int k = 0; k < 4000; k++) {
+			int64_t t = k < 2000 ? rng_between(0, Y2100) : rng_between(2051222400LL, 2366841600LL);
+			time_t tt = (time_t)t;
+			struct tm tm;
+			if (localtime_r(&tt, &tm) == NULL)
+				abort();
+			const char *ours = tz_abbr_at(z, t);
+			if (strcmp(ours, tm.tm_zone) != 0 && bad++ == 0)
+				snprintf(first_bad, sizeof first_bad, "at %lld: %s, glibc %s", (long long)t,
+					 ours, tm.tm_zone);
+		}
+		ok(bad == 0, "%s: abbreviations as glibc's %s", zones[i], first_bad);
+		tz_free(z);
+	}
+	tz_zone *utc = load("UTC");
+	is_str(tz_abbr_at(utc, 0), "UTC", "the built-in UTC is called UTC");
+	tz_free(utc);
+	tz_zone *berlin = load("Europe/Berlin");
+	is_str(tz_abbr_at(berlin, 1783000000), "CEST", "Berlin in July 2026 (past the data): CEST");
+	is_str(tz_abbr_at(berlin, 1798000000), "CET", "and in December 2026: CET");
+	tz_free(berlin);
+}
+
 static void
 test_format(void)
 {
@@ -588,6 +624,7 @@ main(void)
 	test_all_zones();
 	test_far_future();
 	test_format();
+	test_abbreviations_against_glibc();
 	test_names();
 	test_tzdir();
 	test_damaged_tzif();
