@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/ai_config.h"
 #include "graph/tool_config.h"
 #include "graph/webhook_config.h"
 #include "util/log.h"
@@ -262,6 +263,7 @@ static const struct node_type registry[] = {
 			PORT("raw", PT_STRING, "Raw LLM response")),
 		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE
 			 | NODE_KEEPS_PROMPT,
+		.check_config = ai_config_check_categorizer,
 	},
 	{
 		.name = "router",
@@ -286,6 +288,7 @@ static const struct node_type registry[] = {
 			PORT("extracted", PT_OBJECT, "")),
 		.flags = NODE_REQUIRES_MODEL | NODE_REQUIRES_OUTPUT_PARSER | NODE_EXECUTABLE
 			 | NODE_KEEPS_PROMPT,
+		.check_config = ai_config_check_extractor,
 	},
 	{
 		.name = "ai_model",

@@ -4,7 +4,9 @@
 # no tools), each config rule refused on save with a 422 at
 # config.extra_config that says why (nothing written), and web_search's
 # SearXNG credential: kept in config.credential_id, only the owner's own
-# SearXNG tool credential accepted, exported by name.
+# SearXNG tool credential accepted, exported by name.  Also the
+# categorizer's categories and the extractor's extraction_schema, checked
+# on save the same way.
 use strict;
 use warnings;
 use Test::More;
@@ -172,6 +174,52 @@ sub test_search_credential {
 	ok(!exists $doc_ws->{config}{credential_id}, 'without the id');
 }
 
+sub test_ai_config {
+	my ($t, $alice) = @_;
+	created($t, $alice, 'workflows/', { name => 'ai-rules', slug => 'ai-rules' }, 'workflow') or return;
+	my $before = count($t, 'SELECT count(*) FROM workflow_nodes');
+	my @cases = (
+		[ 'categories as a string', 'categorizer', { categories => 'a,b' }, qr/valid list/ ],
+		[ 'a category without a name', 'categorizer', { categories => [ { description => 'x' } ] },
+			qr/Category 0: name should be/ ],
+		[ 'the same category twice', 'categorizer', { categories => [ { name => 'a' }, { name => 'a' } ] },
+			qr/already category 0/ ],
+		[ 'an extraction schema that is a list', 'extractor', { extraction_schema => [ 'name' ] },
+			qr/should describe an object/ ],
+		[ 'an extraction schema of a string', 'extractor', { extraction_schema => { type => 'string' } },
+			qr/should describe an object/ ],
+		[ 'an extraction schema with a made-up type', 'extractor',
+			{ extraction_schema => { type => 'object', properties => { zip => { type => 'zipcode' } } } },
+			qr/schema\.properties\.zip: type: 'zipcode' is not a type/ ],
+		[ 'an extraction schema with required as a string', 'extractor',
+			{ extraction_schema => { type => 'object', properties => {}, required => 'zip' } },
+			qr/required should be a list/ ],
+	);
+	for my $case (@cases) {
+		my ($name, $kind, $extra, $why) = @$case;
+		refused($t, $alice, 'ai-rules', { component_type => $kind, config => { extra_config => $extra } },
+			$why, $name);
+	}
+	is(count($t, 'SELECT count(*) FROM workflow_nodes'), $before, 'nothing was written');
+
+	my $schema = { type => 'object', required => ['name'], properties => {
+		name => { type => 'string' }, tags => { type => 'array', items => { type => 'string' } },
+		address => { type => 'object', properties => { zip => { type => 'string' } } } } };
+	my $x = created($t, $alice, 'workflows/ai-rules/nodes/', { node_id => 'x', component_type => 'extractor',
+		config => { system_prompt => 'Find the customer.', extra_config => { extraction_schema => $schema } } },
+		'an extractor with a nested object schema');
+	is_deeply($x->{config}{extra_config}{extraction_schema}, $schema, 'its schema is kept') if $x;
+	created($t, $alice, 'workflows/ai-rules/nodes/', { node_id => 'c', component_type => 'categorizer',
+		config => { extra_config => { categories => [ { name => 'billing', description => 'Invoices' },
+			{ name => 'other' } ] } } }, 'a categorizer with two categories') or return;
+	my ($res) = req($t, $alice, 'PATCH', 'workflows/ai-rules/nodes/x/',
+		{ config => { extra_config => { extraction_schema => { type => 'object' } } } });
+	is($res->{status}, 422, 'an update to a schema without properties: 422') or diag($res->{content});
+	my ($r2, $j) = req($t, $alice, 'GET', 'workflows/ai-rules/nodes/');
+	my ($stored) = grep { $_->{node_id} eq 'x' } @{ $j // [] };
+	is_deeply($stored->{config}{extra_config}{extraction_schema}, $schema, 'the stored schema is unchanged');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url) or return;
@@ -180,6 +228,7 @@ for_each_backend(sub {
 	subtest 'create and wire' => sub { test_create_and_wire($t, $alice) };
 	subtest 'config rules' => sub { test_config_rules($t, $alice) };
 	subtest 'web_search credential' => sub { test_search_credential($t, $alice, $bob) };
+	subtest 'categorizer and extractor config' => sub { test_ai_config($t, $alice) };
 });
 
 done_testing();
