@@ -143,6 +143,26 @@ int api_events_ticket(struct req *r);
 int api_events_authorize(struct req *r);
 int api_test_publish(struct req *r);
 
+/* memories.c: /api/v1/memories/... (admin), and the checkpoint store's
+ * failures answered alike everywhere */
+struct cstore;
+int memories_facts_list(struct req *r);
+int memories_episodes_list(struct req *r);
+int memories_procedures_list(struct req *r);
+int memories_users_list(struct req *r);
+int memories_checkpoints_list(struct req *r);
+int memories_facts_batch_delete(struct req *r);
+int memories_episodes_batch_delete(struct req *r);
+int memories_procedures_batch_delete(struct req *r);
+int memories_users_batch_delete(struct req *r);
+int memories_checkpoints_batch_delete(struct req *r);
+int api_cstore_failed(struct req *r, struct cstore *cs, const char *err, const char *detail);
+int api_test_checkpoint_append(struct req *r);
+
+/* chat_history.c: /api/v1/workflows/{slug}/chat/history */
+int chat_history_get(struct req *r);
+int chat_history_delete(struct req *r);
+
 /* testing.c: only routed with PIPELIT_TEST_ROUTES=1 */
 int api_test_slow(struct req *r);
 int api_test_crash(struct req *r);

@@ -204,7 +204,7 @@ sub encryption_key {
 
 # Settings a developer's shell might carry that must not leak into a test.
 my $OWN_SETTINGS = qr/^(?:PIPELIT_|DATABASE_URL$|LOG_LEVEL$|LOG_FILE$|FIELD_ENCRYPTION_KEY$|SECRET_KEY$|
-	CHECKPOINTS_DB_PATH$|CORS_ALLOW_ALL_ORIGINS$|ZOMBIE_EXECUTION_THRESHOLD_SECONDS$)/x;
+	CHECKPOINTS_DB_PATH$|CHECKPOINTS_STORE$|CHECKPOINT_THREAD_MAX_MESSAGES$|CORS_ALLOW_ALL_ORIGINS$|ZOMBIE_EXECUTION_THRESHOLD_SECONDS$)/x;
 
 # PipelitTest->new(%options), nothing started yet:
 #   db_url     DATABASE_URL (default: SQLite in the stack's own data dir)
