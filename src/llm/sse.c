@@ -6,6 +6,9 @@
 
 #include "util/xalloc.h"
 
+/* A line may be this much longer than an event's data: its field name. */
+#define SSE_LINE_SLACK 64
+
 /* A buffer that grew this large for one big event or line is given back
  * after it, so a long-lived stream does not keep its largest event. */
 #define SSE_KEEP_CAP ((size_t)64 << 10)
@@ -172,7 +175,7 @@ sse_feed(struct sse_parser *p, const char *buf, size_t len, sse_event_fn fn, voi
 		const char *eol = find_line_end(s, (size_t)(end - s));
 		if (eol == NULL) {
 			size_t n = (size_t)(end - s);
-			if (p->line_len + n > p->max_event)
+			if (p->line_len + n > p->max_event + SSE_LINE_SLACK)
 				return too_big(p, err);
 			reserve(&p->line, &p->line_cap, p->line_len, n);
 			memcpy(p->line + p->line_len, s, n);
@@ -183,7 +186,7 @@ sse_feed(struct sse_parser *p, const char *buf, size_t len, sse_event_fn fn, voi
 		size_t n = (size_t)(eol - s);
 		if (p->line_len > 0) {
 			/* The line began in an earlier chunk: finish it in the buffer. */
-			if (p->line_len + n > p->max_event)
+			if (p->line_len + n > p->max_event + SSE_LINE_SLACK)
 				return too_big(p, err);
 			reserve(&p->line, &p->line_cap, p->line_len, n);
 			memcpy(p->line + p->line_len, s, n);
@@ -196,6 +199,10 @@ sse_feed(struct sse_parser *p, const char *buf, size_t len, sse_event_fn fn, voi
 				p->line_cap = 0;
 			}
 		} else {
+			/* The same bound as a line gathered from pieces, so the
+			 * chunking never changes what is accepted. */
+			if (n > p->max_event + SSE_LINE_SLACK)
+				return too_big(p, err);
 			rc = process_line(p, s, n, fn, arg, err);
 		}
 		if (rc != 0)

@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-#define SSE_DEFAULT_MAX_EVENT ((size_t)4 << 20)   /* 4 MiB of data (or one line) */
+#define SSE_DEFAULT_MAX_EVENT ((size_t)4 << 20)   /* 4 MiB: of an event's data, and of one line */
 #define SSE_EVENT_NAME_MAX 64                     /* longer names are cut */
 
 /* One dispatched event; valid only during the callback. */

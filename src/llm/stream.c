@@ -312,9 +312,11 @@ anthropic_event(struct llm_stream *s, const char *type, const json_t *root, char
 			s->usage.output_tokens = wire_usage_count(usage, "output_tokens");
 			s->usage.known = 1;
 		}
-		/* Newer answers repeat the input counts here, final. */
-		if (json_is_integer(json_object_get(usage, "input_tokens")))
-			s->usage.input_tokens = wire_anthropic_input_tokens(usage);
+		/* Newer answers repeat the input counts here (some of them:
+		 * the cache counts may be left out), so the larger one counts. */
+		long input = wire_anthropic_input_tokens(usage);
+		if (input > s->usage.input_tokens)
+			s->usage.input_tokens = input;
 	} else if (strcmp(type, "message_stop") == 0) {
 		s->done = 1;
 	}

@@ -781,6 +781,15 @@ test_stream_replies(void)
 						       "data: [DONE]"),
 		 "x|[]|?0/0|length|chatcmpl-9",
 		 "openai: no usage chunk; a last event without its blank line counts");
+	is_owned(stream_whole(LLM_WIRE_ANTHROPIC,
+			      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
+			      "{\"id\":\"m\",\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":90,"
+			      "\"output_tokens\":1}}}\n\n"
+			      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":"
+			      "{\"stop_reason\":\"end_turn\"},\"usage\":{\"input_tokens\":10,\"output_tokens\":7}}\n\n"
+			      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"),
+		 "|[]|100/7|end_turn|m",
+		 "anthropic: input tokens repeated in message_delta without the cache do not lower them");
 	/* Servers that leave out the index send whole calls, one per delta. */
 	is_owned(stream_whole(LLM_WIRE_OPENAI,
 			      "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"t1\",\"function\":"

@@ -175,6 +175,7 @@ static void
 test_bounds(void)
 {
 	/* The bound is on the event's data (and on one line). */
+	char line[200];
 	char *got = parse("data: 0123456789\n\n", 18, 0, 0, 10);
 	is_str(got, "message=0123456789;", "data exactly at the bound passes");
 	free(got);
@@ -182,12 +183,29 @@ test_bounds(void)
 	is_str(got, "ERR:an event of the stream is larger than 10 bytes",
 	       "data lines adding up past the bound fail");
 	free(got);
-	got = parse("data: 0123456789abc", 19, 4, 0, 10);
+	memset(line, 'x', sizeof(line));
+	got = parse(line, 200, 4, 0, 10);
 	is_str(got, "ERR:an event of the stream is larger than 10 bytes",
 	       "a line growing past the bound without its end fails");
 	free(got);
-	got = parse(": 0123456789abcdef\ndata: x\n\n", 28, 0, 0, 10);
-	is_str(got, "message=x;", "a long comment in one piece is skipped without being stored");
+	/* A line may pass the bound by a field name's length (64), no more. */
+	memset(line, 'x', sizeof(line));
+	memcpy(line, ": ", 2);
+	memcpy(line + 74, "\ndata: y\n\n", 11);
+	got = parse(line, 85, 0, 0, 10);
+	is_str(got, "message=y;", "a comment line of 74 bytes passes a bound of 10 (+64)");
+	free(got);
+	got = parse(line, 85, 5, 0, 10);
+	is_str(got, "message=y;", "... also in pieces");
+	free(got);
+	line[74] = 'x';
+	memcpy(line + 75, "\ndata: y\n\n", 11);
+	got = parse(line, 86, 0, 0, 10);
+	is_str(got, "ERR:an event of the stream is larger than 10 bytes",
+	       "a line of 75 bytes fails in one piece");
+	free(got);
+	got = parse(line, 86, 5, 0, 10);
+	is_str(got, "ERR:an event of the stream is larger than 10 bytes", "... and in pieces");
 	free(got);
 
 	struct sse_parser p;
