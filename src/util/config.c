@@ -13,6 +13,7 @@
 #include "log.h"
 #include "xalloc.h"
 #include "fsutil.h"
+#include "llm/pricing.h"
 #include "net/outbound.h"
 #include "secret_key.h"
 
@@ -534,6 +535,8 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "PIPELIT_SESSION_IDLE_SECONDS", 1, 365L * 86400, 43200, &cfg->session_idle_seconds },
 		{ "PIPELIT_SESSION_MAX_SECONDS", 1, 10L * 365 * 86400, 604800,
 		  &cfg->session_max_seconds },
+		{ "PIPELIT_BUDGET_RESERVATION_SECONDS", 1, 30L * 86400, 3600,
+		  &cfg->budget_reservation_seconds },
 	};
 	if (load_longs(&ef, longs, sizeof(longs) / sizeof(longs[0]), err))
 		goto out;
@@ -612,6 +615,13 @@ config_load(struct config *cfg, const char *env_file, char **err)
 	v = setting(&ef, "PIPELIT_PID_FILE");
 	cfg->pid_file = v ? fs_absolute_path(v) : xasprintf("%s/pipelit.pid", cfg->data_dir);
 
+	/* A bad pricing file stops every command at start-up, naming the
+	 * entry, rather than letting calls go uncounted. */
+	v = setting(&ef, "PIPELIT_PRICING_FILE");
+	cfg->pricing_file = v && *v ? fs_absolute_path(v) : NULL;
+	if (pricing_load(cfg->pricing_file, err) != 0)
+		goto out;
+
 	rc = 0;
 out:
 	env_file_free(&ef);
@@ -647,6 +657,7 @@ config_free(struct config *cfg)
 	free(cfg->socket_group);
 	free(cfg->pid_file);
 	free(cfg->events_publish_url);
+	free(cfg->pricing_file);
 	free(cfg->gateway_url);
 	free(cfg->gateway_send_token);
 	free(cfg->gateway_inbound_token);

@@ -112,6 +112,14 @@ struct config {
 					   before it is dropped (logged) */
 	long gateway_retry_max_seconds; /* GATEWAY_RETRY_MAX_SECONDS, 300: the longest back-off
 					   between two sends (1 s, doubling, up to this) */
+
+	/* Prices and budgets (doc/budgets.md). */
+	char *pricing_file;       /* PIPELIT_PRICING_FILE: the operator's pricing entries,
+				     matched before the built-in ones; NULL = none.  Loaded
+				     (llm/pricing.h) and checked by config_load. */
+	long budget_reservation_seconds; /* PIPELIT_BUDGET_RESERVATION_SECONDS, 3600: an LLM
+					    call's reservation not settled by then is charged
+					    at its estimate */
 };
 
 /*
