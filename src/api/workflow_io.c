@@ -32,6 +32,7 @@
 #include "http/validate.h"
 #include "workflow_credentials.h"
 #include "workflow_document.h"
+#include "model/budget.h"
 #include "model/edge.h"
 #include "model/limits.h"
 #include "model/node.h"
@@ -74,6 +75,7 @@ export_workflow(const struct workflow *w)
 	json_object_set_new(o, "max_execution_seconds", json_integer(w->max_execution_seconds));
 	json_object_set_new(o, "input_schema", copy_or_null(w->input_schema));
 	json_object_set_new(o, "output_schema", copy_or_null(w->output_schema));
+	json_object_set_new(o, "budget", copy_or_null(w->budget));
 	return o;
 }
 
@@ -311,6 +313,9 @@ workflow_detail(struct db *db, const char *slug, int64_t owner)
 	json_object_set_new(o, "max_execution_seconds", json_integer(w.max_execution_seconds));
 	json_object_set_new(o, "input_schema", copy_or_null(w.input_schema));
 	json_object_set_new(o, "output_schema", copy_or_null(w.output_schema));
+	json_object_set_new(o, "budget", w.budget ? json_deep_copy(w.budget) : json_pack(
+		"{s:n, s:n, s:n, s:n}", BUDGET_KEY_TOKENS_EXECUTION, BUDGET_KEY_USD_EXECUTION,
+		BUDGET_KEY_TOKENS_DAY, BUDGET_KEY_USD_DAY));
 	json_object_set_new(o, "node_count", json_integer(w.node_count));
 	json_object_set_new(o, "edge_count", json_integer(w.edge_count));
 	json_object_set_new(o, "trigger_count", json_integer(w.trigger_count));
@@ -318,6 +323,8 @@ workflow_detail(struct db *db, const char *slug, int64_t owner)
 	json_object_set_new(o, "updated_at", time_db_to_json(w.updated_at));
 	json_object_set_new(o, "nodes", nodes);
 	json_object_set_new(o, "edges", edges);
+	json_object_set_new(o, "budget_today", json_pack("{s:I, s:f}", "tokens",
+		(json_int_t)w.today_tokens, "usd", (double)w.today_usd_micros / 1e6));
 	workflow_free(&w);
 	return o;
 }

@@ -6,6 +6,7 @@
  * a 404 "Workflow not found."; admins see all.  Slug rules (derived when
  * absent, 409 when an explicit one is taken) are in model/workflow.h.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "model/budget.h"
 #include "model/execution.h"
 #include "model/workflow.h"
 #include "util/jsonw.h"
@@ -212,6 +214,121 @@ check_max_seconds(struct validator *v, json_t *body, json_t *clean)
 		json_object_set_new(clean, key, json_integer(n));
 }
 
+/* --- budget ------------------------------------------------------------------ */
+
+static const char *const budget_keys[] = {
+	BUDGET_KEY_TOKENS_EXECUTION, BUDGET_KEY_USD_EXECUTION,
+	BUDGET_KEY_TOKENS_DAY, BUDGET_KEY_USD_DAY,
+};
+#define N_BUDGET_KEYS (sizeof(budget_keys) / sizeof(budget_keys[0]))
+
+/* A token limit: null, or a whole number from 0 (v_int's coercions). */
+static json_t *
+budget_tokens(struct validator *v, json_t *budget, const char *key)
+{
+	json_t *val = json_object_get(budget, key);
+	int64_t n = 0;
+	if (json_is_boolean(val)) {
+		v_add(v, V_BODY, key, "int_type", "Input should be a valid integer or null",
+		      json_incref(val), NULL);
+		return NULL;
+	}
+	if (v_int(v, budget, key, 0, &n) != 1)
+		return NULL;
+	if (n < 0 || n > BUDGET_TOKENS_MAX) {
+		v_add(v, V_BODY, key, n < 0 ? "greater_than_equal" : "less_than_equal",
+		      n < 0 ? "Input should be greater than or equal to 0"
+			    : "Input should be less than or equal to 1000000000000000",
+		      json_integer(n), n < 0 ? json_pack("{s:i}", "ge", 0)
+					     : json_pack("{s:I}", "le", (json_int_t)BUDGET_TOKENS_MAX));
+		return NULL;
+	}
+	return json_integer(n);
+}
+
+/* A USD limit: null, or a number from 0 (a numeric string is coerced). */
+static json_t *
+budget_usd(struct validator *v, json_t *budget, const char *key)
+{
+	json_t *val = json_object_get(budget, key);
+	double d = 0;
+	int is_num = json_is_number(val);
+	if (is_num) {
+		d = json_number_value(val);
+	} else if (json_is_string(val)) {
+		const char *s = json_string_value(val);
+		char *end = NULL;
+		d = strtod(s, &end);
+		is_num = end != s && *end == '\0' && strlen(s) == json_string_length(val);
+	}
+	if (!is_num || !isfinite(d)) {
+		v_add(v, V_BODY, key, "float_type", "Input should be a valid number or null",
+		      json_incref(val), NULL);
+		return NULL;
+	}
+	if (d < 0 || d > BUDGET_USD_MAX) {
+		v_add(v, V_BODY, key, d < 0 ? "greater_than_equal" : "less_than_equal",
+		      d < 0 ? "Input should be greater than or equal to 0"
+			    : "Input should be less than or equal to 1000000000",
+		      json_real(d), d < 0 ? json_pack("{s:i}", "ge", 0)
+					  : json_pack("{s:f}", "le", BUDGET_USD_MAX));
+		return NULL;
+	}
+	return json_real(d);
+}
+
+/* budget: null, or an object of the four limits (model/budget.h), each
+ * null or a non-negative number, tokens whole.  Stored with all four keys
+ * (absent ones null), so a PATCH replaces the whole budget. */
+static void
+check_budget(struct validator *v, json_t *body, json_t *clean)
+{
+	json_t *budget = json_object_get(body, "budget");
+	if (budget == NULL)
+		return;
+	if (json_is_null(budget)) {
+		json_object_set_new(clean, "budget", json_null());
+		return;
+	}
+	if (!json_is_object(budget)) {
+		v_add(v, V_BODY, "budget", "dict_type", "Input should be a valid dictionary or null",
+		      json_incref(budget), NULL);
+		return;
+	}
+	/* Items point into the budget: ["body", ..., "budget", key]. */
+	json_t *outer_body = v->body, *outer_prefix = v->prefix;
+	json_t *prefix = outer_prefix ? json_deep_copy(outer_prefix) : json_array();
+	json_array_append_new(prefix, json_string("budget"));
+	v_nest(v, budget, prefix);
+	size_t before = v_count(v);
+	const char *key;
+	json_t *val;
+	json_object_foreach(budget, key, val) {
+		size_t i;
+		for (i = 0; i < N_BUDGET_KEYS && strcmp(key, budget_keys[i]) != 0; i++)
+			;
+		if (i == N_BUDGET_KEYS)
+			v_add(v, V_BODY, key, "extra_forbidden", "Extra inputs are not permitted "
+			      "(a budget has max_tokens_per_execution, max_usd_per_execution, "
+			      "max_tokens_per_day and max_usd_per_day)", json_incref(val), NULL);
+	}
+	json_t *out = json_object();
+	for (size_t i = 0; i < N_BUDGET_KEYS; i++) {
+		json_t *val2 = json_object_get(budget, budget_keys[i]);
+		json_t *limit = NULL;
+		if (val2 != NULL && !json_is_null(val2))
+			limit = i % 2 == 0 ? budget_tokens(v, budget, budget_keys[i])
+					   : budget_usd(v, budget, budget_keys[i]);
+		json_object_set_new(out, budget_keys[i], limit ? limit : json_null());
+	}
+	v_nest(v, outer_body, outer_prefix);
+	json_decref(prefix);
+	if (v_count(v) > before)
+		json_decref(out);
+	else
+		json_object_set_new(clean, "budget", out);
+}
+
 /* The validated fields of a WorkflowIn body (create: name required); a new
  * object, or NULL with v failed. */
 json_t *
@@ -232,6 +349,7 @@ workflow_fields_check(struct validator *v, json_t *body, int creating)
 	check_max_seconds(v, body, clean);
 	check_schema(v, body, "input_schema", clean);
 	check_schema(v, body, "output_schema", clean);
+	check_budget(v, body, clean);
 	if (v_count(v) > before) {
 		json_decref(clean);
 		return NULL;

@@ -4,18 +4,26 @@
  * missing. */
 #include "execution.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/budget.h"
 #include "model/row_json.h"
 #include "util/jsonw.h"
 #include "util/xalloc.h"
 
-/* ExecutionOut's columns (pipelit-api.md 2), the workflow's slug joined in. */
+/* ExecutionOut's columns (pipelit-api.md 2), the workflow's slug joined in,
+ * and what the workflow's LLM calls used on the execution's day (the UTC
+ * day it started: model/budget.h) for budget_used. */
+#define DAY_USAGE(col) \
+	"(SELECT u." col " FROM workflow_usage_days u WHERE u.workflow_id = e.workflow_id " \
+	"AND u.day = substr(CAST(e.started_at AS TEXT), 1, 10))"
 #define OUT_COLUMNS \
 	"e.execution_id, w.slug, e.status, e.error_message, e.started_at, e.completed_at, " \
-	"e.total_tokens, e.total_cost_usd, e.llm_calls"
-#define N_OUT_COLUMNS 9
+	"e.total_tokens, e.total_cost_usd, e.llm_calls, " \
+	DAY_USAGE("tokens") ", " DAY_USAGE("usd_micros")
+#define N_OUT_COLUMNS 11
 #define FROM_SCOPED "FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id "
 /* One execution in scope: the first ? its id, the second the owner (0: any). */
 #define WHERE_ONE "WHERE e.execution_id = ? AND ? IN (0, w.owner_id)"
@@ -35,6 +43,16 @@ out_members(struct jw *w, struct db_stmt *st)
 	/* NUMERIC(12,6): a float in the API, 0.0 rather than null. */
 	jw_kreal(w, "total_cost_usd", db_column_is_null(st, 7) ? 0.0 : db_column_double(st, 7));
 	jw_kint(w, "llm_calls", db_column_int64(st, 8));
+	/* The budget's keys with what counts against each limit. */
+	JW_KEY(w, "budget_used");
+	jw_obj_begin(w);
+	jw_kint(w, BUDGET_KEY_TOKENS_EXECUTION, db_column_int64(st, 6));
+	JW_KEY(w, BUDGET_KEY_USD_EXECUTION);
+	budget_write_usd(w, db_column_is_null(st, 7) ? 0 : llround(db_column_double(st, 7) * 1e6));
+	jw_kint(w, BUDGET_KEY_TOKENS_DAY, db_column_int64(st, 9));
+	JW_KEY(w, BUDGET_KEY_USD_DAY);
+	budget_write_usd(w, db_column_int64(st, 10));
+	jw_obj_end(w);
 }
 
 /* Binds the id and owner of WHERE_ONE at 1 and 2. */

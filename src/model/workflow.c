@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "util/answer_cache.h"
 #include "model/row_json.h"
+#include "model/budget.h"
 #include "model/schedule.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -40,16 +41,37 @@ static const struct column columns[] = {
 	{ "max_execution_seconds", COL_INT },
 	{ "input_schema", COL_JSON },
 	{ "output_schema", COL_JSON },
+	{ "budget", COL_JSON },
 };
 #define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 
 /* The counts are columns the database keeps exact with triggers (migration
- * fafda19e6f04), so a row costs the same whatever the workflow holds. */
+ * fafda19e6f04), so a row costs the same whatever the workflow holds.
+ * Today's usage (model/budget.h) is read with the row: its first ? is the
+ * UTC day, so every query on SELECT_OUT binds the day first. */
 #define SELECT_OUT \
 	"SELECT w.id, w.owner_id, w.name, w.slug, w.description, w.is_active, w.is_public, " \
 	"w.is_default, w.tags, w.error_handler_workflow_id, w.max_execution_seconds, " \
 	"w.input_schema, w.output_schema, w.created_at, w.updated_at, " \
-	"w.node_count, w.edge_count, w.trigger_count, w.revision "
+	"w.node_count, w.edge_count, w.trigger_count, w.revision, w.budget, " \
+	"COALESCE(u.tokens, 0), COALESCE(u.usd_micros, 0) "
+#define FROM_OUT \
+	"FROM workflows w LEFT JOIN workflow_usage_days u ON u.workflow_id = w.id AND u.day = ? "
+#define COL_BUDGET 19
+#define COL_TODAY_TOKENS 20
+#define COL_TODAY_MICROS 21
+/* What a workflow without limits renders as its budget. */
+#define NO_BUDGET "{\"max_tokens_per_execution\":null,\"max_usd_per_execution\":null," \
+	"\"max_tokens_per_day\":null,\"max_usd_per_day\":null}"
+
+/* Binds today's UTC day at 1 (SELECT_OUT's first parameter). */
+static void
+bind_today(struct db_stmt *st)
+{
+	char day[11];
+	budget_day_of(time_now_ms(), day);
+	db_bind_text(st, 1, day, -1);
+}
 
 void
 workflow_free(struct workflow *w)
@@ -62,6 +84,7 @@ workflow_free(struct workflow *w)
 	json_decref(w->tags);
 	json_decref(w->input_schema);
 	json_decref(w->output_schema);
+	json_decref(w->budget);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -225,6 +248,9 @@ row_to_workflow(struct db_stmt *st, struct workflow *w)
 	w->node_count = db_column_int64(st, 15);
 	w->edge_count = db_column_int64(st, 16);
 	w->trigger_count = db_column_int64(st, 17);
+	w->budget = json_column(st, COL_BUDGET);
+	w->today_tokens = db_column_int64(st, COL_TODAY_TOKENS);
+	w->today_usd_micros = db_column_int64(st, COL_TODAY_MICROS);
 }
 
 /* Finds slug in scope and leaves the statement on its row (the caller
@@ -233,13 +259,14 @@ static int
 find_workflow(struct db *db, const char *slug, int64_t owner, struct db_stmt **out)
 {
 	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
-		? SELECT_OUT "FROM workflows w WHERE w.slug = ? AND ? = 0"
-		: SELECT_OUT "FROM workflows w WHERE w.slug = ? AND w.owner_id = ?");
+		? SELECT_OUT FROM_OUT "WHERE w.slug = ? AND ? = 0"
+		: SELECT_OUT FROM_OUT "WHERE w.slug = ? AND w.owner_id = ?");
 	*out = st;
 	if (st == NULL)
 		return db_abandon(db);
-	db_bind_text(st, 1, slug, -1);
-	db_bind_int64(st, 2, owner);
+	bind_today(st);
+	db_bind_text(st, 2, slug, -1);
+	db_bind_int64(st, 3, owner);
 	int rc = db_step(st);
 	if (rc == DB_ROW)
 		return WF_OK;
@@ -298,11 +325,22 @@ row_write_members(struct jw *w, struct db_stmt *st)
 	jw_kint(w, "max_execution_seconds", db_column_int64(st, 10));
 	json_or(w, "input_schema", st, 11, "null");
 	json_or(w, "output_schema", st, 12, "null");
+	json_or(w, "budget", st, COL_BUDGET, NO_BUDGET);
 	jw_kint(w, "node_count", db_column_int64(st, 15));
 	jw_kint(w, "edge_count", db_column_int64(st, 16));
 	jw_kint(w, "trigger_count", db_column_int64(st, 17));
 	time_or_null(w, "created_at", st, 13);
 	time_or_null(w, "updated_at", st, 14);
+}
+
+/* "budget_today" from the row: what the workflow's LLM calls used today
+ * (UTC).  It changes without a new revision, so it is never part of a
+ * kept detail (workflow_write appends it). */
+static void
+write_today(struct jw *w, struct db_stmt *st)
+{
+	budget_write_today(w, db_column_int64(st, COL_TODAY_TOKENS),
+			   db_column_int64(st, COL_TODAY_MICROS));
 }
 
 int
@@ -311,15 +349,16 @@ workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 	/* The (owner_id, id) index gives the owner's rows in id order, so the
 	 * page costs the same at any size. */
 	struct db_stmt *st = db_prepare(db, owner == WF_ANY_OWNER
-		? SELECT_OUT "FROM workflows w WHERE ? = 0 ORDER BY w.id LIMIT ? OFFSET ?"
-		: SELECT_OUT "FROM workflows w WHERE w.owner_id = ? ORDER BY w.id LIMIT ? OFFSET ?");
+		? SELECT_OUT FROM_OUT "WHERE ? = 0 ORDER BY w.id LIMIT ? OFFSET ?"
+		: SELECT_OUT FROM_OUT "WHERE w.owner_id = ? ORDER BY w.id LIMIT ? OFFSET ?");
 	if (st == NULL)
 		return db_abandon(db);
 	if (db_begin(db) != 0)
 		return db_abandon(db);
-	db_bind_int64(st, 1, owner);
-	db_bind_int64(st, 2, limit);
-	db_bind_int64(st, 3, offset);
+	bind_today(st);
+	db_bind_int64(st, 2, owner);
+	db_bind_int64(st, 3, limit);
+	db_bind_int64(st, 4, offset);
 	jw_obj_begin(w);
 	JW_KEY(w, "items");
 	jw_arr_begin(w);
@@ -327,6 +366,7 @@ workflow_list_write(struct db *db, int64_t owner, int64_t limit, int64_t offset,
 	while ((rc = db_step(st)) == DB_ROW) {
 		jw_obj_begin(w);
 		row_write_members(w, st);
+		write_today(w, st);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
@@ -359,6 +399,30 @@ write_detail(struct db *db, struct db_stmt *st, struct jw *w)
 	return WF_OK;
 }
 
+/* Adds "budget_today" to the detail object just written whole (kept or
+ * fresh), before its closing brace: the kept text stays the same for a
+ * revision while today's usage moves. */
+static void
+append_today(struct jw *w, int64_t tokens, int64_t micros)
+{
+	struct jw today;
+	jw_init(&today);
+	jw_obj_begin(&today);
+	budget_write_today(&today, tokens, micros);
+	jw_obj_end(&today);
+	/* Both end in '}': today's members (from its '{', which becomes the
+	 * comma) take the place of the detail's closing brace.  Written into
+	 * the buffer directly: jw_raw would separate it from the object as
+	 * from a sibling. */
+	today.buf[0] = ',';
+	w->len--;
+	jw_reserve(w, today.len);
+	memcpy(w->buf + w->len, today.buf, today.len);
+	w->len += today.len;
+	w->buf[w->len] = '\0';
+	jw_free(&today);
+}
+
 int
 workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	       struct answer_cache *cache, struct jw *w)
@@ -378,6 +442,7 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	if (!with_graph) {
 		jw_obj_begin(w);
 		row_write_members(w, st);
+		write_today(w, st);
 		jw_obj_end(w);
 		db_reset(st);
 		if (own)
@@ -387,6 +452,8 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	/* The revision is read in the same transaction as the graph would be,
 	 * so a kept answer is exactly what rendering now would give. */
 	int64_t id = db_column_int64(st, 0), revision = db_column_int64(st, 18);
+	int64_t today_tokens = db_column_int64(st, COL_TODAY_TOKENS);
+	int64_t today_micros = db_column_int64(st, COL_TODAY_MICROS);
 	/* A schedule's counters move without a new revision: such a detail
 	 * is rendered every time. */
 	int scheduled = schedule_exists_for_workflow(db, id);
@@ -399,14 +466,13 @@ workflow_write(struct db *db, const char *slug, int64_t owner, int with_graph,
 	if (kept != NULL) {
 		db_reset(st);
 		jw_raw(w, kept, len);
-		if (own)
-			db_commit(db);
-		return WF_OK;
+	} else {
+		size_t start = w->len;
+		if (write_detail(db, st, w) != WF_OK)
+			return db_abandon(db);
+		answer_cache_put(cache, id, revision, w->buf + start, w->len - start);
 	}
-	size_t start = w->len;
-	if (write_detail(db, st, w) != WF_OK)
-		return db_abandon(db);
-	answer_cache_put(cache, id, revision, w->buf + start, w->len - start);
+	append_today(w, today_tokens, today_micros);
 	if (own)
 		db_commit(db);
 	return WF_OK;
@@ -513,7 +579,8 @@ insert_row(struct db *db, int64_t owner, json_t *fields, const char *slug)
 	struct db_stmt *st = db_prepare(db,
 		"INSERT INTO workflows (name, slug, description, is_active, is_public, is_default, "
 		"tags, error_handler_workflow_id, max_execution_seconds, input_schema, output_schema, "
-		"owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		"budget, owner_id, created_at, updated_at) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		return -1;
 	json_t *defaults = json_pack("{s:s, s:b, s:b, s:b, s:i}", "description", "", "is_active", 1,
@@ -528,9 +595,10 @@ insert_row(struct db *db, int64_t owner, json_t *fields, const char *slug)
 			bind_value(st, (int)i + 1, columns[i].kind, v);
 	}
 	json_decref(defaults);
-	db_bind_int64(st, 12, owner);
-	db_bind_text(st, 13, now, -1);
-	db_bind_text(st, 14, now, -1);
+	/* The columns above, in their order, then the owner and times. */
+	db_bind_int64(st, N_COLUMNS + 1, owner);
+	db_bind_text(st, N_COLUMNS + 2, now, -1);
+	db_bind_text(st, N_COLUMNS + 3, now, -1);
 	int rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? 0 : -1;

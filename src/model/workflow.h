@@ -56,6 +56,8 @@ struct workflow {
 	int64_t max_execution_seconds;
 	json_t *input_schema;          /* owned; NULL for SQL NULL */
 	json_t *output_schema;
+	json_t *budget;                /* owned; NULL: no limits (model/budget.h) */
+	int64_t today_tokens, today_usd_micros;   /* LLM usage today (UTC) */
 	int64_t node_count, edge_count, trigger_count;
 	char created_at[32];           /* storage format */
 	char updated_at[32];
@@ -90,7 +92,7 @@ int workflow_write(struct db *db, const char *slug, int64_t owner, int with_grap
  * object of validated column values keyed by the API's names (name
  * required; slug, description, is_active, is_public, is_default, tags,
  * error_handler_workflow_id, max_execution_seconds, input_schema,
- * output_schema optional, JSON null meaning SQL NULL).  Without a slug one
+ * output_schema, budget optional, JSON null meaning SQL NULL).  Without a slug one
  * is derived and made unique.  *slug_out is the new slug (malloc'd).
  * Joins the caller's write transaction when one is open (then commits
  * nothing; a failure rolls the whole transaction back), else runs its own.

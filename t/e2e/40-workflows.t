@@ -29,7 +29,8 @@ sub create {
 }
 
 my @OUT_KEYS = qw(id name slug description is_active is_public is_default tags error_handler_workflow_id
-	max_execution_seconds input_schema output_schema node_count edge_count trigger_count created_at updated_at);
+	max_execution_seconds input_schema output_schema node_count edge_count trigger_count created_at updated_at
+	budget budget_today);
 
 sub test_crud {
 	my ($t, $alice) = @_;

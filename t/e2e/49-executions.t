@@ -22,7 +22,7 @@ need_nginx();
 my $OA = OpenAPISchema->new(decode_json(PipelitTest::slurp(srcdir() . '/doc/openapi.json')));
 
 my @OUT_KEYS = qw(execution_id workflow_slug status error_message started_at completed_at total_tokens
-	total_cost_usd llm_calls);
+	total_cost_usd llm_calls budget_used);
 my $ISO = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 # Requests $method on the route $template with {params} from %$p, checks

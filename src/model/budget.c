@@ -1,0 +1,471 @@
+/* budget.c: reservations and usage of LLM calls (see budget.h).  The only
+ * SQL for workflow_usage_days and budget_reservations. */
+#include "budget.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llm/pricing.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+/* Reservations charged at their estimate per reserve call, at most: the
+ * rest wait for the next one, so no single call grows without bound. */
+#define STALE_BATCH 64
+
+/* --- small statements ------------------------------------------------------ */
+
+/* Runs st to completion; 0 or -1. */
+static int
+run(struct db_stmt *st)
+{
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* Makes sure the workflow has its row for day and, on PostgreSQL, locks
+ * it until the transaction ends: every reservation of the workflow takes
+ * this lock first, so they are checked one at a time.  The day's usage is
+ * returned.  0, or -1. */
+static int
+lock_day(struct db *db, int64_t workflow_id, const char *day, int64_t *tokens, int64_t *micros)
+{
+	struct db_stmt *st = db_prepare(db,
+		"INSERT INTO workflow_usage_days (workflow_id, day, tokens, usd_micros, llm_calls) "
+		"VALUES (?, ?, 0, 0, 0) ON CONFLICT (workflow_id, day) DO NOTHING");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, day, -1);
+	if (run(st) != 0)
+		return -1;
+	/* SQLite has no FOR UPDATE: its write transaction (BEGIN IMMEDIATE)
+	 * already excludes every other writer. */
+	st = db_prepare(db, db_backend_of(db) == DB_POSTGRES
+		? "SELECT tokens, usd_micros FROM workflow_usage_days "
+		  "WHERE workflow_id = ? AND day = ? FOR UPDATE"
+		: "SELECT tokens, usd_micros FROM workflow_usage_days "
+		  "WHERE workflow_id = ? AND day = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, day, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*tokens = db_column_int64(st, 0);
+		*micros = db_column_int64(st, 1);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
+}
+
+/* Adds usage to the workflow's day (creating its row). */
+static int
+add_to_day(struct db *db, int64_t workflow_id, const char *day, int64_t tokens, int64_t micros)
+{
+	struct db_stmt *st = db_prepare(db,
+		"INSERT INTO workflow_usage_days (workflow_id, day, tokens, usd_micros, llm_calls) "
+		"VALUES (?, ?, ?, ?, 1) ON CONFLICT (workflow_id, day) DO UPDATE SET "
+		"tokens = workflow_usage_days.tokens + excluded.tokens, "
+		"usd_micros = workflow_usage_days.usd_micros + excluded.usd_micros, "
+		"llm_calls = workflow_usage_days.llm_calls + 1");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, day, -1);
+	db_bind_int64(st, 3, tokens);
+	db_bind_int64(st, 4, micros);
+	return run(st);
+}
+
+/* Adds one call's usage to the execution's totals.  The cost goes in as
+ * exact decimal text ("0.000360"): NUMERIC(12,6) holds it exactly on
+ * PostgreSQL. */
+static int
+add_to_execution(struct db *db, const char *execution_id, int64_t in, int64_t out, int64_t micros)
+{
+	struct db_stmt *st = db_prepare(db,
+		"UPDATE workflow_executions SET total_input_tokens = total_input_tokens + ?, "
+		"total_output_tokens = total_output_tokens + ?, total_tokens = total_tokens + ?, "
+		"llm_calls = llm_calls + 1, total_cost_usd = total_cost_usd + CAST(? AS NUMERIC) "
+		"WHERE execution_id = ?");
+	if (st == NULL)
+		return -1;
+	char usd[48];
+	snprintf(usd, sizeof(usd), "%" PRId64 ".%06" PRId64, micros / 1000000, micros % 1000000);
+	db_bind_int64(st, 1, in);
+	db_bind_int64(st, 2, out);
+	db_bind_int64(st, 3, in + out);
+	db_bind_text(st, 4, usd, -1);
+	db_bind_text(st, 5, execution_id, -1);
+	return run(st);
+}
+
+/* Takes reservation id out of the table, inside the caller's transaction:
+ * 1 with its workflow, execution, day and estimate, 0 when it is gone, -1. */
+struct reservation {
+	int64_t workflow_id;
+	char execution_id[64];
+	char day[16];
+	int64_t tokens, micros;
+};
+
+static int
+take_reservation(struct db *db, int64_t id, struct reservation *r)
+{
+	struct db_stmt *st = db_prepare(db,
+		"DELETE FROM budget_reservations WHERE id = ? "
+		"RETURNING workflow_id, execution_id, day, tokens, usd_micros");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		r->workflow_id = db_column_int64(st, 0);
+		snprintf(r->execution_id, sizeof(r->execution_id), "%s",
+			 db_column_text(st, 1) ? db_column_text(st, 1) : "");
+		snprintf(r->day, sizeof(r->day), "%s", db_column_text(st, 2) ? db_column_text(st, 2) : "");
+		r->tokens = db_column_int64(st, 3);
+		r->micros = db_column_int64(st, 4);
+		/* RETURNING rows come before the statement finishes: step it
+		 * to the end so the delete is complete on both backends. */
+		while ((rc = db_step(st)) == DB_ROW)
+			;
+		db_reset(st);
+		return rc == DB_DONE ? 1 : -1;
+	}
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* Settles reservation id inside the caller's transaction: 1, 0 (gone), -1. */
+static int
+settle_in(struct db *db, int64_t id, int64_t in, int64_t out, int64_t micros)
+{
+	struct reservation r;
+	int found = take_reservation(db, id, &r);
+	if (found <= 0)
+		return found;
+	if (add_to_day(db, r.workflow_id, r.day, in + out, micros) != 0 ||
+	    add_to_execution(db, r.execution_id, in, out, micros) != 0)
+		return -1;
+	return 1;
+}
+
+/* Charges the workflow's reservations created before cutoff_ms at their
+ * estimate (their executors died or lost them).  The estimate's tokens
+ * are counted as input: what a dead call read or wrote is unknown. */
+static int
+charge_stale(struct db *db, int64_t workflow_id, int64_t cutoff_ms)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT id, tokens, usd_micros FROM budget_reservations "
+		"WHERE workflow_id = ? AND created_ms <= ? ORDER BY id LIMIT ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_int64(st, 2, cutoff_ms);
+	db_bind_int64(st, 3, STALE_BATCH);
+	int64_t ids[STALE_BATCH][3];
+	size_t n = 0;
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW && n < STALE_BATCH) {
+		ids[n][0] = db_column_int64(st, 0);
+		ids[n][1] = db_column_int64(st, 1);
+		ids[n][2] = db_column_int64(st, 2);
+		n++;
+	}
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (settle_in(db, ids[i][0], ids[i][1], 0, ids[i][2]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Sums of outstanding reservations: of the execution (by_execution) or of
+ * the workflow's day. */
+static int
+reserved(struct db *db, int by_execution, int64_t workflow_id, const char *execution_id,
+	 const char *day, int64_t *tokens, int64_t *micros)
+{
+	struct db_stmt *st = db_prepare(db, by_execution
+		? "SELECT CAST(COALESCE(SUM(tokens), 0) AS BIGINT), "
+		  "CAST(COALESCE(SUM(usd_micros), 0) AS BIGINT) FROM budget_reservations "
+		  "WHERE execution_id = ?"
+		: "SELECT CAST(COALESCE(SUM(tokens), 0) AS BIGINT), "
+		  "CAST(COALESCE(SUM(usd_micros), 0) AS BIGINT) FROM budget_reservations "
+		  "WHERE workflow_id = ? AND day = ?");
+	if (st == NULL)
+		return -1;
+	if (by_execution) {
+		db_bind_text(st, 1, execution_id, -1);
+	} else {
+		db_bind_int64(st, 1, workflow_id);
+		db_bind_text(st, 2, day, -1);
+	}
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*tokens = db_column_int64(st, 0);
+		*micros = db_column_int64(st, 1);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
+}
+
+/* The workflow's limits: 1 found, 0 no such workflow, -1. */
+static int
+read_limits(struct db *db, int64_t workflow_id, struct budget_limits *l)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT budget FROM workflows WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		const char *text = db_column_text(st, 0);
+		json_t *budget = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+		budget_limits_from_json(budget, l);
+		json_decref(budget);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
+}
+
+/* What the execution has used so far (its settled totals). */
+static int
+execution_used(struct db *db, const char *execution_id, int64_t *tokens, int64_t *micros)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT total_tokens, total_cost_usd FROM workflow_executions WHERE execution_id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, execution_id, -1);
+	int rc = db_step(st);
+	*tokens = *micros = 0;
+	if (rc == DB_ROW) {
+		*tokens = db_column_int64(st, 0);
+		*micros = llround(db_column_double(st, 1) * 1e6);
+	}
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : 0;
+}
+
+/* --- the limits ------------------------------------------------------------------ */
+
+static void
+usd_text(char *out, size_t n, int64_t micros)
+{
+	snprintf(out, n, "%" PRId64 ".%06" PRId64, micros / 1000000, micros % 1000000);
+}
+
+/* Whether used + reserved + ask stays within limit (tokens or micros);
+ * otherwise why says so with the figures. */
+static int
+within(int64_t limit, int64_t used, int64_t held, int64_t ask, int usd, const char *whose,
+       char *why, size_t whylen)
+{
+	if (limit == BUDGET_NO_LIMIT || used + held + ask <= limit)
+		return 1;
+	if (usd) {
+		char a[32], u[32], h[32], l[32];
+		usd_text(a, sizeof(a), ask);
+		usd_text(u, sizeof(u), used);
+		usd_text(h, sizeof(h), held);
+		usd_text(l, sizeof(l), limit);
+		snprintf(why, whylen, "budget exceeded: this call could cost %s USD; %s has used "
+			 "%s USD of its %s (%s USD more reserved by calls in flight)",
+			 a, whose, u, l, h);
+	} else {
+		snprintf(why, whylen, "budget exceeded: this call could use %" PRId64 " tokens; %s "
+			 "has used %" PRId64 " of its %" PRId64 " (%" PRId64 " more reserved by "
+			 "calls in flight)", ask, whose, used, limit, held);
+	}
+	return 0;
+}
+
+/* Inside the locked transaction: whether the call fits every limit. */
+static int
+check_limits(struct db *db, const struct budget_limits *l, int64_t workflow_id,
+	     const char *execution_id, const char *day, int64_t day_tokens, int64_t day_micros,
+	     int64_t tokens, int64_t micros, char *why, size_t whylen)
+{
+	int64_t et = 0, em = 0, rt = 0, rm = 0;
+	if (l->tokens_per_execution != BUDGET_NO_LIMIT || l->usd_micros_per_execution != BUDGET_NO_LIMIT) {
+		if (execution_used(db, execution_id, &et, &em) != 0 ||
+		    reserved(db, 1, workflow_id, execution_id, day, &rt, &rm) != 0)
+			return -1;
+		if (!within(l->tokens_per_execution, et, rt, tokens, 0, "the execution", why, whylen) ||
+		    !within(l->usd_micros_per_execution, em, rm, micros, 1, "the execution", why, whylen))
+			return 1;
+	}
+	if (l->tokens_per_day != BUDGET_NO_LIMIT || l->usd_micros_per_day != BUDGET_NO_LIMIT) {
+		if (reserved(db, 0, workflow_id, execution_id, day, &rt, &rm) != 0)
+			return -1;
+		char whose[64];
+		snprintf(whose, sizeof(whose), "the workflow today (%s UTC)", day);
+		if (!within(l->tokens_per_day, day_tokens, rt, tokens, 0, whose, why, whylen) ||
+		    !within(l->usd_micros_per_day, day_micros, rm, micros, 1, whose, why, whylen))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+insert_reservation(struct db *db, int64_t workflow_id, const char *execution_id, const char *day,
+		   int64_t tokens, int64_t micros, int64_t now_ms, int64_t *id)
+{
+	struct db_stmt *st = db_prepare(db,
+		"INSERT INTO budget_reservations (workflow_id, execution_id, day, tokens, usd_micros, "
+		"created_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, workflow_id);
+	db_bind_text(st, 2, execution_id, -1);
+	db_bind_text(st, 3, day, -1);
+	db_bind_int64(st, 4, tokens);
+	db_bind_int64(st, 5, micros);
+	db_bind_int64(st, 6, now_ms);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*id = db_column_int64(st, 0);
+		rc = db_step(st);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int64_t tokens,
+	       int64_t usd_micros, long reservation_seconds, int64_t *reservation_id,
+	       char *why, size_t whylen)
+{
+	*reservation_id = 0;
+	if (whylen > 0)
+		why[0] = '\0';
+	if (tokens < 0)
+		tokens = 0;
+	if (usd_micros < 0)
+		usd_micros = 0;
+	int64_t now = time_now_ms();
+	char day[11];
+	budget_day_of(now, day);
+	if (db_begin_write(db) != 0)
+		return db_abandon(db);
+	int64_t day_tokens = 0, day_micros = 0;
+	if (lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
+		return db_abandon(db);
+	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
+	if (charge_stale(db, workflow_id, cutoff) != 0 ||
+	    lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
+		return db_abandon(db);
+	struct budget_limits l;
+	int found = read_limits(db, workflow_id, &l);
+	if (found < 0)
+		return db_abandon(db);
+	if (found == 0) {
+		db_rollback(db);
+		snprintf(why, whylen, "budget: workflow %" PRId64 " does not exist", workflow_id);
+		return BUDGET_REFUSED;
+	}
+	int refused = check_limits(db, &l, workflow_id, execution_id, day, day_tokens, day_micros,
+				   tokens, usd_micros, why, whylen);
+	if (refused < 0)
+		return db_abandon(db);
+	if (refused) {
+		db_rollback(db);
+		return BUDGET_REFUSED;
+	}
+	if (insert_reservation(db, workflow_id, execution_id, day, tokens, usd_micros, now,
+			       reservation_id) != 0 || db_commit(db) != 0)
+		return db_abandon(db);
+	return BUDGET_GRANTED;
+}
+
+int
+budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int64_t tokens_out,
+	      int64_t usd_micros)
+{
+	if (db_begin_write(db) != 0)
+		return db_abandon(db);
+	int rc = settle_in(db, reservation_id, tokens_in > 0 ? tokens_in : 0,
+			   tokens_out > 0 ? tokens_out : 0, usd_micros > 0 ? usd_micros : 0);
+	if (rc < 0)
+		return db_abandon(db);
+	if (rc == 0) {
+		db_rollback(db);
+		return BUDGET_NOT_FOUND;
+	}
+	if (db_commit(db) != 0)
+		return db_abandon(db);
+	return BUDGET_GRANTED;
+}
+
+int
+budget_release(struct db *db, int64_t reservation_id)
+{
+	struct db_stmt *st = db_prepare(db, "DELETE FROM budget_reservations WHERE id = ?");
+	if (st == NULL)
+		return db_abandon(db);
+	db_bind_int64(st, 1, reservation_id);
+	int rc = db_step(st);
+	int64_t n = rc == DB_DONE ? db_changes(st) : 0;
+	db_reset(st);
+	if (rc != DB_DONE)
+		return db_abandon(db);
+	return n > 0 ? BUDGET_GRANTED : BUDGET_NOT_FOUND;
+}
+
+/* --- before a run -------------------------------------------------------------- */
+
+int
+budget_check_priced(struct db *db, int64_t workflow_id, char *why, size_t whylen)
+{
+	if (whylen > 0)
+		why[0] = '\0';
+	struct budget_limits l;
+	int found = read_limits(db, workflow_id, &l);
+	if (found < 0)
+		return db_abandon(db);
+	if (found == 0 || (l.usd_micros_per_execution == BUDGET_NO_LIMIT &&
+			   l.usd_micros_per_day == BUDGET_NO_LIMIT))
+		return BUDGET_GRANTED;
+	struct db_stmt *st = db_prepare(db,
+		"SELECT n.node_id, c.model_name FROM workflow_nodes n "
+		"JOIN component_configs c ON c.id = n.component_config_id "
+		"WHERE n.workflow_id = ? AND n.component_type = 'ai_model' ORDER BY n.id");
+	if (st == NULL)
+		return db_abandon(db);
+	db_bind_int64(st, 1, workflow_id);
+	int rc, refused = 0;
+	while (!refused && (rc = db_step(st)) == DB_ROW) {
+		const char *node = db_column_text(st, 0);
+		const char *model = db_column_text(st, 1);
+		struct model_price p;
+		if (model == NULL || model[0] == '\0') {
+			snprintf(why, whylen, "budget: the workflow has a USD limit, but its ai_model "
+				 "node \"%s\" names no model, so its calls could not be priced",
+				 node ? node : "");
+			refused = 1;
+		} else if (!pricing_lookup(model, &p)) {
+			snprintf(why, whylen, "budget: the workflow has a USD limit, but model \"%s\" "
+				 "(ai_model node \"%s\") has no price in the pricing table, so the "
+				 "limit could never trip; add its price with PIPELIT_PRICING_FILE",
+				 model, node ? node : "");
+			refused = 1;
+		}
+	}
+	if (refused) {
+		db_reset(st);
+		return BUDGET_REFUSED;
+	}
+	db_reset(st);
+	if (rc == DB_ERROR)
+		return db_abandon(db);
+	return BUDGET_GRANTED;
+}

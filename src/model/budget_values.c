@@ -1,0 +1,97 @@
+/* budget_values.c: the pure parts of budget.h: limits from a stored budget,
+ * days, estimates and costs, and how usage is written into answers. */
+#include "budget.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "llm/pricing.h"
+#include "util/jsonw.h"
+
+static int64_t
+tokens_limit(const json_t *budget, const char *key)
+{
+	json_t *v = json_object_get(budget, key);
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0 ? json_integer_value(v) : BUDGET_NO_LIMIT;
+	if (json_is_real(v) && json_real_value(v) >= 0)
+		return (int64_t)json_real_value(v);
+	return BUDGET_NO_LIMIT;
+}
+
+/* A USD limit in micro-dollars, rounded down: a limit never allows more
+ * than it says. */
+static int64_t
+usd_limit(const json_t *budget, const char *key)
+{
+	json_t *v = json_object_get(budget, key);
+	if (!json_is_number(v) || json_number_value(v) < 0)
+		return BUDGET_NO_LIMIT;
+	double micros = json_number_value(v) * 1e6;
+	/* 0.29 * 1e6 is 289999.99999999994: a limit written with at most six
+	 * decimals means exactly that many micro-dollars. */
+	return (int64_t)floor(micros + 1e-6);
+}
+
+void
+budget_limits_from_json(const json_t *budget, struct budget_limits *out)
+{
+	out->tokens_per_execution = tokens_limit(budget, BUDGET_KEY_TOKENS_EXECUTION);
+	out->usd_micros_per_execution = usd_limit(budget, BUDGET_KEY_USD_EXECUTION);
+	out->tokens_per_day = tokens_limit(budget, BUDGET_KEY_TOKENS_DAY);
+	out->usd_micros_per_day = usd_limit(budget, BUDGET_KEY_USD_DAY);
+}
+
+int
+budget_limits_any(const struct budget_limits *l)
+{
+	return l->tokens_per_execution != BUDGET_NO_LIMIT ||
+	       l->usd_micros_per_execution != BUDGET_NO_LIMIT ||
+	       l->tokens_per_day != BUDGET_NO_LIMIT || l->usd_micros_per_day != BUDGET_NO_LIMIT;
+}
+
+void
+budget_day_of(int64_t ms, char out[11])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, 11, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday);
+}
+
+void
+budget_estimate(const struct model_price *price, long input_tokens, long max_tokens,
+		int64_t *tokens, int64_t *usd_micros)
+{
+	long out = max_tokens > 0 ? max_tokens : pricing_output_cap(price);
+	if (input_tokens < 0)
+		input_tokens = 0;
+	*tokens = (int64_t)input_tokens + out;
+	*usd_micros = pricing_pico_to_micros(pricing_cost_pico(price, input_tokens, out), 1);
+}
+
+int64_t
+budget_cost_micros(const struct model_price *price, long tokens_in, long tokens_out)
+{
+	return pricing_pico_to_micros(pricing_cost_pico(price, tokens_in, tokens_out), 0);
+}
+
+void
+budget_write_usd(struct jw *w, int64_t micros)
+{
+	/* micros / 1e6 is the double nearest the decimal, and jw_real writes
+	 * the fewest digits that read back as it: 360 -> 0.00036. */
+	jw_real(w, (double)micros / 1e6);
+}
+
+void
+budget_write_today(struct jw *w, int64_t tokens, int64_t usd_micros)
+{
+	JW_KEY(w, "budget_today");
+	jw_obj_begin(w);
+	jw_kint(w, "tokens", tokens);
+	JW_KEY(w, "usd");
+	budget_write_usd(w, usd_micros);
+	jw_obj_end(w);
+}
