@@ -339,4 +339,21 @@ $llm->delay(0.2);
 }
 $llm->delay(0);
 
+# Pre-forked workers (a benchmark's double) answer the same way.
+{
+	my $pre = FakeLLM->start(workers => 4, script => [{ text => 'from a worker' }]);
+	my @got;
+	for (1 .. 6) {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $pre->port, Proto => 'tcp') or die;
+		my $body = '{"messages":[{"role":"user","content":"x"}]}';
+		syswrite($s, "POST /v1/chat/completions HTTP/1.1\r\nAuthorization: Bearer k\r\nContent-Length: "
+			. length($body) . "\r\n\r\n$body");
+		my $data = '';
+		while (sysread($s, my $buf, 65536)) { $data .= $buf }
+		push @got, $data =~ /from a worker/ ? 1 : 0;
+	}
+	is_deeply(\@got, [(1) x 6], 'workers => 4: six requests answered in turn');
+	is(scalar($pre->chat_requests), 6, 'and logged');
+}
+
 done_testing();

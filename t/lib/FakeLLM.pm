@@ -9,6 +9,8 @@ package FakeLLM;
 #   GET  /v1/models             {"object":"list","data":[{"id":"mock-model"}]}
 #
 #   my $llm = FakeLLM->start;                 # or start(delay => 0.2, script => [...])
+#   FakeLLM->start(workers => 256)            # a benchmark's: pre-forked processes, no fork per
+#                                             # connection (at most 256 at once; a stall holds one)
 #   $llm->url('/v1')                          # the base URL of an openai_compatible credential
 #   $llm->url('')                             # ... of an anthropic one ({base}/v1/messages)
 #   $llm->script([                            # first matching rule wins
@@ -61,7 +63,7 @@ package FakeLLM;
 # reply => {text, tool_calls, usage => {input_tokens, output_tokens}}}.
 #
 # Each connection is served by a child of the server process (hundreds at
-# once); the script, the counters and the log are files shared under
+# once; or by one of `workers` pre-forked processes); the script, the counters and the log are files shared under
 # flock.  Only 127.0.0.1 is ever bound.  Everything is killed when the
 # object goes away.
 
@@ -87,14 +89,26 @@ sub start {
 	$self->_write_state({ script => $o{script} // [], hits => {}, n => 0, delay => $o{delay} // 0 });
 	open my $log, '>', "$dir/log.jsonl" or die "FakeLLM: $dir/log.jsonl: $!";
 	close $log;
+	my $workers = $o{workers} // 0;
+	pipe(my $ready_r, my $ready_w) or die "FakeLLM: pipe: $!";
 	my $pid = fork // die "FakeLLM: fork: $!";
 	if ($pid == 0) {
 		setpgrp(0, 0);
-		serve($listen, $dir);
+		close $ready_r;
+		serve($listen, $dir, $workers, $ready_w);
 		POSIX::_exit(0);
 	}
 	close $listen;
+	close $ready_w;
 	$self->{pid} = $pid;
+	# Pre-forked workers: answer only once every one of them is accepting.
+	my $got = 0;
+	while ($workers && $got < $workers) {
+		my $n = sysread($ready_r, my $buf, $workers - $got);
+		last unless $n;
+		$got += $n;
+	}
+	close $ready_r;
 	return $self;
 }
 
@@ -179,7 +193,9 @@ sub locked_state {
 # --- the server process -------------------------------------------------------
 
 sub serve {
-	my ($listen, $dir) = @_;
+	my ($listen, $dir, $workers, $ready) = @_;
+	return prefork($listen, $dir, $workers, $ready) if $workers;
+	close $ready;
 	$SIG{CHLD} = 'IGNORE';
 	while (1) {
 		my $c = $listen->accept or next;
@@ -191,6 +207,38 @@ sub serve {
 			POSIX::_exit(0);
 		}
 		close $c;
+	}
+}
+
+# $workers processes accept in turn and serve one connection at a time:
+# no fork per request, so the double is not what a benchmark measures.
+sub prefork {
+	my ($listen, $dir, $workers, $ready) = @_;
+	my $worker = sub {
+		if ($ready) {
+			syswrite($ready, 'r');
+			close $ready;
+		}
+		while (1) {
+			my $c = $listen->accept or next;
+			eval { handle($c, $dir) };
+			close $c;
+		}
+	};
+	my %pids;
+	for (1 .. $workers) {
+		my $pid = fork // next;
+		if ($pid == 0) { $worker->(); POSIX::_exit(0) }
+		$pids{$pid} = 1;
+	}
+	close $ready;
+	undef $ready;
+	while (1) {
+		my $gone = waitpid(-1, 0);
+		next unless $gone > 0 && delete $pids{$gone};
+		my $pid = fork // next;
+		if ($pid == 0) { $worker->(); POSIX::_exit(0) }
+		$pids{$pid} = 1;
 	}
 }
 
