@@ -99,12 +99,19 @@ for my $wire (qw(openai anthropic)) {
 			keys %{ $req->{headers} };
 		is_deeply(\@other, [], "$how: the key in no other header");
 		ok(!exists $req->{headers}{expect}, "$how: no Expect: 100-continue round trip");
+		my $system = $wire eq 'anthropic' ? $req->{body}{system}
+			: ($req->{body}{messages}[0]{role} eq 'system' ? $req->{body}{messages}[0]{content} : undef);
+		$system = join('', map { $_->{text} } @$system) if ref $system eq 'ARRAY';
+		is($system, 'You are terse.', "$how: the system prompt reached the provider");
+		is($req->{body}{model}, 'mock-model', "$how: the model");
 
 		# --- tool calls ---------------------------------------------------------
 		$r = call(wire => $wire, stream => $stream, ask => 'the weather?',
 			tools => [{ name => 'calculator', description => 'Adds things',
 				parameters => { type => 'object', properties => { expression => { type => 'string' } } } }]);
 		is($r->{state}, 'done', "$how tool call: done") or diag($r->{raw});
+		my $sent = ($llm->chat_requests)[0]{body}{tools}[0];
+		is($wire eq 'openai' ? $sent->{function}{name} : $sent->{name}, 'calculator', "$how: the tool was sent");
 		is(scalar @{ $r->{tool_calls} }, 1, "$how: one tool call");
 		is($r->{tool_calls}[0]{name}, 'calculator', "$how: the tool's name");
 		is_deeply($r->{tool_calls}[0]{args}, { expression => '2+2' }, "$how: its arguments, assembled");
