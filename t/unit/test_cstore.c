@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -180,6 +181,75 @@ store_behaviour(struct cstore *cs, const char *label)
 	free(err);
 }
 
+#define WRITERS 4
+#define WRITES 25
+
+/*
+ * Appends from several processes at once to one thread, each with its own
+ * handle (open_db: a new main database handle, or NULL for the file): no
+ * write is lost or fails, and each writer's messages stay in its order.
+ */
+static void
+concurrent_appends(const struct config *cfg, struct db *(*open_db)(void *), void *arg,
+		   const char *label)
+{
+	for (int w = 0; w < WRITERS; w++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			struct db *db = open_db ? open_db(arg) : NULL;
+			struct cstore *cs = cstore_open(cfg, db);
+			int failed = 0;
+			for (int i = 0; i < WRITES; i++) {
+				char id[32], text[32];
+				snprintf(id, sizeof(id), "w%d-%d", w, i);
+				snprintf(text, sizeof(text), "%d", i);
+				failed |= append(cs, "busy", json_pack("[o]", msg("human", id, text)), i) != 0;
+			}
+			cstore_close(cs);
+			db_close(db);
+			_exit(failed);
+		}
+	}
+	int all_ok = 1;
+	for (int w = 0; w < WRITERS; w++) {
+		int status = 0;
+		wait(&status);
+		all_ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	ok(all_ok, "%s: %d writers appended %d messages each to one thread, none failed", label,
+	   WRITERS, WRITES);
+	struct db *db = open_db ? open_db(arg) : NULL;
+	struct cstore *cs = cstore_open(cfg, db);
+	char *err = NULL;
+	json_t *list = cstore_thread_load(cs, "busy", 0, &err);
+	is_int(json_array_size(list), WRITERS * WRITES, "%s: every message is there", label);
+	int next[WRITERS] = { 0 }, in_order = 1;
+	size_t i;
+	json_t *m;
+	json_array_foreach(list, i, m) {
+		int w = -1, n = -1;
+		const char *id = json_string_value(json_object_get(json_object_get(m, "data"), "id"));
+		if (id == NULL || sscanf(id, "w%d-%d", &w, &n) != 2 || w < 0 || w >= WRITERS ||
+		    n != next[w]++)
+			in_order = 0;
+	}
+	ok(in_order, "%s: each writer's messages in its order", label);
+	json_decref(list);
+	cstore_thread_delete(cs, "busy", &err);
+	free(err);
+	cstore_close(cs);
+	db_close(db);
+}
+
+static struct db *
+open_url(void *url)
+{
+	char *err = NULL;
+	struct db *db = db_open(url, &err);
+	free(err);
+	return db;
+}
+
 static struct config
 config_for(const char *path, int in_database)
 {
@@ -224,6 +294,9 @@ file_store(void)
 
 	store_behaviour(cs, "its own file");
 	cstore_close(cs);
+	struct config many = cfg;
+	many.checkpoint_thread_max_messages = 1000;
+	concurrent_appends(&many, NULL, NULL, "the file");
 
 	/* Another process's handle sees what this one wrote. */
 	cs = cstore_open(&cfg, NULL);
@@ -401,6 +474,12 @@ pg_main(void)
 	if (migrate_upgrade(db, "head", &err) == 0) {
 		database_store(db, "the main database (PostgreSQL)");
 		agent_checkpoints(db);
+		char *scoped = xasprintf("%s%coptions=-csearch_path%%3D%s", url,
+					 strchr(url, '?') ? '&' : '?', ns);
+		struct config many = config_for("/nonexistent/never-created.db", 1);
+		many.checkpoint_thread_max_messages = 1000;
+		concurrent_appends(&many, open_url, scoped, "PostgreSQL");
+		free(scoped);
 	} else {
 		ok(0, "migrated: %s", err ? err : "");
 	}
