@@ -16,6 +16,7 @@
 #include "http/validate.h"
 #include "model/memory_list.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 /* limit (0..1000, 50) and offset (>= 0, 0) as every list route checks
  * them; 0, or -1 after answering 422. */
@@ -103,7 +104,7 @@ check_strings(struct validator *v, json_t *body, const char *field, int required
 		      json_incref(list), NULL);
 		return;
 	}
-	*out = calloc(json_array_size(list) + 1, sizeof(**out));
+	*out = xcalloc(json_array_size(list) + 1, sizeof(**out));
 	size_t i;
 	json_t *s;
 	json_array_foreach(list, i, s) {
