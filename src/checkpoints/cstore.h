@@ -92,4 +92,15 @@ int cstore_checkpoints_list(struct cstore *cs, const char *thread_id, int64_t li
 int cstore_delete_many(struct cstore *cs, const char *const *thread_ids, size_t n_threads,
 		       const char *const *checkpoint_ids, size_t n_checkpoints, char **err);
 
+/*
+ * The thread an agent with conversation_memory keeps its conversation in
+ * (pipelit-engine.md 4.2 step 3), from the execution state: in a child
+ * execution "exec:<execution_id>:<node_id>"; else
+ * "<user_profile_id>:<chat_id>:<workflow_id>" when user_context has a
+ * chat_id (or telegram_chat_id), else "<user_profile_id>:<workflow_id>"
+ * (the web chat's, which GET /workflows/{slug}/chat/history reads), with
+ * "anon" for a missing user.  malloc'd.
+ */
+char *cstore_agent_thread_id(const json_t *state, int64_t workflow_id, const char *node_id);
+
 #endif

@@ -491,10 +491,39 @@ pg_main(void)
 	db_close(db);
 }
 
+static void
+thread_is(const char *state_json, const char *want, const char *what)
+{
+	json_t *state = json_loads(state_json, 0, NULL);
+	char *got = cstore_agent_thread_id(state, 7, "agent_1");
+	is_str(got, want, "thread id: %s", what);
+	free(got);
+	json_decref(state);
+}
+
+static void
+thread_ids(void)
+{
+	thread_is("{\"user_context\": {\"user_profile_id\": 3, \"chat_id\": null}}", "3:7",
+		  "web chat: <user>:<workflow>");
+	thread_is("{\"user_context\": {\"user_profile_id\": 3, \"chat_id\": \"c9\"}}", "3:c9:7",
+		  "a chat id: <user>:<chat>:<workflow>");
+	thread_is("{\"user_context\": {\"user_profile_id\": 3, \"chat_id\": 12345}}", "3:12345:7",
+		  "a numeric chat id");
+	thread_is("{\"user_context\": {\"user_profile_id\": 3, \"telegram_chat_id\": \"t1\"}}",
+		  "3:t1:7", "telegram_chat_id");
+	thread_is("{\"user_context\": {\"canonical_id\": \"telegram:1\"}}", "anon:7", "no user: anon");
+	thread_is("{}", "anon:7", "no user_context");
+	thread_is("{\"_is_child_execution\": true, \"execution_id\": \"e-1\", "
+		  "\"user_context\": {\"user_profile_id\": 3}}", "exec:e-1:agent_1",
+		  "a child execution: exec:<execution>:<node>");
+}
+
 int
 main(void)
 {
 	log_open(LOG_LEVEL_WARNING, NULL);
+	thread_ids();
 	file_store();
 	sqlite_main();
 	pg_main();
