@@ -204,6 +204,23 @@ write_tools(struct jw *w, const struct llm_request *req)
 	}
 }
 
+/* OpenAI's reasoning models refuse max_tokens and want
+ * max_completion_tokens; other servers (and these models behind a router,
+ * "openai/o3") take max_tokens. */
+static int
+takes_completion_tokens(const char *model)
+{
+	static const char *const prefixes[] = { "o1", "o3", "o4", "gpt-5", NULL };
+	if (model == NULL)
+		return 0;
+	for (const char *const *p = prefixes; *p; p++) {
+		size_t n = strlen(*p);
+		if (strncmp(model, *p, n) == 0 && (model[n] == '\0' || model[n] == '-'))
+			return 1;
+	}
+	return 0;
+}
+
 char *
 wire_openai_body(const struct llm_request *req)
 {
@@ -216,8 +233,12 @@ wire_openai_body(const struct llm_request *req)
 	write_messages(&w, req);
 	write_tools(&w, req);
 	wire_write_sampling(&w, s);
-	if (s->max_tokens >= 0)
-		jw_kint(&w, "max_tokens", s->max_tokens);
+	if (s->max_tokens >= 0) {
+		if (takes_completion_tokens(s->model))
+			jw_kint(&w, "max_completion_tokens", s->max_tokens);
+		else
+			jw_kint(&w, "max_tokens", s->max_tokens);
+	}
 	if (!isnan(s->frequency_penalty))
 		jw_kreal(&w, "frequency_penalty", s->frequency_penalty);
 	if (!isnan(s->presence_penalty))

@@ -249,6 +249,27 @@ test_openai_body(void)
 		 "\"stream\":false}",
 		 "openai: a forced tool; a provider-side tool is left out");
 
+	llm_settings_init(&req.settings);
+	req.tools = NULL;
+	req.force_tool = NULL;
+	req.settings.max_tokens = 100;
+	const char *const models[][2] = {
+		{ "o3-mini", "max_completion_tokens" }, { "o1", "max_completion_tokens" },
+		{ "gpt-5-nano", "max_completion_tokens" }, { "o4-mini-2025-04-16", "max_completion_tokens" },
+		{ "gpt-4o", "max_tokens" }, { "openai/o3", "max_tokens" }, { "o1x", "max_tokens" },
+		{ "llama3.1:8b", "max_tokens" },
+	};
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+		req.settings.model = models[i][0];
+		char *body = llm_request_body(LLM_WIRE_OPENAI, &req);
+		char *want = xasprintf("{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":"
+				       "\"Hi\"}],\"%s\":100,\"stream\":false}", models[i][0], models[i][1]);
+		is_str(body, want, "openai: %s gets %s", models[i][0], models[i][1]);
+		free(body);
+		free(want);
+	}
+	llm_settings_init(&req.settings);
+
 	json_t *image = load("[{\"type\":\"human\",\"data\":{\"content\":[{\"type\":\"text\",\"text\":\"\"},"
 			     "{\"type\":\"text\",\"text\":\"What is this?\"},"
 			     "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AA==\"}}]}},"
