@@ -282,6 +282,16 @@ $llm->script([{ reset => 1, text => 'a b c d e f g h i j' }]);
 	my ($st, $h, $body, $end) = ask('openai', 'x', stream => 1);
 	ok(!read_stream('openai', $body)->{complete}, 'reset: the stream stops half-way');
 }
+$llm->script([{ until_close => 1, text => 'read to the end' }]);
+for my $wire (qw(openai anthropic)) {
+	my ($st, $h, $body) = ask($wire, 'x');
+	ok(!exists $h->{'content-length'} && !exists $h->{'transfer-encoding'}, "$wire until_close: no length, no chunks");
+	like($body, qr/read to the end/, "$wire until_close: the whole answer up to the close");
+	($st, $h, $body) = ask($wire, 'x', stream => 1);
+	ok(!exists $h->{'transfer-encoding'}, "$wire until_close stream: not chunked");
+	my @ev = sse_events($body);
+	ok(@ev > 3 && ($ev[-1]{data} eq '[DONE]' || $ev[-1]{data} =~ /message_stop/), "$wire until_close stream: every event, up to the final one");
+}
 $llm->script([{ stall => 1 }]);
 {
 	# A stalled provider accepts, reads the request and says nothing.

@@ -117,6 +117,12 @@ for my $wire (qw(openai anthropic)) {
 		is_deeply($r->{tool_calls}[0]{args}, { expression => '2+2' }, "$how: its arguments, assembled");
 		ok(length($r->{tool_calls}[0]{id} // ''), "$how: its id");
 
+		# --- an answer that ends when the connection closes --------------------
+		$llm->script([{ until_close => 1, text => $LONG }]);
+		$r = call(wire => $wire, stream => $stream);
+		is($r->{state}, 'done', "$how: an answer delimited by the close") or diag($r->{raw});
+		is($r->{text}, $LONG, "$how: read to the end");
+
 		# --- 429 with Retry-After, then success ------------------------------
 		$llm->script([{ status => 429, retry_after => '1', times => 1 }, { text => 'after the wait' }]);
 		$r = call(wire => $wire, stream => $stream);

@@ -42,6 +42,8 @@ package FakeLLM;
 #   no_usage => 1          report no usage at all
 #   stop_reason => 'length'  (OpenAI finish_reason / Anthropic stop_reason)
 #   stream => 0            answer whole even when the request asks to stream
+#   until_close => 1       no Content-Length nor chunks: the body ends when the
+#                          connection closes (Pipelit's e2e mock; HTTP/1.0 servers)
 # Faults:
 #   delay => S             wait S seconds before answering (also start(delay => S))
 #   chunk_delay => S       wait S seconds between stream events
@@ -504,6 +506,10 @@ sub send_whole {
 		return reset_connection($c) if $rule->{reset};
 		return;
 	}
+	if ($rule->{until_close}) {
+		# As Pipelit's e2e mock answered: no Content-Length, the body ends at the close.
+		return send_all($c, head_text(200, 'Content-Type' => 'application/json', Connection => 'close') . $body);
+	}
 	return respond($c, 200, $body);
 }
 
@@ -585,8 +591,9 @@ sub send_chunk {
 sub send_stream {
 	my ($c, $wire, $p, $rule, $body, $model, $n) = @_;
 	my ($events, $final) = stream_events($wire, $p, $body, $model, $n);
-	send_all($c, head_text(200, 'Content-Type' => 'text/event-stream; charset=utf-8',
-		'Cache-Control' => 'no-cache', 'Transfer-Encoding' => 'chunked', Connection => 'close')) or return;
+	my $chunked = !$rule->{until_close};
+	send_all($c, head_text(200, 'Content-Type' => 'text/event-stream; charset=utf-8', 'Cache-Control' => 'no-cache',
+		($chunked ? ('Transfer-Encoding' => 'chunked') : ()), Connection => 'close')) or return;
 	my @all = (@$events, @$final);
 	if ($rule->{malformed}) {
 		splice(@all, int(@all / 2), 0, [$wire eq 'anthropic' ? 'content_block_delta' : undef, '{"type": oops']);
@@ -596,10 +603,10 @@ sub send_stream {
 	$stop_at = scalar @$events if $rule->{truncate};
 	for my $i (0 .. $stop_at - 1) {
 		Time::HiRes::sleep($rule->{chunk_delay}) if $rule->{chunk_delay} && $i > 0;
-		send_chunk($c, sse_text($all[$i])) or return;
+		($chunked ? send_chunk($c, sse_text($all[$i])) : send_all($c, sse_text($all[$i]))) or return;
 	}
 	return reset_connection($c) if $rule->{reset};
-	return if $rule->{cut};
+	return if $rule->{cut} || !$chunked;
 	send_all($c, "0\r\n\r\n");
 }
 
