@@ -172,6 +172,19 @@ sub test_search_credential {
 	is_deeply($doc_ws->{config}{credential}, { name => 'searx', credential_type => 'tool' },
 		'the document names the credential, not its id');
 	ok(!exists $doc_ws->{config}{credential_id}, 'without the id');
+
+	my $doc = $j;
+	($res, $j) = req($t, $alice, 'POST', 'workflows/import/', $doc);
+	is($res->{status}, 201, 'alice imports it') or return diag($res->{content});
+	my ($imported) = grep { $_->{node_id} eq 'ws' } @{ $j->{nodes} // [] };
+	is($imported->{config}{credential_id}, $sx->{id}, 'the reference resolves to her SearXNG credential');
+	is_deeply($j->{unresolved_credentials}, [], 'nothing unresolved');
+	($res, $j) = req($t, $bob, 'POST', 'workflows/import/', $doc);
+	is($res->{status}, 201, 'bob imports it') or return diag($res->{content});
+	($imported) = grep { $_->{node_id} eq 'ws' } @{ $j->{nodes} // [] };
+	is($imported->{config}{credential_id}, undef, 'with no credential: he has none of that name');
+	is_deeply([ map { "$_->{node_id} $_->{field} $_->{name}" } @{ $j->{unresolved_credentials} // [] } ],
+		[ 'ws credential_id searx' ], 'and the reference is listed unresolved');
 }
 
 sub test_ai_config {
