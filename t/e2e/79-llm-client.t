@@ -15,6 +15,7 @@ use warnings;
 use File::Basename qw(dirname);
 use File::Temp qw(tempfile);
 use JSON::PP;
+use POSIX ();
 use Test::More;
 use PipelitTest;
 use FakeLLM;
@@ -203,6 +204,16 @@ for my $wire (qw(openai anthropic)) {
 		is($r->{error_code}, 'llm_connection', "$how: no answer at all: llm_connection");
 		is(requests_made(), 2, "$how: retried");
 	}
+}
+
+# --- Retry-After as an HTTP date --------------------------------------------------------
+
+{
+	my $when = POSIX::strftime('%a, %d %b %Y %H:%M:%S GMT', gmtime(time + 1));
+	$llm->script([{ status => 503, retry_after => $when, times => 1 }, { text => 'back again' }]);
+	my $r = call(wire => 'anthropic', options => { backoff_scale => 1 });
+	is($r->{state}, 'done', 'Retry-After as an HTTP date: waited, then success') or diag($r->{raw});
+	is(requests_made(), 2, '2 requests');
 }
 
 # --- the key never shows in what the caller sees ------------------------------------
