@@ -146,9 +146,8 @@ running_now(const struct touched *t)
 	return strcmp(t->status, "running") == 0 || strcmp(t->status, "pending") == 0;
 }
 
-/* node_status data: the node's identity plus what the case adds. */
-static json_t *
-node_status(const struct topology *topo, int node, const char *status)
+json_t *
+engine_node_status(const struct topology *topo, int node, const char *status)
 {
 	const struct topo_node *n = &topo->nodes[node];
 	const struct node_type *nt = node_type_find(n->component_type);
@@ -436,10 +435,14 @@ finalize(struct commit *c, struct touched *t)
 	free(t->final_output);
 	t->final_output = jw_dump(out, NULL);
 	json_t *engine = json_object_get(t->x->state, "_engine");
-	json_t *summary = json_pack("{s:I, s:I, s:i, s:f, s:i, s:i, s:i}",
+	json_t *usage = json_object_get(engine, "usage");
+	json_t *summary = json_pack("{s:I, s:I, s:I, s:f, s:I, s:I, s:i}",
 		"total_steps", json_integer_value(json_object_get(engine, "steps")),
 		"total_duration_ms", (json_int_t)(c->now - t->x->started_ms),
-		"total_tokens", 0, "total_cost_usd", 0.0, "llm_calls", 0, "tool_invocations", 0,
+		"total_tokens", json_integer_value(json_object_get(usage, "total_tokens")),
+		"total_cost_usd", json_number_value(json_object_get(usage, "cost_usd")),
+		"llm_calls", json_integer_value(json_object_get(usage, "llm_calls")),
+		"tool_invocations", json_integer_value(json_object_get(usage, "tool_invocations")),
 		"child_count", (int)json_integer_value(json_object_get(engine, "children")));
 	emit(c, t, "execution_completed", json_pack("{s:O, s:o}", "output", out,
 						    "activity_summary", summary));
@@ -461,6 +464,38 @@ count_in_state(json_t *state, const char *key)
 	}
 	json_object_set_new(engine, key,
 			    json_integer(json_integer_value(json_object_get(engine, key)) + 1));
+}
+
+/* Adds a node's _token_usage to the execution's (state._engine.usage):
+ * what execution_completed's activity summary reports. */
+static void
+add_usage(json_t *state, const json_t *usage)
+{
+	if (!json_is_object(usage))
+		return;
+	json_t *engine = json_object_get(state, "_engine");
+	if (!json_is_object(engine)) {
+		engine = json_object();
+		json_object_set_new(state, "_engine", engine);
+	}
+	json_t *total = json_object_get(engine, "usage");
+	if (!json_is_object(total)) {
+		total = json_object();
+		json_object_set_new(engine, "usage", total);
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)usage, key, v) {
+		if (!json_is_number(v))
+			continue;
+		json_t *old = json_object_get(total, key);
+		if (json_is_integer(v) && (old == NULL || json_is_integer(old)))
+			json_object_set_new(total, key, json_integer(json_integer_value(old) +
+								   json_integer_value(v)));
+		else
+			json_object_set_new(total, key, json_real(json_number_value(old) +
+								json_number_value(v)));
+	}
 }
 
 static int
@@ -556,7 +591,7 @@ start_child(struct commit *c, struct touched *t, struct ran_job *r, int node,
 	if (rc <= 0)
 		return rc < 0 ? DB_FAILED : 2;
 	count_in_state(t->x->state, "children");
-	json_t *data = node_status(t->x->topo, node, "waiting");
+	json_t *data = engine_node_status(t->x->topo, node, "waiting");
 	json_object_set_new(data, "child_execution_ids", json_pack("[s]", child));
 	emit(c, t, "node_status", data);
 	c->woke_others = 1;
@@ -587,10 +622,10 @@ apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	if (!o->error_code[0])
 		snprintf(o->error_code, sizeof o->error_code, "node_error");
 	log_row(c, r, "failed", NULL);
-	json_t *data = node_status(t->x->topo, node, "failed");
+	json_t *data = engine_node_status(t->x->topo, node, "failed");
 	json_object_set_new(data, "error", json_stringn(o->error, strnlen(o->error, 500)));
 	json_object_set_new(data, "error_code", json_string(o->error_code));
-	emit(c, t, "node_status", node_status(t->x->topo, node, "running"));
+	emit(c, t, "node_status", engine_node_status(t->x->topo, node, "running"));
 	emit(c, t, "node_status", data);
 	if (r->job.attempt < e->max_attempts && !o->no_retry) {
 		int64_t due = c->now + retry_delay_ms(r->job.attempt);
@@ -653,12 +688,13 @@ apply_done(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	struct result_effects fx;
 	state_apply_result(t->x->state, n->node_id, r->outcome.result, &fx);
 	count_in_state(t->x->state, "steps");
+	add_usage(t->x->state, fx.token_usage);
 	json_t *ports = json_object_get(json_object_get(t->x->state, "node_outputs"), n->node_id);
 	log_row(c, r, "completed", ports);
 	/* "running" goes out with the result: events follow commits, and a
 	 * logic node's run ends before its commit begins. */
-	emit(c, t, "node_status", node_status(t->x->topo, node, "running"));
-	json_t *data = node_status(t->x->topo, node, "success");
+	emit(c, t, "node_status", engine_node_status(t->x->topo, node, "running"));
+	json_t *data = engine_node_status(t->x->topo, node, "success");
 	json_object_set_new(data, "duration_ms", json_integer(r->outcome.duration_ms));
 	json_object_set_new(data, "output", clipped_output(ports));
 	emit(c, t, "node_status", data);
@@ -783,8 +819,15 @@ apply_inline(struct commit *c, struct inline_job *q)
 	struct ran_job r = { .job = { .attempt = 1, .node_id = q->node_id, .scope = q->scope } };
 	q->node_id = q->scope = NULL;
 	memcpy(r.job.execution_id, q->x->id, sizeof r.job.execution_id);
-	run_node(q->x->topo, node, q->x->state, NULL, 1, q->x->id, &e->services,
-		 e->cfg->test_routes, &r.outcome);
+	struct run_input in = engine_run_input(e, q->x, node, NULL, 1);
+	struct node_run *waits = run_node(&in, &r.outcome);
+	if (waits != NULL) {
+		/* Inline kinds never wait (node_kind.h runs_inline). */
+		run_node_cancel(waits);
+		r.outcome.kind = OUTCOME_FAILED;
+		r.outcome.no_retry = 1;
+		snprintf(r.outcome.error, sizeof r.outcome.error, "an inline node cannot wait");
+	}
 	e->runs++;
 	int rc = r.outcome.kind == OUTCOME_DONE ? apply_done(c, t, &r, node)
 						: apply_failure(c, t, &r, node);

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "crypto/crypto.h"
 #include "engine/run.h"
 #include "model/job.h"
 
@@ -25,6 +26,9 @@ struct db;
 struct gateway_sender;
 struct publisher;
 struct topology;
+struct cstore;
+struct outbound_policy;
+struct node_run;
 
 /* A workflow revision's graph as executions started at one trigger run
  * it: built once, shared by every execution of that revision. */
@@ -65,6 +69,15 @@ struct held_event {
 	json_t *data;
 };
 
+/* A job whose node waits on I/O (node_kind.h STEP_WAITING): held by
+ * lease, renewed while it waits (engine/waiting.c). */
+struct waiting_run {
+	struct job job;
+	struct node_run *run;
+	struct graph *graph;         /* counted: the run borrows its topology */
+	char *root_execution_id;     /* for live events; NULL without a parent */
+};
+
 /* A job run in this pass, and what came of it. */
 struct ran_job {
 	struct job job;
@@ -99,6 +112,13 @@ struct engine {
 	int held_wake, held_gateway;
 	char last_exec[37];          /* an execution the pass wrote: the barrier's row */
 	unsigned long pass_clock;    /* entries used since then stay cached */
+	struct waiting_run *waiting; /* runs waiting on I/O */
+	size_t n_waiting, cap_waiting;
+	int64_t renew_at_ms;         /* when their leases are renewed next */
+	struct outbound_policy *policy;  /* every request a node makes goes through it */
+	struct cstore *cstore;       /* the conversation store, opened on first use */
+	struct field_keyring keyring;    /* to read credentials (keyring_ready) */
+	int keyring_ready;
 	/* counters for logs and /status */
 	unsigned long long runs, commits, claims;
 };
@@ -106,6 +126,7 @@ struct engine {
 #define ENGINE_CACHE_MAX 512
 #define ENGINE_GRAPHS_MAX 64
 #define ENGINE_BATCH_MAX 256
+#define ENGINE_WAITING_MAX 1024     /* runs waiting on I/O per executor */
 
 /* The execution's entry, loading it (graph and state) when missing or
  * when its state is older than the database's.  NULL when the execution
@@ -123,8 +144,36 @@ int engine_commit_batch(struct engine *e, int durable);
  * and wakes whoever the commits queued work for.  0 or -1. */
 int engine_make_durable(struct engine *e);
 
+/* What run_node() needs to run node index `node` of x. */
+struct run_input engine_run_input(struct engine *e, const struct exec_entry *x, int node,
+				  const json_t *resume, int attempt);
+
 /* Queues a job this executor runs next (taken). */
 void engine_push(struct engine *e, struct job *j);
+
+/* --- runs waiting on I/O (waiting.c) --- */
+/* x's run of job j waits: j is taken. */
+void waiting_add(struct engine *e, struct job *j, struct node_run *run, struct exec_entry *x);
+/* Steps the runs whose transfers ended or whose time came; the ones that
+ * ended join the batch.  The number that ended. */
+size_t waiting_step_due(struct engine *e, int64_t now_ms);
+/* Drops the runs whose jobs this executor no longer holds (the execution
+ * was cancelled or deleted, or the lease lost): their transfers stop at
+ * once.  Renews the leases of the rest when due. */
+void waiting_check(struct engine *e, int64_t now_ms, int woken);
+/* When the loop must come back for them (ms since the epoch), or -1. */
+int64_t waiting_wake_at(const struct engine *e);
+/* On the way out: every run stops, and its job is given back at once. */
+void waiting_abandon_all(struct engine *e);
+void waiting_free(struct engine *e);
+
+/* node_status data: the node's identity and status (new reference). */
+json_t *engine_node_status(const struct topology *topo, int node, const char *status);
+
+/* Publishes a live event (no sequence number) of an execution on
+ * execution:<id> and workflow:<slug>. */
+void engine_publish_live(struct engine *e, const char *execution_id, const char *slug,
+			 const char *type, const json_t *data);
 
 /* Publishes an execution's event on execution:<id> and workflow:<slug>. */
 void engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const char *type,

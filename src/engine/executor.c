@@ -19,13 +19,16 @@
 
 #include "db/db.h"
 #include "engine/engine.h"
+#include "engine/run.h"
+#include "engine/services.h"
 #include "engine/topology.h"
 #include "events/publisher.h"
 #include "events/webhook_result.h"
 #include "gateway/sender.h"
 #include "model/execution.h"
-#include "model/memory_user.h"
 #include "model/setting_live.h"
+#include "net/outbound.h"
+#include "net/transfer.h"
 #include "sched/dispatcher.h"
 #include "util/config.h"
 #include "util/jsonw.h"
@@ -239,6 +242,40 @@ engine_push(struct engine *e, struct job *j)
 	memset(j, 0, sizeof *j);
 }
 
+/* Sends msg (an object) to execution:<id> and, with "channel" added, to
+ * workflow:<slug>.  msg is borrowed. */
+static void
+send_both(struct engine *e, const char *execution_id, const char *slug, json_t *msg)
+{
+	char channel[64];
+	snprintf(channel, sizeof channel, "execution:%s", execution_id);
+	char *body = jw_dump(msg, NULL);
+	if (slug && *slug) {
+		/* The same message with "channel" added: spliced in as text
+		 * rather than serialised twice (body is an object with keys). */
+		char *wchannel = xasprintf("workflow:%s", slug);
+		json_t *name = json_string(wchannel);
+		char *quoted = jw_dump(name, NULL);
+		publisher_send(e->pub, wchannel, xasprintf("{\"channel\":%s,%s", quoted, body + 1));
+		json_decref(name);
+		free(quoted);
+		free(wchannel);
+	}
+	publisher_send(e->pub, channel, body);
+}
+
+void
+engine_publish_live(struct engine *e, const char *execution_id, const char *slug,
+		    const char *type, const json_t *data)
+{
+	if (e->pub == NULL)
+		return;
+	json_t *msg = json_pack("{s:s, s:s, s:f, s:O}", "type", type, "execution_id", execution_id,
+				"timestamp", time_now_ms() / 1000.0, "data", data);
+	send_both(e, execution_id, slug, msg);
+	json_decref(msg);
+}
+
 void
 engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const char *type,
 	       const json_t *data)
@@ -248,22 +285,9 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 	json_t *msg = json_pack("{s:s, s:s, s:I, s:f, s:O}", "type", type, "execution_id", x->id,
 				"seq", (json_int_t)seq, "timestamp", time_now_ms() / 1000.0,
 				"data", data);
-	char channel[64];
-	snprintf(channel, sizeof channel, "execution:%s", x->id);
-	char *body = jw_dump(msg, NULL);
+	send_both(e, x->id, x->slug, msg);
 	json_decref(msg);
-	if (x->slug && *x->slug) {
-		/* The same message with "channel" added: spliced in as text
-		 * rather than serialised twice (body is an object with keys). */
-		char *wchannel = xasprintf("workflow:%s", x->slug);
-		json_t *name = json_string(wchannel);
-		char *quoted = jw_dump(name, NULL);
-		publisher_send(e->pub, wchannel, xasprintf("{\"channel\":%s,%s", quoted, body + 1));
-		json_decref(name);
-		free(quoted);
-		free(wchannel);
-	}
-	publisher_send(e->pub, channel, body);
+	char channel[64];
 	/* A subworkflow's node events are re-sent to the execution at the
 	 * top of its chain, so a page watching that one sees its children
 	 * work (pipelit-engine.md 2.12).  They carry no seq: the sequence is
@@ -295,16 +319,6 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 }
 
 /* --- running a job ----------------------------------------------------------------- */
-
-/* identify_user's memory store, on the executor's handle (outside any
- * completion transaction: it commits its own). */
-static json_t *
-identify_memory_user(void *arg, const char *channel, const char *external_id,
-		     const char *display_name, char **err)
-{
-	struct engine *e = arg;
-	return memory_user_identify(e->db, channel, external_id, display_name, err);
-}
 
 static void
 run_job(struct engine *e, struct job *j)
@@ -373,8 +387,42 @@ run_job(struct engine *e, struct job *j)
 		o->kind = OUTCOME_INTERRUPT;
 		return;
 	}
-	run_node(x->topo, node, x->state, r->job.resume, r->job.attempt, x->id, &e->services,
-		 e->cfg->test_routes, o);
+	struct run_input in = engine_run_input(e, x, node, r->job.resume, r->job.attempt);
+	struct node_run *waits = run_node(&in, o);
+	if (waits != NULL) {
+		/* It waits on I/O: the job leaves the batch for the waiting list. */
+		waiting_add(e, &r->job, waits, x);
+		e->n_batch--;
+	}
+}
+
+struct run_input
+engine_run_input(struct engine *e, const struct exec_entry *x, int node, const json_t *resume,
+		 int attempt)
+{
+	return (struct run_input){
+		.topo = x->topo, .node = node, .state = x->state, .resume = resume,
+		.attempt = attempt, .execution_id = x->id, .workflow_id = x->workflow_id,
+		.owner_id = x->owner_id,
+		.user_profile_id = x->user_profile_id, .services = &e->services,
+		.test_kinds = e->cfg->test_routes,
+	};
+}
+
+/* A waiting node's live event (node_kind.h publish_live). */
+static void
+publish_for_node(void *arg, const struct node_ctx *ctx, const char *type, const json_t *data)
+{
+	struct engine *e = arg;
+	for (size_t i = 0; i < e->n_waiting; i++)
+		if (strcmp(e->waiting[i].job.execution_id, ctx->execution_id) == 0) {
+			engine_publish_live(e, ctx->execution_id, e->waiting[i].graph->slug, type, data);
+			return;
+		}
+	/* Not waiting yet (its first run): the cache has it. */
+	json_t *at = json_object_get(e->cache_index, ctx->execution_id);
+	const char *slug = at ? e->cache[json_integer_value(at)]->slug : NULL;
+	engine_publish_live(e, ctx->execution_id, slug, type, data);
 }
 
 /* --- the loop ---------------------------------------------------------------------- */
@@ -400,8 +448,12 @@ claim_due(struct engine *e)
 	if (db_set_commit_durable(e->db, 0) != 0)
 		return -1;
 	struct job jobs[CLAIM_CHUNK];
-	while (e->n_runq < ENGINE_BATCH_MAX) {
+	/* Runs waiting on I/O count too: past the cap, new work is left to
+	 * the other executors. */
+	while (e->n_runq < ENGINE_BATCH_MAX && e->n_waiting + e->n_runq < ENGINE_WAITING_MAX) {
 		size_t room = ENGINE_BATCH_MAX - e->n_runq;
+		if (room > ENGINE_WAITING_MAX - e->n_waiting - e->n_runq)
+			room = ENGINE_WAITING_MAX - e->n_waiting - e->n_runq;
 		int n = job_claim_due(e->db, e->owner, time_now_ms(), e->lease_ms, jobs,
 				      room < CLAIM_CHUNK ? room : CLAIM_CHUNK);
 		if (n < 0)
@@ -433,19 +485,6 @@ next_wait_ms(struct engine *e)
 	return wait < 0 ? 0 : wait > 3600000 ? 3600000 : (long)wait;
 }
 
-static void
-finish_transfers(struct engine *e)
-{
-	int left;
-	CURLMsg *m;
-	while ((m = curl_multi_info_read(e->multi, &left)) != NULL)
-		if (m->msg == CURLMSG_DONE && !publisher_done(e->pub, m->easy_handle, m->data.result)
-		    && !gateway_sender_done(e->gateway, m->easy_handle, m->data.result)) {
-			curl_multi_remove_handle(e->multi, m->easy_handle);
-			curl_easy_cleanup(m->easy_handle);
-		}
-}
-
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
 {
@@ -468,8 +507,16 @@ engine_new(const struct config *cfg, struct db *db)
 	e->wake_fd = wake_open_reader(cfg);
 	e->notify_fd = -1;
 	e->cache_index = json_object();
-	e->services.arg = e;
-	e->services.memory_user_identify = identify_memory_user;
+	e->policy = xcalloc(1, sizeof *e->policy);
+	char *err = NULL;
+	if (outbound_policy_parse(cfg->outbound_allow, e->policy, &err) != 0) {
+		/* The configuration was checked at start; an empty list refuses
+		 * what it must. */
+		log_warn("engine: PIPELIT_OUTBOUND_ALLOW: %s", err ? err : "invalid");
+		free(err);
+	}
+	engine_services_init(e);
+	e->services.publish_live = publish_for_node;
 	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0)
 		e->notify_fd = db_notify_fd(db);
 	sched_recover(db, time_now_ms());
@@ -505,11 +552,15 @@ engine_free(struct engine *e)
 		json_decref(e->held[i].data);
 	}
 	free(e->held);
+	waiting_free(e);
+	engine_services_free(e);
 	publisher_free(e->pub);
 	gateway_sender_free(e->gateway);
 	curl_multi_cleanup(e->multi);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
+	outbound_policy_free(e->policy);
+	free(e->policy);
 	free(e);
 }
 
@@ -520,6 +571,7 @@ engine_pass(struct engine *e)
 	e->pass_clock = e->clock;
 	e->lease_ms = settings_live_lease_ms(e->db);   /* the live setting (doc/settings.md) */
 	int64_t schedule_due = sched_dispatch(e->db, e->pub, time_now_ms());
+	waiting_step_due(e, time_now_ms());
 	claim_due(e);
 	/* Jobs the commit leased to us run in the next round of this pass;
 	 * the batch is committed whenever the queue empties or it is full. */
@@ -535,6 +587,9 @@ engine_pass(struct engine *e)
 			usleep(200000);
 		claim_due(e);
 	}
+	/* Runs that ended after a wait, with nothing else to run. */
+	while (e->n_batch > 0 && engine_commit_batch(e, 0) != 0)
+		usleep(200000);
 	while (engine_make_durable(e) != 0)
 		usleep(200000);
 	drop_settled(e);
@@ -564,20 +619,24 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		long limit = extra_wait_ms ? extra_wait_ms(arg) : -1;
 		if (limit >= 0 && limit < wait)
 			wait = limit;
+		int64_t waiting = waiting_wake_at(e);
+		if (waiting >= 0 && waiting - now < wait)
+			wait = waiting - now < 0 ? 0 : (long)(waiting - now);
 		long gateway = gateway_sender_wait_ms(e->gateway);
 		if (gateway >= 0 && gateway < wait)
 			wait = gateway;
+		publisher_pump(e->pub);
 		if (publisher_backlog(e->pub) > 0 && wait > 50)
 			wait = 50;
 		int running = 0;
 		curl_multi_perform(e->multi, &running);
-		finish_transfers(e);
+		transfer_finish_all(e->multi);
 		if (wait > 0)
 			curl_multi_poll(e->multi, fds, nfds, (int)wait, NULL);
 		if (*stop)
 			break;
 		curl_multi_perform(e->multi, &running);
-		finish_transfers(e);
+		transfer_finish_all(e->multi);
 		int woken = e->wake_fd >= 0 && wake_drain(e->wake_fd) > 0;
 		if (e->notify_fd >= 0) {
 			int n = db_drain_notifies(e->db);
@@ -586,7 +645,10 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		}
 		if (on_idle)
 			on_idle(arg);
-		if (woken || (due >= 0 && time_now_ms() >= due)) {
+		waiting_check(e, time_now_ms(), woken);
+		int64_t waiting_due = waiting_wake_at(e);
+		if (woken || (due >= 0 && time_now_ms() >= due) ||
+		    (waiting_due >= 0 && time_now_ms() >= waiting_due)) {
 			long next = engine_pass(e);
 			due = next < 0 ? -1 : time_now_ms() + next;
 		}
@@ -597,4 +659,5 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 	if (e->n_batch > 0)
 		engine_commit_batch(e, 1);
 	engine_make_durable(e);
+	waiting_abandon_all(e);
 }

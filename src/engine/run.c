@@ -99,16 +99,55 @@ resolved_node(const json_t *node, const json_t *vars, json_t *errors)
 	return copy;
 }
 
-void
-run_node(const struct topology *t, int node, const json_t *state, const json_t *resume,
-	 int attempt, const char *execution_id, const struct node_services *services,
-	 int test_kinds, struct outcome *out)
+/* A run that waits on I/O: what its ctx borrows lives here. */
+struct node_run {
+	const struct node_kind *kind;
+	struct node_ctx ctx;
+	char *execution_id;
+	json_t *node_json, *empty, *state, *resume;
+	struct outcome partial;      /* started_ms, log_input */
+	int64_t t0;
+};
+
+/* Fills *out from how the kind's run ended. */
+static void
+ended(const struct node_kind *kind, struct node_ctx *ctx, enum step step, struct outcome *out)
+{
+	if (step == STEP_DONE) {
+		out->kind = OUTCOME_DONE;
+		out->result = ctx->result ? ctx->result : json_object();
+		return;
+	}
+	json_decref(ctx->result);
+	out->kind = OUTCOME_FAILED;
+	out->no_retry = ctx->no_retry;
+	memcpy(out->error, ctx->error, sizeof out->error);
+	memcpy(out->error_code, ctx->error_code, sizeof out->error_code);
+	if (out->error[0] == '\0')
+		snprintf(out->error, sizeof out->error, "node failed");
+	(void)kind;
+}
+
+static void
+node_run_free(struct node_run *r)
+{
+	free(r->execution_id);
+	json_decref(r->node_json);
+	json_decref(r->empty);
+	json_decref(r->state);
+	json_decref(r->resume);
+	outcome_clear(&r->partial);
+	free(r);
+}
+
+struct node_run *
+run_node(const struct run_input *in, struct outcome *out)
 {
 	memset(out, 0, sizeof *out);
 	out->started_ms = time_now_ms();
 	int64_t t0 = mono_us();
-	const struct topo_node *tn = &t->nodes[node];
-	const struct node_kind *kind = engine_kind_find(tn->component_type, test_kinds);
+	const struct topo_node *tn = &in->topo->nodes[in->node];
+	const struct node_kind *kind = engine_kind_find(tn->component_type, in->test_kinds);
 	if (kind == NULL) {
 		out->kind = OUTCOME_FAILED;
 		out->no_retry = 1;
@@ -116,9 +155,9 @@ run_node(const struct topology *t, int node, const json_t *state, const json_t *
 		snprintf(out->error, sizeof out->error,
 			 "Node type '%s' cannot run here (no such kind, or not runnable yet)",
 			 tn->component_type);
-		return;
+		return NULL;
 	}
-	json_t *vars = run_expression_vars(state);
+	json_t *vars = run_expression_vars(in->state);
 	json_t *errors = json_array();
 	json_t *node_json = resolved_node(tn->node, vars, errors);
 	json_decref(vars);
@@ -130,41 +169,96 @@ run_node(const struct topology *t, int node, const json_t *state, const json_t *
 		"input_template", clipped(json_object_get(extra, "input_template")));
 	if (json_array_size(errors) > 0)
 		json_object_set(out->log_input, "template_errors", errors);
+	json_decref(errors);
 
-	struct node_ctx ctx = {
-		.execution_id = execution_id,
+	/* The ctx lives in the run from the start: a kind that waits keeps
+	 * pointers to it (its transfers set ctx->ready). */
+	struct node_run *r = xcalloc(1, sizeof *r);
+	r->kind = kind;
+	r->t0 = t0;
+	r->execution_id = xstrdup(in->execution_id);
+	r->node_json = node_json;
+	r->empty = empty;
+	r->state = json_incref((json_t *)in->state);
+	r->resume = in->resume ? json_incref((json_t *)in->resume) : NULL;
+	r->ctx = (struct node_ctx){
+		.execution_id = r->execution_id,
 		.node_id = tn->node_id,
 		.component_type = tn->component_type,
 		.node = node_json,
 		.extra_config = json_is_object(extra) ? extra : empty,
-		.state = state,
-		.resume = resume,
-		.attempt = attempt,
-		.services = services,
+		.state = r->state,
+		.resume = r->resume,
+		.attempt = in->attempt,
+		.services = in->services,
+		.snapshot = in->topo->snapshot,
+		.workflow_id = in->workflow_id,
+		.owner_id = in->owner_id,
+		.user_profile_id = in->user_profile_id,
 	};
-	enum step step = resume && kind->resume ? kind->resume(&ctx) : kind->run(&ctx);
-	if (step == STEP_DONE) {
-		out->kind = OUTCOME_DONE;
-		out->result = ctx.result ? ctx.result : json_object();
-	} else {
-		json_decref(ctx.result);
-		out->kind = OUTCOME_FAILED;
-		out->no_retry = ctx.no_retry;
-		memcpy(out->error, ctx.error, sizeof out->error);
-		memcpy(out->error_code, ctx.error_code, sizeof out->error_code);
-		if (step == STEP_WAITING) {
-			/* No kind of this issue waits on I/O; one that does needs
-			 * the engine's HTTP support first. */
-			snprintf(out->error, sizeof out->error, "node kind '%s' asked to wait on I/O, "
-				 "which this engine does not support yet", tn->component_type);
-			snprintf(out->error_code, sizeof out->error_code, "unsupported_wait");
-			out->no_retry = 1;
-		}
-		if (out->error[0] == '\0')
-			snprintf(out->error, sizeof out->error, "node failed");
+	struct node_ctx *ctx = &r->ctx;
+	enum step step = in->resume && kind->resume ? kind->resume(ctx) : kind->run(ctx);
+	if (step == STEP_WAITING && (kind->step == NULL || in->services == NULL ||
+				     in->services->multi == NULL)) {
+		/* A kind that waits needs an engine with an event loop. */
+		if (kind->cancel)
+			kind->cancel(ctx);
+		step = node_fail(ctx, "unsupported_wait", "node kind '%s' waits on I/O, which "
+				 "cannot happen here", tn->component_type);
+		ctx->no_retry = 1;
 	}
-	json_decref(errors);
-	json_decref(node_json);
-	json_decref(empty);
-	out->duration_ms = (mono_us() - t0) / 1000;
+	if (step != STEP_WAITING) {
+		ended(kind, ctx, step, out);
+		out->duration_ms = (mono_us() - t0) / 1000;
+		node_run_free(r);
+		return NULL;
+	}
+	r->partial = *out;
+	memset(out, 0, sizeof *out);
+	return r;
+}
+
+int
+run_node_due(const struct node_run *r, int64_t now_ms)
+{
+	return r->ctx.ready || (r->ctx.wake_at_ms > 0 && r->ctx.wake_at_ms <= now_ms);
+}
+
+int64_t
+run_node_wake_at(const struct node_run *r)
+{
+	return r->ctx.ready ? 1 : r->ctx.wake_at_ms;
+}
+
+int
+run_node_step(struct node_run *r, struct outcome *out)
+{
+	r->ctx.ready = 0;
+	r->ctx.wake_at_ms = 0;
+	enum step step = r->kind->step(&r->ctx);
+	if (step == STEP_WAITING)
+		return 0;
+	*out = r->partial;
+	memset(&r->partial, 0, sizeof r->partial);
+	ended(r->kind, &r->ctx, step, out);
+	out->duration_ms = (mono_us() - r->t0) / 1000;
+	node_run_free(r);
+	return 1;
+}
+
+void
+run_node_cancel(struct node_run *r)
+{
+	if (r == NULL)
+		return;
+	if (r->kind->cancel)
+		r->kind->cancel(&r->ctx);
+	json_decref(r->ctx.result);
+	node_run_free(r);
+}
+
+const char *
+run_node_id(const struct node_run *r)
+{
+	return r->ctx.node_id;
 }

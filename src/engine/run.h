@@ -36,14 +36,39 @@ struct outcome {
 
 void outcome_clear(struct outcome *o);
 
+/* What one run of one node needs (all borrowed). */
+struct run_input {
+	const struct topology *topo;
+	int node;                    /* index in topo */
+	const json_t *state;         /* not changed */
+	const json_t *resume;        /* the job's resume input, or NULL */
+	int attempt;
+	const char *execution_id;
+	int64_t workflow_id, owner_id, user_profile_id;
+	const struct node_services *services;
+	int test_kinds;              /* the test-only kinds may run (engine/test_kinds.h) */
+};
+
+/* A run that waits on I/O (node_kind.h STEP_WAITING). */
+struct node_run;
+
 /*
- * Runs node index `node` of t against state (borrowed, not changed) with
- * the job's attempt and resume input; fills *out (kind DONE or FAILED).
- * test_kinds: the test-only kinds may run (engine/test_kinds.h).
+ * Runs the node; fills *out (kind DONE or FAILED) and returns NULL when the
+ * run ended, or returns the run in progress when the kind waits (*out is
+ * then empty).  The run keeps what it needs of in, except topo, which
+ * must outlive it.
  */
-void run_node(const struct topology *t, int node, const json_t *state, const json_t *resume,
-	      int attempt, const char *execution_id, const struct node_services *services,
-	      int test_kinds, struct outcome *out);
+struct node_run *run_node(const struct run_input *in, struct outcome *out);
+/* 1 when the run must step now (a transfer of it ended, or its time came). */
+int run_node_due(const struct node_run *r, int64_t now_ms);
+/* When it must step (ms since the epoch; 0: only when a transfer ends). */
+int64_t run_node_wake_at(const struct node_run *r);
+/* Steps the run: 1 when it ended (out filled, r freed), 0 when it still
+ * waits. */
+int run_node_step(struct node_run *r, struct outcome *out);
+/* Stops it at once (the kind aborts its transfers) and frees it. */
+void run_node_cancel(struct node_run *r);
+const char *run_node_id(const struct node_run *r);
 
 /* What an expression may name while node runs: every node's output by
  * node id, "trigger" (the payload) and, inside a loop, "loop".  New

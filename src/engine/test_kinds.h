@@ -6,6 +6,9 @@
  *                flight long enough to kill its executor under it)
  *   test_flaky   fails its first extra_config.fail_times runs, then
  *                succeeds with {"attempt": n}
+ *   test_http    GETs extra_config.url on the executor's event loop (a
+ *                node that waits on I/O) under the outbound policy, and
+ *                succeeds with {"status", "body", "attempt"}
  * Tests give a node one of these types by changing its component_type in
  * the database; the API knows nothing of them.
  */

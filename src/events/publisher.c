@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "net/transfer.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -139,13 +140,16 @@ discard(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* What travels with a transfer as its private pointer: who owns it (the
- * multi handle may carry other transfers), its channel and the body. */
-struct transfer {
+/* What travels with a transfer as its private pointer (net/transfer.h):
+ * who owns it, its channel and the body. */
+struct pub_transfer {
+	struct transfer base;        /* first: the loop finds pub_done() here */
 	struct publisher *owner;
 	struct channel *channel;
 	char *body;
 };
+
+static void pub_done(struct transfer *base, CURL *easy, CURLcode result);
 
 /* Sends the oldest message of c. */
 static void
@@ -171,11 +175,12 @@ start(struct publisher *p, struct channel *c)
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	struct transfer *t = xcalloc(1, sizeof *t);
+	struct pub_transfer *t = xcalloc(1, sizeof *t);
+	t->base.done = pub_done;
 	t->owner = p;
 	t->channel = c;
 	t->body = body;
-	curl_easy_setopt(h, CURLOPT_PRIVATE, t);
+	transfer_bind(h, &t->base);
 	c->busy = 1;
 	curl_multi_add_handle(p->multi, h);
 	p->in_flight++;
@@ -233,7 +238,16 @@ queue(struct publisher *p, const char *channel, char *body, int urgent)
 	c->bodies[(c->head + c->count++) % c->cap] = body;
 	p->waiting++;
 	mark_ready(p, c);
-	start_waiting(p);
+	/* Not started here: a message may be queued from inside one of the
+	 * multi handle's own callbacks (an LLM stream's text), where adding a
+	 * transfer is refused.  The loop starts it (publisher_pump). */
+}
+
+void
+publisher_pump(struct publisher *p)
+{
+	if (p != NULL)
+		start_waiting(p);
 }
 
 void
@@ -248,15 +262,11 @@ publisher_send_first(struct publisher *p, const char *channel, char *body)
 	queue(p, channel, body, 1);
 }
 
-int
-publisher_done(struct publisher *p, CURL *easy, CURLcode result)
+static void
+pub_done(struct transfer *base, CURL *easy, CURLcode result)
 {
-	if (p == NULL)
-		return 0;
-	struct transfer *t = NULL;
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &t);
-	if (t == NULL || t->owner != p)
-		return 0;
+	struct pub_transfer *t = (struct pub_transfer *)base;
+	struct publisher *p = t->owner;
 	long status = 0;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(p->multi, easy);
@@ -280,7 +290,6 @@ publisher_done(struct publisher *p, CURL *easy, CURLcode result)
 		log_info("live events: publishing works again");
 	p->failing = failed;
 	start_waiting(p);
-	return 1;
 }
 
 size_t

@@ -30,11 +30,12 @@ void publisher_send(struct publisher *p, const char *channel, char *body);
  * result): its messages go out before those of every other channel. */
 void publisher_send_first(struct publisher *p, const char *channel, char *body);
 
-/* For the loop: a transfer on the multi handle finished; 1 when it was
- * one of the publisher's (then handled and freed), 0 otherwise. */
-int publisher_done(struct publisher *p, CURL *easy, CURLcode result);
 
 /* Events waiting or in flight. */
 size_t publisher_backlog(const struct publisher *p);
+
+/* Starts the transfers of queued messages.  The loop calls it once per
+ * turn, outside the multi handle's callbacks: sending only queues. */
+void publisher_pump(struct publisher *p);
 
 #endif

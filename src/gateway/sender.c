@@ -10,6 +10,7 @@
 #include "db/db.h"
 #include "model/gateway.h"
 #include "net/outbound.h"
+#include "net/transfer.h"
 #include "util/config.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -41,6 +42,7 @@ struct gateway_sender {
 
 /* One send in flight: the transfer's private pointer. */
 struct send {
+	struct transfer base;        /* first: the loop finds send_done() here */
 	struct gateway_sender *owner;
 	struct outbox_msg msg;
 	char *body;
@@ -170,6 +172,8 @@ settle(struct gateway_sender *s, struct send *x, int ok, const char *why)
 	s->look = 1;
 }
 
+static void send_done(struct transfer *base, CURL *easy, CURLcode result);
+
 /* Starts m's send (taken). */
 static void
 start(struct gateway_sender *s, struct outbox_msg *m)
@@ -202,7 +206,8 @@ start(struct gateway_sender *s, struct outbox_msg *m)
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	x->base.done = send_done;
+	transfer_bind(c, &x->base);
 	curl_multi_add_handle(s->multi, c);
 	s->in_flight++;
 }
@@ -242,15 +247,11 @@ gateway_sender_poll(struct gateway_sender *s, int woken)
 	}
 }
 
-int
-gateway_sender_done(struct gateway_sender *s, CURL *easy, CURLcode result)
+static void
+send_done(struct transfer *base, CURL *easy, CURLcode result)
 {
-	if (s == NULL)
-		return 0;
-	struct send *x = NULL;
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &x);
-	if (x == NULL || x->owner != s)
-		return 0;
+	struct send *x = (struct send *)base;
+	struct gateway_sender *s = x->owner;
 	long status = 0;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_multi_remove_handle(s->multi, easy);
@@ -267,5 +268,4 @@ gateway_sender_done(struct gateway_sender *s, CURL *easy, CURLcode result)
 	free(refusal);
 	settle(s, x, result == CURLE_OK && status >= 200 && status < 300, why);
 	send_free(x);
-	return 1;
 }

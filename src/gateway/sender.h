@@ -41,8 +41,5 @@ void gateway_sender_poll(struct gateway_sender *s, int woken);
 /* Milliseconds until the sender wants to poll again, -1 for never. */
 long gateway_sender_wait_ms(const struct gateway_sender *s);
 
-/* For the loop: a transfer finished; 1 when it was the sender's (then
- * handled and freed), 0 otherwise. */
-int gateway_sender_done(struct gateway_sender *s, CURL *easy, CURLcode result);
 
 #endif

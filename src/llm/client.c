@@ -398,6 +398,8 @@ static void
 on_done(struct transfer *t, CURL *easy, CURLcode res)
 {
 	struct llm_call *c = (struct llm_call *)t;
+	if (c->opt.ended_flag)
+		*c->opt.ended_flag = 1;
 	long status = response_status(easy);
 	if (c->mode == BODY_UNDECIDED && res == CURLE_OK)
 		choose_mode(c);

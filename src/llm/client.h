@@ -37,6 +37,9 @@ struct llm_call_options {
 	long attempt_timeout_ms;     /* the whole of one attempt (600 s) */
 	/* Test hook: back-off delays are multiplied by this (1.0 normally). */
 	double backoff_scale;
+	/* Set to 1 whenever an attempt's transfer ends (NULL: not told): the
+	 * owner of the loop then looks at the call's state. */
+	int *ended_flag;
 };
 void llm_call_options_init(struct llm_call_options *o);
 

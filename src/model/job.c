@@ -257,6 +257,49 @@ job_finish(struct db *db, int64_t job_id, const char *owner, int attempt)
 }
 
 int
+job_renew_leases(struct db *db, const char *owner, int64_t until_ms)
+{
+	struct db_stmt *st = db_prepare(db,
+		"UPDATE execution_jobs SET due_ms = ? WHERE state = 'leased' AND lease_owner = ?");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_int64(st, 1, until_ms);
+	db_bind_text(st, 2, owner, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? DB_FAILED : 0;
+}
+
+int
+job_held_ids(struct db *db, const char *owner, int64_t **ids, size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	struct db_stmt *st = db_prepare(db,
+		"SELECT id FROM execution_jobs WHERE state = 'leased' AND lease_owner = ?");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_text(st, 1, owner, -1);
+	int rc;
+	size_t cap = 0;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			*ids = xrealloc(*ids, cap * sizeof **ids);
+		}
+		(*ids)[(*n)++] = db_column_int64(st, 0);
+	}
+	db_reset(st);
+	if (rc == DB_ERROR) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return DB_FAILED;
+	}
+	return 0;
+}
+
+int
 job_requeue(struct db *db, int64_t job_id, const char *owner, int attempt, int64_t due_ms)
 {
 	struct db_stmt *st = db_prepare(db,

@@ -43,6 +43,13 @@ int job_claim_due(struct db *db, const char *owner, int64_t now_ms, int64_t leas
  * 0, 1 when there is none (an idle queue), DB_FAILED. */
 int job_next_due(struct db *db, int64_t *due_ms);
 
+/* Jobs an executor holds while their nodes wait on I/O: renews every lease
+ * of owner until until_ms (one statement, its own transaction). */
+int job_renew_leases(struct db *db, const char *owner, int64_t until_ms);
+/* The ids of the jobs owner holds now (*ids malloc'd): a job missing from
+ * them was cancelled or taken over.  0 or DB_FAILED. */
+int job_held_ids(struct db *db, const char *owner, int64_t **ids, size_t *n);
+
 /* --- inside the completion's transaction --------------------------------- */
 
 /* Deletes the job if owner still holds it at this attempt: 1 deleted, 0

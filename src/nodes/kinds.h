@@ -17,6 +17,9 @@ extern const struct node_kind node_kind_assertion;
 extern const struct node_kind node_kind_human_confirmation;
 extern const struct node_kind node_kind_reply_chat;
 extern const struct node_kind node_kind_identify_user;
+extern const struct node_kind node_kind_agent;
+extern const struct node_kind node_kind_categorizer;
+extern const struct node_kind node_kind_extractor;
 extern const struct node_kind node_kind_workflow;
 
 #endif

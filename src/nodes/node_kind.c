@@ -25,6 +25,9 @@ static const struct node_kind *const kinds[] = {
 	&node_kind_human_confirmation,
 	&node_kind_reply_chat,
 	&node_kind_identify_user,
+	&node_kind_agent,
+	&node_kind_categorizer,
+	&node_kind_extractor,
 	&node_kind_workflow,
 };
 

@@ -34,14 +34,20 @@
 
 #include <stdint.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
+
+struct outbound_policy;
+struct node_ctx;
 
 /* What a run or resume ended in. */
 enum step {
 	STEP_DONE = 0,     /* ctx->result holds the result */
 	STEP_FAILED = 1,   /* ctx->error (and error_code) say why */
-	STEP_WAITING = 2,  /* reserved for kinds that wait on I/O (agents' HTTP);
-			    * no logic kind returns it */
+	STEP_WAITING = 2,  /* waits on I/O it started on services->multi, or on its
+			    * wake time (ctx->wake_at_ms): the engine calls the
+			    * kind's step() when ctx->ready is set or the time
+			    * comes (doc/engine.md, "Nodes that wait on I/O") */
 };
 
 #define NODE_ERROR_MAX 2000
@@ -58,6 +64,56 @@ struct node_services {
 	 * (malloc'd) on failure. */
 	json_t *(*memory_user_identify)(void *arg, const char *channel, const char *external_id,
 					const char *display_name, char **err);
+
+	/* --- for kinds that wait on I/O -------------------------------- */
+	/* The executor's libcurl multi handle: a kind adds its transfers to
+	 * it, each bound to a struct transfer (net/transfer.h) whose done()
+	 * sets ctx->ready.  NULL where nothing may wait (then such a kind
+	 * fails). */
+	CURLM *multi;
+	/* The operator's outbound policy: every request a kind makes goes
+	 * through it (net/outbound.h). */
+	const struct outbound_policy *policy;
+	/* Publishes a live event of the node's execution on its channels,
+	 * outside any transaction and with no sequence number (chat deltas,
+	 * a tool's progress): a client that misses one loses nothing the
+	 * REST resources do not have.  data is borrowed. */
+	void (*publish_live)(void *arg, const struct node_ctx *ctx, const char *type,
+			     const json_t *data);
+
+	/* --- for agents (each synchronous, one short transaction) ------- */
+	/* A credential of the workflow's owner, its detail with secrets in
+	 * clear (new reference), when it is of type `type`; NULL with *err. */
+	json_t *(*credential_detail)(void *arg, const struct node_ctx *ctx, int64_t credential_id,
+				     const char *type, char **err);
+	/* The node's conversation so far in this execution (checkpointed by
+	 * an earlier attempt): {"step", "messages", "state"} (new reference),
+	 * or NULL when there is none (or on error, with *err). */
+	json_t *(*checkpoint_load)(void *arg, const struct node_ctx *ctx, char **err);
+	/* Saves it after a model answer or a tool result: 0 or -1. */
+	int (*checkpoint_save)(void *arg, const struct node_ctx *ctx, int step,
+			       const json_t *messages, const json_t *state, char **err);
+	/* A conversation-memory thread (the checkpoint store): its messages
+	 * (new reference, [] when none), or NULL with *err. */
+	json_t *(*thread_load)(void *arg, const char *thread_id, char **err);
+	int (*thread_append)(void *arg, const char *thread_id, const json_t *messages, int step,
+			     char **err);
+	/* Reserves a call's worst case against the workflow's budget
+	 * (doc/budgets.md): 0 with *reservation, 1 refused (why: the
+	 * figures), -1 on error (why). */
+	int (*budget_reserve)(void *arg, const struct node_ctx *ctx, long tokens,
+			      int64_t usd_micros, int64_t *reservation, char *why, size_t why_len);
+	/* Replaces a reservation by what the call used; all zero: the call
+	 * was never made, the reservation is released. */
+	int (*budget_settle)(void *arg, int64_t reservation, long input_tokens, long output_tokens,
+			     int64_t usd_micros);
+	/* Before a run: 1 (why says it) when the workflow has a USD limit and
+	 * a model without a price; 0 when it may run; -1 on error. */
+	int (*budget_check)(void *arg, const struct node_ctx *ctx, char *why, size_t why_len);
+	/* The memory tools (recall, remember): the tool's text (malloc'd), or
+	 * NULL with *err. */
+	char *(*memory_tool)(void *arg, const char *tool, const json_t *args,
+			     const json_t *extra_config, char **err);
 };
 
 struct node_ctx {
@@ -81,12 +137,26 @@ struct node_ctx {
 	const json_t *resume;
 	int attempt;                 /* 1 on the first run, 2 on the first retry, ... */
 	const struct node_services *services;
+	/* The execution's graph snapshot ({"workflow", "nodes", "edges"}),
+	 * borrowed: a kind that needs its sub-components (an agent's model
+	 * and tools) finds them here. */
+	const json_t *snapshot;
+	int64_t workflow_id;
+	int64_t owner_id;            /* the workflow's owner: whose credentials it uses */
+	int64_t user_profile_id;     /* who the execution runs for (0: nobody) */
 
 	/* --- outputs, written by the kind ------------------------------ */
 	json_t *result;              /* STEP_DONE: a new reference the engine takes */
 	char error[NODE_ERROR_MAX + 1];              /* STEP_FAILED: readable message */
 	char error_code[NODE_ERROR_CODE_MAX + 1];    /* STEP_FAILED: short code, e.g. "bad_regex" */
 	int no_retry;                /* STEP_FAILED: set when retrying cannot help */
+
+	/* --- a run that waits (STEP_WAITING) ---------------------------- */
+	void *io;                    /* the kind's own state between steps: it frees
+				      * it before returning DONE or FAILED, and in
+				      * cancel() */
+	int64_t wake_at_ms;          /* call step() at this time (0: no timer) */
+	int ready;                   /* set by the kind's transfer callbacks: call step() */
 };
 
 struct node_kind {
@@ -100,8 +170,14 @@ struct node_kind {
 	enum step (*run)(struct node_ctx *ctx);
 	/* After a wait (a child finished, a human answered); NULL: run again. */
 	enum step (*resume)(struct node_ctx *ctx);
-	/* The execution is cancelled while the node waits (NULL: nothing to do). */
+	/* The execution is cancelled while the node waits (NULL: nothing to do):
+	 * for a run waiting on I/O, abort its transfers at once and free
+	 * ctx->io. */
 	void (*cancel)(struct node_ctx *ctx);
+	/* A run that returned STEP_WAITING goes on: called when ctx->ready was
+	 * set or ctx->wake_at_ms passed (both are reset before the call).
+	 * Returns like run(). */
+	enum step (*step)(struct node_ctx *ctx);
 	/* Its run needs nothing but its inputs and returns at once: no I/O, no
 	 * services, no child execution, no wait for a human.  The engine may
 	 * then run it inside the completion transaction of the node before it,

@@ -143,7 +143,8 @@ test_registry(void)
 {
 	static const char *const kinds[] = {
 		"switch", "router", "filter", "merge", "loop", "wait", "assertion",
-		"human_confirmation", "reply_chat", "identify_user", "workflow",
+		"human_confirmation", "reply_chat", "identify_user", "workflow", "agent", "categorizer",
+		"extractor",
 	};
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		const struct node_kind *k = node_kind_find(kinds[i]);
@@ -151,7 +152,7 @@ test_registry(void)
 	}
 	static const char *const not_run[] = {
 		"trigger_chat", "trigger_manual", "trigger_webhook", "trigger_workflow", "ai_model",
-		"output_parser", "skill", "memory_read", "run_command", "agent", "extractor", "", "Switch",
+		"output_parser", "skill", "memory_read", "run_command", "deep_agent", "", "Switch",
 	};
 	for (size_t i = 0; i < sizeof(not_run) / sizeof(not_run[0]); i++)
 		ok(node_kind_find(not_run[i]) == NULL, "'%s' is not run through the table", not_run[i]);

@@ -1,0 +1,213 @@
+/*
+ * services.c: what the engine offers node kinds beyond their inputs
+ * (node_kind.h struct node_services), on the executor's own database
+ * handle.  Each is one short transaction of its own, outside any
+ * completion: kinds call them between their steps, never inside a commit.
+ */
+#include "engine/services.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoints/cstore.h"
+#include "crypto/crypto.h"
+#include "db/db.h"
+#include "engine/engine.h"
+#include "model/agent_checkpoint.h"
+#include "model/budget.h"
+#include "model/credential.h"
+#include "model/memory_fact.h"
+#include "model/memory_user.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* identify_user's memory store (outside any completion transaction: it
+ * commits its own). */
+static json_t *
+identify_memory_user(void *arg, const char *channel, const char *external_id,
+		     const char *display_name, char **err)
+{
+	struct engine *e = arg;
+	return memory_user_identify(e->db, channel, external_id, display_name, err);
+}
+
+static json_t *
+credential_detail(void *arg, const struct node_ctx *ctx, int64_t credential_id, const char *type,
+		  char **err)
+{
+	struct engine *e = arg;
+	if (!e->keyring_ready) {
+		*err = xstrdup("FIELD_ENCRYPTION_KEY is not set or not valid, so no credential can "
+			       "be read");
+		return NULL;
+	}
+	struct credential c;
+	memset(&c, 0, sizeof c);
+	int rc = credential_get(e->db, &e->keyring, credential_id, ctx->owner_id, &c);
+	if (rc != CRED_OK) {
+		*err = rc == CRED_NOT_FOUND
+			? xasprintf("credential %lld does not exist or belongs to another user",
+				    (long long)credential_id)
+			: rc == CRED_BAD_KEY ? xstrdup("the credential does not decrypt with the "
+						      "configured FIELD_ENCRYPTION_KEY")
+			: xasprintf("the database failed (%s)", db_errmsg(e->db));
+		credential_free(&c);
+		return NULL;
+	}
+	if (strcmp(c.credential_type, type) != 0) {
+		*err = xasprintf("credential %lld is a '%s' credential, not '%s'",
+				 (long long)credential_id, c.credential_type, type);
+		credential_free(&c);
+		return NULL;
+	}
+	json_t *detail = json_incref(c.detail);
+	credential_free(&c);
+	return detail;
+}
+
+static json_t *
+checkpoint_load(void *arg, const struct node_ctx *ctx, char **err)
+{
+	struct engine *e = arg;
+	struct agent_checkpoint cp;
+	memset(&cp, 0, sizeof cp);
+	int rc = agent_checkpoint_load(e->db, ctx->execution_id, ctx->node_id, &cp);
+	if (rc != 1) {
+		if (rc < 0)
+			*err = xasprintf("the database failed (%s)", db_errmsg(e->db));
+		agent_checkpoint_clear(&cp);
+		return NULL;
+	}
+	json_t *out = json_pack("{s:i, s:O, s:O}", "step", cp.step, "messages", cp.messages,
+				"state", cp.loop_state);
+	agent_checkpoint_clear(&cp);
+	return out;
+}
+
+static int
+checkpoint_save(void *arg, const struct node_ctx *ctx, int step, const json_t *messages,
+		const json_t *state, char **err)
+{
+	struct engine *e = arg;
+	if (agent_checkpoint_save(e->db, ctx->execution_id, ctx->node_id, ctx->attempt, step,
+				  messages, state) != 0) {
+		*err = xasprintf("the database failed (%s)", db_errmsg(e->db));
+		log_warn("engine: checkpointing agent %s of execution %s failed: %s", ctx->node_id,
+			 ctx->execution_id, *err);
+		return -1;
+	}
+	return 0;
+}
+
+static struct cstore *
+store(struct engine *e)
+{
+	if (e->cstore == NULL)
+		e->cstore = cstore_open(e->cfg, e->db);
+	return e->cstore;
+}
+
+static json_t *
+thread_load(void *arg, const char *thread_id, char **err)
+{
+	struct engine *e = arg;
+	return cstore_thread_load(store(e), thread_id, 0, err);
+}
+
+static int
+thread_append(void *arg, const char *thread_id, const json_t *messages, int step, char **err)
+{
+	struct engine *e = arg;
+	return cstore_thread_append(store(e), thread_id, messages, "loop", step, err);
+}
+
+/* A budget call's answer as node_services gives it: 0 granted, 1 refused
+ * (why says it), -1 when the database failed. */
+static int
+budget_answer(struct engine *e, int rc, char *why, size_t why_len)
+{
+	if (rc == BUDGET_GRANTED)
+		return 0;
+	if (rc == BUDGET_REFUSED)
+		return 1;
+	snprintf(why, why_len, "the database failed (%s)", db_errmsg(e->db));
+	return -1;
+}
+
+static int
+reserve(void *arg, const struct node_ctx *ctx, long tokens, int64_t usd_micros,
+	int64_t *reservation, char *why, size_t why_len)
+{
+	struct engine *e = arg;
+	return budget_answer(e, budget_reserve(e->db, ctx->workflow_id, ctx->execution_id, tokens,
+					       usd_micros, e->cfg->budget_reservation_seconds,
+					       reservation, why, why_len), why, why_len);
+}
+
+static int
+settle(void *arg, int64_t reservation, long input_tokens, long output_tokens, int64_t usd_micros)
+{
+	struct engine *e = arg;
+	int rc = input_tokens == 0 && output_tokens == 0 && usd_micros == 0
+			 ? budget_release(e->db, reservation)
+			 : budget_settle(e->db, reservation, input_tokens, output_tokens, usd_micros);
+	if (rc == BUDGET_DB_ERROR)
+		log_warn("engine: settling an LLM call's budget failed (%s); the reservation is "
+			 "charged at its estimate later", db_errmsg(e->db));
+	return rc == BUDGET_DB_ERROR ? -1 : 0;
+}
+
+static int
+check(void *arg, const struct node_ctx *ctx, char *why, size_t why_len)
+{
+	struct engine *e = arg;
+	return budget_answer(e, budget_check_priced(e->db, ctx->workflow_id, why, why_len), why,
+			     why_len);
+}
+
+static char *
+memory_tool(void *arg, const char *tool, const json_t *args, const json_t *extra_config,
+	    char **err)
+{
+	struct engine *e = arg;
+	if (strcmp(tool, "memory_read") == 0)
+		return memory_recall(e->db, args, extra_config, err);
+	if (strcmp(tool, "memory_write") == 0)
+		return memory_remember(e->db, args, extra_config, err);
+	*err = xasprintf("'%s' is not a memory tool", tool);
+	return NULL;
+}
+
+void
+engine_services_init(struct engine *e)
+{
+	e->keyring_ready = e->cfg->field_encryption_key != NULL &&
+		field_keyring_init(&e->keyring, e->cfg->field_encryption_key,
+				   e->cfg->field_encryption_key_old) == 0;
+	struct node_services *s = &e->services;
+	s->arg = e;
+	s->memory_user_identify = identify_memory_user;
+	s->multi = e->multi;
+	s->policy = e->policy;
+	s->credential_detail = credential_detail;
+	s->checkpoint_load = checkpoint_load;
+	s->checkpoint_save = checkpoint_save;
+	s->thread_load = thread_load;
+	s->thread_append = thread_append;
+	s->budget_reserve = reserve;
+	s->budget_settle = settle;
+	s->budget_check = check;
+	s->memory_tool = memory_tool;
+}
+
+void
+engine_services_free(struct engine *e)
+{
+	cstore_close(e->cstore);
+	e->cstore = NULL;
+	if (e->keyring_ready)
+		field_keyring_wipe(&e->keyring);
+	e->keyring_ready = 0;
+}
