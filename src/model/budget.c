@@ -357,13 +357,6 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 	budget_day_of(now, day);
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
-	int64_t day_tokens = 0, day_micros = 0;
-	if (lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
-		return db_abandon(db);
-	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
-	if (charge_stale(db, workflow_id, cutoff) != 0 ||
-	    lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
-		return db_abandon(db);
 	struct budget_limits l;
 	int found = read_limits(db, workflow_id, &l);
 	if (found < 0)
@@ -373,6 +366,22 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 		snprintf(why, whylen, "budget: workflow %" PRId64 " does not exist", workflow_id);
 		return BUDGET_REFUSED;
 	}
+	/* Without limits there is nothing to check, so no lock to queue on:
+	 * the reservation is only what the settle replaces.  (Charging a
+	 * stale reservation is safe unlocked: its DELETE ... RETURNING hands
+	 * it to one transaction only.) */
+	int limited = budget_limits_any(&l);
+	int64_t day_tokens = 0, day_micros = 0;
+	if (limited && lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
+		return db_abandon(db);
+	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
+	if (charge_stale(db, workflow_id, cutoff) != 0)
+		return db_abandon(db);
+	/* The limits are read again under the lock: a PATCH that landed
+	 * meanwhile is seen.  The day's usage too, after the stale charges. */
+	if (limited && (read_limits(db, workflow_id, &l) < 0 ||
+			lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0))
+		return db_abandon(db);
 	int refused = check_limits(db, &l, workflow_id, execution_id, day, day_tokens, day_micros,
 				   tokens, usd_micros, why, whylen);
 	if (refused < 0)

@@ -179,6 +179,13 @@ sub test_usage {
 		'with the figures') or diag($out);
 	($res, $x) = exec_detail($t, $alice, $e1);
 	is($x->{llm_calls}, 3, 'and nothing was counted');
+	# A workflow without limits: calls are counted all the same.
+	($res, my $free) = create($t, $alice, { name => 'Free' });
+	my $e3 = new_execution($t, $free->{id}, $uid);
+	($rc, $out) = tool($t, 'call', $free->{id}, $e3, 'gpt-4o-mini', 100000, 50000, 0);
+	like($out, qr/^settled \d+ 45000$/, 'no limits: the call is made and priced') or diag($out);
+	($res, $d) = get_wf($t, $alice, 'free');
+	is_deeply($d->{budget_today}, { tokens => 150000, usd => 0.045 }, 'and counted');
 	# Without max_tokens the model's output cap is reserved: 16384 for gpt-4o-mini.
 	($rc, $out) = tool($t, 'call', $wf, $e2, 'gpt-4o-mini', 10, 10, 0);
 	like($out, qr/could use 16394 tokens/, "unset max_tokens reserves the model's output cap") or diag($out);
