@@ -357,6 +357,8 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 	budget_day_of(now, day);
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
+	/* A workflow deleted under a running execution: refused, not a
+	 * foreign key error from the day's row. */
 	struct budget_limits l;
 	int found = read_limits(db, workflow_id, &l);
 	if (found < 0)
@@ -366,21 +368,15 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 		snprintf(why, whylen, "budget: workflow %" PRId64 " does not exist", workflow_id);
 		return BUDGET_REFUSED;
 	}
-	/* Without limits there is nothing to check, so no lock to queue on:
-	 * the reservation is only what the settle replaces.  (Charging a
-	 * stale reservation is safe unlocked: its DELETE ... RETURNING hands
-	 * it to one transaction only.) */
-	int limited = budget_limits_any(&l);
 	int64_t day_tokens = 0, day_micros = 0;
-	if (limited && lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
+	if (lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
 		return db_abandon(db);
 	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
-	if (charge_stale(db, workflow_id, cutoff) != 0)
-		return db_abandon(db);
-	/* The limits are read again under the lock: a PATCH that landed
-	 * meanwhile is seen.  The day's usage too, after the stale charges. */
-	if (limited && (read_limits(db, workflow_id, &l) < 0 ||
-			lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0))
+	/* After the stale charges the day's usage is read again, and the
+	 * limits under the lock: a PATCH that committed before it counts. */
+	if (charge_stale(db, workflow_id, cutoff) != 0 ||
+	    lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0 ||
+	    read_limits(db, workflow_id, &l) < 0)
 		return db_abandon(db);
 	int refused = check_limits(db, &l, workflow_id, execution_id, day, day_tokens, day_micros,
 				   tokens, usd_micros, why, whylen);
@@ -396,11 +392,41 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 	return BUDGET_GRANTED;
 }
 
+/* The workflow of a reservation: 1, 0 (gone), -1. */
+static int
+reservation_workflow(struct db *db, int64_t id, int64_t *workflow_id)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT workflow_id FROM budget_reservations WHERE id = ?");
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if (rc == DB_ROW)
+		*workflow_id = db_column_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
+}
+
 int
 budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int64_t tokens_out,
 	      int64_t usd_micros)
 {
 	if (db_begin_write(db) != 0)
+		return db_abandon(db);
+	/* Locks in the order every reservation takes them (the workflow's
+	 * row of today, then reservation rows, then other days), so a settle
+	 * racing the charge of the same stale reservation cannot deadlock. */
+	int64_t workflow_id = 0, ignored_tokens, ignored_micros;
+	int found = reservation_workflow(db, reservation_id, &workflow_id);
+	if (found < 0)
+		return db_abandon(db);
+	if (found == 0) {
+		db_rollback(db);
+		return BUDGET_NOT_FOUND;
+	}
+	char day[11];
+	budget_day_of(time_now_ms(), day);
+	if (lock_day(db, workflow_id, day, &ignored_tokens, &ignored_micros) != 0)
 		return db_abandon(db);
 	int rc = settle_in(db, reservation_id, tokens_in > 0 ? tokens_in : 0,
 			   tokens_out > 0 ? tokens_out : 0, usd_micros > 0 ? usd_micros : 0);

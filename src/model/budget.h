@@ -12,13 +12,13 @@
  * reservation is replaced by the real usage (budget_settle), or dropped
  * when the call was never made (budget_release).
  *
- * Concurrency: each reservation of a workflow with limits runs in one
- * short write transaction that first locks the workflow's row of today in
- * workflow_usage_days (upserted; SELECT ... FOR UPDATE on PostgreSQL; on
- * SQLite the write transaction is the lock), so reservations of one
- * workflow are checked one at a time on every executor and host, and
- * together they never pass a limit.  A workflow without limits takes no
- * lock: there is nothing to check.
+ * Concurrency: each reservation runs in one short write transaction that
+ * first locks the workflow's row of today in workflow_usage_days (upserted;
+ * SELECT ... FOR UPDATE on PostgreSQL; on SQLite the write transaction is
+ * the lock), so reservations of one workflow are checked one at a time on
+ * every executor and host, and together they never pass a limit.  Settles
+ * take the same lock first, so locks are always taken in one order (today's
+ * row, reservations, other days' rows).
  *
  * Money is counted in integer micro-dollars (a reservation rounds up, a
  * settled cost to the nearest), so totals add up exactly.
