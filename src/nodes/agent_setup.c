@@ -164,8 +164,10 @@ agent_setup_read(struct node_ctx *ctx, struct agent_setup *out)
 	if (json_is_boolean(stream))
 		out->streaming = json_is_true(stream);
 	struct model_price price;
-	out->context_window = pricing_lookup(out->settings.model, &price) == 0 && price.context_window > 0
-				      ? price.context_window : 128000;
+	/* The table's window whether or not the model is priced (its default
+	 * is 128000, pipelit-engine.md 7.5). */
+	pricing_lookup(out->settings.model, &price);
+	out->context_window = price.context_window;
 	long window = long_or(extra, "context_window", 0);
 	if (window > 0)
 		out->context_window = window;
