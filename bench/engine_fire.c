@@ -28,6 +28,11 @@
  *	250 us); first_node from the execution's started_at to the timestamp
  *	of its first log row; total from started_at to completed_at (both as
  *	stored: millisecond resolution).
+ *
+ *   engine_fire times SLUG
+ *	Every finished execution of the workflow, one line each: "start_us S
+ *	end_us E status X", its started_at and completed_at as stored
+ *	(millisecond resolution) in microseconds since the epoch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,6 +289,37 @@ fire_latency(const struct config *cfg, const char *slug, const char *trigger_typ
 	return 0;
 }
 
+/* Seconds and microseconds since the epoch of a stored time; -1 when missing. */
+static long long
+stored_epoch_us(const char *t)
+{
+	int64_t s;
+	int us;
+	if (t == NULL || time_db_to_epoch(t, &s, &us) != 0)
+		return -1;
+	return (long long)s * 1000000 + us;
+}
+
+static int
+print_times(const struct config *cfg, const char *slug)
+{
+	struct db *db = open_db(cfg);
+	struct db_stmt *st = db_prepare(db,
+		"SELECT e.started_at, e.completed_at, e.status FROM workflow_executions e "
+		"JOIN workflows w ON w.id = e.workflow_id "
+		"WHERE w.slug = ? AND e.status IN ('completed', 'failed', 'cancelled')");
+	if (st == NULL)
+		return 1;
+	db_bind_text(st, 1, slug, -1);
+	while (db_step(st) == DB_ROW)
+		printf("start_us %lld end_us %lld status %s\n", stored_epoch_us(db_column_text(st, 0)),
+		       stored_epoch_us(db_column_text(st, 1)),
+		       db_column_text(st, 2) ? db_column_text(st, 2) : "");
+	db_reset(st);
+	db_close(db);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -291,7 +327,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: engine_fire async SLUG TRIGGER_TYPE N FIRERS TIMEOUT_S\n"
 				"       engine_fire drain SLUG TIMEOUT_S\n"
 				"       engine_fire raw SECONDS\n"
-				"       engine_fire latency SLUG TRIGGER_TYPE K\n");
+				"       engine_fire latency SLUG TRIGGER_TYPE K\n"
+				"       engine_fire times SLUG\n");
 		return 2;
 	}
 	struct config cfg;
@@ -310,6 +347,8 @@ main(int argc, char **argv)
 		return drain(&cfg, argv[2], atof(argv[3]));
 	if (strcmp(argv[1], "latency") == 0 && argc == 5)
 		return fire_latency(&cfg, argv[2], argv[3], atol(argv[4]));
+	if (strcmp(argv[1], "times") == 0 && argc == 3)
+		return print_times(&cfg, argv[2]);
 	fprintf(stderr, "engine_fire: bad arguments\n");
 	return 2;
 }

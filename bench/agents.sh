@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# bench/agents.sh: agent nodes against the LLM double (t/lib/FakeLLM.pm) on
+# 127.0.0.1, each figure beside its target and a baseline measured in the
+# same run, on SQLite and on a throwaway PostgreSQL cluster:
+#   - concurrency: the double answering after 200 ms, 200 chats started at
+#     once through the API (POST /api/v1/workflows/agent-slow/chat/, an API
+#     key as a Bearer token), each an agent making one model call; the wall
+#     time from the first request to the last execution's completed_at, as
+#     a ratio of the ideal 200 ms (target <= 3x), and the executions' own
+#     started_at -> completed_at, p50 and p99.  Baseline: the double's own
+#     time for 200 concurrent requests sent to it directly (curl --parallel).
+#     When one executor misses the target, the same again with two;
+#   - memory: the pool's PSS summed over its processes, sampled during the
+#     agent runs, the largest sum (target < 60 MB);
+#   - CPU per agent turn: the double answering at once, N executions of an
+#     agent (one model call each) started the way a trigger does
+#     (bench/engine_fire.c), the CPU time (utime + stime, /proc/PID/stat)
+#     of the pool's executors and responders over N, in us; baseline: the
+#     same for chat -> reply_chat (the engine alone).
+# Never fails because a target is missed.  See bench/README.md.
+#
+#   bench/agents.sh [--quick] [--no-pg]
+#   PIPELIT_BIN=build/pipelit bench/agents.sh --quick     (skip the build)
+#   PIPELIT_BENCH_FORCE=1     run the full mode although the machine is busy
+set -euo pipefail
+
+# engine.sh sets QUICK and WITH_PG from the options it is given.
+ENGINE_ARGS=(--no-n8n)
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick|--no-pg) ENGINE_ARGS+=("$1"); shift ;;
+	-h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "agents.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+
+# engine.sh brings run.sh, api_client.sh and pg_cluster.sh; sourced, it
+# only defines (pools, nginx, the memory sampler, engine_fire, percentiles).
+. "$(dirname "${BASH_SOURCE[0]}")/engine.sh" "${ENGINE_ARGS[@]}"
+
+CONC_N=200          # chats started at once
+SLOW_DELAY=0.2      # the slow double's answer time, s
+if [ "$QUICK" = 1 ]; then
+	CPU_N=300 CPU_TIMEOUT=60
+else
+	CPU_N=2000 CPU_TIMEOUT=300
+fi
+DOUBLE_PGIDS=()
+
+agents_cleanup() {
+	local g
+	# The doubles' servers lead process groups of their own (one child
+	# per connection): the groups go with them.
+	for g in ${DOUBLE_PGIDS[@]+"${DOUBLE_PGIDS[@]}"}; do
+		kill -KILL -- "-$g" 2>/dev/null || true
+	done
+	engine_cleanup
+}
+trap agents_cleanup EXIT
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# start_double NAME DELAY: the LLM double answering after DELAY seconds;
+# sets DOUBLE_URL (its base URL for an openai_compatible credential).
+start_double() {
+	local name=$1 delay=$2 port pgid
+	perl -I"$ROOT/t/lib" -MFakeLLM -e '
+		$SIG{TERM} = $SIG{INT} = sub { exit 0 };   # exit runs FakeLLM::stop
+		my $llm = FakeLLM->start(delay => $ARGV[0]);
+		open my $f, ">", "$ARGV[1].tmp" or die; print $f $llm->port, " $llm->{pid}\n"; close $f;
+		rename "$ARGV[1].tmp", $ARGV[1];
+		sleep 1 while 1;' "$delay" "$WORK/$name.double" &
+	PIDS+=("$!")
+	local deadline=$((SECONDS + 10))
+	until [ -f "$WORK/$name.double" ]; do
+		[ $SECONDS -lt $deadline ] || die "the double $name did not start"
+		sleep 0.05
+	done
+	read -r port pgid <"$WORK/$name.double"
+	DOUBLE_PGIDS+=("$pgid")
+	DOUBLE_URL="http://127.0.0.1:$port/v1"
+}
+
+# parallel_post N URL BODY [HEADER...]: N POSTs at once (curl --parallel,
+# every connection opened at once); one HTTP status per line.
+parallel_post() {
+	local n=$1 url=$2 body=$3 i args=()
+	shift 3
+	# -o is per URL.
+	for i in $(seq "$n"); do args+=(-o /dev/null "$url"); done
+	curl -s --parallel --parallel-immediate --parallel-max "$n" -w '%{http_code}\n' \
+		-H 'Content-Type: application/json' "${@/#/-H}" -d "$body" "${args[@]}" 2>/dev/null || true
+}
+
+now_us() { date +%s%6N; }
+
+# The double's own time for CONC_N concurrent requests, the body an agent
+# sends; sets DOUBLE_MS.
+double_baseline() {
+	local t0 t1 ok
+	local body='{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hello"}]}'
+	say "the double alone: $CONC_N concurrent requests"
+	t0=$(now_us)
+	ok=$(parallel_post "$CONC_N" "$SLOW_URL/chat/completions" "$body" "Authorization: Bearer sk-bench" |
+		grep -c '^200$' || true)
+	t1=$(now_us)
+	DOUBLE_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) / 1000 }')
+	row "the double alone: $CONC_N concurrent requests" "$DOUBLE_MS ms ($ok of $CONC_N answered 200; ideal $(awk -v d="$SLOW_DELAY" 'BEGIN { print d * 1000 }') ms)" \
+		"-" "baseline"
+}
+
+# CPU ticks of the pool NAME's processes by role: "executors responders master".
+pool_ticks() {
+	local pid role e=0 r=0 m=0 t
+	for pid in $(pool_pids "$1"); do
+		# Fields after the command's closing parenthesis: utime is the
+		# 12th, stime the 13th.
+		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }') || continue
+		role=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+		case $role in
+		*executor*) e=$((e + t)) ;;
+		*responder*) r=$((r + t)) ;;
+		*) m=$((m + t)) ;;
+		esac
+	done
+	echo "$e $r $m"
+}
+
+# concurrency NAME LABEL EXECUTORS: CONC_N chats at once through the API
+# against the slow double.
+concurrency() {
+	local name=$1 label=$2 execs=$3 t0 ok wall ratio p50 p99 done_n completed
+	say "$name: $CONC_N chats at once through the API, the double answering after ${SLOW_DELAY}s, $execs executor(s)"
+	t0=$(now_us)
+	parallel_post "$CONC_N" "$BASE/api/v1/workflows/agent-slow/chat/" '{"text":"hello"}' \
+		"Authorization: Bearer $API_KEY" >"$WORK/$name.codes$execs"
+	# "N x STATUS" for each status the chats got.
+	ok=$(sort "$WORK/$name.codes$execs" | uniq -c | awk '{ printf "%s%d x %s", (NR > 1 ? ", " : ""), $1, $2 }')
+	fire "$name" drain agent-slow 120 >"$WORK/$name.conc_drain"
+	fire "$name" times agent-slow | awk -v t0="$t0" '$2 >= t0 - 1000' >"$WORK/$name.conc$execs"
+	done_n=$(wc -l <"$WORK/$name.conc$execs")
+	completed=$(grep -c 'status completed' "$WORK/$name.conc$execs" || true)
+	awk '{ print "lat_us", $4 - $2 }' "$WORK/$name.conc$execs" >"$WORK/$name.conc${execs}_lat"
+	wall=$(awk -v t0="$t0" 'BEGIN { m = 0 } $4 > m { m = $4 } END { printf "%.0f\n", (m > 0 ? (m - t0) / 1000 : -1) }' \
+		"$WORK/$name.conc$execs")
+	ratio=$(awk -v w="$wall" -v d="$SLOW_DELAY" 'BEGIN { printf "%.2f\n", w / (d * 1000) }')
+	p50=$(percentile 50 lat_us "$WORK/$name.conc${execs}_lat")
+	p99=$(percentile 99 lat_us "$WORK/$name.conc${execs}_lat")
+	LAST_RATIO=$ratio
+	row "$label, $execs executor(s): first request to last completed" \
+		"$wall ms = ${ratio}x ideal, $(awk -v w="$wall" -v d="$DOUBLE_MS" 'BEGIN { printf "%.2f", (d > 0 ? w / d : 0) }')x the double alone (answers: $ok; $completed of $done_n executions completed)" \
+		"<= 600 ms (3x)" "$(verdict "$ratio" le 3)"
+	row "$label, $execs executor(s): per execution, started to completed" \
+		"p50 $(us_ms "$p50") ms, p99 $(us_ms "$p99") ms" "-" "info"
+}
+
+# cpu_per_run NAME SLUG: us of pool CPU per execution of SLUG, N started
+# by the trigger's own transaction; prints "total executors responders completed".
+cpu_per_run() {
+	local name=$1 slug=$2 before after out tck
+	tck=$(getconf CLK_TCK)
+	sleep 0.5   # what came before settles
+	before=$(pool_ticks "$name")
+	out=$(fire "$name" async "$slug" trigger_chat "$CPU_N" "$FIRERS" "$CPU_TIMEOUT") || out="completed 0"
+	after=$(pool_ticks "$name")
+	echo "$out" >>"$WORK/$name.cpu"
+	awk -v b="$before" -v a="$after" -v n="$CPU_N" -v tck="$tck" -v out="$out" 'BEGIN {
+		split(b, x, " "); split(a, y, " "); k = split(out, o, " ")
+		for (i = 1; i < k; i++) v[o[i]] = o[i + 1]
+		us = 1e6 / tck / n
+		printf "%.0f %.0f %.0f %d %.2f\n", (y[1] - x[1] + y[2] - x[2] + y[3] - x[3]) * us,
+			(y[1] - x[1]) * us, (y[2] - x[2]) * us, v["completed"], v["drain_s"] }'
+}
+
+cpu_rows() {
+	local name=$1 label=$2 a_tot a_ex a_re a_done a_s b_tot b_ex b_re b_done b_s
+	say "$name: CPU, $CPU_N agent executions against the double answering at once"
+	read -r a_tot a_ex a_re a_done a_s < <(cpu_per_run "$name" agent-fast)
+	say "$name: CPU, $CPU_N executions of chat -> reply_chat"
+	read -r b_tot b_ex b_re b_done b_s < <(cpu_per_run "$name" reply-fast)
+	row "$label: pool CPU per agent turn (delay 0)" \
+		"$a_tot us (executor $a_ex, responders $a_re; $a_done of $CPU_N completed in ${a_s}s)" "(info)" "info"
+	row "$label: pool CPU per chat -> reply_chat" \
+		"$b_tot us (executor $b_ex, responders $b_re; $b_done of $CPU_N completed in ${b_s}s)" "-" "baseline"
+	row "$label: agent turn / engine alone" \
+		"$(awk -v a="$a_tot" -v b="$b_tot" 'BEGIN { printf "%.1fx, +%.0f us for the model call", (b > 0 ? a / b : 0), a - b }')" \
+		"-" "info"
+}
+
+# backend NAME LABEL VAR=VALUE...: one backend's rows.
+backend() {
+	local name=$1 label=$2
+	shift 2
+	backend_up "$name" PIPELIT_OUTBOUND_ALLOW=127.0.0.1 "$@"
+	perl "$ROOT/bench/agent_workflows.pl" "$BASE" "$API_KEY" "$SLOW_URL" "$FAST_URL" ||
+		die "$name: making the agent workflows failed"
+	start_mem_sampler "$name"
+	concurrency "$name" "$label" 1
+	cpu_rows "$name" "$label"
+	stop_mem_sampler "$name"
+	row "$label: pool memory during the agent runs (max, 1 executor)" "$MEM_MB MB PSS" "< 60 MB" \
+		"$(verdict "$MEM_MB" lt 60)"
+	if [ "$(verdict "$LAST_RATIO" le 3)" = MISSED ]; then
+		say "$name: one executor missed the target; again with two"
+		stop_named_pool "$name"
+		rm -f "$WORK/$name.sock" "$WORK/$name.pid"
+		start_named_pool "$name" "${FIRE_ENV[@]}" PIPELIT_EXECUTORS=2
+		wait_for_http "$BASE/health" 30 || die "$name: /health does not answer 200 after the restart"
+		start_mem_sampler "$name"
+		concurrency "$name" "$label" 2
+		stop_mem_sampler "$name"
+		row "$label: pool memory during the run (max, 2 executors)" "$MEM_MB MB PSS" "< 60 MB" \
+			"$(verdict "$MEM_MB" lt 60)"
+	fi
+	stop_named_pool "$name"
+}
+
+agents_main() {
+	local load_start
+	load_start=$(load1)
+	if [ "$QUICK" = 0 ] && awk -v l="$load_start" 'BEGIN { exit !(l >= 2) }' &&
+		[ "${PIPELIT_BENCH_FORCE:-0}" != 1 ]; then
+		die "the load average is $load_start (>= 2): the machine is busy; run --quick, or wait (PIPELIT_BENCH_FORCE=1 runs anyway)"
+	fi
+	prepare
+	TABLE=$WORK/table
+	: >"$TABLE"
+	build_helpers
+	KEY=$("$PIPELIT_BIN" keygen)
+	start_double slow "$SLOW_DELAY"
+	SLOW_URL=$DOUBLE_URL
+	start_double fast 0
+	FAST_URL=$DOUBLE_URL
+	double_baseline
+
+	backend sqlite SQLite
+	if [ "$WITH_PG" = 1 ]; then
+		say "starting a throwaway PostgreSQL cluster"
+		start_pg
+		backend postgres PostgreSQL DATABASE_URL="$PG_URL"
+		stop_pg
+	fi
+
+	printf '\nbench/agents.sh%s on %s (%s cores), %s; load average %s at the start, %s at the end\n' \
+		"$([ "$QUICK" = 1 ] && echo ' --quick')" "$(uname -n)" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+		"$load_start" "$(load1)"
+	printf 'pool: 4 responders, 1 executor (2 where said); agent: chat -> agent + ai_model (openai_compatible, streamed)\n\n'
+	{ printf 'row\tmeasured\ttarget\tverdict\n'; cat "$TABLE"; } | column -t -s $'\t' | sed 's/^/  /'
+	grep -hE '\[(ERROR|WARNING)\]' "$WORK"/sqlite.log "$WORK"/postgres.log 2>/dev/null | sort | uniq -c |
+		sort -rn | head -5 | sed 's/^/pool log: /' || true
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	agents_main
+fi
