@@ -140,7 +140,10 @@ render_initial_state(const struct exec_start *rq, const char *execution_id, int6
 }
 
 /* The revision's snapshot, written by the first trigger that runs it
- * (migration d4a7f2c9e1b3). */
+ * (migration d4a7f2c9e1b3).  Triggers of a revision not yet run may race
+ * (PostgreSQL: both see no row, the second insert waits for the first to
+ * commit): whichever comes second keeps the first's snapshot, which is
+ * the same graph, instead of failing its execution on the primary key. */
 static int
 ensure_snapshot(struct db *db, const struct exec_start *rq, const struct start_target *t)
 {
@@ -158,7 +161,7 @@ ensure_snapshot(struct db *db, const struct exec_start *rq, const struct start_t
 	if (graph == NULL)
 		return DB_FAILED;
 	st = db_prepare(db, "INSERT INTO workflow_snapshots (workflow_id, revision, graph) "
-			    "VALUES (?, ?, ?)");
+			    "VALUES (?, ?, ?) ON CONFLICT (workflow_id, revision) DO NOTHING");
 	if (st == NULL) {
 		free(graph);
 		return DB_FAILED;
