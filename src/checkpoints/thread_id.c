@@ -17,7 +17,8 @@ id_text(const json_t *v)
 {
 	if (json_is_string(v) && json_string_length(v) > 0)
 		return xstrdup(json_string_value(v));
-	if (json_is_integer(v))
+	/* 0 is how the state says "nobody" (execution_start.c). */
+	if (json_is_integer(v) && json_integer_value(v) != 0)
 		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	return NULL;
 }

@@ -76,6 +76,7 @@ struct waiting_run {
 	struct node_run *run;
 	struct graph *graph;         /* counted: the run borrows its topology */
 	char *root_execution_id;     /* for live events; NULL without a parent */
+	int64_t deadline_ms, started_ms; /* the execution's max_execution_seconds (0: none) */
 };
 
 /* A job run in this pass, and what came of it. */

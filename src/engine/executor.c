@@ -388,6 +388,7 @@ run_job(struct engine *e, struct job *j)
 		return;
 	}
 	struct run_input in = engine_run_input(e, x, node, r->job.resume, r->job.attempt);
+	in.job_id = r->job.id;
 	struct node_run *waits = run_node(&in, o);
 	if (waits != NULL) {
 		/* It waits on I/O: the job leaves the batch for the waiting list. */
@@ -528,6 +529,7 @@ engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	waiting_free(e);                 /* first: its runs borrow the graphs' topologies */
 	for (size_t i = 0; i < e->n_cache; i++)
 		entry_free(e, e->cache[i]);
 	free(e->cache);
@@ -552,7 +554,6 @@ engine_free(struct engine *e)
 		json_decref(e->held[i].data);
 	}
 	free(e->held);
-	waiting_free(e);
 	engine_services_free(e);
 	publisher_free(e->pub);
 	gateway_sender_free(e->gateway);
@@ -631,6 +632,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		int running = 0;
 		curl_multi_perform(e->multi, &running);
 		transfer_finish_all(e->multi);
+		publisher_pump(e->pub);          /* what the transfers' callbacks queued */
 		if (wait > 0)
 			curl_multi_poll(e->multi, fds, nfds, (int)wait, NULL);
 		if (*stop)

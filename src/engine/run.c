@@ -190,6 +190,7 @@ run_node(const struct run_input *in, struct outcome *out)
 		.state = r->state,
 		.resume = r->resume,
 		.attempt = in->attempt,
+		.job_id = in->job_id,
 		.services = in->services,
 		.snapshot = in->topo->snapshot,
 		.workflow_id = in->workflow_id,

@@ -43,6 +43,7 @@ struct run_input {
 	const json_t *state;         /* not changed */
 	const json_t *resume;        /* the job's resume input, or NULL */
 	int attempt;
+	int64_t job_id;
 	const char *execution_id;
 	int64_t workflow_id, owner_id, user_profile_id;
 	const struct node_services *services;

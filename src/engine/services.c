@@ -67,13 +67,63 @@ credential_detail(void *arg, const struct node_ctx *ctx, int64_t credential_id, 
 	return detail;
 }
 
+static int
+is_searxng(const struct credential *c)
+{
+	const char *type = json_string_value(json_object_get(c->detail, "tool_type"));
+	return strcmp(c->credential_type, "tool") == 0 && type && strcmp(type, "searxng") == 0;
+}
+
+static json_t *
+searxng_default(void *arg, const struct node_ctx *ctx)
+{
+	struct engine *e = arg;
+	if (!e->keyring_ready)
+		return NULL;
+	struct credential *items = NULL;
+	size_t n = 0;
+	int64_t total = 0;
+	if (credential_list(e->db, &e->keyring, ctx->owner_id, 1000, 0, &items, &n, &total) != CRED_OK)
+		return NULL;
+	json_t *found = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_searxng(&items[i]))
+			continue;
+		if (found == NULL || json_is_true(json_object_get(items[i].detail, "is_preferred"))) {
+			int preferred = json_is_true(json_object_get(items[i].detail, "is_preferred"));
+			json_decref(found);
+			found = json_incref(items[i].detail);
+			if (preferred)
+				break;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		credential_free(&items[i]);
+	free(items);
+	return found;
+}
+
+/* What a checkpoint is saved under: the node's run, which is its job (the
+ * same on every attempt of the run, another in each iteration of a loop,
+ * where one node runs many times in one execution). */
+static void
+run_key(const struct node_ctx *ctx, char out[64])
+{
+	if (ctx->job_id > 0)
+		snprintf(out, 64, "job:%lld", (long long)ctx->job_id);
+	else
+		snprintf(out, 64, "%.60s", ctx->node_id);
+}
+
 static json_t *
 checkpoint_load(void *arg, const struct node_ctx *ctx, char **err)
 {
 	struct engine *e = arg;
 	struct agent_checkpoint cp;
 	memset(&cp, 0, sizeof cp);
-	int rc = agent_checkpoint_load(e->db, ctx->execution_id, ctx->node_id, &cp);
+	char key[64];
+	run_key(ctx, key);
+	int rc = agent_checkpoint_load(e->db, ctx->execution_id, key, &cp);
 	if (rc != 1) {
 		if (rc < 0)
 			*err = xasprintf("the database failed (%s)", db_errmsg(e->db));
@@ -91,8 +141,10 @@ checkpoint_save(void *arg, const struct node_ctx *ctx, int step, const json_t *m
 		const json_t *state, char **err)
 {
 	struct engine *e = arg;
-	if (agent_checkpoint_save(e->db, ctx->execution_id, ctx->node_id, ctx->attempt, step,
-				  messages, state) != 0) {
+	char key[64];
+	run_key(ctx, key);
+	if (agent_checkpoint_save(e->db, ctx->execution_id, key, ctx->attempt, step, messages,
+				  state) != 0) {
 		*err = xasprintf("the database failed (%s)", db_errmsg(e->db));
 		log_warn("engine: checkpointing agent %s of execution %s failed: %s", ctx->node_id,
 			 ctx->execution_id, *err);
@@ -192,6 +244,7 @@ engine_services_init(struct engine *e)
 	s->multi = e->multi;
 	s->policy = e->policy;
 	s->credential_detail = credential_detail;
+	s->searxng_default = searxng_default;
 	s->checkpoint_load = checkpoint_load;
 	s->checkpoint_save = checkpoint_save;
 	s->thread_load = thread_load;

@@ -108,7 +108,10 @@ http_run(struct node_ctx *ctx)
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_collect);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, h);
 	transfer_bind(h->easy, &h->base);
-	curl_multi_add_handle(ctx->services->multi, h->easy);
+	if (curl_multi_add_handle(ctx->services->multi, h->easy) != CURLM_OK) {
+		http_free(ctx);
+		return node_fail(ctx, "http_failed", "the GET could not be started");
+	}
 	return STEP_WAITING;
 }
 

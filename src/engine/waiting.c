@@ -12,6 +12,7 @@
  */
 #include "engine/engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,8 @@ waiting_add(struct engine *e, struct job *j, struct node_run *run, struct exec_e
 	w->graph = x->graph;
 	w->graph->refs++;
 	w->root_execution_id = x->root_execution_id ? xstrdup(x->root_execution_id) : NULL;
+	w->deadline_ms = x->deadline_ms;
+	w->started_ms = x->started_ms;
 	if (e->renew_at_ms == 0)
 		e->renew_at_ms = time_now_ms() + e->lease_ms / 3;
 	/* A node's "running" otherwise goes out with its result; one that
@@ -66,19 +69,36 @@ waiting_add(struct engine *e, struct job *j, struct node_run *run, struct exec_e
 	}
 }
 
+/* The execution's max_execution_seconds passed while its node waited: the
+ * run stops, and the outcome fails the execution as a start past it would. */
+static void
+timed_out(struct waiting_run *w, int64_t now_ms, struct outcome *out)
+{
+	run_node_cancel(w->run);
+	memset(out, 0, sizeof *out);
+	out->kind = OUTCOME_TIMEOUT;
+	out->started_ms = now_ms;
+	snprintf(out->error, sizeof out->error, "Execution timed out after %llds (limit: %llds)",
+		 (long long)((now_ms - w->started_ms) / 1000),
+		 (long long)((w->deadline_ms - w->started_ms) / 1000));
+}
+
 size_t
 waiting_step_due(struct engine *e, int64_t now_ms)
 {
 	size_t ended = 0;
 	for (size_t i = 0; i < e->n_waiting;) {
 		struct waiting_run *w = &e->waiting[i];
-		if (!run_node_due(w->run, now_ms)) {
+		int late = w->deadline_ms > 0 && now_ms > w->deadline_ms;
+		if (!late && !run_node_due(w->run, now_ms)) {
 			i++;
 			continue;
 		}
 		struct outcome out;
 		memset(&out, 0, sizeof out);
-		if (!run_node_step(w->run, &out)) {
+		if (late)
+			timed_out(w, now_ms, &out);
+		else if (!run_node_step(w->run, &out)) {
 			i++;
 			continue;
 		}
@@ -159,6 +179,9 @@ waiting_wake_at(const struct engine *e)
 		int64_t w = run_node_wake_at(e->waiting[i].run);
 		if (w > 0 && w < at)
 			at = w;
+		int64_t deadline = e->waiting[i].deadline_ms;
+		if (deadline > 0 && deadline + 1 < at)
+			at = deadline + 1;
 	}
 	return at;
 }

@@ -70,6 +70,9 @@ json_t *agent_input_messages(const struct node_ctx *ctx, const char *system_prom
  * reference; pipelit-engine.md 7.5): a system message is always kept, the
  * kept span starts at a human message, no message is split. */
 json_t *agent_trim(const json_t *input, long budget_tokens);
+/* The same as flags: keep[i] is set for each message kept (keep has room
+ * for every message of input). */
+void agent_trim_keep(const json_t *input, long budget_tokens, unsigned char *keep);
 
 /* An estimate of the tokens a request carries: about four characters a
  * token plus a few per message. */

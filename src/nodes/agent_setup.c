@@ -37,11 +37,15 @@ number_or_nan(const json_t *config, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A whole number of config, or def when it is not one that fits. */
 static long
 long_or(const json_t *config, const char *key, long def)
 {
 	const json_t *v = json_object_get(config, key);
-	return json_is_number(v) ? (long)json_number_value(v) : def;
+	if (json_is_integer(v))
+		return (long)json_integer_value(v);
+	double d = json_is_real(v) ? json_real_value(v) : NAN;
+	return isfinite(d) && d >= -1e15 && d <= 1e15 ? (long)d : def;
 }
 
 static const json_t *
@@ -86,6 +90,17 @@ agent_setup_read(struct node_ctx *ctx, struct agent_setup *out)
 			json_t *def = type ? tool_definition(type, extra_of(src)) : NULL;
 			if (def == NULL)
 				continue;            /* not a tool this engine can run */
+			/* Two tools of one kind: the second is "<name>_2", and so on,
+			 * so the model can tell them apart. */
+			const char *given = json_string_value(json_object_get(def, "name"));
+			char *base = xstrdup(given ? given : "tool");
+			for (int k = 2; agent_tool_named(out, json_string_value(
+						json_object_get(def, "name"))); k++) {
+				char *name = xasprintf("%.50s_%d", base, k);
+				json_object_set_new(def, "name", json_string(name));
+				free(name);
+			}
+			free(base);
 			out->tools = xrealloc(out->tools, (out->n_tools + 1) * sizeof *out->tools);
 			out->tools[out->n_tools++] = (struct agent_tool){
 				.node_id = source, .type = type, .node = src,
@@ -228,7 +243,8 @@ agent_input_messages(const struct node_ctx *ctx, const char *system_prompt, int 
 	}
 	const char *tmpl = json_string_value(json_object_get(ctx->extra_config, "input_template"));
 	if (has_text(tmpl)) {
-		char *id = xasprintf("%s:%s:input", ctx->execution_id, ctx->node_id);
+		char *id = xasprintf("%s:%s:%lld:input", ctx->execution_id, ctx->node_id,
+				     (long long)ctx->job_id);
 		json_array_append_new(out, human(tmpl, id));
 		free(id);
 		return out;
@@ -258,11 +274,27 @@ agent_input_messages(const struct node_ctx *ctx, const char *system_prompt, int 
 
 #define TOKENS_PER_MESSAGE 4
 
+/* About four ASCII characters a token, and a token for each other
+ * character (CJK text is about one token a character: counting its three
+ * bytes as three quarters of a token would reserve too little). */
+static long
+text_tokens(const char *text)
+{
+	long ascii = 0, other = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p < 0x80)
+			ascii++;
+		else if ((*p & 0xC0) != 0x80)
+			other++;
+	}
+	return (ascii + 3) / 4 + other;
+}
+
 static long
 message_tokens(const json_t *m)
 {
 	char *text = llm_message_text(m);
-	long n = (long)(strlen(text) + 3) / 4 + TOKENS_PER_MESSAGE;
+	long n = text_tokens(text) + TOKENS_PER_MESSAGE;
 	free(text);
 	const json_t *calls = json_object_get(json_object_get(m, "data"), "tool_calls");
 	if (json_array_size(calls) > 0) {
@@ -276,7 +308,7 @@ message_tokens(const json_t *m)
 long
 agent_estimate_tokens(const json_t *messages, const char *system, const json_t *tools)
 {
-	long n = system ? (long)strlen(system) / 4 + TOKENS_PER_MESSAGE : 0;
+	long n = system ? text_tokens(system) + TOKENS_PER_MESSAGE : 0;
 	size_t i;
 	const json_t *m;
 	json_array_foreach(messages, i, m)
@@ -289,8 +321,8 @@ agent_estimate_tokens(const json_t *messages, const char *system, const json_t *
 	return n;
 }
 
-json_t *
-agent_trim(const json_t *input, long budget_tokens)
+void
+agent_trim_keep(const json_t *input, long budget_tokens, unsigned char *keep)
 {
 	size_t n = json_array_size(input);
 	long used = 0;
@@ -311,13 +343,24 @@ agent_trim(const json_t *input, long budget_tokens)
 		first++;
 	if (first == n && n > 0)
 		first = n - 1;               /* nothing human fits: the newest message alone */
-	json_t *out = json_array();
 	for (size_t k = 0; k < n; k++) {
 		const json_t *m = json_array_get(input, k);
-		if (k >= first || strcmp(type_of(m), "system") == 0 ||
-		    strcmp(json_string_value(json_object_get(json_object_get(m, "data"), "id")) ?: "",
-			   "system_prompt_fallback") == 0)
-			json_array_append(out, (json_t *)m);
+		const char *id = json_string_value(json_object_get(json_object_get(m, "data"), "id"));
+		keep[k] = k >= first || strcmp(type_of(m), "system") == 0 ||
+			  (id && strcmp(id, "system_prompt_fallback") == 0);
 	}
+}
+
+json_t *
+agent_trim(const json_t *input, long budget_tokens)
+{
+	size_t n = json_array_size(input);
+	unsigned char *keep = xcalloc(n ? n : 1, 1);
+	agent_trim_keep(input, budget_tokens, keep);
+	json_t *out = json_array();
+	for (size_t k = 0; k < n; k++)
+		if (keep[k])
+			json_array_append(out, json_array_get(input, k));
+	free(keep);
 	return out;
 }

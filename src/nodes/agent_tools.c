@@ -21,7 +21,7 @@ struct tool_call {
 	const struct agent_tool *tool;   /* NULL: unknown tool */
 	char *answer;                /* the text for the model; NULL while in flight */
 	int failed;                  /* the answer is an error */
-	int answered_before;         /* a resumed attempt found its result */
+	char *key;                   /* <the answer's message id>:<index>: the call's own id */
 	/* HTTP calls */
 	CURL *easy;
 	struct curl_slist *headers;
@@ -110,20 +110,22 @@ http_finished(struct transfer *t, CURL *easy, CURLcode result)
 	r->ctx->ready = 1;
 }
 
-/* The SearXNG base URL of a web_search node's credential, or NULL. */
+/* The SearXNG base URL of a web_search node: its credential's, or the
+ * owner's preferred SearXNG credential's when it names none; NULL. */
 static char *
 searxng_url(struct tool_round *r, const struct agent_tool *tool)
 {
+	const struct node_services *s = r->ctx->services;
 	const json_t *config = json_object_get(tool->node, "config");
 	json_int_t id = json_integer_value(json_object_get(config, "credential_id"));
-	if (id <= 0)
-		id = json_integer_value(json_object_get(tool->extra_config, "credential_id"));
-	if (id <= 0 || r->ctx->services->credential_detail == NULL)
-		return NULL;
-	char *err = NULL;
-	json_t *d = r->ctx->services->credential_detail(r->ctx->services->arg, r->ctx, id, "tool",
-							 &err);
-	free(err);
+	json_t *d = NULL;
+	if (id > 0 && s->credential_detail) {
+		char *err = NULL;
+		d = s->credential_detail(s->arg, r->ctx, id, "tool", &err);
+		free(err);
+	} else if (id <= 0 && s->searxng_default) {
+		d = s->searxng_default(s->arg, r->ctx);
+	}
 	const char *url = json_string_value(json_object_get(json_object_get(d, "config"), "url"));
 	char *out = url && *url ? xstrdup(url) : NULL;
 	json_decref(d);
@@ -143,9 +145,12 @@ http_start(struct tool_round *r, struct tool_call *c, const json_t *args)
 	}
 	c->max = c->req.max_bytes;
 	c->easy = curl_easy_init();
+	/* Headers from the node's config (a token) never follow a redirect
+	 * to another origin. */
+	int flags = c->req.n_headers > 0 ? OUTBOUND_SAME_ORIGIN : 0;
 	if (c->easy == NULL ||
 	    outbound_configure(c->easy, r->ctx->services->policy, c->req.url, c->req.timeout_ms, 3,
-			       0, &c->guard) != 0) {
+			       flags, &c->guard) != 0) {
 		answer(r, c, xstrdup("Error: the request could not be set up"));
 		return;
 	}
@@ -153,10 +158,9 @@ http_start(struct tool_round *r, struct tool_call *c, const json_t *args)
 		c->headers = curl_slist_append(c->headers, c->req.headers[i]);
 	/* The same key on every attempt of the node: a server that honours
 	 * it acts once even when a resumed agent sends the call again. */
-	char key[200];
-	snprintf(key, sizeof key, "Idempotency-Key: %s:%s:%s", r->ctx->execution_id,
-		 r->ctx->node_id, c->id ? c->id : "");
+	char *key = xasprintf("Idempotency-Key: %s", c->key);
 	c->headers = curl_slist_append(c->headers, key);
+	free(key);
 	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
 	curl_easy_setopt(c->easy, CURLOPT_CUSTOMREQUEST, c->req.method);
 	if (strcmp(c->req.method, "HEAD") == 0)
@@ -169,26 +173,14 @@ http_start(struct tool_round *r, struct tool_call *c, const json_t *args)
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
 	c->base.done = http_finished;
 	transfer_bind(c->easy, &c->base);
-	curl_multi_add_handle(r->ctx->services->multi, c->easy);
+	if (curl_multi_add_handle(r->ctx->services->multi, c->easy) != CURLM_OK) {
+		curl_easy_cleanup(c->easy);
+		c->easy = NULL;
+		answer(r, c, xstrdup("Error: the request could not be started"));
+	}
 }
 
 /* --- the round ---------------------------------------------------------------------- */
-
-/* The result already in conversation for call id, or NULL. */
-static const json_t *
-result_in(const json_t *conversation, const char *id)
-{
-	size_t i;
-	const json_t *m;
-	json_array_foreach(conversation, i, m) {
-		const char *type = json_string_value(json_object_get(m, "type"));
-		const char *cid = json_string_value(json_object_get(json_object_get(m, "data"),
-								    "tool_call_id"));
-		if (type && strcmp(type, "tool") == 0 && cid && id && strcmp(cid, id) == 0)
-			return m;
-	}
-	return NULL;
-}
 
 static void
 run_call(struct tool_round *r, struct tool_call *c, const json_t *args)
@@ -233,12 +225,13 @@ run_call(struct tool_round *r, struct tool_call *c, const json_t *args)
 }
 
 struct tool_round *
-tool_round_start(struct node_ctx *ctx, const struct agent_setup *setup, const json_t *ai_message,
-		 const json_t *conversation)
+tool_round_start(struct node_ctx *ctx, const struct agent_setup *setup, const json_t *ai_message)
 {
 	struct tool_round *r = xcalloc(1, sizeof *r);
 	r->ctx = ctx;
-	const json_t *calls = json_object_get(json_object_get(ai_message, "data"), "tool_calls");
+	const json_t *data = json_object_get(ai_message, "data");
+	const json_t *calls = json_object_get(data, "tool_calls");
+	const char *message_id = json_string_value(json_object_get(data, "id"));
 	r->n = json_array_size(calls);
 	r->calls = xcalloc(r->n ? r->n : 1, sizeof *r->calls);
 	for (size_t i = 0; i < r->n; i++) {
@@ -250,19 +243,12 @@ tool_round_start(struct node_ctx *ctx, const struct agent_setup *setup, const js
 		c->id = xstrdup(id ? id : "");
 		c->name = xstrdup(name ? name : "");
 		c->tool = agent_tool_named(setup, c->name);
-		const json_t *done = result_in(conversation, c->id);
-		if (done != NULL) {
-			c->answered_before = 1;
-			c->answer = xstrdup("");
-			continue;
-		}
+		c->key = xasprintf("%s:%zu", message_id ? message_id : "", i);
 	}
 	/* Started after every call is set up: an answer that comes at once
 	 * never sees a half-built round. */
 	for (size_t i = 0; i < r->n; i++) {
 		struct tool_call *c = &r->calls[i];
-		if (c->answered_before)
-			continue;
 		const json_t *args = json_object_get(json_array_get(calls, i), "args");
 		json_t *empty = json_object();
 		run_call(r, c, json_is_object(args) ? args : empty);
@@ -291,11 +277,13 @@ tool_round_append_results(struct tool_round *r, json_t *messages)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct tool_call *c = &r->calls[i];
-		if (c->answered_before)
-			continue;
-		json_array_append_new(messages, json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}",
+		/* An id of its own, the same on every attempt: the memory thread
+		 * keeps each result once. */
+		char *id = xasprintf("%s:tool", c->key);
+		json_array_append_new(messages, json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}}",
 			"type", "tool", "data", "content", c->answer, "tool_call_id", c->id,
-			"name", c->name, "status", c->failed ? "error" : "success"));
+			"name", c->name, "status", c->failed ? "error" : "success", "id", id));
+		free(id);
 	}
 }
 
@@ -316,6 +304,7 @@ tool_round_free(struct tool_round *r)
 		free(c->body);
 		free(c->id);
 		free(c->name);
+		free(c->key);
 		free(c->answer);
 	}
 	free(r->calls);

@@ -20,17 +20,16 @@
 
 struct tool_round;
 
-/* Starts the calls of ai_message (an "ai" message with tool_calls); the
- * ones that already have a result in conversation (a resumed attempt)
- * are not run again.  Never NULL. */
+/* Starts the calls of ai_message (an "ai" message with tool_calls and an
+ * id).  Never NULL. */
 struct tool_round *tool_round_start(struct node_ctx *ctx, const struct agent_setup *setup,
-				    const json_t *ai_message, const json_t *conversation);
+				    const json_t *ai_message);
 /* 1 when every call has its answer. */
 int tool_round_done(const struct tool_round *r);
-/* The calls made (not counting those a resumed attempt found answered). */
+/* The calls made. */
 long tool_round_invocations(const struct tool_round *r);
 /* Appends a "tool" message per call, in the order of the calls, to
- * messages (the ones already in it are not added again). */
+ * messages, each with an id made of the answer's. */
 void tool_round_append_results(struct tool_round *r, json_t *messages);
 /* Aborts what is in flight and frees everything; NULL is fine. */
 void tool_round_free(struct tool_round *r);

@@ -21,6 +21,7 @@
 #include "checkpoints/cstore.h"
 #include "llm/client.h"
 #include "llm/pricing.h"
+#include "llm/retry.h"
 #include "nodes/agent.h"
 #include "nodes/agent_tools.h"
 #include "nodes/categorize.h"
@@ -67,7 +68,9 @@ struct agent_run {
 	/* the call in flight */
 	struct llm_call *call;
 	int64_t reservation;          /* 0: none */
-	char message_id[96];
+	char *message_id;             /* of the call in flight (malloc'd) */
+	char *run_key;                /* <execution>:<node>:<job>: ids of this run's messages */
+	int64_t reserved_tokens, reserved_usd;   /* the reservation of the call in flight */
 	char *pending;                /* streamed text not yet published */
 	size_t n_pending, cap_pending;
 	int64_t last_delta_ms;
@@ -127,16 +130,38 @@ on_restart(void *arg)
 
 /* --- the run's life ------------------------------------------------------------ */
 
+/* A reservation whose call did not end with an answer.  Released when the
+ * provider cannot have billed it (nothing was sent: refused by the
+ * outbound policy; or an error answer); otherwise charged at its estimate
+ * (a cut stream, a timeout or a cancel mid-answer may have been billed),
+ * so a budget is never overspent by calls that failed late. */
+static void
+settle_unfinished(struct agent_run *a)
+{
+	const struct node_services *s = a->ctx->services;
+	if (a->reservation == 0 || s->budget_settle == NULL)
+		return;
+	const char *code = a->call && llm_call_state(a->call) == LLM_CALL_FAILED
+				   ? llm_call_error_code(a->call) : NULL;
+	int billed = a->call != NULL && llm_call_requests(a->call) > 0 &&
+		     !(code && (strcmp(code, "llm_refused") == 0 ||
+				strncmp(code, "llm_http_4", 10) == 0));
+	if (billed)
+		s->budget_settle(s->arg, a->reservation, a->reserved_tokens, 0, a->reserved_usd);
+	else
+		s->budget_settle(s->arg, a->reservation, 0, 0, 0);
+	a->reservation = 0;
+}
+
 static void
 agent_free(struct node_ctx *ctx)
 {
 	struct agent_run *a = ctx->io;
 	if (a == NULL)
 		return;
+	settle_unfinished(a);
 	if (a->call)
 		llm_call_free(a->call);
-	if (a->reservation && ctx->services->budget_settle)
-		ctx->services->budget_settle(ctx->services->arg, a->reservation, 0, 0, 0);
 	tool_round_free(a->round);
 	agent_setup_clear(&a->setup);
 	free(a->system_prompt);
@@ -144,6 +169,8 @@ agent_free(struct node_ctx *ctx)
 	json_decref(a->messages);
 	free(a->last_chat);
 	free(a->pending);
+	free(a->message_id);
+	free(a->run_key);
 	free(a);
 	ctx->io = NULL;
 }
@@ -156,6 +183,16 @@ fail(struct agent_run *a, const char *code, int no_retry, const char *fmt, const
 	ctx->no_retry = no_retry;
 	agent_free(ctx);
 	return STEP_FAILED;
+}
+
+static enum step
+step_limit(struct agent_run *a)
+{
+	char limit[32];
+	snprintf(limit, sizeof limit, "%d", a->setup.max_steps);
+	return fail(a, "step_limit", 1, "the agent reached its limit of %s steps (model calls and "
+		    "tool rounds) before giving a final answer; raise max_steps or simplify the task",
+		    limit);
 }
 
 static json_t *
@@ -261,13 +298,8 @@ static enum step
 start_call(struct agent_run *a)
 {
 	struct node_ctx *ctx = a->ctx;
-	if (a->step >= a->setup.max_steps) {
-		char limit[32];
-		snprintf(limit, sizeof limit, "%d", a->setup.max_steps);
-		return fail(a, "step_limit", 1, "the agent reached its limit of %s steps (model calls "
-			    "and tool rounds) before giving a final answer; raise max_steps or "
-			    "simplify the task", limit);
-	}
+	if (a->step >= a->setup.max_steps)
+		return step_limit(a);
 	a->step++;
 	long tokens;
 	int64_t usd;
@@ -281,8 +313,10 @@ start_call(struct agent_run *a)
 		if (rc != 0)
 			return fail(a, "budget_unavailable", 0, "the budget could not be checked: %s", why);
 	}
-	snprintf(a->message_id, sizeof a->message_id, "%s:%s:%d", ctx->execution_id, ctx->node_id,
-		 a->step);
+	free(a->message_id);
+	a->message_id = xasprintf("%s:%d", a->run_key, a->step);
+	a->reserved_tokens = tokens;
+	a->reserved_usd = usd;
 	struct llm_request req = {
 		.settings = a->setup.settings,
 		.system = a->system_prompt,
@@ -375,17 +409,12 @@ answered(struct agent_run *a)
 static enum step
 run_tools(struct agent_run *a)
 {
-	if (a->step >= a->setup.max_steps) {
-		char limit[32];
-		snprintf(limit, sizeof limit, "%d", a->setup.max_steps);
-		return fail(a, "step_limit", 1, "the agent reached its limit of %s steps (model calls "
-			    "and tool rounds) before giving a final answer; raise max_steps or "
-			    "simplify the task", limit);
-	}
+	if (a->step >= a->setup.max_steps)
+		return step_limit(a);
 	a->step++;
 	a->phase = PHASE_TOOLS;
 	const json_t *last = json_array_get(a->messages, json_array_size(a->messages) - 1);
-	a->round = tool_round_start(a->ctx, &a->setup, last, a->messages);
+	a->round = tool_round_start(a->ctx, &a->setup, last);
 	return tool_round_done(a->round) ? tools_answered(a) : STEP_WAITING;
 }
 
@@ -401,15 +430,13 @@ tools_answered(struct agent_run *a)
 	return start_call(a);
 }
 
+/* What the client retries, a later run may fix too (llm/retry.h). */
 static int
 llm_failure_retryable(const char *code)
 {
-	static const char *const retryable[] = { "llm_timeout", "llm_connection", "llm_http_408",
-						 "llm_http_409", "llm_http_429", NULL };
-	for (int i = 0; retryable[i]; i++)
-		if (strcmp(code, retryable[i]) == 0)
-			return 1;
-	return strncmp(code, "llm_http_5", 10) == 0;
+	if (strcmp(code, "llm_timeout") == 0 || strcmp(code, "llm_connection") == 0)
+		return 1;
+	return strncmp(code, "llm_http_", 9) == 0 && llm_status_retryable(strtol(code + 9, NULL, 10));
 }
 
 static enum step
@@ -448,6 +475,21 @@ agent_step(struct node_ctx *ctx)
 		wake = a->last_delta_ms + DELTA_INTERVAL_MS;
 	ctx->wake_at_ms = wake;
 	return STEP_WAITING;
+}
+
+/* 1 when messages holds a message with m's id. */
+static int
+has_message_id(const json_t *messages, const json_t *m)
+{
+	const char *id = json_string_value(json_object_get(json_object_get(m, "data"), "id"));
+	size_t i;
+	const json_t *in;
+	json_array_foreach(messages, i, in) {
+		const char *other = json_string_value(json_object_get(json_object_get(in, "data"), "id"));
+		if (id && other && strcmp(id, other) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* A later attempt: the conversation as the last checkpoint left it. */
@@ -516,6 +558,7 @@ family_run(struct node_ctx *ctx, const struct flavor *flavor)
 			return fail(a, "budget_unavailable", 0, "the budget could not be checked: %s", why);
 	}
 
+	a->run_key = xasprintf("%s:%s:%lld", ctx->execution_id, ctx->node_id, (long long)ctx->job_id);
 	if (flavor->prepare) {
 		if (flavor->prepare(a) != 0) {
 			agent_free(ctx);
@@ -523,6 +566,10 @@ family_run(struct node_ctx *ctx, const struct flavor *flavor)
 		}
 		return start_call(a);
 	}
+
+	const json_t *memory = json_object_get(ctx->extra_config, "conversation_memory");
+	if (json_is_true(memory) && ctx->services->thread_load)
+		a->thread_id = cstore_agent_thread_id(ctx->state, ctx->workflow_id, ctx->node_id);
 
 	if (resume_from_checkpoint(a)) {
 		const json_t *last = json_array_get(a->messages, json_array_size(a->messages) - 1);
@@ -541,18 +588,21 @@ family_run(struct node_ctx *ctx, const struct flavor *flavor)
 	}
 
 	json_t *input = agent_input_messages(ctx, a->system_prompt, a->setup.n_tools > 0);
-	long reserve = a->setup.settings.max_tokens > 0 ? a->setup.settings.max_tokens
-		       : a->setup.context_window / 4 < 16384 ? a->setup.context_window / 4 : 16384;
-	json_t *trimmed = agent_trim(input, a->setup.context_window - reserve - 512);
-	json_decref(input);
-	a->messages = json_array();
-	const json_t *memory = json_object_get(ctx->extra_config, "conversation_memory");
-	if (json_is_true(memory) && ctx->services->thread_load) {
-		a->thread_id = cstore_agent_thread_id(ctx->state, ctx->workflow_id, ctx->node_id);
+	json_t *all = json_array();
+	/* The system prompt's fallback message goes first, before the thread;
+	 * it is made again on every run, so the thread never stores it. */
+	const json_t *first = json_array_get(input, 0);
+	const char *first_id = json_string_value(json_object_get(json_object_get(first, "data"), "id"));
+	if (first_id && strcmp(first_id, "system_prompt_fallback") == 0) {
+		json_array_append(all, (json_t *)first);
+		json_array_remove(input, 0);
+	}
+	if (a->thread_id) {
 		char *err = NULL;
 		json_t *thread = ctx->services->thread_load(ctx->services->arg, a->thread_id, &err);
 		if (thread == NULL) {
-			json_decref(trimmed);
+			json_decref(input);
+			json_decref(all);
 			enum step st = fail(a, "memory_failed", 0,
 					    "the conversation memory could not be read: %s",
 					    err ? err : "store error");
@@ -560,28 +610,35 @@ family_run(struct node_ctx *ctx, const struct flavor *flavor)
 			return st;
 		}
 		/* The input joins the thread; a message the thread already has
-		 * (same id: the system prompt fallback) is not sent twice. */
+		 * (same id) is sent once, as input. */
 		size_t i;
 		json_t *m;
-		json_array_foreach(thread, i, m) {
-			const char *id = json_string_value(json_object_get(json_object_get(m, "data"), "id"));
-			int replaced = 0;
-			size_t k;
-			json_t *in;
-			json_array_foreach(trimmed, k, in) {
-				const char *iid = json_string_value(json_object_get(json_object_get(in, "data"), "id"));
-				if (id && iid && strcmp(id, iid) == 0)
-					replaced = 1;
-			}
-			if (!replaced)
-				json_array_append(a->messages, m);
-		}
+		json_array_foreach(thread, i, m)
+			if (!has_message_id(input, m) && !has_message_id(all, m))
+				json_array_append(all, m);
 		json_decref(thread);
 	}
-	a->n_thread = json_array_size(a->messages);
-	json_array_extend(a->messages, trimmed);
-	a->n_input = json_array_size(trimmed);
-	json_decref(trimmed);
+	size_t from_thread = json_array_size(all);     /* with the fallback: not stored */
+	json_array_extend(all, input);
+	json_decref(input);
+	/* The thread and the input are trimmed together to the window. */
+	long reserve = a->setup.settings.max_tokens > 0 ? a->setup.settings.max_tokens
+		       : a->setup.context_window / 4 < 16384 ? a->setup.context_window / 4 : 16384;
+	size_t n = json_array_size(all);
+	unsigned char *keep = xcalloc(n ? n : 1, 1);
+	agent_trim_keep(all, a->setup.context_window - reserve - 512, keep);
+	a->messages = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		json_array_append(a->messages, json_array_get(all, i));
+		if (i < from_thread)
+			a->n_thread++;
+		else
+			a->n_input++;
+	}
+	free(keep);
+	json_decref(all);
 	return start_call(a);
 }
 

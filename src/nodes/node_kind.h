@@ -86,6 +86,10 @@ struct node_services {
 	 * clear (new reference), when it is of type `type`; NULL with *err. */
 	json_t *(*credential_detail)(void *arg, const struct node_ctx *ctx, int64_t credential_id,
 				     const char *type, char **err);
+	/* The owner's SearXNG tool credential for a web_search node that
+	 * names none: the preferred one, else the first (detail, new
+	 * reference), or NULL when there is none. */
+	json_t *(*searxng_default)(void *arg, const struct node_ctx *ctx);
 	/* The node's conversation so far in this execution (checkpointed by
 	 * an earlier attempt): {"step", "messages", "state"} (new reference),
 	 * or NULL when there is none (or on error, with *err). */
@@ -136,6 +140,8 @@ struct node_ctx {
 	 * (see _subworkflow above).  NULL on a first run. */
 	const json_t *resume;
 	int attempt;                 /* 1 on the first run, 2 on the first retry, ... */
+	int64_t job_id;              /* the node job: the same on every attempt of this run,
+				      * another in each iteration of a loop (0: run inline) */
 	const struct node_services *services;
 	/* The execution's graph snapshot ({"workflow", "nodes", "edges"}),
 	 * borrowed: a kind that needs its sub-components (an agent's model

@@ -221,7 +221,9 @@ sub start_http_server {
 		while (my $c = $l->accept) {
 			my $req = '';
 			while ($req !~ /\r\n\r\n/) { my $n = sysread($c, $req, 4096, length $req); last unless $n }
-			my $body = '{"weather":"sunny","temp":21}';
+			my $body = $req =~ m{^GET /search\?q=([^& ]*)} ? '{"query":"' . $1 . '","results":['
+				. '{"title":"Pipelit","content":"A workflow engine.","url":"https://example.org/pipelit"}]}'
+				: '{"weather":"sunny","temp":21}';
 			print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
 				. length($body) . "\r\nConnection: close\r\n\r\n$body";
 			close $c;
@@ -257,6 +259,26 @@ sub test_tool_loop {
 	is($d->{llm_calls}, 3, 'three calls counted');
 }
 
+sub test_web_search {
+	my ($t, $tok, $llm, $cred, $port) = @_;
+	my ($res, $sx) = api($t, $tok, 'POST', 'credentials/', { name => 'searx', credential_type => 'tool',
+		detail => { tool_type => 'searxng', config => { url => "http://127.0.0.1:$port" }, is_preferred => JSON::PP::true } });
+	is($res->{status}, 201, 'a SearXNG credential') or return diag($res->{content});
+	$llm->clear_requests;
+	$llm->script([
+		{ match => 'look it up', tool_calls => [{ name => 'web_search', args => { query => 'pipelit' } }] },
+		{ match => 'A workflow engine.', text => 'It is a workflow engine.' },
+	]);
+	agent_workflow($t, $tok, 'searching', cred => $cred, tools => [['search', 'web_search', {}]]) or return;
+	my $id = chat_run($t, $tok, 'searching', 'look it up') or return;
+	is(wait_execution($t, $id, 60)->{status}, 'completed', 'web_search runs (the preferred SearXNG credential)')
+		or diag(node_error($t, $id));
+	my @r = chat_requests($llm);
+	my ($res_msg) = grep { ($_->{role} // '') eq 'tool' } @{ $r[-1]{body}{messages} // [] };
+	is($res_msg->{content}, "**Pipelit**\nA workflow engine.\nURL: https://example.org/pipelit",
+		"the search results went back to the model");
+}
+
 sub test_step_cap {
 	my ($t, $tok, $llm, $cred) = @_;
 	$llm->script([{ match_body => '"loop forever"', tool_calls => [{ name => 'calculator', args => { expression => '1+1' } }] }]);
@@ -269,14 +291,16 @@ sub test_step_cap {
 
 sub test_memory {
 	my ($t, $tok, $bob, $llm, $cred, $bob_cred) = @_;
-	my $file = $t->{dir} . '/checkpoints.db';
-	my $path = $t->db_query("SELECT 1") ? undef : undef;
-	ok(!grep({ -e $_ } glob("$t->{dir}/data/checkpoints.db*")), 'no checkpoint file before an agent with memory runs');
+	# Beside the SQLite file by default, else in the data directory.
+	my $file = $t->db_url =~ m{^sqlite:///(.*)/[^/]+$} ? "$1/checkpoints.db" : $t->dir . '/data/checkpoints.db';
+	ok(!-e $file, "no checkpoint file ($file) before an agent with memory runs");
 	$llm->script([{ match => 'my name is', text => 'Nice to meet you.' },
 		{ match => 'what is my name', text => 'I remember.' }]);
 	agent_workflow($t, $tok, 'mem', cred => $cred, agent_extra => { conversation_memory => JSON::PP::true }) or return;
 	my $id = chat_run($t, $tok, 'mem', 'my name is Ada') or return;
 	is(wait_execution($t, $id, 60)->{status}, 'completed', 'the first chat completes') or diag(node_error($t, $id));
+	ok(-e $file, 'the file exists once one has run');
+	is(sprintf('%04o', (stat $file)[2] & 07777), '0600', 'private (0600)');
 	$llm->clear_requests;
 	$id = chat_run($t, $tok, 'mem', 'what is my name') or return;
 	is(wait_execution($t, $id, 60)->{status}, 'completed', 'the second chat completes');
@@ -425,6 +449,7 @@ for_each_backend(sub {
 	subtest categorizer_extractor => sub { test_categorizer_extractor($t, $alice, $llm, $cred) };
 	subtest memory_tools => sub { test_memory_tools($t, $alice, $llm, $cred) };
 	subtest tool_loop => sub { test_tool_loop($t, $alice, $llm, $cred, $port) };
+	subtest web_search => sub { test_web_search($t, $alice, $llm, $cred, $port) };
 	subtest step_cap => sub { test_step_cap($t, $alice, $llm, $cred) };
 	subtest memory => sub { test_memory($t, $alice, $bob, $llm, $cred, $bob_cred) };
 	subtest faults => sub { test_faults($t, $alice, $llm, $cred) };

@@ -79,7 +79,7 @@ test_input(void)
 	in = agent_input_messages(&ctx, NULL, 0);
 	is_int(json_array_size(in), 1, "an input template is the whole input");
 	is_str(text_at(in, 0), "Summarise: hi", "as one human message");
-	is_str(id_at(in, 0), "e1:agent:input", "with a stable id");
+	is_str(id_at(in, 0), "e1:agent:0:input", "with an id of this run");
 	json_decref(in);
 	json_decref(tmpl);
 	json_decref(empty);

@@ -514,6 +514,7 @@ thread_ids(void)
 		  "3:t1:7", "telegram_chat_id");
 	thread_is("{\"user_context\": {\"canonical_id\": \"telegram:1\"}}", "anon:7", "no user: anon");
 	thread_is("{}", "anon:7", "no user_context");
+	thread_is("{\"user_context\": {\"user_profile_id\": 0}}", "anon:7", "user 0 (nobody): anon");
 	thread_is("{\"_is_child_execution\": true, \"execution_id\": \"e-1\", "
 		  "\"user_context\": {\"user_profile_id\": 3}}", "exec:e-1:agent_1",
 		  "a child execution: exec:<execution>:<node>");
