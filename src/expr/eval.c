@@ -13,6 +13,7 @@
 #include "expr/pystr.h"
 #include "expr/strbuf.h"
 #include "expr/value.h"
+#include "util/pymath.h"
 #include "util/xalloc.h"
 
 /* No value the language builds is deeper than this: parsed JSON is at most
@@ -170,32 +171,6 @@ repeat(struct expr_ctx *c, size_t offset, const json_t *seq, json_int_t times, j
 	return EV_OK;
 }
 
-/* Python's floor division and modulo of doubles (Objects/floatobject.c). */
-static void
-float_divmod(double vx, double wx, double *floordiv, double *modulo)
-{
-	double mod = fmod(vx, wx);
-	double div = (vx - mod) / wx;
-	if (mod != 0.0) {
-		if ((wx < 0) != (mod < 0)) {
-			mod += wx;
-			div -= 1.0;
-		}
-	} else {
-		mod = copysign(0.0, wx);
-	}
-	double fd;
-	if (div != 0.0) {
-		fd = floor(div);
-		if (div - fd > 0.5)
-			fd += 1.0;
-	} else {
-		fd = copysign(0.0, vx / wx);
-	}
-	*floordiv = fd;
-	*modulo = mod;
-}
-
 static int
 int_pow(struct expr_ctx *c, size_t offset, json_int_t base, json_int_t exp, json_t **out)
 {
@@ -323,7 +298,7 @@ arith(struct expr_ctx *c, size_t offset, enum tok_op op, json_t *x, json_t *y, j
 		if (fb == 0.0)
 			return ctx_fail(c, offset, "float division by zero");
 		double fd, fm;
-		float_divmod(fa, fb, &fd, &fm);
+		py_float_divmod(fa, fb, &fd, &fm);
 		return make_float(c, offset, op == OP_MOD ? fm : fd, out);
 	case OP_POW:
 		if (!nums)

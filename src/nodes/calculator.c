@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "expr/pystr.h"
+#include "util/pymath.h"
 #include "util/xalloc.h"
 
 /* A number: an exact integer or a double, as Python keeps int and float. */
@@ -221,33 +222,6 @@ true_div(struct calc *c, struct num a, struct num b)
 	return finite_or_fail(c, as_double(a) / as_double(b));
 }
 
-/* CPython's float divmod: the floor quotient and the remainder with the
- * divisor's sign, computed from fmod so they stay consistent. */
-static void
-float_divmod(double x, double y, double *floordiv, double *mod)
-{
-	double m = fmod(x, y);
-	double div = (x - m) / y;
-	if (m != 0.0) {
-		if ((y < 0) != (m < 0)) {
-			m += y;
-			div -= 1.0;
-		}
-	} else {
-		m = copysign(0.0, y);
-	}
-	double fd;
-	if (div != 0.0) {
-		fd = floor(div);
-		if (div - fd > 0.5)
-			fd += 1.0;
-	} else {
-		fd = copysign(0.0, x / y);
-	}
-	*floordiv = fd;
-	*mod = m;
-}
-
 static struct num
 floor_div_or_mod(struct calc *c, struct num a, struct num b, bool want_mod)
 {
@@ -273,7 +247,7 @@ floor_div_or_mod(struct calc *c, struct num a, struct num b, bool want_mod)
 	if (y == 0.0)
 		return fail(c, want_mod ? "float modulo by zero" : "float floor division by zero");
 	double fd, m;
-	float_divmod(x, y, &fd, &m);
+	py_float_divmod(x, y, &fd, &m);
 	return finite_or_fail(c, want_mod ? m : fd);
 }
 
