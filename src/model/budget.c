@@ -31,6 +31,21 @@ run(struct db_stmt *st)
  * it until the transaction ends: every reservation of the workflow takes
  * this lock first, so they are checked one at a time.  The day's usage is
  * returned.  0, or -1. */
+
+/* Runs st and reads its one row's two integers: 0, or -1 when it has no
+ * row or failed.  Resets st. */
+static int
+step_two_int64(struct db_stmt *st, int64_t *a, int64_t *b)
+{
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		*a = db_column_int64(st, 0);
+		*b = db_column_int64(st, 1);
+	}
+	db_reset(st);
+	return rc == DB_ROW ? 0 : -1;
+}
+
 static int
 lock_day(struct db *db, int64_t workflow_id, const char *day, int64_t *tokens, int64_t *micros)
 {
@@ -54,13 +69,7 @@ lock_day(struct db *db, int64_t workflow_id, const char *day, int64_t *tokens, i
 		return -1;
 	db_bind_int64(st, 1, workflow_id);
 	db_bind_text(st, 2, day, -1);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		*tokens = db_column_int64(st, 0);
-		*micros = db_column_int64(st, 1);
-	}
-	db_reset(st);
-	return rc == DB_ROW ? 0 : -1;
+	return step_two_int64(st, tokens, micros);
 }
 
 /* Adds usage to the workflow's day (creating its row). */
@@ -209,13 +218,7 @@ reserved(struct db *db, int by_execution, int64_t workflow_id, const char *execu
 		db_bind_int64(st, 1, workflow_id);
 		db_bind_text(st, 2, day, -1);
 	}
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		*tokens = db_column_int64(st, 0);
-		*micros = db_column_int64(st, 1);
-	}
-	db_reset(st);
-	return rc == DB_ROW ? 0 : -1;
+	return step_two_int64(st, tokens, micros);
 }
 
 /* The workflow's limits: 1 found, 0 no such workflow, -1. */

@@ -454,16 +454,13 @@ agent_step(struct node_ctx *ctx)
 	case LLM_CALL_DONE:
 		return answered(a);
 	case LLM_CALL_FAILED: {
-		const char *code = llm_call_error_code(a->call);
-		char code_copy[NODE_ERROR_CODE_MAX + 1];
-		snprintf(code_copy, sizeof code_copy, "%s", code ? code : "llm_failed");
-		node_fail(ctx, code_copy, "the model call failed: %s", llm_call_error(a->call));
+		char code[NODE_ERROR_CODE_MAX + 1];
+		snprintf(code, sizeof code, "%s", llm_call_error_code(a->call) ?: "llm_failed");
 		/* The engine's retries come after the client's, for what a later
 		 * try can fix (a provider down for a minute); an answer that was
 		 * refused or unusable would only cost another call. */
-		ctx->no_retry = !llm_failure_retryable(code_copy);
-		agent_free(ctx);
-		return STEP_FAILED;
+		return fail(a, code, !llm_failure_retryable(code), "the model call failed: %s",
+			    llm_call_error(a->call));
 	}
 	case LLM_CALL_RUNNING:
 		break;
