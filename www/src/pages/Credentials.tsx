@@ -1,0 +1,10 @@
+// Not built yet: the issue that builds the UI fills this page in.
+import { Page } from '../ui/kit';
+
+export default function Credentials() {
+  return (
+    <Page title="Credentials">
+      <p className="muted">This page is being built.</p>
+    </Page>
+  );
+}
