@@ -48,6 +48,11 @@ struct agent_setup {
 	int max_steps;
 	long context_window;         /* tokens */
 	int streaming;               /* stream answers (default on) */
+	/* extra_config.compacting "summarize" (agent_summary.h): on, past
+	 * trigger % of the window, keeping the newest keep messages */
+	int summarize;
+	int compacting_trigger;
+	int compacting_keep;
 };
 
 /* Reads the ai_model linked by the agent's "llm" edge, its credential
@@ -77,5 +82,8 @@ void agent_trim_keep(const json_t *input, long budget_tokens, unsigned char *kee
 /* An estimate of the tokens a request carries: about four characters a
  * token plus a few per message. */
 long agent_estimate_tokens(const json_t *messages, const char *system, const json_t *tools);
+/* The same for one message, and for a text alone. */
+long agent_message_tokens(const json_t *m);
+long agent_text_tokens(const char *text);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "llm/pricing.h"
+#include "nodes/agent_summary.h"
 #include "nodes/tools.h"
 #include "util/xalloc.h"
 
@@ -186,6 +187,15 @@ agent_setup_read(struct node_ctx *ctx, struct agent_setup *out)
 	long window = long_or(extra, "context_window", 0);
 	if (window > 0)
 		out->context_window = window;
+	const char *compacting = json_string_value(json_object_get(extra, "compacting"));
+	out->summarize = compacting && strcmp(compacting, "summarize") == 0;
+	out->compacting_trigger = (int)long_or(extra, "compacting_trigger",
+					       AGENT_COMPACTING_TRIGGER_DEFAULT);
+	if (out->compacting_trigger < 1 || out->compacting_trigger > 100)
+		out->compacting_trigger = AGENT_COMPACTING_TRIGGER_DEFAULT;
+	out->compacting_keep = (int)long_or(extra, "compacting_keep", AGENT_COMPACTING_KEEP_DEFAULT);
+	if (out->compacting_keep < 0 || out->compacting_keep > 10000)
+		out->compacting_keep = AGENT_COMPACTING_KEEP_DEFAULT;
 	return 0;
 }
 
@@ -277,8 +287,8 @@ agent_input_messages(const struct node_ctx *ctx, const char *system_prompt, int 
 /* About four ASCII characters a token, and a token for each other
  * character (CJK text is about one token a character: counting its three
  * bytes as three quarters of a token would reserve too little). */
-static long
-text_tokens(const char *text)
+long
+agent_text_tokens(const char *text)
 {
 	long ascii = 0, other = 0;
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
@@ -290,11 +300,11 @@ text_tokens(const char *text)
 	return (ascii + 3) / 4 + other;
 }
 
-static long
-message_tokens(const json_t *m)
+long
+agent_message_tokens(const json_t *m)
 {
 	char *text = llm_message_text(m);
-	long n = text_tokens(text) + TOKENS_PER_MESSAGE;
+	long n = agent_text_tokens(text) + TOKENS_PER_MESSAGE;
 	free(text);
 	const json_t *calls = json_object_get(json_object_get(m, "data"), "tool_calls");
 	if (json_array_size(calls) > 0) {
@@ -308,11 +318,11 @@ message_tokens(const json_t *m)
 long
 agent_estimate_tokens(const json_t *messages, const char *system, const json_t *tools)
 {
-	long n = system ? text_tokens(system) + TOKENS_PER_MESSAGE : 0;
+	long n = system ? agent_text_tokens(system) + TOKENS_PER_MESSAGE : 0;
 	size_t i;
 	const json_t *m;
 	json_array_foreach(messages, i, m)
-		n += message_tokens(m);
+		n += agent_message_tokens(m);
 	if (tools) {
 		char *dump = json_dumps(tools, JSON_COMPACT);
 		n += dump ? (long)strlen(dump) / 4 : 0;
@@ -321,17 +331,32 @@ agent_estimate_tokens(const json_t *messages, const char *system, const json_t *
 	return n;
 }
 
+/* A message kept whatever the budget: a system message (a summary too)
+ * and the system prompt's fallback. */
+static int
+always_kept(const json_t *m)
+{
+	const char *id = json_string_value(json_object_get(json_object_get(m, "data"), "id"));
+	return strcmp(type_of(m), "system") == 0 || (id && strcmp(id, "system_prompt_fallback") == 0);
+}
+
 void
 agent_trim_keep(const json_t *input, long budget_tokens, unsigned char *keep)
 {
 	size_t n = json_array_size(input);
 	long used = 0;
 	size_t first = n;               /* the kept span is [first, n) */
+	size_t i;
+	const json_t *m;
+	/* What is kept anyway takes its share of the budget first. */
+	json_array_foreach(input, i, m)
+		if (always_kept(m))
+			used += agent_message_tokens(m);
 	for (size_t k = n; k > 0; k--) {
-		const json_t *m = json_array_get(input, k - 1);
-		if (strcmp(type_of(m), "system") == 0)
-			continue;                /* kept anyway */
-		long t = message_tokens(m);
+		m = json_array_get(input, k - 1);
+		if (always_kept(m))
+			continue;
+		long t = agent_message_tokens(m);
 		if (used + t > budget_tokens && first < n)
 			break;
 		used += t;
@@ -343,12 +368,8 @@ agent_trim_keep(const json_t *input, long budget_tokens, unsigned char *keep)
 		first++;
 	if (first == n && n > 0)
 		first = n - 1;               /* nothing human fits: the newest message alone */
-	for (size_t k = 0; k < n; k++) {
-		const json_t *m = json_array_get(input, k);
-		const char *id = json_string_value(json_object_get(json_object_get(m, "data"), "id"));
-		keep[k] = k >= first || strcmp(type_of(m), "system") == 0 ||
-			  (id && strcmp(id, "system_prompt_fallback") == 0);
-	}
+	for (size_t k = 0; k < n; k++)
+		keep[k] = k >= first || always_kept(json_array_get(input, k));
 }
 
 json_t *

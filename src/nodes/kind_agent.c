@@ -3,6 +3,9 @@
  *
  * A run is a small state machine on the executor's event loop:
  *
+ *   SUMMARIZING  the summary call in flight (compacting "summarize",
+ *             agent_summary.h): before the first model call, when the
+ *             context is past its trigger
  *   CALLING   a model call in flight (llm/client.h); its streamed text goes
  *             out as chat_delta events, at most one per 50 ms
  *   TOOLS     the tool calls of the last answer running; pure and memory
@@ -23,6 +26,7 @@
 #include "llm/pricing.h"
 #include "llm/retry.h"
 #include "nodes/agent.h"
+#include "nodes/agent_summary.h"
 #include "nodes/agent_tools.h"
 #include "nodes/categorize.h"
 #include "nodes/extract.h"
@@ -32,7 +36,7 @@
 
 #define DELTA_INTERVAL_MS 50
 
-enum agent_phase { PHASE_CALLING, PHASE_TOOLS };
+enum agent_phase { PHASE_SUMMARIZING, PHASE_CALLING, PHASE_TOOLS };
 
 struct agent_run;
 
@@ -60,6 +64,14 @@ struct agent_run {
 	size_t n_input;               /* of which the input (the rest is this run's) */
 	size_t n_thread;              /* of which the stored thread, before the input */
 	int step;                     /* graph steps used */
+	json_t *summary;              /* the summary this run made, for the thread, or NULL */
+	/* while the summary call is in flight: the context it condenses, of
+	 * which the first from_thread came from the thread, the messages
+	 * picked, and the request sent */
+	json_t *context;
+	size_t from_thread;
+	unsigned char *pick;
+	json_t *summary_request;
 	enum agent_phase phase;
 	/* usage of this run */
 	long input_tokens, output_tokens, llm_calls, tool_invocations;
@@ -167,6 +179,10 @@ agent_free(struct node_ctx *ctx)
 	free(a->system_prompt);
 	free(a->thread_id);
 	json_decref(a->messages);
+	json_decref(a->summary);
+	json_decref(a->context);
+	free(a->pick);
+	json_decref(a->summary_request);
 	free(a->last_chat);
 	free(a->pending);
 	free(a->message_id);
@@ -214,6 +230,8 @@ checkpoint(struct agent_run *a)
 		return;
 	json_t *state = json_pack("{s:I, s:I, s:o}", "n_input", (json_int_t)a->n_input,
 				  "n_thread", (json_int_t)a->n_thread, "usage", usage_object(a));
+	if (a->summary)
+		json_object_set(state, "summary", a->summary);
 	char *err = NULL;
 	if (s->checkpoint_save(s->arg, a->ctx, a->step, a->messages, state, &err) != 0) {
 		/* Not fatal: a later attempt would start over from an earlier
@@ -254,6 +272,8 @@ finish(struct agent_run *a)
 		/* The input and this run's messages join the thread; the store
 		 * replaces a message it already has (same id). */
 		json_t *keep = json_array();
+		if (a->summary)
+			json_array_append(keep, a->summary);   /* it covers what it replaced */
 		for (size_t i = a->n_thread; i < json_array_size(a->messages); i++)
 			json_array_append(keep, json_array_get(a->messages, i));
 		char *err = NULL;
@@ -278,15 +298,15 @@ finish(struct agent_run *a)
 	return STEP_DONE;
 }
 
-/* The worst case of a call: input estimated from what is sent, output
- * from max_tokens or the model's cap. */
+/* The worst case of a request: input estimated from what is sent, output
+ * from its max_tokens or the model's cap. */
 static void
-worst_case(const struct agent_run *a, long *tokens, int64_t *usd_micros)
+worst_case(const struct llm_request *req, long *tokens, int64_t *usd_micros)
 {
-	long in = agent_estimate_tokens(a->messages, a->system_prompt, a->setup.tool_definitions);
+	long in = agent_estimate_tokens(req->messages, req->system, req->tools);
 	struct model_price price;
-	pricing_lookup(a->setup.settings.model, &price);
-	long out = a->setup.settings.max_tokens > 0 ? a->setup.settings.max_tokens
+	pricing_lookup(req->settings.model, &price);
+	long out = req->settings.max_tokens > 0 ? req->settings.max_tokens
 		 : price.max_output_tokens > 0 ? price.max_output_tokens
 		 : LLM_ANTHROPIC_DEFAULT_MAX_TOKENS;
 	*tokens = in + out;
@@ -294,8 +314,11 @@ worst_case(const struct agent_run *a, long *tokens, int64_t *usd_micros)
 	*usd_micros = pricing_pico_to_micros(pricing_cost_pico(&price, in, out), 1);
 }
 
+/* Sends req, one graph step, after reserving its worst case: every model
+ * call of the run (the summary's too) goes through here. */
 static enum step
-start_call(struct agent_run *a)
+launch(struct agent_run *a, const struct llm_request *req, enum agent_phase phase,
+       llm_text_fn text_fn, void (*restart_fn)(void *arg))
 {
 	struct node_ctx *ctx = a->ctx;
 	if (a->step >= a->setup.max_steps)
@@ -303,7 +326,7 @@ start_call(struct agent_run *a)
 	a->step++;
 	long tokens;
 	int64_t usd;
-	worst_case(a, &tokens, &usd);
+	worst_case(req, &tokens, &usd);
 	if (ctx->services->budget_reserve) {
 		char why[512] = "";
 		int rc = ctx->services->budget_reserve(ctx->services->arg, ctx, tokens, usd,
@@ -317,14 +340,6 @@ start_call(struct agent_run *a)
 	a->message_id = xasprintf("%s:%d", a->run_key, a->step);
 	a->reserved_tokens = tokens;
 	a->reserved_usd = usd;
-	struct llm_request req = {
-		.settings = a->setup.settings,
-		.system = a->system_prompt,
-		.messages = a->messages,
-		.tools = a->setup.tool_definitions,
-		.force_tool = a->force_tool,
-		.stream = a->setup.streaming,
-	};
 	struct llm_call_options o;
 	llm_call_options_init(&o);
 	o.policy = ctx->services->policy;
@@ -333,29 +348,40 @@ start_call(struct agent_run *a)
 	o.ended_flag = &ctx->ready;
 	a->n_pending = 0;
 	a->last_delta_ms = 0;
-	a->call = llm_call_start(ctx->services->multi, &a->setup.provider, &req, &o, on_text,
-				 on_restart, a);
-	a->phase = PHASE_CALLING;
+	a->call = llm_call_start(ctx->services->multi, &a->setup.provider, req, &o, text_fn,
+				 restart_fn, a);
+	a->phase = phase;
 	if (llm_call_state(a->call) != LLM_CALL_RUNNING)
 		ctx->ready = 1;              /* it ended before any transfer (a bad URL) */
 	return STEP_WAITING;
 }
 
-static enum step run_tools(struct agent_run *a);
-static enum step tools_answered(struct agent_run *a);
-
-/* The call in flight ended well: its answer joins the conversation. */
 static enum step
-answered(struct agent_run *a)
+start_call(struct agent_run *a)
+{
+	struct llm_request req = {
+		.settings = a->setup.settings,
+		.system = a->system_prompt,
+		.messages = a->messages,
+		.tools = a->setup.tool_definitions,
+		.force_tool = a->force_tool,
+		.stream = a->setup.streaming,
+	};
+	return launch(a, &req, PHASE_CALLING, on_text, on_restart);
+}
+
+/* The call in flight answered: its reservation is replaced by what it
+ * used (by estimate from what was sent, when the provider reports
+ * nothing, so a budget still means something), and the run counts it. */
+static void
+count_usage(struct agent_run *a, const struct llm_reply *reply, const json_t *sent,
+	    const char *sent_system, const json_t *sent_tools)
 {
 	struct node_ctx *ctx = a->ctx;
-	const struct llm_reply *reply = llm_call_reply(a->call);
 	long in = reply->usage.known ? reply->usage.input_tokens : 0;
 	long out = reply->usage.known ? reply->usage.output_tokens : 0;
 	if (!reply->usage.known) {
-		/* A provider that reports nothing is counted by estimate, so a
-		 * budget still means something. */
-		in = agent_estimate_tokens(a->messages, a->system_prompt, a->setup.tool_definitions);
+		in = agent_estimate_tokens(sent, sent_system, sent_tools);
 		out = (long)strlen(reply->text) / 4 + 1;
 	}
 	struct model_price price;
@@ -369,6 +395,18 @@ answered(struct agent_run *a)
 	a->output_tokens += out;
 	a->cost_usd += (double)pico / 1e12;
 	a->llm_calls++;
+}
+
+static enum step run_tools(struct agent_run *a);
+static enum step tools_answered(struct agent_run *a);
+
+/* The call in flight ended well: its answer joins the conversation. */
+static enum step
+answered(struct agent_run *a)
+{
+	struct node_ctx *ctx = a->ctx;
+	const struct llm_reply *reply = llm_call_reply(a->call);
+	count_usage(a, reply, a->messages, a->system_prompt, a->setup.tool_definitions);
 	char db_time[TIME_DB_LEN], stamp[TIME_ISO_LEN];
 	time_ms_to_db(time_now_ms(), db_time);
 	time_db_to_iso(db_time, stamp);
@@ -430,6 +468,148 @@ tools_answered(struct agent_run *a)
 	return start_call(a);
 }
 
+/* --- the context: trimmed, or summarised first ------------------------------- */
+
+/* The tokens a request may carry (pipelit-engine.md 7.5): the window less
+ * the answer's room (max_tokens, or a quarter of the window, at most
+ * 16384) less 512. */
+static long
+trim_budget(const struct agent_run *a)
+{
+	long window = a->setup.context_window;
+	long reserve = a->setup.settings.max_tokens > 0 ? a->setup.settings.max_tokens
+		       : window / 4 < 16384 ? window / 4 : 16384;
+	return window - reserve - 512;
+}
+
+/* all (consumed), of which the first from_thread came from the thread (or
+ * are the fallback), trimmed to the window, becomes the conversation. */
+static void
+take_trimmed(struct agent_run *a, json_t *all, size_t from_thread)
+{
+	size_t n = json_array_size(all);
+	unsigned char *keep = xcalloc(n ? n : 1, 1);
+	agent_trim_keep(all, trim_budget(a), keep);
+	json_decref(a->messages);
+	a->messages = json_array();
+	a->n_thread = a->n_input = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			continue;
+		json_array_append(a->messages, json_array_get(all, i));
+		if (i < from_thread)
+			a->n_thread++;
+		else
+			a->n_input++;
+	}
+	free(keep);
+	json_decref(all);
+}
+
+/* The summary's room: an eighth of the window, at most 1024 tokens. */
+static long
+summary_max_tokens(const struct agent_run *a)
+{
+	long cap = a->setup.context_window / 8;
+	return cap > 1024 ? 1024 : cap < 64 ? 64 : cap;
+}
+
+/* The summary call: the same model, credential and client settings as
+ * the run's calls, our own prompt, no tools, no text shown to the chat. */
+static enum step
+start_summary(struct agent_run *a)
+{
+	struct llm_settings settings = a->setup.settings;
+	settings.max_tokens = summary_max_tokens(a);
+	settings.response_format = NULL;
+	long room = a->setup.context_window - settings.max_tokens - 512 -
+		    agent_text_tokens(agent_summary_prompt()) - 16;
+	a->summary_request = agent_summary_request(a->context, a->pick, room > 0 ? room : 0);
+	struct llm_request req = {
+		.settings = settings,
+		.system = agent_summary_prompt(),
+		.messages = a->summary_request,
+		.stream = a->setup.streaming,
+	};
+	return launch(a, &req, PHASE_SUMMARIZING, NULL, NULL);
+}
+
+/* The run's first call: a summary when compacting is on and the context
+ * is past its trigger with something new to summarise, else the model
+ * with the context trimmed. */
+static enum step
+begin(struct agent_run *a, json_t *all, size_t from_thread)
+{
+	if (a->setup.summarize) {
+		size_t n = json_array_size(all);
+		unsigned char *pick = xcalloc(n ? n : 1, 1);
+		long budget = trim_budget(a);
+		long trigger = a->setup.context_window * a->setup.compacting_trigger / 100;
+		if (agent_summary_pick(all, trigger < budget ? trigger : budget, budget,
+				       a->setup.compacting_keep, pick) > 0) {
+			a->context = all;
+			a->pick = pick;
+			a->from_thread = from_thread;
+			return start_summary(a);
+		}
+		free(pick);
+	}
+	take_trimmed(a, all, from_thread);
+	return start_call(a);
+}
+
+/* The summary call answered: the summary takes the place of the messages
+ * it condenses, before the kept ones (after the thread's when only input
+ * was condensed), and counts with the thread's messages: finish() stores
+ * it apart. */
+static enum step
+summarized(struct agent_run *a)
+{
+	const struct llm_reply *reply = llm_call_reply(a->call);
+	count_usage(a, reply, a->summary_request, agent_summary_prompt(), NULL);
+	if (*reply->text == '\0')
+		return fail(a, "summary_failed", 1, "the summary call answered no text%s", "");
+	char db_time[TIME_DB_LEN], stamp[TIME_ISO_LEN];
+	time_ms_to_db(time_now_ms(), db_time);
+	time_db_to_iso(db_time, stamp);
+	json_t *summary = agent_summary_message(reply->text, a->message_id, a->context, a->pick,
+						stamp);
+	llm_call_free(a->call);
+	a->call = NULL;
+	json_t *all = json_array();
+	size_t from_thread = 1, n = json_array_size(a->context), condensed = 0;
+	int placed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!placed && (a->pick[i] || i == a->from_thread)) {
+			json_array_append(all, summary);
+			placed = 1;
+		}
+		if (a->pick[i]) {
+			condensed++;
+			continue;
+		}
+		json_array_append(all, json_array_get(a->context, i));
+		if (i < a->from_thread)
+			from_thread++;
+	}
+	if (!placed)
+		json_array_append(all, summary);
+	json_decref(a->summary);
+	a->summary = summary;
+	publish(a, "chat_summary", json_pack("{s:s, s:s, s:I}", "node_id", a->ctx->node_id,
+					     "message_id", a->message_id, "summarized_messages",
+					     (json_int_t)condensed));
+	json_decref(a->context);
+	a->context = NULL;
+	free(a->pick);
+	a->pick = NULL;
+	json_decref(a->summary_request);
+	a->summary_request = NULL;
+	take_trimmed(a, all, from_thread);
+	checkpoint(a);
+	return start_call(a);
+}
+
 /* What the client retries, a later run may fix too (llm/retry.h). */
 static int
 llm_failure_retryable(const char *code)
@@ -452,14 +632,17 @@ agent_step(struct node_ctx *ctx)
 	llm_call_tick(a->call, now);
 	switch (llm_call_state(a->call)) {
 	case LLM_CALL_DONE:
-		return answered(a);
+		return a->phase == PHASE_SUMMARIZING ? summarized(a) : answered(a);
 	case LLM_CALL_FAILED: {
 		char code[NODE_ERROR_CODE_MAX + 1];
 		snprintf(code, sizeof code, "%s", llm_call_error_code(a->call) ?: "llm_failed");
 		/* The engine's retries come after the client's, for what a later
 		 * try can fix (a provider down for a minute); an answer that was
-		 * refused or unusable would only cost another call. */
-		return fail(a, code, !llm_failure_retryable(code), "the model call failed: %s",
+		 * refused or unusable would only cost another call.  A failed
+		 * summary fails the node the same way (doc/agents.md says why). */
+		return fail(a, code, !llm_failure_retryable(code),
+			    a->phase == PHASE_SUMMARIZING ? "the summary call failed: %s"
+							  : "the model call failed: %s",
 			    llm_call_error(a->call));
 	}
 	case LLM_CALL_RUNNING:
@@ -516,6 +699,9 @@ resume_from_checkpoint(struct agent_run *a)
 	a->llm_calls = (long)json_integer_value(json_object_get(u, "llm_calls"));
 	a->tool_invocations = (long)json_integer_value(json_object_get(u, "tool_invocations"));
 	a->cost_usd = json_number_value(json_object_get(u, "cost_usd"));
+	json_t *summary = json_object_get(state, "summary");
+	if (json_is_object(summary))
+		a->summary = json_incref(summary);
 	json_decref(cp);
 	return 1;
 }
@@ -606,37 +792,22 @@ family_run(struct node_ctx *ctx, const struct flavor *flavor)
 			free(err);
 			return st;
 		}
-		/* The input joins the thread; a message the thread already has
-		 * (same id) is sent once, as input. */
+		/* What summaries cover is left out (agent_summary.h).  The input
+		 * joins the thread; a message the thread already has (same id)
+		 * is sent once, as input. */
+		json_t *view = agent_thread_view(thread);
+		json_decref(thread);
 		size_t i;
 		json_t *m;
-		json_array_foreach(thread, i, m)
+		json_array_foreach(view, i, m)
 			if (!has_message_id(input, m) && !has_message_id(all, m))
 				json_array_append(all, m);
-		json_decref(thread);
+		json_decref(view);
 	}
 	size_t from_thread = json_array_size(all);     /* with the fallback: not stored */
 	json_array_extend(all, input);
 	json_decref(input);
-	/* The thread and the input are trimmed together to the window. */
-	long reserve = a->setup.settings.max_tokens > 0 ? a->setup.settings.max_tokens
-		       : a->setup.context_window / 4 < 16384 ? a->setup.context_window / 4 : 16384;
-	size_t n = json_array_size(all);
-	unsigned char *keep = xcalloc(n ? n : 1, 1);
-	agent_trim_keep(all, a->setup.context_window - reserve - 512, keep);
-	a->messages = json_array();
-	for (size_t i = 0; i < n; i++) {
-		if (!keep[i])
-			continue;
-		json_array_append(a->messages, json_array_get(all, i));
-		if (i < from_thread)
-			a->n_thread++;
-		else
-			a->n_input++;
-	}
-	free(keep);
-	json_decref(all);
-	return start_call(a);
+	return begin(a, all, from_thread);
 }
 
 /* --- the agent ------------------------------------------------------------------ */
