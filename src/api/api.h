@@ -65,6 +65,8 @@ int executions_get(struct req *r);
 int executions_status(struct req *r);
 int executions_cancel(struct req *r);
 int executions_confirm(struct req *r);
+/* execution_stats.c: GET /api/v1/executions/stats/ */
+int executions_stats(struct req *r);
 
 /* triggers.c: /api/v1/workflows/{slug}/execute/ and .../chat/ */
 int workflows_execute(struct req *r);

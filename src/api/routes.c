@@ -39,6 +39,7 @@ static const struct route routes[] = {
 	{ "GET",  "/api/v1/executions/",                         executions_list,   AUTH_USER, 0 },
 	{ "POST", "/api/v1/executions/batch-delete/",            executions_batch_delete, AUTH_USER,
 	  ROUTE_JSON_BODY },
+	{ "GET",  "/api/v1/executions/stats/",                   executions_stats,  AUTH_USER, 0 },
 	{ "GET",  "/api/v1/executions/{execution_id}/",          executions_get,    AUTH_USER, 0 },
 	{ "GET",  "/api/v1/executions/{execution_id}/status/",   executions_status, AUTH_USER, 0 },
 	{ "POST", "/api/v1/executions/{execution_id}/cancel/",   executions_cancel, AUTH_USER, 0 },
