@@ -1,10 +1,149 @@
-// Not built yet: the issue that builds the UI fills this page in.
-import { Page } from '../ui/kit';
+// Schedules: workflows started every N seconds or at cron times. Each row
+// can show its next runs, be paused, resumed or deleted.
+import { useState } from 'react';
+import { describeTiming, useDeleteSchedule, useNextRuns, useScheduleAction, useSchedules, useWorkflowBriefs, type Schedule } from '../api/admin';
+import { ScheduleForm } from '../admin/ScheduleForm';
+import { ErrorNote, Loading, Page, formatDate } from '../ui/kit';
+import '../admin/admin.css';
+
+const STATUS_WORDS: Record<string, string> = { active: 'active', paused: 'paused', done: 'done', dead: 'stopped after failures', stopped: 'stopped' };
+const STATUS_CLASS: Record<string, string> = { active: 'status-running', paused: 'status-waiting', done: 'status-success', dead: 'status-failed', stopped: 'status-cancelled' };
+
+function NextRuns({ id }: { id: string }) {
+  const runs = useNextRuns(id);
+  if (runs.isLoading) return <Loading what="Working out the next runs" />;
+  if (runs.error) return <ErrorNote error={runs.error} />;
+  const list = runs.data?.next_runs ?? [];
+  if (!list.length) return <p className="muted">No run is due (the schedule is not active).</p>;
+  return (
+    <ol className="runs" aria-label="Next runs">
+      {list.map((r) => (
+        <li key={r}>
+          <time dateTime={r}>{formatDate(r)}</time>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Row({ s, workflow }: { s: Schedule; workflow: string }) {
+  const [open, setOpen] = useState(false);
+  const act = useScheduleAction();
+  const remove = useDeleteSchedule();
+  return (
+    <>
+      <tr data-testid={`schedule-${s.name}`}>
+        <td>{s.name}</td>
+        <td>{workflow}</td>
+        <td className="mono">{describeTiming(s)}</td>
+        <td>
+          <span className={`badge ${STATUS_CLASS[s.status] ?? ''}`} data-status={s.status}>
+            {STATUS_WORDS[s.status] ?? s.status}
+          </span>
+          {s.last_error && <div className="error cell-clip">{s.last_error}</div>}
+        </td>
+        <td>{s.status === 'active' ? formatDate(s.next_run_at) : '—'}</td>
+        <td>
+          {s.run_count}
+          {s.total_repeats > 0 ? ` of ${s.total_repeats}` : ''}
+          {s.error_count > 0 && <span className="error"> ({s.error_count} failed)</span>}
+        </td>
+        <td className="actions">
+          <button type="button" aria-expanded={open} aria-label={`Next runs of ${s.name}`} onClick={() => setOpen(!open)}>
+            Next runs
+          </button>
+          {s.status === 'active' && (
+            <button type="button" aria-label={`Pause ${s.name}`} disabled={act.isPending} onClick={() => act.mutate({ id: s.id, action: 'pause' })}>
+              Pause
+            </button>
+          )}
+          {s.status === 'paused' && (
+            <button type="button" aria-label={`Resume ${s.name}`} disabled={act.isPending} onClick={() => act.mutate({ id: s.id, action: 'resume' })}>
+              Resume
+            </button>
+          )}
+          <button
+            type="button"
+            className="danger"
+            aria-label={`Delete ${s.name}`}
+            disabled={remove.isPending}
+            onClick={() => {
+              if (window.confirm(`Delete the schedule "${s.name}"? It will not start the workflow again.`)) remove.mutate(s.id);
+            }}
+          >
+            Delete
+          </button>
+        </td>
+      </tr>
+      {(open || act.error || remove.error) && (
+        <tr>
+          <td colSpan={7}>
+            {open && <NextRuns id={s.id} />}
+            <ErrorNote error={act.error || remove.error} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
 
 export default function Schedules() {
+  const list = useSchedules();
+  const workflows = useWorkflowBriefs();
+  const [adding, setAdding] = useState(false);
+  const [saved, setSaved] = useState('');
+  const names = new Map((workflows.data?.items ?? []).map((w) => [w.id, w.name]));
   return (
-    <Page title="Schedules">
-      <p className="muted">This page is being built.</p>
+    <Page
+      title="Schedules"
+      actions={
+        !adding && (
+          <button type="button" className="primary" onClick={() => { setSaved(''); setAdding(true); }}>
+            New schedule
+          </button>
+        )
+      }
+    >
+      {adding && (
+        <ScheduleForm
+          onDone={(name) => {
+            setAdding(false);
+            setSaved(name);
+          }}
+        />
+      )}
+      {saved && (
+        <p className="ok" role="status">
+          Schedule "{saved}" created.
+        </p>
+      )}
+      {list.isLoading && <Loading />}
+      <ErrorNote error={list.error} />
+      {list.data && list.data.items.length === 0 && <p className="muted">No schedules. A schedule starts a workflow through its schedule trigger, at an interval or at cron times.</p>}
+      {list.data && list.data.items.length > 0 && (
+        <div className="table-wrap">
+          <table aria-label="Schedules">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Workflow</th>
+                <th>When</th>
+                <th>Status</th>
+                <th>Next run</th>
+                <th>Runs</th>
+                <th>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((s) => (
+                <Row key={s.id} s={s} workflow={names.get(s.workflow_id) ?? `#${s.workflow_id}`} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </Page>
   );
 }

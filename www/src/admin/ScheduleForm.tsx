@@ -1,0 +1,210 @@
+// A new schedule: which workflow and trigger it fires, and when (every N
+// units, or a cron expression in a time zone, previewed while typed).
+import { useMemo, useState, type FormEvent } from 'react';
+import { ApiError } from '../api/client';
+import { UNITS, useCreateSchedule, useScheduleTriggers, useWorkflowBriefs, type MissedRuns, type ScheduleIn } from '../api/admin';
+import { ErrorNote, Field, formatDate } from '../ui/kit';
+import { useCronPreview } from './useCronPreview';
+
+function browserZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+function knownZones(): string[] {
+  const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
+  try {
+    return intl.supportedValuesOf ? intl.supportedValuesOf('timeZone') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function ScheduleForm({ onDone }: { onDone: (name: string) => void }) {
+  const workflows = useWorkflowBriefs();
+  const create = useCreateSchedule();
+  const [name, setName] = useState('');
+  const [workflowId, setWorkflowId] = useState('');
+  const [trigger, setTrigger] = useState('');
+  const [kind, setKind] = useState<'interval' | 'cron'>('interval');
+  const [every, setEvery] = useState('5');
+  const [unit, setUnit] = useState('60');
+  const [cron, setCron] = useState('0 9 * * 1-5');
+  const [zone, setZone] = useState(browserZone());
+  const [repeats, setRepeats] = useState('0');
+  const [missed, setMissed] = useState<MissedRuns>('skip');
+  const [payload, setPayload] = useState('');
+  const [localError, setLocalError] = useState<string | null>(null);
+  const zones = useMemo(knownZones, []);
+
+  const slug = workflows.data?.items.find((w) => String(w.id) === workflowId)?.slug ?? null;
+  const triggers = useScheduleTriggers(slug);
+  const preview = useCronPreview(kind === 'cron' ? cron : '', zone);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setLocalError(null);
+    const body: ScheduleIn = { name: name.trim(), workflow_id: Number(workflowId), trigger_node_id: trigger || null, missed_runs: missed };
+    if (kind === 'interval') body.interval_seconds = Math.round(Number(every) * Number(unit));
+    else {
+      body.cron = cron.trim();
+      body.timezone = zone.trim() || 'UTC';
+    }
+    if (repeats.trim()) body.total_repeats = Number(repeats);
+    if (payload.trim()) {
+      try {
+        const p = JSON.parse(payload);
+        if (!p || typeof p !== 'object' || Array.isArray(p)) throw new Error();
+        body.trigger_payload = p;
+      } catch {
+        setLocalError('The payload must be a JSON object, e.g. {"report": "daily"}.');
+        return;
+      }
+    }
+    create.mutate(body, { onSuccess: () => onDone(body.name) });
+  };
+
+  const problems = create.error instanceof ApiError ? create.error.fieldProblems() : {};
+  const noTriggers = triggers.data && triggers.data.length === 0;
+
+  return (
+    <form className="card form section" onSubmit={submit} aria-label="New schedule">
+      <h2>New schedule</h2>
+      <div className="form-grid">
+        <Field label="Name" problem={problems.name}>
+          {(id, d) => <input id={id} required maxLength={255} value={name} onChange={(e) => setName(e.target.value)} aria-describedby={d} autoFocus />}
+        </Field>
+        <Field label="Workflow" problem={problems.workflow_id}>
+          {(id, d) => (
+            <select id={id} required value={workflowId} onChange={(e) => { setWorkflowId(e.target.value); setTrigger(''); }} aria-describedby={d}>
+              <option value="">Choose a workflow…</option>
+              {workflows.data?.items.map((w) => (
+                <option key={w.id} value={w.id}>
+                  {w.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          label="Trigger"
+          problem={problems.trigger_node_id}
+          hint={noTriggers ? 'This workflow has no schedule trigger: add one in the editor, or runs will fail.' : 'The schedule trigger node it fires.'}
+        >
+          {(id, d) => (
+            <select id={id} value={trigger} onChange={(e) => setTrigger(e.target.value)} aria-describedby={d} disabled={!slug}>
+              <option value="">The workflow's first schedule trigger</option>
+              {triggers.data?.map((n) => (
+                <option key={n.node_id} value={n.node_id}>
+                  {n.label ? `${n.label} (${n.node_id})` : n.node_id}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      <fieldset className="row">
+        <legend>When</legend>
+        <label className="check">
+          <input type="radio" name="kind" checked={kind === 'interval'} onChange={() => setKind('interval')} /> At a fixed interval
+        </label>
+        <label className="check">
+          <input type="radio" name="kind" checked={kind === 'cron'} onChange={() => setKind('cron')} /> At times (cron)
+        </label>
+      </fieldset>
+      {kind === 'interval' ? (
+        <div className="inline-form">
+          <Field label="Every" problem={problems.interval_seconds}>
+            {(id, d) => <input id={id} type="number" min={1} step={1} required value={every} onChange={(e) => setEvery(e.target.value)} aria-describedby={d} />}
+          </Field>
+          <Field label="Unit">
+            {(id) => (
+              <select id={id} value={unit} onChange={(e) => setUnit(e.target.value)}>
+                {UNITS.map(([u, n]) => (
+                  <option key={u} value={n}>
+                    {u}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        </div>
+      ) : (
+        <div className="stack">
+          <div className="form-grid">
+            <Field label="Cron expression" hint="Minute, hour, day of month, month, day of week; or @daily, @hourly…" problem={problems.cron}>
+              {(id, d) => <input id={id} className="mono" required value={cron} onChange={(e) => setCron(e.target.value)} aria-describedby={d} spellCheck={false} />}
+            </Field>
+            <Field label="Time zone" hint="An IANA zone such as Europe/Paris." problem={problems.timezone}>
+              {(id, d) => (
+                <>
+                  <input id={id} list="schedule-zones" value={zone} onChange={(e) => setZone(e.target.value)} aria-describedby={d} spellCheck={false} />
+                  <datalist id="schedule-zones">
+                    {zones.map((z) => (
+                      <option key={z} value={z} />
+                    ))}
+                  </datalist>
+                </>
+              )}
+            </Field>
+          </div>
+          <div aria-live="polite" data-testid="cron-preview">
+            {preview.pending && <p className="muted">Working out the next runs…</p>}
+            {!preview.pending && preview.problem && <p className="error">{preview.problem}</p>}
+            {!preview.pending && preview.runs.length > 0 && (
+              <>
+                <p className="muted">Next runs:</p>
+                <ol className="runs">
+                  {preview.runs.map((r) => (
+                    <li key={r}>
+                      <time dateTime={r}>{r}</time> <span className="muted">({formatDate(r)} here)</span>
+                    </li>
+                  ))}
+                </ol>
+              </>
+            )}
+          </div>
+        </div>
+      )}
+      <details>
+        <summary>More options</summary>
+        <div className="form-grid">
+          <Field label="Stop after this many runs" hint="0 runs forever." problem={problems.total_repeats}>
+            {(id, d) => <input id={id} type="number" min={0} value={repeats} onChange={(e) => setRepeats(e.target.value)} aria-describedby={d} />}
+          </Field>
+          <Field label="Runs missed while Pipelit was stopped">
+            {(id) => (
+              <select id={id} value={missed} onChange={(e) => setMissed(e.target.value as MissedRuns)}>
+                <option value="skip">Skip them</option>
+                <option value="run_once">Run once at start-up</option>
+                <option value="catch_up">Run each of them (up to 10)</option>
+              </select>
+            )}
+          </Field>
+          <div className="wide-field">
+            <Field label="Payload (JSON, optional)" hint="Given to each run as trigger.payload." problem={problems.trigger_payload}>
+              {(id, d) => <textarea id={id} rows={2} value={payload} onChange={(e) => setPayload(e.target.value)} aria-describedby={d} placeholder="{}" />}
+            </Field>
+          </div>
+        </div>
+      </details>
+      {localError && (
+        <p className="error" role="alert">
+          {localError}
+        </p>
+      )}
+      {!Object.keys(problems).length && <ErrorNote error={create.error} />}
+      <div className="form-actions">
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create schedule
+        </button>
+        <button type="button" onClick={() => onDone('')}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
