@@ -4,6 +4,7 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
 import { expiryToIso, useApiKeys, useCreateApiKey, useRevokeApiKey, type ApiKeyCreated } from '../api/account';
+import { sessionKey } from '../api/session';
 import { ErrorNote, Field, Loading, formatDate } from '../ui/kit';
 import { ShownOnce } from './ShownOnce';
 
@@ -32,6 +33,9 @@ export function ApiKeys({ userId, owner }: { userId: number | 'me'; owner?: stri
 
   const problems = create.error instanceof ApiError ? create.error.fieldProblems() : {};
   const active = (keys.data ?? []).filter((k) => k.is_active);
+  // The key this browser is signed in with (its prefix is the key's start).
+  const current = userId === 'me' ? sessionKey() : null;
+  const isCurrent = (prefix: string) => !!current && !!prefix && current.startsWith(prefix);
 
   return (
     <div className="stack">
@@ -55,7 +59,10 @@ export function ApiKeys({ userId, owner }: { userId: number | 'me'; owner?: stri
           <tbody>
             {active.map((k) => (
               <tr key={k.id}>
-                <td>{k.name}</td>
+                <td>
+                  {k.name}
+                  {isCurrent(k.prefix) && <span className="muted"> (this browser's session)</span>}
+                </td>
                 <td>
                   <code>{k.prefix}…</code>
                 </td>
@@ -69,7 +76,10 @@ export function ApiKeys({ userId, owner }: { userId: number | 'me'; owner?: stri
                     aria-label={`Revoke key ${k.name}`}
                     disabled={revoke.isPending}
                     onClick={() => {
-                      if (window.confirm(`Revoke the key "${k.name}"? Programs using it will be refused from now on.`)) revoke.mutate(k.id);
+                      const msg = isCurrent(k.prefix)
+                        ? 'This is the key this browser is logged in with: revoking it logs you out. Revoke it?'
+                        : `Revoke the key "${k.name}"? Programs using it will be refused from now on.`;
+                      if (window.confirm(msg)) revoke.mutate(k.id);
                     }}
                   >
                     Revoke

@@ -14,7 +14,7 @@ const TYPES: [CredentialType, string][] = [
 ];
 
 const PROVIDERS: [string, string][] = [
-  ['openai_compatible', 'OpenAI-compatible (any base URL: Ollama, vLLM, OpenRouter…)'],
+  ['openai_compatible', 'OpenAI-compatible (Ollama, vLLM…)'],
   ['openai', 'OpenAI'],
   ['anthropic', 'Anthropic'],
   ['glm', 'GLM (Z.ai)'],

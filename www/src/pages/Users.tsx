@@ -1,10 +1,191 @@
-// Not built yet: the issue that builds the UI fills this page in.
-import { Page } from '../ui/kit';
+// Users (admin): create, change role, delete, and each user's API keys.
+import { useState, type FormEvent } from 'react';
+import { ApiError } from '../api/client';
+import { useCreateUser, useDeleteUser, useUpdateUser, useUsers } from '../api/admin';
+import type { User } from '../api/types';
+import { ApiKeys } from '../account/ApiKeys';
+import { useMe } from '../app/auth';
+import { ErrorNote, Field, Loading, Page, formatDate } from '../ui/kit';
+import '../admin/admin.css';
+
+function NewUser({ onDone }: { onDone: (name: string) => void }) {
+  const create = useCreateUser();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [first, setFirst] = useState('');
+  const [last, setLast] = useState('');
+  const [role, setRole] = useState<'normal' | 'admin'>('normal');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate(
+      { username: username.trim(), password, first_name: first, last_name: last, role },
+      {
+        onSuccess: () => {
+          setPassword('');
+          onDone(username.trim());
+        },
+      },
+    );
+  };
+  const problems = create.error instanceof ApiError ? create.error.fieldProblems() : {};
+  return (
+    <form className="card form section" onSubmit={submit} aria-label="New user" autoComplete="off">
+      <h2>New user</h2>
+      <div className="form-grid">
+        <Field label="Username" problem={problems.username}>
+          {(id, d) => <input id={id} required maxLength={150} autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} aria-describedby={d} autoFocus />}
+        </Field>
+        <Field label="Password" hint="At least 8 characters. Tell it to the user by a safe way." problem={problems.password}>
+          {(id, d) => <input id={id} type="password" required minLength={8} autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} aria-describedby={d} />}
+        </Field>
+        <Field label="Role">
+          {(id) => (
+            <select id={id} value={role} onChange={(e) => setRole(e.target.value as 'normal' | 'admin')}>
+              <option value="normal">User</option>
+              <option value="admin">Administrator</option>
+            </select>
+          )}
+        </Field>
+        <Field label="First name (optional)">{(id) => <input id={id} value={first} onChange={(e) => setFirst(e.target.value)} />}</Field>
+        <Field label="Last name (optional)">{(id) => <input id={id} value={last} onChange={(e) => setLast(e.target.value)} />}</Field>
+      </div>
+      {!Object.keys(problems).length && <ErrorNote error={create.error} />}
+      <div className="form-actions">
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create user
+        </button>
+        <button type="button" onClick={() => onDone('')}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Row({ u, isSelf }: { u: User; isSelf: boolean }) {
+  const update = useUpdateUser();
+  const remove = useDeleteUser();
+  const [showKeys, setShowKeys] = useState(false);
+  const fullName = [u.first_name, u.last_name].filter(Boolean).join(' ');
+  return (
+    <>
+      <tr data-testid={`user-${u.username}`}>
+        <td>
+          {u.username}
+          {isSelf && <span className="muted"> (you)</span>}
+        </td>
+        <td>{fullName || '—'}</td>
+        <td>
+          <label>
+            <span className="sr-only">Role of {u.username}</span>
+            <select
+              value={u.role}
+              disabled={update.isPending}
+              onChange={(e) => {
+                const role = e.target.value as 'admin' | 'normal';
+                if (isSelf && role !== 'admin' && !window.confirm('Take away your own administrator role? You will lose access to this page.')) return;
+                update.mutate({ id: u.id, body: { role } });
+              }}
+            >
+              <option value="normal">User</option>
+              <option value="admin">Administrator</option>
+            </select>
+          </label>
+        </td>
+        <td>{u.mfa_enabled ? 'on' : 'off'}</td>
+        <td>{u.key_count}</td>
+        <td>{formatDate(u.created_at)}</td>
+        <td className="actions">
+          <button type="button" aria-expanded={showKeys} aria-label={`API keys of ${u.username}`} onClick={() => setShowKeys(!showKeys)}>
+            Keys
+          </button>
+          {!isSelf && (
+            <button
+              type="button"
+              className="danger"
+              aria-label={`Delete ${u.username}`}
+              disabled={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete the user "${u.username}"? They can no longer log in and every key of theirs is refused. The name stays taken.`)) remove.mutate(u.id);
+              }}
+            >
+              Delete
+            </button>
+          )}
+        </td>
+      </tr>
+      {(showKeys || update.error || remove.error) && (
+        <tr>
+          <td colSpan={7}>
+            <ErrorNote error={update.error || remove.error} />
+            {showKeys && (
+              <section aria-label={`API keys of ${u.username}`}>
+                <h3>API keys of {u.username}</h3>
+                <ApiKeys userId={isSelf ? 'me' : u.id} owner={u.username} />
+              </section>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
 
 export default function Users() {
+  const list = useUsers();
+  const me = useMe();
+  const [adding, setAdding] = useState(false);
+  const [saved, setSaved] = useState('');
   return (
-    <Page title="Users">
-      <p className="muted">This page is being built.</p>
+    <Page
+      title="Users"
+      actions={
+        !adding && (
+          <button type="button" className="primary" onClick={() => { setSaved(''); setAdding(true); }}>
+            New user
+          </button>
+        )
+      }
+    >
+      {adding && (
+        <NewUser
+          onDone={(name) => {
+            setAdding(false);
+            setSaved(name);
+          }}
+        />
+      )}
+      {saved && (
+        <p className="ok" role="status">
+          User "{saved}" created.
+        </p>
+      )}
+      {list.isLoading && <Loading />}
+      <ErrorNote error={list.error} />
+      {list.data && (
+        <div className="table-wrap">
+          <table aria-label="Users">
+            <thead>
+              <tr>
+                <th>Username</th>
+                <th>Name</th>
+                <th>Role</th>
+                <th>Two-factor</th>
+                <th>Keys</th>
+                <th>Created</th>
+                <th>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.users.map((u) => (
+                <Row key={u.id} u={u} isSelf={u.id === me.data?.id} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </Page>
   );
 }

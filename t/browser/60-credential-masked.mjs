@@ -1,0 +1,75 @@
+// A credential's secret goes in once and never comes back: create a model
+// provider credential from the credentials page, then look for its key
+// everywhere the browser has it (the page's HTML, every input's value,
+// every API answer the page received, after a reload too). Only the
+// server's mask (the last 4 characters) may appear. The test button
+// answers with a sentence, not the key.
+import { axe, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
+import crypto from 'node:crypto';
+
+scenario(async ({ page }) => {
+  const key = await setupAdmin();
+  const secret = `sk-live-${crypto.randomBytes(18).toString('hex')}`;
+  const last4 = secret.slice(-4);
+
+  // Every API answer the page receives, as text.
+  const answers = [];
+  page.on('response', (res) => {
+    if (new URL(res.url()).pathname.startsWith('/api/')) answers.push(res.text().then((t) => ({ url: res.url(), text: t }), () => ({ url: res.url(), text: '' })));
+  });
+
+  await signIn(page, key, '/credentials');
+  await page.getByRole('heading', { name: 'Credentials' }).waitFor();
+  await page.getByText('No credentials yet').waitFor();
+  await shot(page, 'empty');
+  await axe(page, 'credentials');
+
+  await page.getByRole('button', { name: 'New credential' }).click();
+  await page.getByLabel('Name').fill('Local model');
+  await page.getByLabel('Provider').selectOption('openai_compatible');
+  await page.getByLabel('Base URL').fill('http://127.0.0.1:9/v1');
+  await page.getByLabel('API key').fill(secret);
+  await shot(page, 'form-filled');
+  await axe(page, 'new credential form');
+  await page.getByRole('button', { name: 'Save credential' }).click();
+
+  const row = page.getByTestId('credential-Local model');
+  await row.waitFor();
+  await page.getByRole('status').filter({ hasText: 'will not be shown again' }).waitFor();
+  await shot(page, 'saved');
+  const rowText = await row.innerText();
+  ok(rowText.includes(`****${last4}`), 'the list shows the key as the server masks it', rowText);
+  ok(rowText.includes('openai_compatible') && rowText.includes('http://127.0.0.1:9/v1'), 'the list shows the provider and its address', rowText);
+
+  const nowhere = async (when) => {
+    const html = await page.content();
+    ok(!html.includes(secret), `${when}: the secret is nowhere in the page's HTML`);
+    const values = await page.evaluate(() => [...document.querySelectorAll('input, textarea, select')].map((e) => e.value));
+    ok(!values.some((v) => v.includes(secret)), `${when}: no input holds the secret`);
+    const texts = await Promise.all(answers);
+    const leaks = texts.filter((a) => a.text.includes(secret)).map((a) => a.url);
+    ok(texts.length > 0 && leaks.length === 0, `${when}: none of the ${texts.length} API answers the page received holds the secret`, ...leaks);
+  };
+  await nowhere('after saving');
+
+  // The test probes 127.0.0.1:9, where nothing listens (or which the
+  // outbound policy refuses): the result is a sentence, not the key.
+  await row.getByRole('button', { name: 'Test Local model' }).click();
+  const result = page.getByTestId('credential-test-result');
+  await result.waitFor();
+  const said = await result.innerText();
+  ok(/does not work/.test(said) && !said.includes(secret), 'the test says the probe failed, without the key', said);
+  await shot(page, 'tested');
+
+  await page.reload();
+  await page.getByTestId('credential-Local model').waitFor();
+  await nowhere('after a reload');
+  await shot(page, 'reloaded');
+
+  // Deleting asks first, then the row goes.
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Delete Local model' }).click();
+  await page.getByText('No credentials yet').waitFor();
+  ok(true, 'deleting the credential empties the list');
+  await shot(page, 'deleted');
+});
