@@ -225,6 +225,7 @@ export function ChatPanel({ slug, onClose }: { slug: string; onClose: () => void
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onKey}
           placeholder="Write a message (Enter sends, Shift+Enter starts a new line)"
+          autoFocus
         />
         <button type="submit" className="primary" disabled={!draft.trim() || send.isPending}>
           Send

@@ -1,6 +1,6 @@
 // The workflows: their sizes, today's spending against their budgets,
 // search, create, delete, import and export.
-import { useMemo, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ApiError, del, get, post } from '../api/client';
@@ -10,10 +10,14 @@ import { BudgetMeter } from '../runs/BudgetMeter';
 import { downloadJson } from '../runs/download';
 import '../runs/runs.css';
 
+// The chat loads only when opened.
+const ChatPanel = lazy(() => import('../chat/ChatPanel'));
+
 export default function Dashboard() {
   const workflows = useWorkflows();
   const [search, setSearch] = useState('');
   const [panel, setPanel] = useState<'none' | 'create' | 'import'>('none');
+  const [chat, setChat] = useState<string | null>(null);
 
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
@@ -75,7 +79,7 @@ export default function Dashboard() {
           </thead>
           <tbody>
             {shown.map((w) => (
-              <WorkflowRow key={w.slug} w={w} />
+              <WorkflowRow key={w.slug} w={w} onChat={() => setChat(w.slug)} />
             ))}
             {shown.length === 0 && (
               <tr>
@@ -87,11 +91,18 @@ export default function Dashboard() {
           </tbody>
         </table>
       )}
+      {chat && (
+        <div className="chat-drawer">
+          <Suspense fallback={<Loading what="Opening the chat" />}>
+            <ChatPanel key={chat} slug={chat} onClose={() => setChat(null)} />
+          </Suspense>
+        </div>
+      )}
     </Page>
   );
 }
 
-function WorkflowRow({ w }: { w: WorkflowSummary }) {
+function WorkflowRow({ w, onChat }: { w: WorkflowSummary; onChat: () => void }) {
   const qc = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const remove = useMutation({
@@ -124,6 +135,11 @@ function WorkflowRow({ w }: { w: WorkflowSummary }) {
         <Link to={`/executions?workflow=${encodeURIComponent(w.slug)}`} aria-label={`Executions of ${w.name}`}>
           Executions
         </Link>
+        {w.trigger_count > 0 && (
+          <button type="button" onClick={onChat} aria-label={`Chat with ${w.name}`} title="Talk to the workflow's chat trigger">
+            Chat
+          </button>
+        )}
         <button type="button" onClick={() => exportDoc.mutate()} disabled={exportDoc.isPending} aria-label={`Export ${w.name}`}>
           Export
         </button>

@@ -23,7 +23,7 @@ import {
 } from '../api/runs';
 import { subscribe, type LiveState } from '../events/live';
 import { ErrorNote, Loading, Page, formatDate } from '../ui/kit';
-import { StatusBadge } from '../runs/StatusBadge';
+import { StatusBadge, nodeStatus } from '../runs/StatusBadge';
 import { Timeline } from '../runs/Timeline';
 import { JsonBlock } from '../runs/JsonBlock';
 import '../runs/runs.css';
@@ -199,7 +199,7 @@ function NodeLog({ log, open, onToggle }: { log: ExecutionLog; open: boolean; on
     <li>
       <details ref={ref} open={open} onToggle={(ev) => onToggle((ev.target as HTMLDetailsElement).open)} data-testid={`node-log-${log.node_id}`}>
         <summary>
-          <code>{log.node_id}</code> <StatusBadge status={log.status} /> <span className="muted small">{formatDuration(log.duration_ms)}</span>
+          <code>{log.node_id}</code> <StatusBadge status={nodeStatus(log.status)} label={log.status} /> <span className="muted small">{formatDuration(log.duration_ms)}</span>
           {log.attempt > 1 && <span className="muted small"> · attempt {log.attempt}</span>}
           {log.error_code && <span className="error-text small"> · {log.error_code}</span>}
         </summary>
@@ -266,26 +266,27 @@ function payloadText(p: unknown): string {
 }
 
 // Runs the workflow again with the same text, from the trigger that
-// started this execution when it was a manual or chat trigger (its log
-// row names it), else from the workflow's manual trigger.
+// started this execution when a log row names it, else from the
+// workflow's manual trigger, else from its chat trigger.
 async function rerun(e: Detail): Promise<string> {
   const text = payloadText(e.trigger_payload);
   const slug = encodeURIComponent(e.workflow_slug);
   let trigger: { node_id: string; component_type: string } | undefined;
   try {
     const wf = await get<WorkflowWithNodes>(`/workflows/${slug}/`);
-    const types = new Map(wf.nodes.map((n) => [n.node_id, n.component_type]));
-    const first = e.logs.find((l) => (types.get(l.node_id) ?? '').startsWith('trigger_'));
-    if (first) trigger = { node_id: first.node_id, component_type: types.get(first.node_id)! };
+    const triggers = wf.nodes.filter((n) => n.component_type === 'trigger_manual' || n.component_type === 'trigger_chat');
+    trigger =
+      triggers.find((n) => e.logs.some((l) => l.node_id === n.node_id)) ??
+      triggers.find((n) => n.component_type === 'trigger_manual') ??
+      triggers[0];
   } catch {
-    /* the workflow's own trigger choice then */
+    /* the workflow's own choice of manual trigger then */
   }
   if (trigger?.component_type === 'trigger_chat') {
     const r = await post<ChatStarted>(`/workflows/${slug}/chat/`, { text, trigger_node_id: trigger.node_id });
     return r.execution_id;
   }
-  const body = trigger?.component_type === 'trigger_manual' ? { text, trigger_node_id: trigger.node_id } : { text };
-  const r = await post<ExecutionStarted>(`/workflows/${slug}/execute/`, body);
+  const r = await post<ExecutionStarted>(`/workflows/${slug}/execute/`, trigger ? { text, trigger_node_id: trigger.node_id } : { text });
   return r.execution_id;
 }
 

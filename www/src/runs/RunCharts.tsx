@@ -18,6 +18,11 @@ const CHARTS: { measure: Measure; title: string; usd?: boolean }[] = [
   { measure: 'cost_usd', title: 'Cost per day (USD)', usd: true },
 ];
 
+// An axis label: two significant digits are enough to read a scale.
+function axisUsd(v: number): string {
+  return v === 0 ? '$0' : v >= 1 ? `$${v.toFixed(2)}` : `$${Number(v.toPrecision(2))}`;
+}
+
 function themeColor(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v || fallback;
@@ -49,7 +54,7 @@ function Chart({ title, cols, usd }: { title: string; cols: ChartColumns; usd?: 
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(usd ? 0.01 : 1, max * 1.1)] } },
         axes: [
           { ...axis, space: 60 },
-          { ...axis, size: usd ? 70 : 50, values: (_u, vals) => vals.map((v) => (usd ? formatUsd(v) : String(v))) },
+          { ...axis, size: usd ? 64 : 50, values: (_u, vals) => vals.map((v) => (usd ? axisUsd(v) : String(v))) },
         ],
         series: [
           { label: 'Day', value: (_u, v) => (v === null ? '—' : new Date(v * 1000).toISOString().slice(0, 10)) },

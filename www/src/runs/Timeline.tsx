@@ -3,6 +3,7 @@
 // opens the node's input and output below.
 import { formatDuration, type ExecutionLog } from '../api/runs';
 import { buildTimeline } from './timeline';
+import { nodeStatus } from './StatusBadge';
 
 interface Props {
   logs: ExecutionLog[];
@@ -30,7 +31,7 @@ export function Timeline({ logs, startedAt, selected, onSelect }: Props) {
               <button
                 type="button"
                 className={`timeline-bar bar-${b.log.status}`}
-                data-status={b.log.status}
+                data-status={nodeStatus(b.log.status)}
                 style={{ left: `${b.left * 100}%`, width: `${b.width * 100}%` }}
                 aria-pressed={selected === i}
                 aria-label={`${b.log.node_id}: ${b.log.status}, started at +${formatDuration(b.startMs)}, took ${formatDuration(b.log.duration_ms)}`}
