@@ -8,8 +8,12 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config libfcgi-dev
 	libsqlite3-dev libpq-dev libjansson-dev libsodium-dev libcurl4-openssl-dev libpcre2-dev"
 # tzdata: the time zones of cron schedules (doc/cron.md)
 RUNTIME_PKGS="nginx-light libnginx-mod-nchan sqlite3 tzdata"
+# chromium: the browser tests (t/browser/) drive Debian's /usr/bin/chromium.
+# Node.js and npm are not listed: a machine may have them from elsewhere
+# (nodesource's nodejs carries npm, and conflicts with Debian's npm); without
+# them make serves a placeholder UI and the browser tests skip.
 TEST_PKGS="postgresql spawn-fcgi libfcgi-bin perl sudo apache2 libapache2-mod-fcgid logrotate
-	clang libclang-rt-14-dev"
+	clang libclang-rt-14-dev chromium"
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
 PG_BIN=/usr/lib/postgresql/15/bin
 

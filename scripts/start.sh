@@ -97,9 +97,21 @@ build_and_install() {
 	build_tree --prefix="$PREFIX"
 	# prefix= on the command line: build/ may have been configured by
 	# scripts/test.sh for another prefix (nothing in the binary depends on it).
-	make -C "$BUILD_DIR" -s install prefix="$PREFIX" >/dev/null || die "make install failed"
-	mkdir -p "$WWW_DIR"
-	cp -R "$ROOT/www/." "$WWW_DIR/"
+	# It installs the UI make built ($BUILD_DIR/www) as $WWW_DIR; the
+	# build's own notes (a UI not built, and why) were shown by build_tree.
+	make -C "$BUILD_DIR" -s install prefix="$PREFIX" >"$BUILD_DIR/install.out" 2>&1 ||
+		{ cat "$BUILD_DIR/install.out" >&2; die "make install failed"; }
+}
+
+# Why the browser UI is a placeholder, or nothing when it is the real one.
+ui_missing_reason() {
+	local source
+	source=$(cat "$BUILD_DIR/www/.ui-source" 2>/dev/null) || source=
+	case $source in
+	built* | shipped*) return 0 ;;
+	placeholder:*) printf '%s\n' "${source#placeholder: }" ;;
+	*) printf 'the build made none\n' ;;
+	esac
 }
 
 # A first run gets a .env with fresh secrets; an existing one is the
@@ -265,6 +277,15 @@ Pipelit is running: $url/
   Status:     scripts/start.sh status
   Logs:       $LOG_DIR/ (pipelit.log, nginx-error.log, access.log)
   Stop:       scripts/start.sh stop
+EOF
+	local why
+	why=$(ui_missing_reason)
+	[ -z "$why" ] || cat <<EOF
+
+  The browser UI was not built ($why): $url/ shows a placeholder
+  page; the API works.  Install Node.js 18 or newer with npm (apt-get install
+  nodejs npm) and run scripts/start.sh restart with the npm registry
+  reachable, or build from a release tarball (make dist), which carries the UI.
 EOF
 }
 

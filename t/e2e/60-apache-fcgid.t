@@ -59,11 +59,12 @@ sub printed {
 	return join '', map { (my $l = $_) =~ s{/home/USER\b}{$home}g; "$l\n" } @{ $blocks[$i] };
 }
 
-# What step 1 starts from: the binary and www/.
+# What step 1 starts from: the binary and www/, the UI as make built it
+# (never the sources, nor their node_modules).
 system('cp', pipelit_bin(), "$dist/pipelit") == 0 or die 'cp pipelit';
 # A copy, not a link: the web server's user may not be able to reach the
 # checkout (a clone in a 0700 directory).
-system('cp', '-R', srcdir() . '/www', "$dist/www") == 0 or die 'cp www';
+system('cp', '-R', www_dir(), "$dist/www") == 0 or die 'cp www';
 open my $pw, '>', "$tmp/password" or die;
 print $pw "correct-horse-battery\n";
 close $pw;

@@ -14,6 +14,7 @@ package PipelitTest;
 #   });
 #
 # Environment: PIPELIT_BIN (the binary), PIPELIT_SRCDIR (the source tree),
+# PIPELIT_WWW_DIR (the built UI nginx serves; default: www/ beside the binary),
 # PIPELIT_TEST_PG_URL (a PostgreSQL server where a database per test is
 # created; without it the PostgreSQL half is skipped), PIPELIT_TEST_KEEP=1
 # (keep temporary directories for a post-mortem).
@@ -35,12 +36,15 @@ use Scalar::Util qw(refaddr weaken);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(for_each_backend need_nginx pipelit_bin srcdir wait_until run_command
+our @EXPORT = qw(for_each_backend need_nginx pipelit_bin www_dir srcdir wait_until run_command
 	run_in_children free_port random_name);
 
 # Absolute, whatever was given: each test runs in a temporary directory.
 my $SRCDIR = File::Spec->rel2abs($ENV{PIPELIT_SRCDIR} // dirname(__FILE__) . '/../..');
 my $BIN = File::Spec->rel2abs($ENV{PIPELIT_BIN} // "$SRCDIR/build/pipelit");
+# The browser UI as make built it ($(builddir)/www: the built UI, the one a
+# release ships, or the placeholder), never the sources in www/.
+my $WWW = File::Spec->rel2abs($ENV{PIPELIT_WWW_DIR} // dirname($BIN) . '/www');
 my $NGINX = -x '/usr/sbin/nginx' ? '/usr/sbin/nginx' : 'nginx';
 my $NCHAN = '/usr/lib/nginx/modules/ngx_nchan_module.so';
 my $PID = $$;
@@ -50,6 +54,7 @@ my %LIVE;
 
 sub srcdir { $SRCDIR }
 sub pipelit_bin { $BIN }
+sub www_dir { $WWW }
 
 sub need_nginx {
 	plan skip_all => 'nginx is not installed (apt-get install nginx-light)'
@@ -423,7 +428,7 @@ sub render_nginx_conf {
 		USER_LINE => $> == 0 ? 'user root;' : '',
 		PREFIX => $prefix,
 		LISTEN => "127.0.0.1:$port",
-		WWW_DIR => "$SRCDIR/www",
+		WWW_DIR => $WWW,
 		SOCKET => $self->{socket},
 		MAX_BODY => $max_body,
 		EVENT_TICKET_SECONDS => $self->env->{EVENT_TICKET_SECONDS} // 60,
