@@ -2,7 +2,7 @@
 // units, or a cron expression in a time zone, previewed while typed).
 import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
-import { UNITS, useCreateSchedule, useScheduleTriggers, useWorkflowBriefs, type MissedRuns, type ScheduleIn } from '../api/admin';
+import { UNITS, wallClock, useCreateSchedule, useScheduleTriggers, useWorkflowBriefs, type MissedRuns, type ScheduleIn } from '../api/admin';
 import { ErrorNote, Field, formatDate } from '../ui/kit';
 import { useCronPreview } from './useCronPreview';
 
@@ -160,7 +160,7 @@ export function ScheduleForm({ onDone }: { onDone: (name: string) => void }) {
                 <ol className="runs">
                   {preview.runs.map((r) => (
                     <li key={r}>
-                      <time dateTime={r}>{r}</time> <span className="muted">({formatDate(r)} here)</span>
+                      <time dateTime={r}>{wallClock(r)}</time> <span className="muted">({formatDate(r)} here)</span>
                     </li>
                   ))}
                 </ol>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialDetail, credentialSummary, describeInterval, describeTiming, parseHeaderLines, settingsChanges, type PlatformConfig } from './admin';
+import { credentialDetail, credentialSummary, describeInterval, describeTiming, parseHeaderLines, settingsChanges, wallClock, type PlatformConfig } from './admin';
 import { expiryToIso, keysPath } from './account';
 import { qrPath } from '../account/QrCode';
 import { groupSecret } from '../account/MfaPanel';
@@ -42,6 +42,14 @@ describe('schedules', () => {
   it('says a cron schedule with its zone', () => {
     expect(describeTiming({ cron: '0 9 * * 1-5', timezone: 'Europe/Paris', interval_seconds: null })).toBe('cron 0 9 * * 1-5 (Europe/Paris)');
     expect(describeTiming({ cron: '@daily', timezone: null, interval_seconds: null })).toBe('cron @daily (UTC)');
+  });
+});
+
+describe('schedule times', () => {
+  it('reads the zone\'s wall clock from what the server wrote', () => {
+    expect(wallClock('2027-03-28T03:00:00+02:00')).toBe('2027-03-28 03:00 (+02:00)');
+    expect(wallClock('2027-01-01T09:30:00Z')).toBe('2027-01-01 09:30 (UTC)');
+    expect(wallClock('soon')).toBe('soon');
   });
 });
 

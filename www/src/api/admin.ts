@@ -357,3 +357,11 @@ export function settingsChanges(config: PlatformConfig, edited: Partial<Record<S
   }
   return out;
 }
+
+// A time the server wrote in a schedule's zone ("2027-03-28T03:00:00+02:00")
+// as that zone's wall clock: "2027-03-28 03:00 (+02:00)".
+export function wallClock(iso: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.exec(iso);
+  if (!m) return iso;
+  return `${m[1]} ${m[2]} (${m[3] === 'Z' || m[3] === '+00:00' ? 'UTC' : m[3]})`;
+}

@@ -1,7 +1,7 @@
 // Schedules: workflows started every N seconds or at cron times. Each row
 // can show its next runs, be paused, resumed or deleted.
 import { useState } from 'react';
-import { describeTiming, useDeleteSchedule, useNextRuns, useScheduleAction, useSchedules, useWorkflowBriefs, type Schedule } from '../api/admin';
+import { describeTiming, wallClock, useDeleteSchedule, useNextRuns, useScheduleAction, useSchedules, useWorkflowBriefs, type Schedule } from '../api/admin';
 import { ScheduleForm } from '../admin/ScheduleForm';
 import { ErrorNote, Loading, Page, formatDate } from '../ui/kit';
 import '../admin/admin.css';
@@ -19,7 +19,7 @@ function NextRuns({ id }: { id: string }) {
     <ol className="runs" aria-label="Next runs">
       {list.map((r) => (
         <li key={r}>
-          <time dateTime={r}>{formatDate(r)}</time>
+          <time dateTime={r}>{wallClock(r)}</time> <span className="muted">({formatDate(r)} here)</span>
         </li>
       ))}
     </ol>

@@ -180,7 +180,7 @@ export default function Settings() {
             <input id={id} className="mono" value={value('redis_url')} onChange={(e) => set('redis_url', e.target.value)} aria-describedby={d} spellCheck={false} />
           ))}
         </div>
-        <h3>Set in the environment only</h3>
+        <h2>Set in the environment only</h2>
         <dl className="kv">
           <dt>Data directory</dt>
           <dd className="mono">
