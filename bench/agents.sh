@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/agents.sh: agent nodes against the LLM double (t/lib/FakeLLM.pm) on
+# bench/agents.sh: agent nodes against the LLM double (bench/fake_llm.c) on
 # 127.0.0.1, each figure beside its target and a baseline measured in the
 # same run, on SQLite and on a throwaway PostgreSQL cluster:
 #   - concurrency: the double answering after 200 ms, 200 chats started at
@@ -22,6 +22,7 @@
 #   bench/agents.sh [--quick] [--no-pg]
 #   PIPELIT_BIN=build/pipelit bench/agents.sh --quick     (skip the build)
 #   PIPELIT_BENCH_FORCE=1     run the full mode although the machine is busy
+#   PIPELIT_BENCH_STRACE=1    also count the executor's system calls per turn (strace -c)
 set -euo pipefail
 
 # engine.sh sets QUICK and WITH_PG from the options it is given.
@@ -29,7 +30,7 @@ ENGINE_ARGS=(--no-n8n)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick|--no-pg) ENGINE_ARGS+=("$1"); shift ;;
-	-h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,26s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "agents.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -45,40 +46,40 @@ if [ "$QUICK" = 1 ]; then
 else
 	CPU_N=2000 CPU_TIMEOUT=300
 fi
-DOUBLE_PGIDS=()
 
 agents_cleanup() {
-	local g
-	# The doubles' servers lead process groups of their own (one child
-	# per connection): the groups go with them.
-	for g in ${DOUBLE_PGIDS[@]+"${DOUBLE_PGIDS[@]}"}; do
-		kill -KILL -- "-$g" 2>/dev/null || true
-	done
 	engine_cleanup
 }
 trap agents_cleanup EXIT
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
+# bench/fake_llm.c: the LLM double (one process, an epoll loop, keep-alive).
+build_double() {
+	cc -O2 -Wall -o "$WORK/fake_llm" "$ROOT/bench/fake_llm.c" || die "cannot build bench/fake_llm.c"
+}
+
 # start_double NAME DELAY: the LLM double answering after DELAY seconds;
-# sets DOUBLE_URL (its base URL for an openai_compatible credential).
+# sets DOUBLE_URL (its base URL for an openai_compatible credential) and
+# DOUBLE_BASE (for its /stats).
 start_double() {
-	local name=$1 delay=$2 port pgid
-	perl -I"$ROOT/t/lib" -MFakeLLM -e '
-		$SIG{TERM} = $SIG{INT} = sub { exit 0 };   # exit runs FakeLLM::stop
-		my $llm = FakeLLM->start(delay => $ARGV[0]);
-		open my $f, ">", "$ARGV[1].tmp" or die; print $f $llm->port, " $llm->{pid}\n"; close $f;
-		rename "$ARGV[1].tmp", $ARGV[1];
-		sleep 1 while 1;' "$delay" "$WORK/$name.double" &
+	local name=$1 delay=$2 port
+	"$WORK/fake_llm" --delay-ms "$(awk -v d="$delay" 'BEGIN { printf "%d", d * 1000 }')" \
+		--port-file "$WORK/$name.double" >/dev/null &
 	PIDS+=("$!")
 	local deadline=$((SECONDS + 10))
 	until [ -f "$WORK/$name.double" ]; do
 		[ $SECONDS -lt $deadline ] || die "the double $name did not start"
 		sleep 0.05
 	done
-	read -r port pgid <"$WORK/$name.double"
-	DOUBLE_PGIDS+=("$pgid")
-	DOUBLE_URL="http://127.0.0.1:$port/v1"
+	read -r port <"$WORK/$name.double"
+	DOUBLE_BASE="http://127.0.0.1:$port"
+	DOUBLE_URL="$DOUBLE_BASE/v1"
+}
+
+# double_stats BASE: "connections requests" the double has seen so far.
+double_stats() {
+	curl -s "$1/stats" | tr -dc '0-9 ,' | tr ',' ' ' | awk '{ print $1, $2 }'
 }
 
 # parallel_post N URL BODY [HEADER...]: N POSTs at once (curl --parallel,
@@ -174,16 +175,57 @@ cpu_per_run() {
 
 cpu_rows() {
 	local name=$1 label=$2 a_tot a_ex a_re a_done a_s b_tot b_ex b_re b_done b_s
+	local c0 r0 c1 r1
 	say "$name: CPU, $CPU_N agent executions against the double answering at once"
+	read -r c0 r0 < <(double_stats "$FAST_BASE")
 	read -r a_tot a_ex a_re a_done a_s < <(cpu_per_run "$name" agent-fast)
+	read -r c1 r1 < <(double_stats "$FAST_BASE")
 	say "$name: CPU, $CPU_N executions of chat -> reply_chat"
 	read -r b_tot b_ex b_re b_done b_s < <(cpu_per_run "$name" reply-fast)
 	row "$label: pool CPU per agent turn (delay 0)" \
 		"$a_tot us (executor $a_ex, responders $a_re; $a_done of $CPU_N completed in ${a_s}s)" "(info)" "info"
+	row "$label: connections to the double per model call" \
+		"$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) 'BEGIN { printf "%.3f (%d connections for %d requests)", (r > 0 ? c / r : 0), c, r }')" \
+		"-" "info"
 	row "$label: pool CPU per chat -> reply_chat" \
 		"$b_tot us (executor $b_ex, responders $b_re; $b_done of $CPU_N completed in ${b_s}s)" "-" "baseline"
 	row "$label: agent turn / engine alone" \
 		"$(awk -v a="$a_tot" -v b="$b_tot" 'BEGIN { printf "%.1fx, +%.0f us for the model call", (b > 0 ? a / b : 0), a - b }')" \
+		"-" "info"
+}
+
+# strace_turns NAME LABEL: with PIPELIT_BENCH_STRACE=1, `strace -c -f` on
+# the pool's executors over STRACE_N agent turns (the double answering at
+# once): system calls per turn, fdatasync and fsync among them.  strace
+# slows the executor down, so this comes after the CPU rows.
+STRACE_N=200
+strace_turns() {
+	local name=$1 label=$2 args=() pid tracer
+	[ "${PIPELIT_BENCH_STRACE:-0}" = 1 ] || return 0
+	command -v strace >/dev/null || ensure_packages strace
+	for pid in $(pool_pids "$name"); do
+		case $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
+		*executor*) args+=(-p "$pid") ;;
+		esac
+	done
+	local c0 r0 c1 r1
+	strace -c -f -o "$WORK/$name.strace_c" "${args[@]}" 2>/dev/null &
+	tracer=$!
+	sleep 1
+	read -r c0 r0 < <(double_stats "$FAST_BASE")
+	fire "$name" async agent-fast trigger_chat "$STRACE_N" "$FIRERS" "$CPU_TIMEOUT" >/dev/null || true
+	read -r c1 r1 < <(double_stats "$FAST_BASE")
+	kill -INT "$tracer" 2>/dev/null || true
+	wait "$tracer" 2>/dev/null || true
+	# strace -c: "% time, seconds, usecs/call, calls, [errors,] syscall".
+	row "$label: executor system calls per agent turn (strace -c, $STRACE_N turns)" \
+		"$(awk -v n="$STRACE_N" '$NF ~ /^(fdatasync|fsync|poll|ppoll|connect|sendto)$/ { s[$NF] = $4 }
+			$NF == "total" { t = $4 }
+			END { printf "%.1f in all; fdatasync %.2f, fsync %.2f, poll %.1f, sendto %.1f, connect %.2f",
+				t / n, s["fdatasync"] / n, s["fsync"] / n, (s["poll"] + s["ppoll"]) / n, s["sendto"] / n,
+				s["connect"] / n }' "$WORK/$name.strace_c")" "-" "info"
+	row "$label: connections to the double per model call, a second burst" \
+		"$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) 'BEGIN { printf "%.3f (%d connections for %d requests)", (r > 0 ? c / r : 0), c, r }')" \
 		"-" "info"
 }
 
@@ -198,6 +240,7 @@ backend() {
 	concurrency "$name" "$label" 1
 	cpu_rows "$name" "$label"
 	stop_mem_sampler "$name"
+	strace_turns "$name" "$label"
 	row "$label: pool memory during the agent runs (max, 1 executor)" "$MEM_MB MB PSS" "< 60 MB" \
 		"$(verdict "$MEM_MB" lt 60)"
 	if [ "$(verdict "$LAST_RATIO" le 3)" = MISSED ]; then
@@ -226,11 +269,12 @@ agents_main() {
 	TABLE=$WORK/table
 	: >"$TABLE"
 	build_helpers
+	build_double
 	KEY=$("$PIPELIT_BIN" keygen)
 	start_double slow "$SLOW_DELAY"
-	SLOW_URL=$DOUBLE_URL
+	SLOW_URL=$DOUBLE_URL SLOW_BASE=$DOUBLE_BASE
 	start_double fast 0
-	FAST_URL=$DOUBLE_URL
+	FAST_URL=$DOUBLE_URL FAST_BASE=$DOUBLE_BASE
 	double_baseline
 
 	backend sqlite SQLite
