@@ -33,6 +33,7 @@ cstore_close(struct cstore *cs)
 	if (cs == NULL)
 		return;
 	db_close(cs->file);
+	free(cs->unsynced);
 	free(cs->path);
 	free(cs);
 }

@@ -70,6 +70,22 @@ json_t *cstore_thread_load(struct cstore *cs, const char *thread_id, int limit, 
 int cstore_thread_append(struct cstore *cs, const char *thread_id, const json_t *messages,
 			 const char *source, int step, char **err);
 
+/*
+ * The same append committed without waiting for the disk: visible at once,
+ * durable once cstore_sync() returns (the file) or with the main
+ * database's next durable commit (CHECKPOINTS_STORE=database; both logs
+ * are flushed in order, so one flush covers every commit before it).  An
+ * executor appends its agents' turns this way and syncs once per pass,
+ * before the pass's completions become durable.
+ */
+int cstore_thread_append_lazy(struct cstore *cs, const char *thread_id, const json_t *messages,
+			      const char *source, int step, char **err);
+
+/* Makes the file's lazy appends durable: one durable commit (one fsync)
+ * when there were any since the last call, else nothing.  0, or -1 with
+ * *err. */
+int cstore_sync(struct cstore *cs, char **err);
+
 /* Deletes the thread's messages and checkpoints.  0 (also when there was
  * nothing), or -1 with *err. */
 int cstore_thread_delete(struct cstore *cs, const char *thread_id, char **err);

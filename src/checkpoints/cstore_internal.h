@@ -15,6 +15,7 @@ struct cstore {
 	struct db *file;       /* owned: the file, NULL until opened */
 	int file_ready;        /* the file holds the store's tables */
 	struct db *failed;     /* the handle of the last failure, or NULL */
+	char *unsynced;        /* owned: a thread the file's lazy appends wrote, or NULL */
 };
 
 /*

@@ -334,9 +334,13 @@ trim_thread(struct db *db, const char *thread_id, const char *checkpoint_id, lon
 		thread_id, checkpoint_id, 0, 0);
 }
 
-int
-cstore_thread_append(struct cstore *cs, const char *thread_id, const json_t *messages,
-		     const char *source, int step, char **err)
+static int append(struct cstore *cs, struct db *db, const char *thread_id, json_t *list,
+		  const char *source, int step);
+
+/* Appends, waiting for the disk when durable. */
+static int
+append_as(struct cstore *cs, const char *thread_id, const json_t *messages, const char *source,
+	  int step, int durable, char **err)
 {
 	cs->failed = NULL;
 	if (thread_id == NULL || *thread_id == '\0') {
@@ -355,6 +359,73 @@ cstore_thread_append(struct cstore *cs, const char *thread_id, const json_t *mes
 		json_decref(list);
 		return -1;
 	}
+	if (!durable && db_set_commit_durable(db, 0) != 0) {
+		json_decref(list);
+		return cstore_fail(cs, db, "the conversation could not be saved", err);
+	}
+	int rc = append(cs, db, thread_id, list, source, step);
+	if (rc != 0)
+		rc = cstore_fail(cs, db, "the conversation could not be saved", err);
+	/* After the transaction is over (PostgreSQL refuses a SET inside a
+	 * failed one). */
+	if (!durable)
+		db_set_commit_durable(db, 1);
+	if (rc != 0)
+		return rc;
+	if (!durable && db != cs->main && (cs->unsynced == NULL || strcmp(cs->unsynced, thread_id) != 0)) {
+		/* The thread's row is the sync's to touch (see cstore_sync). */
+		free(cs->unsynced);
+		cs->unsynced = xstrdup(thread_id);
+	}
+	return 0;
+}
+
+int
+cstore_thread_append(struct cstore *cs, const char *thread_id, const json_t *messages,
+		     const char *source, int step, char **err)
+{
+	return append_as(cs, thread_id, messages, source, step, 1, err);
+}
+
+int
+cstore_thread_append_lazy(struct cstore *cs, const char *thread_id, const json_t *messages,
+			  const char *source, int step, char **err)
+{
+	return append_as(cs, thread_id, messages, source, step, 0, err);
+}
+
+/*
+ * A durable commit that writes: SQLite writes no log for a transaction
+ * that changed nothing, so the thread's row is touched.  Should the thread
+ * have been deleted meanwhile, the delete was itself a durable commit made
+ * after the lazy ones, and covered them.
+ */
+int
+cstore_sync(struct cstore *cs, char **err)
+{
+	if (cs == NULL || cs->unsynced == NULL || cs->file == NULL)
+		return 0;
+	struct db *db = cs->file;
+	cs->failed = NULL;
+	int rc = db_begin_write(db);
+	if (rc == 0)
+		rc = exec_thread(db, "UPDATE conversation_threads SET updated_ms = updated_ms "
+				     "WHERE thread_id = ?", cs->unsynced, NULL, 0, 0);
+	if (rc == 0)
+		rc = db_commit(db);
+	if (rc != 0)
+		return cstore_fail(cs, db, "the conversation could not be made durable", err);
+	free(cs->unsynced);
+	cs->unsynced = NULL;
+	return 0;
+}
+
+/* The append's transaction on db: 0 committed, or -1 (the caller
+ * abandons it).  Takes list. */
+static int
+append(struct cstore *cs, struct db *db, const char *thread_id, json_t *list, const char *source,
+       int step)
+{
 	int64_t now_ms = now_us() / 1000, last_seq = 0, bytes = 0;
 	char *parent = NULL, checkpoint_id[ID_LEN];
 	int rc = db_begin_write(db);
@@ -389,9 +460,7 @@ cstore_thread_append(struct cstore *cs, const char *thread_id, const json_t *mes
 	}
 	if (rc == 0)
 		rc = db_commit(db);
-	if (rc != 0)
-		return cstore_fail(cs, db, "the conversation could not be saved", err);
-	return 0;
+	return rc;
 }
 
 /* --- delete ------------------------------------------------------------ */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoints/cstore.h"
 #include "db/db.h"
 #include "engine/advance.h"
 #include "engine/test_kinds.h"
@@ -898,14 +899,30 @@ release_held(struct engine *e)
 		wake_executors(e->cfg);
 	if (e->held_gateway)
 		gateway_sender_kick(e->gateway);
-	e->held_wake = e->held_gateway = 0;
+	e->held_wake = e->held_gateway = e->held_durable = 0;
+}
+
+void
+engine_owe_durable(struct engine *e, const char *execution_id)
+{
+	e->held_durable = 1;
+	if (execution_id)
+		snprintf(e->last_exec, sizeof e->last_exec, "%s", execution_id);
 }
 
 int
 engine_make_durable(struct engine *e)
 {
-	if (e->n_held == 0 && !e->held_wake && !e->held_gateway)
+	if (e->n_held == 0 && !e->held_wake && !e->held_gateway && !e->held_durable)
 		return 0;
+	/* Agents' memory threads in their own file: on disk before the
+	 * completions that appended them are. */
+	char *err = NULL;
+	if (e->cstore && cstore_sync(e->cstore, &err) != 0) {
+		log_warn("engine: syncing the conversation store failed (%s); retrying", err);
+		free(err);
+		return -1;
+	}
 	if (e->last_exec[0] != '\0') {
 		/* A commit with a change: SQLite's fsync of the log (PostgreSQL's
 		 * synchronous flush) then covers every commit before it. */

@@ -111,6 +111,10 @@ struct engine {
 	struct held_event *held;
 	size_t n_held, cap_held;
 	int held_wake, held_gateway;
+	/* A service (a budget reservation or settlement, an agent's
+	 * checkpoint) committed without waiting for the disk: the pass's
+	 * barrier makes it durable before the loop sends anything. */
+	int held_durable;
 	char last_exec[37];          /* an execution the pass wrote: the barrier's row */
 	unsigned long pass_clock;    /* entries used since then stay cached */
 	struct waiting_run *waiting; /* runs waiting on I/O */
@@ -128,6 +132,7 @@ struct engine {
 #define ENGINE_GRAPHS_MAX 64
 #define ENGINE_BATCH_MAX 256
 #define ENGINE_WAITING_MAX 1024     /* runs waiting on I/O per executor */
+#define ENGINE_IDLE_CONNECTIONS 256 /* kept open for reuse per executor */
 
 /* The execution's entry, loading it (graph and state) when missing or
  * when its state is older than the database's.  NULL when the execution
@@ -144,6 +149,12 @@ int engine_commit_batch(struct engine *e, int durable);
  * commit: the log is written in order), then publishes the held events
  * and wakes whoever the commits queued work for.  0 or -1. */
 int engine_make_durable(struct engine *e);
+
+/* A service wrote for execution_id without waiting for the disk: the
+ * pass's barrier (engine_make_durable) must commit durably even when the
+ * pass completed nothing.  execution_id names the barrier's row (NULL:
+ * the one named before). */
+void engine_owe_durable(struct engine *e, const char *execution_id);
 
 /* What run_node() needs to run node index `node` of x. */
 struct run_input engine_run_input(struct engine *e, const struct exec_entry *x, int node,

@@ -503,6 +503,12 @@ engine_new(const struct config *cfg, struct db *db)
 	e->max_attempts = 4;                     /* one run and three retries (9) */
 	make_owner(e->owner, sizeof e->owner);
 	e->multi = curl_multi_init();
+	/* Idle connections kept for reuse (by default libcurl keeps four per
+	 * transfer still running, so after a burst of calls to a provider
+	 * almost every connection is closed and the next burst connects, and
+	 * over TLS shakes hands, all over again). */
+	if (e->multi)
+		curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)ENGINE_IDLE_CONNECTIONS);
 	e->pub = publisher_new(cfg, e->multi);
 	e->gateway = gateway_sender_new(cfg, db, e->multi, e->owner);
 	e->wake_fd = wake_open_reader(cfg);

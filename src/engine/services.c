@@ -3,6 +3,18 @@
  * (node_kind.h struct node_services), on the executor's own database
  * handle.  Each is one short transaction of its own, outside any
  * completion: kinds call them between their steps, never inside a commit.
+ *
+ * The writes of an agent's turn (the budget reservation, its settlement,
+ * the checkpoint, its memory thread) commit without waiting for the disk
+ * (lazy_begin(), cstore_thread_append_lazy()), and the
+ * pass's barrier (engine_make_durable: one fsync, or one WAL flush on
+ * PostgreSQL, for everything the pass wrote) makes them durable before
+ * the executor's loop sends anything: kinds only add transfers to the
+ * multi handle, and the loop performs them after the pass.  So a request
+ * to a provider never leaves before its reservation is on disk, and a
+ * tool round never starts before the answer that asked for it is
+ * checkpointed on disk.  Committed is visible: another executor's
+ * reservation counts this one at once.  doc/budgets.md, "Durability".
  */
 #include "engine/services.h"
 
@@ -115,6 +127,21 @@ run_key(const struct node_ctx *ctx, char out[64])
 		snprintf(out, 64, "%.60s", ctx->node_id);
 }
 
+/* Commits of the calls between lazy_begin() and lazy_end() wait for no
+ * disk; the pass's barrier makes them durable (see the top). */
+static void
+lazy_begin(struct engine *e)
+{
+	db_set_commit_durable(e->db, 0);
+}
+
+static void
+lazy_end(struct engine *e, const char *execution_id)
+{
+	db_set_commit_durable(e->db, 1);
+	engine_owe_durable(e, execution_id);
+}
+
 static json_t *
 checkpoint_load(void *arg, const struct node_ctx *ctx, char **err)
 {
@@ -143,8 +170,11 @@ checkpoint_save(void *arg, const struct node_ctx *ctx, int step, const json_t *m
 	struct engine *e = arg;
 	char key[64];
 	run_key(ctx, key);
-	if (agent_checkpoint_save(e->db, ctx->execution_id, key, ctx->attempt, step, messages,
-				  state) != 0) {
+	lazy_begin(e);
+	int rc = agent_checkpoint_save(e->db, ctx->execution_id, key, ctx->attempt, step, messages,
+				       state);
+	lazy_end(e, ctx->execution_id);
+	if (rc != 0) {
 		*err = xasprintf("the database failed (%s)", db_errmsg(e->db));
 		log_warn("engine: checkpointing agent %s of execution %s failed: %s", ctx->node_id,
 			 ctx->execution_id, *err);
@@ -168,11 +198,16 @@ thread_load(void *arg, const char *thread_id, char **err)
 	return cstore_thread_load(store(e), thread_id, 0, err);
 }
 
+/* Lazy too: the pass's barrier syncs the store before it makes the
+ * completions durable (engine_make_durable), so the thread is on disk
+ * before the node's completion is. */
 static int
 thread_append(void *arg, const char *thread_id, const json_t *messages, int step, char **err)
 {
 	struct engine *e = arg;
-	return cstore_thread_append(store(e), thread_id, messages, "loop", step, err);
+	int rc = cstore_thread_append_lazy(store(e), thread_id, messages, "loop", step, err);
+	engine_owe_durable(e, NULL);
+	return rc;
 }
 
 /* A budget call's answer as node_services gives it: 0 granted, 1 refused
@@ -193,18 +228,25 @@ reserve(void *arg, const struct node_ctx *ctx, long tokens, int64_t usd_micros,
 	int64_t *reservation, char *why, size_t why_len)
 {
 	struct engine *e = arg;
-	return budget_answer(e, budget_reserve(e->db, ctx->workflow_id, ctx->execution_id, tokens,
-					       usd_micros, e->cfg->budget_reservation_seconds,
-					       reservation, why, why_len), why, why_len);
+	lazy_begin(e);
+	int rc = budget_reserve(e->db, ctx->workflow_id, ctx->execution_id, tokens, usd_micros,
+				e->cfg->budget_reservation_seconds, reservation, why, why_len);
+	lazy_end(e, ctx->execution_id);
+	return budget_answer(e, rc, why, why_len);
 }
 
+/* A settlement lost to a power cut leaves its reservation, which is then
+ * charged at its estimate: never less than the call could cost. */
 static int
 settle(void *arg, int64_t reservation, long input_tokens, long output_tokens, int64_t usd_micros)
 {
 	struct engine *e = arg;
+	lazy_begin(e);
 	int rc = input_tokens == 0 && output_tokens == 0 && usd_micros == 0
 			 ? budget_release(e->db, reservation)
 			 : budget_settle(e->db, reservation, input_tokens, output_tokens, usd_micros);
+	/* The reservation before it named the barrier's row. */
+	lazy_end(e, NULL);
 	if (rc == BUDGET_DB_ERROR)
 		log_warn("engine: settling an LLM call's budget failed (%s); the reservation is "
 			 "charged at its estimate later", db_errmsg(e->db));

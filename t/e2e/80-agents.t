@@ -15,7 +15,8 @@
 #    stalled provider, a malformed answer, a cut stream: each ends the
 #    execution completed or failed with a readable error, never hanging;
 #  - an executor killed during a tool loop: the agent resumes from its
-#    checkpoint and no message is sent twice;
+#    checkpoint and no message is sent twice; the budget totals and the
+#    memory thread count the answered calls and hold each message once;
 #  - budgets: 20 parallel executions against a budget that allows 5 calls
 #    make exactly 5 calls; costs add up; a USD limit on an unpriced model
 #    is refused;
@@ -383,6 +384,51 @@ sub test_killed_mid_loop {
 		'the agent ran as its second attempt');
 }
 
+# The writes of an agent's turn (the budget reservation and settlement,
+# the checkpoint) commit without waiting for the disk; an executor killed
+# in the middle of a turn still leaves everything a user sees consistent:
+# the call answered before the kill is neither made again nor counted
+# twice, the day's and the execution's totals are the answered calls'
+# usage, the killed call's reservation stays counted, and the memory
+# thread holds each message once.
+sub test_killed_mid_turn_accounts {
+	my ($t, $tok, $llm, $cred) = @_;
+	$llm->clear_requests;
+	$llm->script([
+		{ match => 'count me', tool_calls => [{ name => 'calculator', args => { expression => '4+5' } }] },
+		{ match => '9', text => 'Nine.', delay => 4 },
+	]);
+	agent_workflow($t, $tok, 'accounted', cred => $cred, tools => [['calc', 'calculator', {}]],
+		agent_extra => { conversation_memory => JSON::PP::true },
+		workflow => { budget => { max_tokens_per_day => 1000000 } }) or return;
+	my $id = chat_run($t, $tok, 'accounted', 'count me') or return;
+	ok(PipelitTest::wait_until(30, sub { scalar(chat_requests($llm)) >= 2 }), 'the second model call is in flight') or return;
+	kill 'KILL', $_ for $t->executor_pids;
+	is(wait_execution($t, $id, 90)->{status}, 'completed', 'the agent completes after its executor was killed')
+		or diag(node_error($t, $id));
+	my @r = chat_requests($llm);
+	my @first = grep { ($_->{body}{messages}[-1]{content} // '') eq 'count me' } @r;
+	is(scalar @first, 1, 'the call answered before the kill was not made again');
+	is(scalar @r, 3, 'three requests: the first call, the killed one, its repeat');
+	# Settled: the first call and the repeat; the killed call is still a
+	# reservation (charged at its estimate once PIPELIT_BUDGET_RESERVATION_SECONDS pass).
+	my $used = 0;
+	$used += $_->{reply}{usage}{input_tokens} + $_->{reply}{usage}{output_tokens} for $r[0], $r[2];
+	my $x = detail($t, $tok, $id);
+	is($x->{llm_calls}, 2, 'the execution counts two settled calls');
+	is($x->{total_tokens}, $used, "the execution's tokens are their usage");
+	my (undef, $wf) = api($t, $tok, 'GET', 'workflows/accounted/');
+	is($wf->{budget_today}{tokens}, $used, "today's tokens are the same");
+	is($t->db_query("SELECT count(*) FROM budget_reservations WHERE execution_id = '$id'"), 1,
+		"the killed call's reservation still counts");
+	my ($res, $h) = api($t, $tok, 'GET', 'workflows/accounted/chat/history');
+	is($res->{status}, 200, 'chat history answers');
+	is_deeply([map { "$_->{role}:$_->{text}" } grep { ($_->{text} // '') ne '' && $_->{text} !~ /System instructions/ }
+			@{ $h->{messages} // [] }],
+		['user:count me', 'assistant:Nine.'], 'the memory thread holds each message once')
+		or diag($res->{content});
+}
+
 sub test_budgets {
 	my ($t, $tok, $llm, $cred) = @_;
 	$llm->clear_requests;
@@ -454,6 +500,7 @@ for_each_backend(sub {
 	subtest memory => sub { test_memory($t, $alice, $bob, $llm, $cred, $bob_cred) };
 	subtest faults => sub { test_faults($t, $alice, $llm, $cred) };
 	subtest killed_mid_loop => sub { test_killed_mid_loop($t, $alice, $llm, $cred, $port) };
+	subtest killed_mid_turn_accounts => sub { test_killed_mid_turn_accounts($t, $alice, $llm, $cred) };
 	subtest budgets => sub { test_budgets($t, $alice, $llm, $cred) };
 	subtest unpriced => sub { test_unpriced($t, $alice, $llm, $cred) };
 	subtest no_key_anywhere => sub { test_no_key_anywhere($t, $alice) };

@@ -306,6 +306,22 @@ file_store(void)
 	is_thread(cs, "t3", 0, "kept", "a new handle reads it");
 	cstore_close(cs);
 
+	/* An executor's append waits for no disk and is visible at once; its
+	 * pass then syncs the file once. */
+	cs = cstore_open(&cfg, NULL);
+	struct cstore *other = cstore_open(&cfg, NULL);
+	ok(cstore_sync(cs, &err) == 0, "a sync with nothing written does nothing");
+	json_t *lazy = json_pack("[o]", msg("human", "h2", "lazy"));
+	ok(cstore_thread_append_lazy(cs, "t3", lazy, "loop", 2, &err) == 0, "a lazy append");
+	json_decref(lazy);
+	is_thread(other, "t3", 0, "kept,lazy", "another handle reads it before the sync");
+	ok(cstore_sync(cs, &err) == 0, "the sync");
+	ok(append(cs, "t3", json_pack("[o]", msg("human", "h3", "durable")), 3) == 0,
+	   "a durable append after it");
+	is_thread(other, "t3", 0, "kept,lazy,durable", "both in order");
+	cstore_close(other);
+	cstore_close(cs);
+
 	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
 	unlink(wal);
 	unlink(shm);
@@ -432,6 +448,15 @@ database_store(struct db *db, const char *label)
 	struct cstore *cs = cstore_open(&cfg, db);
 	ok(cstore_in_database(cs), "CHECKPOINTS_STORE=database");
 	store_behaviour(cs, label);
+	char *err = NULL;
+	json_t *lazy = json_pack("[o]", msg("human", "hl", "lazy"));
+	ok(cstore_thread_append_lazy(cs, "tl", lazy, "loop", 1, &err) == 0,
+	   "a lazy append to the main database");
+	json_decref(lazy);
+	is_thread(cs, "tl", 0, "lazy", "read back");
+	ok(cstore_sync(cs, &err) == 0, "the sync: the main database's next durable commit covers it");
+	ok(cstore_thread_delete(cs, "tl", &err) == 0, "clean up");
+	free(err);
 	cstore_close(cs);
 	ok(access("/nonexistent/never-created.db", F_OK) != 0, "no file anywhere");
 }
