@@ -4,7 +4,7 @@
 // every API answer the page received, after a reload too). Only the
 // server's mask (the last 4 characters) may appear. The test button
 // answers with a sentence, not the key.
-import { axe, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
+import { axe, call, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 import crypto from 'node:crypto';
 
 scenario(async ({ page }) => {
@@ -66,10 +66,24 @@ scenario(async ({ page }) => {
   await nowhere('after a reload');
   await shot(page, 'reloaded');
 
+  // A web search tool: its own form, its address in the list.
+  await page.getByRole('button', { name: 'New credential' }).click();
+  await page.getByLabel('Name').fill('Search');
+  await page.getByLabel('Kind').selectOption('tool');
+  await page.getByLabel('Tool', { exact: true }).selectOption('searxng');
+  await page.getByLabel('SearXNG address').fill('http://127.0.0.1:8888');
+  await page.getByLabel('Preferred').check();
+  await page.getByRole('button', { name: 'Save credential' }).click();
+  const search = page.getByTestId('credential-Search');
+  await search.waitFor();
+  ok(/searxng · http:\/\/127\.0\.0\.1:8888 · preferred/.test(await search.innerText()), 'a SearXNG credential shows its address and that it is preferred');
+  const stored = (await call('GET', '/credentials/', { key })).items.find((c) => c.name === 'Search');
+  ok(stored?.credential_type === 'tool' && stored.detail.config?.url === 'http://127.0.0.1:8888' && stored.detail.is_preferred === true, 'and is stored as a tool credential', JSON.stringify(stored));
+
   // Deleting asks first, then the row goes.
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Delete Local model' }).click();
-  await page.getByText('No credentials yet').waitFor();
-  ok(true, 'deleting the credential empties the list');
+  await page.getByTestId('credential-Local model').waitFor({ state: 'detached' });
+  ok(!(await call('GET', '/credentials/', { key })).items.some((c) => c.name === 'Local model'), 'deleting the credential removes it');
   await shot(page, 'deleted');
 });

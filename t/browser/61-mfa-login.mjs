@@ -1,4 +1,5 @@
-// Two-factor login from the account page: set it up (a QR code drawn as
+// The account page: change one's password (a wrong current one is
+// refused), then two-factor login: set it up (a QR code drawn as
 // inline SVG and the secret for typing), confirm it with a first code,
 // log out, and log in again with the password and a code computed here
 // from the secret the page showed (RFC 6238: HMAC-SHA1, 30 s, 6 digits).
@@ -42,6 +43,22 @@ scenario(async ({ page }) => {
   await shot(page, 'account');
   await axe(page, 'account');
 
+  const password = 'a-new-and-longer-password';
+  const form = page.getByRole('form', { name: 'Change your password' });
+  await form.getByLabel('Current password').fill('not-my-password');
+  await form.getByLabel('New password', { exact: true }).fill(password);
+  await form.getByLabel('New password again').fill(password);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await form.getByText('Current password is incorrect.').waitFor();
+  ok(true, 'a wrong current password is refused at its field');
+  await form.getByLabel('Current password').fill(ADMIN.password);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await form.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+  // (The new password is used by the login below: a login here would
+  // rotate the user's one session key and end the page's session.)
+  is((await api('GET', '/users/me', { key })).status, 200, 'this session goes on after the change');
+  await shot(page, 'password-changed');
+
   await page.getByRole('button', { name: 'Set up two-factor login' }).click();
   const qr = page.getByRole('img', { name: /QR code/ });
   await qr.waitFor();
@@ -71,10 +88,10 @@ scenario(async ({ page }) => {
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('button', { name: 'Log in' }).waitFor();
-  await fillLogin(page, ADMIN.username, ADMIN.password);
+  await fillLogin(page, ADMIN.username, password);
   const codeField = page.getByLabel('Authentication code');
   await codeField.waitFor();
-  ok(true, 'the password alone leads to the code step');
+  ok(true, 'the new password alone leads to the code step');
   await shot(page, 'code-step');
   // The code of the next step: the server takes one step either side, and
   // refuses a step at or before the one that turned it on (replay guard).
