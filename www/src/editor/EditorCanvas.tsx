@@ -227,9 +227,8 @@ export function EditorCanvas({ workflow, types }: Props) {
         const again: NodeIn = { component_type: n.component_type, node_id: n.node_id, label: n.label, position_x: n.position_x, position_y: n.position_y, config: configForCreate(n.config) };
         history.push({ what: `add ${n.node_id}`, undo: () => removeNode(n.node_id), redo: () => createNode(again).then(() => undefined) });
         setNotice(null);
-        flow.setNodes((ns) => ns.map((x) => ({ ...x, selected: x.id === n.node_id })));
       }),
-    [run, createNode, removeNode, history, flow],
+    [run, createNode, removeNode, history],
   );
 
   const canvasRef = useRef<HTMLDivElement>(null);
@@ -648,7 +647,10 @@ export function EditorCanvas({ workflow, types }: Props) {
               onConnect={onConnect}
               onBeforeDelete={onBeforeDelete}
               deleteKeyCode={['Delete', 'Backspace']}
-              fitView
+              // An empty workflow starts at scale 1, not zoomed onto its first node.
+              fitView={workflow.nodes.length > 0}
+              fitViewOptions={{ maxZoom: 1 }}
+              defaultViewport={{ x: 40, y: 40, zoom: 1 }}
               minZoom={0.1}
               proOptions={{ hideAttribution: true }}
               aria-label="Workflow canvas"

@@ -200,14 +200,17 @@ export function SidePanel({ node, types, graphNodes, graphEdges, status, executi
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
 
-  // Another node, or the same one changed elsewhere (undo): start over.
+  // The node as stored changed (saved here, or an undo): the form follows.
   useEffect(() => {
     setValues(initialValues(fields, node.config));
     setLabel(node.label ?? '');
     setProblems({});
+  }, [node, fields]);
+  // Another node: nothing said about the previous one stays.
+  useEffect(() => {
     setError(null);
     setSaved(false);
-  }, [node, fields]);
+  }, [node.node_id]);
 
   const credentials = useQuery({
     queryKey: ['credentials', 'for-editor'],
