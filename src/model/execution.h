@@ -83,8 +83,8 @@ int execution_list_write(struct db *db, int64_t owner, const struct exec_filter 
 			 struct jw *w);
 /* One ExecutionOut (the answer of cancel and confirm). */
 int execution_out_write(struct db *db, const char *execution_id, int64_t owner, struct jw *w);
-/* ExecutionDetailOut with its logs (in time order, each with its attempt)
- * and the execution's event_seq (the last live event it published: a
+/* ExecutionDetailOut with its logs (in time order, each with its attempt),
+ * the confirmation it waits for (or null) and the execution's event_seq (the last live event it published: a
  * client that reloaded skips events up to it). */
 int execution_detail_write(struct db *db, const char *execution_id, int64_t owner,
 			   struct jw *w);

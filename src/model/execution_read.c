@@ -206,6 +206,32 @@ logs_write(struct db *db, const char *execution_id, struct jw *w)
 	return rc == DB_DONE ? 0 : -1;
 }
 
+/* The confirmation the execution waits for ({node_id, prompt,
+ * expires_at}), or null: what a person is asked, so a page opened after
+ * the execution_interrupted event can still show it. */
+static int
+confirmation_write(struct db *db, const char *execution_id, struct jw *w)
+{
+	struct db_stmt *st = db_prepare(db,
+		"SELECT node_id, prompt, expires_at FROM pending_tasks WHERE execution_id = ? "
+		"ORDER BY created_at, task_id LIMIT 1");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, execution_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW) {
+		jw_obj_begin(w);
+		text_or(w, "node_id", st, 0, "");
+		text_or(w, "prompt", st, 1, "");
+		time_or_null(w, "expires_at", st, 2);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : 0;
+}
+
 int
 execution_detail_write(struct db *db, const char *execution_id, int64_t owner, struct jw *w)
 {
@@ -232,6 +258,9 @@ execution_detail_write(struct db *db, const char *execution_id, int64_t owner, s
 	json_or(w, "trigger_payload", st, N_OUT_COLUMNS + 1, "null");
 	jw_kint(w, "event_seq", db_column_int64(st, N_OUT_COLUMNS + 2));
 	db_reset(st);
+	JW_KEY(w, "confirmation");
+	if (confirmation_write(db, execution_id, w) != 0)
+		return db_abandon(db);
 	JW_KEY(w, "logs");
 	if (logs_write(db, execution_id, w) != 0)
 		return db_abandon(db);

@@ -166,7 +166,8 @@ sub test_detail_and_status {
 	insert_log($t, $id, 'switch', '2026-02-01 10:00:00.500000', output => '{"route": "a"}', attempt => 2);
 	my ($res, $j) = detail($t, $alice, $id);
 	is($res->{status}, 200, 'detail: 200') or return;
-	is_deeply([sort keys %$j], [sort(@OUT_KEYS, qw(final_output trigger_payload event_seq logs))], 'detail keys');
+	is_deeply([sort keys %$j], [sort(@OUT_KEYS, qw(final_output trigger_payload confirmation event_seq logs))], 'detail keys');
+	is($j->{confirmation}, undef, 'no confirmation awaited: null');
 	is_deeply($j->{final_output}, { output => 'hi' }, 'final_output as JSON');
 	is_deeply($j->{trigger_payload}, { text => 'hello' }, 'trigger_payload as JSON');
 	is($j->{event_seq}, 7, 'event_seq');
@@ -309,6 +310,9 @@ sub test_confirm {
 	insert_job($t, $id, 'ask', 'waiting');
 	insert_job($t, $id, 'other', 'waiting');
 	insert_task($t, $id, $uid, 'ask', 'aaaa0001', $later);
+	my (undef, $d) = detail($t, $alice, $id);
+	is_deeply($d->{confirmation}, { node_id => 'ask', prompt => 'Go on?', expires_at => '2099-01-01T00:00:00Z' },
+		'the detail shows the confirmation awaited: its node, question and expiry');
 	my $before = time * 1000;
 	my ($res, $j) = confirm($t, $alice, $id, { action => 'confirm' });
 	is($res->{status}, 200, 'confirm: 200') or diag($res->{content});
@@ -320,6 +324,8 @@ sub test_confirm {
 	is(count($t, "SELECT state FROM execution_jobs WHERE execution_id = '$id' AND node_id = 'other'"), 'waiting',
 		"another node's wait is untouched");
 	is(count($t, "SELECT count(*) FROM pending_tasks WHERE execution_id = '$id'"), '0', 'the task is gone');
+	(undef, $d) = detail($t, $alice, $id);
+	is($d->{confirmation}, undef, 'and the detail awaits none');
 	($res) = confirm($t, $alice, $id, { action => 'confirm' });
 	is_detail($t, $res, 409, 'Execution is not waiting for a confirmation.', 'confirm again');
 

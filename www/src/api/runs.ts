@@ -86,9 +86,16 @@ export interface ExecutionLog {
   attempt: number;
 }
 
+export interface PendingConfirmation {
+  node_id: string;
+  prompt: string;
+  expires_at: string | null;
+}
+
 export interface ExecutionDetail extends Execution {
   final_output: unknown;
   trigger_payload: unknown;
+  confirmation: PendingConfirmation | null;
   event_seq: number;
   logs: ExecutionLog[];
 }

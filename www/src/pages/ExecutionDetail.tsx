@@ -227,8 +227,9 @@ function NodeLog({ log, open, onToggle }: { log: ExecutionLog; open: boolean; on
   );
 }
 
-function Confirmation({ e, waiting }: { e: Detail; waiting: Waiting | null }) {
+function Confirmation({ e, waiting: live }: { e: Detail; waiting: Waiting | null }) {
   const qc = useQueryClient();
+  const waiting: Waiting | null = e.confirmation ?? live;
   const answer = useMutation({
     mutationFn: (action: 'confirm' | 'cancel') => post<Execution>(`/executions/${e.execution_id}/confirm/`, { action }),
     onSettled: () => qc.invalidateQueries({ queryKey: executionsKey }),
@@ -245,6 +246,7 @@ function Confirmation({ e, waiting }: { e: Detail; waiting: Waiting | null }) {
           </>
         )}
       </p>
+      {e.confirmation?.expires_at && <p className="muted small">The question expires {formatDate(e.confirmation.expires_at)}.</p>}
       <div className="buttons">
         <button type="button" className="primary" onClick={() => answer.mutate('confirm')} disabled={answer.isPending}>
           Approve
