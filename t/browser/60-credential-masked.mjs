@@ -61,9 +61,27 @@ scenario(async ({ page }) => {
   ok(/does not work/.test(said) && !said.includes(secret), 'the test says the probe failed, without the key', said);
   await shot(page, 'tested');
 
+  // A new address needs the key again; the new key is masked in turn.
+  const secret2 = `sk-next-${crypto.randomBytes(18).toString('hex')}`;
+  await row.getByRole('button', { name: 'Change Local model' }).click();
+  const edit = page.getByRole('form', { name: 'Change Local model' });
+  await edit.getByLabel('Base URL').fill('http://127.0.0.1:10/v1');
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await edit.getByRole('alert').filter({ hasText: 'needs the API key again' }).waitFor();
+  ok(true, 'a new base URL without the key is stopped with the reason');
+  await edit.getByLabel('New API key').fill(secret2);
+  await edit.getByRole('button', { name: 'Save changes' }).click();
+  await edit.waitFor({ state: 'detached' });
+  await row.getByText(`****${secret2.slice(-4)}`).waitFor();
+  ok((await row.innerText()).includes('http://127.0.0.1:10/v1'), 'the new address and the new key\'s mask are listed');
+  await shot(page, 'changed');
+
   await page.reload();
   await page.getByTestId('credential-Local model').waitFor();
   await nowhere('after a reload');
+  const html = await page.content();
+  const texts = await Promise.all(answers);
+  ok(!html.includes(secret2) && !texts.some((a) => a.text.includes(secret2)), 'the replaced key is nowhere either');
   await shot(page, 'reloaded');
 
   // A web search tool: its own form, its address in the list.

@@ -3,7 +3,7 @@
 // settings (where each value comes from, a refused field stores nothing,
 // what needs a restart) and memory (facts listed, the selected deleted).
 import { spawnSync } from 'node:child_process';
-import { api, axe, base, call, is, like, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
+import { api, axe, base, call, is, like, logIn, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 
 const confirmNext = (page) => page.once('dialog', (d) => d.accept());
 
@@ -41,6 +41,16 @@ scenario(async ({ page }) => {
   await page.getByRole('button', { name: 'Revoke key backup script' }).waitFor({ state: 'detached' });
   is((await api('GET', '/users/me', { key: bobKey })).status, 401, 'a revoked key is refused');
 
+  // An administrator's new password for bob ends bob's sessions.
+  const bobSession = await logIn('bob', 'bob-has-a-long-password');
+  await bob.getByRole('button', { name: 'Set a password for bob' }).click();
+  await page.getByLabel('New password for bob').fill('bob-gets-another-password');
+  confirmNext(page);
+  await page.getByRole('button', { name: 'Set password', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: "bob's sessions and API keys have been revoked" }).waitFor();
+  is((await api('GET', '/users/me', { key: bobSession })).status, 401, 'a new password set by the administrator ends bob\'s session');
+  ok(!!(await logIn('bob', 'bob-gets-another-password')), 'and bob logs in with it');
+
   confirmNext(page);
   await bob.getByRole('button', { name: 'Delete bob' }).click();
   await bob.waitFor({ state: 'detached' });
@@ -57,6 +67,13 @@ scenario(async ({ page }) => {
   const ws = page.getByTestId('workspace-scratch');
   await ws.waitFor();
   await axe(page, 'workspaces');
+  await ws.getByLabel('allowed for scratch').click();
+  await page.waitForFunction(async (k) => {
+    const r = await (await fetch('/api/v1/workspaces/', { headers: { Authorization: `Bearer ${k}` } })).json();
+    return r.items.some((w) => w.name === 'scratch' && w.allow_network);
+  }, key);
+  await page.waitForFunction(() => document.querySelector('[data-testid="workspace-scratch"] input[type="checkbox"]')?.checked);
+  ok(true, 'the network switch of a workspace is saved and shown');
   confirmNext(page);
   await ws.getByRole('button', { name: 'Reset scratch' }).click();
   await page.getByRole('status').filter({ hasText: "Workspace 'scratch' has been reset." }).waitFor();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialDetail, credentialSummary, describeInterval, describeTiming, parseHeaderLines, settingsChanges, wallClock, type PlatformConfig } from './admin';
+import { credentialChanges, credentialDetail, credentialSummary, describeInterval, describeTiming, parseHeaderLines, settingsChanges, wallClock, type PlatformConfig } from './admin';
 import { expiryToIso, keysPath } from './account';
 import { qrPath } from '../account/QrCode';
 import { groupSecret } from '../account/MfaPanel';
@@ -25,6 +25,14 @@ describe('credential forms', () => {
   it('reads header lines and names the first bad one', () => {
     expect(parseHeaderLines('X-A: 1\n\n  X-B :two words ')).toEqual({ headers: { 'X-A': '1', 'X-B': 'two words' }, bad: null });
     expect(parseHeaderLines('X-A: 1\nnonsense').bad).toBe('nonsense');
+  });
+  it('changes only what changed, and a new address only with the key', () => {
+    const c = { id: 1, name: 'm', credential_type: 'llm' as const, detail: { base_url: 'http://a/v1', api_key: '****abcd' }, created_at: '', updated_at: '' };
+    expect(credentialChanges(c, { name: 'm', base_url: 'http://a/v1', api_key: '' })).toEqual({ body: {}, problem: null });
+    expect(credentialChanges(c, { name: 'n', base_url: 'http://b/v1', api_key: '' }).problem).toMatch(/needs the API key again/);
+    expect(credentialChanges(c, { name: 'm', base_url: 'http://b/v1', api_key: 'sk-new' }).body).toEqual({ detail: { base_url: 'http://b/v1', api_key: 'sk-new' } });
+    const t = { id: 2, name: 's', credential_type: 'tool' as const, detail: { tool_type: 'searxng', config: { url: 'http://x' } }, created_at: '', updated_at: '' };
+    expect(credentialChanges(t, { name: 's', url: 'http://y' }).body).toEqual({ detail: { config: { url: 'http://y' } } });
   });
   it('summarises without secrets', () => {
     const s = credentialSummary({ id: 1, name: 'x', credential_type: 'llm', detail: { provider_type: 'anthropic', api_key: '****cdef', base_url: '' }, created_at: '', updated_at: '' });

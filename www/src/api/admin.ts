@@ -365,3 +365,36 @@ export function wallClock(iso: string): string {
   if (!m) return iso;
   return `${m[1]} ${m[2]} (${m[3] === 'Z' || m[3] === '+00:00' ? 'UTC' : m[3]})`;
 }
+
+// --- changes to existing things ------------------------------------------
+
+export const useUpdateCredential = () =>
+  useChange((a: { id: number; body: { name?: string; detail?: Record<string, unknown> } }) => patch<Credential>(`/credentials/${a.id}/`, a.body), ['credentials']);
+export const useUpdateWorkspace = () =>
+  useChange((a: { id: number; allow_network: boolean }) => patch<Workspace>(`/workspaces/${a.id}/`, { allow_network: a.allow_network }), ['workspaces']);
+
+// The PATCH of a credential from its edit form: only what changed; a new
+// key only when one was typed. A new base URL without a new key is
+// refused by the server (the stored key is never sent to a new host), so
+// the form says so before asking.
+export function credentialChanges(
+  c: Credential,
+  f: { name: string; base_url?: string; api_key?: string; url?: string },
+): { body: { name?: string; detail?: Record<string, unknown> }; problem: string | null } {
+  const body: { name?: string; detail?: Record<string, unknown> } = {};
+  const detail: Record<string, unknown> = {};
+  if (f.name.trim() && f.name.trim() !== c.name) body.name = f.name.trim();
+  if (c.credential_type === 'llm') {
+    const oldUrl = typeof c.detail.base_url === 'string' ? c.detail.base_url : '';
+    const url = (f.base_url ?? oldUrl).trim();
+    if (url !== oldUrl) detail.base_url = url;
+    if (f.api_key) detail.api_key = f.api_key;
+    if ('base_url' in detail && !f.api_key) return { body, problem: 'A new base URL needs the API key again: the stored key is never sent to a different address.' };
+  }
+  if (c.credential_type === 'tool' && f.url !== undefined) {
+    const cfg = (c.detail.config as Record<string, unknown>) || {};
+    if (f.url.trim() !== (cfg.url ?? '')) detail.config = { ...cfg, url: f.url.trim() };
+  }
+  if (Object.keys(detail).length) body.detail = detail;
+  return { body, problem: null };
+}

@@ -3,6 +3,7 @@
 // come back: the list shows what the server answers, which masks them.
 import { useState } from 'react';
 import { credentialSummary, useCredentials, useDeleteCredential, useTestCredential, useToggleGateway, type Credential, type CredentialTest } from '../api/admin';
+import { CredentialEdit } from '../admin/CredentialEdit';
 import { CredentialForm } from '../admin/CredentialForm';
 import { ErrorNote, Loading, Page, formatDate } from '../ui/kit';
 import '../admin/admin.css';
@@ -21,6 +22,7 @@ function Row({ c }: { c: Credential }) {
   const test = useTestCredential();
   const remove = useDeleteCredential();
   const toggle = useToggleGateway();
+  const [editing, setEditing] = useState(false);
   const canTest = c.credential_type === 'llm' || c.credential_type === 'gateway';
   return (
     <>
@@ -46,6 +48,9 @@ function Row({ c }: { c: Credential }) {
               </button>
             </>
           )}
+          <button type="button" aria-label={`Change ${c.name}`} aria-expanded={editing} onClick={() => setEditing(!editing)}>
+            Change
+          </button>
           <button
             type="button"
             className="danger"
@@ -59,9 +64,10 @@ function Row({ c }: { c: Credential }) {
           </button>
         </td>
       </tr>
-      {(test.data || test.error || toggle.error || remove.error) && (
+      {(editing || test.data || test.error || toggle.error || remove.error) && (
         <tr>
           <td colSpan={6}>
+            {editing && <CredentialEdit c={c} onDone={() => setEditing(false)} />}
             {test.data && <TestResult result={test.data} />}
             <ErrorNote error={test.error || toggle.error || remove.error} />
           </td>

@@ -62,10 +62,39 @@ function NewUser({ onDone }: { onDone: (name: string) => void }) {
   );
 }
 
+// An administrator's reset of a user's password: every session and named
+// key of the user is revoked with it (the account may be compromised).
+function SetPassword({ u, onDone }: { u: User; onDone: (set: boolean) => void }) {
+  const update = useUpdateUser();
+  const [password, setPassword] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!window.confirm(`Set a new password for ${u.username}? Every session and API key of theirs stops working.`)) return;
+    update.mutate({ id: u.id, body: { password } }, { onSuccess: () => { setPassword(''); onDone(true); } });
+  };
+  const problems = update.error instanceof ApiError ? update.error.fieldProblems() : {};
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label={`Set the password of ${u.username}`}>
+      <Field label={`New password for ${u.username}`} hint="At least 8 characters." problem={problems.password}>
+        {(id, d) => <input id={id} type="password" autoComplete="new-password" required minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} aria-describedby={d} />}
+      </Field>
+      <button type="submit" className="primary" disabled={update.isPending}>
+        Set password
+      </button>
+      <button type="button" onClick={() => onDone(false)}>
+        Cancel
+      </button>
+      {!problems.password && <ErrorNote error={update.error} />}
+    </form>
+  );
+}
+
 function Row({ u, isSelf }: { u: User; isSelf: boolean }) {
   const update = useUpdateUser();
   const remove = useDeleteUser();
   const [showKeys, setShowKeys] = useState(false);
+  const [settingPassword, setSettingPassword] = useState(false);
+  const [passwordSet, setPasswordSet] = useState(false);
   const fullName = [u.first_name, u.last_name].filter(Boolean).join(' ');
   return (
     <>
@@ -100,6 +129,11 @@ function Row({ u, isSelf }: { u: User; isSelf: boolean }) {
             Keys
           </button>
           {!isSelf && (
+            <button type="button" aria-expanded={settingPassword} aria-label={`Set a password for ${u.username}`} onClick={() => { setPasswordSet(false); setSettingPassword(!settingPassword); }}>
+              Password
+            </button>
+          )}
+          {!isSelf && (
             <button
               type="button"
               className="danger"
@@ -114,10 +148,16 @@ function Row({ u, isSelf }: { u: User; isSelf: boolean }) {
           )}
         </td>
       </tr>
-      {(showKeys || update.error || remove.error) && (
+      {(showKeys || settingPassword || passwordSet || update.error || remove.error) && (
         <tr>
           <td colSpan={7}>
             <ErrorNote error={update.error || remove.error} />
+            {settingPassword && <SetPassword u={u} onDone={(set) => { setSettingPassword(false); setPasswordSet(set); }} />}
+            {passwordSet && !settingPassword && (
+              <p className="ok" role="status">
+                Password set. {u.username}'s sessions and API keys have been revoked.
+              </p>
+            )}
             {showKeys && (
               <section aria-label={`API keys of ${u.username}`}>
                 <h3>API keys of {u.username}</h3>

@@ -2,7 +2,7 @@
 // (reset) and delete; the default workspace cannot be deleted.
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
-import { useCreateWorkspace, useDeleteWorkspace, useResetWorkspace, useWorkspaces, type Workspace } from '../api/admin';
+import { useCreateWorkspace, useDeleteWorkspace, useResetWorkspace, useUpdateWorkspace, useWorkspaces, type Workspace } from '../api/admin';
 import { ErrorNote, Field, Loading, Page, formatDate } from '../ui/kit';
 import '../admin/admin.css';
 
@@ -50,13 +50,21 @@ function NewWorkspace({ onDone }: { onDone: () => void }) {
 function Row({ w }: { w: Workspace }) {
   const reset = useResetWorkspace();
   const remove = useDeleteWorkspace();
+  const update = useUpdateWorkspace();
   const isDefault = w.name === 'default';
   return (
     <>
       <tr data-testid={`workspace-${w.name}`}>
         <td>{w.name}</td>
         <td className="mono cell-clip">{w.path}</td>
-        <td>{w.allow_network ? 'allowed' : 'none'}</td>
+        <td>
+          <label className="check">
+            <input type="checkbox" checked={w.allow_network} disabled={update.isPending} onChange={(e) => update.mutate({ id: w.id, allow_network: e.target.checked })} />
+            <span>
+              allowed<span className="sr-only"> for {w.name}</span>
+            </span>
+          </label>
+        </td>
         <td>{w.env_vars.length ? w.env_vars.map((v) => v.key).join(', ') : '—'}</td>
         <td>{formatDate(w.created_at)}</td>
         <td className="actions">
@@ -85,7 +93,7 @@ function Row({ w }: { w: Workspace }) {
           )}
         </td>
       </tr>
-      {(reset.data || reset.error || remove.error) && (
+      {(reset.data || reset.error || remove.error || update.error) && (
         <tr>
           <td colSpan={6}>
             {reset.data && (
@@ -93,7 +101,7 @@ function Row({ w }: { w: Workspace }) {
                 {reset.data.message}
               </p>
             )}
-            <ErrorNote error={reset.error || remove.error} />
+            <ErrorNote error={reset.error || remove.error || update.error} />
           </td>
         </tr>
       )}
