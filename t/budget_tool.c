@@ -33,6 +33,7 @@
 #include "db/db.h"
 #include "llm/pricing.h"
 #include "model/budget.h"
+#include "model/workflow.h"
 
 static struct db *
 open_db(const char *url)
@@ -197,7 +198,13 @@ cmd_priced(int argc, char **argv)
 		return 2;
 	struct db *db = open_db(argv[0]);
 	char why[512];
-	int rc = budget_check_priced(db, atoll(argv[1]), why, sizeof(why));
+	/* The workflow's graph as it is now stands for a run's snapshot. */
+	json_t *nodes = NULL, *edges = NULL;
+	if (workflow_graph(db, atoll(argv[1]), &nodes, &edges) != WF_OK)
+		return db_failed(db);
+	int rc = budget_check_priced(db, atoll(argv[1]), nodes, why, sizeof(why));
+	json_decref(nodes);
+	json_decref(edges);
 	if (rc == BUDGET_DB_ERROR)
 		return db_failed(db);
 	if (rc == BUDGET_REFUSED)

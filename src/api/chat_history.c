@@ -16,6 +16,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "llm/llm.h"
 #include "model/workflow.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -44,33 +45,6 @@ thread_of(struct req *r, struct db *db, char out[THREAD_ID_MAX])
 	snprintf(out, THREAD_ID_MAX, "%lld:%lld", (long long)r->user.id, (long long)wf.id);
 	workflow_free(&wf);
 	return 0;
-}
-
-/* The text of a message: its content, or its text blocks joined (malloc'd). */
-static char *
-message_text(const json_t *data)
-{
-	json_t *content = json_object_get(data, "content");
-	if (json_is_string(content))
-		return xstrdup(json_string_value(content));
-	size_t len = 1, i;
-	json_t *b;
-	json_array_foreach(content, i, b) {
-		const char *t = json_string_value(json_object_get(b, "text"));
-		if (json_is_string(b))
-			t = json_string_value(b);
-		if (t != NULL)
-			len += strlen(t);
-	}
-	char *out = xcalloc(1, len);
-	json_array_foreach(content, i, b) {
-		const char *t = json_string_value(json_object_get(b, "text"));
-		if (json_is_string(b))
-			t = json_string_value(b);
-		if (t != NULL)
-			strcat(out, t);
-	}
-	return out;
 }
 
 /*
@@ -126,7 +100,9 @@ iso_to_us(const char *s, int64_t *us)
 }
 
 /* The thread's messages as the history shows them: human messages as
- * "user", AI messages with text as "assistant", nothing else. */
+ * "user", AI messages with text as "assistant", nothing else.  The text is
+ * what the model reads (llm_message_text(): text blocks joined with a
+ * line break). */
 static json_t *
 history_of(const json_t *messages)
 {
@@ -150,9 +126,9 @@ history_of(const json_t *messages)
 		if (type != NULL && strcmp(type, "human") == 0 &&
 		    !(id != NULL && strcmp(id, SYSTEM_PROMPT_ID) == 0)) {
 			role = "user";
-			text = message_text(data);
+			text = llm_message_text(m);
 		} else if (type != NULL && strcmp(type, "ai") == 0) {
-			text = message_text(data);
+			text = llm_message_text(m);
 			role = *text != '\0' ? "assistant" : NULL;
 		}
 		if (role != NULL)

@@ -257,8 +257,9 @@ static int
 check(void *arg, const struct node_ctx *ctx, char *why, size_t why_len)
 {
 	struct engine *e = arg;
-	return budget_answer(e, budget_check_priced(e->db, ctx->workflow_id, why, why_len), why,
-			     why_len);
+	return budget_answer(e, budget_check_priced(e->db, ctx->workflow_id,
+						    json_object_get(ctx->snapshot, "nodes"), why,
+						    why_len), why, why_len);
 }
 
 static char *

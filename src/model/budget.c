@@ -462,7 +462,8 @@ budget_release(struct db *db, int64_t reservation_id)
 /* --- before a run -------------------------------------------------------------- */
 
 int
-budget_check_priced(struct db *db, int64_t workflow_id, char *why, size_t whylen)
+budget_check_priced(struct db *db, int64_t workflow_id, const json_t *nodes, char *why,
+		    size_t whylen)
 {
 	if (whylen > 0)
 		why[0] = '\0';
@@ -473,37 +474,5 @@ budget_check_priced(struct db *db, int64_t workflow_id, char *why, size_t whylen
 	if (found == 0 || (l.usd_micros_per_execution == BUDGET_NO_LIMIT &&
 			   l.usd_micros_per_day == BUDGET_NO_LIMIT))
 		return BUDGET_GRANTED;
-	struct db_stmt *st = db_prepare(db,
-		"SELECT n.node_id, c.model_name FROM workflow_nodes n "
-		"JOIN component_configs c ON c.id = n.component_config_id "
-		"WHERE n.workflow_id = ? AND n.component_type = 'ai_model' ORDER BY n.id");
-	if (st == NULL)
-		return db_abandon(db);
-	db_bind_int64(st, 1, workflow_id);
-	int rc, refused = 0;
-	while (!refused && (rc = db_step(st)) == DB_ROW) {
-		const char *node = db_column_text(st, 0);
-		const char *model = db_column_text(st, 1);
-		struct model_price p;
-		if (model == NULL || model[0] == '\0') {
-			snprintf(why, whylen, "budget: the workflow has a USD limit, but its ai_model "
-				 "node \"%s\" names no model, so its calls could not be priced",
-				 node ? node : "");
-			refused = 1;
-		} else if (!pricing_lookup(model, &p)) {
-			snprintf(why, whylen, "budget: the workflow has a USD limit, but model \"%s\" "
-				 "(ai_model node \"%s\") has no price in the pricing table, so the "
-				 "limit could never trip; add its price with PIPELIT_PRICING_FILE",
-				 model, node ? node : "");
-			refused = 1;
-		}
-	}
-	if (refused) {
-		db_reset(st);
-		return BUDGET_REFUSED;
-	}
-	db_reset(st);
-	if (rc == DB_ERROR)
-		return db_abandon(db);
-	return BUDGET_GRANTED;
+	return budget_unpriced_model(nodes, why, whylen) ? BUDGET_REFUSED : BUDGET_GRANTED;
 }

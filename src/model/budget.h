@@ -108,11 +108,18 @@ int budget_release(struct db *db, int64_t reservation_id);
 
 /*
  * Before a run: a workflow with a USD limit whose ai_model nodes name a
- * model with no price could never trip its limit, so it is refused.
- * GRANTED (nothing to object to), REFUSED with why naming the model and
- * the node, or BUDGET_DB_ERROR.
+ * model with no price could never trip its limit, so it is refused.  The
+ * nodes are the run's (its snapshot's "nodes": an edit of the workflow
+ * does not change a run in flight); the limits are the workflow's, as
+ * budget_reserve() enforces them.  GRANTED (nothing to object to),
+ * REFUSED with why naming the model and the node, or BUDGET_DB_ERROR.
  */
-int budget_check_priced(struct db *db, int64_t workflow_id, char *why, size_t whylen);
+int budget_check_priced(struct db *db, int64_t workflow_id, const json_t *nodes, char *why,
+			size_t whylen);
+
+/* The pure part: 1 with why when an ai_model node of nodes (NodeOut
+ * objects) names no model or one with no price, else 0. */
+int budget_unpriced_model(const json_t *nodes, char *why, size_t whylen);
 
 /*
  * A call's worst case: input_tokens (estimated from the trimmed context)

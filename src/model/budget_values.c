@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "llm/pricing.h"
@@ -96,4 +97,34 @@ budget_write_today(struct jw *w, int64_t tokens, int64_t usd_micros)
 	JW_KEY(w, "usd");
 	budget_write_usd(w, usd_micros);
 	jw_obj_end(w);
+}
+
+int
+budget_unpriced_model(const json_t *nodes, char *why, size_t whylen)
+{
+	size_t i;
+	const json_t *n;
+	json_array_foreach(nodes, i, n) {
+		const char *type = json_string_value(json_object_get(n, "component_type"));
+		if (type == NULL || strcmp(type, "ai_model") != 0)
+			continue;
+		const char *node = json_string_value(json_object_get(n, "node_id"));
+		const char *model = json_string_value(json_object_get(json_object_get(n, "config"),
+								      "model_name"));
+		struct model_price p;
+		if (model == NULL || model[0] == '\0') {
+			snprintf(why, whylen, "budget: the workflow has a USD limit, but its ai_model "
+				 "node \"%s\" names no model, so its calls could not be priced",
+				 node ? node : "");
+			return 1;
+		}
+		if (!pricing_lookup(model, &p)) {
+			snprintf(why, whylen, "budget: the workflow has a USD limit, but model \"%s\" "
+				 "(ai_model node \"%s\") has no price in the pricing table, so the "
+				 "limit could never trip; add its price with PIPELIT_PRICING_FILE",
+				 model, node ? node : "");
+			return 1;
+		}
+	}
+	return 0;
 }

@@ -360,13 +360,18 @@ is_fact_type(const char *t)
 	return 0;
 }
 
-/* The existing global fact with key: 1 with *id and *stored (malloc'd), 0, -1. */
+/* The existing global fact with key: 1 with *id and *stored (malloc'd), 0, -1.
+ * On PostgreSQL its row stays locked until the transaction ends, so a
+ * concurrent remember of the key waits and then reads what this one
+ * wrote (SQLite's write transaction already excludes it). */
 static int
 find_fact(struct db *db, const char *key, char **id, char **stored)
 {
-	struct db_stmt *st = db_prepare(db,
-		"SELECT id, CAST(value AS TEXT) FROM memory_facts WHERE scope = 'global' AND key = ? "
-		"ORDER BY confidence DESC, updated_at DESC, id LIMIT 1");
+	struct db_stmt *st = db_prepare(db, db_backend_of(db) == DB_POSTGRES
+		? "SELECT id, CAST(value AS TEXT) FROM memory_facts WHERE scope = 'global' AND key = ? "
+		  "ORDER BY confidence DESC, updated_at DESC, id LIMIT 1 FOR UPDATE"
+		: "SELECT id, CAST(value AS TEXT) FROM memory_facts WHERE scope = 'global' AND key = ? "
+		  "ORDER BY confidence DESC, updated_at DESC, id LIMIT 1");
 	if (st == NULL)
 		return -1;
 	db_bind_text(st, 1, key, -1);
@@ -379,6 +384,9 @@ find_fact(struct db *db, const char *key, char **id, char **stored)
 	return rc == DB_ERROR ? -1 : rc == DB_ROW;
 }
 
+/* Writes the fact: a new one (id NULL) or the one with id.  0, -1, or 1
+ * when a new one met a fact of the key that a concurrent remember
+ * inserted meanwhile (ux_memory_facts_global_key): nothing written. */
 static int
 write_fact(struct db *db, const char *id, const char *key, const char *value,
 	   const char *fact_type, int same, const char *now)
@@ -386,7 +394,8 @@ write_fact(struct db *db, const char *id, const char *key, const char *value,
 	struct db_stmt *st;
 	if (id == NULL) {
 		st = db_prepare(db, "INSERT INTO memory_facts (scope, key, value, fact_type, "
-				    "created_at, updated_at) VALUES ('global', ?, ?, ?, ?, ?)");
+				    "created_at, updated_at) VALUES ('global', ?, ?, ?, ?, ?) "
+				    "ON CONFLICT (key) WHERE scope = 'global' DO NOTHING");
 		if (st == NULL)
 			return -1;
 		db_bind_text(st, 1, key, -1);
@@ -411,8 +420,11 @@ write_fact(struct db *db, const char *id, const char *key, const char *value,
 		db_bind_text(st, 4, id, -1);
 	}
 	int rc = db_step(st);
+	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
 	db_reset(st);
-	return rc == DB_DONE ? 0 : -1;
+	if (rc != DB_DONE)
+		return -1;
+	return id == NULL && changed == 0 ? 1 : 0;
 }
 
 /* Whether two stored JSON texts hold the same value. */
@@ -454,15 +466,24 @@ memory_remember(struct db *db, const json_t *args, const json_t *extra_config, c
 	int found = rc == 0 ? find_fact(db, key, &id, &old) : -1;
 	if (found == 0) {
 		rc = write_fact(db, NULL, key, stored, fact_type, 0, now);
-		outcome = "created";
+		if (rc == 0)
+			outcome = "created";
+		else if (rc == 1)        /* a concurrent remember created it first */
+			found = find_fact(db, key, &id, &old);
+	}
+	if (outcome != NULL || found < 0) {
+		/* created, or failed */
 	} else if (found == 1 && overwrite) {
 		rc = write_fact(db, id, key, stored, fact_type, same_value(old, stored), now);
 		outcome = "updated";
 	} else if (found == 1) {
+		rc = 0;
 		outcome = "skipped";
 	} else {
-		rc = -1;
+		rc = -1;                 /* it conflicted, yet is not there */
 	}
+	if (found < 0)
+		rc = -1;
 	char *answer = NULL;
 	if (rc == 0 && db_commit(db) == 0)
 		answer = xasprintf("Remembered: %s = %s (%s)", key, shown, outcome);

@@ -203,7 +203,7 @@ sub test_history {
 	seed_thread($t, $thread, [
 		message('human', 'system_prompt_fallback', "[System instructions]\nbe brief"),
 		message('human', 'h1', 'hello', additional_kwargs => { timestamp => '2026-03-01T10:00:00+00:00' }),
-		message('ai', 'a1', [{ type => 'text', text => 'hi ' }, { type => 'text', text => 'there' }],
+		message('ai', 'a1', [{ type => 'text', text => 'hi' }, { type => 'text', text => 'there' }],
 			additional_kwargs => { timestamp => '2026-03-01T10:00:01.250000Z' }),
 		message('ai', 'a2', '', tool_calls => [{ id => 'c1', name => 'calculator', args => { e => '1+1' } }],
 			additional_kwargs => { timestamp => '2026-03-01T10:00:02Z' }),
@@ -221,8 +221,9 @@ sub test_history {
 	}
 
 	$j = api_ok($t, $alice, 'GET', "$path?limit=0", undef, 200, 'the whole history');
-	is(history_texts($j), 'user:hello,assistant:hi there,assistant:two,user:thanks',
-		'human messages as user, AI text as assistant; tool calls, tool results and the system prompt skipped');
+	is(history_texts($j), "user:hello,assistant:hi\nthere,assistant:two,user:thanks",
+		'human messages as user, AI text as assistant (text blocks joined with a line break, as the model reads them); '
+		. 'tool calls, tool results and the system prompt skipped');
 	is_deeply([map { $_->{timestamp} } @{ $j->{messages} }],
 		['2026-03-01T10:00:00Z', '2026-03-01T10:00:01.250000Z', '2026-03-01T10:00:05Z', '2026-03-01T10:00:05Z'],
 		'times: +00:00 written Z, response_metadata.created, else the previous message\'s');
@@ -235,7 +236,7 @@ sub test_history {
 	$j = api_ok($t, $alice, 'GET', "$path?before=2026-03-01T10:00:01.250000Z", undef, 200, 'before');
 	is(history_texts($j), 'user:hello', '... strictly earlier only');
 	$j = api_ok($t, $alice, 'GET', "$path?before=2026-03-01T10:00:01.300Z&limit=1", undef, 200, 'before and limit');
-	is_deeply([history_texts($j), $j->{has_more}], ['assistant:hi there', JSON::PP::true], '... the last of them, more left');
+	is_deeply([history_texts($j), $j->{has_more}], ["assistant:hi\nthere", JSON::PP::true], '... the last of them, more left');
 	($r) = api_req($t, $alice, 'GET', "$path?before=yesterday");
 	is_detail($t, $r, 400, "Invalid 'before' datetime format. Use ISO 8601 (e.g. 2026-01-01T00:00:00Z).", 'a bad before');
 	for my $q ('limit=-1', 'limit=x') {
@@ -247,7 +248,7 @@ sub test_history {
 	seed_thread($t, $thread, [message('human', 'system_prompt_fallback', 'new prompt'),
 		message('human', 'h2', 'thank you')], 2);
 	$j = api_ok($t, $alice, 'GET', "$path?limit=0", undef, 200, 'after writing known ids');
-	is(history_texts($j), 'user:hello,assistant:hi there,assistant:two,user:thank you',
+	is(history_texts($j), "user:hello,assistant:hi\nthere,assistant:two,user:thank you",
 		'replaced in place, not added');
 
 	# Scoping: the thread is the caller's.
@@ -287,7 +288,7 @@ sub test_history {
 	($r) = api_req($t, $admin, 'POST', 'memories/checkpoints/batch-delete/', { checkpoint_ids => [$new->{checkpoint_id}] });
 	is($r->{status}, 204, 'delete the newest checkpoint');
 	$j = api_ok($t, $alice, 'GET', "$path?limit=0", undef, 200, 'the history');
-	is(history_texts($j), 'user:hello,assistant:hi there,assistant:two', 'what it wrote went with it');
+	is(history_texts($j), "user:hello,assistant:hi\nthere,assistant:two", 'what it wrote went with it');
 	($r) = api_req($t, $admin, 'POST', 'memories/checkpoints/batch-delete/', { thread_ids => ['other-thread'] });
 	is($r->{status}, 204, 'delete a thread by id');
 	is(api_ok($t, $admin, 'GET', 'memories/checkpoints/', undef, 200, 'all checkpoints')->{total}, 1, '... one left');

@@ -468,6 +468,35 @@ sub test_unpriced {
 	like(node_error($t, $id), qr/^budget_unpriced: .*house-model-x/, 'naming the model');
 }
 
+# The models checked for a price are the run's (its snapshot's): an edit
+# while the run waits changes nothing for it.
+sub test_priced_from_snapshot {
+	my ($t, $tok, $llm, $cred) = @_;
+	$llm->script([{ text => 'priced answer' }]);
+	build_workflow($t, $tok, 'snap-priced', [
+		{ node_id => 'chat', component_type => 'trigger_chat' },
+		{ node_id => 'pause', component_type => 'wait', config => { extra_config => { duration => 3 } } },
+		{ node_id => 'agent', component_type => 'agent', config => {} },
+		{ node_id => 'model', component_type => 'ai_model', config => { model_name => 'gpt-4o-mini',
+			llm_credential_id => $cred } }],
+		[['chat', 'pause'], ['pause', 'agent'], ['model', 'agent', { edge_label => 'llm' }]],
+		{ budget => { max_usd_per_execution => 1 } }) or return;
+	my $set_model = sub {
+		my ($res) = api($t, $tok, 'PATCH', 'workflows/snap-priced/nodes/model/',
+			{ config => { model_name => $_[0], llm_credential_id => $cred } });
+		$res->{status} == 200 or diag("patch: $res->{status} $res->{content}");
+	};
+	my $id = chat_run($t, $tok, 'snap-priced', 'hi') or return;
+	$set_model->('house-model-y');
+	is(wait_execution($t, $id, 60)->{status}, 'completed',
+		'a run started with a priced model completes after the workflow is edited to an unpriced one')
+		or diag(node_error($t, $id));
+	$id = chat_run($t, $tok, 'snap-priced', 'hi') or return;
+	$set_model->('gpt-4o-mini');
+	is(wait_execution($t, $id, 60)->{status}, 'failed', 'a run started with the unpriced one is refused');
+	like(node_error($t, $id), qr/^budget_unpriced: .*house-model-y/, 'naming the model of its snapshot');
+}
+
 sub test_no_key_anywhere {
 	my ($t, $tok) = @_;
 	unlike($t->log_tail(100000), qr/\Q$KEY\E/, 'the key is in no log line');
@@ -503,6 +532,7 @@ for_each_backend(sub {
 	subtest killed_mid_turn_accounts => sub { test_killed_mid_turn_accounts($t, $alice, $llm, $cred) };
 	subtest budgets => sub { test_budgets($t, $alice, $llm, $cred) };
 	subtest unpriced => sub { test_unpriced($t, $alice, $llm, $cred) };
+	subtest priced_from_snapshot => sub { test_priced_from_snapshot($t, $alice, $llm, $cred) };
 	subtest no_key_anywhere => sub { test_no_key_anywhere($t, $alice) };
 	kill 'KILL', $http_pid;
 	waitpid($http_pid, 0);

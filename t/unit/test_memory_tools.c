@@ -3,10 +3,13 @@
  * pipelit-engine.md 4.4) and the admin listings (model/memory_list.c) on a
  * migrated SQLite database, and again in a PostgreSQL schema of its own
  * inside PIPELIT_TEST_PG_URL (skipped when unset): the answers the model
- * sees, word for word.
+ * sees, word for word; and remember calls racing for one key, each on a
+ * connection of its own, leave one fact.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -194,13 +197,108 @@ listings(struct db *db)
 			 "memory_users) + (SELECT COUNT(*) FROM memory_procedures)"), 0, "gone");
 }
 
+/* Migrates to head through the unique index's revision with duplicate
+ * global facts written before it: the one recall used stays. */
+static int
+migrate_with_duplicates(struct db *db, char **err)
+{
+	if (migrate_upgrade(db, "b7d3e9f2a4c6", err) != 0)
+		return -1;
+	db_exec(db, "INSERT INTO memory_facts (id, scope, key, value, fact_type, confidence, "
+		    "updated_at) VALUES "
+		    "('d1', 'global', 'dup', '\"low\"', 'world_knowledge', 0.5, '2026-01-03 00:00:00.000000'), "
+		    "('d2', 'global', 'dup', '\"old\"', 'world_knowledge', 1.0, '2026-01-01 00:00:00.000000'), "
+		    "('d3', 'global', 'dup', '\"kept\"', 'world_knowledge', 1.0, '2026-01-02 00:00:00.000000'), "
+		    "('d4', 'agent', 'dup', '\"agent\"', 'world_knowledge', 1.0, '2026-01-02 00:00:00.000000')");
+	if (migrate_upgrade(db, "head", err) != 0)
+		return -1;
+	is_int(count(db, "SELECT COUNT(*) FROM memory_facts WHERE key = 'dup'"), 2,
+	       "upgrading keeps one global fact per key (and the agent's)");
+	is_int(count(db, "SELECT COUNT(*) FROM memory_facts WHERE id IN ('d3', 'd4')"), 2,
+	       "the global one kept is the most confident, then the newest");
+	db_exec(db, "DELETE FROM memory_facts");
+	return 0;
+}
+
+#define RACERS 8
+#define ROUNDS 4
+
+/* A racer: connects, says it is ready, waits for the start, remembers.
+ * Exits 0 when the answer is a success. */
+static void
+racer(const char *url, const char *setup_sql, int ready, int start, const char *key)
+{
+	char *err = NULL;
+	struct db *db = db_open(url, &err);
+	if (db == NULL || (setup_sql && db_exec(db, setup_sql) != 0))
+		_exit(2);
+	char b = 'r';
+	if (write(ready, &b, 1) != 1 || read(start, &b, 1) < 0)
+		_exit(3);
+	char *args = xasprintf("{\"key\":\"%s\",\"value\":\"v\"}", key);
+	char *out = call(db, 1, args, "{}");
+	_exit(strncmp(out, "Remembered: ", 12) == 0 ? 0 : 1);
+}
+
+/* RACERS remember calls for one key at once, ROUNDS times: one fact per
+ * key, confirmed by every call. */
+static void
+race(struct db *db, const char *url, const char *setup_sql)
+{
+	for (int round = 0; round < ROUNDS; round++) {
+		char key[32];
+		snprintf(key, sizeof key, "raced-%d", round);
+		int ready[2], start[2];
+		if (pipe(ready) != 0 || pipe(start) != 0) {
+			ok(0, "pipes");
+			return;
+		}
+		fflush(stdout);
+		pid_t kids[RACERS];
+		for (int i = 0; i < RACERS; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				close(ready[0]);
+				close(start[1]);
+				racer(url, setup_sql, ready[1], start[0], key);
+			}
+		}
+		close(ready[1]);
+		close(start[0]);
+		char buf[RACERS];
+		size_t got = 0;
+		ssize_t n;
+		while (got < RACERS && (n = read(ready[0], buf, RACERS - got)) > 0)
+			got += (size_t)n;
+		close(start[1]);                 /* every racer's read returns: go */
+		close(ready[0]);
+		int succeeded = 0;
+		for (int i = 0; i < RACERS; i++) {
+			int status = 0;
+			if (kids[i] > 0 && waitpid(kids[i], &status, 0) == kids[i] &&
+			    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				succeeded++;
+		}
+		char *sql = xasprintf("SELECT COUNT(*) FROM memory_facts WHERE key = '%s'", key);
+		int64_t facts = count(db, sql);
+		free(sql);
+		sql = xasprintf("SELECT SUM(times_confirmed) FROM memory_facts WHERE key = '%s'", key);
+		int64_t confirmed = count(db, sql);
+		free(sql);
+		ok(succeeded == RACERS && facts == 1 && confirmed == RACERS,
+		   "round %d: %d remember calls at once for one key: %d succeeded, %lld fact(s), "
+		   "confirmed %lld times", round + 1, RACERS, succeeded, (long long)facts,
+		   (long long)confirmed);
+	}
+}
+
 int
 main(void)
 {
 	log_open(LOG_LEVEL_WARNING, NULL);
 	char *err = NULL;
 	struct db *db = db_open_create("sqlite://", &err);
-	if (db == NULL || migrate_upgrade(db, "head", &err) != 0) {
+	if (db == NULL || migrate_with_duplicates(db, &err) != 0) {
 		ok(0, "migrated: %s", err ? err : "");
 		return done_testing();
 	}
@@ -208,6 +306,24 @@ main(void)
 	tools(db);
 	listings(db);
 	db_close(db);
+
+	/* The race needs a file several connections share. */
+	char *path = xasprintf("/tmp/pipelit-memrace-%ld.db", (long)getpid());
+	char *file_url = xasprintf("sqlite:///%s", path);   /* sqlite:////tmp/... */
+	db = db_open_create(file_url, &err);
+	if (db != NULL && migrate_upgrade(db, "head", &err) == 0)
+		race(db, file_url, NULL);
+	else
+		ok(0, "a file database for the race: %s", err ? err : "");
+	db_close(db);
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		char *f = xasprintf("%s%s", path, suffixes[i]);
+		unlink(f);
+		free(f);
+	}
+	free(file_url);
+	free(path);
 
 	const char *url = getenv("PIPELIT_TEST_PG_URL");
 	if (url == NULL || *url == '\0') {
@@ -222,10 +338,13 @@ main(void)
 	char *sql = xasprintf("CREATE SCHEMA %s; SET search_path TO %s", ns, ns);
 	ok(db_exec(db, sql) == 0, "a schema of its own");
 	free(sql);
-	if (migrate_upgrade(db, "head", &err) == 0) {
+	if (migrate_with_duplicates(db, &err) == 0) {
 		printf("# PostgreSQL\n");
 		tools(db);
 		listings(db);
+		char *setup = xasprintf("SET search_path TO %s", ns);
+		race(db, url, setup);
+		free(setup);
 	} else {
 		ok(0, "migrated: %s", err ? err : "");
 	}
