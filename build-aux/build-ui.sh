@@ -44,7 +44,10 @@ install_modules() {
 		return 0
 	fi
 	note "installing the UI's build tools (npm ci in $www)"
-	(cd "$www" && "$npm" ci --no-audit --no-fund >"$out.npm-ci.log" 2>&1) && return 0
+	# The cache first (an offline rebuild works), and one quick retry: a
+	# machine without the registry learns it in seconds, not minutes.
+	(cd "$www" && "$npm" ci --no-audit --no-fund --prefer-offline --fetch-retries=1 \
+		--fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=10000 >"$out.npm-ci.log" 2>&1) && return 0
 	tail -n 15 "$out.npm-ci.log" | sed "s/^/$me:   /" >&2
 	note "npm ci failed (is the npm registry reachable?); full log: $out.npm-ci.log"
 	return 1

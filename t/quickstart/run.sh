@@ -20,6 +20,7 @@ STEPS=(
 	status_names_everything
 	restart_in_place
 	stop_leaves_nothing
+	ui_without_registry
 	port_taken
 	nginx_failure_stops_pipelit
 	planted_links_not_followed
@@ -80,6 +81,11 @@ http_status() {
 		my $r = HTTP::Tiny->new(timeout => 5)->get($ARGV[0]);
 		open my $fh, ">", $ARGV[1] or die; print $fh $r->{content} // "";
 		print $r->{status}, "\n";' "$1" "$OUT/body"
+}
+
+# http_header URL NAME: prints that header of URL's answer.
+http_header() {
+	perl -MHTTP::Tiny -e 'print HTTP::Tiny->new(timeout => 5)->get($ARGV[0])->{headers}{lc $ARGV[1]} // ""' "$1" "$2"
 }
 
 # Our processes: the pool (a binary under .local/) and nginx started with
@@ -155,6 +161,15 @@ step_serves_health_and_ui() {
 	else
 		not_ok "/ through nginx serves the UI's page" "got $code"
 	fi
+	# With npm, make built the UI: the page loads its script from /assets/,
+	# which nginx lets browsers keep.
+	if command -v npm >/dev/null 2>&1; then
+		local asset
+		asset=$(sed -n 's|.*<script type="module"[^>]* src="\(/assets/[^"]*\.js\)".*|\1|p' "$OUT/body")
+		check "with npm the UI is built: / loads its script from /assets/" test -n "$asset"
+		check "a built asset is served with a year of immutable caching" \
+			test "$(http_header "$URL$asset" cache-control)" = "public, max-age=31536000, immutable"
+	fi
 	# Live events: nginx loaded nchan, so pipelit has a publisher socket.
 	check "nginx runs with the live-events publisher (nchan)" test -S "$ROOT/.local/var/nginx/publish/events.sock"
 }
@@ -218,6 +233,32 @@ step_stop_leaves_nothing() {
 	check "no pipelit or nginx of ours is left" nothing_of_ours_runs
 	(cd "$ROOT" && scripts/start.sh status) >/dev/null 2>&1 && rc=0 || rc=$?
 	check "status says stopped (exit 3)" test "$rc" = 3
+}
+
+# The npm registry out of reach (this namespace has no network) and
+# nothing in npm's cache: start still works, / is the placeholder, and the
+# output says the UI was not built and why.  The build's UI and
+# node_modules are put aside for the step and back afterwards.
+step_ui_without_registry() {
+	local kept=$OUT/kept-ui
+	mkdir -p "$kept"
+	[ ! -d "$BUILD_DIR/www" ] || mv "$BUILD_DIR/www" "$kept/build-www"
+	[ ! -d "$ROOT/www/node_modules" ] || mv "$ROOT/www/node_modules" "$kept/node_modules"
+	if (cd "$ROOT" && npm_config_cache=$OUT/empty-npm-cache scripts/start.sh) >"$OUT/start.out" 2>&1 &&
+		[ "$(http_status "$URL/")" = 200 ]; then
+		ok "without the npm registry: start works"
+	else
+		not_ok "without the npm registry: start works"
+		show "$OUT/start.out"
+	fi
+	check "without the npm registry: / is the placeholder page" grep -q pipelit-placeholder "$OUT/body"
+	check "without the npm registry: the output says the UI was not built, and why" \
+		grep -q 'The browser UI was not built (\(npm ci could not install\|npm was not found\)' "$OUT/start.out"
+	(cd "$ROOT" && scripts/start.sh stop) >/dev/null 2>&1 || true
+	rm -rf "$BUILD_DIR/www" "$ROOT/www/node_modules"
+	[ ! -d "$kept/build-www" ] || mv "$kept/build-www" "$BUILD_DIR/www"
+	[ ! -d "$kept/node_modules" ] || mv "$kept/node_modules" "$ROOT/www/node_modules"
+	check "without the npm registry: nothing of ours is left running" nothing_of_ours_runs
 }
 
 step_port_taken() {
