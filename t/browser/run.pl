@@ -61,7 +61,10 @@ make_path($artifacts);
 
 my $llm = $text =~ m{^//\s*uses:.*\bllm\b}m ? FakeLLM->start : undef;
 
-my $t = PipelitTest->new(responders => 2, executors => 1);
+# The LLM double listens on loopback, which the outbound policy refuses
+# unless allowed.
+my $t = PipelitTest->new(responders => 2, executors => 1,
+	($llm ? (env => { PIPELIT_OUTBOUND_ALLOW => '127.0.0.1' }) : ()));
 unless ($t->start) {
 	print "1..1\nnot ok 1 - the stack starts (nginx and pipelit serve)\n";
 	print map { "# $_\n" } split /\n/, $t->log_tail;
