@@ -18,6 +18,7 @@ export default function Dashboard() {
   const [search, setSearch] = useState('');
   const [panel, setPanel] = useState<'none' | 'create' | 'import'>('none');
   const [chat, setChat] = useState<string | null>(null);
+  const qc = useQueryClient();
 
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
@@ -94,7 +95,15 @@ export default function Dashboard() {
       {chat && (
         <div className="chat-drawer">
           <Suspense fallback={<Loading what="Opening the chat" />}>
-            <ChatPanel key={chat} slug={chat} onClose={() => setChat(null)} />
+            <ChatPanel
+              key={chat}
+              slug={chat}
+              onClose={() => {
+                setChat(null);
+                // What the chat spent shows in the row.
+                void qc.invalidateQueries({ queryKey: workflowsKey });
+              }}
+            />
           </Suspense>
         </div>
       )}
