@@ -140,7 +140,8 @@ function WorkflowRow({ w, onChat }: { w: WorkflowSummary; onChat: () => void }) 
         <br />
         <BudgetMeter label="Cost" used={w.budget_today.usd} limit={w.budget.max_usd_per_day} usd />
       </td>
-      <td className="row-actions">
+      <td>
+        <div className="row-actions">
         <Link to={`/executions?workflow=${encodeURIComponent(w.slug)}`} aria-label={`Executions of ${w.name}`}>
           Executions
         </Link>
@@ -167,6 +168,7 @@ function WorkflowRow({ w, onChat }: { w: WorkflowSummary; onChat: () => void }) 
             Delete
           </button>
         )}
+        </div>
         <ErrorNote error={remove.error ?? exportDoc.error} />
       </td>
     </tr>
