@@ -142,32 +142,32 @@ function WorkflowRow({ w, onChat }: { w: WorkflowSummary; onChat: () => void }) 
       </td>
       <td>
         <div className="row-actions">
-        <Link to={`/executions?workflow=${encodeURIComponent(w.slug)}`} aria-label={`Executions of ${w.name}`}>
-          Executions
-        </Link>
-        {w.trigger_count > 0 && (
-          <button type="button" onClick={onChat} aria-label={`Chat with ${w.name}`} title="Talk to the workflow's chat trigger">
-            Chat
-          </button>
-        )}
-        <button type="button" onClick={() => exportDoc.mutate()} disabled={exportDoc.isPending} aria-label={`Export ${w.name}`}>
-          Export
-        </button>
-        {confirming ? (
-          <span role="group" aria-label={`Confirm deleting ${w.name}`} className="confirm-inline">
-            <span>Delete it and its executions?</span>
-            <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Yes, delete {w.name}
+          <Link to={`/executions?workflow=${encodeURIComponent(w.slug)}`} aria-label={`Executions of ${w.name}`}>
+            Executions
+          </Link>
+          {w.trigger_count > 0 && (
+            <button type="button" onClick={onChat} aria-label={`Chat with ${w.name}`} title="Talk to the workflow's chat trigger">
+              Chat
             </button>
-            <button type="button" onClick={() => setConfirming(false)} autoFocus>
-              Keep it
-            </button>
-          </span>
-        ) : (
-          <button type="button" className="danger" onClick={() => setConfirming(true)} aria-label={`Delete ${w.name}`}>
-            Delete
+          )}
+          <button type="button" onClick={() => exportDoc.mutate()} disabled={exportDoc.isPending} aria-label={`Export ${w.name}`}>
+            Export
           </button>
-        )}
+          {confirming ? (
+            <span role="group" aria-label={`Confirm deleting ${w.name}`} className="confirm-inline">
+              <span>Delete it and its executions?</span>
+              <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
+                Yes, delete {w.name}
+              </button>
+              <button type="button" onClick={() => setConfirming(false)} autoFocus>
+                Keep it
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="danger" onClick={() => setConfirming(true)} aria-label={`Delete ${w.name}`}>
+              Delete
+            </button>
+          )}
         </div>
         <ErrorNote error={remove.error ?? exportDoc.error} />
       </td>
