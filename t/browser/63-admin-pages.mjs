@@ -126,16 +126,20 @@ scenario(async ({ page }) => {
   await page.getByRole('table', { name: 'facts' }).waitFor();
   await axe(page, 'memory');
   await shot(page, 'memory');
-  await page.getByRole('checkbox', { name: 'Select f0000000-0000-4000-8000-000000000001' }).check();
+  await page.getByRole('checkbox', { name: 'Select fact favourite_colour' }).check();
   confirmNext(page);
   await page.getByRole('button', { name: 'Delete selected' }).click();
   await page.getByText('favourite_colour').waitFor({ state: 'detached' });
   const facts = await call('GET', '/memories/facts/', { key });
   ok(facts.total === 1 && facts.items[0].key === 'office_city', 'the selected fact is deleted, the other kept', JSON.stringify(facts));
+  // The tabs work from the keyboard: arrow keys move between them.
+  await page.getByRole('tab', { name: 'Facts' }).focus();
   for (const tab of ['Episodes', 'Procedures', 'People', 'Conversations']) {
-    await page.getByRole('tab', { name: tab }).click();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: tab, selected: true }).waitFor();
     await page.getByRole('tabpanel').getByRole('status').first().waitFor();
   }
+  ok(await page.getByRole('tab', { name: 'Conversations' }).evaluate((e) => e === document.activeElement), 'the arrow keys move the focus along the tabs');
   await axe(page, 'memory conversations');
   await shot(page, 'memory-conversations');
 });

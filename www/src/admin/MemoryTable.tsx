@@ -14,6 +14,8 @@ interface Props<T> {
   what: string; // "facts", for sentences
   columns: Column<T>[];
   idOf: (row: T) => string;
+  // What a row's check box is called ("fact favourite_colour").
+  labelOf: (row: T) => string;
   filters?: Record<string, string | undefined>;
   // The batch-delete body for the selected ids (checkpoints differ).
   deleteBody?: (ids: string[]) => { ids: string[] } | { checkpoint_ids?: string[]; thread_ids?: string[] };
@@ -21,7 +23,7 @@ interface Props<T> {
 
 const PAGE = 50;
 
-export function MemoryTable<T>({ kind, what, columns, idOf, filters, deleteBody }: Props<T>) {
+export function MemoryTable<T>({ kind, what, columns, idOf, labelOf, filters, deleteBody }: Props<T>) {
   const [offset, setOffset] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const list = useMemoryList<T>(kind, { limit: PAGE, offset, ...filters });
@@ -86,7 +88,7 @@ export function MemoryTable<T>({ kind, what, columns, idOf, filters, deleteBody 
                 return (
                   <tr key={id}>
                     <td>
-                      <input type="checkbox" aria-label={`Select ${id}`} checked={selected.has(id)} onChange={() => toggle(id)} />
+                      <input type="checkbox" aria-label={`Select ${labelOf(r)}`} checked={selected.has(id)} onChange={() => toggle(id)} />
                     </td>
                     {columns.map((c) => (
                       <td key={c.title} className="cell-clip">

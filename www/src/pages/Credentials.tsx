@@ -10,6 +10,15 @@ import '../admin/admin.css';
 
 const KIND: Record<string, string> = { llm: 'Model provider', tool: 'Tool', git: 'Git host', gateway: 'Gateway' };
 
+// The masked key the server answered, whichever field holds it.
+function maskOf(c: Credential): string {
+  for (const k of ['api_key', 'access_token', 'ssh_private_key']) {
+    const v = c.detail[k];
+    if (typeof v === 'string' && v) return v;
+  }
+  return '';
+}
+
 function TestResult({ result }: { result: CredentialTest }) {
   return (
     <div className={`note ${result.ok ? 'good' : 'bad'}`} role="status" data-testid="credential-test-result">
@@ -30,7 +39,7 @@ function Row({ c }: { c: Credential }) {
         <td>{c.name}</td>
         <td>{KIND[c.credential_type] ?? c.credential_type}</td>
         <td className="cell-clip">{credentialSummary(c)}</td>
-        <td className="cell-clip mono">{typeof c.detail.api_key === 'string' && c.detail.api_key ? c.detail.api_key : ''}</td>
+        <td className="cell-clip mono">{maskOf(c)}</td>
         <td>{formatDate(c.created_at)}</td>
         <td className="actions">
           {canTest && (

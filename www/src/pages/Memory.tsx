@@ -1,6 +1,6 @@
 // Agent memory (admin): facts, episodes, procedures, the people workflows
 // met, and the conversation checkpoints; delete what is selected.
-import { useState } from 'react';
+import { useState, type KeyboardEvent } from 'react';
 import { MemoryTable, type Column } from '../admin/MemoryTable';
 import type { MemoryKind } from '../api/admin';
 import { Field, Page, formatDate } from '../ui/kit';
@@ -86,6 +86,7 @@ function Checkpoints() {
         what={wholeThreads ? 'checkpoints (their whole conversations)' : 'checkpoints'}
         columns={checkpointCols}
         idOf={(c) => `${c.thread_id}\u0000${c.checkpoint_id}`}
+        labelOf={(c) => `checkpoint ${c.checkpoint_id} of thread ${c.thread_id}`}
         filters={{ thread_id: thread || undefined }}
         deleteBody={(ids) => {
           const pairs = ids.map((i) => i.split('\u0000'));
@@ -98,21 +99,31 @@ function Checkpoints() {
 
 export default function Memory() {
   const [tab, setTab] = useState<MemoryKind>('facts');
+  // Arrow keys, Home and End move between the tabs (the ARIA tabs pattern).
+  const onTabKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const i = TABS.findIndex(([k]) => k === tab);
+    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const k = TABS[(to + TABS.length) % TABS.length][0];
+    setTab(k);
+    document.getElementById(`tab-${k}`)?.focus();
+  };
   return (
     <Page title="Memory">
       <p className="muted">What agents remember: facts they were told, episodes of their work, procedures, the people they met and their conversations.</p>
-      <div className="tabs" role="tablist" aria-label="Kind of memory">
+      <div className="tabs" role="tablist" aria-label="Kind of memory" onKeyDown={onTabKey}>
         {TABS.map(([k, label]) => (
-          <button key={k} type="button" role="tab" id={`tab-${k}`} aria-selected={tab === k} aria-controls="memory-panel" onClick={() => setTab(k)}>
+          <button key={k} type="button" role="tab" id={`tab-${k}`} aria-selected={tab === k} aria-controls="memory-panel" tabIndex={tab === k ? 0 : -1} onClick={() => setTab(k)}>
             {label}
           </button>
         ))}
       </div>
       <div id="memory-panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
-        {tab === 'facts' && <MemoryTable<Fact> kind="facts" what="facts" columns={factCols} idOf={(f) => f.id} />}
-        {tab === 'episodes' && <MemoryTable<Episode> kind="episodes" what="episodes" columns={episodeCols} idOf={(e) => e.id} />}
-        {tab === 'procedures' && <MemoryTable<Procedure> kind="procedures" what="procedures" columns={procedureCols} idOf={(p) => p.id} />}
-        {tab === 'users' && <MemoryTable<MemoryUser> kind="users" what="people" columns={userCols} idOf={(u) => u.id} />}
+        {tab === 'facts' && <MemoryTable<Fact> kind="facts" what="facts" columns={factCols} idOf={(f) => f.id} labelOf={(f) => `fact ${f.key}`} />}
+        {tab === 'episodes' && <MemoryTable<Episode> kind="episodes" what="episodes" columns={episodeCols} idOf={(e) => e.id} labelOf={(e) => `episode of ${e.agent_id} started ${formatDate(e.started_at)}`} />}
+        {tab === 'procedures' && <MemoryTable<Procedure> kind="procedures" what="procedures" columns={procedureCols} idOf={(p) => p.id} labelOf={(p) => `procedure ${p.name}`} />}
+        {tab === 'users' && <MemoryTable<MemoryUser> kind="users" what="people" columns={userCols} idOf={(u) => u.id} labelOf={(u) => `person ${u.display_name ?? u.canonical_id}`} />}
         {tab === 'checkpoints' && <Checkpoints />}
       </div>
     </Page>
