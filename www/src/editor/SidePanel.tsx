@@ -24,7 +24,7 @@ export function CopyField({ label, value }: { label: string; value: string }) {
       <Field label={label}>{(id) => <input id={id} readOnly value={value} onFocus={(e) => e.target.select()} />}</Field>
       <button
         type="button"
-        aria-label={`Copy ${label.toLowerCase()}`}
+        aria-label={`Copy the ${label[0].toLowerCase()}${label.slice(1)}`}
         onClick={async () => {
           try {
             await navigator.clipboard.writeText(value);

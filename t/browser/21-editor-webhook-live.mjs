@@ -1,0 +1,55 @@
+// A webhook trigger's run shows live in an open editor: the editor shows the
+// webhook's URL with a copy button; curl posts to that URL from outside the
+// browser, and the badges of the nodes follow the run the request started
+// (the editor shows the latest run, wherever it was started).
+import { spawnSync } from 'node:child_process';
+import { axe, createWorkflow, is, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
+
+scenario(async ({ page, context }) => {
+  const key = await setupAdmin();
+  const path = `editor/${Date.now()}`;
+  const wf = await createWorkflow(key, {
+    name: 'Hook',
+    nodes: [
+      { node_id: 'hook', component_type: 'trigger_webhook', config: { extra_config: { path } }, position_x: 0, position_y: 0 },
+      { node_id: 'pause', component_type: 'wait', config: { extra_config: { duration: 1 } }, position_x: 260, position_y: 0 },
+      { node_id: 'check', component_type: 'switch', config: { extra_config: { rules: [{ id: 'yes', field: 'trigger.body.ok', operator: 'is_true', value: '' }] } }, position_x: 520, position_y: 0 },
+    ],
+    edges: [
+      { source_node_id: 'hook', target_node_id: 'pause' },
+      { source_node_id: 'pause', target_node_id: 'check' },
+    ],
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await signIn(page, key, `/workflows/${wf.slug}`);
+  await page.locator('[data-testid="canvas"][data-ready="true"]').waitFor();
+  await page.locator('[data-live="live"]').waitFor();
+
+  const urlField = page.getByLabel('Webhook URL').first();
+  const url = await urlField.inputValue();
+  ok(url.endsWith(`/api/v1/webhooks/${path}`), 'the editor shows the webhook URL', url);
+  await page.getByRole('button', { name: 'Copy the webhook URL' }).first().click();
+  await page.getByRole('button', { name: 'Copy the webhook URL' }).first().filter({ hasText: 'Copied' }).waitFor();
+  is(await page.evaluate(() => navigator.clipboard.readText()), url, 'the copy button puts the URL on the clipboard');
+  is(await page.getByTestId('status-check').getAttribute('data-status'), 'pending', 'before any run, the nodes are not reached');
+  await shot(page, 'before');
+  await axe(page, 'editor with a webhook');
+
+  // From outside the browser, as a sender would.
+  const res = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', '-H', 'Content-Type: application/json', '-d', '{"ok": true}', url], { encoding: 'utf8' });
+  is(res.stdout, '202', 'curl delivers to the webhook (202)');
+
+  await page.locator('[data-testid="status-pause"][data-status="success"]').waitFor();
+  await shot(page, 'running');
+  await page.locator('[data-testid="status-check"][data-status="success"]').waitFor();
+  await page.locator('[data-testid="execution-status"][data-status="completed"]').waitFor();
+  ok(true, 'the run curl started shows live, to its end');
+  await shot(page, 'done');
+
+  // The switch's output in its panel: the route the body chose.
+  await page.locator('.react-flow__node[data-id="check"]').click();
+  const out = page.getByRole('complementary', { name: 'Settings of check' }).getByTestId('run-output');
+  await out.waitFor();
+  ok(/"route": "yes"/.test(await out.innerText()), 'the panel shows the route taken', await out.innerText());
+  await shot(page, 'output');
+});
