@@ -81,10 +81,9 @@ executions_list(struct req *r)
 	if (db == NULL)
 		return 0;
 	struct validator v;
-	struct exec_filter f = { .limit = 50, .offset = 0 };
+	struct exec_filter f = { 0 };
 	v_init(&v, NULL);
-	v_query_int(&v, "limit", req_query(r, "limit"), 0, 1000, &f.limit);
-	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &f.offset);
+	v_query_page(&v, r, &f.limit, &f.offset);
 	f.workflow_slug = text_filter(&v, r, "workflow_slug");
 	f.status = text_filter(&v, r, "status");
 	if (v_failed(&v))

@@ -24,11 +24,8 @@ static int
 page_args(struct req *r, int64_t *limit, int64_t *offset)
 {
 	struct validator v;
-	*limit = 50;
-	*offset = 0;
 	v_init(&v, NULL);
-	v_query_int(&v, "limit", req_query(r, "limit"), 0, 1000, limit);
-	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, offset);
+	v_query_page(&v, r, limit, offset);
 	if (v_failed(&v))
 		return resp_invalid(r, &v), -1;
 	v_free(&v);

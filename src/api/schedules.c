@@ -106,10 +106,9 @@ schedules_list(struct req *r)
 	if (db == NULL)
 		return 0;
 	struct validator v;
-	int64_t limit = 50, offset = 0, workflow_id = 0;
+	int64_t limit, offset, workflow_id = 0;
 	v_init(&v, NULL);
-	v_query_int(&v, "limit", req_query(r, "limit"), 0, 1000, &limit);
-	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
+	v_query_page(&v, r, &limit, &offset);
 	v_query_int(&v, "workflow_id", req_query(r, "workflow_id"), 1, INT64_MAX, &workflow_id);
 	if (v_failed(&v)) {
 		int rc = resp_invalid(r, &v);

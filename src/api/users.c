@@ -22,8 +22,6 @@
 
 #define PASSWORD_MIN 8
 #define PERSON_NAME_MAX 150
-#define LIST_LIMIT_DEFAULT 50
-#define LIST_LIMIT_MAX 1000
 
 static const char *const roles[] = { "admin", "normal", NULL };
 
@@ -318,9 +316,8 @@ api_users_list(struct req *r)
 {
 	struct validator v;
 	v_init(&v, NULL);
-	int64_t offset = 0, limit = LIST_LIMIT_DEFAULT;
-	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
-	v_query_int(&v, "limit", req_query(r, "limit"), 0, LIST_LIMIT_MAX, &limit);
+	int64_t offset, limit;
+	v_query_page(&v, r, &limit, &offset);
 	if (v_failed(&v))
 		return resp_invalid(r, &v);
 	struct db *db = req_db_or_answer(r);

@@ -378,10 +378,9 @@ workflows_list(struct req *r)
 	if (db == NULL)
 		return 0;
 	struct validator v;
-	int64_t limit = 50, offset = 0;
+	int64_t limit, offset;
 	v_init(&v, NULL);
-	v_query_int(&v, "limit", req_query(r, "limit"), 0, 1000, &limit);
-	v_query_int(&v, "offset", req_query(r, "offset"), 0, INT64_MAX, &offset);
+	v_query_page(&v, r, &limit, &offset);
 	if (v_failed(&v))
 		return resp_invalid(r, &v);
 	v_free(&v);

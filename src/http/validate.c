@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http/request.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -472,6 +473,15 @@ v_query_int(struct validator *v, const char *name, const char *value, int64_t mi
 	}
 	*out = n;
 	return 1;
+}
+
+void
+v_query_page(struct validator *v, struct req *r, int64_t *limit, int64_t *offset)
+{
+	*limit = V_PAGE_LIMIT_DEFAULT;
+	*offset = 0;
+	v_query_int(v, "limit", req_query(r, "limit"), 0, V_PAGE_LIMIT_MAX, limit);
+	v_query_int(v, "offset", req_query(r, "offset"), 0, INT64_MAX, offset);
 }
 
 int

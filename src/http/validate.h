@@ -74,6 +74,12 @@ int v_datetime(struct validator *v, json_t *obj, const char *field, int required
  * offset: >= 0, default 0; non-integers and negatives are 422 items. */
 int v_query_int(struct validator *v, const char *name, const char *value, int64_t min,
 		int64_t max, int64_t *out);
+struct req;
+#define V_PAGE_LIMIT_DEFAULT 50
+#define V_PAGE_LIMIT_MAX 1000
+/* A list's paging from r's query: limit 0..1000 (default 50) into *limit
+ * and offset >= 0 (default 0) into *offset; each bad one is a 422 item. */
+void v_query_page(struct validator *v, struct req *r, int64_t *limit, int64_t *offset);
 /* A path parameter that must be an integer (type int_parsing). */
 int v_path_int(struct validator *v, const char *name, const char *value, int64_t *out);
 

@@ -271,6 +271,21 @@ wire_write_sampling(struct jw *w, const struct llm_settings *s)
 		jw_kreal(w, "top_p", s->top_p);
 }
 
+void
+wire_tool_fields(struct jw *w, const json_t *tool, const char *schema_key)
+{
+	const json_t *params = json_object_get(tool, "parameters");
+	const char *desc = json_string_value(json_object_get(tool, "description"));
+	jw_kstr(w, "name", json_string_value(json_object_get(tool, "name")));
+	if (desc != NULL)
+		jw_kstr(w, "description", desc);
+	jw_key(w, schema_key);
+	if (json_is_object(params))
+		jw_json(w, params);
+	else
+		JW_RAW_LITERAL(w, "{\"type\":\"object\",\"properties\":{}}");
+}
+
 /* --- building a request ---------------------------------------------------- */
 
 char *

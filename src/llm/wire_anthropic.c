@@ -217,17 +217,8 @@ write_tools(struct jw *w, const struct llm_request *req)
 				jw_json(w, tool);
 				continue;
 			}
-			const json_t *params = json_object_get(tool, "parameters");
-			const char *desc = json_string_value(json_object_get(tool, "description"));
 			jw_obj_begin(w);
-			jw_kstr(w, "name", json_string_value(json_object_get(tool, "name")));
-			if (desc != NULL)
-				jw_kstr(w, "description", desc);
-			JW_KEY(w, "input_schema");
-			if (json_is_object(params))
-				jw_json(w, params);
-			else
-				JW_RAW_LITERAL(w, "{\"type\":\"object\",\"properties\":{}}");
+			wire_tool_fields(w, tool, "input_schema");
 			jw_obj_end(w);
 		}
 		jw_arr_end(w);

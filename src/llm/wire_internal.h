@@ -49,6 +49,11 @@ const json_t *wire_tool_calls_of(const json_t *data);
 
 /* Writes the settings shared by both wires when they are set. */
 void wire_write_sampling(struct jw *w, const struct llm_settings *s);
+/* Writes a tool definition's members, in the object open in w: "name",
+ * "description" (when it has one) and its parameters' JSON schema under
+ * schema_key ("parameters" for OpenAI, "input_schema" for Anthropic; an
+ * empty object schema when it has none). */
+void wire_tool_fields(struct jw *w, const json_t *tool, const char *schema_key);
 
 /* A tool call's arguments from their JSON text: an object (new
  * reference); blank text is {}.  NULL with *err when the text is not a

@@ -173,20 +173,11 @@ write_tools(struct jw *w, const struct llm_request *req)
 		json_array_foreach(req->tools, i, tool) {
 			if (json_object_get(tool, "type") != NULL)
 				continue;
-			const json_t *params = json_object_get(tool, "parameters");
-			const char *desc = json_string_value(json_object_get(tool, "description"));
 			jw_obj_begin(w);
 			jw_kstr(w, "type", "function");
 			JW_KEY(w, "function");
 			jw_obj_begin(w);
-			jw_kstr(w, "name", json_string_value(json_object_get(tool, "name")));
-			if (desc != NULL)
-				jw_kstr(w, "description", desc);
-			JW_KEY(w, "parameters");
-			if (json_is_object(params))
-				jw_json(w, params);
-			else
-				JW_RAW_LITERAL(w, "{\"type\":\"object\",\"properties\":{}}");
+			wire_tool_fields(w, tool, "parameters");
 			jw_obj_end(w);
 			jw_obj_end(w);
 		}

@@ -18,26 +18,19 @@ package FakeGateway;
 use strict;
 use warnings;
 
+use parent 'LocalServer';
+
 use File::Temp qw(tempfile);
-use IO::Socket::INET;
 use JSON::PP;
-use POSIX qw();
+use LocalServer qw(read_request respond);
 
 sub start {
 	my ($class, %o) = @_;
-	my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $o{port} // 0,
-		Listen => 32, ReuseAddr => 1, Proto => 'tcp') or die "FakeGateway: listen: $!";
+	my $listen = LocalServer::listen_on($class, port => $o{port});
 	my $log = $o{log};
 	(undef, $log) = tempfile('fake-gateway-XXXXXX', TMPDIR => 1, UNLINK => 1) unless defined $log;
-	my $self = bless { port => $listen->sockport, log => $log, owner => $$ }, $class;
-	my $pid = fork // die "FakeGateway: fork: $!";
-	if ($pid == 0) {
-		setpgrp(0, 0);
-		serve($listen, $log);
-		POSIX::_exit(0);
-	}
-	close $listen;
-	$self->{pid} = $pid;
+	my $self = bless { port => $listen->sockport, log => $log }, $class;
+	$self->spawn($listen, sub { LocalServer::serve_forked($listen, sub { handle($_[0], $log) }) });
 	return $self;
 }
 
@@ -50,17 +43,10 @@ sub restart {
 	return $self;
 }
 
-sub port { $_[0]{port} }
 sub url { "http://127.0.0.1:$_[0]{port}" }
 
 # The requests received so far, oldest first.
-sub requests {
-	my ($self) = @_;
-	open my $fh, '<', $self->{log} or return ();
-	my @r = map { decode_json($_) } grep { /\S/ } <$fh>;
-	close $fh;
-	return @r;
-}
+sub requests { LocalServer::json_lines($_[0]{log}) }
 
 # The texts of the send requests received so far.
 sub texts {
@@ -68,57 +54,7 @@ sub texts {
 	return map { $_->{json} ? $_->{json}{text} // '' : '' } $self->requests;
 }
 
-sub stop {
-	my ($self) = @_;
-	return unless $self->{pid} && $self->{owner} == $$;
-	kill 'KILL', -$self->{pid};
-	kill 'KILL', $self->{pid};
-	waitpid($self->{pid}, 0);
-	delete $self->{pid};
-}
-
-sub DESTROY { $_[0]->stop }
-
 # --- the server process -------------------------------------------------------
-
-sub serve {
-	my ($listen, $log) = @_;
-	$SIG{CHLD} = 'IGNORE';
-	while (1) {
-		my $c = $listen->accept or next;
-		my $pid = fork;
-		if (defined $pid && $pid == 0) {
-			close $listen;
-			eval { handle($c, $log) };
-			close $c;
-			POSIX::_exit(0);
-		}
-		close $c;
-	}
-}
-
-sub read_request {
-	my ($c) = @_;
-	local $/ = "\r\n";
-	my $line = <$c> // return;
-	my ($method, $target) = $line =~ m{^(\S+) (\S+) HTTP/} or return;
-	my %h;
-	while (defined(my $l = <$c>)) {
-		$l =~ s/\r\n$//;
-		last if $l eq '';
-		my ($k, $v) = $l =~ /^([^:]+):\s*(.*)$/ or next;
-		$h{ lc $k } = $v;
-	}
-	my $body = '';
-	read($c, $body, $h{'content-length'}) if $h{'content-length'};
-	return { method => $method, path => (split /\?/, $target)[0], headers => \%h, body => $body };
-}
-
-sub respond {
-	my ($c, $status, $body) = @_;
-	print $c "HTTP/1.1 $status X\r\nContent-Type: application/json\r\nContent-Length: "
-		. length($body) . "\r\nConnection: close\r\n\r\n$body";
-}
 
 sub handle {
 	my ($c, $log) = @_;

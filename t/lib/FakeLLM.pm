@@ -72,10 +72,12 @@ package FakeLLM;
 use strict;
 use warnings;
 
+use parent 'LocalServer';
+
 use Fcntl qw(:flock SEEK_SET);
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use JSON::PP;
+use LocalServer qw(read_request respond send_all head_text);
 use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes ();
@@ -84,25 +86,16 @@ my $JSON = JSON::PP->new->canonical->allow_nonref;
 
 sub start {
 	my ($class, %o) = @_;
-	my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1024,
-		ReuseAddr => 1, Proto => 'tcp') or die "FakeLLM: listen: $!";
+	my $listen = LocalServer::listen_on($class, backlog => 1024);
 	my $dir = tempdir('fake-llm-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	my $self = bless { port => $listen->sockport, dir => $dir, owner => $$ }, $class;
+	my $self = bless { port => $listen->sockport, dir => $dir }, $class;
 	$self->_write_state({ script => $o{script} // [], hits => {}, n => 0, delay => $o{delay} // 0 });
 	open my $log, '>', "$dir/log.jsonl" or die "FakeLLM: $dir/log.jsonl: $!";
 	close $log;
 	my $workers = $o{workers} // 0;
 	pipe(my $ready_r, my $ready_w) or die "FakeLLM: pipe: $!";
-	my $pid = fork // die "FakeLLM: fork: $!";
-	if ($pid == 0) {
-		setpgrp(0, 0);
-		close $ready_r;
-		serve($listen, $dir, $workers, $ready_w);
-		POSIX::_exit(0);
-	}
-	close $listen;
+	$self->spawn($listen, sub { close $ready_r; serve($listen, $dir, $workers, $ready_w) });
 	close $ready_w;
-	$self->{pid} = $pid;
 	# Pre-forked workers: answer only once every one of them is accepting.
 	my $got = 0;
 	while ($workers && $got < $workers) {
@@ -113,9 +106,6 @@ sub start {
 	close $ready_r;
 	return $self;
 }
-
-sub port { $_[0]{port} }
-sub url { "http://127.0.0.1:$_[0]{port}" . ($_[1] // '') }
 
 # Replaces the script; the rules' use counts and the request count start over.
 sub script {
@@ -130,14 +120,7 @@ sub delay {
 }
 
 # The requests seen so far, oldest first.
-sub requests {
-	my ($self) = @_;
-	open my $fh, '<', "$self->{dir}/log.jsonl" or return ();
-	flock($fh, LOCK_SH);
-	my @r = map { $JSON->decode($_) } grep { /\S/ } <$fh>;
-	close $fh;
-	return @r;
-}
+sub requests { LocalServer::json_lines("$_[0]{dir}/log.jsonl", $JSON) }
 
 sub last_request { ($_[0]->requests)[-1] }
 
@@ -152,18 +135,6 @@ sub clear_requests {
 	truncate($fh, 0);
 	close $fh;
 }
-
-sub stop {
-	my ($self) = @_;
-	return unless $self->{pid} && $self->{owner} == $$;
-	kill 'KILL', -$self->{pid};
-	kill 'KILL', $self->{pid};
-	local $?;
-	waitpid($self->{pid}, 0);
-	delete $self->{pid};
-}
-
-sub DESTROY { $_[0]->stop }
 
 # --- shared state: one JSON file, changed under an exclusive lock ------------
 
@@ -198,18 +169,7 @@ sub serve {
 	my ($listen, $dir, $workers, $ready) = @_;
 	return prefork($listen, $dir, $workers, $ready) if $workers;
 	close $ready;
-	$SIG{CHLD} = 'IGNORE';
-	while (1) {
-		my $c = $listen->accept or next;
-		my $pid = fork;
-		if (defined $pid && $pid == 0) {
-			close $listen;
-			eval { handle($c, $dir) };
-			close $c;
-			POSIX::_exit(0);
-		}
-		close $c;
-	}
+	LocalServer::serve_forked($listen, sub { handle($_[0], $dir) });
 }
 
 # $workers processes accept in turn and serve one connection at a time:
@@ -242,55 +202,6 @@ sub prefork {
 		if ($pid == 0) { $worker->(); POSIX::_exit(0) }
 		$pids{$pid} = 1;
 	}
-}
-
-sub read_request {
-	my ($c) = @_;
-	local $/ = "\r\n";
-	my $line = <$c> // return;
-	my ($method, $target) = $line =~ m{^(\S+) (\S+) HTTP/} or return;
-	my %h;
-	while (defined(my $l = <$c>)) {
-		$l =~ s/\r\n$//;
-		last if $l eq '';
-		my ($k, $v) = $l =~ /^([^:]+):\s*(.*)$/ or next;
-		$h{ lc $k } = $v;
-	}
-	if (lc($h{expect} // '') eq '100-continue') {
-		syswrite($c, "HTTP/1.1 100 Continue\r\n\r\n");
-	}
-	my $body = '';
-	my $want = $h{'content-length'} // 0;
-	while (length($body) < $want) {
-		my $n = read($c, $body, $want - length($body), length($body));
-		last unless $n;
-	}
-	my ($path) = split /\?/, $target;
-	return { method => $method, target => $target, path => $path, headers => \%h, body => $body };
-}
-
-sub send_all {
-	my ($c, $data) = @_;
-	while (length $data) {
-		my $n = syswrite($c, $data);
-		return 0 unless defined $n && $n > 0;
-		substr($data, 0, $n, '');
-	}
-	return 1;
-}
-
-sub head_text {
-	my ($status, %headers) = @_;
-	my $h = "HTTP/1.1 $status " . ($status < 400 ? 'OK' : 'Error') . "\r\n";
-	$h .= "$_: $headers{$_}\r\n" for sort keys %headers;
-	return "$h\r\n";
-}
-
-sub respond {
-	my ($c, $status, $body, %headers) = @_;
-	$headers{'Content-Type'} //= 'application/json';
-	send_all($c, head_text($status, %headers, 'Content-Length' => length($body), Connection => 'close')
-		. $body);
 }
 
 # Closes with a TCP reset instead of a FIN.

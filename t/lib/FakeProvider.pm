@@ -27,10 +27,11 @@ package FakeProvider;
 use strict;
 use warnings;
 
+use parent 'LocalServer';
+
 use File::Temp qw(tempfile);
-use IO::Socket::INET;
 use JSON::PP;
-use POSIX qw(WNOHANG);
+use LocalServer qw(read_request respond);
 
 our $SLOW_SECONDS = 10;
 our $DRIP_SECONDS = 1.2;
@@ -44,32 +45,15 @@ my @MODELS = (
 
 sub start {
 	my ($class) = @_;
-	my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 32,
-		ReuseAddr => 1, Proto => 'tcp') or die "FakeProvider: listen: $!";
+	my $listen = LocalServer::listen_on($class);
 	my (undef, $log) = tempfile('fake-provider-XXXXXX', TMPDIR => 1, UNLINK => 1);
-	my $self = bless { port => $listen->sockport, log => $log, owner => $$ }, $class;
-	my $pid = fork // die "FakeProvider: fork: $!";
-	if ($pid == 0) {
-		setpgrp(0, 0);
-		serve($listen, $log);
-		POSIX::_exit(0);
-	}
-	close $listen;
-	$self->{pid} = $pid;
+	my $self = bless { port => $listen->sockport, log => $log }, $class;
+	$self->spawn($listen, sub { LocalServer::serve_forked($listen, sub { handle($_[0], $log) }) });
 	return $self;
 }
 
-sub port { $_[0]{port} }
-sub url { "http://127.0.0.1:$_[0]{port}" . ($_[1] // '') }
-
 # The requests seen so far, oldest first.
-sub requests {
-	my ($self) = @_;
-	open my $fh, '<', $self->{log} or return ();
-	my @r = map { decode_json($_) } grep { /\S/ } <$fh>;
-	close $fh;
-	return @r;
-}
+sub requests { LocalServer::json_lines($_[0]{log}) }
 
 sub last_request { ($_[0]->requests)[-1] }
 
@@ -79,61 +63,7 @@ sub clear_requests {
 	close $fh;
 }
 
-sub stop {
-	my ($self) = @_;
-	return unless $self->{pid} && $self->{owner} == $$;
-	kill 'KILL', -$self->{pid};
-	kill 'KILL', $self->{pid};
-	waitpid($self->{pid}, 0);
-	delete $self->{pid};
-}
-
-sub DESTROY { $_[0]->stop }
-
 # --- the server process -------------------------------------------------------
-
-sub serve {
-	my ($listen, $log) = @_;
-	$SIG{CHLD} = 'IGNORE';
-	while (1) {
-		my $c = $listen->accept or next;
-		my $pid = fork;
-		if (defined $pid && $pid == 0) {
-			close $listen;
-			eval { handle($c, $log) };
-			close $c;
-			POSIX::_exit(0);
-		}
-		close $c;
-	}
-}
-
-sub read_request {
-	my ($c) = @_;
-	local $/ = "\r\n";
-	my $line = <$c> // return;
-	my ($method, $target) = $line =~ m{^(\S+) (\S+) HTTP/} or return;
-	my %h;
-	while (defined(my $l = <$c>)) {
-		$l =~ s/\r\n$//;
-		last if $l eq '';
-		my ($k, $v) = $l =~ /^([^:]+):\s*(.*)$/ or next;
-		$h{ lc $k } = $v;
-	}
-	my $body = '';
-	read($c, $body, $h{'content-length'}) if $h{'content-length'};
-	my ($path) = split /\?/, $target;
-	return { method => $method, target => $target, path => $path, headers => \%h, body => $body };
-}
-
-sub respond {
-	my ($c, $status, $body, %headers) = @_;
-	my $ct = delete $headers{'Content-Type'} // 'application/json';
-	my $head = "HTTP/1.1 $status X\r\nContent-Type: $ct\r\nContent-Length: " . length($body)
-		. "\r\nConnection: close\r\n";
-	$head .= "$_: $headers{$_}\r\n" for sort keys %headers;
-	print $c "$head\r\n$body";
-}
 
 sub error_body {
 	my ($type, $message) = @_;
