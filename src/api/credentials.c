@@ -361,16 +361,9 @@ credentials_list(struct req *r)
 	struct db *db;
 	if (begin(r, &key, &db) != 0)
 		return 0;
-	struct validator v;
 	int64_t limit, offset;
-	v_init(&v, NULL);
-	v_query_page(&v, r, &limit, &offset);
-	if (v_failed(&v)) {
-		int rc = resp_invalid(r, &v);
-		v_free(&v);
-		return rc;
-	}
-	v_free(&v);
+	if (req_query_page(r, &limit, &offset) != 0)
+		return 0;
 	struct credential *items;
 	size_t n;
 	int64_t total;

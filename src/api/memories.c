@@ -18,20 +18,6 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* limit (0..1000, 50) and offset (>= 0, 0) as every list route checks
- * them; 0, or -1 after answering 422. */
-static int
-page_args(struct req *r, int64_t *limit, int64_t *offset)
-{
-	struct validator v;
-	v_init(&v, NULL);
-	v_query_page(&v, r, limit, offset);
-	if (v_failed(&v))
-		return resp_invalid(r, &v), -1;
-	v_free(&v);
-	return 0;
-}
-
 static int
 answer_page(struct req *r, json_t *items, int64_t total)
 {
@@ -44,7 +30,7 @@ list(struct req *r, enum memory_kind kind, const char *filter1, const char *filt
 {
 	struct db *db = req_db_or_answer(r);
 	int64_t limit, offset, total = 0;
-	if (db == NULL || page_args(r, &limit, &offset) != 0)
+	if (db == NULL || req_query_page(r, &limit, &offset) != 0)
 		return 0;
 	json_t *items = memory_list(db, kind, filter1 ? req_query(r, filter1) : NULL,
 				    filter2 ? req_query(r, filter2) : NULL, limit, offset, &total);
@@ -184,7 +170,7 @@ memories_checkpoints_list(struct req *r)
 {
 	struct db *db = req_db_or_answer(r);
 	int64_t limit, offset, total = 0;
-	if (db == NULL || page_args(r, &limit, &offset) != 0)
+	if (db == NULL || req_query_page(r, &limit, &offset) != 0)
 		return 0;
 	struct cstore *cs = cstore_open(r->cfg, db);
 	json_t *items = NULL;

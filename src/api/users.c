@@ -314,12 +314,9 @@ api_users_create(struct req *r)
 int
 api_users_list(struct req *r)
 {
-	struct validator v;
-	v_init(&v, NULL);
 	int64_t offset, limit;
-	v_query_page(&v, r, &limit, &offset);
-	if (v_failed(&v))
-		return resp_invalid(r, &v);
+	if (req_query_page(r, &limit, &offset) != 0)
+		return 0;
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;

@@ -377,13 +377,9 @@ workflows_list(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	struct validator v;
 	int64_t limit, offset;
-	v_init(&v, NULL);
-	v_query_page(&v, r, &limit, &offset);
-	if (v_failed(&v))
-		return resp_invalid(r, &v);
-	v_free(&v);
+	if (req_query_page(r, &limit, &offset) != 0)
+		return 0;
 	struct jw out;
 	jw_init(&out);
 	return answer_written(r, db, workflow_list_write(db, scope_of(r), limit, offset, &out), &out);

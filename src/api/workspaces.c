@@ -286,13 +286,9 @@ workspaces_list(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	struct validator v;
 	int64_t limit, offset;
-	v_init(&v, NULL);
-	v_query_page(&v, r, &limit, &offset);
-	if (v_failed(&v))
-		return answer_invalid(r, &v);
-	v_free(&v);
+	if (req_query_page(r, &limit, &offset) != 0)
+		return 0;
 	ensure_default(r, db);
 	struct workspace *items;
 	size_t n;

@@ -61,6 +61,19 @@ req_checked_body(struct req *r, body_check_fn check, int creating)
 }
 
 int
+req_query_page(struct req *r, int64_t *limit, int64_t *offset)
+{
+	struct validator v;
+	v_init(&v, NULL);
+	v_query_page(&v, r, limit, offset);
+	if (!v_failed(&v))
+		return 0;
+	resp_invalid(r, &v);
+	v_free(&v);
+	return -1;
+}
+
+int
 req_path_int(struct req *r, const char *name, int64_t *out)
 {
 	struct validator v;

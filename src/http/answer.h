@@ -31,6 +31,11 @@ int resp_db_error(struct req *r, struct db *db, const char *what);
 /* Answers v's errors as a 422 (v is left empty; v_free stays harmless). */
 int resp_invalid(struct req *r, struct validator *v);
 
+/* A list's limit and offset (v_query_page()): 0, or -1 after answering
+ * their 422.  A route with more query parameters checks them all in one
+ * validator with v_query_page() instead. */
+int req_query_page(struct req *r, int64_t *limit, int64_t *offset);
+
 /* A resource's body check: the clean fields (a new reference), or NULL
  * with the errors in v; creating says whether required fields must be
  * there. */
