@@ -1,9 +1,10 @@
 // A webhook trigger's run shows live in an open editor: the editor shows the
 // webhook's URL with a copy button; curl posts to that URL from outside the
 // browser, and the badges of the nodes follow the run the request started
-// (the editor shows the latest run, wherever it was started).
+// (the editor shows the latest run, wherever it was started). Then Validate
+// on another workflow lists its problem and marks the node it names.
 import { spawnSync } from 'node:child_process';
-import { axe, createWorkflow, is, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
+import { axe, base, createWorkflow, is, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 
 scenario(async ({ page, context }) => {
   const key = await setupAdmin();
@@ -52,4 +53,16 @@ scenario(async ({ page, context }) => {
   await out.waitFor();
   ok(/"route": "yes"/.test(await out.innerText()), 'the panel shows the route taken', await out.innerText());
   await shot(page, 'output');
+
+  // Validate: an agent without a model is a problem, and the node is marked.
+  const lone = await createWorkflow(key, { name: 'Lone agent', nodes: [{ node_id: 'helper', component_type: 'agent', position_x: 0, position_y: 0 }] });
+  await page.goto(`${base}/workflows/${lone.slug}`);
+  await page.locator('[data-testid="canvas"][data-ready="true"]').waitFor();
+  await page.getByRole('button', { name: 'Validate', exact: true }).click();
+  const report = page.getByRole('region', { name: 'Validation' });
+  await report.waitFor();
+  ok(/helper/.test(await report.innerText()), 'the problems are listed', await report.innerText());
+  await page.getByTestId('problem-helper').waitFor();
+  ok(true, 'the node the problem names is marked');
+  await shot(page, 'validated');
 });

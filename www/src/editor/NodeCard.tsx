@@ -61,7 +61,7 @@ function NodeCardImpl({ data, selected }: NodeProps<EditorNode>) {
   return (
     <div
       className={`node-card cat-${spec?.category ?? 'unknown'}${selected ? ' selected' : ''}${inactive ? ' inactive' : ''}`}
-      style={{ minHeight: HEAD + rows * ROW }}
+      style={{ minHeight: HEAD + rows * ROW + (bySide('bottom').length ? ROW : 0) }}
       data-testid={`node-${api.node_id}`}
     >
       <div className="node-title">{api.label || spec?.display_name || api.component_type}</div>
