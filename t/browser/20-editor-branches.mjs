@@ -82,6 +82,32 @@ scenario(async ({ page }) => {
   is(await edges.count(), 3, 'the refused connection is not drawn');
   await shot(page, 'refused');
 
+  // A move is saved; undo puts the node back where it was.
+  const where = async () => {
+    const n = (await call('GET', `/workflows/${wf.slug}/nodes/`, { key })).find((x) => x.node_id === filter);
+    return [n.position_x, n.position_y];
+  };
+  const settle = async (want) => {
+    let got = await where();
+    for (let i = 0; i < 40 && want(got) === false; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      got = await where();
+    }
+    return got;
+  };
+  const before = await where();
+  const title = page.locator(`.react-flow__node[data-id="${filter}"] .node-title`);
+  const box = await title.boundingBox();
+  await page.mouse.move(box.x + 20, box.y + 5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 60, box.y + 45, { steps: 6 });
+  await page.mouse.up();
+  const moved = await settle((p) => p[0] !== before[0]);
+  ok(moved[0] > before[0] && moved[1] > before[1], 'the node\'s new position is saved', JSON.stringify([before, moved]));
+  await page.getByRole('button', { name: 'Undo' }).click();
+  const back = await settle((p) => p[0] === before[0]);
+  is(JSON.stringify(back), JSON.stringify(before), 'undo moves it back on the server');
+
   // Delete with the key, undo brings it back, redo deletes it again.
   await page.locator(`.react-flow__node[data-id="${filter}"]`).click();
   await page.keyboard.press('Delete');
