@@ -1,7 +1,8 @@
 // A completed run's detail: from the executions list to the execution, its
 // node timeline (a bar per node), each node's output on a click, tokens and
 // cost, the final output; re-run with the same input starts a new execution
-// that completes live; the charts count both runs.
+// that completes live; a failed run shows its error at the node; the charts
+// count the runs and the failure.
 import { axe, call, createWorkflow, is, like, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 
 const payload = (page) => page.getByRole('region', { name: 'Trigger payload' }).locator('pre').textContent();
@@ -56,9 +57,28 @@ scenario(async ({ page }) => {
   like(await payload(page), /hello there/, 'the re-run had the same input');
   await shot(page, 're-run');
 
+  const broken = await createWorkflow(key, {
+    name: 'Broken',
+    slug: 'broken',
+    nodes: [
+      { node_id: 'start', component_type: 'trigger_manual' },
+      // A length rule whose value (known only at run time) is no integer.
+      { node_id: 'check', component_type: 'switch', config: { extra_config: { rules: [{ id: 'r', field: 'trigger.text', operator: 'length_eq', value: '{{ trigger.text }}' }] } } },
+    ],
+    edges: [{ source_node_id: 'start', target_node_id: 'check' }],
+  });
+  const { execution_id: bad } = await call('POST', `/workflows/${broken.slug}/execute/`, { key, body: { text: 'many' } });
+  await page.goto(page.url().replace(/\/executions\/.*/, `/executions/${bad}`));
+  await page.locator('.facts [data-status="failed"]').waitFor();
+  const failedNode = page.getByTestId('node-log-check');
+  is(await failedNode.locator('[data-status="failed"]').count(), 1, 'the failed node is marked failed');
+  await failedNode.locator('summary').click();
+  like(await failedNode.textContent(), /bad_value/, "the node's error code shows when it is opened");
+  await shot(page, 'failed');
+
   await page.getByRole('link', { name: 'Executions', exact: true }).click();
-  await page.getByText('Executions per day: 2 in all').waitFor();
-  is(await page.getByText('Failures per day: 0 in all').count(), 1, 'the charts count the runs and no failure');
+  await page.getByText('Executions per day: 3 in all').waitFor();
+  is(await page.getByText('Failures per day: 1 in all').count(), 1, 'the charts count the runs and the failure');
   await shot(page, 'list-and-charts');
   await axe(page, 'executions');
 });

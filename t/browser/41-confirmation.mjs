@@ -40,4 +40,12 @@ scenario(async ({ page }) => {
   is(await page.getByTestId('node-log-shipped').locator('[data-status="success"]').count(), 1, 'the rest ran');
   like(await page.getByTestId('final-output').textContent(), /shipped/, 'to the end');
   await shot(page, 'approved');
+
+  const { execution_id: second } = await call('POST', `/workflows/${wf.slug}/execute/`, { key, body: { text: 'release 2.0' } });
+  await page.goto(page.url().replace(id, second));
+  await page.getByTestId('confirmation').getByRole('button', { name: 'Refuse and cancel' }).click();
+  await page.locator('.facts [data-status="cancelled"]').waitFor();
+  is(await page.getByRole('button', { name: 'Cancel execution' }).count(), 0, 'refused, the run is cancelled and offers no cancel');
+  is((await call('GET', `/executions/${second}/`, { key })).status, 'cancelled', 'the API agrees');
+  await shot(page, 'refused');
 });

@@ -1,7 +1,7 @@
 // A chat with an agent through the LLM double: the answer appears as it
 // streams (a screenshot mid-stream), then the whole reply; a tool call
 // shows as it happens; the history stays after the panel is reopened and
-// goes with Clear history.
+// goes with Clear history; the run's detail shows its tokens and cost.
 // uses: llm
 import { axe, call, createWorkflow, is, like, llm, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 
@@ -70,4 +70,13 @@ scenario(async ({ page }) => {
   await log.getByText('No messages yet').waitFor();
   is((await call('GET', '/workflows/chatty/chat/history', { key })).messages.length, 0, 'the history is deleted');
   await shot(page, 'cleared');
+
+  await page.getByRole('button', { name: 'Close the chat' }).click();
+  await page.getByRole('link', { name: 'Executions of Chatty' }).click();
+  await page.locator('table.executions tbody a').last().click();
+  await page.locator('.facts [data-status="completed"]').waitFor();
+  ok(Number((await page.getByTestId('tokens').textContent()).replace(/\D/g, '')) > 0, 'the run counted the model\'s tokens');
+  like(await page.getByTestId('cost').textContent(), /^\$/, 'and shows its cost');
+  is(await page.getByTestId('timeline').getByRole('button', { name: /^agent: completed/ }).count(), 1, 'the agent has its bar');
+  await shot(page, 'chat-run');
 });

@@ -46,6 +46,7 @@ describe('a chat turn from live events', () => {
 
   it('reads a reply from a final output', () => {
     expect(replyFromOutput({ output: 'hi' })).toBe('hi');
+    expect(replyFromOutput({ message: 'from the agent' })).toBe('from the agent');
     expect(replyFromOutput('hi')).toBe('hi');
     expect(replyFromOutput({ other: 1 })).toBe('');
   });

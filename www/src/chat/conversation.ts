@@ -79,12 +79,14 @@ export function applyEvent(p: TurnProgress, e: LiveEvent): TurnProgress {
 }
 
 // The reply text of a finished chat execution's final output, for a turn
-// whose events were missed ({"output": "..."} or a bare string).
+// whose events were missed: an agent's {"message": "..."}, a reply node's
+// {"output": "..."}, or a bare string.
 export function replyFromOutput(out: unknown): string {
   if (typeof out === 'string') return out;
   if (out && typeof out === 'object') {
-    const o = (out as { output?: unknown }).output;
-    if (typeof o === 'string') return o;
+    const o = out as { output?: unknown; message?: unknown };
+    if (typeof o.message === 'string') return o.message;
+    if (typeof o.output === 'string') return o.output;
   }
   return '';
 }
