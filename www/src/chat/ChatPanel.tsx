@@ -76,7 +76,11 @@ export function ChatPanel({ slug, onClose }: { slug: string; onClose: () => void
         });
       },
       onResync: () => void catchUp(),
-      onState: setLive,
+      onState: (st) => {
+        setLive(st);
+        // A turn sent before the stream opened may have ended unheard.
+        if (st === 'live') void catchUp();
+      },
     });
     return () => sub.close();
     // catchUp reads the turns through a ref: one subscription per workflow.
