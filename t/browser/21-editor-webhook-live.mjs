@@ -54,6 +54,20 @@ scenario(async ({ page, context }) => {
   ok(/"route": "yes"/.test(await out.innerText()), 'the panel shows the route taken', await out.innerText());
   await shot(page, 'output');
 
+  // Expressions: inside {{ the field offers the upstream nodes, then their ports.
+  const field = page.getByRole('complementary', { name: 'Settings of check' }).getByRole('group', { name: 'Rules 1' }).getByRole('combobox', { name: 'Value' });
+  await field.fill('');
+  await field.pressSequentially('{{ pa');
+  const options = page.getByRole('listbox', { name: 'Completions' }).getByRole('option');
+  await options.first().waitFor();
+  is((await options.allInnerTexts()).map((t) => t.split(/\s/)[0]).join(','), 'pause', 'typing {{ pa offers the upstream node pause');
+  await field.press('Enter');
+  await field.pressSequentially('.');
+  await page.getByRole('option', { name: /pause\.output/ }).waitFor();
+  await field.press('Enter');
+  is(await field.inputValue(), '{{ pause.output }}', 'choosing a port writes the whole expression');
+  await shot(page, 'completion');
+
   // Validate: an agent without a model is a problem, and the node is marked.
   const lone = await createWorkflow(key, { name: 'Lone agent', nodes: [{ node_id: 'helper', component_type: 'agent', position_x: 0, position_y: 0 }] });
   await page.goto(`${base}/workflows/${lone.slug}`);
