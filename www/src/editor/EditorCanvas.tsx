@@ -489,7 +489,13 @@ export function EditorCanvas({ workflow, types }: Props) {
         void reload();
       }
     };
-    const sub = subscribe(`workflow:${slug}`, { onEvent, onResync: () => void reload(), onState: setLiveState });
+    // Each time the stream opens, read the run again: nchan does not replay
+    // to a new subscriber what was published before it subscribed.
+    const onState = (st: LiveState) => {
+      setLiveState(st);
+      if (st === 'live') void reload();
+    };
+    const sub = subscribe(`workflow:${slug}`, { onEvent, onResync: () => void reload(), onState });
     subRef.current = sub;
     void reload();
     return () => {
