@@ -6,7 +6,8 @@
 //    seen (nchan replays its buffer from last_event_id);
 //  - execution events carry a per-execution seq: a gap means something was
 //    missed, and the page reloads from REST (onResync);
-//  - after a lost connection the page also reloads once it is back;
+//  - when a stream opens with nothing to resume from (the first one) and
+//    after a lost connection, the page reloads once it is open;
 //  - without pub/sub (no nchan, or the stream keeps failing) the page polls.
 import { post } from '../api/client';
 
@@ -166,7 +167,10 @@ export function subscribe(channel: string, h: LiveHandlers, opts: LiveOptions = 
       failures = 0;
       stopPolling();
       setState('live');
-      if (lostConnection) {
+      // nchan replays only after a Last-Event-ID: what was published
+      // between the page's REST load and a first stream's opening (or
+      // during a lost connection) is read from REST now.
+      if (lostConnection || !lastEventId) {
         lostConnection = false;
         h.onResync?.();
       }
