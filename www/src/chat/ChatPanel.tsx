@@ -76,11 +76,7 @@ export function ChatPanel({ slug, onClose }: { slug: string; onClose: () => void
         });
       },
       onResync: () => void catchUp(),
-      onState: (st) => {
-        setLive(st);
-        // A turn sent before the stream opened may have ended unheard.
-        if (st === 'live') void catchUp();
-      },
+      onState: setLive,
     });
     return () => sub.close();
     // catchUp reads the turns through a ref: one subscription per workflow.

@@ -62,12 +62,7 @@ export default function ExecutionDetail() {
         reload();
       },
       onResync: reload,
-      onState: (st) => {
-        setLive(st);
-        // What happened between the page's load and the stream's opening
-        // is not replayed to a new subscriber: read it once the stream is open.
-        if (st === 'live') reload();
-      },
+      onState: setLive,
     });
     seqRef.current = sub.seq;
     return () => {
