@@ -544,6 +544,8 @@ export function EditorCanvas({ workflow, types }: Props) {
   const selStatus = useSyncExternalStore(selSub, () => (selectedNode ? flags.statusOf(selectedNode.node_id) : 'pending'));
   const deleteSelected = () => void deleteElements(selectedNodes.map((n) => n.id), [...edgeSel].map(Number));
 
+  const deleteOne = useCallback((id: string) => void deleteElements([id], []), [deleteElements]);
+  const closePanel = useCallback(() => setNodes((ns) => ns.map((n) => (n.selected ? { ...n, selected: false } : n))), []);
   const graphNodes = useCallback(() => nodesRef.current.map((n) => n.data.api), []);
   const graphEdges = useCallback(() => edgesRef.current, []);
 
@@ -675,8 +677,8 @@ export function EditorCanvas({ workflow, types }: Props) {
               status={selStatus}
               executionId={execId}
               onSave={saveNode}
-              onDelete={(id) => void deleteElements([id], [])}
-              onClose={() => flow.setNodes((ns) => ns.map((n) => (n.selected ? { ...n, selected: false } : n)))}
+              onDelete={deleteOne}
+              onClose={closePanel}
             />
           )}
           {chatOpen && ChatPanel && (
