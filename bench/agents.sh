@@ -151,6 +151,10 @@ concurrency() {
 	row "$label, $execs executor(s): first request to last completed" \
 		"$wall ms = ${ratio}x ideal, $(awk -v w="$wall" -v d="$DOUBLE_MS" 'BEGIN { printf "%.2f", (d > 0 ? w / d : 0) }')x the double alone (answers: $ok; $completed of $done_n executions completed)" \
 		"<= 600 ms (3x)" "$(verdict "$ratio" le 3)"
+	# started_at is the trigger's clock before its transaction.
+	row "$label, $execs executor(s): first request to the last trigger's start" \
+		"$(awk -v t0="$t0" 'BEGIN { m = 0 } $2 > m { m = $2 } END { printf "%.0f ms", (m > 0 ? (m - t0) / 1000 : -1) }' \
+			"$WORK/$name.conc$execs")" "-" "info"
 	row "$label, $execs executor(s): per execution, started to completed" \
 		"p50 $(us_ms "$p50") ms, p99 $(us_ms "$p99") ms" "-" "info"
 }
