@@ -455,7 +455,8 @@ export function EditorCanvas({ workflow, types }: Props) {
       if (mine !== loadSeq.current) return;
       // The latest started one, unless the one shown has not started yet
       // (a run just asked for) or started later.
-      if (top && top.execution_id !== execRef.current && top.started_at && (!execRef.current || (execStarted.current && top.started_at > execStarted.current))) show(top.execution_id, top.started_at);
+      const newer = top?.started_at && (!execRef.current || (execStarted.current && Date.parse(top.started_at) > Date.parse(execStarted.current)));
+      if (top && top.execution_id !== execRef.current && newer) show(top.execution_id, top.started_at);
       const id = execRef.current;
       if (!id) return;
       const d = await editorApi.execution(id);
