@@ -4,7 +4,7 @@
 // channel (its subscribers are disconnected, its buffer of messages gone);
 // the run ends meanwhile (the page cannot know: its badges are stale), and
 // once the browser is back online the page reloads the run from the API and
-// every badge is right.
+// every badge is right. Before the run, the workflow's budget is set.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { axe, call, createWorkflow, is, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
@@ -29,6 +29,21 @@ scenario(async ({ page, context }) => {
   await page.locator('[data-testid="canvas"][data-ready="true"]').waitFor();
   await page.locator('[data-live="live"]').waitFor();
   await shot(page, 'live');
+
+  // The budget: what today used, a limit refused at its field, then saved.
+  await page.getByRole('button', { name: 'Budget' }).click();
+  const budget = page.getByRole('form', { name: 'Budget' });
+  await budget.getByTestId('budget-today').waitFor();
+  await budget.getByLabel('Tokens per day').fill('-1');
+  await budget.getByRole('button', { name: 'Save budget' }).click();
+  await budget.getByText('A whole number from 0, or empty for no limit.').waitFor();
+  await budget.getByLabel('Tokens per day').fill('100000');
+  await budget.getByLabel('USD per run').fill('0.5');
+  await shot(page, 'budget');
+  await budget.getByRole('button', { name: 'Save budget' }).click();
+  await budget.waitFor({ state: 'detached' });
+  const limits = (await call('GET', `/workflows/${wf.slug}/`, { key })).budget;
+  ok(limits.max_tokens_per_day === 100000 && limits.max_usd_per_execution === 0.5 && limits.max_usd_per_day === null, 'the budget is saved as entered', JSON.stringify(limits));
 
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.locator('[data-testid="status-slow"][data-status="success"]').waitFor();
