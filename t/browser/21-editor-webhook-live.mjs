@@ -2,7 +2,8 @@
 // webhook's URL with a copy button; curl posts to that URL from outside the
 // browser, and the badges of the nodes follow the run the request started
 // (the editor shows the latest run, wherever it was started). Then Validate
-// on another workflow lists its problem and marks the node it names.
+// on another workflow lists its problem and marks the node it names, and
+// that workflow's chat trigger gives the editor a Chat button.
 import { spawnSync } from 'node:child_process';
 import { axe, base, createWorkflow, is, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 
@@ -69,7 +70,13 @@ scenario(async ({ page, context }) => {
   await shot(page, 'completion');
 
   // Validate: an agent without a model is a problem, and the node is marked.
-  const lone = await createWorkflow(key, { name: 'Lone agent', nodes: [{ node_id: 'helper', component_type: 'agent', position_x: 0, position_y: 0 }] });
+  const lone = await createWorkflow(key, {
+    name: 'Lone agent',
+    nodes: [
+      { node_id: 'talk', component_type: 'trigger_chat', position_x: 0, position_y: 0 },
+      { node_id: 'helper', component_type: 'agent', position_x: 260, position_y: 0 },
+    ],
+  });
   await page.goto(`${base}/workflows/${lone.slug}`);
   await page.locator('[data-testid="canvas"][data-ready="true"]').waitFor();
   await page.getByRole('button', { name: 'Validate', exact: true }).click();
@@ -79,4 +86,13 @@ scenario(async ({ page, context }) => {
   await page.getByTestId('problem-helper').waitFor();
   ok(true, 'the node the problem names is marked');
   await shot(page, 'validated');
+
+  // A workflow with a chat trigger has a Chat button: the chat panel opens and closes.
+  await page.getByRole('button', { name: 'Chat', exact: true }).click();
+  const chat = page.getByRole('complementary', { name: 'Chat' });
+  await chat.waitFor();
+  await shot(page, 'chat-open');
+  await chat.getByRole('button', { name: 'Close the chat' }).click();
+  await chat.waitFor({ state: 'detached' });
+  ok(true, 'the chat panel opens from the editor and closes');
 });
