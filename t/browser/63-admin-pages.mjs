@@ -1,7 +1,7 @@
 // The administrator's pages: users (create, role, a key shown once that
 // works and is then revoked, delete), workspaces (create, reset, delete),
 // settings (where each value comes from, a refused field stores nothing,
-// what needs a restart) and memory (facts listed, the selected deleted).
+// what needs a restart, the host probed again) and memory (facts listed, the selected deleted).
 import { spawnSync } from 'node:child_process';
 import { api, axe, base, call, is, like, logIn, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 
@@ -112,6 +112,9 @@ scenario(async ({ page }) => {
   await page.getByRole('button', { name: 'Save changes' }).click();
   await setting('Log level').getByText('set here').waitFor({ state: 'detached' });
   ok((await call('GET', '/settings/', { key })).sources.log_level !== 'database', 'giving a field back removes the stored value');
+  await page.getByRole('button', { name: 'Check again' }).click();
+  await page.getByRole('status').filter({ hasText: 'Checked just now.' }).waitFor();
+  ok(true, 'the host is probed again on demand');
 
   // --- memory: two facts put in the database as an agent would leave them ---
   const db = (process.env.DATABASE_URL || '').replace(/^sqlite:\/\/\//, '');
