@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/config_check.h"
 #include "util/json_schema_check.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -72,4 +73,24 @@ ai_config_check_extractor(const json_t *extra_config, struct config_problem *out
 	if (json_schema_valid(schema, true, &why) != 0)
 		return refuse(out, "extraction_schema", why);
 	return 0;
+}
+
+/* The agent's settings beyond Pipelit's catalogue (which declares only
+ * conversation_memory, and stays Pipelit's), with the bounds the node
+ * reads them with (nodes/agent_setup.c). */
+static const char *const compacting_modes[] = { "trim", "summarize", NULL };
+static const struct config_field agent_fields[] = {
+	{ .name = "max_steps", .type = "integer", .minimum = "1", .maximum = "1000" },
+	{ .name = "stream", .type = "boolean" },
+	{ .name = "context_window", .type = "integer", .minimum = "1", .maximum = "100000000" },
+	{ .name = "compacting", .type = "string", .choices = compacting_modes },
+	{ .name = "compacting_trigger", .type = "integer", .minimum = "1", .maximum = "100" },
+	{ .name = "compacting_keep", .type = "integer", .minimum = "0", .maximum = "10000" },
+	{ .name = NULL },
+};
+
+int
+ai_config_check_agent(const json_t *extra_config, struct config_problem *out)
+{
+	return config_fields_check(agent_fields, extra_config, out);
 }

@@ -10,6 +10,10 @@
  * that util/json_schema_check can check (a template is not: the schema is
  * what the node's output is checked against).  Without one the node fails
  * when it runs, saying so.
+ * agent: the settings it reads beyond Pipelit's catalogue (max_steps,
+ * stream, context_window, compacting and its two numbers) have their
+ * types, choices and bounds, so a value the node would ignore is refused
+ * when it is saved.
  */
 #ifndef PIPELIT_GRAPH_AI_CONFIG_H
 #define PIPELIT_GRAPH_AI_CONFIG_H
@@ -23,5 +27,6 @@
 
 int ai_config_check_categorizer(const json_t *extra_config, struct config_problem *out);
 int ai_config_check_extractor(const json_t *extra_config, struct config_problem *out);
+int ai_config_check_agent(const json_t *extra_config, struct config_problem *out);
 
 #endif

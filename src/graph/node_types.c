@@ -210,6 +210,7 @@ static const struct node_type registry[] = {
 			  .type = "boolean",
 			  .description = "Enable conversation memory across executions",
 			  .default_json = "false" }),
+		.check_config = ai_config_check_agent,
 	},
 	{
 		.name = "deep_agent",

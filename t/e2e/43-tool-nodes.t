@@ -207,6 +207,10 @@ sub test_ai_config {
 		[ 'an extraction schema with required as a string', 'extractor',
 			{ extraction_schema => { type => 'object', properties => {}, required => 'zip' } },
 			qr/required should be a list/ ],
+		[ 'an agent summarising past 500 %', 'agent', { compacting => 'summarize', compacting_trigger => 500 },
+			qr/less than or equal to 100/ ],
+		[ 'an agent with a made-up compacting', 'agent', { compacting => 'forget' }, qr/'trim' or 'summarize'/ ],
+		[ 'an agent with max_steps as a string', 'agent', { max_steps => 'many' }, qr/valid integer/ ],
 	);
 	for my $case (@cases) {
 		my ($name, $kind, $extra, $why) = @$case;
@@ -231,6 +235,9 @@ sub test_ai_config {
 	my ($r2, $j) = req($t, $alice, 'GET', 'workflows/ai-rules/nodes/');
 	my ($stored) = grep { $_->{node_id} eq 'x' } @{ $j // [] };
 	is_deeply($stored->{config}{extra_config}{extraction_schema}, $schema, 'the stored schema is unchanged');
+	created($t, $alice, 'workflows/ai-rules/nodes/', { node_id => 'a', component_type => 'agent',
+		config => { extra_config => { compacting => 'summarize', compacting_trigger => 60, compacting_keep => 8,
+			max_steps => 40 } } }, 'an agent with its compacting settings') or return;
 }
 
 for_each_backend(sub {
