@@ -31,7 +31,7 @@ scenario(async ({ page, context }) => {
   const url = await urlField.inputValue();
   ok(url.endsWith(`/api/v1/webhooks/${path}`), 'the editor shows the webhook URL', url);
   await page.getByRole('button', { name: 'Copy the webhook URL' }).first().click();
-  await page.getByRole('button', { name: 'Copy the webhook URL' }).first().filter({ hasText: 'Copied' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'Copied' }).first().waitFor();
   is(await page.evaluate(() => navigator.clipboard.readText()), url, 'the copy button puts the URL on the clipboard');
   is(await page.getByTestId('status-check').getAttribute('data-status'), 'pending', 'before any run, the nodes are not reached');
   await shot(page, 'before');

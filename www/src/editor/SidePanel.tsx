@@ -24,7 +24,6 @@ export function CopyField({ label, value }: { label: string; value: string }) {
       <Field label={label}>{(id) => <input id={id} readOnly value={value} onFocus={(e) => e.target.select()} />}</Field>
       <button
         type="button"
-        aria-label={`Copy the ${label[0].toLowerCase()}${label.slice(1)}`}
         onClick={async () => {
           try {
             await navigator.clipboard.writeText(value);
@@ -35,8 +34,11 @@ export function CopyField({ label, value }: { label: string; value: string }) {
           }
         }}
       >
-        {copied ? 'Copied' : 'Copy'}
+        Copy<span className="sr-only"> the {label[0].toLowerCase()}{label.slice(1)}</span>
       </button>
+      <span role="status" className="muted small">
+        {copied ? 'Copied' : ''}
+      </span>
     </div>
   );
 }
