@@ -222,12 +222,15 @@ schedule_exists_for_workflow(struct db *db, int64_t workflow_id)
 
 /* --- the due time ---------------------------------------------------------------- */
 
-/* next_run_ms and next_run_at together (due < 0: none). */
-int
-schedule_set_due(struct db *db, const char *id, int64_t due_ms)
+/* next_run_ms and next_run_at together (due < 0: none); with an expected
+ * value (expect_ms >= 0), only while next_run_ms still holds it. */
+static int
+set_due(struct db *db, const char *id, int64_t expect_ms, int64_t due_ms)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE scheduled_jobs SET next_run_ms = ?, "
-					    "next_run_at = ? WHERE id = ?");
+	struct db_stmt *st = db_prepare(db, expect_ms >= 0
+		? "UPDATE scheduled_jobs SET next_run_ms = ?, next_run_at = ? "
+		  "WHERE id = ? AND next_run_ms = ?"
+		: "UPDATE scheduled_jobs SET next_run_ms = ?, next_run_at = ? WHERE id = ?");
 	if (st == NULL)
 		return DB_FAILED;
 	char at[TIME_DB_LEN];
@@ -240,7 +243,21 @@ schedule_set_due(struct db *db, const char *id, int64_t due_ms)
 		db_bind_null(st, 2);
 	}
 	db_bind_text(st, 3, id, -1);
+	if (expect_ms >= 0)
+		db_bind_int64(st, 4, expect_ms);
 	return run_stmt(st);
+}
+
+int
+schedule_set_due(struct db *db, const char *id, int64_t due_ms)
+{
+	return set_due(db, id, -1, due_ms);
+}
+
+int
+schedule_set_due_if(struct db *db, const char *id, int64_t expect_ms, int64_t due_ms)
+{
+	return set_due(db, id, expect_ms, due_ms);
 }
 
 /* The stored timing of a schedule (cron and zone malloc'd into *t); its

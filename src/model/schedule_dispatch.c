@@ -437,7 +437,7 @@ schedule_recover(struct db *db, int64_t now_ms)
 	if (st == NULL)
 		return db_abandon(db);
 	db_bind_int64(st, 1, now_ms - RECOVER_LATE_MS);
-	struct fix { char id[SCHED_ID_MAX + 1]; int64_t due; } *fixes = NULL;
+	struct fix { char id[SCHED_ID_MAX + 1]; int64_t was, due; } *fixes = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
 	while ((rc = db_step(st)) == DB_ROW) {
@@ -451,12 +451,17 @@ schedule_recover(struct db *db, int64_t now_ms)
 			fixes = xrealloc(fixes, cap * sizeof *fixes);
 		}
 		snprintf(fixes[n].id, sizeof fixes[n].id, "%s", db_column_text(st, 0));
+		fixes[n].was = db_column_int64(st, 4);
 		fixes[n++].due = due;
 	}
 	db_reset(st);
 	int out = rc == DB_ERROR ? DB_FAILED : SCHED_OK;
+	/* Another executor starting at the same time may have dispatched the
+	 * schedule since this read (and moved its due time on); the policy
+	 * applies only to a due time nobody has touched, or a run_once
+	 * schedule would run twice. */
 	for (size_t i = 0; i < n && out == SCHED_OK; i++)
-		out = schedule_set_due(db, fixes[i].id, fixes[i].due);
+		out = schedule_set_due_if(db, fixes[i].id, fixes[i].was, fixes[i].due);
 	free(fixes);
 	if (out == SCHED_OK && n > 0)
 		out = execution_notify_executors(db) == EXEC_OK ? SCHED_OK : DB_FAILED;

@@ -27,6 +27,10 @@ int schedule_restart_clock(struct db *db, const char *id, int64_t now_ms, char *
 int schedule_timing_text(struct db *db, const char *id, char **out);
 /* next_run_ms and next_run_at together (due_ms < 0: none). */
 int schedule_set_due(struct db *db, const char *id, int64_t due_ms);
+/* The same, only while next_run_ms is still expect_ms: a due time computed
+ * from a read that another executor may have acted on since (on
+ * PostgreSQL a plain read does not lock the row). */
+int schedule_set_due_if(struct db *db, const char *id, int64_t expect_ms, int64_t due_ms);
 /* Ends a write: commit (with the executors' NOTIFY) on SCHED_OK, else
  * roll back.  rc passes through. */
 int schedule_end_write(struct db *db, int rc);
