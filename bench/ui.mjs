@@ -151,7 +151,9 @@ try {
     readyHow = ready.how === 'canvas'
       ? '[data-testid="canvas"][data-ready="true"] appeared'
       : 'the page\'s first heading appeared (NO editor canvas on the page: the editor has not landed)';
-    await page.waitForLoadState('networkidle');
+    // Not 'networkidle': the editor keeps its live event stream open, so the
+    // network never goes idle. Its code has loaded once the canvas is ready.
+    await page.waitForLoadState('load');
     editorScripts = scripts;
     await ctx.close();
   }
