@@ -14,16 +14,19 @@
 #include "util/xalloc.h"
 
 /* ExecutionOut's columns (pipelit-api.md 2), the workflow's slug joined in,
- * and what the workflow's LLM calls used on the execution's day (the UTC
- * day it started: model/budget.h) for budget_used. */
+ * what the workflow's LLM calls used on the execution's day (the UTC
+ * day it started: model/budget.h) for budget_used, and the node_id of the
+ * trigger node that started it (the column holds the node row's integer id;
+ * a page marks that node as run, since the engine runs no trigger node). */
 #define DAY_USAGE(col) \
 	"(SELECT u." col " FROM workflow_usage_days u WHERE u.workflow_id = e.workflow_id " \
 	"AND u.day = substr(CAST(e.started_at AS TEXT), 1, 10))"
 #define OUT_COLUMNS \
 	"e.execution_id, w.slug, e.status, e.error_message, e.started_at, e.completed_at, " \
 	"e.total_tokens, e.total_cost_usd, e.llm_calls, " \
-	DAY_USAGE("tokens") ", " DAY_USAGE("usd_micros")
-#define N_OUT_COLUMNS 11
+	DAY_USAGE("tokens") ", " DAY_USAGE("usd_micros") ", " \
+	"(SELECT tn.node_id FROM workflow_nodes tn WHERE tn.id = e.trigger_node_id)"
+#define N_OUT_COLUMNS 12
 #define FROM_SCOPED "FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id "
 /* One execution in scope: the first ? its id, the second the owner (0: any). */
 #define WHERE_ONE "WHERE e.execution_id = ? AND ? IN (0, w.owner_id)"
@@ -35,6 +38,7 @@ out_members(struct jw *w, struct db_stmt *st)
 {
 	text_or(w, "execution_id", st, 0, "");
 	text_or(w, "workflow_slug", st, 1, "");
+	text_or(w, "trigger_node_id", st, 11, NULL);
 	text_or(w, "status", st, 2, "");
 	text_or(w, "error_message", st, 3, "");
 	time_or_null(w, "started_at", st, 4);

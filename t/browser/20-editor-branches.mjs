@@ -3,8 +3,10 @@
 // (the switch's edges asking for their route), a connection the server
 // refuses shown in its words, a node deleted with the Delete key and brought
 // back with undo; the switch's rules set in its panel; then Run: the live
-// badges show the branch taken and the other one not reached, and the
-// node's panel shows what it gave.
+// badges show the branch taken, the other one not reached and the trigger
+// that started the run as run, and the node's panel shows what it gave;
+// then the run's execution detail: the branch taken ran, the other did not,
+// the trigger is marked, and the timeline has a bar per node that ran.
 import { axe, call, createWorkflow, is, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 
 scenario(async ({ page }) => {
@@ -71,6 +73,13 @@ scenario(async ({ page }) => {
   await page.getByRole('button', { name: 'Connect' }).click();
   await edges.nth(2).waitFor();
   await page.locator('.react-flow__edge-text', { hasText: 'right' }).waitFor();
+  // A route that ends the run: to the end marker the switch brings along.
+  await connect(sw, 'out:route', '__end__', 'in');
+  await page.getByLabel('Condition value').fill('stop');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('.react-flow__edge-text', { hasText: 'stop' }).waitFor();
+  is(await page.locator(`.react-flow__edge[aria-label="Edge from ${sw} to the end of the run when stop"]`).count(), 1,
+    'the route to the end is drawn to the end marker');
   await shot(page, 'connected');
 
   // A wait gives text; a filter wants a list: the server says no, in words.
@@ -79,7 +88,7 @@ scenario(async ({ page }) => {
   await refusal.waitFor();
   const said = await refusal.innerText();
   ok(/Type mismatch: wait outputs 'string' but filter expects 'array'/.test(said), 'the refused connection shows the server\'s message', said);
-  is(await edges.count(), 3, 'the refused connection is not drawn');
+  is(await edges.count(), 4, 'the refused connection is not drawn');
   await shot(page, 'refused');
 
   // A move is saved; undo puts the node back where it was.
@@ -137,7 +146,8 @@ scenario(async ({ page }) => {
   const saved = (await call('GET', `/workflows/${wf.slug}/nodes/`, { key })).find((n) => n.node_id === sw);
   is(saved.config.extra_config.rules.map((r) => r.id).join(','), 'left,right', 'the rules are stored');
   const storedEdges = await call('GET', `/workflows/${wf.slug}/edges/`, { key });
-  is(storedEdges.filter((e) => e.edge_type === 'conditional').map((e) => e.condition_value).sort().join(','), 'left,right', 'the branches are conditional edges with their values');
+  is(storedEdges.filter((e) => e.edge_type === 'conditional').map((e) => `${e.condition_value}>${e.target_node_id === '__end__' ? 'end' : 'node'}`).sort().join(','),
+    'left>node,right>node,stop>end', 'the branches are conditional edges with their values, one to the end');
 
   // Run: the left branch runs, the right one is not reached.
   await panel.getByRole('button', { name: 'Close the node panel' }).click();
@@ -148,6 +158,8 @@ scenario(async ({ page }) => {
   await page.locator('[data-testid="execution-status"][data-status="completed"]').waitFor();
   is(await page.getByTestId(`status-${sw}`).getAttribute('data-status'), 'success', 'the switch ran');
   is(await page.getByTestId(`status-${right}`).getAttribute('data-status'), 'pending', 'the branch not taken is shown as not reached');
+  await page.locator(`[data-testid="status-${trig}"][data-status="success"]`).waitFor();
+  ok(true, 'the trigger that started the run is shown as run');
   await shot(page, 'ran-left');
 
   // The node's panel: what it gave in that run.
@@ -158,4 +170,25 @@ scenario(async ({ page }) => {
   const link = page.getByTestId('execution-link');
   ok(/^\/executions\/[0-9a-f-]+$/.test(await link.getAttribute('href')), 'the run links to its execution');
   await shot(page, 'node-output');
+
+  // The execution detail of that run, as the link opens it.
+  await link.click();
+  await page.waitForURL(/\/executions\/[0-9a-f-]+$/);
+  await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+  await page.getByTestId(`node-unreached-${right}`).waitFor();
+  await shot(page, 'execution-detail');
+  await axe(page, 'execution detail');
+  const badge = (testId) => page.getByTestId(testId).locator('[data-status]').first().getAttribute('data-status');
+  is(await badge(`node-log-${left}`), 'success', 'the detail: the branch taken ran');
+  is(await badge(`node-log-${sw}`), 'success', 'the detail: the switch ran');
+  is(await page.getByTestId(`node-log-${right}`).count(), 0, 'the detail: no run of the branch not taken');
+  ok(/not reached/i.test(await page.getByTestId(`node-unreached-${right}`).innerText()), 'the detail: the branch not taken is listed as not reached');
+  is(await badge(`node-trigger-${trig}`), 'success', 'the detail: the trigger is marked as having started the run');
+  ok((await page.getByTestId('started-by').innerText()).includes(trig), 'the detail: started by the trigger');
+  const bars = await page.getByTestId('timeline').locator('.timeline-row code').allInnerTexts();
+  is([...new Set(bars)].sort().join(','), [sw, left].sort().join(','), 'the timeline: a bar for each node that ran, none for the others');
+  is(await page.getByTestId('timeline').locator('.timeline-bar').count(), bars.length, 'each timeline row has its bar');
+  await page.getByTestId('timeline').locator(`.timeline-bar[aria-label^="${left}:"]`).click();
+  ok(await page.getByTestId(`node-log-${left}`).evaluate((d) => d.open), 'a bar opens its node\'s input and output');
+  await shot(page, 'execution-detail-node');
 });

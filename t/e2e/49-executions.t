@@ -21,7 +21,7 @@ need_nginx();
 
 my $OA = OpenAPISchema->new(decode_json(PipelitTest::slurp(srcdir() . '/doc/openapi.json')));
 
-my @OUT_KEYS = qw(execution_id workflow_slug status error_message started_at completed_at total_tokens
+my @OUT_KEYS = qw(execution_id workflow_slug trigger_node_id status error_message started_at completed_at total_tokens
 	total_cost_usd llm_calls budget_used);
 my $ISO = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
@@ -120,6 +120,8 @@ sub test_list {
 	is_deeply([sort keys %{ $j->{items}[0] }], [sort @OUT_KEYS], 'ExecutionOut keys');
 	my ($old) = grep { $_->{execution_id} eq $e{old} } @{ $j->{items} };
 	is($old->{workflow_slug}, 'flow-a', 'workflow_slug');
+	ok(exists $old->{trigger_node_id} && !defined $old->{trigger_node_id},
+		'trigger_node_id null for a run recorded without its trigger');
 	is($old->{started_at}, '2026-01-01T10:00:00Z', 'started_at ISO-8601 with Z');
 	is($old->{completed_at}, '2026-01-01T10:00:05.500000Z', 'completed_at with its fraction');
 	is($old->{total_tokens} . '/' . $old->{llm_calls}, '12/2', 'tokens and calls');

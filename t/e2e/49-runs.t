@@ -1,5 +1,6 @@
 # Executions as a user sees them run, through the API alone: a manual run
-# and a chat reaching reply_chat complete with its output and logs; an
+# and a chat reaching reply_chat complete with its output and logs (the
+# detail and the list naming the trigger node that started the run); an
 # execution waiting in a `wait` node is cancelled and never reaches its
 # successor; a human confirmation waits `interrupted` and resumes on
 # confirm (or ends on cancel); deleting a workflow with an execution in
@@ -77,6 +78,9 @@ sub test_manual_run {
 	is($reply[0]{status} . '#' . $reply[0]{attempt}, 'completed#1', 'completed at its first attempt');
 	my $list = ok_api($t, $alice, 'GET', 'executions/?workflow_slug=hello', undef, 200, 'list');
 	is($list->{items}[0]{status}, 'completed', 'the list shows it completed');
+	# The engine runs no trigger node: the execution names the one that started it.
+	is($d->{trigger_node_id}, 'start', 'the detail names the trigger that started the run');
+	is($list->{items}[0]{trigger_node_id}, 'start', 'so does the list');
 }
 
 sub test_chat_run {

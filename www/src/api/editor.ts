@@ -132,6 +132,8 @@ export type ExecutionStatusName = 'pending' | 'running' | 'interrupted' | 'compl
 export interface ExecutionDetail {
   execution_id: string;
   workflow_slug: string;
+  // The trigger node that started the run (null: none recorded).
+  trigger_node_id: string | null;
   status: ExecutionStatusName;
   started_at: string | null;
   completed_at: string | null;

@@ -62,6 +62,8 @@ export interface BudgetUsed {
 export interface Execution {
   execution_id: string;
   workflow_slug: string;
+  // The trigger node that started the run (null: none recorded).
+  trigger_node_id: string | null;
   status: ExecutionStatus;
   error_message: string;
   started_at: string | null;

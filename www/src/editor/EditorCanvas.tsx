@@ -37,9 +37,9 @@ import { ApiError } from '../api/client';
 import { subscribe, type LiveEvent, type LiveState, type Subscription } from '../events/live';
 import { ErrorNote } from '../ui/kit';
 import { BudgetForm } from './BudgetForm';
-import { CONDITIONAL_SOURCES, connectionKind, edgeClass, edgeHandles, edgeText, nodesNamed } from './graph';
+import { CONDITIONAL_SOURCES, END_ID, connectionKind, edgeClass, edgeHandles, edgeText, endMarkerPlace, nodesNamed } from './graph';
 import { History, type Step } from './history';
-import { FlagsContext, nodeTypesMap, type EditorNode } from './NodeCard';
+import { FlagsContext, nodeTypesMap, type CanvasNode, type EditorNode, type EndNode } from './NodeCard';
 import { DRAG_TYPE, Palette } from './Palette';
 import { NodeFlags, statusesOf, type StatusEvent } from './runStatus';
 import { CopyField, SidePanel, webhookUrl } from './SidePanel';
@@ -64,6 +64,20 @@ function configForCreate(c: ComponentConfig): Partial<ComponentConfig> {
   const extra = { ...(c.extra_config || {}) };
   if (extra.secret === SECRET_MASK) delete extra.secret;
   return { ...c, extra_config: extra };
+}
+
+// A delete whose object is already gone (404: deleted in another tab, or by
+// a replayed step) has done what was asked.
+async function deleteIfThere(request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+  }
+}
+
+function endNodeAt(p: { x: number; y: number } | null): EndNode | null {
+  return p ? { id: END_ID, type: 'end', position: p, data: {}, deletable: false } : null;
 }
 
 function isTyping(t: EventTarget | null): boolean {
@@ -105,13 +119,30 @@ export function EditorCanvas({ workflow, types }: Props) {
   const [notice, setNotice] = useState<{ error?: unknown; text?: string } | null>(null);
   const fail = useCallback((e: unknown) => setNotice({ error: e }), []);
 
+  // The end marker (graph.ts): placed when it first appears, then where the
+  // user moves it (its place is not stored: it is no node of the workflow).
+  const [endNode, setEndNode] = useState<EndNode | null>(() => endNodeAt(endMarkerPlace(workflow.nodes, workflow.edges)));
+  const endWanted = useMemo(
+    () => apiEdges.some((e) => e.target_node_id === END_ID) || nodes.some((n) => CONDITIONAL_SOURCES.has(n.data.api.component_type)),
+    // Types change only with the node set: its size and the edges say when.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [apiEdges, nodes.length],
+  );
+  useEffect(() => {
+    if (endWanted && !endNode) setEndNode(endNodeAt(endMarkerPlace(nodesRef.current.map((n) => n.data.api), edgesRef.current)));
+    else if (!endWanted && endNode) setEndNode(null);
+  }, [endWanted, endNode]);
+  const hasEnd = endNode !== null;
+  const canvasNodes = useMemo<CanvasNode[]>(() => (endNode ? [...nodes, endNode] : nodes), [nodes, endNode]);
+
   // The canvas's edges, rebuilt only when the API's edges or the selection change.
   const edges = useMemo<EditorEdge[]>(() => {
     const typeOf = new Map(nodes.map((n) => [n.id, n.data.api.component_type]));
     const out: EditorEdge[] = [];
     for (const e of apiEdges) {
-      if (!typeOf.has(e.source_node_id) || !typeOf.has(e.target_node_id)) continue;
-      const h = edgeHandles(e, types[typeOf.get(e.source_node_id)!], types[typeOf.get(e.target_node_id)!]);
+      const toEnd = e.target_node_id === END_ID && hasEnd;
+      if (!typeOf.has(e.source_node_id) || !(toEnd || typeOf.has(e.target_node_id))) continue;
+      const h = edgeHandles(e, types[typeOf.get(e.source_node_id)!], toEnd ? undefined : types[typeOf.get(e.target_node_id)!]);
       const id = String(e.id);
       out.push({
         id,
@@ -122,14 +153,14 @@ export function EditorCanvas({ workflow, types }: Props) {
         label: edgeText(e),
         className: edgeClass(e),
         selected: edgeSel.has(id),
-        ariaLabel: `Edge from ${e.source_node_id} to ${e.target_node_id}${e.condition_value ? ` when ${e.condition_value}` : ''}${e.edge_label ? ` (${e.edge_label})` : ''}`,
+        ariaLabel: `Edge from ${e.source_node_id} to ${toEnd ? 'the end of the run' : e.target_node_id}${e.condition_value ? ` when ${e.condition_value}` : ''}${e.edge_label ? ` (${e.edge_label})` : ''}`,
         data: { api: e },
       });
     }
     return out;
     // The node set matters only for which ends exist and their types.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [apiEdges, edgeSel, nodes.length, types]);
+  }, [apiEdges, edgeSel, nodes.length, types, hasEnd]);
 
   // ---- Edge ids: re-creating an edge (undo of a delete) gives it a new id;
   // steps name an edge by the id it first had.
@@ -157,11 +188,7 @@ export function EditorCanvas({ workflow, types }: Props) {
 
   const removeNode = useCallback(
     async (nodeId: string) => {
-      try {
-        await editorApi.deleteNode(slug, nodeId);
-      } catch (e) {
-        if (!(e instanceof ApiError && e.status === 404)) throw e;
-      }
+      await deleteIfThere(editorApi.deleteNode(slug, nodeId));
       setNodes((ns) => ns.filter((n) => n.id !== nodeId));
       setApiEdges((es) => es.filter((e) => e.source_node_id !== nodeId && e.target_node_id !== nodeId));
     },
@@ -179,11 +206,7 @@ export function EditorCanvas({ workflow, types }: Props) {
 
   const removeEdge = useCallback(
     async (id: number) => {
-      try {
-        await editorApi.deleteEdge(slug, id);
-      } catch (e) {
-        if (!(e instanceof ApiError && e.status === 404)) throw e;
-      }
+      await deleteIfThere(editorApi.deleteEdge(slug, id));
       setApiEdges((es) => es.filter((e) => e.id !== id));
     },
     [slug],
@@ -332,9 +355,14 @@ export function EditorCanvas({ workflow, types }: Props) {
   useEffect(() => () => window.clearTimeout(moveTimer.current), []);
 
   const onNodesChange = useCallback(
-    (changes: NodeChange<EditorNode>[]) => {
+    (all: NodeChange<CanvasNode>[]) => {
+      // The end marker's changes (measured, moved, selected) stay on it.
+      const isEnd = (c: NodeChange<CanvasNode>) => c.type !== 'add' && c.id === END_ID;
+      const forEnd = all.filter(isEnd);
+      if (forEnd.length) setEndNode((n) => (n ? (applyNodeChanges(forEnd, [n])[0] as EndNode) : n));
       // Removal goes through onBeforeDelete (the API first), never here.
-      const kept = changes.filter((c) => c.type !== 'remove');
+      const kept = all.filter((c) => c.type !== 'remove' && !isEnd(c)) as NodeChange<EditorNode>[];
+      if (!kept.length) return;
       setNodes((ns) => applyNodeChanges(kept, ns));
       let moved = false;
       for (const c of kept) {
@@ -363,9 +391,9 @@ export function EditorCanvas({ workflow, types }: Props) {
     void applyEdgeChanges;
   }, []);
 
-  const onBeforeDelete: OnBeforeDelete<EditorNode, EditorEdge> = useCallback(
+  const onBeforeDelete: OnBeforeDelete<CanvasNode, EditorEdge> = useCallback(
     async ({ nodes: ns, edges: es }) => {
-      void deleteElements(ns.map((n) => n.id), es.map((e) => Number(e.id)));
+      void deleteElements(ns.filter((n) => n.id !== END_ID).map((n) => n.id), es.map((e) => Number(e.id)));
       return false;
     },
     [deleteElements],
@@ -483,7 +511,11 @@ export function EditorCanvas({ workflow, types }: Props) {
         events.current.push({ seq: typeof e.seq === 'number' ? e.seq : Number.MAX_SAFE_INTEGER - 1000 + eventCounter.current++, node_id: data.node_id, status: data.status });
         recompute();
         setExecStatus((s) => (s === 'pending' ? 'running' : s));
-      } else if (e.type === 'execution_started') setExecStatus('running');
+      } else if (e.type === 'execution_started') {
+        setExecStatus('running');
+        // The detail names the trigger that started the run (no event does).
+        void reload();
+      }
       else if (e.type === 'execution_interrupted') setExecStatus('interrupted');
       else if (e.type === 'execution_completed' || e.type === 'execution_failed' || e.type === 'execution_cancelled') {
         setExecStatus(e.type.slice('execution_'.length));
@@ -522,6 +554,7 @@ export function EditorCanvas({ workflow, types }: Props) {
       const r = await editorApi.execute(slug, runText);
       show(r.execution_id, null);
       setNotice({ text: `Run started.` });
+      void reload();
     });
   };
 
@@ -647,8 +680,8 @@ export function EditorCanvas({ workflow, types }: Props) {
         <div className="editor-body">
           <Palette types={types} onAdd={addAtCentre} />
           <div className="editor-canvas" ref={canvasRef} data-testid="canvas" data-ready={ready ? 'true' : 'false'} onDragOver={onDragOver} onDrop={onDrop}>
-            <ReactFlow<EditorNode, EditorEdge>
-              nodes={nodes}
+            <ReactFlow<CanvasNode, EditorEdge>
+              nodes={canvasNodes}
               edges={edges}
               nodeTypes={nodeTypesMap}
               onNodesChange={onNodesChange}

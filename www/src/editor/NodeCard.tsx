@@ -14,6 +14,9 @@ export interface NodeData extends Record<string, unknown> {
 }
 
 export type EditorNode = Node<NodeData, 'pipelit'>;
+// The end of the run, where conditional edges to "__end__" lead (graph.ts).
+export type EndNode = Node<Record<string, never>, 'end'>;
+export type CanvasNode = EditorNode | EndNode;
 
 export const FlagsContext = createContext<NodeFlags>(new NodeFlags());
 
@@ -93,4 +96,16 @@ function NodeCardImpl({ data, selected }: NodeProps<EditorNode>) {
 // Re-rendered only when its node object or selection changes.
 export const NodeCard = memo(NodeCardImpl);
 
-export const nodeTypesMap = { pipelit: NodeCard };
+// The end marker: not a node of the workflow, only where a route ends the
+// run. It takes connections (a switch's or an assertion's route) on its left.
+function EndMarkerImpl() {
+  return (
+    <div className="end-marker" data-testid="node-__end__" title="End of the run: a route connected here ends it">
+      <Handle id="in" type="target" position={Position.Left} className="handle handle-left dt-any" title="Connect a route here to end the run" data-handle="in" />
+      <span aria-hidden="true">■</span> End
+    </div>
+  );
+}
+const EndMarker = memo(EndMarkerImpl);
+
+export const nodeTypesMap = { pipelit: NodeCard, end: EndMarker };

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiEdge, NodeTypes } from '../api/editor';
 import raw from './fixtures/node-types.json';
-import { connectionKind, edgeClass, edgeHandles, edgeText, handlesOf, nodesNamed } from './graph';
+import { END_ID, connectionKind, edgeClass, edgeHandles, edgeText, endMarkerPlace, handlesOf, nodesNamed } from './graph';
 import { History } from './history';
-import { NodeFlags, statusesOf } from './runStatus';
+import { NodeFlags, statusesOf, triggerBadge } from './runStatus';
 
 const types = raw as unknown as NodeTypes;
 const edge = (e: Partial<ApiEdge>): ApiEdge => ({
@@ -68,6 +68,21 @@ describe('statusesOf', () => {
     ]);
     expect(Object.fromEntries(s)).toEqual({ a: 'success', b: 'success', d: 'success' });
   });
+  it('marks the trigger that started the run as run, a log or newer event over it', () => {
+    const d = { ...detail, status: 'completed', trigger_node_id: 'start' } as Parameters<typeof statusesOf>[0];
+    expect(statusesOf(d, []).get('start')).toBe('success');
+    const logged = { ...d!, logs: [...d!.logs, { node_id: 'start', status: 'failed' }] } as Parameters<typeof statusesOf>[0];
+    expect(statusesOf(logged, []).get('start')).toBe('failed');
+    expect(statusesOf(d, [{ seq: 9, node_id: 'start', status: 'running' }]).get('start')).toBe('running');
+    expect(statusesOf({ ...d!, trigger_node_id: null }, []).has('start')).toBe(false);
+  });
+  it('fails the trigger of a run that failed before any node ran', () => {
+    const base = { event_seq: 0, trigger_node_id: 't', logs: [] } as unknown as Parameters<typeof triggerBadge>[0];
+    expect(triggerBadge({ ...base, status: 'failed' })).toBe('failed');
+    expect(triggerBadge({ ...base, status: 'running' })).toBe('success');
+    expect(triggerBadge({ ...base, status: 'failed', logs: [{ node_id: 'x', status: 'failed' }] } as typeof base)).toBe('success');
+    expect(triggerBadge({ ...base, trigger_node_id: null, status: 'completed' })).toBe(null);
+  });
   it('tells only the nodes whose badge changed', () => {
     const f = new NodeFlags();
     const told: string[] = [];
@@ -98,5 +113,19 @@ describe('History', () => {
     expect(h.nextRedo()).toBe('two');
     h.push({ what: 'three', undo: async () => undefined, redo: async () => undefined });
     expect(h.canRedo()).toBe(false);
+  });
+});
+
+describe('endMarkerPlace', () => {
+  const n = (node_id: string, component_type: string, x: number, y: number) => ({ node_id, component_type, position_x: x, position_y: y });
+  it('is right of the nodes routing to the end, at their mean height', () => {
+    const nodes = [n('s', 'switch', 100, 0), n('a', 'assertion', 500, 100), n('b', 'assertion', 300, 300)];
+    expect(endMarkerPlace(nodes, [{ source_node_id: 'a', target_node_id: END_ID }, { source_node_id: 'b', target_node_id: END_ID }])).toEqual({ x: 800, y: 200 });
+  });
+  it('is right of the switches and assertions when nothing routes there yet', () => {
+    expect(endMarkerPlace([n('t', 'trigger_manual', 900, 0), n('s', 'switch', 100, 50)], [])).toEqual({ x: 400, y: 50 });
+  });
+  it('is not there without a node that can route to it', () => {
+    expect(endMarkerPlace([n('t', 'trigger_manual', 0, 0), n('w', 'wait', 100, 0)], [{ source_node_id: 't', target_node_id: 'w' }])).toBe(null);
   });
 });

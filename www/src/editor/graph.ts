@@ -111,3 +111,25 @@ export function nodesNamed(message: string, nodes: Pick<ApiNode, 'node_id'>[]): 
     })
     .map((n) => n.node_id);
 }
+
+// "__end__": where a conditional edge ends the run. It is no node of the
+// workflow; the canvas draws it as an end marker whenever the workflow has
+// a node that can route there (a switch or an assertion) or an edge that
+// does, so those edges are drawn and new ones can be made.
+export const END_ID = '__end__';
+
+// Where the end marker goes when it first appears: right of the nodes that
+// route to it (else of the switches and assertions), at their mean height.
+// Null when the workflow has nothing that routes to an end.
+export function endMarkerPlace(
+  nodes: Pick<ApiNode, 'node_id' | 'component_type' | 'position_x' | 'position_y'>[],
+  edges: Pick<ApiEdge, 'source_node_id' | 'target_node_id'>[],
+): { x: number; y: number } | null {
+  const toEnd = new Set(edges.filter((e) => e.target_node_id === END_ID).map((e) => e.source_node_id));
+  let from = nodes.filter((n) => toEnd.has(n.node_id));
+  if (!from.length) from = nodes.filter((n) => CONDITIONAL_SOURCES.has(n.component_type));
+  if (!from.length) return null;
+  const x = Math.max(...from.map((n) => n.position_x)) + 300;
+  const y = from.reduce((s, n) => s + n.position_y, 0) / from.length;
+  return { x: Math.round(x), y: Math.round(y) };
+}

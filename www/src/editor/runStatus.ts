@@ -32,10 +32,25 @@ export interface StatusEvent {
   status: string;
 }
 
+// The badge of the trigger node that started a run. The engine runs no
+// trigger node, so no log or event names it: it fired, unless the run failed
+// before any node ran (then it failed where it started). A log row naming
+// it, should one exist, wins.
+export function triggerBadge(detail: Pick<ExecutionDetail, 'status' | 'logs' | 'trigger_node_id'>): BadgeStatus | null {
+  if (!detail.trigger_node_id) return null;
+  const others = detail.logs.filter((l) => l.node_id !== detail.trigger_node_id);
+  return detail.status === 'failed' && others.length === 0 ? 'failed' : 'success';
+}
+
 // Statuses after a REST load, with the events seen that are newer than it.
-export function statusesOf(detail: Pick<ExecutionDetail, 'logs' | 'event_seq'> | null, events: StatusEvent[]): Map<string, BadgeStatus> {
+export function statusesOf(
+  detail: Pick<ExecutionDetail, 'logs' | 'event_seq' | 'status' | 'trigger_node_id'> | null,
+  events: StatusEvent[],
+): Map<string, BadgeStatus> {
   const out = new Map<string, BadgeStatus>();
   const from = detail ? detail.event_seq : 0;
+  const trigger = detail ? triggerBadge(detail) : null;
+  if (detail?.trigger_node_id && trigger) out.set(detail.trigger_node_id, trigger);
   for (const l of detail?.logs ?? []) out.set(l.node_id, badgeOf(l.status));
   const newer = events.filter((e) => e.seq > from).sort((a, b) => a.seq - b.seq);
   for (const e of newer) out.set(e.node_id, badgeOf(e.status));

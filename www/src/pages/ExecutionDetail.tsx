@@ -4,7 +4,7 @@
 // While it runs, its live events reload it from the API.
 import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { get, post } from '../api/client';
 import {
   elapsedMs,
@@ -26,6 +26,8 @@ import { ErrorNote, Loading, Page, formatDate } from '../ui/kit';
 import { StatusBadge, nodeStatus } from '../runs/StatusBadge';
 import { Timeline } from '../runs/Timeline';
 import { JsonBlock } from '../runs/JsonBlock';
+import { notReached } from '../runs/reached';
+import { STATUS_TEXT, triggerBadge } from '../editor/runStatus';
 import '../runs/runs.css';
 
 interface Waiting {
@@ -41,6 +43,15 @@ export default function ExecutionDetail() {
   const [waiting, setWaiting] = useState<Waiting | null>(null);
   const [open, setOpen] = useState<number | null>(null);
   const finished = exec.data ? isFinished(exec.data.status) : false;
+  // The workflow's nodes, to say which ones this run did not reach (as the
+  // workflow is now: a node added or removed since the run shows so).
+  const slug = exec.data?.workflow_slug;
+  const graph = useQuery({
+    queryKey: ['workflow-graph', slug],
+    queryFn: ({ signal }) => get<{ nodes: { node_id: string }[]; edges: { source_node_id: string; edge_label: string }[] }>(`/workflows/${encodeURIComponent(slug!)}/`, signal),
+    enabled: !!slug,
+    retry: false,
+  });
   const seqRef = useRef<{ known(id: string, seq: number): void } | null>(null);
 
   // Live while in flight: every event (or a missed one) reloads from the
@@ -92,6 +103,9 @@ export default function ExecutionDetail() {
   }
   const e = exec.data;
   const took = elapsedMs(e.started_at, e.completed_at);
+  const trigger = triggerBadge(e);
+  const triggerLogged = e.logs.some((l) => l.node_id === e.trigger_node_id);
+  const unreached = graph.data && finished ? notReached(graph.data.nodes, graph.data.edges, e.logs, e.trigger_node_id) : [];
   return (
     <Page title={`Execution ${e.execution_id.slice(0, 8)}`} actions={<Actions e={e} />}>
       <dl className="facts">
@@ -111,6 +125,18 @@ export default function ExecutionDetail() {
           <dt>Workflow</dt>
           <dd>
             <Link to={`/workflows/${encodeURIComponent(e.workflow_slug)}`}>{e.workflow_slug}</Link>
+          </dd>
+        </div>
+        <div>
+          <dt>Started by</dt>
+          <dd data-testid="started-by">
+            {e.trigger_node_id && trigger ? (
+              <>
+                <code>{e.trigger_node_id}</code> <StatusBadge status={trigger} label={trigger === 'failed' ? 'failed' : 'fired'} />
+              </>
+            ) : (
+              '—'
+            )}
           </dd>
         </div>
         <div>
@@ -170,12 +196,30 @@ export default function ExecutionDetail() {
 
       <section aria-labelledby="nodes-title">
         <h2 id="nodes-title">Nodes</h2>
-        {e.logs.length === 0 && <p className="muted">Nothing yet.</p>}
+        {e.logs.length === 0 && !e.trigger_node_id && <p className="muted">Nothing yet.</p>}
         <ol className="node-logs">
+          {e.trigger_node_id && trigger && !triggerLogged && (
+            <li className="node-trigger" data-testid={`node-trigger-${e.trigger_node_id}`}>
+              <code>{e.trigger_node_id}</code> <StatusBadge status={trigger} label={trigger === 'failed' ? 'failed' : 'fired'} />{' '}
+              <span className="muted small">the trigger that started this run; a trigger has no run of its own</span>
+            </li>
+          )}
           {e.logs.map((l, i) => (
             <NodeLog key={l.id} log={l} open={open === i} onToggle={(o) => setOpen(o ? i : open === i ? null : open)} />
           ))}
         </ol>
+        {unreached.length > 0 && (
+          <>
+            <h3 id="unreached-title">Not reached</h3>
+            <ul className="node-unreached" aria-labelledby="unreached-title" data-testid="not-reached">
+              {unreached.map((n) => (
+                <li key={n} data-testid={`node-unreached-${n}`}>
+                  <code>{n}</code> <StatusBadge status="pending" label={STATUS_TEXT.pending.toLowerCase()} />
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
       </section>
 
       <section aria-labelledby="payload-title">
@@ -268,8 +312,8 @@ function payloadText(p: unknown): string {
 }
 
 // Runs the workflow again with the same text, from the trigger that
-// started this execution when a log row names it, else from the
-// workflow's manual trigger, else from its chat trigger.
+// started this execution when it is a manual or chat trigger, else from
+// the workflow's manual trigger, else from its chat trigger.
 async function rerun(e: Detail): Promise<string> {
   const text = payloadText(e.trigger_payload);
   const slug = encodeURIComponent(e.workflow_slug);
@@ -278,7 +322,7 @@ async function rerun(e: Detail): Promise<string> {
     const wf = await get<WorkflowWithNodes>(`/workflows/${slug}/`);
     const triggers = wf.nodes.filter((n) => n.component_type === 'trigger_manual' || n.component_type === 'trigger_chat');
     trigger =
-      triggers.find((n) => e.logs.some((l) => l.node_id === n.node_id)) ??
+      triggers.find((n) => n.node_id === e.trigger_node_id) ??
       triggers.find((n) => n.component_type === 'trigger_manual') ??
       triggers[0];
   } catch {
