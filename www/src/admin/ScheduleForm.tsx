@@ -1,9 +1,12 @@
-// A new schedule: which workflow and trigger it fires, and when (every N
-// units, or a cron expression in a time zone, previewed while typed).
-import { useMemo, useState, type FormEvent } from 'react';
+// A schedule's form: which workflow and trigger it fires (when it is new),
+// and when (every N units, or a cron expression in a time zone, previewed
+// while typed). Given a schedule, the form edits it: the workflow and the
+// trigger stay, the rest is sent as a PATCH of what changed.
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
-import { UNITS, wallClock, useCreateSchedule, useScheduleTriggers, useWorkflowBriefs, type MissedRuns, type ScheduleIn } from '../api/admin';
-import { ErrorNote, Field, formatDate } from '../ui/kit';
+import { UNITS, intervalParts, scheduleChanges, wallClock, useCreateSchedule, useScheduleTriggers, useUpdateSchedule, useWorkflowBriefs, type MissedRuns, type Schedule, type ScheduleIn } from '../api/admin';
+import { Field, formatDate } from '../ui/kit';
+import { FormFoot } from '../ui/ListPage';
 import { useCronPreview } from './useCronPreview';
 
 function browserZone(): string {
@@ -23,25 +26,33 @@ function knownZones(): string[] {
   }
 }
 
-export function ScheduleForm({ onDone }: { onDone: (name: string) => void }) {
+export function ScheduleForm({ onDone, schedule }: { onDone: (name: string) => void; schedule?: Schedule }) {
   const workflows = useWorkflowBriefs();
   const create = useCreateSchedule();
-  const [name, setName] = useState('');
-  const [workflowId, setWorkflowId] = useState('');
-  const [trigger, setTrigger] = useState('');
-  const [kind, setKind] = useState<'interval' | 'cron'>('interval');
-  const [every, setEvery] = useState('5');
-  const [unit, setUnit] = useState('60');
-  const [cron, setCron] = useState('0 9 * * 1-5');
-  const [zone, setZone] = useState(browserZone());
-  const [repeats, setRepeats] = useState('0');
-  const [missed, setMissed] = useState<MissedRuns>('skip');
-  const [payload, setPayload] = useState('');
+  const update = useUpdateSchedule();
+  const save = schedule ? update : create;
+  const s = schedule;
+  const interval = intervalParts(s?.interval_seconds ?? 300);
+  const [name, setName] = useState(s?.name ?? '');
+  const [workflowId, setWorkflowId] = useState(s ? String(s.workflow_id) : '');
+  const [trigger, setTrigger] = useState(s?.trigger_node_id ?? '');
+  const [kind, setKind] = useState<'interval' | 'cron'>(s?.cron ? 'cron' : 'interval');
+  const [every, setEvery] = useState(interval.every);
+  const [unit, setUnit] = useState(interval.unit);
+  const [cron, setCron] = useState(s?.cron ?? '0 9 * * 1-5');
+  const [zone, setZone] = useState(s?.timezone ?? browserZone());
+  const [repeats, setRepeats] = useState(String(s?.total_repeats ?? 0));
+  const [missed, setMissed] = useState<MissedRuns>(s?.missed_runs ?? 'skip');
+  const [payload, setPayload] = useState(s?.trigger_payload ? JSON.stringify(s.trigger_payload) : '');
+  const formName = s ? `Change schedule ${s.name}` : 'New schedule';
+  // Several forms may be open at once (a new one and edits): their radio
+  // groups and zone lists must not share names.
+  const uid = useId();
   const [localError, setLocalError] = useState<string | null>(null);
   const zones = useMemo(knownZones, []);
 
   const slug = workflows.data?.items.find((w) => String(w.id) === workflowId)?.slug ?? null;
-  const triggers = useScheduleTriggers(slug);
+  const triggers = useScheduleTriggers(s ? null : slug);
   const preview = useCronPreview(kind === 'cron' ? cron : '', zone);
 
   const submit = (e: FormEvent) => {
@@ -64,55 +75,65 @@ export function ScheduleForm({ onDone }: { onDone: (name: string) => void }) {
         return;
       }
     }
-    create.mutate(body, { onSuccess: () => onDone(body.name) });
+    if (!s) {
+      create.mutate(body, { onSuccess: () => onDone(body.name) });
+      return;
+    }
+    const changes = scheduleChanges(s, { ...body, trigger_payload: body.trigger_payload ?? null });
+    if (!Object.keys(changes).length) onDone(s.name);
+    else update.mutate({ id: s.id, body: changes }, { onSuccess: () => onDone(body.name) });
   };
 
-  const problems = create.error instanceof ApiError ? create.error.fieldProblems() : {};
+  const problems = save.error instanceof ApiError ? save.error.fieldProblems() : {};
   const noTriggers = triggers.data && triggers.data.length === 0;
 
   return (
-    <form className="card form section" onSubmit={submit} aria-label="New schedule">
-      <h2>New schedule</h2>
+    <form className={s ? 'form' : 'card form section'} onSubmit={submit} aria-label={formName}>
+      <h2>{formName}</h2>
       <div className="form-grid">
         <Field label="Name" problem={problems.name}>
           {(id, d) => <input id={id} required maxLength={255} value={name} onChange={(e) => setName(e.target.value)} aria-describedby={d} autoFocus />}
         </Field>
-        <Field label="Workflow" problem={problems.workflow_id}>
-          {(id, d) => (
-            <select id={id} required value={workflowId} onChange={(e) => { setWorkflowId(e.target.value); setTrigger(''); }} aria-describedby={d}>
-              <option value="">Choose a workflow…</option>
-              {workflows.data?.items.map((w) => (
-                <option key={w.id} value={w.id}>
-                  {w.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field
-          label="Trigger"
-          problem={problems.trigger_node_id}
-          hint={noTriggers ? 'This workflow has no schedule trigger: add one in the editor, or runs will fail.' : 'The schedule trigger node it fires.'}
-        >
-          {(id, d) => (
-            <select id={id} value={trigger} onChange={(e) => setTrigger(e.target.value)} aria-describedby={d} disabled={!slug}>
-              <option value="">The workflow's first schedule trigger</option>
-              {triggers.data?.map((n) => (
-                <option key={n.node_id} value={n.node_id}>
-                  {n.label ? `${n.label} (${n.node_id})` : n.node_id}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        {!s && (
+          <>
+            <Field label="Workflow" problem={problems.workflow_id}>
+              {(id, d) => (
+                <select id={id} required value={workflowId} onChange={(e) => { setWorkflowId(e.target.value); setTrigger(''); }} aria-describedby={d}>
+                  <option value="">Choose a workflow…</option>
+                  {workflows.data?.items.map((w) => (
+                    <option key={w.id} value={w.id}>
+                      {w.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field
+              label="Trigger"
+              problem={problems.trigger_node_id}
+              hint={noTriggers ? 'This workflow has no schedule trigger: add one in the editor, or runs will fail.' : 'The schedule trigger node it fires.'}
+            >
+              {(id, d) => (
+                <select id={id} value={trigger} onChange={(e) => setTrigger(e.target.value)} aria-describedby={d} disabled={!slug}>
+                  <option value="">The workflow's first schedule trigger</option>
+                  {triggers.data?.map((n) => (
+                    <option key={n.node_id} value={n.node_id}>
+                      {n.label ? `${n.label} (${n.node_id})` : n.node_id}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </>
+        )}
       </div>
       <fieldset className="row">
         <legend>When</legend>
         <label className="check">
-          <input type="radio" name="kind" checked={kind === 'interval'} onChange={() => setKind('interval')} /> At a fixed interval
+          <input type="radio" name={`${uid}-kind`} checked={kind === 'interval'} onChange={() => setKind('interval')} /> At a fixed interval
         </label>
         <label className="check">
-          <input type="radio" name="kind" checked={kind === 'cron'} onChange={() => setKind('cron')} /> At times (cron)
+          <input type="radio" name={`${uid}-kind`} checked={kind === 'cron'} onChange={() => setKind('cron')} /> At times (cron)
         </label>
       </fieldset>
       {kind === 'interval' ? (
@@ -141,8 +162,8 @@ export function ScheduleForm({ onDone }: { onDone: (name: string) => void }) {
             <Field label="Time zone" hint="An IANA zone such as Europe/Paris." problem={problems.timezone}>
               {(id, d) => (
                 <>
-                  <input id={id} list="schedule-zones" value={zone} onChange={(e) => setZone(e.target.value)} aria-describedby={d} spellCheck={false} />
-                  <datalist id="schedule-zones">
+                  <input id={id} list={`${uid}-zones`} value={zone} onChange={(e) => setZone(e.target.value)} aria-describedby={d} spellCheck={false} />
+                  <datalist id={`${uid}-zones`}>
                     {zones.map((z) => (
                       <option key={z} value={z} />
                     ))}
@@ -196,15 +217,7 @@ export function ScheduleForm({ onDone }: { onDone: (name: string) => void }) {
           {localError}
         </p>
       )}
-      {!Object.keys(problems).length && <ErrorNote error={create.error} />}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create schedule
-        </button>
-        <button type="button" onClick={() => onDone('')}>
-          Cancel
-        </button>
-      </div>
+      <FormFoot submit={s ? 'Save schedule' : 'Create schedule'} pending={save.isPending} error={save.error} fieldProblems={problems} onCancel={() => onDone('')} />
     </form>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialChanges, credentialDetail, credentialSummary, describeInterval, describeTiming, parseHeaderLines, settingsChanges, wallClock, type PlatformConfig } from './admin';
+import { credentialChanges, credentialDetail, credentialSummary, describeInterval, describeTiming, intervalParts, parseHeaderLines, scheduleChanges, settingsChanges, variablesBody, wallClock, type PlatformConfig } from './admin';
 import { expiryToIso, keysPath } from './account';
 import { qrPath } from '../account/QrCode';
 import { groupSecret } from '../account/MfaPanel';
@@ -97,5 +97,39 @@ describe('account', () => {
   });
   it('groups a secret for typing', () => {
     expect(groupSecret('JBSWY3DPEHPK3PXP')).toBe('JBSW Y3DP EHPK 3PXP');
+  });
+});
+
+describe('changes after creation', () => {
+  const was = { key: 'TOKEN', value: '****1234', credential_id: null, credential_field: null, source: 'raw' };
+  it('sends a stored variable back as answered when its value is left empty', () => {
+    const out = variablesBody([{ key: 'TOKEN', value: '', was }, { key: ' REGION ', value: 'eu' }, { key: '', value: '' }]);
+    expect(out.problem).toBeNull();
+    expect(out.env_vars).toEqual([was, { key: 'REGION', value: 'eu', credential_id: null, credential_field: null, source: 'raw' }]);
+  });
+  it('asks for the value again when a stored variable is renamed', () => {
+    expect(variablesBody([{ key: 'TOKEN2', value: '', was }]).problem).toMatch(/TOKEN2/);
+    expect(variablesBody([{ key: 'TOKEN2', value: 'new', was }]).env_vars[0].value).toBe('new');
+  });
+  it('shows an interval in its largest whole unit', () => {
+    expect(intervalParts(600)).toEqual({ every: '10', unit: '60' });
+    expect(intervalParts(90)).toEqual({ every: '90', unit: '1' });
+    expect(intervalParts(172800)).toEqual({ every: '2', unit: '86400' });
+  });
+  const s = {
+    id: 's1', name: 'sync', description: '', workflow_id: 1, trigger_node_id: null, interval_seconds: 600, cron: null, timezone: null,
+    total_repeats: 0, current_repeat: 0, max_retries: 3, current_retry: 0, timeout_seconds: 3600, trigger_payload: null,
+    missed_runs: 'skip' as const, catch_up_limit: 10, status: 'active' as const, run_count: 0, error_count: 0, last_error: '',
+    last_run_at: null, next_run_at: null, created_at: null,
+  };
+  it('patches only what changed in a schedule', () => {
+    expect(scheduleChanges(s, { name: 'sync', interval_seconds: 600, total_repeats: 0, missed_runs: 'skip', trigger_payload: null })).toEqual({});
+    expect(scheduleChanges(s, { name: 'sync', interval_seconds: 60, trigger_payload: { a: 1 } })).toEqual({ interval_seconds: 60, trigger_payload: { a: 1 } });
+  });
+  it('turns an interval schedule into a cron one and back', () => {
+    expect(scheduleChanges(s, { name: 'sync', cron: '30 2 * * *', timezone: 'Europe/Paris' })).toEqual({ cron: '30 2 * * *', timezone: 'Europe/Paris' });
+    const c = { ...s, interval_seconds: null, cron: '30 2 * * *', timezone: 'UTC' };
+    expect(scheduleChanges(c, { name: 'sync', interval_seconds: 300 })).toEqual({ cron: null, interval_seconds: 300 });
+    expect(scheduleChanges(c, { name: 'sync', cron: '30 2 * * *', timezone: 'Europe/Paris' })).toEqual({ timezone: 'Europe/Paris' });
   });
 });

@@ -188,6 +188,18 @@ export interface ScheduleIn {
   description?: string;
 }
 
+// What a PATCH may change (the workflow and trigger stay); null turns a
+// cron schedule back into an interval one.
+export interface ScheduleUpdate {
+  name?: string;
+  interval_seconds?: number | null;
+  cron?: string | null;
+  timezone?: string | null;
+  total_repeats?: number;
+  missed_runs?: MissedRuns;
+  trigger_payload?: Record<string, unknown> | null;
+}
+
 export function useSchedules() {
   return useQuery({ queryKey: ['schedules'], queryFn: () => get<List<Schedule>>('/schedules/?limit=1000') });
 }
@@ -216,6 +228,35 @@ export const UNITS: [string, number][] = [
   ['days', 86400],
 ];
 
+// A number of seconds as the form's "every N unit", in the largest whole unit.
+export function intervalParts(seconds: number): { every: string; unit: string } {
+  for (let i = UNITS.length - 1; i >= 0; i--) {
+    const n = UNITS[i][1];
+    if (seconds >= n && seconds % n === 0) return { every: String(seconds / n), unit: String(n) };
+  }
+  return { every: String(seconds), unit: '1' };
+}
+
+// The PATCH of a schedule from its edit form: only the settings that
+// differ from the stored ones; a cron schedule made an interval one again
+// sends cron: null with its interval.
+export function scheduleChanges(s: Schedule, f: ScheduleUpdate): ScheduleUpdate {
+  const out: ScheduleUpdate = {};
+  if (f.name !== undefined && f.name !== s.name) out.name = f.name;
+  if (f.interval_seconds != null) {
+    if (s.cron) out.cron = null;
+    if (s.cron || f.interval_seconds !== s.interval_seconds) out.interval_seconds = f.interval_seconds;
+  } else if (f.cron) {
+    if (f.cron !== s.cron) out.cron = f.cron;
+    if (f.timezone && (f.timezone !== s.timezone || !s.cron)) out.timezone = f.timezone;
+  }
+  if (f.total_repeats !== undefined && f.total_repeats !== s.total_repeats) out.total_repeats = f.total_repeats;
+  if (f.missed_runs !== undefined && f.missed_runs !== s.missed_runs) out.missed_runs = f.missed_runs;
+  const payload = f.trigger_payload ?? null;
+  if (JSON.stringify(payload) !== JSON.stringify(s.trigger_payload ?? null)) out.trigger_payload = payload;
+  return out;
+}
+
 // "every 5 minutes" from a number of seconds, in the largest whole unit.
 export function describeInterval(seconds: number): string {
   for (let i = UNITS.length - 1; i >= 0; i--) {
@@ -240,9 +281,49 @@ export interface Workspace {
   name: string;
   path: string;
   allow_network: boolean;
-  env_vars: { key: string; source: string }[];
+  env_vars: WorkspaceVariable[];
   created_at: string;
 }
+
+// A variable as the server answers it: a raw value comes back masked
+// (sending the mask back for the same key keeps the stored value); a
+// credential's field is named, never shown.
+export interface WorkspaceVariable {
+  key: string;
+  value: string | null;
+  credential_id: number | null;
+  credential_field: string | null;
+  source: 'raw' | 'credential' | string;
+}
+
+// A line of the variables form: a key, a newly typed value ('' keeps the
+// stored one), and the variable it was loaded from, if any.
+export interface VariableLine {
+  key: string;
+  value: string;
+  was?: WorkspaceVariable;
+}
+
+// The env_vars of the PATCH from the form's lines: the whole list (a key
+// left out is removed). A line whose value was left empty sends back what
+// the server answered, so a stored secret or a credential reference is
+// kept; renaming such a line would send a mask under a new key, which the
+// server refuses, so the form asks for the value instead.
+export function variablesBody(lines: VariableLine[]): { env_vars: WorkspaceVariable[]; problem: string | null } {
+  const env_vars: WorkspaceVariable[] = [];
+  for (const l of lines) {
+    const key = l.key.trim();
+    if (!key && !l.value) continue;
+    if (l.was && l.value === '') {
+      if (key !== l.was.key) return { env_vars: [], problem: `Type the value of ${key || 'the renamed variable'} again: a stored value stays under its own name.` };
+      env_vars.push(l.was);
+    } else {
+      env_vars.push({ key, value: l.value, credential_id: null, credential_field: null, source: 'raw' });
+    }
+  }
+  return { env_vars, problem: null };
+}
+
 
 export function useWorkspaces() {
   return useQuery({ queryKey: ['workspaces'], queryFn: () => get<List<Workspace>>('/workspaces/?limit=1000') });
@@ -371,7 +452,8 @@ export function wallClock(iso: string): string {
 export const useUpdateCredential = () =>
   useChange((a: { id: number; body: { name?: string; detail?: Record<string, unknown> } }) => patch<Credential>(`/credentials/${a.id}/`, a.body), ['credentials']);
 export const useUpdateWorkspace = () =>
-  useChange((a: { id: number; allow_network: boolean }) => patch<Workspace>(`/workspaces/${a.id}/`, { allow_network: a.allow_network }), ['workspaces']);
+  useChange((a: { id: number; body: { allow_network?: boolean; env_vars?: WorkspaceVariable[] } }) => patch<Workspace>(`/workspaces/${a.id}/`, a.body), ['workspaces']);
+export const useUpdateSchedule = () => useChange((a: { id: string; body: ScheduleUpdate }) => patch<Schedule>(`/schedules/${a.id}/`, a.body), ['schedules'], ['schedule-next-runs']);
 
 // The PATCH of a credential from its edit form: only what changed; a new
 // key only when one was typed. A new base URL without a new key is

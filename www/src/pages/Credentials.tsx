@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { credentialSummary, useCredentials, useDeleteCredential, useTestCredential, useToggleGateway, type Credential, type CredentialTest } from '../api/admin';
 import { CredentialEdit } from '../admin/CredentialEdit';
 import { CredentialForm } from '../admin/CredentialForm';
-import { ErrorNote, Loading, Page, formatDate } from '../ui/kit';
+import { ErrorNote, formatDate } from '../ui/kit';
+import { ConfirmButton, ListPage, ListRow } from '../ui/ListPage';
 import '../admin/admin.css';
 
 const KIND: Record<string, string> = { llm: 'Model provider', tool: 'Tool', git: 'Git host', gateway: 'Gateway' };
@@ -34,14 +35,10 @@ function Row({ c }: { c: Credential }) {
   const [editing, setEditing] = useState(false);
   const canTest = c.credential_type === 'llm' || c.credential_type === 'gateway';
   return (
-    <>
-      <tr data-testid={`credential-${c.name}`}>
-        <td>{c.name}</td>
-        <td>{KIND[c.credential_type] ?? c.credential_type}</td>
-        <td className="cell-clip">{credentialSummary(c)}</td>
-        <td className="cell-clip mono">{maskOf(c)}</td>
-        <td>{formatDate(c.created_at)}</td>
-        <td className="actions">
+    <ListRow
+      testId={`credential-${c.name}`}
+      actions={
+        <>
           {canTest && (
             <button type="button" aria-label={`Test ${c.name}`} disabled={test.isPending} onClick={() => test.mutate(c.id)}>
               {test.isPending ? 'Testing…' : 'Test'}
@@ -60,86 +57,51 @@ function Row({ c }: { c: Credential }) {
           <button type="button" aria-label={`Change ${c.name}`} aria-expanded={editing} onClick={() => setEditing(!editing)}>
             Change
           </button>
-          <button
-            type="button"
-            className="danger"
-            aria-label={`Delete ${c.name}`}
+          <ConfirmButton
+            danger
+            label={`Delete ${c.name}`}
             disabled={remove.isPending}
-            onClick={() => {
-              if (window.confirm(`Delete the credential "${c.name}"? Workflows that use it will fail until they are given another.`)) remove.mutate(c.id);
-            }}
+            question={`Delete the credential "${c.name}"? Workflows that use it will fail until they are given another.`}
+            onConfirm={() => remove.mutate(c.id)}
           >
             Delete
-          </button>
-        </td>
-      </tr>
-      {(editing || test.data || test.error || toggle.error || remove.error) && (
-        <tr>
-          <td colSpan={6}>
+          </ConfirmButton>
+        </>
+      }
+      detail={
+        (editing || test.data || test.error || toggle.error || remove.error) && (
+          <>
             {editing && <CredentialEdit c={c} onDone={() => setEditing(false)} />}
             {test.data && <TestResult result={test.data} />}
             <ErrorNote error={test.error || toggle.error || remove.error} />
-          </td>
-        </tr>
-      )}
-    </>
+          </>
+        )
+      }
+    >
+      <td>{c.name}</td>
+      <td>{KIND[c.credential_type] ?? c.credential_type}</td>
+      <td className="cell-clip">{credentialSummary(c)}</td>
+      <td className="cell-clip mono">{maskOf(c)}</td>
+      <td>{formatDate(c.created_at)}</td>
+    </ListRow>
   );
 }
 
 export default function Credentials() {
   const list = useCredentials();
-  const [adding, setAdding] = useState(false);
-  const [saved, setSaved] = useState('');
   return (
-    <Page
+    <ListPage
       title="Credentials"
-      actions={
-        !adding && (
-          <button type="button" className="primary" onClick={() => { setSaved(''); setAdding(true); }}>
-            New credential
-          </button>
-        )
-      }
-    >
-      {adding && (
-        <CredentialForm
-          onDone={(name) => {
-            setAdding(false);
-            setSaved(name);
-          }}
-        />
-      )}
-      {saved && (
-        <p className="ok" role="status">
-          Credential "{saved}" saved. Its secret is stored encrypted and will not be shown again.
-        </p>
-      )}
-      {list.isLoading && <Loading />}
-      <ErrorNote error={list.error} />
-      {list.data && list.data.items.length === 0 && <p className="muted">No credentials yet. Add one to let workflows call a model provider or a tool.</p>}
-      {list.data && list.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table aria-label="Credentials">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Details</th>
-                <th>Key</th>
-                <th>Created</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((c) => (
-                <Row key={c.id} c={c} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </Page>
+      noun="credential"
+      items={list.data?.items}
+      loading={list.isLoading}
+      error={list.error}
+      columns={['Name', 'Kind', 'Details', 'Key', 'Created']}
+      rowKey={(c) => c.id}
+      row={(c) => <Row c={c} />}
+      empty="No credentials yet. Add one to let workflows call a model provider or a tool."
+      form={(done) => <CredentialForm onDone={done} />}
+      created={(name) => <>Credential "{name}" saved. Its secret is stored encrypted and will not be shown again.</>}
+    />
   );
 }

@@ -1,9 +1,10 @@
 // Schedules: workflows started every N seconds or at cron times. Each row
-// can show its next runs, be paused, resumed or deleted.
+// can show its next runs, be changed, paused, resumed or deleted.
 import { useState } from 'react';
 import { describeTiming, wallClock, useDeleteSchedule, useNextRuns, useScheduleAction, useSchedules, useWorkflowBriefs, type Schedule } from '../api/admin';
 import { ScheduleForm } from '../admin/ScheduleForm';
-import { ErrorNote, Loading, Page, formatDate } from '../ui/kit';
+import { ErrorNote, Loading, formatDate } from '../ui/kit';
+import { ConfirmButton, ListPage, ListRow } from '../ui/ListPage';
 import '../admin/admin.css';
 
 const STATUS_WORDS: Record<string, string> = { active: 'active', paused: 'paused', done: 'done', dead: 'stopped after failures', stopped: 'stopped' };
@@ -28,29 +29,19 @@ function NextRuns({ id }: { id: string }) {
 
 function Row({ s, workflow }: { s: Schedule; workflow: string }) {
   const [open, setOpen] = useState(false);
+  const [editing, setEditing] = useState(false);
   const act = useScheduleAction();
   const remove = useDeleteSchedule();
   return (
-    <>
-      <tr data-testid={`schedule-${s.name}`}>
-        <td>{s.name}</td>
-        <td>{workflow}</td>
-        <td className="mono">{describeTiming(s)}</td>
-        <td>
-          <span className={`badge ${STATUS_CLASS[s.status] ?? ''}`} data-status={s.status}>
-            {STATUS_WORDS[s.status] ?? s.status}
-          </span>
-          {s.last_error && <div className="error cell-clip">{s.last_error}</div>}
-        </td>
-        <td>{s.status === 'active' ? formatDate(s.next_run_at) : '—'}</td>
-        <td>
-          {s.run_count}
-          {s.total_repeats > 0 ? ` of ${s.total_repeats}` : ''}
-          {s.error_count > 0 && <span className="error"> ({s.error_count} failed)</span>}
-        </td>
-        <td className="actions">
+    <ListRow
+      testId={`schedule-${s.name}`}
+      actions={
+        <>
           <button type="button" aria-expanded={open} aria-label={`Next runs of ${s.name}`} onClick={() => setOpen(!open)}>
             Next runs
+          </button>
+          <button type="button" aria-expanded={editing} aria-label={`Change ${s.name}`} onClick={() => setEditing(!editing)}>
+            Change
           </button>
           {s.status === 'active' && (
             <button type="button" aria-label={`Pause ${s.name}`} disabled={act.isPending} onClick={() => act.mutate({ id: s.id, action: 'pause' })}>
@@ -62,88 +53,63 @@ function Row({ s, workflow }: { s: Schedule; workflow: string }) {
               Resume
             </button>
           )}
-          <button
-            type="button"
-            className="danger"
-            aria-label={`Delete ${s.name}`}
+          <ConfirmButton
+            danger
+            label={`Delete ${s.name}`}
             disabled={remove.isPending}
-            onClick={() => {
-              if (window.confirm(`Delete the schedule "${s.name}"? It will not start the workflow again.`)) remove.mutate(s.id);
-            }}
+            question={`Delete the schedule "${s.name}"? It will not start the workflow again.`}
+            onConfirm={() => remove.mutate(s.id)}
           >
             Delete
-          </button>
-        </td>
-      </tr>
-      {(open || act.error || remove.error) && (
-        <tr>
-          <td colSpan={7}>
+          </ConfirmButton>
+        </>
+      }
+      detail={
+        (open || editing || act.error || remove.error) && (
+          <>
+            {editing && <ScheduleForm schedule={s} onDone={() => setEditing(false)} />}
             {open && <NextRuns id={s.id} />}
             <ErrorNote error={act.error || remove.error} />
-          </td>
-        </tr>
-      )}
-    </>
+          </>
+        )
+      }
+    >
+      <td>{s.name}</td>
+      <td>{workflow}</td>
+      <td className="mono">{describeTiming(s)}</td>
+      <td>
+        <span className={`badge ${STATUS_CLASS[s.status] ?? ''}`} data-status={s.status}>
+          {STATUS_WORDS[s.status] ?? s.status}
+        </span>
+        {s.last_error && <div className="error cell-clip">{s.last_error}</div>}
+      </td>
+      <td>{s.status === 'active' ? formatDate(s.next_run_at) : '—'}</td>
+      <td>
+        {s.run_count}
+        {s.total_repeats > 0 ? ` of ${s.total_repeats}` : ''}
+        {s.error_count > 0 && <span className="error"> ({s.error_count} failed)</span>}
+      </td>
+    </ListRow>
   );
 }
 
 export default function Schedules() {
   const list = useSchedules();
   const workflows = useWorkflowBriefs();
-  const [adding, setAdding] = useState(false);
-  const [saved, setSaved] = useState('');
   const names = new Map((workflows.data?.items ?? []).map((w) => [w.id, w.name]));
   return (
-    <Page
+    <ListPage
       title="Schedules"
-      actions={
-        !adding && (
-          <button type="button" className="primary" onClick={() => { setSaved(''); setAdding(true); }}>
-            New schedule
-          </button>
-        )
-      }
-    >
-      {adding && (
-        <ScheduleForm
-          onDone={(name) => {
-            setAdding(false);
-            setSaved(name);
-          }}
-        />
-      )}
-      {saved && (
-        <p className="ok" role="status">
-          Schedule "{saved}" created.
-        </p>
-      )}
-      {list.isLoading && <Loading />}
-      <ErrorNote error={list.error} />
-      {list.data && list.data.items.length === 0 && <p className="muted">No schedules. A schedule starts a workflow through its schedule trigger, at an interval or at cron times.</p>}
-      {list.data && list.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table aria-label="Schedules">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Workflow</th>
-                <th>When</th>
-                <th>Status</th>
-                <th>Next run</th>
-                <th>Runs</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((s) => (
-                <Row key={s.id} s={s} workflow={names.get(s.workflow_id) ?? `#${s.workflow_id}`} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </Page>
+      noun="schedule"
+      items={list.data?.items}
+      loading={list.isLoading}
+      error={list.error}
+      columns={['Name', 'Workflow', 'When', 'Status', 'Next run', 'Runs']}
+      rowKey={(s) => s.id}
+      row={(s) => <Row s={s} workflow={names.get(s.workflow_id) ?? `#${s.workflow_id}`} />}
+      empty="No schedules. A schedule starts a workflow through its schedule trigger, at an interval or at cron times."
+      form={(done) => <ScheduleForm onDone={done} />}
+      created={(name) => <>Schedule "{name}" created.</>}
+    />
   );
 }

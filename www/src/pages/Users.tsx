@@ -5,7 +5,8 @@ import { useCreateUser, useDeleteUser, useUpdateUser, useUsers } from '../api/ad
 import type { User } from '../api/types';
 import { ApiKeys } from '../account/ApiKeys';
 import { useMe } from '../app/auth';
-import { ErrorNote, Field, Loading, Page, formatDate } from '../ui/kit';
+import { ErrorNote, Field, formatDate } from '../ui/kit';
+import { ConfirmButton, FormFoot, ListPage, ListRow } from '../ui/ListPage';
 import '../admin/admin.css';
 
 function NewUser({ onDone }: { onDone: (name: string) => void }) {
@@ -49,15 +50,7 @@ function NewUser({ onDone }: { onDone: (name: string) => void }) {
         <Field label="First name (optional)">{(id) => <input id={id} value={first} onChange={(e) => setFirst(e.target.value)} />}</Field>
         <Field label="Last name (optional)">{(id) => <input id={id} value={last} onChange={(e) => setLast(e.target.value)} />}</Field>
       </div>
-      {!Object.keys(problems).length && <ErrorNote error={create.error} />}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create user
-        </button>
-        <button type="button" onClick={() => onDone('')}>
-          Cancel
-        </button>
-      </div>
+      <FormFoot submit="Create user" pending={create.isPending} error={create.error} fieldProblems={problems} onCancel={() => onDone('')} />
     </form>
   );
 }
@@ -97,34 +90,10 @@ function Row({ u, isSelf }: { u: User; isSelf: boolean }) {
   const [passwordSet, setPasswordSet] = useState(false);
   const fullName = [u.first_name, u.last_name].filter(Boolean).join(' ');
   return (
-    <>
-      <tr data-testid={`user-${u.username}`}>
-        <td>
-          {u.username}
-          {isSelf && <span className="muted"> (you)</span>}
-        </td>
-        <td>{fullName || '—'}</td>
-        <td>
-          <label>
-            <span className="sr-only">Role of {u.username}</span>
-            <select
-              value={u.role}
-              disabled={update.isPending}
-              onChange={(e) => {
-                const role = e.target.value as 'admin' | 'normal';
-                if (isSelf && role !== 'admin' && !window.confirm('Take away your own administrator role? You will lose access to this page.')) return;
-                update.mutate({ id: u.id, body: { role } });
-              }}
-            >
-              <option value="normal">User</option>
-              <option value="admin">Administrator</option>
-            </select>
-          </label>
-        </td>
-        <td>{u.mfa_enabled ? 'on' : 'off'}</td>
-        <td>{u.key_count}</td>
-        <td>{formatDate(u.created_at)}</td>
-        <td className="actions">
+    <ListRow
+      testId={`user-${u.username}`}
+      actions={
+        <>
           <button type="button" aria-expanded={showKeys} aria-label={`API keys of ${u.username}`} onClick={() => setShowKeys(!showKeys)}>
             Keys
           </button>
@@ -134,23 +103,21 @@ function Row({ u, isSelf }: { u: User; isSelf: boolean }) {
             </button>
           )}
           {!isSelf && (
-            <button
-              type="button"
-              className="danger"
-              aria-label={`Delete ${u.username}`}
+            <ConfirmButton
+              danger
+              label={`Delete ${u.username}`}
               disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete the user "${u.username}"? They can no longer log in and every key of theirs is refused. The name stays taken.`)) remove.mutate(u.id);
-              }}
+              question={`Delete the user "${u.username}"? They can no longer log in and every key of theirs is refused. The name stays taken.`}
+              onConfirm={() => remove.mutate(u.id)}
             >
               Delete
-            </button>
+            </ConfirmButton>
           )}
-        </td>
-      </tr>
-      {(showKeys || settingPassword || passwordSet || update.error || remove.error) && (
-        <tr>
-          <td colSpan={7}>
+        </>
+      }
+      detail={
+        (showKeys || settingPassword || passwordSet || update.error || remove.error) && (
+          <>
             <ErrorNote error={update.error || remove.error} />
             {settingPassword && <SetPassword u={u} onDone={(set) => { setSettingPassword(false); setPasswordSet(set); }} />}
             {passwordSet && !settingPassword && (
@@ -164,68 +131,54 @@ function Row({ u, isSelf }: { u: User; isSelf: boolean }) {
                 <ApiKeys userId={isSelf ? 'me' : u.id} owner={u.username} />
               </section>
             )}
-          </td>
-        </tr>
-      )}
-    </>
+          </>
+        )
+      }
+    >
+      <td>
+        {u.username}
+        {isSelf && <span className="muted"> (you)</span>}
+      </td>
+      <td>{fullName || '—'}</td>
+      <td>
+        <label>
+          <span className="sr-only">Role of {u.username}</span>
+          <select
+            value={u.role}
+            disabled={update.isPending}
+            onChange={(e) => {
+              const role = e.target.value as 'admin' | 'normal';
+              if (isSelf && role !== 'admin' && !window.confirm('Take away your own administrator role? You will lose access to this page.')) return;
+              update.mutate({ id: u.id, body: { role } });
+            }}
+          >
+            <option value="normal">User</option>
+            <option value="admin">Administrator</option>
+          </select>
+        </label>
+      </td>
+      <td>{u.mfa_enabled ? 'on' : 'off'}</td>
+      <td>{u.key_count}</td>
+      <td>{formatDate(u.created_at)}</td>
+    </ListRow>
   );
 }
 
 export default function Users() {
   const list = useUsers();
   const me = useMe();
-  const [adding, setAdding] = useState(false);
-  const [saved, setSaved] = useState('');
   return (
-    <Page
+    <ListPage
       title="Users"
-      actions={
-        !adding && (
-          <button type="button" className="primary" onClick={() => { setSaved(''); setAdding(true); }}>
-            New user
-          </button>
-        )
-      }
-    >
-      {adding && (
-        <NewUser
-          onDone={(name) => {
-            setAdding(false);
-            setSaved(name);
-          }}
-        />
-      )}
-      {saved && (
-        <p className="ok" role="status">
-          User "{saved}" created.
-        </p>
-      )}
-      {list.isLoading && <Loading />}
-      <ErrorNote error={list.error} />
-      {list.data && (
-        <div className="table-wrap">
-          <table aria-label="Users">
-            <thead>
-              <tr>
-                <th>Username</th>
-                <th>Name</th>
-                <th>Role</th>
-                <th>Two-factor</th>
-                <th>Keys</th>
-                <th>Created</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.users.map((u) => (
-                <Row key={u.id} u={u} isSelf={u.id === me.data?.id} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </Page>
+      noun="user"
+      items={list.data?.users}
+      loading={list.isLoading}
+      error={list.error}
+      columns={['Username', 'Name', 'Role', 'Two-factor', 'Keys', 'Created']}
+      rowKey={(u) => u.id}
+      row={(u) => <Row u={u} isSelf={u.id === me.data?.id} />}
+      form={(done) => <NewUser onDone={done} />}
+      created={(name) => <>User "{name}" created.</>}
+    />
   );
 }

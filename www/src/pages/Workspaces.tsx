@@ -1,19 +1,22 @@
 // Workspaces: the directories sandboxed nodes will work in. Create, empty
-// (reset) and delete; the default workspace cannot be deleted.
+// (reset), change the network switch and the variables, and delete; the
+// default workspace cannot be deleted.
 import { useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
 import { useCreateWorkspace, useDeleteWorkspace, useResetWorkspace, useUpdateWorkspace, useWorkspaces, type Workspace } from '../api/admin';
-import { ErrorNote, Field, Loading, Page, formatDate } from '../ui/kit';
+import { ErrorNote, Field, formatDate } from '../ui/kit';
+import { ConfirmButton, FormFoot, ListPage, ListRow } from '../ui/ListPage';
+import { WorkspaceVariables } from '../admin/WorkspaceVariables';
 import '../admin/admin.css';
 
-function NewWorkspace({ onDone }: { onDone: () => void }) {
+function NewWorkspace({ onDone }: { onDone: (name: string) => void }) {
   const create = useCreateWorkspace();
   const [name, setName] = useState('');
   const [path, setPath] = useState('');
   const [network, setNetwork] = useState(false);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate({ name: name.trim(), ...(path.trim() ? { path: path.trim() } : {}), allow_network: network }, { onSuccess: onDone });
+    create.mutate({ name: name.trim(), ...(path.trim() ? { path: path.trim() } : {}), allow_network: network }, { onSuccess: () => onDone(name.trim()) });
   };
   const problems = create.error instanceof ApiError ? create.error.fieldProblems() : {};
   return (
@@ -34,15 +37,7 @@ function NewWorkspace({ onDone }: { onDone: () => void }) {
           )}
         </Field>
       </div>
-      {!Object.keys(problems).length && <ErrorNote error={create.error} />}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create workspace
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormFoot submit="Create workspace" pending={create.isPending} error={create.error} fieldProblems={problems} onCancel={() => onDone('')} />
     </form>
   );
 }
@@ -51,106 +46,71 @@ function Row({ w }: { w: Workspace }) {
   const reset = useResetWorkspace();
   const remove = useDeleteWorkspace();
   const update = useUpdateWorkspace();
+  const [editing, setEditing] = useState(false);
   const isDefault = w.name === 'default';
   return (
-    <>
-      <tr data-testid={`workspace-${w.name}`}>
-        <td>{w.name}</td>
-        <td className="mono cell-clip">{w.path}</td>
-        <td>
-          <label className="check">
-            <input type="checkbox" checked={w.allow_network} disabled={update.isPending} onChange={(e) => update.mutate({ id: w.id, allow_network: e.target.checked })} />
-            <span>
-              allowed<span className="sr-only"> for {w.name}</span>
-            </span>
-          </label>
-        </td>
-        <td>{w.env_vars.length ? w.env_vars.map((v) => v.key).join(', ') : '—'}</td>
-        <td>{formatDate(w.created_at)}</td>
-        <td className="actions">
-          <button
-            type="button"
-            aria-label={`Reset ${w.name}`}
-            disabled={reset.isPending}
-            onClick={() => {
-              if (window.confirm(`Empty the workspace "${w.name}"? Every file in ${w.path} is removed.`)) reset.mutate(w.id);
-            }}
-          >
-            Reset
+    <ListRow
+      testId={`workspace-${w.name}`}
+      actions={
+        <>
+          <button type="button" aria-label={`Variables of ${w.name}`} aria-expanded={editing} onClick={() => setEditing(!editing)}>
+            Variables
           </button>
+          <ConfirmButton label={`Reset ${w.name}`} disabled={reset.isPending} question={`Empty the workspace "${w.name}"? Every file in ${w.path} is removed.`} onConfirm={() => reset.mutate(w.id)}>
+            Reset
+          </ConfirmButton>
           {!isDefault && (
-            <button
-              type="button"
-              className="danger"
-              aria-label={`Delete ${w.name}`}
-              disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete the workspace "${w.name}" and its directory ${w.path}?`)) remove.mutate(w.id);
-              }}
-            >
+            <ConfirmButton danger label={`Delete ${w.name}`} disabled={remove.isPending} question={`Delete the workspace "${w.name}" and its directory ${w.path}?`} onConfirm={() => remove.mutate(w.id)}>
               Delete
-            </button>
+            </ConfirmButton>
           )}
-        </td>
-      </tr>
-      {(reset.data || reset.error || remove.error || update.error) && (
-        <tr>
-          <td colSpan={6}>
+        </>
+      }
+      detail={
+        (editing || reset.data || reset.error || remove.error || update.error) && (
+          <>
+            {editing && <WorkspaceVariables w={w} onDone={() => setEditing(false)} />}
             {reset.data && (
               <p className="ok" role="status">
                 {reset.data.message}
               </p>
             )}
             <ErrorNote error={reset.error || remove.error || update.error} />
-          </td>
-        </tr>
-      )}
-    </>
+          </>
+        )
+      }
+    >
+      <td>{w.name}</td>
+      <td className="mono cell-clip">{w.path}</td>
+      <td>
+        <label className="check">
+          <input type="checkbox" checked={w.allow_network} disabled={update.isPending} onChange={(e) => update.mutate({ id: w.id, body: { allow_network: e.target.checked } })} />
+          <span>
+            allowed<span className="sr-only"> for {w.name}</span>
+          </span>
+        </label>
+      </td>
+      <td>{w.env_vars.length ? w.env_vars.map((v) => v.key).join(', ') : '—'}</td>
+      <td>{formatDate(w.created_at)}</td>
+    </ListRow>
   );
 }
 
 export default function Workspaces() {
   const list = useWorkspaces();
-  const [adding, setAdding] = useState(false);
   return (
-    <Page
+    <ListPage
       title="Workspaces"
-      actions={
-        !adding && (
-          <button type="button" className="primary" onClick={() => setAdding(true)}>
-            New workspace
-          </button>
-        )
-      }
-    >
-      <p className="muted">A workspace is a directory that code and command nodes work in. The nodes that use them come in a later release; workspaces can be prepared now.</p>
-      {adding && <NewWorkspace onDone={() => setAdding(false)} />}
-      {list.isLoading && <Loading />}
-      <ErrorNote error={list.error} />
-      {list.data && list.data.items.length === 0 && <p className="muted">No workspaces.</p>}
-      {list.data && list.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table aria-label="Workspaces">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Directory</th>
-                <th>Network</th>
-                <th>Variables</th>
-                <th>Created</th>
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((w) => (
-                <Row key={w.id} w={w} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </Page>
+      noun="workspace"
+      intro={<p className="muted">A workspace is a directory that code and command nodes work in. The nodes that use them come in a later release; workspaces can be prepared now.</p>}
+      items={list.data?.items}
+      loading={list.isLoading}
+      error={list.error}
+      columns={['Name', 'Directory', 'Network', 'Variables', 'Created']}
+      rowKey={(w) => w.id}
+      row={(w) => <Row w={w} />}
+      empty="No workspaces."
+      form={(done) => <NewWorkspace onDone={done} />}
+    />
   );
 }
