@@ -6,7 +6,8 @@
 # ServerRoot and configuration in a temporary directory, on a free loopback
 # port; the system's /etc/apache2 is not read) serves the UI, /health, the
 # API's JSON 404, a login and an authenticated request through pipelit
-# fcgi.  Then the upgrade step runs as printed, and stopping Apache leaves
+# fcgi, with the UI's caching headers (a hashed asset kept a year,
+# index.html revalidated, a missing asset a 404).  Then the upgrade step runs as printed, and stopping Apache leaves
 # no responder behind.  As root, Apache's children and the steps run as
 # www-data, as a hosting user would be.
 use strict;
@@ -122,6 +123,7 @@ LoadModule authz_core_module $MODULES/mod_authz_core.so
 LoadModule dir_module $MODULES/mod_dir.so
 LoadModule mime_module $MODULES/mod_mime.so
 LoadModule rewrite_module $MODULES/mod_rewrite.so
+LoadModule headers_module $MODULES/mod_headers.so
 LoadModule fcgid_module $MODULES/mod_fcgid.so
 TypesConfig /etc/mime.types
 DirectoryIndex index.html
@@ -171,8 +173,32 @@ like($r->{content} // '', qr/"detail"/, '... in the API\'s JSON shape');
 $r = $http->get("$base/");
 is($r->{status}, 200, '/ is the UI');
 like($r->{content} // '', qr{<title>Pipelit</title>}, '/ serves index.html');
+is($r->{headers}{'cache-control'}, 'no-cache', '... revalidated on every load (Cache-Control: no-cache)');
+my $etag = $r->{headers}{etag} // '';
+$r = $http->get("$base/", { headers => { 'If-None-Match' => $etag } });
+is($r->{status}, 304, '... and answered 304 when it has not changed');
 $r = $http->get("$base/workflows/some-page");
 like($r->{content} // '', qr{<title>Pipelit</title>}, 'a page path falls back to index.html');
+is($r->{headers}{'cache-control'}, 'no-cache', '... revalidated too');
+
+# The UI's built files, named by a hash of their content: kept a year. A
+# UI built without npm (the placeholder) has none; one is put there then.
+my ($asset) = map { s{^.*/public_html/}{}r } glob "$home/public_html/assets/*.js";
+unless ($asset) {
+	make_path("$home/public_html/assets");
+	open my $a, '>', "$home/public_html/assets/probe-0123abcd.js" or die;
+	print $a "export {};\n";
+	close $a;
+	system('chown', '-R', 'www-data:www-data', "$home/public_html/assets") if $as_root;
+	$asset = 'assets/probe-0123abcd.js';
+}
+$r = $http->get("$base/$asset");
+is($r->{status}, 200, "a built asset ($asset) is served");
+is($r->{headers}{'cache-control'}, 'public, max-age=31536000, immutable', '... cached a year, immutable');
+$r = $http->get("$base/assets/index-00000000.js");
+is($r->{status}, 404, 'a missing asset is a 404');
+unlike($r->{content} // '', qr{<title>Pipelit</title>}, '... not index.html');
+ok(!defined $r->{headers}{'cache-control'} || $r->{headers}{'cache-control'} !~ /immutable/, '... and not cached as an asset');
 
 $r = $http->post("$base/api/v1/auth/token/", {
 	headers => { 'Content-Type' => 'application/json' },
