@@ -135,12 +135,65 @@ pool_pss_kb() {
 	echo "$total"
 }
 
-# Samples the pool's PSS every 200 ms into $WORK/NAME.pss until killed.
+# The mappings of the pool NAME's processes (/proc/PID/smaps), each
+# process headed by "== PID TITLE".
+pool_smaps() {
+	local pid
+	for pid in $(pool_pids "$1"); do
+		printf '== %s %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | sed 's/^pipelit //; s/ *$//; s/ /_/g')"
+		cat "/proc/$pid/smaps" 2>/dev/null || true
+	done
+}
+
+# Samples the pool's PSS every 200 ms into $WORK/NAME.pss until killed;
+# at each new maximum it keeps the mappings behind it in $WORK/NAME.smaps
+# (summed up by mem_breakdown).
 start_mem_sampler() {
 	local name=$1
 	: >"$WORK/$name.pss"
-	(while :; do pool_pss_kb "$name" >>"$WORK/$name.pss"; sleep 0.2; done) &
+	(max=0
+	 while :; do
+		kb=$(pool_pss_kb "$name")
+		echo "$kb" >>"$WORK/$name.pss"
+		if [ "$kb" -gt "$max" ]; then
+			max=$kb
+			pool_smaps "$name" >"$WORK/$name.smaps.new" && mv "$WORK/$name.smaps.new" "$WORK/$name.smaps"
+		fi
+		sleep 0.2
+	 done) &
 	MEM_SAMPLER=$!
+}
+
+# mem_breakdown NAME: the PSS at the maximum, in kB, per process kind
+# (master, responders, executors) and per kind of mapping: the heap (brk),
+# anonymous mappings (malloc's other arenas and its large blocks, thread
+# stacks), each shared library, the binary, SQLite's shared-memory index.
+mem_breakdown() {
+	[ -s "$WORK/$1.smaps" ] || return 0
+	awk '
+		/^== / { role = $3; sub(/.*serve:_?/, "", role); if (role == "" || role ~ /^serve/) role = "master"
+			if (!((role, $2) in seen)) { seen[role, $2] = 1; procs[role]++ }
+			next }
+		/^[0-9a-f]+-[0-9a-f]+ / {
+			name = NF >= 6 ? $6 : ""
+			if (name == "[heap]") kind = "heap"
+			else if (name == "") kind = "anonymous"
+			else if (name ~ /^\[stack/) kind = "stack"
+			else if (name ~ /\.so/) { kind = name; sub(/.*\//, "", kind); sub(/\.so.*/, "", kind); kind = "lib " kind }
+			else if (name ~ /-shm$/) kind = "sqlite -shm"
+			else if (name ~ /\/pipelit$/) kind = "binary"
+			else if (name ~ /^\[/) kind = name
+			else kind = "other files"
+			next }
+		/^Pss:/ { pss[role, kind] += $2; total[role] += $2; bykind[kind] += $2; all += $2 }
+		END {
+			printf "pool memory at its maximum (%.1f MB PSS), kB:\n", all / 1024
+			n = 0; for (r in total) roles[++n] = r
+			printf "  %-22s", "mapping"; for (i = 1; i <= n; i++) printf " %14s", roles[i] " x" procs[roles[i]]; printf " %8s\n", "total"
+			for (k in bykind) if (bykind[k] >= 100) {
+				printf "  %-22s", k; for (i = 1; i <= n; i++) printf " %14d", pss[roles[i], k]; printf " %8d\n", bykind[k] }
+			printf "  %-22s", "(all)"; for (i = 1; i <= n; i++) printf " %14d", total[roles[i]]; printf " %8d\n", all
+		}' "$WORK/$1.smaps"
 }
 
 stop_mem_sampler() {
@@ -439,6 +492,7 @@ engine_main() {
 	backend_async sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
 	backend_webhooks sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
 	stop_mem_sampler sqlite
+	mem_breakdown sqlite >"$WORK/sqlite.breakdown"
 	row "SQLite: pool memory during the run (max)" "$MEM_MB MB PSS" "< 40 MB" "$(verdict "$MEM_MB" lt 40)"
 	SQ_SYNC_RPS=$(wrk_field sync_sqlite 3)
 	stop_named_pool sqlite
@@ -467,6 +521,7 @@ engine_main() {
 			"$(awk -v a="$LAST_ASYNC_RATE" -v r="$pg_raw" 'BEGIN { printf "%.2fx", (r > 0 ? a / r : 0) }')" "-" "info"
 		backend_webhooks postgres PostgreSQL "" ">= 2000 /s" ge 2000
 		stop_mem_sampler postgres
+		mem_breakdown postgres >"$WORK/postgres.breakdown"
 		row "PostgreSQL: pool memory during the run (max)" "$MEM_MB MB PSS" "< 40 MB" "$(verdict "$MEM_MB" lt 40)"
 		stop_named_pool postgres
 		stop_pg
@@ -491,6 +546,13 @@ engine_main() {
 		row "n8n 2.8.4" "not measured: $N8N_NOTE" "-" "n/a"
 	fi
 	print_engine_table
+	local backend
+	for backend in sqlite postgres; do
+		if [ -s "$WORK/$backend.breakdown" ]; then
+			printf '\n%s ' "$backend"
+			cat "$WORK/$backend.breakdown"
+		fi
+	done
 	printf '\nraw commits (bench/sqlite_sync.c, 1 writer, %ss each):\n' "$RAW_SECONDS"
 	sed 's/^/  /' "$WORK/raw.out"
 	grep -hE '\[(ERROR|WARNING)\]' "$WORK"/sqlite.log "$WORK"/sqlite_normal.log "$WORK"/postgres.log 2>/dev/null | sort | uniq -c |

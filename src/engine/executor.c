@@ -10,7 +10,6 @@
 #include "engine/executor.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,13 +488,8 @@ next_wait_ms(struct engine *e)
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
 {
-	/* A pass allocates and frees a lot; left to its defaults, malloc
-	 * gives the top of the heap back after each and takes it again in
-	 * the next, and every give-back flushes the TLBs of all CPUs (measured:
-	 * half of an executor's time under load).  Keep up to 8 MB of what was
-	 * freed: a pass's churn, not more (a pool's memory is a feature too). */
-	mallopt(M_TRIM_THRESHOLD, 8 << 20);
-	mallopt(M_TOP_PAD, 1 << 20);
+	/* malloc's policy for an executor (what it keeps of what a pass
+	 * frees) is the pool's: src/pool/memory.c. */
 	struct engine *e = xcalloc(1, sizeof *e);
 	e->cfg = cfg;
 	e->db = db;

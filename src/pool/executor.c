@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "engine/executor.h"
 #include "model/prune.h"
+#include "pool/memory.h"
 #include "model/setting_live.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -92,6 +93,7 @@ on_timers(void *arg)
 	struct executor_timers *t = arg;
 	settings_live_check_asked(t->db);
 	prune_when_due(arg);
+	memory_give_back();
 }
 
 int

@@ -30,6 +30,7 @@
 #include "pool/orphan.h"
 #include "pool/proctitle.h"
 #include "pool/reexec.h"
+#include "pool/memory.h"
 #include "pool/scoreboard.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -246,6 +247,7 @@ run_child(struct pool *p, struct slot *s, pid_t master)
 		p->listen_fd = -1;
 	}
 	orphan_watch(master, p->listen_fd);
+	memory_policy_apply(is_responder ? MEMORY_RESPONDER : MEMORY_EXECUTOR);
 	proctitle_set(is_responder ? "serve: responder" : "serve: executor");
 	struct child_board board = { p->sb, s->entry, master };
 	if (!is_responder)
@@ -814,6 +816,7 @@ pool_run(const struct pool_options *opts)
 {
 	struct pool p = { .opts = opts, .listen_fd = -1, .reload_pos = -1 };
 	char *err = NULL;
+	memory_policy_apply(MEMORY_MASTER);
 	if (pool_load_config(&p.cfg, opts, &err) != 0) {
 		startup_failed(NULL, "%s", err);
 		free(err);

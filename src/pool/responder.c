@@ -8,6 +8,7 @@
 #include "http/fcgi_loop.h"
 #include "http/request.h"
 #include "model/setting_live.h"
+#include "pool/memory.h"
 #include "pool/orphan.h"
 #include "pool/scoreboard.h"
 #include "util/config.h"
@@ -47,6 +48,8 @@ on_end(void *arg, long long elapsed_ms)
 {
 	const struct board_watch *bw = arg;
 	scoreboard_done(bw->board->sb, bw->board->entry, elapsed_ms >= bw->slow_ms);
+	/* After the answer is sent: the freed memory of the busiest requests. */
+	memory_give_back();
 }
 
 static int

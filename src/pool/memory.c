@@ -1,0 +1,90 @@
+/*
+ * memory.c: the pool's memory policy (see memory.h).
+ *
+ * What the measurements showed (bench/README.md): an executor's heap grows
+ * to 15-25 MB during a burst while what is in use stays at 2-5 MB.  The
+ * rest is freed memory between chunks still in use, so malloc's trimming
+ * of the top of the heap (M_TRIM_THRESHOLD) cannot return it; only
+ * malloc_trim() does, page by page, inside the heap.  Giving memory back
+ * costs page faults when it is taken again, so it is done at most every
+ * GIVE_BACK_INTERVAL_MS and only once FREE_HELD_LIMIT is exceeded: the
+ * faults of a few MB a few times a second, against the pool's memory
+ * target (issue 13: under 40 MB for the whole pool).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "pool/memory.h"
+
+#include <malloc.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Free memory a process may hold before it is given back. */
+#define FREE_HELD_LIMIT (2u << 20)
+/* The least time between two give-backs. */
+#define GIVE_BACK_INTERVAL_MS 250
+
+/* This process's last give-back (each process has its own copy). */
+static int64_t last_give_back_ms;
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+memory_policy_apply(enum memory_kind kind)
+{
+	/* Every process runs its work on one thread (libcurl's resolver
+	 * threads are short-lived): one arena, instead of one per thread
+	 * that ever called malloc, each keeping its own free memory. */
+	mallopt(M_ARENA_MAX, 1);
+	/* A fixed threshold for allocating large blocks with mmap: by default
+	 * glibc raises it to the largest block ever freed (up to 32 MB), after
+	 * which such blocks come from the heap and stay there as free holes
+	 * (a big result, a big request body). */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+	switch (kind) {
+	case MEMORY_EXECUTOR:
+		/* A pass allocates and frees a lot; left to its defaults, malloc
+		 * gives the top of the heap back after each and takes it again in
+		 * the next, and every give-back flushes the TLBs of all CPUs
+		 * (measured: half of an executor's time under load).  Keep up to
+		 * 8 MB at the top: a pass's churn.  What stays free inside the
+		 * heap is given back by memory_give_back. */
+		mallopt(M_TRIM_THRESHOLD, 8 << 20);
+		mallopt(M_TOP_PAD, 1 << 20);
+		break;
+	case MEMORY_RESPONDER:
+	case MEMORY_MASTER:
+		/* A request's allocations are small; glibc's defaults suit them
+		 * (the top is trimmed beyond 128 kB). */
+		mallopt(M_TRIM_THRESHOLD, 128 << 10);
+		break;
+	}
+	last_give_back_ms = monotonic_ms();
+}
+
+/* Bytes malloc holds freed: the heap's free chunks and its unused top. */
+static unsigned long long
+memory_free_held(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	return (unsigned long long)mi.fordblks + mi.fsmblks;
+}
+
+void
+memory_give_back(void)
+{
+	int64_t now = monotonic_ms();
+	if (now - last_give_back_ms < GIVE_BACK_INTERVAL_MS)
+		return;
+	last_give_back_ms = now;
+	if (memory_free_held() < FREE_HELD_LIMIT)
+		return;
+	malloc_trim(0);
+}
