@@ -99,6 +99,7 @@ nginx_conf_text() {
 	    -e "s|@SOCKET@|$socket|g" \
 	    -e "s|@MAX_BODY@|$max_body|g" \
 	    -e "s|@EVENT_TICKET_SECONDS@|$(setting EVENT_TICKET_SECONDS "${ENV_FILE:-}" 60)|g" \
+	    -e "s|@EVENT_BUFFER_SECONDS@|$(setting EVENT_BUFFER_SECONDS "${ENV_FILE:-}" 300)|g" \
 	    "$ROOT/conf/nginx.conf.in"
 }
 

@@ -16,12 +16,15 @@
 #include <time.h>
 
 #include "api.h"
+#include "db/db.h"
 #include "events/publish.h"
 #include "events/ticket.h"
+#include "events/watch.h"
 #include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
+#include "model/event_watch.h"
 #include "model/user.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -112,11 +115,13 @@ parse_subscription(const char *uri, char channel[EVENTS_CHANNEL_MAX + 1],
 	return 0;
 }
 
-/* 1 when the subscription may go ahead, 0 when not, -1 on a database error. */
+/* 1 when the subscription may go ahead, 0 when not, -1 on a database
+ * error; channel is filled in. */
 static int
-subscription_allowed(struct req *r, struct db *db, const char *uri)
+subscription_allowed(struct req *r, struct db *db, const char *uri,
+		     char channel[EVENTS_CHANNEL_MAX + 1])
 {
-	char channel[EVENTS_CHANNEL_MAX + 1], ticket[EVENTS_TICKET_MAX];
+	char ticket[EVENTS_TICKET_MAX];
 	int64_t user_id;
 	if (parse_subscription(uri, channel, ticket) != 0 ||
 	    ticket_check(r->cfg->secret_key, channel, ticket, time(NULL), &user_id) != 0)
@@ -140,11 +145,21 @@ api_events_authorize(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return 0;
-	int allowed = subscription_allowed(r, db, FCGX_GetParam("PIPELIT_EVENTS_URI", env));
+	char channel[EVENTS_CHANNEL_MAX + 1];
+	int allowed =
+		subscription_allowed(r, db, FCGX_GetParam("PIPELIT_EVENTS_URI", env), channel);
 	if (allowed < 0)
 		return resp_db_error(r, db, "events authorize: lookup");
 	if (!allowed)
 		return resp_error(r, 403, "Forbidden");
+	/* From now on the channel's messages may reach this subscriber, now
+	 * or when it reconnects: publishers on every host send them
+	 * (events/watch.h).  Marked before nginx accepts the subscriber, so
+	 * nothing published after the subscription begins is skipped. */
+	watch_mark(channel, time(NULL) + watch_mark_seconds(r->cfg));
+	if (event_watch_announce(db, channel) != 0)
+		log_warn("live events: telling other hosts that %s is watched failed (%s)", channel,
+			 db_errmsg(db));
 	return resp_empty(r, 200);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "cli.h"
+#include "events/watch.h"
 #include "api/api.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
@@ -148,6 +149,8 @@ cmd_fcgi(int argc, char **argv)
 	struct config cfg;
 	if (cli_load_config(&cfg, env_file, "Responder") != 0)
 		return 1;
+	/* The pool's table of watched channels, when there is one. */
+	watch_attach(&cfg, 0);
 	db_configure_from(&cfg, DB_FOR_REQUESTS);
 	if (crypto_init() != 0) {
 		fprintf(stderr, "pipelit: libsodium failed to initialise\n");

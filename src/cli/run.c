@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "events/watch.h"
 #include "db/db.h"
 #include "model/execution.h"
 #include "model/job.h"
@@ -140,6 +141,8 @@ cmd_run(int argc, char **argv)
 		json_decref(payload);
 		return 1;
 	}
+	/* The pool's table of watched channels, when there is one. */
+	watch_attach(&cfg, 0);
 	char *err = NULL;
 	struct db *db = db_open(cfg.database_url, &err);
 	if (db == NULL) {

@@ -623,6 +623,14 @@ db_notify_fd(struct db *db)
 	return db->backend == DB_POSTGRES ? db_pg_socket(db) : -1;
 }
 
+void
+db_on_notify(struct db *db, const char *channel, void (*fn)(const char *payload, void *arg),
+	     void *arg)
+{
+	if (db->backend == DB_POSTGRES)
+		db_pg_on_notify(db, channel, fn, arg);
+}
+
 int
 db_drain_notifies(struct db *db)
 {

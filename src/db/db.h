@@ -163,7 +163,13 @@ int db_set_commit_durable(struct db *db, int durable);
  * notifications there were (1 after a reconnect, since some may have been
  * missed), or -1 when the connection is gone.
  */
+#define DB_LISTEN_MAX 4
 int db_listen(struct db *db, const char *channel);
+/* Notifications on channel (one listened to) go to fn with their payload,
+ * and are not counted by db_drain_notifies(); fn gets NULL after a
+ * reconnect (some may have been missed).  The last call wins. */
+void db_on_notify(struct db *db, const char *channel, void (*fn)(const char *payload, void *arg),
+		  void *arg);
 int db_notify_fd(struct db *db);
 int db_drain_notifies(struct db *db);
 

@@ -41,7 +41,12 @@ struct pg_db {
 	int tx;                 /* a transaction we began is open */
 	int timed_out;          /* the last call passed its deadline; the
 				 * connection was dropped */
-	char *listen_channel;   /* LISTENed to; again after a reconnect (owned) */
+	char *listen_channel[DB_LISTEN_MAX]; /* LISTENed to; again after a reconnect (owned) */
+	int n_listen;
+	/* Notifications handed to a handler rather than counted (db_on_notify). */
+	char *handled_channel;
+	void (*handler)(const char *payload, void *arg);
+	void *handler_arg;
 };
 
 /* One bound parameter.  Its buffer is kept across runs so rebinding a
@@ -210,12 +215,12 @@ set_up_session(struct pg_db *d)
 
 static int reconnect(struct pg_db *d);
 
-/* LISTEN on the handle's channel (a fixed identifier of ours, never user
- * input, so it is written into the statement as it is). */
+/* LISTEN on one of the handle's channels (fixed identifiers of ours,
+ * never user input, so written into the statement as they are). */
 static int
-listen_on(struct pg_db *d)
+listen_on(struct pg_db *d, const char *channel)
 {
-	char *sql = xasprintf("LISTEN %s", d->listen_channel);
+	char *sql = xasprintf("LISTEN %s", channel);
 	PGresult *res = await_sent(d, PQsendQuery(d->conn, sql));
 	free(sql);
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
@@ -223,13 +228,39 @@ listen_on(struct pg_db *d)
 	return rc;
 }
 
+static int
+listen_all(struct pg_db *d)
+{
+	for (int i = 0; i < d->n_listen; i++)
+		if (listen_on(d, d->listen_channel[i]) != 0)
+			return -1;
+	return 0;
+}
+
 int
 db_pg_listen(struct db *db, const char *channel)
 {
 	struct pg_db *d = (struct pg_db *)db;
-	free(d->listen_channel);
-	d->listen_channel = xstrdup(channel);
-	return listen_on(d);
+	int known = 0;
+	for (int i = 0; i < d->n_listen; i++)
+		known |= strcmp(d->listen_channel[i], channel) == 0;
+	if (!known) {
+		if (d->n_listen == DB_LISTEN_MAX)
+			return -1;
+		d->listen_channel[d->n_listen++] = xstrdup(channel);
+	}
+	return listen_on(d, channel);
+}
+
+void
+db_pg_on_notify(struct db *db, const char *channel, void (*fn)(const char *payload, void *arg),
+		void *arg)
+{
+	struct pg_db *d = (struct pg_db *)db;
+	free(d->handled_channel);
+	d->handled_channel = xstrdup(channel);
+	d->handler = fn;
+	d->handler_arg = arg;
 }
 
 int
@@ -245,14 +276,21 @@ db_pg_drain_notifies(struct db *db)
 	if (PQconsumeInput(d->conn) == 0) {
 		db_set_error(db, DB_ERR_CONNECTION, "%s", PQerrorMessage(d->conn));
 		/* Reconnected, the handle listens again; what was sent while it
-		 * was away is found by the next claim. */
-		return reconnect(d) == 0 ? 1 : -1;
+		 * was away is found by the next claim, and the handler is told
+		 * that it may have missed some. */
+		int rc = reconnect(d) == 0 ? 1 : -1;
+		if (d->handler)
+			d->handler(NULL, d->handler_arg);
+		return rc;
 	}
 	int n = 0;
 	PGnotify *note;
 	while ((note = PQnotifies(d->conn)) != NULL) {
+		if (d->handler && strcmp(note->relname, d->handled_channel) == 0)
+			d->handler(note->extra, d->handler_arg);
+		else
+			n++;
 		PQfreemem(note);
-		n++;
 	}
 	return n;
 }
@@ -272,7 +310,7 @@ reconnect(struct pg_db *d)
 	}
 	if (set_up_session(d) != 0)
 		return -1;
-	return d->listen_channel ? listen_on(d) : 0;
+	return listen_all(d);
 }
 
 static int
@@ -345,7 +383,9 @@ pg_close(struct db *db)
 {
 	struct pg_db *d = pg(db);
 	PQfinish(d->conn);
-	free(d->listen_channel);
+	for (int i = 0; i < d->n_listen; i++)
+		free(d->listen_channel[i]);
+	free(d->handled_channel);
 	free(db->buckets);
 	free(d);
 }

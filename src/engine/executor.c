@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db/db.h"
@@ -22,6 +23,8 @@
 #include "engine/services.h"
 #include "engine/topology.h"
 #include "events/publisher.h"
+#include "events/ticket.h"
+#include "events/watch.h"
 #include "events/webhook_result.h"
 #include "gateway/sender.h"
 #include "model/execution.h"
@@ -241,26 +244,19 @@ engine_push(struct engine *e, struct job *j)
 	memset(j, 0, sizeof *j);
 }
 
-/* Sends msg (an object) to execution:<id> and, with "channel" added, to
- * workflow:<slug>.  msg is borrowed. */
+/* Sends msg (an object) to execution:<id> and workflow:<slug> in one
+ * request.  One body serves both channels, so both copies carry the
+ * workflow's channel as "channel" (doc/engine.md "Events").  msg is
+ * borrowed. */
 static void
 send_both(struct engine *e, const char *execution_id, const char *slug, json_t *msg)
 {
-	char channel[64];
-	snprintf(channel, sizeof channel, "execution:%s", execution_id);
-	char *body = jw_dump(msg, NULL);
 	if (slug && *slug) {
-		/* The same message with "channel" added: spliced in as text
-		 * rather than serialised twice (body is an object with keys). */
-		char *wchannel = xasprintf("workflow:%s", slug);
-		json_t *name = json_string(wchannel);
-		char *quoted = jw_dump(name, NULL);
-		publisher_send(e->pub, wchannel, xasprintf("{\"channel\":%s,%s", quoted, body + 1));
-		json_decref(name);
-		free(quoted);
-		free(wchannel);
+		char wchannel[EVENTS_CHANNEL_MAX + 1];
+		snprintf(wchannel, sizeof wchannel, "workflow:%s", slug);
+		json_object_set_new(msg, "channel", json_string(wchannel));
 	}
-	publisher_send(e->pub, channel, body);
+	publisher_send_execution(e->pub, execution_id, slug, jw_dump(msg, NULL));
 }
 
 void
@@ -485,6 +481,20 @@ next_wait_ms(struct engine *e)
 	return wait < 0 ? 0 : wait > 3600000 ? 3600000 : (long)wait;
 }
 
+/* A subscription was authorized on some host: its channel is watched. */
+static void
+on_watch_notify(const char *channel, void *arg)
+{
+	struct engine *e = arg;
+	if (channel == NULL) {
+		/* The connection was lost: marks sent meanwhile are unknown. */
+		watch_listener_start(time(NULL), 1);
+		return;
+	}
+	if (events_channel_parse(channel, NULL) != CHANNEL_INVALID)
+		watch_mark(channel, time(NULL) + watch_mark_seconds(e->cfg));
+}
+
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
 {
@@ -520,6 +530,11 @@ engine_new(const struct config *cfg, struct db *db)
 	e->services.publish_live = publish_for_node;
 	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0)
 		e->notify_fd = db_notify_fd(db);
+	/* Subscriptions authorized on any host (events/watch.h). */
+	if (e->notify_fd >= 0 && db_listen(db, WATCH_NOTIFY_CHANNEL) == 0) {
+		db_on_notify(db, WATCH_NOTIFY_CHANNEL, on_watch_notify, e);
+		watch_listener_start(time(NULL), 0);
+	}
 	sched_recover(db, time_now_ms());
 	return e;
 }
@@ -641,6 +656,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		transfer_finish_all(e->multi);
 		int woken = e->wake_fd >= 0 && wake_drain(e->wake_fd) > 0;
 		if (e->notify_fd >= 0) {
+			watch_listener_alive(time(NULL));
 			int n = db_drain_notifies(e->db);
 			woken |= n != 0;
 			e->notify_fd = db_notify_fd(e->db);

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "events/watch.h"
 #include "util/config.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -125,7 +126,7 @@ int
 events_publish(const struct config *cfg, const char *channel, const char *event_type,
 	       json_t *data)
 {
-	if (publishing_off(cfg))
+	if (publishing_off(cfg) || !watch_is_watched(channel))
 		return 0;
 	json_t *msg = events_envelope(channel, event_type, data);
 	int rc = publish_envelope(cfg, channel, msg);
@@ -139,19 +140,17 @@ events_publish_execution(const struct config *cfg, const char *slug, const char 
 {
 	if (publishing_off(cfg))
 		return 0;
-	char *channels[2] = {
-		xasprintf("execution:%s", execution_id),
-		xasprintf("workflow:%s", slug),
-	};
-	int rc = 0;
-	for (size_t i = 0; i < 2; i++) {
-		json_t *msg = events_envelope(channels[i], event_type, data);
-		json_object_set_new(msg, "execution_id", json_string(execution_id));
-		json_object_set_new(msg, "seq", json_integer(seq));
-		if (publish_envelope(cfg, channels[i], msg) != 0)
-			rc = -1;
-		json_decref(msg);
-		free(channels[i]);
-	}
+	char key[EVENTS_CHANNEL_MAX + 1], to[2 * EVENTS_CHANNEL_MAX + 2];
+	if (events_execution_targets(execution_id, slug, key, to) == 0)
+		return 0;
+	/* One request for both channels, so one body: it names the
+	 * workflow's channel, as the executor's do (doc/engine.md "Events"). */
+	char *wchannel = slug && *slug ? xasprintf("workflow:%s", slug) : NULL;
+	json_t *msg = events_envelope(wchannel ? wchannel : key, event_type, data);
+	json_object_set_new(msg, "execution_id", json_string(execution_id));
+	json_object_set_new(msg, "seq", json_integer(seq));
+	int rc = publish_envelope(cfg, to, msg);
+	json_decref(msg);
+	free(wchannel);
 	return rc;
 }

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "events/ticket.h"
+#include "events/watch.h"
 #include "net/transfer.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -14,13 +16,22 @@
 
 #define UNIX_PREFIX "unix:"
 
-/* One channel's waiting messages, oldest first, and whether one of its
- * messages is in flight: a channel has at most one, so its messages
- * reach nginx (which numbers them as they arrive) in the order sent. */
+/* A message and where it goes: one channel, or several separated by
+ * commas (nginx publishes one request to each; conf/nginx.conf.in). */
+struct message {
+	char *url;
+	char *body;
+};
+
+/* The waiting messages of one ordering key, oldest first, and whether one
+ * of them is in flight: a key has at most one, so its messages reach nginx
+ * (which numbers each channel's messages as they arrive) in the order
+ * sent.  The key is an execution's channel for its events (their seq must
+ * arrive in order), else the channel itself; messages of different keys
+ * go out at once, up to PUBLISHER_IN_FLIGHT. */
 struct channel {
 	char *name;
-	char *url;
-	char **bodies;               /* a ring */
+	struct message *msgs;        /* a ring */
 	size_t head, count, cap;
 	int busy;
 	int ready;                   /* in a ready list */
@@ -74,7 +85,6 @@ channel_of(struct publisher *p, const char *name)
 		return (struct channel *)(intptr_t)json_integer_value(at);
 	struct channel *c = xcalloc(1, sizeof *c);
 	c->name = xstrdup(name);
-	c->url = xasprintf("%s%s", p->base, name);
 	json_object_set_new(p->by_name, name, json_integer((json_int_t)(intptr_t)c));
 	return c;
 }
@@ -88,8 +98,7 @@ channel_forget_if_idle(struct publisher *p, struct channel *c)
 		return;
 	json_object_del(p->by_name, c->name);
 	free(c->name);
-	free(c->url);
-	free(c->bodies);
+	free(c->msgs);
 	free(c);
 }
 
@@ -116,11 +125,12 @@ publisher_free(struct publisher *p)
 	json_t *v;
 	json_object_foreach(p->by_name, name, v) {
 		struct channel *c = (struct channel *)(intptr_t)json_integer_value(v);
-		for (size_t i = 0; i < c->count; i++)
-			free(c->bodies[(c->head + i) % c->cap]);
-		free(c->bodies);
+		for (size_t i = 0; i < c->count; i++) {
+			free(c->msgs[(c->head + i) % c->cap].url);
+			free(c->msgs[(c->head + i) % c->cap].body);
+		}
+		free(c->msgs);
 		free(c->name);
-		free(c->url);
 		free(c);
 	}
 	json_decref(p->by_name);
@@ -146,7 +156,7 @@ struct pub_transfer {
 	struct transfer base;        /* first: the loop finds pub_done() here */
 	struct publisher *owner;
 	struct channel *channel;
-	char *body;
+	struct message msg;
 };
 
 static void pub_done(struct transfer *base, CURL *easy, CURLcode result);
@@ -155,18 +165,20 @@ static void pub_done(struct transfer *base, CURL *easy, CURLcode result);
 static void
 start(struct publisher *p, struct channel *c)
 {
-	char *body = c->bodies[c->head];
+	struct message m = c->msgs[c->head];
 	c->head = (c->head + 1) % c->cap;
 	c->count--;
 	p->waiting--;
 	CURL *h = p->n_spare > 0 ? p->spare[--p->n_spare] : curl_easy_init();
 	if (h == NULL) {
-		free(body);
+		free(m.url);
+		free(m.body);
 		return;
 	}
+	const char *body = m.body;
 	/* Every option is set on every use, so a reused handle carries
 	 * nothing of its last transfer. */
-	curl_easy_setopt(h, CURLOPT_URL, c->url);
+	curl_easy_setopt(h, CURLOPT_URL, m.url);
 	if (p->socket_path)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, p->socket_path);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, p->headers);
@@ -179,7 +191,7 @@ start(struct publisher *p, struct channel *c)
 	t->base.done = pub_done;
 	t->owner = p;
 	t->channel = c;
-	t->body = body;
+	t->msg = m;
 	transfer_bind(h, &t->base);
 	c->busy = 1;
 	curl_multi_add_handle(p->multi, h);
@@ -207,17 +219,14 @@ start_waiting(struct publisher *p)
 }
 
 static void
-queue(struct publisher *p, const char *channel, char *body, int urgent)
+queue(struct publisher *p, const char *key, const char *to, char *body, int urgent)
 {
-	if (p == NULL) {
-		free(body);
-		return;
-	}
-	struct channel *c = channel_of(p, channel);
+	struct channel *c = channel_of(p, key);
 	c->urgent |= urgent;
 	if (p->waiting >= PUBLISHER_QUEUE_MAX && c->count > 0) {
-		/* Full: this channel's oldest waiting message makes room. */
-		free(c->bodies[c->head]);
+		/* Full: this key's oldest waiting message makes room. */
+		free(c->msgs[c->head].url);
+		free(c->msgs[c->head].body);
 		c->head = (c->head + 1) % c->cap;
 		c->count--;
 		p->waiting--;
@@ -227,15 +236,16 @@ queue(struct publisher *p, const char *channel, char *body, int urgent)
 	}
 	if (c->count == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
-		char **b = xcalloc(cap, sizeof *b);
+		struct message *b = xcalloc(cap, sizeof *b);
 		for (size_t i = 0; i < c->count; i++)
-			b[i] = c->bodies[(c->head + i) % c->cap];
-		free(c->bodies);
-		c->bodies = b;
+			b[i] = c->msgs[(c->head + i) % c->cap];
+		free(c->msgs);
+		c->msgs = b;
 		c->head = 0;
 		c->cap = cap;
 	}
-	c->bodies[(c->head + c->count++) % c->cap] = body;
+	c->msgs[(c->head + c->count++) % c->cap] =
+		(struct message){ .url = xasprintf("%s%s", p->base, to), .body = body };
 	p->waiting++;
 	mark_ready(p, c);
 	/* Not started here: a message may be queued from inside one of the
@@ -253,13 +263,38 @@ publisher_pump(struct publisher *p)
 void
 publisher_send(struct publisher *p, const char *channel, char *body)
 {
-	queue(p, channel, body, 0);
+	if (p == NULL || !watch_is_watched(channel)) {
+		free(body);
+		return;
+	}
+	queue(p, channel, channel, body, 0);
 }
 
 void
 publisher_send_first(struct publisher *p, const char *channel, char *body)
 {
-	queue(p, channel, body, 1);
+	if (p == NULL) {
+		free(body);
+		return;
+	}
+	queue(p, channel, channel, body, 1);
+}
+
+void
+publisher_send_execution(struct publisher *p, const char *execution_id, const char *slug,
+			 char *body)
+{
+	if (p == NULL) {
+		free(body);
+		return;
+	}
+	char to[2 * EVENTS_CHANNEL_MAX + 2];
+	char key[EVENTS_CHANNEL_MAX + 1];
+	if (events_execution_targets(execution_id, slug, key, to) == 0) {
+		free(body);
+		return;
+	}
+	queue(p, key, to, body, 0);
 }
 
 static void
@@ -275,7 +310,8 @@ pub_done(struct transfer *base, CURL *easy, CURLcode result)
 	else
 		curl_easy_cleanup(easy);
 	struct channel *c = t->channel;
-	free(t->body);
+	free(t->msg.url);
+	free(t->msg.body);
 	free(t);
 	p->in_flight--;
 	c->busy = 0;

@@ -4,7 +4,8 @@
  * The executor's event loop owns a libcurl multi handle; a publisher
  * queues each event as a transfer on it and returns at once, so a slow or
  * absent nginx never holds up an execution.  At most PUBLISHER_IN_FLIGHT
- * transfers run at once and PUBLISHER_QUEUE_MAX wait behind them; beyond
+ * transfers run at once (messages of one execution, or of one channel,
+ * one at a time, in order) and PUBLISHER_QUEUE_MAX wait behind them; beyond
  * that the oldest waiting event is dropped (browsers that miss an event
  * see a gap in its sequence numbers and reload from REST).  Failures are
  * logged once per outage, as events_publish() does.
@@ -24,10 +25,18 @@ struct publisher;
 struct publisher *publisher_new(const struct config *cfg, CURLM *multi);
 void publisher_free(struct publisher *p);
 
-/* Queues body (JSON text, taken) for channel. */
+/* Queues body (JSON text, taken) for channel; dropped at once when nobody
+ * watches the channel (events/watch.h). */
 void publisher_send(struct publisher *p, const char *channel, char *body);
+/* Queues body (taken), an event of execution_id, for execution:<id> and
+ * workflow:<slug> (slug may be NULL or empty) in one request to nginx,
+ * to those of the two channels somebody watches; after the execution's
+ * earlier events. */
+void publisher_send_execution(struct publisher *p, const char *execution_id, const char *slug,
+			      char *body);
 /* The same for a channel someone waits on (a synchronous webhook's
- * result): its messages go out before those of every other channel. */
+ * result): its messages go out before those of every other channel, and
+ * the watched table does not apply (the waiter is nginx itself). */
 void publisher_send_first(struct publisher *p, const char *channel, char *body);
 
 

@@ -21,6 +21,7 @@
 #include "model/key_fingerprint.h"
 #include "model/secrets.h"
 #include "model/setting_startup.h"
+#include "events/watch.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
 #include "pool/dblock.h"
@@ -865,6 +866,8 @@ pool_run(const struct pool_options *opts)
 		startup_failed(&p.cfg, "%s", err);
 		goto out_pidfile;
 	}
+	/* Before the children fork, so they share it (events/watch.h). */
+	watch_attach(&p.cfg, 1);
 	proctitle_set("serve: master");
 	init_slots(&p);
 	int adopted = adopt_children(&p);

@@ -497,6 +497,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "PROVIDER_TIMEOUT_SECONDS", 1, 600, 15, &cfg->provider_timeout_seconds },
 		{ "PIPELIT_OUTBOUND_PER_USER", 1, 64, 2, &cfg->outbound_per_user },
 		{ "EVENT_TICKET_SECONDS", 1, 86400, 60, &cfg->event_ticket_seconds },
+		{ "EVENT_BUFFER_SECONDS", 1, 86400, 300, &cfg->event_buffer_seconds },
 		{ "GATEWAY_SEND_MAX_ATTEMPTS", 1, 1000, 20, &cfg->gateway_send_max_attempts },
 		{ "GATEWAY_RETRY_MAX_SECONDS", 1, 86400, 300, &cfg->gateway_retry_max_seconds },
 		{ "EXECUTION_PRUNE_INTERVAL_SECONDS", 1, 86400 * 365, 3600,

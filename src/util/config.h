@@ -101,6 +101,7 @@ struct config {
 	/* Live events. */
 	char *events_publish_url; /* EVENTS_PUBLISH_URL: nginx's publisher; NULL = publishing off */
 	long event_ticket_seconds; /* EVENT_TICKET_SECONDS, 60: lifetime of a subscription ticket */
+	long event_buffer_seconds; /* EVENT_BUFFER_SECONDS, 300: how long nginx keeps a channel's messages */
 
 	/* The message gateway (doc/gateway.md). */
 	char *gateway_url;        /* GATEWAY_URL: http(s) base of msg-gateway, no trailing

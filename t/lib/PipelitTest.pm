@@ -432,6 +432,7 @@ sub render_nginx_conf {
 		SOCKET => $self->{socket},
 		MAX_BODY => $max_body,
 		EVENT_TICKET_SECONDS => $self->env->{EVENT_TICKET_SECONDS} // 60,
+		EVENT_BUFFER_SECONDS => $self->env->{EVENT_BUFFER_SECONDS} // 300,
 	);
 	$text =~ s/@([A-Z_]+)@/exists $v{$1} ? $v{$1} : "\@$1\@"/ge;
 	make_path("$prefix/tmp", "$prefix/publish");
