@@ -222,6 +222,27 @@ export function EditorCanvas({ workflow, types }: Props) {
     [slug, types],
   );
 
+  // A new node_id (PATCH): the server moves the node's edges and schedule
+  // to it in one transaction; the canvas follows, the node kept selected.
+  const renameRaw = useCallback(
+    async (from: string, to: string) => {
+      const n = await editorApi.patchNode(slug, from, { node_id: to });
+      const pos = savedPos.current.get(from);
+      savedPos.current.delete(from);
+      if (pos) savedPos.current.set(n.node_id, pos);
+      setNodes((ns) => ns.map((x) => (x.id === from ? { ...toNode(n), position: x.position, selected: x.selected } : x)));
+      setApiEdges((es) =>
+        es.map((e) =>
+          e.source_node_id === from || e.target_node_id === from
+            ? { ...e, source_node_id: e.source_node_id === from ? n.node_id : e.source_node_id, target_node_id: e.target_node_id === from ? n.node_id : e.target_node_id }
+            : e,
+        ),
+      );
+      return n.node_id;
+    },
+    [slug, toNode],
+  );
+
   const edgeBody = (e: ApiEdge): EdgeIn => ({
     source_node_id: e.source_node_id,
     target_node_id: e.target_node_id,
@@ -325,6 +346,16 @@ export function EditorCanvas({ workflow, types }: Props) {
       history.push({ what: `change ${nodeId}`, undo: () => patchNode(nodeId, back).then(() => undefined), redo: () => patchNode(nodeId, body).then(() => undefined) });
     },
     [patchNode, history],
+  );
+
+  // Steps are undone last first, so the ids a step names are the ones in
+  // place when it is replayed: a rename needs no mapping of earlier steps.
+  const renameNode = useCallback(
+    async (from: string, to: string) => {
+      const now = await renameRaw(from, to);
+      history.push({ what: `rename ${from} to ${now}`, undo: () => renameRaw(now, from).then(() => undefined), redo: () => renameRaw(from, now).then(() => undefined) });
+    },
+    [renameRaw, history],
   );
 
   // ---- Moves: saved a moment after the node stops, as one step per batch.
@@ -711,6 +742,7 @@ export function EditorCanvas({ workflow, types }: Props) {
               status={selStatus}
               executionId={execId}
               onSave={saveNode}
+              onRename={renameNode}
               onDelete={deleteOne}
               onClose={closePanel}
             />

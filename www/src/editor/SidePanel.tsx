@@ -188,11 +188,12 @@ interface PanelProps {
   status: BadgeStatus;
   executionId: string | null;
   onSave: (nodeId: string, body: { label: string | null; config: Partial<ComponentConfig> }) => Promise<void>;
+  onRename: (from: string, to: string) => Promise<void>;
   onDelete: (nodeId: string) => void;
   onClose: () => void;
 }
 
-function SidePanelImpl({ node, types, graphNodes, graphEdges, status, executionId, onSave, onDelete, onClose }: PanelProps) {
+function SidePanelImpl({ node, types, graphNodes, graphEdges, status, executionId, onSave, onRename, onDelete, onClose }: PanelProps) {
   const spec = types[node.component_type];
   const fields = useMemo(() => (spec ? formFields(spec) : []), [spec]);
   const [values, setValues] = useState<FormValues>(() => initialValues(fields, node.config));
@@ -262,6 +263,7 @@ function SidePanelImpl({ node, types, graphNodes, graphEdges, status, executionI
       <p className="muted small">
         <code>{node.node_id}</code> {spec?.description}
       </p>
+      <RenameForm nodeId={node.node_id} onRename={onRename} />
       {url && <CopyField label="Webhook URL" value={url} />}
       <form onSubmit={submit} aria-label="Node settings">
         <Field label="Label">{(id) => <input id={id} value={label} onChange={(e) => setLabel(e.target.value)} />}</Field>
@@ -294,6 +296,55 @@ function SidePanelImpl({ node, types, graphNodes, graphEdges, status, executionI
       </form>
       <RunDetails nodeId={node.node_id} executionId={executionId} status={status} />
     </aside>
+  );
+}
+
+// The node's id: a new one is sent on its own (PATCH node_id); the server
+// carries the edges over, or says why not (taken, reserved, too long).
+function RenameForm({ nodeId, onRename }: { nodeId: string; onRename: (from: string, to: string) => Promise<void> }) {
+  const [value, setValue] = useState(nodeId);
+  const [error, setError] = useState<unknown>(null);
+  const [renamedTo, setRenamedTo] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  // Another node (or this one renamed, or an undo): the field follows.
+  useEffect(() => {
+    setValue(nodeId);
+    setError(null);
+    setRenamedTo((r) => (r === nodeId ? r : null));
+  }, [nodeId]);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const to = value.trim();
+    setError(null);
+    setRenamedTo(null);
+    if (!to || to === nodeId) return;
+    setBusy(true);
+    try {
+      await onRename(nodeId, to);
+      setRenamedTo(to);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="rename-form" onSubmit={submit} aria-label="Rename the node">
+      <Field label="Node id" hint="Expressions name the node by this id ({{ id.port }}); edges follow a new one.">
+        {(id, describedBy) => <input id={id} aria-describedby={describedBy} value={value} maxLength={255} onChange={(e) => setValue(e.target.value)} />}
+      </Field>
+      <ErrorNote error={error} />
+      <div className="side-actions">
+        <button type="submit" disabled={busy || !value.trim() || value.trim() === nodeId}>
+          Rename
+        </button>
+        {renamedTo === nodeId && (
+          <span role="status" className="muted">
+            Renamed.
+          </span>
+        )}
+      </div>
+    </form>
   );
 }
 
