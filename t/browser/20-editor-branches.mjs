@@ -162,7 +162,10 @@ scenario(async ({ page }) => {
   ok(true, 'the trigger that started the run is shown as run');
   await shot(page, 'ran-left');
 
-  // The node's panel: what it gave in that run.
+  // The node's panel: what it gave in that run. The whole graph in view
+  // first: the run's notice above the canvas moves it down, and a node near
+  // the canvas's top edge can end up under the toolbar.
+  await page.getByRole('button', { name: 'Fit View' }).click();
   await page.locator(`.react-flow__node[data-id="${left}"]`).click();
   const out = page.getByRole('complementary', { name: `Settings of ${left}` }).getByTestId('run-output');
   await out.waitFor();
