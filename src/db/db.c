@@ -602,13 +602,18 @@ db_ping(struct db *db)
 int
 db_set_commit_durable(struct db *db, int durable)
 {
-	if (db->backend == DB_POSTGRES)
-		return db_exec(db, durable ? "SET synchronous_commit = on"
-					   : "SET synchronous_commit = off");
-	char sql[64];
-	snprintf(sql, sizeof sql, "PRAGMA synchronous=%s",
-		 durable ? db_sqlite_sync_name(db_settings()->sqlite_synchronous) : "NORMAL");
-	return db_exec(db, sql);
+	db->lazy_commits = !durable;
+	return 0;
+}
+
+int
+db_make_durable(struct db *db)
+{
+	if (db->ops->in_transaction(db)) {
+		db_set_error(db, DB_ERR_MISUSE, "db_make_durable inside a transaction");
+		return -1;
+	}
+	return db->ops->make_durable(db);
 }
 
 int

@@ -148,12 +148,25 @@ int db_query_int64(struct db *db, const char *sql, int64_t *out);
 
 /*
  * Whether the next commits on this handle wait for the disk (the default,
- * durable = 1).  0 is for writes whose loss costs nothing but a repeat (an
- * executor's claim on a job): SQLite then commits at synchronous=NORMAL,
- * PostgreSQL with synchronous_commit off.  A later durable commit makes
- * everything before it durable too.  0 or -1.
+ * durable = 1).  0 asks for lazy commits, for writes whose loss costs
+ * nothing but a repeat (an executor's claim on a job): they are visible at
+ * once but may be lost to a power cut until a later durable commit, or
+ * db_make_durable(), covers them.  SQLite then skips its wait for the
+ * group's log sync, PostgreSQL commits with synchronous_commit off (set
+ * with the BEGIN, no round trip of its own).  A flag of the handle: costs
+ * nothing to change.  0 (-1 is never returned; kept for callers' checks).
  */
 int db_set_commit_durable(struct db *db, int durable);
+
+/*
+ * The durability barrier: returns once every commit this handle made
+ * (lazy ones included) would survive a power cut.  SQLite: the group's
+ * log sync (no transaction, nothing written); PostgreSQL: one autocommit
+ * statement that takes a transaction id, so its commit record is flushed
+ * synchronously, and with it every earlier record of the log.  Not inside
+ * a transaction.  0 or -1.
+ */
+int db_make_durable(struct db *db);
 
 /*
  * Notifications (PostgreSQL LISTEN/NOTIFY; SQLite has none and these

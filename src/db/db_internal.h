@@ -76,6 +76,8 @@ struct db_ops {
 	int64_t (*changes)(struct db_stmt *st);
 	/* One round trip: whether the database answers and takes writes. */
 	enum db_health (*health)(struct db *db);
+	/* db_make_durable. */
+	int (*make_durable)(struct db *db);
 };
 
 struct db {
@@ -90,6 +92,9 @@ struct db {
 	 * file replaced under it): its owner closes and reopens it before
 	 * the next use (db_needs_reopen). */
 	int needs_reopen;
+	/* db_set_commit_durable(db, 0) is in force: the backends read it
+	 * when a transaction begins (PostgreSQL) or commits (SQLite). */
+	int lazy_commits;
 };
 
 extern const struct db_ops db_sqlite_ops;

@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "db/commit_group.h"
 #include "db/db_internal.h"
 #include "db/db_settings.h"
 #include "util/log.h"
@@ -61,6 +62,13 @@ struct sq_db {
 	/* Transaction control, prepared once: they run on every write. */
 	sqlite3_stmt *begin_read, *begin_write, *commit, *rollback;
 	int page_size;
+	/* synchronous=FULL or EXTRA configured: the connection runs at
+	 * NORMAL and each durable commit waits for a log sync that began
+	 * after it was written, shared between processes through group (or
+	 * made on its own when the group file could not be opened). */
+	int sync_after_commit;
+	struct commit_group *group;
+	int sync_failed, sync_errno;  /* the last log sync failed; errno, when known */
 };
 
 struct sq_stmt {
@@ -137,6 +145,14 @@ fail_rc(struct sq_db *d, int rc)
 	if ((rc & 0xff) == SQLITE_READONLY)
 		d->base.needs_reopen = 1;
 	struct db_error e;
+	if (d->sync_failed) {
+		/* wal_hook's failure: SQLite reports it without a message. */
+		d->sync_failed = 0;
+		db_sqlite_classify(SQLITE_IOERR_FSYNC, &e);
+		db_set_backend_error(&d->base, &e, "committed, but syncing the write-ahead log "
+				     "failed: %s", strerror(d->sync_errno ? d->sync_errno : EIO));
+		return -1;
+	}
 	db_sqlite_classify(rc, &e);
 	db_set_backend_error(&d->base, &e, "%s", sqlite3_errmsg(d->conn));
 	return -1;
@@ -167,6 +183,62 @@ prepare_persistent(struct sq_db *d, const char *sql, sqlite3_stmt **out)
 	return rc == SQLITE_OK ? 0 : fail_rc(d, rc);
 }
 
+/* ---- durability: the log sync after a commit ------------------------ */
+
+/* The connection's handle of the live write-ahead log (NULL before the
+ * connection has opened one).  Through SQLite's own handle, so the sync
+ * reaches whatever file SQLite writes, through whatever VFS. */
+static sqlite3_file *
+wal_file(struct sq_db *d)
+{
+	sqlite3_file *f = NULL;
+	if (sqlite3_file_control(d->conn, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL)
+		return NULL;
+	return f;
+}
+
+/* Syncs the log as SQLite does at synchronous=FULL after each commit
+ * (pager.c: the WAL's commit sync uses the pager's sync flags,
+ * SQLITE_SYNC_NORMAL unless fullfsync is on, and no data-only flag). */
+static int
+sync_wal(void *arg)
+{
+	struct sq_db *d = arg;
+	sqlite3_file *f = wal_file(d);
+	if (f == NULL)
+		return 0;                /* no log: nothing of ours to sync */
+	int rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	if (rc == SQLITE_OK)
+		return 0;
+	d->sync_failed = 1;
+	d->sync_errno = sqlite3_system_errno(d->conn);
+	return -1;
+}
+
+/* Returns once everything committed so far on this connection would
+ * survive a power cut: 0 or -1. */
+static int
+wait_durable(struct sq_db *d)
+{
+	if (!d->sync_after_commit)
+		return 0;                /* NORMAL configured: no sync was promised */
+	return d->group ? commit_group_wait(d->group, sync_wal, d) : sync_wal(d);
+}
+
+static int
+sq_make_durable(struct db *db)
+{
+	struct sq_db *d = sq(db);
+	d->sync_failed = 0;
+	if (wait_durable(d) == 0)
+		return 0;
+	d->sync_failed = 0;
+	db_set_error(db, DB_ERR_OTHER, "syncing the SQLite write-ahead log failed: %s",
+		     strerror(d->sync_errno ? d->sync_errno : EIO));
+	return -1;
+}
+
 /* SQLite's own automatic checkpoint size (pages), which our hook keeps. */
 #define WAL_CHECKPOINT_PAGES 1000
 
@@ -189,6 +261,14 @@ static int
 wal_hook(void *arg, sqlite3 *conn, const char *dbname, int pages)
 {
 	struct sq_db *d = arg;
+	/* SQLite calls this after a commit that wrote frames, with the write
+	 * lock released: the place to wait for the log sync, before the
+	 * caller hears the commit succeeded.  A failed sync fails the
+	 * statement, though its change is committed: the caller must not
+	 * acknowledge what may not survive a power cut. */
+	d->sync_failed = 0;
+	if (!d->base.lazy_commits && wait_durable(d) != 0)
+		return SQLITE_IOERR_FSYNC;
 	if (pages < d->checkpointed_at)
 		d->checkpointed_at = 0;          /* the log restarted */
 	if (pages < WAL_CHECKPOINT_PAGES || pages < d->checkpointed_at + WAL_CHECKPOINT_PAGES)
@@ -245,6 +325,7 @@ static int
 configure_connection(struct sq_db *d, int in_memory)
 {
 	const struct db_settings *set = db_settings();
+	d->sync_after_commit = !in_memory && set->sqlite_synchronous >= DB_SYNC_FULL;
 	sqlite3_extended_result_codes(d->conn, 1);
 	sqlite3_busy_handler(d->conn, busy_wait, d);
 	/* A new database gives freed pages back (db prune); an existing one
@@ -259,7 +340,8 @@ configure_connection(struct sq_db *d, int in_memory)
 	char sql[160];
 	snprintf(sql, sizeof(sql),
 		 "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=%lld",
-		 db_sqlite_sync_name(set->sqlite_synchronous), set->wal_limit_bytes);
+		 d->sync_after_commit ? "NORMAL" : db_sqlite_sync_name(set->sqlite_synchronous),
+		 set->wal_limit_bytes);
 	if (exec_retrying(d, sql) != 0)
 		return -1;
 	d->page_size = (int)pragma_int(d, "PRAGMA page_size", 4096);
@@ -335,6 +417,12 @@ sq_open(const struct db_url *u, int create, char **err)
 		sq_close(&d->base);
 		return NULL;
 	}
+	if (d->sync_after_commit) {
+		d->group = commit_group_open(u->path);
+		if (d->group == NULL)
+			log_warn("cannot open the commit group file of %s (%s): each durable commit "
+				 "syncs the log on its own", u->path, strerror(errno));
+	}
 	/* SQLite quietly opens a file it may not write read-only; such a
 	 * handle never becomes writable, so it is used for this request only
 	 * and replaced before the next (the store may be writable by then). */
@@ -356,6 +444,7 @@ sq_close(struct db *db)
 	sqlite3_finalize(d->rollback);
 	if (sqlite3_close(d->conn) != SQLITE_OK)
 		log_warn("SQLite connection not closed cleanly: %s", sqlite3_errmsg(d->conn));
+	commit_group_close(d->group);
 	free(db->buckets);
 	free(d);
 }
@@ -681,4 +770,5 @@ const struct db_ops db_sqlite_ops = {
 	.column_int64 = sq_column_int64,
 	.column_double = sq_column_double,
 	.changes = sq_changes,
+	.make_durable = sq_make_durable,
 };

@@ -923,16 +923,10 @@ engine_make_durable(struct engine *e)
 		free(err);
 		return -1;
 	}
-	if (e->last_exec[0] != '\0') {
-		/* A commit with a change: SQLite's fsync of the log (PostgreSQL's
-		 * synchronous flush) then covers every commit before it. */
-		if (db_set_commit_durable(e->db, 1) != 0 || db_begin_write(e->db) != 0)
-			return -1;
-		if (exec_touch(e->db, e->last_exec) != 0 || db_commit(e->db) != 0) {
-			db_abandon(e->db);
-			return -1;
-		}
-	}
+	/* The same wait as every durable commit's: a log sync (SQLite) or
+	 * flush (PostgreSQL) that covers every commit of the pass. */
+	if (e->last_exec[0] != '\0' && db_make_durable(e->db) != 0)
+		return -1;
 	release_held(e);
 	return 0;
 }

@@ -701,27 +701,3 @@ exec_root_id(struct db *db, const char *parent_id)
 	return current;
 }
 
-int
-exec_touch(struct db *db, const char *id)
-{
-	struct db_stmt *st = db_prepare(db,
-		"UPDATE workflow_executions SET event_seq = event_seq WHERE execution_id = ?");
-	if (st == NULL)
-		return DB_FAILED;
-	db_bind_text(st, 1, id, -1);
-	int rc = db_step(st);
-	int64_t changed = rc == DB_DONE ? db_changes(st) : 0;
-	db_reset(st);
-	if (rc == DB_ERROR)
-		return DB_FAILED;
-	if (changed > 0)
-		return 0;
-	/* The execution was deleted meanwhile.  A commit that changes nothing
-	 * flushes nothing (SQLite writes no log frame, PostgreSQL assigns no
-	 * transaction id), so rewrite the schema revision, the one row every
-	 * database has. */
-	st = db_prepare(db, "UPDATE alembic_version SET version_num = version_num");
-	if (st == NULL)
-		return DB_FAILED;
-	return step_done(st);
-}

@@ -148,11 +148,6 @@ int exec_task_insert(struct db *db, const char *execution_id, int64_t user_id,
 /* system_config.confirmation_timeout_seconds (300 when unset). */
 int exec_confirmation_timeout(struct db *db, int64_t *seconds);
 
-/* Rewrites the execution's row as it is (or, when it is gone, the schema
- * revision row): a change for a commit to carry when only its fsync is
- * wanted (engine_make_durable). */
-int exec_touch(struct db *db, const char *id);
-
 /* An execution's status, final output (JSON text or NULL) and error
  * message, all malloc'd: 0, EXEC_NOT_FOUND (1), DB_FAILED. */
 int exec_result(struct db *db, const char *id, char status[16], char **final_output,

@@ -1,0 +1,170 @@
+/*
+ * commit_group.c: the shared counters and the leader's lock of SQLite's
+ * group commit (commit_group.h says what and why).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/commit_group.h"
+#include "util/xalloc.h"
+
+/* The file's layout.  Zero-filled when created (ftruncate), which is a
+ * valid state: nothing written, nothing synced.  Each counter on its own
+ * cache line: every committer increments written, only leaders store
+ * synced. */
+struct shared {
+	_Atomic uint64_t written;
+	char pad1[56];
+	_Atomic uint64_t synced;
+	char pad2[56];
+	_Atomic uint64_t syncs;
+	char pad3[56];
+};
+
+#define FILE_BYTES 4096
+
+struct commit_group {
+	char *path;
+	int fd;              /* for flock: one open file description per process */
+	pid_t pid;           /* the process fd belongs to (flock is per description,
+			      * so a forked child must not share its parent's) */
+	struct shared *sh;   /* MAP_SHARED: the same counters in every process */
+};
+
+char *
+commit_group_path(const char *db_path)
+{
+	return xasprintf("%s-commit", db_path);
+}
+
+static int
+open_file(const char *path)
+{
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+static struct shared *
+map_file(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return NULL;
+	/* Whoever comes first sizes it; a second ftruncate to the same size
+	 * changes nothing another process may already have stored. */
+	if (st.st_size < FILE_BYTES && ftruncate(fd, FILE_BYTES) != 0)
+		return NULL;
+	void *p = mmap(NULL, FILE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+struct commit_group *
+commit_group_open(const char *db_path)
+{
+	char *path = commit_group_path(db_path);
+	int fd = open_file(path);
+	struct shared *sh = fd >= 0 ? map_file(fd) : NULL;
+	if (sh == NULL) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		errno = saved;
+		return NULL;
+	}
+	struct commit_group *g = xcalloc(1, sizeof *g);
+	g->path = path;
+	g->fd = fd;
+	g->pid = getpid();
+	g->sh = sh;
+	return g;
+}
+
+void
+commit_group_close(struct commit_group *g)
+{
+	if (g == NULL)
+		return;
+	munmap(g->sh, FILE_BYTES);
+	close(g->fd);
+	free(g->path);
+	free(g);
+}
+
+/* The lock is the process's own even after a fork. */
+static int
+own_fd(struct commit_group *g)
+{
+	pid_t me = getpid();
+	if (g->pid == me)
+		return 0;
+	int fd = open_file(g->path);
+	if (fd < 0)
+		return -1;
+	close(g->fd);
+	g->fd = fd;
+	g->pid = me;
+	return 0;
+}
+
+static int
+lock(int fd, int how)
+{
+	while (flock(fd, how) != 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int
+commit_group_wait(struct commit_group *g, commit_group_sync_fn sync, void *arg)
+{
+	/* After the commit: a leader that reads written from here on syncs
+	 * after our frames were written. */
+	uint64_t ticket = atomic_fetch_add(&g->sh->written, 1) + 1;
+	if (own_fd(g) != 0 || lock(g->fd, LOCK_EX) != 0)
+		return sync(arg);       /* no group: our own sync covers us */
+	int rc = 0;
+	if (atomic_load(&g->sh->synced) < ticket) {
+		/* Every ticket up to upto was taken after its commit was
+		 * written, and before this sync begins: it covers them. */
+		uint64_t upto = atomic_load(&g->sh->written);
+		rc = sync(arg);
+		if (rc == 0) {
+			atomic_store(&g->sh->synced, upto);
+			atomic_fetch_add(&g->sh->syncs, 1);
+		}
+	}
+	lock(g->fd, LOCK_UN);
+	return rc;
+}
+
+int
+commit_group_read(const char *db_path, struct commit_group_counters *out)
+{
+	char *path = commit_group_path(db_path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < FILE_BYTES) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	void *p = mmap(NULL, FILE_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -1;
+	struct shared *sh = p;
+	out->written = atomic_load(&sh->written);
+	out->synced = atomic_load(&sh->synced);
+	out->syncs = atomic_load(&sh->syncs);
+	munmap(p, FILE_BYTES);
+	return 0;
+}
