@@ -373,7 +373,7 @@ append_as(struct cstore *cs, const char *thread_id, const json_t *messages, cons
 	if (rc != 0)
 		return rc;
 	if (!durable && db != cs->main && (cs->unsynced == NULL || strcmp(cs->unsynced, thread_id) != 0)) {
-		/* The thread's row is the sync's to touch (see cstore_sync). */
+		/* The pass's barrier makes the file durable (cstore_sync). */
 		free(cs->unsynced);
 		cs->unsynced = xstrdup(thread_id);
 	}
@@ -395,10 +395,9 @@ cstore_thread_append_lazy(struct cstore *cs, const char *thread_id, const json_t
 }
 
 /*
- * A durable commit that writes: SQLite writes no log for a transaction
- * that changed nothing, so the thread's row is touched.  Should the thread
- * have been deleted meanwhile, the delete was itself a durable commit made
- * after the lazy ones, and covered them.
+ * The lazy appends made durable: the database's durability barrier (on
+ * SQLite the shared log sync every durable commit waits for), which
+ * covers every commit before it.
  */
 int
 cstore_sync(struct cstore *cs, char **err)
@@ -407,13 +406,7 @@ cstore_sync(struct cstore *cs, char **err)
 		return 0;
 	struct db *db = cs->file;
 	cs->failed = NULL;
-	int rc = db_begin_write(db);
-	if (rc == 0)
-		rc = exec_thread(db, "UPDATE conversation_threads SET updated_ms = updated_ms "
-				     "WHERE thread_id = ?", cs->unsynced, NULL, 0, 0);
-	if (rc == 0)
-		rc = db_commit(db);
-	if (rc != 0)
+	if (db_make_durable(db) != 0)
 		return cstore_fail(cs, db, "the conversation could not be made durable", err);
 	free(cs->unsynced);
 	cs->unsynced = NULL;
