@@ -5,7 +5,8 @@
  * a normal user sees only their own credentials, another user's is a 404.
  * Secrets leave only masked.  There is no message gateway in this
  * project: gateway credentials are stored, but test/ says so and
- * activate/deactivate answer 502.
+ * activate/deactivate answer 502.  test/ also checks a SearXNG tool
+ * credential (llm/search_probe.h), which Pipelit's did not.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "http/response.h"
 #include "http/validate.h"
 #include "llm/probe.h"
+#include "llm/search_probe.h"
 #include "util/secret_mask.h"
 #include "model/credential.h"
 #include "net/outbound.h"
@@ -604,7 +606,7 @@ is_type(const struct credential *c, const char *type)
  */
 static json_t *
 run_probe(struct req *r, const struct credential *c,
-	  json_t *(*probe)(const struct llm_provider *, const struct probe_limits *))
+	  json_t *(*probe)(const struct credential *, const struct probe_limits *))
 {
 	char *err = NULL;
 	struct outbound_policy policy;
@@ -626,13 +628,41 @@ run_probe(struct req *r, const struct credential *c,
 				   "when one has finished");
 		return NULL;
 	}
-	struct llm_provider p;
 	struct probe_limits lim = { &policy, r->cfg->provider_timeout_seconds };
-	provider_of(c, &p);
-	json_t *out = probe(&p, &lim);
+	json_t *out = probe(c, &lim);
 	slot_release(slot);
 	outbound_policy_free(&policy);
 	return out;
+}
+
+static json_t *
+test_llm(const struct credential *c, const struct probe_limits *lim)
+{
+	struct llm_provider p;
+	provider_of(c, &p);
+	return llm_probe_test(&p, lim);
+}
+
+static json_t *
+list_models(const struct credential *c, const struct probe_limits *lim)
+{
+	struct llm_provider p;
+	provider_of(c, &p);
+	return llm_probe_models(&p, lim);
+}
+
+static json_t *
+test_searxng(const struct credential *c, const struct probe_limits *lim)
+{
+	json_t *config = json_object_get(c->detail, "config");
+	return searxng_probe_test(json_string_value(json_object_get(config, "url")), lim);
+}
+
+static int
+is_searxng(const struct credential *c)
+{
+	const char *t = json_string_value(json_object_get(c->detail, "tool_type"));
+	return is_type(c, "tool") && t != NULL && strcmp(t, "searxng") == 0;
 }
 
 int
@@ -646,11 +676,13 @@ credentials_test(struct req *r)
 	json_t *out;
 	if (is_type(&c, "gateway")) {
 		out = json_pack("{s:b, s:s, s:n}", "ok", 0, "error", NO_GATEWAY, "detail");
+	} else if (is_searxng(&c)) {
+		out = run_probe(r, &c, test_searxng);
 	} else if (!is_type(&c, "llm") || json_object_size(c.detail) == 0) {
 		credential_free(&c);
 		return resp_error(r, 404, LLM_NOT_FOUND);
 	} else {
-		out = run_probe(r, &c, llm_probe_test);
+		out = run_probe(r, &c, test_llm);
 	}
 	credential_free(&c);
 	return out ? resp_json(r, 200, out) : 0;
@@ -668,7 +700,7 @@ credentials_models(struct req *r)
 		credential_free(&c);
 		return resp_error(r, 404, LLM_NOT_FOUND);
 	}
-	json_t *models = run_probe(r, &c, llm_probe_models);
+	json_t *models = run_probe(r, &c, list_models);
 	credential_free(&c);
 	return models ? resp_json(r, 200, models) : 0;
 }

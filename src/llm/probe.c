@@ -280,14 +280,12 @@ perform(CURL *c, const char *url, const struct probe_limits *lim, struct body_bu
 	outbound_guard_free(&guard);
 }
 
-void
-llm_fetch_models(const struct llm_provider *p, const struct probe_limits *lim,
-		 struct probe_response *out)
+/* GETs url with headers (owned by the caller) under the limits. */
+static void
+fetch(const char *url, struct curl_slist *headers, const struct probe_limits *lim,
+      struct probe_response *out)
 {
-	memset(out, 0, sizeof(*out));
 	struct body_buf body = { 0 };
-	char *url = llm_models_url(p);
-	struct curl_slist *headers = build_headers(p, &out->error);
 	CURL *c = headers ? curl_easy_init() : NULL;
 	if (headers != NULL && c == NULL)
 		out->error = xstrdup("cannot start an HTTP request (libcurl)");
@@ -296,12 +294,38 @@ llm_fetch_models(const struct llm_provider *p, const struct probe_limits *lim,
 		perform(c, url, lim, &body, out);
 		curl_easy_cleanup(c);
 	}
-	curl_slist_free_all(headers);
-	free(url);
 	out->body = body.p ? body.p : xstrdup("");
 	out->len = body.p ? body.len : 0;
 	if (out->error != NULL)
 		out->status = 0;
+}
+
+void
+llm_fetch_models(const struct llm_provider *p, const struct probe_limits *lim,
+		 struct probe_response *out)
+{
+	memset(out, 0, sizeof(*out));
+	char *url = llm_models_url(p);
+	struct curl_slist *headers = build_headers(p, &out->error);
+	fetch(url, headers, lim, out);
+	curl_slist_free_all(headers);
+	free(url);
+}
+
+void
+probe_get(const char *url, char *const *header_lines, size_t n_headers,
+	  const struct probe_limits *lim, struct probe_response *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct curl_slist *headers = NULL;
+	for (size_t i = 0; i < n_headers; i++) {
+		struct curl_slist *next = curl_slist_append(headers, header_lines[i]);
+		headers = next ? next : headers;
+	}
+	if (headers == NULL)
+		headers = add_header(NULL, "Accept", "*/*");
+	fetch(url, headers, lim, out);
+	curl_slist_free_all(headers);
 }
 
 void

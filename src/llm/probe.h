@@ -63,6 +63,13 @@ void llm_fetch_models(const struct llm_provider *p, const struct probe_limits *l
 		      struct probe_response *out);
 void probe_response_free(struct probe_response *res);
 
+/* GETs url with the header lines given ("Name: value"), under the same
+ * rules as a provider call: the outbound policy, one total deadline,
+ * redirects only to the same host and port, at most PROBE_BODY_MAX bytes.
+ * Always fills *out; free it with probe_response_free(). */
+void probe_get(const char *url, char *const *header_lines, size_t n_headers,
+	       const struct probe_limits *lim, struct probe_response *out);
+
 /* CredentialTestOut {"ok","error","detail"} for an LLM credential: a real
  * call to the models endpoint.  Returns a new object. */
 json_t *llm_probe_test(const struct llm_provider *p, const struct probe_limits *lim);

@@ -4,7 +4,7 @@
 // every API answer the page received, after a reload too). Only the
 // server's mask (the last 4 characters) may appear. The test button
 // answers with a sentence, not the key.
-import { axe, call, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
+import { axe, call, like, ok, scenario, setupAdmin, shot, signIn } from './lib.mjs';
 import crypto from 'node:crypto';
 
 scenario(async ({ page }) => {
@@ -97,6 +97,12 @@ scenario(async ({ page }) => {
   ok(/searxng · http:\/\/127\.0\.0\.1:8888 · preferred/.test(await search.innerText()), 'a SearXNG credential shows its address and that it is preferred');
   const stored = (await call('GET', '/credentials/', { key })).items.find((c) => c.name === 'Search');
   ok(stored?.credential_type === 'tool' && stored.detail.config?.url === 'http://127.0.0.1:8888' && stored.detail.is_preferred === true, 'and is stored as a tool credential', JSON.stringify(stored));
+  // Its test is the search web_search makes; nothing answers at that address here.
+  await search.getByRole('button', { name: 'Test Search' }).click();
+  const searchResult = page.getByTestId('credential-test-result');
+  await searchResult.waitFor();
+  like(await searchResult.innerText(), /^It does not work: \S/, "the SearXNG credential's test says why it does not work");
+  await shot(page, 'search-tested');
 
   // Deleting asks first, then the row goes.
   page.once('dialog', (d) => d.accept());

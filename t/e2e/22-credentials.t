@@ -2,7 +2,10 @@
 # delete for every type with the spec's defaults and masks; scoping between
 # two users and an admin; batch delete; hostile input (422, 404, nothing
 # written); test/ and models/ against a fake provider on a local port (ok,
-# 401, 500, timeout, malformed body, Anthropic headers, custom headers);
+# 401, 500, timeout, malformed body, Anthropic headers, custom headers), and
+# test/ of a SearXNG tool credential with web_search's own request (a JSON
+# answer, JSON turned off, not SearXNG, unreachable, outside the outbound
+# policy);
 # no stored key in clear in the raw SQLite file or a pg_dump; 503 without
 # FIELD_ENCRYPTION_KEY.
 use strict;
@@ -184,6 +187,46 @@ sub probe {
 	return ($j // {}, $res->{content} // '');
 }
 
+# A SearXNG tool credential is tested with the request web_search sends.
+sub test_searxng {
+	my ($t, $alice) = @_;
+	my %sx;
+	for my $mode (qw(ok nojson html)) {
+		$sx{$mode} = create($t, $alice, { name => "searx-$mode", credential_type => 'tool',
+			detail => { tool_type => 'searxng', config => { url => $fp->url("/searx-$mode/") } } }, "searxng $mode") or return;
+	}
+	$fp->clear_requests;
+	my ($j) = probe($t, $alice, $sx{ok}{id});
+	is_deeply($j, { ok => JSON::PP::true, error => '', detail => undef }, 'a SearXNG that answers in JSON: ok');
+	my $seen = $fp->last_request // {};
+	is($seen->{target}, '/searx-ok/search?q=pipelit&format=json', 'with the search web_search makes, a harmless query');
+	($j) = probe($t, $alice, $sx{nojson}{id});
+	is($j->{ok}, JSON::PP::false, 'a SearXNG with its JSON format off: not ok');
+	like($j->{error}, qr/403.*JSON format/, 'the error says to turn the JSON format on');
+	($j) = probe($t, $alice, $sx{html}{id});
+	is($j->{ok}, JSON::PP::false, 'an address that is not SearXNG: not ok');
+	like($j->{error}, qr/not a SearXNG search result/, 'the error says so');
+
+	my $down = create($t, $alice, { name => 'searx-down', credential_type => 'tool',
+		detail => { tool_type => 'searxng', config => { url => 'http://127.0.0.1:' . free_port() } } }, 'searxng down') or return;
+	($j) = probe($t, $alice, $down->{id});
+	is($j->{ok}, JSON::PP::false, 'an unreachable SearXNG: not ok');
+	like($j->{error}, qr/connect|refused/i, 'the error is curl\'s message');
+
+	my $far = create($t, $alice, { name => 'searx-far', credential_type => 'tool', detail => { tool_type => 'searxng',
+		config => { url => 'http://127.0.0.2:' . $fp->port . '/searx-ok' } } }, 'searxng outside the policy') or return;
+	$fp->clear_requests;
+	($j) = probe($t, $alice, $far->{id});
+	is($j->{ok}, JSON::PP::false, 'a SearXNG outside PIPELIT_OUTBOUND_ALLOW: not ok');
+	is(scalar(() = $fp->requests), 0, 'and nothing was sent');
+
+	my $none = create($t, $alice, { name => 'searx-none', credential_type => 'tool',
+		detail => { tool_type => 'searxng', config => {} } }, 'searxng without a URL') or return;
+	($j) = probe($t, $alice, $none->{id});
+	is($j->{ok}, JSON::PP::false, 'a SearXNG credential without a URL: not ok');
+	like($j->{error}, qr/no http or https URL/, 'the error says what is missing');
+}
+
 sub test_probes {
 	my ($t, $alice, $keys, $c) = @_;
 	$fp->clear_requests;
@@ -255,7 +298,8 @@ sub test_probes {
 	($res) = cred_req($t, $alice, 'GET', "$c->{git}{id}/models/");
 	is_detail($t, $res, 404, 'LLM credential not found.', 'models/ of a git credential');
 	($res) = cred_req($t, $alice, 'POST', "$c->{tool}{id}/test/");
-	is_detail($t, $res, 404, 'LLM credential not found.', 'test/ of a tool credential');
+	is_detail($t, $res, 404, 'LLM credential not found.', 'test/ of a tool credential other than SearXNG');
+	test_searxng($t, $alice);
 	($j) = probe($t, $alice, $c->{gw}{id});
 	is_deeply($j, { ok => JSON::PP::false, error => 'no message gateway is configured', detail => undef },
 		'test/ of a gateway credential');
@@ -284,9 +328,10 @@ sub test_batch_delete {
 	is(row_count($t, 'git_credentials'), 0, 'their detail rows too');
 	($res) = cred_req($t, $alice, 'POST', 'batch-delete/', { ids => [] });
 	is($res->{status}, 204, 'an empty list is a no-op');
+	my $tools = row_count($t, 'tool_credentials');
 	($res) = cred_req($t, $alice, 'DELETE', "$c->{tool}{id}/");
 	is($res->{status}, 204, 'DELETE one');
-	is(row_count($t, 'tool_credentials'), 0, 'its detail row goes with it');
+	is(row_count($t, 'tool_credentials'), $tools - 1, 'its detail row goes with it');
 }
 
 sub test_without_key {

@@ -17,6 +17,11 @@ package FakeProvider;
 #   "leak-..."  500 with a text body (an internal page that must not be echoed)
 #   "jerr-..."  500 with a JSON error whose message is long
 #
+# It is also a SearXNG instance at $fp->url('/searx-MODE') for the test of
+# a SearXNG tool credential (GET <base>/search?q=...&format=json):
+#   "ok"  200 with SearXNG's JSON     "nojson"  403 (JSON format off)
+#   "html"  200 with an HTML page (not SearXNG's JSON)
+#
 #   my $fp = FakeProvider->start;
 #   my $base = $fp->url('/v1');      # http://127.0.0.1:PORT/v1
 #   my @seen = $fp->requests;        # [{method, path, headers => {lc name => value}}]
@@ -86,6 +91,13 @@ sub handle {
 		return respond($c, 400, error_body('invalid_request_error', 'anthropic-version header is required'));
 	}
 	my $route = "$req->{method} $req->{path}";
+	if ($route =~ m{^GET /searx-(\w+)/search$}) {
+		my $mode = $1;
+		return respond($c, 403, '<html>Forbidden</html>', 'Content-Type' => 'text/html') if $mode eq 'nojson';
+		return respond($c, 200, '<html>a search page</html>', 'Content-Type' => 'text/html') if $mode eq 'html';
+		return respond($c, 200, encode_json({ query => 'pipelit', number_of_results => 1, results => [
+			{ title => 'Pipelit', content => 'A workflow engine.', url => 'https://example.org/' }] }));
+	}
 	unless ($route eq 'GET /v1/models' || ($anthropic && $route eq 'POST /v1/messages')) {
 		return respond($c, 404, error_body('not_found', "no route $route"));
 	}

@@ -20,10 +20,21 @@ function maskOf(c: Credential): string {
   return '';
 }
 
-function TestResult({ result }: { result: CredentialTest }) {
+// What the server can test: a model provider's key (a call to its models
+// list), a SearXNG address (the search web_search makes), a gateway (which
+// this installation does not have: the answer says so).
+function testable(c: Credential): 'provider' | 'search' | 'gateway' | null {
+  if (c.credential_type === 'llm') return 'provider';
+  if (c.credential_type === 'gateway') return 'gateway';
+  if (c.credential_type === 'tool' && c.detail.tool_type === 'searxng') return 'search';
+  return null;
+}
+
+function TestResult({ result, kind }: { result: CredentialTest; kind: 'provider' | 'search' | 'gateway' }) {
+  const works = kind === 'search' ? 'It works: SearXNG answered a search.' : 'It works: the provider accepted the key.';
   return (
     <div className={`note ${result.ok ? 'good' : 'bad'}`} role="status" data-testid="credential-test-result">
-      {result.ok ? 'It works: the provider accepted the key.' : `It does not work: ${result.error || 'the provider refused.'}`}
+      {result.ok ? works : `It does not work: ${result.error || 'the provider refused.'}`}
     </div>
   );
 }
@@ -33,7 +44,7 @@ function Row({ c }: { c: Credential }) {
   const remove = useDeleteCredential();
   const toggle = useToggleGateway();
   const [editing, setEditing] = useState(false);
-  const canTest = c.credential_type === 'llm' || c.credential_type === 'gateway';
+  const canTest = testable(c);
   return (
     <ListRow
       testId={`credential-${c.name}`}
@@ -72,7 +83,7 @@ function Row({ c }: { c: Credential }) {
         (editing || test.data || test.error || toggle.error || remove.error) && (
           <>
             {editing && <CredentialEdit c={c} onDone={() => setEditing(false)} />}
-            {test.data && <TestResult result={test.data} />}
+            {test.data && canTest && <TestResult result={test.data} kind={canTest} />}
             <ErrorNote error={test.error || toggle.error || remove.error} />
           </>
         )
