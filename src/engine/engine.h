@@ -24,6 +24,7 @@
 struct config;
 struct db;
 struct gateway_sender;
+struct multi_epoll;
 struct publisher;
 struct topology;
 struct cstore;
@@ -92,6 +93,7 @@ struct engine {
 	int64_t lease_ms;
 	int max_attempts;            /* runs a node gets: 1 + its retries */
 	CURLM *multi;
+	struct multi_epoll *loop;        /* drives multi (net/multi_epoll.h) */
 	struct publisher *pub;
 	struct node_services services;   /* what node kinds may ask of the engine */
 	struct gateway_sender *gateway;  /* replies to chats (gateway/sender.h), or NULL */

@@ -10,7 +10,6 @@
 #include "engine/executor.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "gateway/sender.h"
 #include "model/execution.h"
 #include "model/setting_live.h"
+#include "net/multi_epoll.h"
 #include "net/outbound.h"
 #include "net/transfer.h"
 #include "sched/dispatcher.h"
@@ -513,9 +513,19 @@ engine_new(const struct config *cfg, struct db *db)
 	 * over TLS shakes hands, all over again). */
 	if (e->multi)
 		curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)ENGINE_IDLE_CONNECTIONS);
+	/* Driven through libcurl's socket interface (net/multi_epoll.h):
+	 * before any transfer is added. */
+	e->loop = multi_epoll_new(e->multi);
+	if (e->loop == NULL) {
+		curl_multi_cleanup(e->multi);
+		free(e);
+		return NULL;
+	}
 	e->pub = publisher_new(cfg, e->multi);
 	e->gateway = gateway_sender_new(cfg, db, e->multi, e->owner);
 	e->wake_fd = wake_open_reader(cfg);
+	if (e->wake_fd >= 0)
+		multi_epoll_watch(e->loop, e->wake_fd);
 	e->notify_fd = -1;
 	e->cache_index = json_object();
 	e->policy = xcalloc(1, sizeof *e->policy);
@@ -572,6 +582,7 @@ engine_free(struct engine *e)
 	engine_services_free(e);
 	publisher_free(e->pub);
 	gateway_sender_free(e->gateway);
+	multi_epoll_free(e->loop);       /* after the last transfer is removed */
 	curl_multi_cleanup(e->multi);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
@@ -622,12 +633,6 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 {
 	int64_t due = time_now_ms();    /* a first pass at start: claim what waits */
 	while (!*stop) {
-		struct curl_waitfd fds[2];
-		unsigned nfds = 0;
-		if (e->wake_fd >= 0)
-			fds[nfds++] = (struct curl_waitfd){ .fd = e->wake_fd, .events = CURL_WAIT_POLLIN };
-		if (e->notify_fd >= 0)
-			fds[nfds++] = (struct curl_waitfd){ .fd = e->notify_fd, .events = CURL_WAIT_POLLIN };
 		int64_t now = time_now_ms();
 		long wait = SIGNAL_CHECK_MS;
 		if (due >= 0 && due - now < wait)
@@ -644,22 +649,28 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		publisher_pump(e->pub);
 		if (publisher_backlog(e->pub) > 0 && wait > 50)
 			wait = 50;
-		int running = 0;
-		curl_multi_perform(e->multi, &running);
+		/* The transfers the pass and the publisher added start here,
+		 * after the pass's durable barrier (services.c). */
+		multi_epoll_kick(e->loop);
 		transfer_finish_all(e->multi);
 		publisher_pump(e->pub);          /* what the transfers' callbacks queued */
-		if (wait > 0)
-			curl_multi_poll(e->multi, fds, nfds, (int)wait, NULL);
+		if (e->notify_fd >= 0)
+			multi_epoll_watch(e->loop, e->notify_fd);   /* it may be a new socket */
+		/* Only the sockets that are ready (or whose timeout fell due)
+		 * are run, not every transfer in flight. */
+		multi_epoll_wait(e->loop, wait);
 		if (*stop)
 			break;
-		curl_multi_perform(e->multi, &running);
 		transfer_finish_all(e->multi);
 		int woken = e->wake_fd >= 0 && wake_drain(e->wake_fd) > 0;
 		if (e->notify_fd >= 0) {
 			watch_listener_alive(time(NULL));
 			int n = db_drain_notifies(e->db);
 			woken |= n != 0;
-			e->notify_fd = db_notify_fd(e->db);
+			int fd = db_notify_fd(e->db);
+			if (fd != e->notify_fd)
+				multi_epoll_unwatch(e->loop, e->notify_fd);
+			e->notify_fd = fd;
 		}
 		if (on_idle)
 			on_idle(arg);

@@ -10,7 +10,8 @@ struct config;
 struct db;
 struct engine;
 
-/* An engine over db (borrowed, owned by the process). */
+/* An engine over db (borrowed, owned by the process); NULL when libcurl
+ * or epoll cannot be had. */
 struct engine *engine_new(const struct config *cfg, struct db *db);
 void engine_free(struct engine *e);
 

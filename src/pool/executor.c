@@ -116,6 +116,11 @@ executor_main(const struct config *cfg)
 	if (cfg->execution_retention_seconds > 0)
 		timers.next_prune_ms = time_now_ms();
 	struct engine *engine = engine_new(cfg, db);
+	if (engine == NULL) {
+		log_error("cannot start the engine (libcurl or epoll failed)");
+		db_close(db);
+		return 1;
+	}
 	engine_run(engine, &executor_stop, until_timer, on_timers, &timers);
 	engine_free(engine);
 	db_close(db);
