@@ -23,6 +23,7 @@
 #   PIPELIT_BIN=build/pipelit bench/agents.sh --quick     (skip the build)
 #   PIPELIT_BENCH_FORCE=1     run the full mode although the machine is busy
 #   PIPELIT_BENCH_STRACE=1    also count the executor's system calls per turn (strace -c)
+#   PIPELIT_BENCH_PERF=1      perf record the pool over the chats (report in the work directory)
 set -euo pipefail
 
 # engine.sh sets QUICK and WITH_PG from the options it is given.
@@ -30,7 +31,7 @@ ENGINE_ARGS=(--no-n8n)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick|--no-pg) ENGINE_ARGS+=("$1"); shift ;;
-	-h|--help) sed -n '2,26s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "agents.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -132,12 +133,14 @@ pool_ticks() {
 concurrency() {
 	local name=$1 label=$2 execs=$3 t0 ok wall ratio p50 p99 done_n completed
 	say "$name: $CONC_N chats at once through the API, the double answering after ${SLOW_DELAY}s, $execs executor(s)"
+	perf_start "$name"
 	t0=$(now_us)
 	parallel_post "$CONC_N" "$BASE/api/v1/workflows/agent-slow/chat/" '{"text":"hello"}' \
 		"Authorization: Bearer $API_KEY" >"$WORK/$name.codes$execs"
 	# "N x STATUS" for each status the chats got.
 	ok=$(sort "$WORK/$name.codes$execs" | uniq -c | awk '{ printf "%s%d x %s", (NR > 1 ? ", " : ""), $1, $2 }')
 	fire "$name" drain agent-slow 120 >"$WORK/$name.conc_drain"
+	perf_stop "$name" "$execs"
 	fire "$name" times agent-slow | awk -v t0="$t0" '$2 >= t0 - 1000' >"$WORK/$name.conc$execs"
 	done_n=$(wc -l <"$WORK/$name.conc$execs")
 	completed=$(grep -c 'status completed' "$WORK/$name.conc$execs" || true)
@@ -157,6 +160,50 @@ concurrency() {
 			"$WORK/$name.conc$execs")" "-" "info"
 	row "$label, $execs executor(s): per execution, started to completed" \
 		"p50 $(us_ms "$p50") ms, p99 $(us_ms "$p99") ms" "-" "info"
+	phases "$name" "$label" "$execs" "$t0"
+}
+
+# phases NAME LABEL EXECUTORS T0: where an execution's time goes, from the
+# agent node's log row (its start as the executor began running it, and
+# its duration, the model call's wait included): trigger's start -> the
+# agent begins (the trigger's commit, the wake-up, the claim, the trigger
+# job's own pass), the agent's run (its reservation, the pass's durable
+# barrier, the call), its end -> completed_at (the completion's commit).
+phases() {
+	local name=$1 label=$2 execs=$3 t0=$4 f=$WORK/$1.phases$3
+	fire "$name" phases agent-slow agent | awk -v t0="$t0" '$2 >= t0 - 1000' >"$f"
+	awk '{ print "claim_us", $4 - $2; print "run_us", $6 * 1000; print "done_us", $8 - ($4 + $6 * 1000) }' "$f" >"$f.v"
+	row "$label, $execs executor(s): per execution, trigger's start -> agent begins / agent runs / agent's end -> completed" \
+		"p50 $(us_ms "$(percentile 50 claim_us "$f.v")") / $(us_ms "$(percentile 50 run_us "$f.v")") / $(us_ms "$(percentile 50 done_us "$f.v")") ms, p99 $(us_ms "$(percentile 99 claim_us "$f.v")") / $(us_ms "$(percentile 99 run_us "$f.v")") / $(us_ms "$(percentile 99 done_us "$f.v")") ms" \
+		"-" "info"
+	row "$label, $execs executor(s): first request to the last agent's start" \
+		"$(awk -v t0="$t0" 'BEGIN { m = 0 } $4 > m { m = $4 } END { printf "%.0f ms", (m > 0 ? (m - t0) / 1000 : -1) }' "$f")" \
+		"-" "info"
+}
+
+# With PIPELIT_BENCH_PERF=1: perf record -g on the pool's processes over
+# the chats; the report (by process, library and symbol) is left in
+# $WORK/NAME.perfN.txt and its head printed.
+perf_start() {
+	PERF_PID=
+	[ "${PIPELIT_BENCH_PERF:-0}" = 1 ] || return 0
+	command -v perf >/dev/null || { say "perf is not installed"; return 0; }
+	local pids
+	pids=$(pool_pids "$1" | paste -sd, -)
+	perf record -q -g -F 2000 -o "$WORK/$1.perf.data" -p "$pids" >/dev/null 2>&1 &
+	PERF_PID=$!
+	sleep 0.5
+}
+
+perf_stop() {
+	[ -n "${PERF_PID:-}" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	perf report -q -i "$WORK/$1.perf.data" --stdio --no-children --sort comm,dso,sym -g none \
+		2>/dev/null | grep -v '^$' | head -60 >"$WORK/$1.perf$2.txt" || true
+	say "$1: perf report (top 25 of $WORK/$1.perf$2.txt):"
+	head -25 "$WORK/$1.perf$2.txt" >&2 || true
+	PERF_PID=
 }
 
 # cpu_per_run NAME SLUG: us of pool CPU per execution of SLUG, N started

@@ -33,6 +33,11 @@
  *	Every finished execution of the workflow, one line each: "start_us S
  *	end_us E status X", its started_at and completed_at as stored
  *	(millisecond resolution) in microseconds since the epoch.
+ *
+ *   engine_fire phases SLUG NODE
+ *	The same with node NODE's log row: "start_us S node_us N dur_ms D
+ *	end_us E status X": N when the executor began running NODE, D how
+ *	long it ran (for a node that waits on I/O, its whole wait).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +325,29 @@ print_times(const struct config *cfg, const char *slug)
 	return 0;
 }
 
+static int
+print_phases(const struct config *cfg, const char *slug, const char *node)
+{
+	struct db *db = open_db(cfg);
+	struct db_stmt *st = db_prepare(db,
+		"SELECT e.started_at, e.completed_at, e.status, l.timestamp, l.duration_ms "
+		"FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id "
+		"JOIN execution_logs l ON l.execution_id = e.execution_id AND l.node_id = ? "
+		"WHERE w.slug = ? AND e.status IN ('completed', 'failed', 'cancelled')");
+	if (st == NULL)
+		return 1;
+	db_bind_text(st, 1, node, -1);
+	db_bind_text(st, 2, slug, -1);
+	while (db_step(st) == DB_ROW)
+		printf("start_us %lld node_us %lld dur_ms %lld end_us %lld status %s\n",
+		       stored_epoch_us(db_column_text(st, 0)), stored_epoch_us(db_column_text(st, 3)),
+		       (long long)db_column_int64(st, 4), stored_epoch_us(db_column_text(st, 1)),
+		       db_column_text(st, 2) ? db_column_text(st, 2) : "");
+	db_reset(st);
+	db_close(db);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -328,6 +356,7 @@ main(int argc, char **argv)
 				"       engine_fire drain SLUG TIMEOUT_S\n"
 				"       engine_fire raw SECONDS\n"
 				"       engine_fire latency SLUG TRIGGER_TYPE K\n"
+				"       engine_fire phases SLUG NODE\n"
 				"       engine_fire times SLUG\n");
 		return 2;
 	}
@@ -349,6 +378,8 @@ main(int argc, char **argv)
 		return fire_latency(&cfg, argv[2], argv[3], atol(argv[4]));
 	if (strcmp(argv[1], "times") == 0 && argc == 3)
 		return print_times(&cfg, argv[2]);
+	if (strcmp(argv[1], "phases") == 0 && argc == 4)
+		return print_phases(&cfg, argv[2], argv[3]);
 	fprintf(stderr, "engine_fire: bad arguments\n");
 	return 2;
 }
