@@ -591,6 +591,25 @@ engine_free(struct engine *e)
 	free(e);
 }
 
+/* Events held for the durable commit, past which a long pass makes its
+ * commits durable before going on: the events and the finished executions'
+ * states wait for that point in memory (measured: 11,000 events and 1,000
+ * states, 21 MB, in a pass of a 1,000-execution burst), and one more
+ * durable commit per 2,048 events costs little beside their work. */
+#define ENGINE_HELD_MAX 2048
+
+/* What ends a pass, in the middle of one: the commits made durable, their
+ * events published and the settled executions forgotten. */
+static void
+settle_midway(struct engine *e)
+{
+	while (engine_make_durable(e) != 0)
+		usleep(200000);
+	drop_settled(e);
+	/* No entry holds an event now: the cache may evict any of them. */
+	e->pass_clock = e->clock;
+}
+
 /* One pass; returns how long the next wait may be (ms, -1 = until woken). */
 static long
 engine_pass(struct engine *e)
@@ -612,6 +631,8 @@ engine_pass(struct engine *e)
 		free(jobs);
 		while (engine_commit_batch(e, 0) != 0)
 			usleep(200000);
+		if (e->n_held >= ENGINE_HELD_MAX)
+			settle_midway(e);
 		claim_due(e);
 	}
 	/* Runs that ended after a wait, with nothing else to run. */
