@@ -6,6 +6,7 @@ import { ApiError } from '../api/client';
 import { expiryToIso, useApiKeys, useCreateApiKey, useRevokeApiKey, type ApiKeyCreated } from '../api/account';
 import { sessionKey } from '../api/session';
 import { ErrorNote, Field, Loading, formatDate } from '../ui/kit';
+import { ListTable } from '../ui/ListPage';
 import { ShownOnce } from './ShownOnce';
 
 export function ApiKeys({ userId, owner }: { userId: number | 'me'; owner?: string }) {
@@ -43,20 +44,7 @@ export function ApiKeys({ userId, owner }: { userId: number | 'me'; owner?: stri
       <ErrorNote error={keys.error} />
       {keys.data && active.length === 0 && <p className="muted">No API keys.</p>}
       {active.length > 0 && (
-        <table aria-label={`API keys of ${owner ?? 'your account'}`}>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Starts with</th>
-              <th>Created</th>
-              <th>Expires</th>
-              <th>Last used</th>
-              <th>
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
+        <ListTable label={`API keys of ${owner ?? 'your account'}`} columns={['Name', 'Starts with', 'Created', 'Expires', 'Last used']}>
             {active.map((k) => (
               <tr key={k.id}>
                 <td>
@@ -87,8 +75,7 @@ export function ApiKeys({ userId, owner }: { userId: number | 'me'; owner?: stri
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </ListTable>
       )}
       <ErrorNote error={revoke.error} />
       {created ? (

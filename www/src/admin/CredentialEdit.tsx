@@ -4,7 +4,8 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
 import { credentialChanges, useUpdateCredential, type Credential } from '../api/admin';
-import { ErrorNote, Field } from '../ui/kit';
+import { Field } from '../ui/kit';
+import { FormFoot } from '../ui/ListPage';
 
 export function CredentialEdit({ c, onDone }: { c: Credential; onDone: () => void }) {
   const update = useUpdateCredential();
@@ -57,15 +58,7 @@ export function CredentialEdit({ c, onDone }: { c: Credential; onDone: () => voi
           {problem}
         </p>
       )}
-      {!problems.name && <ErrorNote error={update.error} />}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={update.isPending}>
-          Save changes
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormFoot submit="Save changes" pending={update.isPending} error={update.error} atFields={['name']} onCancel={onDone} />
     </form>
   );
 }

@@ -4,7 +4,8 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client';
 import { credentialDetail, parseHeaderLines, useCreateCredential, type CredentialType } from '../api/admin';
-import { ErrorNote, Field } from '../ui/kit';
+import { Field } from '../ui/kit';
+import { FormFoot } from '../ui/ListPage';
 
 const TYPES: [CredentialType, string][] = [
   ['llm', 'Language model provider'],
@@ -177,15 +178,7 @@ export function CredentialForm({ onDone }: { onDone: (name: string) => void }) {
           {localError}
         </p>
       )}
-      {!problems.name && <ErrorNote error={create.error} />}
-      <div className="form-actions">
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Save credential
-        </button>
-        <button type="button" onClick={() => onDone('')}>
-          Cancel
-        </button>
-      </div>
+      <FormFoot submit="Save credential" pending={create.isPending} error={create.error} atFields={['name']} onCancel={() => onDone('')} />
     </form>
   );
 }

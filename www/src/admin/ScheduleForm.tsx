@@ -217,7 +217,7 @@ export function ScheduleForm({ onDone, schedule }: { onDone: (name: string) => v
           {localError}
         </p>
       )}
-      <FormFoot submit={s ? 'Save schedule' : 'Create schedule'} pending={save.isPending} error={save.error} fieldProblems={problems} onCancel={() => onDone('')} />
+      <FormFoot submit={s ? 'Save schedule' : 'Create schedule'} pending={save.isPending} error={save.error} atFields={['name', 'workflow_id', 'trigger_node_id', 'interval_seconds', 'cron', 'timezone', 'total_repeats', 'trigger_payload']} onCancel={() => onDone('')} />
     </form>
   );
 }

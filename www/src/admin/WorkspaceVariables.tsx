@@ -52,7 +52,7 @@ export function WorkspaceVariables({ w, onDone }: { w: Workspace; onDone: () => 
           {problem}
         </p>
       )}
-      <FormFoot submit="Save variables" pending={update.isPending} error={update.error} fieldProblems={{}} onCancel={onDone} />
+      <FormFoot submit="Save variables" pending={update.isPending} error={update.error} onCancel={onDone} />
     </form>
   );
 }

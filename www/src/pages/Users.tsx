@@ -50,7 +50,7 @@ function NewUser({ onDone }: { onDone: (name: string) => void }) {
         <Field label="First name (optional)">{(id) => <input id={id} value={first} onChange={(e) => setFirst(e.target.value)} />}</Field>
         <Field label="Last name (optional)">{(id) => <input id={id} value={last} onChange={(e) => setLast(e.target.value)} />}</Field>
       </div>
-      <FormFoot submit="Create user" pending={create.isPending} error={create.error} fieldProblems={problems} onCancel={() => onDone('')} />
+      <FormFoot submit="Create user" pending={create.isPending} error={create.error} atFields={['username', 'password']} onCancel={() => onDone('')} />
     </form>
   );
 }

@@ -37,7 +37,7 @@ function NewWorkspace({ onDone }: { onDone: (name: string) => void }) {
           )}
         </Field>
       </div>
-      <FormFoot submit="Create workspace" pending={create.isPending} error={create.error} fieldProblems={problems} onCancel={() => onDone('')} />
+      <FormFoot submit="Create workspace" pending={create.isPending} error={create.error} atFields={['name', 'path']} onCancel={() => onDone('')} />
     </form>
   );
 }

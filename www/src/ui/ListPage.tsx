@@ -5,6 +5,7 @@
 // columns, the rows and the form; this file gives the behaviour, so the
 // lists look, announce and confirm alike.
 import { Fragment, createContext, useContext, useState, type ReactNode } from 'react';
+import { ApiError } from '../api/client';
 import { ErrorNote, Loading, Page } from './kit';
 
 // How many cells a row spans (the columns plus the actions), for detail rows.
@@ -59,28 +60,36 @@ export function ListPage<T>({ title, noun, items, loading, error, columns, rowKe
       {items && items.length === 0 && empty !== undefined && <p className="muted">{empty}</p>}
       {items && (items.length > 0 || empty === undefined) && (
         <div className="table-wrap">
-          <table aria-label={title}>
-            <thead>
-              <tr>
-                {columns.map((c) => (
-                  <th key={c}>{c}</th>
-                ))}
-                <th>
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              <Span.Provider value={columns.length + 1}>
-                {items.map((item) => (
-                  <Fragment key={rowKey(item)}>{row(item)}</Fragment>
-                ))}
-              </Span.Provider>
-            </tbody>
-          </table>
+          <ListTable label={title} columns={columns}>
+            {items.map((item) => (
+              <Fragment key={rowKey(item)}>{row(item)}</Fragment>
+            ))}
+          </ListTable>
         </div>
       )}
     </Page>
+  );
+}
+
+// A list's table: the column heads, a last one for the buttons (named for
+// screen readers only), and the rows.
+export function ListTable({ label, columns, children }: { label: string; columns: string[]; children: ReactNode }) {
+  return (
+    <table aria-label={label}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c}>{c}</th>
+          ))}
+          <th>
+            <span className="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        <Span.Provider value={columns.length + 1}>{children}</Span.Provider>
+      </tbody>
+    </table>
   );
 }
 
@@ -135,11 +144,14 @@ export function ConfirmButton({
 }
 
 // The foot of a create or edit form: submit, cancel, and the server's
-// refusal when no field of the form shows it already.
-export function FormFoot({ submit, pending, error, fieldProblems, onCancel }: { submit: string; pending: boolean; error: unknown; fieldProblems: Record<string, string>; onCancel: () => void }) {
+// refusal, unless every problem it names is shown at one of the form's
+// fields (atFields: the names of the fields that show their problem).
+export function FormFoot({ submit, pending, error, atFields = [], onCancel }: { submit: string; pending: boolean; error: unknown; atFields?: string[]; onCancel: () => void }) {
+  const named = error instanceof ApiError ? Object.keys(error.fieldProblems()) : [];
+  const allAtFields = named.length > 0 && named.every((n) => atFields.includes(n));
   return (
     <>
-      {!Object.keys(fieldProblems).length && <ErrorNote error={error} />}
+      {!allAtFields && <ErrorNote error={error} />}
       <div className="form-actions">
         <button type="submit" className="primary" disabled={pending}>
           {submit}
