@@ -20,6 +20,7 @@
 #include "api/create.h"
 #include "api/execution_events.h"
 #include "crypto/crypto.h"
+#include "engine/trigger.h"
 #include "gateway/command.h"
 #include "gateway/message.h"
 #include "gateway/queue.h"
@@ -65,6 +66,7 @@ struct inbound {
 	const char *from_id, *from_name;          /* NULL when from is null */
 	const char *text;
 	json_t *attachments;                      /* borrowed, an array (maybe empty) */
+	const struct config *cfg;
 };
 
 static void
@@ -196,7 +198,9 @@ start_create(struct db *db, void *arg, struct idem_answer *out)
 	int rc = EXEC_NO_TRIGGER;
 	for (size_t i = 0; trigger_types[i] && rc == EXEC_NO_TRIGGER; i++) {
 		rq.trigger_type = trigger_types[i];
-		rc = execution_start(db, &rq, id);
+		struct trigger_outcome run;
+		rc = engine_trigger_start(db, in->cfg, &rq, id, &run);
+		trigger_outcome_clear(&run);
 	}
 	json_decref(payload);
 	if (rc != EXEC_OK)
@@ -217,6 +221,7 @@ static int
 start_failed(struct req *r, struct db *db, int result, void *arg)
 {
 	(void)arg;
+	engine_trigger_abandon();
 	switch (result) {
 	case EXEC_NOT_FOUND:
 		return resp_error(r, 404, "Workflow not found");
@@ -235,7 +240,7 @@ start_done(struct req *r, const char *body, size_t len, void *arg)
 	(void)body;
 	(void)len;
 	(void)arg;
-	wake_executors(r->cfg);
+	req_after_response(r, engine_trigger_publish);
 }
 
 /* --- a command: the answer to a confirmation ------------------------------------------ */
@@ -380,5 +385,7 @@ api_inbound(struct req *r)
 	static const struct create_ops ops = {
 		.create = start_create, .fail = start_failed, .created = start_done,
 	};
+	in.cfg = r->cfg;
+	engine_trigger_abandon();    /* nothing of an earlier request that failed */
 	return api_create(r, db, &ops, &in);
 }

@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "api/create.h"
+#include "engine/trigger.h"
 #include "http/answer.h"
 #include "http/request.h"
 #include "http/response.h"
@@ -24,7 +25,6 @@
 #include "model/workflow.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
-#include "util/wake.h"
 
 /* The answers Pipelit gives, period or not, as its clients know them. */
 #define EXECUTE_NO_WORKFLOW "Workflow not found"
@@ -103,7 +103,9 @@ start_and_render(struct db *db, void *arg, struct idem_answer *out)
 		.now_ms = time_now_ms(),
 	};
 	char id[EXEC_ID_MAX + 1];
-	int rc = execution_start(db, &rq, id);
+	struct trigger_outcome run;
+	int rc = engine_trigger_start(db, r->cfg, &rq, id, &run);
+	trigger_outcome_clear(&run);
 	json_decref(payload);
 	if (rc != EXEC_OK)
 		return rc;
@@ -123,6 +125,7 @@ static int
 answer_refused(struct req *r, struct db *db, int rc, void *arg)
 {
 	struct trigger *tr = arg;
+	engine_trigger_abandon();
 	switch (rc) {
 	case EXEC_NOT_FOUND:
 		return resp_error(r, 404, tr->chat ? CHAT_NO_WORKFLOW : EXECUTE_NO_WORKFLOW);
@@ -140,11 +143,12 @@ answer_refused(struct req *r, struct db *db, int rc, void *arg)
 	}
 }
 
-/* After the commit of a new execution: its first job is due now. */
+/* After the commit of a new execution: the executors start what it
+ * queued; its events go out once the answer is sent. */
 static void
 started(struct req *r, const char *body, size_t len, void *arg)
 {
-	wake_executors(r->cfg);
+	req_after_response(r, engine_trigger_publish);
 }
 
 static int
@@ -157,6 +161,7 @@ fire(struct req *r, int chat)
 	if (check_body(r, &tr) != 0)
 		return 0;
 	static const struct create_ops ops = { start_and_render, answer_refused, started };
+	engine_trigger_abandon();    /* nothing of an earlier request that failed */
 	return api_create(r, db, &ops, &tr);
 }
 

@@ -12,7 +12,9 @@
  * X-Accel-Redirect to nginx's internal long-poll location for the
  * execution's result channel (conf/nginx.conf.in), which the executor
  * publishes when the execution ends; nginx answers 200 with it, or its own
- * 202 with a Location when the wait runs out.  Without live events
+ * 202 with a Location when the wait runs out.  An execution that ended in
+ * the trigger's own transaction (logic nodes only: engine/trigger.h) is
+ * answered at once with that same result.  Without live events
  * (EVENTS_PUBLISH_URL unset: no nchan) synchronous mode answers as
  * asynchronous mode does.
  */
@@ -28,6 +30,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/webhook_signature.h"
+#include "engine/trigger.h"
 #include "http/answer.h"
 #include "http/field_key.h"
 #include "http/request.h"
@@ -40,7 +43,6 @@
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "util/timefmt.h"
-#include "util/wake.h"
 #include "util/xalloc.h"
 
 #define NOT_FOUND "Webhook not found"
@@ -183,6 +185,8 @@ struct start_arg {
 	json_t *payload;
 	int retry_after;
 	char execution_id[EXEC_ID_MAX + 1];
+	const struct config *cfg;
+	struct trigger_outcome run;  /* how far the transaction ran it */
 };
 
 enum { START_LIMIT_RATE = 1001, START_LIMIT_CONCURRENCY, START_GONE };
@@ -215,7 +219,7 @@ start_delivery(struct db *db, void *arg, struct idem_answer *out)
 		.payload = a->payload,
 		.now_ms = now_ms,
 	};
-	int rc = execution_start(db, &rq, a->execution_id);
+	int rc = engine_trigger_start(db, a->cfg, &rq, a->execution_id, &a->run);
 	if (rc == EXEC_DB_ERROR)
 		return DB_FAILED;
 	if (rc != EXEC_OK)
@@ -269,17 +273,22 @@ answer_wait(struct req *r, const struct webhook_config *c, const char *execution
 	return resp_empty(r, 200);
 }
 
-/* Answers a started (or replayed) delivery. */
+/* Answers a started (or replayed) delivery.  result: a synchronous
+ * webhook's answer when the execution already ended (in the trigger's
+ * transaction), else NULL. */
 static int
 answer_started(struct req *r, const struct webhook_target *t, int status, const char *body,
-	       size_t len)
+	       size_t len, const char *result)
 {
 	json_t *v = json_loadb(body, len, 0, NULL);
 	const char *id = json_string_value(json_object_get(v, "execution_id"));
+	int sync = t->config.sync && r->cfg->events_publish_url != NULL && !r->head_only;
 	int rc;
 	if (status != 202 || id == NULL || strlen(id) > EXEC_ID_MAX)
 		rc = resp_raw(r, status, body, len);
-	else if (t->config.sync && r->cfg->events_publish_url != NULL && !r->head_only)
+	else if (sync && result != NULL)
+		rc = resp_raw(r, 200, result, strlen(result));   /* what the wait would answer */
+	else if (sync)
 		rc = answer_wait(r, &t->config, id);
 	else
 		rc = answer_accepted(r, id, body, len);
@@ -344,7 +353,7 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 			return answer_signature(r, s);
 	}
 
-	struct start_arg a = { .t = t, .payload = trigger_payload(r, t) };
+	struct start_arg a = { .t = t, .payload = trigger_payload(r, t), .cfg = r->cfg };
 	struct idem_request rq = { .user_id = t->owner_id, .now = (int64_t)time(NULL) };
 	char key[8 + IDEM_HASH_HEX + 1];
 	const char *id = delivery_id(r, t, a.payload);
@@ -368,15 +377,21 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 	struct idem_answer ans;
 	int create_rc = 0;
 	int rc;
-	switch (idem_create(db, &rq, start_delivery, &a, &ans, &create_rc)) {
+	engine_trigger_abandon();    /* nothing of an earlier request that failed */
+	int created = idem_create(db, &rq, start_delivery, &a, &ans, &create_rc);
+	if (created != IDEM_CREATED)
+		engine_trigger_abandon();
+	switch (created) {
 	case IDEM_CREATED:
-		wake_executors(r->cfg);
-		rc = answer_started(r, t, ans.status, ans.body, ans.len);
+		req_after_response(r, engine_trigger_publish);
+		rc = answer_started(r, t, ans.status, ans.body, ans.len, a.run.webhook_answer);
 		idem_answer_free(&ans);
 		break;
 	case IDEM_REPLAYED:
+		/* The first delivery's answer, waiting again for the result
+		 * (the result channel keeps it). */
 		resp_add_header(r, "Idempotent-Replayed", "true");
-		rc = answer_started(r, t, ans.status, ans.body, ans.len);
+		rc = answer_started(r, t, ans.status, ans.body, ans.len, NULL);
 		idem_answer_free(&ans);
 		break;
 	case IDEM_KEY_REUSED:
@@ -399,6 +414,7 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 		rc = resp_db_error(r, db, "webhook delivery");
 		break;
 	}
+	trigger_outcome_clear(&a.run);
 	json_decref(a.payload);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "events/watch.h"
 #include "db/db.h"
+#include "engine/trigger.h"
 #include "model/execution.h"
 #include "model/job.h"
 #include "util/config.h"
@@ -77,16 +78,21 @@ start_many(struct db *db, const struct config *cfg, struct exec_start *rq, long 
 		long batch = count - *started < 500 ? count - *started : 500;
 		for (long i = 0; i < batch; i++) {
 			rq->now_ms = time_now_ms();
-			int rc = execution_start(db, rq, id);
+			struct trigger_outcome run;
+			int rc = engine_trigger_start(db, cfg, rq, id, &run);
+			trigger_outcome_clear(&run);
 			if (rc != EXEC_OK) {
+				engine_trigger_abandon();
 				db_abandon(db);
 				return rc;
 			}
 		}
-		if (db_commit(db) != 0)
+		if (db_commit(db) != 0) {
+			engine_trigger_abandon();
 			return db_abandon(db);
+		}
 		*started += batch;
-		wake_executors(cfg);
+		engine_trigger_publish();
 	}
 	return EXEC_OK;
 }
@@ -163,16 +169,18 @@ cmd_run(int argc, char **argv)
 		rc = start_many(db, &cfg, &rq, count, &started);
 	else if (rc == EXEC_OK) {
 		rq.now_ms = time_now_ms();
-		rc = execution_start(db, &rq, id);
+		struct trigger_outcome run;
+		rc = engine_trigger_start(db, &cfg, &rq, id, &run);
+		trigger_outcome_clear(&run);
 	}
 	json_decref(payload);
 	int status = 0;
 	if (rc == EXEC_OK && count > 1) {
 		printf("%ld\n", started);
 	} else if (rc == EXEC_OK) {
-		wake_executors(&cfg);
 		printf("%s\n", id);
 		fflush(stdout);
+		engine_trigger_publish();
 		if (wait >= 0)
 			status = wait_for_end(db, id, wait);
 	} else {

@@ -63,10 +63,16 @@ struct held_log {
 /* Runs inline per commit, at most: past it (a loop over many items), the
  * rest goes through job rows and runs in the pass's next rounds. */
 #define INLINE_RUNS_MAX 4096
+/* The same bound for a trigger's transaction (engine_start_inline), which
+ * holds the write lock while an API request waits: a longer run goes on
+ * through job rows, in the executors. */
+#define TRIGGER_INLINE_RUNS_MAX 256
 
 struct commit {
 	struct engine *e;
 	int64_t now;
+	size_t inline_max;           /* INLINE_RUNS_MAX, or less for a trigger */
+	int no_notify;               /* the caller wakes the executors (a batch) */
 	struct touched *t;
 	size_t n_t;
 	struct released_event *ev;
@@ -225,7 +231,7 @@ write_logs(struct commit *c)
 static int
 can_run_inline(const struct commit *c, const struct exec_entry *x, const char *node_id)
 {
-	if (c->n_inl >= INLINE_RUNS_MAX || x->topo == NULL)
+	if (c->n_inl >= c->inline_max || x->topo == NULL)
 		return 0;
 	if (x->deadline_ms > 0 && c->now > x->deadline_ms)
 		return 0;
@@ -254,6 +260,10 @@ carry_out(struct commit *c, struct touched *t, struct plan *p)
 			pj->node_id = pj->scope = NULL;
 			continue;
 		}
+		/* An engine that runs no jobs (a trigger's, owner "") queues
+		 * them for the executors. */
+		if (c->e->owner[0] == '\0')
+			mine = 0;
 		int64_t id;
 		if (job_insert(c->e->db, t->x->id, pj->node_id, pj->scope,
 			       mine ? c->now + c->e->lease_ms : c->now + pj->delay_ms,
@@ -1005,29 +1015,124 @@ touch_in_order(struct commit *c)
 	return rc;
 }
 
+/* What every commit writes after its outcomes are applied: the inline
+ * runs they queued, the executions that ended, the log rows, the states
+ * and the executors' wake-up.  0 or DB_FAILED. */
+static int
+commit_write(struct commit *c)
+{
+	int rc = 0;
+	/* Successors that can run inline do, breadth first: the queue grows
+	 * while it is drained. */
+	for (size_t i = 0; i < c->n_inl && rc == 0; i++)
+		rc = apply_inline(c, &c->inl[i]);
+	if (rc == 0)
+		rc = finalize_finished(c);
+	if (rc == 0)
+		rc = write_logs(c);
+	if (rc == 0)
+		rc = save_touched(c);
+	if (rc == 0 && c->woke_others && !c->no_notify)
+		rc = execution_notify_executors(c->e->db);
+	return rc;
+}
+
+/* After the commit (or, for a trigger, once its caller's transaction has
+ * written everything): the executions' states as committed, and the
+ * events, wake-ups and self-queued jobs held for release. */
+static void
+commit_hold(struct commit *c)
+{
+	struct engine *e = c->e;
+	for (size_t i = 0; i < c->n_t; i++) {
+		c->t[i].x->event_seq = c->t[i].seq;
+		c->t[i].x->settled = !running_now(&c->t[i]);
+	}
+	for (size_t i = 0; i < c->n_ev; i++) {
+		if (e->n_held == e->cap_held) {
+			e->cap_held = e->cap_held ? e->cap_held * 2 : 256;
+			e->held = xrealloc(e->held, e->cap_held * sizeof *e->held);
+		}
+		e->held[e->n_held++] = (struct held_event){ c->ev[i].x, c->ev[i].seq, c->ev[i].type,
+							    c->ev[i].data };
+		c->ev[i].type = NULL;
+		c->ev[i].data = NULL;
+	}
+	for (size_t i = 0; i < c->n_mine; i++)
+		engine_push(e, &c->mine[i]);
+	e->held_wake |= c->woke_others;
+	e->held_gateway |= c->gateway_queued;
+}
+
+int
+engine_start_inline(struct engine *e, struct exec_entry *x, int no_notify, char *status,
+		    size_t status_len)
+{
+	struct commit c = { .e = e, .now = time_now_ms(), .inline_max = TRIGGER_INLINE_RUNS_MAX,
+			    .no_notify = no_notify };
+	const char *start = x->topo && x->topo->start >= 0 ? x->topo->nodes[x->topo->start].node_id
+							   : "";
+	struct ran_job r = { .job = { .attempt = 1, .node_id = xstrdup(start) },
+			     .outcome = { .kind = OUTCOME_START, .started_ms = c.now } };
+	memcpy(r.job.execution_id, x->id, sizeof r.job.execution_id);
+	if (x->topo == NULL)
+		snprintf(r.outcome.error, sizeof r.outcome.error,
+			 "the workflow has no node to run (only triggers and sub-components)");
+	e->runs++;
+	int rc = apply(&c, &r);
+	if (rc == 0)
+		rc = commit_write(&c);
+	/* A gateway message waits in the outbox for an executor's sender. */
+	if (rc == 0 && c.gateway_queued && !c.woke_others) {
+		c.woke_others = 1;
+		if (!no_notify)
+			rc = execution_notify_executors(e->db);
+	}
+	job_clear(&r.job);
+	outcome_clear(&r.outcome);
+	if (rc != 0) {
+		engine_exec_forget_states(e);
+		commit_free(&c, 0);
+		return DB_FAILED;
+	}
+	for (size_t i = 0; i < c.n_t; i++)
+		if (c.t[i].x == x)
+			snprintf(status, status_len, "%s", c.t[i].status);
+	commit_hold(&c);
+	commit_free(&c, 1);
+	return 0;
+}
+
+void
+engine_release_held(struct engine *e)
+{
+	release_held(e);
+}
+
+void
+engine_discard_held(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_held; i++) {
+		free(e->held[i].type);
+		json_decref(e->held[i].data);
+	}
+	e->n_held = 0;
+	e->held_wake = e->held_gateway = e->held_durable = 0;
+}
+
 int
 engine_commit_batch(struct engine *e, int durable)
 {
 	if (e->n_batch == 0)
 		return 0;
-	struct commit c = { .e = e, .now = time_now_ms() };
+	struct commit c = { .e = e, .now = time_now_ms(), .inline_max = INLINE_RUNS_MAX };
 	if (db_set_commit_durable(e->db, durable) != 0 || db_begin_write(e->db) != 0)
 		return -1;
 	int rc = touch_in_order(&c);
 	for (size_t i = 0; i < e->n_batch && rc == 0; i++)
 		rc = apply(&c, &e->batch[i]);
-	/* Successors that can run inline do, breadth first: the queue grows
-	 * while it is drained. */
-	for (size_t i = 0; i < c.n_inl && rc == 0; i++)
-		rc = apply_inline(&c, &c.inl[i]);
 	if (rc == 0)
-		rc = finalize_finished(&c);
-	if (rc == 0)
-		rc = write_logs(&c);
-	if (rc == 0)
-		rc = save_touched(&c);
-	if (rc == 0 && c.woke_others)
-		rc = execution_notify_executors(e->db);
+		rc = commit_write(&c);
 	if (rc != 0 || db_commit(e->db) != 0) {
 		log_warn("engine: committing %zu node results failed (%s: %s); retrying",
 			 e->n_batch, db_errclass_name(db_error_class(e->db)), db_errmsg(e->db));
@@ -1038,28 +1143,11 @@ engine_commit_batch(struct engine *e, int durable)
 		return -1;
 	}
 	e->commits++;
-	for (size_t i = 0; i < c.n_t; i++) {
-		c.t[i].x->event_seq = c.t[i].seq;
-		c.t[i].x->settled = !running_now(&c.t[i]);
-	}
 	if (c.n_t > 0)
 		memcpy(e->last_exec, c.t[c.n_t - 1].x->id, sizeof e->last_exec);
 	/* The events wait for a durable commit: nothing is seen before it
 	 * would survive a power cut. */
-	for (size_t i = 0; i < c.n_ev; i++) {
-		if (e->n_held == e->cap_held) {
-			e->cap_held = e->cap_held ? e->cap_held * 2 : 256;
-			e->held = xrealloc(e->held, e->cap_held * sizeof *e->held);
-		}
-		e->held[e->n_held++] = (struct held_event){ c.ev[i].x, c.ev[i].seq, c.ev[i].type,
-							    c.ev[i].data };
-		c.ev[i].type = NULL;
-		c.ev[i].data = NULL;
-	}
-	for (size_t i = 0; i < c.n_mine; i++)
-		engine_push(e, &c.mine[i]);
-	e->held_wake |= c.woke_others;
-	e->held_gateway |= c.gateway_queued;
+	commit_hold(&c);
 	if (durable)
 		release_held(e);
 	for (size_t i = 0; i < e->n_batch; i++) {

@@ -147,6 +147,27 @@ void engine_exec_forget_states(struct engine *e);
  * the database failed (the batch is kept for a retry). */
 int engine_commit_batch(struct engine *e, int durable);
 
+/*
+ * A trigger's run (engine/trigger.h), inside the caller's open write
+ * transaction: the new execution x's trigger node and the nodes after it
+ * that run inline (at most 256), applied as an executor's commit applies
+ * them (log rows, state, jobs for what does not run inline, queued for
+ * the executors since this engine runs none, the final status).  The
+ * events and wake-ups are held: engine_release_held() after the caller's
+ * commit, engine_discard_held() after a rollback.  *status receives the
+ * execution's status.  0 or DB_FAILED (the caller rolls back).
+ */
+int engine_start_inline(struct engine *e, struct exec_entry *x, int no_notify, char *status,
+			size_t status_len);
+/* Publishes the held events and wakes whoever the commits queued work
+ * for (without a durability barrier: the caller's commit was durable). */
+void engine_release_held(struct engine *e);
+/* Forgets the held events and wake-ups (their transaction rolled back). */
+void engine_discard_held(struct engine *e);
+/* Forgets every execution of the cache (the graphs stay); only when no
+ * held event refers to one. */
+void engine_exec_drop_all(struct engine *e);
+
 /* Makes what the pass committed durable (one fsync covers every earlier
  * commit: the log is written in order), then publishes the held events
  * and wakes whoever the commits queued work for.  0 or -1. */

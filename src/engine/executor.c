@@ -213,6 +213,15 @@ drop_settled(struct engine *e)
 	}
 }
 
+void
+engine_exec_drop_all(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_cache; i++)
+		entry_free(e, e->cache[i]);
+	e->n_cache = 0;
+	json_object_clear(e->cache_index);
+}
+
 /* The state as committed now: reloaded when another process changed it. */
 static int
 refresh_state(struct engine *e, struct exec_entry *x, char *status, size_t status_len)

@@ -269,6 +269,9 @@ serve_one(struct http_ctx *ctx, FCGX_Request *fcgi, const struct fcgi_watch *w)
 	FCGX_Finish_r(fcgi);
 	if (WATCH(w, end))
 		w->end(w->arg, monotonic_ms() - start);
+	/* The answer is complete: what the handler left for afterwards
+	 * (live events) no longer keeps its caller waiting. */
+	http_ctx_after_response(ctx);
 }
 
 int

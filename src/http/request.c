@@ -283,6 +283,21 @@ http_ctx_init(struct http_ctx *ctx, const struct config *cfg, const struct route
 }
 
 void
+req_after_response(struct req *r, void (*fn)(void))
+{
+	r->ctx->after_response = fn;
+}
+
+void
+http_ctx_after_response(struct http_ctx *ctx)
+{
+	void (*fn)(void) = ctx->after_response;
+	ctx->after_response = NULL;
+	if (fn != NULL)
+		fn();
+}
+
+void
 http_ctx_close(struct http_ctx *ctx)
 {
 	if (ctx->db != NULL)

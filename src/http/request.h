@@ -33,6 +33,9 @@ struct http_ctx {
 	int gate_n;                /* how many of gate_fds are open; -1 before the first use */
 	struct answer_cache *details;  /* owned; rendered workflow details, NULL when off */
 	const struct scoreboard *scoreboard; /* the pool's, for /status; NULL outside a pool */
+	/* Work a handler left for after its answer is complete
+	 * (req_after_response); the accept loop runs it and clears it. */
+	void (*after_response)(void);
 };
 
 /* Sets up the per-process state; the database is opened on first use.
@@ -112,6 +115,14 @@ struct req {
 int req_init(struct req *r, struct http_ctx *ctx, FCGX_Request *fcgi);
 /* Frees what the request owns. */
 void req_cleanup(struct req *r);
+
+/* fn runs once this request's answer is complete and sent (the caller is
+ * not kept waiting for it), before the process takes another request.
+ * One per request; a second call replaces the first. */
+void req_after_response(struct req *r, void (*fn)(void));
+/* Runs and clears the work left by req_after_response (the accept loop,
+ * after it finished a request). */
+void http_ctx_after_response(struct http_ctx *ctx);
 
 /* Decodes the matched route's path parameters into r. */
 void req_set_route(struct req *r, const struct route_match *m);

@@ -51,6 +51,9 @@ struct exec_start {
 	const char *execution_id;      /* NULL: a new uuid; else this one (a schedule's
 					* dispatch claims its due time with it first) */
 	int no_notify;                 /* the caller wakes the executors once for a batch */
+	int no_first_job;              /* the caller runs the trigger in this transaction
+					* itself (engine/trigger.h): no first job, no
+					* wake-up; execution_queue_start() if it cannot */
 };
 
 /*
@@ -61,6 +64,13 @@ struct exec_start {
  * receives the new id (EXEC_ID_MAX + 1 bytes).
  */
 int execution_start(struct db *db, const struct exec_start *rq, char *execution_id_out);
+
+/* Queues the first job of an execution started with no_first_job (the
+ * trigger node_id, NULL or "" when there is none), due now, and unless
+ * no_notify the executors' wake-up: what execution_start() does without
+ * no_first_job.  In the caller's write transaction. */
+int execution_queue_start(struct db *db, const char *execution_id, const char *trigger_node_id,
+			  int64_t now_ms, int no_notify);
 
 /* The owner of the workflow slug (for runs started by the operator). */
 int execution_workflow_owner(struct db *db, const char *slug, int64_t *owner);

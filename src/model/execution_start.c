@@ -250,6 +250,16 @@ execution_notify_executors(struct db *db)
 }
 
 int
+execution_queue_start(struct db *db, const char *execution_id, const char *trigger_node_id,
+		      int64_t now_ms, int no_notify)
+{
+	int rc = insert_first_job(db, execution_id, trigger_node_id, now_ms);
+	if (rc == EXEC_OK && !no_notify)
+		rc = execution_notify_executors(db);
+	return rc;
+}
+
+int
 execution_start(struct db *db, const struct exec_start *rq, char *execution_id_out)
 {
 	int own = !db_in_transaction(db);
@@ -273,10 +283,8 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 		state = render_initial_state(rq, id, rq->now_ms);
 		rc = insert_execution(db, rq, &t, id, state);
 	}
-	if (rc == EXEC_OK)
-		rc = insert_first_job(db, id, t.trigger_node_id, rq->now_ms);
-	if (rc == EXEC_OK && !rq->no_notify)
-		rc = execution_notify_executors(db);
+	if (rc == EXEC_OK && !rq->no_first_job)
+		rc = execution_queue_start(db, id, t.trigger_node_id, rq->now_ms, rq->no_notify);
 	free(state);
 	free(t.trigger_node_id);
 	if (rc == DB_FAILED)

@@ -267,6 +267,9 @@ sub env {
 	%env = (%env,
 		DATABASE_URL => $self->{db_url},
 		PIPELIT_DATA_DIR => "$self->{dir}/data",
+		# The pool's pid file, so `pipelit run` finds its host's table of
+		# watched channels (events/watch.h) beside it.
+		PIPELIT_PID_FILE => $self->{pid_file},
 		PIPELIT_TEST_ROUTES => 1,
 		PIPELIT_RESPONDERS => $self->{responders},
 		PIPELIT_EXECUTORS => $self->{executors},

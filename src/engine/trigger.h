@@ -1,0 +1,60 @@
+/*
+ * trigger.h: a trigger's transaction runs what it can of its execution
+ * (doc/engine.md, "Inline runs").
+ *
+ * Every trigger (execute, chat, webhook, inbound, `pipelit run`) writes
+ * the execution row; then, in the same transaction, the trigger node runs
+ * and the nodes after it that run inline (logic nodes: switch, router,
+ * filter, merge, loop, wait, assertion, reply_chat) run as an executor's
+ * commit would run them: the same log rows, state, events and final
+ * status.  A logic-only workflow is thus one durable transaction from
+ * trigger to its end.  Whatever does not run inline (an agent, a delayed
+ * wait's successors, a retry, a human confirmation, a child workflow, or
+ * nodes past the trigger's bound of 256) is queued as job rows for the
+ * executors, and they are woken.  An execution this process cannot start
+ * safely (past its deadline) gets its trigger job instead, as before.
+ *
+ * One engine per process (responder or command), with its graphs cached
+ * across triggers; it runs no jobs and holds no leases.  Its events are
+ * held until the caller has committed and answered: engine_trigger_
+ * committed() right after the commit (wakes the executors when work was
+ * queued), engine_trigger_publish() once the answer is sent (publishes
+ * the events through the event publisher, waiting up to 2 s for nginx),
+ * or engine_trigger_abandon() when the transaction rolled back.
+ */
+#ifndef PIPELIT_ENGINE_TRIGGER_H
+#define PIPELIT_ENGINE_TRIGGER_H
+
+#include <stddef.h>
+
+#include "model/execution.h"
+
+struct config;
+struct db;
+
+struct trigger_outcome {
+	char status[16];             /* the execution's status as the transaction left it */
+	int queued;                  /* work was queued for the executors */
+	/* A synchronous webhook's answer (events/webhook_result.h) when the
+	 * execution ended in the transaction; malloc'd, or NULL. */
+	char *webhook_answer;
+};
+
+void trigger_outcome_clear(struct trigger_outcome *o);
+
+/*
+ * execution_start() (model/execution.h) with the run described above, in
+ * the caller's open write transaction or, when none is open, in its own
+ * (committed here; the caller still calls engine_trigger_publish()).  Returns what execution_start() returns;
+ * on anything but EXEC_OK nothing is held.
+ */
+int engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_start *rq,
+			 char *execution_id_out, struct trigger_outcome *out);
+
+/* After the commit, once the answer is sent: publishes the held events,
+ * then wakes the executors (every host's) when work was queued. */
+void engine_trigger_publish(void);
+/* The transaction rolled back: nothing of it is published. */
+void engine_trigger_abandon(void);
+
+#endif
