@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench/sqlite_sync.sh: what synchronous=FULL costs against NORMAL.  A few
 # writer processes commit one-row transactions through Pipelit's db layer
-# for a few seconds at each level, on a file in DIR (default: a temporary
-# directory under /var/tmp, a real disk rather than a tmpfs, where fsync
-# costs nothing); prints commits/s for each and the ratio FULL/NORMAL.
+# for a few seconds each at FULL through the group commit (how Pipelit
+# runs), at SQLite's own FULL (a sync inside each commit) and at NORMAL, on
+# a file in DIR (default: a temporary directory under /var/tmp, a real disk
+# rather than a tmpfs, where fsync costs nothing); prints commits/s for
+# each and the ratios.
 #
 #   bench/sqlite_sync.sh [--seconds N] [--writers N] [--dir DIR]
 # Needs a build in build/ (scripts/test.sh or make); PIPELIT_BUILD_DIR
