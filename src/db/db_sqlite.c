@@ -418,8 +418,11 @@ sq_open(const struct db_url *u, int create, char **err)
 		return NULL;
 	}
 	if (d->sync_after_commit) {
+		/* Said once: a read-only store's handle is opened anew for each
+		 * request. */
+		static int warned;
 		d->group = commit_group_open(u->path);
-		if (d->group == NULL)
+		if (d->group == NULL && !warned++)
 			log_warn("cannot open the commit group file of %s (%s): each durable commit "
 				 "syncs the log on its own", u->path, strerror(errno));
 	}
