@@ -396,6 +396,75 @@ backend_async() {
 	row "$label: node jobs/s, 50-node chains async" "$(chain_throughput "$name") /s" "-" "info"
 }
 
+# CPU clock ticks (utime + stime) summed over PIDS.
+cpu_ticks() {
+	local pid total=0 f
+	for pid in "$@"; do
+		f=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null) || continue
+		total=$((total + $(awk '{ print $12 + $13 }' <<<"$f")))
+	done
+	echo "$total"
+}
+
+# The executor processes of the pool NAME, and its nginx's processes.
+executor_pids() {
+	local pid
+	for pid in $(children_of "$(cat "$WORK/$1.pid")"); do
+		grep -q executor "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+	done
+}
+nginx_pids() {
+	local master
+	master=$(cat "$WORK/front_$1/nginx.pid")
+	echo "$master" $(children_of "$master")
+}
+
+# One live subscriber on the workflow channel of bench-branch, renewed
+# whenever its ticket ends the subscription; sets SUBSCRIBER.
+start_subscriber() {
+	(
+		while :; do
+			url=$(curl -s -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+				-d '{"channel":"workflow:bench-branch"}' "$BASE/api/v1/events/ticket/" |
+				sed -n 's/.*"url": *"\([^"]*\)".*/\1/p')
+			[ -n "$url" ] || { sleep 1; continue; }
+			curl -sN -H 'Accept: text/event-stream' "$BASE$url" >>"$WORK/subscriber.out" 2>/dev/null
+		done
+	) &
+	SUBSCRIBER=$!
+	PIDS+=("$SUBSCRIBER")
+	sleep 1
+}
+stop_subscriber() {
+	pkill -P "$SUBSCRIBER" 2>/dev/null
+	kill "$SUBSCRIBER" 2>/dev/null
+	wait "$SUBSCRIBER" 2>/dev/null
+	pkill -P "$SUBSCRIBER" 2>/dev/null
+	return 0
+}
+
+# backend_async_events NAME LABEL: async executions/s with nobody watching
+# and with one subscriber on the workflow channel, and the CPU the
+# executor and nginx spent per execution in each (the events' cost).
+backend_async_events() {
+	local name=$1 label=$2 who rate completed failed drain e0 n0 e1 n1 hz
+	hz=$(getconf CLK_TCK)
+	for who in nobody subscriber; do
+		[ "$who" = subscriber ] && start_subscriber
+		say "$name: asynchronous with $who watching the workflow channel"
+		e0=$(cpu_ticks $(executor_pids "$name"))
+		n0=$(cpu_ticks $(nginx_pids "$name"))
+		read -r rate completed failed drain < <(async_by_fire "$name")
+		e1=$(cpu_ticks $(executor_pids "$name"))
+		n1=$(cpu_ticks $(nginx_pids "$name"))
+		[ "$who" = subscriber ] && stop_subscriber
+		row "$label: async executions/s, $who watching (live events)" \
+			"$rate /s ($completed completed); CPU per execution: executor $(awk -v d=$((e1 - e0)) -v n="$completed" -v hz="$hz" \
+				'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }') us, nginx $(awk -v d=$((n1 - n0)) \
+				-v n="$completed" -v hz="$hz" 'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }') us" "-" "info"
+	done
+}
+
 # http_async_row NAME LABEL WHAT RAW TARGET OP LIMIT URL [HEADER]: one
 # asynchronous row through an HTTP trigger.
 http_async_row() {
@@ -495,6 +564,7 @@ engine_main() {
 	backend_async sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
 	backend_webhooks sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
 	stop_mem_sampler sqlite
+	backend_async_events sqlite SQLite
 	mem_breakdown sqlite >"$WORK/sqlite.breakdown"
 	row "SQLite: pool memory during the run (max)" "$MEM_MB MB PSS" "< 40 MB" "$(verdict "$MEM_MB" lt 40)"
 	SQ_SYNC_RPS=$(wrk_field sync_sqlite 3)
