@@ -122,7 +122,7 @@ stop_named_pool() {
 pool_pids() {
 	local master
 	master=$(cat "$WORK/$1.pid")
-	echo "$master" $(children_of "$master")
+	echo "$master" $(children_of "$master" || true)
 }
 
 # PSS of the pool NAME in kB, summed over the master and its children.
@@ -410,13 +410,14 @@ cpu_ticks() {
 executor_pids() {
 	local pid
 	for pid in $(children_of "$(cat "$WORK/$1.pid")"); do
-		grep -q executor "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+		if grep -q executor "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
 	done
+	return 0
 }
 nginx_pids() {
 	local master
 	master=$(cat "$WORK/front_$1/nginx.pid")
-	echo "$master" $(children_of "$master")
+	echo "$master" $(children_of "$master" || true)
 }
 
 # One live subscriber on the workflow channel of bench-branch, renewed
@@ -436,11 +437,11 @@ start_subscriber() {
 	sleep 1
 }
 stop_subscriber() {
-	pkill -P "$SUBSCRIBER" 2>/dev/null
-	kill "$SUBSCRIBER" 2>/dev/null
-	wait "$SUBSCRIBER" 2>/dev/null
-	pkill -P "$SUBSCRIBER" 2>/dev/null
-	return 0
+	local child children
+	children=$(children_of "$SUBSCRIBER" || true)
+	kill "$SUBSCRIBER" 2>/dev/null || true
+	for child in $children; do kill "$child" 2>/dev/null || true; done
+	wait "$SUBSCRIBER" 2>/dev/null || true
 }
 
 # backend_async_events NAME LABEL: async executions/s with nobody watching
@@ -450,14 +451,14 @@ backend_async_events() {
 	local name=$1 label=$2 who rate completed failed drain e0 n0 e1 n1 hz
 	hz=$(getconf CLK_TCK)
 	for who in nobody subscriber; do
-		[ "$who" = subscriber ] && start_subscriber
+		if [ "$who" = subscriber ]; then start_subscriber; fi
 		say "$name: asynchronous with $who watching the workflow channel"
 		e0=$(cpu_ticks $(executor_pids "$name"))
 		n0=$(cpu_ticks $(nginx_pids "$name"))
 		read -r rate completed failed drain < <(async_by_fire "$name")
 		e1=$(cpu_ticks $(executor_pids "$name"))
 		n1=$(cpu_ticks $(nginx_pids "$name"))
-		[ "$who" = subscriber ] && stop_subscriber
+		if [ "$who" = subscriber ]; then stop_subscriber; fi
 		row "$label: async executions/s, $who watching (live events)" \
 			"$rate /s ($completed completed); CPU per execution: executor $(awk -v d=$((e1 - e0)) -v n="$completed" -v hz="$hz" \
 				'BEGIN { printf "%.0f", (n > 0 ? d * 1e6 / hz / n : 0) }') us, nginx $(awk -v d=$((n1 - n0)) \
