@@ -345,7 +345,11 @@ backend_up() {
 	# api_client.sh's make_api_key works on the pool in $WORK/pool.
 	rm -rf "$WORK/pool"
 	ln -s "$WORK/$name" "$WORK/pool"
-	FIRE_ENV=("$@")
+	# engine_fire starts executions as this pool's triggers do, with its
+	# table of watched channels; PIPELIT_BENCH_FIRE_JOB=1 (an A/B run
+	# against a pool from before inline runs) makes it write trigger jobs.
+	FIRE_ENV=("$@" PIPELIT_PID_FILE="$WORK/$name.pid")
+	[ -z "${PIPELIT_BENCH_FIRE_JOB:-}" ] || FIRE_ENV+=(PIPELIT_BENCH_FIRE_JOB="$PIPELIT_BENCH_FIRE_JOB")
 	POOL_EXTRA_ENV=("$@")
 	make_api_key "$BASE"
 	perl "$ROOT/bench/engine_workflows.pl" "$BASE" "$API_KEY" || die "$name: making the workflows failed"

@@ -1,6 +1,10 @@
 /*
  * engine_fire.c: starts executions the way a trigger does (one
- * execution_start() transaction each, then the executors' wake-up) and
+ * engine_trigger_start() transaction each: the execution row and what of
+ * it runs inline in the trigger, then its events published and, when it
+ * queued work, the executors' wake-up; with PIPELIT_BENCH_FIRE_JOB=1 the
+ * way triggers did before inline runs: execution_start() writing the
+ * trigger's job, then the wake-up, for A/B runs against an older pool) and
  * times what the pool's executors make of them, reading only what they
  * persisted.  Built and run by bench/engine.sh against a running pool; the
  * database and its settings come from the environment, as for any pipelit
@@ -50,6 +54,8 @@
 
 #include "db/db.h"
 #include "db/db_settings.h"
+#include "engine/trigger.h"
+#include "events/watch.h"
 #include "model/execution.h"
 #include "util/config.h"
 #include "util/timefmt.h"
@@ -87,14 +93,22 @@ start_one(struct db *db, const struct config *cfg, const char *slug, const char 
 		.workflow_slug = slug, .owner = EXEC_ANY_OWNER, .user_profile_id = owner,
 		.trigger_type = trigger_type, .payload = payload, .now_ms = time_now_ms(),
 	};
-	int rc = execution_start(db, &rq, id);
+	const char *job = getenv("PIPELIT_BENCH_FIRE_JOB");
+	int old = job != NULL && strcmp(job, "1") == 0;
+	struct trigger_outcome run;
+	int rc = old ? execution_start(db, &rq, id) : engine_trigger_start(db, cfg, &rq, id, &run);
 	json_decref(payload);
 	if (rc != EXEC_OK) {
 		fprintf(stderr, "engine_fire: execution_start: %d %s\n", rc,
 			rc == DB_FAILED ? db_errmsg(db) : "");
 		return -1;
 	}
-	wake_executors(cfg);
+	if (old) {
+		wake_executors(cfg);
+	} else {
+		trigger_outcome_clear(&run);
+		engine_trigger_publish();
+	}
 	return 0;
 }
 
@@ -367,6 +381,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	db_configure_from(&cfg, DB_FOR_TOOLS);
+	/* The pool's table of watched channels (PIPELIT_PID_FILE), as a
+	 * trigger's process has it. */
+	watch_attach(&cfg, 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (strcmp(argv[1], "async") == 0 && argc == 7)
 		return fire_async(&cfg, argv[2], argv[3], atol(argv[4]), atoi(argv[5]), atof(argv[6]));
