@@ -189,8 +189,8 @@ perf_start() {
 	[ "${PIPELIT_BENCH_PERF:-0}" = 1 ] || return 0
 	command -v perf >/dev/null || { say "perf is not installed"; return 0; }
 	local pids
-	pids=$(pool_pids "$1" | paste -sd, -)
-	perf record -q -g -F 2000 -o "$WORK/$1.perf.data" -p "$pids" >/dev/null 2>&1 &
+	pids=$(pool_pids "$1" | tr -s " " ",")
+	perf record -q -g -F 2000 -o "$WORK/$1.perf.data" -p "$pids" >"$WORK/$1.perf.err" 2>&1 &
 	PERF_PID=$!
 	sleep 0.5
 }
@@ -199,7 +199,7 @@ perf_stop() {
 	[ -n "${PERF_PID:-}" ] || return 0
 	kill -INT "$PERF_PID" 2>/dev/null || true
 	wait "$PERF_PID" 2>/dev/null || true
-	perf report -q -i "$WORK/$1.perf.data" --stdio --no-children --sort comm,dso,sym -g none \
+	perf report -q -i "$WORK/$1.perf.data" --stdio --no-children --sort pid,dso,sym -g none \
 		2>/dev/null | grep -v '^$' | head -60 >"$WORK/$1.perf$2.txt" || true
 	say "$1: perf report (top 25 of $WORK/$1.perf$2.txt):"
 	head -25 "$WORK/$1.perf$2.txt" >&2 || true
@@ -270,11 +270,11 @@ strace_turns() {
 	wait "$tracer" 2>/dev/null || true
 	# strace -c: "% time, seconds, usecs/call, calls, [errors,] syscall".
 	row "$label: executor system calls per agent turn (strace -c, $STRACE_N turns)" \
-		"$(awk -v n="$STRACE_N" '$NF ~ /^(fdatasync|fsync|poll|ppoll|connect|sendto)$/ { s[$NF] = $4 }
+		"$(awk -v n="$STRACE_N" '$NF ~ /^(fdatasync|fsync|poll|ppoll|epoll_wait|epoll_ctl|connect|sendto)$/ { s[$NF] = $4 }
 			$NF == "total" { t = $4 }
-			END { printf "%.1f in all; fdatasync %.2f, fsync %.2f, poll %.1f, sendto %.1f, connect %.2f",
-				t / n, s["fdatasync"] / n, s["fsync"] / n, (s["poll"] + s["ppoll"]) / n, s["sendto"] / n,
-				s["connect"] / n }' "$WORK/$name.strace_c")" "-" "info"
+			END { printf "%.1f in all; fdatasync %.2f, fsync %.2f, poll %.1f, epoll_wait %.1f, epoll_ctl %.1f, sendto %.1f, connect %.2f",
+				t / n, s["fdatasync"] / n, s["fsync"] / n, (s["poll"] + s["ppoll"]) / n, s["epoll_wait"] / n,
+				s["epoll_ctl"] / n, s["sendto"] / n, s["connect"] / n }' "$WORK/$name.strace_c")" "-" "info"
 	row "$label: connections to the double per model call, a second burst" \
 		"$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) 'BEGIN { printf "%.3f (%d connections for %d requests)", (r > 0 ? c / r : 0), c, r }')" \
 		"-" "info"
