@@ -1,14 +1,15 @@
 // The routes. Every page but login and setup is loaded on demand, so the
 // login page does not download the editor.
 import { lazy, Suspense, useEffect } from 'react';
-import { BrowserRouter, Navigate, Route, Routes, useNavigate } from 'react-router-dom';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { BrowserRouter, Navigate, Route, Routes, useNavigate, useParams } from 'react-router-dom';
+import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { ApiError, setUnauthorizedHandler } from '../api/client';
 import { RequireAdmin, RequireAuth, loginPath } from './auth';
 import { Layout } from './Layout';
 import { Login } from '../pages/Login';
 import { Setup } from '../pages/Setup';
 import { Loading } from '../ui/kit';
+import { prefetchEditor } from '../editor/prefetch';
 
 const Dashboard = lazy(() => import('../pages/Dashboard'));
 const Editor = lazy(() => import('../pages/Editor'));
@@ -55,6 +56,15 @@ function Authed({ children, admin }: { children: JSX.Element; admin?: boolean })
   );
 }
 
+// The editor's route starts its data reads before the editor's code has
+// arrived (the lazy chunk suspends below this component, not above it).
+function EditorRoute() {
+  const { slug = '' } = useParams();
+  const qc = useQueryClient();
+  prefetchEditor(qc, slug);
+  return <Editor />;
+}
+
 export function App() {
   return (
     <QueryClientProvider client={queryClient}>
@@ -64,7 +74,7 @@ export function App() {
           <Route path="/login" element={<Login />} />
           <Route path="/setup" element={<Setup />} />
           <Route path="/" element={<Authed><Dashboard /></Authed>} />
-          <Route path="/workflows/:slug" element={<Authed><Editor /></Authed>} />
+          <Route path="/workflows/:slug" element={<Authed><EditorRoute /></Authed>} />
           <Route path="/executions" element={<Authed><Executions /></Authed>} />
           <Route path="/executions/:id" element={<Authed><ExecutionDetail /></Authed>} />
           <Route path="/credentials" element={<Authed><Credentials /></Authed>} />

@@ -7,13 +7,16 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { editorApi } from '../api/editor';
 import { ErrorNote, Loading } from '../ui/kit';
 import { EditorCanvas } from '../editor/EditorCanvas';
+import { nodeTypesKey, takeWorkflow } from '../editor/prefetch';
 import '../editor/editor.css';
 
 export default function Editor() {
   const { slug = '' } = useParams();
-  const types = useQuery({ queryKey: ['node-types'], queryFn: editorApi.nodeTypes, staleTime: Infinity });
+  // Both reads were started by the route (editor/prefetch.ts) while this
+  // code was downloading.
+  const types = useQuery({ queryKey: nodeTypesKey, queryFn: editorApi.nodeTypes, staleTime: Infinity });
   // Loaded once per visit: the canvas keeps its own copy from then on.
-  const wf = useQuery({ queryKey: ['workflow-editor', slug], queryFn: () => editorApi.workflow(slug), staleTime: Infinity, gcTime: 0 });
+  const wf = useQuery({ queryKey: ['workflow-editor', slug], queryFn: () => takeWorkflow(slug, () => editorApi.workflow(slug)), staleTime: Infinity, gcTime: 0 });
   const name = wf.data?.name ?? slug;
   useEffect(() => {
     document.title = `${name} · Pipelit`;
