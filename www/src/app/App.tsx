@@ -1,6 +1,6 @@
 // The routes. Every page but login and setup is loaded on demand, so the
 // login page does not download the editor.
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, Suspense, useEffect, useMemo } from 'react';
 import { BrowserRouter, Navigate, Route, Routes, useNavigate, useParams } from 'react-router-dom';
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { ApiError, setUnauthorizedHandler } from '../api/client';
@@ -57,11 +57,12 @@ function Authed({ children, admin }: { children: JSX.Element; admin?: boolean })
 }
 
 // The editor's route starts its data reads before the editor's code has
-// arrived (the lazy chunk suspends below this component, not above it).
+// arrived (the lazy chunk suspends below this component, not above it);
+// once per workflow shown, not on every change of the location.
 function EditorRoute() {
   const { slug = '' } = useParams();
   const qc = useQueryClient();
-  prefetchEditor(qc, slug);
+  useMemo(() => prefetchEditor(qc, slug), [qc, slug]);
   return <Editor />;
 }
 
