@@ -8,8 +8,9 @@
  * malloc_trim() does, page by page, inside the heap.  Giving memory back
  * costs page faults when it is taken again, so it is done at most every
  * GIVE_BACK_INTERVAL_MS and only once FREE_HELD_LIMIT is exceeded: the
- * faults of a few MB a few times a second, against the pool's memory
- * target (issue 13: under 40 MB for the whole pool).
+ * faults of a few MB once a second, against the pool's memory target
+ * (issue 13: under 40 MB for the whole pool).  Every 250 ms cost an
+ * executor more CPU per execution under a burst (measured, noisy).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,7 +24,7 @@
 /* Free memory a process may hold before it is given back. */
 #define FREE_HELD_LIMIT (2u << 20)
 /* The least time between two give-backs. */
-#define GIVE_BACK_INTERVAL_MS 250
+#define GIVE_BACK_INTERVAL_MS 1000
 
 /* This process's last give-back (each process has its own copy). */
 static int64_t last_give_back_ms;
@@ -43,11 +44,6 @@ memory_policy_apply(enum memory_kind kind)
 	 * threads are short-lived): one arena, instead of one per thread
 	 * that ever called malloc, each keeping its own free memory. */
 	mallopt(M_ARENA_MAX, 1);
-	/* A fixed threshold for allocating large blocks with mmap: by default
-	 * glibc raises it to the largest block ever freed (up to 32 MB), after
-	 * which such blocks come from the heap and stay there as free holes
-	 * (a big result, a big request body). */
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
 	switch (kind) {
 	case MEMORY_EXECUTOR:
 		/* A pass allocates and frees a lot; left to its defaults, malloc
@@ -61,9 +57,10 @@ memory_policy_apply(enum memory_kind kind)
 		break;
 	case MEMORY_RESPONDER:
 	case MEMORY_MASTER:
-		/* A request's allocations are small; glibc's defaults suit them
-		 * (the top is trimmed beyond 128 kB). */
-		mallopt(M_TRIM_THRESHOLD, 128 << 10);
+		/* glibc's own thresholds, which adapt: a fixed trim threshold of
+		 * 128 kB gave the top back after one request and took it again in
+		 * the next (more CPU per synchronous webhook call, measured), and
+		 * a responder's heap is about 1 MB. */
 		break;
 	}
 	last_give_back_ms = monotonic_ms();
