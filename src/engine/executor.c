@@ -547,8 +547,10 @@ engine_new(const struct config *cfg, struct db *db)
 	}
 	engine_services_init(e);
 	e->services.publish_live = publish_for_node;
-	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0)
+	if (db_backend_of(db) == DB_POSTGRES && db_listen(db, "pipelit_jobs") == 0) {
 		e->notify_fd = db_notify_fd(db);
+		multi_epoll_watch(e->loop, e->notify_fd);
+	}
 	/* Subscriptions authorized on any host (events/watch.h). */
 	if (e->notify_fd >= 0 && db_listen(db, WATCH_NOTIFY_CHANNEL) == 0) {
 		db_on_notify(db, WATCH_NOTIFY_CHANNEL, on_watch_notify, e);
@@ -684,8 +686,6 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		multi_epoll_kick(e->loop);
 		transfer_finish_all(e->multi);
 		publisher_pump(e->pub);          /* what the transfers' callbacks queued */
-		if (e->notify_fd >= 0)
-			multi_epoll_watch(e->loop, e->notify_fd);   /* it may be a new socket */
 		/* Only the sockets that are ready (or whose timeout fell due)
 		 * are run, not every transfer in flight. */
 		multi_epoll_wait(e->loop, wait);
@@ -700,6 +700,12 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 			int fd = db_notify_fd(e->db);
 			if (fd != e->notify_fd)
 				multi_epoll_unwatch(e->loop, e->notify_fd);
+			/* Watched again only when the socket may be new: another
+			 * descriptor, or a reconnect (which n counts) that may have
+			 * reused the number.  Not on every wake-up: an idle pool
+			 * makes no system call on its database connection. */
+			if (fd != e->notify_fd || n != 0)
+				multi_epoll_watch(e->loop, fd);
 			e->notify_fd = fd;
 		}
 		if (on_idle)
