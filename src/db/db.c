@@ -137,14 +137,6 @@ db_error_class(const struct db *db)
 
 /* ---- retry helpers -------------------------------------------------- */
 
-int64_t
-db_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleeps a random time in [min_us, max_us).  Jitter from the clock and
  * the pid: enough to keep processes that collided once from colliding in
  * lock-step, with no shared state. */

@@ -130,7 +130,4 @@ int db_pg_drain_notifies(struct db *db);
 void db_pg_on_notify(struct db *db, const char *channel,
 		     void (*fn)(const char *payload, void *arg), void *arg);
 
-/* Monotonic milliseconds, for retry deadlines. */
-int64_t db_now_ms(void);
-
 #endif

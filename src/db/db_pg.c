@@ -23,6 +23,7 @@
 #include "db/pg_wait.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/timefmt.h"
 
 /* Type OIDs from the server's pg_type catalogue; stable across versions. */
 #define BOOLOID 16
@@ -176,7 +177,7 @@ await_sent(struct pg_db *d, int sent)
 		return NULL;
 	long deadline = db_client_deadline_ms();
 	int timed_out = 0;
-	PGresult *res = pg_wait_result(d->conn, deadline > 0 ? db_now_ms() + deadline : 0,
+	PGresult *res = pg_wait_result(d->conn, deadline > 0 ? time_mono_ms() + deadline : 0,
 				       &timed_out);
 	d->timed_out = timed_out;
 	return res;

@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/fsutil.h"
+#include "util/timefmt.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_DEADLINE_MS 30000
@@ -165,12 +166,12 @@ fail_rc(struct sq_db *d, int rc)
 static int
 exec_retrying(struct sq_db *d, const char *sql)
 {
-	int64_t deadline = db_now_ms() + d->busy.deadline_ms;
+	int64_t deadline = time_mono_ms() + d->busy.deadline_ms;
 	for (unsigned attempt = 0;; attempt++) {
 		int rc = sqlite3_exec(d->conn, sql, NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			return 0;
-		if (!is_retryable(rc) || db_now_ms() > deadline)
+		if (!is_retryable(rc) || time_mono_ms() > deadline)
 			return fail_rc(d, rc);
 		db_backoff_sleep(attempt);
 	}
@@ -311,7 +312,7 @@ static int
 busy_wait(void *arg, int count)
 {
 	struct sq_db *d = arg;
-	int64_t now = db_now_ms();
+	int64_t now = time_mono_ms();
 	if (count == 0)
 		d->busy_since_ms = now;
 	else if (now - d->busy_since_ms >= d->busy.timeout_ms)
@@ -471,8 +472,8 @@ step_retrying(struct sq_db *d, sqlite3_stmt *s, int may_retry)
 		    !sqlite3_get_autocommit(d->conn))
 			return rc;
 		if (deadline == 0)
-			deadline = db_now_ms() + d->busy.deadline_ms;
-		else if (db_now_ms() > deadline)
+			deadline = time_mono_ms() + d->busy.deadline_ms;
+		else if (time_mono_ms() > deadline)
 			return rc;
 		sqlite3_reset(s);
 		db_backoff_sleep(attempt);
@@ -509,14 +510,14 @@ sq_commit(struct db *db)
 	}
 	/* A busy COMMIT leaves the transaction open and can simply be
 	 * repeated; step_retrying only retries in autocommit, so loop here. */
-	int64_t deadline = db_now_ms() + d->busy.deadline_ms;
+	int64_t deadline = time_mono_ms() + d->busy.deadline_ms;
 	for (unsigned attempt = 0;; attempt++) {
 		int rc = sqlite3_step(d->commit);
 		if (rc == SQLITE_DONE) {
 			sqlite3_reset(d->commit);
 			return 0;
 		}
-		if (!is_retryable(rc) || db_now_ms() > deadline) {
+		if (!is_retryable(rc) || time_mono_ms() > deadline) {
 			fail_rc(d, rc);
 			sqlite3_reset(d->commit);
 			return -1;

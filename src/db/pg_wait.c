@@ -9,6 +9,7 @@
 
 #include "db/db_internal.h"
 #include "db/pg_wait.h"
+#include "util/timefmt.h"
 
 /* How long the cancel request may take before its child is killed. */
 #define CANCEL_WAIT_MS 1000
@@ -21,7 +22,7 @@ wait_fd(int fd, short events, int64_t deadline)
 	for (;;) {
 		int timeout = -1;
 		if (deadline > 0) {
-			int64_t left = deadline - db_now_ms();
+			int64_t left = deadline - time_mono_ms();
 			if (left <= 0)
 				return 0;
 			timeout = left > INT_MAX ? INT_MAX : (int)left;
@@ -54,12 +55,12 @@ cancel_bounded(PGconn *conn)
 	PQfreeCancel(c);
 	if (pid < 0)
 		return;
-	int64_t until = db_now_ms() + CANCEL_WAIT_MS;
+	int64_t until = time_mono_ms() + CANCEL_WAIT_MS;
 	for (;;) {
 		pid_t r = waitpid(pid, NULL, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			return;
-		if (db_now_ms() > until) {
+		if (time_mono_ms() > until) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;

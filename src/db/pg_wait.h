@@ -18,7 +18,7 @@
 
 /*
  * Flushes what was sent (PQsendQuery & co. in non-blocking mode) and
- * collects the results until deadline_ms (db_now_ms() clock; 0 = none).
+ * collects the results until deadline_ms (time_mono_ms() clock; 0 = none).
  * Returns the result as PQexec would (an error wins over other results),
  * or NULL: when the connection failed (PQstatus tells), or when the
  * deadline passed (*timed_out set; the connection is then dropped).

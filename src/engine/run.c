@@ -39,14 +39,6 @@ run_expression_vars(const json_t *state)
 	return vars;
 }
 
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The first 4000 bytes, as the log keeps them, cut before a character
  * that would not fit whole (a cut inside one is not a string). */
 static json_t *
@@ -145,7 +137,7 @@ run_node(const struct run_input *in, struct outcome *out)
 {
 	memset(out, 0, sizeof *out);
 	out->started_ms = time_now_ms();
-	int64_t t0 = mono_us();
+	int64_t t0 = time_mono_us();
 	const struct topo_node *tn = &in->topo->nodes[in->node];
 	const struct node_kind *kind = engine_kind_find(tn->component_type, in->test_kinds);
 	if (kind == NULL) {
@@ -210,7 +202,7 @@ run_node(const struct run_input *in, struct outcome *out)
 	}
 	if (step != STEP_WAITING) {
 		ended(kind, ctx, step, out);
-		out->duration_ms = (mono_us() - t0) / 1000;
+		out->duration_ms = (time_mono_us() - t0) / 1000;
 		node_run_free(r);
 		return NULL;
 	}
@@ -242,7 +234,7 @@ run_node_step(struct node_run *r, struct outcome *out)
 	*out = r->partial;
 	memset(&r->partial, 0, sizeof r->partial);
 	ended(r->kind, &r->ctx, step, out);
-	out->duration_ms = (mono_us() - r->t0) / 1000;
+	out->duration_ms = (time_mono_us() - r->t0) / 1000;
 	node_run_free(r);
 	return 1;
 }

@@ -16,6 +16,7 @@
 #include "http/request.h"
 #include "util/log.h"
 #include "util/signals.h"
+#include "util/timefmt.h"
 
 /* Set from the signal handler; read between requests. */
 static volatile sig_atomic_t stop_requested;
@@ -117,14 +118,6 @@ conn_set_wait(struct conn_set *cs, const sigset_t *wait_mask)
 
 #define WATCH(w, fn) ((w) != NULL && (w)->fn != NULL)
 
-static long long
-monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* How long a new connection may take to send its request's parameters
  * (a web server sends them at once with the connection). */
 #define GUARD_WAIT_MS 1000
@@ -139,11 +132,11 @@ static int
 connection_looks_sane(int fd)
 {
 	unsigned char buf[FCGI_GUARD_MAX_BYTES];
-	long long deadline = monotonic_ms() + GUARD_WAIT_MS;
+	long long deadline = time_mono_ms() + GUARD_WAIT_MS;
 	ssize_t seen = -1;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - monotonic_ms();
+		long long left = deadline - time_mono_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			return 0;
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
@@ -259,7 +252,7 @@ drain(struct conn_set *cs, const struct fcgi_watch *w)
 static void
 serve_one(struct http_ctx *ctx, FCGX_Request *fcgi, const struct fcgi_watch *w)
 {
-	long long start = monotonic_ms();
+	long long start = time_mono_ms();
 	if (WATCH(w, begin)) {
 		const char *uri = FCGX_GetParam("REQUEST_URI", fcgi->envp);
 		w->begin(w->arg, FCGX_GetParam("REQUEST_METHOD", fcgi->envp),
@@ -268,7 +261,7 @@ serve_one(struct http_ctx *ctx, FCGX_Request *fcgi, const struct fcgi_watch *w)
 	http_dispatch(ctx, fcgi);
 	FCGX_Finish_r(fcgi);
 	if (WATCH(w, end))
-		w->end(w->arg, monotonic_ms() - start);
+		w->end(w->arg, time_mono_ms() - start);
 	/* The answer is complete: what the handler left for afterwards
 	 * (live events) no longer keeps its caller waiting. */
 	http_ctx_after_response(ctx);

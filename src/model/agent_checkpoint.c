@@ -6,14 +6,7 @@
 #include <time.h>
 
 #include "db/db.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/timefmt.h"
 
 static int
 upsert(struct db *db, const char *execution_id, const char *node_id, int attempt, int step,
@@ -33,7 +26,7 @@ upsert(struct db *db, const char *execution_id, const char *node_id, int attempt
 	db_bind_int64(st, 4, step);
 	db_bind_text(st, 5, messages, -1);
 	db_bind_text(st, 6, loop_state, -1);
-	db_bind_int64(st, 7, now_ms());
+	db_bind_int64(st, 7, time_now_ms());
 	int rc = db_step(st);
 	db_reset(st);
 	return rc == DB_DONE ? 0 : DB_FAILED;

@@ -8,6 +8,7 @@
 #include "model/setting_startup.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 /* This process's values; see the header for who changes them when. */
 static struct {
@@ -16,14 +17,6 @@ static struct {
 	int asked;            /* a pass came too soon after a check: check when due */
 	long lease_seconds;
 } live = { .revision = -1, .lease_seconds = 900 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 settings_live_init(const struct config *cfg, int64_t revision)
@@ -71,7 +64,7 @@ settings_live_apply(json_t *stored, int64_t revision)
 static void
 check_now(struct db *db)
 {
-	live.checked_ms = mono_ms();
+	live.checked_ms = time_mono_ms();
 	live.asked = 0;
 	int64_t revision;
 	/* A failed read leaves the values as they are until the next check. */
@@ -87,7 +80,7 @@ check_now(struct db *db)
 static int
 check_due(void)
 {
-	return live.checked_ms == 0 || mono_ms() - live.checked_ms >= SETTINGS_LIVE_DELAY_S * 1000;
+	return live.checked_ms == 0 || time_mono_ms() - live.checked_ms >= SETTINGS_LIVE_DELAY_S * 1000;
 }
 
 void
@@ -112,7 +105,7 @@ settings_live_wait_ms(void)
 {
 	if (!live.asked)
 		return -1;
-	int64_t left = live.checked_ms + SETTINGS_LIVE_DELAY_S * 1000 - mono_ms();
+	int64_t left = live.checked_ms + SETTINGS_LIVE_DELAY_S * 1000 - time_mono_ms();
 	return left < 0 ? 0 : (long)left;
 }
 

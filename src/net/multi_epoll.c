@@ -13,6 +13,7 @@
 
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/timefmt.h"
 
 /* What an epoll entry stands for, in the high half of its data. */
 #define TAG_CURL 1u
@@ -28,14 +29,6 @@ struct multi_epoll {
 	int64_t timer_at;      /* monotonic ms of libcurl's next timeout; -1: none */
 	int running;
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t
 pack(unsigned tag, int fd)
@@ -88,7 +81,7 @@ on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
 	(void)multi;
 	struct multi_epoll *m = userp;
-	m->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	m->timer_at = timeout_ms < 0 ? -1 : time_mono_ms() + timeout_ms;
 	return 0;
 }
 
@@ -152,7 +145,7 @@ multi_epoll_timeout_ms(const struct multi_epoll *m)
 {
 	if (m->timer_at < 0)
 		return -1;
-	int64_t left = m->timer_at - mono_ms();
+	int64_t left = m->timer_at - time_mono_ms();
 	return left < 0 ? 0 : (long)left;
 }
 
@@ -165,7 +158,7 @@ multi_epoll_running(const struct multi_epoll *m)
 void
 multi_epoll_kick(struct multi_epoll *m)
 {
-	if (m->timer_at >= 0 && m->timer_at <= mono_ms()) {
+	if (m->timer_at >= 0 && m->timer_at <= time_mono_ms()) {
 		m->timer_at = -1;          /* libcurl sets the next one */
 		curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &m->running);
 	}

@@ -37,6 +37,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/fsutil.h"
+#include "util/timefmt.h"
 
 /* One place for a child; the pool keeps every slot filled. */
 struct slot {
@@ -73,14 +74,6 @@ struct pool {
 	int reload_pos;          /* next slot to restart, or -1 outside a reload */
 	pid_t reload_waiting;    /* the retiree whose exit the reload waits for */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- configuration --------------------------------------------------------- */
 
@@ -276,12 +269,12 @@ spawn_slot(struct pool *p, int i)
 			  strerror(errno));
 		s->delay_ms = backoff_next_delay_ms(s->delay_ms, 0, 1,
 						    p->cfg.respawn_backoff_max_seconds * 1000);
-		s->respawn_at_ms = now_ms() + s->delay_ms;
+		s->respawn_at_ms = time_mono_ms() + s->delay_ms;
 		return;
 	}
 	s->pid = pid;
 	scoreboard_set_pid(p->sb, s->entry, pid);
-	s->started_ms = now_ms();
+	s->started_ms = time_mono_ms();
 	log_debug("started %s pid %ld in slot %d", child_kind_name(s->kind), (long)pid, i);
 }
 
@@ -306,7 +299,7 @@ slot_may_spawn(const struct pool *p, int i)
 static void
 respawn_due(struct pool *p)
 {
-	long long now = now_ms();
+	long long now = time_mono_ms();
 	for (int i = 0; i < p->nslots; i++)
 		if (p->slots[i].pid == 0 && p->slots[i].respawn_at_ms <= now && slot_may_spawn(p, i))
 			spawn_slot(p, i);
@@ -350,7 +343,7 @@ slot_child_exited(struct pool *p, int i, int status)
 	struct slot *s = &p->slots[i];
 	const char *kind = child_kind_name(s->kind);
 	long pid = (long)s->pid;
-	long long now = now_ms();
+	long long now = time_mono_ms();
 	long lived = (long)(now - s->started_ms);
 	int abnormal = exited_abnormally(status);
 	char how[96];
@@ -459,14 +452,14 @@ begin_shutdown(struct pool *p, int sig)
 	 * answer new requests 503 until the requests in flight are done. */
 	__atomic_store_n(&p->sb->head.stopping, 1, __ATOMIC_RELEASE);
 	p->reload_pos = -1;
-	p->stop_deadline_ms = now_ms() + p->cfg.shutdown_timeout_seconds * 1000;
+	p->stop_deadline_ms = time_mono_ms() + p->cfg.shutdown_timeout_seconds * 1000;
 	signal_all_children(p, SIGTERM);
 }
 
 static void
 enforce_deadlines(struct pool *p)
 {
-	long long now = now_ms();
+	long long now = time_mono_ms();
 	if (p->stopping && now >= p->stop_deadline_ms && children_alive(p) > 0) {
 		log_warn("shutdown timeout: killing %d children that are still running",
 			 children_alive(p));
@@ -516,7 +509,7 @@ kill_if_past_deadline(struct pool *p, pid_t pid, int entry, int *killed, long lo
 static void
 enforce_request_deadline(struct pool *p)
 {
-	long long now = scoreboard_now_ms();
+	long long now = time_mono_ms();
 	for (int i = 0; i < p->nslots; i++)
 		kill_if_past_deadline(p, p->slots[i].pid, p->slots[i].entry,
 				      &p->slots[i].deadline_killed, now);
@@ -608,7 +601,7 @@ static void
 terminate_retiree(struct retiree *r)
 {
 	kill(r->pid, SIGTERM);
-	r->term_at_ms = now_ms();
+	r->term_at_ms = time_mono_ms();
 }
 
 /*
@@ -703,7 +696,7 @@ adopt_children(struct pool *p)
 static long
 next_wakeup_ms(const struct pool *p)
 {
-	long long now = now_ms(), next = now + 1000;
+	long long now = time_mono_ms(), next = now + 1000;
 	for (int i = 0; i < p->nslots; i++)
 		if (p->slots[i].pid == 0 && !p->stopping && slot_may_spawn(p, i) &&
 		    p->slots[i].respawn_at_ms < next)

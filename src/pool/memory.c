@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #endif
 #include "pool/memory.h"
+#include "util/timefmt.h"
 
 #include <malloc.h>
 #include <stdint.h>
@@ -28,14 +29,6 @@
 
 /* This process's last give-back (each process has its own copy). */
 static int64_t last_give_back_ms;
-
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 memory_policy_apply(enum memory_kind kind)
@@ -63,7 +56,7 @@ memory_policy_apply(enum memory_kind kind)
 		 * a responder's heap is about 1 MB. */
 		break;
 	}
-	last_give_back_ms = monotonic_ms();
+	last_give_back_ms = time_mono_ms();
 }
 
 /* Bytes malloc holds freed: the heap's free chunks and its unused top. */
@@ -77,7 +70,7 @@ memory_free_held(void)
 void
 memory_give_back(void)
 {
-	int64_t now = monotonic_ms();
+	int64_t now = time_mono_ms();
 	if (now - last_give_back_ms < GIVE_BACK_INTERVAL_MS)
 		return;
 	last_give_back_ms = now;

@@ -12,6 +12,7 @@
 
 #include "util/fsutil.h"
 #include "util/xalloc.h"
+#include "util/timefmt.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
@@ -122,14 +123,6 @@ scoreboard_release(struct scoreboard *sb, int entry)
 	STORE(e->pid, 0);
 }
 
-long long
-scoreboard_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 scoreboard_idle(struct scoreboard *sb, int entry)
 {
@@ -155,7 +148,7 @@ scoreboard_busy(struct scoreboard *sb, int entry, const char *method, const char
 	const char *u = uri ? uri : "?";
 	int path_len = (int)strcspn(u, "?");
 	snprintf(e->request, sizeof(e->request), "%s %.*s", method ? method : "?", path_len, u);
-	STORE(e->request_start_ms, scoreboard_now_ms());
+	STORE(e->request_start_ms, time_mono_ms());
 	STORE(e->state, SB_BUSY);
 }
 

@@ -109,7 +109,4 @@ void scoreboard_accepted(struct scoreboard *sb, int entry);
 /* True when any responder other than entry is in a request. */
 int scoreboard_others_busy(const struct scoreboard *sb, int entry);
 
-/* Milliseconds on CLOCK_MONOTONIC, the clock request_start_ms uses. */
-long long scoreboard_now_ms(void);
-
 #endif

@@ -8,6 +8,7 @@
 
 #include "pool/scoreboard.h"
 #include "util/xalloc.h"
+#include "util/timefmt.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 
@@ -91,7 +92,7 @@ json_t *
 pool_status_json(const struct scoreboard *sb)
 {
 	const struct sb_header *h = &sb->head;
-	long long now_ms = scoreboard_now_ms();
+	long long now_ms = time_mono_ms();
 	struct totals t = sum_totals(sb);
 	char started[32], crash_at[32];
 	iso_time(h->started_unix, started);
@@ -137,7 +138,7 @@ char *
 pool_status_text(const struct scoreboard *sb)
 {
 	const struct sb_header *h = &sb->head;
-	long long now_ms = scoreboard_now_ms();
+	long long now_ms = time_mono_ms();
 	struct totals t = sum_totals(sb);
 	char started[32], crash_at[32] = "";
 	iso_time(h->started_unix, started);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util/xalloc.h"
+#include "util/timefmt.h"
 
 #define REDRAW_MS 100
 
@@ -18,14 +19,6 @@ struct progress {
 	int64_t started_ms, drawn_ms;
 	int tty;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static double
 rate_of(const struct progress *p, int64_t now)
@@ -39,7 +32,7 @@ draw(struct progress *p, int force)
 {
 	if (!p->tty)
 		return;
-	int64_t now = now_ms();
+	int64_t now = time_mono_ms();
 	if (!force && now - p->drawn_ms < REDRAW_MS)
 		return;
 	p->drawn_ms = now;
@@ -69,7 +62,7 @@ progress_start(const char *what, const char *unit, int64_t total)
 	p->what = what;
 	p->unit = unit;
 	p->total = total;
-	p->started_ms = now_ms();
+	p->started_ms = time_mono_ms();
 	p->tty = isatty(2);
 	draw(p, 1);
 	return p;
@@ -115,7 +108,7 @@ progress_finish(struct progress *p, int summary)
 {
 	if (p == NULL)
 		return;
-	int64_t now = now_ms();
+	int64_t now = time_mono_ms();
 	if (p->tty)
 		fprintf(stderr, "\r\033[K");
 	if (summary)

@@ -19,6 +19,11 @@ void time_now_db(char out[TIME_DB_LEN]);
 void time_epoch_to_db(int64_t epoch, char out[TIME_DB_LEN]);
 /* Now as unix milliseconds (the engine's clock: due times, deadlines). */
 int64_t time_now_ms(void);
+/* The monotonic clock, in milliseconds and microseconds: intervals and
+ * deadlines inside one process (never stored, never compared across
+ * processes on other hosts). */
+int64_t time_mono_ms(void);
+int64_t time_mono_us(void);
 /* Unix milliseconds in the storage format. */
 void time_ms_to_db(int64_t ms, char out[TIME_DB_LEN]);
 /* Parses a stored value (any fraction length, or none; a 'T' accepted) as UTC. 0 or -1. */
