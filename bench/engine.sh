@@ -217,9 +217,14 @@ idle_db_rate() {
 	local name=$1 pattern=$2 args=() pid
 	command -v strace >/dev/null || ensure_packages strace
 	for pid in $(pool_pids "$name"); do args+=(-p "$pid"); done
-	timeout -s INT "$IDLE_SECONDS" strace -f -yy -qq -o "$WORK/$name.strace" "${args[@]}" \
+	# -ff: a file per process, so no call is split into "unfinished" and
+	# "resumed" halves by another process's (a split recvfrom that found
+	# nothing would count, its EAGAIN being on the other half).
+	rm -f "$WORK/$name.strace".*
+	timeout -s INT "$IDLE_SECONDS" strace -ff -yy -qq -o "$WORK/$name.strace" "${args[@]}" \
 		2>"$WORK/$name.strace.err" || true
-	if [ ! -f "$WORK/$name.strace" ]; then
+	cat "$WORK/$name.strace".[0-9]* >"$WORK/$name.strace" 2>/dev/null || true
+	if [ ! -s "$WORK/$name.strace" ]; then
 		IDLE_RATE=n/a IDLE_SYSCALLS="strace failed: $(head -1 "$WORK/$name.strace.err")"
 		return
 	fi
