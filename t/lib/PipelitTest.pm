@@ -405,6 +405,9 @@ sub child_pids {
 # all children but the executors when titles do not tell.
 sub responder_pids {
 	my ($self) = @_;
+	# A child just forked shows the master's title until it sets its own,
+	# and would be counted as neither kind: wait briefly for every title.
+	wait_until(5, sub { !grep { cmdline($_) =~ /: master/ } $self->child_pids });
 	my @kids = $self->child_pids;
 	my @named = grep { cmdline($_) =~ /responder/i } @kids;
 	return @named if @named;
