@@ -70,13 +70,16 @@ export function useMfaStatus() {
   return useQuery({ queryKey: ['mfa-status'], queryFn: () => get<MfaStatus>('/auth/mfa/status/') });
 }
 
-// After any change of the account the cached "me" is stale.
+// After any change of the account the cached "me" is stale.  The promise
+// holds the mutation until both are read again, so what the page says
+// after a change (its notice, its status) never disagrees.
 function useAccountChanged() {
   const qc = useQueryClient();
-  return () => {
-    qc.invalidateQueries({ queryKey: ['mfa-status'] });
-    qc.invalidateQueries({ queryKey: ['me'] });
-  };
+  return () =>
+    Promise.all([
+      qc.invalidateQueries({ queryKey: ['mfa-status'] }),
+      qc.invalidateQueries({ queryKey: ['me'] }),
+    ]);
 }
 
 export function useMfaSetup() {
