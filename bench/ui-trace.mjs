@@ -9,23 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { artifacts, base, createWorkflow, launch, setupAdmin } from '../t/browser/lib.mjs';
+import { bigWorkflow } from './ui-workflow.mjs';
 
-const NODES = 200;
-const EDGES = 250;
-
-function bigWorkflow() {
-  const nodes = [{ node_id: 'start', component_type: 'trigger_manual', is_entry_point: true, position_x: 0, position_y: 0 }];
-  for (let i = 1; i < NODES; i++) {
-    nodes.push({ node_id: `step_${i}`, component_type: 'code', label: `Step ${i}`,
-      config: { code_language: 'python', code_snippet: `print(${i})` },
-      position_x: 260 * (i % 20), position_y: 160 * Math.floor(i / 20) });
-  }
-  const id = (i) => (i === 0 ? 'start' : `step_${i}`);
-  const edges = [];
-  for (let i = 0; i < NODES - 1; i++) edges.push({ source_node_id: id(i), target_node_id: id(i + 1) });
-  for (let i = 1; edges.length < EDGES; i += 3) edges.push({ source_node_id: id(i), target_node_id: id(i + 2) });
-  return { name: 'UI trace', slug: 'ui-trace', nodes, edges };
-}
 
 // Trace event names grouped into what a reader of a profile calls them.
 const KIND = {
@@ -40,7 +25,7 @@ const KIND = {
 const browser = await launch();
 try {
   const key = await setupAdmin();
-  const wf = await createWorkflow(key, bigWorkflow());
+  const wf = await createWorkflow(key, bigWorkflow('UI trace', 'ui-trace'));
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await ctx.addInitScript((k) => localStorage.setItem('pipelit.key', k), key);
   const page = await ctx.newPage();

@@ -14,10 +14,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { base, call, createWorkflow, launch, setupAdmin } from '../t/browser/lib.mjs';
+import { bigWorkflow } from './ui-workflow.mjs';
 
 const RUNS = Number(process.env.BENCH_UI_RUNS || 3);
-const NODES = 200;
-const EDGES = 250;
 const www = process.env.PIPELIT_WWW_DIR;
 const TARGET = { interactiveMs: 1500, loginKB: 150, editorKB: 400 };
 
@@ -30,22 +29,6 @@ const pct = (xs, p) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
 };
 const log = (s) => console.log(s);
-
-// 200 code nodes behind a manual trigger, laid out on a grid: a chain
-// (199 edges) plus 51 forward jumps = 250 edges.
-function bigWorkflow() {
-  const nodes = [{ node_id: 'start', component_type: 'trigger_manual', is_entry_point: true, position_x: 0, position_y: 0 }];
-  for (let i = 1; i < NODES; i++) {
-    nodes.push({ node_id: `step_${i}`, component_type: 'code', label: `Step ${i}`,
-      config: { code_language: 'python', code_snippet: `print(${i})` },
-      position_x: 260 * (i % 20), position_y: 160 * Math.floor(i / 20) });
-  }
-  const id = (i) => (i === 0 ? 'start' : `step_${i}`);
-  const edges = [];
-  for (let i = 0; i < NODES - 1; i++) edges.push({ source_node_id: id(i), target_node_id: id(i + 1) });
-  for (let i = 1; edges.length < EDGES; i += 3) edges.push({ source_node_id: id(i), target_node_id: id(i + 2) });
-  return { name: 'UI bench', slug: 'ui-bench', nodes, edges };
-}
 
 // Every script the page fetched, as gzip -9 bytes of the built file.
 function jsBytes(urls) {
@@ -122,7 +105,7 @@ async function scriptedDrag(page, box) {
 const browser = await launch();
 try {
   const key = await setupAdmin();
-  const wf = await createWorkflow(key, bigWorkflow());
+  const wf = await createWorkflow(key, bigWorkflow('UI bench', 'ui-bench'));
   const detail = await call('GET', `/workflows/${wf.slug}/`, { key });
   log(`# workflow ${wf.slug}: ${detail.nodes?.length ?? '?'} nodes, ${detail.edges?.length ?? '?'} edges; ${RUNS} runs each, fresh browser context (empty cache) per run`);
   const asset = fs.readdirSync(path.join(www, 'assets')).find((f) => f.endsWith('.css'));
