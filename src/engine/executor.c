@@ -272,7 +272,7 @@ void
 engine_publish_live(struct engine *e, const char *execution_id, const char *slug,
 		    const char *type, const json_t *data)
 {
-	if (e->pub == NULL)
+	if (!publisher_wants_execution(e->pub, execution_id, slug))
 		return;
 	json_t *msg = json_pack("{s:s, s:s, s:f, s:O}", "type", type, "execution_id", execution_id,
 				"timestamp", time_now_ms() / 1000.0, "data", data);
@@ -286,29 +286,33 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 {
 	if (e->pub == NULL)
 		return;
-	json_t *msg = json_pack("{s:s, s:s, s:I, s:f, s:O}", "type", type, "execution_id", x->id,
-				"seq", (json_int_t)seq, "timestamp", time_now_ms() / 1000.0,
-				"data", data);
-	send_both(e, x->id, x->slug, msg);
-	json_decref(msg);
+	if (publisher_wants_execution(e->pub, x->id, x->slug)) {
+		json_t *msg = json_pack("{s:s, s:s, s:I, s:f, s:O}", "type", type, "execution_id",
+					x->id, "seq", (json_int_t)seq, "timestamp",
+					time_now_ms() / 1000.0, "data", data);
+		send_both(e, x->id, x->slug, msg);
+		json_decref(msg);
+	}
 	char channel[64];
 	/* A subworkflow's node events are re-sent to the execution at the
 	 * top of its chain, so a page watching that one sees its children
 	 * work (pipelit-engine.md 2.12).  They carry no seq: the sequence is
 	 * the child's own. */
 	if (x->root_execution_id && strcmp(type, "node_status") == 0) {
-		json_t *child = json_deep_copy(data);
-		json_object_set_new(child, "child_execution_id", json_string(x->id));
-		json_object_set_new(child, "parent_node_id",
-				    json_string(x->parent_node_id ? x->parent_node_id : ""));
-		json_object_set_new(child, "is_child_event", json_true());
-		json_t *up = json_pack("{s:s, s:s, s:f, s:o}", "type", "child_node_status",
-				       "execution_id", x->root_execution_id,
-				       "timestamp", time_now_ms() / 1000.0, "data", child);
 		char root_channel[64];
 		snprintf(root_channel, sizeof root_channel, "execution:%s", x->root_execution_id);
-		publisher_send(e->pub, root_channel, jw_dump(up, NULL));
-		json_decref(up);
+		if (watch_is_watched(root_channel)) {
+			json_t *child = json_deep_copy(data);
+			json_object_set_new(child, "child_execution_id", json_string(x->id));
+			json_object_set_new(child, "parent_node_id",
+					    json_string(x->parent_node_id ? x->parent_node_id : ""));
+			json_object_set_new(child, "is_child_event", json_true());
+			json_t *up = json_pack("{s:s, s:s, s:f, s:o}", "type", "child_node_status",
+					       "execution_id", x->root_execution_id,
+					       "timestamp", time_now_ms() / 1000.0, "data", child);
+			publisher_send(e->pub, root_channel, jw_dump(up, NULL));
+			json_decref(up);
+		}
 	}
 	/* A synchronous webhook's caller waits in nginx for the result
 	 * (events/webhook_result.h). */

@@ -297,6 +297,14 @@ publisher_send_execution(struct publisher *p, const char *execution_id, const ch
 	queue(p, key, to, body, 0);
 }
 
+int
+publisher_wants_execution(const struct publisher *p, const char *execution_id, const char *slug)
+{
+	char to[2 * EVENTS_CHANNEL_MAX + 2];
+	char key[EVENTS_CHANNEL_MAX + 1];
+	return p != NULL && events_execution_targets(execution_id, slug, key, to) > 0;
+}
+
 static void
 pub_done(struct transfer *base, CURL *easy, CURLcode result)
 {

@@ -34,6 +34,11 @@ void publisher_send(struct publisher *p, const char *channel, char *body);
  * earlier events. */
 void publisher_send_execution(struct publisher *p, const char *execution_id, const char *slug,
 			      char *body);
+/* 1 when publisher_send_execution would send an event of execution_id
+ * anywhere: a caller asks before it builds the message, which costs
+ * more than the check (most executions have nobody watching). */
+int publisher_wants_execution(const struct publisher *p, const char *execution_id,
+			      const char *slug);
 /* The same for a channel someone waits on (a synchronous webhook's
  * result): its messages go out before those of every other channel, and
  * the watched table does not apply (the waiter is nginx itself). */
