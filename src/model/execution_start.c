@@ -15,24 +15,53 @@
 struct start_target {
 	int64_t id, owner_id, max_execution_seconds, error_handler_id, revision;
 	int is_active;
+	int has_snapshot;            /* the revision's snapshot is written */
 	int64_t trigger_pk;          /* workflow_nodes.id, 0 when none */
 	char *trigger_node_id;       /* malloc'd, NULL when none */
 };
 
+/*
+ * The workflow, its trigger node and whether its revision's snapshot is
+ * written, in one statement (each is a round trip of its own on
+ * PostgreSQL).  The trigger node: the one named, else the first active
+ * one of the type by priority (highest first), then age; only this
+ * workflow's nodes are searched (Pipelit's resolver searched every
+ * workflow).  No trigger type asks for no node (the subquery finds none).
+ */
+#define FIND_TARGET_SQL(owner_clause) \
+	"SELECT w.id, w.owner_id, w.is_active, w.max_execution_seconds, " \
+	"w.error_handler_workflow_id, w.revision, t.id, t.node_id, " \
+	"EXISTS (SELECT 1 FROM workflow_snapshots s " \
+	"WHERE s.workflow_id = w.id AND s.revision = w.revision) " \
+	"FROM workflows w LEFT JOIN workflow_nodes t ON t.id = (" \
+	"SELECT n.id FROM workflow_nodes n " \
+	"JOIN component_configs c ON c.id = n.component_config_id " \
+	"WHERE n.workflow_id = w.id AND n.component_type = ? " \
+	"AND (CAST(? AS TEXT) IS NULL OR n.node_id = ?) " \
+	"AND (c.is_active IS NULL OR c.is_active = TRUE OR CAST(? AS TEXT) IS NOT NULL) " \
+	"ORDER BY COALESCE(c.priority, 0) DESC, n.id LIMIT 1) " \
+	"WHERE w.slug = ?" owner_clause
+
 static int
-find_workflow(struct db *db, const struct exec_start *rq, struct start_target *t)
+find_target(struct db *db, const struct exec_start *rq, struct start_target *t)
 {
-	struct db_stmt *st = db_prepare(db,
-		rq->owner == EXEC_ANY_OWNER
-		? "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id, "
-		  "revision FROM workflows WHERE slug = ?"
-		: "SELECT id, owner_id, is_active, max_execution_seconds, error_handler_workflow_id, "
-		  "revision FROM workflows WHERE slug = ? AND owner_id = ?");
+	struct db_stmt *st = db_prepare(db, rq->owner == EXEC_ANY_OWNER
+					? FIND_TARGET_SQL("") : FIND_TARGET_SQL(" AND w.owner_id = ?"));
 	if (st == NULL)
 		return DB_FAILED;
-	db_bind_text(st, 1, rq->workflow_slug, -1);
+	if (rq->trigger_type)
+		db_bind_text(st, 1, rq->trigger_type, -1);
+	else
+		db_bind_null(st, 1);
+	for (int i = 2; i <= 4; i++) {
+		if (rq->trigger_node_id)
+			db_bind_text(st, i, rq->trigger_node_id, -1);
+		else
+			db_bind_null(st, i);
+	}
+	db_bind_text(st, 5, rq->workflow_slug, -1);
 	if (rq->owner != EXEC_ANY_OWNER)
-		db_bind_int64(st, 2, rq->owner);
+		db_bind_int64(st, 6, rq->owner);
 	int rc = db_step(st);
 	if (rc == DB_ROW) {
 		t->id = db_column_int64(st, 0);
@@ -41,45 +70,20 @@ find_workflow(struct db *db, const struct exec_start *rq, struct start_target *t
 		t->max_execution_seconds = db_column_int64(st, 3);
 		t->error_handler_id = db_column_is_null(st, 4) ? 0 : db_column_int64(st, 4);
 		t->revision = db_column_int64(st, 5);
+		if (!db_column_is_null(st, 6)) {
+			t->trigger_pk = db_column_int64(st, 6);
+			t->trigger_node_id = xstrdup(db_column_text(st, 7));
+		}
+		t->has_snapshot = db_column_bool(st, 8);
 	}
 	db_reset(st);
 	if (rc == DB_ERROR)
 		return DB_FAILED;
-	return rc == DB_ROW ? EXEC_OK : EXEC_NOT_FOUND;
-}
-
-/* The trigger node: the one named, else the first active one of the type
- * by priority (highest first), then age.  Only this workflow's nodes are
- * searched (Pipelit's resolver searched every workflow). */
-static int
-find_trigger(struct db *db, const struct exec_start *rq, struct start_target *t)
-{
-	struct db_stmt *st = db_prepare(db,
-		"SELECT n.id, n.node_id FROM workflow_nodes n "
-		"JOIN component_configs c ON c.id = n.component_config_id "
-		"WHERE n.workflow_id = ? AND n.component_type = ? "
-		"AND (CAST(? AS TEXT) IS NULL OR n.node_id = ?) "
-		"AND (c.is_active IS NULL OR c.is_active = TRUE OR CAST(? AS TEXT) IS NOT NULL) "
-		"ORDER BY COALESCE(c.priority, 0) DESC, n.id LIMIT 1");
-	if (st == NULL)
-		return DB_FAILED;
-	db_bind_int64(st, 1, t->id);
-	db_bind_text(st, 2, rq->trigger_type, -1);
-	for (int i = 3; i <= 5; i++) {
-		if (rq->trigger_node_id)
-			db_bind_text(st, i, rq->trigger_node_id, -1);
-		else
-			db_bind_null(st, i);
-	}
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		t->trigger_pk = db_column_int64(st, 0);
-		t->trigger_node_id = xstrdup(db_column_text(st, 1));
-	}
-	db_reset(st);
-	if (rc == DB_ERROR)
-		return DB_FAILED;
-	return rc == DB_ROW ? EXEC_OK : EXEC_NO_TRIGGER;
+	if (rc != DB_ROW)
+		return EXEC_NOT_FOUND;
+	if (!t->is_active)
+		return EXEC_INACTIVE;
+	return rq->trigger_type && t->trigger_pk == 0 ? EXEC_NO_TRIGGER : EXEC_OK;
 }
 
 /* {"workflow": {...}, "nodes": [...], "edges": [...]}: the graph the
@@ -147,20 +151,12 @@ render_initial_state(const struct exec_start *rq, const char *execution_id, int6
 static int
 ensure_snapshot(struct db *db, const struct exec_start *rq, const struct start_target *t)
 {
-	struct db_stmt *st = db_prepare(db,
-		"SELECT 1 FROM workflow_snapshots WHERE workflow_id = ? AND revision = ?");
-	if (st == NULL)
-		return DB_FAILED;
-	db_bind_int64(st, 1, t->id);
-	db_bind_int64(st, 2, t->revision);
-	int rc = db_step(st);
-	db_reset(st);
-	if (rc != DB_DONE)
-		return rc == DB_ROW ? EXEC_OK : DB_FAILED;
+	if (t->has_snapshot)
+		return EXEC_OK;
 	char *graph = render_snapshot(db, rq, t);
 	if (graph == NULL)
 		return DB_FAILED;
-	st = db_prepare(db, "INSERT INTO workflow_snapshots (workflow_id, revision, graph) "
+	struct db_stmt *st = db_prepare(db, "INSERT INTO workflow_snapshots (workflow_id, revision, graph) "
 			    "VALUES (?, ?, ?) ON CONFLICT (workflow_id, revision) DO NOTHING");
 	if (st == NULL) {
 		free(graph);
@@ -169,7 +165,7 @@ ensure_snapshot(struct db *db, const struct exec_start *rq, const struct start_t
 	db_bind_int64(st, 1, t->id);
 	db_bind_int64(st, 2, t->revision);
 	db_bind_text(st, 3, graph, -1);
-	rc = db_step(st);
+	int rc = db_step(st);
 	db_reset(st);
 	free(graph);
 	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
@@ -267,11 +263,7 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 		return DB_FAILED;
 	struct start_target t = { 0 };
 	char *state = NULL;
-	int rc = find_workflow(db, rq, &t);
-	if (rc == EXEC_OK && !t.is_active)
-		rc = EXEC_INACTIVE;
-	if (rc == EXEC_OK && rq->trigger_type)
-		rc = find_trigger(db, rq, &t);
+	int rc = find_target(db, rq, &t);
 	char id[EXEC_ID_MAX + 1];
 	if (rq->execution_id)
 		snprintf(id, sizeof id, "%s", rq->execution_id);
