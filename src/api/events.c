@@ -157,7 +157,7 @@ api_events_authorize(struct req *r)
 	 * (events/watch.h).  Marked before nginx accepts the subscriber, so
 	 * nothing published after the subscription begins is skipped. */
 	watch_mark(channel, time(NULL) + watch_mark_seconds(r->cfg));
-	if (event_watch_announce(db, channel) != 0)
+	if (event_watch_announce(db, channel, watch_mark_seconds(r->cfg)) != 0)
 		log_warn("live events: telling other hosts that %s is watched failed (%s)", channel,
 			 db_errmsg(db));
 	return resp_empty(r, 200);

@@ -383,6 +383,9 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 		engine_trigger_abandon();
 	switch (created) {
 	case IDEM_CREATED:
+		/* Without a delivery id no repeat can wait for the result. */
+		if (rq.key == NULL)
+			engine_trigger_result_answered(a.execution_id);
 		req_after_response(r, engine_trigger_publish);
 		rc = answer_started(r, t, ans.status, ans.body, ans.len, a.run.webhook_answer);
 		idem_answer_free(&ans);

@@ -179,8 +179,10 @@ int db_make_durable(struct db *db);
 #define DB_LISTEN_MAX 4
 int db_listen(struct db *db, const char *channel);
 /* Notifications on channel (one listened to) go to fn with their payload,
- * and are not counted by db_drain_notifies(); fn gets NULL after a
- * reconnect (some may have been missed).  The last call wins. */
+ * and are not counted by db_drain_notifies(); fn gets NULL whenever the
+ * connection was found lost, before it is re-established (some may have
+ * been missed); that call may come from inside any call on the handle, so
+ * fn only takes note.  The last call wins. */
 void db_on_notify(struct db *db, const char *channel, void (*fn)(const char *payload, void *arg),
 		  void *arg);
 int db_notify_fd(struct db *db);

@@ -277,12 +277,9 @@ db_pg_drain_notifies(struct db *db)
 	if (PQconsumeInput(d->conn) == 0) {
 		db_set_error(db, DB_ERR_CONNECTION, "%s", PQerrorMessage(d->conn));
 		/* Reconnected, the handle listens again; what was sent while it
-		 * was away is found by the next claim, and the handler is told
-		 * that it may have missed some. */
-		int rc = reconnect(d) == 0 ? 1 : -1;
-		if (d->handler)
-			d->handler(NULL, d->handler_arg);
-		return rc;
+		 * was away is found by the next claim (the handler was told, by
+		 * reconnect(), that it may have missed some). */
+		return reconnect(d) == 0 ? 1 : -1;
 	}
 	int n = 0;
 	PGnotify *note;
@@ -302,6 +299,11 @@ reconnect(struct pg_db *d)
 	const char *why = d->base.err.message;
 	log_warn("PostgreSQL connection lost%s%s%s; reconnecting", *why ? " (" : "", why,
 		 *why ? ")" : "");
+	/* Whatever found the loss (a drain, a statement's retry): the
+	 * handler hears that notifications may have been missed.  It only
+	 * takes note; it runs in the middle of the caller's call. */
+	if (d->handler)
+		d->handler(NULL, d->handler_arg);
 	PQreset(d->conn);
 	d->generation++;
 	d->tx = 0;

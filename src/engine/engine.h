@@ -24,6 +24,7 @@
 struct config;
 struct db;
 struct gateway_sender;
+struct watch_listen;
 struct multi_epoll;
 struct publisher;
 struct topology;
@@ -60,6 +61,8 @@ struct exec_entry {
 	unsigned long last_used;
 	int settled;                 /* no longer running as of the last commit: dropped
 				      * after the pass (loaded again if it is resumed) */
+	int result_answered;         /* its synchronous webhook's result went out in the
+				      * trigger's own answer: not published */
 };
 
 /* An event of a commit, held until a durable commit covers it. */
@@ -97,6 +100,7 @@ struct engine {
 	struct publisher *pub;
 	struct node_services services;   /* what node kinds may ask of the engine */
 	struct gateway_sender *gateway;  /* replies to chats (gateway/sender.h), or NULL */
+	struct watch_listen *watch;      /* other hosts' watched channels (PostgreSQL), or NULL */
 	int wake_fd, notify_fd;
 	struct exec_entry **cache;   /* small LRU of executions */
 	size_t n_cache;

@@ -21,9 +21,9 @@
 #include "engine/run.h"
 #include "engine/services.h"
 #include "engine/topology.h"
+#include "engine/watch_listen.h"
 #include "events/publisher.h"
 #include "events/ticket.h"
-#include "events/watch.h"
 #include "events/webhook_result.h"
 #include "gateway/sender.h"
 #include "model/execution.h"
@@ -315,8 +315,8 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 		}
 	}
 	/* A synchronous webhook's caller waits in nginx for the result
-	 * (events/webhook_result.h). */
-	if (x->topo != NULL && x->topo->start >= 0) {
+	 * (events/webhook_result.h), unless the trigger answered it. */
+	if (x->topo != NULL && x->topo->start >= 0 && !x->result_answered) {
 		char *result = webhook_result_message(x->topo->nodes[x->topo->start].node, x->id,
 						      type, data, x->state);
 		if (result != NULL) {
@@ -494,20 +494,6 @@ next_wait_ms(struct engine *e)
 	return wait < 0 ? 0 : wait > 3600000 ? 3600000 : (long)wait;
 }
 
-/* A subscription was authorized on some host: its channel is watched. */
-static void
-on_watch_notify(const char *channel, void *arg)
-{
-	struct engine *e = arg;
-	if (channel == NULL) {
-		/* The connection was lost: marks sent meanwhile are unknown. */
-		watch_listener_start(time(NULL), 1);
-		return;
-	}
-	if (events_channel_parse(channel, NULL) != CHANNEL_INVALID)
-		watch_mark(channel, time(NULL) + watch_mark_seconds(e->cfg));
-}
-
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
 {
@@ -556,10 +542,8 @@ engine_new(const struct config *cfg, struct db *db)
 		multi_epoll_watch(e->loop, e->notify_fd);
 	}
 	/* Subscriptions authorized on any host (events/watch.h). */
-	if (e->notify_fd >= 0 && db_listen(db, WATCH_NOTIFY_CHANNEL) == 0) {
-		db_on_notify(db, WATCH_NOTIFY_CHANNEL, on_watch_notify, e);
-		watch_listener_start(time(NULL), 0);
-	}
+	if (e->notify_fd >= 0)
+		e->watch = watch_listen_begin(cfg, db);
 	sched_recover(db, time_now_ms());
 	return e;
 }
@@ -596,6 +580,7 @@ engine_free(struct engine *e)
 	free(e->held);
 	engine_services_free(e);
 	publisher_free(e->pub);
+	watch_listen_free(e->watch);
 	gateway_sender_free(e->gateway);
 	multi_epoll_free(e->loop);       /* after the last transfer is removed */
 	curl_multi_cleanup(e->multi);
@@ -698,8 +683,8 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		transfer_finish_all(e->multi);
 		int woken = e->wake_fd >= 0 && wake_drain(e->wake_fd) > 0;
 		if (e->notify_fd >= 0) {
-			watch_listener_alive(time(NULL));
 			int n = db_drain_notifies(e->db);
+			watch_listen_turn(e->watch, time(NULL));
 			woken |= n != 0;
 			int fd = db_notify_fd(e->db);
 			if (fd != e->notify_fd)

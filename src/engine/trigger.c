@@ -182,3 +182,14 @@ engine_trigger_abandon(void)
 	engine_discard_held(e);
 	engine_exec_drop_all(e);
 }
+
+void
+engine_trigger_result_answered(const char *execution_id)
+{
+	struct engine *e = trigger_engine;
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->n_held; i++)
+		if (strcmp(e->held[i].x->id, execution_id) == 0)
+			e->held[i].x->result_answered = 1;
+}

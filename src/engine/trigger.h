@@ -57,4 +57,11 @@ void engine_trigger_publish(void);
 /* The transaction rolled back: nothing of it is published. */
 void engine_trigger_abandon(void);
 
+/* Before engine_trigger_publish(): nobody will wait in nginx for
+ * execution_id's synchronous-webhook result (events/webhook_result.h),
+ * since the caller's answer was the result itself (or a 202) and no
+ * repeated delivery can ask for it again (it had no delivery id).  The
+ * result is then not published: a request to nginx that nobody reads. */
+void engine_trigger_result_answered(const char *execution_id);
+
 #endif

@@ -15,7 +15,7 @@
 #include "util/xalloc.h"
 
 #define WATCH_MAGIC 0x50505754u	/* "PPWT" */
-#define WATCH_LAYOUT 1
+#define WATCH_LAYOUT 2
 
 struct watch_header {
 	uint32_t magic;
@@ -24,8 +24,12 @@ struct watch_header {
 	uint32_t pad;
 	int64_t full_until;        /* a mark found no room: everything is watched until then */
 	int64_t listener_alive;    /* PostgreSQL: an executor's last heartbeat */
-	int64_t listener_since;    /* ... and since when they have listened without a gap */
-	int64_t reserved[4];
+	/* PostgreSQL: listening lapses counted (an executor began, or lost
+	 * its connection), and the last one a reading of the marks covered:
+	 * while the first is ahead, marks may be missing. */
+	uint64_t lapses;
+	uint64_t covered;
+	int64_t reserved[3];
 };
 
 struct watch_table {
@@ -37,7 +41,6 @@ struct watch_table {
  * changed after: the mapping itself is what processes share. */
 static struct watch_table *table;
 static int needs_listener;       /* PostgreSQL: marks also come from other hosts */
-static long mark_seconds;
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
@@ -131,7 +134,6 @@ watch_attach(const struct config *cfg, int create)
 		table = map_new(path);
 	free(path);
 	needs_listener = is_postgres(cfg);
-	mark_seconds = watch_mark_seconds(cfg);
 	return table ? 0 : -1;
 }
 
@@ -220,7 +222,7 @@ watch_is_watched(const char *channel)
 	if (needs_listener) {
 		if (now - LOAD(table->head.listener_alive) > WATCH_LISTENER_STALE_SECONDS)
 			return 1;
-		if (now < LOAD(table->head.listener_since) + mark_seconds)
+		if (LOAD(table->head.lapses) > LOAD(table->head.covered))
 			return 1;
 	}
 	uint64_t h = hash_of(channel);
@@ -234,15 +236,22 @@ watch_is_watched(const char *channel)
 	return 0;
 }
 
+uint64_t
+watch_listener_lapsed(void)
+{
+	if (table == NULL)
+		return 0;
+	return __atomic_add_fetch(&table->head.lapses, 1, __ATOMIC_ACQ_REL);
+}
+
 void
-watch_listener_start(time_t now, int missed)
+watch_listener_covered(uint64_t lapse, time_t now)
 {
 	if (table == NULL)
 		return;
-	/* Another executor of this host still listening heard what was sent
-	 * meanwhile; otherwise marks may have been missed. */
-	if (missed || (int64_t)now - LOAD(table->head.listener_alive) > WATCH_LISTENER_STALE_SECONDS / 2)
-		raise_to(&table->head.listener_since, (int64_t)now);
+	uint64_t old = LOAD(table->head.covered);
+	while (old < lapse && !CAS(table->head.covered, old, lapse))
+		;
 	raise_to(&table->head.listener_alive, (int64_t)now);
 }
 

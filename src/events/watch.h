@@ -30,12 +30,16 @@
  * everything until the mark that found no room would have expired).
  *
  * PostgreSQL, several hosts: a subscriber authorized on one host may wait
- * for an execution that runs on another.  The authorize also sends NOTIFY
- * pipelit_watch '<channel>', and every executor records what it hears in
- * its host's table.  A host whose executors are not listening (no
- * heartbeat for WATCH_LISTENER_STALE_SECONDS), or that began listening
- * less than a mark's lifetime ago (it may have missed marks), publishes
- * everything.
+ * for an execution that runs on another.  The authorize also writes the
+ * mark into the database (event_watches, model/event_watch.h) and sends
+ * NOTIFY pipelit_watch '<channel>' with it; every executor records what it
+ * hears in its host's table.  An executor that begins listening (at start,
+ * after a lost connection) LISTENs first, then reads the unexpired marks
+ * into the table, and only then counts its host as listening again: no
+ * mark made meanwhile is missed.  A host whose executors are not listening
+ * (no heartbeat for WATCH_LISTENER_STALE_SECONDS), or one of whose
+ * executors lost its connection and has not read the marks again yet,
+ * publishes everything.
  */
 #ifndef PIPELIT_EVENTS_WATCH_H
 #define PIPELIT_EVENTS_WATCH_H
@@ -83,11 +87,17 @@ int watch_is_watched(const char *channel);
 int events_execution_targets(const char *execution_id, const char *slug,
 			     char key[EVENTS_CHANNEL_MAX + 1], char to[2 * EVENTS_CHANNEL_MAX + 2]);
 
-/* An executor listening for WATCH_NOTIFY_CHANNEL says so: _start when it
- * (re)begins listening (marks sent before may have been missed unless
- * another executor of the host listened meanwhile; surely when missed),
- * _alive on every turn of its loop. */
-void watch_listener_start(time_t now, int missed);
+/*
+ * An executor listening for WATCH_NOTIFY_CHANNEL (engine/watch_listen.h):
+ * _lapsed() when its listening begins or lapsed (a lost connection): marks
+ * may be missed, so the host publishes everything from now on; it returns
+ * the lapse's number.  _covered() once, after LISTEN, it has read the
+ * unexpired marks into the table: every lapse up to that number is made
+ * good (another executor's later lapse still counts).  _alive() on every
+ * turn of its loop.
+ */
+uint64_t watch_listener_lapsed(void);
+void watch_listener_covered(uint64_t lapse, time_t now);
 void watch_listener_alive(time_t now);
 
 #endif
