@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/wal_vfs.h"
 #include "util/progress.h"
 #include "util/xalloc.h"
 
@@ -44,6 +45,7 @@ static sqlite3 *
 sqlite_open_file(const char *path, int flags, char **err)
 {
 	sqlite3 *conn = NULL;
+	(void)wal_vfs_register();   /* as every connection of ours: a failure only costs speed */
 	if (sqlite3_open_v2(path, &conn, flags, NULL) != SQLITE_OK) {
 		sqlite_fail(conn, "cannot open", path, err);
 		sqlite3_close(conn);

@@ -19,6 +19,7 @@
 #include "db/commit_group.h"
 #include "db/db_internal.h"
 #include "db/db_settings.h"
+#include "db/wal_vfs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/fsutil.h"
@@ -373,6 +374,10 @@ configure_library(void)
 	done = 1;
 	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
 		log_debug("SQLite was initialised already; allocation statistics stay on");
+	int rc = wal_vfs_register();
+	if (rc != SQLITE_OK)
+		log_warn("the write-ahead log's writes are not gathered (%s): each frame is "
+			 "written on its own", sqlite3_errstr(rc));
 }
 
 char *
