@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db/commit_group.h"
@@ -113,23 +114,71 @@ own_fd(struct commit_group *g)
 	return 0;
 }
 
-static int
-lock(int fd, int how)
+static void
+unlock(int fd)
 {
-	while (flock(fd, how) != 0)
-		if (errno != EINTR)
-			return -1;
-	return 0;
+	while (flock(fd, LOCK_UN) != 0 && errno == EINTR)
+		;
+}
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+enum lock_result { LOCKED, COVERED, NO_LOCK, TIMED_OUT };
+
+/*
+ * Takes the leader's lock, or finds the ticket covered by a sync another
+ * process finished meanwhile (then the lock is not needed at all).  flock
+ * has no timeout, so the wait is a non-blocking try repeated after short
+ * sleeps: a leader holds the lock for one sync (a fraction of a
+ * millisecond to a few), and the waits start at 50 us and double up to
+ * 1 ms, so a waiter finds the lock free or its ticket covered soon after.
+ */
+static enum lock_result
+lock_or_covered(struct commit_group *g, uint64_t ticket, int64_t deadline_ms)
+{
+	int64_t give_up = mono_us() + deadline_ms * 1000;
+	long pause_us = 50;
+	for (;;) {
+		if (flock(g->fd, LOCK_EX | LOCK_NB) == 0)
+			return LOCKED;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return NO_LOCK;
+		if (atomic_load(&g->sh->synced) >= ticket)
+			return COVERED;
+		if (mono_us() >= give_up)
+			return TIMED_OUT;
+		struct timespec ts = { 0, pause_us * 1000 };
+		nanosleep(&ts, NULL);
+		if (pause_us < 1000)
+			pause_us *= 2;
+	}
 }
 
 int
-commit_group_wait(struct commit_group *g, commit_group_sync_fn sync, void *arg)
+commit_group_wait(struct commit_group *g, commit_group_sync_fn sync, void *arg,
+		  int64_t deadline_ms)
 {
 	/* After the commit: a leader that reads written from here on syncs
 	 * after our frames were written. */
 	uint64_t ticket = atomic_fetch_add(&g->sh->written, 1) + 1;
-	if (own_fd(g) != 0 || lock(g->fd, LOCK_EX) != 0)
+	if (own_fd(g) != 0)
 		return sync(arg);       /* no group: our own sync covers us */
+	switch (lock_or_covered(g, ticket, deadline_ms)) {
+	case LOCKED:
+		break;
+	case COVERED:
+		return 0;
+	case NO_LOCK:
+		return sync(arg);
+	case TIMED_OUT:
+		return COMMIT_GROUP_TIMEOUT;
+	}
 	int rc = 0;
 	if (atomic_load(&g->sh->synced) < ticket) {
 		/* Every ticket up to upto was taken after its commit was
@@ -141,7 +190,7 @@ commit_group_wait(struct commit_group *g, commit_group_sync_fn sync, void *arg)
 			atomic_fetch_add(&g->sh->syncs, 1);
 		}
 	}
-	lock(g->fd, LOCK_UN);
+	unlock(g->fd);
 	return rc;
 }
 

@@ -48,13 +48,20 @@ char *commit_group_path(const char *db_path);
 /* Syncs the log: 0 or -1 (errno-like failure left to the caller). */
 typedef int (*commit_group_sync_fn)(void *arg);
 
+/* commit_group_wait's answer when the deadline passed first. */
+#define COMMIT_GROUP_TIMEOUT (-2)
+
 /*
  * Called after a commit whose frames are written: takes a ticket and
  * returns once a sync that began after the ticket was taken has finished
  * (made by this process through sync(arg), or by another).  0, or -1 when
- * this process's sync failed (the commit is then of unknown durability).
+ * this process's sync failed, or COMMIT_GROUP_TIMEOUT when another process
+ * held the group's lock for deadline_ms (stopped, or stuck in a sync) and
+ * nothing covered the ticket meanwhile; either way the commit is then of
+ * unknown durability.
  */
-int commit_group_wait(struct commit_group *g, commit_group_sync_fn sync, void *arg);
+int commit_group_wait(struct commit_group *g, commit_group_sync_fn sync, void *arg,
+		      int64_t deadline_ms);
 
 /* Reads the counters of the group file of db_path without joining it:
  * 0, or -1 when there is no such file. */

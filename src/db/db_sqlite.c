@@ -71,6 +71,7 @@ struct sq_db {
 	int sync_after_commit;
 	struct commit_group *group;
 	int sync_failed, sync_errno;  /* the last log sync failed; errno, when known */
+	int sync_timed_out;           /* ... or was not had before the busy deadline */
 };
 
 struct sq_stmt {
@@ -147,6 +148,16 @@ fail_rc(struct sq_db *d, int rc)
 	if ((rc & 0xff) == SQLITE_READONLY)
 		d->base.needs_reopen = 1;
 	struct db_error e;
+	if (d->sync_timed_out) {
+		/* The commit is in, but nothing says it would survive a power
+		 * cut: transient, as the lock it waited for. */
+		d->sync_timed_out = 0;
+		d->sync_failed = 0;
+		db_sqlite_classify(SQLITE_BUSY, &e);
+		db_set_backend_error(&d->base, &e, "committed, but the log sync of another process "
+				     "did not finish within %lld ms", (long long)d->busy.deadline_ms);
+		return -1;
+	}
 	if (d->sync_failed) {
 		/* wal_hook's failure: SQLite reports it without a message. */
 		d->sync_failed = 0;
@@ -219,13 +230,20 @@ sync_wal(void *arg)
 }
 
 /* Returns once everything committed so far on this connection would
- * survive a power cut: 0 or -1. */
+ * survive a power cut: 0 or -1 (sync_failed or sync_timed_out set). */
 static int
 wait_durable(struct sq_db *d)
 {
 	if (!d->sync_after_commit)
 		return 0;                /* NORMAL configured: no sync was promised */
-	return d->group ? commit_group_wait(d->group, sync_wal, d) : sync_wal(d);
+	if (d->group == NULL)
+		return sync_wal(d);
+	int rc = commit_group_wait(d->group, sync_wal, d, d->busy.deadline_ms);
+	if (rc == COMMIT_GROUP_TIMEOUT) {
+		d->sync_timed_out = 1;
+		return -1;
+	}
+	return rc;
 }
 
 static int
@@ -233,9 +251,16 @@ sq_make_durable(struct db *db)
 {
 	struct sq_db *d = sq(db);
 	d->sync_failed = 0;
+	d->sync_timed_out = 0;
 	if (wait_durable(d) == 0)
 		return 0;
 	d->sync_failed = 0;
+	if (d->sync_timed_out) {
+		d->sync_timed_out = 0;
+		db_set_error(db, DB_ERR_BUSY, "the log sync of another process did not finish "
+			     "within %lld ms", (long long)d->busy.deadline_ms);
+		return -1;
+	}
 	db_set_error(db, DB_ERR_OTHER, "syncing the SQLite write-ahead log failed: %s",
 		     strerror(d->sync_errno ? d->sync_errno : EIO));
 	return -1;
@@ -269,6 +294,7 @@ wal_hook(void *arg, sqlite3 *conn, const char *dbname, int pages)
 	 * statement, though its change is committed: the caller must not
 	 * acknowledge what may not survive a power cut. */
 	d->sync_failed = 0;
+	d->sync_timed_out = 0;
 	if (!d->base.lazy_commits && wait_durable(d) != 0)
 		return SQLITE_IOERR_FSYNC;
 	if (pages < d->checkpointed_at)
