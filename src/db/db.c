@@ -480,6 +480,22 @@ db_step(struct db_stmt *st)
 }
 
 int
+db_step_later(struct db_stmt *st)
+{
+	struct db *db = st->db;
+	if (db->ops->step_later == NULL || !db_in_transaction(db) || db->test_fault == 2 ||
+	    st->state != STMT_IDLE) {
+		int rc = db_step(st);
+		db_reset(st);
+		return rc == DB_ERROR ? -1 : 0;
+	}
+	db_clear_error(db);
+	int rc = db->ops->step_later(st);
+	db_reset(st);
+	return rc;
+}
+
+int
 db_column_count(struct db_stmt *st)
 {
 	return st->db->ops->column_count(st);

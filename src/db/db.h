@@ -136,6 +136,21 @@ size_t db_column_bytes(struct db_stmt *st, int col);
  * same lifetime as db_column_text. */
 const char *db_column_text_n(struct db_stmt *st, int col, size_t *len);
 
+/*
+ * Runs st, a write whose rows and change count nobody reads, and resets
+ * it (bindings are consumed, so it can be bound and run again at once).
+ * Inside a transaction PostgreSQL sends it without waiting for its answer
+ * (libpq's pipeline mode): the answers are read by the next call that
+ * needs the server's (a db_step, db_commit, ...), and travel in that
+ * call's round trip, so a completion's log rows, state and COMMIT cost one
+ * round trip instead of one each.  A failure of a write sent this way is
+ * reported by that later call, which then fails with the write's error;
+ * the transaction is lost as after any failure (db_commit rolls it back).
+ * Outside a transaction, and on SQLite, it runs now: 0, or -1 with the
+ * error on the handle.
+ */
+int db_step_later(struct db_stmt *st);
+
 /* Number of rows changed by the last INSERT/UPDATE/DELETE run by st. */
 int64_t db_changes(struct db_stmt *st);
 

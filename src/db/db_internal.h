@@ -61,6 +61,9 @@ struct db_ops {
 	int (*bind_blob)(struct db_stmt *st, int idx, const void *p, size_t len);
 
 	int (*step)(struct db_stmt *st);
+	/* Optional (db_step_later): sends st inside the open transaction
+	 * without waiting for its answer.  0 or -1. */
+	int (*step_later)(struct db_stmt *st);
 	int (*column_count)(struct db_stmt *st);
 	const char *(*column_name)(struct db_stmt *st, int col);
 	int (*column_is_null)(struct db_stmt *st, int col);

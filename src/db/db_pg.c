@@ -5,6 +5,11 @@
  * ...) and run with PQsendQueryPrepared and text parameters whose types the
  * server infers.  A result is fetched whole and db_step walks its rows.
  *
+ * Writes nobody reads the answer of (db_step_later) are sent inside a
+ * transaction in libpq's pipeline mode without waiting; the next call that
+ * needs an answer joins the pipeline, ends it with a sync and reads every
+ * answer in its one round trip (settle).
+ *
  * A server restart must not take the pool down with it: when a call finds
  * the connection broken and no transaction was open, the connection is
  * reset, every statement is marked unprepared (the generation counter
@@ -40,6 +45,7 @@ struct pg_db {
 	unsigned generation;    /* bumped on every reconnect */
 	unsigned next_name;     /* for statement names s1, s2, ... */
 	int tx;                 /* a transaction we began is open */
+	int queued;             /* queries sent in pipeline mode, answers unread */
 	int timed_out;          /* the last call passed its deadline; the
 				 * connection was dropped */
 	char *listen_channel[DB_LISTEN_MAX]; /* LISTENed to; again after a reconnect (owned) */
@@ -183,6 +189,79 @@ await_sent(struct pg_db *d, int sent)
 	return res;
 }
 
+static int reconnect(struct pg_db *d);
+
+/*
+ * Ends the pipeline of writes sent by db_step_later: the caller may have
+ * sent one more query into it (final = 1), whose result then goes to
+ * *res.  One sync, one round trip for all of them.  0, or -1 with the
+ * error recorded: the first write's that failed, else the final query's,
+ * else the connection's.  Nothing queued and no final: 0 at once.
+ */
+static int
+settle(struct pg_db *d, int final, PGresult **res)
+{
+	if (res)
+		*res = NULL;
+	if (d->queued == 0 && !final)
+		return 0;
+	int n = d->queued + final;
+	d->queued = 0;
+	d->timed_out = 0;
+	if (!PQpipelineSync(d->conn))
+		return fail_result(d, NULL);
+	long deadline = db_client_deadline_ms();
+	PGresult *err = NULL, *last = NULL;
+	int timed_out = 0;
+	int rc = pg_wait_pipeline(d->conn, deadline > 0 ? time_mono_ms() + deadline : 0,
+				  &timed_out, n, &err, &last);
+	d->timed_out = timed_out;
+	if (rc == 0 && !PQexitPipelineMode(d->conn))
+		rc = -1;
+	if (rc != 0 || err != NULL) {
+		fail_result(d, err);
+		PQclear(err);
+		PQclear(last);
+		/* A connection left in pipeline mode would refuse every later
+		 * call: start again on a fresh one (the transaction is lost
+		 * anyway, and the error stays the one recorded above). */
+		if (rc != 0 && PQstatus(d->conn) == CONNECTION_OK &&
+		    PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF) {
+			struct db_error keep = d->base.err;
+			reconnect(d);
+			d->base.err = keep;
+		}
+		return -1;
+	}
+	if (res)
+		*res = last;
+	else
+		PQclear(last);
+	return 0;
+}
+
+/* Ends the pipeline keeping the error already recorded. */
+static void
+settle_quietly(struct pg_db *d)
+{
+	struct db_error keep = d->base.err;
+	settle(d, 0, NULL);
+	d->base.err = keep;
+}
+
+/* Sends s into the pipeline (entering it first) without waiting. */
+static int
+send_pipelined(struct pg_db *d, struct pg_stmt *s)
+{
+	if (d->queued == 0 && PQpipelineStatus(d->conn) == PQ_PIPELINE_OFF &&
+	    !PQenterPipelineMode(d->conn))
+		return fail_result(d, NULL);
+	if (!PQsendQueryPrepared(d->conn, s->name, s->nparams, s->values, s->lengths, s->formats,
+				 0))
+		return fail_result(d, NULL);
+	return 0;
+}
+
 /* Session settings every connection needs, again after a reset. */
 static int
 set_up_session(struct pg_db *d)
@@ -214,13 +293,13 @@ set_up_session(struct pg_db *d)
 	return rc;
 }
 
-static int reconnect(struct pg_db *d);
-
 /* LISTEN on one of the handle's channels (fixed identifiers of ours,
  * never user input, so written into the statement as they are). */
 static int
 listen_on(struct pg_db *d, const char *channel)
 {
+	if (settle(d, 0, NULL) != 0)
+		return -1;
 	char *sql = xasprintf("LISTEN %s", channel);
 	PGresult *res = await_sent(d, PQsendQuery(d->conn, sql));
 	free(sql);
@@ -307,6 +386,7 @@ reconnect(struct pg_db *d)
 	PQreset(d->conn);
 	d->generation++;
 	d->tx = 0;
+	d->queued = 0;          /* the reset left pipeline mode */
 	if (PQstatus(d->conn) != CONNECTION_OK) {
 		db_set_error(&d->base, DB_ERR_CONNECTION, "%s", PQerrorMessage(d->conn));
 		return -1;
@@ -399,6 +479,8 @@ pg_close(struct db *db)
 static PGresult *
 exec_simple(struct pg_db *d, const char *sql)
 {
+	if (settle(d, 0, NULL) != 0)
+		return NULL;
 	int was_in_tx = pg_in_transaction(&d->base);
 	for (int attempt = 0;; attempt++) {
 		PGresult *res = await_sent(d, PQsendQuery(d->conn, sql));
@@ -442,10 +524,37 @@ pg_begin(struct db *db, int write)
 	return 0;
 }
 
+/* COMMIT as the last query of the pipeline of writes: their answers and
+ * its own in one round trip.  A write that failed aborted the transaction
+ * (the server skipped the rest, COMMIT included): it is rolled back here,
+ * and its error is what the caller hears. */
+static int
+commit_pipelined(struct pg_db *d)
+{
+	int rc = -1;
+	if (PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)) {
+		d->queued++;
+		rc = settle(d, 0, NULL);
+	} else {
+		fail_result(d, NULL);
+		settle_quietly(d);
+	}
+	if (rc != 0 && PQstatus(d->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(d->conn) != PQTRANS_IDLE) {
+		struct db_error keep = d->base.err;
+		PQclear(await_sent(d, PQsendQuery(d->conn, "ROLLBACK")));
+		d->base.err = keep;
+	}
+	d->tx = 0;
+	return rc;
+}
+
 static int
 pg_commit(struct db *db)
 {
 	struct pg_db *d = pg(db);
+	if (d->queued > 0)
+		return commit_pipelined(d);
 	PGTransactionStatusType ts = PQtransactionStatus(d->conn);
 	if (ts == PQTRANS_IDLE) {
 		db_set_error(db, DB_ERR_MISUSE, "no transaction is open");
@@ -471,6 +580,10 @@ pg_rollback(struct db *db)
 {
 	struct pg_db *d = pg(db);
 	d->tx = 0;
+	/* The writes' answers are read and dropped: the error being rolled
+	 * back from is the one kept. */
+	if (d->queued > 0)
+		settle_quietly(d);
 	if (PQstatus(d->conn) == CONNECTION_BAD)
 		return reconnect(d);    /* the server has dropped the transaction */
 	if (PQtransactionStatus(d->conn) == PQTRANS_IDLE)
@@ -503,6 +616,8 @@ pg_make_durable(struct db *db)
 static int
 prepare_on_server(struct pg_db *d, struct pg_stmt *s)
 {
+	if (settle(d, 0, NULL) != 0)
+		return -1;
 	PGresult *res = await_sent(d, PQsendPrepare(d->conn, s->name, s->pgsql, s->nparams, NULL));
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
 	PQclear(res);
@@ -592,9 +707,35 @@ pg_reset(struct db_stmt *st)
 	}
 }
 
+/* A statement run while writes wait in the pipeline joins it: their
+ * answers and its own come back in one round trip. */
+static int
+execute_pipelined(struct pg_db *d, struct pg_stmt *s)
+{
+	if (send_pipelined(d, s) != 0) {
+		settle_quietly(d);
+		return -1;
+	}
+	PGresult *res = NULL;
+	if (settle(d, 1, &res) != 0)
+		return -1;
+	s->res = res;
+	ExecStatusType status = PQresultStatus(s->res);
+	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+		fail_result(d, s->res);
+		clear_result(s);
+		return -1;
+	}
+	s->nrows = PQntuples(s->res);
+	s->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
+	return 0;
+}
+
 static int
 execute(struct pg_db *d, struct pg_stmt *s)
 {
+	if (d->queued > 0 && s->generation == d->generation)
+		return execute_pipelined(d, s);
 	int was_in_tx = pg_in_transaction(&d->base);
 	for (int attempt = 0;; attempt++) {
 		if (ensure_prepared(d, s, was_in_tx) != 0)
@@ -628,6 +769,25 @@ pg_step(struct db_stmt *st)
 		s->decoded = NULL;
 	}
 	return ++s->row < s->nrows ? DB_ROW : DB_DONE;
+}
+
+static int
+pg_step_later(struct db_stmt *st)
+{
+	struct pg_db *d = pg(st->db);
+	struct pg_stmt *s = pgs(st);
+	/* Prepared on this connection already (db_prepare does it), unless
+	 * the connection was reset since: then it runs now. */
+	if (s->generation != d->generation) {
+		int rc = pg_step(st);
+		return rc == DB_ERROR ? -1 : 0;
+	}
+	if (send_pipelined(d, s) != 0) {
+		settle_quietly(d);
+		return -1;
+	}
+	d->queued++;
+	return 0;
 }
 
 /* ---- binding -------------------------------------------------------- */
@@ -897,6 +1057,7 @@ const struct db_ops db_pg_ops = {
 	.bind_text = pg_bind_text,
 	.bind_blob = pg_bind_blob,
 	.step = pg_step,
+	.step_later = pg_step_later,
 	.column_count = pg_column_count,
 	.column_name = pg_column_name,
 	.column_is_null = pg_column_is_null,

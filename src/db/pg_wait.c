@@ -133,3 +133,62 @@ pg_wait_result(PGconn *conn, int64_t deadline, int *timed_out)
 		last = r;
 	}
 }
+
+/* The next result, waiting for it until the deadline: 0 with *out (NULL
+ * at the end of a query's results), -1 connection failed, 1 deadline. */
+static int
+next_result(PGconn *conn, int64_t deadline, PGresult **out)
+{
+	while (PQisBusy(conn)) {
+		if (!wait_fd(PQsocket(conn), POLLIN, deadline))
+			return 1;
+		if (PQconsumeInput(conn) == 0 && PQstatus(conn) == CONNECTION_BAD)
+			return -1;
+	}
+	*out = PQgetResult(conn);
+	return 0;
+}
+
+int
+pg_wait_pipeline(PGconn *conn, int64_t deadline, int *timed_out, int n,
+		 PGresult **first_error, PGresult **last)
+{
+	*timed_out = 0;
+	*first_error = *last = NULL;
+	int rc = flush_until(conn, deadline);
+	/* Each query's results end with a NULL; the sync's is one result. */
+	for (int i = 0; i <= n && rc == 0;) {
+		PGresult *r = NULL;
+		rc = next_result(conn, deadline, &r);
+		if (rc != 0)
+			break;
+		if (r == NULL) {
+			if (i == n) {
+				rc = -1;             /* the sync's answer never came */
+				break;
+			}
+			i++;
+			continue;
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (i == n) {
+			PQclear(r);
+			if (st != PGRES_PIPELINE_SYNC)
+				continue;
+			return 0;
+		}
+		if (st == PGRES_FATAL_ERROR && *first_error == NULL) {
+			*first_error = r;
+		} else if (i == n - 1 && *last == NULL) {
+			*last = r;
+		} else {
+			PQclear(r);
+		}
+	}
+	PQclear(*first_error);
+	PQclear(*last);
+	*first_error = *last = NULL;
+	if (rc == 1)
+		expire(conn, NULL, timed_out);
+	return -1;
+}

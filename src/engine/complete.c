@@ -35,6 +35,8 @@ struct touched {
 	char *final_output;          /* JSON text or NULL */
 	char *error;                 /* or NULL */
 	int64_t completed_ms;
+	int written_here;            /* the execution's row is this transaction's own */
+	int job_rows;                /* job rows this commit wrote for it */
 };
 
 struct released_event {
@@ -128,6 +130,14 @@ touch(struct commit *c, struct exec_entry *x)
 	for (size_t i = 0; i < c->n_t; i++)
 		if (c->t[i].x == x)
 			return &c->t[i];
+	if (x->written_here) {
+		/* Written by this transaction: nobody else can see it, let
+		 * alone move it on. */
+		x->written_here = 0;
+		struct touched *t = touched_add(c, x, x->status, x->event_seq);
+		t->written_here = 1;
+		return t;
+	}
 	const char *id = x->id;
 	struct exec_head head;
 	if (exec_heads_lock(c->e->db, &id, 1, &head) != 0 || head.status[0] == '\0' ||
@@ -265,6 +275,7 @@ carry_out(struct commit *c, struct touched *t, struct plan *p)
 		if (c->e->owner[0] == '\0')
 			mine = 0;
 		int64_t id;
+		t->job_rows++;
 		if (job_insert(c->e->db, t->x->id, pj->node_id, pj->scope,
 			       mine ? c->now + c->e->lease_ms : c->now + pj->delay_ms,
 			       mine ? c->e->owner : NULL, 0, &id) != 0)
@@ -513,6 +524,7 @@ static int
 interrupt(struct commit *c, struct touched *t, struct ran_job *r, int node, int after)
 {
 	struct engine *e = c->e;
+	t->job_rows++;
 	int rc = job_set_waiting(e->db, r->job.id, e->owner, r->job.attempt, after);
 	if (rc <= 0)
 		return rc;
@@ -598,6 +610,7 @@ start_child(struct commit *c, struct touched *t, struct ran_job *r, int node,
 			 : "the target workflow has no trigger_workflow node");
 		return 1;
 	}
+	t->job_rows++;
 	rc = job_set_waiting(e->db, r->job.id, e->owner, r->job.attempt, 0);
 	if (rc <= 0)
 		return rc < 0 ? DB_FAILED : 2;
@@ -641,6 +654,7 @@ apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	if (r->job.attempt < e->max_attempts && !o->no_retry) {
 		int64_t due = c->now + retry_delay_ms(r->job.attempt);
 		/* A node run inline is retried from the queue, as a job. */
+		t->job_rows++;
 		int rc = r->job.id == 0
 			? job_insert(e->db, t->x->id, r->job.node_id, r->job.scope, due, NULL,
 				     r->job.attempt, NULL)
@@ -950,12 +964,22 @@ finalize_finished(struct commit *c)
 	struct touched **ts = xcalloc(c->n_t ? c->n_t : 1, sizeof *ts);
 	int *left = xcalloc(c->n_t ? c->n_t : 1, sizeof *left);
 	size_t n = 0;
-	for (size_t i = 0; i < c->n_t; i++)
-		if (strcmp(c->t[i].status, "running") == 0) {
-			ts[n] = &c->t[i];
-			ids[n++] = c->t[i].x->id;
+	int rc = 0;
+	for (size_t i = 0; i < c->n_t && rc == 0; i++) {
+		struct touched *t = &c->t[i];
+		if (strcmp(t->status, "running") != 0)
+			continue;
+		/* An execution this transaction wrote has no job rows but the
+		 * ones this commit wrote: nothing to ask. */
+		if (t->written_here && t->job_rows == 0)
+			rc = finalize(c, t) < 0 ? DB_FAILED : 0;
+		else if (!t->written_here) {
+			ts[n] = t;
+			ids[n++] = t->x->id;
 		}
-	int rc = job_left_many(c->e->db, ids, n, left);
+	}
+	if (rc == 0)
+		rc = job_left_many(c->e->db, ids, n, left);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (!left[i])
 			rc = finalize(c, ts[i]) < 0 ? DB_FAILED : 0;

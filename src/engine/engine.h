@@ -55,6 +55,11 @@ struct exec_entry {
 	int64_t event_seq;           /* -1: state unknown, load it */
 	char status[16];             /* as loaded */
 	int fresh;                   /* loaded in this pass: no refresh needed */
+	int written_here;            /* inserted by the open transaction itself (a
+				      * trigger's inline run): its row is ours and its
+				      * state the one held, so the first touch reads
+				      * nothing, and its only job rows are the ones
+				      * this commit writes */
 	int64_t workflow_id, user_profile_id, deadline_ms, started_ms, owner_id;
 	char *parent_execution_id, *parent_node_id, *trigger_node_id;
 	char *root_execution_id;     /* the top of the parent chain; NULL without a parent */
@@ -144,6 +149,11 @@ struct engine {
  * when its state is older than the database's.  NULL when the execution
  * is gone (logged on a database failure). */
 struct exec_entry *engine_exec(struct engine *e, const char *execution_id);
+/* The entry of an execution the open transaction has just written, made
+ * from the row as written (its strings are taken; *row is cleared) rather
+ * than read back: marked written_here. */
+struct exec_row;
+struct exec_entry *engine_exec_adopt(struct engine *e, struct exec_row *row);
 void engine_exec_forget_states(struct engine *e);
 
 /* Commits the batch: one transaction for every outcome in it, waiting

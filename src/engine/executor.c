@@ -126,6 +126,34 @@ engine_exec_forget_states(struct engine *e)
 		e->cache[i]->event_seq = -1;
 }
 
+/* An entry from row (its strings are taken). */
+static struct exec_entry *
+entry_from_row(struct engine *e, struct exec_row *row)
+{
+	struct exec_entry *x = xcalloc(1, sizeof *x);
+	memcpy(x->id, row->id, sizeof x->id);
+	x->workflow_id = row->workflow_id;
+	x->user_profile_id = row->user_profile_id;
+	x->deadline_ms = row->deadline_ms;
+	x->started_ms = row->started_ms;
+	x->event_seq = row->event_seq;
+	x->state = json_loads(row->state, 0, NULL);
+	snprintf(x->status, sizeof x->status, "%s", row->status);
+	x->fresh = 1;
+	x->parent_execution_id = row->parent_execution_id;
+	x->parent_node_id = row->parent_node_id;
+	x->trigger_node_id = row->trigger_node_id;
+	row->parent_execution_id = row->parent_node_id = row->trigger_node_id = NULL;
+	if (x->parent_execution_id)
+		x->root_execution_id = exec_root_id(e->db, x->parent_execution_id);
+	x->graph = graph_get(e, row->workflow_id, row->snapshot_revision, x->trigger_node_id);
+	x->topo = x->graph->topo;
+	x->slug = x->graph->slug;
+	x->owner_id = x->graph->owner_id;
+	exec_row_clear(row);
+	return x;
+}
+
 static struct exec_entry *
 load_entry(struct engine *e, const char *id)
 {
@@ -134,42 +162,13 @@ load_entry(struct engine *e, const char *id)
 		exec_row_clear(&row);
 		return NULL;
 	}
-	struct exec_entry *x = xcalloc(1, sizeof *x);
-	memcpy(x->id, row.id, sizeof x->id);
-	x->workflow_id = row.workflow_id;
-	x->user_profile_id = row.user_profile_id;
-	x->deadline_ms = row.deadline_ms;
-	x->started_ms = row.started_ms;
-	x->event_seq = row.event_seq;
-	x->state = json_loads(row.state, 0, NULL);
-	snprintf(x->status, sizeof x->status, "%s", row.status);
-	x->fresh = 1;
-	x->parent_execution_id = row.parent_execution_id;
-	x->parent_node_id = row.parent_node_id;
-	x->trigger_node_id = row.trigger_node_id;
-	row.parent_execution_id = row.parent_node_id = row.trigger_node_id = NULL;
-	if (x->parent_execution_id)
-		x->root_execution_id = exec_root_id(e->db, x->parent_execution_id);
-	x->graph = graph_get(e, row.workflow_id, row.snapshot_revision, x->trigger_node_id);
-	x->topo = x->graph->topo;
-	x->slug = x->graph->slug;
-	x->owner_id = x->graph->owner_id;
-	exec_row_clear(&row);
-	return x;
+	return entry_from_row(e, &row);
 }
 
-struct exec_entry *
-engine_exec(struct engine *e, const char *execution_id)
+/* Puts x in the cache, making room when it is full. */
+static struct exec_entry *
+cache_insert(struct engine *e, struct exec_entry *x)
 {
-	json_t *at = json_object_get(e->cache_index, execution_id);
-	if (at) {
-		struct exec_entry *x = e->cache[json_integer_value(at)];
-		x->last_used = ++e->clock;
-		return x;
-	}
-	struct exec_entry *x = load_entry(e, execution_id);
-	if (x == NULL)
-		return NULL;
 	x->last_used = ++e->clock;
 	size_t oldest = 0;
 	if (e->n_cache >= ENGINE_CACHE_MAX)
@@ -190,6 +189,27 @@ engine_exec(struct engine *e, const char *execution_id)
 	json_object_set_new(e->cache_index, x->id, json_integer((json_int_t)e->n_cache));
 	e->cache[e->n_cache++] = x;
 	return x;
+}
+
+struct exec_entry *
+engine_exec(struct engine *e, const char *execution_id)
+{
+	json_t *at = json_object_get(e->cache_index, execution_id);
+	if (at) {
+		struct exec_entry *x = e->cache[json_integer_value(at)];
+		x->last_used = ++e->clock;
+		return x;
+	}
+	struct exec_entry *x = load_entry(e, execution_id);
+	return x ? cache_insert(e, x) : NULL;
+}
+
+struct exec_entry *
+engine_exec_adopt(struct engine *e, struct exec_row *row)
+{
+	struct exec_entry *x = entry_from_row(e, row);
+	x->written_here = 1;
+	return cache_insert(e, x);
 }
 
 /* Forgets the executions that stopped running (completed, failed, waiting

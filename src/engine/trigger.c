@@ -11,6 +11,7 @@
 #include "engine/topology.h"
 #include "events/publisher.h"
 #include "events/webhook_result.h"
+#include "model/job.h"
 #include "net/transfer.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -78,10 +79,11 @@ webhook_answer(const struct engine *e, const struct exec_entry *x)
 /* Runs the new execution id in the open transaction (or queues its
  * trigger job when it cannot run here).  EXEC_OK or DB_FAILED. */
 static int
-run_started(struct engine *e, const struct exec_start *rq, const char *id,
+run_started(struct engine *e, const struct exec_start *rq, const char *id, struct exec_row *row,
 	    struct trigger_outcome *out)
 {
-	struct exec_entry *x = engine_exec(e, id);
+	/* Made from the row as written: nothing is read back. */
+	struct exec_entry *x = engine_exec_adopt(e, row);
 	if (x == NULL)
 		return DB_FAILED;        /* written by this transaction: only the database fails */
 	int64_t now = time_now_ms();
@@ -112,10 +114,12 @@ engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_
 	struct exec_start q = *rq;
 	q.no_first_job = 1;
 	char id[EXEC_ID_MAX + 1];
-	int rc = execution_start(db, &q, id);
+	struct exec_row row = { 0 };
+	int rc = execution_start_row(db, &q, id, &row);
 	struct engine *e = engine_for(cfg, db);
 	if (rc == EXEC_OK)
-		rc = run_started(e, rq, id, out);
+		rc = run_started(e, rq, id, &row, out);
+	exec_row_clear(&row);
 	if (rc == DB_FAILED) {
 		/* The transaction is lost (the caller rolls it back): so is
 		 * everything held for it. */

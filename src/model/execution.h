@@ -65,6 +65,14 @@ struct exec_start {
  */
 int execution_start(struct db *db, const struct exec_start *rq, char *execution_id_out);
 
+/* The same, and *row_out (model/job.h, cleared by the caller with
+ * exec_row_clear) receives the row as written, so a caller that runs the
+ * execution in the same transaction need not read it back.  On failure
+ * *row_out holds nothing. */
+struct exec_row;
+int execution_start_row(struct db *db, const struct exec_start *rq, char *execution_id_out,
+			struct exec_row *row_out);
+
 /* Queues the first job of an execution started with no_first_job (the
  * trigger node_id, NULL or "" when there is none), due now, and unless
  * no_notify the executors' wake-up: what execution_start() does without

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "model/job.h"
 #include "model/workflow.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
@@ -205,10 +206,34 @@ insert_execution(struct db *db, const struct exec_start *rq, const struct start_
 	db_bind_int64(st, 10, t->revision);
 	db_bind_text(st, 11, state, -1);
 	db_bind_int64(st, 12, rq->now_ms + t->max_execution_seconds * 1000);
-	int rc = db_step(st);
-	db_reset(st);
+	/* Nothing reads its answer: on PostgreSQL it travels with the
+	 * transaction's next round trip. */
+	int rc = db_step_later(st);
 	free(payload);
-	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
+	return rc != 0 ? DB_FAILED : EXEC_OK;
+}
+
+/* The row insert_execution wrote, as exec_row_load would read it. */
+static void
+fill_row(const struct exec_start *rq, const struct start_target *t, const char *id,
+	 char *state, struct exec_row *row)
+{
+	memset(row, 0, sizeof *row);
+	snprintf(row->id, sizeof row->id, "%s", id);
+	snprintf(row->status, sizeof row->status, "pending");
+	row->workflow_id = t->id;
+	row->user_profile_id = rq->user_profile_id;
+	row->event_seq = 0;          /* the column's default */
+	row->deadline_ms = rq->now_ms + t->max_execution_seconds * 1000;
+	/* started_at is stored to the microsecond from now_ms: read back,
+	 * it is now_ms again. */
+	row->started_ms = rq->now_ms;
+	row->trigger_node_id = t->trigger_node_id ? xstrdup(t->trigger_node_id) : NULL;
+	row->parent_execution_id = rq->parent_execution_id ? xstrdup(rq->parent_execution_id) : NULL;
+	row->parent_node_id = rq->parent_node_id && *rq->parent_node_id
+		? xstrdup(rq->parent_node_id) : NULL;
+	row->state = state;
+	row->snapshot_revision = t->revision;
 }
 
 /* The first job: the trigger node's, which records the payload as the
@@ -258,6 +283,13 @@ execution_queue_start(struct db *db, const char *execution_id, const char *trigg
 int
 execution_start(struct db *db, const struct exec_start *rq, char *execution_id_out)
 {
+	return execution_start_row(db, rq, execution_id_out, NULL);
+}
+
+int
+execution_start_row(struct db *db, const struct exec_start *rq, char *execution_id_out,
+		    struct exec_row *row_out)
+{
 	int own = !db_in_transaction(db);
 	if (own && db_begin_write(db) != 0)
 		return DB_FAILED;
@@ -277,6 +309,10 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 	}
 	if (rc == EXEC_OK && !rq->no_first_job)
 		rc = execution_queue_start(db, id, t.trigger_node_id, rq->now_ms, rq->no_notify);
+	if (rc == EXEC_OK && row_out != NULL) {
+		fill_row(rq, &t, id, state, row_out);
+		state = NULL;
+	}
 	free(state);
 	free(t.trigger_node_id);
 	if (rc == DB_FAILED)
@@ -286,8 +322,11 @@ execution_start(struct db *db, const struct exec_start *rq, char *execution_id_o
 			db_rollback(db);
 		return rc;
 	}
-	if (own && db_commit(db) != 0)
+	if (own && db_commit(db) != 0) {
+		if (row_out != NULL)
+			exec_row_clear(row_out);
 		return db_abandon(db);
+	}
 	memcpy(execution_id_out, id, sizeof id);
 	return EXEC_OK;
 }

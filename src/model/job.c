@@ -29,12 +29,12 @@ exec_row_clear(struct exec_row *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* A write whose result nobody reads: on PostgreSQL it travels with the
+ * transaction's next round trip (db_step_later). */
 static int
 step_done(struct db_stmt *st)
 {
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? DB_FAILED : 0;
+	return db_step_later(st) != 0 ? DB_FAILED : 0;
 }
 
 /* The scope column: {"loop": id, "after": true} or NULL. */
