@@ -15,6 +15,7 @@
 #include "http/fcgi_loop.h"
 #include "http/request.h"
 #include "pool/dblock.h"
+#include "pool/trigger_background.h"
 #include "util/config.h"
 #include "util/secret_key.h"
 #include "model/key_fingerprint.h"
@@ -187,7 +188,9 @@ cmd_fcgi(int argc, char **argv)
 	struct http_ctx ctx;
 	http_ctx_init(&ctx, &cfg, &routes);
 	ctx.db = db;
-	const struct fcgi_watch watch = { .begin = check_settings, .arg = &ctx };
+	const struct fcgi_background background = trigger_background(&ctx);
+	const struct fcgi_watch watch = { .begin = check_settings, .arg = &ctx,
+					  .background = &background };
 	int rc = fcgi_serve(FCGI_LISTEN_FD, &ctx, cfg.max_requests, &watch);
 	http_ctx_close(&ctx);
 	dblock_release(dblock_fd);

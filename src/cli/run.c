@@ -93,6 +93,7 @@ start_many(struct db *db, const struct config *cfg, struct exec_start *rq, long 
 		}
 		*started += batch;
 		engine_trigger_publish();
+		engine_trigger_flush(db, ENGINE_TRIGGER_FLUSH_MS);
 	}
 	return EXEC_OK;
 }
@@ -181,6 +182,7 @@ cmd_run(int argc, char **argv)
 		printf("%s\n", id);
 		fflush(stdout);
 		engine_trigger_publish();
+		engine_trigger_flush(db, ENGINE_TRIGGER_FLUSH_MS);
 		if (wait >= 0)
 			status = wait_for_end(db, id, wait);
 	} else {

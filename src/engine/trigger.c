@@ -1,6 +1,8 @@
 /* trigger.c: see trigger.h. */
 #include "engine/trigger.h"
 
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +12,10 @@
 #include "engine/engine.h"
 #include "engine/topology.h"
 #include "events/publisher.h"
+#include "events/ticket.h"
 #include "events/webhook_result.h"
 #include "model/job.h"
+#include "net/multi_epoll.h"
 #include "net/transfer.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -19,14 +23,32 @@
 #include "util/wake.h"
 #include "util/xalloc.h"
 
-/* How long publishing a trigger's events may hold the process after its
- * answer (nginx down or slow: the rest is dropped, as the executors'
- * publisher drops what it cannot send; clients reload from REST). */
-#define PUBLISH_WAIT_MS 2000
+/* How long the executors' wake-up may wait for a trigger's events to
+ * reach nginx (nginx down or slow: they are woken anyway; the executors'
+ * later events may then overtake the trigger's, and clients that see the
+ * gap reload from REST). */
+#define WAKE_WAIT_MS 2000
+
+/* Events a responder keeps waiting for nginx at most; beyond, the oldest
+ * are dropped (an executor keeps PUBLISHER_QUEUE_MAX: it has more to say,
+ * and a responder's memory counts several times over). */
+#define TRIGGER_QUEUE_MAX 1000
+
+/* An execution whose trigger queued work for the executors: they are
+ * woken once its events are with nginx, so theirs follow on its channel. */
+struct pending_wake {
+	char key[EVENTS_CHANNEL_MAX + 1];   /* its ordering key, "execution:<id>" */
+	int64_t by_ms;                      /* woken by then in any case (monotonic) */
+};
 
 /* This process's trigger engine, made on first use: one database handle
  * and configuration per process, as the engine's own are. */
 static struct engine *trigger_engine;
+
+/* The wake-ups waiting for their executions' events (one process, one
+ * engine: kept beside it). */
+static struct pending_wake *wakes;
+static size_t n_wakes, cap_wakes;
 
 static struct engine *
 engine_for(const struct config *cfg, struct db *db)
@@ -40,7 +62,11 @@ engine_for(const struct config *cfg, struct db *db)
 		e->wake_fd = e->notify_fd = -1;
 		e->cache_index = json_object();
 		e->multi = curl_multi_init();
-		e->pub = e->multi ? publisher_new(cfg, e->multi) : NULL;
+		/* Driven by the accept loop between requests (or by
+		 * engine_trigger_flush()): nothing waits for nginx. */
+		e->loop = multi_epoll_new(e->multi);
+		e->pub = e->loop ? publisher_new(cfg, e->multi) : NULL;
+		publisher_set_queue_max(e->pub, TRIGGER_QUEUE_MAX);
 		trigger_engine = e;
 	}
 	/* The handle may have been reopened since the last trigger. */
@@ -141,20 +167,58 @@ engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_
 	return EXEC_OK;
 }
 
-/* Lets the publisher send what it holds, up to PUBLISH_WAIT_MS. */
+/* Wakes the executors of every host: a NOTIFY on db (when there is one)
+ * and the local wake-up. */
 static void
-drain_publisher(struct engine *e)
+wake_all(struct engine *e, struct db *db)
 {
-	int64_t until = time_now_ms() + PUBLISH_WAIT_MS;
-	while (publisher_backlog(e->pub) > 0 && time_now_ms() < until) {
-		int running = 0;
-		publisher_pump(e->pub);
-		curl_multi_perform(e->multi, &running);
-		transfer_finish_all(e->multi);
-		publisher_pump(e->pub);
-		if (publisher_backlog(e->pub) > 0)
-			curl_multi_poll(e->multi, NULL, 0, 20, NULL);
+	if (db != NULL && execution_notify_executors(db) != EXEC_OK)
+		log_warn("engine: waking the executors failed (%s)", db_errmsg(db));
+	wake_executors(e->cfg);
+}
+
+/* Wakes the executors when a pending wake-up's execution has nothing
+ * left to send, or its time is up (all of them when force). */
+static void
+wake_when_sent(struct engine *e, struct db *db, int force)
+{
+	int64_t now = time_mono_ms();
+	int due = 0;
+	size_t kept = 0;
+	for (size_t i = 0; i < n_wakes; i++) {
+		if (force || now >= wakes[i].by_ms || publisher_key_idle(e->pub, wakes[i].key))
+			due = 1;
+		else
+			wakes[kept++] = wakes[i];
 	}
+	n_wakes = kept;
+	if (due)
+		wake_all(e, db);
+}
+
+/* Starts what the publisher may send now and takes in what finished;
+ * waits for nothing. */
+static void
+pump(struct engine *e)
+{
+	if (e->loop == NULL)
+		return;
+	publisher_pump(e->pub);
+	multi_epoll_kick(e->loop);          /* transfers just added start here */
+	transfer_finish_all(e->multi);
+	publisher_pump(e->pub);             /* what finishing made ready */
+}
+
+static void
+pend_wake(const char *execution_id)
+{
+	if (n_wakes == cap_wakes) {
+		cap_wakes = cap_wakes ? cap_wakes * 2 : 16;
+		wakes = xrealloc(wakes, cap_wakes * sizeof *wakes);
+	}
+	struct pending_wake *w = &wakes[n_wakes++];
+	snprintf(w->key, sizeof w->key, "execution:%s", execution_id);
+	w->by_ms = time_mono_ms() + WAKE_WAIT_MS;
 }
 
 void
@@ -165,16 +229,75 @@ engine_trigger_publish(void)
 		return;
 	int wake = e->held_wake;
 	e->held_wake = 0;
+	if (wake) {
+		/* The executions whose events the executors' must follow. */
+		const char *last = NULL;
+		for (size_t i = 0; i < e->n_held; i++)
+			if (last == NULL || strcmp(last, e->held[i].x->id) != 0)
+				pend_wake(last = e->held[i].x->id);
+		if (e->n_held == 0)
+			pend_wake("");       /* nothing to wait for: woken below */
+	}
 	if (e->n_held > 0 || e->held_gateway)
 		engine_release_held(e);
 	engine_exec_drop_all(e);
-	drain_publisher(e);
-	if (wake) {
-		/* Outside any transaction: the NOTIFY goes out at once. */
-		if (execution_notify_executors(e->db) != EXEC_OK)
-			log_warn("engine: waking the executors failed (%s)", db_errmsg(e->db));
-		wake_executors(e->cfg);
+	pump(e);
+	/* Outside any transaction: the NOTIFY goes out at once.  The
+	 * request's handle is still the engine's. */
+	wake_when_sent(e, e->db, 0);
+}
+
+int
+engine_trigger_poll_fds(struct pollfd *fds, int max, int *timeout_ms)
+{
+	struct engine *e = trigger_engine;
+	if (e == NULL || e->loop == NULL || max < 1 ||
+	    (publisher_backlog(e->pub) == 0 && n_wakes == 0))
+		return 0;
+	long due = multi_epoll_timeout_ms(e->loop);
+	int64_t now = time_mono_ms();
+	for (size_t i = 0; i < n_wakes; i++) {
+		long left = wakes[i].by_ms > now ? (long)(wakes[i].by_ms - now) : 0;
+		if (due < 0 || left < due)
+			due = left;
 	}
+	if (due >= 0 && (*timeout_ms < 0 || due < *timeout_ms))
+		*timeout_ms = (int)due;
+	fds[0] = (struct pollfd){ .fd = multi_epoll_fd(e->loop), .events = POLLIN };
+	return 1;
+}
+
+void
+engine_trigger_poll_run(struct db *db)
+{
+	struct engine *e = trigger_engine;
+	if (e == NULL || e->loop == NULL || (publisher_backlog(e->pub) == 0 && n_wakes == 0))
+		return;
+	multi_epoll_wait(e->loop, 0);
+	transfer_finish_all(e->multi);
+	pump(e);
+	wake_when_sent(e, db, 0);
+}
+
+void
+engine_trigger_flush(struct db *db, long wait_ms)
+{
+	struct engine *e = trigger_engine;
+	if (e == NULL || e->loop == NULL)
+		return;
+	int64_t until = time_mono_ms() + wait_ms;
+	for (;;) {
+		pump(e);
+		wake_when_sent(e, db, 0);
+		int64_t left = until - time_mono_ms();
+		if (publisher_backlog(e->pub) == 0 || left <= 0)
+			break;
+		multi_epoll_wait(e->loop, left > 50 ? 50 : (long)left);
+		transfer_finish_all(e->multi);
+	}
+	/* What is still queued stays queued (a command may go on); the
+	 * executors wait no longer. */
+	wake_when_sent(e, db, 1);
 }
 
 void

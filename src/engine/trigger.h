@@ -16,11 +16,16 @@
  *
  * One engine per process (responder or command), with its graphs cached
  * across triggers; it runs no jobs and holds no leases.  Its events are
- * held until the caller has committed and answered: engine_trigger_
- * committed() right after the commit (wakes the executors when work was
- * queued), engine_trigger_publish() once the answer is sent (publishes
- * the events through the event publisher, waiting up to 2 s for nginx),
- * or engine_trigger_abandon() when the transaction rolled back.
+ * held until the caller has committed and answered:
+ * engine_trigger_publish() once the answer is sent (queues the events on
+ * the event publisher and starts sending them), or engine_trigger_abandon()
+ * when the transaction rolled back.  Nothing waits for nginx: a
+ * responder's accept loop drives the publisher between requests
+ * (engine_trigger_poll_fds() / _poll_run(), registered through the loop's
+ * background hook, http/fcgi_loop.h), and a command calls
+ * engine_trigger_flush() before it goes on or exits.  The executors are
+ * woken once the execution's events are with nginx (at most 2 s later),
+ * so that theirs follow the trigger's on its channel.
  */
 #ifndef PIPELIT_ENGINE_TRIGGER_H
 #define PIPELIT_ENGINE_TRIGGER_H
@@ -51,9 +56,25 @@ void trigger_outcome_clear(struct trigger_outcome *o);
 int engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_start *rq,
 			 char *execution_id_out, struct trigger_outcome *out);
 
-/* After the commit, once the answer is sent: publishes the held events,
- * then wakes the executors (every host's) when work was queued. */
+/* After the commit, once the answer is sent: queues the held events and
+ * starts sending them; wakes the executors (every host's) when work was
+ * queued, once the execution's events are sent. */
 void engine_trigger_publish(void);
+
+struct pollfd;
+/* For a loop that waits in poll(2): fills fds (room for max) with what to
+ * watch for the publishing still under way and returns how many (0: none,
+ * nothing to do), lowering *timeout_ms (-1: no limit) to when it is due. */
+int engine_trigger_poll_fds(struct pollfd *fds, int max, int *timeout_ms);
+/* After such a wait (whatever ended it): sends and finishes what it can,
+ * waking the executors through db (the caller's current handle, or NULL:
+ * local wake-up only) when their turn came.  Waits for nothing. */
+void engine_trigger_poll_run(struct db *db);
+/* Sends what is queued, waiting up to wait_ms; then wakes the executors
+ * still owed a wake-up.  Before a process exits, or a command goes on. */
+void engine_trigger_flush(struct db *db, long wait_ms);
+/* How long a process's last flush may take. */
+#define ENGINE_TRIGGER_FLUSH_MS 2000
 /* The transaction rolled back: nothing of it is published. */
 void engine_trigger_abandon(void);
 

@@ -45,9 +45,11 @@ struct publisher {
 	struct curl_slist *headers;
 	json_t *by_name;             /* channel name -> struct channel * (as an integer) */
 	/* Channels with a message to send and none in flight, in the order
-	 * they became ready; urgent ones (a caller waits) go before the rest. */
-	struct ready_list { struct channel **at; size_t n, cap; } ready, ready_urgent;
+	 * they became ready (a ring: the oldest at head); urgent ones (a
+	 * caller waits) go before the rest. */
+	struct ready_list { struct channel **at; size_t head, n, cap; } ready, ready_urgent;
 	size_t waiting;              /* messages waiting, all channels */
+	size_t queue_max;            /* beyond it the oldest waiting message is dropped */
 	size_t in_flight;
 	int failing;                 /* logged the start of an outage */
 	unsigned long dropped;
@@ -74,7 +76,22 @@ publisher_new(const struct config *cfg, CURLM *multi)
 	}
 	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	p->by_name = json_object();
+	p->queue_max = PUBLISHER_QUEUE_MAX;
 	return p;
+}
+
+void
+publisher_set_queue_max(struct publisher *p, size_t max)
+{
+	if (p != NULL && max > 0)
+		p->queue_max = max;
+}
+
+int
+publisher_key_idle(const struct publisher *p, const char *key)
+{
+	/* A channel with nothing waiting or in flight is forgotten. */
+	return p == NULL || json_object_get(p->by_name, key) == NULL;
 }
 
 static struct channel *
@@ -103,16 +120,36 @@ channel_forget_if_idle(struct publisher *p, struct channel *c)
 }
 
 static void
+ready_push(struct ready_list *l, struct channel *c)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct channel **at = xcalloc(cap, sizeof *at);
+		for (size_t i = 0; i < l->n; i++)
+			at[i] = l->at[(l->head + i) % l->cap];
+		free(l->at);
+		l->at = at;
+		l->head = 0;
+		l->cap = cap;
+	}
+	l->at[(l->head + l->n++) % l->cap] = c;
+}
+
+static struct channel *
+ready_pop(struct ready_list *l)
+{
+	struct channel *c = l->at[l->head];
+	l->head = (l->head + 1) % l->cap;
+	l->n--;
+	return c;
+}
+
+static void
 mark_ready(struct publisher *p, struct channel *c)
 {
 	if (c->ready || c->busy || c->count == 0)
 		return;
-	struct ready_list *l = c->urgent ? &p->ready_urgent : &p->ready;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->at = xrealloc(l->at, l->cap * sizeof *l->at);
-	}
-	l->at[l->n++] = c;
+	ready_push(c->urgent ? &p->ready_urgent : &p->ready, c);
 	c->ready = 1;
 }
 
@@ -201,14 +238,11 @@ start(struct publisher *p, struct channel *c)
 static void
 start_list(struct publisher *p, struct ready_list *l)
 {
-	size_t i = 0;
-	while (i < l->n && p->in_flight < PUBLISHER_IN_FLIGHT) {
-		struct channel *c = l->at[i++];
+	while (l->n > 0 && p->in_flight < PUBLISHER_IN_FLIGHT) {
+		struct channel *c = ready_pop(l);
 		c->ready = 0;
 		start(p, c);
 	}
-	memmove(l->at, l->at + i, (l->n - i) * sizeof *l->at);
-	l->n -= i;
 }
 
 static void
@@ -218,22 +252,50 @@ start_waiting(struct publisher *p)
 	start_list(p, &p->ready);
 }
 
+/* Drops the oldest waiting message of c. */
+static void
+drop_oldest_of(struct publisher *p, struct channel *c)
+{
+	free(c->msgs[c->head].url);
+	free(c->msgs[c->head].body);
+	c->head = (c->head + 1) % c->cap;
+	c->count--;
+	p->waiting--;
+	if (p->dropped++ == 0)
+		log_warn("live events: more than %zu waiting (nginx down or slow); dropping the "
+			 "oldest", p->queue_max);
+}
+
+/* The queue is full: the oldest waiting message makes room, of this
+ * key when it has one waiting (its order is kept either way), else of
+ * the key that has waited longest to be sent.  When every waiting
+ * message is behind one in flight, the queue grows past its bound by
+ * at most one message a key in flight. */
+static void
+make_room(struct publisher *p, struct channel *mine)
+{
+	if (mine->count > 0) {
+		drop_oldest_of(p, mine);
+		return;
+	}
+	if (p->ready.n == 0)
+		return;
+	struct channel *c = p->ready.at[p->ready.head];
+	drop_oldest_of(p, c);
+	if (c->count == 0) {
+		ready_pop(&p->ready);
+		c->ready = 0;
+		channel_forget_if_idle(p, c);
+	}
+}
+
 static void
 queue(struct publisher *p, const char *key, const char *to, char *body, int urgent)
 {
 	struct channel *c = channel_of(p, key);
 	c->urgent |= urgent;
-	if (p->waiting >= PUBLISHER_QUEUE_MAX && c->count > 0) {
-		/* Full: this key's oldest waiting message makes room. */
-		free(c->msgs[c->head].url);
-		free(c->msgs[c->head].body);
-		c->head = (c->head + 1) % c->cap;
-		c->count--;
-		p->waiting--;
-		if (p->dropped++ == 0)
-			log_warn("live events: more than %d waiting; dropping the oldest",
-				 PUBLISHER_QUEUE_MAX);
-	}
+	if (p->waiting >= p->queue_max)
+		make_room(p, c);
 	if (c->count == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
 		struct message *b = xcalloc(cap, sizeof *b);

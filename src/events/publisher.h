@@ -6,7 +6,8 @@
  * absent nginx never holds up an execution.  At most PUBLISHER_IN_FLIGHT
  * transfers run at once (messages of one execution, or of one channel,
  * one at a time, in order) and PUBLISHER_QUEUE_MAX wait behind them; beyond
- * that the oldest waiting event is dropped (browsers that miss an event
+ * that the oldest waiting event is dropped, of the same execution when it
+ * has one waiting, else of the one waiting longest (browsers that miss an event
  * see a gap in its sequence numbers and reload from REST).  Failures are
  * logged once per outage, as events_publish() does.
  */
@@ -45,8 +46,15 @@ int publisher_wants_execution(const struct publisher *p, const char *execution_i
 void publisher_send_first(struct publisher *p, const char *channel, char *body);
 
 
+/* Another bound than PUBLISHER_QUEUE_MAX for the waiting messages (a
+ * responder keeps fewer than an executor). */
+void publisher_set_queue_max(struct publisher *p, size_t max);
+
 /* Events waiting or in flight. */
 size_t publisher_backlog(const struct publisher *p);
+/* 1 when nothing of ordering key (an execution's "execution:<id>", else
+ * the channel) waits or is in flight. */
+int publisher_key_idle(const struct publisher *p, const char *key);
 
 /* Starts the transfers of queued messages.  The loop calls it once per
  * turn, outside the multi handle's callbacks: sending only queues. */

@@ -80,16 +80,44 @@ conn_is_open(const FCGX_Request *c)
 	return c->ipcFd >= 0;
 }
 
+#define WATCH(w, fn) ((w) != NULL && (w)->fn != NULL)
+
+static const struct fcgi_background *
+background_of(const struct fcgi_watch *w)
+{
+	const struct fcgi_background *b = w ? w->background : NULL;
+	return b && b->fds && b->run ? b : NULL;
+}
+
+/* Adds the background work's descriptors after the n in fds; the new n. */
+static int
+background_fds(const struct fcgi_watch *w, struct pollfd *fds, int n, int *timeout_ms)
+{
+	const struct fcgi_background *b = background_of(w);
+	if (b == NULL)
+		return n;
+	int k = b->fds(b->arg, fds + n, FCGI_BACKGROUND_FDS_MAX, timeout_ms);
+	return n + (k < 0 ? 0 : k > FCGI_BACKGROUND_FDS_MAX ? FCGI_BACKGROUND_FDS_MAX : k);
+}
+
+static void
+background_run(const struct fcgi_watch *w)
+{
+	const struct fcgi_background *b = background_of(w);
+	if (b != NULL)
+		b->run(b->arg);
+}
+
 /*
  * Waits until a kept connection carries a request or a new connection
- * waits, with the stop signals let in only during the wait.  Returns the
- * index of the connection slot to accept on, -1 when interrupted (or
- * nothing is ready), -2 on error.
+ * waits (or the background work is due), with the stop signals let in
+ * only during the wait.  Returns the index of the connection slot to
+ * accept on, -1 when interrupted (or nothing is ready), -2 on error.
  */
 static int
-conn_set_wait(struct conn_set *cs, const sigset_t *wait_mask)
+conn_set_wait(struct conn_set *cs, const sigset_t *wait_mask, const struct fcgi_watch *w)
 {
-	struct pollfd fds[FCGI_MAX_CONNS + 1];
+	struct pollfd fds[FCGI_MAX_CONNS + 1 + FCGI_BACKGROUND_FDS_MAX];
 	int slot_of[FCGI_MAX_CONNS + 1];
 	int n = 0, free_slot = -1;
 	for (int i = 0; i < FCGI_MAX_CONNS; i++) {
@@ -105,7 +133,13 @@ conn_set_wait(struct conn_set *cs, const sigset_t *wait_mask)
 		fds[n] = (struct pollfd){ .fd = cs->listen_fd, .events = POLLIN };
 		slot_of[n++] = free_slot;
 	}
-	if (ppoll(fds, (nfds_t)n, NULL, wait_mask) < 0)
+	int timeout_ms = -1;
+	int all = background_fds(w, fds, n, &timeout_ms);
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+	int rc = ppoll(fds, (nfds_t)all, timeout_ms >= 0 ? &ts : NULL, wait_mask);
+	if (all > n)
+		background_run(w);
+	if (rc < 0)
 		return errno == EINTR ? -1 : -2;
 	for (int j = 0; j < n; j++) {
 		if (fds[j].revents != 0) {
@@ -115,8 +149,6 @@ conn_set_wait(struct conn_set *cs, const sigset_t *wait_mask)
 	}
 	return -1;
 }
-
-#define WATCH(w, fn) ((w) != NULL && (w)->fn != NULL)
 
 /* How long a new connection may take to send its request's parameters
  * (a web server sends them at once with the connection). */
@@ -234,7 +266,9 @@ drain(struct conn_set *cs, const struct fcgi_watch *w)
 	int answered = 0;
 	while (WATCH(w, others_busy) && w->others_busy(w->arg) && w->pool_stopping(w->arg)) {
 		struct pollfd pfd = { .fd = cs->listen_fd, .events = POLLIN };
-		if (poll(&pfd, 1, 100) <= 0)
+		int ready = poll(&pfd, 1, 100);
+		background_run(w);
+		if (ready <= 0)
 			continue;
 		FCGX_Request *fcgi = &cs->conns[0];
 		FCGX_Free(fcgi, 1);
@@ -265,6 +299,7 @@ serve_one(struct http_ctx *ctx, FCGX_Request *fcgi, const struct fcgi_watch *w)
 	/* The answer is complete: what the handler left for afterwards
 	 * (live events) no longer keeps its caller waiting. */
 	http_ctx_after_response(ctx);
+	background_run(w);
 }
 
 int
@@ -289,7 +324,7 @@ fcgi_serve(int listen_fd, struct http_ctx *ctx, long max_requests, const struct 
 	int rc = 0;
 	long served = 0;
 	while (!stop_requested && (max_requests == 0 || served < max_requests)) {
-		int k = conn_set_wait(&cs, &wait_mask);
+		int k = conn_set_wait(&cs, &wait_mask, w);
 		if (k == -2) {
 			log_error("waiting for connections failed: %s", strerror(errno));
 			rc = -1;
@@ -327,6 +362,10 @@ fcgi_serve(int listen_fd, struct http_ctx *ctx, long max_requests, const struct 
 	if (stop_requested && WATCH(w, pool_stopping) && w->pool_stopping(w->arg))
 		drain(&cs, w);
 	conn_set_close(&cs);
+	/* What the requests left under way, within its own deadline. */
+	const struct fcgi_background *b = background_of(w);
+	if (b != NULL && b->finish != NULL)
+		b->finish(b->arg);
 	if (rc == 0 && max_requests != 0 && served >= max_requests)
 		log_info("served %ld requests; exiting to be replaced", served);
 	else if (rc == 0)

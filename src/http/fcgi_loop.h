@@ -10,7 +10,29 @@
 #ifndef PIPELIT_FCGI_LOOP_H
 #define PIPELIT_FCGI_LOOP_H
 
+#include <poll.h>
+
 struct http_ctx;
+
+/* Descriptors a background hook may add to the loop's wait. */
+#define FCGI_BACKGROUND_FDS_MAX 4
+
+/*
+ * Work of the owner's that the loop drives between requests, so that none
+ * of it holds up the next request (the trigger engine's live events: the
+ * loop knows nothing of them).  Before each wait fds() fills up to max
+ * descriptors to watch and returns how many (0: nothing under way; an
+ * idle responder then waits on its sockets alone), lowering *timeout_ms
+ * (-1: no limit) to when the work is due; run() is called after each wait
+ * and after each request, and must not block; finish() once, when the
+ * loop ends, bounding its own time.
+ */
+struct fcgi_background {
+	int (*fds)(void *arg, struct pollfd *fds, int max, int *timeout_ms);
+	void (*run)(void *arg);
+	void (*finish)(void *arg);
+	void *arg;
+};
 
 /*
  * What the loop tells its owner (the pool's scoreboard) and asks it.  Any
@@ -27,6 +49,7 @@ struct fcgi_watch {
 	int (*others_busy)(void *arg);
 	void (*draining)(void *arg);
 	void *arg;
+	const struct fcgi_background *background;   /* or NULL */
 };
 
 /*

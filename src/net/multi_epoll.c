@@ -202,3 +202,9 @@ multi_epoll_wait(struct multi_epoll *m, long wait_ms)
 	multi_epoll_kick(m);
 	return watched;
 }
+
+int
+multi_epoll_fd(const struct multi_epoll *m)
+{
+	return m->epfd;
+}

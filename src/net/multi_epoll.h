@@ -55,6 +55,11 @@ void multi_epoll_kick(struct multi_epoll *m);
 /* Milliseconds until libcurl's next timeout (-1: none). */
 long multi_epoll_timeout_ms(const struct multi_epoll *m);
 
+/* The epoll descriptor: readable when a watched socket or fd is ready,
+ * for a loop that waits in poll(2) on other things too (then
+ * multi_epoll_wait(m, 0) runs what is ready). */
+int multi_epoll_fd(const struct multi_epoll *m);
+
 /* Transfers in flight, as libcurl last counted them. */
 int multi_epoll_running(const struct multi_epoll *m);
 

@@ -11,6 +11,7 @@
 #include "pool/memory.h"
 #include "pool/orphan.h"
 #include "pool/scoreboard.h"
+#include "pool/trigger_background.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -92,10 +93,12 @@ responder_main(const struct config *cfg, int listen_fd, const struct child_board
 	 * logged and retried by later requests (/health reports it). */
 	http_ctx_db(&ctx);
 	struct board_watch bw = { board, cfg->slow_request_seconds * 1000, &ctx };
+	/* Triggers' live events go out between requests, never in them. */
+	const struct fcgi_background background = trigger_background(&ctx);
 	const struct fcgi_watch watch = {
 		.accepted = on_accepted, .begin = on_begin, .end = on_end,
 		.pool_stopping = pool_stopping, .others_busy = others_busy,
-		.draining = on_draining, .arg = &bw,
+		.draining = on_draining, .arg = &bw, .background = &background,
 	};
 	scoreboard_idle(board->sb, board->entry);
 	int rc = fcgi_serve(listen_fd, &ctx, cfg->max_requests, &watch);
