@@ -24,6 +24,7 @@
 #include "engine/watch_listen.h"
 #include "events/publisher.h"
 #include "events/ticket.h"
+#include "events/watch.h"
 #include "events/webhook_result.h"
 #include "gateway/sender.h"
 #include "model/execution.h"
