@@ -46,6 +46,10 @@ struct pg_db {
 	unsigned next_name;     /* for statement names s1, s2, ... */
 	int tx;                 /* a transaction we began is open */
 	int queued;             /* queries sent in pipeline mode, answers unread */
+	/* The transaction's BEGIN, sent into the pipeline (pg_begin) and so far
+	 * the only thing in it; NULL once anything else joined it. */
+	const char *begin_pending;
+	int begin_queries;      /* how many queries it was sent as */
 	int timed_out;          /* the last call passed its deadline; the
 				 * connection was dropped */
 	char *listen_channel[DB_LISTEN_MAX]; /* LISTENed to; again after a reconnect (owned) */
@@ -198,6 +202,8 @@ static int reconnect(struct pg_db *d);
  * error recorded: the first write's that failed, else the final query's,
  * else the connection's.  Nothing queued and no final: 0 at once.
  */
+static int begin_again(struct pg_db *d, const char *begin);
+
 static int
 settle(struct pg_db *d, int final, PGresult **res)
 {
@@ -205,6 +211,9 @@ settle(struct pg_db *d, int final, PGresult **res)
 		*res = NULL;
 	if (d->queued == 0 && !final)
 		return 0;
+	const char *begin = d->begin_pending && d->queued == d->begin_queries ? d->begin_pending
+										: NULL;
+	d->begin_pending = NULL;
 	int n = d->queued + final;
 	d->queued = 0;
 	d->timed_out = 0;
@@ -222,6 +231,11 @@ settle(struct pg_db *d, int final, PGresult **res)
 		fail_result(d, err);
 		PQclear(err);
 		PQclear(last);
+		/* Lost before the server answered anything but the BEGIN: as a
+		 * BEGIN run alone would have, begin again on a new connection
+		 * (the final query, if any, was not run: 1 tells the caller). */
+		if (rc != 0 && begin != NULL && begin_again(d, begin) == 0)
+			return 1;
 		/* A connection left in pipeline mode would refuse every later
 		 * call: start again on a fresh one (the transaction is lost
 		 * anyway, and the error stays the one recorded above). */
@@ -237,6 +251,31 @@ settle(struct pg_db *d, int final, PGresult **res)
 		*res = last;
 	else
 		PQclear(last);
+	return 0;
+}
+
+/* After the connection was lost with only a pipelined BEGIN unanswered:
+ * reconnects (not after a deadline: that is not retried) and runs the
+ * BEGIN alone.  0, or -1 keeping the first error. */
+static int
+begin_again(struct pg_db *d, const char *begin)
+{
+	if (d->timed_out || PQstatus(d->conn) != CONNECTION_BAD)
+		return -1;
+	struct db_error keep = d->base.err;
+	if (reconnect(d) != 0) {
+		d->base.err = keep;
+		return -1;
+	}
+	PGresult *r = await_sent(d, PQsendQuery(d->conn, begin));
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		fail_result(d, r);
+	PQclear(r);
+	if (!ok)
+		return -1;
+	db_clear_error(&d->base);
+	d->tx = 1;
 	return 0;
 }
 
@@ -298,7 +337,7 @@ set_up_session(struct pg_db *d)
 static int
 listen_on(struct pg_db *d, const char *channel)
 {
-	if (settle(d, 0, NULL) != 0)
+	if (settle(d, 0, NULL) < 0)
 		return -1;
 	char *sql = xasprintf("LISTEN %s", channel);
 	PGresult *res = await_sent(d, PQsendQuery(d->conn, sql));
@@ -387,6 +426,7 @@ reconnect(struct pg_db *d)
 	d->generation++;
 	d->tx = 0;
 	d->queued = 0;          /* the reset left pipeline mode */
+	d->begin_pending = NULL;
 	if (PQstatus(d->conn) != CONNECTION_OK) {
 		db_set_error(&d->base, DB_ERR_CONNECTION, "%s", PQerrorMessage(d->conn));
 		return -1;
@@ -479,7 +519,7 @@ pg_close(struct db *db)
 static PGresult *
 exec_simple(struct pg_db *d, const char *sql)
 {
-	if (settle(d, 0, NULL) != 0)
+	if (settle(d, 0, NULL) < 0)
 		return NULL;
 	int was_in_tx = pg_in_transaction(&d->base);
 	for (int attempt = 0;; attempt++) {
@@ -516,6 +556,28 @@ pg_begin(struct db *db, int write)
 	 * trip of its own. */
 	const char *sql = !write ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
 		: db->lazy_commits ? "BEGIN; SET LOCAL synchronous_commit = off" : "BEGIN";
+	/* Sent into the pipeline, the BEGIN travels with the transaction's
+	 * first statement instead of taking a round trip of its own. */
+	if (d->queued == 0 && PQstatus(d->conn) == CONNECTION_OK &&
+	    PQpipelineStatus(d->conn) == PQ_PIPELINE_OFF && PQenterPipelineMode(d->conn)) {
+		int lazy = write && db->lazy_commits;
+		int sent = PQsendQueryParams(d->conn, lazy ? "BEGIN" : sql, 0, NULL, NULL, NULL,
+					     NULL, 0) &&
+			   (!lazy || PQsendQueryParams(d->conn, "SET LOCAL synchronous_commit = off",
+						       0, NULL, NULL, NULL, NULL, 0));
+		if (sent) {
+			d->queued = d->begin_queries = 1 + lazy;
+			d->begin_pending = sql;
+			d->tx = 1;
+			return 0;
+		}
+		/* Not sent: run it alone below, after the pipeline is left. */
+		d->queued = 0;
+		if (!PQexitPipelineMode(d->conn)) {
+			fail_result(d, NULL);
+			return -1;
+		}
+	}
 	PGresult *res = exec_simple(d, sql);
 	if (res == NULL)
 		return -1;
@@ -534,6 +596,7 @@ commit_pipelined(struct pg_db *d)
 	int rc = -1;
 	if (PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)) {
 		d->queued++;
+		d->begin_pending = NULL;  /* settle's BEGIN check counts the COMMIT */
 		rc = settle(d, 0, NULL);
 	} else {
 		fail_result(d, NULL);
@@ -616,7 +679,7 @@ pg_make_durable(struct db *db)
 static int
 prepare_on_server(struct pg_db *d, struct pg_stmt *s)
 {
-	if (settle(d, 0, NULL) != 0)
+	if (settle(d, 0, NULL) < 0)
 		return -1;
 	PGresult *res = await_sent(d, PQsendPrepare(d->conn, s->name, s->pgsql, s->nparams, NULL));
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
@@ -707,6 +770,8 @@ pg_reset(struct db_stmt *st)
 	}
 }
 
+static int execute(struct pg_db *d, struct pg_stmt *s);
+
 /* A statement run while writes wait in the pipeline joins it: their
  * answers and its own come back in one round trip. */
 static int
@@ -717,8 +782,11 @@ execute_pipelined(struct pg_db *d, struct pg_stmt *s)
 		return -1;
 	}
 	PGresult *res = NULL;
-	if (settle(d, 1, &res) != 0)
+	int rc = settle(d, 1, &res);
+	if (rc < 0)
 		return -1;
+	if (rc == 1)
+		return execute(d, s);    /* begun again on a new connection: run s alone */
 	s->res = res;
 	ExecStatusType status = PQresultStatus(s->res);
 	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
@@ -787,6 +855,9 @@ pg_step_later(struct db_stmt *st)
 		return -1;
 	}
 	d->queued++;
+	/* The transaction's work is in the pipeline now: a connection lost
+	 * before it is answered is the transaction's failure. */
+	d->begin_pending = NULL;
 	return 0;
 }
 

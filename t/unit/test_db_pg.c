@@ -107,11 +107,28 @@ test_reconnect(struct db *db, const char *url)
 	   "session settings restored after reconnecting");
 	db_reset(tz);
 
+	/* Lost before the transaction's first statement: its BEGIN travels
+	 * with that statement, nothing of it was done, and it begins again on
+	 * a new connection. */
+	pid = backend_pid(db);
+	is_int(db_begin_write(db), 0, "begin");
+	terminate(killer, pid);
+	db_bind_int64(st, 1, 1);
+	is_int(db_step(st), DB_ROW, "a transaction lost before its first statement begins again: %s",
+	       db_errmsg(db));
+	db_reset(st);
+	ok(db_in_transaction(db), "in a transaction on the new connection");
+	is_int(db_rollback(db), 0, "and rolls back");
+
 	/* Inside a transaction the work is lost: an error, then rollback
 	 * restores a working handle. */
 	pid = backend_pid(db);
 	is_int(db_begin_write(db), 0, "begin");
+	db_bind_int64(st, 1, 1);
+	is_int(db_step(st), DB_ROW, "the transaction's first statement");
+	db_reset(st);
 	terminate(killer, pid);
+	db_bind_int64(st, 1, 1);
 	is_int(db_step(st), DB_ERROR, "a lost connection inside a transaction is an error");
 	is_int(db_error_kind(db), DB_ERR_CONNECTION, "reported as a connection error: %s",
 	       db_errmsg(db));
