@@ -631,6 +631,47 @@ settle_midway(struct engine *e)
 	e->pass_clock = e->clock;
 }
 
+/* How long the transfers a pass started may wait for its end: past it,
+ * a round of the pass sends them (send_midway). */
+#define PASS_SEND_MS 20
+
+/* In the middle of a long pass (a burst: hundreds of claims, runs and
+ * reservations): what it committed is made durable, so the transfers its
+ * runs started may leave (services.c: never before the barrier), and they
+ * are sent; answers that arrived meanwhile are read and the runs they
+ * ended join the batch; the waiting runs' leases are renewed when due.
+ * Without it, the first call of a burst waited for the last run of the
+ * pass before it left, answers waited unread, and a pass longer than a
+ * third of the lease let the waiting runs' leases run out. */
+static void
+send_midway(struct engine *e)
+{
+	while (e->n_batch > 0 && engine_commit_batch(e, 0) != 0)
+		usleep(200000);
+	settle_midway(e);
+	publisher_pump(e->pub);
+	multi_epoll_kick(e->loop);
+	multi_epoll_wait(e->loop, 0);    /* ready sockets only; never blocks */
+	transfer_finish_all(e->multi);
+	publisher_pump(e->pub);
+	int64_t now = time_now_ms();
+	waiting_check(e, now, 0);        /* the leases, when due */
+	waiting_step_due(e, now);
+	while (e->n_batch > 0 && engine_commit_batch(e, 0) != 0)
+		usleep(200000);
+}
+
+/* send_midway() when the pass has runs waiting on transfers and sent none
+ * for PASS_SEND_MS; *sent_ms is when it last did. */
+static void
+send_when_due(struct engine *e, int64_t *sent_ms)
+{
+	if (e->n_waiting == 0 || time_now_ms() - *sent_ms < PASS_SEND_MS)
+		return;
+	send_midway(e);
+	*sent_ms = time_now_ms();
+}
+
 /* One pass; returns how long the next wait may be (ms, -1 = until woken). */
 static long
 engine_pass(struct engine *e)
@@ -638,7 +679,8 @@ engine_pass(struct engine *e)
 	e->pass_clock = e->clock;
 	e->lease_ms = settings_live_lease_ms(e->db);   /* the live setting (doc/settings.md) */
 	int64_t schedule_due = sched_dispatch(e->db, e->pub, time_now_ms());
-	waiting_step_due(e, time_now_ms());
+	int64_t sent_ms = time_now_ms();
+	waiting_step_due(e, sent_ms);
 	claim_due(e);
 	/* Jobs the commit leased to us run in the next round of this pass;
 	 * the batch is committed whenever the queue empties or it is full. */
@@ -647,8 +689,12 @@ engine_pass(struct engine *e)
 		struct job *jobs = e->runq;
 		e->runq = NULL;
 		e->n_runq = e->cap_runq = 0;
-		for (size_t i = 0; i < n; i++)
+		/* A round of a burst runs for seconds on a busy database: what
+		 * it started leaves as it goes. */
+		for (size_t i = 0; i < n; i++) {
 			run_job(e, &jobs[i]);
+			send_when_due(e, &sent_ms);
+		}
 		free(jobs);
 		while (engine_commit_batch(e, 0) != 0)
 			usleep(200000);
