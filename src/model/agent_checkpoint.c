@@ -57,12 +57,14 @@ agent_checkpoint_save(struct db *db, const char *execution_id, const char *node_
 {
 	char *m = json_is_array(messages) ? json_dumps(messages, JSON_COMPACT) : strdup("[]");
 	char *s = loop_state ? json_dumps(loop_state, JSON_COMPACT) : NULL;
-	int rc = m == NULL ? DB_FAILED : db_begin_write(db);
+	/* Inside the caller's transaction (an agent's turn) it joins it. */
+	int own = !db_in_transaction(db);
+	int rc = m == NULL ? DB_FAILED : own ? db_begin_write(db) : 0;
 	if (rc == 0)
 		rc = upsert(db, execution_id, node_id, attempt, step, m, s ? s : "{}");
 	if (rc == 0)
 		rc = drop_older(db, execution_id, node_id, attempt, step);
-	if (rc == 0)
+	if (rc == 0 && own)
 		rc = db_commit(db);
 	free(m);
 	free(s);

@@ -27,11 +27,6 @@ run(struct db_stmt *st)
 	return rc == DB_DONE ? 0 : -1;
 }
 
-/* Makes sure the workflow has its row for day and, on PostgreSQL, locks
- * it until the transaction ends: every reservation of the workflow takes
- * this lock first, so they are checked one at a time.  The day's usage is
- * returned.  0, or -1. */
-
 /* Runs st and reads its one row's two integers: 0, or -1 when it has no
  * row or failed.  Resets st. */
 static int
@@ -41,30 +36,30 @@ step_two_int64(struct db_stmt *st, int64_t *a, int64_t *b)
 	if (rc == DB_ROW) {
 		*a = db_column_int64(st, 0);
 		*b = db_column_int64(st, 1);
+		/* RETURNING rows come before the statement finishes. */
+		while ((rc = db_step(st)) == DB_ROW)
+			;
+		db_reset(st);
+		return rc == DB_DONE ? 0 : -1;
 	}
 	db_reset(st);
-	return rc == DB_ROW ? 0 : -1;
+	return -1;
 }
 
+/* Makes sure the workflow has its row for day, locks it until the
+ * transaction ends and returns the day's usage, in one statement: the
+ * upsert's no-op update takes the row lock on PostgreSQL (SQLite's write
+ * transaction, BEGIN IMMEDIATE, already excludes every other writer).
+ * Every reservation of the workflow takes this lock first, so they are
+ * checked one at a time.  0, or -1 (a workflow that is gone fails the
+ * insert's foreign key). */
 static int
 lock_day(struct db *db, int64_t workflow_id, const char *day, int64_t *tokens, int64_t *micros)
 {
 	struct db_stmt *st = db_prepare(db,
 		"INSERT INTO workflow_usage_days (workflow_id, day, tokens, usd_micros, llm_calls) "
-		"VALUES (?, ?, 0, 0, 0) ON CONFLICT (workflow_id, day) DO NOTHING");
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, workflow_id);
-	db_bind_text(st, 2, day, -1);
-	if (run(st) != 0)
-		return -1;
-	/* SQLite has no FOR UPDATE: its write transaction (BEGIN IMMEDIATE)
-	 * already excludes every other writer. */
-	st = db_prepare(db, db_backend_of(db) == DB_POSTGRES
-		? "SELECT tokens, usd_micros FROM workflow_usage_days "
-		  "WHERE workflow_id = ? AND day = ? FOR UPDATE"
-		: "SELECT tokens, usd_micros FROM workflow_usage_days "
-		  "WHERE workflow_id = ? AND day = ?");
+		"VALUES (?, ?, 0, 0, 0) ON CONFLICT (workflow_id, day) DO UPDATE SET "
+		"tokens = workflow_usage_days.tokens RETURNING tokens, usd_micros");
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, workflow_id);
@@ -167,7 +162,8 @@ settle_in(struct db *db, int64_t id, int64_t in, int64_t out, int64_t micros)
 
 /* Charges the workflow's reservations created before cutoff_ms at their
  * estimate (their executors died or lost them).  The estimate's tokens
- * are counted as input: what a dead call read or wrote is unknown. */
+ * are counted as input: what a dead call read or wrote is unknown.  The
+ * number charged, or -1. */
 static int
 charge_stale(struct db *db, int64_t workflow_id, int64_t cutoff_ms)
 {
@@ -194,7 +190,7 @@ charge_stale(struct db *db, int64_t workflow_id, int64_t cutoff_ms)
 	for (size_t i = 0; i < n; i++)
 		if (settle_in(db, ids[i][0], ids[i][1], 0, ids[i][2]) < 0)
 			return -1;
-	return 0;
+	return (int)n;
 }
 
 /* Sums of outstanding reservations: of the execution (by_execution) or of
@@ -360,8 +356,19 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 	budget_day_of(now, day);
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
-	/* A workflow deleted under a running execution: refused, not a
-	 * foreign key error from the day's row. */
+	/* The day's row first (the lock), then the limits under it: a PATCH
+	 * that committed before counts.  Six statements in all when nothing is
+	 * stale (an LLM call's turn pays for every one). */
+	int64_t day_tokens = 0, day_micros = 0;
+	if (lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0) {
+		/* A workflow deleted under a running execution: refused, not a
+		 * foreign key error from the day's row. */
+		if (db_error_kind(db) != DB_ERR_FOREIGN_KEY)
+			return db_abandon(db);
+		db_rollback(db);
+		snprintf(why, whylen, "budget: workflow %" PRId64 " does not exist", workflow_id);
+		return BUDGET_REFUSED;
+	}
 	struct budget_limits l;
 	int found = read_limits(db, workflow_id, &l);
 	if (found < 0)
@@ -371,15 +378,11 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 		snprintf(why, whylen, "budget: workflow %" PRId64 " does not exist", workflow_id);
 		return BUDGET_REFUSED;
 	}
-	int64_t day_tokens = 0, day_micros = 0;
-	if (lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0)
-		return db_abandon(db);
 	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
-	/* After the stale charges the day's usage is read again, and the
-	 * limits under the lock: a PATCH that committed before it counts. */
-	if (charge_stale(db, workflow_id, cutoff) != 0 ||
-	    lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0 ||
-	    read_limits(db, workflow_id, &l) < 0)
+	/* Stale reservations charged change the day's usage: read again. */
+	int charged = charge_stale(db, workflow_id, cutoff);
+	if (charged < 0 ||
+	    (charged > 0 && lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0))
 		return db_abandon(db);
 	int refused = check_limits(db, &l, workflow_id, execution_id, day, day_tokens, day_micros,
 				   tokens, usd_micros, why, whylen);
@@ -395,51 +398,91 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 	return BUDGET_GRANTED;
 }
 
-/* The workflow of a reservation: 1, 0 (gone), -1. */
+/* The workflow and day of a reservation: 1, 0 (gone), -1. */
 static int
-reservation_workflow(struct db *db, int64_t id, int64_t *workflow_id)
+reservation_of(struct db *db, int64_t id, int64_t *workflow_id, char day[16])
 {
-	struct db_stmt *st = db_prepare(db, "SELECT workflow_id FROM budget_reservations WHERE id = ?");
+	struct db_stmt *st = db_prepare(db,
+		"SELECT workflow_id, day FROM budget_reservations WHERE id = ?");
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, id);
 	int rc = db_step(st);
-	if (rc == DB_ROW)
+	if (rc == DB_ROW) {
 		*workflow_id = db_column_int64(st, 0);
+		snprintf(day, 16, "%s", db_column_text(st, 1) ? db_column_text(st, 1) : "");
+	}
 	db_reset(st);
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
+/*
+ * One transaction of six statements: the reservation read; its day's row
+ * updated with the usage (which, for a reservation of today, is the lock
+ * every reservation takes first: the order a reservation takes them in,
+ * the workflow's row of today, then reservation rows, then other days,
+ * so a settle racing the charge of the same stale reservation cannot
+ * deadlock); the reservation deleted; the execution's totals.  A
+ * reservation charged by another executor between the read and the lock
+ * takes its usage back out of the day.
+ *
+ * Inside a transaction the caller opened (a turn's writes, db.h), it
+ * joins it and leaves it open; it rolls back only when the database
+ * failed.
+ */
 int
 budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int64_t tokens_out,
 	      int64_t usd_micros)
 {
-	if (db_begin_write(db) != 0)
+	int own = !db_in_transaction(db);
+	if (own && db_begin_write(db) != 0)
 		return db_abandon(db);
-	/* Locks in the order every reservation takes them (the workflow's
-	 * row of today, then reservation rows, then other days), so a settle
-	 * racing the charge of the same stale reservation cannot deadlock. */
+	if (tokens_in < 0)
+		tokens_in = 0;
+	if (tokens_out < 0)
+		tokens_out = 0;
+	if (usd_micros < 0)
+		usd_micros = 0;
 	int64_t workflow_id = 0, ignored_tokens, ignored_micros;
-	int found = reservation_workflow(db, reservation_id, &workflow_id);
+	char day[16], today[11];
+	int found = reservation_of(db, reservation_id, &workflow_id, day);
 	if (found < 0)
 		return db_abandon(db);
 	if (found == 0) {
-		db_rollback(db);
+		if (own && db_commit(db) != 0)
+			return db_abandon(db);
 		return BUDGET_NOT_FOUND;
 	}
-	char day[11];
-	budget_day_of(time_now_ms(), day);
-	if (lock_day(db, workflow_id, day, &ignored_tokens, &ignored_micros) != 0)
+	budget_day_of(time_now_ms(), today);
+	if (strcmp(day, today) != 0 &&
+	    lock_day(db, workflow_id, today, &ignored_tokens, &ignored_micros) != 0)
 		return db_abandon(db);
-	int rc = settle_in(db, reservation_id, tokens_in > 0 ? tokens_in : 0,
-			   tokens_out > 0 ? tokens_out : 0, usd_micros > 0 ? usd_micros : 0);
-	if (rc < 0)
+	if (add_to_day(db, workflow_id, day, tokens_in + tokens_out, usd_micros) != 0)
 		return db_abandon(db);
-	if (rc == 0) {
-		db_rollback(db);
+	struct reservation r;
+	int taken = take_reservation(db, reservation_id, &r);
+	if (taken < 0)
+		return db_abandon(db);
+	if (taken == 0) {
+		/* Charged meanwhile: the usage added above goes back out (the
+		 * call counted once, at its estimate).  The day's calls too. */
+		struct db_stmt *st = db_prepare(db,
+			"UPDATE workflow_usage_days SET tokens = tokens - ?, "
+			"usd_micros = usd_micros - ?, llm_calls = llm_calls - 1 "
+			"WHERE workflow_id = ? AND day = ?");
+		if (st == NULL)
+			return db_abandon(db);
+		db_bind_int64(st, 1, tokens_in + tokens_out);
+		db_bind_int64(st, 2, usd_micros);
+		db_bind_int64(st, 3, workflow_id);
+		db_bind_text(st, 4, day, -1);
+		if (run(st) != 0 || (own && db_commit(db) != 0))
+			return db_abandon(db);
 		return BUDGET_NOT_FOUND;
 	}
-	if (db_commit(db) != 0)
+	if (add_to_execution(db, r.execution_id, tokens_in, tokens_out, usd_micros) != 0)
+		return db_abandon(db);
+	if (own && db_commit(db) != 0)
 		return db_abandon(db);
 	return BUDGET_GRANTED;
 }

@@ -400,12 +400,30 @@ count_usage(struct agent_run *a, const struct llm_reply *reply, const json_t *se
 static enum step run_tools(struct agent_run *a);
 static enum step tools_answered(struct agent_run *a);
 
-/* The call in flight ended well: its answer joins the conversation. */
+static void
+turn_begin(struct agent_run *a)
+{
+	const struct node_services *s = a->ctx->services;
+	if (s->turn_begin)
+		s->turn_begin(s->arg);
+}
+
+static void
+turn_end(struct agent_run *a)
+{
+	const struct node_services *s = a->ctx->services;
+	if (s->turn_end)
+		s->turn_end(s->arg, a->ctx);   /* a failure is logged; neither write is fatal */
+}
+
+/* The call in flight ended well: its answer joins the conversation.  Its
+ * settlement and the checkpoint after it are one transaction (a turn). */
 static enum step
 answered(struct agent_run *a)
 {
 	struct node_ctx *ctx = a->ctx;
 	const struct llm_reply *reply = llm_call_reply(a->call);
+	turn_begin(a);
 	count_usage(a, reply, a->messages, a->system_prompt, a->setup.tool_definitions);
 	char db_time[TIME_DB_LEN], stamp[TIME_ISO_LEN];
 	time_ms_to_db(time_now_ms(), db_time);
@@ -424,6 +442,7 @@ answered(struct agent_run *a)
 		a->last_chat = xstrdup(reply->text);
 	}
 	if (a->flavor->result) {
+		turn_end(a);
 		json_t *result = a->flavor->result(a, reply);
 		if (result == NULL) {
 			ctx->no_retry = 1;
@@ -439,6 +458,7 @@ answered(struct agent_run *a)
 	llm_call_free(a->call);
 	a->call = NULL;
 	checkpoint(a);
+	turn_end(a);
 	if (!has_calls)
 		return finish(a);
 	return run_tools(a);

@@ -111,6 +111,14 @@ struct node_services {
 	 * was never made, the reservation is released. */
 	int (*budget_settle)(void *arg, int64_t reservation, long input_tokens, long output_tokens,
 			     int64_t usd_micros);
+	/* An answer's writes (its budget settlement and the checkpoint
+	 * after it) in one transaction: the calls between turn_begin and
+	 * turn_end share it, and turn_end commits it.  -1 when that commit
+	 * failed: both are lost, as either alone could be (a settlement
+	 * lost is charged at its estimate later; a checkpoint lost costs a
+	 * later attempt calls, not messages). */
+	void (*turn_begin)(void *arg);
+	int (*turn_end)(void *arg, const struct node_ctx *ctx);
 	/* Before a run: 1 (why says it) when the workflow has a USD limit and
 	 * a model without a price; 0 when it may run; -1 on error. */
 	int (*budget_check)(void *arg, const struct node_ctx *ctx, char *why, size_t why_len);
