@@ -19,8 +19,10 @@
 #     same for chat -> reply_chat (the engine alone).
 # Never fails because a target is missed.  See bench/README.md.
 #
-#   bench/agents.sh [--quick] [--no-pg]
+#   bench/agents.sh [--quick] [--no-pg] [--no-sqlite] [--chats-only]
 #   PIPELIT_BIN=build/pipelit bench/agents.sh --quick     (skip the build)
+#   --no-sqlite: PostgreSQL only; --chats-only: the 200 chats alone (no CPU
+#   rows, no second run with two executors), for short A/B runs
 #   PIPELIT_BENCH_FORCE=1     run the full mode although the machine is busy
 #   PIPELIT_BENCH_STRACE=1    also count the executor's system calls per turn (strace -c)
 #   PIPELIT_BENCH_PERF=1      perf record the pool over the chats (report in the work directory)
@@ -28,10 +30,14 @@ set -euo pipefail
 
 # engine.sh sets QUICK and WITH_PG from the options it is given.
 ENGINE_ARGS=(--no-n8n)
+WITH_SQLITE=1
+CHATS_ONLY=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick|--no-pg) ENGINE_ARGS+=("$1"); shift ;;
-	-h|--help) sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--no-sqlite) WITH_SQLITE=0; shift ;;
+	--chats-only) CHATS_ONLY=1; shift ;;
+	-h|--help) sed -n '2,30s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "agents.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -62,11 +68,12 @@ build_double() {
 
 # start_double NAME DELAY: the LLM double answering after DELAY seconds;
 # sets DOUBLE_URL (its base URL for an openai_compatible credential) and
-# DOUBLE_BASE (for its /stats).
+# DOUBLE_BASE (for its /stats).  Each answer's request and answer times go
+# to $WORK/NAME.requests ("ARRIVED_US ANSWERED_US", wall clock).
 start_double() {
 	local name=$1 delay=$2 port
 	"$WORK/fake_llm" --delay-ms "$(awk -v d="$delay" 'BEGIN { printf "%d", d * 1000 }')" \
-		--port-file "$WORK/$name.double" >/dev/null &
+		--port-file "$WORK/$name.double" --log "$WORK/$name.requests" >/dev/null &
 	PIDS+=("$!")
 	local deadline=$((SECONDS + 10))
 	until [ -f "$WORK/$name.double" ]; do
@@ -179,6 +186,44 @@ phases() {
 	row "$label, $execs executor(s): first request to the last agent's start" \
 		"$(awk -v t0="$t0" 'BEGIN { m = 0 } $4 > m { m = $4 } END { printf "%.0f ms", (m > 0 ? (m - t0) / 1000 : -1) }' "$f")" \
 		"-" "info"
+	timeline "$name" "$label" "$execs" "$t0"
+}
+
+# timeline NAME LABEL EXECUTORS T0: the 200 chats' life as moments after
+# the first request (p50 / max over the executions): the trigger's start
+# (intake), the agent's start (queue: the trigger's commit, the wake-up,
+# the claim), the request at the double (the agent's turn before the
+# call: budget, pass barrier, sending), its answer (the model's 200 ms),
+# the agent's end (reading the answer, settling, checkpointing) and
+# completed_at (the completion's commit).  The double's log cannot say
+# which execution sent which request, so the per-phase figures pair the
+# k-th agent start with the k-th request (and so on): exact for the
+# medians and maxima of a first-come, first-served flow.
+timeline() {
+	local name=$1 label=$2 execs=$3 t0=$4 f=$WORK/$1.phases$3 d=$WORK/$1.tl$3
+	# One file per moment, sorted, in ms after t0.
+	awk -v t0="$t0" '{ printf "%.1f\n", ($2 - t0) / 1000 }' "$f" | sort -n >"$d.trigger"
+	awk -v t0="$t0" '{ printf "%.1f\n", ($4 - t0) / 1000 }' "$f" | sort -n >"$d.agent"
+	awk -v t0="$t0" '$1 >= t0 { printf "%.1f\n", ($1 - t0) / 1000 }' "$WORK/slow.requests" | sort -n >"$d.request"
+	awk -v t0="$t0" '$1 >= t0 { printf "%.1f\n", ($2 - t0) / 1000 }' "$WORK/slow.requests" | sort -n >"$d.answer"
+	awk -v t0="$t0" '{ printf "%.1f\n", ($4 + $6 * 1000 - t0) / 1000 }' "$f" | sort -n >"$d.end"
+	awk -v t0="$t0" '{ printf "%.1f\n", ($8 - t0) / 1000 }' "$f" | sort -n >"$d.done"
+	local m p50s="" maxs=""
+	for m in trigger agent request answer end done; do
+		p50s+="$(awk '{ v[NR] = $1 } END { i = int(NR / 2 + 0.5); if (i < 1) i = 1; printf "%.0f", (NR ? v[i] : -1) }' "$d.$m") "
+		maxs+="$(awk 'END { printf "%.0f", (NR ? $1 : -1) }' "$d.$m") "
+	done
+	row "$label, $execs executor(s): ms after the first request, trigger start / agent start / request at the double / its answer / agent end / completed" \
+		"p50 ${p50s% }, last ${maxs% } ($(wc -l <"$d.request") requests reached the double)" "-" "info"
+	# Rank-paired phases: intake, queue, agent turn, model, completion.
+	local pairs=(trigger:agent agent:request request:answer answer:end end:done) pr out=""
+	for pr in "${pairs[@]}"; do
+		out+="$(paste "$d.${pr%%:*}" "$d.${pr##*:}" | awk 'NF == 2 { print $2 - $1 }' | sort -n |
+			awk '{ v[NR] = $1 } END { if (!NR) { printf "n/a"; exit }
+				i = int(NR / 2 + 0.5); if (i < 1) i = 1; printf "%.0f/%.0f", v[i], v[NR] }') "
+	done
+	row "$label, $execs executor(s): phases p50/max ms: queue (trigger start -> agent start) / agent turn (-> request at the double) / model / answer -> agent end / agent end -> completed" \
+		"${out% }; intake (first request -> trigger start) $(sed -n '$p' "$d.trigger") ms for the last" "-" "info"
 }
 
 # With PIPELIT_BENCH_PERF=1: perf record -g on the pool's processes over
@@ -289,12 +334,12 @@ backend() {
 		die "$name: making the agent workflows failed"
 	start_mem_sampler "$name"
 	concurrency "$name" "$label" 1
-	cpu_rows "$name" "$label"
+	[ "$CHATS_ONLY" = 1 ] || cpu_rows "$name" "$label"
 	stop_mem_sampler "$name"
-	strace_turns "$name" "$label"
+	[ "$CHATS_ONLY" = 1 ] || strace_turns "$name" "$label"
 	row "$label: pool memory during the agent runs (max, 1 executor)" "$MEM_MB MB PSS" "< 60 MB" \
 		"$(verdict "$MEM_MB" lt 60)"
-	if [ "$(verdict "$LAST_RATIO" le 3)" = MISSED ]; then
+	if [ "$CHATS_ONLY" = 0 ] && [ "$(verdict "$LAST_RATIO" le 3)" = MISSED ]; then
 		say "$name: one executor missed the target; again with two"
 		stop_named_pool "$name"
 		rm -f "$WORK/$name.sock" "$WORK/$name.pid"
@@ -328,7 +373,7 @@ agents_main() {
 	FAST_URL=$DOUBLE_URL FAST_BASE=$DOUBLE_BASE
 	double_baseline
 
-	backend sqlite SQLite
+	[ "$WITH_SQLITE" = 0 ] || backend sqlite SQLite
 	if [ "$WITH_PG" = 1 ]; then
 		say "starting a throwaway PostgreSQL cluster"
 		start_pg

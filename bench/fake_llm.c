@@ -2,7 +2,7 @@
  * bench/fake_llm.c: an OpenAI-compatible chat-completions double for the
  * benchmarks, in one process.
  *
- *   fake_llm [--delay-ms N] [--port P] [--port-file FILE]
+ *   fake_llm [--delay-ms N] [--port P] [--port-file FILE] [--log FILE]
  *
  * Listens on 127.0.0.1 (port P, or one the kernel picks; its number goes
  * to stdout and, written whole then renamed, to FILE) and answers
@@ -12,7 +12,11 @@
  *                               "stream_options": {"include_usage": true},
  *                               then "data: [DONE]"
  *   GET /stats                  {"connections": accepted, "requests": answered}
- * Anything else is a 404.  Connections stay open (HTTP/1.1 keep-alive)
+ * Anything else is a 404.  With --log, each chat completion answered
+ * appends "ARRIVED_US ANSWERED_US" (wall clock, microseconds) to FILE:
+ * when its request was whole and when its answer was written, so
+ * bench/agents.sh can tell an agent's turn (claim to request sent) from
+ * the model's wait and the completion.  Connections stay open (HTTP/1.1 keep-alive)
  * unless the client says "Connection: close", so a client that reuses
  * connections shows it in /stats.
  *
@@ -57,12 +61,14 @@ struct conn {
 	int waiting;             /* a request is parsed, its answer not due yet */
 	size_t req_len;          /* bytes of that request in `in` */
 	int64_t due_ms;
+	int64_t arrived_us;      /* wall clock when the request was whole (--log) */
 	size_t heap_at;          /* position in the heap while waiting */
 };
 
 static struct conn **heap;   /* waiting connections, earliest due first */
 static size_t n_heap, cap_heap;
 static unsigned long long n_accepted, n_answered;
+static FILE *request_log;    /* --log, or NULL */
 static volatile sig_atomic_t stopping;
 
 static void
@@ -92,6 +98,14 @@ now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* --- the deadline heap ----------------------------------------------------- */
@@ -263,6 +277,10 @@ answer(struct conn *c)
 		respond(c, 404, "application/json", msg, strlen(msg));
 		return;
 	}
+	if (request_log) {
+		fprintf(request_log, "%lld %lld\n", (long long)c->arrived_us, (long long)wall_us());
+		fflush(request_log);
+	}
 	long in_tokens = (long)(blen + 3) / 4;
 	long out_tokens = (long)(sizeof ANSWER_TEXT - 1 + 3) / 4;
 	long created = (long)time(NULL);
@@ -400,6 +418,7 @@ next_request(struct conn *c)
 			return flush(c);
 		c->waiting = 1;
 		c->due_ms = now_ms() + delay_ms;
+		c->arrived_us = wall_us();
 		if (delay_ms > 0) {
 			heap_push(c);
 			return 0;
@@ -491,8 +510,12 @@ main(int argc, char **argv)
 			port = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
 			port_file = argv[++i];
-		else
-			die("usage: fake_llm [--delay-ms N] [--port P] [--port-file FILE]");
+		else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			request_log = fopen(argv[++i], "a");
+			if (request_log == NULL)
+				die("cannot open %s: %s", argv[i], strerror(errno));
+		} else
+			die("usage: fake_llm [--delay-ms N] [--port P] [--port-file FILE] [--log FILE]");
 	}
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = { .sa_handler = on_signal };
