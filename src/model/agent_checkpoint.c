@@ -27,9 +27,9 @@ upsert(struct db *db, const char *execution_id, const char *node_id, int attempt
 	db_bind_text(st, 5, messages, -1);
 	db_bind_text(st, 6, loop_state, -1);
 	db_bind_int64(st, 7, time_now_ms());
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_DONE ? 0 : DB_FAILED;
+	/* Nobody reads its answer: on PostgreSQL it travels with the next
+	 * round trip (the COMMIT's, at the latest; db.h db_step_later). */
+	return db_step_later(st) == 0 ? 0 : DB_FAILED;
 }
 
 /* The node's rows older than (attempt, step): only the newest is ever read. */
@@ -46,9 +46,7 @@ drop_older(struct db *db, const char *execution_id, const char *node_id, int att
 	db_bind_int64(st, 3, attempt);
 	db_bind_int64(st, 4, attempt);
 	db_bind_int64(st, 5, step);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_DONE ? 0 : DB_FAILED;
+	return db_step_later(st) == 0 ? 0 : DB_FAILED;
 }
 
 int

@@ -27,6 +27,15 @@ run(struct db_stmt *st)
 	return rc == DB_DONE ? 0 : -1;
 }
 
+/* Runs st, a write nobody reads the answer of: inside a transaction on
+ * PostgreSQL it travels with the next statement's round trip (db.h
+ * db_step_later), whose call reports its failure.  0 or -1. */
+static int
+run_later(struct db_stmt *st)
+{
+	return db_step_later(st) == 0 ? 0 : -1;
+}
+
 /* Runs st and reads its one row's two integers: 0, or -1 when it has no
  * row or failed.  Resets st. */
 static int
@@ -83,7 +92,7 @@ add_to_day(struct db *db, int64_t workflow_id, const char *day, int64_t tokens, 
 	db_bind_text(st, 2, day, -1);
 	db_bind_int64(st, 3, tokens);
 	db_bind_int64(st, 4, micros);
-	return run(st);
+	return run_later(st);
 }
 
 /* Adds one call's usage to the execution's totals.  The cost goes in as
@@ -106,7 +115,7 @@ add_to_execution(struct db *db, const char *execution_id, int64_t in, int64_t ou
 	db_bind_int64(st, 3, in + out);
 	db_bind_text(st, 4, usd, -1);
 	db_bind_text(st, 5, execution_id, -1);
-	return run(st);
+	return run_later(st);
 }
 
 /* Takes reservation id out of the table, inside the caller's transaction:
@@ -424,7 +433,9 @@ reservation_of(struct db *db, int64_t id, int64_t *workflow_id, char day[16])
  * so a settle racing the charge of the same stale reservation cannot
  * deadlock); the reservation deleted; the execution's totals.  A
  * reservation charged by another executor between the read and the lock
- * takes its usage back out of the day.
+ * takes its usage back out of the day.  On PostgreSQL the two additions
+ * travel with the next statement's round trip (run_later): four round
+ * trips with BEGIN and COMMIT.
  *
  * Inside a transaction the caller opened (a turn's writes, db.h), it
  * joins it and leaves it open; it rolls back only when the database
