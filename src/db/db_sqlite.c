@@ -20,6 +20,7 @@
 #include "db/db_internal.h"
 #include "db/db_settings.h"
 #include "db/wal_vfs.h"
+#include "db/writer_lock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 #include "util/fsutil.h"
@@ -70,6 +71,8 @@ struct sq_db {
 	 * made on its own when the group file could not be opened). */
 	int sync_after_commit;
 	struct commit_group *group;
+	/* Our processes' queue for the write lock (NULL: SQLite's alone). */
+	struct writer_lock *writer;
 	int sync_failed, sync_errno;  /* the last log sync failed; errno, when known */
 	int sync_timed_out;           /* ... or was not had before the busy deadline */
 };
@@ -288,6 +291,9 @@ static int
 wal_hook(void *arg, sqlite3 *conn, const char *dbname, int pages)
 {
 	struct sq_db *d = arg;
+	/* The write lock is free again: the next writer need not wait for
+	 * our log sync. */
+	writer_lock_release(d->writer);
 	/* SQLite calls this after a commit that wrote frames, with the write
 	 * lock released: the place to wait for the log sync, before the
 	 * caller hears the commit succeeded.  A failed sync fails the
@@ -458,6 +464,12 @@ sq_open(const struct db_url *u, int create, char **err)
 			log_warn("cannot open the commit group file of %s (%s): each durable commit "
 				 "syncs the log on its own", u->path, strerror(errno));
 	}
+	if (!in_memory) {
+		d->writer = writer_lock_open(u->path);
+		if (d->writer == NULL)
+			log_debug("no writer lock beside %s (%s): writers wait in SQLite's busy "
+				  "handler", u->path, strerror(errno));
+	}
 	/* SQLite quietly opens a file it may not write read-only; such a
 	 * handle never becomes writable, so it is used for this request only
 	 * and replaced before the next (the store may be writable by then). */
@@ -480,6 +492,7 @@ sq_close(struct db *db)
 	if (sqlite3_close(d->conn) != SQLITE_OK)
 		log_warn("SQLite connection not closed cleanly: %s", sqlite3_errmsg(d->conn));
 	commit_group_close(d->group);
+	writer_lock_close(d->writer);
 	free(db->buckets);
 	free(d);
 }
@@ -524,11 +537,37 @@ run_control(struct sq_db *d, sqlite3_stmt *s, int may_retry)
 	return 0;
 }
 
+/* The writer lock is given back as soon as no transaction is open, however
+ * it ended (COMMIT, ROLLBACK, or SQLite undoing it after an error). */
+static void
+release_if_done(struct sq_db *d)
+{
+	if (sqlite3_get_autocommit(d->conn))
+		writer_lock_release(d->writer);
+}
+
+static int
+take_writer_lock(struct sq_db *d)
+{
+	if (d->writer == NULL ||
+	    writer_lock_take(d->writer, d->busy.deadline_ms) != WRITER_LOCK_TIMEOUT)
+		return 0;
+	struct db_error e;
+	db_sqlite_classify(SQLITE_BUSY, &e);
+	db_set_backend_error(&d->base, &e, "database is locked (another process of the pool "
+			     "held the write lock for %lld ms)", (long long)d->busy.deadline_ms);
+	return -1;
+}
+
 static int
 sq_begin(struct db *db, int write)
 {
 	struct sq_db *d = sq(db);
-	return run_control(d, write ? d->begin_write : d->begin_read, 1);
+	if (write && take_writer_lock(d) != 0)
+		return -1;
+	int rc = run_control(d, write ? d->begin_write : d->begin_read, 1);
+	release_if_done(d);
+	return rc;
 }
 
 static int
@@ -546,11 +585,13 @@ sq_commit(struct db *db)
 		int rc = sqlite3_step(d->commit);
 		if (rc == SQLITE_DONE) {
 			sqlite3_reset(d->commit);
+			release_if_done(d);
 			return 0;
 		}
 		if (!is_retryable(rc) || time_mono_ms() > deadline) {
 			fail_rc(d, rc);
 			sqlite3_reset(d->commit);
+			release_if_done(d);
 			return -1;
 		}
 		sqlite3_reset(d->commit);
@@ -564,9 +605,13 @@ sq_rollback(struct db *db)
 	struct sq_db *d = sq(db);
 	/* SQLite may already have rolled back on its own (after an I/O error
 	 * or SQLITE_FULL); the caller's rollback then has nothing to do. */
-	if (sqlite3_get_autocommit(d->conn))
+	if (sqlite3_get_autocommit(d->conn)) {
+		writer_lock_release(d->writer);
 		return 0;
-	return run_control(d, d->rollback, 0);
+	}
+	int rc = run_control(d, d->rollback, 0);
+	release_if_done(d);
+	return rc;
 }
 
 static int
@@ -580,6 +625,7 @@ sq_exec(struct db *db, const char *sql)
 {
 	struct sq_db *d = sq(db);
 	int rc = sqlite3_exec(d->conn, sql, NULL, NULL, NULL);
+	release_if_done(d);
 	return rc == SQLITE_OK ? 0 : fail_rc(d, rc);
 }
 
@@ -636,12 +682,14 @@ sq_step(struct db_stmt *st)
 		/* sqlite3_changes() is per connection: a SELECT would report
 		 * the last write's count. */
 		s->changes = sqlite3_stmt_readonly(s->stmt) ? 0 : sqlite3_changes(d->conn);
+		release_if_done(d);   /* a COMMIT or ROLLBACK sent as a statement */
 		return DB_DONE;
 	}
 	fail_rc(d, rc);
 	/* Reset so a failed statement holds no locks while the caller
 	 * decides what to do. */
 	sqlite3_reset(s->stmt);
+	release_if_done(d);
 	return DB_ERROR;
 }
 
