@@ -606,6 +606,7 @@ engine_main() {
 		stop_mem_sampler postgres
 		mem_breakdown postgres >"$WORK/postgres.breakdown"
 		row "PostgreSQL: pool memory during the run (max)" "$MEM_MB MB PSS" "< 40 MB" "$(verdict "$MEM_MB" lt 40)"
+		backend_async_events postgres PostgreSQL
 		stop_named_pool postgres
 		stop_pg
 	fi
