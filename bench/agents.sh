@@ -8,7 +8,8 @@
 #     time from the first request to the last execution's completed_at, as
 #     a ratio of the ideal 200 ms (target <= 3x), and the executions' own
 #     started_at -> completed_at, p50 and p99.  Baseline: the double's own
-#     time for 200 concurrent requests sent to it directly (curl --parallel).
+#     time for 200 concurrent requests sent to it directly.  Both bursts come
+#     from bench/burst_post.pl: every client connects first, then all send.
 #     When one executor misses the target, the same again with two;
 #   - memory: the pool's PSS summed over its processes, sampled during the
 #     agent runs, the largest sum (target < 60 MB);
@@ -90,18 +91,20 @@ double_stats() {
 	curl -s "$1/stats" | tr -dc '0-9 ,' | tr ',' ' ' | awk '{ print $1, $2 }'
 }
 
-# parallel_post N URL BODY [HEADER...]: N POSTs at once (curl --parallel,
-# every connection opened at once); one HTTP status per line.
+# parallel_post N URL BODY [HEADER...]: N clients, connected first, POST
+# at once (bench/burst_post.pl); one HTTP status per line.  The wall clock
+# just before the first request was sent and when the last answer ended
+# go to $WORK/burst.times ("t0_us T0 t1_us T1").
 parallel_post() {
-	local n=$1 url=$2 body=$3 i args=()
+	local n=$1 url=$2 body=$3
 	shift 3
-	# -o is per URL.
-	for i in $(seq "$n"); do args+=(-o /dev/null "$url"); done
-	curl -s --parallel --parallel-immediate --parallel-max "$n" -w '%{http_code}\n' \
-		-H 'Content-Type: application/json' "${@/#/-H}" -d "$body" "${args[@]}" 2>/dev/null || true
+	perl "$ROOT/bench/burst_post.pl" "$n" "$url" "$body" "$@" >"$WORK/burst.out" || true
+	head -1 "$WORK/burst.out" >"$WORK/burst.times"
+	tail -n +2 "$WORK/burst.out"
 }
 
-now_us() { date +%s%6N; }
+# burst_time FIELD: t0_us or t1_us of the last parallel_post.
+burst_time() { awk -v f="$1" '{ for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }' "$WORK/burst.times"; }
 
 # The double's own time for CONC_N concurrent requests, the body an agent
 # sends; sets DOUBLE_MS.
@@ -109,10 +112,9 @@ double_baseline() {
 	local t0 t1 ok
 	local body='{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hello"}]}'
 	say "the double alone: $CONC_N concurrent requests"
-	t0=$(now_us)
 	ok=$(parallel_post "$CONC_N" "$SLOW_URL/chat/completions" "$body" "Authorization: Bearer sk-bench" |
 		grep -c '^200$' || true)
-	t1=$(now_us)
+	t0=$(burst_time t0_us) t1=$(burst_time t1_us)
 	DOUBLE_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f\n", (b - a) / 1000 }')
 	row "the double alone: $CONC_N concurrent requests" "$DOUBLE_MS ms ($ok of $CONC_N answered 200; ideal $(awk -v d="$SLOW_DELAY" 'BEGIN { print d * 1000 }') ms)" \
 		"-" "baseline"
@@ -141,9 +143,9 @@ concurrency() {
 	local name=$1 label=$2 execs=$3 t0 ok wall ratio p50 p99 done_n completed
 	say "$name: $CONC_N chats at once through the API, the double answering after ${SLOW_DELAY}s, $execs executor(s)"
 	perf_start "$name"
-	t0=$(now_us)
 	parallel_post "$CONC_N" "$BASE/api/v1/workflows/agent-slow/chat/" '{"text":"hello"}' \
 		"Authorization: Bearer $API_KEY" >"$WORK/$name.codes$execs"
+	t0=$(burst_time t0_us)
 	# "N x STATUS" for each status the chats got.
 	ok=$(sort "$WORK/$name.codes$execs" | uniq -c | awk '{ printf "%s%d x %s", (NR > 1 ? ", " : ""), $1, $2 }')
 	fire "$name" drain agent-slow 120 >"$WORK/$name.conc_drain"
