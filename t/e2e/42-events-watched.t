@@ -27,16 +27,6 @@ plan skip_all => 'curl is needed to ask nginx about its channels' unless -x '/us
 sub reply { my ($id, $msg) = @_; return { node_id => $id, component_type => 'reply_chat', config => { extra_config => { message => $msg } } } }
 sub trigger { return { node_id => 'start', component_type => 'trigger_manual' } }
 
-# How many messages nginx holds for $channel (0 when it never heard of it),
-# asked on the publisher socket of $t's nginx.
-sub held_messages {
-	my ($t, $channel) = @_;
-	my $sock = $t->dir . '/nginx/publish/events.sock';
-	my $out = `curl -s -H 'Accept: application/json' --unix-socket '$sock' 'http://localhost/pub/$channel'`;
-	my $j = eval { decode_json($out) };
-	return $j ? $j->{messages} : 0;
-}
-
 # An EventSource subscription that resumes after $last_id; the socket.
 sub resume {
 	my ($t, $url, $last_id) = @_;
@@ -68,11 +58,11 @@ sub test_unwatched {
 	build_workflow($t, $tok, 'quiet', [trigger(), reply('r', 'hello')], [['start', 'r']]) or return;
 	my $id = run_workflow($t, 'quiet') or return;
 	is(wait_execution($t, $id)->{status}, 'completed', 'an execution nobody watches completes');
-	is(held_messages($t, 'workflow:quiet'), 0, 'nothing was published on its workflow channel');
-	is(held_messages($t, "execution:$id"), 0, 'nor on its execution channel');
+	is($t->held_messages('workflow:quiet'), 0, 'nothing was published on its workflow channel');
+	is($t->held_messages("execution:$id"), 0, 'nor on its execution channel');
 	my $res = $t->post('/api/v1/_test/publish/', { channel => 'workflow:quiet', type => 'node_updated', data => {} });
 	is($res->{status}, 200, "a responder's publish on a channel nobody watches succeeds");
-	is(held_messages($t, 'workflow:quiet'), 0, 'and sends nothing to nginx');
+	is($t->held_messages('workflow:quiet'), 0, 'and sends nothing to nginx');
 
 	# Once somebody subscribed, the same workflow's events are published.
 	my (undef, $tk) = ticket($t, $tok, 'workflow:quiet');
@@ -83,8 +73,8 @@ sub test_unwatched {
 	close $s;
 	is(scalar(grep { $_->{type} eq 'execution_completed' && $_->{execution_id} eq $id } @ev), 1,
 		'the subscriber hears the next execution complete');
-	ok(held_messages($t, 'workflow:quiet') >= 4, 'nginx now holds its events');
-	is(held_messages($t, "execution:$id"), 0, 'its execution channel, never subscribed, got nothing');
+	ok($t->held_messages('workflow:quiet') >= 4, 'nginx now holds its events');
+	is($t->held_messages("execution:$id"), 0, 'its execution channel, never subscribed, got nothing');
 }
 
 sub test_reconnect {
@@ -164,11 +154,11 @@ sub test_cross_host {
 
 	# Pool A, with no executor listening, publishes every channel: what it
 	# published while the workflow was built is already there.
-	my $before = held_messages($a, 'workflow:xquiet');
+	my $before = $a->held_messages('workflow:xquiet');
 	my $id = run_workflow($b, 'xquiet') or return;
 	is(wait_execution($b, $id)->{status}, 'completed', 'pool B runs an execution nobody watches');
-	is(held_messages($a, 'workflow:xquiet'), $before, 'and, just started, publishes nothing for it');
-	is(held_messages($a, "execution:$id"), 0, 'nor on its execution channel');
+	is($a->held_messages('workflow:xquiet'), $before, 'and, just started, publishes nothing for it');
+	is($a->held_messages("execution:$id"), 0, 'nor on its execution channel');
 
 	$id = run_workflow($b, 'xhost') or return;
 	my @ev = grep { $_->{execution_id} eq $id } events_in(read_until($s, qr/"execution_completed"/, 10));
@@ -186,8 +176,8 @@ sub test_restart {
 	ok(wait_listening($t, 2), 'its new executor listens for the watched channels') or return;
 	my $id = run_workflow($t, 'later') or return;
 	is(wait_execution($t, $id)->{status}, 'completed', 'an execution right after the restart completes');
-	is(held_messages($t, 'workflow:later'), 0, 'nothing was published on its workflow channel');
-	is(held_messages($t, "execution:$id"), 0, 'nor on its execution channel');
+	is($t->held_messages('workflow:later'), 0, 'nothing was published on its workflow channel');
+	is($t->held_messages("execution:$id"), 0, 'nor on its execution channel');
 }
 
 for_each_backend(sub {

@@ -46,16 +46,6 @@ sub deliver {
 	return ($res, $t->json($res));
 }
 
-# How many messages nginx holds on execution $id's result channel (0 when
-# it never heard of it), asked on the publisher socket of $t's nginx.
-sub result_messages {
-	my ($t, $id) = @_;
-	my $sock = $t->dir . '/nginx/publish/events.sock';
-	my $out = `curl -s -H 'Accept: application/json' --unix-socket '$sock' 'http://localhost/pub/webhook-result:$id'`;
-	my $j = eval { decode_json($out) };
-	return $j ? $j->{messages} : 0;
-}
-
 sub executions_of {
 	my ($t, $slug) = @_;
 	return $t->db_query("SELECT count(*) FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id "
@@ -274,9 +264,9 @@ sub test_sync {
 	SKIP: {
 		skip 'no nchan or no curl', 3 unless $NCHAN && -x '/usr/bin/curl' && $id;
 		is($j3->{output}, 'answer to ping', 'and the same result (kept on its result channel)');
-		ok(wait_until(10, sub { result_messages($t, $j2->{execution_id}) == 1 }),
+		ok(wait_until(10, sub { $t->held_messages("webhook-result:$j2->{execution_id}") == 1 }),
 			'a delivery with an id leaves its result on the result channel, for a repeat');
-		is(result_messages($t, $id), 0,
+		is($t->held_messages("webhook-result:$id"), 0,
 			'a delivery without one, answered with its result at once, publishes none: nobody can wait for it');
 	}
 

@@ -260,6 +260,16 @@ sub url {
 	return "http://127.0.0.1:$self->{port}" . ($path // '/');
 }
 
+# How many messages this stack's nginx holds on $channel (0 when it never
+# heard of it), asked on its publisher socket.
+sub held_messages {
+	my ($self, $channel) = @_;
+	my $sock = "$self->{dir}/nginx/publish/events.sock";
+	my $out = `curl -s -H 'Accept: application/json' --unix-socket '$sock' 'http://localhost/pub/$channel'`;
+	my $j = eval { decode_json($out) };
+	return $j ? $j->{messages} : 0;
+}
+
 # The environment pipelit runs with.
 sub env {
 	my ($self) = @_;
