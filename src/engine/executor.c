@@ -742,6 +742,12 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		multi_epoll_kick(e->loop);
 		transfer_finish_all(e->multi);
 		publisher_pump(e->pub);          /* what the transfers' callbacks queued */
+		/* The kick may have ended a transfer and readied its run: the
+		 * wait above was computed before, and would hold that run up
+		 * to SIGNAL_CHECK_MS (a chat answered in 200 ms took 1.2 s). */
+		waiting = waiting_wake_at(e);
+		if (waiting >= 0 && waiting <= time_now_ms())
+			wait = 0;
 		/* Only the sockets that are ready (or whose timeout fell due)
 		 * are run, not every transfer in flight. */
 		multi_epoll_wait(e->loop, wait);
