@@ -42,14 +42,11 @@ crypto_random_hex(char *out, size_t n)
 	out[2 * n] = '\0';
 }
 
-void
-crypto_uuid4(char out[37])
+/* The 16 bytes b in the 8-4-4-4-12 hex form. */
+static void
+uuid_text(const unsigned char b[16], char out[37])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char b[16];
-	randombytes_buf(b, sizeof b);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
 	char *p = out;
 	for (int i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
@@ -58,4 +55,27 @@ crypto_uuid4(char out[37])
 		*p++ = hex[b[i] & 15];
 	}
 	*p = '\0';
+}
+
+void
+crypto_uuid4(char out[37])
+{
+	unsigned char b[16];
+	randombytes_buf(b, sizeof b);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+	uuid_text(b, out);
+}
+
+void
+crypto_uuid7(char out[37], int64_t unix_ms)
+{
+	unsigned char b[16];
+	randombytes_buf(b, sizeof b);
+	uint64_t ms = unix_ms > 0 ? (uint64_t)unix_ms : 0;
+	for (int i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);   /* version 7 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 9562 variant */
+	uuid_text(b, out);
 }

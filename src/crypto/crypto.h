@@ -100,6 +100,12 @@ void crypto_sha256_hex(const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN +
 /* Constant-time comparison of two equal-length buffers: 1 when equal. */
 /* A random (version 4) UUID in its 36-character text form. */
 void crypto_uuid4(char out[37]);
+/* A time-ordered (version 7, RFC 9562) UUID: unix_ms in its first 48 bits,
+ * then 74 random bits.  Ids made one after another sort by time, so a
+ * B-tree keyed by them grows at its right edge: an insert writes the last
+ * leaf, which the previous insert wrote too, instead of a random one that
+ * must be read and then split. */
+void crypto_uuid7(char out[37], int64_t unix_ms);
 /* n random bytes as 2n lowercase hex digits (out holds 2n + 1). */
 void crypto_random_hex(char *out, size_t n);
 

@@ -119,19 +119,30 @@ channel_forget_if_idle(struct publisher *p, struct channel *c)
 	free(c);
 }
 
+/*
+ * A full ring of n items of size bytes, starting at *head of *cap slots,
+ * moved into a new one twice as large (first slots when it had none),
+ * oldest first from slot 0.  Returns the new ring (the old one is freed)
+ * and updates *head and *cap.
+ */
+static void *
+ring_grown(void *items, size_t size, size_t *head, size_t n, size_t *cap, size_t first)
+{
+	size_t grown = *cap ? *cap * 2 : first;
+	char *to = xcalloc(grown, size);
+	for (size_t i = 0; i < n; i++)
+		memcpy(to + i * size, (char *)items + ((*head + i) % *cap) * size, size);
+	free(items);
+	*head = 0;
+	*cap = grown;
+	return to;
+}
+
 static void
 ready_push(struct ready_list *l, struct channel *c)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct channel **at = xcalloc(cap, sizeof *at);
-		for (size_t i = 0; i < l->n; i++)
-			at[i] = l->at[(l->head + i) % l->cap];
-		free(l->at);
-		l->at = at;
-		l->head = 0;
-		l->cap = cap;
-	}
+	if (l->n == l->cap)
+		l->at = ring_grown(l->at, sizeof *l->at, &l->head, l->n, &l->cap, 64);
 	l->at[(l->head + l->n++) % l->cap] = c;
 }
 
@@ -296,16 +307,8 @@ queue(struct publisher *p, const char *key, const char *to, char *body, int urge
 	c->urgent |= urgent;
 	if (p->waiting >= p->queue_max)
 		make_room(p, c);
-	if (c->count == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct message *b = xcalloc(cap, sizeof *b);
-		for (size_t i = 0; i < c->count; i++)
-			b[i] = c->msgs[(c->head + i) % c->cap];
-		free(c->msgs);
-		c->msgs = b;
-		c->head = 0;
-		c->cap = cap;
-	}
+	if (c->count == c->cap)
+		c->msgs = ring_grown(c->msgs, sizeof *c->msgs, &c->head, c->count, &c->cap, 8);
 	c->msgs[(c->head + c->count++) % c->cap] =
 		(struct message){ .url = xasprintf("%s%s", p->base, to), .body = body };
 	p->waiting++;

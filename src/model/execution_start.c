@@ -300,7 +300,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 	if (rq->execution_id)
 		snprintf(id, sizeof id, "%s", rq->execution_id);
 	else
-		crypto_uuid4(id);
+		crypto_uuid7(id, rq->now_ms);
 	if (rc == EXEC_OK)
 		rc = ensure_snapshot(db, rq, &t);
 	if (rc == EXEC_OK) {

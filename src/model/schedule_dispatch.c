@@ -329,7 +329,7 @@ dispatch_one(struct db *db, const struct due_row *r, int64_t now_ms,
 	struct sched_timing t = timing_of(r);
 	int64_t next = next_run_following(&t, r->due_ms, now_ms, r->policy, r->catch_up_limit);
 	char execution_id[EXEC_ID_MAX + 1];
-	crypto_uuid4(execution_id);
+	crypto_uuid7(execution_id, now_ms);
 	int claimed = claim_due_time(db, r, execution_id);
 	if (claimed < 0)
 		return DB_FAILED;

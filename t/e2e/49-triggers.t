@@ -70,7 +70,11 @@ sub test_execute {
 	is_deeply([sort keys %$j], ['execution_id', 'status'], '{execution_id, status}');
 	is($j->{status}, 'pending', 'pending');
 	my $id = $j->{execution_id};
-	like($id, qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a uuid4');
+	like($id, qr/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+		'a time-ordered uuid (version 7)');
+	my (undef, $next) = execute($t, $alice, 'run-me', { text => 'again' });
+	my $ms = sub { my $h = $_[0] =~ s/-//gr; hex(substr($h, 0, 12)) };
+	cmp_ok($ms->($next->{execution_id}), '>=', $ms->($id), 'a later execution has a later id');
 	my (undef, $d) = api($t, $alice, 'GET', "executions/$id/");
 	is($d->{workflow_slug}, 'run-me', 'the execution is of the workflow');
 	is_deeply($d->{trigger_payload}, { text => 'hello' }, 'trigger_payload {text}');

@@ -1,4 +1,4 @@
-/* test_crypto.c: field encryption, passwords, API keys, SHA-1/HMAC, base32, TOTP. */
+/* test_crypto.c: field encryption, passwords, API keys, SHA-1/HMAC, base32, TOTP, uuids. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +302,23 @@ test_totp(void)
 	       step, "lowercase spaced secret works");
 }
 
+/* RFC 9562's example time, 2022-02-22 19:22:22 UTC = 0x017F22E279B0 ms. */
+static void
+test_uuid7(void)
+{
+	char a[37], b[37];
+	crypto_uuid7(a, 0x017F22E279B0LL);
+	is_int((int)strlen(a), 36, "uuid7: 36 characters");
+	ok(strncmp(a, "017f22e2-79b0-7", 15) == 0, "uuid7: the time, then version 7");
+	ok(strchr("89ab", a[19]) != NULL && a[23] == '-', "uuid7: the RFC variant");
+	crypto_uuid7(b, 0x017F22E279B0LL);
+	ok(strcmp(a, b) != 0, "uuid7: the same millisecond, other random bits");
+	crypto_uuid7(b, 0x017F22E279B1LL);
+	ok(strcmp(a, b) < 0, "uuid7: a later millisecond sorts after");
+	crypto_uuid4(b);
+	ok(b[14] == '4' && strchr("89ab", b[19]) != NULL, "uuid4 unchanged");
+}
+
 int
 main(void)
 {
@@ -318,5 +335,6 @@ main(void)
 	test_hmac_sha1();
 	test_base32();
 	test_totp();
+	test_uuid7();
 	return done_testing();
 }
