@@ -4,12 +4,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +30,11 @@ struct shared {
 	char pad2[56];
 	_Atomic uint64_t syncs;
 	char pad3[56];
+	/* The futex waiters sleep on: raised after every finished sync (and
+	 * its lock released), when sleepers says someone sleeps.  Zero in a
+	 * file made before it existed, which is as good a start as any. */
+	_Atomic uint32_t wake;
+	_Atomic uint32_t sleepers;
 };
 
 #define FILE_BYTES 4096
@@ -131,32 +139,58 @@ mono_us(void)
 
 enum lock_result { LOCKED, COVERED, NO_LOCK, TIMED_OUT };
 
+/* Sleeps until wake no longer holds seen, or for at most us microseconds
+ * (the futex is shared between processes: no FUTEX_PRIVATE_FLAG). */
+static void
+sleep_on_wake(struct shared *sh, uint32_t seen, int64_t us)
+{
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+	atomic_fetch_add(&sh->sleepers, 1);
+	syscall(SYS_futex, &sh->wake, FUTEX_WAIT, seen, &ts, NULL, 0);
+	atomic_fetch_sub(&sh->sleepers, 1);
+}
+
+/* After a sync and the lock's release: wakes whoever sleeps on it. */
+static void
+wake_sleepers(struct shared *sh)
+{
+	atomic_fetch_add(&sh->wake, 1);
+	if (atomic_load(&sh->sleepers) > 0)
+		syscall(SYS_futex, &sh->wake, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+/* How long a waiter sleeps before it tries the lock again although no
+ * sync ended: the lock's holder may have died (the kernel drops its flock
+ * but wakes nobody) or be another program. */
+#define RETRY_US 1000
+
 /*
  * Takes the leader's lock, or finds the ticket covered by a sync another
  * process finished meanwhile (then the lock is not needed at all).  flock
- * has no timeout, so the wait is a non-blocking try repeated after short
- * sleeps: a leader holds the lock for one sync (a fraction of a
- * millisecond to a few), and the waits start at 50 us and double up to
- * 1 ms, so a waiter finds the lock free or its ticket covered soon after.
+ * has no timeout, so a waiter tries it without blocking and otherwise
+ * sleeps on the group's futex, which the leader raises as soon as its sync
+ * is done and its lock released: the waiter then finds its ticket covered
+ * or the lock free, without the sleeps of a polling loop (which, at 50 us
+ * doubling to 1 ms, overslept most syncs, a tenth of a millisecond each).
  */
 static enum lock_result
 lock_or_covered(struct commit_group *g, uint64_t ticket, int64_t deadline_ms)
 {
 	int64_t give_up = mono_us() + deadline_ms * 1000;
-	long pause_us = 50;
 	for (;;) {
 		if (flock(g->fd, LOCK_EX | LOCK_NB) == 0)
 			return LOCKED;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return NO_LOCK;
+		/* Read before the check: a sync that ends after it changes wake,
+		 * and the futex then returns at once instead of sleeping. */
+		uint32_t seen = atomic_load(&g->sh->wake);
 		if (atomic_load(&g->sh->synced) >= ticket)
 			return COVERED;
-		if (mono_us() >= give_up)
+		int64_t left = give_up - mono_us();
+		if (left <= 0)
 			return TIMED_OUT;
-		struct timespec ts = { 0, pause_us * 1000 };
-		nanosleep(&ts, NULL);
-		if (pause_us < 1000)
-			pause_us *= 2;
+		sleep_on_wake(g->sh, seen, left < RETRY_US ? left : RETRY_US);
 	}
 }
 
@@ -191,6 +225,7 @@ commit_group_wait(struct commit_group *g, commit_group_sync_fn sync, void *arg,
 		}
 	}
 	unlock(g->fd);
+	wake_sleepers(g->sh);
 	return rc;
 }
 
