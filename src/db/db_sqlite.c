@@ -276,9 +276,18 @@ sq_make_durable(struct db *db)
  * Runs after every commit (never on a timer, so an idle pool makes no
  * queries).  Past SQLite's usual size a passive checkpoint copies what it
  * can without waiting for anyone; past the WAL limit, which only happens
- * when readers kept passive checkpoints from finishing, a TRUNCATE
- * checkpoint waits (up to the busy timeout) for those readers and gives
- * the space back.  Either failing is harmless: a later commit tries again.
+ * when readers kept passive checkpoints from finishing, a RESTART
+ * checkpoint waits (up to the busy timeout) for those readers, so that the
+ * next writer starts the log over from its beginning.  Either failing is
+ * harmless: a later commit tries again.
+ *
+ * RESTART, not TRUNCATE: the file keeps its size (journal_size_limit cuts
+ * it back to the limit when the log starts over), and the commits after
+ * write over blocks the file already has.  A commit that extends the file
+ * makes its fdatasync write the file's size and new blocks too: on this
+ * disk appending 56 KB and syncing ran at 320-430/s, writing the same over
+ * existing blocks at 800-920/s.  A truncated log grew again from nothing,
+ * every commit paying that, until the next time it reached the limit.
  *
  * A connection checkpoints again only once the log has grown by another
  * WAL_CHECKPOINT_PAGES frames.  Under steady writing the log is rarely
@@ -309,10 +318,10 @@ wal_hook(void *arg, sqlite3 *conn, const char *dbname, int pages)
 		return SQLITE_OK;
 	d->checkpointed_at = pages;
 	long long bytes = (long long)pages * d->page_size;
-	int mode = bytes > db_settings()->wal_limit_bytes ? SQLITE_CHECKPOINT_TRUNCATE :
+	int mode = bytes > db_settings()->wal_limit_bytes ? SQLITE_CHECKPOINT_RESTART :
 							      SQLITE_CHECKPOINT_PASSIVE;
 	int rc = sqlite3_wal_checkpoint_v2(conn, dbname, mode, NULL, NULL);
-	if (rc != SQLITE_OK && mode == SQLITE_CHECKPOINT_TRUNCATE)
+	if (rc != SQLITE_OK && mode == SQLITE_CHECKPOINT_RESTART)
 		log_debug("WAL checkpoint (%lld bytes) not finished: %s", bytes,
 			  sqlite3_errstr(rc));
 	return SQLITE_OK;
