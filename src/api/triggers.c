@@ -22,7 +22,6 @@
 #include "http/response.h"
 #include "http/validate.h"
 #include "model/execution.h"
-#include "model/workflow.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
 
@@ -33,7 +32,6 @@
 #define CHAT_NO_WORKFLOW "Workflow not found."
 #define CHAT_NO_TRIGGER "No chat trigger found."
 #define CHAT_INACTIVE "Workflow is inactive"
-#define THREAD_ID_MAX 48
 
 struct trigger {
 	struct req *r;
@@ -78,19 +76,6 @@ start_and_render(struct db *db, void *arg, struct idem_answer *out)
 {
 	struct trigger *tr = arg;
 	struct req *r = tr->r;
-	char thread_id[THREAD_ID_MAX];
-	const char *thread = NULL;
-	if (tr->chat) {
-		/* One conversation per user and workflow (pipelit-api.md 3.8). */
-		struct workflow wf;
-		int rc = workflow_get(db, req_param(r, "slug"), scope_of(r), &wf);
-		if (rc != WF_OK)
-			return rc == WF_NOT_FOUND ? EXEC_NOT_FOUND : DB_FAILED;
-		snprintf(thread_id, sizeof(thread_id), "%lld:%lld", (long long)r->user.id,
-			 (long long)wf.id);
-		workflow_free(&wf);
-		thread = thread_id;
-	}
 	json_t *payload = json_pack("{s:s}", "text", tr->text);
 	struct exec_start rq = {
 		.workflow_slug = req_param(r, "slug"),
@@ -99,7 +84,9 @@ start_and_render(struct db *db, void *arg, struct idem_answer *out)
 		.trigger_type = tr->chat ? "trigger_chat" : "trigger_manual",
 		.trigger_node_id = tr->trigger_node_id,
 		.payload = payload,
-		.thread_id = thread,
+		/* One conversation per user and workflow (pipelit-api.md 3.8),
+		 * named by the start from the workflow it finds. */
+		.thread_per_user = tr->chat,
 		.now_ms = time_now_ms(),
 	};
 	char id[EXEC_ID_MAX + 1];

@@ -44,7 +44,9 @@ struct exec_start {
 	const char *trigger_node_id;   /* NULL: the first active node of trigger_type by
 					* priority (descending), then id */
 	json_t *payload;               /* borrowed: becomes state.trigger */
-	const char *thread_id;         /* NULL: a random one */
+	const char *thread_id;         /* NULL: a random one, or with thread_per_user */
+	int thread_per_user;           /* thread_id NULL: "USER:WORKFLOW", the user's one
+					* conversation with the workflow (a chat's) */
 	const char *parent_execution_id;  /* child executions: the parent and its node */
 	const char *parent_node_id;
 	int64_t now_ms;                /* unix ms */

@@ -183,8 +183,11 @@ insert_execution(struct db *db, const struct exec_start *rq, const struct start_
 		"VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		return DB_FAILED;
-	char thread[33], started[TIME_DB_LEN];
-	if (rq->thread_id == NULL)
+	char thread[48], started[TIME_DB_LEN];
+	if (rq->thread_id == NULL && rq->thread_per_user)
+		snprintf(thread, sizeof(thread), "%lld:%lld", (long long)rq->user_profile_id,
+			 (long long)t->id);
+	else if (rq->thread_id == NULL)
 		crypto_random_hex(thread, 16);
 	time_ms_to_db(rq->now_ms, started);
 	char *payload = rq->payload ? jw_dump(rq->payload, NULL) : xstrdup("{}");
@@ -256,7 +259,9 @@ insert_first_job(struct db *db, const char *id, const char *node_id, int64_t now
 }
 
 /* PostgreSQL: executors on every host LISTEN on this channel; the notice
- * is delivered when the transaction commits. */
+ * is delivered when the transaction commits.  Nobody reads its answer: in
+ * a transaction it travels with the next round trip (the COMMIT's, for a
+ * trigger's start). */
 int
 execution_notify_executors(struct db *db)
 {
@@ -265,9 +270,7 @@ execution_notify_executors(struct db *db)
 	struct db_stmt *st = db_prepare(db, "SELECT pg_notify('pipelit_jobs', '')");
 	if (st == NULL)
 		return DB_FAILED;
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
+	return db_step_later(st) != 0 ? DB_FAILED : EXEC_OK;
 }
 
 int
