@@ -279,7 +279,9 @@ budget_usd(struct validator *v, json_t *budget, const char *key)
 
 /* budget: null, or an object of the four limits (model/budget.h), each
  * null or a non-negative number, tokens whole.  Stored with all four keys
- * (absent ones null), so a PATCH replaces the whole budget. */
+ * (absent ones null), so a PATCH replaces the whole budget; one with no
+ * limit is stored as no budget (null, rendered the same), which an LLM
+ * call's reservation recognises without reading it (model/budget.c). */
 static void
 check_budget(struct validator *v, json_t *body, json_t *clean)
 {
@@ -313,20 +315,26 @@ check_budget(struct validator *v, json_t *body, json_t *clean)
 			      "max_tokens_per_day and max_usd_per_day)", json_incref(val), NULL);
 	}
 	json_t *out = json_object();
+	int limits = 0;
 	for (size_t i = 0; i < N_BUDGET_KEYS; i++) {
 		json_t *val2 = json_object_get(budget, budget_keys[i]);
 		json_t *limit = NULL;
 		if (val2 != NULL && !json_is_null(val2))
 			limit = i % 2 == 0 ? budget_tokens(v, budget, budget_keys[i])
 					   : budget_usd(v, budget, budget_keys[i]);
+		limits += limit != NULL;
 		json_object_set_new(out, budget_keys[i], limit ? limit : json_null());
 	}
 	v_nest(v, outer_body, outer_prefix);
 	json_decref(prefix);
-	if (v_count(v) > before)
+	if (v_count(v) > before) {
 		json_decref(out);
-	else
+	} else if (limits == 0) {
+		json_decref(out);
+		json_object_set_new(clean, "budget", json_null());
+	} else {
 		json_object_set_new(clean, "budget", out);
+	}
 }
 
 /* The validated fields of a WorkflowIn body (create: name required); a new

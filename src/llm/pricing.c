@@ -353,6 +353,19 @@ pricing_lookup(const char *model, struct model_price *out)
 	return out->priced;
 }
 
+int
+pricing_is_priced(const char *model)
+{
+	struct model_price p;
+	memset(&p, 0, sizeof(p));
+	char *lower = lowercase(model);
+	fill_from(user_table, lower, &p);
+	fill_from(builtin(), lower, &p);
+	finish(&p);
+	free(lower);
+	return p.priced;
+}
+
 /* --- arithmetic ----------------------------------------------------------------- */
 
 static int64_t

@@ -68,6 +68,9 @@ int pricing_load(const char *user_path, char **err);
  */
 int pricing_lookup(const char *model, struct model_price *out);
 
+/* Whether model has a price, as pricing_lookup says, logging nothing. */
+int pricing_is_priced(const char *model);
+
 /* A call's cost in USD: (in * input + out * output) / 1e6 per million. */
 double pricing_cost_usd(const struct model_price *price, long in_tokens, long out_tokens);
 

@@ -348,6 +348,43 @@ insert_reservation(struct db *db, int64_t workflow_id, const char *execution_id,
 	return rc == DB_DONE ? 0 : -1;
 }
 
+/*
+ * The reservation of a workflow with no budget at all (workflows.budget
+ * NULL), in one statement that takes no lock on the day's row: 1 with
+ * *id, 0 when it does not apply (a budget is set, one of the workflow's
+ * reservations is stale and due to be charged, or the workflow is gone:
+ * the locked path below decides), -1.  Reservations without limits so
+ * neither wait for each other nor hold up those of other executors.  A
+ * budget set meanwhile waits for them (budget_limits_setting).
+ */
+static int
+reserve_unlimited(struct db *db, int64_t workflow_id, const char *execution_id, const char *day,
+		  int64_t tokens, int64_t micros, int64_t now_ms, int64_t cutoff_ms, int64_t *id)
+{
+	struct db_stmt *st = db_prepare(db,
+		"INSERT INTO budget_reservations (workflow_id, execution_id, day, tokens, usd_micros, "
+		"created_ms) SELECT w.id, ?, ?, ?, ?, ? FROM workflows w WHERE w.id = ? "
+		"AND w.budget IS NULL AND NOT EXISTS (SELECT 1 FROM budget_reservations r "
+		"WHERE r.workflow_id = w.id AND r.created_ms <= ?) RETURNING id");
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, execution_id, -1);
+	db_bind_text(st, 2, day, -1);
+	db_bind_int64(st, 3, tokens);
+	db_bind_int64(st, 4, micros);
+	db_bind_int64(st, 5, now_ms);
+	db_bind_int64(st, 6, workflow_id);
+	db_bind_int64(st, 7, cutoff_ms);
+	int rc = db_step(st), found = 0;
+	if (rc == DB_ROW) {
+		*id = db_column_int64(st, 0);
+		found = 1;
+		rc = db_step(st);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? found : -1;
+}
+
 int
 budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int64_t tokens,
 	       int64_t usd_micros, long reservation_seconds, int64_t *reservation_id,
@@ -363,10 +400,23 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 	int64_t now = time_now_ms();
 	char day[11];
 	budget_day_of(now, day);
+	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
+	/* No budget: one statement, no lock (BEGIN travels with it, so two
+	 * round trips with the COMMIT on PostgreSQL). */
+	int unlimited = reserve_unlimited(db, workflow_id, execution_id, day, tokens, usd_micros,
+					  now, cutoff, reservation_id);
+	if (unlimited < 0)
+		return db_abandon(db);
+	if (unlimited > 0) {
+		if (db_commit(db) == 0)
+			return BUDGET_GRANTED;
+		*reservation_id = 0;
+		return db_abandon(db);
+	}
 	/* The day's row first (the lock), then the limits under it: a PATCH
-	 * that committed before counts.  Six statements in all when nothing is
+	 * that committed before counts.  Five statements more when nothing is
 	 * stale (an LLM call's turn pays for every one). */
 	int64_t day_tokens = 0, day_micros = 0;
 	if (lock_day(db, workflow_id, day, &day_tokens, &day_micros) != 0) {
@@ -387,7 +437,6 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 		snprintf(why, whylen, "budget: workflow %" PRId64 " does not exist", workflow_id);
 		return BUDGET_REFUSED;
 	}
-	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
 	/* Stale reservations charged change the day's usage: read again. */
 	int charged = charge_stale(db, workflow_id, cutoff);
 	if (charged < 0 ||
@@ -405,6 +454,24 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 			       reservation_id) != 0 || db_commit(db) != 0)
 		return db_abandon(db);
 	return BUDGET_GRANTED;
+}
+
+/*
+ * A reservation without limits takes no lock a budget's PATCH would wait
+ * for, so the PATCH waits for every reservation in flight instead: the
+ * table's SHARE lock waits for the transactions that insert or delete
+ * reservations and holds off new ones until the PATCH commits (PostgreSQL
+ * takes a statement's snapshot after its locks, so they then read the new
+ * budget).  Without it, a reservation that read "no budget" just before
+ * the PATCH committed could be missed by the first one checked against the
+ * new limits.  SQLite's write transaction already excludes them.
+ */
+int
+budget_limits_setting(struct db *db)
+{
+	if (db_backend_of(db) != DB_POSTGRES)
+		return 0;
+	return db_exec(db, "LOCK TABLE budget_reservations IN SHARE MODE");
 }
 
 /* The workflow and day of a reservation: 1, 0 (gone), -1. */
@@ -515,12 +582,35 @@ budget_release(struct db *db, int64_t reservation_id)
 
 /* --- before a run -------------------------------------------------------------- */
 
+/* Whether every ai_model node of nodes names a model with a price, asked
+ * quietly: an unpriced one is logged when it is called, not here. */
+static int
+all_priced(const json_t *nodes)
+{
+	size_t i;
+	const json_t *n;
+	json_array_foreach(nodes, i, n) {
+		const char *type = json_string_value(json_object_get(n, "component_type"));
+		if (type == NULL || strcmp(type, "ai_model") != 0)
+			continue;
+		const char *model = json_string_value(json_object_get(json_object_get(n, "config"),
+								      "model_name"));
+		if (model == NULL || model[0] == '\0' || !pricing_is_priced(model))
+			return 0;
+	}
+	return 1;
+}
+
 int
 budget_check_priced(struct db *db, int64_t workflow_id, const json_t *nodes, char *why,
 		    size_t whylen)
 {
 	if (whylen > 0)
 		why[0] = '\0';
+	/* Every model priced: nothing to object to, whatever the limits, and
+	 * no round trip to read them (an agent's run pays for this one). */
+	if (all_priced(nodes))
+		return BUDGET_GRANTED;
 	struct budget_limits l;
 	int found = read_limits(db, workflow_id, &l);
 	if (found < 0)

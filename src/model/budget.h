@@ -18,7 +18,9 @@
  * the lock), so reservations of one workflow are checked one at a time on
  * every executor and host, and together they never pass a limit.  Settles
  * take the same lock first, so locks are always taken in one order (today's
- * row, reservations, other days' rows).
+ * row, reservations, other days' rows).  A workflow with no budget
+ * (workflows.budget NULL) has no limit to hold: its reservation is one
+ * insert that takes no lock on the day's row.
  *
  * Money is counted in integer micro-dollars (a reservation rounds up, a
  * settled cost to the nearest), so totals add up exactly.
@@ -107,11 +109,20 @@ int budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int6
 int budget_release(struct db *db, int64_t reservation_id);
 
 /*
+ * In the write transaction that sets a workflow's budget, before it is
+ * written: waits for the reservations in flight (those of workflows
+ * without a budget take no lock a PATCH would meet) and holds off new
+ * ones until the transaction ends.  0 or -1 (the error on the handle).
+ */
+int budget_limits_setting(struct db *db);
+
+/*
  * Before a run: a workflow with a USD limit whose ai_model nodes name a
  * model with no price could never trip its limit, so it is refused.  The
  * nodes are the run's (its snapshot's "nodes": an edit of the workflow
  * does not change a run in flight); the limits are the workflow's, as
- * budget_reserve() enforces them.  GRANTED (nothing to object to),
+ * budget_reserve() enforces them, read only when a model is unpriced
+ * (so most runs cost no round trip here).  GRANTED (nothing to object to),
  * REFUSED with why naming the model and the node, or BUDGET_DB_ERROR.
  */
 int budget_check_priced(struct db *db, int64_t workflow_id, const json_t *nodes, char *why,

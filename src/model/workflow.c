@@ -709,6 +709,10 @@ workflow_update(struct db *db, const char *slug, int64_t owner, json_t *fields, 
 	*slug_out = NULL;
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
+	/* Limits set: first wait for the LLM calls being reserved without. */
+	json_t *budget = json_object_get(fields, "budget");
+	if (budget != NULL && !json_is_null(budget) && budget_limits_setting(db) != 0)
+		return db_abandon(db);
 	int64_t id = 0;
 	int rc = find_id(db, slug, owner, &id);
 	if (rc != WF_OK) {
