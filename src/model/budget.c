@@ -18,15 +18,6 @@
 
 /* --- small statements ------------------------------------------------------ */
 
-/* Runs st to completion; 0 or -1. */
-static int
-run(struct db_stmt *st)
-{
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_DONE ? 0 : -1;
-}
-
 /* Runs st, a write nobody reads the answer of: inside a transaction on
  * PostgreSQL it travels with the next statement's round trip (db.h
  * db_step_later), whose call reports its failure.  0 or -1. */
@@ -176,9 +167,14 @@ settle_in(struct db *db, int64_t id, int64_t in, int64_t out, int64_t micros)
 static int
 charge_stale(struct db *db, int64_t workflow_id, int64_t cutoff_ms)
 {
-	struct db_stmt *st = db_prepare(db,
-		"SELECT id, tokens, usd_micros FROM budget_reservations "
-		"WHERE workflow_id = ? AND created_ms <= ? ORDER BY id LIMIT ?");
+	/* Rows a settle has locked (deleting them) are skipped: it adds
+	 * their real usage, and waiting for it here, holding today's row it
+	 * may wait for, could deadlock. */
+#define STALE_SQL "SELECT id, tokens, usd_micros FROM budget_reservations " \
+	"WHERE workflow_id = ? AND created_ms <= ? ORDER BY id LIMIT ?"
+	struct db_stmt *st = db_prepare(db, db_backend_of(db) == DB_POSTGRES
+		? STALE_SQL " FOR UPDATE SKIP LOCKED" : STALE_SQL);
+#undef STALE_SQL
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, workflow_id);
@@ -474,35 +470,16 @@ budget_limits_setting(struct db *db)
 	return db_exec(db, "LOCK TABLE budget_reservations IN SHARE MODE");
 }
 
-/* The workflow and day of a reservation: 1, 0 (gone), -1. */
-static int
-reservation_of(struct db *db, int64_t id, int64_t *workflow_id, char day[16])
-{
-	struct db_stmt *st = db_prepare(db,
-		"SELECT workflow_id, day FROM budget_reservations WHERE id = ?");
-	if (st == NULL)
-		return -1;
-	db_bind_int64(st, 1, id);
-	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		*workflow_id = db_column_int64(st, 0);
-		snprintf(day, 16, "%s", db_column_text(st, 1) ? db_column_text(st, 1) : "");
-	}
-	db_reset(st);
-	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
-}
-
 /*
- * One transaction of six statements: the reservation read; its day's row
- * updated with the usage (which, for a reservation of today, is the lock
- * every reservation takes first: the order a reservation takes them in,
- * the workflow's row of today, then reservation rows, then other days,
- * so a settle racing the charge of the same stale reservation cannot
- * deadlock); the reservation deleted; the execution's totals.  A
- * reservation charged by another executor between the read and the lock
- * takes its usage back out of the day.  On PostgreSQL the two additions
- * travel with the next statement's round trip (run_later): four round
- * trips with BEGIN and COMMIT.
+ * One transaction: the reservation deleted (it comes back with its
+ * workflow, day, execution and estimate), then its day's usage and the
+ * execution's totals added.  Gone (released, or charged at its estimate by
+ * another executor, whose delete this one waits for): nothing is added.
+ * The reservation's row is locked before the day's, the other way round
+ * from a reservation charging stale ones (today's row first), which skips
+ * the rows being settled (charge_stale), so neither waits for the other.
+ * On PostgreSQL the two additions travel with the next round trip
+ * (run_later): two round trips with BEGIN and COMMIT.
  *
  * Inside a transaction the caller opened (a turn's writes, db.h), it
  * joins it and leaves it open; it rolls back only when the database
@@ -521,48 +498,17 @@ budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int64_t 
 		tokens_out = 0;
 	if (usd_micros < 0)
 		usd_micros = 0;
-	int64_t workflow_id = 0, ignored_tokens, ignored_micros;
-	char day[16], today[11];
-	int found = reservation_of(db, reservation_id, &workflow_id, day);
-	if (found < 0)
-		return db_abandon(db);
-	if (found == 0) {
-		if (own && db_commit(db) != 0)
-			return db_abandon(db);
-		return BUDGET_NOT_FOUND;
-	}
-	budget_day_of(time_now_ms(), today);
-	if (strcmp(day, today) != 0 &&
-	    lock_day(db, workflow_id, today, &ignored_tokens, &ignored_micros) != 0)
-		return db_abandon(db);
-	if (add_to_day(db, workflow_id, day, tokens_in + tokens_out, usd_micros) != 0)
-		return db_abandon(db);
 	struct reservation r;
 	int taken = take_reservation(db, reservation_id, &r);
 	if (taken < 0)
 		return db_abandon(db);
-	if (taken == 0) {
-		/* Charged meanwhile: the usage added above goes back out (the
-		 * call counted once, at its estimate).  The day's calls too. */
-		struct db_stmt *st = db_prepare(db,
-			"UPDATE workflow_usage_days SET tokens = tokens - ?, "
-			"usd_micros = usd_micros - ?, llm_calls = llm_calls - 1 "
-			"WHERE workflow_id = ? AND day = ?");
-		if (st == NULL)
-			return db_abandon(db);
-		db_bind_int64(st, 1, tokens_in + tokens_out);
-		db_bind_int64(st, 2, usd_micros);
-		db_bind_int64(st, 3, workflow_id);
-		db_bind_text(st, 4, day, -1);
-		if (run(st) != 0 || (own && db_commit(db) != 0))
-			return db_abandon(db);
-		return BUDGET_NOT_FOUND;
-	}
-	if (add_to_execution(db, r.execution_id, tokens_in, tokens_out, usd_micros) != 0)
+	if (taken > 0 &&
+	    (add_to_day(db, r.workflow_id, r.day, tokens_in + tokens_out, usd_micros) != 0 ||
+	     add_to_execution(db, r.execution_id, tokens_in, tokens_out, usd_micros) != 0))
 		return db_abandon(db);
 	if (own && db_commit(db) != 0)
 		return db_abandon(db);
-	return BUDGET_GRANTED;
+	return taken > 0 ? BUDGET_GRANTED : BUDGET_NOT_FOUND;
 }
 
 int

@@ -16,9 +16,10 @@
  * first locks the workflow's row of today in workflow_usage_days (upserted;
  * SELECT ... FOR UPDATE on PostgreSQL; on SQLite the write transaction is
  * the lock), so reservations of one workflow are checked one at a time on
- * every executor and host, and together they never pass a limit.  Settles
- * take the same lock first, so locks are always taken in one order (today's
- * row, reservations, other days' rows).  A workflow with no budget
+ * every executor and host, and together they never pass a limit.  A
+ * settle deletes its reservation first, then adds to its day's row;
+ * charging stale reservations (today's row first) skips the reservations
+ * being settled, so the two orders never wait for each other.  A workflow with no budget
  * (workflows.budget NULL) has no limit to hold: its reservation is one
  * insert that takes no lock on the day's row.
  *
