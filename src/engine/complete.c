@@ -37,6 +37,7 @@ struct touched {
 	int64_t completed_ms;
 	int written_here;            /* the execution's row is this transaction's own */
 	int job_rows;                /* job rows this commit wrote for it */
+	int saved;                   /* its row was written as the commit leaves it */
 };
 
 struct released_event {
@@ -144,6 +145,16 @@ touch(struct commit *c, struct exec_entry *x)
 	    state_at(c, x, head.event_seq) != 0)
 		return NULL;
 	return touched_add(c, x, head.status, head.event_seq);
+}
+
+/* A job row (or a row of another table that refers to the execution) is
+ * about to be written for t: the execution's own row must be there
+ * first.  0 or DB_FAILED. */
+static int
+job_row_coming(struct commit *c, struct touched *t)
+{
+	t->job_rows++;
+	return engine_exec_write_row(c->e, t->x);
 }
 
 static void
@@ -275,7 +286,8 @@ carry_out(struct commit *c, struct touched *t, struct plan *p)
 		if (c->e->owner[0] == '\0')
 			mine = 0;
 		int64_t id;
-		t->job_rows++;
+		if (job_row_coming(c, t) != 0)
+			return DB_FAILED;
 		if (job_insert(c->e->db, t->x->id, pj->node_id, pj->scope,
 			       mine ? c->now + c->e->lease_ms : c->now + pj->delay_ms,
 			       mine ? c->e->owner : NULL, 0, &id) != 0)
@@ -524,7 +536,8 @@ static int
 interrupt(struct commit *c, struct touched *t, struct ran_job *r, int node, int after)
 {
 	struct engine *e = c->e;
-	t->job_rows++;
+	if (job_row_coming(c, t) != 0)
+		return DB_FAILED;
 	int rc = job_set_waiting(e->db, r->job.id, e->owner, r->job.attempt, after);
 	if (rc <= 0)
 		return rc;
@@ -600,7 +613,8 @@ start_child(struct commit *c, struct touched *t, struct ran_job *r, int node,
 		.now_ms = c->now,
 	};
 	char child[EXEC_ID_MAX + 1];
-	int rc = execution_start(e->db, &rq, child);
+	/* The child's row refers to its parent's. */
+	int rc = engine_exec_write_row(e, t->x) != 0 ? DB_FAILED : execution_start(e->db, &rq, child);
 	json_decref(payload);
 	if (rc == DB_FAILED)
 		return DB_FAILED;
@@ -610,7 +624,8 @@ start_child(struct commit *c, struct touched *t, struct ran_job *r, int node,
 			 : "the target workflow has no trigger_workflow node");
 		return 1;
 	}
-	t->job_rows++;
+	if (job_row_coming(c, t) != 0)
+		return DB_FAILED;
 	rc = job_set_waiting(e->db, r->job.id, e->owner, r->job.attempt, 0);
 	if (rc <= 0)
 		return rc < 0 ? DB_FAILED : 2;
@@ -654,7 +669,8 @@ apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	if (r->job.attempt < e->max_attempts && !o->no_retry) {
 		int64_t due = c->now + retry_delay_ms(r->job.attempt);
 		/* A node run inline is retried from the queue, as a job. */
-		t->job_rows++;
+		if (job_row_coming(c, t) != 0)
+			return DB_FAILED;
 		int rc = r->job.id == 0
 			? job_insert(e->db, t->x->id, r->job.node_id, r->job.scope, due, NULL,
 				     r->job.attempt, NULL)
@@ -899,6 +915,8 @@ save_touched(struct commit *c)
 {
 	for (size_t i = 0; i < c->n_t; i++) {
 		struct touched *t = &c->t[i];
+		if (t->saved)
+			continue;
 		char *state = jw_dump(t->x->state, NULL);
 		int rc = exec_row_save(c->e->db, t->x->id, t->status, state, t->seq, t->final_output,
 				       t->error, t->completed_ms);
@@ -1039,6 +1057,46 @@ touch_in_order(struct commit *c)
 	return rc;
 }
 
+/* The rows of executions that their trigger's transaction started and
+ * that nothing has referred to yet: written once, as this commit leaves
+ * them (one INSERT instead of an INSERT and an UPDATE, which also makes
+ * every index entry of the row twice), before the log rows that refer to
+ * them.  0 or DB_FAILED. */
+static int
+write_new_rows(struct commit *c)
+{
+	for (size_t i = 0; i < c->n_t; i++) {
+		struct touched *t = &c->t[i];
+		struct exec_entry *x = t->x;
+		if (x->unwritten == NULL)
+			continue;
+		char *state = jw_dump(x->state, NULL);
+		int rc = exec_unwritten_write(c->e->db, x->unwritten, t->status, state, t->seq,
+					      t->final_output, t->error, t->completed_ms);
+		free(state);
+		exec_unwritten_free(x->unwritten);
+		x->unwritten = NULL;
+		if (rc != EXEC_OK)
+			return DB_FAILED;
+		t->saved = 1;
+	}
+	return 0;
+}
+
+int
+engine_exec_write_row(struct engine *e, struct exec_entry *x)
+{
+	if (x->unwritten == NULL)
+		return 0;
+	char *state = jw_dump(x->state, NULL);
+	int rc = exec_unwritten_write(e->db, x->unwritten, x->status, state, x->event_seq, NULL,
+				      NULL, 0);
+	free(state);
+	exec_unwritten_free(x->unwritten);
+	x->unwritten = NULL;
+	return rc == EXEC_OK ? 0 : DB_FAILED;
+}
+
 /* What every commit writes after its outcomes are applied: the inline
  * runs they queued, the executions that ended, the log rows, the states
  * and the executors' wake-up.  0 or DB_FAILED. */
@@ -1052,6 +1110,8 @@ commit_write(struct commit *c)
 		rc = apply_inline(c, &c->inl[i]);
 	if (rc == 0)
 		rc = finalize_finished(c);
+	if (rc == 0)
+		rc = write_new_rows(c);
 	if (rc == 0)
 		rc = write_logs(c);
 	if (rc == 0)
@@ -1106,6 +1166,9 @@ engine_start_inline(struct engine *e, struct exec_entry *x, int no_notify, char 
 	int rc = apply(&c, &r);
 	if (rc == 0)
 		rc = commit_write(&c);
+	/* Its row, if nothing in the run wrote it. */
+	if (rc == 0)
+		rc = engine_exec_write_row(e, x);
 	/* A gateway message waits in the outbox for an executor's sender. */
 	if (rc == 0 && c.gateway_queued && !c.woke_others) {
 		c.woke_others = 1;

@@ -68,6 +68,10 @@ struct exec_entry {
 				      * after the pass (loaded again if it is resumed) */
 	int result_answered;         /* its synchronous webhook's result went out in the
 				      * trigger's own answer: not published */
+	struct exec_unwritten *unwritten; /* written_here, its row not sent yet: written
+					   * as the trigger's commit leaves it, or before
+					   * the first row that refers to it
+					   * (engine_exec_write_row) */
 };
 
 /* An event of a commit, held until a durable commit covers it. */
@@ -154,6 +158,10 @@ struct exec_entry *engine_exec(struct engine *e, const char *execution_id);
  * than read back: marked written_here. */
 struct exec_row;
 struct exec_entry *engine_exec_adopt(struct engine *e, struct exec_row *row);
+/* Writes x's row as it stands when its trigger's transaction has not
+ * written it yet (exec_start.defer_row); nothing otherwise.  Before any
+ * row that refers to the execution.  0 or DB_FAILED. */
+int engine_exec_write_row(struct engine *e, struct exec_entry *x);
 void engine_exec_forget_states(struct engine *e);
 
 /* Commits the batch: one transaction for every outcome in it, waiting

@@ -117,6 +117,7 @@ entry_free(struct engine *e, struct exec_entry *x)
 	free(x->parent_node_id);
 	free(x->trigger_node_id);
 	free(x->root_execution_id);
+	exec_unwritten_free(x->unwritten);
 	free(x);
 }
 
@@ -144,7 +145,9 @@ entry_from_row(struct engine *e, struct exec_row *row)
 	x->parent_execution_id = row->parent_execution_id;
 	x->parent_node_id = row->parent_node_id;
 	x->trigger_node_id = row->trigger_node_id;
+	x->unwritten = row->unwritten;
 	row->parent_execution_id = row->parent_node_id = row->trigger_node_id = NULL;
+	row->unwritten = NULL;
 	if (x->parent_execution_id)
 		x->root_execution_id = exec_root_id(e->db, x->parent_execution_id);
 	x->graph = graph_get(e, row->workflow_id, row->snapshot_revision, x->trigger_node_id);

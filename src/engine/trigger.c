@@ -117,6 +117,8 @@ run_started(struct engine *e, const struct exec_start *rq, const char *id, struc
 		/* Its trigger job fails it, as an executor's would. */
 		snprintf(out->status, sizeof out->status, "pending");
 		out->queued = 1;
+		if (engine_exec_write_row(e, x) != 0)
+			return DB_FAILED;
 		return execution_queue_start(e->db, id, x->trigger_node_id, now, rq->no_notify);
 	}
 	/* The executors are woken after this run's events are published
@@ -139,6 +141,7 @@ engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_
 		return DB_FAILED;
 	struct exec_start q = *rq;
 	q.no_first_job = 1;
+	q.defer_row = 1;             /* written once, as the inline run leaves it */
 	char id[EXEC_ID_MAX + 1];
 	struct exec_row row = { 0 };
 	int rc = execution_start_row(db, &q, id, &row);

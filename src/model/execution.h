@@ -56,6 +56,12 @@ struct exec_start {
 	int no_first_job;              /* the caller runs the trigger in this transaction
 					* itself (engine/trigger.h): no first job, no
 					* wake-up; execution_queue_start() if it cannot */
+	int defer_row;                 /* with no_first_job and a row_out: the execution's
+					* row is not written but handed over in
+					* row_out->unwritten, for the caller to write once,
+					* as it stands when the run ends (one INSERT, no
+					* UPDATE after it), or earlier before anything
+					* refers to it; at the latest before the commit */
 };
 
 /*
@@ -74,6 +80,16 @@ int execution_start(struct db *db, const struct exec_start *rq, char *execution_
 struct exec_row;
 int execution_start_row(struct db *db, const struct exec_start *rq, char *execution_id_out,
 			struct exec_row *row_out);
+
+/* The row of an execution started with defer_row, not written yet. */
+struct exec_unwritten;
+/* Writes it with these values (status "pending", the initial state and
+ * event_seq 0 as started; final_output, error, completed_ms NULL/0 when
+ * not set).  It may be written once.  EXEC_OK or DB_FAILED. */
+int exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status,
+			 const char *state, int64_t event_seq, const char *final_output,
+			 const char *error, int64_t completed_ms);
+void exec_unwritten_free(struct exec_unwritten *u);
 
 /* Queues the first job of an execution started with no_first_job (the
  * trigger node_id, NULL or "" when there is none), due now, and unless

@@ -172,54 +172,109 @@ ensure_snapshot(struct db *db, const struct exec_start *rq, const struct start_t
 	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
 }
 
-static int
-insert_execution(struct db *db, const struct exec_start *rq, const struct start_target *t,
-		 const char *id, const char *state)
+/* An execution's row as its trigger makes it, kept until it is written
+ * (execution.h, exec_start.defer_row). */
+struct exec_unwritten {
+	char id[EXEC_ID_MAX + 1];
+	int64_t workflow_id, trigger_pk, user_profile_id, revision, deadline_ms;
+	char *parent_execution_id;   /* NULL when none */
+	char *parent_node_id, *thread_id, *payload;
+	char started[TIME_DB_LEN];
+};
+
+static struct exec_unwritten *
+unwritten_new(const struct exec_start *rq, const struct start_target *t, const char *id)
+{
+	struct exec_unwritten *u = xcalloc(1, sizeof *u);
+	snprintf(u->id, sizeof u->id, "%s", id);
+	u->workflow_id = t->id;
+	u->trigger_pk = t->trigger_pk;
+	u->user_profile_id = rq->user_profile_id;
+	u->revision = t->revision;
+	u->deadline_ms = rq->now_ms + t->max_execution_seconds * 1000;
+	u->parent_execution_id = rq->parent_execution_id ? xstrdup(rq->parent_execution_id) : NULL;
+	u->parent_node_id = xstrdup(rq->parent_node_id ? rq->parent_node_id : "");
+	if (rq->thread_id) {
+		u->thread_id = xstrdup(rq->thread_id);
+	} else if (rq->thread_per_user) {
+		u->thread_id = xasprintf("%lld:%lld", (long long)rq->user_profile_id,
+					 (long long)t->id);
+	} else {
+		u->thread_id = xmalloc(33);
+		crypto_random_hex(u->thread_id, 16);
+	}
+	u->payload = rq->payload ? jw_dump(rq->payload, NULL) : xstrdup("{}");
+	time_ms_to_db(rq->now_ms, u->started);
+	return u;
+}
+
+void
+exec_unwritten_free(struct exec_unwritten *u)
+{
+	if (u == NULL)
+		return;
+	free(u->parent_execution_id);
+	free(u->parent_node_id);
+	free(u->thread_id);
+	free(u->payload);
+	free(u);
+}
+
+int
+exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status,
+		     const char *state, int64_t event_seq, const char *final_output,
+		     const char *error, int64_t completed_ms)
 {
 	struct db_stmt *st = db_prepare(db,
 		"INSERT INTO workflow_executions (execution_id, workflow_id, trigger_node_id, "
 		"parent_execution_id, parent_node_id, user_profile_id, thread_id, status, "
-		"trigger_payload, started_at, snapshot_revision, state, deadline_ms) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)");
+		"trigger_payload, started_at, snapshot_revision, state, deadline_ms, event_seq, "
+		"final_output, error_message, completed_at) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		return DB_FAILED;
-	char thread[48], started[TIME_DB_LEN];
-	if (rq->thread_id == NULL && rq->thread_per_user)
-		snprintf(thread, sizeof(thread), "%lld:%lld", (long long)rq->user_profile_id,
-			 (long long)t->id);
-	else if (rq->thread_id == NULL)
-		crypto_random_hex(thread, 16);
-	time_ms_to_db(rq->now_ms, started);
-	char *payload = rq->payload ? jw_dump(rq->payload, NULL) : xstrdup("{}");
-	db_bind_text(st, 1, id, -1);
-	db_bind_int64(st, 2, t->id);
-	if (t->trigger_pk)
-		db_bind_int64(st, 3, t->trigger_pk);
+	db_bind_text(st, 1, u->id, -1);
+	db_bind_int64(st, 2, u->workflow_id);
+	if (u->trigger_pk)
+		db_bind_int64(st, 3, u->trigger_pk);
 	else
 		db_bind_null(st, 3);
-	if (rq->parent_execution_id)
-		db_bind_text(st, 4, rq->parent_execution_id, -1);
+	if (u->parent_execution_id)
+		db_bind_text(st, 4, u->parent_execution_id, -1);
 	else
 		db_bind_null(st, 4);
-	db_bind_text(st, 5, rq->parent_node_id ? rq->parent_node_id : "", -1);
-	db_bind_int64(st, 6, rq->user_profile_id);
-	db_bind_text(st, 7, rq->thread_id ? rq->thread_id : thread, -1);
-	db_bind_text(st, 8, payload, -1);
-	db_bind_text(st, 9, started, -1);
-	db_bind_int64(st, 10, t->revision);
-	db_bind_text(st, 11, state, -1);
-	db_bind_int64(st, 12, rq->now_ms + t->max_execution_seconds * 1000);
+	db_bind_text(st, 5, u->parent_node_id, -1);
+	db_bind_int64(st, 6, u->user_profile_id);
+	db_bind_text(st, 7, u->thread_id, -1);
+	db_bind_text(st, 8, status, -1);
+	db_bind_text(st, 9, u->payload, -1);
+	db_bind_text(st, 10, u->started, -1);
+	db_bind_int64(st, 11, u->revision);
+	db_bind_text(st, 12, state, -1);
+	db_bind_int64(st, 13, u->deadline_ms);
+	db_bind_int64(st, 14, event_seq);
+	if (final_output)
+		db_bind_text(st, 15, final_output, -1);
+	else
+		db_bind_null(st, 15);
+	db_bind_text(st, 16, error ? error : "", -1);
+	char completed[TIME_DB_LEN];
+	if (completed_ms) {
+		time_ms_to_db(completed_ms, completed);
+		db_bind_text(st, 17, completed, -1);
+	} else {
+		db_bind_null(st, 17);
+	}
 	/* Nothing reads its answer: on PostgreSQL it travels with the
 	 * transaction's next round trip. */
-	int rc = db_step_later(st);
-	free(payload);
-	return rc != 0 ? DB_FAILED : EXEC_OK;
+	return db_step_later(st) != 0 ? DB_FAILED : EXEC_OK;
 }
 
-/* The row insert_execution wrote, as exec_row_load would read it. */
+/* The row as exec_unwritten_write writes it when started, as exec_row_load
+ * would read it. */
 static void
 fill_row(const struct exec_start *rq, const struct start_target *t, const char *id,
-	 char *state, struct exec_row *row)
+	 char *state, struct exec_unwritten *unwritten, struct exec_row *row)
 {
 	memset(row, 0, sizeof *row);
 	snprintf(row->id, sizeof row->id, "%s", id);
@@ -237,6 +292,7 @@ fill_row(const struct exec_start *rq, const struct start_target *t, const char *
 		? xstrdup(rq->parent_node_id) : NULL;
 	row->state = state;
 	row->snapshot_revision = t->revision;
+	row->unwritten = unwritten;
 }
 
 /* The first job: the trigger node's, which records the payload as the
@@ -306,16 +362,23 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 		crypto_uuid7(id, rq->now_ms);
 	if (rc == EXEC_OK)
 		rc = ensure_snapshot(db, rq, &t);
+	struct exec_unwritten *u = NULL;
+	int defer = rq->defer_row && rq->no_first_job && row_out != NULL;
 	if (rc == EXEC_OK) {
 		state = render_initial_state(rq, id, rq->now_ms);
-		rc = insert_execution(db, rq, &t, id, state);
+		u = unwritten_new(rq, &t, id);
+		if (!defer)
+			rc = exec_unwritten_write(db, u, "pending", state, 0, NULL, NULL, 0);
 	}
 	if (rc == EXEC_OK && !rq->no_first_job)
 		rc = execution_queue_start(db, id, t.trigger_node_id, rq->now_ms, rq->no_notify);
 	if (rc == EXEC_OK && row_out != NULL) {
-		fill_row(rq, &t, id, state, row_out);
+		fill_row(rq, &t, id, state, defer ? u : NULL, row_out);
 		state = NULL;
+		if (defer)
+			u = NULL;
 	}
+	exec_unwritten_free(u);
 	free(state);
 	free(t.trigger_node_id);
 	if (rc == DB_FAILED)

@@ -26,6 +26,7 @@ exec_row_clear(struct exec_row *r)
 	free(r->parent_execution_id);
 	free(r->parent_node_id);
 	free(r->state);
+	exec_unwritten_free(r->unwritten);
 	memset(r, 0, sizeof *r);
 }
 
@@ -65,17 +66,16 @@ write_scope(const char *loop, int after)
 	return text;
 }
 
-/* Statements over many rows go in groups of 32, then 16, 8, 4, 2, 1: six
- * statement texts at most, each prepared once per connection. */
+/* Statements over many rows take up to 32 at a time: a batch of up to 32
+ * is one statement (each statement is a round trip of its own where it
+ * is read, and work for the server wherever it is), at the price of up to
+ * 32 statement texts of a kind, each prepared once per connection. */
 #define GROUP_MAX 32
 
 static size_t
 group_size(size_t left)
 {
-	size_t k = GROUP_MAX;
-	while (k > left)
-		k /= 2;
-	return k;
+	return left < GROUP_MAX ? left : GROUP_MAX;
 }
 
 /* head, then k copies of item separated by ", ", then tail (malloc'd). */

@@ -81,6 +81,8 @@ int job_delete_all(struct db *db, const char *execution_id);
 
 /* --- execution rows ----------------------------------------------------------- */
 
+struct exec_unwritten;
+
 struct exec_row {
 	char id[37];
 	char status[16];
@@ -94,6 +96,8 @@ struct exec_row {
 	char *parent_node_id;        /* malloc'd or NULL ("" stored) */
 	char *state;                 /* JSON text, malloc'd */
 	int64_t snapshot_revision;   /* the workflow revision whose graph it runs */
+	struct exec_unwritten *unwritten; /* started with defer_row: the row not yet
+					   * written (model/execution.h); else NULL */
 };
 
 void exec_row_clear(struct exec_row *r);
