@@ -309,9 +309,9 @@ insert_first_job(struct db *db, const char *id, const char *node_id, int64_t now
 	db_bind_text(st, 1, id, -1);
 	db_bind_text(st, 2, node_id ? node_id : "", -1);
 	db_bind_int64(st, 3, now_ms);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? DB_FAILED : EXEC_OK;
+	/* Nothing reads its answer: it travels with the transaction's next
+	 * round trip, with the wake-up below. */
+	return db_step_later(st) != 0 ? DB_FAILED : EXEC_OK;
 }
 
 /* PostgreSQL: executors on every host LISTEN on this channel; the notice
