@@ -9,7 +9,9 @@
  * the caller's write transaction, after the webhook's row is locked
  * (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the write lock), so two
  * deliveries racing for the last slot cannot both take it; the caller
- * starts the execution in the same transaction.
+ * starts the execution in the same transaction.  A webhook without limits
+ * has nothing to count and takes no lock: its deliveries run side by
+ * side instead of one commit after the other.
  */
 #ifndef PIPELIT_MODEL_WEBHOOK_DELIVERY_H
 #define PIPELIT_MODEL_WEBHOOK_DELIVERY_H
@@ -28,7 +30,7 @@ enum webhook_admit {
 
 /*
  * Inside the caller's write transaction: locks the webhook of node_pk and
- * checks its limits (0: none).  *retry_after (seconds, at least 1) says
+ * checks its limits (0: none; with neither, WEBHOOK_ADMIT_OK at once).  *retry_after (seconds, at least 1) says
  * when to try again after WEBHOOK_ADMIT_RATE or _CONCURRENCY.
  */
 int webhook_delivery_admit(struct db *db, int64_t node_pk, int rate_per_minute,
