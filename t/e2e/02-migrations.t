@@ -65,6 +65,35 @@ sub test_rows_survive {
 	is(row_count($t), 6, 'the new row joins the old ones');
 }
 
+# c4d2e8a61b93: a budget saved with its four limits null (as the API stored
+# it before it stored such a budget as no budget) becomes no budget; one
+# with a limit is kept as it was.
+sub test_unlimited_budgets {
+	my ($t) = @_;
+	is($t->stop, 0, 'the pool stops');
+	my $owner = $t->db_query('SELECT min(id) FROM user_profiles');
+	my $none = '{"max_tokens_per_execution":null,"max_usd_per_execution":null,'
+		. '"max_tokens_per_day":null,"max_usd_per_day":null}';
+	my $some = '{"max_tokens_per_execution":null,"max_usd_per_execution":null,'
+		. '"max_tokens_per_day":1000,"max_usd_per_day":null}';
+	pipelit_ok($t, 'db downgrade -1 (before the budgets migration)', 'db', 'downgrade', '-1');
+	for (['no-limit', $none], ['a-limit', $some], ['no-budget', undef]) {
+		my ($slug, $budget) = @$_;
+		my $value = defined $budget ? "'$budget'" : 'NULL';
+		ok(defined $t->db_query("INSERT INTO workflows (name, slug, owner_id, budget) "
+			. "VALUES ('$slug', '$slug', $owner, $value)"), "a workflow with $slug");
+	}
+	pipelit_ok($t, 'db upgrade head', 'db', 'upgrade', 'head');
+	my $budget = sub { $t->db_query("SELECT CASE WHEN budget IS NULL THEN 'NULL' ELSE CAST(budget AS TEXT) END "
+		. "FROM workflows WHERE slug = '$_[0]'") };
+	is($budget->('no-limit'), 'NULL', 'four null limits are stored as no budget');
+	is($budget->('a-limit'), $some, 'a budget with a limit is kept as it was');
+	is($budget->('no-budget'), 'NULL', 'no budget stays none');
+	ok(defined $t->db_query("DELETE FROM workflows WHERE slug IN ('no-limit', 'a-limit', 'no-budget')"),
+	   'the probes go');
+	ok($t->start, 'the pool starts again') or diag($t->log_tail);
+}
+
 sub test_check {
 	my ($t) = @_;
 	my ($rc, $out) = $t->pipelit('db', 'check');
@@ -80,6 +109,7 @@ for_each_backend(sub {
 	my $t = PipelitTest->new(db_url => $db_url);
 	test_base_and_back($t);
 	test_rows_survive($t);
+	test_unlimited_budgets($t);
 	test_check($t);
 });
 
