@@ -528,25 +528,6 @@ budget_release(struct db *db, int64_t reservation_id)
 
 /* --- before a run -------------------------------------------------------------- */
 
-/* Whether every ai_model node of nodes names a model with a price, asked
- * quietly: an unpriced one is logged when it is called, not here. */
-static int
-all_priced(const json_t *nodes)
-{
-	size_t i;
-	const json_t *n;
-	json_array_foreach(nodes, i, n) {
-		const char *type = json_string_value(json_object_get(n, "component_type"));
-		if (type == NULL || strcmp(type, "ai_model") != 0)
-			continue;
-		const char *model = json_string_value(json_object_get(json_object_get(n, "config"),
-								      "model_name"));
-		if (model == NULL || model[0] == '\0' || !pricing_is_priced(model))
-			return 0;
-	}
-	return 1;
-}
-
 int
 budget_check_priced(struct db *db, int64_t workflow_id, const json_t *nodes, char *why,
 		    size_t whylen)
@@ -555,7 +536,7 @@ budget_check_priced(struct db *db, int64_t workflow_id, const json_t *nodes, cha
 		why[0] = '\0';
 	/* Every model priced: nothing to object to, whatever the limits, and
 	 * no round trip to read them (an agent's run pays for this one). */
-	if (all_priced(nodes))
+	if (budget_all_priced(nodes))
 		return BUDGET_GRANTED;
 	struct budget_limits l;
 	int found = read_limits(db, workflow_id, &l);

@@ -132,6 +132,9 @@ int budget_check_priced(struct db *db, int64_t workflow_id, const json_t *nodes,
 /* The pure part: 1 with why when an ai_model node of nodes (NodeOut
  * objects) names no model or one with no price, else 0. */
 int budget_unpriced_model(const json_t *nodes, char *why, size_t whylen);
+/* 1 when every ai_model node of nodes names a model with a price, asked
+ * without logging an unknown one (that is logged when it is called). */
+int budget_all_priced(const json_t *nodes);
 
 /*
  * A call's worst case: input_tokens (estimated from the trimmed context)

@@ -99,8 +99,14 @@ budget_write_today(struct jw *w, int64_t tokens, int64_t usd_micros)
 	jw_obj_end(w);
 }
 
-int
-budget_unpriced_model(const json_t *nodes, char *why, size_t whylen)
+/*
+ * The first ai_model node of nodes whose model has no price or that names
+ * none, with its node_id and model name ("" for none); NULL when every
+ * model has a price.  quiet asks the table without logging an unknown model
+ * (pricing_is_priced); otherwise pricing_lookup logs it, once.
+ */
+static const json_t *
+first_unpriced(const json_t *nodes, int quiet, const char **node, const char **model)
 {
 	size_t i;
 	const json_t *n;
@@ -108,23 +114,41 @@ budget_unpriced_model(const json_t *nodes, char *why, size_t whylen)
 		const char *type = json_string_value(json_object_get(n, "component_type"));
 		if (type == NULL || strcmp(type, "ai_model") != 0)
 			continue;
-		const char *node = json_string_value(json_object_get(n, "node_id"));
-		const char *model = json_string_value(json_object_get(json_object_get(n, "config"),
-								      "model_name"));
+		const char *id = json_string_value(json_object_get(n, "node_id"));
+		const char *name = json_string_value(json_object_get(json_object_get(n, "config"),
+								     "model_name"));
 		struct model_price p;
-		if (model == NULL || model[0] == '\0') {
-			snprintf(why, whylen, "budget: the workflow has a USD limit, but its ai_model "
-				 "node \"%s\" names no model, so its calls could not be priced",
-				 node ? node : "");
-			return 1;
-		}
-		if (!pricing_lookup(model, &p)) {
-			snprintf(why, whylen, "budget: the workflow has a USD limit, but model \"%s\" "
-				 "(ai_model node \"%s\") has no price in the pricing table, so the "
-				 "limit could never trip; add its price with PIPELIT_PRICING_FILE",
-				 model, node ? node : "");
-			return 1;
+		int priced = name != NULL && name[0] != '\0' &&
+			     (quiet ? pricing_is_priced(name) : pricing_lookup(name, &p));
+		if (!priced) {
+			*node = id ? id : "";
+			*model = name ? name : "";
+			return n;
 		}
 	}
-	return 0;
+	return NULL;
+}
+
+int
+budget_all_priced(const json_t *nodes)
+{
+	const char *node, *model;
+	return first_unpriced(nodes, 1, &node, &model) == NULL;
+}
+
+int
+budget_unpriced_model(const json_t *nodes, char *why, size_t whylen)
+{
+	const char *node, *model;
+	if (first_unpriced(nodes, 0, &node, &model) == NULL)
+		return 0;
+	if (model[0] == '\0')
+		snprintf(why, whylen, "budget: the workflow has a USD limit, but its ai_model "
+			 "node \"%s\" names no model, so its calls could not be priced", node);
+	else
+		snprintf(why, whylen, "budget: the workflow has a USD limit, but model \"%s\" "
+			 "(ai_model node \"%s\") has no price in the pricing table, so the "
+			 "limit could never trip; add its price with PIPELIT_PRICING_FILE",
+			 model, node);
+	return 1;
 }
