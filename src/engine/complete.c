@@ -1057,6 +1057,21 @@ touch_in_order(struct commit *c)
 	return rc;
 }
 
+/* Writes x's row, which its trigger's transaction left unwritten, with
+ * these values, and forgets it.  0 or DB_FAILED. */
+static int
+write_unwritten(struct engine *e, struct exec_entry *x, const char *status, int64_t seq,
+		const char *final_output, const char *error, int64_t completed_ms)
+{
+	char *state = jw_dump(x->state, NULL);
+	int rc = exec_unwritten_write(e->db, x->unwritten, status, state, seq, final_output,
+				      error, completed_ms);
+	free(state);
+	exec_unwritten_free(x->unwritten);
+	x->unwritten = NULL;
+	return rc == EXEC_OK ? 0 : DB_FAILED;
+}
+
 /* The rows of executions that their trigger's transaction started and
  * that nothing has referred to yet: written once, as this commit leaves
  * them (one INSERT instead of an INSERT and an UPDATE, which also makes
@@ -1067,16 +1082,10 @@ write_new_rows(struct commit *c)
 {
 	for (size_t i = 0; i < c->n_t; i++) {
 		struct touched *t = &c->t[i];
-		struct exec_entry *x = t->x;
-		if (x->unwritten == NULL)
+		if (t->x->unwritten == NULL)
 			continue;
-		char *state = jw_dump(x->state, NULL);
-		int rc = exec_unwritten_write(c->e->db, x->unwritten, t->status, state, t->seq,
-					      t->final_output, t->error, t->completed_ms);
-		free(state);
-		exec_unwritten_free(x->unwritten);
-		x->unwritten = NULL;
-		if (rc != EXEC_OK)
+		if (write_unwritten(c->e, t->x, t->status, t->seq, t->final_output, t->error,
+				    t->completed_ms) != 0)
 			return DB_FAILED;
 		t->saved = 1;
 	}
@@ -1088,13 +1097,7 @@ engine_exec_write_row(struct engine *e, struct exec_entry *x)
 {
 	if (x->unwritten == NULL)
 		return 0;
-	char *state = jw_dump(x->state, NULL);
-	int rc = exec_unwritten_write(e->db, x->unwritten, x->status, state, x->event_seq, NULL,
-				      NULL, 0);
-	free(state);
-	exec_unwritten_free(x->unwritten);
-	x->unwritten = NULL;
-	return rc == EXEC_OK ? 0 : DB_FAILED;
+	return write_unwritten(e, x, x->status, x->event_seq, NULL, NULL, 0);
 }
 
 /* What every commit writes after its outcomes are applied: the inline

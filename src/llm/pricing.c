@@ -339,31 +339,33 @@ log_unknown_once(const char *lower)
 		 "(add it with PIPELIT_PRICING_FILE, doc/budgets.md)", lower);
 }
 
-int
-pricing_lookup(const char *model, struct model_price *out)
+/* model's price (both tables, the operator's first) in *out; logs an
+ * unknown model once when told to.  Whether it has one. */
+static int
+lookup(const char *model, struct model_price *out, int log_unknown)
 {
 	memset(out, 0, sizeof(*out));
 	char *lower = lowercase(model);
 	fill_from(user_table, lower, out);
 	fill_from(builtin(), lower, out);
 	finish(out);
-	if (!out->priced)
+	if (!out->priced && log_unknown)
 		log_unknown_once(lower);
 	free(lower);
 	return out->priced;
 }
 
 int
+pricing_lookup(const char *model, struct model_price *out)
+{
+	return lookup(model, out, 1);
+}
+
+int
 pricing_is_priced(const char *model)
 {
 	struct model_price p;
-	memset(&p, 0, sizeof(p));
-	char *lower = lowercase(model);
-	fill_from(user_table, lower, &p);
-	fill_from(builtin(), lower, &p);
-	finish(&p);
-	free(lower);
-	return p.priced;
+	return lookup(model, &p, 0);
 }
 
 /* --- arithmetic ----------------------------------------------------------------- */

@@ -19,9 +19,9 @@
  * every executor and host, and together they never pass a limit.  A
  * settle deletes its reservation first, then adds to its day's row;
  * charging stale reservations (today's row first) skips the reservations
- * being settled, so the two orders never wait for each other.  A workflow with no budget
- * (workflows.budget NULL) has no limit to hold: its reservation is one
- * insert that takes no lock on the day's row.
+ * being settled, so the two orders never wait for each other.  A workflow
+ * with no budget (workflows.budget NULL) has no limit to hold: its
+ * reservation is one insert that takes no lock on the day's row.
  *
  * Money is counted in integer micro-dollars (a reservation rounds up, a
  * settled cost to the nearest), so totals add up exactly.

@@ -270,29 +270,29 @@ exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status
 	return db_step_later(st) != 0 ? DB_FAILED : EXEC_OK;
 }
 
-/* The row as exec_unwritten_write writes it when started, as exec_row_load
- * would read it. */
+/* The row as exec_unwritten_write writes u when started, as exec_row_load
+ * would read it; it takes state, and u when the row is handed over
+ * unwritten (owned), else only reads it. */
 static void
-fill_row(const struct exec_start *rq, const struct start_target *t, const char *id,
-	 char *state, struct exec_unwritten *unwritten, struct exec_row *row)
+fill_row(const struct start_target *t, struct exec_unwritten *u, int hand_over, char *state,
+	 int64_t now_ms, struct exec_row *row)
 {
 	memset(row, 0, sizeof *row);
-	snprintf(row->id, sizeof row->id, "%s", id);
+	snprintf(row->id, sizeof row->id, "%s", u->id);
 	snprintf(row->status, sizeof row->status, "pending");
-	row->workflow_id = t->id;
-	row->user_profile_id = rq->user_profile_id;
+	row->workflow_id = u->workflow_id;
+	row->user_profile_id = u->user_profile_id;
 	row->event_seq = 0;          /* the column's default */
-	row->deadline_ms = rq->now_ms + t->max_execution_seconds * 1000;
+	row->deadline_ms = u->deadline_ms;
 	/* started_at is stored to the microsecond from now_ms: read back,
 	 * it is now_ms again. */
-	row->started_ms = rq->now_ms;
+	row->started_ms = now_ms;
 	row->trigger_node_id = t->trigger_node_id ? xstrdup(t->trigger_node_id) : NULL;
-	row->parent_execution_id = rq->parent_execution_id ? xstrdup(rq->parent_execution_id) : NULL;
-	row->parent_node_id = rq->parent_node_id && *rq->parent_node_id
-		? xstrdup(rq->parent_node_id) : NULL;
+	row->parent_execution_id = u->parent_execution_id ? xstrdup(u->parent_execution_id) : NULL;
+	row->parent_node_id = *u->parent_node_id ? xstrdup(u->parent_node_id) : NULL;
 	row->state = state;
-	row->snapshot_revision = t->revision;
-	row->unwritten = unwritten;
+	row->snapshot_revision = u->revision;
+	row->unwritten = hand_over ? u : NULL;
 }
 
 /* The first job: the trigger node's, which records the payload as the
@@ -373,7 +373,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 	if (rc == EXEC_OK && !rq->no_first_job)
 		rc = execution_queue_start(db, id, t.trigger_node_id, rq->now_ms, rq->no_notify);
 	if (rc == EXEC_OK && row_out != NULL) {
-		fill_row(rq, &t, id, state, defer ? u : NULL, row_out);
+		fill_row(&t, u, defer, state, rq->now_ms, row_out);
 		state = NULL;
 		if (defer)
 			u = NULL;
