@@ -30,8 +30,9 @@ enum webhook_admit {
 
 /*
  * Inside the caller's write transaction: locks the webhook of node_pk and
- * checks its limits (0: none; with neither, WEBHOOK_ADMIT_OK at once).  *retry_after (seconds, at least 1) says
- * when to try again after WEBHOOK_ADMIT_RATE or _CONCURRENCY.
+ * checks its limits (0: none; with neither, WEBHOOK_ADMIT_OK at once,
+ * without the lock).  *retry_after (seconds, at least 1) says when to try
+ * again after WEBHOOK_ADMIT_RATE or _CONCURRENCY.
  */
 int webhook_delivery_admit(struct db *db, int64_t node_pk, int rate_per_minute,
 			   int max_concurrency, int64_t now_ms, int *retry_after);
