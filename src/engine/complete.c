@@ -288,9 +288,10 @@ carry_out(struct commit *c, struct touched *t, struct plan *p)
 		int64_t id;
 		if (job_row_coming(c, t) != 0)
 			return DB_FAILED;
+		/* Only a job of ours needs its id back (to run it). */
 		if (job_insert(c->e->db, t->x->id, pj->node_id, pj->scope,
 			       mine ? c->now + c->e->lease_ms : c->now + pj->delay_ms,
-			       mine ? c->e->owner : NULL, 0, &id) != 0)
+			       mine ? c->e->owner : NULL, 0, mine ? &id : NULL) != 0)
 			return DB_FAILED;
 		if (mine) {
 			c->mine = xrealloc(c->mine, (c->n_mine + 1) * sizeof *c->mine);

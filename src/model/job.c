@@ -350,13 +350,15 @@ job_set_waiting(struct db *db, int64_t job_id, const char *owner, int attempt, i
 	return changed_one(st);
 }
 
+#define INSERT_JOB_SQL \
+	"INSERT INTO execution_jobs (execution_id, node_id, state, due_ms, lease_owner, " \
+	"attempt, scope) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
 int
 job_insert(struct db *db, const char *execution_id, const char *node_id, const char *scope,
 	   int64_t due_ms, const char *owner, int runs_done, int64_t *id_out)
 {
-	struct db_stmt *st = db_prepare(db,
-		"INSERT INTO execution_jobs (execution_id, node_id, state, due_ms, lease_owner, "
-		"attempt, scope) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id");
+	struct db_stmt *st = db_prepare(db, id_out ? INSERT_JOB_SQL " RETURNING id" : INSERT_JOB_SQL);
 	if (st == NULL)
 		return DB_FAILED;
 	char *scope_text = write_scope(scope, 0);
@@ -375,8 +377,10 @@ job_insert(struct db *db, const char *execution_id, const char *node_id, const c
 	else
 		db_bind_null(st, 7);
 	free(scope_text);
+	if (id_out == NULL)
+		return db_step_later(st) != 0 ? DB_FAILED : 0;
 	int rc = db_step(st);
-	if (rc == DB_ROW && id_out)
+	if (rc == DB_ROW)
 		*id_out = db_column_int64(st, 0);
 	db_reset(st);
 	return rc == DB_ROW ? 0 : DB_FAILED;

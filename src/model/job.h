@@ -64,7 +64,8 @@ int job_set_waiting(struct db *db, int64_t job_id, const char *owner, int attemp
  * that queued it runs it next) with due_ms as the lease's expiry.
  * runs_done: the runs the node already had (a node run inline that failed
  * and is retried from the queue); the job's run is the next.  *id_out the
- * new id. */
+ * new id; with id_out NULL nothing is read back, and on PostgreSQL the row
+ * travels with the transaction's next round trip (db_step_later). */
 int job_insert(struct db *db, const char *execution_id, const char *node_id, const char *scope,
 	       int64_t due_ms, const char *owner, int runs_done, int64_t *id_out);
 
