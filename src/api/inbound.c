@@ -193,6 +193,7 @@ start_create(struct db *db, void *arg, struct idem_answer *out)
 	struct exec_start rq = {
 		.workflow_slug = in->slug, .owner = EXEC_ANY_OWNER, .user_profile_id = profile,
 		.trigger_node_id = in->trigger_node_id, .payload = payload, .now_ms = time_now_ms(),
+		.again = out->attempt > 0,
 	};
 	char id[EXEC_ID_MAX + 1];
 	int rc = EXEC_NO_TRIGGER;
@@ -200,6 +201,7 @@ start_create(struct db *db, void *arg, struct idem_answer *out)
 		rq.trigger_type = trigger_types[i];
 		struct trigger_outcome run;
 		rc = engine_trigger_start(db, in->cfg, &rq, id, &run);
+		out->may_be_stale |= run.from_cache;
 		trigger_outcome_clear(&run);
 	}
 	json_decref(payload);

@@ -88,10 +88,12 @@ start_and_render(struct db *db, void *arg, struct idem_answer *out)
 		 * named by the start from the workflow it finds. */
 		.thread_per_user = tr->chat,
 		.now_ms = time_now_ms(),
+		.again = out->attempt > 0,
 	};
 	char id[EXEC_ID_MAX + 1];
 	struct trigger_outcome run;
 	int rc = engine_trigger_start(db, r->cfg, &rq, id, &run);
+	out->may_be_stale = run.from_cache;
 	trigger_outcome_clear(&run);
 	json_decref(payload);
 	if (rc != EXEC_OK)

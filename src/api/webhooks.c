@@ -218,8 +218,12 @@ start_delivery(struct db *db, void *arg, struct idem_answer *out)
 		.trigger_node_id = t->node_id,
 		.payload = a->payload,
 		.now_ms = now_ms,
+		.again = out->attempt > 0,
 	};
+	if (rq.again)
+		trigger_outcome_clear(&a->run);      /* the failed attempt's */
 	int rc = engine_trigger_start(db, a->cfg, &rq, a->execution_id, &a->run);
+	out->may_be_stale = a->run.from_cache;
 	if (rc == EXEC_DB_ERROR)
 		return DB_FAILED;
 	if (rc != EXEC_OK)

@@ -31,6 +31,7 @@ struct topology;
 struct cstore;
 struct outbound_policy;
 struct node_run;
+struct start_cache;
 
 /* A workflow revision's graph as executions started at one trigger run
  * it: built once, shared by every execution of that revision. */
@@ -116,6 +117,7 @@ struct engine {
 	json_t *cache_index;         /* execution id -> position in cache */
 	struct graph **graphs;
 	size_t n_graphs;
+	struct start_cache *start_cache; /* triggers' workflows (model/start_cache.h), or NULL */
 	unsigned long clock;
 	struct job *runq;            /* claimed or self-queued, not yet run */
 	size_t n_runq, cap_runq;

@@ -29,6 +29,7 @@
 #include "gateway/sender.h"
 #include "model/execution.h"
 #include "model/setting_live.h"
+#include "model/start_cache.h"
 #include "net/multi_epoll.h"
 #include "net/outbound.h"
 #include "net/transfer.h"
@@ -589,6 +590,7 @@ engine_free(struct engine *e)
 		free(e->graphs[i]);
 	}
 	free(e->graphs);
+	start_cache_free(e->start_cache);
 	for (size_t i = 0; i < e->n_runq; i++)
 		job_clear(&e->runq[i]);
 	free(e->runq);

@@ -15,6 +15,7 @@
 #include "events/ticket.h"
 #include "events/webhook_result.h"
 #include "model/job.h"
+#include "model/start_cache.h"
 #include "net/multi_epoll.h"
 #include "net/transfer.h"
 #include "util/config.h"
@@ -67,6 +68,7 @@ engine_for(const struct config *cfg, struct db *db)
 		e->loop = multi_epoll_new(e->multi);
 		e->pub = e->loop ? publisher_new(cfg, e->multi) : NULL;
 		publisher_set_queue_max(e->pub, TRIGGER_QUEUE_MAX);
+		e->start_cache = start_cache_new();
 		trigger_engine = e;
 	}
 	/* The handle may have been reopened since the last trigger. */
@@ -131,9 +133,11 @@ run_started(struct engine *e, const struct exec_start *rq, const char *id, struc
 	return EXEC_OK;
 }
 
-int
-engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_start *rq,
-		     char *execution_id_out, struct trigger_outcome *out)
+/* One attempt at the trigger's transaction, with cache as exec_start's;
+ * *from_cache as exec_start's. */
+static int
+start_once(struct db *db, struct engine *e, const struct exec_start *rq, struct start_cache *cache,
+	   int *from_cache, char *execution_id_out, struct trigger_outcome *out)
 {
 	memset(out, 0, sizeof *out);
 	int own = !db_in_transaction(db);
@@ -142,10 +146,11 @@ engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_
 	struct exec_start q = *rq;
 	q.no_first_job = 1;
 	q.defer_row = 1;             /* written once, as the inline run leaves it */
+	q.cache = cache;
+	q.from_cache = from_cache;
 	char id[EXEC_ID_MAX + 1];
 	struct exec_row row = { 0 };
 	int rc = execution_start_row(db, &q, id, &row);
-	struct engine *e = engine_for(cfg, db);
 	if (rc == EXEC_OK)
 		rc = run_started(e, rq, id, &row, out);
 	exec_row_clear(&row);
@@ -168,6 +173,30 @@ engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_
 	}
 	memcpy(execution_id_out, id, sizeof id);
 	return EXEC_OK;
+}
+
+int
+engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_start *rq,
+		     char *execution_id_out, struct trigger_outcome *out)
+{
+	struct engine *e = engine_for(cfg, db);
+	if (rq->again) {
+		/* The last attempt failed on a stale entry: what it held goes,
+		 * and so does the cache. */
+		engine_trigger_abandon();
+		start_cache_clear(e->start_cache);
+	}
+	int own = !db_in_transaction(db), from_cache = 0;
+	int rc = start_once(db, e, rq, rq->again ? NULL : e->start_cache, &from_cache,
+			    execution_id_out, out);
+	if (own && rc == DB_FAILED && from_cache && db_error_class(db) == DB_CLASS_CONSTRAINT) {
+		/* Our own transaction: started again here, with the lookup. */
+		start_cache_clear(e->start_cache);
+		from_cache = 0;
+		rc = start_once(db, e, rq, NULL, &from_cache, execution_id_out, out);
+	}
+	out->from_cache = from_cache;
+	return rc;
 }
 
 /* Wakes the executors of every host: a NOTIFY on db (when there is one)

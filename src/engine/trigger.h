@@ -43,6 +43,10 @@ struct trigger_outcome {
 	/* A synchronous webhook's answer (events/webhook_result.h) when the
 	 * execution ended in the transaction; malloc'd, or NULL. */
 	char *webhook_answer;
+	/* The workflow was taken from the process's cache: the caller's
+	 * transaction checks it, and fails on a constraint when it was stale
+	 * (then run the trigger again with exec_start.again). */
+	int from_cache;
 };
 
 void trigger_outcome_clear(struct trigger_outcome *o);

@@ -19,6 +19,7 @@
 #include "db/db.h"
 
 struct jw;
+struct start_cache;
 
 #define EXEC_ANY_OWNER 0
 #define EXEC_ID_MAX 36
@@ -62,6 +63,14 @@ struct exec_start {
 					* as it stands when the run ends (one INSERT, no
 					* UPDATE after it), or earlier before anything
 					* refers to it; at the latest before the commit */
+	struct start_cache *cache;     /* NULL: none.  With one (model/start_cache.h), the
+					* workflow may be taken from it instead of being
+					* looked up; the row's write checks it is current,
+					* and fails (DB_CLASS_CONSTRAINT) when it is not */
+	int *from_cache;               /* non-NULL: set to 1 when the workflow came from
+					* cache, else 0 */
+	int again;                     /* engine_trigger_start: the last attempt failed on a
+					* stale cache entry; this one looks everything up */
 };
 
 /*

@@ -7,19 +7,11 @@
 
 #include "crypto/crypto.h"
 #include "model/job.h"
+#include "model/start_target.h"
 #include "model/workflow.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
-
-/* The workflow a trigger starts, with what the execution row needs. */
-struct start_target {
-	int64_t id, owner_id, max_execution_seconds, error_handler_id, revision;
-	int is_active;
-	int has_snapshot;            /* the revision's snapshot is written */
-	int64_t trigger_pk;          /* workflow_nodes.id, 0 when none */
-	char *trigger_node_id;       /* malloc'd, NULL when none */
-};
 
 /*
  * The workflow, its trigger node and whether its revision's snapshot is
@@ -177,6 +169,8 @@ ensure_snapshot(struct db *db, const struct exec_start *rq, const struct start_t
 struct exec_unwritten {
 	char id[EXEC_ID_MAX + 1];
 	int64_t workflow_id, trigger_pk, user_profile_id, revision, deadline_ms;
+	int from_cache;              /* the workflow came from a start_cache: its
+				      * revision is checked as the row is written */
 	char *parent_execution_id;   /* NULL when none */
 	char *parent_node_id, *thread_id, *payload;
 	char started[TIME_DB_LEN];
@@ -220,50 +214,64 @@ exec_unwritten_free(struct exec_unwritten *u)
 	free(u);
 }
 
+/* The execution row's INSERT, with workflow_id's expression (its
+ * parameters: the workflow's id, then its revision when it has two). */
+#define INSERT_EXECUTION_SQL(workflow_id) \
+	"INSERT INTO workflow_executions (execution_id, workflow_id, trigger_node_id, " \
+	"parent_execution_id, parent_node_id, user_profile_id, thread_id, status, " \
+	"trigger_payload, started_at, snapshot_revision, state, deadline_ms, event_seq, " \
+	"final_output, error_message, completed_at) " \
+	"VALUES (?, " workflow_id ", ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
 int
 exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status,
 		     const char *state, int64_t event_seq, const char *final_output,
 		     const char *error, int64_t completed_ms)
 {
-	struct db_stmt *st = db_prepare(db,
-		"INSERT INTO workflow_executions (execution_id, workflow_id, trigger_node_id, "
-		"parent_execution_id, parent_node_id, user_profile_id, thread_id, status, "
-		"trigger_payload, started_at, snapshot_revision, state, deadline_ms, event_seq, "
-		"final_output, error_message, completed_at) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	/* From a cache, workflow_id is the workflow's only while its revision
+	 * is still the one the trigger ran (start_cache.h): else NULL, which
+	 * the column refuses.  Looked up in this transaction, it is written as
+	 * it was found: an edit committed meanwhile changes nothing for this
+	 * execution, which runs its revision's snapshot. */
+	struct db_stmt *st = db_prepare(db, u->from_cache ? INSERT_EXECUTION_SQL(
+		"(SELECT w.id FROM workflows w WHERE w.id = ? AND w.revision = ?)") :
+		INSERT_EXECUTION_SQL("?"));
 	if (st == NULL)
 		return DB_FAILED;
-	db_bind_text(st, 1, u->id, -1);
-	db_bind_int64(st, 2, u->workflow_id);
+	int k = 1;
+	db_bind_text(st, k++, u->id, -1);
+	db_bind_int64(st, k++, u->workflow_id);
+	if (u->from_cache)
+		db_bind_int64(st, k++, u->revision);
 	if (u->trigger_pk)
-		db_bind_int64(st, 3, u->trigger_pk);
+		db_bind_int64(st, k++, u->trigger_pk);
 	else
-		db_bind_null(st, 3);
+		db_bind_null(st, k++);
 	if (u->parent_execution_id)
-		db_bind_text(st, 4, u->parent_execution_id, -1);
+		db_bind_text(st, k++, u->parent_execution_id, -1);
 	else
-		db_bind_null(st, 4);
-	db_bind_text(st, 5, u->parent_node_id, -1);
-	db_bind_int64(st, 6, u->user_profile_id);
-	db_bind_text(st, 7, u->thread_id, -1);
-	db_bind_text(st, 8, status, -1);
-	db_bind_text(st, 9, u->payload, -1);
-	db_bind_text(st, 10, u->started, -1);
-	db_bind_int64(st, 11, u->revision);
-	db_bind_text(st, 12, state, -1);
-	db_bind_int64(st, 13, u->deadline_ms);
-	db_bind_int64(st, 14, event_seq);
+		db_bind_null(st, k++);
+	db_bind_text(st, k++, u->parent_node_id, -1);
+	db_bind_int64(st, k++, u->user_profile_id);
+	db_bind_text(st, k++, u->thread_id, -1);
+	db_bind_text(st, k++, status, -1);
+	db_bind_text(st, k++, u->payload, -1);
+	db_bind_text(st, k++, u->started, -1);
+	db_bind_int64(st, k++, u->revision);
+	db_bind_text(st, k++, state, -1);
+	db_bind_int64(st, k++, u->deadline_ms);
+	db_bind_int64(st, k++, event_seq);
 	if (final_output)
-		db_bind_text(st, 15, final_output, -1);
+		db_bind_text(st, k++, final_output, -1);
 	else
-		db_bind_null(st, 15);
-	db_bind_text(st, 16, error ? error : "", -1);
+		db_bind_null(st, k++);
+	db_bind_text(st, k++, error ? error : "", -1);
 	char completed[TIME_DB_LEN];
 	if (completed_ms) {
 		time_ms_to_db(completed_ms, completed);
-		db_bind_text(st, 17, completed, -1);
+		db_bind_text(st, k, completed, -1);
 	} else {
-		db_bind_null(st, 17);
+		db_bind_null(st, k);
 	}
 	/* Nothing reads its answer: on PostgreSQL it travels with the
 	 * transaction's next round trip. */
@@ -354,19 +362,28 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 		return DB_FAILED;
 	struct start_target t = { 0 };
 	char *state = NULL;
-	int rc = find_target(db, rq, &t);
+	int cached = start_cache_get(rq->cache, rq, &t);
+	if (rq->from_cache)
+		*rq->from_cache = cached;
+	int rc = cached ? EXEC_OK : find_target(db, rq, &t);
 	char id[EXEC_ID_MAX + 1];
 	if (rq->execution_id)
 		snprintf(id, sizeof id, "%s", rq->execution_id);
 	else
 		crypto_uuid7(id, rq->now_ms);
-	if (rc == EXEC_OK)
+	if (rc == EXEC_OK && !cached) {
+		/* Kept only once its snapshot was there before: one written
+		 * here goes if this transaction rolls back. */
+		if (t.has_snapshot)
+			start_cache_put(rq->cache, rq, &t);
 		rc = ensure_snapshot(db, rq, &t);
+	}
 	struct exec_unwritten *u = NULL;
 	int defer = rq->defer_row && rq->no_first_job && row_out != NULL;
 	if (rc == EXEC_OK) {
 		state = render_initial_state(rq, id, rq->now_ms);
 		u = unwritten_new(rq, &t, id);
+		u->from_cache = cached;
 		if (!defer)
 			rc = exec_unwritten_write(db, u, "pending", state, 0, NULL, NULL, 0);
 	}

@@ -118,6 +118,55 @@ answer_as_replay(struct db *db, const struct idem_request *rq, struct idem_answe
 	return outcome_of_lookup(found);
 }
 
+/* The create took something from a cache its transaction checks, and the
+ * transaction failed on a constraint: the check failed (idem_answer). */
+static int
+cache_was_stale(struct db *db, int create_rc, const struct idem_answer *out)
+{
+	return out->attempt == 0 && out->may_be_stale && create_rc == DB_FAILED &&
+	       db_error_class(db) == DB_CLASS_CONSTRAINT;
+}
+
+/* One transaction of idem_create; *again when it must run once more. */
+static enum idem_outcome
+create_in_transaction(struct db *db, const struct idem_request *rq, idem_create_fn fn, void *arg,
+		      struct idem_answer *out, int *create_rc, int attempt, int *again)
+{
+	if (db_begin_write(db) != 0)
+		return db_abandon(db);
+	/* Again under the write lock: another request with the key may have
+	 * committed since. */
+	int found = rq->key ? lookup(db, rq, out) : KEY_UNUSED;
+	if (found < 0)
+		return db_abandon(db);
+	if (found != KEY_UNUSED) {
+		db_rollback(db);
+		return outcome_of_lookup(found);
+	}
+	if (rq->key && claim(db, rq) != 0)
+		return db_error_kind(db) == DB_ERR_UNIQUE ? answer_as_replay(db, rq, out)
+							  : db_abandon(db);
+	out->attempt = attempt;
+	out->may_be_stale = 0;
+	int rc = fn(db, arg, out);
+	if (rc != 0) {
+		*again = cache_was_stale(db, rc, out);
+		if (db_in_transaction(db))
+			db_rollback(db);
+		idem_answer_free(out);
+		*create_rc = rc;
+		return IDEM_CREATE_FAILED;
+	}
+	if ((rq->key && fill(db, rq, out) != 0) || db_commit(db) != 0) {
+		/* On PostgreSQL the create's last statements travel with these
+		 * round trips: their failure shows here. */
+		*again = cache_was_stale(db, DB_FAILED, out);
+		idem_answer_free(out);
+		return db_abandon(db);
+	}
+	return IDEM_CREATED;
+}
+
 enum idem_outcome
 idem_create(struct db *db, const struct idem_request *rq, idem_create_fn fn, void *arg,
 	    struct idem_answer *out, int *create_rc)
@@ -130,37 +179,12 @@ idem_create(struct db *db, const struct idem_request *rq, idem_create_fn fn, voi
 		return db_abandon(db);
 	if (found != KEY_UNUSED)
 		return outcome_of_lookup(found);
-	if (db_begin_write(db) != 0)
-		return db_abandon(db);
-	/* Again under the write lock: another request with the key may have
-	 * committed since. */
-	found = rq->key ? lookup(db, rq, out) : KEY_UNUSED;
-	if (found < 0)
-		return db_abandon(db);
-	if (found != KEY_UNUSED) {
-		db_rollback(db);
-		return outcome_of_lookup(found);
+	for (int attempt = 0;; attempt++) {
+		int again = 0;
+		int rc = create_in_transaction(db, rq, fn, arg, out, create_rc, attempt, &again);
+		if (!again)
+			return rc;
 	}
-	if (rq->key && claim(db, rq) != 0)
-		return db_error_kind(db) == DB_ERR_UNIQUE ? answer_as_replay(db, rq, out)
-							  : db_abandon(db);
-	int rc = fn(db, arg, out);
-	if (rc != 0) {
-		if (db_in_transaction(db))
-			db_rollback(db);
-		idem_answer_free(out);
-		*create_rc = rc;
-		return IDEM_CREATE_FAILED;
-	}
-	if (rq->key && fill(db, rq, out) != 0) {
-		idem_answer_free(out);
-		return db_abandon(db);
-	}
-	if (db_commit(db) != 0) {
-		idem_answer_free(out);
-		return db_abandon(db);
-	}
-	return IDEM_CREATED;
 }
 
 int64_t

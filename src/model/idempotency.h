@@ -39,6 +39,13 @@ struct idem_answer {
 	size_t len;
 	int replay_status;       /* 0: replay status and body */
 	char *replay_body;       /* owned; NULL unless replay_status is set */
+	/* Between idem_create and the create: */
+	int attempt;             /* 0; 1 when the create runs again (below) */
+	int may_be_stale;        /* set by the create: it took something from a cache
+				  * that its transaction checks (model/start_cache.h).
+				  * When the transaction then fails on a constraint, the
+				  * cache was stale: it is rolled back and the create
+				  * runs once more, with attempt 1 */
 };
 
 void idem_answer_free(struct idem_answer *a);

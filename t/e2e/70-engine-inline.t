@@ -150,6 +150,69 @@ sub finish_mixed {
 		'every node logged once: the logic part is not run again');
 }
 
+# Each responder keeps the workflows its triggers started, checked against
+# the workflow's revision as the execution is written (doc/engine.md,
+# "Inline runs"): after an edit, a deactivation or a delete, no trigger
+# runs what was there before, whichever responder takes it.
+sub test_edits {
+	my ($t, $tok) = @_;
+	build_workflow($t, $tok, 'edits', [{ node_id => 'start', component_type => 'trigger_manual' },
+		reply('out', '{{ trigger.text }}: v1')], [['start', 'out']]) or return;
+	# 16 runs: every responder of the pool takes some of them.
+	my $versions = sub {
+		my %seen;
+		for my $i (1 .. 16) {
+			my ($res, $j) = api($t, $tok, 'POST', 'workflows/edits/execute/', { text => "r$i" });
+			return "($res->{status})" unless $res->{status} == 200;
+			my $out = decode_json(execution_row($t, $j->{execution_id})->{output} // 'null');
+			my $text = ref $out eq 'HASH' ? $out->{output} // '' : '';
+			$seen{$text =~ /^r$i: (\w+)$/ ? $1 : "'$text'"}++;
+		}
+		return join ',', sort keys %seen;
+	};
+	my $count = sub { $t->db_query("SELECT count(*) FROM workflow_executions e JOIN workflows w " .
+				       "ON w.id = e.workflow_id WHERE w.slug = 'edits'") };
+	is($versions->(), 'v1', 'sixteen runs, each of the first version');
+	my ($res) = api($t, $tok, 'PATCH', 'workflows/edits/nodes/out/',
+			{ config => { extra_config => { message => '{{ trigger.text }}: v2' } } });
+	is($res->{status}, 200, 'the reply is edited') or return diag($res->{content});
+	is($versions->(), 'v2', 'every run after the edit is of the new version');
+	# The first run after an edit meets a stale entry in whichever
+	# responder takes it; with a key, it is still one execution.
+	($res) = api($t, $tok, 'PATCH', 'workflows/edits/nodes/out/',
+		     { config => { extra_config => { message => '{{ trigger.text }}: v3' } } });
+	is($res->{status}, 200, 'edited again') or return diag($res->{content});
+	my @keyed = map {
+		my $r = $t->request('POST', '/api/v1/workflows/edits/execute/', { content => { text => 'k' },
+			headers => { %{ bearer($tok) }, 'Idempotency-Key' => 'edits-key-1' } });
+		[$r->{status}, ($t->json($r) // {})->{execution_id} // '']
+	} 1 .. 2;
+	is_deeply([map { $_->[0] } @keyed], [200, 200], 'a keyed run after the edit, and its replay: 200');
+	is($keyed[1][1], $keyed[0][1], 'the replay names the same execution');
+	is_deeply(decode_json(execution_row($t, $keyed[0][1])->{output} // 'null'), { output => 'k: v3' },
+		  'which ran the new version');
+	($res) = api($t, $tok, 'PATCH', 'workflows/edits/', { is_active => JSON::PP::false });
+	is($res->{status}, 200, 'the workflow is deactivated') or return diag($res->{content});
+	my $before = $count->();
+	my %codes;
+	for (1 .. 8) {
+		($res) = api($t, $tok, 'POST', 'workflows/edits/execute/', { text => 'x' });
+		$codes{$res->{status}}++;
+	}
+	is_deeply(\%codes, { 404 => 8 }, 'an inactive workflow: 404 from every responder');
+	is($count->(), $before, 'and no execution was started');
+	($res) = api($t, $tok, 'PATCH', 'workflows/edits/', { is_active => JSON::PP::true });
+	is($versions->(), 'v3', 'active again: it runs');
+	($res) = api($t, $tok, 'DELETE', 'workflows/edits/');
+	is($res->{status}, 204, 'the workflow is deleted') or return diag($res->{content});
+	%codes = ();
+	for (1 .. 8) {
+		($res) = api($t, $tok, 'POST', 'workflows/edits/execute/', { text => 'x' });
+		$codes{$res->{status}}++;
+	}
+	is_deeply(\%codes, { 404 => 8 }, 'a deleted workflow: 404 from every responder');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url, executors => 0,
@@ -158,6 +221,7 @@ for_each_backend(sub {
 	subtest execute => sub { test_execute($t, $alice) };
 	subtest chat => sub { test_chat($t, $alice) };
 	subtest webhooks => sub { test_webhooks($t, $alice) };
+	subtest edits => sub { test_edits($t, $alice) };
 	my $mixed;
 	subtest mixed_queued => sub { $mixed = start_mixed($t, $alice) };
 	$t->{executors} = 1;
