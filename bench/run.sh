@@ -128,10 +128,24 @@ run_wrk() {
 	echo "$out" >>"$WORK/results"
 }
 
-# kB of PSS and RSS of one process, from /proc.
+# MEM_PSS and MEM_RSS: kB of PSS and RSS of process PID, from /proc (0 when
+# it is gone), read with shell builtins: samplers call it beside timed
+# rows, so it starts no process.
+mem_read() {
+	local k v rest
+	MEM_PSS=0 MEM_RSS=0
+	{ while read -r k v rest; do
+		case $k in
+		Pss:) MEM_PSS=$v ;;
+		Rss:) MEM_RSS=$v ;;
+		esac
+	  done <"/proc/$1/smaps_rollup"; } 2>/dev/null || true
+}
+
+# "PSS RSS" of one process, in kB.
 mem_of() {
-	awk '/^Pss:/ { pss = $2 } /^Rss:/ { rss = $2 } END { print pss + 0, rss + 0 }' \
-		"/proc/$1/smaps_rollup" 2>/dev/null || echo "0 0"
+	mem_read "$1"
+	echo "$MEM_PSS $MEM_RSS"
 }
 
 children_of() {
