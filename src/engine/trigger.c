@@ -189,7 +189,7 @@ engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_
 	int own = !db_in_transaction(db), from_cache = 0;
 	int rc = start_once(db, e, rq, rq->again ? NULL : e->start_cache, &from_cache,
 			    execution_id_out, out);
-	if (own && rc == DB_FAILED && from_cache && db_error_class(db) == DB_CLASS_CONSTRAINT) {
+	if (own && start_cache_was_stale(db, rc, from_cache)) {
 		/* Our own transaction: started again here, with the lookup. */
 		start_cache_clear(e->start_cache);
 		from_cache = 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/start_cache.h"
 #include "util/xalloc.h"
 
 void
@@ -118,15 +119,6 @@ answer_as_replay(struct db *db, const struct idem_request *rq, struct idem_answe
 	return outcome_of_lookup(found);
 }
 
-/* The create took something from a cache its transaction checks, and the
- * transaction failed on a constraint: the check failed (idem_answer). */
-static int
-cache_was_stale(struct db *db, int create_rc, const struct idem_answer *out)
-{
-	return out->attempt == 0 && out->may_be_stale && create_rc == DB_FAILED &&
-	       db_error_class(db) == DB_CLASS_CONSTRAINT;
-}
-
 /* One transaction of idem_create; *again when it must run once more. */
 static enum idem_outcome
 create_in_transaction(struct db *db, const struct idem_request *rq, idem_create_fn fn, void *arg,
@@ -150,7 +142,7 @@ create_in_transaction(struct db *db, const struct idem_request *rq, idem_create_
 	out->may_be_stale = 0;
 	int rc = fn(db, arg, out);
 	if (rc != 0) {
-		*again = cache_was_stale(db, rc, out);
+		*again = attempt == 0 && start_cache_was_stale(db, rc, out->may_be_stale);
 		if (db_in_transaction(db))
 			db_rollback(db);
 		idem_answer_free(out);
@@ -160,7 +152,7 @@ create_in_transaction(struct db *db, const struct idem_request *rq, idem_create_
 	if ((rq->key && fill(db, rq, out) != 0) || db_commit(db) != 0) {
 		/* On PostgreSQL the create's last statements travel with these
 		 * round trips: their failure shows here. */
-		*again = cache_was_stale(db, DB_FAILED, out);
+		*again = attempt == 0 && start_cache_was_stale(db, DB_FAILED, out->may_be_stale);
 		idem_answer_free(out);
 		return db_abandon(db);
 	}

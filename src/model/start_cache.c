@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
 #include "model/start_target.h"
 #include "util/xalloc.h"
 
@@ -112,4 +113,10 @@ start_cache_put(struct start_cache *c, const struct exec_start *rq, const struct
 	e->owner = rq->owner;
 	e->target = *t;
 	e->target.trigger_node_id = dup_or_null(t->trigger_node_id);
+}
+
+int
+start_cache_was_stale(struct db *db, int rc, int from_cache)
+{
+	return from_cache && rc == DB_FAILED && db_error_class(db) == DB_CLASS_CONSTRAINT;
 }

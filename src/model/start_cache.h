@@ -16,11 +16,18 @@
 #ifndef PIPELIT_MODEL_START_CACHE_H
 #define PIPELIT_MODEL_START_CACHE_H
 
+struct db;
 struct start_cache;
 
 struct start_cache *start_cache_new(void);
 void start_cache_free(struct start_cache *c);
 /* Forgets every entry (after one was found stale). */
 void start_cache_clear(struct start_cache *c);
+
+/* Whether a trigger's transaction that failed with rc, having taken its
+ * workflow from cache (from_cache), failed because the entry was stale:
+ * the revision check is a NOT NULL constraint.  Then it runs once more,
+ * with the lookup. */
+int start_cache_was_stale(struct db *db, int rc, int from_cache);
 
 #endif

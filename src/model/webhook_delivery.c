@@ -75,8 +75,10 @@ webhook_delivery_admit(struct db *db, int64_t node_pk, int rate_per_minute, int 
 	*retry_after = 1;
 	/* Nothing to count: no lock, no round trip, and the webhook's
 	 * deliveries do not wait for each other's commits.  One deleted
-	 * since the caller found it still starts nothing: its trigger node
-	 * is looked up again in the start's own statement. */
+	 * since the caller found it still starts nothing: the start looks
+	 * its trigger node up again, or takes it from its cache and the
+	 * execution's INSERT checks the workflow's revision, which the
+	 * delete moved (model/start_cache.h). */
 	if (max_concurrency <= 0 && rate_per_minute <= 0)
 		return WEBHOOK_ADMIT_OK;
 	int locked = lock_webhook(db, node_pk);
