@@ -128,6 +128,7 @@ struct engine {
 	struct held_event *held;
 	size_t n_held, cap_held;
 	int held_wake, held_gateway;
+	int held_wake_rode;          /* a trigger's: its commit carried the NOTIFY */
 	/* A service (a budget reservation or settlement, an agent's
 	 * checkpoint) committed without waiting for the disk: the pass's
 	 * barrier makes it durable before the loop sends anything. */
@@ -140,6 +141,7 @@ struct engine {
 	struct outbound_policy *policy;  /* every request a node makes goes through it */
 	struct cstore *cstore;       /* the conversation store, opened on first use */
 	struct field_keyring keyring;    /* to read credentials (keyring_ready) */
+	struct credential_cache *credentials;  /* read in the last second */
 	int keyring_ready;
 	/* counters for logs and /status */
 	unsigned long long runs, commits, claims;

@@ -247,6 +247,17 @@ engine_exec_drop_all(struct engine *e)
 	json_object_clear(e->cache_index);
 }
 
+/* x takes the state of row when it is not the one x holds. */
+static void
+adopt_state(struct exec_entry *x, const struct exec_row *row)
+{
+	if (row->event_seq != x->event_seq || x->state == NULL) {
+		json_decref(x->state);
+		x->state = json_loads(row->state, 0, NULL);
+		x->event_seq = row->event_seq;
+	}
+}
+
 /* The state as committed now: reloaded when another process changed it. */
 static int
 refresh_state(struct engine *e, struct exec_entry *x, char *status, size_t status_len)
@@ -254,15 +265,34 @@ refresh_state(struct engine *e, struct exec_entry *x, char *status, size_t statu
 	struct exec_row row;
 	int rc = exec_row_load(e->db, x->id, 0, &row);
 	if (rc == 0) {
-		if (row.event_seq != x->event_seq || x->state == NULL) {
-			json_decref(x->state);
-			x->state = json_loads(row.state, 0, NULL);
-			x->event_seq = row.event_seq;
-		}
+		adopt_state(x, &row);
 		snprintf(status, status_len, "%s", row.status);
 	}
 	exec_row_clear(&row);
 	return rc;
+}
+
+/* The execution of a job from the row its claim read (job.h), as current
+ * as a refresh would make it; NULL when the execution is gone.  The row
+ * is consumed. */
+static struct exec_entry *
+exec_from_claim(struct engine *e, struct exec_row *row, char *status, size_t status_len)
+{
+	struct exec_entry *x = NULL;
+	snprintf(status, status_len, "%s", row->status);
+	json_t *at = row->status[0] ? json_object_get(e->cache_index, row->id) : NULL;
+	if (at) {
+		x = e->cache[json_integer_value(at)];
+		x->last_used = ++e->clock;
+		adopt_state(x, row);
+	} else if (row->status[0]) {
+		x = cache_insert(e, entry_from_row(e, row));
+	}
+	if (x)
+		x->fresh = 0;
+	exec_row_clear(row);
+	free(row);
+	return x;
 }
 
 /* --- queues ------------------------------------------------------------------------ */
@@ -366,9 +396,13 @@ run_job(struct engine *e, struct job *j)
 	memset(j, 0, sizeof *j);
 	struct outcome *o = &r->outcome;
 	o->started_ms = time_now_ms();
-	struct exec_entry *x = engine_exec(e, r->job.execution_id);
+	struct exec_row *claimed = r->job.row;
+	r->job.row = NULL;
+	struct exec_entry *x = claimed ? NULL : engine_exec(e, r->job.execution_id);
 	char status[16] = "";
-	if (x != NULL && x->fresh) {
+	if (claimed) {
+		x = exec_from_claim(e, claimed, status, sizeof status);
+	} else if (x != NULL && x->fresh) {
 		/* just loaded: its state is as current as a refresh would make it */
 		x->fresh = 0;
 		memcpy(status, x->status, sizeof status);

@@ -25,6 +25,7 @@
 #include "checkpoints/cstore.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "engine/credential_cache.h"
 #include "engine/engine.h"
 #include "model/agent_checkpoint.h"
 #include "model/budget.h"
@@ -33,6 +34,7 @@
 #include "model/memory_user.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 /* identify_user's memory store (outside any completion transaction: it
@@ -55,28 +57,33 @@ credential_detail(void *arg, const struct node_ctx *ctx, int64_t credential_id, 
 			       "be read");
 		return NULL;
 	}
-	struct credential c;
-	memset(&c, 0, sizeof c);
-	int rc = credential_get(e->db, &e->keyring, credential_id, ctx->owner_id, &c);
-	if (rc != CRED_OK) {
-		*err = rc == CRED_NOT_FOUND
-			? xasprintf("credential %lld does not exist or belongs to another user",
-				    (long long)credential_id)
-			: rc == CRED_BAD_KEY ? xstrdup("the credential does not decrypt with the "
-						      "configured FIELD_ENCRYPTION_KEY")
-			: xasprintf("the database failed (%s)", db_errmsg(e->db));
-		credential_free(&c);
-		return NULL;
+	int64_t now = time_now_ms();
+	const struct credential *c = credential_cache_get(e->credentials, credential_id,
+							  ctx->owner_id, now);
+	if (c == NULL) {
+		struct credential read;
+		memset(&read, 0, sizeof read);
+		int rc = credential_get(e->db, &e->keyring, credential_id, ctx->owner_id, &read);
+		if (rc != CRED_OK) {
+			*err = rc == CRED_NOT_FOUND
+				? xasprintf("credential %lld does not exist or belongs to another "
+					    "user", (long long)credential_id)
+				: rc == CRED_BAD_KEY ? xstrdup("the credential does not decrypt with "
+							      "the configured FIELD_ENCRYPTION_KEY")
+				: xasprintf("the database failed (%s)", db_errmsg(e->db));
+			credential_free(&read);
+			return NULL;
+		}
+		credential_cache_put(e->credentials, ctx->owner_id, &read, now);
+		c = credential_cache_get(e->credentials, credential_id, ctx->owner_id, now);
 	}
-	if (strcmp(c.credential_type, type) != 0) {
+	if (strcmp(c->credential_type, type) != 0) {
 		*err = xasprintf("credential %lld is a '%s' credential, not '%s'",
-				 (long long)credential_id, c.credential_type, type);
-		credential_free(&c);
+				 (long long)credential_id, c->credential_type, type);
 		return NULL;
 	}
-	json_t *detail = json_incref(c.detail);
-	credential_free(&c);
-	return detail;
+	/* A copy: the kind may keep it past the cache's next change. */
+	return json_deep_copy(c->detail);
 }
 
 static int
@@ -313,6 +320,7 @@ engine_services_init(struct engine *e)
 	e->keyring_ready = e->cfg->field_encryption_key != NULL &&
 		field_keyring_init(&e->keyring, e->cfg->field_encryption_key,
 				   e->cfg->field_encryption_key_old) == 0;
+	e->credentials = credential_cache_new();
 	struct node_services *s = &e->services;
 	s->arg = e;
 	s->memory_user_identify = identify_memory_user;
@@ -337,6 +345,8 @@ engine_services_free(struct engine *e)
 {
 	cstore_close(e->cstore);
 	e->cstore = NULL;
+	credential_cache_free(e->credentials);
+	e->credentials = NULL;
 	if (e->keyring_ready)
 		field_keyring_wipe(&e->keyring);
 	e->keyring_ready = 0;

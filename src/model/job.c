@@ -16,6 +16,10 @@ job_clear(struct job *j)
 	free(j->node_id);
 	free(j->scope);
 	json_decref(j->resume);
+	if (j->row) {
+		exec_row_clear(j->row);
+		free(j->row);
+	}
 	memset(j, 0, sizeof *j);
 }
 
@@ -136,12 +140,27 @@ query_by_ids(struct db *db, const char *head, const char *tail, const char *cons
 /* PostgreSQL claims every row in one statement, one round trip: rows
  * another executor is claiming at the same moment are skipped, not waited
  * for. */
+/* The columns of an execution row, from e (workflow_executions) and n
+ * (its trigger node), in the order read_exec_row() reads them. */
+#define EXEC_ROW_SELECT \
+	"e.status, e.workflow_id, e.user_profile_id, e.event_seq, e.deadline_ms, " \
+	"e.started_at, n.node_id, e.parent_execution_id, e.parent_node_id, e.state, " \
+	"e.snapshot_revision"
+
+/* The claim, and each claimed job's execution row with it: the row is
+ * what the executor needs to run the job, and reading it here saves a
+ * round trip per job.  A job whose execution is gone comes with NULLs. */
 #define CLAIM_MANY_PG_SQL \
-	"UPDATE execution_jobs SET state = 'leased', lease_owner = ?, due_ms = ?, " \
+	"WITH c AS (UPDATE execution_jobs SET state = 'leased', lease_owner = ?, due_ms = ?, " \
 	"attempt = attempt + 1 WHERE id IN (SELECT id FROM execution_jobs " \
 	"WHERE state IN ('queued', 'leased') AND due_ms <= ? ORDER BY due_ms LIMIT ? " \
 	"FOR UPDATE SKIP LOCKED) " \
-	"RETURNING id, execution_id, node_id, attempt, scope, resume"
+	"RETURNING id, execution_id, node_id, attempt, scope, resume) " \
+	"SELECT c.id, c.execution_id, c.node_id, c.attempt, c.scope, c.resume, " \
+	EXEC_ROW_SELECT " FROM c LEFT JOIN workflow_executions e " \
+	"ON e.execution_id = c.execution_id LEFT JOIN workflow_nodes n ON n.id = e.trigger_node_id"
+
+static void read_exec_row(struct db_stmt *st, int col, const char *id, struct exec_row *out);
 
 static void
 read_claimed(struct db_stmt *st, struct job *out)
@@ -169,8 +188,13 @@ claim_pg(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms, str
 	db_bind_int64(st, 4, (int64_t)max);
 	size_t n = 0;
 	int rc = DB_DONE;
-	while (n < max && (rc = db_step(st)) == DB_ROW)
-		read_claimed(st, &out[n++]);
+	while (n < max && (rc = db_step(st)) == DB_ROW) {
+		read_claimed(st, &out[n]);
+		out[n].row = xcalloc(1, sizeof *out[n].row);
+		if (!db_column_is_null(st, 6))
+			read_exec_row(st, 6, out[n].execution_id, out[n].row);
+		n++;
+	}
 	db_reset(st);
 	if (rc == DB_ERROR) {
 		while (n > 0)
@@ -434,11 +458,35 @@ job_delete_all(struct db *db, const char *execution_id)
 
 /* --- execution rows ------------------------------------------------------------------ */
 
-/* The columns exec_row_load reads, in order. */
-#define EXEC_ROW_COLUMNS \
-	"SELECT e.status, e.workflow_id, e.user_profile_id, e.event_seq, e.deadline_ms, " \
-	"e.started_at, n.node_id, e.parent_execution_id, e.parent_node_id, e.state, " \
-	"e.snapshot_revision FROM workflow_executions e LEFT JOIN workflow_nodes n " \
+/* The row's columns from col on (EXEC_ROW_SELECT) into *out, the
+ * execution being id. */
+static void
+read_exec_row(struct db_stmt *st, int col, const char *id, struct exec_row *out)
+{
+	snprintf(out->id, sizeof out->id, "%s", id);
+	snprintf(out->status, sizeof out->status, "%s", db_column_text(st, col));
+	out->workflow_id = db_column_int64(st, col + 1);
+	out->user_profile_id = db_column_int64(st, col + 2);
+	out->event_seq = db_column_int64(st, col + 3);
+	out->deadline_ms = db_column_is_null(st, col + 4) ? 0 : db_column_int64(st, col + 4);
+	int64_t epoch = 0;
+	int micros = 0;
+	const char *s = db_column_text(st, col + 5);
+	if (s && time_db_to_epoch(s, &epoch, &micros) == 0)
+		out->started_ms = epoch * 1000 + micros / 1000;
+	if ((s = db_column_text(st, col + 6)) != NULL)
+		out->trigger_node_id = xstrdup(s);
+	if ((s = db_column_text(st, col + 7)) != NULL)
+		out->parent_execution_id = xstrdup(s);
+	if ((s = db_column_text(st, col + 8)) != NULL && *s)
+		out->parent_node_id = xstrdup(s);
+	s = db_column_text(st, col + 9);
+	out->state = xstrdup(s ? s : "{}");
+	out->snapshot_revision = db_column_is_null(st, col + 10) ? 0 : db_column_int64(st, col + 10);
+}
+
+#define EXEC_ROW_SQL \
+	"SELECT " EXEC_ROW_SELECT " FROM workflow_executions e LEFT JOIN workflow_nodes n " \
 	"ON n.id = e.trigger_node_id WHERE e.execution_id = ?"
 
 int
@@ -447,33 +495,14 @@ exec_row_load(struct db *db, const char *id, int with_graph, struct exec_row *ou
 	memset(out, 0, sizeof *out);
 	int pg = db_backend_of(db) == DB_POSTGRES;
 	/* The row lock is for completions; loading a graph takes none. */
-	struct db_stmt *st = db_prepare(db, pg && !with_graph ? EXEC_ROW_COLUMNS " FOR UPDATE OF e"
-							     : EXEC_ROW_COLUMNS);
+	struct db_stmt *st = db_prepare(db, pg && !with_graph ? EXEC_ROW_SQL " FOR UPDATE OF e"
+							     : EXEC_ROW_SQL);
 	if (st == NULL)
 		return DB_FAILED;
 	db_bind_text(st, 1, id, -1);
 	int rc = db_step(st);
-	if (rc == DB_ROW) {
-		snprintf(out->id, sizeof out->id, "%s", id);
-		snprintf(out->status, sizeof out->status, "%s", db_column_text(st, 0));
-		out->workflow_id = db_column_int64(st, 1);
-		out->user_profile_id = db_column_int64(st, 2);
-		out->event_seq = db_column_int64(st, 3);
-		out->deadline_ms = db_column_is_null(st, 4) ? 0 : db_column_int64(st, 4);
-		int64_t epoch = 0;
-		int micros = 0;
-		if (db_column_text(st, 5) && time_db_to_epoch(db_column_text(st, 5), &epoch, &micros) == 0)
-			out->started_ms = epoch * 1000 + micros / 1000;
-		const char *s;
-		if ((s = db_column_text(st, 6)) != NULL)
-			out->trigger_node_id = xstrdup(s);
-		if ((s = db_column_text(st, 7)) != NULL)
-			out->parent_execution_id = xstrdup(s);
-		if ((s = db_column_text(st, 8)) != NULL && *s)
-			out->parent_node_id = xstrdup(s);
-		out->state = xstrdup(db_column_text(st, 9) ? db_column_text(st, 9) : "{}");
-		out->snapshot_revision = db_column_is_null(st, 10) ? 0 : db_column_int64(st, 10);
-	}
+	if (rc == DB_ROW)
+		read_exec_row(st, 0, id, out);
 	db_reset(st);
 	if (rc == DB_ERROR)
 		return DB_FAILED;

@@ -28,13 +28,18 @@ struct job {
 	char *scope;                 /* malloc'd loop id, or NULL */
 	int after;                   /* resumed after an interrupt_after: only advance */
 	json_t *resume;              /* owned, or NULL */
+	/* PostgreSQL: the execution's row as the claim read it (the same
+	 * round trip), so the executor needs no query of its own to run the
+	 * job; NULL otherwise.  Owned; status "" when the execution is gone. */
+	struct exec_row *row;
 };
 
 void job_clear(struct job *j);
 
 /* Claims up to max due jobs (queued and due, or leased with the lease
  * expired), earliest first, for owner, leased until now + lease_ms, in one
- * short transaction of their own.  The number claimed (0 when nothing is
+ * short transaction of their own.  On PostgreSQL each comes with its
+ * execution's row (job.row): one round trip for the claim and the loads.  The number claimed (0 when nothing is
  * due), with out[0..n) filled, or DB_FAILED (nothing claimed). */
 int job_claim_due(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms,
 		  struct job *out, size_t max);

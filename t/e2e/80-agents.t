@@ -120,6 +120,33 @@ sub test_round_trip {
 	is($d->{llm_calls}, 1, 'and one call');
 }
 
+# An executor keeps a credential it read for a second (doc/agents.md): an
+# edit reaches the runs after that, and so does a delete.
+sub test_credential_edit {
+	my ($t, $tok, $llm) = @_;
+	my $cred = credential($t, $tok, $llm) or return;
+	$llm->clear_requests;
+	$llm->script([{ match => 'edit', text => 'Noted.' }]);
+	agent_workflow($t, $tok, 'cred-edit', cred => $cred) or return;
+	my $first = chat_run($t, $tok, 'cred-edit', 'edit one') or return;
+	is(wait_execution($t, $first, 60)->{status}, 'completed', 'a run with the credential') or diag($t->log_tail);
+	my $edited = 'sk-edited-SECRET-5151515151';
+	my ($res) = api($t, $tok, 'PATCH', "credentials/$cred/", { detail => { api_key => $edited } });
+	is($res->{status}, 200, 'its key is changed') or diag($res->{content});
+	sleep 1.5;    # past the executor's keeping
+	my $second = chat_run($t, $tok, 'cred-edit', 'edit two') or return;
+	is(wait_execution($t, $second, 60)->{status}, 'completed', 'the next run completes');
+	my @r = chat_requests($llm);
+	is_deeply([map { $_->{headers}{authorization} } @r], ["Bearer $KEY", "Bearer $edited"],
+		'each run sent the key the credential had when it ran');
+	($res) = api($t, $tok, 'DELETE', "credentials/$cred/");
+	is($res->{status}, 204, 'the credential is deleted') or diag($res->{content});
+	sleep 1.5;
+	my $third = chat_run($t, $tok, 'cred-edit', 'edit three') or return;
+	is(wait_execution($t, $third, 60)->{status}, 'failed', 'a run after the delete fails');
+	is(scalar(chat_requests($llm)), 2, 'without calling the model');
+}
+
 sub test_anthropic {
 	my ($t, $tok, $llm, $acred) = @_;
 	$llm->clear_requests;
@@ -519,6 +546,7 @@ for_each_backend(sub {
 	my $cred = credential($t, $alice, $llm) or return;
 	my $bob_cred = credential($t, $bob, $llm) or return;
 	subtest round_trip => sub { test_round_trip($t, $alice, $llm, $cred) };
+	subtest credential_edit => sub { test_credential_edit($t, $alice, $llm) };
 	subtest anthropic => sub { test_anthropic($t, $alice, $llm, credential($t, $alice, $llm, provider => 'anthropic')) };
 	subtest streaming => sub { test_streaming($t, $alice, $llm, $cred) };
 	subtest categorizer_extractor => sub { test_categorizer_extractor($t, $alice, $llm, $cred) };
