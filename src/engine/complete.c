@@ -71,6 +71,17 @@ struct held_log {
  * through job rows, in the executors. */
 #define TRIGGER_INLINE_RUNS_MAX 256
 
+/* A job queued for the other executors of an execution whose row is not
+ * written yet (a trigger's: exec_unwritten).  Its insert waits for the
+ * row, which is then written once, as the commit leaves it, instead of
+ * inserted early for the job's sake and updated at the end (an UPDATE of
+ * a row with seven indexes).  Nothing reads its answer. */
+struct later_job {
+	const char *execution_id;    /* the entry's, alive through the commit */
+	char *node_id, *scope;
+	int64_t due_ms;
+};
+
 struct commit {
 	struct engine *e;
 	int64_t now;
@@ -88,6 +99,8 @@ struct commit {
 	size_t n_inl;
 	struct held_log *logs;       /* written together before the commit */
 	size_t n_logs;
+	struct later_job *later;     /* queued for the others, inserted after the rows */
+	size_t n_later;
 };
 
 static struct touched *
@@ -285,6 +298,15 @@ carry_out(struct commit *c, struct touched *t, struct plan *p)
 		 * them for the executors. */
 		if (c->e->owner[0] == '\0')
 			mine = 0;
+		if (!mine && t->x->unwritten != NULL) {
+			t->job_rows++;
+			c->later = xrealloc(c->later, (c->n_later + 1) * sizeof *c->later);
+			c->later[c->n_later++] = (struct later_job){ t->x->id, pj->node_id, pj->scope,
+								     c->now + pj->delay_ms };
+			pj->node_id = pj->scope = NULL;
+			c->woke_others = 1;
+			continue;
+		}
 		int64_t id;
 		if (job_row_coming(c, t) != 0)
 			return DB_FAILED;
@@ -905,6 +927,11 @@ commit_free(struct commit *c, int keep_jobs)
 		free(l->error_code);
 	}
 	free(c->logs);
+	for (size_t i = 0; i < c->n_later; i++) {
+		free(c->later[i].node_id);
+		free(c->later[i].scope);
+	}
+	free(c->later);
 	if (!keep_jobs)
 		for (size_t i = 0; i < c->n_mine; i++)
 			job_clear(&c->mine[i]);
@@ -1116,6 +1143,9 @@ commit_write(struct commit *c)
 		rc = finalize_finished(c);
 	if (rc == 0)
 		rc = write_new_rows(c);
+	for (size_t i = 0; i < c->n_later && rc == 0; i++)
+		rc = job_insert(c->e->db, c->later[i].execution_id, c->later[i].node_id,
+				c->later[i].scope, c->later[i].due_ms, NULL, 0, NULL) != 0 ? DB_FAILED : 0;
 	if (rc == 0)
 		rc = write_logs(c);
 	if (rc == 0)
@@ -1208,7 +1238,7 @@ engine_discard_held(struct engine *e)
 		json_decref(e->held[i].data);
 	}
 	e->n_held = 0;
-	e->held_wake = e->held_gateway = e->held_durable = 0;
+	e->held_wake = e->held_gateway = e->held_durable = e->held_wake_rode = 0;
 }
 
 int

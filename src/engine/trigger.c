@@ -125,9 +125,18 @@ run_started(struct engine *e, const struct exec_start *rq, const char *id, struc
 	}
 	/* The executors are woken after this run's events are published
 	 * (engine_trigger_publish), not by the commit: their events of the
-	 * same execution then follow these on its channel. */
-	if (engine_start_inline(e, x, 1, out->status, sizeof out->status) != 0)
+	 * same execution then follow these on its channel.  When nobody
+	 * watches its channels there is no order to keep: the NOTIFY rides
+	 * the commit (no round trip of its own, and the executors start as it
+	 * lands).  Someone who starts watching in between may see an
+	 * executor's event before the trigger's, a gap a client reloads from
+	 * REST, as after any reconnect. */
+	int ride = !rq->no_notify && !publisher_wants_execution(e->pub, id, x->slug);
+	int woke_before = e->held_wake;
+	if (engine_start_inline(e, x, !ride, out->status, sizeof out->status) != 0)
 		return DB_FAILED;
+	if (e->held_wake)
+		e->held_wake_rode = ride && (woke_before ? e->held_wake_rode : 1);
 	out->queued = e->held_wake != 0;
 	out->webhook_answer = webhook_answer(e, x);
 	return EXEC_OK;
@@ -259,9 +268,11 @@ engine_trigger_publish(void)
 	struct engine *e = trigger_engine;
 	if (e == NULL)
 		return;
-	int wake = e->held_wake;
-	e->held_wake = 0;
-	if (wake) {
+	int wake = e->held_wake, rode = e->held_wake_rode;
+	e->held_wake = e->held_wake_rode = 0;
+	if (wake && rode)
+		wake_executors(e->cfg);     /* the NOTIFY went with the commit */
+	else if (wake) {
 		/* The executions whose events the executors' must follow. */
 		const char *last = NULL;
 		for (size_t i = 0; i < e->n_held; i++)
