@@ -496,6 +496,43 @@ db_step_later(struct db_stmt *st)
 }
 
 int
+db_step_commit_int64(struct db_stmt *st, int64_t *out)
+{
+	struct db *db = st->db;
+	int sent = 1;
+	if (db->ops->step_commit != NULL && db_in_transaction(db) && db->test_fault != 2 &&
+	    st->state == STMT_IDLE) {
+		db_clear_error(db);
+		sent = db->ops->step_commit(st);
+		if (sent < 0) {
+			st->state = STMT_FAILED;
+			db_reset(st);
+			return -1;
+		}
+		if (sent == 0) {
+			if (db->test_fault == 1)
+				db->test_fault = 2;
+			st->state = STMT_ROWS;   /* run: the next step reads its first row */
+		}
+	}
+	int rc = db_step(st);
+	int found = rc == DB_ROW;
+	if (found) {
+		*out = db_column_int64(st, 0);
+		rc = db_step(st);
+	}
+	db_reset(st);
+	if (sent != 0 && rc != DB_ERROR && db_commit(db) != 0)
+		rc = DB_ERROR;
+	if (rc == DB_ERROR) {
+		if (sent != 0)
+			db_rollback(db);
+		return -1;
+	}
+	return found;
+}
+
+int
 db_column_count(struct db_stmt *st)
 {
 	return st->db->ops->column_count(st);

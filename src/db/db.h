@@ -151,6 +151,16 @@ const char *db_column_text_n(struct db_stmt *st, int col, size_t *len);
  */
 int db_step_later(struct db_stmt *st);
 
+/*
+ * Runs st, the open transaction's last statement, which returns at most
+ * one row whose first column is an integer (an INSERT ... RETURNING id),
+ * and commits the transaction.  PostgreSQL sends both in one pipeline:
+ * one round trip instead of two.  1 with *out set (a row), 0 (no row;
+ * the transaction is committed all the same), -1 (failed: the transaction
+ * is rolled back, the error on the handle).  st is reset.
+ */
+int db_step_commit_int64(struct db_stmt *st, int64_t *out);
+
 /* Number of rows changed by the last INSERT/UPDATE/DELETE run by st. */
 int64_t db_changes(struct db_stmt *st);
 

@@ -64,6 +64,10 @@ struct db_ops {
 	/* Optional (db_step_later): sends st inside the open transaction
 	 * without waiting for its answer.  0 or -1. */
 	int (*step_later)(struct db_stmt *st);
+	/* Optional (db_step_commit_int64): runs st and commits the open
+	 * transaction together; 0 (st's rows readable by step), -1 (rolled
+	 * back), 1 (nothing done: the caller steps and commits). */
+	int (*step_commit)(struct db_stmt *st);
 	int (*column_count)(struct db_stmt *st);
 	const char *(*column_name)(struct db_stmt *st, int col);
 	int (*column_is_null)(struct db_stmt *st, int col);

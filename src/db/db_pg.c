@@ -197,15 +197,16 @@ static int reconnect(struct pg_db *d);
 
 /*
  * Ends the pipeline of writes sent by db_step_later: the caller may have
- * sent one more query into it (final = 1), whose result then goes to
- * *res.  One sync, one round trip for all of them.  0, or -1 with the
- * error recorded: the first write's that failed, else the final query's,
- * else the connection's.  Nothing queued and no final: 0 at once.
+ * sent one more query into it (final = 1).  One sync, one round trip for
+ * all of them.  *res gets the result of the query back places before the
+ * last one (0: the last).  0, or -1 with the error recorded: the first
+ * write's that failed, else the final query's, else the connection's.
+ * Nothing queued and no final: 0 at once.
  */
 static int begin_again(struct pg_db *d, const char *begin);
 
 static int
-settle(struct pg_db *d, int final, PGresult **res)
+settle_keeping(struct pg_db *d, int final, int back, PGresult **res)
 {
 	if (res)
 		*res = NULL;
@@ -223,7 +224,7 @@ settle(struct pg_db *d, int final, PGresult **res)
 	PGresult *err = NULL, *last = NULL;
 	int timed_out = 0;
 	int rc = pg_wait_pipeline(d->conn, deadline > 0 ? time_mono_ms() + deadline : 0,
-				  &timed_out, n, &err, &last);
+				  &timed_out, n, n - 1 - back, &err, &last);
 	d->timed_out = timed_out;
 	if (rc == 0 && !PQexitPipelineMode(d->conn))
 		rc = -1;
@@ -252,6 +253,12 @@ settle(struct pg_db *d, int final, PGresult **res)
 	else
 		PQclear(last);
 	return 0;
+}
+
+static int
+settle(struct pg_db *d, int final, PGresult **res)
+{
+	return settle_keeping(d, final, 0, res);
 }
 
 /* After the connection was lost with only a pipelined BEGIN unanswered:
@@ -591,13 +598,13 @@ pg_begin(struct db *db, int write)
  * (the server skipped the rest, COMMIT included): it is rolled back here,
  * and its error is what the caller hears. */
 static int
-commit_pipelined(struct pg_db *d)
+commit_pipelined_keeping(struct pg_db *d, PGresult **before)
 {
 	int rc = -1;
 	if (PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0)) {
 		d->queued++;
 		d->begin_pending = NULL;  /* settle's BEGIN check counts the COMMIT */
-		rc = settle(d, 0, NULL);
+		rc = before ? settle_keeping(d, 0, 1, before) : settle(d, 0, NULL);
 	} else {
 		fail_result(d, NULL);
 		settle_quietly(d);
@@ -610,6 +617,12 @@ commit_pipelined(struct pg_db *d)
 	}
 	d->tx = 0;
 	return rc;
+}
+
+static int
+commit_pipelined(struct pg_db *d)
+{
+	return commit_pipelined_keeping(d, NULL);
 }
 
 static int
@@ -858,6 +871,40 @@ pg_step_later(struct db_stmt *st)
 	/* The transaction's work is in the pipeline now: a connection lost
 	 * before it is answered is the transaction's failure. */
 	d->begin_pending = NULL;
+	return 0;
+}
+
+/* st as the transaction's last statement, sent with the COMMIT in one
+ * pipeline: one round trip for both (db_step_commit_int64).  0: committed,
+ * st's result kept for reading; -1: failed, the transaction rolled back;
+ * 1: nothing sent (st is not prepared on this connection). */
+static int
+pg_step_commit(struct db_stmt *st)
+{
+	struct pg_db *d = pg(st->db);
+	struct pg_stmt *s = pgs(st);
+	if (s->generation != d->generation)
+		return 1;
+	clear_result(s);
+	if (send_pipelined(d, s) != 0) {
+		settle_quietly(d);
+		pg_rollback(st->db);
+		return -1;
+	}
+	d->queued++;
+	PGresult *res = NULL;
+	if (commit_pipelined_keeping(d, &res) != 0)
+		return -1;
+	s->res = res;
+	ExecStatusType status = PQresultStatus(res);
+	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+		/* Not reached: a failed statement fails the commit above. */
+		fail_result(d, res);
+		clear_result(s);
+		return -1;
+	}
+	s->nrows = PQntuples(res);
+	s->changes = strtoll(PQcmdTuples(res), NULL, 10);
 	return 0;
 }
 
@@ -1129,6 +1176,7 @@ const struct db_ops db_pg_ops = {
 	.bind_blob = pg_bind_blob,
 	.step = pg_step,
 	.step_later = pg_step_later,
+	.step_commit = pg_step_commit,
 	.column_count = pg_column_count,
 	.column_name = pg_column_name,
 	.column_is_null = pg_column_is_null,

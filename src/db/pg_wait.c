@@ -150,7 +150,7 @@ next_result(PGconn *conn, int64_t deadline, PGresult **out)
 }
 
 int
-pg_wait_pipeline(PGconn *conn, int64_t deadline, int *timed_out, int n,
+pg_wait_pipeline(PGconn *conn, int64_t deadline, int *timed_out, int n, int keep,
 		 PGresult **first_error, PGresult **last)
 {
 	*timed_out = 0;
@@ -179,7 +179,7 @@ pg_wait_pipeline(PGconn *conn, int64_t deadline, int *timed_out, int n,
 		}
 		if (st == PGRES_FATAL_ERROR && *first_error == NULL) {
 			*first_error = r;
-		} else if (i == n - 1 && *last == NULL) {
+		} else if (i == keep && *last == NULL) {
 			*last = r;
 		} else {
 			PQclear(r);

@@ -29,11 +29,12 @@ PGresult *pg_wait_result(PGconn *conn, int64_t deadline_ms, int *timed_out);
  * The same for a pipeline (libpq's pipeline mode) that ends with a sync:
  * flushes it and reads the answers of its n queries and the sync's, until
  * deadline_ms.  *first_error gets the first query's result that failed
- * (NULL when none did), *last the n-th query's result (NULL when n is 0);
- * the caller clears both.  0, or -1 when the connection failed or the
- * deadline passed (*timed_out set; the connection is then dropped).
+ * (NULL when none did), *kept the result of query number keep (0-based;
+ * NULL when there is none); the caller clears both.  0, or -1 when the
+ * connection failed or the deadline passed (*timed_out set; the
+ * connection is then dropped).
  */
-int pg_wait_pipeline(PGconn *conn, int64_t deadline_ms, int *timed_out, int n,
-		     PGresult **first_error, PGresult **last);
+int pg_wait_pipeline(PGconn *conn, int64_t deadline_ms, int *timed_out, int n, int keep,
+		     PGresult **first_error, PGresult **kept);
 
 #endif

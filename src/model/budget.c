@@ -86,9 +86,15 @@ add_to_day(struct db *db, int64_t workflow_id, const char *day, int64_t tokens, 
 	return run_later(st);
 }
 
-/* Adds one call's usage to the execution's totals.  The cost goes in as
- * exact decimal text ("0.000360"): NUMERIC(12,6) holds it exactly on
- * PostgreSQL. */
+/* Dollars in micros as exact decimal text ("0.000360"): NUMERIC(12,6)
+ * holds it exactly on PostgreSQL. */
+static void
+usd_text(char *out, size_t n, int64_t micros)
+{
+	snprintf(out, n, "%" PRId64 ".%06" PRId64, micros / 1000000, micros % 1000000);
+}
+
+/* Adds one call's usage to the execution's totals (the cost as usd_text). */
 static int
 add_to_execution(struct db *db, const char *execution_id, int64_t in, int64_t out, int64_t micros)
 {
@@ -100,7 +106,7 @@ add_to_execution(struct db *db, const char *execution_id, int64_t in, int64_t ou
 	if (st == NULL)
 		return -1;
 	char usd[48];
-	snprintf(usd, sizeof(usd), "%" PRId64 ".%06" PRId64, micros / 1000000, micros % 1000000);
+	usd_text(usd, sizeof usd, micros);
 	db_bind_int64(st, 1, in);
 	db_bind_int64(st, 2, out);
 	db_bind_int64(st, 3, in + out);
@@ -262,12 +268,6 @@ execution_used(struct db *db, const char *execution_id, int64_t *tokens, int64_t
 
 /* --- the limits ------------------------------------------------------------------ */
 
-static void
-usd_text(char *out, size_t n, int64_t micros)
-{
-	snprintf(out, n, "%" PRId64 ".%06" PRId64, micros / 1000000, micros % 1000000);
-}
-
 /* Whether used + reserved + ask stays within limit (tokens or micros);
  * otherwise why says so with the figures. */
 static int
@@ -346,10 +346,11 @@ insert_reservation(struct db *db, int64_t workflow_id, const char *execution_id,
 
 /*
  * The reservation of a workflow with no budget at all (workflows.budget
- * NULL), in one statement that takes no lock on the day's row: 1 with
- * *id, 0 when it does not apply (a budget is set, one of the workflow's
- * reservations is stale and due to be charged, or the workflow is gone:
- * the locked path below decides), -1.  Reservations without limits so
+ * NULL), in one statement that takes no lock on the day's row, and the
+ * open transaction's COMMIT: 1 with *id, 0 when it does not apply (a
+ * budget is set, one of the workflow's reservations is stale and due to
+ * be charged, or the workflow is gone: the locked path below decides, in
+ * a transaction of its own), -1 (rolled back).  Reservations without limits so
  * neither wait for each other nor hold up those of other executors.  A
  * budget set meanwhile waits for them (budget_limits_setting).
  */
@@ -371,14 +372,8 @@ reserve_unlimited(struct db *db, int64_t workflow_id, const char *execution_id, 
 	db_bind_int64(st, 5, now_ms);
 	db_bind_int64(st, 6, workflow_id);
 	db_bind_int64(st, 7, cutoff_ms);
-	int rc = db_step(st), found = 0;
-	if (rc == DB_ROW) {
-		*id = db_column_int64(st, 0);
-		found = 1;
-		rc = db_step(st);
-	}
-	db_reset(st);
-	return rc == DB_DONE ? found : -1;
+	/* The transaction's only statement: its COMMIT goes with it. */
+	return db_step_commit_int64(st, id);
 }
 
 int
@@ -399,18 +394,20 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
-	/* No budget: one statement, no lock (BEGIN travels with it, so two
-	 * round trips with the COMMIT on PostgreSQL). */
+	/* No budget: one statement, no lock, committed at once (with BEGIN
+	 * and COMMIT one round trip on PostgreSQL). */
 	int unlimited = reserve_unlimited(db, workflow_id, execution_id, day, tokens, usd_micros,
 					  now, cutoff, reservation_id);
-	if (unlimited < 0)
-		return db_abandon(db);
-	if (unlimited > 0) {
-		if (db_commit(db) == 0)
-			return BUDGET_GRANTED;
+	if (unlimited < 0) {
 		*reservation_id = 0;
 		return db_abandon(db);
 	}
+	if (unlimited > 0)
+		return BUDGET_GRANTED;
+	/* A budget, or a stale reservation to charge: the locked path, in a
+	 * transaction of its own. */
+	if (db_begin_write(db) != 0)
+		return db_abandon(db);
 	/* The day's row first (the lock), then the limits under it: a PATCH
 	 * that committed before counts.  Five statements more when nothing is
 	 * stale (an LLM call's turn pays for every one). */
@@ -485,19 +482,65 @@ budget_limits_setting(struct db *db)
  * joins it and leaves it open; it rolls back only when the database
  * failed.
  */
+/*
+ * PostgreSQL: the settlement in one statement that nobody waits for,
+ * inside the caller's transaction, so an agent's turn (this, its
+ * checkpoint, the COMMIT) is one round trip.  The rows are locked in the
+ * order settle_in's statements take them: the reservation (deleted), the
+ * day's row (its upsert reads the deletion's output; the gate of the
+ * execution's update waits for the upsert), then the execution's row.  A
+ * reservation already gone changes nothing.
+ */
+static int
+settle_later_pg(struct db *db, int64_t id, int64_t in, int64_t out, int64_t micros)
+{
+	struct db_stmt *st = db_prepare(db,
+		"WITH r AS (DELETE FROM budget_reservations WHERE id = ? "
+		"RETURNING workflow_id, execution_id, day), "
+		"d AS (INSERT INTO workflow_usage_days (workflow_id, day, tokens, usd_micros, llm_calls) "
+		"SELECT workflow_id, day, ?, ?, 1 FROM r ON CONFLICT (workflow_id, day) DO UPDATE SET "
+		"tokens = workflow_usage_days.tokens + excluded.tokens, "
+		"usd_micros = workflow_usage_days.usd_micros + excluded.usd_micros, "
+		"llm_calls = workflow_usage_days.llm_calls + 1 RETURNING workflow_id) "
+		"UPDATE workflow_executions SET total_input_tokens = total_input_tokens + ?, "
+		"total_output_tokens = total_output_tokens + ?, total_tokens = total_tokens + ?, "
+		"llm_calls = llm_calls + 1, total_cost_usd = total_cost_usd + CAST(? AS NUMERIC) "
+		"WHERE EXISTS (SELECT 1 FROM d) AND execution_id = (SELECT execution_id FROM r)");
+	if (st == NULL)
+		return -1;
+	char usd[48];
+	usd_text(usd, sizeof usd, micros);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, in + out);
+	db_bind_int64(st, 3, micros);
+	db_bind_int64(st, 4, in);
+	db_bind_int64(st, 5, out);
+	db_bind_int64(st, 6, in + out);
+	db_bind_text(st, 7, usd, -1);
+	return run_later(st);
+}
+
 int
 budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int64_t tokens_out,
 	      int64_t usd_micros)
 {
 	int own = !db_in_transaction(db);
-	if (own && db_begin_write(db) != 0)
-		return db_abandon(db);
 	if (tokens_in < 0)
 		tokens_in = 0;
 	if (tokens_out < 0)
 		tokens_out = 0;
 	if (usd_micros < 0)
 		usd_micros = 0;
+	if (!own && db_backend_of(db) == DB_POSTGRES) {
+		/* Inside an agent's turn: whether the reservation was still
+		 * there is not waited for (the caller only needs the failure,
+		 * which the turn's COMMIT reports). */
+		if (settle_later_pg(db, reservation_id, tokens_in, tokens_out, usd_micros) != 0)
+			return db_abandon(db);
+		return BUDGET_GRANTED;
+	}
+	if (own && db_begin_write(db) != 0)
+		return db_abandon(db);
 	struct reservation r;
 	int taken = take_reservation(db, reservation_id, &r);
 	if (taken < 0)

@@ -102,6 +102,9 @@ int budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id,
  * total_cost_usd) and to the workflow's totals of the reservation's day, in
  * one transaction.  NOT_FOUND when the reservation is gone (released, or
  * charged at its estimate after its executor died): nothing is added.
+ * Inside the caller's transaction on PostgreSQL it is one statement sent
+ * without waiting (db_step_later): GRANTED then means sent, a reservation
+ * already gone still adds nothing, and a failure is the COMMIT's.
  */
 int budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int64_t tokens_out,
 		  int64_t usd_micros);

@@ -324,6 +324,45 @@ behaviour_error_survives_rollback(struct db *db)
 	is_int(db_error_class(db), DB_CLASS_NONE, "leaves no error");
 }
 
+/* db_step_commit_int64: the transaction's last statement and its COMMIT
+ * together (one round trip on PostgreSQL), on both backends alike. */
+static void
+behaviour_step_commit(struct db *db)
+{
+	int64_t before = count_rows(db, "owners");
+	const char *sql = "INSERT INTO owners (name) SELECT ? WHERE ? = 1 RETURNING id";
+	is_int(db_begin_write(db), 0, "begin write");
+	insert_owner(db, "with-commit-1");
+	struct db_stmt *st = db_prepare(db, sql);
+	db_bind_text(st, 1, "with-commit-2", -1);
+	db_bind_int64(st, 2, 1);
+	int64_t id = 0;
+	is_int(db_step_commit_int64(st, &id), 1, "step and commit: a row");
+	ok(id > 0, "with its id (%lld)", (long long)id);
+	ok(!db_in_transaction(db), "the transaction is committed");
+	is_int(count_rows(db, "owners"), before + 2, "with both rows");
+
+	is_int(db_begin_write(db), 0, "begin write");
+	st = db_prepare(db, sql);
+	db_bind_text(st, 1, "not-inserted", -1);
+	db_bind_int64(st, 2, 0);
+	id = 0;
+	is_int(db_step_commit_int64(st, &id), 0, "no row: 0");
+	is_int(id, 0, "and no id");
+	ok(!db_in_transaction(db), "committed all the same");
+
+	is_int(db_begin_write(db), 0, "begin write");
+	insert_owner(db, "rolled-back");
+	st = db_prepare(db, sql);
+	db_bind_text(st, 1, "with-commit-1", -1);   /* taken */
+	db_bind_int64(st, 2, 1);
+	is_int(db_step_commit_int64(st, &id), -1, "a failing statement: -1");
+	is_int(db_error_kind(db), DB_ERR_UNIQUE, "its error on the handle: %s", db_errmsg(db));
+	ok(!db_in_transaction(db), "the transaction is rolled back");
+	is_int(count_rows(db, "owners"), before + 2, "without the write before it");
+	ok(insert_owner(db, "after") > 0, "the handle goes on");
+}
+
 static void
 run_behaviours(struct db *db)
 {
@@ -335,6 +374,7 @@ run_behaviours(struct db *db)
 	behaviour_upsert(db);
 	behaviour_transactions(db);
 	behaviour_error_survives_rollback(db);
+	behaviour_step_commit(db);
 }
 
 #endif
