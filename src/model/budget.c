@@ -67,16 +67,28 @@ lock_day(struct db *db, int64_t workflow_id, const char *day, int64_t *tokens, i
 	return step_two_int64(st, tokens, micros);
 }
 
+/* A call's usage added to its workflow's day (the row made when missing)
+ * and to its execution's totals: the statements' shared parts, for the
+ * settlement's two forms (settle_in, settle_later_pg).  The execution's
+ * part takes in, out, in + out and the cost as usd_text. */
+#define ADD_TO_DAY_INSERT \
+	"INSERT INTO workflow_usage_days (workflow_id, day, tokens, usd_micros, llm_calls) "
+#define ADD_TO_DAY_CONFLICT \
+	"ON CONFLICT (workflow_id, day) DO UPDATE SET " \
+	"tokens = workflow_usage_days.tokens + excluded.tokens, " \
+	"usd_micros = workflow_usage_days.usd_micros + excluded.usd_micros, " \
+	"llm_calls = workflow_usage_days.llm_calls + 1 "
+#define ADD_TO_EXECUTION_UPDATE \
+	"UPDATE workflow_executions SET total_input_tokens = total_input_tokens + ?, " \
+	"total_output_tokens = total_output_tokens + ?, total_tokens = total_tokens + ?, " \
+	"llm_calls = llm_calls + 1, total_cost_usd = total_cost_usd + CAST(? AS NUMERIC) "
+
 /* Adds usage to the workflow's day (creating its row). */
 static int
 add_to_day(struct db *db, int64_t workflow_id, const char *day, int64_t tokens, int64_t micros)
 {
 	struct db_stmt *st = db_prepare(db,
-		"INSERT INTO workflow_usage_days (workflow_id, day, tokens, usd_micros, llm_calls) "
-		"VALUES (?, ?, ?, ?, 1) ON CONFLICT (workflow_id, day) DO UPDATE SET "
-		"tokens = workflow_usage_days.tokens + excluded.tokens, "
-		"usd_micros = workflow_usage_days.usd_micros + excluded.usd_micros, "
-		"llm_calls = workflow_usage_days.llm_calls + 1");
+		ADD_TO_DAY_INSERT "VALUES (?, ?, ?, ?, 1) " ADD_TO_DAY_CONFLICT);
 	if (st == NULL)
 		return -1;
 	db_bind_int64(st, 1, workflow_id);
@@ -98,11 +110,7 @@ usd_text(char *out, size_t n, int64_t micros)
 static int
 add_to_execution(struct db *db, const char *execution_id, int64_t in, int64_t out, int64_t micros)
 {
-	struct db_stmt *st = db_prepare(db,
-		"UPDATE workflow_executions SET total_input_tokens = total_input_tokens + ?, "
-		"total_output_tokens = total_output_tokens + ?, total_tokens = total_tokens + ?, "
-		"llm_calls = llm_calls + 1, total_cost_usd = total_cost_usd + CAST(? AS NUMERIC) "
-		"WHERE execution_id = ?");
+	struct db_stmt *st = db_prepare(db, ADD_TO_EXECUTION_UPDATE "WHERE execution_id = ?");
 	if (st == NULL)
 		return -1;
 	char usd[48];
@@ -468,21 +476,6 @@ budget_limits_setting(struct db *db)
 }
 
 /*
- * One transaction: the reservation deleted (it comes back with its
- * workflow, day, execution and estimate), then its day's usage and the
- * execution's totals added.  Gone (released, or charged at its estimate by
- * another executor, whose delete this one waits for): nothing is added.
- * The reservation's row is locked before the day's, the other way round
- * from a reservation charging stale ones (today's row first), which skips
- * the rows being settled (charge_stale), so neither waits for the other.
- * On PostgreSQL the two additions travel with the next round trip
- * (run_later): two round trips with BEGIN and COMMIT.
- *
- * Inside a transaction the caller opened (a turn's writes, db.h), it
- * joins it and leaves it open; it rolls back only when the database
- * failed.
- */
-/*
  * PostgreSQL: the settlement in one statement that nobody waits for,
  * inside the caller's transaction, so an agent's turn (this, its
  * checkpoint, the COMMIT) is one round trip.  The rows are locked in the
@@ -497,14 +490,9 @@ settle_later_pg(struct db *db, int64_t id, int64_t in, int64_t out, int64_t micr
 	struct db_stmt *st = db_prepare(db,
 		"WITH r AS (DELETE FROM budget_reservations WHERE id = ? "
 		"RETURNING workflow_id, execution_id, day), "
-		"d AS (INSERT INTO workflow_usage_days (workflow_id, day, tokens, usd_micros, llm_calls) "
-		"SELECT workflow_id, day, ?, ?, 1 FROM r ON CONFLICT (workflow_id, day) DO UPDATE SET "
-		"tokens = workflow_usage_days.tokens + excluded.tokens, "
-		"usd_micros = workflow_usage_days.usd_micros + excluded.usd_micros, "
-		"llm_calls = workflow_usage_days.llm_calls + 1 RETURNING workflow_id) "
-		"UPDATE workflow_executions SET total_input_tokens = total_input_tokens + ?, "
-		"total_output_tokens = total_output_tokens + ?, total_tokens = total_tokens + ?, "
-		"llm_calls = llm_calls + 1, total_cost_usd = total_cost_usd + CAST(? AS NUMERIC) "
+		"d AS (" ADD_TO_DAY_INSERT "SELECT workflow_id, day, ?, ?, 1 FROM r "
+		ADD_TO_DAY_CONFLICT "RETURNING workflow_id) "
+		ADD_TO_EXECUTION_UPDATE
 		"WHERE EXISTS (SELECT 1 FROM d) AND execution_id = (SELECT execution_id FROM r)");
 	if (st == NULL)
 		return -1;
@@ -520,6 +508,22 @@ settle_later_pg(struct db *db, int64_t id, int64_t in, int64_t out, int64_t micr
 	return run_later(st);
 }
 
+/*
+ * One transaction: the reservation deleted (it comes back with its
+ * workflow, day, execution and estimate), then its day's usage and the
+ * execution's totals added.  Gone (released, or charged at its estimate by
+ * another executor, whose delete this one waits for): nothing is added.
+ * The reservation's row is locked before the day's, the other way round
+ * from a reservation charging stale ones (today's row first), which skips
+ * the rows being settled (charge_stale), so neither waits for the other.
+ * On PostgreSQL the two additions travel with the next round trip
+ * (run_later): two round trips with BEGIN and COMMIT.
+ *
+ * Inside a transaction the caller opened (a turn's writes, db.h), it
+ * joins it and leaves it open; it rolls back only when the database
+ * failed.  On PostgreSQL it is then settle_later_pg(), whose answer
+ * nobody waits for.
+ */
 int
 budget_settle(struct db *db, int64_t reservation_id, int64_t tokens_in, int64_t tokens_out,
 	      int64_t usd_micros)
