@@ -47,7 +47,7 @@ credential_cache_get(struct credential_cache *c, int64_t id, int64_t owner, int6
 	return NULL;
 }
 
-void
+const struct credential *
 credential_cache_put(struct credential_cache *c, int64_t owner, struct credential *cred,
 		     int64_t now_ms)
 {
@@ -65,4 +65,5 @@ credential_cache_put(struct credential_cache *c, int64_t owner, struct credentia
 	credential_free(&c->slots[at].cred);
 	c->slots[at] = (struct cached){ .owner = owner, .read_ms = now_ms, .cred = *cred };
 	memset(cred, 0, sizeof *cred);
+	return &c->slots[at].cred;
 }

@@ -25,8 +25,9 @@ void credential_cache_free(struct credential_cache *c);
  * now_ms (borrowed until the next call), or NULL. */
 const struct credential *credential_cache_get(struct credential_cache *c, int64_t id,
 					      int64_t owner, int64_t now_ms);
-/* Keeps *cred, read for owner at now_ms (taken: *cred is cleared). */
-void credential_cache_put(struct credential_cache *c, int64_t owner, struct credential *cred,
-			  int64_t now_ms);
+/* Keeps *cred, read for owner at now_ms (taken: *cred is cleared); the
+ * credential as kept (borrowed as credential_cache_get's). */
+const struct credential *credential_cache_put(struct credential_cache *c, int64_t owner,
+					      struct credential *cred, int64_t now_ms);
 
 #endif

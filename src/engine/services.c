@@ -74,8 +74,7 @@ credential_detail(void *arg, const struct node_ctx *ctx, int64_t credential_id, 
 			credential_free(&read);
 			return NULL;
 		}
-		credential_cache_put(e->credentials, ctx->owner_id, &read, now);
-		c = credential_cache_get(e->credentials, credential_id, ctx->owner_id, now);
+		c = credential_cache_put(e->credentials, ctx->owner_id, &read, now);
 	}
 	if (strcmp(c->credential_type, type) != 0) {
 		*err = xasprintf("credential %lld is a '%s' credential, not '%s'",

@@ -137,9 +137,6 @@ query_by_ids(struct db *db, const char *head, const char *tail, const char *cons
 	"WHERE state IN ('queued', 'leased') AND due_ms <= ? ORDER BY due_ms LIMIT 1) " \
 	"RETURNING id, execution_id, node_id, attempt, scope, resume"
 
-/* PostgreSQL claims every row in one statement, one round trip: rows
- * another executor is claiming at the same moment are skipped, not waited
- * for. */
 /* The columns of an execution row, from e (workflow_executions) and n
  * (its trigger node), in the order read_exec_row() reads them. */
 #define EXEC_ROW_SELECT \
@@ -147,9 +144,11 @@ query_by_ids(struct db *db, const char *head, const char *tail, const char *cons
 	"e.started_at, n.node_id, e.parent_execution_id, e.parent_node_id, e.state, " \
 	"e.snapshot_revision"
 
-/* The claim, and each claimed job's execution row with it: the row is
- * what the executor needs to run the job, and reading it here saves a
- * round trip per job.  A job whose execution is gone comes with NULLs. */
+/* PostgreSQL claims every row in one statement, one round trip: rows
+ * another executor is claiming at the same moment are skipped, not waited
+ * for.  Each claimed job's execution row comes with it: the row is what
+ * the executor needs to run the job, and reading it here saves a round
+ * trip per job.  A job whose execution is gone comes with NULLs. */
 #define CLAIM_MANY_PG_SQL \
 	"WITH c AS (UPDATE execution_jobs SET state = 'leased', lease_owner = ?, due_ms = ?, " \
 	"attempt = attempt + 1 WHERE id IN (SELECT id FROM execution_jobs " \
