@@ -76,7 +76,7 @@ sub test_unlimited_budgets {
 		. '"max_tokens_per_day":null,"max_usd_per_day":null}';
 	my $some = '{"max_tokens_per_execution":null,"max_usd_per_execution":null,'
 		. '"max_tokens_per_day":1000,"max_usd_per_day":null}';
-	pipelit_ok($t, 'db downgrade -1 (before the budgets migration)', 'db', 'downgrade', '-1');
+	pipelit_ok($t, 'db downgrade to b3f1a9d27c40 (before the budgets migration)', 'db', 'downgrade', 'b3f1a9d27c40');
 	for (['no-limit', $none], ['a-limit', $some], ['no-budget', undef]) {
 		my ($slug, $budget) = @$_;
 		my $value = defined $budget ? "'$budget'" : 'NULL';
@@ -91,6 +91,36 @@ sub test_unlimited_budgets {
 	is($budget->('no-budget'), 'NULL', 'no budget stays none');
 	ok(defined $t->db_query("DELETE FROM workflows WHERE slug IN ('no-limit', 'a-limit', 'no-budget')"),
 	   'the probes go');
+	ok($t->start, 'the pool starts again') or diag($t->log_tail);
+}
+
+# da78285e1e1b: a job id is never handed out twice, not even the highest
+# after its row was deleted (an agent's checkpoints and message ids carry
+# it), and new ids start past those an execution in flight holds
+# checkpoints of.
+sub test_job_ids_never_reused {
+	my ($t) = @_;
+	is($t->stop, 0, 'the pool stops');
+	my $sqlite = $t->db_url =~ /^sqlite/;
+	my $owner = $t->db_query('SELECT min(id) FROM user_profiles');
+	pipelit_ok($t, 'db downgrade to c4d2e8a61b93 (before the migration)', 'db', 'downgrade', 'c4d2e8a61b93');
+	ok(defined $t->db_query("INSERT INTO workflows (name, slug, owner_id) VALUES ('ids', 'ids', $owner)"),
+	   'a workflow');
+	ok(defined $t->db_query("INSERT INTO workflow_executions (execution_id, workflow_id, user_profile_id, thread_id) "
+		. "SELECT 'ids-probe', id, $owner, 't' FROM workflows WHERE slug = 'ids'"), 'an execution in flight');
+	my $job = sub { $t->db_query("INSERT INTO execution_jobs (execution_id, node_id, due_ms) "
+		. "VALUES ('ids-probe', '$_[0]', 0) RETURNING id") };
+	my $first = $job->('a');
+	ok(defined $t->db_query("INSERT INTO agent_checkpoints (execution_id, node_id, attempt, step, messages, "
+		. "loop_state, created_ms) VALUES ('ids-probe', 'job:" . ($first + 40) . "', 1, 1, '[]', '{}', 0)"),
+	   'a checkpoint of a job whose row is gone') if $sqlite;
+	pipelit_ok($t, 'db upgrade head', 'db', 'upgrade', 'head');
+	my $second = $job->('b');
+	cmp_ok($second, '>', $first, 'a new job gets a new id');
+	cmp_ok($second, '>', $first + 40, 'past the ids checkpoints hold') if $sqlite;
+	ok(defined $t->db_query("DELETE FROM execution_jobs WHERE id = $second"), 'the newest job row goes');
+	cmp_ok($job->('c'), '>', $second, "and its id is not handed out again");
+	ok(defined $t->db_query("DELETE FROM workflows WHERE slug = 'ids'"), 'the probes go');
 	ok($t->start, 'the pool starts again') or diag($t->log_tail);
 }
 
@@ -110,6 +140,7 @@ for_each_backend(sub {
 	test_base_and_back($t);
 	test_rows_survive($t);
 	test_unlimited_budgets($t);
+	test_job_ids_never_reused($t);
 	test_check($t);
 });
 

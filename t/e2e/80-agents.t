@@ -120,6 +120,38 @@ sub test_round_trip {
 	is($d->{llm_calls}, 1, 'and one call');
 }
 
+# Two agents in a row, the second failing once at the provider: its second
+# attempt resumes its own conversation, never the first agent's.  (Each run
+# keys its checkpoints and message ids by its job's id, so a job id must
+# never be handed out twice; on SQLite a deleted last row's id was.)
+sub test_agents_in_a_row {
+	my ($t, $tok, $llm, $cred) = @_;
+	my @nodes = (
+		{ node_id => 'chat', component_type => 'trigger_chat' },
+		{ node_id => 'first', component_type => 'agent', config => { system_prompt => 'One.', extra_config => {} } },
+		{ node_id => 'second', component_type => 'agent', config => { system_prompt => 'Two.', extra_config => {} } },
+		{ node_id => 'model', component_type => 'ai_model', config => { model_name => 'gpt-4o-mini',
+			llm_credential_id => $cred, max_retries => 0 } },
+	);
+	my @edges = (['chat', 'first'], ['first', 'second'],
+		['model', 'first', { edge_label => 'llm' }], ['model', 'second', { edge_label => 'llm' }]);
+	build_workflow($t, $tok, 'in-a-row', \@nodes, \@edges) or return;
+	$llm->clear_requests;
+	$llm->script([
+		{ match => 'row-start', text => 'the first says: row-next' },
+		{ match => 'row-next', status => 500, error => 'a passing fault', times => 1 },
+		{ match => 'row-next', text => 'the second answer' },
+	]);
+	my $id = chat_run($t, $tok, 'in-a-row', 'row-start') or return;
+	is(wait_execution($t, $id, 60)->{status}, 'completed', 'the execution completes after the retry') or diag($t->log_tail);
+	is(output_text($t, $tok, $id), 'the second answer', "the output is the second agent's own answer");
+	is(scalar(chat_requests($llm)), 3, 'three model calls: the first agent, the failed try, the retry');
+	my $second = $t->db_query("SELECT CAST(output AS TEXT) FROM execution_logs WHERE execution_id = '$id' "
+		. "AND node_id = 'second' AND status = 'completed'") // '';
+	like($second, qr/the second answer/, "the second agent's log row holds its answer");
+	unlike($second, qr/the first says/, "and not the first agent's");
+}
+
 # An executor keeps a credential it read for a second (doc/agents.md): an
 # edit reaches the runs after that, and so does a delete.
 sub test_credential_edit {
@@ -547,6 +579,7 @@ for_each_backend(sub {
 	my $bob_cred = credential($t, $bob, $llm) or return;
 	subtest round_trip => sub { test_round_trip($t, $alice, $llm, $cred) };
 	subtest credential_edit => sub { test_credential_edit($t, $alice, $llm) };
+	subtest agents_in_a_row => sub { test_agents_in_a_row($t, $alice, $llm, $cred) };
 	subtest anthropic => sub { test_anthropic($t, $alice, $llm, credential($t, $alice, $llm, provider => 'anthropic')) };
 	subtest streaming => sub { test_streaming($t, $alice, $llm, $cred) };
 	subtest categorizer_extractor => sub { test_categorizer_extractor($t, $alice, $llm, $cred) };
