@@ -511,28 +511,88 @@ set_deferred_columns(struct db *src, struct db *dst, struct schema *s, char **er
 	return 0;
 }
 
-/* Moves each serial sequence past the largest copied id, so the next
- * row the application inserts does not collide with a copied one. */
-static int
-reset_sequences(struct db *dst, struct schema *s, char **err)
+/* The highest id the source ever gave t's rows, deleted ones included (its
+ * sequence; SQLite keeps one only for AUTOINCREMENT tables), or 0. */
+static int64_t
+ids_given(struct db *src, const struct table *t)
 {
-	if (db_backend_of(dst) != DB_POSTGRES)
+	int pg = db_backend_of(src) == DB_POSTGRES;
+	struct db_stmt *st = db_prepare(src, pg
+		? "SELECT pg_sequence_last_value(CAST(pg_get_serial_sequence(?, ?) AS regclass))"
+		: "SELECT seq FROM sqlite_sequence WHERE name = ?");
+	if (st == NULL)
+		return 0;                    /* SQLite without AUTOINCREMENT tables */
+	char *quoted = pg ? xasprintf("\"%s\"", t->name) : NULL;
+	db_bind_text(st, 1, pg ? quoted : t->name, -1);
+	if (pg)
+		db_bind_text(st, 2, t->pk, -1);
+	int64_t n = db_step(st) == DB_ROW ? db_column_int64(st, 0) : 0;
+	db_reset(st);
+	free(quoted);
+	return n;
+}
+
+/* PostgreSQL: t's sequence past the largest copied id and given. */
+static int
+carry_pg(struct db *dst, const struct table *t, int64_t given)
+{
+	char *sql = xasprintf("SELECT setval(pg_get_serial_sequence('\"%s\"', '%s'), m) "
+			      "FROM (SELECT GREATEST(COALESCE(MAX(\"%s\"), 0), ?) AS m FROM \"%s\") x "
+			      "WHERE m > 0", t->name, t->pk, t->pk, t->name);
+	struct db_stmt *st = db_prepare(dst, sql);
+	free(sql);
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, given);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? -1 : 0;
+}
+
+/* SQLite: t's sqlite_sequence row past given.  Only an AUTOINCREMENT table
+ * has (or may have) one; copying rows in made it, unless there were none. */
+static int
+carry_sqlite(struct db *dst, const struct table *t, int64_t given)
+{
+	static const char *const steps[] = {
+		"INSERT INTO sqlite_sequence (name, seq) SELECT ?1, ?2 "
+		"WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?1) "
+		"AND EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 "
+		"AND sql LIKE '%AUTOINCREMENT%')",
+		"UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1 AND seq < ?2",
+	};
+	if (given <= 0)
 		return 0;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		struct db_stmt *st = db_prepare(dst, steps[i]);
+		if (st == NULL)
+			return -1;
+		db_bind_text(st, 1, t->name, -1);
+		db_bind_int64(st, 2, given);
+		int rc = db_step(st);
+		db_reset(st);
+		if (rc == DB_ERROR)
+			return -1;
+	}
+	return 0;
+}
+
+/* Moves each id sequence of the target past every id the source gave
+ * (the largest copied, and a deleted row's above it): an id names things
+ * after its row is gone (a job's, in its agent's checkpoints), so the
+ * target must never hand it out again. */
+static int
+carry_sequences(struct db *src, struct db *dst, struct schema *s, char **err)
+{
+	int pg = db_backend_of(dst) == DB_POSTGRES;
 	for (int i = 0; i < s->n; i++) {
 		struct table *t = &s->t[i];
 		struct col *key = t->pk ? col_named(t, t->pk) : NULL;
 		if (key == NULL || key->kind != K_INT)
 			continue;
-		char *sql = xasprintf("SELECT setval(pg_get_serial_sequence('\"%s\"', '%s'), m) "
-				      "FROM (SELECT MAX(\"%s\") AS m FROM \"%s\") x WHERE m IS NOT NULL",
-				      t->name, t->pk, t->pk, t->name);
-		struct db_stmt *st = db_prepare(dst, sql);
-		free(sql);
-		int rc = st ? db_step(st) : DB_ERROR;
-		if (st)
-			db_reset(st);
-		if (rc == DB_ERROR) {
-			*err = xasprintf("cannot reset the sequence of %s: %s", t->name,
+		int64_t given = ids_given(src, t);
+		if ((pg ? carry_pg(dst, t, given) : carry_sqlite(dst, t, given)) != 0) {
+			*err = xasprintf("cannot carry the id sequence of %s: %s", t->name,
 					 db_errmsg(dst));
 			return -1;
 		}
@@ -702,7 +762,7 @@ copy_all(struct db *src, struct db *dst, struct schema *s, const struct db_copy_
 		if (opt->report)
 			opt->report(t->name, t->rows, opt->arg);
 	}
-	if (set_deferred_columns(src, dst, s, err) != 0 || reset_sequences(dst, s, err) != 0 ||
+	if (set_deferred_columns(src, dst, s, err) != 0 || carry_sequences(src, dst, s, err) != 0 ||
 	    recount_if_counted(dst, s, err) != 0)
 		return -1;
 	return verify_counts(dst, s, err);

@@ -36,6 +36,9 @@ INSERT INTO workflow_executions (execution_id, workflow_id, user_profile_id, thr
 INSERT INTO execution_logs (id, execution_id, node_id, status, metadata) VALUES (100, 'e1', 'n1', 'completed', '{"z":1,"a":2}');
 INSERT INTO execution_logs (id, execution_id, node_id, status, output) VALUES (101, 'e1', 'n2', 'completed', '"héllo ''quoted'' | pipe"');
 INSERT INTO execution_logs (id, execution_id, node_id, status) VALUES (102, 'e2', 'n1', 'failed');
+INSERT INTO execution_jobs (id, execution_id, node_id, state, due_ms) VALUES (7, 'e1', 'n3', 'waiting', 0);
+INSERT INTO execution_jobs (id, execution_id, node_id, state, due_ms) VALUES (40, 'e1', 'n4', 'waiting', 0);
+DELETE FROM execution_jobs WHERE id = 40;
 SQL
 }
 
@@ -93,6 +96,11 @@ subtest 'copy SQLite -> PostgreSQL -> SQLite' => sub {
 	is($rc, 0, 'copy back to SQLite') or diag($out);
 	my $last = dump_sqlite($back);
 	is($last, $first, 'the final dump equals the first');
+	# A job id names its run after the row is gone (doc/engine.md): the
+	# copies hand out none the source gave, a deleted row's (40) included.
+	my ($rc3, $job) = run_command(cmd => ['sqlite3', $back, "INSERT INTO execution_jobs (execution_id, node_id, "
+		. "state, due_ms) VALUES ('e1', 'n5', 'waiting', 0) RETURNING id; DELETE FROM execution_jobs WHERE id > 7"]);
+	is($job, "41\n", 'the SQLite copy of the copy gives job ids past the deleted one');
 
 	($rc, $out) = $t->pipelit('db', 'copy', '--to', $pg);
 	is($rc, 1, 'a target holding rows is refused');
@@ -101,6 +109,9 @@ subtest 'copy SQLite -> PostgreSQL -> SQLite' => sub {
 	is($rc, 0, '--force replaces it') or diag($out);
 	my ($rc2, $next) = PipelitTest::psql($pg, "INSERT INTO workflows (name, slug, owner_id) VALUES ('n', 'n', 1) RETURNING id");
 	is($next, "14\n", 'the sequence continues after the copied ids');
+	(undef, $next) = PipelitTest::psql($pg, "INSERT INTO execution_jobs (execution_id, node_id, state, due_ms) "
+		. "VALUES ('e1', 'n5', 'waiting', 0) RETURNING id");
+	is($next, "41\n", 'and job ids continue past a deleted one');
 
 	my $u = PipelitTest->started(db_url => "sqlite:///$back", name => 'a pool starts on the copy') or return;
 	my $tok = login($u, 'copyadmin', 'copy-pass-123');
