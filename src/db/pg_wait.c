@@ -151,10 +151,10 @@ next_result(PGconn *conn, int64_t deadline, PGresult **out)
 
 int
 pg_wait_pipeline(PGconn *conn, int64_t deadline, int *timed_out, int n, int keep,
-		 PGresult **first_error, PGresult **last)
+		 PGresult **first_error, PGresult **kept)
 {
 	*timed_out = 0;
-	*first_error = *last = NULL;
+	*first_error = *kept = NULL;
 	int rc = flush_until(conn, deadline);
 	/* Each query's results end with a NULL; the sync's is one result. */
 	for (int i = 0; i <= n && rc == 0;) {
@@ -179,15 +179,15 @@ pg_wait_pipeline(PGconn *conn, int64_t deadline, int *timed_out, int n, int keep
 		}
 		if (st == PGRES_FATAL_ERROR && *first_error == NULL) {
 			*first_error = r;
-		} else if (i == keep && *last == NULL) {
-			*last = r;
+		} else if (i == keep && *kept == NULL) {
+			*kept = r;
 		} else {
 			PQclear(r);
 		}
 	}
 	PQclear(*first_error);
-	PQclear(*last);
-	*first_error = *last = NULL;
+	PQclear(*kept);
+	*first_error = *kept = NULL;
 	if (rc == 1)
 		expire(conn, NULL, timed_out);
 	return -1;

@@ -39,8 +39,9 @@ void job_clear(struct job *j);
 /* Claims up to max due jobs (queued and due, or leased with the lease
  * expired), earliest first, for owner, leased until now + lease_ms, in one
  * short transaction of their own.  On PostgreSQL each comes with its
- * execution's row (job.row): one round trip for the claim and the loads.  The number claimed (0 when nothing is
- * due), with out[0..n) filled, or DB_FAILED (nothing claimed). */
+ * execution's row (job.row): one round trip for the claim and the loads.
+ * The number claimed (0 when nothing is due), with out[0..n) filled, or
+ * DB_FAILED (nothing claimed). */
 int job_claim_due(struct db *db, const char *owner, int64_t now_ms, int64_t lease_ms,
 		  struct job *out, size_t max);
 
