@@ -50,7 +50,9 @@ if [ "$QUICK" = 1 ]; then
 else
 	ASYNC_N=4000 LATENCY_K=200 CHAIN_K=50 CHAIN_ASYNC_N=100 IDLE_SECONDS=5 RAW_SECONDS=5
 fi
-FIRERS=2
+# Trigger processes firing at once: as many callers as wrk's connections
+# for the synchronous rows (a webhook is called by many clients at once).
+FIRERS=16
 SYNC_CONNS=16
 TABLE=
 MEM_SAMPLER=
@@ -289,10 +291,12 @@ EOF
 }
 
 # The async rate of the pool NAME driven by engine_fire (the trigger's own
-# transaction, no HTTP): prints "rate completed failed drain_s".
+# transaction, no HTTP): prints "rate completed failed drain_s".  With
+# "alone" each firer commits its triggers itself instead of handing them to
+# the pool's trigger writer (the baseline of the writer's row).
 async_by_fire() {
 	local name=$1 out
-	out=$(fire "$name" async bench-branch trigger_webhook "$ASYNC_N" "$FIRERS" 120) ||
+	out=$(fire "$name" async bench-branch trigger_webhook "$ASYNC_N" "$FIRERS" 120 ${2:+"$2"}) ||
 		{ echo "n/a 0 0 0"; return; }
 	echo "$out" >>"$WORK/$name.async"
 	awk '{ for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
@@ -417,6 +421,12 @@ backend_async() {
 	[ "$op" != info ] && v=$(verdict "$judged" "$op" "$limit")
 	row "$label: async executions/s (trigger transactions)" "$shown ($completed completed, $failed failed, ${drain}s)" \
 		"$target" "$v"
+	say "$name: the same, each trigger committed alone (no trigger writer)"
+	local alone
+	read -r alone completed failed drain < <(async_by_fire "$name" alone)
+	row "$label: async executions/s, each trigger committing alone" \
+		"$alone /s; the writer: $(awk -v a="$rate" -v b="$alone" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }') that" \
+		"-" "info"
 	say "$name: asynchronous, 50-node chains ($CHAIN_ASYNC_N at once)"
 	row "$label: node jobs/s, 50-node chains async" "$(chain_throughput "$name") /s" "-" "info"
 }

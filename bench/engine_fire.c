@@ -10,10 +10,12 @@
  * database and its settings come from the environment, as for any pipelit
  * command (DATABASE_URL or PIPELIT_DATA_DIR, PIPELIT_SQLITE_SYNCHRONOUS).
  *
- *   engine_fire async SLUG TRIGGER_TYPE N FIRERS TIMEOUT_S
+ *   engine_fire async SLUG TRIGGER_TYPE N FIRERS TIMEOUT_S [alone]
  *	FIRERS processes start N executions between them as fast as they can;
  *	then waits until the workflow has N more finished executions.  Prints
- *	"fired N fire_s S drain_s S completed C failed F".
+ *	"fired N fire_s S drain_s S completed C failed F".  Each start goes
+ *	through the pool's trigger writer (engine/trigger_relay.h) when it
+ *	runs; with "alone", each firer commits its own.
  *
  *   engine_fire drain SLUG TIMEOUT_S
  *	Waits until no execution of the workflow is pending or running (those
@@ -371,7 +373,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: engine_fire async SLUG TRIGGER_TYPE N FIRERS TIMEOUT_S\n"
+		fprintf(stderr, "usage: engine_fire async SLUG TRIGGER_TYPE N FIRERS TIMEOUT_S [alone]\n"
 				"       engine_fire drain SLUG TIMEOUT_S\n"
 				"       engine_fire raw SECONDS\n"
 				"       engine_fire latency SLUG TRIGGER_TYPE K\n"
@@ -390,7 +392,10 @@ main(int argc, char **argv)
 	 * trigger's process has it. */
 	watch_attach(&cfg, 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (strcmp(argv[1], "async") == 0 && argc == 7)
+	int alone = argc == 8 && strcmp(argv[7], "alone") == 0;
+	if (alone)
+		cfg.trigger_writer = 0;      /* each start commits in its firer */
+	if (strcmp(argv[1], "async") == 0 && (argc == 7 || alone))
 		return fire_async(&cfg, argv[2], argv[3], atol(argv[4]), atoi(argv[5]), atof(argv[6]));
 	if (strcmp(argv[1], "raw") == 0 && argc == 3)
 		return raw_commits(&cfg, atof(argv[2]));

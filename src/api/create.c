@@ -57,10 +57,12 @@ create_answer_take(struct idem_answer *out, int status, struct jw *w)
 	out->body = jw_take(w, &out->len);
 }
 
-int
-api_create(struct req *r, struct db *db, const struct create_ops *ops, void *arg)
+static int
+create_answered(struct req *r, struct db *db, const struct create_ops *ops, void *arg,
+		int standalone)
 {
-	struct idem_request rq = { .user_id = r->user.id, .now = (int64_t)time(NULL) };
+	struct idem_request rq = { .user_id = r->user.id, .now = (int64_t)time(NULL),
+				   .standalone = standalone };
 	if (idempotency_key(r, &rq.key) < 0)
 		return resp_error(r, 422, KEY_MALFORMED);
 	if (rq.key != NULL)
@@ -87,4 +89,16 @@ api_create(struct req *r, struct db *db, const struct create_ops *ops, void *arg
 	default:
 		return resp_db_error(r, db, "create");
 	}
+}
+
+int
+api_create(struct req *r, struct db *db, const struct create_ops *ops, void *arg)
+{
+	return create_answered(r, db, ops, arg, 0);
+}
+
+int
+api_create_standalone(struct req *r, struct db *db, const struct create_ops *ops, void *arg)
+{
+	return create_answered(r, db, ops, arg, 1);
 }

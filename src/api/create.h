@@ -33,6 +33,9 @@ struct create_ops {
  * reused with another request or a malformed key, ops->fail's answer, or
  * the database's. */
 int api_create(struct req *r, struct db *db, const struct create_ops *ops, void *arg);
+/* The same for a create that, with no key, opens its own transaction
+ * (idem_request.standalone): a trigger's start. */
+int api_create_standalone(struct req *r, struct db *db, const struct create_ops *ops, void *arg);
 
 /* For create functions: out takes w's text as a status answer. */
 void create_answer_take(struct idem_answer *out, int status, struct jw *w);

@@ -8,7 +8,9 @@
  * 404 otherwise) and the trigger is looked up only in the slug's
  * workflow.  Both take an Idempotency-Key: the execution is started inside
  * the create's transaction (api/create.h), so a repeated key answers the
- * first execution's id and starts nothing.
+ * first execution's id and starts nothing.  Without a key the start is a
+ * transaction of its own, which the host's trigger writer may commit
+ * together with others (engine/trigger_relay.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -151,7 +153,7 @@ fire(struct req *r, int chat)
 		return 0;
 	static const struct create_ops ops = { start_and_render, answer_refused, started };
 	engine_trigger_abandon();    /* nothing of an earlier request that failed */
-	return api_create(r, db, &ops, &tr);
+	return api_create_standalone(r, db, &ops, &tr);
 }
 
 int

@@ -186,10 +186,19 @@ struct start_arg {
 	int retry_after;
 	char execution_id[EXEC_ID_MAX + 1];
 	const struct config *cfg;
+	int unkeyed;                 /* no delivery id: no repeat waits for the result */
 	struct trigger_outcome run;  /* how far the transaction ran it */
 };
 
 enum { START_LIMIT_RATE = 1001, START_LIMIT_CONCURRENCY, START_GONE };
+
+/* Whether deliveries are counted against a limit (in the start's
+ * transaction, under the webhook's lock). */
+static int
+webhook_limited(const struct webhook_config *c)
+{
+	return c->rate_limit_per_minute > 0 || c->max_concurrency > 0;
+}
 
 static int
 start_delivery(struct db *db, void *arg, struct idem_answer *out)
@@ -219,6 +228,8 @@ start_delivery(struct db *db, void *arg, struct idem_answer *out)
 		.payload = a->payload,
 		.now_ms = now_ms,
 		.again = out->attempt > 0,
+		/* Without a delivery id no repeat can wait for the result. */
+		.result_answered = a->unkeyed,
 	};
 	if (rq.again)
 		trigger_outcome_clear(&a->run);      /* the failed attempt's */
@@ -381,15 +392,15 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 	struct idem_answer ans;
 	int create_rc = 0;
 	int rc;
+	a.unkeyed = rq.key == NULL;
+	/* Nothing to count: the start needs no transaction but its own. */
+	rq.standalone = !webhook_limited(c);
 	engine_trigger_abandon();    /* nothing of an earlier request that failed */
 	int created = idem_create(db, &rq, start_delivery, &a, &ans, &create_rc);
 	if (created != IDEM_CREATED)
 		engine_trigger_abandon();
 	switch (created) {
 	case IDEM_CREATED:
-		/* Without a delivery id no repeat can wait for the result. */
-		if (rq.key == NULL)
-			engine_trigger_result_answered(a.execution_id);
 		req_after_response(r, engine_trigger_publish);
 		rc = answer_started(r, t, ans.status, ans.body, ans.len, a.run.webhook_answer);
 		idem_answer_free(&ans);

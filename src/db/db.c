@@ -310,6 +310,13 @@ db_abandon(struct db *db)
 }
 
 int
+db_fail(struct db *db, enum db_errkind kind, const char *message)
+{
+	db_set_error(db, kind, "%s", message);
+	return db_abandon(db);
+}
+
+int
 db_in_transaction(const struct db *db)
 {
 	return db->ops->in_transaction(db);

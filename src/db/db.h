@@ -54,6 +54,11 @@ struct db_stmt;
  */
 int db_url_parse(const char *url, struct db_url *out, char **err);
 void db_url_free(struct db_url *u);
+/* The path of a file beside the SQLite database of url, "<file><suffix>"
+ * (malloc'd): where every process of the host using that database finds
+ * it.  NULL for PostgreSQL, an in-memory database or a URL that does not
+ * parse. */
+char *db_url_sibling(const char *url, const char *suffix);
 
 /*
  * Opens a handle.  SQLite: turns on WAL, foreign keys and a busy timeout;
@@ -287,6 +292,11 @@ const char *db_errclass_name(enum db_errclass cls);
  * caller give up; returns DB_FAILED.  The one way a model function leaves
  * after a database failure: return db_abandon(db); */
 int db_abandon(struct db *db);
+
+/* Records on the handle a failure met on the way to the database (a
+ * helper process that writes for the caller went quiet), of the given
+ * kind, and gives up as db_abandon() does; returns DB_FAILED. */
+int db_fail(struct db *db, enum db_errkind kind, const char *message);
 
 /* Test hook (reached only through a PIPELIT_TEST_ROUTES route): after the
  * handle's next successful commit, its next statement fails once as if the

@@ -328,3 +328,20 @@ db_url_free(struct db_url *u)
 	free(u->dbname);
 	memset(u, 0, sizeof(*u));
 }
+
+char *
+db_url_sibling(const char *url, const char *suffix)
+{
+	struct db_url u;
+	char *err = NULL;
+	if (url == NULL || db_url_parse(url, &u, &err) != 0) {
+		free(err);
+		return NULL;
+	}
+	char *path = NULL;
+	if (u.backend == DB_SQLITE && u.path != NULL && u.path[0] != '\0' &&
+	    strcmp(u.path, ":memory:") != 0)
+		path = xasprintf("%s%s", u.path, suffix);
+	db_url_free(&u);
+	return path;
+}

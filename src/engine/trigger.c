@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "engine/engine.h"
 #include "engine/topology.h"
+#include "engine/trigger_relay.h"
 #include "events/publisher.h"
 #include "events/ticket.h"
 #include "events/webhook_result.h"
@@ -188,6 +189,14 @@ int
 engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_start *rq,
 		     char *execution_id_out, struct trigger_outcome *out)
 {
+	/* A transaction of its own: one the host's writer may share with
+	 * others (engine/trigger_relay.h).  An id chosen by the caller is a
+	 * request the writer already took, or a schedule's claim. */
+	if (!db_in_transaction(db) && !rq->again && rq->execution_id == NULL) {
+		int rc = trigger_relay_start(cfg, db, rq, execution_id_out, out);
+		if (rc != TRIGGER_RELAY_UNAVAILABLE)
+			return rc;
+	}
 	struct engine *e = engine_for(cfg, db);
 	if (rq->again) {
 		/* The last attempt failed on a stale entry: what it held goes,
@@ -205,6 +214,8 @@ engine_trigger_start(struct db *db, const struct config *cfg, const struct exec_
 		rc = start_once(db, e, rq, NULL, &from_cache, execution_id_out, out);
 	}
 	out->from_cache = from_cache;
+	if (rc == EXEC_OK && rq->result_answered)
+		engine_trigger_result_answered(execution_id_out);
 	return rc;
 }
 

@@ -71,6 +71,9 @@ struct exec_start {
 					* cache, else 0 */
 	int again;                     /* engine_trigger_start: the last attempt failed on a
 					* stale cache entry; this one looks everything up */
+	int result_answered;           /* engine_trigger_start: the caller answers a
+					* synchronous webhook's result itself, so it is not
+					* published on the result channel */
 };
 
 /*

@@ -165,6 +165,14 @@ idem_create(struct db *db, const struct idem_request *rq, idem_create_fn fn, voi
 {
 	memset(out, 0, sizeof(*out));
 	*create_rc = 0;
+	if (rq->key == NULL && rq->standalone) {
+		int rc = fn(db, arg, out);
+		if (rc == 0)
+			return IDEM_CREATED;
+		idem_answer_free(out);
+		*create_rc = rc;
+		return IDEM_CREATE_FAILED;
+	}
 	/* A replay needs no write lock: look first, outside a transaction. */
 	int found = rq->key ? lookup(db, rq, out) : KEY_UNUSED;
 	if (found < 0)

@@ -28,6 +28,10 @@ struct idem_request {
 	const char *key;                      /* NULL: no Idempotency-Key */
 	char request_hash[IDEM_HASH_HEX + 1]; /* of method, path and body */
 	int64_t now;                          /* unix seconds */
+	/* With no key: the create needs no transaction of this one's and
+	 * runs in its own (a trigger's start, which the host's trigger
+	 * writer may then commit together with others: engine/trigger_relay.h). */
+	int standalone;
 };
 
 /* An answer: what is sent now, and what a replay of the key sends (the

@@ -21,12 +21,16 @@ struct child_board {
 enum child_kind {
 	CHILD_RESPONDER,
 	CHILD_EXECUTOR,
+	CHILD_TRIGGER_WRITER,
 };
 
 /* Answers FastCGI requests on listen_fd until SIGTERM or max_requests. */
 int responder_main(const struct config *cfg, int listen_fd, const struct child_board *board);
 /* Waits for work (none exists yet) until SIGTERM. */
 int executor_main(const struct config *cfg);
+/* Commits triggers handed over by this host's processes
+ * (engine/trigger_relay.h) until SIGTERM. */
+int trigger_writer_main(const struct config *cfg, const struct child_board *board);
 
 const char *child_kind_name(enum child_kind kind);
 

@@ -16,18 +16,7 @@
 char *
 dblock_path(const char *database_url)
 {
-	struct db_url u;
-	char *err = NULL;
-	if (database_url == NULL || db_url_parse(database_url, &u, &err) != 0) {
-		free(err);
-		return NULL;
-	}
-	char *path = NULL;
-	if (u.backend == DB_SQLITE && u.path != NULL && u.path[0] != '\0' &&
-	    strcmp(u.path, ":memory:") != 0)
-		path = xasprintf("%s-pool.lock", u.path);
-	db_url_free(&u);
-	return path;
+	return db_url_sibling(database_url, "-pool.lock");
 }
 
 static int

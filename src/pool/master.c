@@ -22,6 +22,7 @@
 #include "model/secrets.h"
 #include "model/setting_startup.h"
 #include "events/watch.h"
+#include "engine/trigger_relay.h"
 #include "pool/backoff.h"
 #include "pool/children.h"
 #include "pool/dblock.h"
@@ -242,12 +243,15 @@ run_child(struct pool *p, struct slot *s, pid_t master)
 	}
 	orphan_watch(master, p->listen_fd);
 	memory_policy_apply(is_responder ? MEMORY_RESPONDER : MEMORY_EXECUTOR);
-	proctitle_set(is_responder ? "serve: responder" : "serve: executor");
+	char title[64];
+	snprintf(title, sizeof title, "serve: %s", child_kind_name(s->kind));
+	proctitle_set(title);
 	struct child_board board = { p->sb, s->entry, master };
 	if (!is_responder)
 		scoreboard_idle(p->sb, s->entry);
-	int rc = is_responder ? responder_main(&p->cfg, p->listen_fd, &board) :
-				executor_main(&p->cfg);
+	int rc = is_responder ? responder_main(&p->cfg, p->listen_fd, &board)
+		 : s->kind == CHILD_TRIGGER_WRITER ? trigger_writer_main(&p->cfg, &board)
+		 : executor_main(&p->cfg);
 	_exit(rc);
 }
 
@@ -257,7 +261,9 @@ spawn_slot(struct pool *p, int i)
 	struct slot *s = &p->slots[i];
 	pid_t master = getpid();
 	s->entry = scoreboard_claim(p->sb, -1,
-				    s->kind == CHILD_RESPONDER ? SB_ROLE_RESPONDER : SB_ROLE_EXECUTOR);
+				    s->kind == CHILD_RESPONDER ? SB_ROLE_RESPONDER
+				    : s->kind == CHILD_TRIGGER_WRITER ? SB_ROLE_TRIGGER_WRITER
+				    : SB_ROLE_EXECUTOR);
 	s->deadline_killed = 0;
 	pid_t pid = fork();
 	if (pid == 0)
@@ -281,10 +287,15 @@ spawn_slot(struct pool *p, int i)
 static void
 init_slots(struct pool *p)
 {
-	p->nslots = p->cfg.responders + p->cfg.executors;
+	/* One trigger writer per pool, when its socket has a place. */
+	char *relay = p->cfg.trigger_writer ? trigger_relay_path(&p->cfg) : NULL;
+	p->nslots = p->cfg.responders + p->cfg.executors + (relay != NULL);
+	free(relay);
 	p->slots = xcalloc((size_t)p->nslots, sizeof(*p->slots));
 	for (int i = 0; i < p->nslots; i++) {
-		p->slots[i].kind = i < p->cfg.responders ? CHILD_RESPONDER : CHILD_EXECUTOR;
+		p->slots[i].kind = i < p->cfg.responders ? CHILD_RESPONDER
+			: i < p->cfg.responders + p->cfg.executors ? CHILD_EXECUTOR
+			: CHILD_TRIGGER_WRITER;
 		p->slots[i].entry = -1;
 	}
 }

@@ -18,7 +18,8 @@
 const char *
 child_kind_name(enum child_kind kind)
 {
-	return kind == CHILD_RESPONDER ? "responder" : "executor";
+	return kind == CHILD_RESPONDER ? "responder"
+	       : kind == CHILD_TRIGGER_WRITER ? "trigger writer" : "executor";
 }
 
 /* The loop's reports go to this responder's scoreboard entry. */

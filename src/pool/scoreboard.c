@@ -117,9 +117,11 @@ scoreboard_release(struct scoreboard *sb, int entry)
 	if (entry < 0)
 		return;
 	struct sb_entry *e = &sb->entries[entry];
-	sb->head.gone_accepted += LOAD(e->accepted);
-	sb->head.gone_requests += LOAD(e->requests);
-	sb->head.gone_slow += LOAD(e->slow);
+	if (e->role != SB_ROLE_TRIGGER_WRITER) {
+		sb->head.gone_accepted += LOAD(e->accepted);
+		sb->head.gone_requests += LOAD(e->requests);
+		sb->head.gone_slow += LOAD(e->slow);
+	}
 	STORE(e->pid, 0);
 }
 
@@ -162,6 +164,15 @@ scoreboard_done(struct scoreboard *sb, int entry, int slow)
 	STORE(e->requests, e->requests + 1);
 	if (slow)
 		STORE(e->slow, e->slow + 1);
+}
+
+void
+scoreboard_triggers(struct scoreboard *sb, int entry, int64_t n)
+{
+	if (sb == NULL || entry < 0)
+		return;
+	struct sb_entry *e = &sb->entries[entry];
+	STORE(e->requests, e->requests + n);
 }
 
 void

@@ -26,7 +26,7 @@
 #define SB_REQUEST_MAX 160
 #define SB_TEXT_MAX 200
 
-enum sb_role { SB_ROLE_RESPONDER = 1, SB_ROLE_EXECUTOR = 2 };
+enum sb_role { SB_ROLE_RESPONDER = 1, SB_ROLE_EXECUTOR = 2, SB_ROLE_TRIGGER_WRITER = 3 };
 
 enum sb_state {
 	SB_STARTING = 0, /* forked, not yet waiting for work */
@@ -105,6 +105,10 @@ void scoreboard_busy(struct scoreboard *sb, int entry, const char *method, const
 void scoreboard_done(struct scoreboard *sb, int entry, int slow);
 void scoreboard_draining(struct scoreboard *sb, int entry);
 void scoreboard_accepted(struct scoreboard *sb, int entry);
+/* The trigger writer: n more triggers committed, shown as its requests
+ * (left out of the pool's totals: the responders that took them counted
+ * their requests already). */
+void scoreboard_triggers(struct scoreboard *sb, int entry, int64_t n);
 
 /* True when any responder other than entry is in a request. */
 int scoreboard_others_busy(const struct scoreboard *sb, int entry);

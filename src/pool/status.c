@@ -54,7 +54,8 @@ view_entry(const struct sb_entry *e, long long now_ms, struct child_view *v)
 	if (v->pid <= 0)
 		return 0;	/* free, or claimed for a child not forked yet */
 	int state = LOAD(e->state);
-	v->role = e->role == SB_ROLE_RESPONDER ? "responder" : "executor";
+	v->role = e->role == SB_ROLE_RESPONDER ? "responder"
+		  : e->role == SB_ROLE_TRIGGER_WRITER ? "triggers" : "executor";
 	v->state = state_name(state);
 	v->accepted = LOAD(e->accepted);
 	v->requests = LOAD(e->requests);
@@ -79,7 +80,8 @@ sum_totals(const struct scoreboard *sb)
 {
 	struct totals t = { sb->head.gone_accepted, sb->head.gone_requests, sb->head.gone_slow };
 	for (int i = 0; i < SB_ENTRIES; i++) {
-		if (LOAD(sb->entries[i].pid) == 0)
+		if (LOAD(sb->entries[i].pid) == 0 ||
+		    sb->entries[i].role == SB_ROLE_TRIGGER_WRITER)
 			continue;
 		t.accepted += LOAD(sb->entries[i].accepted);
 		t.requests += LOAD(sb->entries[i].requests);

@@ -514,6 +514,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		  &cfg->checkpoint_thread_max_messages },
 		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
+		{ "PIPELIT_TRIGGER_WRITER", 0, 1, 1, &cfg->trigger_writer },
 		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },
 		{ "PIPELIT_MAX_BODY_BYTES", 1024, 1L << 30, 10L << 20, &cfg->max_body_bytes },
 		{ "PIPELIT_SHUTDOWN_TIMEOUT_SECONDS", 1, 86400, 30,

@@ -72,6 +72,8 @@ struct config {
 	char *socket_group;      /* PIPELIT_SOCKET_GROUP: the web server's group, or NULL */
 	int responders;          /* PIPELIT_RESPONDERS, 4 */
 	int executors;           /* PIPELIT_EXECUTORS, 1 */
+	long trigger_writer;     /* PIPELIT_TRIGGER_WRITER, 1: the pool runs a trigger writer
+				    (engine/trigger_relay.h); 0 = none, each trigger commits alone */
 	long max_requests;       /* PIPELIT_MAX_REQUESTS, 10000; 0 = never recycle */
 	char *pid_file;          /* PIPELIT_PID_FILE; default <data_dir>/pipelit.pid */
 	long max_body_bytes;     /* PIPELIT_MAX_BODY_BYTES, 10 MiB */

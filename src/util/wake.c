@@ -16,17 +16,7 @@
 char *
 wake_path(const struct config *cfg)
 {
-	struct db_url u;
-	char *err = NULL;
-	if (db_url_parse(cfg->database_url, &u, &err) != 0) {
-		free(err);
-		return NULL;
-	}
-	char *path = NULL;
-	if (u.backend == DB_SQLITE && strcmp(u.path, ":memory:") != 0)
-		path = xasprintf("%s-wake", u.path);
-	db_url_free(&u);
-	return path;
+	return db_url_sibling(cfg->database_url, "-wake");
 }
 
 /* The writer end, opened once per process and kept: a trigger then costs

@@ -44,6 +44,7 @@ sub test_page {
 	my @kids = @{ $s->{children} // [] };
 	is(scalar(grep { $_->{role} eq 'responder' } @kids), 2, 'two responders listed');
 	is(scalar(grep { $_->{role} eq 'executor' } @kids), 1, 'one executor listed');
+	is(scalar(grep { $_->{role} eq 'triggers' } @kids), 1, 'and the trigger writer');
 	# The responder that answered the last /health may not have marked
 	# itself idle yet when the other one reads the scoreboard, so look for
 	# the child serving this very request rather than any busy one.
@@ -91,10 +92,12 @@ sub test_cli {
 	like($out, qr/master pid:\s+${\ $t->master_pid}/, 'it names the master');
 	like($out, qr/^\d+\s+responder\s+/m, 'and lists the responders');
 	like($out, qr/^\d+\s+executor\s+/m, 'and the executor');
+	like($out, qr/^\d+\s+triggers\s+/m, 'and the trigger writer');
 	($rc, $out) = $t->pipelit('status', '--json', '--pid-file', $t->pid_file);
 	my $j = eval { decode_json($out) } // {};
 	is($rc, 0, 'pipelit status --json exits 0');
-	is(scalar @{ $j->{children} // [] }, 3, 'and prints the JSON document with three children');
+	is(scalar @{ $j->{children} // [] }, 4,
+		'and prints the JSON document with four children (the trigger writer one of them)');
 	is($t->stop, 0, 'the pool stops');
 	($rc, $out) = $t->pipelit('status', '--pid-file', $t->pid_file);
 	is($rc, 1, 'pipelit status exits 1 when no pool runs');

@@ -3,7 +3,8 @@
 # process holds it) gets a 503 with Retry-After and nothing is written;
 # the log has one line for it carrying SQLite's message, its code and the
 # request id the client saw in X-Request-Id; once the lock is free the
-# same request succeeds.  SQLite only: holding PostgreSQL's locks past a
+# same request succeeds.  A webhook's trigger, committed by the pool's
+# trigger writer, fails the same way: the writer's error is the caller's.  SQLite only: holding PostgreSQL's locks past a
 # deadline needs the lock_timeout the storage work sets.
 use strict;
 use warnings;
@@ -12,6 +13,7 @@ use File::Temp qw(tempdir);
 use IPC::Open2;
 use PipelitTest;
 use PipelitAuth;
+use PipelitEngine;
 
 need_nginx();
 plan skip_all => 'the sqlite3 command-line shell is not installed'
@@ -27,6 +29,13 @@ sub workflow_count {
 	my ($res, $j) = api_req($t, $alice, 'GET', 'workflows/');
 	return ref $j eq 'HASH' ? $j->{total} : undef;
 }
+
+build_workflow($t, $alice, 'hooked',
+	[ { node_id => 'hook', component_type => 'trigger_webhook',
+	    config => { extra_config => { path => 'blocked-hook' } } },
+	  { node_id => 'r', component_type => 'reply_chat', config => { extra_config => { message => 'x' } } } ],
+	[ [ 'hook', 'r' ] ]) or done_testing(), exit;
+my $before = workflow_count();
 
 # Another process takes the write lock and keeps it until told.
 my $pid = open2(my $out, my $in, 'sqlite3', $db_path);
@@ -49,13 +58,23 @@ like($errors[0] // '', qr/database is locked/, "it carries SQLite's message");
 like($errors[0] // '', qr/transient, code 5\b/, 'its class and code (SQLITE_BUSY)');
 like($errors[0] // '', qr/answered 503/, 'and what the client was told');
 
+my $hook = $t->request('POST', '/api/v1/webhooks/blocked-hook',
+	{ content => '{}', headers => { 'Content-Type' => 'application/json' } });
+is($hook->{status}, 503, "a webhook whose trigger the writer cannot commit gets 503 as well");
+like($hook->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');
+like(($t->json($hook) // {})->{detail} // '', qr/busy/i, "the detail says the database is busy");
+
 print $in "ROLLBACK;\n.quit\n";
 close $in;
 waitpid($pid, 0);
 
-is(workflow_count(), 0, 'the refused create wrote nothing');
+is(workflow_count(), $before, 'the refused create wrote nothing');
+is($t->db_query("SELECT count(*) FROM workflow_executions"), 0, 'nor the refused trigger');
 ($res, $j) = api_req($t, $alice, 'POST', 'workflows/', { name => 'Blocked' });
 is($res->{status}, 201, 'with the lock free, the same create succeeds');
-is(workflow_count(), 1, 'once');
+is(workflow_count(), $before + 1, 'once');
+$hook = $t->request('POST', '/api/v1/webhooks/blocked-hook',
+	{ content => '{}', headers => { 'Content-Type' => 'application/json' } });
+is($hook->{status}, 202, 'and so does the webhook');
 
 done_testing();
