@@ -411,7 +411,7 @@ agents_main() {
 	printf '\nbench/agents.sh%s on %s (%s cores), %s; load average %s at the start, %s at the end\n' \
 		"$([ "$QUICK" = 1 ] && echo ' --quick')" "$(uname -n)" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M UTC')" \
 		"$load_start" "$(load1)"
-	printf 'pool: 4 responders, 1 executor (2 where said); agent: chat -> agent + ai_model (openai_compatible, streamed)\n\n'
+	printf 'pool: %s responders, 1 executor (2 where said); agent: chat -> agent + ai_model (openai_compatible, streamed)\n\n' "$POOL_RESPONDERS"
 	{ printf 'row\tmeasured\ttarget\tverdict\n'; cat "$TABLE"; } | column -t -s $'\t' | sed 's/^/  /'
 	grep -hE '\[(ERROR|WARNING)\]' "$WORK"/sqlite.log "$WORK"/postgres.log 2>/dev/null | sort | uniq -c |
 		sort -rn | head -5 | sed 's/^/pool log: /' || true

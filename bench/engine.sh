@@ -50,6 +50,9 @@ if [ "$QUICK" = 1 ]; then
 else
 	ASYNC_N=4000 LATENCY_K=200 CHAIN_K=50 CHAIN_ASYNC_N=100 IDLE_SECONDS=5 RAW_SECONDS=5
 fi
+# The pool as configured by default: 8 responders (pipelit serve's default
+# since the trigger writer), 1 executor.
+POOL_RESPONDERS=8
 # Trigger processes firing at once: as many callers as wrk's connections
 # for the synchronous rows (a webhook is called by many clients at once).
 FIRERS=16
@@ -353,7 +356,7 @@ chain_throughput() {
 		END { printf "%.0f\n", (v["drain_s"] > 0 ? 50 * v["completed"] / v["drain_s"] : 0) }' <<<"$out"
 }
 
-# backend_up NAME VAR=VALUE...: a pool of its own (4 responders, 1
+# backend_up NAME VAR=VALUE...: a pool of its own ($POOL_RESPONDERS responders, 1
 # executor) with those settings, its nginx, a user with an API key and the
 # workflows; BASE is its URL.
 backend_up() {
@@ -362,7 +365,7 @@ backend_up() {
 	# Live events go to this pool's own nginx (nchan), as in a deployment;
 	# a synchronous webhook's caller waits there for the result.
 	set -- EVENTS_PUBLISH_URL="unix:$WORK/front_$name/publish/events.sock" "$@"
-	say "$name: starting a pool (4 responders, 1 executor)"
+	say "$name: starting a pool ($POOL_RESPONDERS responders, 1 executor)"
 	start_named_pool "$name" "$@"
 	start_nginx "front_$name" "$WORK/$name.sock"
 	BASE="http://127.0.0.1:$NGINX_PORT"
@@ -557,7 +560,7 @@ wrk_field() { awk -v l="$1" -v c="$2" '$1 == l { print $c }' "$WORK/results" | t
 print_engine_table() {
 	printf '\nbench/engine.sh%s on %s (%s cores), %s\n' "$([ "$QUICK" = 1 ] && echo ' --quick')" \
 		"$(uname -n)" "$(nproc)" "$(date -u '+%Y-%m-%d %H:%M UTC')"
-	printf 'workflow: webhook -> switch -> a | b -> reply; pool: 4 responders, 1 executor\n\n'
+	printf 'workflow: webhook -> switch -> a | b -> reply; pool: %s responders, 1 executor\n\n' "$POOL_RESPONDERS"
 	awk -F'\t' '
 		{ l[NR] = $1; v[NR] = $2; t[NR] = $3; s[NR] = $4; if (length($1) > w1) w1 = length($1)
 		  if (length($2) > w2) w2 = length($2) }

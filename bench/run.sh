@@ -72,12 +72,14 @@ start_nginx() {
 	NGINX_PORT=$port
 }
 
-# The environment of the benchmarked pool: SQLite in a data dir of its own.
+# The environment of the benchmarked pool: SQLite in a data dir of its own;
+# POOL_RESPONDERS responders (4 unless a script says otherwise: the
+# targets of this script's pool were set for 4).
 pool_env() {
 	local data=$1
 	shift
 	env -i PATH="$PATH" HOME="${HOME:-/tmp}" PIPELIT_DATA_DIR="$data" \
-		PIPELIT_RESPONDERS=4 PIPELIT_EXECUTORS=1 LOG_LEVEL=WARNING \
+		PIPELIT_RESPONDERS="${POOL_RESPONDERS:-4}" PIPELIT_EXECUTORS=1 LOG_LEVEL=WARNING \
 		FIELD_ENCRYPTION_KEY="$KEY" SECRET_KEY=bench-secret \
 		${POOL_EXTRA_ENV[@]+"${POOL_EXTRA_ENV[@]}"} "$@"
 }

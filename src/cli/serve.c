@@ -42,7 +42,7 @@ serve_usage(FILE *out)
 		"  PIPELIT_SOCKET          unix socket path or HOST:PORT; a bare PORT binds 127.0.0.1\n"
 		"                          (default <data dir>/pipelit.sock)\n"
 		"  PIPELIT_SOCKET_MODE     permissions of the unix socket, octal (default 0660)\n"
-		"  PIPELIT_RESPONDERS      responder processes (default 4)\n"
+		"  PIPELIT_RESPONDERS      responder processes (default 8)\n"
 		"  PIPELIT_EXECUTORS       executor processes (default 1)\n"
 		"  PIPELIT_MAX_REQUESTS    requests before a responder is recycled (default 10000)\n"
 		"  PIPELIT_PID_FILE        PID file (default <data dir>/pipelit.pid)\n"

@@ -512,7 +512,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		{ "PIPELIT_MAX_IMPORT_BYTES", 1024, 1L << 30, 8L << 20, &cfg->max_import_bytes },
 		{ "CHECKPOINT_THREAD_MAX_MESSAGES", 1, 1000000, 200,
 		  &cfg->checkpoint_thread_max_messages },
-		{ "PIPELIT_RESPONDERS", 1, 256, 4, &responders },
+		{ "PIPELIT_RESPONDERS", 1, 256, 8, &responders },
 		{ "PIPELIT_EXECUTORS", 0, 256, 1, &executors },
 		{ "PIPELIT_TRIGGER_WRITER", 0, 1, 1, &cfg->trigger_writer },
 		{ "PIPELIT_MAX_REQUESTS", 0, LONG_MAX, 10000, &cfg->max_requests },
@@ -551,8 +551,13 @@ config_load(struct config *cfg, const char *env_file, char **err)
 			goto out;
 	}
 	cfg->executors = (int)executors;
-	if (cfg->password_checks == 0)
-		cfg->password_checks = responders / 2 > 0 ? responders / 2 : 1;
+	if (cfg->password_checks == 0) {
+		/* Argon2id is all CPU: more checks at once than cores finish
+		 * none sooner, and each holds its 19 MiB. */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		long half = responders / 2;
+		cfg->password_checks = half > cpus && cpus > 0 ? cpus : half > 0 ? half : 1;
+	}
 
 	v = setting(&ef, "PIPELIT_SQLITE_SYNCHRONOUS");
 	cfg->sqlite_synchronous = 2;

@@ -70,7 +70,7 @@ struct config {
 	char *socket;            /* PIPELIT_SOCKET: unix path, or HOST:PORT; default <data_dir>/pipelit.sock */
 	int socket_mode;         /* PIPELIT_SOCKET_MODE (octal), 0660 */
 	char *socket_group;      /* PIPELIT_SOCKET_GROUP: the web server's group, or NULL */
-	int responders;          /* PIPELIT_RESPONDERS, 4 */
+	int responders;          /* PIPELIT_RESPONDERS, 8 */
 	int executors;           /* PIPELIT_EXECUTORS, 1 */
 	long trigger_writer;     /* PIPELIT_TRIGGER_WRITER, 1: the pool runs a trigger writer
 				    (engine/trigger_relay.h); 0 = none, each trigger commits alone */

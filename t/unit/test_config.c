@@ -129,6 +129,20 @@ test_load(void)
 	is_int(cfg.responders, 5, "value from the environment");
 	config_free(&cfg);
 
+	/* Password checks: half the responders, at most the CPUs (Argon2id
+	 * is all CPU), at least 1. */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	setenv("PIPELIT_RESPONDERS", "64", 1);
+	unsetenv("PIPELIT_PASSWORD_CHECKS");
+	ok(config_load(&cfg, NULL, &err) == 0, "64 responders load");
+	is_int(cfg.password_checks, cpus > 0 && cpus < 32 ? cpus : 32,
+	       "password checks: half the responders, at most the CPUs");
+	config_free(&cfg);
+	setenv("PIPELIT_RESPONDERS", "1", 1);
+	ok(config_load(&cfg, NULL, &err) == 0, "1 responder loads");
+	is_int(cfg.password_checks, 1, "password checks: at least 1");
+	config_free(&cfg);
+
 	setenv("PIPELIT_RESPONDERS", "many", 1);
 	ok(config_load(&cfg, NULL, &err) != 0, "invalid value stops loading");
 	ok(err && strstr(err, "PIPELIT_RESPONDERS"), "message names the variable: %s", err);
