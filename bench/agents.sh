@@ -49,6 +49,9 @@ done
 # engine.sh brings run.sh, api_client.sh and pg_cluster.sh; sourced, it
 # only defines (pools, nginx, the memory sampler, engine_fire, percentiles).
 . "$(dirname "${BASH_SOURCE[0]}")/engine.sh" "${ENGINE_ARGS[@]}"
+# The CPU rows' firing processes: 2, as before engine.sh's async rows
+# took 16, so the rows stay comparable with earlier runs.
+CPU_FIRERS=2
 
 CONC_N=200          # chats started at once
 SLOW_DELAY=0.2      # the slow double's answer time, s
@@ -279,13 +282,16 @@ perf_stop() {
 }
 
 # cpu_per_run NAME SLUG: us of pool CPU per execution of SLUG, N started
-# by the trigger's own transaction; prints "total executors responders completed".
+# by the trigger's own transaction, which each firer commits itself (not
+# the pool's trigger writer: the rows count the engine's work, as they did
+# before the writer); prints "total executors responders completed".
 cpu_per_run() {
 	local name=$1 slug=$2 before after out tck
 	tck=$(getconf CLK_TCK)
 	sleep 0.5   # what came before settles
 	before=$(pool_ticks "$name")
-	out=$(fire "$name" async "$slug" trigger_chat "$CPU_N" "$FIRERS" "$CPU_TIMEOUT") || out="completed 0"
+	out=$(fire "$name" async "$slug" trigger_chat "$CPU_N" "$CPU_FIRERS" "$CPU_TIMEOUT" alone) ||
+		out="completed 0"
 	after=$(pool_ticks "$name")
 	echo "$out" >>"$WORK/$name.cpu"
 	awk -v b="$before" -v a="$after" -v n="$CPU_N" -v tck="$tck" -v out="$out" 'BEGIN {
@@ -336,7 +342,7 @@ strace_turns() {
 	tracer=$!
 	sleep 1
 	read -r c0 r0 < <(double_stats "$FAST_BASE")
-	fire "$name" async agent-fast trigger_chat "$STRACE_N" "$FIRERS" "$CPU_TIMEOUT" >/dev/null || true
+	fire "$name" async agent-fast trigger_chat "$STRACE_N" "$CPU_FIRERS" "$CPU_TIMEOUT" alone >/dev/null || true
 	read -r c1 r1 < <(double_stats "$FAST_BASE")
 	kill -INT "$tracer" 2>/dev/null || true
 	wait "$tracer" 2>/dev/null || true
