@@ -5,8 +5,9 @@
  * A trigger's transaction is short, but each one alone pays a commit: the
  * write lock, the log's sync, and on SQLite the re-reading of every page
  * another process's commit made stale.  So a process that starts an
- * execution in a transaction of its own (a webhook with no delivery id,
- * `pipelit run`, the bench's firers) hands the request to the pool's
+ * execution in a transaction of its own (a webhook with no delivery id
+ * and no limits, execute and chat without an Idempotency-Key, `pipelit
+ * run`, the bench's firers) hands the request to the pool's
  * trigger writer (pool/trigger_writer.c) over a Unix socket beside the
  * database, and waits for its answer.  The writer runs every request that
  * arrived meanwhile in one transaction (engine_trigger_start() each, as
@@ -58,10 +59,10 @@ char *trigger_relay_path(const struct config *cfg);
 /*
  * Starts rq through the host's writer: EXEC_OK with *out and
  * execution_id_out as engine_trigger_start() gives them, another
- * exec_result the writer's, EXEC_DB_ERROR when the outcome is unknown
- * (the writer did not answer in time), or TRIGGER_RELAY_UNAVAILABLE.
- * db is the caller's handle, used only to look the execution up after a
- * writer died.
+ * exec_result the writer's, EXEC_DB_ERROR (the writer's database failed,
+ * or the outcome is unknown: the writer did not answer in time), or
+ * TRIGGER_RELAY_UNAVAILABLE.  db is the caller's handle: an EXEC_DB_ERROR
+ * is described on it, and it looks the execution up after a writer died.
  */
 int trigger_relay_start(const struct config *cfg, struct db *db, const struct exec_start *rq,
 			char *execution_id_out, struct trigger_outcome *out);
