@@ -91,6 +91,12 @@ send_bytes(int fd, const char *p, size_t n, int64_t deadline_ms)
 	return 0;
 }
 
+size_t
+trigger_relay_frame_len(const unsigned char head[4])
+{
+	return (size_t)head[0] << 24 | (size_t)head[1] << 16 | (size_t)head[2] << 8 | head[3];
+}
+
 int
 trigger_relay_send(int fd, const char *msg, size_t len, int64_t deadline_ms)
 {
@@ -136,7 +142,7 @@ recv_message(int fd, char **msg, size_t *len, int64_t deadline_ms)
 	int rc = recv_bytes(fd, (char *)head, sizeof head, deadline_ms);
 	if (rc != 1)
 		return rc;
-	size_t n = (size_t)head[0] << 24 | (size_t)head[1] << 16 | (size_t)head[2] << 8 | head[3];
+	size_t n = trigger_relay_frame_len(head);
 	if (n > TRIGGER_RELAY_MESSAGE_MAX)
 		return 0;
 	char *buf = xmalloc(n + 1);
@@ -153,43 +159,30 @@ recv_message(int fd, char **msg, size_t *len, int64_t deadline_ms)
 
 /* --- the request and its answer ------------------------------------------------ */
 
-static void
-kstr_or_null(struct jw *w, const char *key, const char *v)
-{
-	jw_key(w, key);
-	jw_str(w, v);
-}
-
 static char *
 request_encode(const struct exec_start *rq, const char *id, size_t *len)
 {
 	struct jw w;
 	jw_init(&w);
 	jw_obj_begin(&w);
-	kstr_or_null(&w, "slug", rq->workflow_slug);
-	jw_key(&w, "owner");
-	jw_int(&w, rq->owner);
-	jw_key(&w, "user");
-	jw_int(&w, rq->user_profile_id);
-	kstr_or_null(&w, "type", rq->trigger_type);
-	kstr_or_null(&w, "node", rq->trigger_node_id);
-	jw_key(&w, "payload");
+	jw_kstr(&w, "slug", rq->workflow_slug);
+	jw_kint(&w, "owner", rq->owner);
+	jw_kint(&w, "user", rq->user_profile_id);
+	jw_kstr(&w, "type", rq->trigger_type);
+	jw_kstr(&w, "node", rq->trigger_node_id);
+	JW_KEY(&w, "payload");
 	if (rq->payload)
 		jw_json(&w, rq->payload);
 	else
 		jw_null(&w);
-	kstr_or_null(&w, "thread", rq->thread_id);
-	jw_key(&w, "per_user");
-	jw_bool(&w, rq->thread_per_user);
-	kstr_or_null(&w, "parent", rq->parent_execution_id);
-	kstr_or_null(&w, "parent_node", rq->parent_node_id);
-	jw_key(&w, "now");
-	jw_int(&w, rq->now_ms);
-	kstr_or_null(&w, "id", id);
-	jw_key(&w, "no_notify");
-	jw_bool(&w, rq->no_notify);
-	jw_key(&w, "answered");
-	jw_bool(&w, rq->result_answered);
+	jw_kstr(&w, "thread", rq->thread_id);
+	jw_kbool(&w, "per_user", rq->thread_per_user);
+	jw_kstr(&w, "parent", rq->parent_execution_id);
+	jw_kstr(&w, "parent_node", rq->parent_node_id);
+	jw_kint(&w, "now", rq->now_ms);
+	jw_kstr(&w, "id", id);
+	jw_kbool(&w, "no_notify", rq->no_notify);
+	jw_kbool(&w, "answered", rq->result_answered);
 	jw_obj_end(&w);
 	return jw_take(&w, len);
 }
@@ -246,20 +239,16 @@ trigger_answer_encode(int rc, const char *execution_id, const struct trigger_out
 	struct jw w;
 	jw_init(&w);
 	jw_obj_begin(&w);
-	jw_key(&w, "rc");
-	jw_int(&w, rc);
+	jw_kint(&w, "rc", rc);
 	if (rc == EXEC_DB_ERROR && err != NULL) {
-		jw_key(&w, "error_kind");
-		jw_int(&w, err->kind);
-		kstr_or_null(&w, "error", err->message);
+		jw_kint(&w, "error_kind", err->kind);
+		jw_kstr(&w, "error", err->message);
 	}
-	kstr_or_null(&w, "id", execution_id);
-	kstr_or_null(&w, "status", o->status);
-	jw_key(&w, "queued");
-	jw_bool(&w, o->queued);
-	jw_key(&w, "from_cache");
-	jw_bool(&w, o->from_cache);
-	kstr_or_null(&w, "answer", o->webhook_answer);
+	jw_kstr(&w, "id", execution_id);
+	jw_kstr(&w, "status", o->status);
+	jw_kbool(&w, "queued", o->queued);
+	jw_kbool(&w, "from_cache", o->from_cache);
+	jw_kstr(&w, "answer", o->webhook_answer);
 	jw_obj_end(&w);
 	return jw_take(&w, len);
 }

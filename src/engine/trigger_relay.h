@@ -86,6 +86,9 @@ struct db_error;
 char *trigger_answer_encode(int rc, const char *execution_id, const struct trigger_outcome *o,
 			    const struct db_error *err, size_t *len);
 
+/* Framing: a message's length, from its 4-byte head. */
+size_t trigger_relay_frame_len(const unsigned char head[4]);
+
 /* Framing: sends one message on a blocking or non-blocking fd within
  * deadline_ms; 0 or -1. */
 int trigger_relay_send(int fd, const char *msg, size_t len, int64_t deadline_ms);

@@ -141,8 +141,7 @@ take_requests(struct writer *w, struct client *c)
 {
 	size_t at = 0;
 	while (c->len - at >= 4 && w->n_items < BATCH_MAX) {
-		const unsigned char *h = (const unsigned char *)c->buf + at;
-		size_t n = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+		size_t n = trigger_relay_frame_len((const unsigned char *)c->buf + at);
 		if (n > TRIGGER_RELAY_MESSAGE_MAX)
 			return -1;
 		if (c->len - at - 4 < n)
