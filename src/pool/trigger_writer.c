@@ -228,8 +228,10 @@ run_batch(struct writer *w)
 static void
 answer_batch(struct writer *w)
 {
+	int64_t committed = 0;
 	for (size_t i = 0; i < w->n_items; i++) {
 		struct item *it = &w->items[i];
+		committed += it->rc == EXEC_OK;
 		size_t len;
 		char *msg = trigger_answer_encode(it->rc, it->req.rq.execution_id, &it->out,
 						  it->rc == EXEC_DB_ERROR ? &it->err : NULL, &len);
@@ -240,7 +242,8 @@ answer_batch(struct writer *w)
 		trigger_outcome_clear(&it->out);
 		trigger_request_free(&it->req);
 	}
-	scoreboard_triggers(w->board->sb, w->board->entry, (int64_t)w->n_items);
+	/* /status counts what was committed, not what was refused. */
+	scoreboard_triggers(w->board->sb, w->board->entry, committed);
 	w->n_items = 0;
 	/* Committed and answered: now the events, then the executors. */
 	engine_trigger_publish();

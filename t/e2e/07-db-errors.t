@@ -4,8 +4,9 @@
 # the log has one line for it carrying SQLite's message, its code and the
 # request id the client saw in X-Request-Id; once the lock is free the
 # same request succeeds.  A webhook's trigger, committed by the pool's
-# trigger writer, fails the same way: the writer's error is the caller's.  SQLite only: holding PostgreSQL's locks past a
-# deadline needs the lock_timeout the storage work sets.
+# trigger writer, fails the same way: the writer's error is the caller's.
+# SQLite only; 71-trigger-writer.t holds a lock past PostgreSQL's
+# lock_timeout for the writer's error there.
 use strict;
 use warnings;
 use Test::More;

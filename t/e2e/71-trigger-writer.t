@@ -8,13 +8,18 @@
 #  - SIGKILLed while callers keep coming: every 202 names an execution that
 #    exists and runs, none runs twice, other answers are 503 with
 #    Retry-After, and the master starts a new writer that takes over;
-#  - PIPELIT_TRIGGER_WRITER=0: no writer, and triggers work as before.
+#  - PIPELIT_TRIGGER_WRITER=0: no writer, and triggers work as before;
+#  - PostgreSQL: a trigger the writer cannot commit (another session holds
+#    a lock on the executions past lock_timeout) is the caller's 503 with
+#    Retry-After, nothing is stored, and the same delivery succeeds once
+#    the lock is gone (07-db-errors.t does the same on SQLite).
 # Both backends.
 use strict;
 use warnings;
 use Test::More;
 use JSON::PP;
 use HTTP::Tiny;
+use IPC::Open2;
 use PipelitTest;
 use PipelitAuth;
 use PipelitEngine;
@@ -195,6 +200,39 @@ sub test_execute_and_chat {
 	is($ids[1], $ids[0], 'with a key, a repeat answers the first execution (its own transaction)');
 }
 
+# PostgreSQL: the writer's database error reaches the caller as its own.
+sub test_writer_db_error {
+	my ($t, $tok) = @_;
+	webhook_workflow($t, $tok, 'locked', 'locked-hook') or return;
+	my $deliver = sub {
+		return $t->request('POST', '/api/v1/webhooks/locked-hook',
+			{ content => '{"text":"x"}', headers => { 'Content-Type' => 'application/json' } });
+	};
+	# Another session locks the executions' table and keeps the lock
+	# until told: the writer's INSERT waits its lock_timeout and fails.
+	my $pid = open2(my $out, my $in, 'psql', '-X', '-q', '-At', '-d', $t->db_url);
+	print $in "BEGIN;\nLOCK TABLE workflow_executions IN ACCESS EXCLUSIVE MODE;\nSELECT 'held';\n";
+	$in->flush;
+	my $line = <$out> // '';
+	is($line, "held\n", 'another session holds a lock on the executions');
+	my $before = (writer_status($t) // {})->{requests} // 0;
+	my $res = $deliver->();
+	is($res->{status}, 503, 'a webhook whose trigger the writer cannot commit gets 503');
+	like($res->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');
+	like(($t->json($res) // {})->{detail} // '', qr/busy/i, 'the detail says the database is busy');
+	is((writer_status($t) // {})->{requests} // 0, $before, 'the writer counted no trigger');
+	print $in "ROLLBACK;\n\\q\n";
+	close $in;
+	waitpid($pid, 0);
+	is($t->db_query("SELECT count(*) FROM workflow_executions e JOIN workflows w "
+		. "ON w.id = e.workflow_id WHERE w.slug = 'locked'"), 0, 'nothing was stored');
+	$res = $deliver->();
+	is($res->{status}, 202, 'with the lock gone, the same delivery is accepted');
+	my $id = ($t->json($res) // {})->{execution_id};
+	is(wait_execution($t, $id // 'none')->{status}, 'completed', 'and its execution completes');
+	ok((writer_status($t) // {})->{requests} > $before, 'through the writer');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url) or return;
@@ -204,7 +242,15 @@ for_each_backend(sub {
 	subtest writer_killed => sub { test_writer_killed($t, $alice, $backend) };
 	$t->stop;
 
-	return unless $backend eq 'sqlite';
+	if ($backend eq 'postgresql') {
+		# A lock_timeout of 1 s (half the query timeout).
+		my $pg = PipelitTest->started(db_url => $db_url,
+			env => { PIPELIT_DB_QUERY_TIMEOUT_SECONDS => 2 }) or return;
+		my $bob = make_user($pg, 'bob', 'bob-pass-1', 'normal') or return;
+		subtest writer_db_error => sub { test_writer_db_error($pg, $bob) };
+		$pg->stop;
+		return;
+	}
 	my $dir = $t->dir;
 	my $off = PipelitTest->started(db_url => $db_url,
 		env => { PIPELIT_TRIGGER_WRITER => 0 }) or return;
