@@ -327,24 +327,17 @@ static int
 after_writer_died(const struct config *cfg, struct db *db, const char *id,
 		  char *execution_id_out, struct trigger_outcome *out)
 {
-	struct jw w;
-	jw_init(&w);
-	int rc = execution_status_write(db, id, EXEC_ANY_OWNER, &w);
-	json_t *row = rc == EXEC_OK ? jw_to_json(&w) : NULL;
-	jw_free(&w);
+	int rc = execution_status_read(db, id, out->status, sizeof out->status);
 	if (rc == EXEC_NOT_FOUND && db_backend_of(db) == DB_SQLITE)
 		return TRIGGER_RELAY_UNAVAILABLE;  /* a dead writer's commit cannot land later */
 	if (rc == DB_FAILED)
 		return DB_FAILED;
-	if (row == NULL)
+	if (rc != EXEC_OK)
 		/* PostgreSQL may still be committing what the writer sent:
 		 * the outcome is unknown, and the caller must not run it again. */
 		return db_fail(db, DB_ERR_CONNECTION,
 			       "the trigger writer went before answering; the execution may "
 			       "still be committed");
-	snprintf(out->status, sizeof out->status, "%s",
-		 json_string_value(json_object_get(row, "status")) ?: "");
-	json_decref(row);
 	memcpy(execution_id_out, id, EXEC_ID_MAX + 1);
 	/* Its wake-up may have gone with the writer. */
 	if (execution_notify_executors(db) != EXEC_OK)

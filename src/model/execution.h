@@ -136,6 +136,9 @@ int execution_out_write(struct db *db, const char *execution_id, int64_t owner, 
  * client that reloaded skips events up to it). */
 int execution_detail_write(struct db *db, const char *execution_id, int64_t owner,
 			   struct jw *w);
+/* The execution's status into status (cap bytes), whoever owns it:
+ * EXEC_OK, EXEC_NOT_FOUND or DB_FAILED. */
+int execution_status_read(struct db *db, const char *execution_id, char *status, size_t cap);
 /* {execution_id, status, ...} for GET /executions/{id}/status/. */
 int execution_status_write(struct db *db, const char *execution_id, int64_t owner,
 			   struct jw *w);

@@ -274,6 +274,25 @@ execution_detail_write(struct db *db, const char *execution_id, int64_t owner, s
 }
 
 int
+execution_status_read(struct db *db, const char *execution_id, char *status, size_t cap)
+{
+	if (cap > 0)
+		status[0] = '\0';
+	if (!id_plausible(execution_id))
+		return EXEC_NOT_FOUND;
+	struct db_stmt *st = db_prepare(db,
+		"SELECT status FROM workflow_executions WHERE execution_id = ?");
+	if (st == NULL)
+		return db_abandon(db);
+	db_bind_text(st, 1, execution_id, -1);
+	int rc = db_step(st);
+	if (rc == DB_ROW && cap > 0)
+		snprintf(status, cap, "%s", db_column_text(st, 0) ? db_column_text(st, 0) : "");
+	db_reset(st);
+	return rc == DB_ROW ? EXEC_OK : rc == DB_DONE ? EXEC_NOT_FOUND : db_abandon(db);
+}
+
+int
 execution_status_write(struct db *db, const char *execution_id, int64_t owner, struct jw *w)
 {
 	if (!id_plausible(execution_id))
