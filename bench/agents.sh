@@ -166,11 +166,16 @@ burst() {
 		"$WORK/$name.conc$execs")
 }
 
+# ideal_ratio MS: a burst's wall time as a multiple of the ideal (the
+# slow double's answer time).
+ideal_ratio() { awk -v w="$1" -v d="$SLOW_DELAY" 'BEGIN { printf "%.2f\n", w / (d * 1000) }'; }
+
 # concurrency NAME LABEL EXECUTORS: CONC_N chats at once through the API
-# against the slow double, BURSTS times (each after the last has drained;
-# the first opens the executor's connections to the double, the later
-# ones reuse them, as a pool that has served before does).  The row is
-# the median burst's; the rows after it describe the last burst.
+# against the slow double, BURSTS times, each after the last has drained,
+# on a pool just (re)started.  The row is the median burst's; with more
+# than one burst, the first gets a row of its own (a started pool's first
+# burst is the slowest: bench/README.md), and the rows after it describe
+# the last burst.
 concurrency() {
 	local name=$1 label=$2 execs=$3 t0 ok wall walls=() median ratio p50 p99 done_n completed k
 	say "$name: $CONC_N chats at once through the API, the double answering after ${SLOW_DELAY}s, $execs executor(s), $BURSTS burst(s)"
@@ -184,7 +189,7 @@ concurrency() {
 	done_n=$(wc -l <"$WORK/$name.conc$execs")
 	completed=$(grep -c 'status completed' "$WORK/$name.conc$execs" || true)
 	awk '{ print "lat_us", $4 - $2 }' "$WORK/$name.conc$execs" >"$WORK/$name.conc${execs}_lat"
-	ratio=$(awk -v w="$median" -v d="$SLOW_DELAY" 'BEGIN { printf "%.2f\n", w / (d * 1000) }')
+	ratio=$(ideal_ratio "$median")
 	p50=$(percentile 50 lat_us "$WORK/$name.conc${execs}_lat")
 	p99=$(percentile 99 lat_us "$WORK/$name.conc${execs}_lat")
 	LAST_RATIO=$ratio
@@ -194,7 +199,7 @@ concurrency() {
 		"$median ms = ${ratio}x ideal, $(awk -v w="$median" -v d="$DOUBLE_MS" 'BEGIN { printf "%.2f", (d > 0 ? w / d : 0) }')x the double alone (${each}last burst's answers: $ok; $completed of $done_n executions completed)" \
 		"<= 600 ms (3x)" "$(verdict "$ratio" le 3)"
 	if [ "$BURSTS" -gt 1 ]; then
-		ratio=$(awk -v w="${walls[0]}" -v d="$SLOW_DELAY" 'BEGIN { printf "%.2f", w / (d * 1000) }')
+		ratio=$(ideal_ratio "${walls[0]}")
 		row "$label, $execs executor(s): the first burst after the pool restarted, first request to last completed" \
 			"${walls[0]} ms = ${ratio}x ideal" "<= 600 ms (3x)" "$(verdict "$ratio" le 3)"
 		label="$label (last burst)"
