@@ -110,7 +110,9 @@ scenario(async ({ page }) => {
   await shot(page, 'settings-saved');
   await page.getByRole('button', { name: 'Give Log level back to the environment' }).click();
   await page.getByRole('button', { name: 'Save changes' }).click();
-  await setting('Log level').getByText('set here').waitFor({ state: 'detached' });
+  // The field shows "from the environment" as soon as it is given back; the
+  // note under it goes only once the saved settings have been read again.
+  await setting('Log level').getByText("(the environment's value after saving)").waitFor({ state: 'detached' });
   ok((await call('GET', '/settings/', { key })).sources.log_level !== 'database', 'giving a field back removes the stored value');
   await page.getByRole('button', { name: 'Check again' }).click();
   await page.getByRole('status').filter({ hasText: 'Checked just now.' }).waitFor();
