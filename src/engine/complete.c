@@ -665,7 +665,12 @@ start_child(struct commit *c, struct touched *t, struct ran_job *r, int node,
 static int
 finish_job(struct commit *c, struct ran_job *r)
 {
-	return r->job.id == 0 ? 1 : job_finish(c->e->db, r->job.id, c->e->owner, r->job.attempt);
+	if (r->job.id == 0)
+		return 1;
+	if (!r->held)
+		return 0;
+	r->held = 0;
+	return job_finish_held(c->e->db, r->job.id) == 0 ? 1 : DB_FAILED;
 }
 
 static int64_t
@@ -1085,6 +1090,44 @@ touch_in_order(struct commit *c)
 	return rc;
 }
 
+/* Marks the batch's jobs this executor still holds, after their executions'
+ * rows are locked (the order every transaction takes them in): one query
+ * for the batch instead of one per job, and each held job's delete then
+ * needs no answer.  0 or DB_FAILED. */
+static int
+hold_jobs(struct engine *e)
+{
+	size_t cap = e->n_batch ? e->n_batch : 1;
+	int64_t *ids = xcalloc(cap, sizeof *ids);
+	int *attempts = xcalloc(cap, sizeof *attempts);
+	int *held = xcalloc(cap, sizeof *held);
+	size_t *at = xcalloc(cap, sizeof *at);
+	size_t n = 0;
+	for (size_t i = 0; i < e->n_batch; i++) {
+		e->batch[i].held = 0;
+		if (e->batch[i].job.id == 0)
+			continue;
+		ids[n] = e->batch[i].job.id;
+		attempts[n] = e->batch[i].job.attempt;
+		at[n++] = i;
+	}
+	int rc = job_hold_many(e->db, e->owner, ids, attempts, n, held);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct ran_job *r = &e->batch[at[i]];
+		r->held = held[i];
+		if (!held[i])
+			log_info("engine: execution %s, node %s, attempt %d: the job is no longer this "
+				 "executor's (its lease ran out and another executor took it over, or "
+				 "the execution ended); its result is dropped",
+				 r->job.execution_id, r->job.node_id, r->job.attempt);
+	}
+	free(at);
+	free(held);
+	free(attempts);
+	free(ids);
+	return rc == 0 ? 0 : DB_FAILED;
+}
+
 /* Writes x's row, which its trigger's transaction left unwritten, with
  * these values, and forgets it.  0 or DB_FAILED. */
 static int
@@ -1250,6 +1293,8 @@ engine_commit_batch(struct engine *e, int durable)
 	if (db_set_commit_durable(e->db, durable) != 0 || db_begin_write(e->db) != 0)
 		return -1;
 	int rc = touch_in_order(&c);
+	if (rc == 0)
+		rc = hold_jobs(e);
 	for (size_t i = 0; i < e->n_batch && rc == 0; i++)
 		rc = apply(&c, &e->batch[i]);
 	if (rc == 0)

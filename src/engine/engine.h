@@ -97,6 +97,7 @@ struct waiting_run {
 struct ran_job {
 	struct job job;
 	struct outcome outcome;
+	int held;                    /* its job row is still ours (job_hold_many) */
 };
 
 struct engine {

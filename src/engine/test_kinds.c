@@ -13,6 +13,9 @@ static enum step
 sleep_run(struct node_ctx *ctx)
 {
 	double s = json_number_value(json_object_get(ctx->extra_config, "seconds"));
+	json_int_t runs = json_integer_value(json_object_get(ctx->extra_config, "sleeping_runs"));
+	if (runs > 0 && ctx->attempt > runs)
+		s = 0;
 	if (s > 0 && s < 600) {
 		struct timespec ts = { .tv_sec = (time_t)s,
 				       .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };

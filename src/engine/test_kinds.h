@@ -3,7 +3,9 @@
  * reachable only when PIPELIT_TEST_ROUTES is set (DESIGN.md: test-only
  * behaviour needs a test setting):
  *   test_sleep   blocks its executor for extra_config.seconds (a node in
- *                flight long enough to kill its executor under it)
+ *                flight long enough to kill its executor under it), in
+ *                every run, or only in the first extra_config.sleeping_runs
+ *                when set
  *   test_flaky   fails its first extra_config.fail_times runs, then
  *                succeeds with {"attempt": n}
  *   test_http    GETs extra_config.url on the executor's event loop (a

@@ -266,17 +266,50 @@ changed_one(struct db_stmt *st)
 }
 
 int
-job_finish(struct db *db, int64_t job_id, const char *owner, int attempt)
+job_hold_many(struct db *db, const char *owner, const int64_t *ids, const int *attempts,
+	      size_t n, int *held)
 {
-	struct db_stmt *st = db_prepare(db,
-		"DELETE FROM execution_jobs WHERE id = ? AND lease_owner = ? AND attempt = ? "
-		"AND state = 'leased'");
+	/* The row lock (PostgreSQL) keeps each held job ours until the
+	 * transaction ends, so its delete needs no answer; SQLite's write
+	 * transaction already excludes every other writer. */
+	const char *tail = db_backend_of(db) == DB_POSTGRES ? ") FOR UPDATE" : ")";
+	for (size_t i = 0; i < n; i++)
+		held[i] = 0;
+	for (size_t done = 0; done < n;) {
+		size_t k = group_size(n - done);
+		char *sql = repeated_sql("SELECT id, attempt FROM execution_jobs WHERE state = 'leased' "
+					 "AND lease_owner = ? AND id IN (", "?", k, tail);
+		struct db_stmt *st = db_prepare(db, sql);
+		free(sql);
+		if (st == NULL)
+			return DB_FAILED;
+		db_bind_text(st, 1, owner, -1);
+		for (size_t i = 0; i < k; i++)
+			db_bind_int64(st, (int)i + 2, ids[done + i]);
+		int rc;
+		while ((rc = db_step(st)) == DB_ROW) {
+			int64_t id = db_column_int64(st, 0);
+			int64_t attempt = db_column_int64(st, 1);
+			for (size_t i = done; i < done + k; i++)
+				if (ids[i] == id && attempts[i] == attempt)
+					held[i] = 1;
+		}
+		db_reset(st);
+		if (rc == DB_ERROR)
+			return DB_FAILED;
+		done += k;
+	}
+	return 0;
+}
+
+int
+job_finish_held(struct db *db, int64_t job_id)
+{
+	struct db_stmt *st = db_prepare(db, "DELETE FROM execution_jobs WHERE id = ?");
 	if (st == NULL)
 		return DB_FAILED;
 	db_bind_int64(st, 1, job_id);
-	db_bind_text(st, 2, owner, -1);
-	db_bind_int64(st, 3, attempt);
-	return changed_one(st);
+	return step_done(st);
 }
 
 int

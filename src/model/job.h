@@ -58,10 +58,17 @@ int job_held_ids(struct db *db, const char *owner, int64_t **ids, size_t *n);
 
 /* --- inside the completion's transaction --------------------------------- */
 
-/* Deletes the job if owner still holds it at this attempt: 1 deleted, 0
- * when it is not ours any more (cancelled, or our lease expired and
- * another executor took it over), DB_FAILED. */
-int job_finish(struct db *db, int64_t job_id, const char *owner, int attempt);
+/* held[i]: whether owner still holds job ids[i] at attempts[i] (1), or
+ * it is not ours any more (0: cancelled, or our lease expired and another
+ * executor took it over).  The held ones stay ours until the transaction
+ * ends.  One statement per up to 32 jobs.  0 or DB_FAILED. */
+int job_hold_many(struct db *db, const char *owner, const int64_t *ids, const int *attempts,
+		  size_t n, int *held);
+
+/* Deletes a job job_hold_many found held, in the same transaction.  On
+ * PostgreSQL it travels with the next round trip (db_step_later), whose
+ * call reports a failure.  0 or DB_FAILED. */
+int job_finish_held(struct db *db, int64_t job_id);
 /* The same check, keeping the row: for retries and waits. */
 int job_requeue(struct db *db, int64_t job_id, const char *owner, int attempt, int64_t due_ms);
 int job_set_waiting(struct db *db, int64_t job_id, const char *owner, int attempt, int after);

@@ -5,7 +5,13 @@
 #  - an executor SIGKILLed while a wait node's successor waits for its
 #    due time: the successor runs when due;
 #  - the whole pool SIGKILLed (master and children at once) with a node in
-#    flight, then started again: the execution completes.
+#    flight, then started again: the execution completes;
+#  - an executor that outlives its lease (a node that keeps it from
+#    renewing): another executor takes the job over as attempt 2, and the
+#    first one's result, when it finally comes, is dropped.  PostgreSQL
+#    only: there every executor hears of new work and so of the lease
+#    (NOTIFY), while on SQLite the wake-up reaches one executor, and the
+#    other learns of the lease only when woken by later work.
 # The slow node sleeps 6 s, long enough to be killed in the middle of it on a
 # loaded machine.  In each case every node that completed is logged exactly once.  Both
 # backends.
@@ -91,6 +97,43 @@ sub test_pool_killed {
 	is_deeply(log_rows($t, $id), ['slow|completed|2', 'after|completed|1'], 'each completed node logged once');
 }
 
+# Two executors; the one running the slow node is blocked in it (test_sleep
+# sleeps in the executor's own thread), so it cannot renew the lease.  The
+# second run does not sleep, so its executor keeps the lease.  A wait on
+# another branch keeps the execution running until after the first run
+# ends, so that only the job's lease can tell its result is stale.
+sub test_lease_outlived {
+	my ($t, $tok) = @_;
+	build_workflow($t, $tok, 'outlived', [
+		{ node_id => 'start', component_type => 'trigger_manual' },
+		{ node_id => 'slow', component_type => 'reply_chat',
+		  config => { extra_config => { seconds => 8, sleeping_runs => 1 } } },
+		{ node_id => 'after', component_type => 'reply_chat', config => { extra_config => { message => 'made it' } } },
+		{ node_id => 'w', component_type => 'wait', config => { extra_config => { duration => 14, unit => 'seconds' } } },
+		{ node_id => 'late', component_type => 'reply_chat', config => { extra_config => { message => 'waited' } } }],
+		[['start', 'slow'], ['slow', 'after'], ['start', 'w'], ['w', 'late']]) or return;
+	$t->db_query("UPDATE workflow_nodes SET component_type = 'test_sleep' WHERE node_id = 'slow' "
+		. "AND workflow_id = (SELECT id FROM workflows WHERE slug = 'outlived')");
+	my $id = run_workflow($t, 'outlived') or return;
+	my $owner_of = sub {
+		$t->db_query("SELECT lease_owner || ' ' || attempt FROM execution_jobs "
+			. "WHERE execution_id = '$id' AND node_id = 'slow' AND state = 'leased'") // '' };
+	ok(PipelitTest::wait_until(20, sub { $owner_of->() =~ / 1$/ }), 'the slow node runs as attempt 1')
+		or return;
+	my $ran = sub { [ sort grep { !/^(start|w)\|/ } @{ log_rows($t, $id) } ] };
+	ok(PipelitTest::wait_until(30, sub { "@{ $ran->() }" eq 'after|completed|1 slow|completed|2' }),
+		'once the lease has run out, the other executor runs the node again as attempt 2')
+		or diag(explain($ran->()));
+	ok(PipelitTest::wait_until(30, sub {
+		$t->log_text =~ /execution \Q$id\E, node slow, attempt 1: the job is no longer this executor's/ }),
+		"the first executor's result, when it comes, is dropped") or diag($t->log_tail);
+	is(execution_row($t, $id)->{status}, 'running', 'while the execution still runs (its wait)');
+	my $row = wait_execution($t, $id, 60);
+	is($row->{status}, 'completed', 'the execution completes') or diag($t->log_tail);
+	is_deeply($ran->(), ['after|completed|1', 'late|completed|1', 'slow|completed|2'], 'each node is logged once');
+	is($t->db_query("SELECT count(*) FROM execution_jobs WHERE execution_id = '$id'"), '0', 'no job is left');
+}
+
 for_each_backend(sub {
 	my ($backend, $db_url) = @_;
 	my $t = PipelitTest->started(db_url => $db_url,
@@ -99,6 +142,12 @@ for_each_backend(sub {
 	subtest executor_killed_mid_node => sub { test_executor_killed_mid_node($t, $alice) };
 	subtest executor_killed_during_wait => sub { test_executor_killed_during_wait($t, $alice) };
 	subtest pool_killed => sub { test_pool_killed($t, $alice) };
+	return if $backend eq 'sqlite';
+	$t->stop;
+	my $two = PipelitTest->started(db_url => $db_url, executors => 2,
+		env => { ZOMBIE_EXECUTION_THRESHOLD_SECONDS => $LEASE }, name => 'a pool with two executors starts')
+		or return;
+	subtest lease_outlived => sub { test_lease_outlived($two, $alice) };
 });
 
 done_testing();
