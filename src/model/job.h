@@ -69,7 +69,10 @@ int job_hold_many(struct db *db, const char *owner, const int64_t *ids, const in
  * PostgreSQL it travels with the next round trip (db_step_later), whose
  * call reports a failure.  0 or DB_FAILED. */
 int job_finish_held(struct db *db, int64_t job_id);
-/* The same check, keeping the row: for retries and waits. */
+
+/* Whether owner still holds the job at this attempt, checked by the
+ * update itself, keeping the row: for retries and waits.  1 changed, 0
+ * when it is not ours any more, DB_FAILED. */
 int job_requeue(struct db *db, int64_t job_id, const char *owner, int attempt, int64_t due_ms);
 int job_set_waiting(struct db *db, int64_t job_id, const char *owner, int attempt, int after);
 
