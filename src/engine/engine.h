@@ -104,6 +104,8 @@ struct engine {
 	const struct config *cfg;
 	struct db *db;
 	char owner[JOB_OWNER_MAX];
+	void (*on_turn)(void *);     /* engine_on_turn(), or NULL */
+	void *turn_arg;
 	int64_t lease_ms;
 	int max_attempts;            /* runs a node gets: 1 + its retries */
 	CURLM *multi;

@@ -28,6 +28,7 @@
 #include "events/webhook_result.h"
 #include "gateway/sender.h"
 #include "model/execution.h"
+#include "model/gateway.h"
 #include "model/setting_live.h"
 #include "model/start_cache.h"
 #include "net/multi_epoll.h"
@@ -658,13 +659,42 @@ engine_free(struct engine *e)
  * durable commit per 2,048 events costs little beside their work. */
 #define ENGINE_HELD_MAX 2048
 
+/* A sign of life for the caller's watchdog (engine_on_turn). */
+static void
+turned(struct engine *e)
+{
+	if (e->on_turn)
+		e->on_turn(e->turn_arg);
+}
+
+/* The batch committed, however long the database takes to come back: what
+ * it holds ran, and is not given up.  Each retry is a sign of life: the
+ * executor is waiting on the database, not stuck. */
+static void
+commit_until_done(struct engine *e)
+{
+	while (engine_commit_batch(e, 0) != 0) {
+		turned(e);
+		usleep(200000);
+	}
+}
+
+/* The commits made durable, as commit_until_done(). */
+static void
+durable_until_done(struct engine *e)
+{
+	while (engine_make_durable(e) != 0) {
+		turned(e);
+		usleep(200000);
+	}
+}
+
 /* What ends a pass, in the middle of one: the commits made durable, their
  * events published and the settled executions forgotten. */
 static void
 settle_midway(struct engine *e)
 {
-	while (engine_make_durable(e) != 0)
-		usleep(200000);
+	durable_until_done(e);
 	drop_settled(e);
 	/* No entry holds an event now: the cache may evict any of them. */
 	e->pass_clock = e->clock;
@@ -685,8 +715,7 @@ settle_midway(struct engine *e)
 static void
 send_midway(struct engine *e)
 {
-	while (e->n_batch > 0 && engine_commit_batch(e, 0) != 0)
-		usleep(200000);
+	commit_until_done(e);
 	settle_midway(e);
 	publisher_pump(e->pub);
 	multi_epoll_kick(e->loop);
@@ -696,8 +725,7 @@ send_midway(struct engine *e)
 	int64_t now = time_now_ms();
 	waiting_check(e, now, 0);        /* the leases, when due */
 	waiting_step_due(e, now);
-	while (e->n_batch > 0 && engine_commit_batch(e, 0) != 0)
-		usleep(200000);
+	commit_until_done(e);
 }
 
 /* send_midway() when the pass has runs waiting on transfers and sent none
@@ -732,20 +760,18 @@ engine_pass(struct engine *e)
 		 * it started leaves as it goes. */
 		for (size_t i = 0; i < n; i++) {
 			run_job(e, &jobs[i]);
+			turned(e);
 			send_when_due(e, &sent_ms);
 		}
 		free(jobs);
-		while (engine_commit_batch(e, 0) != 0)
-			usleep(200000);
+		commit_until_done(e);
 		if (e->n_held >= ENGINE_HELD_MAX)
 			settle_midway(e);
 		claim_due(e);
 	}
 	/* Runs that ended after a wait, with nothing else to run. */
-	while (e->n_batch > 0 && engine_commit_batch(e, 0) != 0)
-		usleep(200000);
-	while (engine_make_durable(e) != 0)
-		usleep(200000);
+	commit_until_done(e);
+	durable_until_done(e);
 	drop_settled(e);
 	return e->n_runq > 0 ? 0 : sched_wait_ms(next_wait_ms(e), schedule_due, time_now_ms());
 }
@@ -760,6 +786,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 {
 	int64_t due = time_now_ms();    /* a first pass at start: claim what waits */
 	while (!*stop) {
+		turned(e);
 		int64_t now = time_now_ms();
 		long wait = SIGNAL_CHECK_MS;
 		if (due >= 0 && due - now < wait)
@@ -826,4 +853,30 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		engine_commit_batch(e, 1);
 	engine_make_durable(e);
 	waiting_abandon_all(e);
+	/* Claimed and not run (a pass cut short): due now for the others. */
+	if (engine_give_back_leases(e, e->owner) != 0)
+		log_warn("engine: giving back the jobs claimed and not run failed (%s); their "
+			 "leases will run out", db_errmsg(e->db));
+}
+
+const char *
+engine_owner(const struct engine *e)
+{
+	return e->owner;
+}
+
+void
+engine_on_turn(struct engine *e, void (*fn)(void *), void *arg)
+{
+	e->on_turn = fn;
+	e->turn_arg = arg;
+}
+
+int
+engine_give_back_leases(struct engine *e, const char *owner)
+{
+	int64_t now = time_now_ms();
+	if (job_renew_leases(e->db, owner, now) != 0 || outbox_give_back(e->db, owner, now) != 0)
+		return -1;
+	return 0;
 }

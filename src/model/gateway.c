@@ -167,6 +167,20 @@ outbox_retry(struct db *db, int64_t id, const char *owner, int64_t due_ms)
 }
 
 int
+outbox_give_back(struct db *db, const char *owner, int64_t due_ms)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE gateway_outbox SET due_ms = ?, "
+				       "lease_owner = NULL WHERE lease_owner = ?");
+	if (st == NULL)
+		return DB_FAILED;
+	db_bind_int64(st, 1, due_ms);
+	db_bind_text(st, 2, owner, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ERROR ? DB_FAILED : 0;
+}
+
+int
 outbox_next_due(struct db *db, int64_t *due_ms)
 {
 	/* 0 with *due_ms, 1 when nothing waits, DB_FAILED: db_query_int64's own results. */

@@ -47,6 +47,10 @@ int outbox_delete(struct db *db, int64_t id, const char *owner);
  * DB_FAILED. */
 int outbox_retry(struct db *db, int64_t id, const char *owner, int64_t due_ms);
 
+/* Every message leased to owner (an executor that is gone) due at due_ms
+ * and claimable by anyone (one statement, its own transaction). */
+int outbox_give_back(struct db *db, const char *owner, int64_t due_ms);
+
 /* The earliest due_ms of any message (a lapsing lease included): 0 with
  * *due_ms set, 1 when the outbox is empty, DB_FAILED. */
 int outbox_next_due(struct db *db, int64_t *due_ms);

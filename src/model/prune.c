@@ -84,6 +84,28 @@ fail:
 	return -1;
 }
 
+/* Deletes batches until none is full or max_batches (0: no limit) were
+ * deleted: 0 done, 1 when more may be left, -1 on error. */
+static int
+delete_batches(struct db *db, int keep_failed, const char *cutoff, int batch, int max_batches,
+	       struct progress *progress, struct prune_result *out, char **err)
+{
+	for (int n = 1;; n++) {
+		int64_t gone = 0, logs = 0;
+		if (delete_batch(db, keep_failed, cutoff, batch, &gone, &logs) != 0) {
+			*err = xasprintf("cannot delete old executions: %s", db_errmsg(db));
+			return -1;
+		}
+		out->executions += gone;
+		out->logs += logs;
+		progress_add(progress, gone);
+		if (gone < batch)
+			return 0;
+		if (n == max_batches)
+			return 1;
+	}
+}
+
 int
 prune_executions(struct db *db, long older_than, int keep_failed, int batch, int dry_run,
 		 struct progress *progress, struct prune_result *out, char **err)
@@ -104,16 +126,16 @@ prune_executions(struct db *db, long older_than, int keep_failed, int batch, int
 		if (count_candidates(db, keep_failed, cutoff, &todo) == 0)
 			progress_set_total(progress, todo.executions);
 	}
-	for (;;) {
-		int64_t gone = 0, logs = 0;
-		if (delete_batch(db, keep_failed, cutoff, batch, &gone, &logs) != 0) {
-			*err = xasprintf("cannot delete old executions: %s", db_errmsg(db));
-			return -1;
-		}
-		out->executions += gone;
-		out->logs += logs;
-		progress_add(progress, gone);
-		if (gone < batch)
-			return 0;
-	}
+	return delete_batches(db, keep_failed, cutoff, batch, 0, progress, out, err) < 0 ? -1 : 0;
+}
+
+int
+prune_executions_some(struct db *db, long older_than, int keep_failed, int batch,
+		      int max_batches, struct prune_result *out, char **err)
+{
+	out->executions = out->logs = 0;
+	char cutoff[TIME_DB_LEN];
+	time_epoch_to_db((int64_t)time(NULL) - older_than, cutoff);
+	return delete_batches(db, keep_failed, cutoff, batch < 1 ? 1 : batch, max_batches, NULL,
+			      out, err);
 }

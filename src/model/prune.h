@@ -28,4 +28,10 @@ struct prune_result {
 int prune_executions(struct db *db, long older_than, int keep_failed, int batch, int dry_run,
 		     struct progress *progress, struct prune_result *out, char **err);
 
+/* The same, at most max_batches batches (an executor's turn: its loop
+ * goes on between them).  0 when it is done, 1 when more may be left,
+ * -1 with a malloc'd message in *err. */
+int prune_executions_some(struct db *db, long older_than, int keep_failed, int batch,
+			  int max_batches, struct prune_result *out, char **err);
+
 #endif

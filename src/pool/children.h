@@ -8,8 +8,9 @@
 
 #include <sys/types.h>
 
+#include "pool/scoreboard.h"
+
 struct config;
-struct scoreboard;
 
 /* Where a child reports its state: its entry in the master's scoreboard. */
 struct child_board {
@@ -24,10 +25,21 @@ enum child_kind {
 	CHILD_TRIGGER_WRITER,
 };
 
+/* Executors of a slot that exited holding leases: the next executor in
+ * the slot gives them back (their jobs due at once), so that their jobs do
+ * not wait for the leases to run out (ZOMBIE_EXECUTION_THRESHOLD_SECONDS).
+ * The master knows these executors are gone: it reaped them. */
+#define LOST_OWNERS_MAX 4
+struct lost_leases {
+	int n;
+	char owner[LOST_OWNERS_MAX][SB_OWNER_MAX];
+};
+
 /* Answers FastCGI requests on listen_fd until SIGTERM or max_requests. */
 int responder_main(const struct config *cfg, int listen_fd, const struct child_board *board);
-/* Waits for work (none exists yet) until SIGTERM. */
-int executor_main(const struct config *cfg);
+/* Runs the engine until SIGTERM, first giving back the leases in lost. */
+int executor_main(const struct config *cfg, const struct child_board *board,
+		  const struct lost_leases *lost);
 /* Commits triggers handed over by this host's processes
  * (engine/trigger_relay.h) until SIGTERM. */
 int trigger_writer_main(const struct config *cfg, const struct child_board *board);

@@ -1,6 +1,7 @@
 /* executor.c: an executor, one of the pool's children: it runs the
- * engine (engine/executor.h) on its own database handle until SIGTERM, and
- * prunes old executions when EXECUTION_RETENTION asks for it. */
+ * engine (engine/executor.h) on its own database handle until SIGTERM,
+ * prunes old executions when EXECUTION_RETENTION asks for it, and marks
+ * each turn of its loop for the master's stall watch. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -10,11 +11,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "engine/executor.h"
 #include "model/prune.h"
 #include "pool/memory.h"
+#include "pool/scoreboard.h"
 #include "model/setting_live.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -30,30 +33,48 @@ on_stop_signal(int sig)
 	executor_stop = 1;
 }
 
-/* Applies EXECUTION_RETENTION once.  Every executor on every host may do
- * this at the same time: each batch is its own short transaction and a
- * row already deleted by another is simply not found. */
-static void
-prune_expired(struct db *db, const struct config *cfg)
-{
-	struct prune_result res;
-	char *err = NULL;
-	if (prune_executions(db, cfg->execution_retention_seconds,
-			     cfg->execution_retention_keep_failed, 500, 0, NULL, &res, &err) != 0) {
-		log_warn("execution retention: %s", err);
-		free(err);
-	} else if (res.executions > 0) {
-		log_info("execution retention: deleted %lld executions and %lld log rows",
-			 (long long)res.executions, (long long)res.logs);
-	}
-}
+/* Batches of retention per turn of the loop: the executions waiting on
+ * this executor run between them, and the loop turns often enough for the
+ * master's stall watch (PIPELIT_STALL_TIMEOUT_SECONDS) however many rows
+ * a first retention finds. */
+#define PRUNE_BATCH 500
+#define PRUNE_BATCHES_PER_TURN 4
 
 /* The executor's own timer: retention runs every prune interval. */
 struct executor_timers {
 	struct db *db;
 	const struct config *cfg;
 	int64_t next_prune_ms;       /* 0: retention is off */
+	struct prune_result pruned;  /* this round of retention, so far */
 };
+
+/* Applies EXECUTION_RETENTION, a few batches at a time: 1 while more may
+ * be left.  Every executor on every host may do this at the same time:
+ * each batch is its own short transaction and a row already deleted by
+ * another is simply not found. */
+static int
+prune_some(struct executor_timers *t)
+{
+	const struct config *cfg = t->cfg;
+	struct prune_result res;
+	char *err = NULL;
+	int rc = prune_executions_some(t->db, cfg->execution_retention_seconds,
+				       cfg->execution_retention_keep_failed, PRUNE_BATCH,
+				       PRUNE_BATCHES_PER_TURN, &res, &err);
+	t->pruned.executions += res.executions;
+	t->pruned.logs += res.logs;
+	if (rc < 0) {
+		log_warn("execution retention: %s", err);
+		free(err);
+	}
+	if (rc == 1)
+		return 1;
+	if (t->pruned.executions > 0)
+		log_info("execution retention: deleted %lld executions and %lld log rows",
+			 (long long)t->pruned.executions, (long long)t->pruned.logs);
+	t->pruned = (struct prune_result){ 0 };
+	return 0;
+}
 
 static long
 until_prune(void *arg)
@@ -83,8 +104,9 @@ prune_when_due(void *arg)
 	struct executor_timers *t = arg;
 	if (t->next_prune_ms == 0 || time_now_ms() < t->next_prune_ms)
 		return;
-	prune_expired(t->db, t->cfg);
-	t->next_prune_ms = time_now_ms() + t->cfg->execution_prune_interval_seconds * 1000;
+	int more = prune_some(t);
+	t->next_prune_ms = time_now_ms() +
+			   (more ? 0 : t->cfg->execution_prune_interval_seconds * 1000);
 }
 
 static void
@@ -96,8 +118,36 @@ on_timers(void *arg)
 	memory_give_back();
 }
 
+/* Each turn of the engine's loop, and each step of a long pass. */
+static void
+on_turn(void *arg)
+{
+	const struct child_board *board = arg;
+	scoreboard_turn(board->sb, board->entry);
+}
+
+/* The leases of the executors this one replaces (children.h), given back
+ * before its first pass, which then claims their jobs.  Until the database
+ * answers it keeps trying, as the engine does with its commits. */
+static void
+give_back_lost(struct engine *engine, const struct child_board *board,
+	       const struct lost_leases *lost)
+{
+	for (int i = 0; i < lost->n && !executor_stop; i++) {
+		while (!executor_stop && engine_give_back_leases(engine, lost->owner[i]) != 0) {
+			on_turn((void *)board);
+			usleep(200000);
+		}
+		log_info("the jobs leased to %s, an executor that is gone, are due again",
+			 lost->owner[i]);
+	}
+	if (!executor_stop)
+		scoreboard_gave_back(board->sb, board->entry);
+}
+
 int
-executor_main(const struct config *cfg)
+executor_main(const struct config *cfg, const struct child_board *board,
+	      const struct lost_leases *lost)
 {
 	log_set_tag("Executor");
 	sigset_t wait_mask;
@@ -121,6 +171,9 @@ executor_main(const struct config *cfg)
 		db_close(db);
 		return 1;
 	}
+	scoreboard_lease_owner(board->sb, board->entry, engine_owner(engine));
+	engine_on_turn(engine, on_turn, (void *)board);
+	give_back_lost(engine, board, lost);
 	engine_run(engine, &executor_stop, until_timer, on_timers, &timers);
 	engine_free(engine);
 	db_close(db);

@@ -48,7 +48,9 @@ struct slot {
 	long delay_ms;           /* crash-loop back-off */
 	long long respawn_at_ms; /* when empty: not before this */
 	int entry;               /* its scoreboard entry, -1 when none */
-	int deadline_killed;     /* the master killed it past the request deadline */
+	int deadline_killed;     /* the master killed it past the request deadline, or
+				    its loop stalled */
+	struct lost_leases lost; /* an executor slot's: what its next child gives back */
 };
 
 /* A child of the previous generation, replaced during a reload. */
@@ -251,7 +253,7 @@ run_child(struct pool *p, struct slot *s, pid_t master)
 		scoreboard_idle(p->sb, s->entry);
 	int rc = is_responder ? responder_main(&p->cfg, p->listen_fd, &board)
 		 : s->kind == CHILD_TRIGGER_WRITER ? trigger_writer_main(&p->cfg, &board)
-		 : executor_main(&p->cfg);
+		 : executor_main(&p->cfg, &board, &s->lost);
 	_exit(rc);
 }
 
@@ -347,6 +349,27 @@ exited_abnormally(int status)
 	return WIFSIGNALED(status) || WEXITSTATUS(status) != 0;
 }
 
+/* An executor of the slot has exited: what it was handed and gave back is
+ * done; its own leases (none when it stopped cleanly: it gave them back)
+ * are for the next one.  Past LOST_OWNERS_MAX, the oldest are left to
+ * their leases' expiry. */
+static void
+note_lost_leases(struct lost_leases *lost, const struct sb_entry *e)
+{
+	if (__atomic_load_n(&e->gave_back, __ATOMIC_ACQUIRE))
+		lost->n = 0;
+	char owner[SB_OWNER_MAX];
+	memcpy(owner, e->lease_owner, sizeof owner);
+	owner[sizeof owner - 1] = '\0';
+	if (owner[0] == '\0')
+		return;
+	if (lost->n == LOST_OWNERS_MAX) {
+		memmove(lost->owner[0], lost->owner[1], (LOST_OWNERS_MAX - 1) * sizeof lost->owner[0]);
+		lost->n--;
+	}
+	memcpy(lost->owner[lost->n++], owner, sizeof owner);
+}
+
 /* Logs the exit and schedules the slot's next child. */
 static void
 slot_child_exited(struct pool *p, int i, int status)
@@ -363,6 +386,8 @@ slot_child_exited(struct pool *p, int i, int status)
 	 * the crash-loop back-off: one that crashed on a request may have been
 	 * made to, and an outsider must not be able to slow the respawning. */
 	int accepted_any = s->entry >= 0 && entry_accepted_any(p->sb, s->entry);
+	if (s->kind == CHILD_EXECUTOR && s->entry >= 0)
+		note_lost_leases(&s->lost, &p->sb->entries[s->entry]);
 	s->pid = 0;
 	scoreboard_release(p->sb, s->entry);
 	s->entry = -1;
@@ -489,7 +514,7 @@ enforce_deadlines(struct pool *p)
 	}
 }
 
-/* --- the request deadline --------------------------------------------------- */
+/* --- the request deadline and stalled loops --------------------------------- */
 
 /* Kills the child in entry when its request has run past the deadline;
  * 1 when it did. */
@@ -515,15 +540,43 @@ kill_if_past_deadline(struct pool *p, pid_t pid, int entry, int *killed, long lo
 	*killed = 1;	/* its entry says busy until it is reaped */
 }
 
-/* php-fpm's request_terminate_timeout: a child stuck in one request (a
- * hung lock, SIGSTOP, a bug) is killed and replaced. */
+/* An executor's or the trigger writer's loop turns at least every second
+ * when idle, and marks its progress through long passes and database
+ * retries; one that has not turned for PIPELIT_STALL_TIMEOUT_SECONDS is
+ * stuck (a node blocking it, a hung connection, SIGSTOP).  It is killed
+ * and replaced, and an executor's replacement gives back its leases, so
+ * its executions go on at once instead of when the leases run out. */
 static void
-enforce_request_deadline(struct pool *p)
+kill_if_stalled(struct pool *p, struct slot *s, long long now)
+{
+	if (s->kind == CHILD_RESPONDER || s->entry < 0 || s->pid <= 0 || s->deadline_killed)
+		return;
+	const struct sb_entry *e = &p->sb->entries[s->entry];
+	long long age = now - __atomic_load_n(&e->turn_ms, __ATOMIC_ACQUIRE);
+	if (age < p->cfg.stall_timeout_seconds * 1000)
+		return;
+	log_warn("%s pid %ld: its loop has not turned for %lld ms, past "
+		 "PIPELIT_STALL_TIMEOUT_SECONDS=%ld; killing it", child_kind_name(s->kind),
+		 (long)s->pid, age, p->cfg.stall_timeout_seconds);
+	kill(s->pid, SIGKILL);
+	p->sb->head.killed_stalled++;
+	s->deadline_killed = 1;
+}
+
+/* php-fpm's request_terminate_timeout: a child stuck in one request (a
+ * hung lock, SIGSTOP, a bug) is killed and replaced; so is a background
+ * child whose loop stalled.  Retirees are on their way out: the shutdown
+ * timeout bounds them. */
+static void
+enforce_child_deadlines(struct pool *p)
 {
 	long long now = time_mono_ms();
-	for (int i = 0; i < p->nslots; i++)
+	for (int i = 0; i < p->nslots; i++) {
 		kill_if_past_deadline(p, p->slots[i].pid, p->slots[i].entry,
 				      &p->slots[i].deadline_killed, now);
+		if (!p->stopping)
+			kill_if_stalled(p, &p->slots[i], now);
+	}
 	for (int k = 0; k < p->nretirees; k++)
 		kill_if_past_deadline(p, p->retirees[k].pid, p->retirees[k].entry,
 				      &p->retirees[k].deadline_killed, now);
@@ -739,7 +792,7 @@ supervise(struct pool *p, const sigset_t *sigs)
 		else if (sig == SIGUSR2)
 			begin_reexec(p);
 		reap_children(p);
-		enforce_request_deadline(p);
+		enforce_child_deadlines(p);
 	}
 }
 
@@ -794,6 +847,7 @@ fill_scoreboard_header(struct pool *p, int replacing)
 	h->replacing = replacing;
 	h->started_unix = (int64_t)time(NULL);
 	h->request_timeout_s = p->cfg.request_timeout_seconds;
+	h->stall_timeout_s = p->cfg.stall_timeout_seconds;
 	h->slow_request_s = p->cfg.slow_request_seconds;
 	snprintf(h->version, sizeof(h->version), "%s", PACKAGE_VERSION);
 	snprintf(h->socket, sizeof(h->socket), "%s", p->cfg.socket);

@@ -98,6 +98,7 @@ scoreboard_claim(struct scoreboard *sb, pid_t pid, enum sb_role role)
 		memset(e, 0, sizeof(*e));
 		e->role = role;
 		e->started_unix = (int64_t)time(NULL);
+		e->turn_ms = time_mono_ms();
 		STORE(e->pid, (int32_t)pid);
 		return i;
 	}
@@ -180,6 +181,30 @@ scoreboard_draining(struct scoreboard *sb, int entry)
 {
 	if (sb != NULL && entry >= 0)
 		STORE(sb->entries[entry].state, SB_DRAINING);
+}
+
+void
+scoreboard_turn(struct scoreboard *sb, int entry)
+{
+	if (sb != NULL && entry >= 0)
+		STORE(sb->entries[entry].turn_ms, time_mono_ms());
+}
+
+void
+scoreboard_lease_owner(struct scoreboard *sb, int entry, const char *owner)
+{
+	if (sb == NULL || entry < 0)
+		return;
+	/* Read by the master only after this child has exited. */
+	snprintf(sb->entries[entry].lease_owner, sizeof sb->entries[entry].lease_owner, "%s",
+		 owner);
+}
+
+void
+scoreboard_gave_back(struct scoreboard *sb, int entry)
+{
+	if (sb != NULL && entry >= 0)
+		STORE(sb->entries[entry].gave_back, 1);
 }
 
 int

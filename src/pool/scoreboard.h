@@ -4,9 +4,9 @@
  *
  * One file-backed shared mapping, "<pid file without .pid>.scoreboard",
  * created by the master before it forks.  Every field has exactly one
- * writer: the master writes the header and, in an entry, the fields that
- * say which child holds it (pid, role, started); the child that holds an
- * entry writes the rest of it.  Readers (the master enforcing the request
+ * writer at a time: the master writes the header and, in an entry, the
+ * fields that say which child holds it (pid, role, started, and turn_ms
+ * before the fork); the child that holds an entry writes the rest of it.  Readers (the master enforcing the request
  * deadline, a responder rendering /status, 'pipelit status') see values
  * that may be a moment old, never torn integers.
  *
@@ -20,11 +20,13 @@
 #include <sys/types.h>
 
 #define SB_MAGIC 0x50505342u	/* "PPSB" */
-#define SB_LAYOUT 1
+#define SB_LAYOUT 2
 /* Children plus retirees of a reload: 2 x (256 responders + 256 executors). */
 #define SB_ENTRIES 1024
 #define SB_REQUEST_MAX 160
 #define SB_TEXT_MAX 200
+/* An executor's lease owner (model/job.h JOB_OWNER_MAX fits). */
+#define SB_OWNER_MAX 64
 
 enum sb_role { SB_ROLE_RESPONDER = 1, SB_ROLE_EXECUTOR = 2, SB_ROLE_TRIGGER_WRITER = 3 };
 
@@ -48,6 +50,13 @@ struct sb_entry {
 	int64_t slow;              /* requests that took PIPELIT_SLOW_REQUEST_SECONDS or more */
 	int64_t request_start_ms;  /* CLOCK_MONOTONIC, while SB_BUSY */
 	char request[SB_REQUEST_MAX]; /* "METHOD /path", while SB_BUSY */
+	/* An executor's or the trigger writer's loop. */
+	int64_t turn_ms;           /* CLOCK_MONOTONIC of its last turn (the master's
+				      fork time until the first) */
+	char lease_owner[SB_OWNER_MAX]; /* an executor's lease owner, once it has one */
+	int32_t gave_back;         /* an executor gave back the leases of the
+				      executors it replaced */
+	int32_t pad2;
 };
 
 struct sb_header {
@@ -66,6 +75,8 @@ struct sb_header {
 	int64_t gone_slow;
 	int64_t restarts;          /* children respawned after an exit (not recycling) */
 	int64_t killed_past_deadline;
+	int64_t stall_timeout_s;   /* PIPELIT_STALL_TIMEOUT_SECONDS */
+	int64_t killed_stalled;    /* executors and writers killed for a stalled loop */
 	int64_t last_crash_unix;   /* 0: none */
 	char last_crash[SB_TEXT_MAX];
 	char version[32];
@@ -109,6 +120,15 @@ void scoreboard_accepted(struct scoreboard *sb, int entry);
  * (left out of the pool's totals: the responders that took them counted
  * their requests already). */
 void scoreboard_triggers(struct scoreboard *sb, int entry, int64_t n);
+
+/* An executor or the trigger writer: its loop turned (the master kills
+ * one whose loop has not turned for PIPELIT_STALL_TIMEOUT_SECONDS). */
+void scoreboard_turn(struct scoreboard *sb, int entry);
+/* An executor: its lease owner, so that the master can hand the leases of
+ * a dead executor to the one that replaces it; and that it gave back the
+ * leases it was handed. */
+void scoreboard_lease_owner(struct scoreboard *sb, int entry, const char *owner);
+void scoreboard_gave_back(struct scoreboard *sb, int entry);
 
 /* True when any responder other than entry is in a request. */
 int scoreboard_others_busy(const struct scoreboard *sb, int entry);

@@ -123,7 +123,7 @@ pool_status_json(const struct scoreboard *sb)
 		crash = json_pack("{s:s, s:s}", "at", crash_at, "what", h->last_crash);
 	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:b, s:o, s:o}",
+			 "s:I, s:I, s:b, s:o, s:o}",
 			 "version", h->version, "schema_revision", h->schema, "backend", h->backend,
 			 "socket", h->socket, "master_pid", (json_int_t)h->master_pid, "started_at",
 			 started, "uptime_seconds", (json_int_t)(time(NULL) - h->started_unix),
@@ -132,6 +132,8 @@ pool_status_json(const struct scoreboard *sb)
 			 (json_int_t)t.accepted, "requests", (json_int_t)t.requests,
 			 "slow_requests", (json_int_t)t.slow, "restarts", (json_int_t)h->restarts,
 			 "killed_past_deadline", (json_int_t)h->killed_past_deadline,
+			 "stall_timeout_seconds", (json_int_t)h->stall_timeout_s,
+			 "killed_stalled", (json_int_t)h->killed_stalled,
 			 "replacing_children", h->replacing != 0, "last_crash",
 			 crash, "children", children);
 }
@@ -164,12 +166,14 @@ pool_status_text(const struct scoreboard *sb)
 		"slow requests:        %lld\n"
 		"restarts:             %lld\n"
 		"killed past deadline: %lld\n"
+		"killed stalled:       %lld (no loop turn for %lld s)\n"
 		"last crash:           %s%s%s\n\n",
 		h->version, h->schema, h->backend, h->socket, h->master_pid,
 		h->stopping ? " (stopping)" : "", h->replacing ? " (replacing children)" : "", started,
 		(long long)(time(NULL) - h->started_unix), (long long)h->request_timeout_s,
 		t.accepted, t.requests, t.slow, (long long)h->restarts,
-		(long long)h->killed_past_deadline, h->last_crash_unix ? crash_at : "none",
+		(long long)h->killed_past_deadline, (long long)h->killed_stalled,
+		(long long)h->stall_timeout_s, h->last_crash_unix ? crash_at : "none",
 		h->last_crash_unix ? " " : "", h->last_crash_unix ? h->last_crash : "");
 	fprintf(f, "%-8s %-10s %-9s %9s %9s %6s  %s\n", "PID", "ROLE", "STATE", "ACCEPTED",
 		"REQUESTS", "AGE", "CURRENT REQUEST");

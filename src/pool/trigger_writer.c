@@ -342,8 +342,11 @@ trigger_writer_main(const struct config *cfg, const struct child_board *board)
 	w.items = xcalloc(BATCH_MAX, sizeof *w.items);
 	for (int i = 0; i < CLIENTS_MAX; i++)
 		w.clients[i] = (struct client){ .fd = -1 };
-	while (!writer_stop)
+	/* Each turn a sign of life for the master's stall watch. */
+	while (!writer_stop) {
+		scoreboard_turn(board->sb, board->entry);
 		serve_once(&w, &wait_mask, 1000);
+	}
 	drain(&w, path, &mine, &wait_mask);
 	for (int i = 0; i < CLIENTS_MAX; i++)
 		if (w.clients[i].fd >= 0)

@@ -523,6 +523,7 @@ config_load(struct config *cfg, const char *env_file, char **err)
 		  &cfg->respawn_backoff_max_seconds },
 		{ "PIPELIT_REQUEST_TIMEOUT_SECONDS", 1, 3600, 60, &cfg->request_timeout_seconds },
 		{ "PIPELIT_SLOW_REQUEST_SECONDS", 1, 3600, 5, &cfg->slow_request_seconds },
+		{ "PIPELIT_STALL_TIMEOUT_SECONDS", 1, 3600, 60, &cfg->stall_timeout_seconds },
 		/* login security */
 		{ "PIPELIT_LOGIN_MAX_FAILURES", 1, 1000000, 5, &cfg->login_max_failures },
 		{ "PIPELIT_LOGIN_ACCOUNT_MAX_FAILURES", 1, 1000000, 50,

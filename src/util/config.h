@@ -82,6 +82,8 @@ struct config {
 	long request_timeout_seconds;    /* PIPELIT_REQUEST_TIMEOUT_SECONDS, 60: the master kills
 					    a child in one request longer than this */
 	long slow_request_seconds;       /* PIPELIT_SLOW_REQUEST_SECONDS, 5: counted as slow */
+	long stall_timeout_seconds;      /* PIPELIT_STALL_TIMEOUT_SECONDS, 60: the master kills an
+					    executor or trigger writer whose loop stalls longer */
 	int test_routes;         /* PIPELIT_TEST_ROUTES: enables test-only routes */
 
 	/* Login security (doc/security.md). */

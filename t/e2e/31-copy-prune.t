@@ -12,7 +12,7 @@
 # Prune: exactly the old finished executions go (failed ones kept with
 # --keep-failed), never running or pending ones, with their logs, while a
 # load of requests gets only 2xx.  EXECUTION_RETENTION makes executors do
-# the same by themselves.
+# the same by themselves, a few batches per turn of their loop.
 use strict;
 use warnings;
 use Test::More;
@@ -176,6 +176,14 @@ for_each_backend(sub {
 		'an executor prunes the old execution by itself');
 	is($p->db_query("SELECT COUNT(*) FROM workflow_executions WHERE execution_id = 'old_run'"), 1,
 		'a running one stays');
+	# More than one turn of the executor's loop deletes (2,000 a turn).
+	$p->db_query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500) "
+		. "INSERT INTO workflow_executions (execution_id, workflow_id, user_profile_id, thread_id, status, "
+		. "started_at, completed_at) SELECT 'bulk-' || i, 1, 1, 't', 'completed', '2020-01-01 00:00:00', "
+		. "'2020-01-01 00:00:01' FROM n");
+	ok(wait_until(30, sub { ($p->db_query("SELECT COUNT(*) FROM workflow_executions WHERE execution_id LIKE 'bulk-%'") // 1) == 0 }),
+		'4,500 old executions are pruned over several turns of the loop');
+	like($p->log_text, qr/execution retention: deleted 4500 executions/, 'and reported once, in total');
 	$p->stop;
 });
 
