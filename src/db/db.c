@@ -659,6 +659,12 @@ db_set_commit_durable(struct db *db, int durable)
 }
 
 int
+db_warm_up(struct db *db)
+{
+	return db->ops->warm_up ? db->ops->warm_up(db) : 0;
+}
+
+int
 db_make_durable(struct db *db)
 {
 	if (db->ops->in_transaction(db)) {

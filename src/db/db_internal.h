@@ -85,6 +85,8 @@ struct db_ops {
 	enum db_health (*health)(struct db *db);
 	/* db_make_durable. */
 	int (*make_durable)(struct db *db);
+	/* Optional (db_warm_up). */
+	int (*warm_up)(struct db *db);
 };
 
 struct db {

@@ -52,6 +52,7 @@ struct pg_db {
 	int begin_queries;      /* how many queries it was sent as */
 	int timed_out;          /* the last call passed its deadline; the
 				 * connection was dropped */
+	int warm;               /* db_warm_up asked: again after a reconnect */
 	char *listen_channel[DB_LISTEN_MAX]; /* LISTENed to; again after a reconnect (owned) */
 	int n_listen;
 	/* Notifications handed to a handler rather than counted (db_on_notify). */
@@ -339,6 +340,41 @@ set_up_session(struct pg_db *d)
 	return rc;
 }
 
+/* Plans a query of every table of the schema (relation, columns, indexes
+ * and their catalog entries then cached in the session) and runs it,
+ * returning no row: one statement, one round trip, whatever tables the
+ * schema has.  Tables this role may not read (another application's, in
+ * a shared schema) are left out rather than failing the rest. */
+#define WARM_UP_SQL \
+	"DO $warm$ DECLARE r record; BEGIN " \
+	"FOR r IN SELECT c.oid::regclass AS t FROM pg_class c JOIN pg_namespace n " \
+	"ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = current_schema() " \
+	"AND has_table_privilege(c.oid, 'SELECT') LOOP " \
+	"EXECUTE format('SELECT * FROM %s LIMIT 0', r.t); END LOOP; END $warm$"
+
+static int
+warm_session(struct pg_db *d)
+{
+	int64_t start = time_mono_ms();
+	PGresult *res = await_sent(d, PQsendQuery(d->conn, WARM_UP_SQL));
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : fail_result(d, res);
+	PQclear(res);
+	if (rc == 0)
+		log_debug("PostgreSQL session warmed up in %lld ms",
+			  (long long)(time_mono_ms() - start));
+	return rc;
+}
+
+static int
+pg_warm_up(struct db *db)
+{
+	struct pg_db *d = pg(db);
+	d->warm = 1;
+	if (settle(d, 0, NULL) < 0)
+		return -1;
+	return warm_session(d);
+}
+
 /* LISTEN on one of the handle's channels (fixed identifiers of ours,
  * never user input, so written into the statement as they are). */
 static int
@@ -440,6 +476,9 @@ reconnect(struct pg_db *d)
 	}
 	if (set_up_session(d) != 0)
 		return -1;
+	/* A new session is cold again; a failure here is not the caller's. */
+	if (d->warm && warm_session(d) != 0)
+		log_warn("warming the new PostgreSQL session up failed: %s", d->base.err.message);
 	return listen_all(d);
 }
 
@@ -1157,6 +1196,7 @@ pg_health(struct db *db)
 const struct db_ops db_pg_ops = {
 	.health = pg_health,
 	.make_durable = pg_make_durable,
+	.warm_up = pg_warm_up,
 	.open = pg_open,
 	.close = pg_close,
 	.exec = pg_exec,

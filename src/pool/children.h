@@ -46,4 +46,9 @@ int trigger_writer_main(const struct config *cfg, const struct child_board *boar
 
 const char *child_kind_name(enum child_kind kind);
 
+/* A child's database handle, warmed up before its first piece of work
+ * (db_warm_up); a failure is logged and the child goes on without. */
+struct db;
+void child_warm_up(struct db *db);
+
 #endif

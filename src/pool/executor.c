@@ -162,6 +162,7 @@ executor_main(const struct config *cfg, const struct child_board *board,
 		free(err);
 		return 1;
 	}
+	child_warm_up(db);
 	struct executor_timers timers = { .db = db, .cfg = cfg };
 	if (cfg->execution_retention_seconds > 0)
 		timers.next_prune_ms = time_now_ms();

@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "crypto/crypto.h"
+#include "db/db.h"
 #include "http/fcgi_loop.h"
 #include "http/request.h"
 #include "model/setting_live.h"
@@ -20,6 +21,14 @@ child_kind_name(enum child_kind kind)
 {
 	return kind == CHILD_RESPONDER ? "responder"
 	       : kind == CHILD_TRIGGER_WRITER ? "trigger writer" : "executor";
+}
+
+void
+child_warm_up(struct db *db)
+{
+	if (db != NULL && db_warm_up(db) != 0)
+		log_warn("warming the database session up failed (%s); going on without",
+			 db_errmsg(db));
 }
 
 /* The loop's reports go to this responder's scoreboard entry. */
@@ -90,9 +99,10 @@ responder_main(const struct config *cfg, int listen_fd, const struct child_board
 	struct http_ctx ctx;
 	http_ctx_init(&ctx, cfg, &routes);
 	ctx.scoreboard = board->sb;
-	/* Opened now so the first request does not pay for it; a failure is
-	 * logged and retried by later requests (/health reports it). */
-	http_ctx_db(&ctx);
+	/* Opened and warmed up now so the first request does not pay for it;
+	 * a failure is logged and retried by later requests (/health reports
+	 * it). */
+	child_warm_up(http_ctx_db(&ctx));
 	struct board_watch bw = { board, cfg->slow_request_seconds * 1000, &ctx };
 	/* Triggers' live events go out between requests, never in them. */
 	const struct fcgi_background background = trigger_background(&ctx);

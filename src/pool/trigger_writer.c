@@ -330,6 +330,7 @@ trigger_writer_main(const struct config *cfg, const struct child_board *board)
 		free(path);
 		return 1;
 	}
+	child_warm_up(db);
 	struct writer w = { .cfg = cfg, .board = board, .db = db, .listen_fd = listen_on(path) };
 	struct stat mine;
 	if (w.listen_fd < 0 || stat(path, &mine) != 0) {
