@@ -11,6 +11,7 @@
 #include "pool/scoreboard.h"
 
 struct config;
+struct db;
 
 /* Where a child reports its state: its entry in the master's scoreboard. */
 struct child_board {
@@ -48,7 +49,6 @@ const char *child_kind_name(enum child_kind kind);
 
 /* A child's database handle, warmed up before its first piece of work
  * (db_warm_up); a failure is logged and the child goes on without. */
-struct db;
 void child_warm_up(struct db *db);
 
 #endif
