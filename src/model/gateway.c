@@ -175,9 +175,7 @@ outbox_give_back(struct db *db, const char *owner, int64_t due_ms)
 		return DB_FAILED;
 	db_bind_int64(st, 1, due_ms);
 	db_bind_text(st, 2, owner, -1);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_ERROR ? DB_FAILED : 0;
+	return run(st);
 }
 
 int
