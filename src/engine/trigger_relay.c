@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,9 +36,9 @@
 
 /* This process's connection to the writer: opened on first use, kept
  * across triggers, dropped when the writer goes.  A child forked since
- * opens its own (two processes' messages must not interleave on one). */
+ * opens its own (two processes' messages must not interleave on one):
+ * the fork forgets the parent's (forget_after_fork). */
 static int relay_fd = -1;
-static pid_t relay_pid;
 
 char *
 trigger_relay_path(const struct config *cfg)
@@ -71,22 +73,31 @@ wait_fd(int fd, short events, int64_t deadline_ms)
 	}
 }
 
+/* Sends the iovecs whole (they are advanced past what went): 0, or -1
+ * when the peer is gone or the deadline passed. */
 static int
-send_bytes(int fd, const char *p, size_t n, int64_t deadline_ms)
+send_all(int fd, struct iovec *iov, int n, int64_t deadline_ms)
 {
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w > 0) {
-			p += w;
-			n -= (size_t)w;
-			continue;
-		}
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+	while (m.msg_iovlen > 0) {
+		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
 		    wait_fd(fd, POLLOUT, deadline_ms) == 1)
 			continue;
-		return -1;
+		if (w <= 0)
+			return -1;
+		size_t left = (size_t)w;
+		while (m.msg_iovlen > 0 && left >= m.msg_iov->iov_len) {
+			left -= m.msg_iov->iov_len;
+			m.msg_iov++;
+			m.msg_iovlen--;
+		}
+		if (m.msg_iovlen > 0) {
+			m.msg_iov->iov_base = (char *)m.msg_iov->iov_base + left;
+			m.msg_iov->iov_len -= left;
+		}
 	}
 	return 0;
 }
@@ -104,8 +115,9 @@ trigger_relay_send(int fd, const char *msg, size_t len, int64_t deadline_ms)
 		return -1;
 	unsigned char head[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
 				  (unsigned char)(len >> 8), (unsigned char)len };
-	return send_bytes(fd, (const char *)head, sizeof head, deadline_ms) == 0 &&
-			       send_bytes(fd, msg, len, deadline_ms) == 0 ? 0 : -1;
+	/* One system call for the head and the body: the peer wakes once. */
+	struct iovec iov[2] = { { head, sizeof head }, { (void *)msg, len } };
+	return send_all(fd, iov, 2, deadline_ms);
 }
 
 /* Reads n bytes: 1 read, 0 the peer closed or failed, -1 time is up. */
@@ -134,19 +146,40 @@ recv_bytes(int fd, char *p, size_t n, int64_t deadline_ms)
 	return 1;
 }
 
-/* One message (malloc'd, NUL-terminated): 1, 0 the writer went, -1 late. */
+/* One message (malloc'd, NUL-terminated): 1, 0 the writer went, -1 late.
+ * The caller has one request outstanding, so its answer is all the
+ * connection carries: it waits for it first and takes the head and, for
+ * the usual small answer, the body in one read. */
 static int
 recv_message(int fd, char **msg, size_t *len, int64_t deadline_ms)
 {
+	char first[4096];
+	ssize_t r;
+	for (;;) {
+		int ready = wait_fd(fd, POLLIN, deadline_ms);
+		if (ready != 1)
+			return ready == 0 ? -1 : 0;
+		r = recv(fd, first, sizeof first, MSG_DONTWAIT);
+		if (r > 0)
+			break;
+		if (r == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+			return 0;
+	}
+	size_t got = (size_t)r;
 	unsigned char head[4];
-	int rc = recv_bytes(fd, (char *)head, sizeof head, deadline_ms);
+	size_t from_first = got < sizeof head ? got : sizeof head;
+	memcpy(head, first, from_first);
+	int rc = from_first < sizeof head
+			 ? recv_bytes(fd, (char *)head + from_first, sizeof head - from_first, deadline_ms)
+			 : 1;
 	if (rc != 1)
 		return rc;
 	size_t n = trigger_relay_frame_len(head);
-	if (n > TRIGGER_RELAY_MESSAGE_MAX)
-		return 0;
+	if (n > TRIGGER_RELAY_MESSAGE_MAX || got - from_first > n)
+		return 0;            /* not an answer: the connection is dropped */
 	char *buf = xmalloc(n + 1);
-	rc = recv_bytes(fd, buf, n, deadline_ms);
+	memcpy(buf, first + from_first, got - from_first);
+	rc = recv_bytes(fd, buf + (got - from_first), n - (got - from_first), deadline_ms);
 	if (rc != 1) {
 		free(buf);
 		return rc;
@@ -300,6 +333,14 @@ relay_close(void)
 	relay_fd = -1;
 }
 
+/* In a child just forked: the parent's connection is the parent's (its
+ * copy closed here; the parent keeps it). */
+static void
+forget_after_fork(void)
+{
+	relay_close();
+}
+
 static int
 relay_connect(const struct config *cfg)
 {
@@ -316,8 +357,16 @@ relay_connect(const struct config *cfg)
 		close(fd);
 		return -1;
 	}
+	/* Once per process: asking getpid() per trigger would cost a system
+	 * call each. */
+	static int fork_watched;
+	if (!fork_watched && pthread_atfork(NULL, NULL, forget_after_fork) == 0)
+		fork_watched = 1;
+	if (!fork_watched) {
+		close(fd);
+		return -1;
+	}
 	relay_fd = fd;
-	relay_pid = getpid();
 	return 0;
 }
 
@@ -356,10 +405,6 @@ trigger_relay_start(const struct config *cfg, struct db *db, const struct exec_s
 	crypto_uuid7(id, rq->now_ms);
 	size_t len;
 	char *msg = request_encode(rq, id, &len);
-	if (relay_fd >= 0 && relay_pid != getpid()) {
-		close(relay_fd);             /* the parent's copy; the parent keeps it */
-		relay_fd = -1;
-	}
 	int64_t deadline = time_mono_ms() + SEND_WAIT_MS;
 	/* A kept connection may have outlived its writer: one fresh try. */
 	int sent = -1;

@@ -166,25 +166,30 @@ connection_looks_sane(int fd)
 	unsigned char buf[FCGI_GUARD_MAX_BYTES];
 	long long deadline = time_mono_ms() + GUARD_WAIT_MS;
 	ssize_t seen = -1;
+	short revents = 0;
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = deadline - time_mono_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return 0;
+		/* Looked at before any wait: a web server has usually sent the
+		 * records by the time the connection is accepted. */
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-		if (n <= 0 && errno != EAGAIN && errno != EINTR)
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 			return 0;	/* closed or failed before a whole request */
 		if (n > 0) {
 			enum fcgi_guard g = fcgi_guard_check(buf, (size_t)n);
 			if (g != FCGI_GUARD_MORE)
 				return g == FCGI_GUARD_OK;
+			if (n == seen && (revents & (POLLHUP | POLLERR)))
+				return 0;
+			/* Peeked data stays readable, so the wait below would not
+			 * wait for more: pause a little instead. */
+			if (n == seen)
+				usleep(GUARD_RETRY_US);
+			seen = n;
 		}
-		if (n == seen && (pfd.revents & (POLLHUP | POLLERR)))
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = deadline - time_mono_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
 			return 0;
-		/* Peeked data stays readable: wait a little for more. */
-		if (n == seen)
-			usleep(GUARD_RETRY_US);
-		seen = n;
+		revents = pfd.revents;
 	}
 }
 

@@ -72,7 +72,7 @@ set_request_id(struct req *r, const char *given)
 	if (request_id_is_clean(given))
 		snprintf(r->request_id, sizeof(r->request_id), "%s", given);
 	else
-		snprintf(r->request_id, sizeof(r->request_id), "%ld-%lu", (long)getpid(),
+		snprintf(r->request_id, sizeof(r->request_id), "%ld-%lu", r->ctx->pid,
 			 r->ctx->requests + 1);
 }
 
@@ -278,6 +278,7 @@ http_ctx_init(struct http_ctx *ctx, const struct config *cfg, const struct route
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
 	ctx->gate_n = -1;
+	ctx->pid = (long)getpid();   /* set up in the process that serves */
 	ctx->details = answer_cache_new((size_t)cfg->detail_cache_kb * 1024);
 	ctx->router = *routes;
 }

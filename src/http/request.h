@@ -29,6 +29,7 @@ struct http_ctx {
 	struct db *db;             /* owned; NULL until opened or after a failure */
 	int db_failed;             /* the last open or ping failed (log transitions only) */
 	unsigned long requests;    /* requests served by this process */
+	long pid;                  /* this process's, for request ids (one system call less each) */
 	int gate_fds[64];          /* owned; password_gate.c's slot files, opened on first use */
 	int gate_n;                /* how many of gate_fds are open; -1 before the first use */
 	struct answer_cache *details;  /* owned; rendered workflow details, NULL when off */

@@ -168,9 +168,14 @@ read_client(struct writer *w, struct client *c)
 			c->cap = c->cap ? c->cap * 2 : 8192;
 			c->buf = xrealloc(c->buf, c->cap);
 		}
-		ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		size_t room = c->cap - c->len;
+		ssize_t r = recv(c->fd, c->buf + c->len, room, 0);
 		if (r > 0) {
 			c->len += (size_t)r;
+			/* Less than there was room for: nothing more waits now (what
+			 * comes later, poll reports), so no read to find it empty. */
+			if ((size_t)r < room)
+				break;
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
