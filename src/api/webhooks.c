@@ -17,6 +17,11 @@
  * answered at once with that same result.  Without live events
  * (EVENTS_PUBLISH_URL unset: no nchan) synchronous mode answers as
  * asynchronous mode does.
+ *
+ * A responder keeps the targets it delivered to (model/webhook_cache.h):
+ * a kept one only lets a delivery go ahead, checked by the start's own
+ * transaction; anything it would refuse, or a start that finds it stale,
+ * is delivered again from a fresh lookup.
  */
 #include "api.h"
 
@@ -38,6 +43,7 @@
 #include "model/execution.h"
 #include "model/idempotency.h"
 #include "model/webhook.h"
+#include "model/webhook_cache.h"
 #include "model/webhook_delivery.h"
 #include "util/config.h"
 #include "util/jsonw.h"
@@ -182,6 +188,7 @@ delivery_id_valid(const char *id)
 
 struct start_arg {
 	const struct webhook_target *t;
+	int kept;                    /* t is a kept target: the start checks its revision */
 	json_t *payload;
 	int retry_after;
 	char execution_id[EXEC_ID_MAX + 1];
@@ -190,7 +197,7 @@ struct start_arg {
 	struct trigger_outcome run;  /* how far the transaction ran it */
 };
 
-enum { START_LIMIT_RATE = 1001, START_LIMIT_CONCURRENCY, START_GONE };
+enum { START_LIMIT_RATE = 1001, START_LIMIT_CONCURRENCY, START_GONE, START_STALE };
 
 /* Whether deliveries are counted against a limit (in the start's
  * transaction, under the webhook's lock). */
@@ -230,6 +237,7 @@ start_delivery(struct db *db, void *arg, struct idem_answer *out)
 		.again = out->attempt > 0,
 		/* Without a delivery id no repeat can wait for the result. */
 		.result_answered = a->unkeyed,
+		.expect_revision = a->kept ? t->revision : 0,
 	};
 	if (rq.again)
 		trigger_outcome_clear(&a->run);      /* the failed attempt's */
@@ -237,6 +245,8 @@ start_delivery(struct db *db, void *arg, struct idem_answer *out)
 	out->may_be_stale = a->run.from_cache;
 	if (rc == EXEC_DB_ERROR)
 		return DB_FAILED;
+	if (rc == EXEC_STALE)
+		return START_STALE;
 	if (rc != EXEC_OK)
 		return START_GONE;	/* inactive, or the trigger went meanwhile */
 	struct jw w;
@@ -347,10 +357,16 @@ request_header(struct req *r, const char *name)
 	return FCGX_GetParam(param, r->fcgi->envp);
 }
 
+/* deliver()'s answer when its kept target would refuse or was stale:
+ * nothing was answered, and the caller delivers again from a lookup. */
+#define DELIVER_AGAIN (-2)
+
 static int
-deliver(struct req *r, struct db *db, const struct webhook_target *t)
+deliver(struct req *r, struct db *db, const struct webhook_target *t, int kept)
 {
 	const struct webhook_config *c = &t->config;
+	if (kept && !webhook_method_accepts(c, r->method))
+		return DELIVER_AGAIN;
 	if (!webhook_method_accepts(c, r->method)) {
 		resp_add_header(r, "Allow", c->method);
 		return resp_error(r, 405, "Method Not Allowed");
@@ -365,10 +381,10 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 			c, request_header(r, c->signature_header), r->body ? r->body : "", r->body_len,
 			(int64_t)time(NULL));
 		if (s != WEBHOOK_SIG_OK)
-			return answer_signature(r, s);
+			return kept ? DELIVER_AGAIN : answer_signature(r, s);
 	}
 
-	struct start_arg a = { .t = t, .payload = trigger_payload(r, t), .cfg = r->cfg };
+	struct start_arg a = { .t = t, .kept = kept, .payload = trigger_payload(r, t), .cfg = r->cfg };
 	struct idem_request rq = { .user_id = t->owner_id, .now = (int64_t)time(NULL) };
 	char key[8 + IDEM_HASH_HEX + 1];
 	const char *id = delivery_id(r, t, a.payload);
@@ -406,6 +422,13 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 		idem_answer_free(&ans);
 		break;
 	case IDEM_REPLAYED:
+		if (kept) {
+			/* How to answer it (the mode) is the kept target's word,
+			 * which no start checked. */
+			idem_answer_free(&ans);
+			rc = DELIVER_AGAIN;
+			break;
+		}
 		/* The first delivery's answer, waiting again for the result
 		 * (the result channel keeps it). */
 		resp_add_header(r, "Idempotent-Replayed", "true");
@@ -425,6 +448,8 @@ deliver(struct req *r, struct db *db, const struct webhook_target *t)
 					     "in flight");
 		else if (create_rc == START_GONE)
 			rc = resp_error(r, 404, NOT_FOUND);
+		else if (create_rc == START_STALE)
+			rc = DELIVER_AGAIN;
 		else
 			rc = resp_db_error(r, db, "webhook delivery");
 		break;
@@ -453,6 +478,13 @@ webhooks_deliver(struct req *r)
 	if (db == NULL)
 		return -1;
 	struct webhook_target t;
+	if (webhook_cache_get(path, &t)) {
+		int rc = deliver(r, db, &t, 1);
+		webhook_target_free(&t);
+		if (rc != DELIVER_AGAIN)
+			return rc;
+		webhook_cache_forget(path);
+	}
 	switch (webhook_find(db, req_field_key_if_set(r), path, &t)) {
 	case WEBHOOK_OK:
 		break;
@@ -464,10 +496,15 @@ webhooks_deliver(struct req *r)
 		return resp_db_error(r, db, "webhook lookup");
 	}
 	int rc;
-	if (!t.owner_active || !t.workflow_active || !t.trigger_active)
+	if (!t.owner_active || !t.workflow_active || !t.trigger_active) {
 		rc = resp_error(r, 404, NOT_FOUND);
-	else
-		rc = deliver(r, db, &t);
+	} else {
+		/* Counted deliveries lock the webhook in their transaction and
+		 * decide there: nothing to gain from keeping those. */
+		if (!webhook_limited(&t.config))
+			webhook_cache_put(path, &t);
+		rc = deliver(r, db, &t, 0);
+	}
 	webhook_target_free(&t);
 	return rc;
 }

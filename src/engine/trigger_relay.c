@@ -216,6 +216,7 @@ request_encode(const struct exec_start *rq, const char *id, size_t *len)
 	jw_kstr(&w, "id", id);
 	jw_kbool(&w, "no_notify", rq->no_notify);
 	jw_kbool(&w, "answered", rq->result_answered);
+	jw_kint(&w, "expect_revision", rq->expect_revision);
 	jw_obj_end(&w);
 	return jw_take(&w, len);
 }
@@ -254,6 +255,7 @@ trigger_request_decode(const char *msg, size_t len, struct trigger_request *out)
 		.execution_id = id,
 		.no_notify = json_is_true(json_object_get(o, "no_notify")),
 		.result_answered = json_is_true(json_object_get(o, "answered")),
+		.expect_revision = json_integer_value(json_object_get(o, "expect_revision")),
 	};
 	return 0;
 }

@@ -31,6 +31,8 @@ enum exec_result {
 	EXEC_INACTIVE = 3,           /* the workflow is not active */
 	EXEC_NO_TRIGGER = 4,         /* no trigger of the asked type (or that id) */
 	EXEC_EXPIRED = 5,            /* a confirmation asked after its pending task expired */
+	EXEC_STALE = 6,              /* the start's expect_revision is no longer the
+				      * workflow's, or its owner is no longer active */
 	EXEC_DB_ERROR = DB_FAILED,
 };
 
@@ -71,6 +73,10 @@ struct exec_start {
 					* cache, else 0 */
 	int again;                     /* engine_trigger_start: the last attempt failed on a
 					* stale cache entry; this one looks everything up */
+	int64_t expect_revision;       /* nonzero: the caller went ahead on what it kept of
+					* the workflow at this revision (model/webhook_cache.h):
+					* the start fails EXEC_STALE, writing nothing, unless
+					* the revision is still this one and the owner active */
 	int result_answered;           /* engine_trigger_start: the caller answers a
 					* synchronous webhook's result itself, so it is not
 					* published on the result channel */

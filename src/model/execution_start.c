@@ -25,7 +25,8 @@
 	"SELECT w.id, w.owner_id, w.is_active, w.max_execution_seconds, " \
 	"w.error_handler_workflow_id, w.revision, t.id, t.node_id, " \
 	"EXISTS (SELECT 1 FROM workflow_snapshots s " \
-	"WHERE s.workflow_id = w.id AND s.revision = w.revision) " \
+	"WHERE s.workflow_id = w.id AND s.revision = w.revision), " \
+	"EXISTS (SELECT 1 FROM user_profiles u WHERE u.id = w.owner_id AND u.is_active) " \
 	"FROM workflows w LEFT JOIN workflow_nodes t ON t.id = (" \
 	"SELECT n.id FROM workflow_nodes n " \
 	"JOIN component_configs c ON c.id = n.component_config_id " \
@@ -68,6 +69,7 @@ find_target(struct db *db, const struct exec_start *rq, struct start_target *t)
 			t->trigger_node_id = xstrdup(db_column_text(st, 7));
 		}
 		t->has_snapshot = db_column_bool(st, 8);
+		t->owner_active = db_column_bool(st, 9);
 	}
 	db_reset(st);
 	if (rc == DB_ERROR)
@@ -171,6 +173,8 @@ struct exec_unwritten {
 	int64_t workflow_id, trigger_pk, user_profile_id, revision, deadline_ms;
 	int from_cache;              /* the workflow came from a start_cache: its
 				      * revision is checked as the row is written */
+	int owner_checked;           /* with from_cache: so is its owner's being active
+				      * (exec_start.expect_revision) */
 	char *parent_execution_id;   /* NULL when none */
 	char *parent_node_id, *thread_id, *payload;
 	char started[TIME_DB_LEN];
@@ -233,9 +237,12 @@ exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status
 	 * the column refuses.  Looked up in this transaction, it is written as
 	 * it was found: an edit committed meanwhile changes nothing for this
 	 * execution, which runs its revision's snapshot. */
-	struct db_stmt *st = db_prepare(db, u->from_cache ? INSERT_EXECUTION_SQL(
-		"(SELECT w.id FROM workflows w WHERE w.id = ? AND w.revision = ?)") :
-		INSERT_EXECUTION_SQL("?"));
+	struct db_stmt *st = db_prepare(db, !u->from_cache ? INSERT_EXECUTION_SQL("?") :
+		u->owner_checked ? INSERT_EXECUTION_SQL(
+		"(SELECT w.id FROM workflows w WHERE w.id = ? AND w.revision = ? AND EXISTS "
+		"(SELECT 1 FROM user_profiles u WHERE u.id = w.owner_id AND u.is_active))") :
+		INSERT_EXECUTION_SQL(
+		"(SELECT w.id FROM workflows w WHERE w.id = ? AND w.revision = ?)"));
 	if (st == NULL)
 		return DB_FAILED;
 	int k = 1;
@@ -363,9 +370,20 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 	struct start_target t = { 0 };
 	char *state = NULL;
 	int cached = start_cache_get(rq->cache, rq, &t);
+	if (cached && rq->expect_revision != 0 && t.revision != rq->expect_revision) {
+		/* The caller's memory or this one is behind: the lookup says. */
+		free(t.trigger_node_id);
+		memset(&t, 0, sizeof t);
+		cached = 0;
+	}
 	if (rq->from_cache)
 		*rq->from_cache = cached;
 	int rc = cached ? EXEC_OK : find_target(db, rq, &t);
+	/* Whatever the lookup found, the caller decided on something else:
+	 * its own lookup answers (a node renamed, the workflow deactivated). */
+	if (!cached && rq->expect_revision != 0 && rc != DB_FAILED &&
+	    (rc != EXEC_OK || t.revision != rq->expect_revision || !t.owner_active))
+		rc = EXEC_STALE;
 	char id[EXEC_ID_MAX + 1];
 	if (rq->execution_id)
 		snprintf(id, sizeof id, "%s", rq->execution_id);
@@ -384,6 +402,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 		state = render_initial_state(rq, id, rq->now_ms);
 		u = unwritten_new(rq, &t, id);
 		u->from_cache = cached;
+		u->owner_checked = cached && rq->expect_revision != 0;
 		if (!defer)
 			rc = exec_unwritten_write(db, u, "pending", state, 0, NULL, NULL, 0);
 	}

@@ -13,6 +13,7 @@
 struct start_target {
 	int64_t id, owner_id, max_execution_seconds, error_handler_id, revision;
 	int is_active;
+	int owner_active;            /* the owner's user_profiles.is_active */
 	int has_snapshot;            /* the revision's snapshot is written */
 	int64_t trigger_pk;          /* workflow_nodes.id, 0 when none */
 	char *trigger_node_id;       /* malloc'd, NULL when none */

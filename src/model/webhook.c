@@ -87,6 +87,23 @@ secret_to_store(const struct field_keyring *ring, int64_t node_pk,
 	return *out != NULL ? WEBHOOK_OK : WEBHOOK_NEEDS_KEY;
 }
 
+/* The path and the secret are the workflow's too: a process that keeps
+ * a webhook's target checks it by the revision (model/webhook_cache.h),
+ * so a new secret must move it even where the node's config row, which
+ * only shows the mask, is left as it was. */
+static int
+move_revision(struct db *db, int64_t node_pk)
+{
+	struct db_stmt *st = db_prepare(db, "UPDATE workflows SET revision = revision + 1 "
+					"WHERE id = (SELECT workflow_id FROM workflow_nodes WHERE id = ?)");
+	if (st == NULL)
+		return WEBHOOK_DB_ERROR;
+	db_bind_int64(st, 1, node_pk);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? WEBHOOK_OK : WEBHOOK_DB_ERROR;
+}
+
 static int
 write_row(struct db *db, int exists, int64_t node_pk, const char *path, const char *sealed)
 {
@@ -104,7 +121,7 @@ write_row(struct db *db, int exists, int64_t node_pk, const char *path, const ch
 	int rc = db_step(st);
 	db_reset(st);
 	if (rc == DB_DONE)
-		return WEBHOOK_OK;
+		return move_revision(db, node_pk);
 	/* Another transaction took the path after our look (PostgreSQL's
 	 * READ COMMITTED): the primary key says so. */
 	if (db_error_kind(db) == DB_ERR_UNIQUE)
@@ -150,7 +167,7 @@ webhook_forget(struct db *db, int64_t node_pk)
 
 #define SELECT_TARGET                                                                    \
 	"SELECT p.node_pk, p.secret, n.node_id, n.workflow_id, w.slug, w.owner_id, "     \
-	"w.is_active, u.is_active, c.is_active, c.extra_config "                        \
+	"w.is_active, u.is_active, c.is_active, c.extra_config, w.revision "            \
 	"FROM webhook_paths p JOIN workflow_nodes n ON n.id = p.node_pk "               \
 	"JOIN workflows w ON w.id = n.workflow_id "                                     \
 	"JOIN user_profiles u ON u.id = w.owner_id "                                    \
@@ -172,6 +189,7 @@ read_target(struct db_stmt *st, struct webhook_target *out, char **sealed, char 
 	out->owner_active = db_column_bool(st, 7);
 	out->trigger_active = db_column_is_null(st, 8) || db_column_bool(st, 8);
 	*config = xstrdup(db_column_text(st, 9) ? db_column_text(st, 9) : "{}");
+	out->revision = db_column_int64(st, 10);
 }
 
 /* The stored config parsed, with the secret opened in place of the mask. */
@@ -221,6 +239,24 @@ webhook_find(struct db *db, const struct field_keyring *ring, const char *path,
 	if (rc != WEBHOOK_OK)
 		webhook_target_free(out);
 	return rc;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void
+webhook_target_copy(struct webhook_target *to, const struct webhook_target *from)
+{
+	*to = *from;
+	to->node_id = dup_or_null(from->node_id);
+	to->workflow_slug = dup_or_null(from->workflow_slug);
+	to->config.path = dup_or_null(from->config.path);
+	to->config.secret = dup_or_null(from->config.secret);
+	to->config.signature_header = dup_or_null(from->config.signature_header);
+	to->config.respond_with = dup_or_null(from->config.respond_with);
 }
 
 void

@@ -75,6 +75,8 @@ struct webhook_target {
 	bool workflow_active;        /* workflows.is_active */
 	bool owner_active;           /* the owner is not deleted */
 	bool trigger_active;         /* the node's is_active (trigger group) */
+	int64_t revision;            /* the workflow's (migration 9d3f61a0c2b7), which
+				      * any change of the above but owner_active moves */
 	struct webhook_config config;  /* secret in clear, or NULL */
 };
 
@@ -90,5 +92,7 @@ int webhook_find(struct db *db, const struct field_keyring *ring, const char *pa
 		 struct webhook_target *out);
 
 void webhook_target_free(struct webhook_target *t);
+/* A deep copy of from into *to (free with webhook_target_free). */
+void webhook_target_copy(struct webhook_target *to, const struct webhook_target *from);
 
 #endif

@@ -1,6 +1,7 @@
 # Webhooks: /api/v1/webhooks/<path> starts the workflow of the
 # trigger_webhook node with that path.  Every status a caller can get
 # (202, 200, 401, 404, 405, 413, 422, 429), the three signature schemes,
+# a responder's kept targets after every kind of change,
 # repeated deliveries, the trigger payload, asynchronous and synchronous
 # mode (its result, its timeout), and 200 synchronous callers waiting on a
 # slow workflow while the rest of the API keeps answering.  Both backends.
@@ -284,6 +285,82 @@ sub test_sync {
 	is($row->{status}, 'completed', 'the execution still runs to its end');
 }
 
+# Each responder keeps the targets it delivered to (model/webhook_cache.h).
+# Every change a delivery's answer depends on must show at once on every
+# responder: warm them all, change, and every delivery after sees it.
+sub test_kept_targets {
+	my ($t, $tok, $admin) = @_;
+	my $n = 6;       # deliveries: each of the pool's responders serves some
+	my $all = sub {
+		my ($what, $want, $path, $body, $headers, $method) = @_;
+		my %got;
+		for (1 .. $n) {
+			my ($res) = deliver($t, $method // 'POST', $path, $body, $headers);
+			$got{ $res->{status} }++;
+		}
+		is_deeply(\%got, { $want => $n }, "$what: all $n deliveries answer $want")
+			or diag(explain(\%got));
+	};
+	my $body = '{"text": "kept"}';
+	my $sign = sub { my ($secret) = @_; return { 'X-Hub-Signature-256' => 'sha256=' . hmac_sha256_hex($body, $secret) } };
+
+	webhook_workflow($t, $tok, 'keptsecret', 'kept-secret', { secret => 'old-secret-0123' }) or return;
+	$all->('signed with the secret', 202, 'kept-secret', $body, $sign->('old-secret-0123'));
+	my ($res) = api($t, $tok, 'PATCH', 'workflows/keptsecret/nodes/hook/',
+		{ config => { extra_config => { path => 'kept-secret', secret => 'new-secret-4567' } } });
+	is($res->{status}, 200, 'the secret is replaced') or diag($res->{content});
+	my $before = executions_of($t, 'keptsecret');
+	$all->('signed with the old secret after it was replaced', 401, 'kept-secret', $body, $sign->('old-secret-0123'));
+	is(executions_of($t, 'keptsecret'), $before, 'and none of them started anything');
+	$all->('signed with the new secret', 202, 'kept-secret', $body, $sign->('new-secret-4567'));
+
+	webhook_workflow($t, $tok, 'keptmethod', 'kept-method') or return;
+	$all->('POST before the change', 202, 'kept-method', '{}');
+	($res) = api($t, $tok, 'PATCH', 'workflows/keptmethod/nodes/hook/',
+		{ config => { extra_config => { path => 'kept-method', method => 'PUT' } } });
+	is($res->{status}, 200, 'the method becomes PUT') or diag($res->{content});
+	$all->('POST after the method became PUT', 405, 'kept-method', '{}');
+	$all->('PUT', 202, 'kept-method', '{}', undef, 'PUT');
+
+	webhook_workflow($t, $tok, 'keptpath', 'kept-path-one') or return;
+	$all->('the first path', 202, 'kept-path-one', '{}');
+	($res) = api($t, $tok, 'PATCH', 'workflows/keptpath/nodes/hook/',
+		{ config => { extra_config => { path => 'kept-path-two' } } });
+	is($res->{status}, 200, 'the path moves') or diag($res->{content});
+	$all->('the old path', 404, 'kept-path-one', '{}');
+	$all->('the new path', 202, 'kept-path-two', '{}');
+
+	webhook_workflow($t, $tok, 'keptoff', 'kept-off') or return;
+	$all->('an active workflow', 202, 'kept-off', '{}');
+	($res) = api($t, $tok, 'PATCH', 'workflows/keptoff/', { is_active => JSON::PP::false });
+	is($res->{status}, 200, 'the workflow is deactivated') or diag($res->{content});
+	$before = executions_of($t, 'keptoff');
+	$all->('a workflow deactivated since', 404, 'kept-off', '{}');
+	is(executions_of($t, 'keptoff'), $before, 'and none of them started anything');
+	($res) = api($t, $tok, 'PATCH', 'workflows/keptoff/', { is_active => JSON::PP::true });
+	$all->('the workflow active again', 202, 'kept-off', '{}');
+
+	SKIP: {
+		skip 'no nchan: synchronous mode answers as asynchronous mode', 3 unless $NCHAN;
+		webhook_workflow($t, $tok, 'keptmode', 'kept-mode', { mode => 'sync', max_wait_seconds => 30 }) or return;
+		$all->('synchronous mode', 200, 'kept-mode', '{"text": "a"}');
+		($res) = api($t, $tok, 'PATCH', 'workflows/keptmode/nodes/hook/',
+			{ config => { extra_config => { path => 'kept-mode', mode => 'async' } } });
+		is($res->{status}, 200, 'the webhook becomes asynchronous') or diag($res->{content});
+		$all->('asynchronous since', 202, 'kept-mode', '{"text": "a"}');
+	}
+
+	my $carol = make_user($t, 'carol', 'carol-pass-1', 'normal') or return;
+	webhook_workflow($t, $carol, 'carols', 'carols-hook') or return;
+	$all->("carol's webhook", 202, 'carols-hook', '{}');
+	my (undef, $me) = api($t, $carol, 'GET', 'users/me');
+	($res) = api($t, $admin, 'DELETE', 'users/' . ($me->{id} // 'none'));
+	ok($res->{status} == 200 || $res->{status} == 204, 'carol is deleted') or diag($res->{content});
+	$before = executions_of($t, 'carols');
+	$all->('a webhook whose owner was deleted since', 404, 'carols-hook', '{}');
+	is(executions_of($t, 'carols'), $before, 'and none of them started anything');
+}
+
 # The issue's test: 200 synchronous callers on a workflow that waits 2 s;
 # no responder is held while they wait, so the rest of the API answers.
 sub test_many_sync {
@@ -348,6 +425,7 @@ for_each_backend(sub {
 	subtest signatures => sub { test_signatures($t, $alice) };
 	subtest repeated_delivery => sub { test_repeated_delivery($t, $alice) };
 	subtest limits => sub { test_limits($t, $alice) };
+	subtest kept_targets => sub { test_kept_targets($t, $alice, $admin) };
 	subtest sync => sub { test_sync($t, $alice) };
 	subtest many_sync => sub { test_many_sync($t, $alice) };
 });
