@@ -87,6 +87,19 @@ secret_to_store(const struct field_keyring *ring, int64_t node_pk,
 	return *out != NULL ? WEBHOOK_OK : WEBHOOK_NEEDS_KEY;
 }
 
+/* Runs sql, whose one parameter is node_pk, for its effect. */
+static int
+run_for_node(struct db *db, const char *sql, int64_t node_pk)
+{
+	struct db_stmt *st = db_prepare(db, sql);
+	if (st == NULL)
+		return WEBHOOK_DB_ERROR;
+	db_bind_int64(st, 1, node_pk);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? WEBHOOK_OK : WEBHOOK_DB_ERROR;
+}
+
 /* The path and the secret are the workflow's too: a process that keeps
  * a webhook's target checks it by the revision (model/webhook_cache.h),
  * so a new secret must move it even where the node's config row, which
@@ -94,14 +107,8 @@ secret_to_store(const struct field_keyring *ring, int64_t node_pk,
 static int
 move_revision(struct db *db, int64_t node_pk)
 {
-	struct db_stmt *st = db_prepare(db, "UPDATE workflows SET revision = revision + 1 "
-					"WHERE id = (SELECT workflow_id FROM workflow_nodes WHERE id = ?)");
-	if (st == NULL)
-		return WEBHOOK_DB_ERROR;
-	db_bind_int64(st, 1, node_pk);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_DONE ? WEBHOOK_OK : WEBHOOK_DB_ERROR;
+	return run_for_node(db, "UPDATE workflows SET revision = revision + 1 "
+			    "WHERE id = (SELECT workflow_id FROM workflow_nodes WHERE id = ?)", node_pk);
 }
 
 static int
@@ -154,13 +161,7 @@ webhook_save(struct db *db, const struct field_keyring *ring, int64_t node_pk,
 int
 webhook_forget(struct db *db, int64_t node_pk)
 {
-	struct db_stmt *st = db_prepare(db, "DELETE FROM webhook_paths WHERE node_pk = ?");
-	if (st == NULL)
-		return WEBHOOK_DB_ERROR;
-	db_bind_int64(st, 1, node_pk);
-	int rc = db_step(st);
-	db_reset(st);
-	return rc == DB_DONE ? WEBHOOK_OK : WEBHOOK_DB_ERROR;
+	return run_for_node(db, "DELETE FROM webhook_paths WHERE node_pk = ?", node_pk);
 }
 
 /* --- lookup ------------------------------------------------------------------------ */
