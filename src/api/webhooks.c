@@ -500,8 +500,9 @@ webhooks_deliver(struct req *r)
 		rc = resp_error(r, 404, NOT_FOUND);
 	} else {
 		/* Counted deliveries lock the webhook in their transaction and
-		 * decide there: nothing to gain from keeping those. */
-		if (!webhook_limited(&t.config))
+		 * decide there: nothing to gain from keeping those.  Nor from a
+		 * revision of 0 (a start reads it as "nothing to check"). */
+		if (!webhook_limited(&t.config) && t.revision != 0)
 			webhook_cache_put(path, &t);
 		rc = deliver(r, db, &t, 0);
 	}
