@@ -570,15 +570,21 @@ print_engine_table() {
 		}' "$TABLE"
 }
 
-engine_main() {
+# The working directory, the helpers, wrk's POST and a field key: what a
+# run needs before its first pool (bench/engine_cost.sh runs it too).
+engine_prepare() {
 	prepare
-	command -v sqlite3 >/dev/null || ensure_packages sqlite3
 	TABLE=$WORK/table
 	: >"$TABLE"
 	: >"$WORK/results"
 	build_helpers
 	write_wrk_post
 	KEY=$("$PIPELIT_BIN" keygen)
+}
+
+engine_main() {
+	engine_prepare
+	command -v sqlite3 >/dev/null || ensure_packages sqlite3
 
 	say "raw one-row commits at synchronous=FULL on $(df -T "$WORK" | awk 'NR == 2 { print $2 }') ($WORK), ${RAW_SECONDS}s"
 	mkdir -p "$WORK/raw"

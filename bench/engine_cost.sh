@@ -73,13 +73,7 @@ wrk_run() {
 }
 
 cost_main() {
-	prepare
-	TABLE=$WORK/table
-	: >"$TABLE"
-	: >"$WORK/results"
-	build_helpers
-	write_wrk_post
-	KEY=$("$PIPELIT_BIN" keygen)
+	engine_prepare
 	if [ "$COST_PG" = 1 ]; then
 		start_pg
 		NAME=postgres

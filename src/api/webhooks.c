@@ -365,9 +365,9 @@ static int
 deliver(struct req *r, struct db *db, const struct webhook_target *t, int kept)
 {
 	const struct webhook_config *c = &t->config;
-	if (kept && !webhook_method_accepts(c, r->method))
-		return DELIVER_AGAIN;
 	if (!webhook_method_accepts(c, r->method)) {
+		if (kept)
+			return DELIVER_AGAIN;
 		resp_add_header(r, "Allow", c->method);
 		return resp_error(r, 405, "Method Not Allowed");
 	}
@@ -477,14 +477,14 @@ webhooks_deliver(struct req *r)
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return -1;
-	struct webhook_target t;
-	if (webhook_cache_get(path, &t)) {
-		int rc = deliver(r, db, &t, 1);
-		webhook_target_free(&t);
+	const struct webhook_target *kept = webhook_cache_find(path);
+	if (kept != NULL) {
+		int rc = deliver(r, db, kept, 1);
 		if (rc != DELIVER_AGAIN)
 			return rc;
 		webhook_cache_forget(path);
 	}
+	struct webhook_target t;
 	switch (webhook_find(db, req_field_key_if_set(r), path, &t)) {
 	case WEBHOOK_OK:
 		break;

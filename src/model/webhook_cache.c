@@ -37,14 +37,11 @@ find(const char *path)
 	return NULL;
 }
 
-int
-webhook_cache_get(const char *path, struct webhook_target *out)
+const struct webhook_target *
+webhook_cache_find(const char *path)
 {
 	const struct entry *e = find(path);
-	if (e == NULL)
-		return 0;
-	webhook_target_copy(out, &e->target);
-	return 1;
+	return e != NULL ? &e->target : NULL;
 }
 
 void

@@ -19,8 +19,9 @@
 
 #include "model/webhook.h"
 
-/* 1 with a copy of path's kept target in *out (webhook_target_free), else 0. */
-int webhook_cache_get(const char *path, struct webhook_target *out);
+/* path's kept target, or NULL; owned here, valid until the next put or
+ * forget. */
+const struct webhook_target *webhook_cache_find(const char *path);
 /* Keeps a copy of t for path. */
 void webhook_cache_put(const char *path, const struct webhook_target *t);
 /* Forgets path's target (found stale). */
