@@ -38,6 +38,7 @@ struct touched {
 	int written_here;            /* the execution's row is this transaction's own */
 	int job_rows;                /* job rows this commit wrote for it */
 	int saved;                   /* its row was written as the commit leaves it */
+	int heard;                   /* whether its events have a receiver (-1: not asked yet) */
 };
 
 struct released_event {
@@ -112,6 +113,7 @@ touched_add(struct commit *c, struct exec_entry *x, const char *status, int64_t 
 	t->x = x;
 	snprintf(t->status, sizeof t->status, "%s", status);
 	t->seq = seq;
+	t->heard = -1;
 	return t;
 }
 
@@ -185,6 +187,18 @@ static int
 running_now(const struct touched *t)
 {
 	return strcmp(t->status, "running") == 0 || strcmp(t->status, "pending") == 0;
+}
+
+/* Whether anyone would receive t's events, asked once per commit.  The
+ * node_status pairs of a node's end are built only for a receiver;
+ * unheard, they are only counted in seq, so a watcher who comes in
+ * between sees a gap and reloads from REST, as after any reconnect. */
+static int
+heard(struct commit *c, struct touched *t)
+{
+	if (t->heard < 0)
+		t->heard = engine_events_heard(c->e, t->x);
+	return t->heard;
 }
 
 json_t *
@@ -689,11 +703,15 @@ apply_failure(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	if (!o->error_code[0])
 		snprintf(o->error_code, sizeof o->error_code, "node_error");
 	log_row(c, r, "failed", NULL);
-	json_t *data = engine_node_status(t->x->topo, node, "failed");
-	json_object_set_new(data, "error", json_stringn(o->error, strnlen(o->error, 500)));
-	json_object_set_new(data, "error_code", json_string(o->error_code));
-	emit(c, t, "node_status", engine_node_status(t->x->topo, node, "running"));
-	emit(c, t, "node_status", data);
+	if (heard(c, t)) {
+		json_t *data = engine_node_status(t->x->topo, node, "failed");
+		json_object_set_new(data, "error", json_stringn(o->error, strnlen(o->error, 500)));
+		json_object_set_new(data, "error_code", json_string(o->error_code));
+		emit(c, t, "node_status", engine_node_status(t->x->topo, node, "running"));
+		emit(c, t, "node_status", data);
+	} else {
+		t->seq += 2;
+	}
 	if (r->job.attempt < e->max_attempts && !o->no_retry) {
 		int64_t due = c->now + retry_delay_ms(r->job.attempt);
 		/* A node run inline is retried from the queue, as a job. */
@@ -762,11 +780,15 @@ apply_done(struct commit *c, struct touched *t, struct ran_job *r, int node)
 	log_row(c, r, "completed", ports);
 	/* "running" goes out with the result: events follow commits, and a
 	 * logic node's run ends before its commit begins. */
-	emit(c, t, "node_status", engine_node_status(t->x->topo, node, "running"));
-	json_t *data = engine_node_status(t->x->topo, node, "success");
-	json_object_set_new(data, "duration_ms", json_integer(r->outcome.duration_ms));
-	json_object_set_new(data, "output", clipped_output(ports));
-	emit(c, t, "node_status", data);
+	if (heard(c, t)) {
+		emit(c, t, "node_status", engine_node_status(t->x->topo, node, "running"));
+		json_t *data = engine_node_status(t->x->topo, node, "success");
+		json_object_set_new(data, "duration_ms", json_integer(r->outcome.duration_ms));
+		json_object_set_new(data, "output", clipped_output(ports));
+		emit(c, t, "node_status", data);
+	} else {
+		t->seq += 2;
+	}
 	if (after) {
 		result_effects_free(&fx);
 		rc = interrupt(c, t, r, node, 1);

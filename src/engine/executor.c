@@ -141,7 +141,12 @@ entry_from_row(struct engine *e, struct exec_row *row)
 	x->deadline_ms = row->deadline_ms;
 	x->started_ms = row->started_ms;
 	x->event_seq = row->event_seq;
-	x->state = json_loads(row->state, 0, NULL);
+	if (row->state_value) {
+		x->state = row->state_value;
+		row->state_value = NULL;
+	} else {
+		x->state = json_loads(row->state, 0, NULL);
+	}
 	snprintf(x->status, sizeof x->status, "%s", row->status);
 	x->fresh = 1;
 	x->parent_execution_id = row->parent_execution_id;
@@ -334,6 +339,20 @@ engine_publish_live(struct engine *e, const char *execution_id, const char *slug
 				"timestamp", time_now_ms() / 1000.0, "data", data);
 	send_both(e, execution_id, slug, msg);
 	json_decref(msg);
+}
+
+int
+engine_events_heard(const struct engine *e, const struct exec_entry *x)
+{
+	if (e->pub == NULL)
+		return 0;
+	if (publisher_wants_execution(e->pub, x->id, x->slug))
+		return 1;
+	if (x->root_execution_id == NULL)
+		return 0;
+	char root_channel[64];
+	snprintf(root_channel, sizeof root_channel, "execution:%s", x->root_execution_id);
+	return watch_is_watched(root_channel);
 }
 
 void

@@ -58,24 +58,30 @@ clipped(const json_t *v)
 }
 
 /* The node with config.system_prompt and config.extra_config resolved
- * (pipelit-engine.md 6: a template that fails keeps its text; the errors
- * go to the log).  New reference. */
+ * against the state (pipelit-engine.md 6: a template that fails keeps its
+ * text; the errors go to the log).  A node with no template in either is
+ * the snapshot's own, shared: kinds only read it.  New reference. */
 static json_t *
-resolved_node(const json_t *node, const json_t *vars, json_t *errors)
+resolved_node(const json_t *node, const json_t *state, json_t *errors)
 {
-	json_t *copy = json_deep_copy(node);
-	json_t *config = json_object_get(copy, "config");
-	if (!json_is_object(config))
-		return copy;
 	static const char *const templated[] = { "system_prompt", "extra_config", NULL };
+	const json_t *config = json_object_get(node, "config");
+	int any = 0;
+	for (int i = 0; templated[i] && json_is_object(config) && !any; i++)
+		any = expr_tree_has_template(json_object_get(config, templated[i]));
+	if (!any)
+		return json_incref((json_t *)node);
+	json_t *vars = run_expression_vars(state);
+	json_t *copy = json_deep_copy(node);
+	json_t *copy_config = json_object_get(copy, "config");
 	for (int i = 0; templated[i]; i++) {
-		json_t *v = json_object_get(config, templated[i]);
+		json_t *v = json_object_get(copy_config, templated[i]);
 		if (v == NULL || json_is_null(v))
 			continue;
 		json_t *found = json_array();
 		json_t *r = expr_resolve_tree(v, vars, NULL, found);
 		if (r)
-			json_object_set_new(config, templated[i], r);
+			json_object_set_new(copy_config, templated[i], r);
 		/* The paths start at the field ("$.message"): name it. */
 		size_t k;
 		json_t *err;
@@ -88,6 +94,7 @@ resolved_node(const json_t *node, const json_t *vars, json_t *errors)
 		}
 		json_decref(found);
 	}
+	json_decref(vars);
 	return copy;
 }
 
@@ -149,10 +156,8 @@ run_node(const struct run_input *in, struct outcome *out)
 			 tn->component_type);
 		return NULL;
 	}
-	json_t *vars = run_expression_vars(in->state);
 	json_t *errors = json_array();
-	json_t *node_json = resolved_node(tn->node, vars, errors);
-	json_decref(vars);
+	json_t *node_json = resolved_node(tn->node, in->state, errors);
 	json_t *config = json_object_get(node_json, "config");
 	json_t *extra = json_object_get(config, "extra_config");
 	json_t *empty = json_object();

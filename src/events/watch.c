@@ -262,23 +262,42 @@ watch_listener_alive(time_t now)
 		raise_to(&table->head.listener_alive, (int64_t)now);
 }
 
+/* Appends the parts to out (cap bytes with its NUL, len used so far), cut
+ * to fit as snprintf would; the new length.  Asked several times for each
+ * event an engine commits, where snprintf's format parsing showed. */
+static size_t
+append(char *out, size_t cap, size_t len, const char *a, const char *b)
+{
+	const char *parts[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		size_t n = strlen(parts[i]);
+		if (n > cap - 1 - len)
+			n = cap - 1 - len;
+		memcpy(out + len, parts[i], n);
+		len += n;
+	}
+	out[len] = '\0';
+	return len;
+}
+
 int
 events_execution_targets(const char *execution_id, const char *slug,
 			 char key[EVENTS_CHANNEL_MAX + 1], char to[2 * EVENTS_CHANNEL_MAX + 2])
 {
-	snprintf(key, EVENTS_CHANNEL_MAX + 1, "execution:%s", execution_id);
+	const size_t to_cap = 2 * EVENTS_CHANNEL_MAX + 2;
+	append(key, EVENTS_CHANNEL_MAX + 1, 0, "execution:", execution_id);
 	int n = 0;
+	size_t len = 0;
 	to[0] = '\0';
 	if (watch_is_watched(key)) {
-		snprintf(to, 2 * EVENTS_CHANNEL_MAX + 2, "%s", key);
+		len = append(to, to_cap, 0, key, "");
 		n++;
 	}
 	if (slug != NULL && *slug != '\0') {
 		char wf[EVENTS_CHANNEL_MAX + 1];
-		snprintf(wf, sizeof wf, "workflow:%s", slug);
+		append(wf, sizeof wf, 0, "workflow:", slug);
 		if (watch_is_watched(wf)) {
-			size_t len = strlen(to);
-			snprintf(to + len, 2 * EVENTS_CHANNEL_MAX + 2 - len, "%s%s", n ? "," : "", wf);
+			append(to, to_cap, len, n ? "," : "", wf);
 			n++;
 		}
 	}

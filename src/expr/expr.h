@@ -58,6 +58,10 @@ bool expr_is_template(const char *s, size_t n);
 int expr_render(const char *tmpl, size_t n, const json_t *vars, const struct expr_limits *lim,
 		char **out, size_t *out_len, struct expr_error *err);
 
+/* True when expr_resolve_tree would render a string of value: one of its
+ * strings, at any depth it descends to, is a template. */
+bool expr_tree_has_template(const json_t *value);
+
 /*
  * A deep copy of value in which every string, at any depth of objects and
  * arrays, that is a template is replaced by its rendering.  A string whose

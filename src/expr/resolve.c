@@ -89,6 +89,38 @@ resolve_at(const json_t *value, const json_t *vars, const struct expr_limits *li
 	}
 }
 
+static bool
+has_template_at(const json_t *value, int depth)
+{
+	if (depth > RESOLVE_MAX_DEPTH)
+		return false;        /* resolve_at copies it unrendered */
+	const char *key;
+	size_t i;
+	json_t *item;
+	switch (json_typeof(value)) {
+	case JSON_STRING:
+		return expr_is_template(json_string_value(value), json_string_length(value));
+	case JSON_ARRAY:
+		json_array_foreach(value, i, item)
+			if (has_template_at(item, depth + 1))
+				return true;
+		return false;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)value, key, item)
+			if (has_template_at(item, depth + 1))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+bool
+expr_tree_has_template(const json_t *value)
+{
+	return value != NULL && has_template_at(value, 0);
+}
+
 json_t *
 expr_resolve_tree(const json_t *value, const json_t *vars, const struct expr_limits *lim,
 		  json_t *errors)

@@ -102,9 +102,10 @@ render_snapshot(struct db *db, const struct exec_start *rq, const struct start_t
 }
 
 /* pipelit-engine.md 2.5: the state a new execution starts from.  The
- * trigger's output (its payload) is filled in when its job runs. */
-static char *
-render_initial_state(const struct exec_start *rq, const char *execution_id, int64_t now_ms)
+ * trigger's output (its payload) is filled in when its job runs.  New
+ * reference. */
+static json_t *
+initial_state(const struct exec_start *rq, const char *execution_id, int64_t now_ms)
 {
 	json_t *payload = rq->payload ? rq->payload : json_object();
 	json_t *chat_id = json_object_get(payload, "chat_id");
@@ -133,9 +134,7 @@ render_initial_state(const struct exec_start *rq, const char *execution_id, int6
 		"_engine", json_object());
 	if (rq->payload == NULL)
 		json_decref(payload);
-	char *out = jw_dump(state, NULL);
-	json_decref(state);
-	return out;
+	return state;
 }
 
 /* The revision's snapshot, written by the first trigger that runs it
@@ -286,10 +285,10 @@ exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status
 }
 
 /* The row as exec_unwritten_write writes u when started, as exec_row_load
- * would read it; it takes state, and u when the row is handed over
- * unwritten (owned), else only reads it. */
+ * would read it (its state parsed already); it takes state, and u when the
+ * row is handed over unwritten (owned), else only reads it. */
 static void
-fill_row(const struct start_target *t, struct exec_unwritten *u, int hand_over, char *state,
+fill_row(const struct start_target *t, struct exec_unwritten *u, int hand_over, json_t *state,
 	 int64_t now_ms, struct exec_row *row)
 {
 	memset(row, 0, sizeof *row);
@@ -305,7 +304,7 @@ fill_row(const struct start_target *t, struct exec_unwritten *u, int hand_over, 
 	row->trigger_node_id = t->trigger_node_id ? xstrdup(t->trigger_node_id) : NULL;
 	row->parent_execution_id = u->parent_execution_id ? xstrdup(u->parent_execution_id) : NULL;
 	row->parent_node_id = *u->parent_node_id ? xstrdup(u->parent_node_id) : NULL;
-	row->state = state;
+	row->state_value = state;
 	row->snapshot_revision = u->revision;
 	row->unwritten = hand_over ? u : NULL;
 }
@@ -368,7 +367,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 	if (own && db_begin_write(db) != 0)
 		return DB_FAILED;
 	struct start_target t = { 0 };
-	char *state = NULL;
+	json_t *state = NULL;
 	int cached = start_cache_get(rq->cache, rq, &t);
 	if (cached && rq->expect_revision != 0 && t.revision != rq->expect_revision) {
 		/* The caller's memory or this one is behind: the lookup says. */
@@ -399,12 +398,15 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 	struct exec_unwritten *u = NULL;
 	int defer = rq->defer_row && rq->no_first_job && row_out != NULL;
 	if (rc == EXEC_OK) {
-		state = render_initial_state(rq, id, rq->now_ms);
+		state = initial_state(rq, id, rq->now_ms);
 		u = unwritten_new(rq, &t, id);
 		u->from_cache = cached;
 		u->owner_checked = cached && rq->expect_revision != 0;
-		if (!defer)
-			rc = exec_unwritten_write(db, u, "pending", state, 0, NULL, NULL, 0);
+		if (!defer) {
+			char *text = jw_dump(state, NULL);
+			rc = exec_unwritten_write(db, u, "pending", text, 0, NULL, NULL, 0);
+			free(text);
+		}
 	}
 	if (rc == EXEC_OK && !rq->no_first_job)
 		rc = execution_queue_start(db, id, t.trigger_node_id, rq->now_ms, rq->no_notify);
@@ -415,7 +417,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 			u = NULL;
 	}
 	exec_unwritten_free(u);
-	free(state);
+	json_decref(state);
 	free(t.trigger_node_id);
 	if (rc == DB_FAILED)
 		return own ? db_abandon(db) : DB_FAILED;

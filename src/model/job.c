@@ -30,6 +30,7 @@ exec_row_clear(struct exec_row *r)
 	free(r->parent_execution_id);
 	free(r->parent_node_id);
 	free(r->state);
+	json_decref(r->state_value);
 	exec_unwritten_free(r->unwritten);
 	memset(r, 0, sizeof *r);
 }

@@ -111,7 +111,9 @@ struct exec_row {
 	char *trigger_node_id;       /* node_id string, malloc'd, NULL when none */
 	char *parent_execution_id;   /* malloc'd or NULL */
 	char *parent_node_id;        /* malloc'd or NULL ("" stored) */
-	char *state;                 /* JSON text, malloc'd */
+	char *state;                 /* JSON text, malloc'd; NULL when state_value is set */
+	json_t *state_value;         /* the state itself, owned (a new execution's, which
+				      * is never read back), else NULL */
 	int64_t snapshot_revision;   /* the workflow revision whose graph it runs */
 	struct exec_unwritten *unwritten; /* started with defer_row: the row not yet
 					   * written (model/execution.h); else NULL */

@@ -41,6 +41,19 @@ days_in_month(int y, int m)
 	return days[m - 1];
 }
 
+/* v as exactly width digits (v is known to fit). */
+static char *
+put_digits(char *p, int v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+/* "YYYY-MM-DD HH:MM:SS.ffffff", digit by digit: timestamps are written on
+ * every commit of the engine, where snprintf's format parsing showed. */
 static void
 format_db(int64_t epoch, long micros, char out[TIME_DB_LEN])
 {
@@ -53,9 +66,21 @@ format_db(int64_t epoch, long micros, char out[TIME_DB_LEN])
 	civil_from_days(days, &y, &m, &d);
 	/* The format has room for four-digit years only. */
 	unsigned year = (unsigned)(y < 0 ? 0 : y > 9999 ? 9999 : y);
-	snprintf(out, TIME_DB_LEN, "%04u-%02u-%02u %02u:%02u:%02u.%06u", year, (unsigned)m % 100,
-		 (unsigned)d % 100, (unsigned)(secs / 3600) % 100, (unsigned)(secs / 60 % 60),
-		 (unsigned)(secs % 60), (unsigned)(micros % 1000000));
+	char *p = out;
+	p = put_digits(p, (int)year, 4);
+	*p++ = '-';
+	p = put_digits(p, m % 100, 2);
+	*p++ = '-';
+	p = put_digits(p, d % 100, 2);
+	*p++ = ' ';
+	p = put_digits(p, (int)(secs / 3600 % 100), 2);
+	*p++ = ':';
+	p = put_digits(p, (int)(secs / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (int)(secs % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (int)(micros < 0 ? 0 : micros % 1000000), 6);
+	*p = '\0';
 }
 
 void
@@ -217,17 +242,6 @@ time_db_to_epoch(const char *db, int64_t *epoch, int *micros)
 	if (micros)
 		*micros = c.micros;
 	return 0;
-}
-
-/* v as exactly width digits (v is known to fit). */
-static char *
-put_digits(char *p, int v, int width)
-{
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	return p + width;
 }
 
 int
