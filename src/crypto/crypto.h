@@ -97,7 +97,8 @@ void api_key_hash(const char *token, char hash_hex[API_KEY_HASH_HEX_LEN + 1]);
 #define CRYPTO_SHA256_HEX_LEN 64
 void crypto_sha256_hex(const void *p, size_t n, char out[CRYPTO_SHA256_HEX_LEN + 1]);
 
-/* Constant-time comparison of two equal-length buffers: 1 when equal. */
+/* Identifiers: their random bytes come from a per-process buffer refilled
+ * from the kernel's generator (crypto.c), never used for secrets. */
 /* A random (version 4) UUID in its 36-character text form. */
 void crypto_uuid4(char out[37]);
 /* A time-ordered (version 7, RFC 9562) UUID: unix_ms in its first 48 bits,
@@ -109,6 +110,7 @@ void crypto_uuid7(char out[37], int64_t unix_ms);
 /* n random bytes as 2n lowercase hex digits (out holds 2n + 1). */
 void crypto_random_hex(char *out, size_t n);
 
+/* Constant-time comparison of two equal-length buffers: 1 when equal. */
 int crypto_equal(const void *a, const void *b, size_t n);
 
 /*

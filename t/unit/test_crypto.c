@@ -2,6 +2,8 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "crypto/crypto.h"
@@ -319,6 +321,39 @@ test_uuid7(void)
 	ok(b[14] == '4' && strchr("89ab", b[19]) != NULL, "uuid4 unchanged");
 }
 
+/* Ids drawn after a fork differ between parent and child: the child does
+ * not hand out what was left in the parent's buffer of random bytes. */
+static void
+test_ids_after_fork(void)
+{
+	char before[37], mine[37], childs[37] = "";
+	crypto_uuid4(before);        /* the buffer is filled, and partly left */
+	int fds[2];
+	if (pipe(fds) != 0) {
+		ok(0, "pipe");
+		return;
+	}
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char id[37];
+		crypto_uuid4(id);
+		ssize_t w = write(fds[1], id, sizeof id);
+		_exit(w == (ssize_t)sizeof id ? 0 : 1);
+	}
+	crypto_uuid4(mine);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	ssize_t r = read(fds[0], childs, sizeof childs);
+	close(fds[0]);
+	close(fds[1]);
+	ok(r == (ssize_t)sizeof childs && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "the child made an id");
+	ok(strcmp(mine, childs) != 0, "parent and child draw different ids after a fork (%s, %s)",
+	   mine, childs);
+	ok(strcmp(before, mine) != 0, "and neither repeats the one before");
+}
+
 int
 main(void)
 {
@@ -336,5 +371,6 @@ main(void)
 	test_base32();
 	test_totp();
 	test_uuid7();
+	test_ids_after_fork();
 	return done_testing();
 }
