@@ -9,14 +9,22 @@
 #     system calls of those processes (strace -c over a second run);
 #   - with --perf KIND: a profile of those processes (perf record, call
 #     graphs from DWARF) into bench-cost-KIND.perf in the current folder.
+# With --instructions, no wrk: the instructions one trigger's transaction
+# takes (bench-branch's start and inline run, as the trigger writer makes
+# it), counted by callgrind over 100 and then 1,100 starts committed
+# in-process (engine_fire ... alone, the pool stopped), the difference
+# divided by 1,000.  A count does not move with the machine's load, so it
+# compares two builds where timings on a shared machine cannot; the
+# profile is kept in bench-cost-instructions.out (callgrind_annotate).
 # It measures no target: it shows where a row of bench/engine.sh goes.
 #
 #   bench/engine_cost.sh [--pg] [--route async|sync|execute] [--conns N]
 #                        [--duration S] [--strace KIND] [--perf KIND]
+#   bench/engine_cost.sh [--pg] --instructions
 #   PIPELIT_BIN=/path/to/pipelit bench/engine_cost.sh   (skip the build)
 set -euo pipefail
 
-COST_PG=0 ROUTE=async CONNS=8 SECONDS_RUN=6 STRACE_KIND= PERF_KIND=
+COST_PG=0 ROUTE=async CONNS=8 SECONDS_RUN=6 STRACE_KIND= PERF_KIND= COUNT=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--pg) COST_PG=1; shift ;;
@@ -25,7 +33,8 @@ while [ $# -gt 0 ]; do
 	--duration) SECONDS_RUN=$2; shift 2 ;;
 	--strace) STRACE_KIND=$2; shift 2 ;;
 	--perf) PERF_KIND=$2; shift 2 ;;
-	-h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--instructions) COUNT=1; shift ;;
+	-h|--help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "engine_cost.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -72,6 +81,30 @@ wrk_run() {
 	wrk -t2 -c"$CONNS" -d"$1s" --latency -s "$WORK/post.lua" ${AUTH[@]+"${AUTH[@]}"} "$URL" >"$2" 2>&1 || true
 }
 
+# Instructions per trigger transaction (see the head of this file); the
+# pool NAME is running, and is stopped here.
+count_instructions() {
+	local n total pid f
+	command -v valgrind >/dev/null || ensure_packages valgrind
+	fire "$NAME" async bench-branch trigger_webhook 50 1 60 alone >/dev/null
+	stop_named_pool "$NAME"
+	for n in 100 1100; do
+		rm -f "$WORK"/cg.*
+		pool_env "$WORK/$NAME" ${FIRE_ENV[@]+"${FIRE_ENV[@]}"} valgrind --tool=callgrind \
+			--callgrind-out-file="$WORK/cg.%p" "$WORK/engine_fire" async bench-branch \
+			trigger_webhook "$n" 1 120 alone >"$WORK/count.$n" 2>"$WORK/valgrind.$n" ||
+			die "engine_fire under callgrind failed (see $WORK/valgrind.$n)"
+		# The firer is the process that made the most; its parent only waits.
+		f=$(ls -S "$WORK"/cg.* | head -1)
+		total=$(awk '/^summary:/ { print $2 }' "$f")
+		eval "count_$n=$total"
+		[ "$n" = 1100 ] && cp "$f" "$PWD/bench-cost-instructions.out"
+	done
+	printf '%s: instructions per trigger transaction (bench-branch, inline): %d\n' "$NAME" \
+		$(((count_1100 - count_100) / 1000))
+	echo "profile: $PWD/bench-cost-instructions.out (callgrind_annotate --inclusive=yes ...)"
+}
+
 cost_main() {
 	engine_prepare
 	if [ "$COST_PG" = 1 ]; then
@@ -81,6 +114,11 @@ cost_main() {
 	else
 		NAME=sqlite
 		backend_up sqlite PIPELIT_SQLITE_SYNCHRONOUS=FULL
+	fi
+	if [ "$COUNT" = 1 ]; then
+		count_instructions
+		if [ "$COST_PG" = 1 ]; then stop_pg; fi
+		return
 	fi
 	AUTH=()
 	case $ROUTE in
