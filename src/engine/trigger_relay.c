@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -148,22 +149,29 @@ recv_bytes(int fd, char *p, size_t n, int64_t deadline_ms)
 
 /* One message (malloc'd, NUL-terminated): 1, 0 the writer went, -1 late.
  * The caller has one request outstanding, so its answer is all the
- * connection carries: it waits for it first and takes the head and, for
- * the usual small answer, the body in one read. */
+ * connection carries: one blocking read waits for it and takes the head
+ * and, for the usual small answer, the body. */
 static int
 recv_message(int fd, char **msg, size_t *len, int64_t deadline_ms)
 {
 	char first[4096];
 	ssize_t r;
 	for (;;) {
+		/* Blocks up to the socket's receive timeout, ANSWER_WAIT_MS
+		 * (relay_connect): the wait and the read in one system call. */
+		r = recv(fd, first, sizeof first, 0);
+		if (r > 0)
+			break;
+		if (r == 0)
+			return 0;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -1;
+		if (errno != EINTR)
+			return 0;
+		/* Interrupted: the rest of the wait to the deadline by poll. */
 		int ready = wait_fd(fd, POLLIN, deadline_ms);
 		if (ready != 1)
 			return ready == 0 ? -1 : 0;
-		r = recv(fd, first, sizeof first, MSG_DONTWAIT);
-		if (r > 0)
-			break;
-		if (r == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
-			return 0;
 	}
 	size_t got = (size_t)r;
 	unsigned char head[4];
@@ -355,7 +363,11 @@ relay_connect(const struct config *cfg)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+	/* An answer is awaited by a blocking read that gives up at the
+	 * answer's deadline (recv_message). */
+	struct timeval answer_wait = { ANSWER_WAIT_MS / 1000, (ANSWER_WAIT_MS % 1000) * 1000 };
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &answer_wait, sizeof answer_wait) != 0) {
 		close(fd);
 		return -1;
 	}
