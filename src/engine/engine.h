@@ -231,10 +231,10 @@ int64_t waiting_wake_at(const struct engine *e);
 void waiting_abandon_all(struct engine *e);
 void waiting_free(struct engine *e);
 
-/* node_status data: the node's identity and status (new reference). */
 /* 1 when an event of x published now would reach someone: a watcher of
  * its channels (or, for a child's node events, of its root's). */
 int engine_events_heard(const struct engine *e, const struct exec_entry *x);
+/* node_status data: the node's identity and status (new reference). */
 json_t *engine_node_status(const struct topology *topo, int node, const char *status);
 
 /* Publishes a live event (no sequence number) of an execution on

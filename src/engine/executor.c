@@ -341,18 +341,23 @@ engine_publish_live(struct engine *e, const char *execution_id, const char *slug
 	json_decref(msg);
 }
 
+/* 1 when x is a subworkflow's execution whose chain's top is watched; its
+ * channel in root_channel. */
+static int
+root_watched(const struct exec_entry *x, char root_channel[64])
+{
+	if (x->root_execution_id == NULL)
+		return 0;
+	snprintf(root_channel, 64, "execution:%s", x->root_execution_id);
+	return watch_is_watched(root_channel);
+}
+
 int
 engine_events_heard(const struct engine *e, const struct exec_entry *x)
 {
-	if (e->pub == NULL)
-		return 0;
-	if (publisher_wants_execution(e->pub, x->id, x->slug))
-		return 1;
-	if (x->root_execution_id == NULL)
-		return 0;
 	char root_channel[64];
-	snprintf(root_channel, sizeof root_channel, "execution:%s", x->root_execution_id);
-	return watch_is_watched(root_channel);
+	return e->pub != NULL && (publisher_wants_execution(e->pub, x->id, x->slug) ||
+				  root_watched(x, root_channel));
 }
 
 void
@@ -373,21 +378,18 @@ engine_publish(struct engine *e, const struct exec_entry *x, int64_t seq, const 
 	 * top of its chain, so a page watching that one sees its children
 	 * work (pipelit-engine.md 2.12).  They carry no seq: the sequence is
 	 * the child's own. */
-	if (x->root_execution_id && strcmp(type, "node_status") == 0) {
-		char root_channel[64];
-		snprintf(root_channel, sizeof root_channel, "execution:%s", x->root_execution_id);
-		if (watch_is_watched(root_channel)) {
-			json_t *child = json_deep_copy(data);
-			json_object_set_new(child, "child_execution_id", json_string(x->id));
-			json_object_set_new(child, "parent_node_id",
-					    json_string(x->parent_node_id ? x->parent_node_id : ""));
-			json_object_set_new(child, "is_child_event", json_true());
-			json_t *up = json_pack("{s:s, s:s, s:f, s:o}", "type", "child_node_status",
-					       "execution_id", x->root_execution_id,
-					       "timestamp", time_now_ms() / 1000.0, "data", child);
-			publisher_send(e->pub, root_channel, jw_dump(up, NULL));
-			json_decref(up);
-		}
+	char root_channel[64];
+	if (strcmp(type, "node_status") == 0 && root_watched(x, root_channel)) {
+		json_t *child = json_deep_copy(data);
+		json_object_set_new(child, "child_execution_id", json_string(x->id));
+		json_object_set_new(child, "parent_node_id",
+				    json_string(x->parent_node_id ? x->parent_node_id : ""));
+		json_object_set_new(child, "is_child_event", json_true());
+		json_t *up = json_pack("{s:s, s:s, s:f, s:o}", "type", "child_node_status",
+				       "execution_id", x->root_execution_id,
+				       "timestamp", time_now_ms() / 1000.0, "data", child);
+		publisher_send(e->pub, root_channel, jw_dump(up, NULL));
+		json_decref(up);
 	}
 	/* A synchronous webhook's caller waits in nginx for the result
 	 * (events/webhook_result.h), unless the trigger answered it. */
