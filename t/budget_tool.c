@@ -16,6 +16,9 @@
  *       "refused: <why>" (exit 1).
  *   budget-tool reserve URL WORKFLOW_ID EXECUTION TOKENS MICROS SECONDS
  *       prints the reservation id (or "refused: ...", exit 1).
+ *   budget-tool reserve-batch URL SECONDS WORKFLOW_ID:EXECUTION:TOKENS:MICROS...
+ *       the asks in one budget_reserve_batch(); prints one line per ask,
+ *       in order: its reservation id, or 0 when the batch did not grant it.
  *   budget-tool settle URL RESERVATION IN OUT MICROS
  *   budget-tool release URL RESERVATION
  *       print "ok" or "not found" (exit 1).
@@ -177,6 +180,38 @@ cmd_reserve(int argc, char **argv)
 }
 
 static int
+cmd_reserve_batch(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	size_t n = (size_t)argc - 2;
+	struct budget_ask *asks = calloc(n, sizeof *asks);
+	char **copies = calloc(n, sizeof *copies);
+	if (asks == NULL || copies == NULL)
+		return 2;
+	for (size_t i = 0; i < n; i++) {
+		copies[i] = strdup(argv[2 + i]);
+		char *w = strtok(copies[i], ":"), *e = strtok(NULL, ":");
+		char *t = strtok(NULL, ":"), *m = strtok(NULL, ":");
+		if (w == NULL || e == NULL || t == NULL || m == NULL)
+			return 2;
+		asks[i] = (struct budget_ask){ .workflow_id = atoll(w), .execution_id = e,
+					       .tokens = atoll(t), .usd_micros = atoll(m) };
+	}
+	struct db *db = open_db(argv[0]);
+	if (budget_reserve_batch(db, asks, n, atol(argv[1])) != 0)
+		return db_failed(db);
+	for (size_t i = 0; i < n; i++) {
+		printf("%lld\n", (long long)asks[i].reservation_id);
+		free(copies[i]);
+	}
+	free(copies);
+	free(asks);
+	db_close(db);
+	return 0;
+}
+
+static int
 cmd_settle_release(int settle, int argc, char **argv)
 {
 	if (argc != (settle ? 5 : 2))
@@ -219,7 +254,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: budget-tool race|call|reserve|settle|release|priced ...\n");
+		fprintf(stderr, "usage: budget-tool race|call|reserve|reserve-batch|settle|release|priced ...\n");
 		return 2;
 	}
 	char *err = NULL;
@@ -233,6 +268,7 @@ main(int argc, char **argv)
 	int rc = strcmp(cmd, "race") == 0 ? cmd_race(argc, argv)
 	       : strcmp(cmd, "call") == 0 ? cmd_call(argc, argv)
 	       : strcmp(cmd, "reserve") == 0 ? cmd_reserve(argc, argv)
+	       : strcmp(cmd, "reserve-batch") == 0 ? cmd_reserve_batch(argc, argv)
 	       : strcmp(cmd, "settle") == 0 ? cmd_settle_release(1, argc, argv)
 	       : strcmp(cmd, "release") == 0 ? cmd_settle_release(0, argc, argv)
 	       : strcmp(cmd, "priced") == 0 ? cmd_priced(argc, argv) : -1;

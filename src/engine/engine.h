@@ -137,6 +137,9 @@ struct engine {
 	 * barrier makes it durable before the loop sends anything. */
 	int held_durable;
 	char last_exec[37];          /* an execution the pass wrote: the barrier's row */
+	/* Reservations asked for in this round of the pass, answered
+	 * together (engine_reservations_flush): each a waiting agent's. */
+	struct budget_ticket *tickets;
 	unsigned long pass_clock;    /* entries used since then stay cached */
 	struct waiting_run *waiting; /* runs waiting on I/O */
 	size_t n_waiting, cap_waiting;

@@ -725,6 +725,17 @@ settle_midway(struct engine *e)
  * a round of the pass sends them (send_midway). */
 #define PASS_SEND_MS 20
 
+/* The reservations the round's agents asked for, made together, and the
+ * agents stepped on to start their calls (which leave after the pass's
+ * barrier, with the reservations on disk); a run stepped may ask for
+ * another (a tool round's next call), answered by the next flush. */
+static void
+reservations_flush(struct engine *e)
+{
+	if (engine_reservations_flush(e) > 0)
+		waiting_step_due(e, time_now_ms());
+}
+
 /* In the middle of a long pass (a burst: hundreds of claims, runs and
  * reservations): what it committed is made durable, so the transfers its
  * runs started may leave (services.c: never before the barrier), and they
@@ -736,6 +747,7 @@ settle_midway(struct engine *e)
 static void
 send_midway(struct engine *e)
 {
+	reservations_flush(e);
 	commit_until_done(e);
 	settle_midway(e);
 	publisher_pump(e->pub);
@@ -785,16 +797,21 @@ engine_pass(struct engine *e)
 			send_when_due(e, &sent_ms);
 		}
 		free(jobs);
+		reservations_flush(e);
 		commit_until_done(e);
 		if (e->n_held >= ENGINE_HELD_MAX)
 			settle_midway(e);
 		claim_due(e);
 	}
+	/* Reservations asked for by runs stepped since the last round. */
+	reservations_flush(e);
 	/* Runs that ended after a wait, with nothing else to run. */
 	commit_until_done(e);
 	durable_until_done(e);
 	drop_settled(e);
-	return e->n_runq > 0 ? 0 : sched_wait_ms(next_wait_ms(e), schedule_due, time_now_ms());
+	/* A run stepped by the last flush may have asked for another. */
+	return e->n_runq > 0 || e->tickets ? 0
+	       : sched_wait_ms(next_wait_ms(e), schedule_due, time_now_ms());
 }
 
 /* A signal that arrives just before the wait cannot shorten it, so no

@@ -31,6 +31,7 @@
 #include "model/budget.h"
 #include "model/credential.h"
 #include "model/memory_fact.h"
+#include "model/execution.h"
 #include "model/memory_user.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -262,15 +263,130 @@ budget_answer(struct engine *e, int rc, char *why, size_t why_len)
 }
 
 static int
+reserve_one(struct engine *e, int64_t workflow_id, const char *execution_id, long tokens,
+	    int64_t usd_micros, int64_t *reservation, char *why, size_t why_len)
+{
+	lazy_begin(e);
+	int rc = budget_reserve(e->db, workflow_id, execution_id, tokens, usd_micros,
+				e->cfg->budget_reservation_seconds, reservation, why, why_len);
+	lazy_end(e, execution_id);
+	return budget_answer(e, rc, why, why_len);
+}
+
+static int
 reserve(void *arg, const struct node_ctx *ctx, long tokens, int64_t usd_micros,
 	int64_t *reservation, char *why, size_t why_len)
 {
+	return reserve_one(arg, ctx->workflow_id, ctx->execution_id, tokens, usd_micros,
+			   reservation, why, why_len);
+}
+
+/* A call's reservation asked for with the round's others; on the
+ * engine's list until engine_reservations_flush() answers it, then the
+ * node's until it takes the answer (reserved) or drops the ticket. */
+struct budget_ticket {
+	struct node_ctx *ctx;        /* woken when answered */
+	int64_t workflow_id;
+	char execution_id[EXEC_ID_MAX + 1];
+	long tokens;
+	int64_t usd_micros;
+	int answered;
+	int rc;                      /* reserve()'s: 0, 1 refused, -1 */
+	int64_t reservation;
+	char why[512];
+	struct budget_ticket *next;  /* the engine's list, while unanswered */
+};
+
+static struct budget_ticket *
+reserve_later(void *arg, struct node_ctx *ctx, long tokens, int64_t usd_micros)
+{
 	struct engine *e = arg;
+	struct budget_ticket *t = xcalloc(1, sizeof *t);
+	t->ctx = ctx;
+	t->workflow_id = ctx->workflow_id;
+	snprintf(t->execution_id, sizeof t->execution_id, "%s", ctx->execution_id);
+	t->tokens = tokens;
+	t->usd_micros = usd_micros;
+	t->next = e->tickets;
+	e->tickets = t;
+	return t;
+}
+
+static int
+reserved(void *arg, struct budget_ticket *t, int64_t *reservation, char *why, size_t why_len)
+{
+	(void)arg;
+	if (!t->answered)
+		return -2;
+	int rc = t->rc;
+	*reservation = t->reservation;
+	snprintf(why, why_len, "%s", t->why);
+	free(t);
+	return rc;
+}
+
+static void
+ticket_drop(void *arg, struct budget_ticket *t)
+{
+	struct engine *e = arg;
+	if (t == NULL)
+		return;
+	if (!t->answered) {
+		for (struct budget_ticket **p = &e->tickets; *p; p = &(*p)->next)
+			if (*p == t) {
+				*p = t->next;
+				break;
+			}
+	} else if (t->rc == 0 && t->reservation != 0) {
+		/* Granted, never used: the call was not made. */
+		lazy_begin(e);
+		if (budget_release(e->db, t->reservation) == BUDGET_DB_ERROR)
+			log_warn("engine: releasing an unused reservation failed (%s); it is charged "
+				 "at its estimate later", db_errmsg(e->db));
+		lazy_end(e, NULL);
+	}
+	free(t);
+}
+
+size_t
+engine_reservations_flush(struct engine *e)
+{
+	size_t n = 0;
+	for (struct budget_ticket *t = e->tickets; t; t = t->next)
+		n++;
+	if (n == 0)
+		return 0;
+	struct budget_ticket **tickets = xmalloc(n * sizeof *tickets);
+	struct budget_ask *asks = xcalloc(n, sizeof *asks);
+	size_t i = 0;
+	for (struct budget_ticket *t = e->tickets; t; t = t->next, i++) {
+		tickets[i] = t;
+		asks[i] = (struct budget_ask){ .workflow_id = t->workflow_id,
+			.execution_id = t->execution_id, .tokens = t->tokens,
+			.usd_micros = t->usd_micros };
+	}
+	e->tickets = NULL;
 	lazy_begin(e);
-	int rc = budget_reserve(e->db, ctx->workflow_id, ctx->execution_id, tokens, usd_micros,
-				e->cfg->budget_reservation_seconds, reservation, why, why_len);
-	lazy_end(e, ctx->execution_id);
-	return budget_answer(e, rc, why, why_len);
+	/* On a failure none is granted: each goes the one-call way below,
+	 * which answers it (refused, or the error). */
+	budget_reserve_batch(e->db, asks, n, e->cfg->budget_reservation_seconds);
+	lazy_end(e, tickets[0]->execution_id);
+	for (i = 0; i < n; i++) {
+		struct budget_ticket *t = tickets[i];
+		if (asks[i].reservation_id != 0) {
+			t->rc = 0;
+			t->reservation = asks[i].reservation_id;
+		} else {
+			t->rc = reserve_one(e, t->workflow_id, t->execution_id, t->tokens,
+					    t->usd_micros, &t->reservation, t->why, sizeof t->why);
+		}
+		t->answered = 1;
+		t->next = NULL;
+		t->ctx->ready = 1;
+	}
+	free(asks);
+	free(tickets);
+	return n;
 }
 
 /* A settlement lost to a power cut leaves its reservation, which is then
@@ -332,6 +448,9 @@ engine_services_init(struct engine *e)
 	s->thread_load = thread_load;
 	s->thread_append = thread_append;
 	s->budget_reserve = reserve;
+	s->budget_reserve_later = reserve_later;
+	s->budget_reserved = reserved;
+	s->budget_ticket_drop = ticket_drop;
 	s->budget_settle = settle;
 	s->budget_check = check;
 	s->turn_begin = turn_begin;

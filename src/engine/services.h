@@ -5,11 +5,18 @@
 #ifndef PIPELIT_ENGINE_SERVICES_H
 #define PIPELIT_ENGINE_SERVICES_H
 
+#include <stddef.h>
+
 struct engine;
 
 /* Fills e->services (e->db, e->multi and e->policy must be set). */
 void engine_services_init(struct engine *e);
 /* Closes what the services opened (the conversation store, the keys). */
 void engine_services_free(struct engine *e);
+/* Answers every reservation asked for with budget_reserve_later since the
+ * last flush: one statement for the calls of workflows without a budget,
+ * budget_reserve() for the others; their nodes are made ready.  How many
+ * it answered. */
+size_t engine_reservations_flush(struct engine *e);
 
 #endif

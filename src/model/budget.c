@@ -384,6 +384,103 @@ reserve_unlimited(struct db *db, int64_t workflow_id, const char *execution_id, 
 	return db_step_commit_int64(st, id);
 }
 
+/* The asks of a batch statement at most (its parameters: 6 each, under
+ * SQLite's and PostgreSQL's limits). */
+#define BATCH_ASKS_MAX 64
+
+/* The ask of asks[0..n) a returned row stands for: the first one not yet
+ * granted with the same execution and figures.  Two such asks are
+ * interchangeable (their reservations say the same), so which of them
+ * gets which id does not matter; the backends return rows in no promised
+ * order. */
+static struct budget_ask *
+ask_of_row(struct budget_ask *asks, size_t n, const char *execution_id, int64_t tokens,
+	   int64_t micros)
+{
+	for (size_t i = 0; i < n; i++)
+		if (asks[i].reservation_id == 0 && asks[i].tokens == tokens &&
+		    asks[i].usd_micros == micros && execution_id &&
+		    strcmp(asks[i].execution_id, execution_id) == 0)
+			return &asks[i];
+	return NULL;
+}
+
+/* One statement for asks[0..n), n <= BATCH_ASKS_MAX, in the open
+ * transaction: the rows reserve_unlimited() would insert one by one. */
+static int
+reserve_unlimited_many(struct db *db, struct budget_ask *asks, size_t n, const char *day,
+		       int64_t now_ms, int64_t cutoff_ms)
+{
+	static const char row[] = "(CAST(? AS BIGINT), ?, ?, CAST(? AS BIGINT), "
+				  "CAST(? AS BIGINT), CAST(? AS BIGINT))";
+	size_t cap = 512 + n * (sizeof row + 2);
+	char *sql = xmalloc(cap);
+	size_t len = (size_t)snprintf(sql, cap,
+		"INSERT INTO budget_reservations (workflow_id, execution_id, day, tokens, "
+		"usd_micros, created_ms) SELECT w.id, v.column2, v.column3, v.column4, "
+		"v.column5, v.column6 FROM (VALUES ");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(sql + len, cap - len, "%s%s", i ? ", " : "", row);
+	snprintf(sql + len, cap - len,
+		 ") AS v JOIN workflows w ON w.id = v.column1 WHERE w.budget IS NULL AND "
+		 "NOT EXISTS (SELECT 1 FROM budget_reservations r WHERE r.workflow_id = w.id "
+		 "AND r.created_ms <= ?) RETURNING id, execution_id, tokens, usd_micros");
+	struct db_stmt *st = db_prepare(db, sql);
+	free(sql);
+	if (st == NULL)
+		return -1;
+	int k = 1;
+	for (size_t i = 0; i < n; i++) {
+		db_bind_int64(st, k++, asks[i].workflow_id);
+		db_bind_text(st, k++, asks[i].execution_id, -1);
+		db_bind_text(st, k++, day, -1);
+		db_bind_int64(st, k++, asks[i].tokens);
+		db_bind_int64(st, k++, asks[i].usd_micros);
+		db_bind_int64(st, k++, now_ms);
+	}
+	db_bind_int64(st, k, cutoff_ms);
+	int rc;
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct budget_ask *a = ask_of_row(asks, n, db_column_text(st, 1),
+						  db_column_int64(st, 2), db_column_int64(st, 3));
+		if (a != NULL)
+			a->reservation_id = db_column_int64(st, 0);
+	}
+	db_reset(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+budget_reserve_batch(struct db *db, struct budget_ask *asks, size_t n, long reservation_seconds)
+{
+	for (size_t i = 0; i < n; i++) {
+		asks[i].reservation_id = 0;
+		if (asks[i].tokens < 0)
+			asks[i].tokens = 0;
+		if (asks[i].usd_micros < 0)
+			asks[i].usd_micros = 0;
+	}
+	if (n == 0)
+		return 0;
+	int64_t now = time_now_ms();
+	char day[11];
+	budget_day_of(now, day);
+	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
+	if (db_begin_write(db) != 0)
+		return db_abandon(db);
+	for (size_t at = 0; at < n; at += BATCH_ASKS_MAX) {
+		size_t k = n - at < BATCH_ASKS_MAX ? n - at : BATCH_ASKS_MAX;
+		if (reserve_unlimited_many(db, asks + at, k, day, now, cutoff) != 0)
+			goto failed;
+	}
+	if (db_commit(db) == 0)
+		return 0;
+failed:
+	for (size_t i = 0; i < n; i++)
+		asks[i].reservation_id = 0;
+	return db_abandon(db);
+}
+
 int
 budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int64_t tokens,
 	       int64_t usd_micros, long reservation_seconds, int64_t *reservation_id,

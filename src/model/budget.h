@@ -95,6 +95,25 @@ int budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id,
 		   int64_t usd_micros, long reservation_seconds, int64_t *reservation_id,
 		   char *why, size_t whylen);
 
+/* One call's worst case in a batch (budget_reserve_batch). */
+struct budget_ask {
+	int64_t workflow_id;
+	const char *execution_id;    /* borrowed */
+	int64_t tokens, usd_micros;
+	int64_t reservation_id;      /* out: 0 when the batch did not grant it */
+};
+
+/*
+ * The reservations of many calls at once, as budget_reserve() makes them
+ * for workflows without a budget: one statement, one committed
+ * transaction, whatever the number of calls.  An ask it cannot grant
+ * that way (its workflow has a budget, one of the workflow's reservations
+ * is stale, the workflow is gone) keeps reservation_id 0: its caller asks
+ * budget_reserve(), which decides.  0, or BUDGET_DB_ERROR (none granted).
+ */
+int budget_reserve_batch(struct db *db, struct budget_ask *asks, size_t n,
+			 long reservation_seconds);
+
 /*
  * Replaces a reservation by the call's real usage: adds the tokens, one
  * call and usd_micros to the execution's totals (workflow_executions

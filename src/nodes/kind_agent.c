@@ -36,7 +36,9 @@
 
 #define DELTA_INTERVAL_MS 50
 
-enum agent_phase { PHASE_SUMMARIZING, PHASE_CALLING, PHASE_TOOLS };
+/* RESERVING: a call's reservation is asked for with the round's others
+ * (node_services budget_reserve_later); the call starts once granted. */
+enum agent_phase { PHASE_SUMMARIZING, PHASE_CALLING, PHASE_TOOLS, PHASE_RESERVING };
 
 struct agent_run;
 
@@ -88,6 +90,15 @@ struct agent_run {
 	int64_t last_delta_ms;
 	/* the tool round in flight */
 	struct tool_round *round;
+	/* the call waiting for its reservation (PHASE_RESERVING): its request
+	 * (what it points to is this run's), phase, callbacks and worst case */
+	struct budget_ticket *ticket;
+	struct llm_request next_req;
+	enum agent_phase next_phase;
+	llm_text_fn next_text;
+	void (*next_restart)(void *arg);
+	long next_tokens;
+	int64_t next_usd;
 };
 
 /* --- events ------------------------------------------------------------------- */
@@ -172,6 +183,11 @@ agent_free(struct node_ctx *ctx)
 	if (a == NULL)
 		return;
 	settle_unfinished(a);
+	if (a->ticket) {
+		const struct node_services *sv = ctx->services;
+		sv->budget_ticket_drop(sv->arg, a->ticket);
+		a->ticket = NULL;
+	}
 	if (a->call)
 		llm_call_free(a->call);
 	tool_round_free(a->round);
@@ -314,28 +330,13 @@ worst_case(const struct llm_request *req, long *tokens, int64_t *usd_micros)
 	*usd_micros = pricing_pico_to_micros(pricing_cost_pico(&price, in, out), 1);
 }
 
-/* Sends req, one graph step, after reserving its worst case: every model
- * call of the run (the summary's too) goes through here. */
+/* Starts req, whose worst case (tokens, usd) is reserved (a->reservation,
+ * 0 without budgets). */
 static enum step
-launch(struct agent_run *a, const struct llm_request *req, enum agent_phase phase,
-       llm_text_fn text_fn, void (*restart_fn)(void *arg))
+send_call(struct agent_run *a, const struct llm_request *req, enum agent_phase phase,
+	  llm_text_fn text_fn, void (*restart_fn)(void *arg), long tokens, int64_t usd)
 {
 	struct node_ctx *ctx = a->ctx;
-	if (a->step >= a->setup.max_steps)
-		return step_limit(a);
-	a->step++;
-	long tokens;
-	int64_t usd;
-	worst_case(req, &tokens, &usd);
-	if (ctx->services->budget_reserve) {
-		char why[512] = "";
-		int rc = ctx->services->budget_reserve(ctx->services->arg, ctx, tokens, usd,
-						       &a->reservation, why, sizeof why);
-		if (rc == 1)
-			return fail(a, "budget_exceeded", 1, "%s", why);
-		if (rc != 0)
-			return fail(a, "budget_unavailable", 0, "the budget could not be checked: %s", why);
-	}
 	free(a->message_id);
 	a->message_id = xasprintf("%s:%d", a->run_key, a->step);
 	a->reserved_tokens = tokens;
@@ -354,6 +355,71 @@ launch(struct agent_run *a, const struct llm_request *req, enum agent_phase phas
 	if (llm_call_state(a->call) != LLM_CALL_RUNNING)
 		ctx->ready = 1;              /* it ended before any transfer (a bad URL) */
 	return STEP_WAITING;
+}
+
+/* What a reservation's answer means for the run: the call starts, or the
+ * node fails (refused, or the budget could not be checked). */
+static enum step
+reservation_answered(struct agent_run *a, int rc, const char *why, const struct llm_request *req,
+		     enum agent_phase phase, llm_text_fn text_fn, void (*restart_fn)(void *arg),
+		     long tokens, int64_t usd)
+{
+	if (rc == 1)
+		return fail(a, "budget_exceeded", 1, "%s", why);
+	if (rc != 0)
+		return fail(a, "budget_unavailable", 0, "the budget could not be checked: %s", why);
+	return send_call(a, req, phase, text_fn, restart_fn, tokens, usd);
+}
+
+/* Sends req, one graph step, after reserving its worst case: every model
+ * call of the run (the summary's too) goes through here.  Where the
+ * executor makes a round's reservations together, the run waits for its
+ * answer (PHASE_RESERVING) and the call starts in agent_step. */
+static enum step
+launch(struct agent_run *a, const struct llm_request *req, enum agent_phase phase,
+       llm_text_fn text_fn, void (*restart_fn)(void *arg))
+{
+	struct node_ctx *ctx = a->ctx;
+	const struct node_services *sv = ctx->services;
+	if (a->step >= a->setup.max_steps)
+		return step_limit(a);
+	a->step++;
+	long tokens;
+	int64_t usd;
+	worst_case(req, &tokens, &usd);
+	if (sv->budget_reserve_later &&
+	    (a->ticket = sv->budget_reserve_later(sv->arg, ctx, tokens, usd)) != NULL) {
+		a->next_req = *req;
+		a->next_phase = phase;
+		a->next_text = text_fn;
+		a->next_restart = restart_fn;
+		a->next_tokens = tokens;
+		a->next_usd = usd;
+		a->phase = PHASE_RESERVING;
+		return STEP_WAITING;         /* the flush sets ctx->ready */
+	}
+	int rc = 0;
+	char why[512] = "";
+	if (sv->budget_reserve)
+		rc = sv->budget_reserve(sv->arg, ctx, tokens, usd, &a->reservation, why, sizeof why);
+	return reservation_answered(a, rc, why, req, phase, text_fn, restart_fn, tokens, usd);
+}
+
+/* PHASE_RESERVING: the answer, once the executor has it. */
+static enum step
+reservation_step(struct agent_run *a)
+{
+	const struct node_services *sv = a->ctx->services;
+	char why[512] = "";
+	int64_t reservation = 0;
+	int rc = sv->budget_reserved(sv->arg, a->ticket, &reservation, why, sizeof why);
+	if (rc == -2)
+		return STEP_WAITING;
+	a->ticket = NULL;                /* freed by budget_reserved */
+	a->reservation = rc == 0 ? reservation : 0;
+	struct llm_request req = a->next_req;
+	return reservation_answered(a, rc, why, &req, a->next_phase, a->next_text,
+				    a->next_restart, a->next_tokens, a->next_usd);
 }
 
 static enum step
@@ -644,6 +710,8 @@ agent_step(struct node_ctx *ctx)
 {
 	struct agent_run *a = ctx->io;
 	int64_t now = time_now_ms();
+	if (a->phase == PHASE_RESERVING)
+		return reservation_step(a);
 	if (a->phase == PHASE_TOOLS) {
 		if (!tool_round_done(a->round))
 			return STEP_WAITING;       /* its transfers set ctx->ready */

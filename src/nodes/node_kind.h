@@ -39,6 +39,7 @@
 
 struct outbound_policy;
 struct node_ctx;
+struct budget_ticket;   /* engine/services.c */
 
 /* What a run or resume ended in. */
 enum step {
@@ -107,6 +108,19 @@ struct node_services {
 	 * figures), -1 on error (why). */
 	int (*budget_reserve)(void *arg, const struct node_ctx *ctx, long tokens,
 			      int64_t usd_micros, int64_t *reservation, char *why, size_t why_len);
+	/* The same reservation, asked for with the other calls the executor
+	 * starts in this round of its pass: it makes all of theirs in one
+	 * statement (one round trip instead of one per call).  The node
+	 * returns STEP_WAITING; ctx->ready is set once the answer is in, and
+	 * budget_reserved() gives it (as budget_reserve's, the ticket freed),
+	 * or -2 while it is not.  NULL (or a NULL ticket): budget_reserve. */
+	struct budget_ticket *(*budget_reserve_later)(void *arg, struct node_ctx *ctx, long tokens,
+						      int64_t usd_micros);
+	int (*budget_reserved)(void *arg, struct budget_ticket *ticket, int64_t *reservation,
+			       char *why, size_t why_len);
+	/* A ticket whose node ends before it took the answer: freed, and a
+	 * reservation it was granted released. */
+	void (*budget_ticket_drop)(void *arg, struct budget_ticket *ticket);
 	/* Replaces a reservation by what the call used; all zero: the call
 	 * was never made, the reservation is released. */
 	int (*budget_settle)(void *arg, int64_t reservation, long input_tokens, long output_tokens,

@@ -220,6 +220,42 @@ sub test_reservations {
 	is($t->db_query("SELECT count(*) FROM budget_reservations"), 0, 'no reservation is left');
 }
 
+# The reservations an executor makes for a round's calls at once
+# (budget_reserve_batch): granted for workflows without a budget, left to
+# the one-call way (0) for a budgeted workflow, a missing one, or one with
+# a stale reservation; two identical asks get a reservation each.
+sub test_batch {
+	my ($t, $alice, $uid) = @_;
+	my ($res, $free) = create($t, $alice, { name => 'Batch Free' });
+	($res, my $held) = create($t, $alice, { name => 'Batch Held', budget => { max_tokens_per_day => 100000 } });
+	my ($f, $h) = ($free->{id}, $held->{id});
+	my $e1 = new_execution($t, $f, $uid);
+	my $e2 = new_execution($t, $f, $uid);
+	my $e3 = new_execution($t, $h, $uid);
+	my ($rc, $out) = tool($t, 'reserve-batch', 3600, "$f:$e1:100:5", "$h:$e3:100:5", "$f:$e1:100:5",
+		"$f:$e2:300:7", "999999:$e2:10:1");
+	is($rc, 0, 'the batch ran') or diag($out);
+	my @ids = split /\n/, $out;
+	is(scalar @ids, 5, 'one answer per ask');
+	like($ids[$_], qr/^[1-9]\d*$/, "ask $_ of the free workflow is granted") for 0, 2, 3;
+	isnt($ids[0], $ids[2], 'two identical asks get a reservation each');
+	is($ids[1], 0, 'the budgeted workflow is left to the one-call way');
+	is($ids[4], 0, 'so is a workflow that does not exist');
+	is($t->db_query("SELECT execution_id || ':' || tokens || ':' || usd_micros FROM budget_reservations "
+		. "WHERE id = $ids[3]"), "$e2:300:7", 'each reservation says what its ask did');
+	is($t->db_query("SELECT count(*) FROM budget_reservations WHERE workflow_id = $f"), 3, 'three rows held');
+	is($t->db_query("SELECT count(*) FROM budget_reservations WHERE workflow_id = $h"), 0,
+		'none for the budgeted workflow');
+	# With a deadline of 0 s, the reservations above are stale: the batch
+	# leaves the workflow's asks to the one-call way, which charges them.
+	($rc, $out) = tool($t, 'reserve-batch', 0, "$f:$e1:50:1");
+	is($out, '0', 'a workflow with a stale reservation is left to the one-call way');
+	($rc, $out) = tool($t, 'settle', $ids[3], 200, 50, 6);
+	is($out, 'ok', "a batch's reservation settles like any other");
+	($rc, $out) = tool($t, 'release', $ids[0]);
+	is($out, 'ok', 'and is released like any other');
+}
+
 sub test_priced {
 	my ($t, $alice) = @_;
 	my ($res, $w) = create($t, $alice, { name => 'Priced', budget => { max_usd_per_day => 5 } });
@@ -273,6 +309,7 @@ for_each_backend(sub {
 	subtest 'reservations' => sub { test_reservations($t, $alice, $uid) };
 	subtest 'a USD limit needs prices' => sub { test_priced($t, $alice) };
 	subtest 'concurrent reservations' => sub { test_race($t, $alice, $uid) };
+	subtest 'a round of reservations at once' => sub { test_batch($t, $alice, $uid) };
 	$t->stop;
 });
 
