@@ -384,6 +384,16 @@ reserve_unlimited(struct db *db, int64_t workflow_id, const char *execution_id, 
 	return db_step_commit_int64(st, id);
 }
 
+/* A reservation's time, its UTC day, and the creation time at or before
+ * which the workflow's other reservations are stale. */
+static void
+reservation_clock(long reservation_seconds, int64_t *now, char day[11], int64_t *cutoff)
+{
+	*now = time_now_ms();
+	budget_day_of(*now, day);
+	*cutoff = *now - (int64_t)reservation_seconds * 1000;
+}
+
 /* The asks of a batch statement at most (its parameters: 6 each, under
  * SQLite's and PostgreSQL's limits). */
 #define BATCH_ASKS_MAX 64
@@ -462,10 +472,9 @@ budget_reserve_batch(struct db *db, struct budget_ask *asks, size_t n, long rese
 	}
 	if (n == 0)
 		return 0;
-	int64_t now = time_now_ms();
+	int64_t now, cutoff;
 	char day[11];
-	budget_day_of(now, day);
-	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
+	reservation_clock(reservation_seconds, &now, day, &cutoff);
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
 	for (size_t at = 0; at < n; at += BATCH_ASKS_MAX) {
@@ -493,10 +502,9 @@ budget_reserve(struct db *db, int64_t workflow_id, const char *execution_id, int
 		tokens = 0;
 	if (usd_micros < 0)
 		usd_micros = 0;
-	int64_t now = time_now_ms();
+	int64_t now, cutoff;
 	char day[11];
-	budget_day_of(now, day);
-	int64_t cutoff = now - (int64_t)reservation_seconds * 1000;
+	reservation_clock(reservation_seconds, &now, day, &cutoff);
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
 	/* No budget: one statement, no lock, committed at once (with BEGIN
