@@ -110,7 +110,7 @@ struct node_services {
 			      int64_t usd_micros, int64_t *reservation, char *why, size_t why_len);
 	/* The same reservation, asked for with the other calls the executor
 	 * starts in this round of its pass: it makes all of theirs in one
-	 * statement (one round trip instead of one per call).  The node
+	 * statement and one commit, not a round trip per call.  The node
 	 * returns STEP_WAITING; ctx->ready is set once the answer is in, and
 	 * budget_reserved() gives it (as budget_reserve's, the ticket freed),
 	 * or -2 while it is not.  NULL (or a NULL ticket): budget_reserve. */
