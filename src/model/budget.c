@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "llm/pricing.h"
+#include "model/sql_rows.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
@@ -394,10 +395,6 @@ reservation_clock(long reservation_seconds, int64_t *now, char day[11], int64_t 
 	*cutoff = *now - (int64_t)reservation_seconds * 1000;
 }
 
-/* The asks of a batch statement at most (its parameters: 6 each, under
- * SQLite's and PostgreSQL's limits). */
-#define BATCH_ASKS_MAX 64
-
 /* The ask of asks[0..n) a returned row stands for: the first one not yet
  * granted with the same execution and figures.  Two such asks are
  * interchangeable (their reservations say the same), so which of them
@@ -415,26 +412,21 @@ ask_of_row(struct budget_ask *asks, size_t n, const char *execution_id, int64_t 
 	return NULL;
 }
 
-/* One statement for asks[0..n), n <= BATCH_ASKS_MAX, in the open
+/* One statement for asks[0..n), n <= SQL_ROWS_GROUP_MAX, in the open
  * transaction: the rows reserve_unlimited() would insert one by one. */
 static int
 reserve_unlimited_many(struct db *db, struct budget_ask *asks, size_t n, const char *day,
 		       int64_t now_ms, int64_t cutoff_ms)
 {
-	static const char row[] = "(CAST(? AS BIGINT), ?, ?, CAST(? AS BIGINT), "
-				  "CAST(? AS BIGINT), CAST(? AS BIGINT))";
-	size_t cap = 512 + n * (sizeof row + 2);
-	char *sql = xmalloc(cap);
-	size_t len = (size_t)snprintf(sql, cap,
+	char *sql = sql_rows_repeated(
 		"INSERT INTO budget_reservations (workflow_id, execution_id, day, tokens, "
 		"usd_micros, created_ms) SELECT w.id, v.column2, v.column3, v.column4, "
-		"v.column5, v.column6 FROM (VALUES ");
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(sql + len, cap - len, "%s%s", i ? ", " : "", row);
-	snprintf(sql + len, cap - len,
-		 ") AS v JOIN workflows w ON w.id = v.column1 WHERE w.budget IS NULL AND "
-		 "NOT EXISTS (SELECT 1 FROM budget_reservations r WHERE r.workflow_id = w.id "
-		 "AND r.created_ms <= ?) RETURNING id, execution_id, tokens, usd_micros");
+		"v.column5, v.column6 FROM (VALUES ",
+		"(CAST(? AS BIGINT), ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))",
+		n,
+		") AS v JOIN workflows w ON w.id = v.column1 WHERE w.budget IS NULL AND "
+		"NOT EXISTS (SELECT 1 FROM budget_reservations r WHERE r.workflow_id = w.id "
+		"AND r.created_ms <= ?) RETURNING id, execution_id, tokens, usd_micros");
 	struct db_stmt *st = db_prepare(db, sql);
 	free(sql);
 	if (st == NULL)
@@ -477,8 +469,8 @@ budget_reserve_batch(struct db *db, struct budget_ask *asks, size_t n, long rese
 	reservation_clock(reservation_seconds, &now, day, &cutoff);
 	if (db_begin_write(db) != 0)
 		return db_abandon(db);
-	for (size_t at = 0; at < n; at += BATCH_ASKS_MAX) {
-		size_t k = n - at < BATCH_ASKS_MAX ? n - at : BATCH_ASKS_MAX;
+	for (size_t at = 0, k; at < n; at += k) {
+		k = sql_rows_group(n - at);
 		if (reserve_unlimited_many(db, asks + at, k, day, now, cutoff) != 0)
 			goto failed;
 	}

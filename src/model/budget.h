@@ -105,8 +105,8 @@ struct budget_ask {
 
 /*
  * The reservations of many calls at once, as budget_reserve() makes them
- * for workflows without a budget: one statement, one committed
- * transaction, whatever the number of calls.  An ask it cannot grant
+ * for workflows without a budget: one statement per SQL_ROWS_GROUP_MAX
+ * calls (model/sql_rows.h), one committed transaction for them all.  An ask it cannot grant
  * that way (its workflow has a budget, one of the workflow's reservations
  * is stale, the workflow is gone) keeps reservation_id 0: its caller asks
  * budget_reserve(), which decides.  0, or BUDGET_DB_ERROR (none granted).

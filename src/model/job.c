@@ -6,6 +6,7 @@
 
 #include "crypto/crypto.h"
 #include "model/execution.h"
+#include "model/sql_rows.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
@@ -71,31 +72,6 @@ write_scope(const char *loop, int after)
 	return text;
 }
 
-/* Statements over many rows take up to 32 at a time: a batch of up to 32
- * is one statement (each statement is a round trip of its own where it
- * is read, and work for the server wherever it is), at the price of up to
- * 32 statement texts of a kind, each prepared once per connection. */
-#define GROUP_MAX 32
-
-static size_t
-group_size(size_t left)
-{
-	return left < GROUP_MAX ? left : GROUP_MAX;
-}
-
-/* head, then k copies of item separated by ", ", then tail (malloc'd). */
-static char *
-repeated_sql(const char *head, const char *item, size_t k, const char *tail)
-{
-	size_t len = strlen(head) + k * (strlen(item) + 2) + strlen(tail) + 1;
-	char *sql = xmalloc(len);
-	char *at = sql + snprintf(sql, len, "%s", head);
-	for (size_t i = 0; i < k; i++)
-		at += snprintf(at, len - (size_t)(at - sql), "%s%s", i ? ", " : "", item);
-	snprintf(at, len - (size_t)(at - sql), "%s", tail);
-	return sql;
-}
-
 /* Runs "<head>?, ?, ...<tail>" over ids[0..n) in groups, calling on_row
  * with the index of the id each row's first column names.  0 or
  * DB_FAILED. */
@@ -104,8 +80,8 @@ query_by_ids(struct db *db, const char *head, const char *tail, const char *cons
 	     void (*on_row)(struct db_stmt *st, size_t i, void *arg), void *arg)
 {
 	for (size_t done = 0; done < n;) {
-		size_t k = group_size(n - done);
-		char *sql = repeated_sql(head, "?", k, tail);
+		size_t k = sql_rows_group(n - done);
+		char *sql = sql_rows_repeated(head, "?", k, tail);
 		struct db_stmt *st = db_prepare(db, sql);
 		free(sql);
 		if (st == NULL)
@@ -277,8 +253,8 @@ job_hold_many(struct db *db, const char *owner, const int64_t *ids, const int *a
 	for (size_t i = 0; i < n; i++)
 		held[i] = 0;
 	for (size_t done = 0; done < n;) {
-		size_t k = group_size(n - done);
-		char *sql = repeated_sql("SELECT id, attempt FROM execution_jobs WHERE state = 'leased' "
+		size_t k = sql_rows_group(n - done);
+		char *sql = sql_rows_repeated("SELECT id, attempt FROM execution_jobs WHERE state = 'leased' "
 					 "AND lease_owner = ? AND id IN (", "?", k, tail);
 		struct db_stmt *st = db_prepare(db, sql);
 		free(sql);
@@ -643,11 +619,11 @@ bind_log(struct db_stmt *st, int base, const struct exec_log *l, char at[TIME_DB
 int
 exec_log_insert_many(struct db *db, const struct exec_log *logs, size_t n)
 {
-	char (*at)[TIME_DB_LEN] = xmalloc(GROUP_MAX * sizeof *at);
+	char (*at)[TIME_DB_LEN] = xmalloc(SQL_ROWS_GROUP_MAX * sizeof *at);
 	int rc = 0;
 	for (size_t done = 0; done < n && rc == 0;) {
-		size_t k = group_size(n - done);
-		char *sql = repeated_sql(
+		size_t k = sql_rows_group(n - done);
+		char *sql = sql_rows_repeated(
 			"INSERT INTO execution_logs (execution_id, node_id, status, input, output, "
 			"error, error_code, metadata, duration_ms, attempt, retry_count, timestamp) "
 			"VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", k, "");

@@ -417,8 +417,7 @@ reservation_step(struct agent_run *a)
 		return STEP_WAITING;
 	a->ticket = NULL;                /* freed by budget_reserved */
 	a->reservation = rc == 0 ? reservation : 0;
-	struct llm_request req = a->next_req;
-	return reservation_answered(a, rc, why, &req, a->next_phase, a->next_text,
+	return reservation_answered(a, rc, why, &a->next_req, a->next_phase, a->next_text,
 				    a->next_restart, a->next_tokens, a->next_usd);
 }
 
