@@ -5,7 +5,8 @@
 #     the disk the pool's database is on (bench/sqlite_sync.c, 1 writer);
 #   - asynchronous executions completed and persisted per second (fire N
 #     triggers, wait until nothing is pending or running, count the
-#     completed rows) at synchronous=FULL, as a ratio of that limit, and on
+#     completed rows) at synchronous=FULL, as a ratio of that limit
+#     measured again just before and after each such row, and on
 #     PostgreSQL (a throwaway cluster, fsync on);
 #   - synchronous webhook calls/s, p50 and p99 with wrk (when the pool has
 #     the webhook route), against n8n 2.8.4 running the same workflow;
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--duration) RUN_ARGS+=(--duration "$2"); shift 2 ;;
 	--no-pg) WITH_PG=0; shift ;;
 	--no-n8n) WITH_N8N=0; shift ;;
-	-h|--help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "engine.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -413,18 +414,58 @@ backend_latency() {
 		"<= 200 us" "$(verdict "$PER_NODE_US" le 200)"
 }
 
+# raw_now: one-row commits/s at synchronous=FULL through the group commit
+# on the disk the pool's database is on, measured now (RAW_SECONDS).
+raw_now() {
+	local dir=$WORK/raw.now
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$WORK/sqlite_sync" "$dir" "$RAW_SECONDS" 1 group | awk '$1 == "FULL" && $2 == "(group" { print $4 }'
+	rm -rf "$dir"
+}
+
+# A row judged against the raw commit rate takes that rate from just
+# before and just after its own measurement (their mean): this machine's
+# speed moves by a third within minutes, so the rate measured at the
+# run's start can be another machine's by the time a row is measured.
+# raw_bracket_begin measures the "before" (RAW_BEFORE); raw_bracket_end
+# the "after", and sets RAW_BASE, the mean, and RAW_SPAN, both shown.
+raw_bracket_begin() { RAW_BEFORE=$(raw_now); }
+raw_bracket_end() {
+	local after
+	after=$(raw_now)
+	RAW_BASE=$(awk -v a="$RAW_BEFORE" -v b="$after" 'BEGIN { printf "%.0f\n", (a + b) / 2 }')
+	RAW_SPAN="raw $RAW_BEFORE /s before, $after after"
+}
+
+# raw_ratio RATE RAW: RATE / RAW, two decimals; RAW "bracket" is RAW_BASE.
+raw_ratio() {
+	local raw=$2
+	[ "$raw" != bracket ] || raw=$RAW_BASE
+	awk -v a="$1" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }'
+}
+
+# raw_note RAW: what a bracketed ratio was taken against, for its row.
+raw_note() {
+	if [ "$1" = bracket ]; then
+		echo " ($RAW_SPAN)"
+	fi
+}
+
 # backend_async NAME LABEL RAW_RATE TARGET_TEXT OP LIMIT: the asynchronous
-# rows; RAW_RATE (may be empty) turns the rate into a ratio, which is then
-# what OP LIMIT judge.
+# rows; RAW_RATE (may be empty; "bracket": measured around the row) turns
+# the rate into a ratio, which is then what OP LIMIT judge.
 backend_async() {
 	local name=$1 label=$2 raw=$3 target=$4 op=$5 limit=$6 rate completed failed drain judged shown
+	[ "$raw" = bracket ] && raw_bracket_begin
 	say "$name: asynchronous, $ASYNC_N executions started by $FIRERS trigger processes"
 	read -r rate completed failed drain < <(async_by_fire "$name")
+	[ "$raw" = bracket ] && raw_bracket_end
 	LAST_ASYNC_RATE=$rate
 	judged=$rate shown="$rate /s"
 	if [ -n "$raw" ]; then
-		judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
-		shown="$rate /s = ${judged}x raw"
+		judged=$(raw_ratio "$rate" "$raw")
+		shown="$rate /s = ${judged}x raw$(raw_note "$raw")"
 	fi
 	local v=info
 	[ "$op" != info ] && v=$(verdict "$judged" "$op" "$limit")
@@ -517,12 +558,15 @@ http_async_row() {
 	local name=$1 label=$2 what=$3 raw=$4 target=$5 op=$6 limit=$7 url=$8 header=${9:-}
 	local rate ndone judged shown conns
 	for conns in "$ASYNC_CONNS" "$LOW_CONNS"; do
+		# The info row takes the judged row's bracket as it is.
+		[ "$raw" = bracket ] && [ "$conns" = "$ASYNC_CONNS" ] && raw_bracket_begin
 		say "$name: asynchronous through $what, wrk -c$conns ${DURATION}s"
 		read -r rate ndone < <(async_by_http "$name" "$conns" "$url" "$header")
+		[ "$raw" = bracket ] && [ "$conns" = "$ASYNC_CONNS" ] && raw_bracket_end
 		judged=$rate shown="$rate /s"
 		if [ -n "$raw" ]; then
-			judged=$(awk -v a="$rate" -v r="$raw" 'BEGIN { printf "%.2f\n", (r > 0 ? a / r : 0) }')
-			shown="$rate /s = ${judged}x raw"
+			judged=$(raw_ratio "$rate" "$raw")
+			shown="$rate /s = ${judged}x raw$(raw_note "$raw")"
 		fi
 		if [ "$conns" = "$ASYNC_CONNS" ]; then
 			row "$label: async executions/s ($what, wrk -c$conns)" \
@@ -621,8 +665,8 @@ engine_main() {
 	backend_idle sqlite SQLite db.sqlite3
 	backend_latency sqlite SQLite "$commit_us"
 	start_mem_sampler sqlite
-	backend_async sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
-	backend_webhooks sqlite SQLite "$RAW_RATE" ">= 0.6x raw" ge 0.6
+	backend_async sqlite SQLite bracket ">= 0.6x raw" ge 0.6
+	backend_webhooks sqlite SQLite bracket ">= 0.6x raw" ge 0.6
 	stop_mem_sampler sqlite
 	backend_async_events sqlite SQLite
 	mem_breakdown sqlite >"$WORK/sqlite.breakdown"

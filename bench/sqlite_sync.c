@@ -8,10 +8,14 @@
  * commit); prints commits per second for each and the ratios.  Built and
  * run by bench/sqlite_sync.sh.
  *
- *   sqlite_sync DIR SECONDS WRITERS
+ *   sqlite_sync DIR SECONDS WRITERS [group]
+ *
+ * With "group", only the first row (bench/engine.sh measures it again
+ * beside each row judged against it).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,13 +113,16 @@ measure(const char *dir, enum mode mode, double seconds, int writers)
 int
 main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: sqlite_sync DIR SECONDS WRITERS\n");
+	int group_only = argc == 5 && strcmp(argv[4], "group") == 0;
+	if (argc != 4 && !group_only) {
+		fprintf(stderr, "usage: sqlite_sync DIR SECONDS WRITERS [group]\n");
 		return 2;
 	}
 	double seconds = atof(argv[2]);
 	int writers = atoi(argv[3]);
 	double group = measure(argv[1], GROUP, seconds, writers);
+	if (group_only)
+		return 0;
 	double full = measure(argv[1], SQLITE_FULL, seconds, writers);
 	double normal = measure(argv[1], NORMAL, seconds, writers);
 	printf("group/SQLite's FULL: %.2f   group/NORMAL: %.2f   SQLite's FULL/NORMAL: %.2f\n",
