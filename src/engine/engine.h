@@ -140,6 +140,9 @@ struct engine {
 	/* Reservations asked for in this round of the pass, answered
 	 * together (engine_reservations_flush): each a waiting agent's. */
 	struct budget_ticket *tickets;
+	/* Answers' settlements and checkpoints handed over in this round,
+	 * written together (engine_turns_flush): each a waiting agent's. */
+	struct turn_ticket *turns;
 	unsigned long pass_clock;    /* entries used since then stay cached */
 	struct waiting_run *waiting; /* runs waiting on I/O */
 	size_t n_waiting, cap_waiting;

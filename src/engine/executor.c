@@ -725,14 +725,18 @@ settle_midway(struct engine *e)
  * a round of the pass sends them (send_midway). */
 #define PASS_SEND_MS 20
 
-/* The reservations the round's agents asked for, made together, and the
- * agents stepped on to start their calls (which leave after the pass's
- * barrier, with the reservations on disk); a run stepped may ask for
- * another (a tool round's next call), answered by the next flush. */
+/* The writes the round's agents handed over, made together: their
+ * answers' settlements and checkpoints (one transaction), then the
+ * reservations they asked for (one statement).  The agents are stepped on:
+ * to their tool calls or their end, and to their calls, which leave after
+ * the pass's barrier, with the reservations on disk.  A run stepped may
+ * hand over more (a tool round's next call), made by the next flush. */
 static void
-reservations_flush(struct engine *e)
+round_flush(struct engine *e)
 {
-	if (engine_reservations_flush(e) > 0)
+	size_t n = engine_turns_flush(e);
+	n += engine_reservations_flush(e);
+	if (n > 0)
 		waiting_step_due(e, time_now_ms());
 }
 
@@ -747,7 +751,7 @@ reservations_flush(struct engine *e)
 static void
 send_midway(struct engine *e)
 {
-	reservations_flush(e);
+	round_flush(e);
 	commit_until_done(e);
 	settle_midway(e);
 	publisher_pump(e->pub);
@@ -797,20 +801,20 @@ engine_pass(struct engine *e)
 			send_when_due(e, &sent_ms);
 		}
 		free(jobs);
-		reservations_flush(e);
+		round_flush(e);
 		commit_until_done(e);
 		if (e->n_held >= ENGINE_HELD_MAX)
 			settle_midway(e);
 		claim_due(e);
 	}
-	/* Reservations asked for by runs stepped since the last round. */
-	reservations_flush(e);
+	/* What runs stepped since the last round handed over. */
+	round_flush(e);
 	/* Runs that ended after a wait, with nothing else to run. */
 	commit_until_done(e);
 	durable_until_done(e);
 	drop_settled(e);
-	/* A run stepped by the last flush may have asked for another. */
-	return e->n_runq > 0 || e->tickets ? 0
+	/* A run stepped by the last flush may have handed over more. */
+	return e->n_runq > 0 || e->tickets || e->turns ? 0
 	       : sched_wait_ms(next_wait_ms(e), schedule_due, time_now_ms());
 }
 

@@ -407,6 +407,135 @@ settle(void *arg, int64_t reservation, long input_tokens, long output_tokens, in
 	return rc == BUDGET_DB_ERROR ? -1 : 0;
 }
 
+/* An answer's writes, waiting for the round's flush (turn_later); on the
+ * engine's list until engine_turns_flush() writes it, then the node's
+ * until it takes the outcome (turn_written). */
+struct turn_ticket {
+	struct node_ctx *ctx;        /* woken once written; NULL: dropped */
+	char execution_id[EXEC_ID_MAX + 1];
+	char key[64];                /* the checkpoint's run key */
+	int attempt, step;
+	struct turn_usage usage;
+	json_t *messages, *state;    /* referenced until written */
+	int written;
+	int rc;
+	struct turn_ticket *next;    /* the engine's list, while unwritten */
+};
+
+static struct turn_ticket *
+turn_later(void *arg, struct node_ctx *ctx, const struct turn_usage *usage, int step,
+	   json_t *messages, json_t *state)
+{
+	struct engine *e = arg;
+	struct turn_ticket *t = xcalloc(1, sizeof *t);
+	t->ctx = ctx;
+	snprintf(t->execution_id, sizeof t->execution_id, "%s", ctx->execution_id);
+	run_key(ctx, t->key);
+	t->attempt = ctx->attempt;
+	t->step = step;
+	t->usage = *usage;
+	t->messages = json_incref(messages);
+	t->state = json_incref(state);
+	t->next = e->turns;
+	e->turns = t;
+	return t;
+}
+
+static void
+turn_free(struct turn_ticket *t)
+{
+	json_decref(t->messages);
+	json_decref(t->state);
+	free(t);
+}
+
+static int
+turn_written(void *arg, struct turn_ticket *t)
+{
+	(void)arg;
+	if (!t->written)
+		return -2;
+	int rc = t->rc;
+	turn_free(t);
+	return rc;
+}
+
+static void
+turn_ticket_drop(void *arg, struct turn_ticket *t)
+{
+	(void)arg;
+	if (t == NULL)
+		return;
+	if (t->written)
+		turn_free(t);
+	else
+		t->ctx = NULL;           /* the flush writes it, then frees it */
+}
+
+/* One ticket's writes inside the flush's transaction: 0, or -1 (the
+ * transaction is lost). */
+static int
+turn_write(struct engine *e, const struct turn_ticket *t)
+{
+	const struct turn_usage *u = &t->usage;
+	if (u->reservation != 0 &&
+	    budget_settle(e->db, u->reservation, u->input_tokens, u->output_tokens,
+			  u->usd_micros) == BUDGET_DB_ERROR)
+		return -1;
+	return agent_checkpoint_save(e->db, t->execution_id, t->key, t->attempt, t->step,
+				     t->messages, t->state) == 0 ? 0 : -1;
+}
+
+/* Executions in id order, as a completion locks them (complete.c), so two
+ * executors' writes that share executions wait instead of deadlocking. */
+static int
+by_execution(const void *a, const void *b)
+{
+	const struct turn_ticket *x = *(struct turn_ticket *const *)a;
+	const struct turn_ticket *y = *(struct turn_ticket *const *)b;
+	return strcmp(x->execution_id, y->execution_id);
+}
+
+size_t
+engine_turns_flush(struct engine *e)
+{
+	size_t n = 0;
+	for (struct turn_ticket *t = e->turns; t; t = t->next)
+		n++;
+	if (n == 0)
+		return 0;
+	struct turn_ticket **turns = xmalloc(n * sizeof *turns);
+	size_t i = 0;
+	for (struct turn_ticket *t = e->turns; t; t = t->next)
+		turns[i++] = t;
+	e->turns = NULL;
+	qsort(turns, n, sizeof *turns, by_execution);
+	lazy_begin(e);
+	int rc = db_begin_write(e->db);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = turn_write(e, turns[i]);
+	if (rc == 0)
+		rc = db_commit(e->db);
+	if (rc != 0) {
+		log_warn("engine: committing %zu agent turns failed (%s); their settlements are "
+			 "charged at their estimates later, their runs go on", n, db_errmsg(e->db));
+		db_abandon(e->db);
+	}
+	lazy_end(e, turns[0]->execution_id);
+	for (i = 0; i < n; i++) {
+		struct turn_ticket *t = turns[i];
+		t->written = 1;
+		t->rc = rc == 0 ? 0 : -1;
+		t->next = NULL;
+		if (t->ctx)
+			t->ctx->ready = 1;
+		else
+			turn_free(t);
+	}
+	free(turns);
+	return n;
+}
+
 static int
 check(void *arg, const struct node_ctx *ctx, char *why, size_t why_len)
 {
@@ -455,12 +584,17 @@ engine_services_init(struct engine *e)
 	s->budget_check = check;
 	s->turn_begin = turn_begin;
 	s->turn_end = turn_end;
+	s->turn_later = turn_later;
+	s->turn_written = turn_written;
+	s->turn_ticket_drop = turn_ticket_drop;
 	s->memory_tool = memory_tool;
 }
 
 void
 engine_services_free(struct engine *e)
 {
+	/* Turns whose runs were stopped meanwhile: their calls were made. */
+	engine_turns_flush(e);
 	cstore_close(e->cstore);
 	e->cstore = NULL;
 	credential_cache_free(e->credentials);

@@ -18,5 +18,9 @@ void engine_services_free(struct engine *e);
  * budget_reserve() for the others; their nodes are made ready.  How many
  * it answered. */
 size_t engine_reservations_flush(struct engine *e);
+/* Writes every answer's turn handed over with turn_later since the last
+ * flush (settlements and checkpoints) in one transaction; their nodes are
+ * made ready.  How many it wrote. */
+size_t engine_turns_flush(struct engine *e);
 
 #endif

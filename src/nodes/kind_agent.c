@@ -10,6 +10,9 @@
  *             out as chat_delta events, at most one per 50 ms
  *   TOOLS     the tool calls of the last answer running; pure and memory
  *             tools answer at once, HTTP tools wait on their transfers
+ *   RESERVING, TURN  a call's reservation, or an answer's settlement and
+ *             checkpoint, waiting to be made with the round's others
+ *             (the executor's flush, node_kind.h)
  *
  * Before each call the call's worst case is reserved against the
  * workflow's budget and after it replaced by what it used; after each
@@ -37,8 +40,10 @@
 #define DELTA_INTERVAL_MS 50
 
 /* RESERVING: a call's reservation is asked for with the round's others
- * (node_services budget_reserve_later); the call starts once granted. */
-enum agent_phase { PHASE_SUMMARIZING, PHASE_CALLING, PHASE_TOOLS, PHASE_RESERVING };
+ * (node_services budget_reserve_later); the call starts once granted.
+ * TURN: an answer's settlement and checkpoint are written with the
+ * round's others (turn_later); the run goes on once they are. */
+enum agent_phase { PHASE_SUMMARIZING, PHASE_CALLING, PHASE_TOOLS, PHASE_RESERVING, PHASE_TURN };
 
 struct agent_run;
 
@@ -99,6 +104,10 @@ struct agent_run {
 	void (*next_restart)(void *arg);
 	long next_tokens;
 	int64_t next_usd;
+	/* the answer's writes in flight (PHASE_TURN), and whether its tool
+	 * calls run once they are written */
+	struct turn_ticket *turn;
+	int turn_has_calls;
 };
 
 /* --- events ------------------------------------------------------------------- */
@@ -183,10 +192,14 @@ agent_free(struct node_ctx *ctx)
 	if (a == NULL)
 		return;
 	settle_unfinished(a);
+	const struct node_services *sv = ctx->services;
 	if (a->ticket) {
-		const struct node_services *sv = ctx->services;
 		sv->budget_ticket_drop(sv->arg, a->ticket);
 		a->ticket = NULL;
+	}
+	if (a->turn) {
+		sv->turn_ticket_drop(sv->arg, a->turn);
+		a->turn = NULL;
 	}
 	if (a->call)
 		llm_call_free(a->call);
@@ -237,6 +250,17 @@ usage_object(const struct agent_run *a)
 		"tool_invocations", (json_int_t)a->tool_invocations);
 }
 
+/* What a checkpoint keeps beside the messages (new reference). */
+static json_t *
+checkpoint_state(const struct agent_run *a)
+{
+	json_t *state = json_pack("{s:I, s:I, s:o}", "n_input", (json_int_t)a->n_input,
+				  "n_thread", (json_int_t)a->n_thread, "usage", usage_object(a));
+	if (a->summary)
+		json_object_set(state, "summary", a->summary);
+	return state;
+}
+
 /* Saves where the run is, for a later attempt. */
 static void
 checkpoint(struct agent_run *a)
@@ -244,10 +268,7 @@ checkpoint(struct agent_run *a)
 	const struct node_services *s = a->ctx->services;
 	if (s->checkpoint_save == NULL)
 		return;
-	json_t *state = json_pack("{s:I, s:I, s:o}", "n_input", (json_int_t)a->n_input,
-				  "n_thread", (json_int_t)a->n_thread, "usage", usage_object(a));
-	if (a->summary)
-		json_object_set(state, "summary", a->summary);
+	json_t *state = checkpoint_state(a);
 	char *err = NULL;
 	if (s->checkpoint_save(s->arg, a->ctx, a->step, a->messages, state, &err) != 0) {
 		/* Not fatal: a later attempt would start over from an earlier
@@ -435,14 +456,14 @@ start_call(struct agent_run *a)
 	return launch(a, &req, PHASE_CALLING, on_text, on_restart);
 }
 
-/* The call in flight answered: its reservation is replaced by what it
- * used (by estimate from what was sent, when the provider reports
- * nothing, so a budget still means something), and the run counts it. */
+/* The call in flight answered: the run counts what it used (by estimate
+ * from what was sent, when the provider reports nothing, so a budget
+ * still means something), and *u is what replaces its reservation, which
+ * the run no longer holds. */
 static void
 count_usage(struct agent_run *a, const struct llm_reply *reply, const json_t *sent,
-	    const char *sent_system, const json_t *sent_tools)
+	    const char *sent_system, const json_t *sent_tools, struct turn_usage *u)
 {
-	struct node_ctx *ctx = a->ctx;
 	long in = reply->usage.known ? reply->usage.input_tokens : 0;
 	long out = reply->usage.known ? reply->usage.output_tokens : 0;
 	if (!reply->usage.known) {
@@ -452,9 +473,9 @@ count_usage(struct agent_run *a, const struct llm_reply *reply, const json_t *se
 	struct model_price price;
 	pricing_lookup(a->setup.settings.model, &price);
 	int64_t pico = pricing_cost_pico(&price, in, out);
-	int64_t usd = pricing_pico_to_micros(pico, 0);
-	if (a->reservation && ctx->services->budget_settle)
-		ctx->services->budget_settle(ctx->services->arg, a->reservation, in, out, usd);
+	*u = (struct turn_usage){ .reservation = a->reservation, .input_tokens = in,
+				  .output_tokens = out,
+				  .usd_micros = pricing_pico_to_micros(pico, 0) };
 	a->reservation = 0;
 	a->input_tokens += in;
 	a->output_tokens += out;
@@ -473,6 +494,16 @@ turn_begin(struct agent_run *a)
 		s->turn_begin(s->arg);
 }
 
+/* A call's reservation replaced by what it used (count_usage), now. */
+static void
+settle_now(struct agent_run *a, const struct turn_usage *u)
+{
+	const struct node_services *s = a->ctx->services;
+	if (u->reservation && s->budget_settle)
+		s->budget_settle(s->arg, u->reservation, u->input_tokens, u->output_tokens,
+				 u->usd_micros);
+}
+
 static void
 turn_end(struct agent_run *a)
 {
@@ -481,15 +512,35 @@ turn_end(struct agent_run *a)
 		s->turn_end(s->arg, a->ctx);   /* a failure is logged; neither write is fatal */
 }
 
+/* After an answer's turn is written: its tool calls run, or the run ends. */
+static enum step
+after_turn(struct agent_run *a, int has_calls)
+{
+	return has_calls ? run_tools(a) : finish(a);
+}
+
+/* PHASE_TURN: the answer's writes, once the executor made them. */
+static enum step
+turn_step(struct agent_run *a)
+{
+	const struct node_services *s = a->ctx->services;
+	if (s->turn_written(s->arg, a->turn) == -2)
+		return STEP_WAITING;
+	a->turn = NULL;                  /* freed by turn_written; a failure was logged */
+	return after_turn(a, a->turn_has_calls);
+}
+
 /* The call in flight ended well: its answer joins the conversation.  Its
- * settlement and the checkpoint after it are one transaction (a turn). */
+ * settlement and the checkpoint after it are one transaction (a turn),
+ * shared with the round's other answers where the executor offers it. */
 static enum step
 answered(struct agent_run *a)
 {
 	struct node_ctx *ctx = a->ctx;
+	const struct node_services *s = ctx->services;
 	const struct llm_reply *reply = llm_call_reply(a->call);
-	turn_begin(a);
-	count_usage(a, reply, a->messages, a->system_prompt, a->setup.tool_definitions);
+	struct turn_usage usage;
+	count_usage(a, reply, a->messages, a->system_prompt, a->setup.tool_definitions, &usage);
 	char db_time[TIME_DB_LEN], stamp[TIME_ISO_LEN];
 	time_ms_to_db(time_now_ms(), db_time);
 	time_db_to_iso(db_time, stamp);
@@ -507,7 +558,7 @@ answered(struct agent_run *a)
 		a->last_chat = xstrdup(reply->text);
 	}
 	if (a->flavor->result) {
-		turn_end(a);
+		settle_now(a, &usage);   /* the node ends here: nothing to checkpoint */
 		json_t *result = a->flavor->result(a, reply);
 		if (result == NULL) {
 			ctx->no_retry = 1;
@@ -522,11 +573,19 @@ answered(struct agent_run *a)
 	int has_calls = json_array_size(reply->tool_calls) > 0;
 	llm_call_free(a->call);
 	a->call = NULL;
+	if (s->turn_later && s->checkpoint_save) {
+		json_t *state = checkpoint_state(a);
+		a->turn = s->turn_later(s->arg, ctx, &usage, a->step, a->messages, state);
+		json_decref(state);
+		a->turn_has_calls = has_calls;
+		a->phase = PHASE_TURN;
+		return STEP_WAITING;     /* the flush sets ctx->ready */
+	}
+	turn_begin(a);
+	settle_now(a, &usage);
 	checkpoint(a);
 	turn_end(a);
-	if (!has_calls)
-		return finish(a);
-	return run_tools(a);
+	return after_turn(a, has_calls);
 }
 
 static enum step
@@ -651,7 +710,9 @@ static enum step
 summarized(struct agent_run *a)
 {
 	const struct llm_reply *reply = llm_call_reply(a->call);
-	count_usage(a, reply, a->summary_request, agent_summary_prompt(), NULL);
+	struct turn_usage usage;
+	count_usage(a, reply, a->summary_request, agent_summary_prompt(), NULL, &usage);
+	settle_now(a, &usage);
 	if (*reply->text == '\0')
 		return fail(a, "summary_failed", 1, "the summary call answered no text%s", "");
 	char db_time[TIME_DB_LEN], stamp[TIME_ISO_LEN];
@@ -711,6 +772,8 @@ agent_step(struct node_ctx *ctx)
 	int64_t now = time_now_ms();
 	if (a->phase == PHASE_RESERVING)
 		return reservation_step(a);
+	if (a->phase == PHASE_TURN)
+		return turn_step(a);
 	if (a->phase == PHASE_TOOLS) {
 		if (!tool_round_done(a->round))
 			return STEP_WAITING;       /* its transfers set ctx->ready */

@@ -40,6 +40,14 @@
 struct outbound_policy;
 struct node_ctx;
 struct budget_ticket;   /* engine/services.c */
+struct turn_ticket;     /* engine/services.c */
+
+/* A model call's usage, replacing its reservation (node_services). */
+struct turn_usage {
+	int64_t reservation;         /* 0: none to settle */
+	long input_tokens, output_tokens;
+	int64_t usd_micros;
+};
 
 /* What a run or resume ended in. */
 enum step {
@@ -133,6 +141,22 @@ struct node_services {
 	 * later attempt calls, not messages). */
 	void (*turn_begin)(void *arg);
 	int (*turn_end)(void *arg, const struct node_ctx *ctx);
+	/* The same writes, made with the other answers' of this round of the
+	 * executor's pass in one transaction, not one each: the settlement
+	 * of reservation (when not 0) by the usage given, and the checkpoint
+	 * of step (messages, state: referenced until written).  The node
+	 * returns STEP_WAITING; ctx->ready is set once they are committed,
+	 * and turn_written() then frees the ticket and says how it went (0,
+	 * or -1: lost, as turn_end's), or -2 while they are not.  So nothing
+	 * the node does after its answer (a tool's request, the thread's
+	 * append) comes before its checkpoint.  NULL: turn_begin/turn_end. */
+	struct turn_ticket *(*turn_later)(void *arg, struct node_ctx *ctx,
+					  const struct turn_usage *usage, int step,
+					  json_t *messages, json_t *state);
+	int (*turn_written)(void *arg, struct turn_ticket *ticket);
+	/* A ticket whose node ends first: its writes are still made (the
+	 * call was made), then it is freed. */
+	void (*turn_ticket_drop)(void *arg, struct turn_ticket *ticket);
 	/* Before a run: 1 (why says it) when the workflow has a USD limit and
 	 * a model without a price; 0 when it may run; -1 on error. */
 	int (*budget_check)(void *arg, const struct node_ctx *ctx, char *why, size_t why_len);
