@@ -156,7 +156,8 @@ pool_smaps() {
 	done
 }
 
-# Samples the pool's PSS every 500 ms into $WORK/NAME.pss until killed; at
+# Samples the pool's PSS every 500 ms (or EVERY seconds: start_mem_sampler
+# NAME [EVERY]) into $WORK/NAME.pss until killed; at
 # a new maximum (at most every 2 s) it keeps the mappings behind it in
 # $WORK/NAME.smaps (summed up by mem_breakdown).  It runs beside the timed
 # rows, so it starts no process per sample: a sampler that ran awk per
@@ -166,7 +167,7 @@ pool_smaps() {
 # runs alternated with and without it: 904-1,108 req/s against
 # 1,218-1,475, 0.74-0.77x; with this one 1,095-1,471 against 1,323-1,335).
 start_mem_sampler() {
-	local name=$1
+	local name=$1 every=${2:-0.5}
 	: >"$WORK/$name.pss"
 	(max=0 dumped=0
 	 master=$(cat "$WORK/$name.pid")
@@ -186,7 +187,7 @@ start_mem_sampler() {
 				pool_smaps "$name" >"$WORK/$name.smaps.new" && mv "$WORK/$name.smaps.new" "$WORK/$name.smaps"
 			fi
 		fi
-		sleep 0.5
+		sleep "$every"
 	 done) &
 	MEM_SAMPLER=$!
 }
