@@ -734,7 +734,14 @@ settle_midway(struct engine *e)
 static void
 round_flush(struct engine *e)
 {
-	size_t n = engine_turns_flush(e);
+	size_t n;
+	/* However long the database takes to come back, as the batch's
+	 * commit: given up, the round's settlements would each be charged at
+	 * their worst case. */
+	while (engine_turns_flush(e, &n) != 0) {
+		turned(e);
+		usleep(200000);
+	}
 	n += engine_reservations_flush(e);
 	if (n > 0)
 		waiting_step_due(e, time_now_ms());

@@ -496,9 +496,27 @@ by_execution(const void *a, const void *b)
 	return strcmp(x->execution_id, y->execution_id);
 }
 
-size_t
-engine_turns_flush(struct engine *e)
+/* The round's writes in one transaction: 0, or -1 with the error on the
+ * handle (nothing of them committed). */
+static int
+turns_write(struct engine *e, struct turn_ticket *const *turns, size_t n)
 {
+	lazy_begin(e);
+	int rc = db_begin_write(e->db);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = turn_write(e, turns[i]);
+	if (rc == 0)
+		rc = db_commit(e->db);
+	if (rc != 0)
+		db_abandon(e->db);
+	lazy_end(e, turns[0]->execution_id);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+engine_turns_flush(struct engine *e, size_t *written)
+{
+	*written = 0;
 	size_t n = 0;
 	for (struct turn_ticket *t = e->turns; t; t = t->next)
 		n++;
@@ -508,24 +526,26 @@ engine_turns_flush(struct engine *e)
 	size_t i = 0;
 	for (struct turn_ticket *t = e->turns; t; t = t->next)
 		turns[i++] = t;
-	e->turns = NULL;
 	qsort(turns, n, sizeof *turns, by_execution);
-	lazy_begin(e);
-	int rc = db_begin_write(e->db);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = turn_write(e, turns[i]);
-	if (rc == 0)
-		rc = db_commit(e->db);
+	int rc = turns_write(e, turns, n);
 	if (rc != 0) {
-		log_warn("engine: committing %zu agent turns failed (%s); their settlements are "
-			 "charged at their estimates later, their runs go on", n, db_errmsg(e->db));
-		db_abandon(e->db);
+		enum db_errclass cls = db_error_class(e->db);
+		int again = cls == DB_CLASS_TRANSIENT || cls == DB_CLASS_DISK_FULL;
+		log_warn("engine: committing %zu agent turns failed (%s: %s); %s", n,
+			 db_errclass_name(cls), db_errmsg(e->db),
+			 again ? "retrying"
+			       : "their settlements are charged at their estimates later, their runs "
+				 "go on");
+		if (again) {
+			free(turns);         /* they stay on the list, for the next try */
+			return -1;
+		}
 	}
-	lazy_end(e, turns[0]->execution_id);
+	e->turns = NULL;
 	for (i = 0; i < n; i++) {
 		struct turn_ticket *t = turns[i];
 		t->written = 1;
-		t->rc = rc == 0 ? 0 : -1;
+		t->rc = rc;
 		t->next = NULL;
 		if (t->ctx)
 			t->ctx->ready = 1;
@@ -533,7 +553,8 @@ engine_turns_flush(struct engine *e)
 			turn_free(t);
 	}
 	free(turns);
-	return n;
+	*written = n;
+	return 0;
 }
 
 static int
@@ -593,8 +614,16 @@ engine_services_init(struct engine *e)
 void
 engine_services_free(struct engine *e)
 {
-	/* Turns whose runs were stopped meanwhile: their calls were made. */
-	engine_turns_flush(e);
+	/* Turns whose runs were stopped meanwhile: their calls were made
+	 * (one try: the process is going; one lost is charged at its
+	 * estimate). */
+	size_t written;
+	if (engine_turns_flush(e, &written) != 0)
+		for (struct turn_ticket *t = e->turns, *next; t; t = next) {
+			next = t->next;
+			turn_free(t);
+		}
+	e->turns = NULL;
 	cstore_close(e->cstore);
 	e->cstore = NULL;
 	credential_cache_free(e->credentials);

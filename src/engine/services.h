@@ -20,7 +20,11 @@ void engine_services_free(struct engine *e);
 size_t engine_reservations_flush(struct engine *e);
 /* Writes every answer's turn handed over with turn_later since the last
  * flush (settlements and checkpoints) in one transaction; their nodes are
- * made ready.  How many it wrote. */
-size_t engine_turns_flush(struct engine *e);
+ * made ready, *written says how many.  -1 when the database failed for a
+ * while (a lost connection, a deadlock's victim, a full disk): nothing was
+ * written and they wait for the next call.  A lasting failure gives them
+ * up (logged; 0): their settlements are charged at their estimates later,
+ * and their runs go on from an earlier checkpoint if they run again. */
+int engine_turns_flush(struct engine *e, size_t *written);
 
 #endif
