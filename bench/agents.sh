@@ -325,14 +325,20 @@ cpu_rows() {
 	read -r c0 r0 < <(double_stats "$FAST_BASE")
 	read -r a_tot a_ex a_re a_done a_s < <(cpu_per_run "$name" agent-fast)
 	read -r c1 r1 < <(double_stats "$FAST_BASE")
-	say "$name: CPU, $CPU_N executions of chat -> reply_chat"
+	# Run by the executor from the trigger's job, as the agent is: left to
+	# the trigger, reply_chat runs inline in the firing process (doc/engine.md,
+	# "Inline runs in the trigger") and the pool's CPU is nothing.
+	say "$name: CPU, $CPU_N executions of chat -> reply_chat, from their jobs"
+	local fire_env=(${FIRE_ENV[@]+"${FIRE_ENV[@]}"})
+	FIRE_ENV+=(PIPELIT_BENCH_FIRE_JOB=1)
 	read -r b_tot b_ex b_re b_done b_s < <(cpu_per_run "$name" reply-fast)
+	FIRE_ENV=(${fire_env[@]+"${fire_env[@]}"})
 	row "$label: pool CPU per agent turn (delay 0)" \
 		"$a_tot us (executor $a_ex, responders $a_re; $a_done of $CPU_N completed in ${a_s}s)" "(info)" "info"
 	row "$label: connections to the double per model call" \
 		"$(awk -v c=$((c1 - c0)) -v r=$((r1 - r0)) 'BEGIN { printf "%.3f (%d connections for %d requests)", (r > 0 ? c / r : 0), c, r }')" \
 		"-" "info"
-	row "$label: pool CPU per chat -> reply_chat" \
+	row "$label: pool CPU per chat -> reply_chat (run from its job)" \
 		"$b_tot us (executor $b_ex, responders $b_re; $b_done of $CPU_N completed in ${b_s}s)" "-" "baseline"
 	row "$label: agent turn / engine alone" \
 		"$(awk -v a="$a_tot" -v b="$b_tot" 'BEGIN { printf "%.1fx, +%.0f us for the model call", (b > 0 ? a / b : 0), a - b }')" \
