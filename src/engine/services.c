@@ -145,40 +145,8 @@ lazy_begin(struct engine *e)
 static void
 lazy_end(struct engine *e, const char *execution_id)
 {
-	/* Inside a turn's transaction its commit, in turn_end(), is the
-	 * lazy one. */
-	if (!db_in_transaction(e->db))
-		db_set_commit_durable(e->db, 1);
+	db_set_commit_durable(e->db, 1);
 	engine_owe_durable(e, execution_id);
-}
-
-/* An answer's settlement and checkpoint: one transaction, not two (four
- * statements fewer per model call; on PostgreSQL four round trips). */
-static void
-turn_begin(void *arg)
-{
-	struct engine *e = arg;
-	lazy_begin(e);
-	if (db_begin_write(e->db) != 0) {
-		/* The calls then commit on their own, as without a turn. */
-		log_warn("engine: opening an agent turn's transaction failed (%s)", db_errmsg(e->db));
-		db_abandon(e->db);
-	}
-}
-
-static int
-turn_end(void *arg, const struct node_ctx *ctx)
-{
-	struct engine *e = arg;
-	int rc = 0;
-	if (db_in_transaction(e->db) && db_commit(e->db) != 0) {
-		log_warn("engine: committing agent %s's turn of execution %s failed (%s)",
-			 ctx->node_id, ctx->execution_id, db_errmsg(e->db));
-		db_abandon(e->db);
-		rc = -1;
-	}
-	lazy_end(e, ctx->execution_id);
-	return rc;
 }
 
 static json_t *
@@ -603,8 +571,6 @@ engine_services_init(struct engine *e)
 	s->budget_ticket_drop = ticket_drop;
 	s->budget_settle = settle;
 	s->budget_check = check;
-	s->turn_begin = turn_begin;
-	s->turn_end = turn_end;
 	s->turn_later = turn_later;
 	s->turn_written = turn_written;
 	s->turn_ticket_drop = turn_ticket_drop;

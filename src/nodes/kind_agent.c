@@ -486,14 +486,6 @@ count_usage(struct agent_run *a, const struct llm_reply *reply, const json_t *se
 static enum step run_tools(struct agent_run *a);
 static enum step tools_answered(struct agent_run *a);
 
-static void
-turn_begin(struct agent_run *a)
-{
-	const struct node_services *s = a->ctx->services;
-	if (s->turn_begin)
-		s->turn_begin(s->arg);
-}
-
 /* A call's reservation replaced by what it used (count_usage), now. */
 static void
 settle_now(struct agent_run *a, const struct turn_usage *u)
@@ -504,22 +496,8 @@ settle_now(struct agent_run *a, const struct turn_usage *u)
 				 u->usd_micros);
 }
 
-static void
-turn_end(struct agent_run *a)
-{
-	const struct node_services *s = a->ctx->services;
-	if (s->turn_end)
-		s->turn_end(s->arg, a->ctx);   /* a failure is logged; neither write is fatal */
-}
-
-/* After an answer's turn is written: its tool calls run, or the run ends. */
-static enum step
-after_turn(struct agent_run *a, int has_calls)
-{
-	return has_calls ? run_tools(a) : finish(a);
-}
-
-/* PHASE_TURN: the answer's writes, once the executor made them. */
+/* PHASE_TURN: the answer's writes, once the executor made them; then its
+ * tool calls run, or the run ends. */
 static enum step
 turn_step(struct agent_run *a)
 {
@@ -527,12 +505,12 @@ turn_step(struct agent_run *a)
 	if (s->turn_written(s->arg, a->turn) == -2)
 		return STEP_WAITING;
 	a->turn = NULL;                  /* freed by turn_written; a failure was logged */
-	return after_turn(a, a->turn_has_calls);
+	return a->turn_has_calls ? run_tools(a) : finish(a);
 }
 
 /* The call in flight ended well: its answer joins the conversation.  Its
- * settlement and the checkpoint after it are one transaction (a turn),
- * shared with the round's other answers where the executor offers it. */
+ * settlement and the checkpoint after it are written with the round's
+ * other answers' (turn_later), before the run goes on. */
 static enum step
 answered(struct agent_run *a)
 {
@@ -573,19 +551,12 @@ answered(struct agent_run *a)
 	int has_calls = json_array_size(reply->tool_calls) > 0;
 	llm_call_free(a->call);
 	a->call = NULL;
-	if (s->turn_later && s->checkpoint_save) {
-		json_t *state = checkpoint_state(a);
-		a->turn = s->turn_later(s->arg, ctx, &usage, a->step, a->messages, state);
-		json_decref(state);
-		a->turn_has_calls = has_calls;
-		a->phase = PHASE_TURN;
-		return STEP_WAITING;     /* the flush sets ctx->ready */
-	}
-	turn_begin(a);
-	settle_now(a, &usage);
-	checkpoint(a);
-	turn_end(a);
-	return after_turn(a, has_calls);
+	json_t *state = checkpoint_state(a);
+	a->turn = s->turn_later(s->arg, ctx, &usage, a->step, a->messages, state);
+	json_decref(state);
+	a->turn_has_calls = has_calls;
+	a->phase = PHASE_TURN;
+	return STEP_WAITING;             /* the flush sets ctx->ready */
 }
 
 static enum step
@@ -864,7 +835,7 @@ family_run(struct node_ctx *ctx, const struct flavor *flavor)
 	a->flavor = flavor;
 	ctx->io = a;
 	if (ctx->services == NULL || ctx->services->multi == NULL ||
-	    ctx->services->credential_detail == NULL) {
+	    ctx->services->credential_detail == NULL || ctx->services->turn_later == NULL) {
 		node_fail(ctx, "unsupported_wait", "agents run only in an executor");
 		ctx->no_retry = 1;
 		agent_free(ctx);

@@ -134,22 +134,18 @@ struct node_services {
 	int (*budget_settle)(void *arg, int64_t reservation, long input_tokens, long output_tokens,
 			     int64_t usd_micros);
 	/* An answer's writes (its budget settlement and the checkpoint
-	 * after it) in one transaction: the calls between turn_begin and
-	 * turn_end share it, and turn_end commits it.  -1 when that commit
-	 * failed: both are lost, as either alone could be (a settlement
-	 * lost is charged at its estimate later; a checkpoint lost costs a
-	 * later attempt calls, not messages). */
-	void (*turn_begin)(void *arg);
-	int (*turn_end)(void *arg, const struct node_ctx *ctx);
-	/* The same writes, made with the other answers' of this round of the
+	 * after it), made with the other answers' of this round of the
 	 * executor's pass in one transaction, not one each: the settlement
 	 * of reservation (when not 0) by the usage given, and the checkpoint
 	 * of step (messages, state: referenced until written).  The node
 	 * returns STEP_WAITING; ctx->ready is set once they are committed,
 	 * and turn_written() then frees the ticket and says how it went (0,
-	 * or -1: lost, as turn_end's), or -2 while they are not.  So nothing
-	 * the node does after its answer (a tool's request, the thread's
-	 * append) comes before its checkpoint.  NULL: turn_begin/turn_end. */
+	 * or -1: both lost, as either alone could be: a settlement lost is
+	 * charged at its estimate later, a checkpoint lost costs a later
+	 * attempt calls, not messages), or -2 while they are not.  So
+	 * nothing the node does after its answer (a tool's request, the
+	 * thread's append) comes before its checkpoint.  Required by the
+	 * agents (they run only in an executor). */
 	struct turn_ticket *(*turn_later)(void *arg, struct node_ctx *ctx,
 					  const struct turn_usage *usage, int step,
 					  json_t *messages, json_t *state);
