@@ -82,7 +82,8 @@ trap engine_cleanup EXIT
 build_helpers() {
 	local build=${PIPELIT_BUILD_DIR:-$ROOT/build} libs
 	[ -f "$build/libpipelit.a" ] || die "no $build/libpipelit.a: build first"
-	libs=$(pkg-config --libs sqlite3 libpq jansson libsodium libcurl libpcre2-8)
+	# The allocator the build links the pipelit binary with, first (configure.ac).
+	libs="$(sed -n 's/^MIMALLOC_LIBS = //p' "$build/Makefile") $(pkg-config --libs sqlite3 libpq jansson libsodium libcurl libpcre2-8)"
 	# shellcheck disable=SC2086 # pkg-config prints words on purpose
 	cc -O2 -I"$ROOT/src" -I"$build/src" -o "$WORK/engine_fire" "$ROOT/bench/engine_fire.c" \
 		"$build/libpipelit.a" $libs -lfcgi -lm || die "cannot build bench/engine_fire.c"

@@ -27,7 +27,7 @@ build_library() {
 	mkdir -p "$OUT"
 	if [ ! -f "$OUT/Makefile" ] || [ "$ROOT/configure" -nt "$OUT/config.status" ]; then
 		say "configuring the fuzzing build in ${OUT#"$ROOT"/}"
-		(cd "$OUT" && "$ROOT/configure" -q CC=clang \
+		(cd "$OUT" && "$ROOT/configure" -q --without-mimalloc CC=clang \
 			CFLAGS="-g -O1 -fsanitize=fuzzer-no-link $SAN -Wno-string-concatenation -Wno-string-plus-int") ||
 			die "configure failed (see $OUT/config.log)"
 	fi

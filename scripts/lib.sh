@@ -5,7 +5,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${PIPELIT_BUILD_DIR:-$ROOT/build}
 
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config libfcgi-dev
-	libsqlite3-dev libpq-dev libjansson-dev libsodium-dev libcurl4-openssl-dev libpcre2-dev"
+	libsqlite3-dev libpq-dev libjansson-dev libsodium-dev libcurl4-openssl-dev libpcre2-dev
+	libmimalloc-dev"
 # tzdata: the time zones of cron schedules (doc/cron.md)
 RUNTIME_PKGS="nginx-light libnginx-mod-nchan sqlite3 tzdata"
 # chromium: the browser tests (t/browser/) drive Debian's /usr/bin/chromium.

@@ -22,6 +22,24 @@
 #include <stdint.h>
 #include <time.h>
 
+/*
+ * Which malloc the process has.  The pipelit binary is linked with
+ * mimalloc (configure.ac), which keeps and gives back memory by its own
+ * policy: pages left unused for a few tens of milliseconds go back to
+ * the system, the rest is reused where it was freed (bench/README.md,
+ * "The allocator": the pool's memory and an agent burst's CPU measured
+ * with it).  The knobs below are the C library's, for builds without it
+ * (the sanitizers', --without-mimalloc); mimalloc's own function is
+ * looked up weakly, so this file links either way.
+ */
+extern int mi_version(void) __attribute__((weak));
+
+static int
+malloc_is_the_c_librarys(void)
+{
+	return mi_version == NULL;
+}
+
 /* Free memory a process may hold before it is given back. */
 #define FREE_HELD_LIMIT (2u << 20)
 /* The least time between two give-backs. */
@@ -33,6 +51,9 @@ static int64_t last_give_back_ms;
 void
 memory_policy_apply(enum memory_kind kind)
 {
+	last_give_back_ms = time_mono_ms();
+	if (!malloc_is_the_c_librarys())
+		return;
 	/* Every process runs its work on one thread (libcurl's resolver
 	 * threads are short-lived): one arena, instead of one per thread
 	 * that ever called malloc, each keeping its own free memory. */
@@ -56,7 +77,6 @@ memory_policy_apply(enum memory_kind kind)
 		 * a responder's heap is about 1 MB. */
 		break;
 	}
-	last_give_back_ms = time_mono_ms();
 }
 
 /* Bytes malloc holds freed: the heap's free chunks and its unused top. */
@@ -70,6 +90,8 @@ memory_free_held(void)
 void
 memory_give_back(void)
 {
+	if (!malloc_is_the_c_librarys())
+		return;
 	int64_t now = time_mono_ms();
 	if (now - last_give_back_ms < GIVE_BACK_INTERVAL_MS)
 		return;
