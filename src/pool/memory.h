@@ -14,7 +14,9 @@ enum memory_kind {
 };
 
 /* Sets malloc's policy for this process; call first thing after fork(),
- * before the process allocates its working set. */
+ * before the process allocates its working set.  Both calls act on the C
+ * library's malloc; with mimalloc (the pipelit binary's, configure.ac)
+ * they do nothing: it gives back what stays unused on its own. */
 void memory_policy_apply(enum memory_kind kind);
 
 /* Gives the freed memory inside the heap back to the system when there
