@@ -460,11 +460,13 @@ raw_now() {
 # raw_bracket_begin measures the "before" (RAW_BEFORE); raw_bracket_end
 # the "after", and sets RAW_BASE, the mean, and RAW_SPAN, both shown.
 raw_bracket_begin() { RAW_BEFORE=$(raw_now); }
-raw_bracket_end() {
-	local after
-	after=$(raw_now)
-	RAW_BASE=$(awk -v a="$RAW_BEFORE" -v b="$after" 'BEGIN { printf "%.0f\n", (a + b) / 2 }')
-	RAW_SPAN="raw $RAW_BEFORE /s before, $after after"
+raw_bracket_end() { raw_bracket_set "$RAW_BEFORE" "$(raw_now)"; }
+# raw_bracket_set BEFORE AFTER [WHEN]: the bracket of rates measured
+# already; WHEN names the run they surround in RAW_SPAN ("" : the row's).
+raw_bracket_set() {
+	RAW_BEFORE=$1
+	RAW_BASE=$(awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f\n", (a + b) / 2 }')
+	RAW_SPAN="raw $1 /s before${3:+ $3}, $2 after"
 }
 
 # raw_ratio RATE RAW: RATE / RAW, two decimals; RAW "bracket" is RAW_BASE.
@@ -599,8 +601,8 @@ http_async_row() {
 		rates+=("$rate") dones+=("$ndone")
 		if [ "$raw" = bracket ]; then
 			raws+=("$(raw_now)")
-			ratios+=("$(awk -v r="$rate" -v a="${raws[i]}" -v b="${raws[i + 1]}" \
-				'BEGIN { printf "%.2f\n", (a + b > 0 ? 2 * r / (a + b) : 0) }')")
+			raw_bracket_set "${raws[i]}" "${raws[i + 1]}"
+			ratios+=("$(raw_ratio "$rate" bracket)")
 			runs+="${runs:+, }$rate /s = ${ratios[i]}x (raw ${raws[i]} / ${raws[i + 1]})"
 		elif [ -n "$raw" ]; then
 			ratios+=("$(raw_ratio "$rate" "$raw")")
@@ -620,9 +622,8 @@ http_async_row() {
 		"$shown (runs: $runs; ${dones[median]} completed, non-2xx $(wrk_field "async_$name" 6) in the last)" \
 		"$target" "$(verdict "$judged" "$op" "$limit")"
 	# The info row: one run, against the last run's raw rates.
-	[ "$raw" = bracket ] && RAW_BEFORE=${raws[HTTP_TRIALS - 1]} RAW_BASE=$(awk \
-		-v a="${raws[HTTP_TRIALS - 1]}" -v b="${raws[HTTP_TRIALS]}" 'BEGIN { printf "%.0f\n", (a + b) / 2 }') \
-		RAW_SPAN="raw ${raws[HTTP_TRIALS - 1]} /s before the last run, ${raws[HTTP_TRIALS]} after"
+	[ "$raw" = bracket ] &&
+		raw_bracket_set "${raws[HTTP_TRIALS - 1]}" "${raws[HTTP_TRIALS]}" "the last run"
 	say "$name: asynchronous through $what, wrk -c$LOW_CONNS ${DURATION}s"
 	read -r rate ndone < <(async_by_http "$name" "$LOW_CONNS" "$url" "$header")
 	shown="$rate /s"
