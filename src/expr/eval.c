@@ -524,8 +524,9 @@ eval_slice(struct expr_ctx *c, const struct node *n, json_t **out)
 	}
 	bool is_str = json_is_string(obj);
 	if (!is_str && !json_is_array(obj)) {
+		int r = ctx_fail(c, n->offset, "'%s' object is not subscriptable", value_type_name(obj));
 		json_decref(obj);
-		return ctx_fail(c, n->offset, "'%s' object is not subscriptable", value_type_name(obj));
+		return r;
 	}
 	const char *s = is_str ? json_string_value(obj) : NULL;
 	size_t slen = is_str ? json_string_length(obj) : 0;

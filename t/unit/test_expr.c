@@ -324,6 +324,8 @@ test_error_positions(void)
 	check_error("{{ 2 ** 64 }}", NULL, "integer overflow", 5, 1, 6);
 	check_error("{{ 9223372036854775807 + 1 }}", NULL, "integer overflow", 23, 1, 24);
 	check_error("{{ 99999999999999999999 }}", NULL, "integer literal out of range", 3, 1, 4);
+	/* A slice of a value made in the template: its type is named before it is freed. */
+	check_error("{{ (n + 1)[1:2] }}", NULL, "'int' object is not subscriptable", 10, 1, 11);
 	/* A number has no length to truncate by, as in Jinja. */
 	check_error("{{ n | truncate(3) }}", NULL, "object of type 'int' has no len()", 7, 1, 8);
 	/* Tests that use the value fail on an undefined one; type tests say no. */
