@@ -20,6 +20,7 @@
 #include "api/create.h"
 #include "engine/trigger.h"
 #include "http/answer.h"
+#include "http/auth.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/validate.h"
@@ -38,6 +39,7 @@
 struct trigger {
 	struct req *r;
 	int chat;                      /* chat (else manual) */
+	int key_refused;               /* the kept key the start confirms did not stand */
 	const char *text;              /* borrowed from the body */
 	const char *trigger_node_id;   /* borrowed; NULL: the workflow's first */
 };
@@ -91,6 +93,9 @@ start_and_render(struct db *db, void *arg, struct idem_answer *out)
 		.thread_per_user = tr->chat,
 		.now_ms = time_now_ms(),
 		.again = out->attempt > 0,
+		/* A key this responder kept: the start's write confirms it. */
+		.confirm_key = r->key_unconfirmed ? r->key_hash : NULL,
+		.confirm_role = r->user.role,
 	};
 	char id[EXEC_ID_MAX + 1];
 	struct trigger_outcome run;
@@ -117,6 +122,10 @@ answer_refused(struct req *r, struct db *db, int rc, void *arg)
 {
 	struct trigger *tr = arg;
 	engine_trigger_abandon();
+	if (rc == EXEC_KEY_REFUSED) {
+		tr->key_refused = 1;   /* fire() reads the key and tries again */
+		return 0;
+	}
 	switch (rc) {
 	case EXEC_NOT_FOUND:
 		return resp_error(r, 404, tr->chat ? CHAT_NO_WORKFLOW : EXECUTE_NO_WORKFLOW);
@@ -139,6 +148,7 @@ answer_refused(struct req *r, struct db *db, int rc, void *arg)
 static void
 started(struct req *r, const char *body, size_t len, void *arg)
 {
+	auth_kept_key_confirmed(r);
 	req_after_response(r, engine_trigger_publish);
 }
 
@@ -153,6 +163,14 @@ fire(struct req *r, int chat)
 		return 0;
 	static const struct create_ops ops = { start_and_render, answer_refused, started };
 	engine_trigger_abandon();    /* nothing of an earlier request that failed */
+	int rc = api_create_standalone(r, db, &ops, &tr);
+	if (!tr.key_refused)
+		return rc;
+	/* The kept key did not stand: read it (its 401 if it is revoked),
+	 * then start as that reading says. */
+	if (auth_confirm_kept(r) != 0)
+		return 0;
+	tr.key_refused = 0;
 	return api_create_standalone(r, db, &ops, &tr);
 }
 

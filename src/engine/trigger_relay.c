@@ -225,6 +225,8 @@ request_encode(const struct exec_start *rq, const char *id, size_t *len)
 	jw_kbool(&w, "no_notify", rq->no_notify);
 	jw_kbool(&w, "answered", rq->result_answered);
 	jw_kint(&w, "expect_revision", rq->expect_revision);
+	jw_kstr(&w, "key", rq->confirm_key);
+	jw_kstr(&w, "role", rq->confirm_role);
 	jw_obj_end(&w);
 	return jw_take(&w, len);
 }
@@ -264,6 +266,8 @@ trigger_request_decode(const char *msg, size_t len, struct trigger_request *out)
 		.no_notify = json_is_true(json_object_get(o, "no_notify")),
 		.result_answered = json_is_true(json_object_get(o, "answered")),
 		.expect_revision = json_integer_value(json_object_get(o, "expect_revision")),
+		.confirm_key = str_or_null(o, "key"),
+		.confirm_role = str_or_null(o, "role"),
 	};
 	return 0;
 }

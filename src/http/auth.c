@@ -1,7 +1,9 @@
 /* auth.c: see auth.h.  This runs before every protected request, so it
- * allocates nothing and asks the database one indexed question. */
+ * allocates nothing and asks the database one indexed question (none for
+ * a kept key). */
 #include "auth.h"
 
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -10,6 +12,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "model/api_key.h"
+#include "model/key_cache.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -47,21 +50,42 @@ status_detail(enum api_key_status status)
 	}
 }
 
+/* level AUTH_USER_KEPT: the request goes ahead on the kept key of this
+ * hash, if there is one still in its time; 1 when it does. */
+static int
+use_kept(struct req *r, const char *hash, int64_t now)
+{
+	const struct kept_key *k = key_cache_find(hash, now);
+	if (k == NULL)
+		return 0;
+	r->user = k->user;
+	r->has_user = 1;
+	r->key_id = k->caller.key_id;
+	r->key_is_session = k->caller.is_session;
+	r->key_unconfirmed = 1;
+	memcpy(r->key_hash, hash, sizeof r->key_hash);
+	r->extra_len_at_auth = r->extra_len;
+	return 1;
+}
+
 int
 auth_require(struct req *r, enum auth_level level)
 {
 	const char *token = bearer_token(r->authorization);
 	if (token == NULL)
 		return unauthorized(r, "Not authenticated");
+	char hash[API_KEY_HASH_HEX_LEN + 1];
+	api_key_hash(token, hash);
+	int64_t now = (int64_t)time(NULL);
+	if (level == AUTH_USER_KEPT && use_kept(r, hash, now))
+		return 0;
 	struct db *db = req_db_or_answer(r);
 	if (db == NULL)
 		return -1;
-	char hash[API_KEY_HASH_HEX_LEN + 1];
-	api_key_hash(token, hash);
-	struct api_key_caller caller = { -1, 0 };
-	enum api_key_status status = api_key_authenticate(db, hash, (int64_t)time(NULL),
+	struct kept_key kept = { .caller = { -1, 0 } };
+	enum api_key_status status = api_key_authenticate(db, hash, now,
 							  r->cfg->session_idle_seconds, &r->user,
-							  &caller);
+							  &kept.caller, &kept.until);
 	if (status == API_KEY_DB_ERROR) {
 		resp_db_error(r, db, "authentication");
 		return -1;
@@ -69,11 +93,47 @@ auth_require(struct req *r, enum auth_level level)
 	if (status != API_KEY_OK)
 		return unauthorized(r, status_detail(status));
 	r->has_user = 1;
-	r->key_id = caller.key_id;
-	r->key_is_session = caller.is_session;
+	r->key_id = kept.caller.key_id;
+	r->key_is_session = kept.caller.is_session;
+	if (level == AUTH_USER_KEPT && now < kept.until) {
+		memcpy(kept.hash, hash, sizeof kept.hash);
+		kept.user = r->user;
+		key_cache_put(&kept);
+	}
 	if (level == AUTH_ADMIN && !r->user.is_admin) {
 		resp_error(r, 403, "Admin access required.");
 		return -1;
 	}
 	return 0;
+}
+
+void
+auth_kept_key_confirmed(struct req *r)
+{
+	r->key_unconfirmed = 0;
+}
+
+int
+auth_confirm_kept(struct req *r)
+{
+	if (!r->key_unconfirmed)
+		return 0;
+	r->key_unconfirmed = 0;
+	key_cache_forget(r->key_hash);
+	return auth_require(r, AUTH_USER);
+}
+
+int
+auth_answer_may_go(struct req *r)
+{
+	if (!r->key_unconfirmed)
+		return 1;
+	/* A refusal of the key is answered with the headers the request had
+	 * when it was authenticated, not with the ones meant for this answer. */
+	size_t answer_len = r->extra_len;
+	r->extra_len = r->extra_len_at_auth;
+	if (auth_confirm_kept(r) != 0)
+		return 0;
+	r->extra_len = answer_len;
+	return 1;
 }

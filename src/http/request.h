@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "crypto/crypto.h"
 #include "http/query.h"
 #include "http/router.h"
 #include "model/user.h"
@@ -79,6 +80,11 @@ struct req {
 	int has_user;
 	int64_t key_id;            /* the API key the request came with (auth_require) */
 	int key_is_session;        /* ... and whether it is the login session key */
+	int key_unconfirmed;       /* the key was taken from this responder's memory
+				    * (AUTH_USER_KEPT) and no write has confirmed it yet:
+				    * it is read again before any answer (http/auth.h) */
+	char key_hash[API_KEY_HASH_HEX_LEN + 1];   /* with key_unconfirmed */
+	size_t extra_len_at_auth;  /* with key_unconfirmed: the headers set before it */
 	const char *param_values[ROUTE_MAX_PARAMS];
 
 	int query_parsed;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "http/auth.h"
 #include "http/request.h"
 #include "util/jsonw.h"
 #include "util/log.h"
@@ -126,6 +127,9 @@ send_response(struct req *r, int status, const char *content_type, const char *b
 	      size_t len)
 {
 	if (r->responded)
+		return -1;
+	/* No answer goes out on a kept key that no write confirmed. */
+	if (!auth_answer_may_go(r))
 		return -1;
 	r->responded = 1;
 	r->status = status;

@@ -26,6 +26,9 @@ enum auth_level {
 	AUTH_NONE = 0,
 	AUTH_USER,
 	AUTH_ADMIN,
+	AUTH_USER_KEPT,            /* AUTH_USER, and a key this responder kept may go
+				    * ahead unread: the handler confirms it in its
+				    * write (http/auth.h) */
 };
 
 enum route_flags {

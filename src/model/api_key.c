@@ -66,8 +66,9 @@ session_is_idle(const char *last_used_at, const char *created_at, int64_t now,
 	return now - epoch >= idle_seconds;
 }
 
-/* Best effort: a failure to record the use never fails the request. */
-static void
+/* Best effort: a failure to record the use never fails the request.  0
+ * when the mark was written, -1 when not. */
+static int
 touch_key(struct db *db, int64_t key_id, int64_t now, int64_t granularity)
 {
 	char stamp[TIME_DB_LEN], cutoff[TIME_DB_LEN];
@@ -75,14 +76,33 @@ touch_key(struct db *db, int64_t key_id, int64_t now, int64_t granularity)
 	time_epoch_to_db(now - granularity, cutoff);
 	struct db_stmt *st = db_prepare(db, SQL_TOUCH);
 	if (st == NULL)
-		return;
+		return -1;
 	db_bind_text(st, 1, stamp, -1);
 	db_bind_int64(st, 2, key_id);
 	db_bind_text(st, 3, cutoff, -1);
-	if (db_step(st) == DB_ERROR)
+	int rc = db_step(st);
+	if (rc == DB_ERROR)
 		log_warn("api key %lld: last_used_at not updated: %s", (long long)key_id,
 			 db_errmsg(db));
 	db_reset(st);
+	return rc == DB_ERROR ? -1 : 0;
+}
+
+/* Until when (epoch seconds) the row's verdict stands unread, but for a
+ * revocation: its expiry, and the next mark of its use, which the idle
+ * limit of a session comes after (touch_granularity).  0 when the
+ * verdict must be read every time. */
+static int64_t
+verdict_until(const char *expires_at, int64_t marked_at, int64_t granularity)
+{
+	int64_t until = marked_at + granularity, epoch;
+	if (expires_at != NULL) {
+		if (time_db_to_epoch(expires_at, &epoch, NULL) != 0)
+			return 0;
+		if (epoch < until)
+			until = epoch;
+	}
+	return until;
 }
 
 static void
@@ -94,7 +114,7 @@ copy_text(char *dst, size_t size, const char *src)
 enum api_key_status
 api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
 		     int64_t session_idle_seconds, struct user *user,
-		     struct api_key_caller *caller)
+		     struct api_key_caller *caller, int64_t *stands_until)
 {
 	int64_t granularity = touch_granularity(session_idle_seconds);
 	struct db_stmt *st = db_prepare(db, SQL_AUTH);
@@ -107,8 +127,10 @@ api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
 		return rc == DB_DONE ? API_KEY_UNKNOWN : API_KEY_DB_ERROR;
 	}
 	enum api_key_status status = API_KEY_OK;
-	int64_t key_id = db_column_int64(st, 0);
+	int64_t key_id = db_column_int64(st, 0), marked_at = 0;
 	int touch = 0;
+	if (stands_until != NULL)
+		*stands_until = 0;
 	if (!db_column_bool(st, 1))
 		status = API_KEY_REVOKED;
 	else if (is_expired(db_column_text(st, 2), now))
@@ -121,6 +143,10 @@ api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
 		status = API_KEY_EXPIRED;
 	else {
 		touch = needs_touch(db_column_text(st, 3), now, granularity);
+		if (touch || time_db_to_epoch(db_column_text(st, 3), &marked_at, NULL) != 0)
+			marked_at = now;
+		if (stands_until != NULL)
+			*stands_until = verdict_until(db_column_text(st, 2), marked_at, granularity);
 		caller->key_id = key_id;
 		caller->is_session = db_column_bool(st, 9);
 		user->id = db_column_int64(st, 4);
@@ -130,9 +156,23 @@ api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
 		user->is_admin = strcmp(user->role, "admin") == 0;
 	}
 	db_reset(st);
-	if (touch)
-		touch_key(db, key_id, now, granularity);
+	if (touch && touch_key(db, key_id, now, granularity) != 0 && stands_until != NULL)
+		*stands_until = 0;   /* not marked: read it again next time */
 	return status;
+}
+
+int
+api_key_still_stands(struct db *db, const char *hash_hex, int64_t user_id, const char *role)
+{
+	struct db_stmt *st = db_prepare(db, "SELECT 1 WHERE " API_KEY_STILL_STANDS_SQL);
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, hash_hex, -1);
+	db_bind_int64(st, 2, user_id);
+	db_bind_text(st, 3, role, -1);
+	int rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : rc == DB_DONE ? 1 : -1;
 }
 
 /* APIKeyOut from a row of SQL_LIST's columns. */

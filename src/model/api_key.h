@@ -44,10 +44,31 @@ struct api_key_caller {
  * Marks the key used at most once a minute (more often only when the idle
  * limit is so short that a minute would matter), with a guarded UPDATE only
  * when the row read says the mark is stale: no write on most requests.
+ *
+ * stands_until (may be NULL) receives, on API_KEY_OK, the epoch second
+ * before which the same token would get the same answer but for a change
+ * of its row or its user's (a revocation, a deactivation, a new role): the
+ * key's expiry, or when its use must be marked again, whichever is first.
+ * 0: none (the mark could not be written).  model/key_cache.h keeps a
+ * verdict that long, for requests that confirm it in their own write.
  */
 enum api_key_status api_key_authenticate(struct db *db, const char *hash_hex, int64_t now,
 					 int64_t session_idle_seconds, struct user *user,
-					 struct api_key_caller *caller);
+					 struct api_key_caller *caller, int64_t *stands_until);
+
+/*
+ * The condition, for a write's own statement, that a kept verdict still
+ * stands: the key with this hash is active and its user's, who is active
+ * and has this role.  Its three parameters, in order: the key's hash (hex),
+ * the user's id, the role.  What cannot change for a hash unread (its
+ * expiry, its last use) the verdict's stands_until covers.
+ */
+#define API_KEY_STILL_STANDS_SQL \
+	"EXISTS (SELECT 1 FROM api_keys k JOIN user_profiles u ON u.id = k.user_id " \
+	"WHERE k.key_hash = ? AND k.user_id = ? AND k.is_active AND u.is_active AND u.role = ?)"
+
+/* The same condition read alone: 0 it stands, 1 it does not, -1 error. */
+int api_key_still_stands(struct db *db, const char *hash_hex, int64_t user_id, const char *role);
 
 /*
  * Creates a named key for user_id; expires_at is epoch seconds or -1 for

@@ -33,6 +33,7 @@ enum exec_result {
 	EXEC_EXPIRED = 5,            /* a confirmation asked after its pending task expired */
 	EXEC_STALE = 6,              /* the start's expect_revision is no longer the
 				      * workflow's, or its owner is no longer active */
+	EXEC_KEY_REFUSED = 7,        /* the start's confirm_key no longer stands */
 	EXEC_DB_ERROR = DB_FAILED,
 };
 
@@ -77,6 +78,13 @@ struct exec_start {
 					* the workflow at this revision (model/webhook_cache.h):
 					* the start fails EXEC_STALE, writing nothing, unless
 					* the revision is still this one and the owner active */
+	const char *confirm_key;       /* non-NULL: the caller went ahead on an API key it
+					* kept (model/key_cache.h), of this hash (hex): the
+					* start fails EXEC_KEY_REFUSED, writing nothing,
+					* unless the key is still active and
+					* user_profile_id's, whose user is still active
+					* with confirm_role (API_KEY_STILL_STANDS_SQL) */
+	const char *confirm_role;
 	int result_answered;           /* engine_trigger_start: the caller answers a
 					* synchronous webhook's result itself, so it is not
 					* published on the result channel */

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "model/api_key.h"
 #include "model/job.h"
 #include "model/start_target.h"
+#include "model/user.h"
 #include "model/workflow.h"
 #include "util/jsonw.h"
 #include "util/timefmt.h"
@@ -174,6 +176,9 @@ struct exec_unwritten {
 				      * revision is checked as the row is written */
 	int owner_checked;           /* with from_cache: so is its owner's being active
 				      * (exec_start.expect_revision) */
+	int key_checked;             /* with from_cache: so is the caller's kept key
+				      * (exec_start.confirm_key), as the row is written */
+	char key[API_KEY_HASH_HEX_LEN + 1], role[sizeof ((struct user *)0)->role];
 	char *parent_execution_id;   /* NULL when none */
 	char *parent_node_id, *thread_id, *payload;
 	char started[TIME_DB_LEN];
@@ -236,12 +241,19 @@ exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status
 	 * the column refuses.  Looked up in this transaction, it is written as
 	 * it was found: an edit committed meanwhile changes nothing for this
 	 * execution, which runs its revision's snapshot. */
+#define CACHED_WORKFLOW_SQL(checks) \
+	"(SELECT w.id FROM workflows w WHERE w.id = ? AND w.revision = ?" checks ")"
+#define OWNER_ACTIVE_SQL \
+	" AND EXISTS (SELECT 1 FROM user_profiles u WHERE u.id = w.owner_id AND u.is_active)"
+#define KEY_STANDS_SQL " AND " API_KEY_STILL_STANDS_SQL
+	static const char *const cached_sql[2][2] = {
+		{ INSERT_EXECUTION_SQL(CACHED_WORKFLOW_SQL("")),
+		  INSERT_EXECUTION_SQL(CACHED_WORKFLOW_SQL(KEY_STANDS_SQL)) },
+		{ INSERT_EXECUTION_SQL(CACHED_WORKFLOW_SQL(OWNER_ACTIVE_SQL)),
+		  INSERT_EXECUTION_SQL(CACHED_WORKFLOW_SQL(OWNER_ACTIVE_SQL KEY_STANDS_SQL)) },
+	};
 	struct db_stmt *st = db_prepare(db, !u->from_cache ? INSERT_EXECUTION_SQL("?") :
-		u->owner_checked ? INSERT_EXECUTION_SQL(
-		"(SELECT w.id FROM workflows w WHERE w.id = ? AND w.revision = ? AND EXISTS "
-		"(SELECT 1 FROM user_profiles u WHERE u.id = w.owner_id AND u.is_active))") :
-		INSERT_EXECUTION_SQL(
-		"(SELECT w.id FROM workflows w WHERE w.id = ? AND w.revision = ?)"));
+					cached_sql[u->owner_checked != 0][u->key_checked != 0]);
 	if (st == NULL)
 		return DB_FAILED;
 	int k = 1;
@@ -249,6 +261,11 @@ exec_unwritten_write(struct db *db, struct exec_unwritten *u, const char *status
 	db_bind_int64(st, k++, u->workflow_id);
 	if (u->from_cache)
 		db_bind_int64(st, k++, u->revision);
+	if (u->key_checked) {
+		db_bind_text(st, k++, u->key, -1);
+		db_bind_int64(st, k++, u->user_profile_id);
+		db_bind_text(st, k++, u->role, -1);
+	}
 	if (u->trigger_pk)
 		db_bind_int64(st, k++, u->trigger_pk);
 	else
@@ -377,7 +394,16 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 	}
 	if (rq->from_cache)
 		*rq->from_cache = cached;
-	int rc = cached ? EXEC_OK : find_target(db, rq, &t);
+	int rc = EXEC_OK;
+	if (!cached && rq->confirm_key != NULL) {
+		/* Looked up afresh: so is the key (from a cache, the row's
+		 * write checks it). */
+		int stands = api_key_still_stands(db, rq->confirm_key, rq->user_profile_id,
+						  rq->confirm_role);
+		rc = stands < 0 ? DB_FAILED : stands > 0 ? EXEC_KEY_REFUSED : EXEC_OK;
+	}
+	if (rc == EXEC_OK && !cached)
+		rc = find_target(db, rq, &t);
 	/* Whatever the lookup found, the caller decided on something else:
 	 * its own lookup answers (a node renamed, the workflow deactivated). */
 	if (!cached && rq->expect_revision != 0 && rc != DB_FAILED &&
@@ -402,6 +428,12 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 		u = unwritten_new(rq, &t, id);
 		u->from_cache = cached;
 		u->owner_checked = cached && rq->expect_revision != 0;
+		if (cached && rq->confirm_key != NULL) {
+			u->key_checked = 1;
+			snprintf(u->key, sizeof u->key, "%s", rq->confirm_key);
+			snprintf(u->role, sizeof u->role, "%s",
+				 rq->confirm_role ? rq->confirm_role : "");
+		}
 		if (!defer) {
 			char *text = jw_dump(state, NULL);
 			rc = exec_unwritten_write(db, u, "pending", text, 0, NULL, NULL, 0);

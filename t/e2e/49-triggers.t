@@ -5,11 +5,13 @@
 # priority), the refusals (no workflow, inactive, no such trigger, another
 # user's workflow: 404s with Pipelit's details; bad bodies: 422), and an
 # Idempotency-Key that answers the first execution again and starts
-# nothing.  Every answer is checked against the OpenAPI document.  Both
+# nothing; a key the responders kept refused at once when it no longer
+# stands.  Every answer is checked against the OpenAPI document.  Both
 # backends.
 use strict;
 use warnings;
 use Test::More;
+use Time::HiRes qw(time sleep);
 use JSON::PP;
 use PipelitTest;
 use PipelitAuth;
@@ -182,6 +184,119 @@ sub test_idempotency {
 	is($res->{status}, 422, 'a malformed key: 422');
 }
 
+# Fires $n requests made by $make (it returns a response); the count of
+# each "status detail" seen, marked when a 401 does not ask for a bearer
+# token or an answer says it is a replay.
+sub tally {
+	my ($t, $n, $make) = @_;
+	my %seen;
+	for (1 .. $n) {
+		my $r = $make->();
+		my $seen = $r->{status} . ' ' . ((length($r->{content} // '') ? $t->json($r) : {})->{detail} // '');
+		$seen .= ' [no WWW-Authenticate: Bearer]'
+			if $r->{status} == 401 && join(',', header_values($r, 'WWW-Authenticate')) ne 'Bearer';
+		$seen .= ' [replayed]' if header_values($r, 'Idempotent-Replayed');
+		$seen{$seen}++;
+	}
+	return \%seen;
+}
+
+# A responder keeps the keys that started executions, and the start's own
+# write confirms them: whatever a responder kept, a key revoked, expired,
+# rotated away, a user deleted or demoted is refused on the very next
+# request, by every responder, and starts nothing.  20 requests reach
+# every responder of the pool (nginx spreads them).
+sub test_kept_keys {
+	my ($t, $admin, $alice, $ctx) = @_;
+	my $fire = sub {
+		my ($token, $slug, $body, $headers, $route) = @_;
+		my %o = (headers => { %{ bearer($token) }, %{ $headers // {} } });
+		$o{content} = $body if defined $body;
+		return $t->request('POST', "/api/v1/workflows/$slug/" . ($route // 'execute') . '/', \%o);
+	};
+	my $warm = sub {
+		my ($token, $slug, $what) = @_;
+		my $ok = grep { $fire->($token, $slug, { text => 'warm' })->{status} == 200 } 1 .. 20;
+		is($ok, 20, "$what: 20 executions before");
+	};
+
+	# Revoked: every way of asking is a 401, and none starts anything.
+	# Each way with a key of its own, kept by the responders it reaches
+	# (one they refused once they forget).
+	my $key = make_key($t, $alice, 'kept') or return fail('a key');
+	$warm->($key->{key}, 'run-me', 'a named key');
+	my (undef, $j) = execute($t, $key->{key}, 'run-me', { text => 'mine' });
+	is(exec_row($t, $j->{execution_id}, 'user_profile_id'), $ctx->{alice_id}, 'a kept key runs for its user');
+	my $keys = $t->json($t->get('/api/v1/users/me/keys', bearer($alice))) // [];
+	my ($row) = grep { $_->{id} == $key->{id} } @$keys;
+	ok($row && defined $row->{last_used_at}, 'its use is marked');
+	my @ways = (
+		[ 'execute', sub { $fire->($_[0], 'run-me', { text => 'x' }) } ],
+		[ 'chat', sub { $fire->($_[0], 'run-me', { text => 'x' }, undef, 'chat') } ],
+		[ 'a body that is not valid', sub { $fire->($_[0], 'run-me', { text => 5 }) } ],
+		[ 'no such workflow', sub { $fire->($_[0], 'no-such', { text => 'x' }) } ],
+		[ 'a replayed Idempotency-Key', sub { $fire->($_[0], 'run-me', { text => 'k' },
+			{ 'Idempotency-Key' => "kept-$_[0]" }) } ],
+	);
+	my $before;
+	for my $way (@ways) {
+		my ($what, $make) = @$way;
+		my $k = $what eq 'execute' ? $key : make_key($t, $alice, "kept $what");
+		$k or return fail("a key for $what");
+		$warm->($k->{key}, 'run-me', "$what, a key");
+		is($make->($k->{key})->{status}, 200, "$what: 200 before") if $what =~ /replayed/;
+		$before = execution_count($t);
+		is($t->request('DELETE', "/api/v1/users/me/keys/$k->{id}", { headers => bearer($alice) })->{status},
+			204, "$what: the key is revoked");
+		is_deeply(tally($t, 20, sub { $make->($k->{key}) }), { '401 API key has been revoked.' => 20 },
+			"revoked, $what: 20 times 401");
+		is(execution_count($t), $before, "$what: a revoked key started nothing");
+	}
+
+	# Demoted: an admin's key kept as an admin's no longer reaches another
+	# user's workflow.
+	my $dave = make_user($t, 'dave', 'dave-pass-1', 'admin') or return;
+	$warm->($dave, 'run-me', "an admin on alice's workflow");
+	my $dave_id = $t->db_query("SELECT id FROM user_profiles WHERE username = 'dave'");
+	is($t->request('PATCH', "/api/v1/users/$dave_id", { content => { role => 'normal' },
+		headers => bearer($admin) })->{status}, 200, 'the admin is made a normal user');
+	$before = execution_count($t);
+	is_deeply(tally($t, 20, sub { $fire->($dave, 'run-me', { text => 'x' }) }),
+		{ '404 Workflow not found' => 20 }, "demoted: alice's workflow is not found, 20 times");
+	is(execution_count($t), $before, 'and nothing started');
+
+	# Deleted: the user's keys go with them.
+	my $erin = make_user($t, 'erin', 'erin-pass-1', 'normal') or return;
+	make_workflow($t, $erin, 'erins');
+	node($t, $erin, 'erins', { node_id => 'm', component_type => 'trigger_manual' });
+	$warm->($erin, 'erins', "a user's own workflow");
+	my $erin_id = $t->db_query("SELECT id FROM user_profiles WHERE username = 'erin'");
+	is($t->request('DELETE', "/api/v1/users/$erin_id", { headers => bearer($admin) })->{status}, 204,
+		'the user is deleted');
+	$before = execution_count($t);
+	is_deeply(tally($t, 20, sub { $fire->($erin, 'erins', { text => 'x' }) }),
+		{ '401 API key has been revoked.' => 20 }, 'deleted: 20 times 401');
+	is(execution_count($t), $before, 'and nothing started');
+
+	# A session key rotated by a new login: the old token is unknown.
+	my $fay = make_user($t, 'fay', 'fay-pass-1', 'normal') or return;
+	make_workflow($t, $fay, 'fays');
+	node($t, $fay, 'fays', { node_id => 'm', component_type => 'trigger_manual' });
+	$warm->($fay, 'fays', 'a session key');
+	my $fay2 = login($t, 'fay', 'fay-pass-1');
+	ok($fay2 && $fay2 ne $fay, 'a new login gives the session a new token');
+	is_deeply(tally($t, 20, sub { $fire->($fay, 'fays', { text => 'x' }) }),
+		{ '401 Invalid or missing API key.' => 20 }, 'the old token: 20 times 401');
+	is($fire->($fay2, 'fays', { text => 'x' })->{status}, 200, 'the new token runs');
+
+	# Expired: a key kept before its expiry is refused after it.
+	my $soon = make_key($t, $alice, 'short-lived', iso_utc(time + 3)) or return fail('a short-lived key');
+	$warm->($soon->{key}, 'run-me', 'a key about to expire');
+	sleep 4.2;
+	is_deeply(tally($t, 20, sub { $fire->($soon->{key}, 'run-me', { text => 'x' }) }),
+		{ '401 API key has expired.' => 20 }, 'expired: 20 times 401');
+}
+
 sub test_hostile {
 	my ($t, $alice) = @_;
 	my $before = execution_count($t);
@@ -236,6 +351,7 @@ for_each_backend(sub {
 	subtest scoping => sub { test_scoping($t, $alice, $bob, $admin, \%ctx) };
 	subtest idempotency => sub { test_idempotency($t, $alice) };
 	subtest hostile => sub { test_hostile($t, $alice) };
+	subtest kept_keys => sub { test_kept_keys($t, $admin, $alice, \%ctx) };
 });
 
 done_testing();
