@@ -5,8 +5,9 @@
 # cluster, driven by wrk; then, per request,
 #   - the CPU time of the pool's processes by kind, nginx's and
 #     PostgreSQL's (/proc/PID/stat), and the cores' idle time;
-#   - with --strace KIND (responder, writer, executor, nginx): the
-#     system calls of those processes (strace -c over a second run);
+#   - with --strace KIND (responder, writer, executor, nginx; postgresql
+#     with --pg): the system calls of those processes (strace -c over a
+#     second run);
 #   - with --perf KIND: a profile of those processes (perf record, call
 #     graphs from DWARF) into bench-cost-KIND.perf in the current folder.
 # With --instructions, no wrk: the instructions one trigger's transaction
@@ -48,6 +49,12 @@ kind_pids() {
 	if [ "$kind" = nginx ]; then
 		nginx_pids "$NAME"
 		return
+	fi
+	if [ "$kind" = postgresql ]; then
+		# The cluster's backends and helpers (--pg): the postmaster's children.
+		pid=$(head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null || true)
+		[ -n "$pid" ] && children_of "$pid"
+		return 0
 	fi
 	for pid in $(children_of "$(cat "$WORK/$NAME.pid")"); do
 		if grep -q "$kind" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
@@ -133,7 +140,7 @@ cost_main() {
 		command -v perf >/dev/null || ensure_packages linux-perf
 		local profiled
 		profiled=$(kind_pids "$PERF_KIND" | paste -sd,)
-		[ -n "$profiled" ] || die "--perf $PERF_KIND: no such processes (responder, writer, executor, nginx)"
+		[ -n "$profiled" ] || die "--perf $PERF_KIND: no such processes (responder, writer, executor, nginx, postgresql with --pg)"
 		perf record -F 1000 --call-graph dwarf,16384 -o "$PWD/bench-cost-$PERF_KIND.perf" \
 			-p "$profiled" -- sleep "$SECONDS_RUN" 2>/dev/null &
 		perf_pid=$!
@@ -155,7 +162,7 @@ cost_main() {
 		local args=() pid
 		command -v strace >/dev/null || ensure_packages strace
 		for pid in $(kind_pids "$STRACE_KIND"); do args+=(-p "$pid"); done
-		[ ${#args[@]} -gt 0 ] || die "--strace $STRACE_KIND: no such processes (responder, writer, executor, nginx)"
+		[ ${#args[@]} -gt 0 ] || die "--strace $STRACE_KIND: no such processes (responder, writer, executor, nginx, postgresql with --pg)"
 		timeout -s INT $((SECONDS_RUN + 1)) strace -f -c -o "$WORK/strace" "${args[@]}" 2>/dev/null &
 		pid=$!
 		sleep 0.5
