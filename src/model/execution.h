@@ -84,7 +84,7 @@ struct exec_start {
 					* unless the key is still active and
 					* user_profile_id's, whose user is still active
 					* with confirm_role (API_KEY_STILL_STANDS_SQL) */
-	const char *confirm_role;
+	const char *confirm_role;      /* NULL: none, which no user has */
 	int result_answered;           /* engine_trigger_start: the caller answers a
 					* synchronous webhook's result itself, so it is not
 					* published on the result channel */

@@ -399,7 +399,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 		/* Looked up afresh: so is the key (from a cache, the row's
 		 * write checks it). */
 		int stands = api_key_still_stands(db, rq->confirm_key, rq->user_profile_id,
-						  rq->confirm_role);
+						  rq->confirm_role ? rq->confirm_role : "");
 		rc = stands < 0 ? DB_FAILED : stands > 0 ? EXEC_KEY_REFUSED : EXEC_OK;
 	}
 	if (rc == EXEC_OK && !cached)
