@@ -50,6 +50,15 @@ status_detail(enum api_key_status status)
 	}
 }
 
+/* The request has a user (r->user, set already) who came with caller's key. */
+static void
+set_caller(struct req *r, const struct api_key_caller *caller)
+{
+	r->has_user = 1;
+	r->key_id = caller->key_id;
+	r->key_is_session = caller->is_session;
+}
+
 /* level AUTH_USER_KEPT: the request goes ahead on the kept key of this
  * hash, if there is one still in its time; 1 when it does. */
 static int
@@ -59,9 +68,7 @@ use_kept(struct req *r, const char *hash, int64_t now)
 	if (k == NULL)
 		return 0;
 	r->user = k->user;
-	r->has_user = 1;
-	r->key_id = k->caller.key_id;
-	r->key_is_session = k->caller.is_session;
+	set_caller(r, &k->caller);
 	r->key_unconfirmed = 1;
 	memcpy(r->key_hash, hash, sizeof r->key_hash);
 	r->extra_len_at_auth = r->extra_len;
@@ -92,9 +99,7 @@ auth_require(struct req *r, enum auth_level level)
 	}
 	if (status != API_KEY_OK)
 		return unauthorized(r, status_detail(status));
-	r->has_user = 1;
-	r->key_id = kept.caller.key_id;
-	r->key_is_session = kept.caller.is_session;
+	set_caller(r, &kept.caller);
 	if (level == AUTH_USER_KEPT && now < kept.until) {
 		memcpy(kept.hash, hash, sizeof kept.hash);
 		kept.user = r->user;

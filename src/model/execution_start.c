@@ -406,7 +406,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 		rc = find_target(db, rq, &t);
 	/* Whatever the lookup found, the caller decided on something else:
 	 * its own lookup answers (a node renamed, the workflow deactivated). */
-	if (!cached && rq->expect_revision != 0 && rc != DB_FAILED &&
+	if (!cached && rq->expect_revision != 0 && rc != DB_FAILED && rc != EXEC_KEY_REFUSED &&
 	    (rc != EXEC_OK || t.revision != rq->expect_revision || !t.owner_active))
 		rc = EXEC_STALE;
 	char id[EXEC_ID_MAX + 1];
