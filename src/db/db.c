@@ -699,3 +699,9 @@ db_drain_notifies(struct db *db)
 {
 	return db->backend == DB_POSTGRES ? db_pg_drain_notifies(db) : -1;
 }
+
+int
+db_take_notifies(struct db *db)
+{
+	return db->backend == DB_POSTGRES ? db_pg_take_notifies(db) : 0;
+}

@@ -230,6 +230,13 @@ void db_on_notify(struct db *db, const char *channel, void (*fn)(const char *pay
 		  void *arg);
 int db_notify_fd(struct db *db);
 int db_drain_notifies(struct db *db);
+/* The notifications libpq read already, with the answers to earlier
+ * statements (a notification sent while the connection is busy comes
+ * with the next answer, and leaves its socket with nothing to read): those
+ * on the handled channel go to the handler now; the others are kept for
+ * the next db_drain_notifies(), which counts them.  Reads nothing from the
+ * socket (no system call).  Returns how many are kept (0 on SQLite). */
+int db_take_notifies(struct db *db);
 
 /* Cheap liveness check used by /health: 0 when the database answers. */
 int db_ping(struct db *db);

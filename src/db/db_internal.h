@@ -136,6 +136,7 @@ void db_sleep_between_us(long min_us, long max_us, unsigned salt);
 int db_pg_listen(struct db *db, const char *channel);
 int db_pg_socket(struct db *db);
 int db_pg_drain_notifies(struct db *db);
+int db_pg_take_notifies(struct db *db);
 void db_pg_on_notify(struct db *db, const char *channel,
 		     void (*fn)(const char *payload, void *arg), void *arg);
 

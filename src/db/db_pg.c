@@ -59,6 +59,7 @@ struct pg_db {
 	char *handled_channel;
 	void (*handler)(const char *payload, void *arg);
 	void *handler_arg;
+	int unheard;            /* the others, taken and not yet counted by a drain */
 };
 
 /* One bound parameter.  Its buffer is kept across runs so rebinding a
@@ -432,6 +433,21 @@ db_pg_socket(struct db *db)
 }
 
 int
+db_pg_take_notifies(struct db *db)
+{
+	struct pg_db *d = (struct pg_db *)db;
+	PGnotify *note;
+	while ((note = PQnotifies(d->conn)) != NULL) {
+		if (d->handler && strcmp(note->relname, d->handled_channel) == 0)
+			d->handler(note->extra, d->handler_arg);
+		else
+			d->unheard++;
+		PQfreemem(note);
+	}
+	return d->unheard;
+}
+
+int
 db_pg_drain_notifies(struct db *db)
 {
 	struct pg_db *d = (struct pg_db *)db;
@@ -440,17 +456,11 @@ db_pg_drain_notifies(struct db *db)
 		/* Reconnected, the handle listens again; what was sent while it
 		 * was away is found by the next claim (the handler was told, by
 		 * reconnect(), that it may have missed some). */
+		d->unheard = 0;
 		return reconnect(d) == 0 ? 1 : -1;
 	}
-	int n = 0;
-	PGnotify *note;
-	while ((note = PQnotifies(d->conn)) != NULL) {
-		if (d->handler && strcmp(note->relname, d->handled_channel) == 0)
-			d->handler(note->extra, d->handler_arg);
-		else
-			n++;
-		PQfreemem(note);
-	}
+	int n = db_pg_take_notifies(db);
+	d->unheard = 0;
 	return n;
 }
 

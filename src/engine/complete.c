@@ -1024,6 +1024,10 @@ engine_make_durable(struct engine *e)
 	 * flush (PostgreSQL) that covers every commit of the pass. */
 	if (e->last_exec[0] != '\0' && db_make_durable(e->db) != 0)
 		return -1;
+	/* A channel watched from another host meanwhile: its mark came with
+	 * the answers to the pass's statements, and the events below would
+	 * miss its subscriber if it waited for the loop's next drain. */
+	db_take_notifies(e->db);
 	release_held(e);
 	return 0;
 }

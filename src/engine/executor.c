@@ -863,6 +863,11 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop, long (*extra_wait_ms)(
 		waiting = waiting_wake_at(e);
 		if (waiting >= 0 && waiting <= time_now_ms())
 			wait = 0;
+		/* Work queued on another host while the pass ran: its notice
+		 * came with an answer there, and left the socket with nothing
+		 * to wake the wait (db_take_notifies). */
+		if (e->notify_fd >= 0 && db_take_notifies(e->db) > 0)
+			wait = 0;
 		/* Only the sockets that are ready (or whose timeout fell due)
 		 * are run, not every transfer in flight. */
 		multi_epoll_wait(e->loop, wait);

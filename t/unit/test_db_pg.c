@@ -171,6 +171,53 @@ test_read_snapshot(struct db *db, const char *url)
 	db_close(other);
 }
 
+/* A notification sent while a handle is busy comes in with the answer to
+ * its next statement, and its socket is left with nothing to read:
+ * db_take_notifies() hands it over all the same, with no read of its own;
+ * the next drain counts the others. */
+struct heard {
+	int calls;
+	char payload[32];
+};
+
+static void
+heard_note(const char *payload, void *arg)
+{
+	struct heard *h = arg;
+	h->calls++;
+	snprintf(h->payload, sizeof h->payload, "%s", payload ? payload : "(lost)");
+}
+
+static void
+test_notifies_taken(struct db *db, const char *url)
+{
+	char *err = NULL;
+	struct db *other = db_open(url, &err);
+	if (!ok(other != NULL, "second handle: %s", err ? err : "ok")) {
+		free(err);
+		return;
+	}
+	struct heard h = { 0 };
+	ok(db_listen(db, "t_marks") == 0 && db_listen(db, "t_work") == 0, "listening on two channels");
+	db_on_notify(db, "t_marks", heard_note, &h);
+	is_int(db_take_notifies(db), 0, "nothing taken before anything is sent");
+	ok(db_exec(other, "SELECT pg_notify('t_marks', 'watched'), pg_notify('t_work', '')") == 0,
+	   "another handle notifies both: %s", db_errmsg(other));
+	int64_t one = 0;
+	ok(db_query_int64(db, "SELECT 1", &one) == 0 && one == 1, "the listener runs a statement");
+	is_int(h.calls, 0, "the handler has heard nothing yet");
+	is_int(db_take_notifies(db), 1, "taken: the other channel's notice is kept");
+	is_int(h.calls, 1, "the handled channel's notice went to its handler");
+	is_str(h.payload, "watched", "with its payload");
+	is_int(db_take_notifies(db), 1, "taking again hears nothing twice");
+	is_int(h.calls, 1, "(the handler was not called again)");
+	is_int(db_drain_notifies(db), 1, "the next drain counts the notice kept");
+	is_int(db_drain_notifies(db), 0, "once");
+	db_on_notify(db, "t_marks", NULL, NULL);
+	db_exec(db, "UNLISTEN *");
+	db_close(other);
+}
+
 /* PostgreSQL trims a timestamp's trailing zeros; readers get the one
  * storage format, padded to six fraction digits, on every column at once. */
 static void
@@ -213,6 +260,7 @@ main(void)
 	test_pg_specifics(db);
 	test_timestamp_text(db);
 	test_read_snapshot(db, url);
+	test_notifies_taken(db, url);
 	test_reconnect(db, url);
 	db_exec(db, "DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS owners;"
 		    " DROP TABLE IF EXISTS kv");
