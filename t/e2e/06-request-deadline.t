@@ -42,6 +42,12 @@ sub test_write_lock_holder {
 	my $holder = wait_until(20, sub { child_in($t, qr{POST /api/v1/_test/write/}) });
 	ok($holder, "a responder ($holder) holds the write lock") or return;
 	ok(kill('STOP', $holder), 'SIGSTOP to it, inside its transaction');
+	# The master looks at the deadlines once a second, so the holder dies
+	# 3 to 4 s into its request.  Writers that came in at once would reach
+	# their own 3 s deadline in that second and be killed too (a CI run
+	# saw it, 54 ms after the holder began): they start 1.5 s into the
+	# holder's request, and wait at most 2.5 s for its lock.
+	sleep 1.5;
 	my $ledger = PipelitLedger->start($t, writers => 3);
 	ok(wait_until(30, sub { !kill(0, $holder) || PipelitTest::slurp("/proc/$holder/stat") =~ /^\d+ \(.*\) Z/s }),
 		'the master kills the lock holder past the request deadline');
