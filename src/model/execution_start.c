@@ -394,12 +394,14 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 	}
 	if (rq->from_cache)
 		*rq->from_cache = cached;
+	/* No role (a relayed start may name none) is one no user has. */
+	const char *confirm_role = rq->confirm_role ? rq->confirm_role : "";
 	int rc = EXEC_OK;
 	if (!cached && rq->confirm_key != NULL) {
 		/* Looked up afresh: so is the key (from a cache, the row's
 		 * write checks it). */
 		int stands = api_key_still_stands(db, rq->confirm_key, rq->user_profile_id,
-						  rq->confirm_role ? rq->confirm_role : "");
+						  confirm_role);
 		rc = stands < 0 ? DB_FAILED : stands > 0 ? EXEC_KEY_REFUSED : EXEC_OK;
 	}
 	if (rc == EXEC_OK && !cached)
@@ -431,8 +433,7 @@ execution_start_row(struct db *db, const struct exec_start *rq, char *execution_
 		if (cached && rq->confirm_key != NULL) {
 			u->key_checked = 1;
 			snprintf(u->key, sizeof u->key, "%s", rq->confirm_key);
-			snprintf(u->role, sizeof u->role, "%s",
-				 rq->confirm_role ? rq->confirm_role : "");
+			snprintf(u->role, sizeof u->role, "%s", confirm_role);
 		}
 		if (!defer) {
 			char *text = jw_dump(state, NULL);
