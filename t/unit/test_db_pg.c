@@ -79,15 +79,24 @@ terminate(struct db *killer, int64_t pid)
 	usleep(100 * 1000);
 }
 
+/* Another handle on the same database, NULL (a failed check) when it
+ * cannot be opened. */
+static struct db *
+second_handle(const char *url)
+{
+	char *err = NULL;
+	struct db *db = db_open(url, &err);
+	if (!ok(db != NULL, "second handle: %s", err ? err : "ok"))
+		free(err);
+	return db;
+}
+
 static void
 test_reconnect(struct db *db, const char *url)
 {
-	char *err = NULL;
-	struct db *killer = db_open(url, &err);
-	if (!ok(killer != NULL, "second handle: %s", err ? err : "ok")) {
-		free(err);
+	struct db *killer = second_handle(url);
+	if (killer == NULL)
 		return;
-	}
 	struct db_stmt *st = db_prepare(db, "SELECT name FROM owners WHERE id = ?");
 	db_bind_int64(st, 1, 1);
 	is_int(db_step(st), DB_ROW, "statement runs before the connection is killed");
@@ -148,12 +157,9 @@ test_reconnect(struct db *db, const char *url)
 static void
 test_read_snapshot(struct db *db, const char *url)
 {
-	char *err = NULL;
-	struct db *other = db_open(url, &err);
-	if (!ok(other != NULL, "second handle: %s", err ? err : "ok")) {
-		free(err);
+	struct db *other = second_handle(url);
+	if (other == NULL)
 		return;
-	}
 	const char *count_sql = "SELECT count(*) FROM owners";
 	int64_t before = -1, seen = -1;
 	db_query_int64(db, count_sql, &before);
@@ -191,12 +197,9 @@ heard_note(const char *payload, void *arg)
 static void
 test_notifies_taken(struct db *db, const char *url)
 {
-	char *err = NULL;
-	struct db *other = db_open(url, &err);
-	if (!ok(other != NULL, "second handle: %s", err ? err : "ok")) {
-		free(err);
+	struct db *other = second_handle(url);
+	if (other == NULL)
 		return;
-	}
 	struct heard h = { 0 };
 	ok(db_listen(db, "t_marks") == 0 && db_listen(db, "t_work") == 0, "listening on two channels");
 	db_on_notify(db, "t_marks", heard_note, &h);
